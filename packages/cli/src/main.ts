@@ -1,0 +1,34 @@
+/**
+ * Command-line entry: builds the commander program from the command modules and turns
+ * SlipwayErrors into a message, its hint and a non-zero exit code.
+ */
+import { isSlipwayError } from '@slipway/core';
+import { Command, CommanderError } from 'commander';
+import { commandModules } from './commands/index.js';
+
+/** Build the program (exported for tests and for embedding). */
+export function createProgram(): Command {
+  const program = new Command('slipway')
+    .description('Slipway: a self-hostable Heroku')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const mod of commandModules) mod.register(program);
+  return program;
+}
+
+/** Run the CLI; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (isSlipwayError(err)) {
+      process.stderr.write(` !     ${err.describe().replace(/\n/g, '\n !     ')}\n !     (${err.code})\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

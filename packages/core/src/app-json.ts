@@ -1,0 +1,1 @@
+export type AppJson = Record<string, unknown>;

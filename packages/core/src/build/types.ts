@@ -1,0 +1,83 @@
+/** Inputs and outputs of the build pipeline (the slug compiler). */
+import type { AppJson } from '../app-json.js';
+import type { Detection, StackInfo } from '../hooks.js';
+import type { Kernel } from '../kernel.js';
+
+/** Everything one build needs. */
+export interface BuildOptions {
+  kernel: Kernel;
+  /** App source: a directory or a .tar.gz / .tgz archive. Never written to. */
+  source: string;
+  /** App name (for the cache and log); `local` for `slipway build`. */
+  app?: string;
+  /**
+   * Buildpacks to run in order (ids from the catalogue). Overrides app.json `buildpacks`;
+   * empty or absent means detect automatically.
+   */
+  buildpacks?: readonly string[];
+  /** The app's cache root; each buildpack gets `<cacheDir>/<buildpack id>`. Default: none kept. */
+  cacheDir?: string;
+  /** Where isolated build dirs are made; default the OS temp dir. */
+  workDir?: string;
+  /** Config vars given to buildpacks (ENV_DIR). */
+  env?: Record<string, string>;
+  /** Write the slug here (tar.gz). Without it the build stops after release (dry build). */
+  output?: string;
+  /** Each line of build output, as it happens. */
+  onLine?: (line: string) => void;
+  /** Whole-build timeout; default 25 min. */
+  timeoutMs?: number;
+  /** Warn above this slug size; default 300 MB. */
+  slugWarnBytes?: number;
+  /** Refuse above this slug size; default 1 GB. */
+  slugMaxBytes?: number;
+  /** Default: `{ id: 'slipway-24', … }`. */
+  stack?: StackInfo;
+  /** Cancel the build. */
+  signal?: AbortSignal;
+  /** Keep the build dir after the build (the harness and tests inspect it). */
+  keepBuildDir?: boolean;
+}
+
+/** Time spent per phase, in ms. */
+export interface BuildTimings {
+  prepare: number;
+  detect: number;
+  compile: Record<string, number>;
+  release: number;
+  slug: number;
+  total: number;
+}
+
+/** What a successful build produced. */
+export interface BuildResult {
+  id: string;
+  app: string;
+  /** The buildpacks that ran, in order. */
+  buildpacks: Detection[];
+  /** Final process types (buildpack defaults, then the Procfile). */
+  processTypes: Record<string, string>;
+  /** Config var defaults from buildpacks. */
+  configDefaults: Record<string, string>;
+  /** Add-ons requested by buildpacks (`service:plan`). */
+  addons: string[];
+  appJson: AppJson | undefined;
+  stack: StackInfo;
+  /** The build dir, when `keepBuildDir` was set. */
+  buildDir?: string;
+  slug?: { path: string; checksum: string; size: number };
+  timings: BuildTimings;
+  /** Warnings shown during the build (e.g. slug size). */
+  warnings: string[];
+}
+
+/** Metadata stored beside a slug (`<slug>.json`): never inside it. */
+export interface SlugMetadata {
+  process_types: Record<string, string>;
+  buildpacks: { id: string; name: string }[];
+  stack: string;
+  size: number;
+  checksum: string;
+  created_at: string;
+  timings: BuildTimings;
+}

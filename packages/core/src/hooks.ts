@@ -1,0 +1,275 @@
+/**
+ * The kernel's hook points: the public contract between the kernel and every plugin.
+ * The kind of each hook is its semantics: Bail = the first answer wins, Waterfall = a value
+ * threaded through every tap, Series = everyone in turn, HookMap = a family keyed by id.
+ * Names and argument shapes are public API: a breaking change gets a new hook.
+ */
+import {
+  AsyncSeriesBailHook,
+  AsyncSeriesHook,
+  AsyncSeriesWaterfallHook,
+  HookMap,
+  SyncHook,
+  SyncWaterfallHook,
+} from 'tapable';
+import type { AppJson } from './app-json.js';
+import type { BuildLog } from './build-log.js';
+import type { LogLine } from './services.js';
+
+/** Ordering of `detect` taps (tapable `stage`); lower runs first. */
+export const DetectStage = Object.freeze({
+  /** Buildpacks that must win over language buildpacks (e.g. a Dockerfile or static-site one). */
+  EARLY: -100,
+  /** Language buildpacks: Node, Python, Java, Go. */
+  LANGUAGE: 0,
+  /** Catch-alls that claim anything left. */
+  FALLBACK: 100,
+});
+
+/** What the platform says about the machine builds and dynos run on. */
+export interface StackInfo {
+  /** Value of `STACK`, e.g. `slipway-24`. */
+  id: string;
+  /** Human description, e.g. `Debian 12 (bookworm)`. */
+  description: string;
+}
+
+/** Passed to `detect`: the app source, after `.slugignore`, in its isolated build dir. */
+export interface DetectContext {
+  /** The build dir holding the app source. Read only during detect. */
+  buildDir: string;
+  /** Config vars of the app (as `ENV_DIR` holds them). */
+  env: Readonly<Record<string, string>>;
+  stack: StackInfo;
+  /** The parsed app.json, when the app has one. */
+  appJson: AppJson | undefined;
+  /**
+   * When set, only the buildpack with this id may answer (the app pinned its buildpacks and
+   * the pipeline asks each in turn); every other tap must return undefined.
+   */
+  only: string | undefined;
+  log: BuildLog;
+}
+
+/** A positive detection: which buildpack claims the app and the name it shows. */
+export interface Detection {
+  /** Buildpack id, the key of its `compile` hook. */
+  buildpack: string;
+  /** Shown as `-----> {name} app detected`. */
+  name: string;
+}
+
+/** A negative detection from a pinned buildpack; returned through `DetectContext`-aware APIs. */
+export interface NotDetected {
+  buildpack: string;
+  detected: false;
+  reason: string;
+}
+
+/** Passed to a buildpack's `compile` tap. */
+export interface CompileContext {
+  /** The buildpack being run (its id). */
+  buildpack: string;
+  /** The app; becomes the slug. Write into it. */
+  buildDir: string;
+  /** Per app and per buildpack; kept between builds. */
+  cacheDir: string;
+  /** Heroku's ENV_DIR: one file per config var. */
+  envDir: string;
+  /** The same config vars, already read. */
+  env: Readonly<Record<string, string>>;
+  /**
+   * Variables exported by earlier buildpacks (their `export` files, already applied).
+   * A buildpack adds its own with `exports` so later buildpacks see them.
+   */
+  exports: Record<string, string>;
+  stack: StackInfo;
+  appJson: AppJson | undefined;
+  log: BuildLog;
+  /** Aborted on build timeout or cancel: kill subprocesses when it fires. */
+  signal: AbortSignal;
+}
+
+/** Threaded through `release`: what the release of this build will run and set. */
+export interface ReleaseSpec {
+  /** Default process types; the Procfile overrides them afterwards. */
+  processTypes: Record<string, string>;
+  /** Config vars set on the first release when the app has not set them. */
+  configDefaults: Record<string, string>;
+  /** Add-ons (`service:plan`) requested on the first deploy. */
+  addons: string[];
+}
+
+/** Passed with `release`. The pipeline calls `release` once per compiled buildpack, in build order. */
+export interface ReleaseContext {
+  /** The buildpack whose turn it is; taps of other buildpacks return the spec unchanged. */
+  buildpack: string;
+  /** All buildpacks of this build, in order. */
+  buildpacks: readonly string[];
+  buildDir: string;
+  env: Readonly<Record<string, string>>;
+  stack: StackInfo;
+  log: BuildLog;
+}
+
+/** Passed to the build lifecycle hooks. */
+export interface BuildEvent {
+  /** App name, or `local` for `slipway build`. */
+  app: string;
+  /** Build id. */
+  id: string;
+  /** The isolated build dir. */
+  buildDir: string;
+  log: BuildLog;
+}
+
+/** What a finished build produced (see the build pipeline). */
+export interface BuildOutcome {
+  buildpacks: Detection[];
+  processTypes: Record<string, string>;
+  slug?: { path: string; checksum: string; size: number };
+}
+
+/** Passed to `beforeRelease` / `afterRelease` by the runtime. */
+export interface ReleaseEvent {
+  app: string;
+  /** Release number: v{version}. */
+  version: number;
+  description: string;
+}
+
+/** Passed to `dynoStart`. */
+export interface DynoEvent {
+  app: string;
+  /** `web.1`, `run.4321` … */
+  dyno: string;
+  release: number;
+}
+
+/** Passed to `dynoExit`. */
+export interface DynoExitEvent extends DynoEvent {
+  code: number | null;
+  signal: string | null;
+  /** True when the manager stopped it (scale down, new release), false for a crash. */
+  expected: boolean;
+}
+
+/** Request to create an add-on resource. */
+export interface ProvisionRequest {
+  /** Add-on service, e.g. `postgres`. */
+  service: string;
+  plan: string;
+  /** Platform-generated resource id, stable across retries (Heroku's `uuid`). */
+  uuid: string;
+  /** App the resource is attached to. */
+  app: string;
+  /** Attachment name; config vars are prefixed with it (`--as`). */
+  name: string;
+  options: Record<string, unknown>;
+  region?: string;
+}
+
+/** A provisioned resource. */
+export interface ProvisionResult {
+  /** Provider's id for the resource (for later plan change and deprovision). */
+  id: string;
+  /** Config vars to set on the app, named as the provider declares them. */
+  config: Record<string, string>;
+  /** Shown to the user. */
+  message?: string;
+}
+
+/** Request to change an add-on's plan. */
+export interface PlanChangeRequest {
+  service: string;
+  uuid: string;
+  id: string;
+  app: string;
+  plan: string;
+}
+
+/** Request to destroy an add-on resource. */
+export interface DeprovisionRequest {
+  service: string;
+  uuid: string;
+  id: string;
+  app: string;
+}
+
+/** Facts about an incoming HTTP request given to `route` (read only; no body). */
+export interface IncomingRequestInfo {
+  method: string;
+  /** Host header, lower-cased, without port or trailing dot. */
+  host: string;
+  /** Path and query as sent. */
+  url: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  remoteAddress: string;
+  protocol: 'http' | 'https';
+}
+
+/** The router's decision; plugins return a changed copy from `route`. */
+export type RouteDecision =
+  /** Proxy to the app's web dynos. */
+  | { kind: 'app'; app: string }
+  /** Answer directly (maintenance page, blocked host). `code` is a Heroku H-code for the log. */
+  | { kind: 'respond'; status: number; code?: string; headers?: Record<string, string>; body: string; app?: string }
+  /** Redirect the client. */
+  | { kind: 'redirect'; status: 301 | 302 | 307 | 308; location: string; app?: string }
+  /** No app serves this host: 404. */
+  | { kind: 'none' };
+
+/** Create the hook map of a kernel. */
+export function createKernelHooks() {
+  return Object.freeze({
+    /**
+     * Fires once per build (or once per pinned buildpack with `only` set), in stage order.
+     * Return a Detection to claim the app; return undefined to pass. First answer wins.
+     */
+    detect: new AsyncSeriesBailHook<[DetectContext], Detection | undefined>(['ctx']),
+    /**
+     * `compile.for(buildpackId)`: turns the build dir into a runnable app. Fires for each
+     * chosen buildpack in order; throwing fails the build. Taps of one buildpack run in series.
+     */
+    compile: new HookMap(() => new AsyncSeriesHook<[CompileContext]>(['ctx'])),
+    /**
+     * After all compiles, once per buildpack in build order (`ctx.buildpack`): return the spec
+     * with this buildpack's process types, config defaults and add-ons merged in (later
+     * buildpacks win). The Procfile is applied after this hook.
+     */
+    release: new AsyncSeriesWaterfallHook<[ReleaseSpec, ReleaseContext]>(['spec', 'ctx']),
+    /**
+     * `provision.for(service)`: create a resource; return its config. First answer wins;
+     * undefined from every tap means the service has no provider.
+     */
+    provision: new HookMap(() => new AsyncSeriesBailHook<[ProvisionRequest], ProvisionResult | undefined>(['req'])),
+    /** `planChange.for(service)`: move a resource to another plan; may return new config. */
+    planChange: new HookMap(
+      () => new AsyncSeriesBailHook<[PlanChangeRequest], ProvisionResult | undefined>(['req']),
+    ),
+    /** `deprovision.for(service)`: destroy a resource and its data. Must be idempotent. */
+    deprovision: new HookMap(() => new AsyncSeriesHook<[DeprovisionRequest]>(['req'])),
+    /**
+     * On every HTTP request, synchronously (hot path: no I/O, no promises). Receives the
+     * decision so far (from the host table) and returns it, changed or not.
+     */
+    route: new SyncWaterfallHook<[RouteDecision, IncomingRequestInfo]>(['decision', 'req']),
+    /** Before detect, with the isolated build dir filled. Throw to refuse the build. */
+    beforeBuild: new AsyncSeriesHook<[BuildEvent]>(['build']),
+    /** After the slug is written (or the build failed: then `outcome` is undefined). */
+    afterBuild: new AsyncSeriesHook<[BuildEvent, BuildOutcome | undefined]>(['build', 'outcome']),
+    /** Before a release goes live (after its release phase). Throw to stop it. */
+    beforeRelease: new AsyncSeriesHook<[ReleaseEvent]>(['release']),
+    /** After a release is live. Errors are logged, not fatal. */
+    afterRelease: new AsyncSeriesHook<[ReleaseEvent]>(['release']),
+    /** A dyno started (synchronous; keep it cheap). */
+    dynoStart: new SyncHook<[DynoEvent]>(['dyno']),
+    /** A dyno exited (synchronous; keep it cheap). */
+    dynoExit: new SyncHook<[DynoExitEvent]>(['dyno']),
+    /** Every log line of every app (synchronous; drains and sinks tap it). */
+    log: new SyncHook<[LogLine]>(['line']),
+  });
+}
+
+/** The kernel's hooks, as one frozen object. */
+export type KernelHooks = ReturnType<typeof createKernelHooks>;
