@@ -12,4 +12,6 @@ export * from './hooks.js';
 export * from './services.js';
 export * from './errors.js';
 export * from './build-log.js';
+export type { AppJson } from './app-json.js';
+export type * from './build/types.js';
 export { checkSchema, ajv, type SchemaProblem } from './schema.js';
