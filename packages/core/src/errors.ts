@@ -39,7 +39,12 @@ export class SlipwayError extends Error {
   constructor(
     code: string,
     message: string,
-    opts: { hint?: string; status?: number; cause?: unknown; params?: Record<string, unknown> } & ErrorOrigin = {},
+    opts: {
+      hint?: string;
+      status?: number;
+      cause?: unknown;
+      params?: Record<string, unknown>;
+    } & ErrorOrigin = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
@@ -74,7 +79,10 @@ function render(template: string, params: Record<string, unknown>): string {
 
 /** A factory per code: `errors.SLIPWAY_ERR_X({ file: 'a' })` builds a SlipwayError. */
 export type ErrorFactories<T extends Record<string, ErrorSpec>> = {
-  readonly [K in keyof T]: (params?: Record<string, unknown>, opts?: { cause?: unknown } & ErrorOrigin) => SlipwayError;
+  readonly [K in keyof T]: (
+    params?: Record<string, unknown>,
+    opts?: { cause?: unknown } & ErrorOrigin,
+  ) => SlipwayError;
 };
 
 /** Declare a package's error catalogue. Each key is the code. */
@@ -188,7 +196,7 @@ export const coreErrors = defineErrors({
   },
   SLIPWAY_ERR_BUILD_DETECT_PINNED: {
     message: 'buildpack {buildpack} does not apply to this app: {reason}',
-    hint: 'Remove it from the app\'s buildpacks, or add what it looks for.',
+    hint: "Remove it from the app's buildpacks, or add what it looks for.",
     status: 422,
   },
   SLIPWAY_ERR_BUILDPACK_UNKNOWN: {

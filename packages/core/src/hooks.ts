@@ -48,6 +48,11 @@ export interface DetectContext {
    * the pipeline asks each in turn); every other tap must return undefined.
    */
   only: string | undefined;
+  /**
+   * Buildpacks that passed record why here (`reasons.set(id, 'no package.json')`), so a failed
+   * detection can tell the user what each buildpack looked for.
+   */
+  reasons: Map<string, string>;
   log: BuildLog;
 }
 
@@ -213,7 +218,14 @@ export type RouteDecision =
   /** Proxy to the app's web dynos. */
   | { kind: 'app'; app: string }
   /** Answer directly (maintenance page, blocked host). `code` is a Heroku H-code for the log. */
-  | { kind: 'respond'; status: number; code?: string; headers?: Record<string, string>; body: string; app?: string }
+  | {
+      kind: 'respond';
+      status: number;
+      code?: string;
+      headers?: Record<string, string>;
+      body: string;
+      app?: string;
+    }
   /** Redirect the client. */
   | { kind: 'redirect'; status: 301 | 302 | 307 | 308; location: string; app?: string }
   /** No app serves this host: 404. */
@@ -242,7 +254,9 @@ export function createKernelHooks() {
      * `provision.for(service)`: create a resource; return its config. First answer wins;
      * undefined from every tap means the service has no provider.
      */
-    provision: new HookMap(() => new AsyncSeriesBailHook<[ProvisionRequest], ProvisionResult | undefined>(['req'])),
+    provision: new HookMap(
+      () => new AsyncSeriesBailHook<[ProvisionRequest], ProvisionResult | undefined>(['req']),
+    ),
     /** `planChange.for(service)`: move a resource to another plan; may return new config. */
     planChange: new HookMap(
       () => new AsyncSeriesBailHook<[PlanChangeRequest], ProvisionResult | undefined>(['req']),

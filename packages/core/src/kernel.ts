@@ -59,7 +59,9 @@ function wrapTaps(hook: Interceptable, hookName: string): void {
         tap.fn = (...args) => {
           const cb = args.pop() as (err?: unknown, res?: unknown) => void;
           try {
-            fn(...args, (err: unknown, res: unknown) => cb(err ? wrapPluginError(err, name, hookName) : err, res));
+            fn(...args, (err: unknown, res: unknown) =>
+              cb(err ? wrapPluginError(err, name, hookName) : err, res),
+            );
           } catch (e) {
             cb(wrapPluginError(e, name, hookName));
           }
@@ -88,14 +90,16 @@ export class Kernel {
     this.hooks = createKernelHooks();
     for (const [name, hook] of Object.entries(this.hooks)) {
       if ('for' in hook) {
-        (hook as unknown as { intercept(i: { factory: (k: string, h: Interceptable) => Interceptable }): void }).intercept(
-          {
-            factory: (key, h) => {
-              wrapTaps(h, `${name}(${key})`);
-              return h;
-            },
+        (
+          hook as unknown as {
+            intercept(i: { factory: (k: string, h: Interceptable) => Interceptable }): void;
+          }
+        ).intercept({
+          factory: (key, h) => {
+            wrapTaps(h, `${name}(${key})`);
+            return h;
           },
-        );
+        });
       } else {
         wrapTaps(hook as unknown as Interceptable, name);
       }
@@ -118,7 +122,10 @@ export class Kernel {
     if (!plugin || typeof plugin !== 'object' || typeof plugin.name !== 'string' || !plugin.name)
       throw coreErrors.SLIPWAY_ERR_PLUGIN_INVALID({ plugin: label, detail: 'it has no "name" string' });
     if (typeof plugin.apply !== 'function')
-      throw coreErrors.SLIPWAY_ERR_PLUGIN_INVALID({ plugin: label, detail: 'it has no apply(kernel, options) function' });
+      throw coreErrors.SLIPWAY_ERR_PLUGIN_INVALID({
+        plugin: label,
+        detail: 'it has no apply(kernel, options) function',
+      });
     if (this.applied.some((p) => p.name === plugin.name))
       throw coreErrors.SLIPWAY_ERR_PLUGIN_DUPLICATE({ plugin: plugin.name });
     if (plugin.kernel !== undefined) {
@@ -182,7 +189,10 @@ export class Kernel {
     for (const p of this.applied)
       for (const ref of p.needs)
         if (!this.has(ref))
-          throw coreErrors.SLIPWAY_ERR_SERVICE_MISSING({ service: ref.id, neededBy: ` (plugin ${p.name} needs it)` });
+          throw coreErrors.SLIPWAY_ERR_SERVICE_MISSING({
+            service: ref.id,
+            neededBy: ` (plugin ${p.name} needs it)`,
+          });
     this.sealed = true;
     return this;
   }

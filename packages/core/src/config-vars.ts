@@ -1,0 +1,55 @@
+/** Config var rules: names of letters, digits and `_`, and Heroku's 32 kB total per app. */
+import { coreErrors } from './errors.js';
+
+/** Allowed config var names (not starting with a digit). */
+export const CONFIG_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Heroku's limit on the total size of an app's config vars, in bytes. */
+export const CONFIG_VARS_MAX_BYTES = 32 * 1024;
+
+/** Throw SLIPWAY_ERR_CONFIG_VAR_NAME unless `name` is a valid config var name. */
+export function assertConfigVarName(name: string): void {
+  if (!name) throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_NAME({ name, detail: 'it is empty' });
+  if (!CONFIG_VAR_NAME.test(name)) {
+    const bad = [...name].find((c) => !/[A-Za-z0-9_]/.test(c));
+    const detail = bad ? `"${bad === '\n' ? '\\n' : bad}" is not allowed` : 'it must not start with a digit';
+    throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_NAME({ name, detail });
+  }
+}
+
+/** Bytes the vars take (names plus values, UTF-8), as counted against the limit. */
+export function configVarsSize(vars: Record<string, string>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(vars)) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
+}
+
+/** Validate names, string values and the total size. Returns the vars unchanged. */
+export function validateConfigVars(
+  vars: Record<string, unknown>,
+  limit = CONFIG_VARS_MAX_BYTES,
+): Record<string, string> {
+  for (const [k, v] of Object.entries(vars)) {
+    assertConfigVarName(k);
+    if (typeof v !== 'string')
+      throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_NAME({
+        name: k,
+        detail: `its value must be a string, not ${typeof v}`,
+      });
+  }
+  const size = configVarsSize(vars as Record<string, string>);
+  if (size > limit) throw coreErrors.SLIPWAY_ERR_CONFIG_VARS_TOO_LARGE({ size, limit });
+  return vars as Record<string, string>;
+}
+
+/** Parse `KEY=value` words (as `config:set` takes them); the value may contain `=`. */
+export function parseConfigAssignments(words: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const w of words) {
+    const i = w.indexOf('=');
+    if (i <= 0) throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_NAME({ name: w, detail: 'expected KEY=value' });
+    const k = w.slice(0, i);
+    assertConfigVarName(k);
+    out[k] = w.slice(i + 1);
+  }
+  return out;
+}
