@@ -1,56 +1,57 @@
 /** @slipway/core: the kernel, its hooks and services, the build pipeline, parsers and errors. */
-export { Kernel, KERNEL_VERSION, type PluginSource } from './kernel.js';
-export {
-  definePlugin,
-  type Plugin,
-  type Catalog,
-  type BuildpackEntry,
-  type AddonEntry,
-  type AddonPlanEntry,
-} from './plugin.js';
-export * from './hooks.js';
-export * from './services.js';
-export * from './errors.js';
-export * from './build-log.js';
+
 export type { AppJson } from './app-json.js';
-export type * from './build/types.js';
-export { checkSchema, ajv, type SchemaProblem } from './schema.js';
-export { parseProcfile, PROCESS_TYPE_PATTERN } from './procfile.js';
 export {
-  parseAppJson,
-  appJsonSchema,
-  type AppJsonEnv,
   type AppJsonAddon,
+  type AppJsonEnv,
   type AppJsonHealthcheck,
+  appJsonSchema,
+  parseAppJson,
 } from './app-json.js';
+export { archiveErrors, extractArchive, unsafeEntryReason } from './archive.js';
 export {
-  assertConfigVarName,
-  validateConfigVars,
-  configVarsSize,
-  parseConfigAssignments,
-  CONFIG_VAR_NAME,
-  CONFIG_VARS_MAX_BYTES,
-} from './config-vars.js';
+  buildpackIdFor,
+  DEFAULT_BUILD_TIMEOUT_MS,
+  DEFAULT_STACK,
+  runBuild,
+  SLUG_MAX_BYTES,
+  SLUG_WARN_BYTES,
+  slugMetadataPath,
+} from './build/pipeline.js';
+export { formatBytes, packSlug } from './build/slug.js';
+export { applySlugignore, slugignoreMatcher } from './build/source.js';
+export type * from './build/types.js';
+export * from './build-log.js';
 export {
-  loadConfig,
-  loadPlugin,
+  CONFIG_FILES,
+  type CreateKernelOptions,
+  configSchema,
   createKernel,
   findConfigFile,
-  configSchema,
-  CONFIG_FILES,
-  type SlipwayConfig,
+  loadConfig,
+  loadPlugin,
   type PluginEntry,
-  type CreateKernelOptions,
+  type SlipwayConfig,
 } from './config.js';
-export { extractArchive, unsafeEntryReason, archiveErrors } from './archive.js';
 export {
-  runBuild,
-  buildpackIdFor,
-  slugMetadataPath,
-  DEFAULT_STACK,
-  DEFAULT_BUILD_TIMEOUT_MS,
-  SLUG_WARN_BYTES,
-  SLUG_MAX_BYTES,
-} from './build/pipeline.js';
-export { packSlug, formatBytes } from './build/slug.js';
-export { applySlugignore, slugignoreMatcher } from './build/source.js';
+  assertConfigVarName,
+  CONFIG_VAR_NAME,
+  CONFIG_VARS_MAX_BYTES,
+  configVarsSize,
+  parseConfigAssignments,
+  validateConfigVars,
+} from './config-vars.js';
+export * from './errors.js';
+export * from './hooks.js';
+export { KERNEL_VERSION, Kernel, type PluginSource } from './kernel.js';
+export {
+  type AddonEntry,
+  type AddonPlanEntry,
+  type BuildpackEntry,
+  type Catalog,
+  definePlugin,
+  type Plugin,
+} from './plugin.js';
+export { PROCESS_TYPE_PATTERN, parseProcfile } from './procfile.js';
+export { ajv, checkSchema, type SchemaProblem } from './schema.js';
+export * from './services.js';

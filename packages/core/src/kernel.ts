@@ -6,12 +6,12 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import semver from 'semver';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { coreErrors, SlipwayError, wrapPluginError } from './errors.js';
 import { createKernelHooks, type KernelHooks } from './hooks.js';
 import type { Catalog, Plugin } from './plugin.js';
 import { checkSchema } from './schema.js';
-import { type ServiceRef, clockRef, systemClock } from './services.js';
+import { clockRef, type ServiceRef, systemClock } from './services.js';
 
 /** Version of this kernel; plugins declare a semver range against it. */
 export const KERNEL_VERSION: string = JSON.parse(

@@ -14,7 +14,7 @@ import { coreErrors, isSlipwayError } from '../errors.js';
 import type { Detection, ReleaseSpec, StackInfo } from '../hooks.js';
 import type { Kernel } from '../kernel.js';
 import { parseProcfile } from '../procfile.js';
-import { packSlug, formatBytes } from './slug.js';
+import { formatBytes, packSlug } from './slug.js';
 import { applySlugignore, fillBuildDir } from './source.js';
 import type { BuildOptions, BuildResult, BuildTimings, SlugMetadata } from './types.js';
 

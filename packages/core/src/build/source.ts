@@ -12,7 +12,7 @@ const SKIP = new Set(['.git', '.hg', '.svn']);
 
 /** Copy or extract `source` into the (existing, empty) `buildDir`. */
 export async function fillBuildDir(source: string, buildDir: string): Promise<void> {
-  let st;
+  let st: import('node:fs').Stats;
   try {
     st = await stat(source);
   } catch (e) {
