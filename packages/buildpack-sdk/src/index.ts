@@ -1,1 +1,35 @@
-export {};
+/**
+ * @slipway/buildpack-sdk: everything a buildpack author needs, in one package. Write a buildpack
+ * with `defineBuildpack`, run a Heroku classic one with `classicBuildpack`, test it with
+ * `testBuildpack`, start one with `scaffoldBuildpack`.
+ */
+
+// Core types and values a buildpack author needs, so a buildpack depends on this package only.
+export {
+  type AppJson,
+  type BuildLog,
+  type BuildResult,
+  createBuildLog,
+  type Detection,
+  DetectStage,
+  isSlipwayError,
+  type Kernel,
+  type Plugin,
+  type ReleaseSpec,
+  SlipwayError,
+  type StackInfo,
+} from '@slipway/core';
+export { openCacheLayer } from './cache-layer.js';
+export { buildEnv, createCompileContext, createDetectContext, createReleaseContext } from './contexts.js';
+export {
+  type BuildpackPlugin,
+  type DefineBuildpackOptions,
+  defineBuildpack,
+  mergeRelease,
+  SDK_KERNEL_RANGE,
+} from './define-buildpack.js';
+export { renderExports, shellDoubleQuote, sourceExportFile, writeProfileD } from './env-files.js';
+export { buildpackErrors, toBuildpackError } from './errors.js';
+export { type SpawnOptions, showCommand, spawnLogged } from './run.js';
+export type * from './types.js';
+export { requireVersion } from './version.js';

@@ -1,0 +1,167 @@
+/**
+ * Running build commands: an argument array (never a shell string), output streamed line by line
+ * into the build log indented seven spaces, and the whole process group killed when the build's
+ * signal aborts, so a hung `npm install` cannot outlive its build.
+ */
+import { spawn } from 'node:child_process';
+import { type BuildLog, indentOutput } from '@slipway/core';
+import { buildpackErrors } from './errors.js';
+import type { RunResult } from './types.js';
+
+/** How many stderr lines a failure message quotes. */
+const TAIL_LINES = 8;
+/** Grace between SIGTERM and SIGKILL of an aborted process group. */
+const KILL_GRACE_MS = 2000;
+
+/** Everything `spawnLogged` needs; the compile context fills it in. */
+export interface SpawnOptions {
+  cwd: string;
+  /** The complete environment of the child. */
+  env: Record<string, string>;
+  log: BuildLog;
+  signal?: AbortSignal;
+  stream?: boolean;
+  allowFailure?: boolean;
+  input?: string;
+  /** Origin stamped on errors (`buildpack nodejs`). */
+  origin?: string;
+}
+
+/** Turn a stream of chunks into whole lines, keeping a trailing partial line until more comes. */
+export function lineSplitter(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
+  let rest = '';
+  return {
+    push(chunk) {
+      const parts = (rest + chunk).split(/\r?\n/);
+      rest = parts.pop() ?? '';
+      for (const p of parts) onLine(p);
+    },
+    end() {
+      if (rest) onLine(rest);
+      rest = '';
+    },
+  };
+}
+
+/** Quote one argument for display only (error messages, logs); never executed. */
+function showArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line as a user would type it, for messages. */
+export function showCommand(command: string, args: readonly string[]): string {
+  return [command, ...args].map(showArg).join(' ');
+}
+
+/** Kill a detached child's whole process group: TERM now, KILL after a grace period. */
+export function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  const send = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // The group is already gone.
+    }
+  };
+  send('SIGTERM');
+  setTimeout(() => send('SIGKILL'), KILL_GRACE_MS).unref();
+}
+
+/** Spawn `command args` with the given environment, streaming to the log; see `SpawnOptions`. */
+export function spawnLogged(
+  command: string,
+  args: readonly string[],
+  opts: SpawnOptions,
+): Promise<RunResult> {
+  const shown = showCommand(command, args);
+  const errOpts = opts.origin ? { plugin: opts.origin, hook: '' } : {};
+  if (opts.signal?.aborted)
+    return Promise.reject(buildpackErrors.SLIPWAY_ERR_BUILDPACK_COMMAND_ABORTED({ command: shown }, errOpts));
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...args], {
+      cwd: opts.cwd,
+      env: opts.env,
+      // Its own process group, so abort can kill grandchildren (npm → node-gyp → make) too.
+      detached: true,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const tail: string[] = [];
+    const stream = opts.stream ?? true;
+    const show = (line: string) => {
+      if (stream) opts.log.raw(indentOutput(line));
+    };
+    const out = lineSplitter(show);
+    const err = lineSplitter((line) => {
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      show(line);
+    });
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      out.push(c);
+    });
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      err.push(c);
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      killGroup(child.pid);
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      spawnError = e;
+    });
+    child.on('close', (code, sig) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      out.end();
+      err.end();
+      if (spawnError) {
+        reject(
+          buildpackErrors.SLIPWAY_ERR_BUILDPACK_COMMAND_NOT_FOUND(
+            {
+              command: shown,
+              program: command,
+              detail: spawnError.code === 'ENOENT' ? 'not found' : spawnError.message,
+            },
+            { cause: spawnError, ...errOpts },
+          ),
+        );
+        return;
+      }
+      if (aborted) {
+        reject(buildpackErrors.SLIPWAY_ERR_BUILDPACK_COMMAND_ABORTED({ command: shown }, errOpts));
+        return;
+      }
+      const exit = code ?? 128;
+      if (exit !== 0 && !opts.allowFailure) {
+        const lines = tail.filter((l) => l.trim());
+        const tailText = lines.length ? `; last lines of stderr:\n${lines.join('\n')}` : '';
+        reject(
+          buildpackErrors.SLIPWAY_ERR_BUILDPACK_COMMAND_FAILED(
+            { command: shown, code: code ?? `signal ${sig}`, tail: tailText, stderr: lines },
+            errOpts,
+          ),
+        );
+        return;
+      }
+      resolve({ stdout, stderr, code: exit });
+    });
+  });
+}
+
+/** Merge environment layers left to right; an `undefined` value removes the variable. */
+export function mergeEnv(...layers: (Record<string, string | undefined> | NodeJS.ProcessEnv | undefined)[]) {
+  const env: Record<string, string> = {};
+  for (const layer of layers)
+    for (const [k, v] of Object.entries(layer ?? {})) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
+  return env;
+}
