@@ -132,7 +132,7 @@ export async function loadPlugin(specifier: string, fromDir: string): Promise<Pl
   }
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(resolved).href);
+    mod = await import(path.isAbsolute(resolved) ? pathToFileURL(resolved).href : resolved);
   } catch (e) {
     throw coreErrors.SLIPWAY_ERR_PLUGIN_NOT_FOUND({
       plugin: specifier,

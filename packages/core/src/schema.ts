@@ -31,7 +31,8 @@ function pathOf(e: ErrorObject): string {
   for (const s of segs) out += /^\d+$/.test(s) ? `[${s}]` : out ? `.${s}` : s;
   const missing = (e.params as { missingProperty?: string }).missingProperty;
   const extra = (e.params as { additionalProperty?: string }).additionalProperty;
-  const leaf = missing ?? extra;
+  // propertyNames failures name the offending key on the error itself.
+  const leaf = missing ?? extra ?? (e as { propertyName?: string }).propertyName;
   if (leaf) out = out ? `${out}.${leaf}` : leaf;
   return out || '(root)';
 }
@@ -60,7 +61,7 @@ export function checkSchema(schema: object, data: unknown): SchemaProblem[] {
     cache.set(schema, validate);
   }
   if (validate(data)) return [];
-  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'propertyNames');
   // Deeper paths first: "env.SECRET.generator must be..." helps more than "env must be...".
   errors.sort((a, b) => b.instancePath.length - a.instancePath.length);
   return errors.map((e) => ({ field: pathOf(e), detail: describe(e) }));

@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { createKernel, loadPlugin } from './config.js';
+import { SlipwayError } from './errors.js';
+
+const fixtures = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
+
+async function failure(p: Promise<unknown>): Promise<SlipwayError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).to.be.instanceOf(SlipwayError);
+    return e as SlipwayError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('slipway.config loading', () => {
+  it('loads plugins by path with options and applies them', async () => {
+    const { kernel, file } = await createKernel({ cwd: path.join(fixtures, 'config-ok') });
+    expect(file).to.match(/slipway\.config\.json$/);
+    expect(kernel.plugins).to.deep.equal(['marker']);
+    expect(kernel.catalog.buildpacks.get('marker')?.name).to.equal('Marker');
+  });
+
+  it('names the plugin, the option and the file when options fail the schema', async () => {
+    const e = await failure(createKernel({ cwd: path.join(fixtures, 'config-bad-options') }));
+    expect(e.code).to.equal('SLIPWAY_ERR_PLUGIN_OPTIONS');
+    expect(e.message).to.equal('plugin marker: option marker must be string');
+    expect(e.hint).to.contain('slipway.config.json');
+  });
+
+  it('names an unknown plugin and where it was looked for', async () => {
+    const e = await failure(createKernel({ cwd: path.join(fixtures, 'config-unknown-plugin') }));
+    expect(e.code).to.equal('SLIPWAY_ERR_PLUGIN_NOT_FOUND');
+    expect(e.message).to.contain('@acme/does-not-exist').and.contain('plugins[0]');
+    expect(e.hint).to.contain('npm install @acme/does-not-exist');
+  });
+
+  it('refuses a malformed config with the field at fault', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-cfg-'));
+    writeFileSync(path.join(dir, 'slipway.config.json'), '{ "plugins": "nodejs" }');
+    let e = await failure(createKernel({ cwd: dir }));
+    expect(e.code).to.equal('SLIPWAY_ERR_CONFIG_INVALID');
+    expect(e.message).to.contain('plugins must be array');
+    writeFileSync(path.join(dir, 'slipway.config.json'), '{ "plugins": [], "plugns": [] }');
+    e = await failure(createKernel({ cwd: dir }));
+    expect(e.message).to.contain('plugns is not a known field');
+    writeFileSync(path.join(dir, 'slipway.config.json'), '{ "plugins": [ ');
+    e = await failure(createKernel({ cwd: dir }));
+    expect(e.message).to.contain('not valid JSON');
+  });
+
+  it('refuses a module that is not a plugin', async () => {
+    const e = await failure(loadPlugin('node:path', fixtures));
+    expect(e.code).to.equal('SLIPWAY_ERR_PLUGIN_INVALID');
+  });
+});
