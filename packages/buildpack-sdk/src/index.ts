@@ -30,6 +30,11 @@ export {
 } from './define-buildpack.js';
 export { renderExports, shellDoubleQuote, sourceExportFile, writeProfileD } from './env-files.js';
 export { buildpackErrors, toBuildpackError } from './errors.js';
+export {
+  type TestBuildpackOptions,
+  type TestBuildpackResult,
+  testBuildpack,
+} from './harness.js';
 export { type SpawnOptions, showCommand, spawnLogged } from './run.js';
 export type * from './types.js';
 export { requireVersion } from './version.js';
