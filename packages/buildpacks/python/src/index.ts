@@ -1,1 +1,127 @@
-export {};
+/**
+ * `@slipway/buildpack-python`: Python apps (requirements.txt, pyproject.toml, setup.py) with the
+ * installed interpreter, pip into a relocatable `.heroku/python`, a digest-keyed dependency
+ * cache, Django collectstatic and a default `web` for gunicorn/Django/Flask apps.
+ */
+import {
+  type BuildpackCompileContext,
+  type BuildpackDefinition,
+  defineBuildpack,
+} from '@slipway/buildpack-sdk';
+import {
+  DEPENDENCY_FILES,
+  dependencySource,
+  installDependencies,
+  installedDistributions,
+  referencedRequirementFiles,
+  SITE_DIR,
+} from './dependencies.js';
+import { collectStatic } from './django.js';
+import { factFiles, inferWeb, procfileHasWeb } from './process-types.js';
+import { linkInterpreter, profileScript } from './profile.js';
+import { findPython, type PythonInterpreter, parsePythonRequest } from './python-runtime.js';
+
+/** Files that make an app a Python app. */
+export const DETECT_FILES = ['requirements.txt', 'pyproject.toml', 'setup.py'] as const;
+
+type Helpers = Pick<BuildpackCompileContext, 'readText' | 'buildDir'>;
+
+/** The default web command for the app in `ctx.buildDir` (after install), if one can be told. */
+export async function defaultWeb(ctx: Helpers): Promise<ReturnType<typeof inferWeb>> {
+  const managePy = await ctx.readText('manage.py');
+  const files: Record<string, string> = {};
+  if (managePy !== undefined) files['manage.py'] = managePy;
+  for (const f of factFiles(managePy)) {
+    const text = await ctx.readText(f);
+    if (text !== undefined) files[f] = text;
+  }
+  return inferWeb({ files, installed: await installedDistributions(ctx.buildDir) });
+}
+
+async function resolvePython(ctx: BuildpackCompileContext): Promise<PythonInterpreter> {
+  const request = parsePythonRequest(
+    await ctx.readText('.python-version'),
+    await ctx.readText('runtime.txt'),
+  );
+  const python = await findPython(ctx, request);
+  if (request) {
+    try {
+      ctx.requireVersion('python', request.version, python.version);
+    } catch {
+      const have = python.version.split('.').slice(0, 2).join('.');
+      ctx.fail(
+        `${request.file} asks for Python ${request.version} but the build machine has Python ${python.version}`,
+        `Change ${request.file} to ${have}, or install Python ${request.version} on the build machine (python${request.version.split('.').slice(0, 2).join('.')} on PATH).`,
+      );
+    }
+  }
+  ctx.log.step(
+    `Using Python ${python.version}${request ? ` (${request.file} asks for ${request.version})` : ' (the installed default; pin it in .python-version)'}`,
+  );
+  return python;
+}
+
+async function readDependencyFiles(ctx: BuildpackCompileContext): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const pending: string[] = [...DEPENDENCY_FILES];
+  while (pending.length) {
+    const name = pending.shift() as string;
+    if (name in files) continue;
+    const text = await ctx.readText(name);
+    if (text === undefined) continue;
+    files[name] = text;
+    if (name.endsWith('.txt')) pending.push(...referencedRequirementFiles(text));
+  }
+  return files;
+}
+
+/** The Python buildpack definition. */
+export const pythonBuildpack: BuildpackDefinition = {
+  id: 'python',
+  name: 'Python',
+
+  async detect(ctx) {
+    for (const f of DETECT_FILES) if (await ctx.exists(f)) return { detected: true, name: 'Python' };
+    return { detected: false, reason: `no ${DETECT_FILES.join(', ')} at the app root` };
+  },
+
+  async compile(ctx) {
+    const python = await resolvePython(ctx);
+    const files = await readDependencyFiles(ctx);
+    const source = dependencySource(new Set(Object.keys(files)));
+    if (!source)
+      return ctx.fail(
+        'no requirements.txt, pyproject.toml or setup.py to install from',
+        'Add a requirements.txt listing your dependencies (pip freeze > requirements.txt).',
+      );
+    await installDependencies(ctx, python, source, files);
+    await linkInterpreter(ctx.buildDir, python.executable, python.version);
+    await ctx.profileD('python', profileScript());
+    const installed = await installedDistributions(ctx.buildDir);
+    await collectStatic(ctx, python.executable, installed);
+
+    if (!procfileHasWeb(await ctx.readText('Procfile'))) {
+      const web = await defaultWeb(ctx);
+      if (!web)
+        return ctx.fail(
+          'no Procfile with a web process, and this is not a gunicorn, Django or Flask app the buildpack can start',
+          'Add a Procfile with a line such as "web: gunicorn --bind 0.0.0.0:$PORT myapp:app".',
+        );
+      ctx.log.step(`Default web process for ${web.reason}: ${web.command}`);
+    }
+    const site = `${ctx.buildDir}/${SITE_DIR}`;
+    await ctx.exportEnv({
+      PYTHONPATH: ctx.env.PYTHONPATH ? `${site}:${ctx.env.PYTHONPATH}` : site,
+      PATH: `${site}/bin:${ctx.env.PATH ?? process.env.PATH ?? ''}`,
+    });
+  },
+
+  async release(ctx) {
+    const web = await defaultWeb(ctx);
+    return web ? { processTypes: { web: web.command } } : {};
+  },
+};
+
+/** The Python buildpack as a Slipway plugin. */
+export const python = defineBuildpack(pythonBuildpack, { name: '@slipway/buildpack-python' });
+export default python;

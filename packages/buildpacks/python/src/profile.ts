@@ -1,0 +1,37 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are shell scripts
+/**
+ * What a dyno needs to find the app's Python packages: `PYTHONPATH` and `PATH` pointing into
+ * the slug, computed from where the slug was unpacked (never the build dir's path), and
+ * `python`/`python3` links to the interpreter the dependencies were built for.
+ */
+import { mkdir, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SITE_DIR } from './dependencies.js';
+
+/** The `.profile.d/python.sh` script. Config vars set by the user win (`${VAR:-…}`). */
+export function profileScript(): string {
+  return [
+    '# Written by the Slipway python buildpack.',
+    '# The slug root is the parent of this file: the slug can be unpacked anywhere.',
+    '_slipway_app="$(cd "$(dirname "${BASH_SOURCE[0]:-$PWD/.profile.d/python.sh}")/.." && pwd)"',
+    `export PYTHONPATH="$_slipway_app/${SITE_DIR}\${PYTHONPATH:+:$PYTHONPATH}"`,
+    `export PATH="$_slipway_app/${SITE_DIR}/bin:$PATH"`,
+    'export PYTHONUNBUFFERED="${PYTHONUNBUFFERED:-1}"',
+    'export PYTHONHASHSEED="${PYTHONHASHSEED:-random}"',
+    'export WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"',
+    'export FORWARDED_ALLOW_IPS="${FORWARDED_ALLOW_IPS:-*}"',
+    'unset _slipway_app',
+    '',
+  ].join('\n');
+}
+
+/** Link `python`, `python3` and `python3.X` in the slug's bin dir to the build's interpreter. */
+export async function linkInterpreter(buildDir: string, executable: string, version: string): Promise<void> {
+  const bin = join(buildDir, SITE_DIR, 'bin');
+  await mkdir(bin, { recursive: true });
+  const minor = version.split('.').slice(0, 2).join('.');
+  for (const name of ['python', 'python3', `python${minor}`]) {
+    await rm(join(bin, name), { force: true });
+    await symlink(executable, join(bin, name));
+  }
+}
