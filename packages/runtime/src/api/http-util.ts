@@ -1,0 +1,80 @@
+/** Small helpers of the API server: JSON bodies with limits, answers, and coded error replies. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkSchema, isSlipwayError } from '@slipway/core';
+import { runtimeErrors } from '../errors.js';
+
+/** Read the whole body, refusing more than `limit` bytes (413) without buffering the rest. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      req.resume();
+      reject(runtimeErrors.SLIPWAY_ERR_RUNTIME_BODY_TOO_LARGE({ limit }));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(runtimeErrors.SLIPWAY_ERR_RUNTIME_BODY_TOO_LARGE({ limit }));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Parse and validate a JSON body against a JSON Schema (ajv); coded 400/422 on failure. */
+export async function readJson<T>(
+  req: IncomingMessage,
+  schema: object,
+  route: string,
+  limit = 1 << 20,
+): Promise<T> {
+  const raw = (await readBody(req, limit)).toString('utf8');
+  let data: unknown;
+  try {
+    data = raw.trim() === '' ? {} : JSON.parse(raw);
+  } catch (e) {
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_JSON({ detail: (e as Error).message });
+  }
+  const [problem] = checkSchema(schema, data);
+  if (problem)
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({
+      field: problem.field,
+      detail: problem.detail,
+      route,
+    });
+  return data as T;
+}
+
+/** Answer with JSON. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** Answer with Heroku's `{ id, message }` error shape (plus code and hint). */
+export function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.end(`\n !     ${(err as Error)?.message ?? err}\n`);
+    return;
+  }
+  if (isSlipwayError(err)) {
+    sendJson(res, err.status, err.toJSON());
+    return;
+  }
+  sendJson(res, 500, {
+    id: 'internal_error',
+    message: `internal error: ${(err as Error)?.message ?? String(err)}`,
+  });
+}

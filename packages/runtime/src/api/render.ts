@@ -1,0 +1,105 @@
+/** Heroku Platform API shapes of the runtime's records (snake_case, nested `app` refs). */
+import type { DynoStatus } from '@slipway/core';
+import type {
+  AddonRecord,
+  AppRecord,
+  BuildRecord,
+  DomainRecord,
+  DrainRecord,
+  FormationRecord,
+  ReleaseRecord,
+} from '../state/records.js';
+
+const ref = (a: AppRecord) => ({ id: a.id, name: a.name });
+
+/** An app. */
+export const renderApp = (a: AppRecord, webUrl: string, released?: ReleaseRecord) => ({
+  id: a.id,
+  name: a.name,
+  web_url: webUrl,
+  buildpacks: a.buildpacks,
+  maintenance: a.maintenance,
+  current_release: released ? { id: released.id, version: released.version } : null,
+  released_at: released?.updatedAt ?? null,
+  created_at: a.createdAt,
+  updated_at: a.updatedAt,
+});
+
+/** A build, with the URL its output streams from. */
+export const renderBuild = (a: AppRecord, b: BuildRecord) => ({
+  id: b.id,
+  app: ref(a),
+  status: b.status,
+  slug: b.slug ? { id: b.slug } : null,
+  release: b.releaseVersion ? { version: b.releaseVersion } : null,
+  error: b.error,
+  output_stream_url: `/apps/${a.name}/builds/${b.id}/output`,
+  created_at: b.createdAt,
+  updated_at: b.updatedAt,
+});
+
+/** A release (config values are not shown, only names). */
+export const renderRelease = (a: AppRecord, r: ReleaseRecord, currentVersion?: number) => ({
+  id: r.id,
+  app: ref(a),
+  version: r.version,
+  description: r.description,
+  status: r.status,
+  current: r.version === currentVersion,
+  slug: r.slug ? { id: r.slug } : null,
+  config_vars: Object.keys(r.config),
+  error: r.error,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+});
+
+/** A formation entry. */
+export const renderFormation = (a: AppRecord, f: FormationRecord, command?: string) => ({
+  app: ref(a),
+  type: f.type,
+  quantity: f.quantity,
+  size: f.size,
+  command: command ?? null,
+  updated_at: f.updatedAt,
+});
+
+/** A running dyno. */
+export const renderDyno = (a: AppRecord, d: DynoStatus) => ({
+  id: d.id,
+  app: ref(a),
+  name: `${d.type}.${d.index}`,
+  type: d.type,
+  state: d.state,
+  release: { version: d.release },
+  port: d.port ?? null,
+  created_at: new Date(d.startedAt).toISOString(),
+});
+
+/** A custom domain. */
+export const renderDomain = (a: AppRecord, d: DomainRecord) => ({
+  id: d.id,
+  app: ref(a),
+  hostname: d.hostname,
+  kind: 'custom',
+  created_at: d.createdAt,
+});
+
+/** A log drain. */
+export const renderDrain = (a: AppRecord, d: DrainRecord) => ({
+  id: d.id,
+  app: ref(a),
+  url: d.url,
+  token: d.token,
+  created_at: d.createdAt,
+});
+
+/** An add-on. */
+export const renderAddon = (a: AppRecord, x: AddonRecord) => ({
+  id: x.id,
+  app: ref(a),
+  name: x.name,
+  addon_service: { name: x.service },
+  plan: { name: `${x.service}:${x.plan}` },
+  config_vars: x.configVars,
+  created_at: x.createdAt,
+});

@@ -1,0 +1,404 @@
+/**
+ * The platform's REST/JSON API, shaped after Heroku's Platform API. Every route needs
+ * `Authorization: Bearer <token>`; bodies are validated with ajv before anything changes; errors
+ * are `{ id, message }` (plus `code` and `hint`) with the catalogue's status.
+ */
+import { rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type DynoStatus, validateConfigVars } from '@slipway/core';
+import type { AddonService } from '../addon-service.js';
+import type { DeployService } from '../deploy-service.js';
+import { receiveUpload } from '../deploy-service.js';
+import { runtimeErrors } from '../errors.js';
+import { formatLogLine, type LogHub } from '../logs/log-hub.js';
+import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
+import type { AppRecord } from '../state/records.js';
+import type { SqliteStateStore } from '../state/sqlite-state-store.js';
+import { readJson, sendError, sendJson } from './http-util.js';
+import {
+  renderAddon,
+  renderApp,
+  renderBuild,
+  renderDomain,
+  renderDrain,
+  renderDyno,
+  renderFormation,
+  renderRelease,
+} from './render.js';
+import {
+  addonSchema,
+  configVarsSchema,
+  createAppSchema,
+  domainSchema,
+  drainSchema,
+  formationBatchSchema,
+  formationOneSchema,
+  logSessionSchema,
+  rollbackSchema,
+} from './schemas.js';
+
+/** What the API drives. */
+export interface ApiContext {
+  state: SqliteStateStore;
+  logs: LogHub;
+  dynos: DynoManagerPort & { status(app: string): DynoStatus[] };
+  releases: ReleaseService;
+  deploys: DeployService;
+  addons: AddonService;
+  dataDir: string;
+  /** Public URL of an app through the router. */
+  webUrl(app: string): string;
+  /** Largest accepted source upload, bytes (default 200 MB). */
+  maxUploadBytes?: number;
+}
+
+type Params = Record<string, string>;
+type Handler = (req: IncomingMessage, res: ServerResponse, p: Params, url: URL) => Promise<void>;
+
+/** Create the API server (not listening yet). */
+export function createApiServer(ctx: ApiContext): Server {
+  const { state } = ctx;
+  const routes: [string, RegExp, Handler][] = [];
+  const on = (method: string, path: string, h: Handler) =>
+    routes.push([method, new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}/?$`), h]);
+  const app = (p: Params): AppRecord => state.app(p.app as string);
+  const current = (a: AppRecord) => state.currentRelease(a.id);
+
+  on('GET', '/apps', async (_q, res) =>
+    sendJson(
+      res,
+      200,
+      state.listApps().map((a) => renderApp(a, ctx.webUrl(a.name), current(a))),
+    ),
+  );
+  on('POST', '/apps', async (req, res) => {
+    const body = await readJson<{ name: string }>(req, createAppSchema, 'POST /apps');
+    const a = state.createApp(body.name);
+    ctx.releases.event(a.name, 'App created');
+    sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
+  });
+  on('GET', '/apps/:app', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), current(a)));
+  });
+  on('DELETE', '/apps/:app', async (_q, res, p) => {
+    const a = app(p);
+    await ctx.releases.serial(a.name, async () => {
+      await ctx.dynos.stopApp(a.name);
+      for (const x of state.addons(a.id)) await ctx.addons.destroy(a, x.id).catch(() => undefined);
+      state.deleteApp(a.name);
+      ctx.logs.forget(a.name);
+    });
+    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name)));
+  });
+
+  // --- builds ---------------------------------------------------------------------------------
+  on('POST', '/apps/:app/builds', async (req, res, p) => {
+    const a = app(p);
+    const file = await receiveUpload(req, ctx.dataDir, ctx.maxUploadBytes ?? 200 * 1024 * 1024);
+    try {
+      const b = await ctx.deploys.start(a, file);
+      sendJson(res, 201, renderBuild(a, b));
+    } finally {
+      await rm(file, { force: true });
+    }
+  });
+  on('GET', '/apps/:app/builds', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(
+      res,
+      200,
+      state.listBuilds(a.id).map((b) => renderBuild(a, b)),
+    );
+  });
+  const build = (a: AppRecord, id: string) => {
+    const b = state.build(id);
+    if (!b || b.appId !== a.id)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+        what: `build ${id}`,
+        hint: `See \`GET /apps/${a.name}/builds\`.`,
+      });
+    return b;
+  };
+  on('GET', '/apps/:app/builds/:id', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(res, 200, renderBuild(a, build(a, p.id as string)));
+  });
+  on('GET', '/apps/:app/builds/:id/output', async (req, res, p) => {
+    const a = app(p);
+    const b = build(a, p.id as string);
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+    await new Promise<void>((resolve) => {
+      const stop = ctx.deploys.follow(b.id, (line) => {
+        if (line === null) {
+          res.end();
+          resolve();
+        } else res.write(`${line}\n`);
+      });
+      req.on('close', () => {
+        stop();
+        resolve();
+      });
+    });
+  });
+
+  // --- releases -------------------------------------------------------------------------------
+  on('GET', '/apps/:app/releases', async (_q, res, p) => {
+    const a = app(p);
+    const cur = current(a)?.version;
+    sendJson(
+      res,
+      200,
+      state.listReleases(a.id).map((r) => renderRelease(a, r, cur)),
+    );
+  });
+  on('GET', '/apps/:app/releases/:id', async (_q, res, p) => {
+    const a = app(p);
+    const id = (p.id as string).replace(/^v/, '');
+    const r = /^\d+$/.test(id) ? state.release(a.id, Number(id)) : state.releaseById(id);
+    if (!r || r.appId !== a.id)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+        what: `release ${p.id}`,
+        hint: `See \`slipway releases -a ${a.name}\`.`,
+      });
+    sendJson(res, 200, renderRelease(a, r, current(a)?.version));
+  });
+  on('POST', '/apps/:app/releases', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<{ release?: string | number }>(
+      req,
+      rollbackSchema,
+      'POST /apps/:app/releases',
+    );
+    let version: number | undefined;
+    if (body.release !== undefined) {
+      const s = String(body.release).replace(/^v/, '');
+      version = /^\d+$/.test(s) ? Number(s) : state.releaseById(s)?.version;
+      if (version === undefined)
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+          what: `release ${body.release}`,
+          hint: `See \`slipway releases -a ${a.name}\`.`,
+        });
+    }
+    const r = await ctx.releases.rollback(a, version);
+    sendJson(res, 201, renderRelease(a, r, current(a)?.version));
+  });
+
+  // --- config vars ----------------------------------------------------------------------------
+  on('GET', '/apps/:app/config-vars', async (_q, res, p) => sendJson(res, 200, state.config(app(p).id)));
+  on('PATCH', '/apps/:app/config-vars', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<Record<string, string | null>>(
+      req,
+      configVarsSchema,
+      'PATCH /apps/:app/config-vars',
+    );
+    const after = { ...state.config(a.id) };
+    for (const [k, v] of Object.entries(body)) {
+      if (v === null) delete after[k];
+      else after[k] = v;
+    }
+    // Names of the vars being unset are checked too: nothing odd reaches the store.
+    validateConfigVars({ ...after, ...Object.fromEntries(Object.keys(body).map((k) => [k, ''])) });
+    validateConfigVars(after);
+    await ctx.releases.setConfig(a, body);
+    sendJson(res, 200, state.config(a.id));
+  });
+
+  // --- formation and dynos --------------------------------------------------------------------
+  const formation = (a: AppRecord) => {
+    const cur = current(a);
+    const types = (cur?.slug && state.slug(cur.slug)?.processTypes) || {};
+    return state.formation(a.id).map((f) => renderFormation(a, f, types[f.type]));
+  };
+  on('GET', '/apps/:app/formation', async (_q, res, p) => sendJson(res, 200, formation(app(p))));
+  on('PATCH', '/apps/:app/formation', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<{ updates: FormationUpdate[] }>(
+      req,
+      formationBatchSchema,
+      'PATCH /apps/:app/formation',
+    );
+    await ctx.releases.scale(a, body.updates);
+    sendJson(res, 200, formation(a));
+  });
+  on('PATCH', '/apps/:app/formation/:type', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<Omit<FormationUpdate, 'type'>>(
+      req,
+      formationOneSchema,
+      'PATCH /apps/:app/formation/:type',
+    );
+    await ctx.releases.scale(a, [{ ...body, type: p.type as string }]);
+    sendJson(
+      res,
+      200,
+      formation(a).find((f) => f.type === p.type),
+    );
+  });
+  on('GET', '/apps/:app/dynos', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(
+      res,
+      200,
+      ctx.dynos.status(a.name).map((d) => renderDyno(a, d)),
+    );
+  });
+  on('DELETE', '/apps/:app/dynos', async (_q, res, p) => {
+    const a = app(p);
+    await ctx.releases.serial(a.name, () => ctx.dynos.restart(a.name));
+    ctx.releases.event(a.name, 'Restarted all dynos');
+    sendJson(res, 202, {});
+  });
+  on('DELETE', '/apps/:app/dynos/:type', async (_q, res, p) => {
+    const a = app(p);
+    await ctx.releases.serial(a.name, () => ctx.dynos.restart(a.name, p.type));
+    ctx.releases.event(a.name, `Restarted ${p.type} dynos`);
+    sendJson(res, 202, {});
+  });
+
+  // --- domains, drains, add-ons ---------------------------------------------------------------
+  on('GET', '/apps/:app/domains', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(
+      res,
+      200,
+      state.domains(a.id).map((d) => renderDomain(a, d)),
+    );
+  });
+  on('POST', '/apps/:app/domains', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<{ hostname: string }>(req, domainSchema, 'POST /apps/:app/domains');
+    sendJson(res, 201, renderDomain(a, state.addDomain(a.id, body.hostname)));
+  });
+  on('DELETE', '/apps/:app/domains/:host', async (_q, res, p) => {
+    const a = app(p);
+    if (!state.removeDomain(a.id, p.host as string))
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+        what: `domain ${p.host}`,
+        hint: `See \`GET /apps/${a.name}/domains\`.`,
+      });
+    sendJson(res, 200, {});
+  });
+  on('GET', '/apps/:app/log-drains', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(
+      res,
+      200,
+      state.drains(a.id).map((d) => renderDrain(a, d)),
+    );
+  });
+  on('POST', '/apps/:app/log-drains', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<{ url: string }>(req, drainSchema, 'POST /apps/:app/log-drains');
+    if (state.drains(a.id).length >= 5)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({
+        field: 'url',
+        detail: 'would be a sixth drain (5 at most)',
+        route: 'POST /apps/:app/log-drains',
+      });
+    sendJson(res, 201, renderDrain(a, state.addDrain(a.id, body.url)));
+  });
+  on('DELETE', '/apps/:app/log-drains/:id', async (_q, res, p) => {
+    const a = app(p);
+    if (!state.removeDrain(a.id, decodeURIComponent(p.id as string)))
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+        what: `drain ${p.id}`,
+        hint: `See \`GET /apps/${a.name}/log-drains\`.`,
+      });
+    sendJson(res, 200, {});
+  });
+  on('GET', '/apps/:app/addons', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(
+      res,
+      200,
+      state.addons(a.id).map((x) => renderAddon(a, x)),
+    );
+  });
+  on('POST', '/apps/:app/addons', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<{ plan: string; name?: string; options?: Record<string, unknown> }>(
+      req,
+      addonSchema,
+      'POST /apps/:app/addons',
+    );
+    sendJson(res, 201, renderAddon(a, await ctx.addons.create(a, body.plan, body.name, body.options)));
+  });
+  on('DELETE', '/apps/:app/addons/:id', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(res, 200, renderAddon(a, await ctx.addons.destroy(a, p.id as string)));
+  });
+
+  // --- logs -----------------------------------------------------------------------------------
+  on('POST', '/apps/:app/log-sessions', async (req, res, p) => {
+    const a = app(p);
+    const b = await readJson<{ lines?: number; tail?: boolean; source?: string; dyno?: string }>(
+      req,
+      logSessionSchema,
+      'POST /apps/:app/log-sessions',
+    );
+    const q = new URLSearchParams();
+    if (b.lines) q.set('n', String(b.lines));
+    if (b.tail) q.set('tail', '1');
+    if (b.source) q.set('source', b.source);
+    if (b.dyno) q.set('dyno', b.dyno);
+    sendJson(res, 201, { logplex_url: `/apps/${a.name}/logs?${q}` });
+  });
+  on('GET', '/apps/:app/logs', async (req, res, p, url) => {
+    const a = app(p);
+    const n = Math.min(Math.max(Number(url.searchParams.get('n') ?? 100) || 100, 1), 1500);
+    const filter = {
+      ...(url.searchParams.get('source') ? { source: url.searchParams.get('source') as string } : {}),
+      ...(url.searchParams.get('dyno') ? { dyno: url.searchParams.get('dyno') as string } : {}),
+    };
+    const tail = ['1', 'true'].includes(url.searchParams.get('tail') ?? '');
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+    for (const l of ctx.logs.recent(a.name, { ...filter, n })) res.write(`${formatLogLine(l)}\n`);
+    if (!tail) {
+      res.end();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const stop = ctx.logs.subscribe(a.name, (l) => res.write(`${formatLogLine(l)}\n`), filter);
+      req.on('close', () => {
+        stop();
+        resolve();
+      });
+    });
+  });
+
+  return createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://api');
+    try {
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (!authorized(req, state)) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
+      const method = req.method ?? 'GET';
+      let pathMatched = false;
+      for (const [m, re, h] of routes) {
+        const match = re.exec(url.pathname);
+        if (!match) continue;
+        pathMatched = true;
+        if (m !== method) continue;
+        const params: Params = {};
+        for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodeURIComponent(v);
+        await h(req, res, params, url);
+        return;
+      }
+      throw pathMatched
+        ? Object.assign(runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname }), {
+            status: 405,
+          })
+        : runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname });
+    } catch (e) {
+      if (!req.complete) req.resume();
+      sendError(res, e);
+    }
+  });
+}
+
+function authorized(req: IncomingMessage, state: SqliteStateStore): boolean {
+  const h = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return !!m && state.verifyToken(m[1] as string);
+}

@@ -1,0 +1,85 @@
+/**
+ * The build worker: a child process (forked by BuildRunner) that composes a kernel and runs one
+ * build. Isolating builds here means a buildpack that hangs, leaks or crashes cannot take the
+ * platform down, and a timeout can kill the whole process group.
+ */
+import { isSlipwayError, runBuild } from '@slipway/core';
+import { composeKernel, type KernelRecipe } from './plugins.js';
+
+/** The job the parent sends. */
+export interface BuildJob {
+  recipe: KernelRecipe;
+  source: string;
+  app: string;
+  cacheDir: string;
+  workDir: string;
+  env: Record<string, string>;
+  output: string;
+  buildpacks: string[];
+  timeoutMs: number;
+}
+
+/** Messages the worker sends back. */
+export type WorkerMessage =
+  | { type: 'line'; line: string }
+  | {
+      type: 'done';
+      result: {
+        processTypes: Record<string, string>;
+        configDefaults: Record<string, string>;
+        addons: string[];
+        buildpacks: { id: string; name: string }[];
+        stack: string;
+        appJson: Record<string, unknown> | undefined;
+        slug: { path: string; checksum: string; size: number };
+      };
+    }
+  | { type: 'failed'; error: { code: string; message: string; hint?: string } };
+
+const send = (m: WorkerMessage) => new Promise<void>((resolve) => process.send?.(m, () => resolve()));
+
+async function run(job: BuildJob): Promise<void> {
+  try {
+    const { kernel, skipped } = await composeKernel(job.recipe);
+    for (const s of skipped) await send({ type: 'line', line: ` !     skipped plugin ${s}` });
+    const r = await runBuild({
+      kernel,
+      source: job.source,
+      app: job.app,
+      cacheDir: job.cacheDir,
+      workDir: job.workDir,
+      env: job.env,
+      output: job.output,
+      buildpacks: job.buildpacks,
+      timeoutMs: job.timeoutMs,
+      onLine: (line) => process.send?.({ type: 'line', line } satisfies WorkerMessage),
+    });
+    if (!r.slug) throw new Error('the build produced no slug');
+    await send({
+      type: 'done',
+      result: {
+        processTypes: r.processTypes,
+        configDefaults: r.configDefaults,
+        addons: r.addons,
+        buildpacks: r.buildpacks.map((d) => ({ id: d.buildpack, name: d.name })),
+        stack: r.stack.id,
+        appJson: r.appJson as Record<string, unknown> | undefined,
+        slug: r.slug,
+      },
+    });
+  } catch (e) {
+    const error = isSlipwayError(e)
+      ? {
+          code: e.code,
+          message: `${e.plugin ? `[${e.plugin}${e.hook ? ` ${e.hook}` : ''}] ` : ''}${e.message}`,
+          ...(e.hint ? { hint: e.hint } : {}),
+        }
+      : { code: 'SLIPWAY_ERR_RUNTIME_BUILD_FAILED', message: (e as Error)?.message ?? String(e) };
+    await send({ type: 'failed', error });
+  }
+  process.disconnect?.();
+}
+
+process.once('message', (job: BuildJob) => {
+  void run(job).finally(() => setTimeout(() => process.exit(0), 50).unref());
+});

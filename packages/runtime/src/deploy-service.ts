@@ -1,0 +1,207 @@
+/**
+ * Deploys: an uploaded source archive is checked and unpacked (nothing leaves its root), built
+ * in a worker, stored as a slug and released. Build output is kept per build while it runs so
+ * the CLI can stream it, and stored with the build when it ends.
+ */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { extractArchive, isSlipwayError, type SlugStore } from '@slipway/core';
+import { runBuildInWorker } from './build-runner.js';
+import { runtimeErrors } from './errors.js';
+import type { KernelRecipe } from './plugins.js';
+import type { ReleaseService } from './release-service.js';
+import type { AppRecord, BuildRecord } from './state/records.js';
+import type { SqliteStateStore } from './state/sqlite-state-store.js';
+
+/** Live output of a running build. */
+interface BuildSession {
+  lines: string[];
+  done: boolean;
+  listeners: Set<(line: string | null) => void>;
+}
+
+/** Dependencies and limits of deploys. */
+export interface DeployServiceOptions {
+  state: SqliteStateStore;
+  slugs: SlugStore;
+  releases: ReleaseService;
+  dataDir: string;
+  recipe: KernelRecipe;
+  /** Unpacked source limit (bytes). */
+  maxSourceBytes?: number;
+  /** Build timeout; default 25 min (Heroku 2026). */
+  buildTimeoutMs?: number;
+}
+
+/** Runs builds and turns them into releases. */
+export class DeployService {
+  private readonly sessions = new Map<string, BuildSession>();
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(private readonly o: DeployServiceOptions) {}
+
+  /**
+   * Check and unpack `archive` (a tar.gz the caller owns), create the build and start it.
+   * Refusals (unsafe or broken archive) throw before any build record exists.
+   */
+  async start(app: AppRecord, archive: string): Promise<BuildRecord> {
+    const id = randomUUID();
+    const work = join(this.o.dataDir, 'tmp', id);
+    const source = join(work, 'src');
+    try {
+      await extractArchive(archive, source, { maxBytes: this.o.maxSourceBytes ?? 1 << 30 });
+    } catch (e) {
+      await rm(work, { recursive: true, force: true });
+      throw isSlipwayError(e)
+        ? runtimeErrors.SLIPWAY_ERR_RUNTIME_ARCHIVE({ detail: e.message }, { cause: e })
+        : e;
+    }
+    const build = this.o.state.createBuild(app.id);
+    const session: BuildSession = { lines: [], done: false, listeners: new Set() };
+    this.sessions.set(build.id, session);
+    const p = this.run(app, build, source, work, session).finally(() => this.running.delete(p));
+    this.running.add(p);
+    return build;
+  }
+
+  /** Follow a build's output: replays what was written, then live lines; `null` = end. */
+  follow(buildId: string, fn: (line: string | null) => void): () => void {
+    const s = this.sessions.get(buildId);
+    if (!s) {
+      for (const l of this.o.state.buildOutput(buildId).split('\n')) if (l) fn(l);
+      fn(null);
+      return () => {};
+    }
+    for (const l of s.lines) fn(l);
+    if (s.done) {
+      fn(null);
+      return () => {};
+    }
+    s.listeners.add(fn);
+    return () => s.listeners.delete(fn);
+  }
+
+  /** Wait for running builds (shutdown, tests). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+
+  private async run(
+    app: AppRecord,
+    build: BuildRecord,
+    source: string,
+    work: string,
+    s: BuildSession,
+  ): Promise<void> {
+    const { state, slugs, releases } = this.o;
+    const emit = (line: string) => {
+      s.lines.push(line);
+      for (const fn of s.listeners) fn(line);
+    };
+    const slugFile = join(work, 'slug.tgz');
+    let status: 'succeeded' | 'failed' = 'failed';
+    let error: string | undefined;
+    let slugId: string | undefined;
+    let version: number | undefined;
+    try {
+      const cacheDir = join(this.o.dataDir, 'cache', app.id);
+      await mkdir(cacheDir, { recursive: true });
+      releases.event(app.name, `Build ${build.id} started`);
+      const out = await runBuildInWorker(
+        {
+          recipe: this.o.recipe,
+          source,
+          app: app.name,
+          cacheDir,
+          workDir: work,
+          env: state.config(app.id),
+          output: slugFile,
+          buildpacks: app.buildpacks,
+          timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
+        },
+        emit,
+      );
+      const ref = await slugs.put(out.slug.path);
+      const slug = state.putSlug({
+        checksum: ref.checksum,
+        size: ref.size,
+        processTypes: out.processTypes,
+        buildpacks: out.buildpacks,
+        stack: out.stack,
+        appJson: out.appJson,
+      });
+      slugId = slug.checksum;
+      await this.applyConfigDefaults(app, out.configDefaults);
+      emit('-----> Launching...');
+      const rel = await releases.deploy(app, slug, `Deploy ${build.id.slice(0, 8)}`);
+      version = rel.version;
+      emit(`       Released v${rel.version}`);
+      status = 'succeeded';
+    } catch (e) {
+      error = isSlipwayError(e) ? e.message : (e as Error).message;
+      const hint = isSlipwayError(e) ? e.hint : undefined;
+      emit(` !     ${error}`);
+      if (hint) emit(` !     ${hint}`);
+      emit(
+        slugId
+          ? ' !     Release failed; the previous release keeps serving.'
+          : ' !     Build failed; the running release is unchanged.',
+      );
+      // A built slug that failed to release still counts as a successful build (Heroku too).
+      if (slugId && version === undefined) status = 'succeeded';
+    } finally {
+      state.finishBuild(build.id, {
+        status,
+        ...(slugId ? { slug: slugId } : {}),
+        ...(error ? { error } : {}),
+        ...(version ? { releaseVersion: version } : {}),
+        output: s.lines.join('\n'),
+      });
+      s.done = true;
+      for (const fn of s.listeners) fn(null);
+      s.listeners.clear();
+      // Keep the session a little for late followers, then rely on the stored output.
+      setTimeout(() => this.sessions.delete(build.id), 60_000).unref();
+      await rm(work, { recursive: true, force: true }).catch(() => {});
+      releases.event(app.name, `Build ${build.id} ${error ? `failed: ${error}` : 'succeeded'}`);
+    }
+  }
+
+  /** Buildpack config defaults apply only where the app has not set the var. */
+  private async applyConfigDefaults(app: AppRecord, defaults: Record<string, string>): Promise<void> {
+    const cur = this.o.state.config(app.id);
+    const add = Object.fromEntries(Object.entries(defaults).filter(([k]) => !(k in cur)));
+    if (Object.keys(add).length) this.o.state.replaceConfig(app.id, { ...cur, ...add });
+  }
+}
+
+/** Stream an upload to a file under the data dir, refusing more than `limit` bytes (413). */
+export async function receiveUpload(req: IncomingMessage, dataDir: string, limit: number): Promise<string> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    req.resume();
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BODY_TOO_LARGE({ limit });
+  }
+  await mkdir(join(dataDir, 'tmp'), { recursive: true });
+  const file = join(dataDir, 'tmp', `upload-${randomUUID()}.tgz`);
+  let size = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      if (size > limit) cb(runtimeErrors.SLIPWAY_ERR_RUNTIME_BODY_TOO_LARGE({ limit }));
+      else cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(req, cap, createWriteStream(file));
+  } catch (e) {
+    await rm(file, { force: true });
+    req.resume();
+    throw e;
+  }
+  return file;
+}

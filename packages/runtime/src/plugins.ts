@@ -1,0 +1,48 @@
+/**
+ * Which plugins the reference platform composes. With a slipway.config file, exactly what it
+ * lists; without one, the first-party buildpacks and add-ons that are installed. A missing or
+ * broken first-party plugin is reported and skipped, so the platform still starts (e.g. `--demo`
+ * on a machine without a JDK still deploys the other examples).
+ */
+import { fileURLToPath } from 'node:url';
+import { createKernel, type Kernel, loadPlugin, type Plugin } from '@slipway/core';
+
+/** First-party buildpacks, in detection order. */
+export const DEFAULT_BUILDPACKS = [
+  '@slipway/buildpack-nodejs',
+  '@slipway/buildpack-python',
+  '@slipway/buildpack-java',
+  '@slipway/buildpack-go',
+];
+/** First-party add-on providers. */
+export const DEFAULT_ADDONS = ['@slipway/addon-postgres', '@slipway/addon-redis', '@slipway/addon-mail'];
+
+/** Where default plugins resolve from: this package (inside the workspace or node_modules). */
+export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** How to compose a kernel; serialisable, because build workers receive it over IPC. */
+export interface KernelRecipe {
+  /** slipway.config file; false or absent = none, use `defaults`. */
+  configFile?: string | false;
+  /** Default plugin specifiers used when there is no config file. */
+  defaults?: string[];
+}
+
+/** Build a kernel from a recipe; `skipped` lists the defaults that could not be loaded and why. */
+export async function composeKernel(recipe: KernelRecipe): Promise<{ kernel: Kernel; skipped: string[] }> {
+  const skipped: string[] = [];
+  if (recipe.configFile) {
+    const { kernel } = await createKernel({ configFile: recipe.configFile });
+    return { kernel, skipped };
+  }
+  const plugins: Plugin<any>[] = [];
+  for (const spec of recipe.defaults ?? []) {
+    try {
+      plugins.push(await loadPlugin(spec, PACKAGE_DIR));
+    } catch (e) {
+      skipped.push(`${spec}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  const { kernel } = await createKernel({ cwd: PACKAGE_DIR, configFile: false, plugins });
+  return { kernel, skipped };
+}

@@ -1,0 +1,119 @@
+/**
+ * Schema migrations of the SQLite state store. Append only: a released migration is never
+ * edited, a change gets a new entry, so an old data dir upgrades in place on the next start.
+ */
+
+/** One schema step, applied once in its own transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** All migrations, in order. */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE apps (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        buildpacks TEXT NOT NULL DEFAULT '[]',
+        maintenance INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE slugs (
+        checksum TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        process_types TEXT NOT NULL,
+        buildpacks TEXT NOT NULL,
+        stack TEXT NOT NULL,
+        app_json TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE builds (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        slug TEXT REFERENCES slugs(checksum),
+        release_version INTEGER,
+        error TEXT,
+        output TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX builds_app ON builds(app_id, created_at);
+      CREATE TABLE releases (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        slug TEXT REFERENCES slugs(checksum),
+        config TEXT NOT NULL,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (app_id, version)
+      );
+      CREATE TABLE config_vars (
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (app_id, key)
+      );
+      CREATE TABLE formation (
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        size TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (app_id, type)
+      );
+      CREATE TABLE dynos (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        release_version INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        host TEXT,
+        port INTEGER,
+        started_at TEXT NOT NULL
+      );
+      CREATE TABLE domains (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        hostname TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE drains (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (app_id, url)
+      );
+      CREATE TABLE addons (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        service TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        name TEXT NOT NULL,
+        provider_id TEXT NOT NULL,
+        config_vars TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (app_id, name)
+      );
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
+];
