@@ -51,16 +51,21 @@ export async function writeProfileD(buildDir: string, name: string, script: stri
 /**
  * Source a Heroku `export` file with bash, starting from `baseEnv`, and return the variables it
  * set or changed. Sourcing (rather than parsing) is what classic buildpacks rely on:
- * `export PATH="$HOME/bin:$PATH"` must expand.
+ * `export PATH="$HOME/bin:$PATH"` must expand. `--norc`: bash reads ~/.bashrc when stdin is a socket,
+ * which is how Node gives it pipes.
  */
 export async function sourceExportFile(
   file: string,
   baseEnv: Record<string, string>,
 ): Promise<Record<string, string>> {
-  const { stdout } = await execFileP('bash', ['-c', 'set -a; . "$1" >/dev/null; env -0', 'bash', file], {
-    env: baseEnv,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout } = await execFileP(
+    'bash',
+    ['--norc', '--noprofile', '-c', 'set -a; . "$1" >/dev/null; env -0', 'bash', file],
+    {
+      env: baseEnv,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const changed: Record<string, string> = {};
   for (const entry of stdout.split('\0')) {
     const eq = entry.indexOf('=');
