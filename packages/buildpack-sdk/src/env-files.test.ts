@@ -41,6 +41,7 @@ describe('exports and .profile.d', () => {
           PATH: `${join(ctx.buildDir, 'vendor/bin')}:${ctx.env.PATH ?? process.env.PATH}`,
           TRICKY,
         });
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, not a JS template
         await ctx.profileD('first', 'export GREETING="${GREETING:-hello}"');
       },
     };
@@ -59,6 +60,7 @@ describe('exports and .profile.d', () => {
     });
     expect(seen).to.equal(`greetings from vendor\n${TRICKY}`);
     const profile = join(r.buildDir!, '.profile.d/first.sh');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, not a JS template
     expect(await readFile(profile, 'utf8')).to.equal('export GREETING="${GREETING:-hello}"\n');
     // As a dyno would: config var set wins, unset takes the default.
     const dflt = await run('bash', ['-c', '. "$1"; echo "$GREETING"', 'bash', profile], { env: {} });

@@ -38,13 +38,10 @@ describe('compile context: run and $', () => {
 
   it('gives commands the platform env, config vars, STACK and options.env', async () => {
     let out = '';
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, not a JS template
+    const script = 'echo "$GREETING|$STACK|$EXTRA|${HOME:+home}"';
     const bp = withCompile('envy', async (ctx) => {
-      out = (
-        await ctx.run('bash', ['-c', 'echo "$GREETING|$STACK|$EXTRA|${HOME:+home}"'], {
-          env: { EXTRA: 'x' },
-          stream: false,
-        })
-      ).stdout;
+      out = (await ctx.run('bash', ['-c', script], { env: { EXTRA: 'x' }, stream: false })).stdout;
     });
     const r = await testBuildpack(bp, fixture('static'), { env: { GREETING: 'hello world' } });
     expect(out).to.equal('hello world|slipway-24|x|home\n');
