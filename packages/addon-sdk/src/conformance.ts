@@ -1,0 +1,256 @@
+/**
+ * The conformance kit (after Heroku's kensa): drive a provider through its whole life and
+ * report each check. In-process targets (a defineAddon plugin or a bare definition) run in a
+ * real Kernel with a temporary data dir; remote targets (`{ url, manifest, password }`) are
+ * driven through `remoteAddon` over HTTP, plus raw requests for the credential checks.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kernel, type ProvisionRequest, type ProvisionResult } from '@slipway/core';
+import { configValueProblem } from './config-vars.js';
+import { type AddonPlugin, defineAddon, isAddonPlugin } from './define-addon.js';
+import type { AddonDefinition } from './definition.js';
+import { basicAuth } from './http-util.js';
+import { type AddonManifest, defaultPlan, manifestProblems } from './manifest.js';
+import type { LogWriter } from './redact.js';
+import { remoteAddon } from './remote-addon.js';
+
+/** A provider reachable over the partner API. */
+export interface RemoteTarget {
+  url: string;
+  manifest: AddonManifest;
+  password: string;
+}
+
+/** What the kit can check. */
+export type ConformanceTarget = AddonPlugin<any, any> | AddonDefinition<any, any> | RemoteTarget;
+
+/** One check's outcome. */
+export interface ConformanceCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** The kit's report. */
+export interface ConformanceReport {
+  ok: boolean;
+  checks: ConformanceCheck[];
+}
+
+/** Options of `runConformance`. */
+export interface ConformanceOptions {
+  /** Plans to change to (default every non-default plan, or the default one when alone). */
+  plans?: string[];
+  /** Provider options for in-process targets. */
+  options?: Record<string, unknown>;
+  /** Where in-process provider logs go (default: dropped, to keep test output clean). */
+  log?: LogWriter;
+}
+
+function isRemote(t: ConformanceTarget): t is RemoteTarget {
+  return typeof (t as RemoteTarget).url === 'string' && !!(t as RemoteTarget).manifest;
+}
+
+/** The names of the checks run for a target, in order. */
+export function conformanceCheckNames(target: ConformanceTarget): string[] {
+  const names = [
+    'manifest is valid',
+    'provision returns a resource id',
+    'config vars are exactly the declared ones and well-formed',
+    'plan change succeeds and keeps the id',
+    'repeated provision with the same uuid is idempotent',
+    'deprovision succeeds',
+    'second deprovision succeeds',
+  ];
+  if (isRemote(target)) names.push('bad credentials are refused with 401', 'missing credentials are refused with 401');
+  return names;
+}
+
+function manifestOfTarget(t: ConformanceTarget): unknown {
+  if (isRemote(t)) return t.manifest;
+  if (isAddonPlugin(t)) return t.manifest;
+  return defineAddonManifest(t);
+}
+
+function defineAddonManifest(def: AddonDefinition<any, any>): unknown {
+  try {
+    return defineAddon(def).manifest;
+  } catch (e) {
+    return { invalid: (e as Error).message };
+  }
+}
+
+function configProblem(manifest: AddonManifest, config: Record<string, string>, exact: boolean): string | undefined {
+  const declared = manifest.api.config_vars;
+  const got = Object.keys(config);
+  const extra = got.filter((n) => !declared.includes(n));
+  if (extra.length) return `undeclared config vars: ${extra.join(', ')}`;
+  const missing = declared.filter((n) => !got.includes(n));
+  if (exact && missing.length) return `declared but not returned: ${missing.join(', ')}`;
+  for (const [k, v] of Object.entries(config)) {
+    const p = configValueProblem(k, v);
+    if (p) return `${k}: ${p}`;
+  }
+  return undefined;
+}
+
+/** Run every check against `target`; never throws for a provider failure (it is reported). */
+export async function runConformance(target: ConformanceTarget, opts: ConformanceOptions = {}): Promise<ConformanceReport> {
+  const checks: ConformanceCheck[] = [];
+  const names = conformanceCheckNames(target);
+  const record = (i: number, ok: boolean, detail: string) => checks.push({ name: names[i]!, ok, detail });
+  const skipRest = (from: number, why: string) => {
+    for (let i = from; i < names.length; i++) record(i, false, `not run: ${why}`);
+  };
+  const msg = (e: unknown) => (e as { describe?: () => string })?.describe?.() ?? (e as Error)?.message ?? String(e);
+
+  const rawManifest = manifestOfTarget(target);
+  const problems = manifestProblems(rawManifest);
+  if (problems.length) {
+    record(0, false, problems.map((p) => `${p.field} ${p.detail}`).join('; '));
+    skipRest(1, 'the manifest is invalid');
+    return { ok: false, checks };
+  }
+  const manifest = rawManifest as AddonManifest;
+  record(0, true, `${manifest.id}: ${manifest.plans.length} plan(s), ${manifest.api.config_vars.length} config var(s)`);
+
+  const kernel = new Kernel();
+  let dataDir: string | undefined;
+  let close: () => Promise<void> = async () => {};
+  try {
+    try {
+      if (isRemote(target)) {
+        const plugin = remoteAddon({ manifest, url: target.url, password: target.password });
+        close = () => plugin.close();
+        await kernel.use(plugin);
+      } else {
+        dataDir = await mkdtemp(join(tmpdir(), `slipway-conformance-${manifest.id}-`));
+        const def = isAddonPlugin(target) ? target.definition : target;
+        const plugin = defineAddon(def, { log: opts.log ?? (() => {}) });
+        close = () => plugin.close();
+        await kernel.use(plugin, { ...(opts.options ?? {}), dataDir });
+      }
+    } catch (e) {
+      record(1, false, `the provider could not start: ${msg(e)}`);
+      skipRest(2, 'the provider could not start');
+      return { ok: false, checks };
+    }
+    const uuid = randomUUID();
+    const req: ProvisionRequest = {
+      service: manifest.id,
+      plan: defaultPlan(manifest),
+      uuid,
+      app: 'conformance-app',
+      name: '',
+      options: {},
+    };
+    let first: ProvisionResult | undefined;
+    try {
+      first = await kernel.hooks.provision.for(manifest.id).promise(req);
+      if (!first || typeof first.id !== 'string' || !first.id) throw new Error(`no resource id in ${JSON.stringify(first)}`);
+      record(1, true, `id ${first.id}`);
+    } catch (e) {
+      record(1, false, msg(e));
+      skipRest(2, 'provision failed');
+      return { ok: false, checks };
+    }
+    const bad = configProblem(manifest, first.config, true);
+    record(2, !bad, bad ?? Object.keys(first.config).join(', '));
+
+    const plans = opts.plans ?? manifest.plans.filter((p) => !p.default).map((p) => p.name);
+    const targets = plans.length ? plans : [defaultPlan(manifest)];
+    try {
+      for (const plan of targets) {
+        const r = await kernel.hooks.planChange
+          .for(manifest.id)
+          .promise({ service: manifest.id, uuid, id: first.id, app: req.app, plan });
+        if (r && r.id !== first.id) throw new Error(`plan change to ${plan} changed the id to ${r.id}`);
+        const p = r && configProblem(manifest, r.config, false);
+        if (p) throw new Error(`plan change to ${plan}: ${p}`);
+      }
+      record(3, true, `changed to ${targets.join(', ')}`);
+    } catch (e) {
+      record(3, false, msg(e));
+    }
+
+    try {
+      const again = await kernel.hooks.provision.for(manifest.id).promise(req);
+      const canon = (c: Record<string, string> = {}) => JSON.stringify(Object.entries(c).sort());
+      const same = again?.id === first.id && canon(again.config) === canon(first.config);
+      record(4, same, same ? `same id ${first.id}` : `got id ${again?.id} for the same uuid, first was ${first.id}`);
+    } catch (e) {
+      record(4, false, msg(e));
+    }
+
+    const dreq = { service: manifest.id, uuid, id: first.id, app: req.app };
+    for (const i of [5, 6]) {
+      try {
+        await kernel.hooks.deprovision.for(manifest.id).promise(dreq);
+        record(i, true, 'ok');
+      } catch (e) {
+        record(i, false, msg(e));
+      }
+    }
+
+    if (isRemote(target)) {
+      const url = target.url.replace(/\/$/, '');
+      const body = JSON.stringify({ uuid: randomUUID(), plan: defaultPlan(manifest), options: {} });
+      const tries: [number, Record<string, string>][] = [
+        [7, { authorization: basicAuth(manifest.id, `${target.password}-wrong`) }],
+        [8, {}],
+      ];
+      for (const [i, auth] of tries) {
+        try {
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...auth },
+            body,
+            signal: AbortSignal.timeout(25_000),
+          });
+          await res.arrayBuffer();
+          record(i, res.status === 401, `answered ${res.status}`);
+        } catch (e) {
+          record(i, false, msg(e));
+        }
+      }
+    }
+  } finally {
+    await close().catch(() => {});
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }
+  return { ok: checks.every((c) => c.ok), checks };
+}
+
+/**
+ * Register one mocha `it` per check (inside a `describe`), for a provider's own test suite.
+ * `target` may be a function, called in `before`, for targets that exist only once a server runs.
+ */
+export function describeConformance(
+  target: ConformanceTarget | (() => ConformanceTarget | Promise<ConformanceTarget>),
+  opts: ConformanceOptions & { title?: string; kind?: 'in-process' | 'remote' } = {},
+): void {
+  const probe: ConformanceTarget =
+    typeof target === 'function'
+      ? opts.kind === 'remote'
+        ? ({ url: '', manifest: {}, password: '' } as unknown as RemoteTarget)
+        : ({} as AddonDefinition)
+      : target;
+  const names = conformanceCheckNames(probe);
+  describe(opts.title ?? 'add-on conformance', function () {
+    this.timeout(120_000);
+    let report: ConformanceReport | undefined;
+    before(async () => {
+      const t = typeof target === 'function' ? await target() : target;
+      report = await runConformance(t, opts);
+    });
+    for (const name of names)
+      it(name, () => {
+        const c = report?.checks.find((x) => x.name === name);
+        if (!c) throw new Error(`check "${name}" did not run`);
+        if (!c.ok) throw new Error(`${name}: ${c.detail}`);
+      });
+  });
+}

@@ -1,0 +1,75 @@
+/** The add-on SDK's error catalogue: one code per thing a provider author or platform can meet. */
+import { defineErrors } from '@slipway/core';
+
+/** Coded errors of @slipway/addon-sdk. */
+export const addonErrors = defineErrors({
+  SLIPWAY_ERR_ADDON_MANIFEST: {
+    message: 'add-on manifest{where}: {field} {detail}',
+    hint: 'Fix {field} in the manifest; see the addon-sdk README "Manifest" for the shape (Heroku add-on manifest).',
+    status: 400,
+  },
+  SLIPWAY_ERR_ADDON_PLAN_UNKNOWN: {
+    message: 'add-on {addon} has no plan "{plan}"',
+    hint: 'Pick one of: {plans}.',
+    status: 422,
+  },
+  SLIPWAY_ERR_ADDON_CONFIG_UNDECLARED: {
+    message: 'add-on {addon} returned config var {name}, which its manifest does not declare',
+    hint: 'Declare {name} in api.config_vars, or stop returning it. Declared: {declared}.',
+    status: 500,
+  },
+  SLIPWAY_ERR_ADDON_CONFIG_VALUE: {
+    message: 'add-on {addon} returned an invalid value for config var {name}: {detail}',
+    hint: 'Config values must be strings; *_URL values must be absolute URLs with a scheme and a host.',
+    status: 500,
+  },
+  SLIPWAY_ERR_ADDON_RESULT: {
+    message: 'add-on {addon} returned an invalid {action} result: {detail}',
+    hint: 'Return { id, config, message? } with a non-empty string id that stays the same for the resource.',
+    status: 500,
+  },
+  SLIPWAY_ERR_ADDON_ATTACHMENT_NAME: {
+    message: 'attachment name "{name}" is invalid',
+    hint: 'Use upper-case letters, digits and _ (e.g. PRIMARY), starting with a letter.',
+    status: 422,
+  },
+  SLIPWAY_ERR_ADDON_UNKNOWN_RESOURCE: {
+    message: 'add-on {addon} has no resource {id}',
+    hint: 'Check the resource id; it may have been deprovisioned already.',
+    status: 404,
+  },
+  SLIPWAY_ERR_ADDON_READY_TIMEOUT: {
+    message: 'supervised process {name} was not ready after {ms} ms',
+    hint: 'Check its output above; raise readyTimeoutMs if it is only slow to start.',
+  },
+  SLIPWAY_ERR_ADDON_REMOTE: {
+    message: 'add-on provider {addon} at {url}: {detail}',
+    hint: 'Check that the provider is running, reachable and configured with the same id and password.',
+    status: 502,
+  },
+  SLIPWAY_ERR_ADDON_REMOTE_TIMEOUT: {
+    message: 'add-on provider {addon} at {url} did not answer {action} within {ms} ms',
+    hint: 'Providers must answer within 3 s, or answer 202 and finish through the callback.',
+    status: 504,
+  },
+  SLIPWAY_ERR_OSB_BROKER: {
+    message: 'service broker {broker}: {detail}',
+    hint: 'Check the broker URL, credentials and that it speaks Open Service Broker API 2.17.',
+    status: 502,
+  },
+  SLIPWAY_ERR_OSB_OPERATION_FAILED: {
+    message: 'service broker {broker}: {action} of {service} instance {id} failed: {detail}',
+    hint: 'Look at the broker\'s logs for the instance; retry once the cause is fixed.',
+    status: 502,
+  },
+  SLIPWAY_ERR_ADDON_LOAD: {
+    message: 'cannot load an add-on from {spec}: {detail}',
+    hint: 'Give a package name installed here or a path to a module whose default export is defineAddon(...) (or a manifest .json with --url).',
+    status: 400,
+  },
+  SLIPWAY_ERR_ADDON_SCAFFOLD: {
+    message: 'cannot scaffold add-on {name} into {dir}: {detail}',
+    hint: 'Use a lower-case name like "memcache" and an empty or new directory.',
+    status: 400,
+  },
+});

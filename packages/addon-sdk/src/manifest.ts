@@ -1,0 +1,143 @@
+/**
+ * The add-on manifest, in the shape of Heroku's (`id`, `name`, `api.config_vars`, `api.password`,
+ * `api.production.base_url` …) plus the one thing Heroku keeps elsewhere: `plans`.
+ * Validated with ajv (core's shared instance) and then for the rules a schema cannot say.
+ */
+import { checkSchema } from '@slipway/core';
+import { addonErrors } from './errors.js';
+
+/** A plan of an add-on; exactly one has `default: true`. */
+export interface AddonPlan {
+  /** What users type after the colon: `postgres:hobby`. */
+  name: string;
+  description?: string;
+  default?: boolean;
+}
+
+/** An add-on manifest (Heroku's addon-manifest.json, plus `plans`). */
+export interface AddonManifest {
+  /** Service name, lower case: `^[a-z][a-z0-9-]*$`. */
+  id: string;
+  /** Human name. */
+  name: string;
+  plans: AddonPlan[];
+  api: {
+    /** Config vars the provider sets: `<ID>_…` (renamed by attachment) or unprefixed aliases. */
+    config_vars: string[];
+    /** Partner API password (Basic auth `id:password`); only for remote providers. */
+    password?: string;
+    sso_salt?: string;
+    regions?: string[];
+    requires?: string[];
+    version?: string;
+    production?: { base_url: string; sso_url?: string };
+    test?: { base_url: string; sso_url?: string } | string;
+  };
+}
+
+const CONFIG_VAR = '^[A-Z][0-9A-Z_]+$';
+
+/** JSON Schema of an add-on manifest. */
+export const addonManifestSchema = Object.freeze({
+  $id: 'https://slipway.dev/schemas/addon-manifest.json',
+  type: 'object',
+  required: ['id', 'name', 'plans', 'api'],
+  properties: {
+    id: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', maxLength: 64 },
+    name: { type: 'string', minLength: 1 },
+    plans: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+          description: { type: 'string' },
+          default: { type: 'boolean' },
+        },
+      },
+    },
+    api: {
+      type: 'object',
+      required: ['config_vars'],
+      properties: {
+        config_vars: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: CONFIG_VAR } },
+        password: { type: 'string', minLength: 8 },
+        sso_salt: { type: 'string' },
+        regions: { type: 'array', items: { type: 'string' } },
+        requires: { type: 'array', items: { type: 'string' } },
+        version: { type: 'string' },
+        production: {
+          type: 'object',
+          required: ['base_url'],
+          properties: { base_url: { type: 'string', pattern: '^https?://.+/heroku/resources$' }, sso_url: { type: 'string' } },
+        },
+        test: {
+          anyOf: [
+            { type: 'string' },
+            { type: 'object', required: ['base_url'], properties: { base_url: { type: 'string' } } },
+          ],
+        },
+      },
+    },
+  },
+});
+
+/** One problem found in a manifest. */
+export interface ManifestProblem {
+  field: string;
+  detail: string;
+}
+
+/** The config var prefix of an add-on: its id upper-cased, `-` → `_` (`redis-cloud` → `REDIS_CLOUD`). */
+export function configPrefix(id: string): string {
+  return id.toUpperCase().replace(/-/g, '_');
+}
+
+/** Every problem of `manifest` (empty when valid), schema problems first. */
+export function manifestProblems(manifest: unknown): ManifestProblem[] {
+  // checkSchema applies defaults in place; validate a copy so callers' objects stay theirs.
+  const copy = JSON.parse(JSON.stringify(manifest ?? null));
+  const problems = checkSchema(addonManifestSchema, copy);
+  if (problems.length) return problems;
+  const m = copy as AddonManifest;
+  const defaults = m.plans.filter((p) => p.default).length;
+  if (defaults !== 1)
+    problems.push({ field: 'plans', detail: `must have exactly one plan with "default": true (found ${defaults})` });
+  const names = m.plans.map((p) => p.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) problems.push({ field: 'plans', detail: `has plan "${dup}" twice` });
+  const prefix = `${configPrefix(m.id)}_`;
+  if (!m.api.config_vars.some((v) => v.startsWith(prefix)))
+    problems.push({
+      field: 'api.config_vars',
+      detail: `must declare at least one var prefixed by the add-on id, e.g. ${prefix}URL`,
+    });
+  return problems;
+}
+
+/** Validate a manifest; throws SLIPWAY_ERR_ADDON_MANIFEST naming the first bad field. */
+export function validateManifest(manifest: unknown, where?: string): AddonManifest {
+  const [p] = manifestProblems(manifest);
+  if (p)
+    throw addonErrors.SLIPWAY_ERR_ADDON_MANIFEST({ where: where ? ` (${where})` : '', field: p.field, detail: p.detail });
+  return manifest as AddonManifest;
+}
+
+/** The default plan's name. */
+export function defaultPlan(manifest: AddonManifest): string {
+  return (manifest.plans.find((p) => p.default) ?? manifest.plans[0]!).name;
+}
+
+/** The plan, or SLIPWAY_ERR_ADDON_PLAN_UNKNOWN. An empty plan means the default one. */
+export function resolvePlan(manifest: AddonManifest, plan: string | undefined): string {
+  if (!plan) return defaultPlan(manifest);
+  if (manifest.plans.some((p) => p.name === plan)) return plan;
+  throw addonErrors.SLIPWAY_ERR_ADDON_PLAN_UNKNOWN({
+    addon: manifest.id,
+    plan,
+    plans: manifest.plans.map((p) => p.name).join(', '),
+  });
+}

@@ -1,0 +1,206 @@
+/**
+ * A supervised child process for providers that run a backing server (Postgres, Redis, a
+ * key/value service): started from an argument array, awaited until `ready()`, restarted with
+ * exponential back-off when it dies, stopped with SIGTERM then SIGKILL, its output sent line by
+ * line to the provider's redacting log.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
+import { addonErrors } from './errors.js';
+import type { ProviderLog } from './redact.js';
+
+/** What to run and how to know it is up. */
+export interface SuperviseOptions {
+  /** Shown in log lines and errors, e.g. `redis-server`. */
+  name: string;
+  command: string;
+  args?: readonly string[];
+  /** Added to the provider's environment (PATH and friends are inherited). */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Resolves true once the process serves (e.g. `tcpReady(port)`); absent = ready once spawned. */
+  ready?: () => boolean | Promise<boolean>;
+  /** How long the first start (and each restart) may take to become ready; default 30 s. */
+  readyTimeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL on stop; default 5 s. */
+  stopGraceMs?: number;
+  /** First restart delay (default 100 ms), doubled per crash up to `maxMs` (default 30 s). */
+  backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+}
+
+/** A running supervised process. */
+export interface Supervised {
+  readonly name: string;
+  /** Pid of the current incarnation (undefined between a crash and its restart). */
+  readonly pid: number | undefined;
+  /** How many times it was restarted after a crash. */
+  readonly restarts: number;
+  /** Stop it for good: SIGTERM, then SIGKILL after the grace period. */
+  stop(): Promise<void>;
+  /** `crash` (code, signal, delayMs), `restart` (pid), `ready` (pid), `exit` (code, signal). */
+  on(event: 'crash' | 'restart' | 'ready' | 'exit', listener: (...args: any[]) => void): this;
+}
+
+/** A ready check that resolves true when a TCP connection to host:port succeeds. */
+export function tcpReady(port: number, host = '127.0.0.1'): () => Promise<boolean> {
+  return () =>
+    new Promise((resolve) => {
+      const s = connect({ port, host });
+      const done = (ok: boolean) => {
+        s.destroy();
+        resolve(ok);
+      };
+      s.once('connect', () => done(true));
+      s.once('error', () => done(false));
+      s.setTimeout(1000, () => done(false));
+    });
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** If the platform process dies, its supervised servers must not outlive it as orphans. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) killGroup(c, 'SIGKILL');
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class Supervisor extends EventEmitter implements Supervised {
+  readonly name: string;
+  restarts = 0;
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private delay: number;
+  private startedAt = 0;
+
+  constructor(
+    private readonly opts: SuperviseOptions,
+    private readonly log: ProviderLog,
+  ) {
+    super();
+    this.name = opts.name;
+    this.delay = opts.backoff?.initialMs ?? 100;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Spawn one incarnation and wire its output and exit. */
+  spawnOnce(): ChildProcess {
+    installExitHook();
+    const child = spawn(this.opts.command, [...(this.opts.args ?? [])], {
+      cwd: this.opts.cwd,
+      env: { ...process.env, ...this.opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so stop() also reaches what it forks.
+      detached: true,
+    });
+    this.child = child;
+    this.startedAt = Date.now();
+    live.add(child);
+    createInterface({ input: child.stdout! }).on('line', (l) => this.log.info(`${this.name}: ${l}`));
+    createInterface({ input: child.stderr! }).on('line', (l) => this.log.warn(`${this.name}: ${l}`));
+    let ended = false;
+    const onEnd = (code: number | null, signal: NodeJS.Signals | null, err?: Error) => {
+      if (ended) return;
+      ended = true;
+      live.delete(child);
+      if (this.child === child) this.child = undefined;
+      this.emit('exit', code, signal);
+      if (this.stopping) return;
+      this.scheduleRestart(code, signal, err);
+    };
+    child.once('error', (err) => onEnd(null, null, err));
+    child.once('exit', (code, signal) => onEnd(code, signal));
+    return child;
+  }
+
+  private scheduleRestart(code: number | null, signal: NodeJS.Signals | null, err?: Error): void {
+    const { maxMs = 30_000, resetAfterMs = 10_000, initialMs = 100 } = this.opts.backoff ?? {};
+    // A process that ran healthy for a while starts the back-off over (Kubernetes' rule).
+    if (Date.now() - this.startedAt > resetAfterMs) this.delay = initialMs;
+    const delay = this.delay;
+    this.delay = Math.min(this.delay * 2, maxMs);
+    const why = err ? err.message : signal ? `signal ${signal}` : `exit code ${code}`;
+    this.log.warn(`${this.name} crashed (${why}); restarting in ${delay} ms`);
+    this.emit('crash', code, signal, delay);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopping) return;
+      this.restarts++;
+      const c = this.spawnOnce();
+      this.emit('restart', c.pid);
+      this.waitReady().then(
+        () => this.emit('ready', c.pid),
+        (e) => this.log.warn(e.message),
+      );
+    }, delay);
+  }
+
+  /** Poll `ready()` until true, or fail after the ready timeout. */
+  async waitReady(): Promise<void> {
+    const timeout = this.opts.readyTimeoutMs ?? 30_000;
+    const deadline = Date.now() + timeout;
+    const ready = this.opts.ready;
+    if (!ready) return;
+    let wait = 25;
+    while (!this.stopping) {
+      if (await Promise.resolve(ready()).catch(() => false)) return;
+      if (Date.now() > deadline) throw addonErrors.SLIPWAY_ERR_ADDON_READY_TIMEOUT({ name: this.name, ms: timeout });
+      await sleep(wait);
+      wait = Math.min(wait * 2, 500);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    killGroup(child, 'SIGTERM');
+    const grace = this.opts.stopGraceMs ?? 5000;
+    const t = setTimeout(() => killGroup(child, 'SIGKILL'), grace);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+/**
+ * Start a supervised process and resolve once it is ready. If it never becomes ready within
+ * the timeout it is stopped and the promise rejects with SLIPWAY_ERR_ADDON_READY_TIMEOUT.
+ */
+export async function supervise(opts: SuperviseOptions, log: ProviderLog): Promise<Supervised> {
+  const s = new Supervisor(opts, log);
+  const first = s.spawnOnce();
+  try {
+    await s.waitReady();
+  } catch (e) {
+    await s.stop();
+    throw e;
+  }
+  s.emit('ready', first.pid);
+  return s;
+}
