@@ -1,5 +1,12 @@
 /** Every command module of the CLI; each registers its verbs on the program. */
 import type { Command } from 'commander';
+import { appsCommands } from './apps.js';
+import { configCommands } from './config.js';
+import { deployCommands } from './deploy.js';
+import { logsCommands } from './logs.js';
+import { platformCommands } from './platform.js';
+import { psCommands } from './ps.js';
+import { releasesCommands } from './releases.js';
 
 /** A group of CLI verbs. */
 export interface CommandModule {
@@ -7,4 +14,12 @@ export interface CommandModule {
 }
 
 /** The command modules, in help order. */
-export const commandModules: CommandModule[] = [];
+export const commandModules: CommandModule[] = [
+  platformCommands,
+  appsCommands,
+  deployCommands,
+  psCommands,
+  configCommands,
+  releasesCommands,
+  logsCommands,
+];

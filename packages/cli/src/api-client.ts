@@ -1,0 +1,186 @@
+/**
+ * The CLI's client of the platform API. Credentials come from `SLIPWAY_API_URL` +
+ * `SLIPWAY_TOKEN`, else from `<data dir>/credentials.json` written by `slipway start` (data dir:
+ * `--data-dir`, `SLIPWAY_DATA_DIR`, or `~/.slipway`). API errors become SlipwayErrors with the
+ * server's code and hint, so the CLI prints them like local ones.
+ */
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { defineErrors, SlipwayError } from '@slipway/core';
+
+/** Errors of talking to the platform. */
+export const clientErrors = defineErrors({
+  SLIPWAY_ERR_CLI_NO_CREDENTIALS: {
+    message: 'no platform credentials: SLIPWAY_API_URL/SLIPWAY_TOKEN are unset and {file} cannot be read',
+    hint: 'Start a platform with `slipway start` (it writes {file}), or set SLIPWAY_API_URL and SLIPWAY_TOKEN.',
+    status: 401,
+  },
+  SLIPWAY_ERR_CLI_UNREACHABLE: {
+    message: 'cannot reach the platform API at {url}: {detail}',
+    hint: 'Is `slipway start` running? Check SLIPWAY_API_URL or the data dir.',
+  },
+  SLIPWAY_ERR_CLI_NO_APP: {
+    message: 'no app given',
+    hint: 'Pass -a APP (or set SLIPWAY_APP).',
+    status: 400,
+  },
+});
+
+/** Default data dir of the platform and the CLI: `$SLIPWAY_DATA_DIR` or `~/.slipway`. */
+export function defaultDataDir(): string {
+  return process.env.SLIPWAY_DATA_DIR || join(homedir(), '.slipway');
+}
+
+/** Where and how to reach the API. */
+export interface Credentials {
+  url: string;
+  token: string;
+}
+
+/** Find credentials (env first, then the data dir's credentials.json). */
+export function resolveCredentials(dataDir?: string): Credentials {
+  const url = process.env.SLIPWAY_API_URL;
+  const token = process.env.SLIPWAY_TOKEN;
+  if (url && token && !dataDir) return { url, token };
+  const file = join(dataDir ?? defaultDataDir(), 'credentials.json');
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as { api_url?: string; token?: string };
+    if (c.api_url && c.token) return { url: c.api_url, token: c.token };
+  } catch {
+    // fall through to the coded error
+  }
+  throw clientErrors.SLIPWAY_ERR_CLI_NO_CREDENTIALS({ file });
+}
+
+/** A thin HTTP client of the API. */
+export class ApiClient {
+  constructor(readonly creds: Credentials) {}
+
+  /** Client for the credentials found from options/env. */
+  static fromEnv(dataDir?: string): ApiClient {
+    return new ApiClient(resolveCredentials(dataDir));
+  }
+
+  /** Raw request; resolves with the response once headers arrive. */
+  raw(
+    method: string,
+    path: string,
+    body?: Buffer | string | Readable,
+    headers: Record<string, string> = {},
+  ): Promise<IncomingMessage> {
+    const url = new URL(path, this.creds.url);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        url,
+        {
+          method,
+          headers: { authorization: `Bearer ${this.creds.token}`, accept: 'application/json', ...headers },
+        },
+        resolve,
+      );
+      req.on('error', (e) =>
+        reject(
+          clientErrors.SLIPWAY_ERR_CLI_UNREACHABLE({ url: this.creds.url, detail: e.message }, { cause: e }),
+        ),
+      );
+      if (body === undefined) req.end();
+      else if (typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
+      else body.pipe(req);
+    });
+  }
+
+  /** JSON request; throws the server's coded error on a non-2xx answer. */
+  async json<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.raw(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      body === undefined ? {} : { 'content-type': 'application/json' },
+    );
+    return readJsonAnswer<T>(res);
+  }
+
+  /** Stream a text resource line by line until it ends (or `signal` aborts). */
+  async lines(path: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+    const res = await this.raw('GET', path, undefined, { accept: 'text/plain' });
+    if ((res.statusCode ?? 500) >= 300) await readJsonAnswer(res);
+    await new Promise<void>((resolve, reject) => {
+      let buf = '';
+      signal?.addEventListener('abort', () => {
+        res.destroy();
+        resolve();
+      });
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        buf += c;
+        let i = buf.indexOf('\n');
+        while (i >= 0) {
+          onLine(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+          i = buf.indexOf('\n');
+        }
+      });
+      res.on('end', () => {
+        if (buf) onLine(buf);
+        resolve();
+      });
+      res.on('error', reject);
+    });
+  }
+}
+
+/** Read a JSON answer; non-2xx becomes a SlipwayError carrying the server's code and hint. */
+export async function readJsonAnswer<T>(res: IncomingMessage): Promise<T> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  let body: any;
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    body = { message: text };
+  }
+  const status = res.statusCode ?? 500;
+  if (status >= 300) {
+    const code = body.code ?? `SLIPWAY_ERR_API_${String(body.id ?? status).toUpperCase()}`;
+    throw new SlipwayError(code, body.message ?? `HTTP ${status}`, {
+      status,
+      ...(body.hint ? { hint: body.hint } : {}),
+    });
+  }
+  return body as T;
+}
+
+/** The app from `-a` or `SLIPWAY_APP`, or a coded error. */
+export function requireApp(opts: { app?: string }): string {
+  const a = opts.app ?? process.env.SLIPWAY_APP;
+  if (!a) throw clientErrors.SLIPWAY_ERR_CLI_NO_APP();
+  return a;
+}
+
+/** Options every API verb takes. */
+export interface ClientOptions {
+  app?: string;
+  json?: boolean;
+  dataDir?: string;
+}
+
+/** The client for a command's options. */
+export function clientFor(opts: ClientOptions): ApiClient {
+  return ApiClient.fromEnv(opts.dataDir);
+}
+
+/** Write a line to stdout. */
+export function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Print rows as aligned columns. */
+export function table(rows: string[][]): void {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  for (const r of rows) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  '));
+}

@@ -1,0 +1,94 @@
+/**
+ * `deploy [DIR] -a APP`: pack the directory as tar.gz (skipping .git, node_modules and what the
+ * top-level .gitignore lists), upload it, and stream the build as it happens.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SlipwayError } from '@slipway/core';
+import type { Command } from 'commander';
+import ignore from 'ignore';
+import * as tar from 'tar';
+import { type ClientOptions, clientFor, out, readJsonAnswer, requireApp } from '../api-client.js';
+import type { CommandModule } from './index.js';
+
+const ALWAYS_SKIP = new Set(['.git', 'node_modules', '.slipway']);
+
+/** Pack `dir` into a tar.gz in a temp dir; returns its path. */
+export async function packSource(dir: string): Promise<string> {
+  const root = resolve(dir);
+  const ig = ignore();
+  try {
+    ig.add(await readFile(join(root, '.gitignore'), 'utf8'));
+  } catch {
+    // no .gitignore: nothing more to skip
+  }
+  const file = join(await mkdtemp(join(tmpdir(), 'slipway-deploy-')), 'source.tgz');
+  await tar.c(
+    {
+      gzip: true,
+      cwd: root,
+      file,
+      portable: true,
+      filter: (p, st) => {
+        const rel = p.replace(/^\.\//, '');
+        if (rel === '.' || rel === '') return true;
+        if (rel.split('/').some((seg) => ALWAYS_SKIP.has(seg))) return false;
+        const isDir = 'isDirectory' in st && typeof st.isDirectory === 'function' && st.isDirectory();
+        return !ig.ignores(isDir ? `${rel}/` : rel);
+      },
+    },
+    ['.'],
+  );
+  return file;
+}
+
+/** The deploy verb. */
+export const deployCommands: CommandModule = {
+  register(program: Command) {
+    program
+      .command('deploy')
+      .argument('[dir]', 'app directory', '.')
+      .description('build DIR and release it (build output streams as it happens)')
+      .option('-a, --app <app>', 'app name')
+      .option('--json', 'print the finished build as JSON')
+      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
+      .action(async (dir: string, o: ClientOptions) => {
+        const app = requireApp(o);
+        const client = clientFor(o);
+        const file = await packSource(dir);
+        let build: any;
+        try {
+          const { size } = await stat(file);
+          if (!o.json) out(`-----> Uploading ${dir} (${(size / 1024).toFixed(1)} KB)`);
+          const res = await client.raw(
+            'POST',
+            `/apps/${encodeURIComponent(app)}/builds`,
+            createReadStream(file),
+            {
+              'content-type': 'application/gzip',
+              'content-length': String(size),
+            },
+          );
+          build = await readJsonAnswer<any>(res);
+        } finally {
+          await rm(join(file, '..'), { recursive: true, force: true });
+        }
+        await client.lines(build.output_stream_url, (l) =>
+          (o.json ? process.stderr : process.stdout).write(`${l}\n`),
+        );
+        const done = await client.json('GET', `/apps/${encodeURIComponent(app)}/builds/${build.id}`);
+        if (o.json) out(JSON.stringify(done, null, 2));
+        if (done.status !== 'succeeded' || !done.release)
+          throw new SlipwayError(
+            'SLIPWAY_ERR_CLI_DEPLOY_FAILED',
+            `deploy of ${app} failed: ${done.error ?? done.status}`,
+            {
+              hint: 'The output above says why; the running release is unchanged.',
+            },
+          );
+        if (!o.json) out(`-----> Deployed ${app} v${done.release.version}`);
+      });
+  },
+};

@@ -1,0 +1,90 @@
+/**
+ * `slipway start`: run the whole platform (API, router, dyno manager, log hub) in this process
+ * tree until SIGINT/SIGTERM. The runtime is loaded on demand so the other verbs stay light.
+ */
+import type { Command } from 'commander';
+import { defaultDataDir, out } from '../api-client.js';
+import type { CommandModule } from './index.js';
+
+/** The part of `@slipway/runtime` this command uses. */
+interface RuntimeModule {
+  startPlatform(opts: {
+    dataDir: string;
+    routerPort?: number;
+    apiPort?: number;
+    host?: string;
+    baseDomain?: string;
+    configFile?: string;
+    onLog?: (line: string) => void;
+  }): Promise<{
+    apiUrl: string;
+    routerUrl: string;
+    credentialsFile: string;
+    appUrl(app: string): string;
+    demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
+    stop(): Promise<void>;
+  }>;
+}
+
+/** The platform verb. */
+export const platformCommands: CommandModule = {
+  register(program: Command) {
+    program
+      .command('start')
+      .description('run the platform: API, router, dynos and logs (data in --data-dir)')
+      .option(
+        '--data-dir <dir>',
+        'where state, slugs and credentials live (default $SLIPWAY_DATA_DIR or ~/.slipway)',
+      )
+      .option('--port <port>', 'router port (apps answer at http://<app>.localhost:<port>)', '5000')
+      .option('--api-port <port>', 'API port', '5001')
+      .option('--host <host>', 'address to listen on', '127.0.0.1')
+      .option('--base-domain <domain>', 'apps answer at <app>.<domain>', 'localhost')
+      .option('--config <file>', 'slipway.config.json composing the platform (default: first-party plugins)')
+      .option('--demo', 'create and deploy the example apps, then print their URLs')
+      .action(
+        async (o: {
+          dataDir?: string;
+          port: string;
+          apiPort: string;
+          host: string;
+          baseDomain: string;
+          config?: string;
+          demo?: boolean;
+        }) => {
+          const spec = '@slipway/runtime';
+          const runtime = (await import(spec)) as RuntimeModule;
+          const platform = await runtime.startPlatform({
+            dataDir: o.dataDir ?? defaultDataDir(),
+            routerPort: Number(o.port),
+            apiPort: Number(o.apiPort),
+            host: o.host,
+            baseDomain: o.baseDomain,
+            ...(o.config ? { configFile: o.config } : {}),
+          });
+          out(`Slipway is running.`);
+          out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
+          out(`  Router:      ${platform.routerUrl}`);
+          out(`  Apps answer: ${platform.appUrl('<app>')}`);
+          let stopping = false;
+          const stop = async () => {
+            if (stopping) return;
+            stopping = true;
+            out('Stopping: dynos get SIGTERM…');
+            await platform.stop();
+            process.exit(0);
+          };
+          process.on('SIGINT', () => void stop());
+          process.on('SIGTERM', () => void stop());
+          if (o.demo) {
+            const results = await platform.demo((l) => out(l));
+            out('');
+            out('Demo apps:');
+            for (const r of results) out(`  ${r.app.padEnd(12)} ${r.url ?? `not deployed: ${r.error}`}`);
+          }
+          // Keep running until a signal arrives.
+          await new Promise(() => {});
+        },
+      );
+  },
+};
