@@ -1,0 +1,30 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are shell scripts
+/** The `.profile.d/java.sh` a dyno sources: the JDK on PATH and default JVM options. */
+import type { JavaRuntime } from './java-runtime.js';
+
+/** Quote for a double-quoted shell string. */
+function dq(value: string): string {
+  return value.replace(/[\\"$`]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Config vars win (`${VAR:-default}`). The JVM options keep a small dyno's memory in check
+ * (container-aware heap, small thread stacks) as Heroku's JAVA_TOOL_OPTIONS do.
+ */
+export function profileScript(runtime: JavaRuntime): string {
+  const lines = ['# Written by the Slipway java buildpack.'];
+  if (runtime.home) {
+    lines.push(`export JAVA_HOME="\${JAVA_HOME:-${dq(runtime.home)}}"`);
+    lines.push('export PATH="$JAVA_HOME/bin:$PATH"');
+  }
+  lines.push(
+    'export JAVA_OPTS="${JAVA_OPTS:--XX:MaxRAMPercentage=75 -Xss512k -XX:+UseSerialGC -Dfile.encoding=UTF-8}"',
+  );
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** The default web command for a runnable jar: PORT reaches the app as env and as `server.port`. */
+export function webCommand(jar: string): string {
+  return `java -Dserver.port=$PORT $JAVA_OPTS -jar ${jar}`;
+}
