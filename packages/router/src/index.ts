@@ -1,1 +1,17 @@
-export {};
+/** @slipway/router: the Heroku-style HTTP router (routing, headers, H-codes, WebSockets). */
+
+export { routerErrors } from './errors.js';
+export { H_CODES, type HCode, type HCodeName, renderError, wantsJson } from './h-codes.js';
+export { normalizeHost } from './host.js';
+export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from './limits.js';
+export { formatRequestLine, type RequestRecord } from './log-line.js';
+export {
+  MAINTENANCE_STAGE,
+  type MaintenancePluginOptions,
+  type MaintenanceState,
+  maintenancePlugin,
+} from './maintenance-plugin.js';
+export type { AppRoute, RouteTable, RouteTarget } from './route-table.js';
+export { createRouter, type Router, type RouterOptions } from './router.js';
+export type { BalanceStrategy } from './target-pool.js';
+export type { CertificateFiles, RouterTlsOptions } from './tls-certificates.js';

@@ -1,0 +1,30 @@
+/** The router's error catalogue (configuration and listener errors; request errors are H-codes). */
+import { defineErrors } from '@slipway/core';
+
+/** Errors `createRouter` and its listeners throw. */
+export const routerErrors = defineErrors({
+  SLIPWAY_ERR_ROUTER_BASE_DOMAIN: {
+    message: 'router base domain "{domain}" is not a valid host name',
+    hint: 'Set baseDomain to a DNS name such as apps.example.com (letters, digits, dots and dashes).',
+    status: 400,
+  },
+  SLIPWAY_ERR_ROUTER_OPTION: {
+    message: 'router option {field} {detail}',
+    hint: 'Fix {field} in the options passed to createRouter.',
+    status: 400,
+  },
+  SLIPWAY_ERR_ROUTER_TLS_FILE: {
+    message: 'cannot read TLS {kind} file {file}: {detail}',
+    hint: 'Check the path and permissions of the certificate files given in tls.certificates.',
+    status: 400,
+  },
+  SLIPWAY_ERR_ROUTER_TLS_MISSING: {
+    message: 'listenTls() needs TLS certificates, but none were configured',
+    hint: 'Pass tls: { certificates: [{ cert, key, domains }] } to createRouter.',
+    status: 400,
+  },
+  SLIPWAY_ERR_ROUTER_LISTEN: {
+    message: 'router cannot listen on {host}:{port}: {detail}',
+    hint: 'Pick a free port, or stop whatever already listens there.',
+  },
+});

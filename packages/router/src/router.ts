@@ -1,0 +1,184 @@
+/**
+ * `createRouter`: the HTTP (and optional HTTPS) entry point of the platform. It owns its
+ * listeners, the dyno connection pools and backlogs; the route table and the kernel's `route`
+ * hook decide where each request goes.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { type Kernel, type LogSink, logSinkRef } from '@slipway/core';
+import { routerErrors } from './errors.js';
+import { VIA } from './forwarded-headers.js';
+import { H_CODES, renderError } from './h-codes.js';
+import { normalizeHost } from './host.js';
+import { handleRequest } from './http-proxy.js';
+import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from './limits.js';
+import type { RouteTable } from './route-table.js';
+import type { RouterContext } from './routing.js';
+import { type BalanceStrategy, TargetPool } from './target-pool.js';
+import { loadTls, type RouterTlsOptions } from './tls-certificates.js';
+import { handleUpgrade } from './websocket-proxy.js';
+
+/** Options of `createRouter`. */
+export interface RouterOptions {
+  /** Route table: hosts to apps, apps to web dynos. */
+  table: RouteTable;
+  /** Apps answer at `<app>.<baseDomain>`. */
+  baseDomain: string;
+  /** Kernel whose `route` hook may change decisions, and whose LogSink receives lines by default. */
+  kernel?: Kernel;
+  /** Where the per-request lines go (default: the kernel's LogSink, else nowhere). */
+  log?: LogSink;
+  /** Override some timeouts (ms). */
+  timeouts?: Partial<RouterTimeouts>;
+  /** Override some limits. */
+  limits?: Partial<RouterLimits>;
+  /** Serve HTTPS too (`listenTls`), with these certificates. */
+  tls?: RouterTlsOptions;
+  /** Dyno choice: power of two choices on in-flight requests (default) or random. */
+  balance?: BalanceStrategy;
+  /** Idle keep-alive connections kept per dyno (default 64). */
+  maxIdleSocketsPerDyno?: number;
+}
+
+/** A running router. */
+export interface Router {
+  /** Listen for HTTP; resolves with the bound address (port 0 picks a free port). */
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /** Listen for HTTPS with the configured certificates. */
+  listenTls(port?: number, host?: string): Promise<AddressInfo>;
+  /** Stop listening; in-flight requests get `graceMs` to finish, then connections are cut. */
+  close(graceMs?: number): Promise<void>;
+  /** HTTP address once listening. */
+  readonly address: AddressInfo | undefined;
+  /** HTTPS address once listening. */
+  readonly tlsAddress: AddressInfo | undefined;
+  /** Requests waiting for a free dyno of `app` (for metrics and tests). */
+  backlog(app: string): number;
+}
+
+function positive(field: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0)
+    throw routerErrors.SLIPWAY_ERR_ROUTER_OPTION({
+      field,
+      detail: `must be a positive number, got ${value}`,
+    });
+  return value;
+}
+
+/** Answer a request the HTTP parser refused: 400, connection closed, never forwarded. */
+function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const status = timeout ? 408 : H_CODES.H25.status;
+  const detail = timeout
+    ? 'the request head was not received in time'
+    : `malformed request (${err.code ?? 'parse error'})`;
+  const { contentType, body } = renderError(
+    { code: 'H25', status, desc: H_CODES.H25.desc, page: `${H_CODES.H25.page} (${detail})` },
+    '-',
+    undefined,
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${contentType}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nVia: ${VIA}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Create a router. Nothing listens until `listen`/`listenTls`. */
+export function createRouter(options: RouterOptions): Router {
+  const baseDomain = normalizeHost(options.baseDomain);
+  if (!baseDomain) throw routerErrors.SLIPWAY_ERR_ROUTER_BASE_DOMAIN({ domain: options.baseDomain });
+  const limits: RouterLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const timeouts: RouterTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  for (const [k, v] of Object.entries(limits)) positive(`limits.${k}`, v);
+  for (const [k, v] of Object.entries(timeouts)) positive(`timeouts.${k}`, v);
+  const pool = new TargetPool({
+    inFlightPerDyno: limits.inFlightPerDyno,
+    backlogPerDyno: limits.backlogPerDyno,
+    quarantineMs: timeouts.quarantine,
+    strategy: options.balance ?? 'p2c',
+    maxFreeSockets: options.maxIdleSocketsPerDyno ?? 64,
+  });
+  const ctx: RouterContext = {
+    table: options.table,
+    baseDomain,
+    pool,
+    limits,
+    timeouts,
+    routeHook: options.kernel?.hooks.route,
+    log: options.log ?? options.kernel?.tryResolve(logSinkRef),
+  };
+  const tlsOptions = options.tls ? loadTls(options.tls) : undefined;
+  const serverOptions: http.ServerOptions = {
+    maxHeaderSize: limits.headBytes,
+    insecureHTTPParser: false,
+    requireHostHeader: false,
+    requestTimeout: 0,
+    headersTimeout: timeouts.headers,
+    keepAliveTimeout: timeouts.keepAlive,
+  };
+
+  const servers: (http.Server | https.Server)[] = [];
+  const setup = <S extends http.Server | https.Server>(server: S, protocol: 'http' | 'https'): S => {
+    // One more than the limit, so that "too many headers" is seen rather than silently cut.
+    server.maxHeadersCount = limits.headers + 1;
+    server.on('request', (req, res) => handleRequest(ctx, req, res, protocol));
+    server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head, protocol));
+    server.on('clientError', onClientError);
+    servers.push(server);
+    return server;
+  };
+  const listenOn = (server: http.Server, port: number, host: string): Promise<AddressInfo> =>
+    new Promise((resolve, reject) => {
+      const onError = (e: Error): void =>
+        reject(routerErrors.SLIPWAY_ERR_ROUTER_LISTEN({ host, port, detail: e.message }, { cause: e }));
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        resolve(server.address() as AddressInfo);
+      });
+    });
+
+  let httpServer: http.Server | undefined;
+  let httpsServer: https.Server | undefined;
+  return {
+    listen(port = 0, host = '127.0.0.1') {
+      httpServer ??= setup(http.createServer(serverOptions), 'http');
+      return listenOn(httpServer, port, host);
+    },
+    listenTls(port = 0, host = '127.0.0.1') {
+      if (tlsOptions === undefined) return Promise.reject(routerErrors.SLIPWAY_ERR_ROUTER_TLS_MISSING());
+      httpsServer ??= setup(https.createServer({ ...serverOptions, ...tlsOptions }), 'https');
+      return listenOn(httpsServer, port, host);
+    },
+    async close(graceMs = 0) {
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              if (!s.listening) return resolve();
+              const cut = setTimeout(() => s.closeAllConnections(), graceMs);
+              s.close(() => {
+                clearTimeout(cut);
+                resolve();
+              });
+              s.closeIdleConnections();
+              if (graceMs === 0) s.closeAllConnections();
+            }),
+        ),
+      );
+      pool.close();
+    },
+    get address() {
+      return httpServer?.listening ? (httpServer.address() as AddressInfo) : undefined;
+    },
+    get tlsAddress() {
+      return httpsServer?.listening ? (httpsServer.address() as AddressInfo) : undefined;
+    },
+    backlog: (app) => pool.backlog(app),
+  };
+}

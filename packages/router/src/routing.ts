@@ -1,0 +1,70 @@
+/**
+ * From a parsed request to a decision: guard, Host match, request id, then the kernel's
+ * `route` hook. Shared by plain requests and WebSocket upgrades.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { IncomingRequestInfo, KernelHooks, LogSink, RouteDecision } from '@slipway/core';
+import { normalizeHost, resolveApp } from './host.js';
+import type { RouterLimits, RouterTimeouts } from './limits.js';
+import { checkRequestHead } from './request-guard.js';
+import { requestIdFor } from './request-id.js';
+import type { RouteTable } from './route-table.js';
+import type { TargetPool } from './target-pool.js';
+
+/** Everything a request handler needs, shared by all requests of one router. */
+export interface RouterContext {
+  readonly table: RouteTable;
+  readonly baseDomain: string;
+  readonly pool: TargetPool;
+  readonly limits: RouterLimits;
+  readonly timeouts: RouterTimeouts;
+  readonly routeHook: KernelHooks['route'] | undefined;
+  readonly log: LogSink | undefined;
+}
+
+/** The routing facts of one request. */
+export interface Routed {
+  /** Normalised Host, or '' when it is not a valid host name. */
+  host: string;
+  requestId: string;
+  /** `X-Forwarded-For` as the dyno will see it. */
+  fwd: string;
+  /** Why the request must be refused (H25), when it must. */
+  restriction: string | undefined;
+  decision: RouteDecision;
+}
+
+/** The client address, without the IPv4-mapped IPv6 prefix. */
+export function clientAddress(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/**
+ * Route one request. Throws only when a `route` tap throws (the caller answers H99); a
+ * request that breaks a restriction still gets a host and app (for the log) and `restriction`.
+ */
+export function routeRequest(ctx: RouterContext, req: IncomingMessage, protocol: 'http' | 'https'): Routed {
+  const h = req.headers;
+  const host = normalizeHost(h.host) ?? '';
+  const requestId = requestIdFor(h['x-request-id']);
+  const remote = clientAddress(req);
+  const xff = h['x-forwarded-for'];
+  const fwd = xff ? `${xff}, ${remote}` : remote;
+  const restriction = checkRequestHead(req, ctx.limits);
+  const app = host ? resolveApp(host, ctx.baseDomain, ctx.table) : undefined;
+  let decision: RouteDecision = app === undefined ? { kind: 'none' } : { kind: 'app', app };
+  if (restriction === undefined && ctx.routeHook !== undefined && ctx.routeHook.taps.length > 0) {
+    const info: IncomingRequestInfo = {
+      method: req.method ?? 'GET',
+      host,
+      url: req.url ?? '/',
+      // The id the router settled on, so a plugin's page shows the id the logs show.
+      headers: { ...h, 'x-request-id': requestId },
+      remoteAddress: remote,
+      protocol,
+    };
+    decision = ctx.routeHook.call(decision, info);
+  }
+  return { host, requestId, fwd, restriction, decision };
+}

@@ -1,0 +1,207 @@
+/**
+ * The router's view of each dyno it talks to: in-flight count, quarantine and a keep-alive
+ * connection pool, plus the per-app backlog of requests waiting for a free dyno. State is keyed
+ * by `host:port`, so a dyno that leaves the route table keeps its state (and its in-flight
+ * requests finish) until it is idle; then `sweep` drops its pool.
+ */
+import http from 'node:http';
+import type { RouteTarget } from './route-table.js';
+
+/** How the router picks a dyno among an app's up dynos. */
+export type BalanceStrategy = 'p2c' | 'random';
+
+/** Live state of one dyno. */
+export interface TargetState {
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+  /** Dyno name as last seen in the table. */
+  dyno: string;
+  inFlight: number;
+  /** Epoch ms until which the dyno gets no new requests. */
+  quarantinedUntil: number;
+  /** H19 or H21: why it was quarantined, answered while every dyno is quarantined. */
+  quarantineCode: 'H19' | 'H21' | undefined;
+  lastUsed: number;
+  readonly agent: http.Agent;
+}
+
+/** Result of picking a dyno. */
+export type Pick =
+  | { kind: 'target'; target: TargetState }
+  /** Every eligible dyno is at its in-flight cap: queue or H11. */
+  | { kind: 'busy' }
+  /** Every dyno is quarantined or was already tried for this request. */
+  | { kind: 'none'; code: 'H19' | 'H21' | undefined };
+
+/** Options of the pool. */
+export interface TargetPoolOptions {
+  inFlightPerDyno: number;
+  backlogPerDyno: number;
+  quarantineMs: number;
+  strategy: BalanceStrategy;
+  /** Idle keep-alive sockets kept per dyno. */
+  maxFreeSockets: number;
+}
+
+/** A request waiting in an app's backlog. */
+export interface BacklogWaiter {
+  /** Called when a dyno of the app freed a slot; returns false to stay at the head of the queue. */
+  wake(): boolean;
+}
+
+/** Dyno states, connection pools and backlogs of one router process. */
+export class TargetPool {
+  private readonly targets = new Map<string, TargetState>();
+  private readonly backlogs = new Map<string, BacklogWaiter[]>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly opts: TargetPoolOptions) {
+    this.sweeper = setInterval(() => this.sweep(Date.now() - 30_000), 10_000);
+    this.sweeper.unref();
+  }
+
+  /** State of a dyno, created on first use. */
+  state(t: RouteTarget): TargetState {
+    const key = `${t.host}:${t.port}`;
+    let s = this.targets.get(key);
+    if (s === undefined) {
+      s = {
+        key,
+        host: t.host,
+        port: t.port,
+        dyno: t.dyno,
+        inFlight: 0,
+        quarantinedUntil: 0,
+        quarantineCode: undefined,
+        lastUsed: 0,
+        agent: new http.Agent({
+          keepAlive: true,
+          maxSockets: Number.POSITIVE_INFINITY,
+          maxFreeSockets: this.opts.maxFreeSockets,
+          scheduling: 'lifo',
+        }),
+      };
+      this.targets.set(key, s);
+    } else s.dyno = t.dyno;
+    return s;
+  }
+
+  /** Pick a dyno for a request, skipping quarantined ones, full ones and `tried`. */
+  pick(targets: readonly RouteTarget[], now: number, tried?: Set<string>): Pick {
+    const cap = this.opts.inFlightPerDyno;
+    const n = targets.length;
+    if (n === 1 && tried === undefined) {
+      const s = this.state(targets[0]!);
+      if (s.quarantinedUntil > now) return { kind: 'none', code: s.quarantineCode };
+      return s.inFlight < cap ? { kind: 'target', target: s } : { kind: 'busy' };
+    }
+    if (n > 1) {
+      // Two random choices, the less loaded wins (or one random choice for `random`).
+      const i = (Math.random() * n) | 0;
+      const a = this.eligible(targets[i]!, now, tried);
+      if (this.opts.strategy === 'random') {
+        if (a) return { kind: 'target', target: a };
+      } else {
+        const j = (i + 1 + ((Math.random() * (n - 1)) | 0)) % n;
+        const b = this.eligible(targets[j]!, now, tried);
+        if (a && b) return { kind: 'target', target: a.inFlight <= b.inFlight ? a : b };
+        if (a || b) return { kind: 'target', target: (a ?? b)! };
+      }
+    }
+    // Few or no eligible dynos: scan them all.
+    let best: TargetState | undefined;
+    let busy = false;
+    let code: 'H19' | 'H21' | undefined;
+    for (const t of targets) {
+      const s = this.state(t);
+      if (tried?.has(s.key)) continue;
+      if (s.quarantinedUntil > now) {
+        code ??= s.quarantineCode;
+        continue;
+      }
+      if (s.inFlight >= cap) {
+        busy = true;
+        continue;
+      }
+      if (best === undefined || s.inFlight < best.inFlight) best = s;
+    }
+    if (best) return { kind: 'target', target: best };
+    return busy ? { kind: 'busy' } : { kind: 'none', code };
+  }
+
+  private eligible(t: RouteTarget, now: number, tried: Set<string> | undefined): TargetState | undefined {
+    const s = this.state(t);
+    if (s.quarantinedUntil > now || s.inFlight >= this.opts.inFlightPerDyno || tried?.has(s.key))
+      return undefined;
+    return s;
+  }
+
+  /** Keep new requests away from a dyno that refused or did not accept a connection. */
+  quarantine(s: TargetState, code: 'H19' | 'H21', now: number): void {
+    s.quarantinedUntil = now + this.opts.quarantineMs;
+    s.quarantineCode = code;
+    // Pooled sockets to a dyno that refuses new ones are likely dead too.
+    s.agent.destroy();
+  }
+
+  /** Count a request against a dyno. */
+  acquire(s: TargetState, now: number): void {
+    s.inFlight++;
+    s.lastUsed = now;
+  }
+
+  /** A request on a dyno of `app` finished: let a waiting request of the app go. */
+  release(s: TargetState, app: string): void {
+    s.inFlight--;
+    const queue = this.backlogs.get(app);
+    if (queue === undefined) return;
+    while (queue.length > 0) {
+      const w = queue.shift()!;
+      if (w.wake()) continue;
+      queue.unshift(w);
+      break;
+    }
+    if (queue.length === 0) this.backlogs.delete(app);
+  }
+
+  /** Queue a request for a busy app; false when the backlog is full (H11). */
+  enqueue(app: string, dynos: number, w: BacklogWaiter): boolean {
+    let queue = this.backlogs.get(app);
+    if (queue === undefined) {
+      queue = [];
+      this.backlogs.set(app, queue);
+    }
+    if (queue.length >= this.opts.backlogPerDyno * dynos) return false;
+    queue.push(w);
+    return true;
+  }
+
+  /** Take a waiter out of the backlog (timed out or client gone). */
+  dequeue(app: string, w: BacklogWaiter): void {
+    const queue = this.backlogs.get(app);
+    const i = queue?.indexOf(w) ?? -1;
+    if (i >= 0) queue!.splice(i, 1);
+  }
+
+  /** Number of requests waiting for a dyno of `app`. */
+  backlog(app: string): number {
+    return this.backlogs.get(app)?.length ?? 0;
+  }
+
+  /** Drop the pools of dynos idle since before `cutoff` (epoch ms), e.g. dynos gone from the table. */
+  sweep(cutoff: number): void {
+    for (const [key, s] of this.targets)
+      if (s.inFlight === 0 && s.lastUsed < cutoff && s.quarantinedUntil < cutoff) {
+        s.agent.destroy();
+        this.targets.delete(key);
+      }
+  }
+
+  /** Close every pooled connection. */
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const s of this.targets.values()) s.agent.destroy();
+    this.targets.clear();
+  }
+}
