@@ -18,7 +18,10 @@ export const configCommands: CommandModule = {
       .action(async (o: ClientOptions & { shell?: boolean }) => {
         const vars = await clientFor(o).json<Record<string, string>>('GET', path(o));
         if (o.json) return out(JSON.stringify(vars, null, 2));
-        if (o.shell) return Object.entries(vars).forEach(([k, v]) => out(`${k}=${v}`));
+        if (o.shell) {
+          for (const [k, v] of Object.entries(vars)) out(`${k}=${v}`);
+          return;
+        }
         out(`=== ${requireApp(o)} Config Vars`);
         table(Object.entries(vars).map(([k, v]) => [`${k}:`, v]));
       });
