@@ -1,0 +1,92 @@
+/**
+ * The boot check of a web dyno: it must accept TCP connections on its port, then (when the
+ * app declares one) answer its healthcheck path with 2xx, before the router may use it.
+ */
+import { request } from 'node:http';
+import { connect } from 'node:net';
+
+/** Why a boot check ended. */
+export type BootResult =
+  | { ok: true }
+  | { ok: false; kind: 'timeout' | 'exited' | 'healthcheck'; detail: string };
+
+/** Options of one boot check. */
+export interface BootCheckOptions {
+  host: string;
+  port: number;
+  /** Absolute deadline (epoch ms). */
+  deadline: number;
+  /** True once the dyno has exited: the check stops at once. */
+  exited: () => boolean;
+  healthcheck?: { path: string; timeoutMs?: number };
+  /** Pause between attempts; default 100 ms. */
+  intervalMs?: number;
+}
+
+/** Whether something accepts a TCP connection at host:port now. */
+export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+/** GET http://host:port/path; resolves with the status code, or an error text. */
+export function httpStatus(
+  host: string,
+  port: number,
+  path: string,
+  timeoutMs: number,
+): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host,
+        port,
+        path,
+        method: 'GET',
+        timeout: timeoutMs,
+        headers: { 'user-agent': 'slipway-healthcheck' },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.once('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.once('error', (e) => resolve(e.message));
+    req.end();
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait until the dyno binds its port (and passes the healthcheck), it exits, or the deadline passes. */
+export async function bootCheck(o: BootCheckOptions): Promise<BootResult> {
+  const interval = o.intervalMs ?? 100;
+  for (;;) {
+    if (o.exited()) return { ok: false, kind: 'exited', detail: 'exited while booting' };
+    if (await canConnect(o.host, o.port, Math.max(1, Math.min(1000, o.deadline - Date.now())))) break;
+    if (Date.now() >= o.deadline) return { ok: false, kind: 'timeout', detail: 'did not bind $PORT' };
+    await sleep(Math.min(interval, Math.max(0, o.deadline - Date.now())));
+  }
+  if (!o.healthcheck) return { ok: true };
+  const hc = o.healthcheck;
+  const hcDeadline =
+    hc.timeoutMs !== undefined ? Math.min(o.deadline, Date.now() + hc.timeoutMs) : o.deadline;
+  let last: number | string = 'no answer';
+  for (;;) {
+    if (o.exited()) return { ok: false, kind: 'exited', detail: 'exited during the healthcheck' };
+    last = await httpStatus(o.host, o.port, hc.path, Math.max(1, Math.min(5000, hcDeadline - Date.now())));
+    if (typeof last === 'number' && last >= 200 && last < 300) return { ok: true };
+    if (Date.now() >= hcDeadline)
+      return { ok: false, kind: 'healthcheck', detail: typeof last === 'number' ? `status ${last}` : last };
+    await sleep(Math.min(interval, Math.max(0, hcDeadline - Date.now())));
+  }
+}

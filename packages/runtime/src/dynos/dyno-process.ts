@@ -1,0 +1,192 @@
+/**
+ * One dyno as a local process group. The dyno is `bash` running a fixed launcher script: it
+ * waits for the runtime's go-ahead on fd 3 (so the runtime can move it into its memory cgroup
+ * before anything runs), sources `.profile.d/*.sh`, then execs `bash -c "$command"`. The
+ * command is passed as an argument, never spliced into the script. Everything the dyno forks
+ * stays in its process group; the dyno is over when the whole group is gone, not when its
+ * first process exits (an app that ignores SIGTERM behind a shell must still be found).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { constants as osConstants } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+
+/** The launcher: the command arrives as $1 (or $SLIPWAY_COMMAND under `script`). */
+export const LAUNCHER = [
+  'if [ -n "$SLIPWAY_GO_FD" ]; then read -r -u 3 _ || true; exec 3<&-; fi; unset SLIPWAY_GO_FD',
+  'if [ $# -gt 0 ]; then cmd="$1"; else cmd="$SLIPWAY_COMMAND"; fi; unset SLIPWAY_COMMAND SLIPWAY_LAUNCHER',
+  'if [ -n "$SLIPWAY_TTY_SIZE" ]; then stty $SLIPWAY_TTY_SIZE 2>/dev/null || true; fi; unset SLIPWAY_TTY_SIZE',
+  'if [ -d .profile.d ]; then for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; unset f; fi',
+  'exec bash -c "$cmd"',
+].join('\n');
+
+/** How a dyno process ended. */
+export interface DynoExit {
+  /** Exit code as the shell reports it: the code, or 128 + signal number. */
+  status: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Why the runtime ended it, when it did: stop timeout (R12) or memory (R15). */
+  reason?: 'stop-timeout' | 'memory';
+}
+
+/** Options to spawn a dyno process. */
+export interface DynoProcessOptions {
+  command: string;
+  cwd: string;
+  env: Record<string, string>;
+  uid?: number;
+  gid?: number;
+  /** Run under `script` with a pseudo-terminal (attached `run` with a TTY). */
+  tty?: { columns: number; rows: number };
+  /** Keep stdin open for an attached session. */
+  stdin?: boolean;
+  /** Emit `line` events for stdout/stderr (detached dynos); false leaves the streams to the caller. */
+  lines?: boolean;
+  /** Called with the pid before the dyno may start, e.g. to move it into a cgroup. */
+  beforeGo?: (pid: number) => Promise<void>;
+}
+
+/** Exit status from a code or a signal, shell style (SIGTERM → 143). */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
+}
+
+/** A running dyno process group. Events: `line` (text, stream), `exit` (DynoExit). */
+export class DynoProcess extends EventEmitter {
+  readonly child: ChildProcess;
+  /** The pid, which is also the process group id. */
+  readonly pid: number;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly stdin: Writable | undefined;
+  /** Resolves when every process of the group is gone. */
+  readonly exited: Promise<DynoExit>;
+  private stopping = false;
+  private reason: DynoExit['reason'];
+  private leaderExit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private killedHard = false;
+
+  private constructor(child: ChildProcess, emitLines: boolean) {
+    super();
+    this.child = child;
+    this.pid = child.pid!;
+    this.stdout = child.stdout!;
+    this.stderr = child.stderr!;
+    this.stdin = child.stdin ?? undefined;
+    if (emitLines) {
+      createInterface({ input: this.stdout, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (l) =>
+        this.emit('line', l, 'stdout'),
+      );
+      createInterface({ input: this.stderr, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (l) =>
+        this.emit('line', l, 'stderr'),
+      );
+    }
+    this.exited = new Promise<DynoExit>((resolve) => {
+      child.once('exit', async (code, signal) => {
+        this.leaderExit = { code, signal };
+        // A crash (not a stop): whatever the dyno left behind dies with it, as on Heroku.
+        if (!this.stopping) this.killGroup('SIGKILL');
+        while (this.groupAlive()) await sleep(25);
+        const forced = this.killedHard && this.reason !== undefined;
+        const out: DynoExit = {
+          status: forced ? 137 : exitStatus(code, signal),
+          code: forced ? null : code,
+          signal: forced ? 'SIGKILL' : signal,
+          ...(this.reason ? { reason: this.reason } : {}),
+        };
+        this.emit('exit', out);
+        resolve(out);
+      });
+    });
+  }
+
+  /** Spawn a dyno; resolves once it runs (after `beforeGo`). */
+  static async spawn(opts: DynoProcessOptions): Promise<DynoProcess> {
+    const env: Record<string, string> = { ...opts.env, SLIPWAY_GO_FD: '3' };
+    let file = 'bash';
+    let args = ['-c', LAUNCHER, 'dyno', opts.command];
+    if (opts.tty) {
+      // `script` runs its -c string with $SHELL; the string is fixed, the command travels in env.
+      env.SHELL = '/bin/bash';
+      env.SLIPWAY_LAUNCHER = LAUNCHER;
+      env.SLIPWAY_COMMAND = opts.command;
+      env.SLIPWAY_TTY_SIZE = `cols ${opts.tty.columns} rows ${opts.tty.rows}`;
+      env.SLIPWAY_GO_FD = '';
+      file = 'script';
+      args = ['-qfec', 'exec bash -c "$SLIPWAY_LAUNCHER"', '/dev/null'];
+    }
+    const child = spawn(file, args, {
+      cwd: opts.cwd,
+      env,
+      detached: true, // own process group: stop and kill reach everything it forks
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    const proc = new DynoProcess(child, opts.lines !== false);
+    const go = child.stdio[3] as Writable;
+    try {
+      await opts.beforeGo?.(child.pid!);
+    } catch (e) {
+      proc.killGroup('SIGKILL');
+      throw e;
+    }
+    go.on('error', () => {});
+    go.end('go\n');
+    return proc;
+  }
+
+  /** Whether any process of the group is still alive. */
+  groupAlive(): boolean {
+    try {
+      process.kill(-this.pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+
+  /** Send a signal to the whole group; ignores a group already gone. */
+  killGroup(signal: NodeJS.Signals): void {
+    if (signal === 'SIGKILL') this.killedHard = true;
+    try {
+      process.kill(-this.pid, signal);
+    } catch {}
+  }
+
+  /** Kill the group for exceeding its memory (R15). */
+  killForMemory(): void {
+    this.reason ??= 'memory';
+    this.killGroup('SIGKILL');
+  }
+
+  /** SIGTERM to the group, SIGKILL after `graceMs` (R12). Resolves with how it ended. */
+  async stop(graceMs: number): Promise<DynoExit> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.killGroup('SIGTERM');
+      const deadline = Date.now() + graceMs;
+      void (async () => {
+        while (this.groupAlive() || !this.leaderExit) {
+          if (Date.now() >= deadline) {
+            this.reason ??= 'stop-timeout';
+            this.killGroup('SIGKILL');
+            return;
+          }
+          await sleep(Math.min(25, Math.max(1, deadline - Date.now())));
+        }
+      })();
+    }
+    return this.exited;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
