@@ -1,0 +1,113 @@
+import { createServer } from 'node:net';
+import { expect } from 'chai';
+import { createRedactingLog, Redactor } from './redact.js';
+import { supervise, tcpReady } from './supervise.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('addon-sdk supervise (real child processes)', function () {
+  this.timeout(30_000);
+  const lines: string[] = [];
+  const redactor = new Redactor();
+  redactor.add('hunter2-secret');
+  const log = createRedactingLog(redactor, (level, m) => lines.push(`${level}: ${m}`));
+
+  it('waits for ready, restarts a crashing server with back-off, and stops it', async () => {
+    const port = await freePort();
+    // Serves for 300 ms, then crashes; prints a secret that must be redacted.
+    const script = `
+      const s = require('net').createServer((c) => c.end('hi')).listen(${port}, '127.0.0.1', () => {
+        console.log('listening with hunter2-secret');
+      });
+      setTimeout(() => process.exit(3), 300);`;
+    const child = await supervise(
+      {
+        name: 'crasher',
+        command: process.execPath,
+        args: ['-e', script],
+        ready: tcpReady(port),
+        backoff: { initialMs: 50, maxMs: 400 },
+      },
+      log,
+    );
+    const delays: number[] = [];
+    child.on('crash', (_c, _s, d) => delays.push(d));
+    const firstPid = child.pid!;
+    await new Promise<void>((resolve) => {
+      child.on('ready', () => {
+        if (child.restarts >= 2) resolve();
+      });
+    });
+    expect(child.restarts).to.be.at.least(2);
+    expect(child.pid).not.to.equal(firstPid);
+    expect(delays.slice(0, 2)).to.deep.equal([50, 100]);
+    expect(await tcpReady(port)()).to.equal(true);
+    await child.stop();
+    expect(await tcpReady(port)()).to.equal(false);
+    const text = lines.join('\n');
+    expect(text).to.contain('crasher: listening with [REDACTED]');
+    expect(text).to.contain('crasher crashed (exit code 3)');
+    expect(text).not.to.contain('hunter2-secret');
+  });
+
+  it('kills with SIGKILL a process that ignores SIGTERM, after the grace period', async () => {
+    const child = await supervise(
+      {
+        name: 'stubborn',
+        command: process.execPath,
+        args: ['-e', "process.on('SIGTERM', () => console.log('ignoring TERM')); setInterval(() => {}, 1000); console.log('up')"],
+        stopGraceMs: 300,
+      },
+      log,
+    );
+    const pid = child.pid!;
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    await child.stop();
+    expect(Date.now() - t0).to.be.at.least(250);
+    expect(alive(pid)).to.equal(false);
+    expect(lines.join('\n')).to.contain('stubborn: ignoring TERM');
+  });
+
+  it('fails with a coded error when the process never becomes ready, leaving nothing running', async () => {
+    let pid: number | undefined;
+    let err: any;
+    const port = await freePort();
+    try {
+      await supervise(
+        {
+          name: 'never-ready',
+          command: process.execPath,
+          args: ['-e', 'console.log(process.pid); setInterval(() => {}, 1000)'],
+          ready: tcpReady(port),
+          readyTimeoutMs: 400,
+        },
+        { ...log, info: (m: string) => (pid ??= Number(m.split(': ')[1])) },
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.code).to.equal('SLIPWAY_ERR_ADDON_READY_TIMEOUT');
+    expect(err.message).to.contain('never-ready');
+    expect(pid).to.be.a('number');
+    expect(alive(pid!)).to.equal(false);
+  });
+});
