@@ -1,18 +1,50 @@
 // Dynos and logs (issue 4).
-export { DynoManager, type DynoManagerOptions, type DynoTarget, type ExitInfo } from './dynos/dyno-manager.js';
-export { LocalDynoRuntime, type LocalDynoRuntimeOptions, freePort } from './dynos/local-runtime.js';
-export { type BackoffPolicy, herokuBackoff, backoffDelay, DYNO_SIZES as DYNO_SIZE_MEMORY, resolveSize } from './dynos/policy.js';
-export { type MemoryMechanism, detectMemoryMechanism } from './dynos/memory.js';
-export { dynoErrors } from './dynos/errors.js';
+
+export { AddonService } from './addon-service.js';
+export { type ApiContext, createApiServer } from './api/server.js';
+export { type BuildOutput, runBuildInWorker } from './build-runner.js';
+export { EXAMPLES_DIR, packDir, runDemo } from './demo.js';
+export { DeployService, receiveUpload } from './deploy-service.js';
 export {
-  LogHub,
-  type LogHubOptions,
-  type LogFilter,
-  type RecentOptions,
-  type LogListener,
+  DynoManager,
+  type DynoManagerOptions,
+  type DynoTarget,
+  type ExitInfo,
+} from './dynos/dyno-manager.js';
+export { dynoErrors } from './dynos/errors.js';
+export { freePort, LocalDynoRuntime, type LocalDynoRuntimeOptions } from './dynos/local-runtime.js';
+export { detectMemoryMechanism, type MemoryMechanism } from './dynos/memory.js';
+export {
+  type BackoffPolicy,
+  backoffDelay,
+  DYNO_SIZES as DYNO_SIZE_MEMORY,
+  herokuBackoff,
+  resolveSize,
+} from './dynos/policy.js';
+export { runtimeErrors } from './errors.js';
+export {
   formatLogLine,
   formatLogTime,
-  splitMessage,
-  matchesFilter,
+  type LogFilter,
+  LogHub,
+  type LogHubOptions,
+  type LogListener,
   MAX_LINE_BYTES,
+  matchesFilter,
+  type RecentOptions,
+  splitMessage,
 } from './logs/log-hub.js';
+// State, releases, API and the platform process (issue 4).
+export { type Platform, type PlatformOptions, startPlatform } from './platform.js';
+export { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
+export {
+  DEFAULT_SIZE,
+  type DynoManagerPort,
+  type FormationUpdate,
+  MAX_QUANTITY,
+  ReleaseService,
+} from './release-service.js';
+export { FsSlugStore } from './state/fs-slug-store.js';
+export { type Migration, migrations } from './state/migrations.js';
+export type * from './state/records.js';
+export { APP_NAME, assertAppName, SqliteStateStore } from './state/sqlite-state-store.js';

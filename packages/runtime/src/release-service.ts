@@ -7,20 +7,13 @@
  */
 import type { Kernel, LogSink, OneOffSession, OneOffSpec, SlugRef } from '@slipway/core';
 import { isSlipwayError } from '@slipway/core';
+import { DYNO_SIZES } from './dynos/policy.js';
 import { runtimeErrors } from './errors.js';
 import type { AppRecord, ReleaseRecord, SlugRecord } from './state/records.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
 
-/** Dyno sizes the platform offers (Heroku's names; memory in MB). */
-export const DYNO_SIZES: Record<string, number> = {
-  eco: 512,
-  basic: 512,
-  standard: 512,
-  'standard-1x': 512,
-  'standard-2x': 1024,
-  'performance-m': 2560,
-  'performance-l': 14336,
-};
+/** Dyno sizes the platform offers (the dyno manager's table; memory in MB). */
+export { DYNO_SIZES };
 /** Size given to process types nobody sized. */
 export const DEFAULT_SIZE = 'standard-1x';
 /** Most dynos of one type an app may scale to on one machine. */

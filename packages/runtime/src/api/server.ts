@@ -48,6 +48,8 @@ export interface ApiContext {
   dataDir: string;
   /** Public URL of an app through the router. */
   webUrl(app: string): string;
+  /** Called after every successful change (apps, domains): the router refreshes its view. */
+  onChange?: () => void;
   /** Largest accepted source upload, bytes (default 200 MB). */
   maxUploadBytes?: number;
 }
@@ -383,6 +385,7 @@ export function createApiServer(ctx: ApiContext): Server {
         const params: Params = {};
         for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodeURIComponent(v);
         await h(req, res, params, url);
+        if (method !== 'GET') ctx.onChange?.();
         return;
       }
       throw pathMatched

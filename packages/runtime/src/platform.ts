@@ -1,0 +1,232 @@
+/**
+ * The reference platform in one process tree: state (SQLite), slug store, log hub, local dyno
+ * runtime and manager, router and API. `startPlatform` opens the data dir, creates the admin
+ * token on first start, restores every app's live release (so a SIGKILL and restart brings the
+ * formation back), then listens.
+ */
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { dynoRuntimeRef, type Kernel, logSinkRef, slugStoreRef, stateStoreRef } from '@slipway/core';
+import { createRouter, type Router, type RouteTable } from '@slipway/router';
+import { AddonService } from './addon-service.js';
+import { createApiServer } from './api/server.js';
+import { DeployService } from './deploy-service.js';
+import { DynoManager } from './dynos/dyno-manager.js';
+import { LocalDynoRuntime } from './dynos/local-runtime.js';
+import { runtimeErrors } from './errors.js';
+import { LogHub } from './logs/log-hub.js';
+import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
+import { ReleaseService } from './release-service.js';
+import { FsSlugStore } from './state/fs-slug-store.js';
+import { SqliteStateStore } from './state/sqlite-state-store.js';
+
+/** Options of `startPlatform`. */
+export interface PlatformOptions {
+  /** Where state, slugs, dyno dirs, caches and credentials live. */
+  dataDir: string;
+  /** Router port (0 = any free port). Default 5000. */
+  routerPort?: number;
+  /** API port (0 = any free port). Default 5001. */
+  apiPort?: number;
+  /** Listen address. Default 127.0.0.1. */
+  host?: string;
+  /** Apps answer at `<app>.<baseDomain>`. Default `localhost`. */
+  baseDomain?: string;
+  /** slipway.config composing the platform; default: the first-party plugins that are installed. */
+  configFile?: string;
+  /** Web dynos must bind $PORT within this; default 60 s. */
+  bootTimeoutMs?: number;
+  /** SIGTERM → SIGKILL grace; default 30 s. */
+  stopGraceMs?: number;
+  /** Crash back-off (tests use ms); default Heroku's. */
+  backoff?: ConstructorParameters<typeof DynoManager>[0]['backoff'];
+  /** Build timeout; default 25 min. */
+  buildTimeoutMs?: number;
+  /** Largest accepted upload; default 200 MB. */
+  maxUploadBytes?: number;
+  /** User dynos run as when the platform is root; default `nobody`. */
+  runAsUser?: string | false;
+}
+
+/** A running platform. */
+export interface Platform {
+  readonly apiUrl: string;
+  readonly routerUrl: string;
+  readonly routerPort: number;
+  readonly credentialsFile: string;
+  /** The admin API token. */
+  readonly token: string;
+  readonly kernel: Kernel;
+  readonly state: SqliteStateStore;
+  readonly logs: LogHub;
+  readonly dynos: DynoManager;
+  /** Plugins that could not be loaded (reported, skipped). */
+  readonly skippedPlugins: string[];
+  /** `http://<app>.<baseDomain>:<routerPort>` */
+  appUrl(app: string): string;
+  /** Create and deploy the example apps that exist; see demo.ts. */
+  demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
+  /** Stop listening, stop every dyno, close the database. */
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Admin token: created on first start, kept in `<dataDir>/credentials.json` (mode 0600). */
+async function adminToken(state: SqliteStateStore, file: string): Promise<string> {
+  try {
+    const c = JSON.parse(await readFile(file, 'utf8')) as { token?: string };
+    if (c.token && state.verifyToken(c.token)) return c.token;
+  } catch {
+    // first start, or the file was removed: make a new token
+  }
+  return state.createToken('admin (created by slipway start)').token;
+}
+
+/** Start the platform. */
+export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
+  const { dataDir } = opts;
+  const host = opts.host ?? '127.0.0.1';
+  const baseDomain = opts.baseDomain ?? 'localhost';
+  try {
+    await mkdir(dataDir, { recursive: true });
+    // Dynos run as an unprivileged user when we are root: it must be able to reach its dirs.
+    await chmod(dataDir, 0o755);
+  } catch (e) {
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DATA_DIR(
+      { dir: dataDir, detail: (e as Error).message },
+      { cause: e },
+    );
+  }
+  await rm(join(dataDir, 'tmp'), { recursive: true, force: true });
+
+  const recipe: KernelRecipe = opts.configFile
+    ? { configFile: opts.configFile }
+    : { defaults: [...DEFAULT_BUILDPACKS, ...DEFAULT_ADDONS] };
+  const { kernel, skipped } = await composeKernel(recipe);
+  const state = new SqliteStateStore(join(dataDir, 'state.db'));
+  const interrupted = state.failInterrupted();
+  const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
+  const logs = new LogHub({ max: 1500, kernel });
+  const runtime = new LocalDynoRuntime({
+    dataDir,
+    slugStore: slugs,
+    ...(opts.runAsUser !== undefined ? { runAsUser: opts.runAsUser } : {}),
+  });
+  await runtime.init();
+  kernel
+    .provide(stateStoreRef, state)
+    .provide(slugStoreRef, slugs)
+    .provide(logSinkRef, logs)
+    .provide(dynoRuntimeRef, runtime);
+  const dynos = new DynoManager({
+    kernel,
+    runtime,
+    log: logs,
+    ...(opts.bootTimeoutMs !== undefined ? { bootTimeoutMs: opts.bootTimeoutMs } : {}),
+    ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+  });
+  const releases = new ReleaseService({ state, dynos, kernel, log: logs });
+  const deploys = new DeployService({
+    state,
+    slugs,
+    releases,
+    dataDir,
+    recipe: opts.configFile ? recipe : { defaults: DEFAULT_BUILDPACKS },
+    ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
+  });
+  const addons = new AddonService({ state, kernel, releases });
+
+  // Custom domains and app existence come from the state; the dyno manager knows the dynos.
+  let domainMap = new Map<string, string>();
+  let appNames = new Set<string>();
+  const refresh = () => {
+    const byId = new Map(state.listApps().map((a) => [a.id, a.name]));
+    appNames = new Set(byId.values());
+    domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
+  };
+  refresh();
+  const dynoTable = dynos.routeTable((h) => domainMap.get(h));
+  const table: RouteTable = {
+    appForHost: (h) => domainMap.get(h),
+    route: (app) =>
+      dynoTable.route(app) ?? (appNames.has(app) ? { app, state: 'no-release', targets: [] } : undefined),
+  };
+
+  const router: Router = createRouter({ kernel, table, baseDomain, log: logs });
+  const routerAddr = await router.listen(opts.routerPort ?? 5000, host);
+  const routerPort = routerAddr.port;
+  const appUrl = (app: string) => `http://${app}.${baseDomain}:${routerPort}`;
+
+  const api = createApiServer({
+    state,
+    logs,
+    dynos,
+    releases,
+    deploys,
+    addons,
+    dataDir,
+    webUrl: appUrl,
+    onChange: refresh,
+    ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
+  });
+  const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
+  const apiUrl = `http://${host}:${apiAddr.port}`;
+  const credentialsFile = join(dataDir, 'credentials.json');
+  const token = await adminToken(state, credentialsFile);
+  await writeFile(credentialsFile, `${JSON.stringify({ api_url: apiUrl, token }, null, 2)}\n`, {
+    mode: 0o600,
+  });
+  await chmod(credentialsFile, 0o600);
+
+  // Bring back every live release (after a restart or a SIGKILL), without blocking the start.
+  for (const a of state.listApps()) {
+    if (interrupted.releases)
+      releases.event(a.name, 'Platform restarted; pending releases were marked failed');
+    releases.restore(a).catch((e) => releases.event(a.name, `Restore failed: ${(e as Error).message}`));
+  }
+
+  let stopped = false;
+  const platform: Platform = {
+    apiUrl,
+    routerUrl: `http://${host}:${routerPort}`,
+    routerPort,
+    credentialsFile,
+    token,
+    kernel,
+    state,
+    logs,
+    dynos,
+    skippedPlugins: skipped,
+    appUrl,
+    async demo(onLine) {
+      const { runDemo } = await import('./demo.js');
+      return runDemo(platform, { releases, deploys, state }, onLine);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await new Promise<void>((r) => {
+        api.close(() => r());
+        api.closeAllConnections();
+      });
+      await router.close(1000);
+      await deploys.idle();
+      await dynos.close();
+      await runtime.close();
+      state.close();
+    },
+  };
+  return platform;
+}
