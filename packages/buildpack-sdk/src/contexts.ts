@@ -83,6 +83,14 @@ function boundShell(ctx: CompileContext, env: () => Record<string, string>) {
   return zx$({ cwd: ctx.buildDir, env: env(), signal: ctx.signal, spawn, log: log as never, quiet: false });
 }
 
+/** Where an SDK compile context keeps the kernel's own context, for the SDK's adapters only. */
+export const RAW_CONTEXT: unique symbol = Symbol('slipway.rawCompileContext');
+
+/** The kernel's compile context behind an SDK one (the classic adapter needs the raw exports). */
+export function rawContext(ctx: BuildpackCompileContext): CompileContext {
+  return (ctx as BuildpackCompileContext & { [RAW_CONTEXT]: CompileContext })[RAW_CONTEXT];
+}
+
 /** The compile context of buildpack `id` over the kernel's. */
 export function createCompileContext(ctx: CompileContext, id: string): BuildpackCompileContext {
   const origin = buildpackOrigin(id);
@@ -143,5 +151,6 @@ export function createCompileContext(ctx: CompileContext, id: string): Buildpack
       throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_FAIL({ message, hint: hint ?? '' }, errOpts);
     },
   };
+  Object.defineProperty(compileCtx, RAW_CONTEXT, { value: ctx, enumerable: false });
   return compileCtx;
 }

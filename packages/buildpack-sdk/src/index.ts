@@ -20,6 +20,12 @@ export {
   type StackInfo,
 } from '@slipway/core';
 export { openCacheLayer } from './cache-layer.js';
+export {
+  type ClassicBuildpackOptions,
+  classicBuildpack,
+  classicIdFor,
+  parseClassicRelease,
+} from './classic.js';
 export { buildEnv, createCompileContext, createDetectContext, createReleaseContext } from './contexts.js';
 export {
   type BuildpackPlugin,
@@ -35,6 +41,20 @@ export {
   type TestBuildpackResult,
   testBuildpack,
 } from './harness.js';
+export {
+  cloneBuildpack,
+  defaultBuildpackCache,
+  isGitUrl,
+  type ResolveBuildpackOptions,
+  resolveBuildpack,
+} from './resolve.js';
 export { type SpawnOptions, showCommand, spawnLogged } from './run.js';
+export {
+  buildpackIdFromName,
+  type ScaffoldBuildpackOptions,
+  type ScaffoldResult,
+  scaffoldBuildpack,
+  sdkDependencySpec,
+} from './scaffold.js';
 export type * from './types.js';
 export { requireVersion } from './version.js';

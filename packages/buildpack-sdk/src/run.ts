@@ -25,6 +25,8 @@ export interface SpawnOptions {
   input?: string;
   /** Origin stamped on errors (`buildpack nodejs`). */
   origin?: string;
+  /** Indent output seven spaces (default); classic buildpacks format their own output. */
+  indent?: boolean;
 }
 
 /** Turn a stream of chunks into whole lines, keeping a trailing partial line until more comes. */
@@ -90,7 +92,7 @@ export function spawnLogged(
     const tail: string[] = [];
     const stream = opts.stream ?? true;
     const show = (line: string) => {
-      if (stream) opts.log.raw(indentOutput(line));
+      if (stream) opts.log.raw(opts.indent === false ? line : indentOutput(line));
     };
     const out = lineSplitter(show);
     const err = lineSplitter((line) => {
