@@ -68,7 +68,10 @@ function positive(field: string, value: number): number {
 
 /** Answer a request the HTTP parser refused: 400, connection closed, never forwarded. */
 function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+  // A response already under way on this connection (the error came while reading the body):
+  // a second response would corrupt the stream, so just cut it.
+  const current = (socket as Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
     socket.destroy();
     return;
   }

@@ -1,0 +1,182 @@
+/**
+ * Shared helpers of the router tests (no tests here): real backend servers on loopback, a
+ * mutable route table, a router with a recording log sink, and HTTP/raw-socket clients.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import type { LogLine } from '@slipway/core';
+import type { AppRoute, RouteTable, RouteTarget } from './route-table.js';
+import { createRouter, type Router, type RouterOptions } from './router.js';
+
+/** A real HTTP server standing in for a web dyno. */
+export interface Backend {
+  port: number;
+  server: http.Server;
+  /** Requests it received. */
+  seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[];
+  target(dyno: string): RouteTarget;
+  close(): Promise<void>;
+}
+
+/** Echo handler: answers JSON with what it received. */
+export const echo: http.RequestListener = (req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks).toString();
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body }));
+  });
+};
+
+/** Start a backend on 127.0.0.1 with `handler` (default: echo). */
+export async function startBackend(handler: http.RequestListener = echo): Promise<Backend> {
+  const seen: Backend['seen'] = [];
+  const server = http.createServer((req, res) => {
+    const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' };
+    seen.push(entry);
+    handler(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    server,
+    seen,
+    target: (dyno) => ({ dyno, host: '127.0.0.1', port }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A route table the test changes as it goes. */
+export class TestTable implements RouteTable {
+  readonly apps = new Map<string, AppRoute>();
+  readonly domains = new Map<string, string>();
+  set(app: string, targets: RouteTarget[], state: AppRoute['state'] = 'ok'): this {
+    this.apps.set(app, { app, state, targets });
+    return this;
+  }
+  appForHost(host: string): string | undefined {
+    return this.domains.get(host);
+  }
+  route(app: string): AppRoute | undefined {
+    return this.apps.get(app);
+  }
+}
+
+/** A listening router and the log lines it wrote. */
+export interface TestRouter {
+  router: Router;
+  port: number;
+  lines: LogLine[];
+  /** Wait until a log line matching `re` was written, and return it. */
+  line(re: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+/** Start a router on a free loopback port with base domain `example.test`. */
+export async function startRouter(table: RouteTable, opts: Partial<RouterOptions> = {}): Promise<TestRouter> {
+  const lines: LogLine[] = [];
+  const router = createRouter({ table, baseDomain: 'example.test', log: { write: (l) => lines.push(l) }, ...opts });
+  const { port } = await router.listen(0, '127.0.0.1');
+  return {
+    router,
+    port,
+    lines,
+    async line(re, timeoutMs = 2000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = lines.find((l) => re.test(l.message));
+        if (hit) return hit.message;
+        if (Date.now() > deadline) throw new Error(`no log line matches ${re}; got:\n${lines.map((l) => l.message).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}
+
+/** A response read in full. */
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One HTTP request on a fresh connection. */
+export function request(
+  port: number,
+  opts: { host: string; path?: string; method?: string; headers?: Record<string, string | string[]>; body?: string },
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: opts.path ?? '/',
+        method: opts.method ?? 'GET',
+        headers: { ...opts.headers, host: opts.host },
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** What came back on a raw connection, and whether the router closed it. */
+export interface RawReply {
+  text: string;
+  closedByServer: boolean;
+}
+
+/** Write raw bytes; collect the answer until the server closes or `waitMs` of silence. */
+export function rawRequest(port: number, raw: string | Buffer, waitMs = 300): Promise<RawReply> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    let closedByServer = false;
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ text, closedByServer });
+    };
+    const timer = setTimeout(done, waitMs);
+    socket.on('data', (d) => {
+      text += d.toString('latin1');
+      timer.refresh();
+    });
+    socket.on('end', () => {
+      closedByServer = true;
+      done();
+    });
+    socket.on('error', () => {
+      closedByServer = true;
+      done();
+    });
+    socket.write(raw);
+  });
+}
+
+/** Resolve after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A loopback port nothing listens on (connections are refused). */
+export async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
