@@ -70,7 +70,10 @@ export function credentialsToConfig(prefix: string, credentials: Record<string, 
   const out: Record<string, string> = {};
   const keys = Object.keys(credentials);
   const urlKey = keys.find((k) => k.toLowerCase() === 'uri') ?? keys.find((k) => k.toLowerCase() === 'url');
-  for (const [k, v] of Object.entries(credentials)) {
+  // The URL key goes first so that a plain `url` beside `uri` cannot take `<NAME>_URL`.
+  const ordered = urlKey ? [urlKey, ...keys.filter((k) => k !== urlKey)] : keys;
+  for (const k of ordered) {
+    const v = credentials[k];
     if (v === null || (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')) continue;
     const name = k === urlKey ? `${prefix}_URL` : `${prefix}_${k.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
     if (!/^[A-Z][0-9A-Z_]+$/.test(name) || name in out) continue;
