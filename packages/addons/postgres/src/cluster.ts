@@ -1,0 +1,239 @@
+/**
+ * One PostgreSQL cluster the provider owns: created with initdb under the provider's data dir,
+ * run as a supervised `postgres` on a fixed loopback port (kept in `cluster.json`, because the
+ * apps' DATABASE_URL carry it), reached by an admin role whose password never leaves that file.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ProviderLog, Supervised, SuperviseOptions } from '@slipway/addon-sdk';
+import pg from 'pg';
+import type { PgBinaries } from './binaries.js';
+import { postgresErrors } from './errors.js';
+import { freePort, portIsFree } from './net.js';
+import { ensureTraversable, giveTo, type RunAs } from './run-as.js';
+
+const run = promisify(execFile);
+
+/** What is remembered about a cluster. */
+export interface ClusterMeta {
+  port: number;
+  adminUser: string;
+  adminPassword: string;
+  listen: string;
+  createdAt: string;
+}
+
+/** What a cluster needs from its provider. */
+export interface ClusterEnv {
+  bins: PgBinaries;
+  runAs: RunAs;
+  log: ProviderLog;
+  secret(bytes?: number): string;
+  supervise(opts: SuperviseOptions): Promise<Supervised>;
+  /** Address the server listens on (default 127.0.0.1). */
+  listen?: string;
+}
+
+const ADMIN = 'slipway_admin';
+
+/** A cluster directory: `<dir>/cluster.json` and `<dir>/pgdata`. */
+export class Cluster {
+  private meta: ClusterMeta | undefined;
+  private child: Supervised | undefined;
+  readonly pgdata: string;
+
+  constructor(
+    readonly dir: string,
+    private readonly env: ClusterEnv,
+  ) {
+    this.pgdata = join(dir, 'pgdata');
+  }
+
+  /** The cluster's metadata (only after `create` or `load`). */
+  get info(): ClusterMeta {
+    if (!this.meta) throw new Error(`cluster ${this.dir} is not loaded`);
+    return this.meta;
+  }
+
+  /** True when the supervised postmaster is running. */
+  get running(): boolean {
+    return !!this.child?.pid;
+  }
+
+  /** Read cluster.json; false when the cluster was never (completely) created. */
+  async load(): Promise<boolean> {
+    try {
+      this.meta = JSON.parse(await readFile(join(this.dir, 'cluster.json'), 'utf8')) as ClusterMeta;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** initdb a new cluster; on failure nothing is left behind. */
+  async create(): Promise<void> {
+    const { runAs, bins, log } = this.env;
+    const user = runAs.user?.name ?? 'the platform user';
+    await rm(this.dir, { recursive: true, force: true });
+    await mkdir(this.pgdata, { recursive: true, mode: 0o700 });
+    try {
+      await giveTo(runAs, this.dir);
+      await giveTo(runAs, this.pgdata);
+      await ensureTraversable(runAs, this.pgdata, log);
+      const password = this.env.secret(24);
+      const pwfile = join(this.dir, '.pwfile');
+      await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+      await giveTo(runAs, pwfile);
+      const { command, args } = runAs.wrap(bins.tool('initdb'), [
+        '-D',
+        this.pgdata,
+        '-U',
+        ADMIN,
+        `--pwfile=${pwfile}`,
+        '--auth-host=scram-sha-256',
+        '--auth-local=scram-sha-256',
+        '--encoding=UTF8',
+        '--no-locale',
+      ]);
+      try {
+        await run(command, args, { cwd: this.dir, maxBuffer: 4 * 1024 * 1024 });
+      } catch (e) {
+        const err = e as { stderr?: string; message: string };
+        throw postgresErrors.SLIPWAY_ERR_POSTGRES_INITDB({
+          dir: this.pgdata,
+          user,
+          detail: (err.stderr || err.message).trim().split('\n').slice(-3).join(' '),
+        });
+      } finally {
+        await rm(pwfile, { force: true });
+      }
+      const listen = this.env.listen ?? '127.0.0.1';
+      const port = await freePort(listen === '0.0.0.0' ? '127.0.0.1' : listen);
+      // Loopback TCP only: no Unix socket directory to create or share with the server user.
+      const conf = [
+        '',
+        '# --- slipway',
+        `listen_addresses = '${listen}'`,
+        `port = ${port}`,
+        "unix_socket_directories = ''",
+        'shared_buffers = 32MB',
+        'max_connections = 100',
+        "password_encryption = 'scram-sha-256'",
+        '',
+      ].join('\n');
+      await writeFile(join(this.pgdata, 'postgresql.conf'), conf, { flag: 'a' });
+      if (listen !== '127.0.0.1')
+        await writeFile(join(this.pgdata, 'pg_hba.conf'), 'host all all 0.0.0.0/0 scram-sha-256\n', {
+          flag: 'a',
+        });
+      const meta: ClusterMeta = {
+        port,
+        adminUser: ADMIN,
+        adminPassword: password,
+        listen,
+        createdAt: new Date().toISOString(),
+      };
+      // Written last: its presence means the cluster is complete.
+      await writeFile(join(this.dir, 'cluster.json'), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+      this.meta = meta;
+    } catch (e) {
+      await rm(this.dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Admin connection settings for database `db`. */
+  adminConfig(db = 'postgres'): pg.ClientConfig {
+    const m = this.info;
+    return {
+      host: '127.0.0.1',
+      port: m.port,
+      user: m.adminUser,
+      password: m.adminPassword,
+      database: db,
+      connectionTimeoutMillis: 5000,
+    };
+  }
+
+  /** Start the postmaster under supervision and wait until it accepts the admin role. */
+  async start(): Promise<void> {
+    if (this.child) return;
+    const m = this.info;
+    await this.stopStale();
+    if (!(await portIsFree(m.port)))
+      throw postgresErrors.SLIPWAY_ERR_POSTGRES_PORT_BUSY({ port: m.port, dir: this.dir });
+    await ensureTraversable(this.env.runAs, this.pgdata, this.env.log);
+    const { command, args } = this.env.runAs.wrap(this.env.bins.tool('postgres'), ['-D', this.pgdata]);
+    this.child = await this.env.supervise({
+      name: `postgres:${m.port}`,
+      command,
+      args,
+      cwd: this.dir,
+      ready: () => this.ping(),
+      readyTimeoutMs: 60_000,
+      // SIGTERM is PostgreSQL's "smart" shutdown, which waits for clients; do not wait long.
+      stopGraceMs: 3000,
+    });
+  }
+
+  /** True when the admin role can run a query. */
+  async ping(): Promise<boolean> {
+    const c = new pg.Client({ ...this.adminConfig(), connectionTimeoutMillis: 1000 });
+    c.on('error', () => {});
+    try {
+      await c.connect();
+      await c.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await c.end().catch(() => {});
+    }
+  }
+
+  /** Stop the postmaster (its data stays). */
+  async stop(): Promise<void> {
+    const c = this.child;
+    this.child = undefined;
+    await c?.stop();
+  }
+
+  /** Stop and delete the cluster with its data. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * A postmaster left running by a platform that died without cleaning up still holds the data
+   * dir; ask it to shut down fast (SIGINT) before starting ours.
+   */
+  private async stopStale(): Promise<void> {
+    let pid: number;
+    try {
+      pid = Number((await readFile(join(this.pgdata, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    } catch {
+      return;
+    }
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmd.includes('postgres') || !cmd.includes(this.pgdata)) return;
+    this.env.log.warn(`stopping a postmaster (pid ${pid}) left over from a previous run`);
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+    }
+    process.kill(pid, 'SIGKILL');
+  }
+}
