@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { liveProcessGroups } from './memory.js';
 
 /** The launcher: the command arrives as $1 (or $SLIPWAY_COMMAND under `script`). */
 export const LAUNCHER = [
@@ -89,7 +90,7 @@ export class DynoProcess extends EventEmitter {
         this.leaderExit = { code, signal };
         // A crash (not a stop): whatever the dyno left behind dies with it, as on Heroku.
         if (!this.stopping) this.killGroup('SIGKILL');
-        while (this.groupAlive()) await sleep(25);
+        while (await this.groupAlive()) await sleep(25);
         const forced = this.killedHard && this.reason !== undefined;
         const out: DynoExit = {
           status: forced ? 137 : exitStatus(code, signal),
@@ -142,14 +143,14 @@ export class DynoProcess extends EventEmitter {
     return proc;
   }
 
-  /** Whether any process of the group is still alive. */
-  groupAlive(): boolean {
+  /** Whether any process of the group is still alive (zombies waiting for PID 1 do not count). */
+  async groupAlive(): Promise<boolean> {
     try {
       process.kill(-this.pid, 0);
-      return true;
     } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'EPERM';
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
     }
+    return (await liveProcessGroups()).has(this.pid);
   }
 
   /** Send a signal to the whole group; ignores a group already gone. */
@@ -173,7 +174,7 @@ export class DynoProcess extends EventEmitter {
       this.killGroup('SIGTERM');
       const deadline = Date.now() + graceMs;
       void (async () => {
-        while (this.groupAlive() || !this.leaderExit) {
+        while ((await this.groupAlive()) || !this.leaderExit) {
           if (Date.now() >= deadline) {
             this.reason ??= 'stop-timeout';
             this.killGroup('SIGKILL');

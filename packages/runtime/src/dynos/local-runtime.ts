@@ -31,6 +31,7 @@ import { dynoErrors } from './errors.js';
 import {
   DynoCgroup,
   detectMemoryMechanism,
+  liveProcessGroups,
   type MemoryMechanism,
   processStartTime,
   rssByProcessGroup,
@@ -221,7 +222,9 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const id = `${spec.app}.${dyno}.${randomBytes(4).toString('hex')}`;
     const dir = join(this.dynosDir, id);
     const home = join(dir, 'home');
-    await mkdir(join(home, 'tmp'), { recursive: true, mode: 0o700 });
+    await mkdir(dir, { mode: 0o755 });
+    await mkdir(home, { mode: 0o700 });
+    await mkdir(join(home, 'tmp'), { mode: 0o700 });
     if (this.user) for (const p of [home, join(home, 'tmp')]) await chown(p, this.user.uid, this.user.gid);
     const env: Record<string, string> = {
       PATH: this.opts.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -322,7 +325,8 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
           try {
             process.kill(-rec.pid, 'SIGKILL');
           } catch {}
-          for (let i = 0; i < 100 && groupAlive(rec.pid); i++) await new Promise((r) => setTimeout(r, 20));
+          for (let i = 0; i < 100 && (await liveProcessGroups()).has(rec.pid); i++)
+            await new Promise((r) => setTimeout(r, 20));
         }
         if (rec.cgroup) await DynoCgroup.adopt(rec.cgroup).remove();
       } catch {
@@ -330,15 +334,6 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
       }
       await rm(dir, { recursive: true, force: true });
     }
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

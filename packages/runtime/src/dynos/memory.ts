@@ -141,3 +141,33 @@ export async function processStartTime(pid: number): Promise<string | undefined>
     return undefined;
   }
 }
+
+let groupScan: { at: number; groups: Promise<Set<number>> } | undefined;
+
+/**
+ * Process groups that still have a live (non-zombie) member, from one /proc scan shared by all
+ * callers for 20 ms. `kill(-pgid, 0)` is not enough: it counts zombies, and a dyno's orphans
+ * stay zombies until PID 1 reaps them, which some inits (container agents) do only every few s.
+ */
+export function liveProcessGroups(): Promise<Set<number>> {
+  const now = Date.now();
+  if (groupScan && now - groupScan.at < 20) return groupScan.groups;
+  const groups = (async () => {
+    const out = new Set<number>();
+    const entries = await readdir('/proc').catch(() => [] as string[]);
+    await Promise.all(
+      entries
+        .filter((e) => /^\d+$/.test(e))
+        .map(async (pid) => {
+          try {
+            const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+            const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+            if (rest[0] !== 'Z' && rest[0] !== 'X') out.add(Number(rest[2]));
+          } catch {}
+        }),
+    );
+    return out;
+  })();
+  groupScan = { at: now, groups };
+  return groups;
+}

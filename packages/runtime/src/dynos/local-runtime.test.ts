@@ -1,0 +1,215 @@
+import { existsSync } from 'node:fs';
+import type { DynoHandle, SlugRef } from '@slipway/core';
+import { expect } from 'chai';
+import type { FsSlugStore } from '../state/fs-slug-store.js';
+import type { DynoExit } from './dyno-process.js';
+import { FIXTURE_TYPES, get, isRoot, packSlug, tempDataDir, waitFor } from './dyno-test-kit.test-helper.js';
+import { LocalDynoRuntime } from './local-runtime.js';
+
+const size = { name: 'standard-1x', memoryMb: 512 };
+
+describe('LocalDynoRuntime (real processes)', function () {
+  this.timeout(60_000);
+  let data: Awaited<ReturnType<typeof tempDataDir>>;
+  let store: FsSlugStore;
+  let slug: SlugRef;
+  let rt: LocalDynoRuntime;
+  const exits: [DynoHandle, DynoExit][] = [];
+  const output: [DynoHandle, string][] = [];
+
+  before(async () => {
+    data = await tempDataDir();
+    ({ store, slug } = await packSlug(data.dir));
+    rt = new LocalDynoRuntime({ dataDir: data.dir, slugStore: store, memoryPollMs: 100 });
+    rt.on('exit', (h: DynoHandle, _c, _s, info: DynoExit) => exits.push([h, info]));
+    rt.on('output', (h: DynoHandle, line: string) => output.push([h, line]));
+  });
+  after(async () => {
+    await rt?.close(1000);
+    await data?.cleanup();
+  });
+
+  const spec = (type: keyof typeof FIXTURE_TYPES, index = 1, env: Record<string, string> = {}) => ({
+    app: 'rt-app',
+    release: 1,
+    type,
+    index,
+    command: FIXTURE_TYPES[type],
+    env,
+    size,
+    slug,
+  });
+  const exitOf = (h: DynoHandle) => waitFor(`exit of ${h.id}`, () => exits.find(([x]) => x.id === h.id)?.[1]);
+
+  it('starts a web dyno with PORT, DYNO, config vars and .profile.d, as an unprivileged user', async () => {
+    const h = await rt.start({
+      ...spec('web', 1, { GREETING: 'hi', PROFILE_VAR: 'from-config' }),
+      type: 'web',
+    });
+    expect(h.port).to.be.a('number');
+    await waitFor('web.1 to bind', () => get(h.port!, '/').catch(() => undefined));
+    const env = JSON.parse((await get(h.port!, '/env')).body);
+    expect(env).to.include({
+      DYNO: 'web.1',
+      PORT: String(h.port),
+      GREETING: 'hi',
+      PROFILE_VAR: 'from-config',
+    });
+    // Each dyno has its own writable HOME; the shared slug copy is not writable by the dyno user.
+    expect(env.HOME).to.match(/\/dynos\/rt-app\.web\.1\.[0-9a-f]+\/home$/);
+    if (isRoot) {
+      expect(env.uid).to.equal(65534);
+      expect(env.canWriteApp).to.equal(false);
+    } else console.warn('      ⚠ not root: dynos run as the platform user; the nobody-user check is skipped');
+    expect(output.some(([x, l]) => x.id === h.id && l === `listening on ${h.port}`)).to.equal(true);
+    const list = await rt.list('rt-app');
+    expect(list.map((d) => d.id)).to.include(h.id);
+    await rt.stop(h, 5000);
+    const exit = await exitOf(h);
+    expect(exit.status).to.equal(0); // the fixture drains and exits 0 on SIGTERM
+    expect(exit.reason).to.equal(undefined);
+    expect(existsSync(env.HOME)).to.equal(false);
+  });
+
+  it('sources .profile.d defaults when no config var overrides them', async () => {
+    const s = await rt.runOnce({
+      ...spec('web'),
+      type: 'run',
+      command: 'echo "$PROFILE_VAR $DYNO"',
+      attach: true,
+    });
+    let out = '';
+    s.stdout.on('data', (c) => {
+      out += c;
+    });
+    expect(await s.exited).to.equal(0);
+    expect(out.trim()).to.match(/^from-profile run\.\d{4}$/);
+  });
+
+  it('SIGKILLs a dyno that ignores SIGTERM after the grace period (stop-timeout)', async () => {
+    const h = await rt.start({ ...spec('stubborn'), type: 'web' });
+    await waitFor('stubborn to bind', () => get(h.port!, '/').catch(() => undefined));
+    const t0 = Date.now();
+    await rt.stop(h, 700);
+    const took = Date.now() - t0;
+    const exit = await exitOf(h);
+    expect(exit).to.include({ status: 137, signal: 'SIGKILL', reason: 'stop-timeout' });
+    expect(took).to.be.within(650, 5000);
+    expect(output.some(([x, l]) => x.id === h.id && l === 'ignoring SIGTERM')).to.equal(true);
+  });
+
+  it('reports a crash with its exit status and kills what the dyno left behind', async () => {
+    const h = await rt.start({ ...spec('web'), command: 'sleep 60 & node crash.js' });
+    const exit = await exitOf(h);
+    expect(exit.status).to.equal(3);
+    expect(exit.reason).to.equal(undefined);
+  });
+
+  it('returns one-off exit codes: code, 128+signal, and runs detached output to events', async () => {
+    const seven = await rt.runOnce({ ...spec('web'), type: 'run', command: 'exit 7', attach: false });
+    expect(seven.handle.type).to.equal('run');
+    expect(await seven.exited).to.equal(7);
+    const term = await rt.runOnce({
+      ...spec('web'),
+      type: 'run',
+      command: 'kill -TERM $$; sleep 5',
+      attach: false,
+    });
+    expect(await term.exited).to.equal(143);
+    const killed = await rt.runOnce({ ...spec('web'), type: 'run', command: 'sleep 30', attach: false });
+    setTimeout(() => killed.kill('SIGKILL'), 100);
+    expect(await killed.exited).to.equal(137);
+    const logged = await rt.runOnce({
+      ...spec('web'),
+      type: 'run',
+      command: 'echo detached says hi',
+      attach: false,
+    });
+    expect(await logged.exited).to.equal(0);
+    await waitFor('detached output', () =>
+      output.some(([h, l]) => h.id === logged.handle.id && l === 'detached says hi'),
+    );
+  });
+
+  it('attaches stdin/stdout, and a pseudo-terminal through script when asked', async () => {
+    const cat = await rt.runOnce({ ...spec('web'), type: 'run', command: 'cat; echo done', attach: true });
+    let out = '';
+    cat.stdout.on('data', (c) => {
+      out += c;
+    });
+    cat.stdin!.write('hello dyno\n');
+    cat.stdin!.end();
+    expect(await cat.exited).to.equal(0);
+    expect(out).to.equal('hello dyno\ndone\n');
+
+    const tty = await rt.runOnce({
+      ...spec('web'),
+      type: 'run',
+      command: 'tty; stty size; exit 4',
+      attach: true,
+      tty: { columns: 91, rows: 27 },
+    });
+    let tout = '';
+    tty.stdout.on('data', (c) => {
+      tout += c;
+    });
+    tty.stdin!.end();
+    expect(await tty.exited).to.equal(4);
+    expect(tout).to.match(/\/dev\/pts\/\d+/);
+    expect(tout).to.include('27 91');
+  });
+
+  it('enforces the memory limit of the dyno size with a real allocating process (R15 at 2x)', async () => {
+    const before = exits.length;
+    // 64 MB quota: the kernel (cgroup) or the poller must kill at 128 MB; the hog wants 512 MB.
+    const h = await rt.start({
+      ...spec('hog', 1, { HOG_MB: '512' }),
+      type: 'worker',
+      size: { name: 'tiny', memoryMb: 64 },
+    });
+    const memory: number[] = [];
+    rt.on('memory', (x: DynoHandle, used: number) => x.id === h.id && memory.push(used));
+    const exit = await exitOf(h);
+    expect(exits.length).to.be.greaterThan(before);
+    expect(exit.reason, `mechanism ${rt.mechanism}`).to.equal('memory');
+    expect(exit.status).to.equal(137);
+    const allocated = output.filter(([x]) => x.id === h.id).map(([, l]) => l);
+    expect(allocated.length).to.be.lessThan(10); // never got near 512 MB (16 MB steps)
+    console.log(`      memory mechanism: ${rt.mechanism}; last allocation line: ${allocated.at(-1)}`);
+  });
+
+  it('falls back to polling RSS from /proc and kills above 2x the quota', async () => {
+    const poll = new LocalDynoRuntime({
+      dataDir: data.dir,
+      slugStore: store,
+      memory: 'poll',
+      memoryPollMs: 50,
+    });
+    const got: DynoExit[] = [];
+    poll.on('exit', (_h, _c, _s, info: DynoExit) => got.push(info));
+    await poll.start({
+      ...spec('hog', 1, { HOG_MB: '512' }),
+      type: 'worker',
+      size: { name: 'tiny', memoryMb: 64 },
+    });
+    const exit = await waitFor('poll kill', () => got[0]);
+    expect(exit).to.include({ reason: 'memory', status: 137 });
+    await poll.close();
+  });
+
+  it('kills the dynos of an earlier platform process found in the data dir', async () => {
+    const first = await rt.start({ ...spec('web'), type: 'web' });
+    await waitFor('web to bind', () => get(first.port!, '/').catch(() => undefined));
+    // A second runtime on the same data dir plays the restarted platform.
+    const next = new LocalDynoRuntime({ dataDir: data.dir, slugStore: store });
+    await next.init();
+    await waitFor('old dyno to be gone', () =>
+      get(first.port!, '/').then(
+        () => false,
+        () => true,
+      ),
+    );
+    expect(await next.list()).to.deep.equal([]);
+    await next.close();
+  });
+});
