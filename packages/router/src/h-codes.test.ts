@@ -1,0 +1,269 @@
+import http from 'node:http';
+import { Kernel } from '@slipway/core';
+import { expect } from 'chai';
+import { maintenancePlugin } from './maintenance-plugin.js';
+import {
+  type Backend,
+  closedPort,
+  request,
+  sleep,
+  startBackend,
+  startRouter,
+  TestTable,
+  type TestRouter,
+} from './test-harness.test.js';
+
+const HOST = 'app.example.test';
+const FAST = { firstByte: 200, idle: 200, connect: 150, quarantine: 400 };
+
+/** GET that resolves with how the response ended: complete, or cut after the head. */
+function getCut(port: number): Promise<{ status: number; body: string; cut: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/', headers: { host: HOST }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, body, cut: false }));
+      res.on('error', () => resolve({ status: res.statusCode!, body, cut: true }));
+      res.on('aborted', () => resolve({ status: res.statusCode!, body, cut: true }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('router: Heroku error codes (real HTTP)', () => {
+  const table = new TestTable();
+  let r: TestRouter;
+  const backends: Backend[] = [];
+  const backend = async (h?: http.RequestListener): Promise<Backend> => {
+    const b = await startBackend(h);
+    backends.push(b);
+    return b;
+  };
+  before(async () => {
+    r = await startRouter(table, { timeouts: FAST });
+  });
+  after(async () => {
+    await r.router.close();
+    await Promise.all(backends.map((b) => b.close()));
+  });
+
+  const expectCode = async (code: string, status = 503, opts: { accept?: string } = {}): Promise<string> => {
+    const reply = await request(r.port, { host: HOST, headers: opts.accept ? { accept: opts.accept } : {} });
+    expect(reply.status, code).to.equal(status);
+    expect(reply.body).to.contain(code);
+    expect(reply.headers['cache-control']).to.equal('no-cache, no-store');
+    return r.line(new RegExp(`code=${code} .*request_id=${reply.headers['x-request-id']}`));
+  };
+
+  it('H10 app crashed, H14 no web dynos, H81 nothing deployed, H20 booting', async () => {
+    table.set('app', [], 'crashed');
+    expect(await expectCode('H10')).to.match(/^at=error code=H10 desc="App crashed" method=GET path="\/" host=app\.example\.test /);
+    table.set('app', [], 'no-web');
+    expect(await expectCode('H14')).to.contain('desc="No web processes running"');
+    table.set('app', [], 'ok');
+    await expectCode('H14');
+    table.set('app', [], 'no-release');
+    expect(await expectCode('H81')).to.contain('status=503');
+    table.set('app', [], 'booting');
+    await expectCode('H20');
+  });
+
+  it('renders JSON instead of the HTML page when the client asks', async () => {
+    table.set('app', [], 'crashed');
+    const reply = await request(r.port, { host: HOST, headers: { accept: 'application/json' } });
+    expect(reply.headers['content-type']).to.match(/^application\/json/);
+    expect(JSON.parse(reply.body)).to.include({ id: 'h10', code: 'H10', message: 'App crashed' });
+    const html = await request(r.port, { host: HOST, headers: { accept: 'text/html,application/json;q=0.9' } });
+    expect(html.headers['content-type']).to.match(/^text\/html/);
+  });
+
+  it('H12 when the dyno sends nothing within the first-byte timeout', async () => {
+    const silent = await backend(() => {});
+    table.set('app', [silent.target('web.1')]);
+    const t0 = Date.now();
+    const line = await expectCode('H12');
+    expect(Date.now() - t0).to.be.within(FAST.firstByte - 20, FAST.firstByte + 500);
+    expect(line).to.match(/desc="Request timeout" .* dyno=web\.1 .* status=503 /);
+  });
+
+  it('H15 when a started response goes idle; the client connection is cut', async () => {
+    const stalls = await backend((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first');
+    });
+    table.set('app', [stalls.target('web.1')]);
+    const reply = await getCut(r.port);
+    expect(reply).to.include({ status: 200, body: 'first', cut: true });
+    expect(await r.line(/code=H15 desc="Idle connection"/)).to.match(/status=200 bytes=5 /);
+  });
+
+  it('keeps a slow but steady response alive past the idle window', async () => {
+    const steady = await backend((_req, res) => {
+      let n = 0;
+      const t = setInterval(() => {
+        res.write(`${n}`);
+        if (++n === 6) {
+          clearInterval(t);
+          res.end();
+        }
+      }, FAST.idle / 2);
+    });
+    table.set('app', [steady.target('web.1')]);
+    const reply = await getCut(r.port);
+    expect(reply).to.include({ status: 200, body: '012345', cut: false });
+  });
+
+  it('H13 when the dyno closes the connection without a response', async () => {
+    const closes = await backend((req) => req.socket.destroy());
+    table.set('app', [closes.target('web.1')]);
+    expect(await expectCode('H13')).to.contain('desc="Connection closed without response"');
+  });
+
+  it('H18 when the dyno closes the connection in the middle of a response', async () => {
+    const breaks = await backend((req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('partial', () => setTimeout(() => req.socket.destroy(), 20));
+    });
+    table.set('app', [breaks.target('web.1')]);
+    const reply = await getCut(r.port);
+    expect(reply).to.include({ status: 200, cut: true });
+    expect(await r.line(/code=H18/)).to.contain('desc="Server Request Interrupted"');
+  });
+
+  it('H21 when the only dyno refuses; the dyno is then quarantined, then tried again', async () => {
+    const port = await closedPort();
+    table.set('app', [{ dyno: 'web.1', host: '127.0.0.1', port }]);
+    expect(await expectCode('H21')).to.contain('desc="Backend connection refused"');
+    // Something now listens there, but the dyno is quarantined: no connection is even tried.
+    const revived = http.createServer((_q, s) => s.end('back'));
+    await new Promise<void>((res) => revived.listen(port, '127.0.0.1', res));
+    try {
+      let hits = 0;
+      revived.on('request', () => hits++);
+      expect((await request(r.port, { host: HOST })).status).to.equal(503);
+      expect(hits).to.equal(0);
+      await sleep(FAST.quarantine + 50);
+      const after = await request(r.port, { host: HOST });
+      expect(after.status).to.equal(200);
+      expect(after.body).to.equal('back');
+    } finally {
+      revived.closeAllConnections();
+      await new Promise((res) => revived.close(res));
+    }
+  });
+
+  it('retries a refused connection on another dyno, with the request body intact', async () => {
+    const live = await backend();
+    const dead = await closedPort();
+    table.set('app', [{ dyno: 'web.1', host: '127.0.0.1', port: dead }, live.target('web.2')]);
+    for (let i = 0; i < 8; i++) {
+      const reply = await request(r.port, { host: HOST, method: 'POST', body: `body-${i}` });
+      expect(reply.status).to.equal(200);
+      expect(JSON.parse(reply.body).body).to.equal(`body-${i}`);
+    }
+    const lines = r.lines.filter((l) => l.message.includes('method=POST'));
+    expect(lines.every((l) => l.message.includes('dyno=web.2 '))).to.equal(true);
+  });
+
+  it('H11 when every dyno is at its in-flight cap and the backlog is full; the backlog drains', async () => {
+    const held: http.ServerResponse[] = [];
+    const slow = await backend((_req, res) => held.push(res));
+    table.set('busy', [slow.target('web.1')]);
+    const capped = await startRouter(table, { timeouts: { firstByte: 5000 }, limits: { inFlightPerDyno: 1, backlogPerDyno: 1 } });
+    try {
+      const first = request(capped.port, { host: 'busy.example.test' });
+      await sleep(50);
+      const second = request(capped.port, { host: 'busy.example.test' });
+      await sleep(50);
+      expect(capped.router.backlog('busy')).to.equal(1);
+      const third = await request(capped.port, { host: 'busy.example.test' });
+      expect(third.status).to.equal(503);
+      expect(third.body).to.contain('H11');
+      expect(await capped.line(/code=H11 desc="Backlog too deep"/)).to.contain('status=503');
+      expect(held.length).to.equal(1);
+      held[0]!.end('one');
+      expect((await first).body).to.equal('one');
+      await sleep(50);
+      expect(held.length).to.equal(2);
+      held[1]!.end('two');
+      expect((await second).body).to.equal('two');
+    } finally {
+      await capped.router.close();
+    }
+  });
+
+  it('H27 in the log when the client goes away before the response', async () => {
+    const silent = await backend(() => {});
+    table.set('app', [silent.target('web.1')]);
+    const req = http.request({ host: '127.0.0.1', port: r.port, headers: { host: HOST }, agent: false });
+    req.on('error', () => {});
+    req.end();
+    await sleep(60);
+    req.destroy();
+    expect(await r.line(/code=H27 desc="Client Request Interrupted"/)).to.match(/dyno=web\.1 .*status=499 /);
+  });
+});
+
+describe('router: the route hook (H80 maintenance, H99, plugin decisions)', () => {
+  let dyno: Backend;
+  let r: TestRouter;
+  const maintenance = new Set<string>();
+  let explode = false;
+  before(async () => {
+    dyno = await startBackend();
+    const kernel = new Kernel();
+    await kernel.use(maintenancePlugin, { state: { isInMaintenance: (app) => maintenance.has(app) } });
+    kernel.hooks.route.tap('test-rules', (decision, req) => {
+      if (explode) throw new Error('boom');
+      if (req.host === 'old.example.test') return { kind: 'redirect', status: 301, location: 'https://app.example.test/' };
+      if (req.host.endsWith('.preview.test')) return { kind: 'app', app: 'app' };
+      return decision;
+    });
+    r = await startRouter(new TestTable().set('app', [dyno.target('web.1')]).set('other', [dyno.target('web.1')]), {
+      kernel,
+    });
+  });
+  after(async () => {
+    await r.router.close();
+    await dyno.close();
+  });
+
+  it('H80: the maintenance plugin answers 503 with a page, and only for apps in maintenance', async () => {
+    maintenance.add('app');
+    const before = dyno.seen.length;
+    const reply = await request(r.port, { host: HOST });
+    expect(reply.status).to.equal(503);
+    expect(reply.body).to.contain('Maintenance mode');
+    expect(reply.headers['retry-after']).to.equal('60');
+    const json = await request(r.port, { host: HOST, headers: { accept: 'application/json' } });
+    expect(JSON.parse(json.body)).to.include({ code: 'H80' });
+    expect((await request(r.port, { host: 'other.example.test' })).status).to.equal(200);
+    expect(dyno.seen.length).to.equal(before + 1);
+    expect(await r.line(/code=H80 desc="Maintenance mode"/)).to.contain('status=503');
+    maintenance.delete('app');
+    expect((await request(r.port, { host: HOST })).status).to.equal(200);
+  });
+
+  it('plugins can redirect and add domain rules', async () => {
+    const moved = await request(r.port, { host: 'old.example.test' });
+    expect(moved.status).to.equal(301);
+    expect(moved.headers.location).to.equal('https://app.example.test/');
+    const preview = await request(r.port, { host: 'pr-7.preview.test' });
+    expect(preview.status).to.equal(200);
+    expect(dyno.seen.at(-1)!.headers.host).to.equal('pr-7.preview.test');
+  });
+
+  it('H99 when a route tap throws', async () => {
+    explode = true;
+    try {
+      const reply = await request(r.port, { host: HOST });
+      expect(reply.status).to.equal(503);
+      expect(reply.body).to.contain('H99');
+    } finally {
+      explode = false;
+    }
+  });
+});
