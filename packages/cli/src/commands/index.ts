@@ -1,7 +1,9 @@
 /** Every command module of the CLI; each registers its verbs on the program. */
 import type { Command } from 'commander';
 import { appsCommands } from './apps.js';
+import { buildCommands } from './build.js';
 import { configCommands } from './config.js';
+import { createCommands } from './create.js';
 import { deployCommands } from './deploy.js';
 import { logsCommands } from './logs.js';
 import { platformCommands } from './platform.js';
@@ -18,6 +20,8 @@ export const commandModules: CommandModule[] = [
   platformCommands,
   appsCommands,
   deployCommands,
+  buildCommands,
+  createCommands,
   psCommands,
   configCommands,
   releasesCommands,

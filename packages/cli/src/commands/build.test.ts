@@ -1,0 +1,215 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+
+const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the real CLI as a user would, from `cwd`. */
+function slipway(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd, env: { ...process.env, ...env } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function script(file: string, text: string): Promise<void> {
+  await writeFile(file, text);
+  await chmod(file, 0o755);
+}
+
+/** A classic Heroku buildpack in bash: detect on hello.txt, compile with ENV_DIR and CACHE_DIR, YAML release. */
+async function writeHelloBuildpack(dir: string): Promise<void> {
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  await script(
+    join(dir, 'bin/detect'),
+    `#!/usr/bin/env bash
+if [ -f "$1/hello.txt" ]; then echo "Hello"; exit 0; fi
+echo "no hello.txt"; exit 1
+`,
+  );
+  await script(
+    join(dir, 'bin/compile'),
+    `#!/usr/bin/env bash
+set -euo pipefail
+BUILD_DIR=$1; CACHE_DIR=$2; ENV_DIR=$3
+BP_DIR=$(cd "$(dirname "$0")/.." && pwd)
+echo "-----> Compiling hello"
+if [ -f "$CACHE_DIR/counter" ]; then n=$(( $(cat "$CACHE_DIR/counter") + 1 )); echo "       cache hit: build $n"
+else n=1; echo "       cache miss"; fi
+echo "$n" > "$CACHE_DIR/counter"
+greeting=$(cat "$ENV_DIR/GREETING" 2>/dev/null || echo none)
+echo "       GREETING in env: \${GREETING:-unset}; STACK=$STACK"
+echo "       a line on stderr" >&2
+mkdir -p "$BUILD_DIR/bin"
+printf '#!/bin/sh\\necho "%s from build %s"\\n' "$greeting" "$n" > "$BUILD_DIR/bin/hello"
+chmod +x "$BUILD_DIR/bin/hello"
+echo "export HELLO_HOME=\\"$BUILD_DIR/bin\\"" > "$BP_DIR/export"
+`,
+  );
+  await script(
+    join(dir, 'bin/release'),
+    `#!/usr/bin/env bash
+cat <<'YAML'
+---
+default_process_types:
+  web: bin/hello
+  worker: bin/hello --work
+config_vars:
+  HELLO: "1"
+addons:
+  - heroku-postgresql:mini
+YAML
+`,
+  );
+}
+
+describe('slipway build (real CLI, classic buildpack outside the repo)', function () {
+  this.timeout(60000);
+  let root: string;
+  let bp: string;
+  let app: string;
+  let cache: string;
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'slipway-cli-build-'));
+    bp = join(root, 'hello-buildpack');
+    app = join(root, 'app');
+    cache = join(root, 'cache');
+    await writeHelloBuildpack(bp);
+    await mkdir(app);
+    await writeFile(join(app, 'hello.txt'), 'hi\n');
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('builds, streams Heroku-style output and writes a slug that runs', async () => {
+    const slug = join(root, 'out', 'slug.tgz');
+    await mkdir(join(root, 'out'));
+    const r = await slipway(
+      ['build', app, '-b', bp, '-o', slug, '--cache-dir', cache, '--env', 'GREETING=hi there'],
+      root,
+    );
+    expect(r.code, r.stderr + r.stdout).to.equal(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).to.include('-----> Hello app detected');
+    expect(lines).to.include('-----> Compiling hello');
+    expect(lines).to.include('       cache miss');
+    // Heroku's contract: config vars are in ENV_DIR, not the environment.
+    expect(lines).to.include('       GREETING in env: unset; STACK=slipway-24');
+    expect(lines).to.include('       a line on stderr');
+    expect(lines).to.include('       web: bin/hello');
+    expect(r.stdout).to.match(/Checksum: sha256:[0-9a-f]{64}/);
+    expect(r.stdout).to.include(`Slug: ${slug}`);
+    const meta = JSON.parse(await readFile(join(root, 'out', 'slug.json'), 'utf8'));
+    expect(meta.process_types).to.deep.equal({ web: 'bin/hello', worker: 'bin/hello --work' });
+    expect(meta.buildpacks).to.deep.equal([{ id: 'hello-buildpack', name: 'Hello' }]);
+    const unpacked = join(root, 'unpacked');
+    await mkdir(unpacked);
+    const tar = await new Promise<string>((resolve, reject) =>
+      execFile('tar', ['-xzf', slug, '-C', unpacked], (e, out) => (e ? reject(e) : resolve(out))),
+    );
+    expect(tar).to.equal('');
+    const hello = await new Promise<string>((resolve, reject) =>
+      execFile(join(unpacked, 'bin/hello'), (e, out) => (e ? reject(e) : resolve(out))),
+    );
+    expect(hello).to.equal('hi there from build 1\n');
+  });
+
+  it('reuses the cache dir on the next build', async () => {
+    const r = await slipway(['build', app, '-b', bp, '--cache-dir', cache], root);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('       cache hit: build 2');
+    expect(r.stdout).to.include('No slug written');
+  });
+
+  it('passes the export file of a classic buildpack to the next buildpack', async () => {
+    const second = join(root, 'show-buildpack');
+    await mkdir(join(second, 'bin'), { recursive: true });
+    await script(join(second, 'bin/detect'), '#!/bin/sh\necho Show\n');
+    await script(join(second, 'bin/compile'), '#!/bin/sh\necho "       HELLO_HOME=$HELLO_HOME"\n');
+    const r = await slipway(['build', app, '-b', bp, '-b', second, '--cache-dir', cache], root);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/HELLO_HOME=\/.+\/app\/bin\n/);
+    // The second buildpack has no bin/release: the first one's process types stay.
+    expect(r.stdout).to.include('       web: bin/hello');
+  });
+
+  it('loads a buildpack from a git URL', async () => {
+    const repo = join(root, 'repo');
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        'bash',
+        [
+          '-c',
+          'cp -r "$1" "$2" && cd "$2" && git init -q && git add -A && git -c user.name=t -c user.email=t@example.com commit -qm bp',
+          'bash',
+          bp,
+          repo,
+        ],
+        (e) => (e ? reject(e) : resolve()),
+      ),
+    );
+    const r = await slipway(
+      ['build', app, '-b', `file://${repo}`, '--cache-dir', join(root, 'cache-git')],
+      root,
+      {
+        XDG_CACHE_HOME: join(root, 'xdg'),
+      },
+    );
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('-----> Hello app detected');
+    expect(r.stdout).to.include('       cache miss');
+  });
+
+  it('fails with a coded error and writes no slug when compile fails', async () => {
+    const broken = join(root, 'broken-buildpack');
+    await mkdir(join(broken, 'bin'), { recursive: true });
+    await script(join(broken, 'bin/detect'), '#!/bin/sh\necho Broken\n');
+    await script(
+      join(broken, 'bin/compile'),
+      '#!/bin/sh\necho "-----> Trying"\necho "disk on fire" >&2\nexit 4\n',
+    );
+    const slug = join(root, 'broken.tgz');
+    const r = await slipway(['build', app, '-b', broken, '-o', slug, '--cache-dir', cache], root);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.include('-----> Trying');
+    expect(r.stderr).to.include('(SLIPWAY_ERR_BUILDPACK_COMMAND_FAILED)');
+    expect(r.stderr).to.include('[buildpack broken-buildpack]');
+    expect(r.stderr).to.include('exited with code 4');
+    expect(r.stderr).to.include('disk on fire');
+    expect(existsSync(slug)).to.equal(false);
+  });
+
+  it('says why a pinned buildpack does not apply', async () => {
+    const other = join(root, 'other-app');
+    await mkdir(other);
+    await writeFile(join(other, 'README'), 'nothing to see\n');
+    const r = await slipway(['build', other, '-b', bp, '--cache-dir', cache], root);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.include('(SLIPWAY_ERR_BUILD_DETECT_PINNED)');
+    expect(r.stderr).to.include('bin/detect exited with code 1: no hello.txt');
+  });
+
+  it('refuses a -b that is neither an id, a path, a package nor a git URL', async () => {
+    const r = await slipway(['build', app, '-b', './no/such/dir'], root);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.include('(SLIPWAY_ERR_BUILDPACK_RESOLVE)');
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * `build DIR [-b BUILDPACK]... [--cache-dir DIR] [-o SLUG] [--env K=V]...`: compile an app into a
+ * slug on this machine, Heroku style, without a platform. Buildpacks come from a
+ * slipway.config.* in the current directory, the first-party `@slipway/buildpack-*` packages
+ * that are installed, and each `-b` (an id, a path, a package or a git URL).
+ */
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { resolveBuildpack } from '@slipway/buildpack-sdk';
+import {
+  buildpackIdFor,
+  createKernel,
+  formatBytes,
+  type Kernel,
+  type Plugin,
+  parseConfigAssignments,
+  runBuild,
+} from '@slipway/core';
+import type { Command } from 'commander';
+import type { CommandModule } from './index.js';
+
+/** The first-party buildpacks `slipway build` offers when they are installed, in detect order. */
+export const FIRST_PARTY_BUILDPACKS = ['nodejs', 'python', 'java', 'go'];
+
+interface BuildCliOptions {
+  buildpack: string[];
+  cacheDir?: string;
+  output?: string;
+  env: string[];
+  timeout?: string;
+  quiet?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Load the installed first-party buildpacks the kernel does not have yet; missing ones are skipped. */
+async function loadFirstParty(kernel: Kernel): Promise<void> {
+  for (const id of FIRST_PARTY_BUILDPACKS) {
+    if (kernel.catalog.buildpacks.has(id)) continue;
+    const pkg = `@slipway/buildpack-${id}`;
+    let mod: { default?: Plugin; plugin?: Plugin };
+    try {
+      mod = await import(pkg);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // Not installed is normal (a slim install); anything else is a broken package worth a warning.
+      if (code !== 'ERR_MODULE_NOT_FOUND' || !String((e as Error).message).includes(pkg))
+        process.stderr.write(` !     skipping ${pkg}: ${(e as Error).message.split('\n')[0]}\n`);
+      continue;
+    }
+    const plugin = mod.default ?? mod.plugin;
+    if (plugin && !kernel.plugins.includes(plugin.name)) await kernel.use(plugin);
+  }
+}
+
+/** Make each `-b` value a catalogue id, loading the buildpacks that are not installed yet. */
+async function pinBuildpacks(kernel: Kernel, specs: readonly string[], fromDir: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const spec of specs) {
+    const known = buildpackIdFor(kernel, spec);
+    if (known) {
+      ids.push(known);
+      continue;
+    }
+    const plugin = await resolveBuildpack(spec, fromDir);
+    const before = new Set(kernel.catalog.buildpacks.keys());
+    if (!kernel.plugins.includes(plugin.name)) await kernel.use(plugin);
+    const added = [...kernel.catalog.buildpacks.values()].filter((e) => !before.has(e.id));
+    const entry = added[0] ?? [...kernel.catalog.buildpacks.values()].find((e) => e.plugin === plugin.name);
+    ids.push(entry ? entry.id : spec);
+  }
+  return ids;
+}
+
+/** Default build cache: per source dir, so a rebuild reuses the dependencies it installed. */
+function defaultCacheDir(dir: string): string {
+  const root = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const key = createHash('sha256').update(dir).digest('hex').slice(0, 16);
+  return join(root, 'slipway', 'build-cache', `${basename(dir)}-${key}`);
+}
+
+/** The build verb. */
+export const buildCommands: CommandModule = {
+  register(program: Command) {
+    program
+      .command('build')
+      .argument('<dir>', 'app source: a directory or a .tar.gz')
+      .description('compile an app into a slug here, streaming the build (no platform needed)')
+      .option(
+        '-b, --buildpack <buildpack>',
+        'buildpack id, path, package or git URL; repeat to run several in order',
+        collect,
+        [],
+      )
+      .option(
+        '--cache-dir <dir>',
+        'build cache kept between builds (default: per app under ~/.cache/slipway)',
+      )
+      .option('-o, --output <slug>', 'write the slug (tar.gz) here, and its metadata beside it as .json')
+      .option('--env <KEY=value>', 'config var given to the buildpacks (repeatable)', collect, [])
+      .option('--timeout <minutes>', 'give up after this many minutes (default 25)')
+      .action(async (dir: string, o: BuildCliOptions) => {
+        const cwd = process.cwd();
+        const source = resolve(cwd, dir);
+        const env = parseConfigAssignments(o.env);
+        const { kernel } = await createKernel({ cwd });
+        await loadFirstParty(kernel);
+        const pinned = await pinBuildpacks(kernel, o.buildpack, cwd);
+        const output = o.output ? resolve(cwd, o.output) : undefined;
+        const minutes = o.timeout === undefined ? undefined : Number(o.timeout);
+        const result = await runBuild({
+          kernel,
+          source,
+          app: 'local',
+          env,
+          cacheDir: o.cacheDir ? resolve(cwd, o.cacheDir) : defaultCacheDir(source),
+          ...(pinned.length ? { buildpacks: pinned } : {}),
+          ...(output ? { output } : {}),
+          ...(minutes && minutes > 0 ? { timeoutMs: minutes * 60_000 } : {}),
+          onLine: (line) => process.stdout.write(`${line}\n`),
+        });
+        const say = (line: string) => process.stdout.write(`${line}\n`);
+        say(
+          `-----> Built with ${result.buildpacks.map((b) => b.buildpack).join(', ')} in ${(result.timings.total / 1000).toFixed(1)}s`,
+        );
+        for (const [type, command] of Object.entries(result.processTypes)) say(`       ${type}: ${command}`);
+        if (result.slug) {
+          say(`-----> Slug: ${result.slug.path}`);
+          say(`       Size: ${formatBytes(result.slug.size)} (${result.slug.size} bytes)`);
+          say(`       Checksum: ${result.slug.checksum}`);
+        } else say('-----> No slug written (dry build); pass -o FILE.tgz to write one');
+      });
+  },
+};
