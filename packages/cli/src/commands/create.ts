@@ -20,7 +20,7 @@ interface CreateOptions {
   dir?: string;
 }
 
-type Scaffold = (opts: { name: string; dir: string }) => Promise<{ files?: string[] } | undefined | void>;
+type Scaffold = (opts: { name: string; dir: string }) => Promise<{ files?: string[] } | undefined>;
 
 /** The add-on scaffolder, looked up at run time so the CLI works with any add-on SDK version. */
 async function addonScaffolder(): Promise<Scaffold> {
