@@ -64,3 +64,4 @@ export {
   type OsbService,
   osbBroker,
 } from './osb-broker.js';
+export { type ScaffoldAddonOptions, type ScaffoldAddonResult, scaffoldAddon } from './scaffold.js';

@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { scaffoldAddon } from './scaffold.js';
+
+const run = promisify(execFile);
+
+describe('addon-sdk scaffoldAddon', function () {
+  this.timeout(240_000);
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'addon-sdk-scaffold-'));
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  it('generates a provider package whose `npm install && npm test` passes', async () => {
+    const dir = join(root, 'memo');
+    const r = await scaffoldAddon({ name: '@acme/addon-memo', dir });
+    expect(r.id).to.equal('memo');
+    expect(r.files).to.include.members(['package.json', 'README.md', 'src/index.js', 'src/kv-server.js', 'test/provider.test.js', '.gitignore']);
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+    expect(pkg.name).to.equal('@acme/addon-memo');
+    expect(pkg.dependencies['@slipway/addon-sdk']).to.match(/^file:\//);
+    expect(await readFile(join(dir, 'src/index.js'), 'utf8')).to.contain("configVars: ['MEMO_URL']");
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const env = { ...process.env, CI: process.env.CI ?? '', npm_config_loglevel: 'error' };
+    await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, env });
+    const { stdout } = await run(npm, ['test'], { cwd: dir, env });
+    expect(stdout).to.contain('8 passing');
+    expect(stdout).not.to.contain('failing');
+  });
+
+  it('refuses a bad name, a bad id and a non-empty directory with a coded error', async () => {
+    const codes: string[] = [];
+    await scaffoldAddon({ name: 'ok-name', dir: join(root, 'fresh') });
+    await writeFile(join(root, 'fresh', 'extra'), 'x');
+    for (const o of [
+      { name: 'Bad Name', dir: join(root, 'a') },
+      { name: 'addon-9lives', dir: join(root, 'b') },
+      { name: 'ok-name', dir: join(root, 'fresh') },
+    ])
+      await scaffoldAddon(o).then(
+        () => codes.push('none'),
+        (e) => codes.push(e.code),
+      );
+    expect(codes).to.deep.equal(Array(3).fill('SLIPWAY_ERR_ADDON_SCAFFOLD'));
+  });
+});
