@@ -1,0 +1,84 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Kernel } from '@slipway/core';
+import { expect } from 'chai';
+import { isGitUrl, resolveBuildpack } from './resolve.js';
+
+const SDK_URL = pathToFileURL(new URL('./index.js', import.meta.url).pathname).href;
+
+/** An ESM buildpack package; it imports the SDK by URL because it lives outside the repo. */
+async function writeJsPackage(dir: string, name: string, id: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, 'package.json'),
+    JSON.stringify({ name, version: '1.0.0', type: 'module', main: './index.js' }),
+  );
+  await writeFile(
+    join(dir, 'index.js'),
+    `import { defineBuildpack } from ${JSON.stringify(SDK_URL)};
+export default defineBuildpack({ id: ${JSON.stringify(id)}, name: 'JS', detect: () => ({ detected: true }), compile() {} }, { name: ${JSON.stringify(name)} });
+`,
+  );
+}
+
+async function idsOf(plugin: Awaited<ReturnType<typeof resolveBuildpack>>): Promise<string[]> {
+  const k = new Kernel();
+  await k.use(plugin);
+  return [...k.catalog.buildpacks.keys()];
+}
+
+describe('resolveBuildpack', () => {
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'slipway-resolve-'));
+    await writeJsPackage(join(root, 'node_modules/@slipway/buildpack-zzz'), '@slipway/buildpack-zzz', 'zzz');
+    await writeJsPackage(join(root, 'node_modules/@acme/buildpack-rust'), '@acme/buildpack-rust', 'rust');
+    await writeJsPackage(join(root, 'local-js'), 'local-js', 'localjs');
+    await mkdir(join(root, 'classic/bin'), { recursive: true });
+    for (const s of ['detect', 'compile']) {
+      await writeFile(join(root, 'classic/bin', s), '#!/bin/sh\n');
+      await chmod(join(root, 'classic/bin', s), 0o755);
+    }
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('tells git URLs from paths and names', () => {
+    expect(isGitUrl('https://github.com/heroku/heroku-buildpack-ruby.git')).to.equal(true);
+    expect(isGitUrl('git@github.com:a/b.git')).to.equal(true);
+    expect(isGitUrl('file:///srv/bp.git#v1')).to.equal(true);
+    expect(isGitUrl('./bp')).to.equal(false);
+    expect(isGitUrl('@acme/buildpack-rust')).to.equal(false);
+  });
+
+  it('turns a short id into the first-party package @slipway/buildpack-<id>', async () => {
+    expect(await idsOf(await resolveBuildpack('zzz', root))).to.deep.equal(['zzz']);
+  });
+
+  it('loads a package by name, a JS package dir, its file and a classic dir', async () => {
+    expect(await idsOf(await resolveBuildpack('@acme/buildpack-rust', root))).to.deep.equal(['rust']);
+    expect(await idsOf(await resolveBuildpack('./local-js', root))).to.deep.equal(['localjs']);
+    expect(await idsOf(await resolveBuildpack(join(root, 'local-js/index.js'), '/'))).to.deep.equal([
+      'localjs',
+    ]);
+    expect(await idsOf(await resolveBuildpack('./classic', root))).to.deep.equal(['classic']);
+  });
+
+  it('says what it tried when nothing matches', async () => {
+    const err = await resolveBuildpack('nope', root).catch((e) => e);
+    expect(err.code).to.equal('SLIPWAY_ERR_BUILDPACK_RESOLVE');
+    expect(err.message).to.include('@slipway/buildpack-nope or nope');
+    const missing = await resolveBuildpack('./missing', root).catch((e) => e);
+    expect(missing.message).to.include('does not exist');
+  });
+
+  it('reports a git URL that cannot be cloned', async () => {
+    const err = await resolveBuildpack(`file://${join(root, 'no-repo.git')}`, root, {
+      cacheDir: join(root, 'clones'),
+    }).catch((e) => e);
+    expect(err.code).to.equal('SLIPWAY_ERR_BUILDPACK_GIT');
+  });
+});
