@@ -135,7 +135,11 @@ export class LogHub implements LogSink {
             // A broken tail (e.g. a closed HTTP response) must not stop logging for everyone.
           }
         }
-      this.kernel?.hooks.log.call(l);
+      try {
+        this.kernel?.hooks.log.call(l);
+      } catch {
+        // A failing drain plugin must not break the writer (a dyno's exit handler, the router).
+      }
     }
   }
 

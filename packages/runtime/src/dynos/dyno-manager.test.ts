@@ -1,0 +1,319 @@
+import { isSlipwayError, Kernel, type SlugRef } from '@slipway/core';
+import { createRouter, type Router } from '@slipway/router';
+import { expect } from 'chai';
+import type { FsSlugStore } from '../state/fs-slug-store.js';
+import { DynoManager, type DynoTarget } from './dyno-manager.js';
+import {
+  FIXTURE_TYPES,
+  get,
+  MemoryLog,
+  packSlug,
+  tempDataDir,
+  waitFor,
+} from './dyno-test-kit.test-helper.js';
+import { LocalDynoRuntime } from './local-runtime.js';
+
+const BASE = 'slipway.test';
+
+describe('DynoManager (real dynos, real HTTP through @slipway/router)', function () {
+  this.timeout(60_000);
+  let data: Awaited<ReturnType<typeof tempDataDir>>;
+  let store: FsSlugStore;
+  let slug: SlugRef;
+  let runtime: LocalDynoRuntime;
+  let manager: DynoManager;
+  let router: Router;
+  let port: number;
+  const log = new MemoryLog();
+  const kernel = new Kernel();
+  const hookEvents: string[] = [];
+
+  before(async () => {
+    data = await tempDataDir();
+    ({ store, slug } = await packSlug(data.dir));
+    runtime = new LocalDynoRuntime({ dataDir: data.dir, slugStore: store, memoryPollMs: 100 });
+    kernel.hooks.dynoStart.tap('test', (e) => {
+      hookEvents.push(`start ${e.app} ${e.dyno} v${e.release}`);
+    });
+    kernel.hooks.dynoExit.tap('test', (e) => {
+      hookEvents.push(`exit ${e.app} ${e.dyno} v${e.release} expected=${e.expected}`);
+    });
+    manager = new DynoManager({
+      kernel,
+      runtime,
+      log,
+      bootTimeoutMs: 4000,
+      stopGraceMs: 800,
+      switchDelayMs: 300,
+      backoff: { immediate: 2, firstMs: 400, factor: 2, maxMs: 5000 },
+      sizes: { 'standard-1x': 512, tiny: 64 },
+      memoryLogEveryMs: 60_000,
+    });
+    router = createRouter({ table: manager.routeTable(), baseDomain: BASE });
+    port = (await router.listen(0, '127.0.0.1')).port;
+  });
+  after(async () => {
+    await manager?.close();
+    await router?.close(100);
+    await runtime?.close(500);
+    await data?.cleanup();
+  });
+
+  const target = (
+    release: number,
+    over: Partial<DynoTarget> = {},
+    env: Record<string, string> = {},
+  ): DynoTarget => ({
+    release,
+    slug,
+    env: { RELEASE_TAG: `v${release}`, ...env },
+    processTypes: { ...FIXTURE_TYPES },
+    formation: { web: { quantity: 1, size: 'standard-1x' } },
+    ...over,
+  });
+  const via = (app: string, path = '/') => get(port, path, `${app}.${BASE}`);
+
+  it('boots a web dyno, routes to it once up, and logs Heroku-style lines', async () => {
+    await manager.apply('hello', target(1, { formation: { web: { quantity: 2, size: 'standard-1x' } } }));
+    const bodies = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const r = await via('hello');
+      expect(r.status).to.equal(200);
+      bodies.add(r.body);
+    }
+    expect([...bodies].sort()).to.deep.equal(['v1 web.1', 'v1 web.2']);
+    expect(
+      manager
+        .status('hello')
+        .map((d) => `${d.type}.${d.index}:${d.state}`)
+        .sort(),
+    ).to.deep.equal(['web.1:up', 'web.2:up']);
+    expect(log.messages('hello', 'slipway', 'web.1')).to.include.members([
+      'Starting process with command `node server.js`',
+      'State changed from starting to up',
+    ]);
+    expect(log.messages('hello', 'app', 'web.1').some((m) => m.startsWith('listening on'))).to.equal(true);
+    expect(hookEvents).to.include('start hello web.1 v1');
+    expect(manager.routeTable().route('nope')).to.equal(undefined);
+    expect(manager.routeTable().appForHost(`hello.${BASE}`)).to.equal('hello');
+  });
+
+  it('scales up and down within a release', async () => {
+    await manager.apply('hello', target(1, { formation: { web: { quantity: 3, size: 'standard-1x' } } }));
+    expect(
+      manager
+        .routeTable()
+        .route('hello')!
+        .targets.map((t) => t.dyno)
+        .sort(),
+    ).to.deep.equal(['web.1', 'web.2', 'web.3']);
+    await manager.apply('hello', target(1, { formation: { web: { quantity: 1, size: 'standard-1x' } } }));
+    expect(
+      manager
+        .routeTable()
+        .route('hello')!
+        .targets.map((t) => t.dyno),
+    ).to.deep.equal(['web.1']);
+    await waitFor('web.2, web.3 gone', () => manager.status('hello').length === 1);
+    expect((await via('hello')).body).to.equal('v1 web.1');
+    await manager.apply('hello', target(1, { formation: { web: { quantity: 0, size: 'standard-1x' } } }));
+    expect(manager.routeTable().route('hello')!.state).to.equal('no-web');
+    await manager.stopApp('hello');
+    expect(manager.routeTable().route('hello')).to.equal(undefined);
+  });
+
+  it('switches releases under continuous load without a failed request', async () => {
+    await manager.apply('busy', target(1, { formation: { web: { quantity: 2, size: 'standard-1x' } } }));
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const seen = new Set<string>();
+    const worker = async () => {
+      while (!stop) {
+        try {
+          const r = await via('busy', '/slow');
+          if (r.status === 200) {
+            ok++;
+            seen.add(r.body.split(' ')[0]!);
+          } else failures.push(`${r.status} ${r.body.slice(0, 80)}`);
+        } catch (e) {
+          failures.push((e as Error).message);
+        }
+      }
+    };
+    const load = Array.from({ length: 8 }, worker);
+    await new Promise((r) => setTimeout(r, 300));
+    await manager.apply('busy', target(2, { formation: { web: { quantity: 2, size: 'standard-1x' } } }));
+    await manager.apply('busy', target(3, { formation: { web: { quantity: 2, size: 'standard-1x' } } }));
+    await waitFor('old dynos to exit', () => manager.status('busy').every((d) => d.release === 3), 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    stop = true;
+    await Promise.all(load);
+    expect(failures, failures.slice(0, 5).join('; ')).to.deep.equal([]);
+    expect(ok).to.be.greaterThan(50);
+    expect([...seen].sort()).to.deep.equal(['v1', 'v2', 'v3']);
+    expect((await via('busy')).body).to.match(/^v3 web\.[12]$/);
+    expect(log.messages('busy', 'slipway')).to.include('Stopping all processes with SIGTERM');
+    expect(log.messages('busy', 'app')).to.include('SIGTERM received, draining');
+    expect(hookEvents).to.include('exit busy web.1 v1 expected=true');
+    console.log(`      ${ok} requests through two release switches, ${failures.length} failed`);
+  });
+
+  it('keeps the old release serving when new web dynos never bind $PORT (R10)', async () => {
+    await manager.apply('stay', target(1));
+    const failures: string[] = [];
+    let stop = false;
+    const probe = (async () => {
+      while (!stop) {
+        const r = await via('stay').catch((e: Error) => ({ status: 0, body: e.message }));
+        if (r.status !== 200 || r.body !== 'v1 web.1') failures.push(`${r.status} ${r.body}`);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    })();
+    const bad = target(2, { processTypes: { ...FIXTURE_TYPES, web: FIXTURE_TYPES.nobind } });
+    const t0 = Date.now();
+    const err = await manager.apply('stay', bad).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isSlipwayError(err, 'SLIPWAY_ERR_DYNO_BOOT_TIMEOUT'), String(err)).to.equal(true);
+    expect(Date.now() - t0).to.be.within(3900, 15_000);
+    expect(log.messages('stay', 'slipway', 'web.1')).to.include(
+      'Error R10 (Boot timeout) -> Web process failed to bind to $PORT within 4 seconds of launch',
+    );
+    expect(log.messages('stay', 'app', 'web.1')).to.include('booting forever');
+    stop = true;
+    await probe;
+    expect(failures).to.deep.equal([]);
+    expect(manager.status('stay').map((d) => `${d.release}:${d.state}`)).to.deep.equal(['1:up']);
+    await manager.stopApp('stay');
+  });
+
+  it('refuses a release whose healthcheck path does not answer 2xx; the old one serves on', async () => {
+    await manager.apply('health', target(1, { healthcheck: { path: '/health' } }));
+    const err = await manager
+      .apply(
+        'health',
+        target(2, { healthcheck: { path: '/health', timeoutMs: 800 } }, { HEALTH_STATUS: '503' }),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(isSlipwayError(err, 'SLIPWAY_ERR_DYNO_HEALTHCHECK'), String(err)).to.equal(true);
+    expect((await via('health')).body).to.equal('v1 web.1');
+    await manager.stopApp('health');
+  });
+
+  it('SIGKILLs a dyno that ignores SIGTERM after the grace period (R12)', async () => {
+    await manager.apply(
+      'stubborn',
+      target(1, { processTypes: { ...FIXTURE_TYPES, web: FIXTURE_TYPES.stubborn } }),
+    );
+    expect((await via('stubborn')).body).to.equal('stubborn');
+    const t0 = Date.now();
+    await manager.stopApp('stubborn');
+    expect(Date.now() - t0).to.be.within(700, 5000);
+    const msgs = log.messages('stubborn', 'slipway', 'web.1');
+    expect(msgs.slice(msgs.indexOf('Stopping all processes with SIGTERM'))).to.include.ordered.members([
+      'Stopping all processes with SIGTERM',
+      'Error R12 (Exit timeout) -> At least one process failed to exit within 0.8 seconds of SIGTERM',
+      'Stopping remaining processes with SIGKILL',
+      'Process exited with status 137',
+    ]);
+    expect(log.messages('stubborn', 'app', 'web.1')).to.include('ignoring SIGTERM');
+  });
+
+  it('restarts a crash loop on the back-off schedule while another app keeps serving', async () => {
+    await manager.apply('steady', target(1));
+    const crashTarget = (release: number) =>
+      target(release, { formation: { crash: { quantity: 1, size: 'standard-1x' } } });
+    let stop = false;
+    let served = 0;
+    const failures: string[] = [];
+    const probe = (async () => {
+      while (!stop) {
+        const r = await via('steady').catch((e: Error) => ({ status: 0, body: e.message }));
+        if (r.status === 200) served++;
+        else failures.push(`${r.status} ${r.body}`);
+      }
+    })();
+    await manager.apply('loop', crashTarget(1));
+    const crashTimes = () =>
+      log.lines
+        .filter((l) => l.app === 'loop' && l.source === 'app' && l.message.startsWith('crashing at'))
+        .map((l) => Number(l.message.split(' ')[2]));
+    // Crash 1, 2 restart at once; crash 3 waits 400 ms, crash 4 waits 800 ms.
+    const times = await waitFor(
+      'five crashes',
+      () => (crashTimes().length >= 5 ? crashTimes() : undefined),
+      20_000,
+    );
+    const gaps = times.slice(1, 5).map((t, i) => t - times[i]!);
+    expect(gaps[0]).to.be.below(1500);
+    expect(gaps[1]).to.be.below(1500);
+    expect(gaps[2]).to.be.at.least(400);
+    expect(gaps[3]).to.be.at.least(800);
+    expect(gaps[3]).to.be.greaterThan(gaps[2]!);
+    expect(log.messages('loop', 'slipway', 'crash.1')).to.include('State changed from up to crashed');
+    expect(log.messages('loop', 'slipway', 'crash.1')).to.include('Process exited with status 3');
+    // A new release resets the schedule: its first crashes restart at once again.
+    const before = crashTimes().length;
+    await manager.apply('loop', crashTarget(2));
+    const after = await waitFor(
+      'two crashes of v2',
+      () => (crashTimes().length >= before + 3 ? crashTimes() : undefined),
+      10_000,
+    );
+    expect(after[before + 1]! - after[before]!).to.be.below(1500);
+    await manager.stopApp('loop');
+    stop = true;
+    await probe;
+    expect(failures).to.deep.equal([]);
+    expect(served).to.be.greaterThan(20);
+    console.log(`      crash gaps ${gaps.join(', ')} ms; ${served} requests to another app served meanwhile`);
+    await manager.stopApp('steady');
+  });
+
+  it('logs R14 above the memory quota and R15 when the dyno is killed at twice it', async () => {
+    await manager.apply(
+      'hog',
+      target(1, { formation: { hog: { quantity: 1, size: 'tiny' } } }, { HOG_MB: '512', HOG_STEP_MS: '150' }),
+    );
+    await waitFor(
+      'R15',
+      () => log.messages('hog', 'slipway', 'hog.1').includes('Error R15 (Memory quota vastly exceeded)'),
+      20_000,
+    );
+    const msgs = log.messages('hog', 'slipway', 'hog.1');
+    expect(msgs).to.include('Error R14 (Memory quota exceeded)');
+    expect(msgs.some((m) => /^Process running mem=\d+M\(\d+\.\d%\)$/.test(m))).to.equal(true);
+    expect(msgs.indexOf('Error R14 (Memory quota exceeded)')).to.be.below(
+      msgs.indexOf('Error R15 (Memory quota vastly exceeded)'),
+    );
+    await manager.stopApp('hog');
+  });
+
+  it('runs one-off dynos (run.N) that are never restarted and logs their exit', async () => {
+    await manager.apply('ones', target(1, { formation: {} }));
+    const s = await manager.runOnce('ones', {
+      release: 1,
+      type: 'run',
+      command: 'echo "I am $DYNO"; exit 5',
+      env: {},
+      size: { name: 'standard-1x', memoryMb: 512 },
+      slug,
+      attach: false,
+    });
+    expect(await s.exited).to.equal(5);
+    const dyno = `run.${s.handle.index}`;
+    await waitFor('exit logged', () =>
+      log.messages('ones', 'slipway', dyno).includes('State changed from up to complete'),
+    );
+    expect(log.messages('ones', 'app', dyno)).to.deep.equal([`I am ${dyno}`]);
+    expect(log.messages('ones', 'slipway', dyno)).to.include('Process exited with status 5');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(manager.status('ones')).to.deep.equal([]);
+    await manager.stopApp('ones');
+  });
+});
