@@ -53,9 +53,8 @@ describe('classicBuildpack', () => {
   it('runs after an SDK buildpack, seeing its exports but never the config vars', async () => {
     const dir = join(root, 'heroku-buildpack-probe');
     await script(join(dir, 'bin/detect'), '#!/bin/sh\necho Probe\n');
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, not a JS template
     const probe =
-      'echo "FROM_SDK=$FROM_SDK SECRET=${SECRET:-unset} file=$(cat "$3/SECRET")" > "$1/probe.txt"';
+      'echo "FROM_SDK=$FROM_SDK SECRET=$(printenv SECRET || echo unset) file=$(cat "$3/SECRET")" > "$1/probe.txt"';
     await script(join(dir, 'bin/compile'), `#!/bin/bash\necho "-----> Probing"\n${probe}\n`);
     const sdk: BuildpackDefinition = {
       id: 'sdk',
