@@ -55,6 +55,18 @@ function pipEnv(ctx: BuildpackCompileContext, pipCache: string): Record<string, 
   };
 }
 
+/**
+ * Put a copy of the tree `from` at `to`. Hard links first: the site-packages tree is thousands
+ * of files that nothing edits in place after install, and the build dir is thrown away once
+ * packed; a real copy (`cp -a` keeps symlinks and modes) when the two are on different devices.
+ */
+export async function linkOrCopyTree(ctx: BuildpackCompileContext, from: string, to: string): Promise<void> {
+  const linked = await ctx.run('cp', ['-al', from, to], { stream: false, allowFailure: true });
+  if (linked.code === 0) return;
+  await rm(to, { recursive: true, force: true });
+  await ctx.run('cp', ['-a', from, to], { stream: false });
+}
+
 /** Fail clearly when the interpreter has no pip (only checked when pip is about to run). */
 async function requirePip(ctx: BuildpackCompileContext, python: PythonInterpreter): Promise<void> {
   const pip = await ctx.run(python.executable, ['-m', 'pip', '--version'], {
@@ -132,8 +144,7 @@ export async function installDependencies(
     await pipCache.save();
     await layer.save({ python: python.version, source });
   }
-  // `cp -a` keeps symlinks and modes and is much faster than a JS copy of thousands of files.
-  await ctx.run('cp', ['-a', layer.dir, target], { stream: false });
+  await linkOrCopyTree(ctx, layer.dir, target);
   if (source !== 'requirements.txt') {
     // The app's own package is part of the source, which the digest does not cover: refresh it.
     ctx.log.step('Installing the app package');

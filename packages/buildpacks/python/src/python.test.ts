@@ -1,0 +1,266 @@
+/**
+ * The Python buildpack through the real pipeline with the real pip and PyPI: the example app's
+ * slug runs from another directory, the dependency cache hits and invalidates correctly, and
+ * bad input fails with the buildpack's name, the cause and what to do.
+ */
+import { execFile } from 'node:child_process';
+import { access, appendFile, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  isSlipwayError,
+  type SlipwayError,
+  type TestBuildpackResult,
+  testBuildpack,
+} from '@slipway/buildpack-sdk';
+import { expect } from 'chai';
+import python from './index.js';
+import {
+  copyApp,
+  exampleApp,
+  fixture,
+  removeAll,
+  startSlug,
+  tempDir,
+  unpackSlug,
+} from './test-helpers.test.js';
+
+const execFileP = promisify(execFile);
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Build and expect a failure; returns the error. */
+async function buildFails(dir: string, opts: Parameters<typeof testBuildpack>[2]): Promise<SlipwayError> {
+  try {
+    const r = await testBuildpack(python, dir, opts);
+    await r.cleanup();
+  } catch (e) {
+    if (isSlipwayError(e)) return e;
+    throw e;
+  }
+  throw new Error('the build succeeded but should have failed');
+}
+
+/** Another installed Python minor version than the default python3 (pyenv or PATH), if any. */
+async function otherPython(): Promise<{ exe: string; minor: string } | undefined> {
+  const probe = async (exe: string) =>
+    execFileP(exe, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']).then(
+      (r) => r.stdout.trim(),
+      () => undefined,
+    );
+  const current = await probe('python3');
+  const roots = [process.env.PYENV_ROOT, join(homedir(), '.pyenv')].filter(Boolean) as string[];
+  for (const minor of ['3.12', '3.13', '3.11', '3.10']) {
+    if (minor === current) continue;
+    for (const root of roots) {
+      const versions = await readdir(join(root, 'versions')).catch(() => [] as string[]);
+      for (const v of versions.filter((n) => n.startsWith(`${minor}.`))) {
+        const exe = join(root, 'versions', v, 'bin', `python${minor}`);
+        if ((await probe(exe)) === minor) return { exe, minor };
+      }
+    }
+    for (const dir of ['/usr/bin', '/usr/local/bin']) {
+      const exe = join(dir, `python${minor}`);
+      if ((await probe(exe)) === minor) return { exe, minor };
+    }
+  }
+  return undefined;
+}
+
+describe('buildpack python (real pip, real PyPI)', function () {
+  this.timeout(180_000);
+  let cacheDir: string;
+  let cold: TestBuildpackResult;
+  const cleanups: string[] = [];
+
+  before(async () => {
+    cacheDir = await tempDir('python-bp-cache');
+    cold = await testBuildpack(python, exampleApp('python'), { cacheDir, output: true });
+  });
+
+  after(async () => {
+    await cold?.cleanup();
+    await removeAll(cacheDir, ...cleanups);
+  });
+
+  it('builds the example app with Heroku-style output', () => {
+    expect(cold.buildpacks).to.deep.equal(['python']);
+    expect(cold.log).to.include('-----> Python app detected');
+    expect(
+      cold.log.some((l) => /^-----> Using Python 3\.\d+\.\d+ \(\.python-version asks for 3\.11\)$/.test(l)),
+    ).to.equal(true);
+    expect(cold.log).to.include('-----> Installing dependencies with pip (from requirements.txt)');
+    expect(cold.processTypes).to.include.keys('web', 'worker', 'release');
+    expect(cold.slug?.size).to.be.greaterThan(1_000_000);
+  });
+
+  it("runs the slug's web process from another directory and answers /health", async () => {
+    const dir = await unpackSlug(cold.slug?.path as string);
+    cleanups.push(dir);
+    expect(dir).to.not.equal(cold.buildDir);
+    const web = await startSlug(dir, cold.processTypes.web as string);
+    try {
+      expect((await web.get('/health')).status).to.equal(200);
+      const index = JSON.parse((await web.get('/')).body);
+      expect(index.app).to.equal('slipway-example-python');
+      const db = await web.get('/db');
+      expect(db.status).to.equal(503);
+      expect(db.body).to.contain('DATABASE_URL is not configured');
+    } finally {
+      await web.stop();
+    }
+  });
+
+  it('runs the release process (python resolves to the slug interpreter and its packages)', async () => {
+    const dir = await unpackSlug(cold.slug?.path as string);
+    cleanups.push(dir);
+    const { stdout } = await execFileP(
+      'bash',
+      [
+        '-c',
+        'for f in .profile.d/*.sh; do . "$f"; done; eval "exec $1"',
+        'dyno',
+        cold.processTypes.release as string,
+      ],
+      { cwd: dir, env: { ...process.env, DATABASE_URL: '' } },
+    );
+    expect(stdout).to.contain('DATABASE_URL not configured');
+  });
+
+  it('reuses the installed dependencies when nothing changed', async () => {
+    const warm = await testBuildpack(python, exampleApp('python'), { cacheDir });
+    try {
+      expect(warm.log.some((l) => l.startsWith('-----> Using cached dependencies (Python 3.'))).to.equal(
+        true,
+      );
+      expect(warm.log.some((l) => l.includes('Installing dependencies'))).to.equal(false);
+      expect(await exists(join(warm.buildDir as string, '.heroku/python/flask/__init__.py'))).to.equal(true);
+    } finally {
+      await warm.cleanup();
+    }
+  });
+
+  it('reinstalls when requirements.txt changes', async () => {
+    const app = await copyApp(exampleApp('python'), 'python-lock-change');
+    cleanups.push(app);
+    await appendFile(join(app, 'requirements.txt'), 'six==1.17.0\n');
+    const r = await testBuildpack(python, app, { cacheDir });
+    try {
+      expect(r.log).to.include('-----> Installing dependencies with pip (from requirements.txt)');
+      expect(await exists(join(r.buildDir as string, '.heroku/python/six.py'))).to.equal(true);
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  it('reinstalls when the Python version changes', async function () {
+    const other = await otherPython();
+    if (!other) {
+      console.warn('    ⚠ SKIPPED: needs a second Python minor version (e.g. pyenv 3.12) to switch to');
+      this.skip();
+    }
+    const app = await copyApp(exampleApp('python'), 'python-runtime-change');
+    const bin = join(app, '..', `${app.split('/').pop()}-bin`);
+    cleanups.push(app, bin);
+    await mkdir(bin, { recursive: true });
+    await symlink(other.exe, join(bin, `python${other.minor}`));
+    await writeFile(join(app, '.python-version'), `${other.minor}\n`);
+    const r = await testBuildpack(python, app, { cacheDir, env: { PATH: `${bin}:${process.env.PATH}` } });
+    try {
+      expect(r.log.some((l) => l.startsWith(`-----> Using Python ${other.minor}.`))).to.equal(true);
+      expect(r.log).to.include('-----> Installing dependencies with pip (from requirements.txt)');
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  it('gives a Flask app without a Procfile a gunicorn web process that runs', async () => {
+    const r = await testBuildpack(python, fixture('flask-default-web'), { cacheDir, output: true });
+    try {
+      expect(r.processTypes.web).to.equal("gunicorn --bind 0.0.0.0:$PORT 'app:app'");
+      expect(r.log).to.include(
+        "-----> Default web process for Flask (app.py): gunicorn --bind 0.0.0.0:$PORT 'app:app'",
+      );
+      const dir = await unpackSlug(r.slug?.path as string);
+      cleanups.push(dir);
+      const web = await startSlug(dir, r.processTypes.web as string);
+      await web.stop();
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  it('runs Django collectstatic and serves the project with gunicorn', async () => {
+    const r = await testBuildpack(python, fixture('django'), { cacheDir, output: true });
+    try {
+      expect(r.log).to.include('-----> $ python manage.py collectstatic --noinput');
+      expect(await exists(join(r.buildDir as string, 'staticfiles/css/app.css'))).to.equal(true);
+      expect(r.processTypes.web).to.equal('gunicorn mysite.wsgi --bind 0.0.0.0:$PORT --log-file -');
+      const dir = await unpackSlug(r.slug?.path as string);
+      cleanups.push(dir);
+      const web = await startSlug(dir, r.processTypes.web as string);
+      await web.stop();
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  describe('bad input', () => {
+    let out: string;
+    before(async () => {
+      out = await tempDir('python-bad');
+      cleanups.push(out);
+    });
+
+    const expectFailure = async (e: SlipwayError, cause: RegExp, hint: RegExp, slug: string) => {
+      expect(e.describe()).to.match(/^\[buildpack python\] /);
+      expect(e.message).to.match(cause);
+      expect(e.hint).to.match(hint);
+      expect(await exists(slug)).to.equal(false);
+    };
+
+    it('fails on a Python version the machine does not have', async () => {
+      const slug = join(out, 'bad-version.tgz');
+      const e = await buildFails(fixture('bad-version'), { cacheDir, output: slug });
+      await expectFailure(
+        e,
+        /runtime\.txt asks for Python 2\.6\.9 but the build machine has Python 3\./,
+        /Change runtime\.txt to 3\.\d+/,
+        slug,
+      );
+    });
+
+    it('fails on a dependency that does not exist', async () => {
+      const slug = join(out, 'missing.tgz');
+      const e = await buildFails(fixture('missing-package'), { cacheDir, output: slug });
+      await expectFailure(
+        e,
+        /pip could not find slipway-no-such-package-0c1b7e==1\.0\.0/,
+        /requirements\.txt/,
+        slug,
+      );
+    });
+
+    it('requires a Procfile when it cannot tell how to start the app', async () => {
+      const slug = join(out, 'no-web.tgz');
+      const e = await buildFails(fixture('no-web'), { cacheDir, output: slug });
+      await expectFailure(e, /no Procfile with a web process/, /Add a Procfile/, slug);
+    });
+
+    it('fails clearly when no Python is installed', async () => {
+      const slug = join(out, 'no-python.tgz');
+      const e = await buildFails(fixture('flask-default-web'), {
+        cacheDir,
+        output: slug,
+        env: { PATH: '/var/empty' },
+      });
+      await expectFailure(e, /no Python interpreter found on PATH/, /apt-get install python3/, slug);
+    });
+  });
+});
