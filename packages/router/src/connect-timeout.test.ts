@@ -1,6 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { expect } from 'chai';
-import { type Backend, request, startBackend, startRouter, TestTable, type TestRouter } from './test-harness.test.js';
+import {
+  type Backend,
+  request,
+  startBackend,
+  startRouter,
+  type TestRouter,
+  TestTable,
+} from './test-harness.test.js';
 
 const HOST = 'app.example.test';
 
@@ -46,7 +53,8 @@ describe('router: connect timeout (H19) against a port that never accepts', () =
   before(async function () {
     hole = await startBlackhole();
     if (!hole) {
-      if (process.env.CI === 'true') throw new Error('python3 is required for the H19 tests (apt-get install python3)');
+      if (process.env.CI === 'true')
+        throw new Error('python3 is required for the H19 tests (apt-get install python3)');
       console.warn('\n  !!! SKIPPED: H19 connect-timeout tests need python3 on PATH\n');
       this.skip();
     }
@@ -71,7 +79,10 @@ describe('router: connect timeout (H19) against a port that never accepts', () =
 
   it('retries on another dyno after a connect timeout, then keeps the slow dyno quarantined', async () => {
     const fresh = await startRouter(
-      new TestTable().set('app', [{ dyno: 'web.1', host: '127.0.0.1', port: hole!.port }, live.target('web.2')]),
+      new TestTable().set('app', [
+        { dyno: 'web.1', host: '127.0.0.1', port: hole!.port },
+        live.target('web.2'),
+      ]),
       { timeouts: { connect: 150, quarantine: 5000, firstByte: 3000 } },
     );
     try {

@@ -9,8 +9,8 @@ import {
   sleep,
   startBackend,
   startRouter,
-  TestTable,
   type TestRouter,
+  TestTable,
 } from './test-harness.test.js';
 
 const HOST = 'app.example.test';
@@ -19,15 +19,18 @@ const FAST = { firstByte: 200, idle: 200, connect: 150, quarantine: 400 };
 /** GET that resolves with how the response ended: complete, or cut after the head. */
 function getCut(port: number): Promise<{ status: number; body: string; cut: boolean }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/', headers: { host: HOST }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, body, cut: false }));
-      res.on('error', () => resolve({ status: res.statusCode!, body, cut: true }));
-      res.on('aborted', () => resolve({ status: res.statusCode!, body, cut: true }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/', headers: { host: HOST }, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, body, cut: false }));
+        res.on('error', () => resolve({ status: res.statusCode!, body, cut: true }));
+        res.on('aborted', () => resolve({ status: res.statusCode!, body, cut: true }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -60,7 +63,9 @@ describe('router: Heroku error codes (real HTTP)', () => {
 
   it('H10 app crashed, H14 no web dynos, H81 nothing deployed, H20 booting', async () => {
     table.set('app', [], 'crashed');
-    expect(await expectCode('H10')).to.match(/^at=error code=H10 desc="App crashed" method=GET path="\/" host=app\.example\.test /);
+    expect(await expectCode('H10')).to.match(
+      /^at=error code=H10 desc="App crashed" method=GET path="\/" host=app\.example\.test /,
+    );
     table.set('app', [], 'no-web');
     expect(await expectCode('H14')).to.contain('desc="No web processes running"');
     table.set('app', [], 'ok');
@@ -76,7 +81,10 @@ describe('router: Heroku error codes (real HTTP)', () => {
     const reply = await request(r.port, { host: HOST, headers: { accept: 'application/json' } });
     expect(reply.headers['content-type']).to.match(/^application\/json/);
     expect(JSON.parse(reply.body)).to.include({ id: 'h10', code: 'H10', message: 'App crashed' });
-    const html = await request(r.port, { host: HOST, headers: { accept: 'text/html,application/json;q=0.9' } });
+    const html = await request(r.port, {
+      host: HOST,
+      headers: { accept: 'text/html,application/json;q=0.9' },
+    });
     expect(html.headers['content-type']).to.match(/^text\/html/);
   });
 
@@ -172,7 +180,10 @@ describe('router: Heroku error codes (real HTTP)', () => {
     const held: http.ServerResponse[] = [];
     const slow = await backend((_req, res) => held.push(res));
     table.set('busy', [slow.target('web.1')]);
-    const capped = await startRouter(table, { timeouts: { firstByte: 5000 }, limits: { inFlightPerDyno: 1, backlogPerDyno: 1 } });
+    const capped = await startRouter(table, {
+      timeouts: { firstByte: 5000 },
+      limits: { inFlightPerDyno: 1, backlogPerDyno: 1 },
+    });
     try {
       const first = request(capped.port, { host: 'busy.example.test' });
       await sleep(50);
@@ -218,13 +229,17 @@ describe('router: the route hook (H80 maintenance, H99, plugin decisions)', () =
     await kernel.use(maintenancePlugin, { state: { isInMaintenance: (app) => maintenance.has(app) } });
     kernel.hooks.route.tap('test-rules', (decision, req) => {
       if (explode) throw new Error('boom');
-      if (req.host === 'old.example.test') return { kind: 'redirect', status: 301, location: 'https://app.example.test/' };
+      if (req.host === 'old.example.test')
+        return { kind: 'redirect', status: 301, location: 'https://app.example.test/' };
       if (req.host.endsWith('.preview.test')) return { kind: 'app', app: 'app' };
       return decision;
     });
-    r = await startRouter(new TestTable().set('app', [dyno.target('web.1')]).set('other', [dyno.target('web.1')]), {
-      kernel,
-    });
+    r = await startRouter(
+      new TestTable().set('app', [dyno.target('web.1')]).set('other', [dyno.target('web.1')]),
+      {
+        kernel,
+      },
+    );
   });
   after(async () => {
     await r.router.close();

@@ -16,7 +16,8 @@ export function normalizeHost(raw: string | undefined): string | undefined {
   if (!raw || raw.length > 255) return undefined;
   let host = raw.toLowerCase().replace(PORT_SUFFIX, '');
   if (host.endsWith('.')) host = host.slice(0, -1);
-  if (!host || !HOST_CHARS.test(host) || host.startsWith('.') || host.includes('..')) return undefined;
+  if (!host || !HOST_CHARS.test(host) || host.startsWith('.') || host.endsWith('.') || host.includes('..'))
+    return undefined;
   return host;
 }
 

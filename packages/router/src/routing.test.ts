@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { type Backend, request, startBackend, startRouter, TestTable, type TestRouter } from './test-harness.test.js';
+import {
+  type Backend,
+  request,
+  startBackend,
+  startRouter,
+  type TestRouter,
+  TestTable,
+} from './test-harness.test.js';
 
 describe('router: routing by Host and forwarded headers (real HTTP)', () => {
   let a: Backend;
@@ -34,7 +41,12 @@ describe('router: routing by Host and forwarded headers (real HTTP)', () => {
   });
 
   it('matches after lower-casing, stripping the port and a trailing dot', async () => {
-    for (const host of ['APP.Example.TEST', 'app.example.test:8080', 'app.example.test.', 'App.Example.Test.:80']) {
+    for (const host of [
+      'APP.Example.TEST',
+      'app.example.test:8080',
+      'app.example.test.',
+      'App.Example.Test.:80',
+    ]) {
       const before = a.seen.length;
       const reply = await get(host);
       expect(reply.status, host).to.equal(200);
@@ -103,7 +115,12 @@ describe('router: routing by Host and forwarded headers (real HTTP)', () => {
     const good = 'abcDEF0123456789+/=-xyz';
     await get('app.example.test', { 'x-request-id': good });
     expect(a.seen.at(-1)!.headers['x-request-id']).to.equal(good);
-    for (const bad of ['short', 'x'.repeat(201), 'has spaces in it but long enough', 'semi;colons;are;not;allowed;here']) {
+    for (const bad of [
+      'short',
+      'x'.repeat(201),
+      'has spaces in it but long enough',
+      'semi;colons;are;not;allowed;here',
+    ]) {
       await get('app.example.test', { 'x-request-id': bad });
       const id = a.seen.at(-1)!.headers['x-request-id'];
       expect(id, bad).to.not.equal(bad);
@@ -140,7 +157,11 @@ describe('router: routing by Host and forwarded headers (real HTTP)', () => {
 
   it('writes one Heroku-style log line per request to the app stream', async () => {
     const before = r.lines.length;
-    await get('app.example.test', { 'x-request-id': 'req-0123456789abcdefghij', 'x-forwarded-for': '9.9.9.9' }, '/log?q="x"');
+    await get(
+      'app.example.test',
+      { 'x-request-id': 'req-0123456789abcdefghij', 'x-forwarded-for': '9.9.9.9' },
+      '/log?q="x"',
+    );
     const line = await r.line(/request_id=req-0123456789abcdefghij/);
     expect(r.lines.length).to.equal(before + 1);
     const entry = r.lines.at(-1)!;

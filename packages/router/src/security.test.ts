@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { type Backend, rawRequest, request, startBackend, startRouter, TestTable, type TestRouter } from './test-harness.test.js';
+import {
+  type Backend,
+  rawRequest,
+  request,
+  startBackend,
+  startRouter,
+  type TestRouter,
+  TestTable,
+} from './test-harness.test.js';
 
 const HOST = 'app.example.test';
 
@@ -117,9 +125,17 @@ const SPOOFED_HOSTS: { name: string; raw: string; status: number }[] = [
   { name: 'duplicated Host', raw: `GET / HTTP/1.1\r\nHost: evil.test\r\nHost: ${HOST}\r\n\r\n`, status: 400 },
   { name: 'CRLF injected in Host', raw: `GET / HTTP/1.1\r\nHost: evil.test\r\n${HOST}\r\n\r\n`, status: 400 },
   { name: 'CR in Host', raw: `GET / HTTP/1.1\r\nHost: evil.test\r${HOST}\r\n\r\n`, status: 400 },
-  { name: 'absolute-form target for another host', raw: `GET http://${HOST}/ HTTP/1.1\r\nHost: evil.test\r\n\r\n`, status: 400 },
+  {
+    name: 'absolute-form target for another host',
+    raw: `GET http://${HOST}/ HTTP/1.1\r\nHost: evil.test\r\n\r\n`,
+    status: 400,
+  },
   { name: 'missing Host', raw: 'GET / HTTP/1.1\r\n\r\n', status: 400 },
-  { name: 'prefix of the app name', raw: 'GET / HTTP/1.1\r\nHost: evilapp.example.test\r\n\r\n', status: 404 },
+  {
+    name: 'prefix of the app name',
+    raw: 'GET / HTTP/1.1\r\nHost: evilapp.example.test\r\n\r\n',
+    status: 404,
+  },
   { name: 'user-info in Host', raw: `GET / HTTP/1.1\r\nHost: evil.test@${HOST}\r\n\r\n`, status: 404 },
   { name: 'space in Host', raw: `GET / HTTP/1.1\r\nHost: evil.test ${HOST}\r\n\r\n`, status: 404 },
   { name: 'percent-encoded dot', raw: 'GET / HTTP/1.1\r\nHost: app%2eexample.test\r\n\r\n', status: 404 },
@@ -187,7 +203,9 @@ describe('router: security (raw sockets)', () => {
       expect(big.text).to.contain('H25');
       expect(big.closedByServer).to.equal(true);
       expect(dyno.seen.length).to.equal(before);
-      expect(await r.line(/code=H25 desc="HTTP Restriction".*status=400/)).to.contain('host=app.example.test');
+      expect(await r.line(/code=H25 desc="HTTP Restriction".*status=400/)).to.contain(
+        'host=app.example.test',
+      );
     });
     it('header value: 8192 bytes pass, more are refused', async () => {
       expect((await request(r.port, { host: HOST, headers: { 'x-big': at(8192) } })).status).to.equal(200);

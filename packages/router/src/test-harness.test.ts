@@ -81,7 +81,12 @@ export interface TestRouter {
 /** Start a router on a free loopback port with base domain `example.test`. */
 export async function startRouter(table: RouteTable, opts: Partial<RouterOptions> = {}): Promise<TestRouter> {
   const lines: LogLine[] = [];
-  const router = createRouter({ table, baseDomain: 'example.test', log: { write: (l) => lines.push(l) }, ...opts });
+  const router = createRouter({
+    table,
+    baseDomain: 'example.test',
+    log: { write: (l) => lines.push(l) },
+    ...opts,
+  });
   const { port } = await router.listen(0, '127.0.0.1');
   return {
     router,
@@ -92,7 +97,8 @@ export async function startRouter(table: RouteTable, opts: Partial<RouterOptions
       for (;;) {
         const hit = lines.find((l) => re.test(l.message));
         if (hit) return hit.message;
-        if (Date.now() > deadline) throw new Error(`no log line matches ${re}; got:\n${lines.map((l) => l.message).join('\n')}`);
+        if (Date.now() > deadline)
+          throw new Error(`no log line matches ${re}; got:\n${lines.map((l) => l.message).join('\n')}`);
         await new Promise((r) => setTimeout(r, 10));
       }
     },
@@ -109,7 +115,13 @@ export interface Reply {
 /** One HTTP request on a fresh connection. */
 export function request(
   port: number,
-  opts: { host: string; path?: string; method?: string; headers?: Record<string, string | string[]>; body?: string },
+  opts: {
+    host: string;
+    path?: string;
+    method?: string;
+    headers?: Record<string, string | string[]>;
+    body?: string;
+  },
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -125,7 +137,11 @@ export function request(
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
         );
         res.on('error', reject);
       },

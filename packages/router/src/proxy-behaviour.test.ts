@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import { expect } from 'chai';
+import {
+  type Backend,
+  request,
+  sleep,
+  startBackend,
+  startRouter,
+  type TestRouter,
+  TestTable,
+} from './test-harness.test.js';
+
+const HOST = 'app.example.test';
+
+describe('router: streaming, draining and balancing (real HTTP)', () => {
+  const table = new TestTable();
+  let r: TestRouter;
+  const backends: Backend[] = [];
+  const backend = async (h?: http.RequestListener): Promise<Backend> => {
+    const b = await startBackend(h);
+    backends.push(b);
+    return b;
+  };
+  before(async () => {
+    r = await startRouter(table, { limits: { inFlightPerDyno: 100 } });
+  });
+  after(async () => {
+    await r.router.close();
+    await Promise.all(backends.map((b) => b.close()));
+  });
+
+  it('streams the response: the client reads the first chunk before the dyno finishes', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((res) => {
+      release = res;
+    });
+    const dyno = await backend((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first;');
+      gate.then(() => res.end('last'));
+    });
+    table.set('app', [dyno.target('web.1')]);
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: r.port, headers: { host: HOST }, agent: false },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => {
+            text += c;
+            // Only once the first chunk arrived may the dyno finish: buffering would deadlock here.
+            if (text === 'first;') release();
+          });
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(body).to.equal('first;last');
+  });
+
+  it('streams the request: the dyno answers the first chunk while the client is still sending', async () => {
+    const dyno = await backend((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      req.on('data', (c) => res.write(`got:${c};`));
+      req.on('end', () => res.end('end'));
+    });
+    table.set('app', [dyno.target('web.1')]);
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: r.port, method: 'POST', headers: { host: HOST }, agent: false },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => {
+            text += c;
+            if (text === 'got:one;') req.end('two');
+          });
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+      req.flushHeaders();
+      req.write('one');
+    });
+    expect(body).to.equal('got:one;got:two;end');
+  });
+
+  it('carries a 32 MB upload and download intact', async () => {
+    const dyno = await backend((req, res) => {
+      const hash = createHash('sha256');
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        hash.update(c);
+        n += c.length;
+      });
+      req.on('end', () => {
+        res.setHeader('x-sha', hash.digest('hex'));
+        res.setHeader('x-len', String(n));
+        res.end(Buffer.alloc(32 * 1024 * 1024, 3));
+      });
+    });
+    table.set('app', [dyno.target('web.1')]);
+    const payload = Buffer.alloc(32 * 1024 * 1024, 5);
+    const reply = await new Promise<{ sha: string; len: string; down: number }>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: r.port, method: 'PUT', headers: { host: HOST }, agent: false },
+        (res) => {
+          let down = 0;
+          res.on('data', (c: Buffer) => {
+            down += c.length;
+          });
+          res.on('end', () =>
+            resolve({ sha: String(res.headers['x-sha']), len: String(res.headers['x-len']), down }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+    expect(reply.len).to.equal(String(payload.length));
+    expect(reply.sha).to.equal(createHash('sha256').update(payload).digest('hex'));
+    expect(reply.down).to.equal(32 * 1024 * 1024);
+  });
+
+  it('drains: a dyno leaving the table finishes its in-flight requests; new ones go elsewhere', async () => {
+    const old = await backend((_req, res) => setTimeout(() => res.end('old'), 200));
+    const fresh = await backend((_req, res) => res.end('new'));
+    table.set('app', [old.target('web.1')]);
+    const inFlight = [request(r.port, { host: HOST }), request(r.port, { host: HOST })];
+    await sleep(50);
+    expect(old.seen.length).to.equal(2);
+    table.set('app', [fresh.target('web.2')]);
+    for (let i = 0; i < 5; i++) expect((await request(r.port, { host: HOST })).body).to.equal('new');
+    const done = await Promise.all(inFlight);
+    expect(done.map((d) => [d.status, d.body])).to.deep.equal([
+      [200, 'old'],
+      [200, 'old'],
+    ]);
+    expect(old.seen.length).to.equal(2);
+  });
+
+  /** Share of requests the fast dyno gets when the other one answers slowly. */
+  async function fastShare(strategy: 'p2c' | 'random'): Promise<number> {
+    const fast = await backend((_req, res) => res.end('fast'));
+    const slow = await backend((_req, res) => setTimeout(() => res.end('slow'), 30));
+    table.set('bal', [fast.target('web.1'), slow.target('web.2')]);
+    const router = await startRouter(table, { balance: strategy });
+    try {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+      const one = (): Promise<string> =>
+        new Promise((resolve, reject) => {
+          http
+            .get(
+              { host: '127.0.0.1', port: router.port, headers: { host: 'bal.example.test' }, agent },
+              (res) => {
+                let t = '';
+                res.on('data', (c) => {
+                  t += c;
+                });
+                res.on('end', () => resolve(t));
+              },
+            )
+            .on('error', reject);
+        });
+      const counts = { fast: 0, slow: 0 };
+      const worker = async (): Promise<void> => {
+        for (let i = 0; i < 40; i++) counts[(await one()) as 'fast' | 'slow']++;
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
+      agent.destroy();
+      return counts.fast / (counts.fast + counts.slow);
+    } finally {
+      await router.router.close();
+    }
+  }
+
+  it('balances across dynos; power-of-two-choices sends most requests to the dyno that keeps up', async () => {
+    const random = await fastShare('random');
+    const p2c = await fastShare('p2c');
+    // Random splits evenly by count whatever the speed; P2C follows in-flight load.
+    expect(random).to.be.within(0.3, 0.7);
+    expect(p2c).to.be.greaterThan(0.8);
+    expect(p2c).to.be.greaterThan(random);
+  });
+});

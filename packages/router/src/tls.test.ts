@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { createRouter, type Router } from './router.js';
+import { type Backend, startBackend, TestTable } from './test-harness.test.js';
+
+const run = promisify(execFile);
+
+/** A self-signed certificate for `names`, made by the openssl command line. */
+async function selfSigned(dir: string, id: string, names: string[]): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, `${id}.crt`);
+  const key = join(dir, `${id}.key`);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${id}`,
+    '-addext',
+    `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+  ]);
+  return { cert, key };
+}
+
+describe('router: HTTPS listener with SNI (real TLS)', () => {
+  let dir: string;
+  let dyno: Backend;
+  let router: Router;
+  let port: number;
+  const lines: string[] = [];
+  let ca: Buffer[];
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'slipway-router-tls-'));
+    let platform: { cert: string; key: string };
+    let custom: { cert: string; key: string };
+    try {
+      platform = await selfSigned(dir, 'platform', ['*.example.test']);
+      custom = await selfSigned(dir, 'custom', ['www.custom.test']);
+    } catch (e) {
+      if (process.env.CI === 'true')
+        throw new Error(`the TLS tests need openssl (apt-get install openssl): ${e}`);
+      console.warn(`\n  !!! SKIPPED: TLS tests need the openssl command: ${(e as Error).message}\n`);
+      this.skip();
+    }
+    ca = [readFileSync(platform.cert), readFileSync(custom.cert)];
+    dyno = await startBackend();
+    const table = new TestTable().set('app', [dyno.target('web.1')]).set('other', [dyno.target('web.1')]);
+    table.domains.set('www.custom.test', 'other');
+    router = createRouter({
+      table,
+      baseDomain: 'example.test',
+      log: { write: (l) => lines.push(l.message) },
+      tls: {
+        certificates: [
+          { ...platform, domains: ['*.example.test'] },
+          { ...custom, domains: ['www.custom.test'] },
+        ],
+      },
+    });
+    port = (await router.listenTls(0)).port;
+  });
+  after(async () => {
+    await router?.close();
+    await dyno?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = (host: string): Promise<{ status: number; cn: string; body: string }> =>
+    new Promise((resolve, reject) => {
+      const req = https.request(
+        { host: '127.0.0.1', port, servername: host, headers: { host }, ca, agent: false },
+        (res) => {
+          const cn = String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.CN);
+          let body = '';
+          res.on('data', (c) => {
+            body += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode!, cn, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('serves <app>.<base> with the wildcard certificate and tells the dyno it was HTTPS', async () => {
+    const reply = await get('app.example.test');
+    expect(reply).to.include({ status: 200, cn: 'platform' });
+    const h = dyno.seen.at(-1)!.headers;
+    expect(h['x-forwarded-proto']).to.equal('https');
+    expect(h['x-forwarded-port']).to.equal(String(port));
+    expect(lines.at(-1)).to.match(/ protocol=https$/);
+  });
+
+  it('picks the custom domain certificate by SNI', async () => {
+    const reply = await get('www.custom.test');
+    expect(reply).to.include({ status: 200, cn: 'custom' });
+  });
+
+  it('refuses to start with an unreadable certificate file, naming it', () => {
+    expect(() =>
+      createRouter({
+        table: new TestTable(),
+        baseDomain: 'example.test',
+        tls: { certificates: [{ cert: join(dir, 'missing.crt'), key: join(dir, 'missing.key') }] },
+      }),
+    )
+      .to.throw(/missing\.crt/)
+      .with.property('code', 'SLIPWAY_ERR_ROUTER_TLS_FILE');
+  });
+});
