@@ -512,6 +512,8 @@ export class DynoManager {
     const slot: Slot = existing ?? { type, index, dyno: undefined, crashes: 0, timer: undefined };
     st.slots.set(key, slot);
     const d = this.newDyno(st.name, type, index, target.release, false);
+    if (slot.dyno?.state === 'crashed')
+      this.platform(st.name, d.name, 'State changed from crashed to starting');
     slot.dyno = d;
     this.touchRoute(st);
     return this.boot(st, d, target).then((r) => {

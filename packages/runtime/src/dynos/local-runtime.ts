@@ -94,6 +94,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   private timer: NodeJS.Timeout | undefined;
   private readonly usedRunNumbers = new Set<string>();
   private readonly stoppingIds = new Set<string>();
+  private readonly portsInUse = new Set<number>();
 
   constructor(opts: LocalDynoRuntimeOptions) {
     super();
@@ -149,8 +150,13 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   async start(spec: DynoSpec): Promise<DynoHandle> {
     await this.init();
     const dyno = `${spec.type}.${spec.index}`;
-    const port = spec.port ?? (spec.type === 'web' ? await freePort(this.host) : undefined);
-    return this.launch(spec, dyno, port, undefined).then((d) => d.handle);
+    const port = spec.port ?? (spec.type === 'web' ? await this.allocatePort() : undefined);
+    try {
+      return (await this.launch(spec, dyno, port, undefined)).handle;
+    } catch (e) {
+      if (port !== undefined) this.portsInUse.delete(port);
+      throw e;
+    }
   }
 
   /** SIGTERM the dyno's process group, SIGKILL after `graceMs`; resolves when all of it is gone. */
@@ -201,6 +207,16 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   /** Remove an unpacked slug (no release runs it any more). */
   removeSlug(ref: DynoSpec['slug']): Promise<void> {
     return this.slugs.remove(ref);
+  }
+
+  /** A free port no live dyno of this runtime was given (the OS may hand one out again before it is bound). */
+  private async allocatePort(): Promise<number> {
+    for (;;) {
+      const port = await freePort(this.host);
+      if (this.portsInUse.has(port)) continue;
+      this.portsInUse.add(port);
+      return port;
+    }
   }
 
   private get host(): string {
@@ -265,6 +281,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     } catch (e) {
       await cgroup?.remove();
       await rm(dir, { recursive: true, force: true });
+      if (port !== undefined) this.portsInUse.delete(port);
       throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
         { app: spec.app, dyno, detail: (e as Error).message, dataDir: this.opts.dataDir },
         { cause: e },
@@ -288,6 +305,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
         if (cgroup && exit.reason === undefined && (await cgroup.oomKills()) > 0) exit.reason = 'memory';
         this.dynos.delete(id);
         this.stoppingIds.delete(id);
+        if (port !== undefined) this.portsInUse.delete(port);
         await cgroup?.remove();
         await rm(dir, { recursive: true, force: true }).catch(() => {});
         this.settledWaiters.delete(id);

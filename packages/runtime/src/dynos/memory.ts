@@ -50,7 +50,8 @@ export class DynoCgroup {
     const parent = join(root, 'slipway');
     await mkdir(parent, { recursive: true });
     if (version === 2) {
-      // Children of `slipway` may only use controllers the parent delegates.
+      // A cgroup may only use controllers its parent delegates: root → slipway → the dyno.
+      await writeFile(join(root, 'cgroup.subtree_control'), '+memory').catch(() => {});
       await writeFile(join(parent, 'cgroup.subtree_control'), '+memory').catch(() => {});
     }
     const path = join(parent, id);
