@@ -98,7 +98,8 @@ export class AddonHost<O = Record<string, unknown>, S = unknown> {
       await mkdir(this.ctx.dataDir, { recursive: true, mode: 0o700 });
       await this.store.load();
       for (const r of this.store.all()) this.redactor.addConfig(r.config);
-      if (this.definition.setup) this.state = await this.definition.setup(this.ctx as ProviderContext<O, undefined>);
+      if (this.definition.setup)
+        this.state = await this.definition.setup(this.ctx as ProviderContext<O, undefined>);
     })();
     return this.started;
   }
@@ -162,7 +163,13 @@ export class AddonHost<O = Record<string, unknown>, S = unknown> {
     let config = rec.config;
     let message: string | undefined;
     if (this.definition.planChange) {
-      const full: PlanChangeRequest = { service: this.manifest.id, uuid: rec.uuid, app: rec.app, id: rec.id, plan };
+      const full: PlanChangeRequest = {
+        service: this.manifest.id,
+        uuid: rec.uuid,
+        app: rec.app,
+        id: rec.id,
+        plan,
+      };
       const raw = await this.definition.planChange(full, this.ctx);
       if (raw) {
         const r: ProvisionResult = checkResult(this.manifest, raw, 'plan change', { expectId: rec.id });

@@ -60,7 +60,10 @@ export class CallbackListener {
       server.unref();
       this.server = server;
       const { port } = server.address() as AddressInfo;
-      this.base = (this.opts.publicUrl ?? `http://${this.opts.host ?? '127.0.0.1'}:${port}`).replace(/\/$/, '');
+      this.base = (this.opts.publicUrl ?? `http://${this.opts.host ?? '127.0.0.1'}:${port}`).replace(
+        /\/$/,
+        '',
+      );
     }
     return `${this.base}/addon-callbacks/${encodeURIComponent(uuid)}`;
   }

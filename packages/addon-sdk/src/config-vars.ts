@@ -20,7 +20,11 @@ export function attachmentName(manifest: AddonManifest, name: string | undefined
 }
 
 /** The name a declared var gets in an app attached as `attachment` (aliases are unchanged). */
-export function attachedVarName(manifest: AddonManifest, declared: string, attachment: string | undefined): string {
+export function attachedVarName(
+  manifest: AddonManifest,
+  declared: string,
+  attachment: string | undefined,
+): string {
   const prefix = `${configPrefix(manifest.id)}_`;
   if (!declared.startsWith(prefix)) return declared;
   return `${attachmentName(manifest, attachment)}_${declared.slice(prefix.length)}`;
@@ -82,7 +86,11 @@ export function checkResult(
     throw addonErrors.SLIPWAY_ERR_ADDON_RESULT({ addon, action, detail: 'message must be a string' });
   const config = r.config ?? {};
   if (typeof config !== 'object' || Array.isArray(config))
-    throw addonErrors.SLIPWAY_ERR_ADDON_RESULT({ addon, action, detail: 'config must be an object of strings' });
+    throw addonErrors.SLIPWAY_ERR_ADDON_RESULT({
+      addon,
+      action,
+      detail: 'config must be an object of strings',
+    });
   const declared = manifest.api.config_vars;
   for (const [name, value] of Object.entries(config)) {
     if (!declared.includes(name))
@@ -99,5 +107,9 @@ export function checkResult(
         detail: `config lacks declared var(s) ${missing.join(', ')}`,
       });
   }
-  return { id: r.id, config: { ...(config as Record<string, string>) }, ...(r.message ? { message: r.message } : {}) };
+  return {
+    id: r.id,
+    config: { ...(config as Record<string, string>) },
+    ...(r.message ? { message: r.message } : {}),
+  };
 }

@@ -8,7 +8,8 @@ import { defineAddon } from './define-addon.js';
 import { dirProvider } from './provider-fixture.test.js';
 import { type AddonServer, serveAddon } from './serve-addon.js';
 
-const failed = (r: { checks: { name: string; ok: boolean }[] }) => r.checks.filter((c) => !c.ok).map((c) => c.name);
+const failed = (r: { checks: { name: string; ok: boolean }[] }) =>
+  r.checks.filter((c) => !c.ok).map((c) => c.name);
 
 describe('addon-sdk conformance kit', function () {
   this.timeout(30_000);
@@ -78,21 +79,41 @@ describe('addon-sdk conformance kit', function () {
       expect(r.checks).to.have.length(9);
     });
 
+    it('fails every provisioning check with the wrong password, still running the 401 checks', async () => {
+      const manifest = defineAddon(dirProvider()).manifest;
+      const r = await runConformance({ url: server.url, manifest, password: 'not-the-password' });
+      expect(failed(r)).to.deep.equal(r.checks.slice(1, 7).map((c) => c.name));
+      expect(r.checks[1]!.detail).to.contain('credentials');
+      expect(r.checks.slice(7).every((c) => c.ok)).to.equal(true);
+    });
+
     it('fails a server that accepts any credentials', async () => {
       // A provider that answers like a partner API but never checks Basic auth.
       const lax = createServer((req, res) => {
         req.resume();
         req.on('end', () => {
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ id: 'lax-1', config: { DIRKV_URL: 'http://h/1', DIRKV_TOKEN: 't', KV_URL: 'http://h/1' } }));
+          res.end(
+            JSON.stringify({
+              id: 'lax-1',
+              config: { DIRKV_URL: 'http://h/1', DIRKV_TOKEN: 't', KV_URL: 'http://h/1' },
+            }),
+          );
         });
       });
       await new Promise<void>((r) => lax.listen(0, '127.0.0.1', () => r()));
       try {
         const port = (lax.address() as { port: number }).port;
         const manifest = defineAddon(dirProvider()).manifest;
-        const r = await runConformance({ url: `http://127.0.0.1:${port}/heroku/resources`, manifest, password: 'x-pass-123' });
-        expect(failed(r)).to.deep.equal(['bad credentials are refused with 401', 'missing credentials are refused with 401']);
+        const r = await runConformance({
+          url: `http://127.0.0.1:${port}/heroku/resources`,
+          manifest,
+          password: 'x-pass-123',
+        });
+        expect(failed(r)).to.deep.equal([
+          'bad credentials are refused with 401',
+          'missing credentials are refused with 401',
+        ]);
         expect(r.checks.at(-1)!.detail).to.equal('answered 200');
       } finally {
         await new Promise((r) => lax.close(r));

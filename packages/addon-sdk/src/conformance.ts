@@ -65,7 +65,8 @@ export function conformanceCheckNames(target: ConformanceTarget): string[] {
     'deprovision succeeds',
     'second deprovision succeeds',
   ];
-  if (isRemote(target)) names.push('bad credentials are refused with 401', 'missing credentials are refused with 401');
+  if (isRemote(target))
+    names.push('bad credentials are refused with 401', 'missing credentials are refused with 401');
   return names;
 }
 
@@ -83,7 +84,11 @@ function defineAddonManifest(def: AddonDefinition<any, any>): unknown {
   }
 }
 
-function configProblem(manifest: AddonManifest, config: Record<string, string>, exact: boolean): string | undefined {
+function configProblem(
+  manifest: AddonManifest,
+  config: Record<string, string>,
+  exact: boolean,
+): string | undefined {
   const declared = manifest.api.config_vars;
   const got = Object.keys(config);
   const extra = got.filter((n) => !declared.includes(n));
@@ -98,14 +103,18 @@ function configProblem(manifest: AddonManifest, config: Record<string, string>, 
 }
 
 /** Run every check against `target`; never throws for a provider failure (it is reported). */
-export async function runConformance(target: ConformanceTarget, opts: ConformanceOptions = {}): Promise<ConformanceReport> {
+export async function runConformance(
+  target: ConformanceTarget,
+  opts: ConformanceOptions = {},
+): Promise<ConformanceReport> {
   const checks: ConformanceCheck[] = [];
   const names = conformanceCheckNames(target);
   const record = (i: number, ok: boolean, detail: string) => checks.push({ name: names[i]!, ok, detail });
   const skipRest = (from: number, why: string) => {
     for (let i = from; i < names.length; i++) record(i, false, `not run: ${why}`);
   };
-  const msg = (e: unknown) => (e as { describe?: () => string })?.describe?.() ?? (e as Error)?.message ?? String(e);
+  const msg = (e: unknown) =>
+    (e as { describe?: () => string })?.describe?.() ?? (e as Error)?.message ?? String(e);
 
   const rawManifest = manifestOfTarget(target);
   const problems = manifestProblems(rawManifest);
@@ -115,8 +124,36 @@ export async function runConformance(target: ConformanceTarget, opts: Conformanc
     return { ok: false, checks };
   }
   const manifest = rawManifest as AddonManifest;
-  record(0, true, `${manifest.id}: ${manifest.plans.length} plan(s), ${manifest.api.config_vars.length} config var(s)`);
+  record(
+    0,
+    true,
+    `${manifest.id}: ${manifest.plans.length} plan(s), ${manifest.api.config_vars.length} config var(s)`,
+  );
 
+  /** The remote-only checks; they do not depend on provisioning having worked. */
+  const credentialChecks = async () => {
+    if (!isRemote(target)) return;
+    const url = target.url.replace(/\/$/, '');
+    const body = JSON.stringify({ uuid: randomUUID(), plan: defaultPlan(manifest), options: {} });
+    const tries: [number, Record<string, string>][] = [
+      [7, { authorization: basicAuth(manifest.id, `${target.password}-wrong`) }],
+      [8, {}],
+    ];
+    for (const [i, auth] of tries) {
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...auth },
+          body,
+          signal: AbortSignal.timeout(25_000),
+        });
+        await res.arrayBuffer();
+        record(i, res.status === 401, `answered ${res.status}`);
+      } catch (e) {
+        record(i, false, msg(e));
+      }
+    }
+  };
   const kernel = new Kernel();
   let dataDir: string | undefined;
   let close: () => Promise<void> = async () => {};
@@ -150,11 +187,13 @@ export async function runConformance(target: ConformanceTarget, opts: Conformanc
     let first: ProvisionResult | undefined;
     try {
       first = await kernel.hooks.provision.for(manifest.id).promise(req);
-      if (!first || typeof first.id !== 'string' || !first.id) throw new Error(`no resource id in ${JSON.stringify(first)}`);
+      if (!first || typeof first.id !== 'string' || !first.id)
+        throw new Error(`no resource id in ${JSON.stringify(first)}`);
       record(1, true, `id ${first.id}`);
     } catch (e) {
       record(1, false, msg(e));
-      skipRest(2, 'provision failed');
+      for (let i = 2; i <= 6; i++) record(i, false, 'not run: provision failed');
+      await credentialChecks();
       return { ok: false, checks };
     }
     const bad = configProblem(manifest, first.config, true);
@@ -180,7 +219,11 @@ export async function runConformance(target: ConformanceTarget, opts: Conformanc
       const again = await kernel.hooks.provision.for(manifest.id).promise(req);
       const canon = (c: Record<string, string> = {}) => JSON.stringify(Object.entries(c).sort());
       const same = again?.id === first.id && canon(again.config) === canon(first.config);
-      record(4, same, same ? `same id ${first.id}` : `got id ${again?.id} for the same uuid, first was ${first.id}`);
+      record(
+        4,
+        same,
+        same ? `same id ${first.id}` : `got id ${again?.id} for the same uuid, first was ${first.id}`,
+      );
     } catch (e) {
       record(4, false, msg(e));
     }
@@ -195,28 +238,7 @@ export async function runConformance(target: ConformanceTarget, opts: Conformanc
       }
     }
 
-    if (isRemote(target)) {
-      const url = target.url.replace(/\/$/, '');
-      const body = JSON.stringify({ uuid: randomUUID(), plan: defaultPlan(manifest), options: {} });
-      const tries: [number, Record<string, string>][] = [
-        [7, { authorization: basicAuth(manifest.id, `${target.password}-wrong`) }],
-        [8, {}],
-      ];
-      for (const [i, auth] of tries) {
-        try {
-          const res = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...auth },
-            body,
-            signal: AbortSignal.timeout(25_000),
-          });
-          await res.arrayBuffer();
-          record(i, res.status === 401, `answered ${res.status}`);
-        } catch (e) {
-          record(i, false, msg(e));
-        }
-      }
-    }
+    await credentialChecks();
   } finally {
     await close().catch(() => {});
     if (dataDir) await rm(dataDir, { recursive: true, force: true });

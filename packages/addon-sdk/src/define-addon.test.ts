@@ -92,7 +92,9 @@ describe('addon-sdk defineAddon in a real Kernel', () => {
     expect(p).to.deep.equal(a);
     expect(def.calls.planChange).to.equal(1);
     const e = await rejects(
-      kernel.hooks.planChange.for('dirkv').promise({ service: 'dirkv', uuid: 'uuid-1', id: a!.id, app: 'a', plan: 'huge' }),
+      kernel.hooks.planChange
+        .for('dirkv')
+        .promise({ service: 'dirkv', uuid: 'uuid-1', id: a!.id, app: 'a', plan: 'huge' }),
     );
     expect(e.code).to.equal('SLIPWAY_ERR_ADDON_PLAN_UNKNOWN');
     expect(e.message).to.contain('huge');

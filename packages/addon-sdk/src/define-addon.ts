@@ -74,8 +74,12 @@ export function defineAddon<O = Record<string, unknown>, S = unknown>(
         plans: manifest.plans,
         configVars: manifest.api.config_vars,
       });
-      kernel.hooks.provision.for(manifest.id).tapPromise(name, async (req) => appResult(manifest, await host.provision(req)));
-      kernel.hooks.planChange.for(manifest.id).tapPromise(name, async (req) => appResult(manifest, await host.planChange(req)));
+      kernel.hooks.provision
+        .for(manifest.id)
+        .tapPromise(name, async (req) => appResult(manifest, await host.provision(req)));
+      kernel.hooks.planChange
+        .for(manifest.id)
+        .tapPromise(name, async (req) => appResult(manifest, await host.planChange(req)));
       kernel.hooks.deprovision.for(manifest.id).tapPromise(name, async (req) => {
         await host.deprovision(req);
       });

@@ -6,7 +6,7 @@
 import type { DeprovisionRequest, PlanChangeRequest, ProvisionRequest, ProvisionResult } from '@slipway/core';
 import type { AddonManifest, AddonPlan } from './manifest.js';
 import type { ProviderLog } from './redact.js';
-import type { SuperviseOptions, Supervised } from './supervise.js';
+import type { Supervised, SuperviseOptions } from './supervise.js';
 
 /** Given to every provider function. `S` is what `setup` returned. */
 export interface ProviderContext<O = Record<string, unknown>, S = unknown> {
@@ -56,6 +56,7 @@ export interface AddonDefinition<O = Record<string, unknown>, S = unknown> {
   planChange?(
     req: PlanChangeRequest,
     ctx: ProviderContext<O, S>,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a provider whose config does not change just returns.
   ): ProvisionResult | undefined | void | Promise<ProvisionResult | undefined | void>;
   /** Destroy a resource and its data. */
   deprovision(req: DeprovisionRequest, ctx: ProviderContext<O, S>): void | Promise<void>;

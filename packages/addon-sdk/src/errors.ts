@@ -59,7 +59,7 @@ export const addonErrors = defineErrors({
   },
   SLIPWAY_ERR_OSB_OPERATION_FAILED: {
     message: 'service broker {broker}: {action} of {service} instance {id} failed: {detail}',
-    hint: 'Look at the broker\'s logs for the instance; retry once the cause is fixed.',
+    hint: "Look at the broker's logs for the instance; retry once the cause is fixed.",
     status: 502,
   },
   SLIPWAY_ERR_ADDON_LOAD: {

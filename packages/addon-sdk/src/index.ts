@@ -3,36 +3,7 @@
  * the Heroku add-on partner API; consume remote providers and Open Service Brokers; check them
  * with the conformance kit.
  */
-export { AddonHost, type AddonHostOptions, defaultPlatformDataDir } from './addon-host.js';
-export { CallbackListener, type CallbackOptions } from './callback-listener.js';
-export { attachConfig, attachedVarName, attachmentName, checkResult, configValueProblem } from './config-vars.js';
-export { type AddonPlugin, type AddonPluginOptions, appResult, defineAddon, isAddonPlugin } from './define-addon.js';
-export { type AddonDefinition, manifestOf, type ProviderContext } from './definition.js';
-export { addonErrors } from './errors.js';
-export {
-  type AddonManifest,
-  type AddonPlan,
-  addonManifestSchema,
-  configPrefix,
-  defaultPlan,
-  type ManifestProblem,
-  manifestProblems,
-  resolvePlan,
-  validateManifest,
-} from './manifest.js';
-export {
-  createRedactingLog,
-  generateSecret,
-  type LogLevel,
-  type LogWriter,
-  type ProviderLog,
-  Redactor,
-  stderrWriter,
-} from './redact.js';
-export { remoteAddon, type RemoteAddonOptions, type RemoteAddonPlugin } from './remote-addon.js';
-export type { ResourceRecord } from './resource-store.js';
-export { type AddonServer, type ServeAddonOptions, serveAddon } from './serve-addon.js';
-export { type Supervised, type SuperviseOptions, supervise, tcpReady } from './supervise.js';
+
 // The core types a provider author needs, so a provider depends on this package alone.
 export {
   type AddonEntry,
@@ -46,6 +17,15 @@ export {
   type ProvisionResult,
   SlipwayError,
 } from '@slipway/core';
+export { AddonHost, type AddonHostOptions, defaultPlatformDataDir } from './addon-host.js';
+export { CallbackListener, type CallbackOptions } from './callback-listener.js';
+export {
+  attachConfig,
+  attachedVarName,
+  attachmentName,
+  checkResult,
+  configValueProblem,
+} from './config-vars.js';
 export {
   type ConformanceCheck,
   type ConformanceOptions,
@@ -57,6 +37,27 @@ export {
   runConformance,
 } from './conformance.js';
 export {
+  type AddonPlugin,
+  type AddonPluginOptions,
+  appResult,
+  defineAddon,
+  isAddonPlugin,
+} from './define-addon.js';
+export { type AddonDefinition, manifestOf, type ProviderContext } from './definition.js';
+export { addonErrors } from './errors.js';
+export { type LoadTargetOptions, loadConformanceTarget } from './load-target.js';
+export {
+  type AddonManifest,
+  type AddonPlan,
+  addonManifestSchema,
+  configPrefix,
+  defaultPlan,
+  type ManifestProblem,
+  manifestProblems,
+  resolvePlan,
+  validateManifest,
+} from './manifest.js';
+export {
   credentialsToConfig,
   type OsbBrokerOptions,
   type OsbBrokerPlugin,
@@ -64,4 +65,17 @@ export {
   type OsbService,
   osbBroker,
 } from './osb-broker.js';
+export {
+  createRedactingLog,
+  generateSecret,
+  type LogLevel,
+  type LogWriter,
+  type ProviderLog,
+  Redactor,
+  stderrWriter,
+} from './redact.js';
+export { type RemoteAddonOptions, type RemoteAddonPlugin, remoteAddon } from './remote-addon.js';
+export type { ResourceRecord } from './resource-store.js';
 export { type ScaffoldAddonOptions, type ScaffoldAddonResult, scaffoldAddon } from './scaffold.js';
+export { type AddonServer, type ServeAddonOptions, serveAddon } from './serve-addon.js';
+export { type Supervised, type SuperviseOptions, supervise, tcpReady } from './supervise.js';

@@ -31,9 +31,21 @@ describe('addon-sdk manifest', () => {
     ['a lower-case config var', (m) => (m.api.config_vars = ['redis_cloud_url']), 'api.config_vars[0]'],
     ['no plans', (m) => (m.plans = []), 'plans'],
     ['no default plan', (m) => (m.plans = [{ name: 'a' }, { name: 'b' }]), 'plans'],
-    ['two default plans', (m) => (m.plans = [{ name: 'a', default: true }, { name: 'b', default: true }]), 'plans'],
+    [
+      'two default plans',
+      (m) =>
+        (m.plans = [
+          { name: 'a', default: true },
+          { name: 'b', default: true },
+        ]),
+      'plans',
+    ],
     ['no var prefixed by the id', (m) => (m.api.config_vars = ['DATABASE_URL']), 'api.config_vars'],
-    ['a bad production base_url', (m) => (m.api.production = { base_url: 'http://x/resources' }), 'api.production.base_url'],
+    [
+      'a bad production base_url',
+      (m) => (m.api.production = { base_url: 'http://x/resources' }),
+      'api.production.base_url',
+    ],
   ];
   for (const [what, mutate, field] of cases)
     it(`refuses ${what}, naming ${field}`, () => {
@@ -48,7 +60,9 @@ describe('addon-sdk manifest', () => {
         err = e;
       }
       expect(isSlipwayError(err, 'SLIPWAY_ERR_ADDON_MANIFEST')).to.equal(true);
-      expect((err as Error).message).to.contain(field).and.contain('(test)');
+      expect((err as Error).message)
+        .to.contain(field)
+        .and.contain('(test)');
     });
 
   it('does not change the manifest it validates', () => {
@@ -67,7 +81,9 @@ describe('addon-sdk config var naming', () => {
     expect(attachedVarName(good, 'REDIS_CLOUD_URL', 'PRIMARY')).to.equal('PRIMARY_URL');
     expect(attachedVarName(good, 'REDIS_CLOUD_URL', 'cache-two')).to.equal('CACHE_TWO_URL');
     expect(attachedVarName(good, 'REDIS_CLOUD_URL', '')).to.equal('REDIS_CLOUD_URL');
-    expect(attachConfig(good, { REDIS_CLOUD_URL: 'redis://h', REDIS_URL: 'redis://h' }, 'PRIMARY')).to.deep.equal({
+    expect(
+      attachConfig(good, { REDIS_CLOUD_URL: 'redis://h', REDIS_URL: 'redis://h' }, 'PRIMARY'),
+    ).to.deep.equal({
       PRIMARY_URL: 'redis://h',
       REDIS_URL: 'redis://h',
     });
@@ -79,23 +95,27 @@ describe('addon-sdk config var naming', () => {
   it('enforces declared names, string values, URL shape and a resource id', () => {
     const ok = { id: 'r-1', config: { REDIS_CLOUD_URL: 'redis://u:p@host:6379' } };
     expect(checkResult(good, ok, 'provision')).to.deep.equal(ok);
-    expect(codeOf(() => checkResult(good, { id: 'r-1', config: { OTHER_URL: 'redis://h' } }, 'provision'))).to.equal(
-      'SLIPWAY_ERR_ADDON_CONFIG_UNDECLARED',
-    );
+    expect(
+      codeOf(() => checkResult(good, { id: 'r-1', config: { OTHER_URL: 'redis://h' } }, 'provision')),
+    ).to.equal('SLIPWAY_ERR_ADDON_CONFIG_UNDECLARED');
     expect(codeOf(() => checkResult(good, { id: 'r-1', config: { REDIS_URL: 6379 } }, 'provision'))).to.equal(
       'SLIPWAY_ERR_ADDON_CONFIG_VALUE',
     );
-    expect(codeOf(() => checkResult(good, { id: 'r-1', config: { REDIS_URL: 'localhost:6379' } }, 'provision'))).to.equal(
-      'SLIPWAY_ERR_ADDON_CONFIG_VALUE',
-    );
-    expect(codeOf(() => checkResult(good, { id: 'r-1', config: { REDIS_URL: 'file:///tmp/x' } }, 'provision'))).to.equal(
-      'SLIPWAY_ERR_ADDON_CONFIG_VALUE',
-    );
-    expect(codeOf(() => checkResult(good, { id: '', config: {} }, 'provision'))).to.equal('SLIPWAY_ERR_ADDON_RESULT');
-    expect(codeOf(() => checkResult(good, { config: {} }, 'provision'))).to.equal('SLIPWAY_ERR_ADDON_RESULT');
-    expect(codeOf(() => checkResult(good, { id: 'r-2', config: {} }, 'plan change', { expectId: 'r-1' }))).to.equal(
+    expect(
+      codeOf(() => checkResult(good, { id: 'r-1', config: { REDIS_URL: 'localhost:6379' } }, 'provision')),
+    ).to.equal('SLIPWAY_ERR_ADDON_CONFIG_VALUE');
+    expect(
+      codeOf(() => checkResult(good, { id: 'r-1', config: { REDIS_URL: 'file:///tmp/x' } }, 'provision')),
+    ).to.equal('SLIPWAY_ERR_ADDON_CONFIG_VALUE');
+    expect(codeOf(() => checkResult(good, { id: '', config: {} }, 'provision'))).to.equal(
       'SLIPWAY_ERR_ADDON_RESULT',
     );
-    expect(codeOf(() => checkResult(good, ok, 'provision', { exact: true }))).to.equal('SLIPWAY_ERR_ADDON_RESULT');
+    expect(codeOf(() => checkResult(good, { config: {} }, 'provision'))).to.equal('SLIPWAY_ERR_ADDON_RESULT');
+    expect(
+      codeOf(() => checkResult(good, { id: 'r-2', config: {} }, 'plan change', { expectId: 'r-1' })),
+    ).to.equal('SLIPWAY_ERR_ADDON_RESULT');
+    expect(codeOf(() => checkResult(good, ok, 'provision', { exact: true }))).to.equal(
+      'SLIPWAY_ERR_ADDON_RESULT',
+    );
   });
 });

@@ -63,7 +63,12 @@ export const addonManifestSchema = Object.freeze({
       type: 'object',
       required: ['config_vars'],
       properties: {
-        config_vars: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: CONFIG_VAR } },
+        config_vars: {
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { type: 'string', pattern: CONFIG_VAR },
+        },
         password: { type: 'string', minLength: 8 },
         sso_salt: { type: 'string' },
         regions: { type: 'array', items: { type: 'string' } },
@@ -72,7 +77,10 @@ export const addonManifestSchema = Object.freeze({
         production: {
           type: 'object',
           required: ['base_url'],
-          properties: { base_url: { type: 'string', pattern: '^https?://.+/heroku/resources$' }, sso_url: { type: 'string' } },
+          properties: {
+            base_url: { type: 'string', pattern: '^https?://.+/heroku/resources$' },
+            sso_url: { type: 'string' },
+          },
         },
         test: {
           anyOf: [
@@ -105,7 +113,10 @@ export function manifestProblems(manifest: unknown): ManifestProblem[] {
   const m = copy as AddonManifest;
   const defaults = m.plans.filter((p) => p.default).length;
   if (defaults !== 1)
-    problems.push({ field: 'plans', detail: `must have exactly one plan with "default": true (found ${defaults})` });
+    problems.push({
+      field: 'plans',
+      detail: `must have exactly one plan with "default": true (found ${defaults})`,
+    });
   const names = m.plans.map((p) => p.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) problems.push({ field: 'plans', detail: `has plan "${dup}" twice` });
@@ -122,7 +133,11 @@ export function manifestProblems(manifest: unknown): ManifestProblem[] {
 export function validateManifest(manifest: unknown, where?: string): AddonManifest {
   const [p] = manifestProblems(manifest);
   if (p)
-    throw addonErrors.SLIPWAY_ERR_ADDON_MANIFEST({ where: where ? ` (${where})` : '', field: p.field, detail: p.detail });
+    throw addonErrors.SLIPWAY_ERR_ADDON_MANIFEST({
+      where: where ? ` (${where})` : '',
+      field: p.field,
+      detail: p.detail,
+    });
   return manifest as AddonManifest;
 }
 

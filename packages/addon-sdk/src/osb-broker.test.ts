@@ -10,7 +10,10 @@ import { credentialsToConfig, osbBroker } from './osb-broker.js';
  * synchronous bind/unbind, and the version header and Basic auth checked on every request.
  */
 function testBroker(user: string, password: string) {
-  const instances = new Map<string, { plan: string; polls: number; op: 'provision' | 'deprovision' | 'update'; params: any }>();
+  const instances = new Map<
+    string,
+    { plan: string; polls: number; op: 'provision' | 'deprovision' | 'update'; params: any }
+  >();
   const bindings = new Map<string, string>();
   const seen: string[] = [];
   const catalog = {
@@ -38,14 +41,17 @@ function testBroker(user: string, password: string) {
     if (req.headers['x-broker-api-version'] !== '2.17') return send(res, 412, { description: 'need 2.17' });
     if (req.headers.authorization !== basicAuth(user, password)) return send(res, 401, {});
     const body = text ? JSON.parse(text) : {};
-    const m = /^\/v2\/service_instances\/([^/]+)(?:\/(last_operation|service_bindings\/([^/]+)))?$/.exec(url.pathname);
+    const m = /^\/v2\/service_instances\/([^/]+)(?:\/(last_operation|service_bindings\/([^/]+)))?$/.exec(
+      url.pathname,
+    );
     if (url.pathname === '/v2/catalog' && req.method === 'GET') return send(res, 200, catalog);
     if (!m) return send(res, 404, { description: 'no route' });
     const [, iid, sub, bid] = m as unknown as [string, string, string | undefined, string | undefined];
     const inst = instances.get(iid);
     if (sub === 'last_operation') {
       if (!inst) return send(res, 410, {});
-      if (url.searchParams.get('operation') !== `${inst.op}-${iid}`) return send(res, 400, { description: 'bad operation' });
+      if (url.searchParams.get('operation') !== `${inst.op}-${iid}`)
+        return send(res, 400, { description: 'bad operation' });
       inst.polls++;
       if (inst.polls < 2) return send(res, 200, { state: 'in progress' });
       if (inst.op === 'deprovision') {
@@ -73,7 +79,8 @@ function testBroker(user: string, password: string) {
       if (req.method === 'DELETE') return bindings.delete(bid) ? send(res, 200, {}) : send(res, 410, {});
     }
     if (req.method === 'PUT') {
-      if (url.searchParams.get('accepts_incomplete') !== 'true') return send(res, 422, { error: 'AsyncRequired' });
+      if (url.searchParams.get('accepts_incomplete') !== 'true')
+        return send(res, 422, { error: 'AsyncRequired' });
       if (inst) return send(res, 200, {});
       instances.set(iid, { plan: body.plan_id, polls: 0, op: 'provision', params: body.parameters });
       return send(res, 202, { operation: `provision-${iid}` });
@@ -117,13 +124,30 @@ describe('addon-sdk osbBroker against a real test broker', function () {
 
   it('maps credentials to config vars by the documented rule', () => {
     expect(
-      credentialsToConfig('MQ', { url: 'a://h', uri: 'b://h', 'api-key': 'k', n: 1, ok: true, o: {}, z: null }),
+      credentialsToConfig('MQ', {
+        url: 'a://h',
+        uri: 'b://h',
+        'api-key': 'k',
+        n: 1,
+        ok: true,
+        o: {},
+        z: null,
+      }),
     ).to.deep.equal({ MQ_URL: 'b://h', MQ_API_KEY: 'k', MQ_N: '1', MQ_OK: 'true' });
-    expect(credentialsToConfig('DB', { URL: 'pg://h', host: 'h' })).to.deep.equal({ DB_URL: 'pg://h', DB_HOST: 'h' });
+    expect(credentialsToConfig('DB', { URL: 'pg://h', host: 'h' })).to.deep.equal({
+      DB_URL: 'pg://h',
+      DB_HOST: 'h',
+    });
   });
 
   it('registers the catalog, provisions async, binds, changes plan, unbinds and deprovisions', async () => {
-    const plugin = osbBroker({ url, username: 'admin', password: 'broker-pass', services: ['rabbit'], pollIntervalMs: 20 });
+    const plugin = osbBroker({
+      url,
+      username: 'admin',
+      password: 'broker-pass',
+      services: ['rabbit'],
+      pollIntervalMs: 20,
+    });
     const kernel = new Kernel();
     await kernel.use(plugin);
     expect(plugin.catalog?.map((s) => s.name)).to.deep.equal(['rabbit', 'other']);
@@ -132,7 +156,14 @@ describe('addon-sdk osbBroker against a real test broker', function () {
       { name: 'small', description: 'Small', default: true },
       { name: 'big', default: false },
     ]);
-    const req = { service: 'rabbit', plan: 'small', uuid: 'inst-1', app: 'shop', name: 'QUEUE', options: { a: 1 } };
+    const req = {
+      service: 'rabbit',
+      plan: 'small',
+      uuid: 'inst-1',
+      app: 'shop',
+      name: 'QUEUE',
+      options: { a: 1 },
+    };
     const r = await kernel.hooks.provision.for('rabbit').promise(req);
     expect(r!.id).to.equal('inst-1');
     expect(r!.config).to.deep.equal({
@@ -156,8 +187,11 @@ describe('addon-sdk osbBroker against a real test broker', function () {
     await kernel.hooks.deprovision.for('rabbit').promise(d);
     expect(broker.instances.has('inst-1')).to.equal(false);
     expect(broker.bindings.size).to.equal(0);
-    expect(broker.seen.some((s) => s.startsWith('DELETE /v2/service_instances/inst-1?') && s.includes('plan_id=plan-big')))
-      .to.equal(true);
+    expect(
+      broker.seen.some(
+        (s) => s.startsWith('DELETE /v2/service_instances/inst-1?') && s.includes('plan_id=plan-big'),
+      ),
+    ).to.equal(true);
     await kernel.hooks.deprovision.for('rabbit').promise(d);
   });
 

@@ -66,7 +66,10 @@ interface Instance {
 const API_VERSION = '2.17';
 
 /** Map OSB binding credentials to config vars (see the module comment for the rule). */
-export function credentialsToConfig(prefix: string, credentials: Record<string, unknown>): Record<string, string> {
+export function credentialsToConfig(
+  prefix: string,
+  credentials: Record<string, unknown>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   const keys = Object.keys(credentials);
   const urlKey = keys.find((k) => k.toLowerCase() === 'uri') ?? keys.find((k) => k.toLowerCase() === 'url');
@@ -86,7 +89,8 @@ function catalogProblem(x: unknown): string | undefined {
   const services = (x as { services?: unknown })?.services;
   if (!Array.isArray(services)) return 'catalog has no "services" array';
   for (const [i, s] of services.entries()) {
-    if (!s || typeof s.id !== 'string' || typeof s.name !== 'string') return `catalog services[${i}] lacks id or name`;
+    if (!s || typeof s.id !== 'string' || typeof s.name !== 'string')
+      return `catalog services[${i}] lacks id or name`;
     if (!Array.isArray(s.plans) || !s.plans.length) return `catalog service ${s.name} has no plans`;
     for (const p of s.plans)
       if (!p || typeof p.id !== 'string' || typeof p.name !== 'string')
@@ -124,15 +128,25 @@ export function osbBroker(opts: OsbBrokerOptions): OsbBrokerPlugin {
     if (r.res.status === 412) throw fail(`does not support API version ${API_VERSION} (412)`);
     const json = r.text.trim() ? tryJson(r.text) : {};
     if (json === undefined || typeof json !== 'object' || json === null || Array.isArray(json))
-      throw fail(`${method} ${path} answered ${r.res.status} with something that is not a JSON object: ${r.text.slice(0, 60)}`);
+      throw fail(
+        `${method} ${path} answered ${r.res.status} with something that is not a JSON object: ${r.text.slice(0, 60)}`,
+      );
     return { status: r.res.status, json: json as Record<string, any> };
   }
 
   const unexpected = (what: string, r: { status: number; json: Record<string, any> }) =>
-    fail(`${what} answered ${r.status}${r.json.description ? `: ${r.json.description}` : r.json.error ? `: ${r.json.error}` : ''}`);
+    fail(
+      `${what} answered ${r.status}${r.json.description ? `: ${r.json.description}` : r.json.error ? `: ${r.json.error}` : ''}`,
+    );
 
   /** Poll last_operation until it settles; `gone` (410) counts as success for deletes. */
-  async function waitOperation(action: string, svc: OsbService, iid: string, planId: string, operation: unknown) {
+  async function waitOperation(
+    action: string,
+    svc: OsbService,
+    iid: string,
+    planId: string,
+    operation: unknown,
+  ) {
     const q = new URLSearchParams({ service_id: svc.id, plan_id: planId });
     if (typeof operation === 'string') q.set('operation', operation);
     const deadline = Date.now() + (opts.operationTimeoutMs ?? 600_000);
@@ -153,8 +167,10 @@ export function osbBroker(opts: OsbBrokerOptions): OsbBrokerPlugin {
           id: iid,
           detail: r.json.description ?? 'no description',
         });
-      if (state !== 'in progress') throw fail(`last_operation of ${iid} has unknown state ${JSON.stringify(state)}`);
-      if (Date.now() > deadline) throw fail(`${action} of ${iid} still in progress after the operation timeout`);
+      if (state !== 'in progress')
+        throw fail(`last_operation of ${iid} has unknown state ${JSON.stringify(state)}`);
+      if (Date.now() > deadline)
+        throw fail(`${action} of ${iid} still in progress after the operation timeout`);
     }
   }
 
@@ -234,11 +250,15 @@ export function osbBroker(opts: OsbBrokerOptions): OsbBrokerPlugin {
               plan: req.plan,
               plans: svc.plans.map((p) => p.name).join(', '),
             });
-          const r = await call('PATCH', `/v2/service_instances/${encodeURIComponent(req.id)}?accepts_incomplete=true`, {
-            service_id: svc.id,
-            plan_id: plan.id,
-            previous_values: { plan_id: inst?.planId ?? svc.plans[0]!.id, service_id: svc.id },
-          });
+          const r = await call(
+            'PATCH',
+            `/v2/service_instances/${encodeURIComponent(req.id)}?accepts_incomplete=true`,
+            {
+              service_id: svc.id,
+              plan_id: plan.id,
+              previous_values: { plan_id: inst?.planId ?? svc.plans[0]!.id, service_id: svc.id },
+            },
+          );
           if (r.status === 202) await waitOperation('plan change', svc, req.id, plan.id, r.json.operation);
           else if (r.status !== 200) throw unexpected(`plan change of ${req.id}`, r);
           if (inst) inst.planId = plan.id;

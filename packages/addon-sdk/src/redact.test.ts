@@ -36,7 +36,14 @@ describe('addon-sdk redaction', () => {
   it("keeps every generated secret and returned config value out of the provider's log", async () => {
     const log = captureLog();
     const host = new AddonHost(dirProvider(), { dataDir: dir, log: log.write });
-    const rec = await host.provision({ service: 'dirkv', plan: '', uuid: 'u-redact-1', app: 'a', name: '', options: {} });
+    const rec = await host.provision({
+      service: 'dirkv',
+      plan: '',
+      uuid: 'u-redact-1',
+      app: 'a',
+      name: '',
+      options: {},
+    });
     host.ctx.log.warn(`config is ${JSON.stringify(rec.config)}`);
     host.ctx.log.error(`url ${rec.config.DIRKV_URL}`);
     const text = log.lines.join('\n');

@@ -72,15 +72,18 @@ export function remoteAddon(opts: RemoteAddonOptions): RemoteAddonPlugin {
     ).catch((e: Error) => {
       throw fail(`${action} request failed: ${(e.cause as Error)?.message ?? e.message}`);
     });
-    if ('timedOut' in r) throw addonErrors.SLIPWAY_ERR_ADDON_REMOTE_TIMEOUT({ addon: id, url, action, ms: hard });
+    if ('timedOut' in r)
+      throw addonErrors.SLIPWAY_ERR_ADDON_REMOTE_TIMEOUT({ addon: id, url, action, ms: hard });
     const json = r.text ? tryJson(r.text) : {};
-    if (r.res.status === 401 || r.res.status === 403) throw fail(`${action} refused our credentials (${r.res.status})`);
+    if (r.res.status === 401 || r.res.status === 403)
+      throw fail(`${action} refused our credentials (${r.res.status})`);
     return { status: r.res.status, json, text: r.text };
   }
 
   function errorOf(action: string, x: { status: number; json: unknown; text: string }) {
     const msg = (x.json as { message?: unknown })?.message;
-    const detail = typeof msg === 'string' ? msg : x.json === undefined ? `non-JSON answer: ${x.text.slice(0, 80)}` : '';
+    const detail =
+      typeof msg === 'string' ? msg : x.json === undefined ? `non-JSON answer: ${x.text.slice(0, 80)}` : '';
     return fail(`${action} answered ${x.status}${detail ? `: ${detail}` : ''}`);
   }
 
@@ -105,7 +108,12 @@ export function remoteAddon(opts: RemoteAddonOptions): RemoteAddonPlugin {
     try {
       const body = await Promise.race([viaCallback, viaPoll]);
       if (body === undefined)
-        throw addonErrors.SLIPWAY_ERR_ADDON_REMOTE_TIMEOUT({ addon: id, url, action: 'asynchronous provision', ms: limit });
+        throw addonErrors.SLIPWAY_ERR_ADDON_REMOTE_TIMEOUT({
+          addon: id,
+          url,
+          action: 'asynchronous provision',
+          ms: limit,
+        });
       return body;
     } finally {
       clearTimeout(timer);
@@ -131,7 +139,9 @@ export function remoteAddon(opts: RemoteAddonOptions): RemoteAddonPlugin {
       const pending = (r.json as { id?: unknown })?.id;
       body = await awaitAsync(req, typeof pending === 'string' ? pending : req.uuid);
       if ((body as { state?: string })?.state === 'failed')
-        throw fail(`asynchronous provision failed: ${(body as { message?: string }).message ?? 'no reason given'}`);
+        throw fail(
+          `asynchronous provision failed: ${(body as { message?: string }).message ?? 'no reason given'}`,
+        );
     } else throw errorOf('provision', r);
     if (r.json === undefined) throw fail('provision answered non-JSON');
     const result = checkResult(manifest, body, 'provision');
@@ -157,7 +167,9 @@ export function remoteAddon(opts: RemoteAddonOptions): RemoteAddonPlugin {
         const r = await call('PUT', `/${encodeURIComponent(req.id)}`, 'plan change', { plan });
         if (r.status !== 200 && r.status !== 201) throw errorOf('plan change', r);
         if (r.json === undefined || typeof r.json !== 'object') throw fail('plan change answered non-JSON');
-        const result = checkResult(manifest, { id: req.id, ...(r.json as object) }, 'plan change', { expectId: req.id });
+        const result = checkResult(manifest, { id: req.id, ...(r.json as object) }, 'plan change', {
+          expectId: req.id,
+        });
         const att = attachments.get(req.id) ?? attachments.get(req.uuid) ?? '';
         return { ...result, config: attachConfig(manifest, result.config, att) };
       });

@@ -20,7 +20,14 @@ describe('addon-sdk scaffoldAddon', function () {
     const dir = join(root, 'memo');
     const r = await scaffoldAddon({ name: '@acme/addon-memo', dir });
     expect(r.id).to.equal('memo');
-    expect(r.files).to.include.members(['package.json', 'README.md', 'src/index.js', 'src/kv-server.js', 'test/provider.test.js', '.gitignore']);
+    expect(r.files).to.include.members([
+      'package.json',
+      'README.md',
+      'src/index.js',
+      'src/kv-server.js',
+      'test/provider.test.js',
+      '.gitignore',
+    ]);
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
     expect(pkg.name).to.equal('@acme/addon-memo');
     expect(pkg.dependencies['@slipway/addon-sdk']).to.match(/^file:\//);

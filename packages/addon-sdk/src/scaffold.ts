@@ -42,7 +42,10 @@ function rootVersions(): { mocha: string; chai: string } {
   const fallback = { mocha: '^11.0.0', chai: '^5.0.0' };
   try {
     const root = JSON.parse(readFileSync(join(PACKAGE_ROOT, '..', '..', 'package.json'), 'utf8'));
-    return { mocha: root.devDependencies?.mocha ?? fallback.mocha, chai: root.devDependencies?.chai ?? fallback.chai };
+    return {
+      mocha: root.devDependencies?.mocha ?? fallback.mocha,
+      chai: root.devDependencies?.chai ?? fallback.chai,
+    };
   } catch {
     return fallback;
   }
@@ -51,7 +54,9 @@ function rootVersions(): { mocha: string; chai: string } {
 function defaultSdkDependency(): string {
   const own = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
   // Installed from npm the SDK sits in node_modules; anywhere else it is a checkout.
-  return PACKAGE_ROOT.split(sep).includes('node_modules') ? `^${own.version}` : `file:${PACKAGE_ROOT.replace(/\/$/, '')}`;
+  return PACKAGE_ROOT.split(sep).includes('node_modules')
+    ? `^${own.version}`
+    : `file:${PACKAGE_ROOT.replace(/\/$/, '')}`;
 }
 
 async function walk(dir: string): Promise<string[]> {
@@ -69,14 +74,16 @@ export async function scaffoldAddon(opts: ScaffoldAddonOptions): Promise<Scaffol
   const { name } = opts;
   const dir = resolve(opts.dir);
   const fail = (detail: string) => addonErrors.SLIPWAY_ERR_ADDON_SCAFFOLD({ name, dir, detail });
-  if (!/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test(name)) throw fail('it is not a valid npm package name');
+  if (!/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test(name))
+    throw fail('it is not a valid npm package name');
   const id =
     opts.id ??
     name
       .replace(/^@[^/]+\//, '')
       .replace(/^(slipway-)?addon-/, '')
       .replace(/[._]/g, '-');
-  if (!/^[a-z][a-z0-9-]*$/.test(id)) throw fail(`the add-on id "${id}" must match ^[a-z][a-z0-9-]*$ (pass id)`);
+  if (!/^[a-z][a-z0-9-]*$/.test(id))
+    throw fail(`the add-on id "${id}" must match ^[a-z][a-z0-9-]*$ (pass id)`);
   const existing = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [] as string[];
     throw fail(e.message);

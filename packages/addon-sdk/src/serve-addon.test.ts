@@ -12,7 +12,13 @@ import { type AddonServer, serveAddon } from './serve-addon.js';
 
 const PASSWORD = 'partner-password-1';
 
-async function call(server: AddonServer, method: string, path: string, body?: unknown, auth = basicAuth('dirkv', PASSWORD)) {
+async function call(
+  server: AddonServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  auth = basicAuth('dirkv', PASSWORD),
+) {
   const res = await fetch(`${server.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
@@ -57,7 +63,10 @@ describe('addon-sdk partner API server (real HTTP on loopback)', function () {
     expect(plan.status).to.equal(422);
     expect(plan.body.message).to.contain('gigantic');
     expect((await call(server, 'POST', '', '{not json')).status).to.equal(400);
-    const big = await call(server, 'POST', '', { uuid: 'u', options: { blob: 'x'.repeat(1024 * 1024 + 10) } });
+    const big = await call(server, 'POST', '', {
+      uuid: 'u',
+      options: { blob: 'x'.repeat(1024 * 1024 + 10) },
+    });
     expect(big.status).to.equal(413);
     expect((await call(server, 'GET', '/../../etc')).status).to.equal(404);
   });
@@ -82,7 +91,11 @@ describe('addon-sdk partner API server (real HTTP on loopback)', function () {
   });
 
   it('serves a remoteAddon end to end through a real Kernel, with attachment naming', async () => {
-    const plugin = remoteAddon({ manifest: { ...defineAddon(dirProvider()).manifest }, url: server.url, password: PASSWORD });
+    const plugin = remoteAddon({
+      manifest: { ...defineAddon(dirProvider()).manifest },
+      url: server.url,
+      password: PASSWORD,
+    });
     const kernel = new Kernel();
     await kernel.use(plugin);
     try {
@@ -99,7 +112,12 @@ describe('addon-sdk partner API server (real HTTP on loopback)', function () {
       await kernel.hooks.deprovision.for('dirkv').promise(d);
       await kernel.hooks.deprovision.for('dirkv').promise(d);
       // Wrong password: a coded error naming the provider.
-      const wrong = remoteAddon({ manifest: plugin.manifest, url: server.url, password: 'wrong-password', pluginName: 'w' });
+      const wrong = remoteAddon({
+        manifest: plugin.manifest,
+        url: server.url,
+        password: 'wrong-password',
+        pluginName: 'w',
+      });
       const k2 = new Kernel();
       await k2.use(wrong);
       const err: any = await k2.hooks.provision
@@ -119,16 +137,31 @@ describe('addon-sdk partner API server (real HTTP on loopback)', function () {
     const port = (hang.address() as { port: number }).port;
     const manifest = defineAddon(dirProvider()).manifest;
     const k = new Kernel();
-    await k.use(remoteAddon({ manifest, url: `http://127.0.0.1:${port}/heroku/resources`, password: PASSWORD, timeoutMs: 300 }));
+    await k.use(
+      remoteAddon({
+        manifest,
+        url: `http://127.0.0.1:${port}/heroku/resources`,
+        password: PASSWORD,
+        timeoutMs: 300,
+      }),
+    );
     const req = { service: 'dirkv', plan: 'small', uuid: 't-1', app: 'web', name: '', options: {} };
-    const err: any = await k.hooks.provision.for('dirkv').promise(req).catch((e) => e);
+    const err: any = await k.hooks.provision
+      .for('dirkv')
+      .promise(req)
+      .catch((e) => e);
     expect(err.code).to.equal('SLIPWAY_ERR_ADDON_REMOTE_TIMEOUT');
     expect(err.message).to.contain('dirkv').and.contain(String(port));
     hang.closeAllConnections();
     await new Promise((r) => hang.close(r));
     const k2 = new Kernel();
-    await k2.use(remoteAddon({ manifest, url: `http://127.0.0.1:${port}/heroku/resources`, password: PASSWORD }));
-    const err2: any = await k2.hooks.provision.for('dirkv').promise(req).catch((e) => e);
+    await k2.use(
+      remoteAddon({ manifest, url: `http://127.0.0.1:${port}/heroku/resources`, password: PASSWORD }),
+    );
+    const err2: any = await k2.hooks.provision
+      .for('dirkv')
+      .promise(req)
+      .catch((e) => e);
     expect(err2.code).to.equal('SLIPWAY_ERR_ADDON_REMOTE');
     expect(err2.message).to.contain('ECONNREFUSED');
   });
@@ -169,7 +202,9 @@ describe('addon-sdk asynchronous provisioning (202 + callback)', function () {
       expect(Date.now() - t0).to.be.below(550);
       expect(a.body.id).to.equal('a-1');
       // A retry while still provisioning is 202 again and creates nothing new.
-      expect((await call(server, 'POST', '', { uuid: 'a-1', plan: 'small', callback_url: cbUrl })).status).to.equal(202);
+      expect(
+        (await call(server, 'POST', '', { uuid: 'a-1', plan: 'small', callback_url: cbUrl })).status,
+      ).to.equal(202);
       expect((await call(server, 'GET', '/a-1')).body.state).to.equal('provisioning');
       for (let i = 0; i < 50 && !got.length; i++) await new Promise((r) => setTimeout(r, 50));
       expect(got).to.have.length(1);
@@ -188,7 +223,12 @@ describe('addon-sdk asynchronous provisioning (202 + callback)', function () {
   });
 
   it('lets remoteAddon accept a 202 and finish through its callback listener', async () => {
-    const plugin = remoteAddon({ manifest: defineAddon(def).manifest, url: server.url, password: PASSWORD, pollIntervalMs: 60_000 });
+    const plugin = remoteAddon({
+      manifest: defineAddon(def).manifest,
+      url: server.url,
+      password: PASSWORD,
+      pollIntervalMs: 60_000,
+    });
     const k = new Kernel();
     await k.use(plugin);
     try {

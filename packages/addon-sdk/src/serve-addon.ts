@@ -20,8 +20,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isSlipwayError, type ProvisionRequest } from '@slipway/core';
 import { AddonHost } from './addon-host.js';
-import type { AddonDefinition } from './definition.js';
 import { type AddonPlugin, isAddonPlugin } from './define-addon.js';
+import type { AddonDefinition } from './definition.js';
 import { basicAuth, checkBasicAuth, HttpError, readJsonBody, sendJson, sleep } from './http-util.js';
 import type { LogWriter } from './redact.js';
 import type { ResourceRecord } from './resource-store.js';
@@ -64,9 +64,13 @@ function validateProvisionBody(body: unknown): string | undefined {
   const b = body as Record<string, unknown>;
   if (typeof b.uuid !== 'string' || !b.uuid) return 'uuid is required (a string)';
   if (b.plan !== undefined && typeof b.plan !== 'string') return 'plan must be a string';
-  if (b.region !== undefined && b.region !== null && typeof b.region !== 'string') return 'region must be a string';
+  if (b.region !== undefined && b.region !== null && typeof b.region !== 'string')
+    return 'region must be a string';
   if (b.name !== undefined && b.name !== null && typeof b.name !== 'string') return 'name must be a string';
-  if (b.options !== undefined && (typeof b.options !== 'object' || b.options === null || Array.isArray(b.options)))
+  if (
+    b.options !== undefined &&
+    (typeof b.options !== 'object' || b.options === null || Array.isArray(b.options))
+  )
     return 'options must be an object';
   if (b.callback_url !== undefined && b.callback_url !== null) {
     if (typeof b.callback_url !== 'string') return 'callback_url must be a string';
@@ -93,14 +97,19 @@ export async function serveAddon(
   });
   const manifest = host.manifest;
   const password = opts.password ?? manifest.api.password;
-  if (!password) throw new TypeError(`serveAddon(${manifest.id}): give a password (or api.password in the manifest)`);
+  if (!password)
+    throw new TypeError(`serveAddon(${manifest.id}): give a password (or api.password in the manifest)`);
   await host.start();
   const asyncAfter = opts.asyncAfterMs ?? 3000;
   const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
   const failures = new Map<string, string>();
   const callbacks = new Set<string>();
 
-  const view = (r: ResourceRecord) => ({ id: r.id, config: r.config, message: r.message ?? `${manifest.name} ready` });
+  const view = (r: ResourceRecord) => ({
+    id: r.id,
+    config: r.config,
+    message: r.message ?? `${manifest.name} ready`,
+  });
 
   async function callBack(url: string, body: unknown): Promise<void> {
     for (let attempt = 0; attempt < 4; attempt++) {
@@ -137,7 +146,13 @@ export async function serveAddon(
     failures.delete(preq.uuid);
     const p = host.provision(preq);
     const timer = sleep(asyncAfter).then(() => 'slow' as const);
-    const first = await Promise.race([p.then((r) => ({ r }), (e: unknown) => ({ e })), timer]);
+    const first = await Promise.race([
+      p.then(
+        (r) => ({ r }),
+        (e: unknown) => ({ e }),
+      ),
+      timer,
+    ]);
     if (first === 'slow') {
       const cb = body.callback_url as string | undefined;
       if (!callbacks.has(preq.uuid)) {
@@ -164,10 +179,17 @@ export async function serveAddon(
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== PREFIX && !url.pathname.startsWith(`${PREFIX}/`))
-      return sendJson(res, 404, { message: `no route ${url.pathname}; the partner API lives under ${PREFIX}` });
+      return sendJson(res, 404, {
+        message: `no route ${url.pathname}; the partner API lives under ${PREFIX}`,
+      });
     if (!checkBasicAuth(req, manifest.id, password!)) {
       req.resume();
-      return sendJson(res, 401, { message: 'bad credentials' }, { 'www-authenticate': `Basic realm="${manifest.id}"` });
+      return sendJson(
+        res,
+        401,
+        { message: 'bad credentials' },
+        { 'www-authenticate': `Basic realm="${manifest.id}"` },
+      );
     }
     const id = decodeURIComponent(url.pathname.slice(PREFIX.length + 1));
     if (!id) {
@@ -196,7 +218,12 @@ export async function serveAddon(
         ? sendJson(res, 410, { message: `resource ${id} is already deprovisioned` })
         : sendJson(res, 200, { message: `${manifest.name} deprovisioned` });
     }
-    return sendJson(res, 405, { message: `${req.method} is not allowed here` }, { allow: 'GET, PUT, DELETE' });
+    return sendJson(
+      res,
+      405,
+      { message: `${req.method} is not allowed here` },
+      { allow: 'GET, PUT, DELETE' },
+    );
   }
 
   const server: Server = createServer((req, res) => {
@@ -204,7 +231,8 @@ export async function serveAddon(
       if (res.headersSent) return res.destroy();
       if (e instanceof HttpError) return sendJson(res, e.status, { message: e.message });
       const message = host.redactor.redact(e instanceof Error ? e.message : String(e));
-      if (isSlipwayError(e) && e.status < 500) return sendJson(res, e.status === 404 ? 404 : 422, { message, code: e.code });
+      if (isSlipwayError(e) && e.status < 500)
+        return sendJson(res, e.status === 404 ? 404 : 422, { message, code: e.code });
       host.ctx.log.error(`request ${req.method} ${req.url} failed: ${message}`);
       return sendJson(res, 500, { message, ...(isSlipwayError(e) ? { code: e.code } : {}) });
     });

@@ -73,7 +73,10 @@ describe('addon-sdk supervise (real child processes)', function () {
       {
         name: 'stubborn',
         command: process.execPath,
-        args: ['-e', "process.on('SIGTERM', () => console.log('ignoring TERM')); setInterval(() => {}, 1000); console.log('up')"],
+        args: [
+          '-e',
+          "process.on('SIGTERM', () => console.log('ignoring TERM')); setInterval(() => {}, 1000); console.log('up')",
+        ],
         stopGraceMs: 300,
       },
       log,

@@ -65,9 +65,22 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const c of live) killGroup(c, 'SIGKILL');
-  });
+  const killAll = (signal: NodeJS.Signals) => {
+    for (const c of live) killGroup(c, signal);
+  };
+  process.once('exit', () => killAll('SIGKILL'));
+  // Children live in their own process groups, so a Ctrl-C or a SIGTERM to the platform does not
+  // reach them: pass it on, then let the signal do what it would have done.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      killAll('SIGTERM');
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, onSignal);
+  }
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -168,7 +181,8 @@ class Supervisor extends EventEmitter implements Supervised {
     let wait = 25;
     while (!this.stopping) {
       if (await Promise.resolve(ready()).catch(() => false)) return;
-      if (Date.now() > deadline) throw addonErrors.SLIPWAY_ERR_ADDON_READY_TIMEOUT({ name: this.name, ms: timeout });
+      if (Date.now() > deadline)
+        throw addonErrors.SLIPWAY_ERR_ADDON_READY_TIMEOUT({ name: this.name, ms: timeout });
       await sleep(wait);
       wait = Math.min(wait * 2, 500);
     }

@@ -1,0 +1,51 @@
+/**
+ * `addon:test <package-or-path> [--url URL --password P]`: run the add-on SDK's conformance kit
+ * (kensa's successor) against a provider, in-process or over the partner API, printing one
+ * ✓/✗ line per check and exiting non-zero when any check fails.
+ */
+import { loadConformanceTarget, runConformance } from '@slipway/addon-sdk';
+import type { Command } from 'commander';
+import type { CommandModule } from './index.js';
+
+interface AddonTestOptions {
+  url?: string;
+  password?: string;
+  plan?: string[];
+  json?: boolean;
+}
+
+/** The add-on provider verbs. */
+export const addonCommands: CommandModule = {
+  register(program: Command) {
+    program
+      .command('addon:test')
+      .argument(
+        '<package-or-path>',
+        'provider package name, directory, module file, or manifest .json (with --url)',
+      )
+      .option('--url <url>', 'test the partner API server at this base URL (…/heroku/resources)')
+      .option('--password <password>', 'partner API password (default: the manifest api.password)')
+      .option('--plan <plan...>', 'plans to change to (default: every non-default plan)')
+      .option('--json', 'print the report as JSON')
+      .description('check an add-on provider with the conformance kit')
+      .action(async (spec: string, o: AddonTestOptions) => {
+        const target = await loadConformanceTarget(spec, {
+          ...(o.url ? { url: o.url } : {}),
+          ...(o.password ? { password: o.password } : {}),
+        });
+        const report = await runConformance(target, o.plan ? { plans: o.plan } : {});
+        if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else {
+          for (const c of report.checks)
+            process.stdout.write(`${c.ok ? '✓' : '✗'} ${c.name}${c.detail ? ` — ${c.detail}` : ''}\n`);
+          const bad = report.checks.filter((c) => !c.ok).length;
+          process.stdout.write(
+            bad
+              ? `\n${bad} of ${report.checks.length} checks failed\n`
+              : `\nall ${report.checks.length} checks passed\n`,
+          );
+        }
+        if (!report.ok) process.exitCode = 1;
+      });
+  },
+};
