@@ -1,5 +1,6 @@
 /** Every command module of the CLI; each registers its verbs on the program. */
 import type { Command } from 'commander';
+import { addonCommands } from './addon.js';
 import { appsCommands } from './apps.js';
 import { buildCommands } from './build.js';
 import { configCommands } from './config.js';
@@ -26,4 +27,5 @@ export const commandModules: CommandModule[] = [
   configCommands,
   releasesCommands,
   logsCommands,
+  addonCommands,
 ];
