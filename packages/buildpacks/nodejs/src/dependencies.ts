@@ -77,9 +77,15 @@ export async function runPackageManager(
     allowFailure: true,
   });
   if (r.code === 0) return;
-  const cause = firstErrorLine(r.stderr + r.stdout, [
-    /E404|404 Not Found|not in this registry|ERR_PNPM_FETCH_404|Couldn't find package/i,
-    /ETARGET|No matching version|ERR_PNPM_NO_MATCHING_VERSION/i,
+  // The lines that name the package beat npm's generic `npm error code E404`.
+  const output = (r.stderr + r.stdout)
+    .split(/\r?\n/)
+    .filter((l) => !/^npm (error|ERR!) (code |errno |A complete log|$)/.test(l))
+    .join('\n');
+  const cause = firstErrorLine(output, [
+    /is not in this registry|Couldn't find package|ERR_PNPM_FETCH_404/i,
+    /No matching version|notarget|ERR_PNPM_NO_MATCHING_VERSION/i,
+    /404 Not Found/i,
     /ERR_PNPM_\w+/,
     /EUSAGE|lockfile|out of sync|frozen/i,
     /^(npm error|npm ERR!|error|ERR_)/i,
@@ -152,8 +158,10 @@ export async function installDependencies(
     await layer.save(metadata);
     return { layer, restored: false, metadata };
   }
-  await layer.save({ pnp: true });
-  return { layer, restored: false, metadata: { pnp: true } };
+  // Plug'n'Play or no dependencies: nothing to restore, so the next build installs again.
+  const metadata = { noNodeModules: true };
+  await layer.save(metadata);
+  return { layer, restored: false, metadata };
 }
 
 /** Remove dev dependencies from the slug; warns when the package manager cannot. */

@@ -6,6 +6,7 @@
 /** The parts of package.json the buildpack uses. */
 export interface PackageJson {
   name?: string;
+  version?: string;
   engines?: Record<string, string>;
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
