@@ -1,0 +1,34 @@
+// Slipway's router with N worker processes (node:cluster) sharing one port, routing
+// app.example.test to one backend. Usage: node router-cluster.mjs <port> <backendPort> <workers>
+import cluster from 'node:cluster';
+import { createRouter } from '../../packages/router/dist/index.js';
+
+const [port, backendPort, workers] = process.argv.slice(2).map(Number);
+
+if (cluster.isPrimary) {
+  let ready = 0;
+  for (let i = 0; i < workers; i++)
+    cluster.fork().on('message', (m) => {
+      if (m === 'ready' && ++ready === workers) console.log(`ready ${port}`);
+    });
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers)) w.kill();
+    process.exit(0);
+  });
+} else {
+  const route = {
+    app: 'app',
+    state: 'ok',
+    targets: [{ dyno: 'web.1', host: '127.0.0.1', port: backendPort }],
+  };
+  const table = { appForHost: () => undefined, route: (app) => (app === 'app' ? route : undefined) };
+  // Heroku's per-dyno caps would turn 200 connections to one dyno into H11s; nginx has none.
+  const router = createRouter({
+    table,
+    baseDomain: 'example.test',
+    limits: { inFlightPerDyno: 100_000, backlogPerDyno: 1 },
+    maxIdleSocketsPerDyno: 512,
+  });
+  await router.listen(port, '127.0.0.1');
+  process.send('ready');
+}

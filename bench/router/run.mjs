@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+// Router benchmark: the same backend (a) directly, (b) through Slipway's router, (c) through
+// nginx with upstream keep-alive, each proxy with the same number of worker processes, at 50
+// and 200 connections, load from wrk. Prints req/s, p50, p99 and the ratios.
+//
+//   node bench/router/run.mjs [--duration 10] [--rounds 1] [--workers 1,2] [--connections 50,200]
+//
+// Needs: wrk and nginx (apt-get install -y wrk nginx-light) and a built router
+// (npx tsc -b packages/router). nginx runs from a config in a temp dir, not as a service.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const run = promisify(execFile);
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const duration = Number(arg('duration', '10'));
+const workerCounts = arg('workers', '1,2').split(',').map(Number);
+const connections = arg('connections', '50,200').split(',').map(Number);
+const rounds = Number(arg('rounds', '1'));
+const HOST = 'app.example.test';
+
+async function which(cmd) {
+  try {
+    return (await run('sh', ['-c', 'command -v "$1"', 'sh', cmd])).stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const wrk = await which('wrk');
+const nginx = (await which('nginx')) ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
+if (!wrk || !nginx) {
+  console.error('This benchmark needs wrk and nginx: apt-get update && apt-get install -y wrk nginx-light');
+  process.exit(2);
+}
+if (!existsSync(join(here, '../../packages/router/dist/index.js'))) {
+  console.error('Build the router first: npx tsc -b packages/router');
+  process.exit(2);
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawn a process and wait for a `ready` line on its stdout. */
+function startReady(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    proc.on('error', reject);
+    proc.on('exit', (code) => reject(new Error(`${cmd} exited with ${code}`)));
+    proc.stdout.on('data', (d) => {
+      if (/ready/.test(String(d))) resolve(proc);
+    });
+  });
+}
+
+/** Wait until something accepts connections on the port. */
+async function waitPort(port) {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function stop(proc) {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null) return resolve();
+    proc.removeAllListeners('exit');
+    proc.on('exit', () => resolve());
+    proc.kill('SIGTERM');
+  });
+}
+
+const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
+
+/** One wrk run; returns req/s, p50 and p99 in ms, and the error count. */
+async function load(port, conns, seconds) {
+  const { stdout } = await run(
+    wrk,
+    [
+      '-t',
+      '2',
+      '-c',
+      String(conns),
+      '-d',
+      `${seconds}s`,
+      '--latency',
+      '-H',
+      `Host: ${HOST}`,
+      `http://127.0.0.1:${port}/`,
+    ],
+    { maxBuffer: 1 << 20 },
+  );
+  const pct = (p) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(stdout);
+    return m ? toMs(m[1], m[2]) : Number.NaN;
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, p50: pct(50), p99: pct(99), errors };
+}
+
+async function measure(label, port) {
+  const out = [];
+  await load(port, 50, 2); // warm-up: JIT, connection pools
+  for (const c of connections) {
+    const r = await load(port, c, duration);
+    out.push({ label, conns: c, ...r });
+    console.error(
+      `  ${label.padEnd(12)} c=${String(c).padEnd(4)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`,
+    );
+  }
+  return out;
+}
+
+console.error(
+  `router benchmark: ${cpus().length} CPUs, node ${process.version}, ${duration}s per run, ${rounds} round(s), ` +
+    `connections ${connections.join('/')}, workers ${workerCounts.join('/')}, load average ${loadavg()[0].toFixed(2)}`,
+);
+const samples = [];
+const procs = [];
+const tmp = mkdtempSync(join(tmpdir(), 'slipway-bench-nginx-'));
+try {
+  const backendPort = await freePort();
+  procs.push(await startReady(process.execPath, [join(here, 'backend.mjs'), String(backendPort)]));
+  const setups = [{ label: 'direct', port: backendPort }];
+  for (const w of workerCounts) {
+    const routerPort = await freePort();
+    const args = [join(here, 'router-cluster.mjs'), String(routerPort), String(backendPort), String(w)];
+    procs.push(await startReady(process.execPath, args));
+    setups.push({ label: `slipway w${w}`, port: routerPort });
+    const nginxPort = await freePort();
+    const dir = join(tmp, `w${w}`);
+    mkdirSync(dir, { recursive: true });
+    const conf = readFileSync(join(here, 'nginx.conf.tmpl'), 'utf8')
+      .replaceAll('{{WORKERS}}', String(w))
+      .replaceAll('{{DIR}}', dir)
+      .replaceAll('{{BACKEND}}', String(backendPort))
+      .replaceAll('{{PORT}}', String(nginxPort));
+    writeFileSync(join(dir, 'nginx.conf'), conf);
+    procs.push(
+      spawn(nginx, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'inherit', 'inherit'] }),
+    );
+    await waitPort(nginxPort);
+    setups.push({ label: `nginx w${w}`, port: nginxPort });
+  }
+  // Rounds interleave the setups so that noise from other load on the machine spreads evenly.
+  for (let round = 1; round <= rounds; round++) {
+    console.error(`round ${round}/${rounds}`);
+    for (const s of setups) samples.push(...(await measure(s.label, s.port)));
+  }
+} finally {
+  for (const p of procs.reverse()) await stop(p);
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const results = [];
+for (const s of samples) {
+  if (results.some((r) => r.label === s.label && r.conns === s.conns)) continue;
+  const same = samples.filter((x) => x.label === s.label && x.conns === s.conns);
+  results.push({
+    label: s.label,
+    conns: s.conns,
+    rps: median(same.map((x) => x.rps)),
+    p50: median(same.map((x) => x.p50)),
+    p99: median(same.map((x) => x.p99)),
+    errors: same.reduce((a, x) => a + x.errors, 0),
+  });
+}
+console.log(`\nmedians of ${rounds} round(s); load average at the end ${loadavg()[0].toFixed(2)}`);
+const find = (label, c) => results.find((r) => r.label === label && r.conns === c);
+console.log(
+  '\n| setup | conns | req/s | p50 ms | p99 ms | vs direct req/s | added p99 ms | slipway/nginx req/s |',
+);
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of results) {
+  const direct = find('direct', r.conns);
+  const w = /w(\d+)$/.exec(r.label)?.[1];
+  const ngx = r.label.startsWith('slipway') ? find(`nginx w${w}`, r.conns) : undefined;
+  console.log(
+    `| ${r.label} | ${r.conns} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(r.rps / direct.rps).toFixed(2)} | ${(r.p99 - direct.p99).toFixed(2)} | ${ngx ? (r.rps / ngx.rps).toFixed(2) : ''} |`,
+  );
+}
+const bad = results.filter((r) => r.errors > 0);
+if (bad.length)
+  console.log(`\nerrors seen in: ${bad.map((r) => `${r.label} c=${r.conns} (${r.errors})`).join(', ')}`);
