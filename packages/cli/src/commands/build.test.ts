@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
@@ -205,6 +205,35 @@ describe('slipway build (real CLI, classic buildpack outside the repo)', functio
     expect(r.code).to.equal(1);
     expect(r.stderr).to.include('(SLIPWAY_ERR_BUILD_DETECT_PINNED)');
     expect(r.stderr).to.include('bin/detect exited with code 1: no hello.txt');
+  });
+
+  it('offers the buildpacks listed in slipway.config.json in the current directory', async () => {
+    const project = join(root, 'project');
+    const sdk = pathToFileURL(fileURLToPath(import.meta.resolve('@slipway/buildpack-sdk'))).href;
+    await mkdir(join(project, 'greeter'), { recursive: true });
+    await writeFile(
+      join(project, 'greeter/package.json'),
+      JSON.stringify({ name: 'greeter', type: 'module', main: 'index.js' }),
+    );
+    await writeFile(
+      join(project, 'greeter/index.js'),
+      `import { defineBuildpack, DetectStage } from ${JSON.stringify(sdk)};
+export default defineBuildpack({
+  id: 'greeter', name: 'Greeter', stage: DetectStage.EARLY,
+  detect: async (ctx) => (await ctx.exists('hello.txt')) ? { detected: true } : { detected: false, reason: 'no hello.txt' },
+  compile: (ctx) => ctx.run('echo', ['greeted ' + ctx.env.WHO]),
+  release: () => ({ processTypes: { web: 'echo hi' } }),
+});
+`,
+    );
+    await writeFile(join(project, 'slipway.config.json'), JSON.stringify({ plugins: ['./greeter'] }));
+    const r = await slipway(
+      ['build', app, '--env', 'WHO=world', '--cache-dir', join(root, 'cache-config')],
+      project,
+    );
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('-----> Greeter app detected');
+    expect(r.stdout).to.include('       greeted world');
   });
 
   it('refuses a -b that is neither an id, a path, a package nor a git URL', async () => {
