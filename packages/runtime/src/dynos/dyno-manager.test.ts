@@ -122,6 +122,24 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
     expect(manager.routeTable().route('hello')).to.equal(undefined);
   });
 
+  it('replaces dynos on restart and on a size change, web without a gap in service', async () => {
+    await manager.apply('resize', target(1, { formation: { web: { quantity: 1, size: 'standard-1x' } } }));
+    const ids = () =>
+      manager
+        .status('resize')
+        .filter((d) => d.state === 'up')
+        .map((d) => d.id);
+    const first = ids();
+    await manager.restart('resize', 'web');
+    expect((await via('resize')).status).to.equal(200);
+    await waitFor('restarted', () => ids().length === 1 && ids()[0] !== first[0]);
+    const second = ids();
+    await manager.apply('resize', target(1, { formation: { web: { quantity: 1, size: 'tiny' } } }));
+    expect((await via('resize')).body).to.equal('v1 web.1');
+    await waitFor('resized', () => ids().length === 1 && ids()[0] !== second[0]);
+    await manager.stopApp('resize');
+  });
+
   it('switches releases under continuous load without a failed request', async () => {
     await manager.apply('busy', target(1, { formation: { web: { quantity: 2, size: 'standard-1x' } } }));
     let stop = false;

@@ -361,6 +361,13 @@ export class DynoManager {
       });
       d.handle = h;
       this.byHandle.set(h.id, d);
+      if (d.expected) {
+        // Stopped (scale down, stopApp) while the runtime was still starting it.
+        d.state = 'stopping';
+        await this.runtime.stop(h, this.stopGraceMs);
+        await d.onExit;
+        return { ok: false, kind: 'exited', detail: 'stopped while starting' };
+      }
     } catch (e) {
       d.exited = true;
       d.state = 'crashed';
@@ -475,13 +482,17 @@ export class DynoManager {
   private async scale(st: AppState, target: DynoTarget): Promise<void> {
     const prev = st.target!;
     st.target = target;
+    // A new size needs new dynos: replaced like a restart (web without downtime), after the scaling.
     const resized = Object.keys(target.formation).filter(
-      (t) => prev.formation[t] && prev.formation[t]!.size !== target.formation[t]!.size,
+      (t) =>
+        prev.formation[t] &&
+        prev.formation[t]!.size !== target.formation[t]!.size &&
+        target.formation[t]!.quantity > 0,
     );
     const stops: Promise<void>[] = [];
     for (const [key, slot] of [...st.slots]) {
       const q = target.processTypes[slot.type] ? (target.formation[slot.type]?.quantity ?? 0) : 0;
-      if (slot.index <= q && !resized.includes(slot.type)) continue;
+      if (slot.index <= q) continue;
       clearTimeout(slot.timer);
       st.slots.delete(key);
       if (slot.dyno) {
@@ -502,6 +513,7 @@ export class DynoManager {
     }
     this.touchRoute(st);
     await Promise.all([...boots, ...stops]);
+    for (const type of resized) await this.rollout(st, target, type);
   }
 
   /** Start the dyno of a slot (creating the slot); web dynos join the routes once up. */

@@ -176,8 +176,10 @@ export class DynoProcess extends EventEmitter {
       void (async () => {
         while ((await this.groupAlive()) || !this.leaderExit) {
           if (Date.now() >= deadline) {
-            this.reason ??= 'stop-timeout';
-            this.killGroup('SIGKILL');
+            if (await this.groupAlive()) {
+              this.reason ??= 'stop-timeout';
+              this.killGroup('SIGKILL');
+            }
             return;
           }
           await sleep(Math.min(25, Math.max(1, deadline - Date.now())));

@@ -159,6 +159,19 @@ describe('LocalDynoRuntime (real processes)', function () {
     expect(tout).to.include('27 91');
   });
 
+  it('hangs up an attached one-off that stays idle (SIGHUP → 129)', async () => {
+    const s = await rt.runOnce({
+      ...spec('web'),
+      type: 'run',
+      command: 'sleep 20',
+      attach: true,
+      idleTimeoutMs: 300,
+    });
+    const t0 = Date.now();
+    expect(await s.exited).to.equal(129);
+    expect(Date.now() - t0).to.be.within(250, 5000);
+  });
+
   it('enforces the memory limit of the dyno size with a real allocating process (R15 at 2x)', async () => {
     const before = exits.length;
     // 64 MB quota: the kernel (cgroup) or the poller must kill at 128 MB; the hog wants 512 MB.
