@@ -74,6 +74,25 @@ describe('compile context: run and $', () => {
     await r.cleanup();
   });
 
+  it('finishes when the command exits even if a process it left behind holds its output open', async function () {
+    this.timeout(15000);
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-daemon-'));
+    const pidFile = join(dir, 'pid');
+    let took = 0;
+    const bp = withCompile('daemon', async (ctx) => {
+      const t = Date.now();
+      const r = await ctx.run('bash', ['-c', 'sleep 30 & echo $! > "$1"; echo started', 'bash', pidFile]);
+      took = Date.now() - t;
+      expect(r.stdout).to.equal('started\n');
+    });
+    const r = await testBuildpack(bp, fixture('static'));
+    expect(took).to.be.lessThan(5000);
+    expect(r.log).to.include('       started');
+    process.kill(Number((await readFile(pidFile, 'utf8')).trim()), 'SIGKILL');
+    await r.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('names a program that does not exist', async () => {
     const bp = withCompile('missing', async (ctx) => {
       await ctx.run('slipway-no-such-program', ['--version']);

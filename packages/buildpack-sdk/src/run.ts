@@ -12,6 +12,11 @@ import type { RunResult } from './types.js';
 const TAIL_LINES = 8;
 /** Grace between SIGTERM and SIGKILL of an aborted process group. */
 const KILL_GRACE_MS = 2000;
+/**
+ * How long to wait for the output pipes after the command exits. A daemon it left behind (a
+ * Gradle daemon, `cmd &`) can hold them open for ever; the command itself is done.
+ */
+const PIPE_GRACE_MS = 1000;
 
 /** Everything `spawnLogged` needs; the compile context fills it in. */
 export interface SpawnOptions {
@@ -119,7 +124,16 @@ export function spawnLogged(
     child.on('error', (e: NodeJS.ErrnoException) => {
       spawnError = e;
     });
+    let settled = false;
+    child.on('exit', () => {
+      setTimeout(() => {
+        if (settled) return;
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, PIPE_GRACE_MS).unref();
+    });
     child.on('close', (code, sig) => {
+      settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
       out.end();
       err.end();
