@@ -54,7 +54,10 @@ export async function resolveBuildTool(
     return { kind, command: `./${wrapperName}`, wrapper: true, outputDir };
   }
   const command = kind === 'maven' ? 'mvn' : 'gradle';
-  const found = await ctx.run('sh', ['-c', `command -v ${command}`], { stream: false, allowFailure: true });
+  const found = await ctx.run('/bin/sh', ['-c', `command -v ${command}`], {
+    stream: false,
+    allowFailure: true,
+  });
   if (found.code !== 0 || !found.stdout.trim())
     return ctx.fail(
       kind === 'maven'

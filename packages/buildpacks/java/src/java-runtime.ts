@@ -70,7 +70,7 @@ export async function findJava(ctx: BuildpackCompileContext): Promise<JavaRuntim
     );
   let home = javaHome ?? '';
   if (!home) {
-    const which = await ctx.run('sh', ['-c', 'command -v java'], { stream: false, allowFailure: true });
+    const which = await ctx.run('/bin/sh', ['-c', 'command -v java'], { stream: false, allowFailure: true });
     const found = which.stdout.trim();
     home = found ? dirname(dirname(await realpath(found).catch(() => found))) : '';
   }
