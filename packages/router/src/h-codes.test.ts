@@ -218,6 +218,38 @@ describe('router: Heroku error codes (real HTTP)', () => {
   });
 });
 
+describe('router: platform failures stay per request', () => {
+  it('H99 when the route table throws, and a throwing log sink does not break requests', async () => {
+    const dyno = await startBackend();
+    const table = new TestTable().set('app', [dyno.target('web.1')]);
+    let broken = true;
+    const flaky = {
+      appForHost: (h: string) => table.appForHost(h),
+      route: (app: string) => {
+        if (broken) throw new Error('state store down');
+        return table.route(app);
+      },
+    };
+    const r = await startRouter(flaky, {
+      log: {
+        write: () => {
+          throw new Error('log hub down');
+        },
+      },
+    });
+    try {
+      const failed = await request(r.port, { host: HOST });
+      expect(failed.status).to.equal(503);
+      expect(failed.body).to.contain('H99');
+      broken = false;
+      expect((await request(r.port, { host: HOST })).status).to.equal(200);
+    } finally {
+      await r.router.close();
+      await dyno.close();
+    }
+  });
+});
+
 describe('router: the route hook (H80 maintenance, H99, plugin decisions)', () => {
   let dyno: Backend;
   let r: TestRouter;

@@ -4,7 +4,7 @@
  * is refused before anything was sent, and write one log line when the client side closes.
  */
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { RouteDecision } from '@slipway/core';
+import type { LogSink, RouteDecision } from '@slipway/core';
 import { downstreamResponseHeaders, upstreamRequestHeaders, VIA } from './forwarded-headers.js';
 import { H_CODES, type HCodeName, NO_SUCH_APP, renderError } from './h-codes.js';
 import { formatRequestLine } from './log-line.js';
@@ -75,13 +75,17 @@ class Exchange implements BacklogWaiter {
 
   run(): void {
     this.res.on('close', () => this.onClientClose());
-    let routed: ReturnType<typeof routeRequest>;
+    // Anything thrown while routing (a route tap, the runtime's table) is a platform error for
+    // this request, never a crash of the router.
     try {
-      routed = routeRequest(this.ctx, this.req, this.protocol);
+      this.route0();
     } catch {
       this.fail('H99');
-      return;
     }
+  }
+
+  private route0(): void {
+    const routed = routeRequest(this.ctx, this.req, this.protocol);
     this.host = routed.host;
     this.requestId = routed.requestId;
     this.fwd = routed.fwd;
@@ -228,14 +232,21 @@ class Exchange implements BacklogWaiter {
       return;
     }
     clearTimeout(this.timer);
+    const res = this.res;
+    try {
+      res.writeHead(
+        upRes.statusCode ?? 502,
+        downstreamResponseHeaders(upRes.rawHeaders) as unknown as http.OutgoingHttpHeaders,
+      );
+    } catch {
+      // A response head Node refuses to relay (invalid header): the app broke HTTP.
+      upRes.resume();
+      this.fail('H99');
+      return;
+    }
     this.responded = true;
     this.status = upRes.statusCode ?? 502;
     this.timer = setTimeout(() => this.fail('H15'), this.ctx.timeouts.idle);
-    const res = this.res;
-    res.writeHead(
-      this.status,
-      downstreamResponseHeaders(upRes.rawHeaders) as unknown as http.OutgoingHttpHeaders,
-    );
     upRes.on('data', (chunk: Buffer) => {
       this.bytes += chunk.length;
       this.timer!.refresh();
@@ -362,10 +373,17 @@ class Exchange implements BacklogWaiter {
   private writeLog(): void {
     const log = this.ctx.log;
     if (log === undefined || this.app === undefined) return;
-    const total = Date.now() - this.start;
     const now = Date.now();
+    try {
+      this.writeLine(log, this.app, now, now - this.start);
+    } catch {
+      // A failing log sink must not take requests down with it.
+    }
+  }
+
+  private writeLine(log: LogSink, app: string, now: number, total: number): void {
     log.write({
-      app: this.app,
+      app,
       time: now,
       source: 'slipway',
       dyno: 'router',
