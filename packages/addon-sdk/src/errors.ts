@@ -42,6 +42,10 @@ export const addonErrors = defineErrors({
     message: 'supervised process {name} was not ready after {ms} ms',
     hint: 'Check its output above; raise readyTimeoutMs if it is only slow to start.',
   },
+  SLIPWAY_ERR_ADDON_SPAWN: {
+    message: 'cannot start supervised process {name} ({command}): {detail}',
+    hint: 'Install {command} (or put it on PATH), or give its full path in the provider options.',
+  },
   SLIPWAY_ERR_ADDON_REMOTE: {
     message: 'add-on provider {addon} at {url}: {detail}',
     hint: 'Check that the provider is running, reachable and configured with the same id and password.',

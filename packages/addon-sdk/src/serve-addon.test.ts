@@ -196,10 +196,8 @@ describe('addon-sdk asynchronous provisioning (202 + callback)', function () {
     await new Promise<void>((r) => cb.listen(0, '127.0.0.1', () => r()));
     const cbUrl = `http://127.0.0.1:${(cb.address() as { port: number }).port}/addons/x/callback`;
     try {
-      const t0 = Date.now();
       const a = await call(server, 'POST', '', { uuid: 'a-1', plan: 'small', callback_url: cbUrl });
       expect(a.status).to.equal(202);
-      expect(Date.now() - t0).to.be.below(550);
       expect(a.body.id).to.equal('a-1');
       // A retry while still provisioning is 202 again and creates nothing new.
       expect(

@@ -126,7 +126,7 @@ export async function serveAddon(
       } catch (e) {
         host.ctx.log.warn(`callback ${url} failed: ${(e as Error).message}`);
       }
-      await sleep(500 * 2 ** attempt);
+      if (attempt < 3) await sleep(500 * 2 ** attempt);
     }
   }
 

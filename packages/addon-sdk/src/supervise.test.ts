@@ -32,12 +32,12 @@ describe('addon-sdk supervise (real child processes)', function () {
 
   it('waits for ready, restarts a crashing server with back-off, and stops it', async () => {
     const port = await freePort();
-    // Serves for 300 ms, then crashes; prints a secret that must be redacted.
+    // Serves for 600 ms, then crashes; prints a secret that must be redacted.
     const script = `
       const s = require('net').createServer((c) => c.end('hi')).listen(${port}, '127.0.0.1', () => {
         console.log('listening with hunter2-secret');
       });
-      setTimeout(() => process.exit(3), 300);`;
+      setTimeout(() => process.exit(3), 600);`;
     const child = await supervise(
       {
         name: 'crasher',
@@ -58,7 +58,9 @@ describe('addon-sdk supervise (real child processes)', function () {
     });
     expect(child.restarts).to.be.at.least(2);
     expect(child.pid).not.to.equal(firstPid);
-    expect(delays.slice(0, 2)).to.deep.equal([50, 100]);
+    // Back-off doubles from initialMs (the first crash may precede the listener under load).
+    expect(delays[0]).to.be.oneOf([50, 100, 200]);
+    expect(delays[1]).to.equal(delays[0]! * 2);
     expect(await tcpReady(port)()).to.equal(true);
     await child.stop();
     expect(await tcpReady(port)()).to.equal(false);
@@ -82,7 +84,9 @@ describe('addon-sdk supervise (real child processes)', function () {
       log,
     );
     const pid = child.pid!;
-    await new Promise((r) => setTimeout(r, 200));
+    // Stop only once the SIGTERM handler is installed (it prints "up" after installing it).
+    for (let i = 0; i < 200 && !lines.includes('info: stubborn: up'); i++)
+      await new Promise((r) => setTimeout(r, 25));
     const t0 = Date.now();
     await child.stop();
     expect(Date.now() - t0).to.be.at.least(250);
@@ -112,5 +116,16 @@ describe('addon-sdk supervise (real child processes)', function () {
     expect(err.message).to.contain('never-ready');
     expect(pid).to.be.a('number');
     expect(alive(pid!)).to.equal(false);
+  });
+
+  it('fails at once with a coded error when the command does not exist', async () => {
+    const t0 = Date.now();
+    const err: any = await supervise(
+      { name: 'ghost', command: '/nonexistent/slipway-ghost-server' },
+      log,
+    ).catch((e) => e);
+    expect(err?.code).to.equal('SLIPWAY_ERR_ADDON_SPAWN');
+    expect(err.message).to.contain('/nonexistent/slipway-ghost-server');
+    expect(Date.now() - t0).to.be.below(1000);
   });
 });

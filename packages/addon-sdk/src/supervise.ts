@@ -39,8 +39,8 @@ export interface Supervised {
   readonly restarts: number;
   /** Stop it for good: SIGTERM, then SIGKILL after the grace period. */
   stop(): Promise<void>;
-  /** `crash` (code, signal, delayMs), `restart` (pid), `ready` (pid), `exit` (code, signal). */
-  on(event: 'crash' | 'restart' | 'ready' | 'exit', listener: (...args: any[]) => void): this;
+  /** `crash` (code, signal, delayMs), `restart` (pid), `ready` (pid), `exit` (code, signal), `fatal` (error). */
+  on(event: 'crash' | 'restart' | 'ready' | 'exit' | 'fatal', listener: (...args: any[]) => void): this;
 }
 
 /** A ready check that resolves true when a TCP connection to host:port succeeds. */
@@ -106,6 +106,8 @@ class Supervisor extends EventEmitter implements Supervised {
   private timer: NodeJS.Timeout | undefined;
   private delay: number;
   private startedAt = 0;
+  /** Set when the command cannot be spawned at all: restarting would not help. */
+  private fatal: Error | undefined;
 
   constructor(
     private readonly opts: SuperviseOptions,
@@ -143,6 +145,15 @@ class Supervisor extends EventEmitter implements Supervised {
       if (this.child === child) this.child = undefined;
       this.emit('exit', code, signal);
       if (this.stopping) return;
+      if (
+        (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ||
+        (err as NodeJS.ErrnoException | undefined)?.code === 'EACCES'
+      ) {
+        this.fatal = err;
+        this.log.error(`${this.name}: cannot run ${this.opts.command}: ${err!.message}`);
+        this.emit('fatal', err);
+        return;
+      }
       this.scheduleRestart(code, signal, err);
     };
     child.once('error', (err) => onEnd(null, null, err));
@@ -176,16 +187,26 @@ class Supervisor extends EventEmitter implements Supervised {
   async waitReady(): Promise<void> {
     const timeout = this.opts.readyTimeoutMs ?? 30_000;
     const deadline = Date.now() + timeout;
-    const ready = this.opts.ready;
-    if (!ready) return;
+    const ready = this.opts.ready ?? (() => true);
+    // Let a spawn failure (ENOENT) surface before the first check.
+    await new Promise((r) => setImmediate(r));
     let wait = 25;
     while (!this.stopping) {
+      this.throwIfFatal();
       if (await Promise.resolve(ready()).catch(() => false)) return;
       if (Date.now() > deadline)
         throw addonErrors.SLIPWAY_ERR_ADDON_READY_TIMEOUT({ name: this.name, ms: timeout });
       await sleep(wait);
       wait = Math.min(wait * 2, 500);
     }
+  }
+
+  private throwIfFatal(): void {
+    if (this.fatal)
+      throw addonErrors.SLIPWAY_ERR_ADDON_SPAWN(
+        { name: this.name, command: this.opts.command, detail: this.fatal.message },
+        { cause: this.fatal },
+      );
   }
 
   async stop(): Promise<void> {
