@@ -146,10 +146,10 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
     let ok = 0;
     const failures: string[] = [];
     const seen = new Set<string>();
-    const worker = async () => {
+    const worker = async (_: unknown, i: number) => {
       while (!stop) {
         try {
-          const r = await via('busy', '/slow');
+          const r = await via('busy', i % 2 ? '/slow' : '/');
           if (r.status === 200) {
             ok++;
             seen.add(r.body.split(' ')[0]!);
@@ -159,7 +159,7 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
         }
       }
     };
-    const load = Array.from({ length: 8 }, worker);
+    const load = Array.from({ length: 16 }, worker);
     await new Promise((r) => setTimeout(r, 300));
     await manager.apply('busy', target(2, { formation: { web: { quantity: 2, size: 'standard-1x' } } }));
     await manager.apply('busy', target(3, { formation: { web: { quantity: 2, size: 'standard-1x' } } }));
