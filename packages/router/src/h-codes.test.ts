@@ -230,7 +230,9 @@ describe('router: platform failures stay per request', () => {
         return table.route(app);
       },
     };
+    const errors: unknown[] = [];
     const r = await startRouter(flaky, {
+      onError: (e) => errors.push(e),
       log: {
         write: () => {
           throw new Error('log hub down');
@@ -241,6 +243,7 @@ describe('router: platform failures stay per request', () => {
       const failed = await request(r.port, { host: HOST });
       expect(failed.status).to.equal(503);
       expect(failed.body).to.contain('H99');
+      expect(String(errors[0])).to.contain('state store down');
       broken = false;
       expect((await request(r.port, { host: HOST })).status).to.equal(200);
     } finally {
@@ -254,6 +257,7 @@ describe('router: the route hook (H80 maintenance, H99, plugin decisions)', () =
   let dyno: Backend;
   let r: TestRouter;
   const maintenance = new Set<string>();
+  const errors: unknown[] = [];
   let explode = false;
   before(async () => {
     dyno = await startBackend();
@@ -268,9 +272,7 @@ describe('router: the route hook (H80 maintenance, H99, plugin decisions)', () =
     });
     r = await startRouter(
       new TestTable().set('app', [dyno.target('web.1')]).set('other', [dyno.target('web.1')]),
-      {
-        kernel,
-      },
+      { kernel, onError: (e) => errors.push(e) },
     );
   });
   after(async () => {
@@ -309,6 +311,13 @@ describe('router: the route hook (H80 maintenance, H99, plugin decisions)', () =
       const reply = await request(r.port, { host: HOST });
       expect(reply.status).to.equal(503);
       expect(reply.body).to.contain('H99');
+      // The kernel names the plugin and the hook that failed.
+      expect(errors).to.have.length(1);
+      expect(errors[0]).to.include({
+        code: 'SLIPWAY_ERR_PLUGIN_FAILED',
+        plugin: 'test-rules',
+        hook: 'route',
+      });
     } finally {
       explode = false;
     }

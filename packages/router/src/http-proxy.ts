@@ -79,7 +79,8 @@ class Exchange implements BacklogWaiter {
     // this request, never a crash of the router.
     try {
       this.route0();
-    } catch {
+    } catch (e) {
+      this.ctx.onError(e);
       this.fail('H99');
     }
   }

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { type Kernel, type LogSink, logSinkRef } from '@slipway/core';
+import { type Kernel, type LogSink, logSinkRef, SlipwayError } from '@slipway/core';
 import { routerErrors } from './errors.js';
 import { VIA } from './forwarded-headers.js';
 import { H_CODES, renderError } from './h-codes.js';
@@ -37,6 +37,8 @@ export interface RouterOptions {
   tls?: RouterTlsOptions;
   /** Dyno choice: power of two choices on in-flight requests (default) or random. */
   balance?: BalanceStrategy;
+  /** Told about each failure answered with H99 (default: one line on stderr). */
+  onError?: (err: unknown) => void;
   /** Idle keep-alive connections kept per dyno (default 64). */
   maxIdleSocketsPerDyno?: number;
 }
@@ -114,6 +116,9 @@ export function createRouter(options: RouterOptions): Router {
     timeouts,
     routeHook: options.kernel?.hooks.route,
     log: options.log ?? options.kernel?.tryResolve(logSinkRef),
+    onError:
+      options.onError ??
+      ((e) => console.error(`slipway router: H99: ${e instanceof SlipwayError ? e.describe() : String(e)}`)),
   };
   const tlsOptions = options.tls ? loadTls(options.tls) : undefined;
   const serverOptions: http.ServerOptions = {
@@ -130,7 +135,14 @@ export function createRouter(options: RouterOptions): Router {
     // One more than the limit, so that "too many headers" is seen rather than silently cut.
     server.maxHeadersCount = limits.headers + 1;
     server.on('request', (req, res) => handleRequest(ctx, req, res, protocol));
-    server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head, protocol));
+    server.on('upgrade', (req, socket, head) => {
+      try {
+        handleUpgrade(ctx, req, socket, head, protocol);
+      } catch (e) {
+        ctx.onError(e);
+        socket.destroy();
+      }
+    });
     server.on('clientError', onClientError);
     servers.push(server);
     return server;

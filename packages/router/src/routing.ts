@@ -20,6 +20,8 @@ export interface RouterContext {
   readonly timeouts: RouterTimeouts;
   readonly routeHook: KernelHooks['route'] | undefined;
   readonly log: LogSink | undefined;
+  /** Told about every failure answered with H99 (a throwing tap or table). */
+  readonly onError: (err: unknown) => void;
 }
 
 /** The routing facts of one request. */

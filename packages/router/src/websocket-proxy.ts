@@ -81,7 +81,8 @@ export function handleUpgrade(
 
   try {
     routed = routeRequest(ctx, req, protocol);
-  } catch {
+  } catch (e) {
+    ctx.onError(e);
     fail('H99');
     return;
   }
