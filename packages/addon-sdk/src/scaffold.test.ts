@@ -33,7 +33,12 @@ describe('addon-sdk scaffoldAddon', function () {
     expect(pkg.dependencies['@slipway/addon-sdk']).to.match(/^file:\//);
     expect(await readFile(join(dir, 'src/index.js'), 'utf8')).to.contain("configVars: ['MEMO_URL']");
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const env = { ...process.env, CI: process.env.CI ?? '', npm_config_loglevel: 'error' };
+    // Under the root `npm test`, npm_* variables (local prefix, workspace) describe the monorepo;
+    // the generated package must be installed as a project of its own.
+    const env: Record<string, string | undefined> = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)),
+    );
+    env.npm_config_loglevel = 'error';
     await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, env });
     const { stdout } = await run(npm, ['test'], { cwd: dir, env });
     expect(stdout).to.contain('8 passing');

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { expect } from 'chai';
 import { createRedactingLog, Redactor } from './redact.js';
@@ -127,5 +128,33 @@ describe('addon-sdk supervise (real child processes)', function () {
     expect(err?.code).to.equal('SLIPWAY_ERR_ADDON_SPAWN');
     expect(err.message).to.contain('/nonexistent/slipway-ghost-server');
     expect(Date.now() - t0).to.be.below(1000);
+  });
+
+  it('takes its supervised children down when the platform process gets SIGTERM', async () => {
+    const sdk = new URL('./supervise.js', import.meta.url).href;
+    const redact = new URL('./redact.js', import.meta.url).href;
+    const parent = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { supervise } from '${sdk}';
+         import { createRedactingLog, Redactor } from '${redact}';
+         const log = createRedactingLog(new Redactor(), () => {});
+         const c = await supervise({ name: 'kid', command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] }, log);
+         console.log(c.pid);
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const kid = await new Promise<number>((resolve) =>
+      parent.stdout!.once('data', (d) => resolve(Number(String(d).trim()))),
+    );
+    expect(alive(kid)).to.equal(true);
+    const exited = new Promise<string | null>((r) => parent.once('exit', (_c, sig) => r(sig)));
+    parent.kill('SIGTERM');
+    expect(await exited).to.equal('SIGTERM');
+    for (let i = 0; i < 40 && alive(kid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(kid)).to.equal(false);
   });
 });
