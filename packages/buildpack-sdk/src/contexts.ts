@@ -11,7 +11,8 @@ import { $ as zx$ } from 'zx';
 import { openCacheLayer } from './cache-layer.js';
 import { renderExports, writeProfileD } from './env-files.js';
 import { buildpackErrors, buildpackOrigin } from './errors.js';
-import { killGroup, lineSplitter, mergeEnv, spawnLogged } from './run.js';
+import { killTree } from './process-tree.js';
+import { lineSplitter, mergeEnv, spawnLogged } from './run.js';
 import { sourceHelpers } from './source-helpers.js';
 import type {
   BuildpackCompileContext,
@@ -51,14 +52,14 @@ export function exportFilePath(ctx: CompileContext): string {
   return given ?? join(ctx.cacheDir, '.slipway-export');
 }
 
-/** zx's `$` bound to a compile: cwd, env, abort (whole process group) and log streaming. */
+/** zx's `$` bound to a compile: cwd, env, abort (whole process tree) and log streaming. */
 function boundShell(ctx: CompileContext, env: () => Record<string, string>) {
   const live = new Set<ChildProcess>();
   ctx.signal.addEventListener('abort', () => {
-    for (const c of live) killGroup(c.pid);
+    for (const c of live) killTree(c.pid);
   });
   const spawn = ((cmd: string, args: readonly string[], opts: object) => {
-    const child = cpSpawn(cmd, args, { ...opts, detached: true });
+    const child = cpSpawn(cmd, args, opts);
     live.add(child);
     child.on('close', () => live.delete(child));
     return child;

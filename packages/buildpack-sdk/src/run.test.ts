@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +112,20 @@ describe('compile context: run and $', () => {
     const r = await testBuildpack(bp, fixture('static'), { env: { GREETING: 'hi' } });
     expect(pwd).to.equal(r.buildDir);
     expect(r.log).to.include('       quoted; not run hi');
+    await r.cleanup();
+  });
+
+  it('keeps commands in the build process group, so a platform killing its build worker takes them too', async () => {
+    const mine = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const myGroup = mine.slice(mine.lastIndexOf(')') + 2).split(' ')[2];
+    let theirs = '';
+    const bp = withCompile('group', async (ctx) => {
+      theirs = (
+        await ctx.run('bash', ['-c', 'cut -d" " -f5 /proc/$$/stat'], { stream: false })
+      ).stdout.trim();
+    });
+    const r = await testBuildpack(bp, fixture('static'));
+    expect(theirs).to.equal(myGroup);
     await r.cleanup();
   });
 

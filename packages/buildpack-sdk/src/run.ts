@@ -1,17 +1,16 @@
 /**
  * Running build commands: an argument array (never a shell string), output streamed line by line
- * into the build log indented seven spaces, and the whole process group killed when the build's
- * signal aborts, so a hung `npm install` cannot outlive its build.
+ * into the build log indented seven spaces, and the command's whole process tree killed when the
+ * build's signal aborts, so a hung `npm install` cannot outlive its build.
  */
 import { spawn } from 'node:child_process';
 import { type BuildLog, indentOutput } from '@slipway/core';
 import { buildpackErrors } from './errors.js';
+import { killTree } from './process-tree.js';
 import type { RunResult } from './types.js';
 
 /** How many stderr lines a failure message quotes. */
 const TAIL_LINES = 8;
-/** Grace between SIGTERM and SIGKILL of an aborted process group. */
-const KILL_GRACE_MS = 2000;
 /**
  * How long to wait for the output pipes after the command exits. A daemon it left behind (a
  * Gradle daemon, `cmd &`) can hold them open for ever; the command itself is done.
@@ -60,20 +59,6 @@ export function showCommand(command: string, args: readonly string[]): string {
   return [command, ...args].map(showArg).join(' ');
 }
 
-/** Kill a detached child's whole process group: TERM now, KILL after a grace period. */
-export function killGroup(pid: number | undefined): void {
-  if (!pid) return;
-  const send = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // The group is already gone.
-    }
-  };
-  send('SIGTERM');
-  setTimeout(() => send('SIGKILL'), KILL_GRACE_MS).unref();
-}
-
 /** Spawn `command args` with the given environment, streaming to the log; see `SpawnOptions`. */
 export function spawnLogged(
   command: string,
@@ -88,8 +73,6 @@ export function spawnLogged(
     const child = spawn(command, [...args], {
       cwd: opts.cwd,
       env: opts.env,
-      // Its own process group, so abort can kill grandchildren (npm → node-gyp → make) too.
-      detached: true,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -117,7 +100,8 @@ export function spawnLogged(
     let aborted = false;
     const onAbort = () => {
       aborted = true;
-      killGroup(child.pid);
+      // The whole tree: npm → node-gyp → make must not outlive the build.
+      killTree(child.pid);
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     let spawnError: NodeJS.ErrnoException | undefined;
