@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,23 @@ function slipway(args: string[], cwd: string, env: Record<string, string> = {}):
       },
     );
   });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait up to 5 s for `pid` to be gone (a zombie waiting to be reaped counts as gone). */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(pid, 0);
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') return true;
+    } catch {
+      return true;
+    }
+    await sleep(100);
+  }
+  return false;
 }
 
 async function script(file: string, text: string): Promise<void> {
@@ -195,6 +212,51 @@ describe('slipway build (real CLI, classic buildpack outside the repo)', functio
     expect(r.stderr).to.include('exited with code 4');
     expect(r.stderr).to.include('disk on fire');
     expect(existsSync(slug)).to.equal(false);
+  });
+
+  it('kills a hung buildpack on --timeout and when the CLI is told to stop', async () => {
+    const hang = join(root, 'hang-buildpack');
+    await mkdir(join(hang, 'bin'), { recursive: true });
+    await script(join(hang, 'bin/detect'), '#!/bin/sh\necho Hang\n');
+    await script(
+      join(hang, 'bin/compile'),
+      '#!/bin/bash\necho "-----> Sleeping"\nsleep 300 &\necho $! > "$2/sleep.pid"\nwait\n',
+    );
+    const hangCache = join(root, 'cache-hang');
+    const slug = join(root, 'hang.tgz');
+    const timedOut = await slipway(
+      ['build', app, '-b', hang, '--timeout', '0.03', '-o', slug, '--cache-dir', hangCache],
+      root,
+    );
+    expect(timedOut.code).to.equal(1);
+    expect(timedOut.stdout).to.include('-----> Sleeping');
+    expect(timedOut.stderr).to.include('(SLIPWAY_ERR_BUILD_TIMEOUT)');
+    expect(existsSync(slug)).to.equal(false);
+    const pid = Number(await readFile(join(hangCache, 'hang-buildpack', 'sleep.pid'), 'utf8'));
+    expect(await gone(pid), 'sleep left running after the timeout').to.equal(true);
+
+    const cli = spawn(process.execPath, [BIN, 'build', app, '-b', hang, '--cache-dir', hangCache], {
+      cwd: root,
+    });
+    let stdout = '';
+    let stderr = '';
+    cli.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    await new Promise<void>((resolve) =>
+      cli.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('-----> Sleeping')) resolve();
+      }),
+    );
+    await sleep(200);
+    cli.kill('SIGTERM');
+    const code = await new Promise((resolve) => cli.on('close', resolve));
+    expect(code).to.equal(1);
+    expect(stderr).to.include('(SLIPWAY_ERR_BUILD_ABORTED)');
+    const pid2 = Number(await readFile(join(hangCache, 'hang-buildpack', 'sleep.pid'), 'utf8'));
+    expect(pid2).to.not.equal(pid);
+    expect(await gone(pid2), 'sleep left running after SIGTERM').to.equal(true);
   });
 
   it('says why a pinned buildpack does not apply', async () => {

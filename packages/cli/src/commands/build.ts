@@ -109,7 +109,13 @@ export const buildCommands: CommandModule = {
         const pinned = await pinBuildpacks(kernel, o.buildpack, cwd);
         const output = o.output ? resolve(cwd, o.output) : undefined;
         const minutes = o.timeout === undefined ? undefined : Number(o.timeout);
+        // Ctrl-C or a kill: cancel the build so its processes die, its temp dirs go and no slug is left.
+        const cancel = new AbortController();
+        const onSignal = () => cancel.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
         const result = await runBuild({
+          signal: cancel.signal,
           kernel,
           source,
           app: 'local',
@@ -119,6 +125,9 @@ export const buildCommands: CommandModule = {
           ...(output ? { output } : {}),
           ...(minutes && minutes > 0 ? { timeoutMs: minutes * 60_000 } : {}),
           onLine: (line) => process.stdout.write(`${line}\n`),
+        }).finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
         });
         const say = (line: string) => process.stdout.write(`${line}\n`);
         say(
