@@ -145,14 +145,18 @@ export async function serveAddon(
     };
     failures.delete(preq.uuid);
     const p = host.provision(preq);
-    const timer = sleep(asyncAfter).then(() => 'slow' as const);
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<'slow'>((r) => {
+      timer = setTimeout(() => r('slow'), asyncAfter);
+    });
     const first = await Promise.race([
       p.then(
         (r) => ({ r }),
         (e: unknown) => ({ e }),
       ),
-      timer,
+      slow,
     ]);
+    clearTimeout(timer);
     if (first === 'slow') {
       const cb = body.callback_url as string | undefined;
       if (!callbacks.has(preq.uuid)) {
