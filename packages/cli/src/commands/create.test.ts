@@ -8,13 +8,19 @@ import { expect } from 'chai';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 
+/**
+ * Under the root `npm test`, npm_* variables (local prefix, workspace…) describe the monorepo;
+ * the new package must be installed as a user would, on its own.
+ */
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+
 function run(
   cmd: string,
   args: string[],
   cwd: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) =>
+    execFile(cmd, args, { cwd, env: cleanEnv, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
