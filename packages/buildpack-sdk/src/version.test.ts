@@ -11,6 +11,10 @@ describe('requireVersion', () => {
     ['^1.22', 'go1.22.3'],
     ['v20', '20.1.0'],
     ['~3.12.1', '3.12.4'],
+    ['>=3.11,<3.13', '3.12.1'],
+    ['==3.12.*', 'Python 3.12.7'],
+    ['~=3.11', '3.13.0'],
+    ['1.8', '1.8.0_392'],
   ];
   for (const [constraint, installed] of ok)
     it(`accepts ${installed} for "${constraint}"`, () => {
@@ -38,6 +42,8 @@ describe('requireVersion', () => {
       /Python 3.11.9 is installed but the app asks for 3.12/,
     );
     expect(() => requireVersion('Java', '21', '17')).to.throw(/asks for 21/);
+    expect(() => requireVersion('Python', '>=3.11,<3.13', '3.13.0')).to.throw(/asks for >=3.11,<3.13/);
+    expect(() => requireVersion('Python', '~=3.11.2', '3.12.0')).to.throw(/asks for ~=3.11.2/);
   });
 
   it('rejects a constraint that is not a version', () => {
