@@ -5,7 +5,7 @@
  * on a machine without a JDK still deploys the other examples).
  */
 import { fileURLToPath } from 'node:url';
-import { createKernel, type Kernel, loadPlugin, type Plugin } from '@slipway/core';
+import { createKernel, Kernel, loadPlugin } from '@slipway/core';
 
 /** First-party buildpacks, in detection order. */
 export const DEFAULT_BUILDPACKS = [
@@ -35,14 +35,15 @@ export async function composeKernel(recipe: KernelRecipe): Promise<{ kernel: Ker
     const { kernel } = await createKernel({ configFile: recipe.configFile });
     return { kernel, skipped };
   }
-  const plugins: Plugin<any>[] = [];
+  // Each default plugin is loaded and applied on its own: one that cannot start (a toolchain
+  // or port it needs is missing) is reported and skipped instead of stopping the platform.
+  const kernel = new Kernel();
   for (const spec of recipe.defaults ?? []) {
     try {
-      plugins.push(await loadPlugin(spec, PACKAGE_DIR));
+      await kernel.use(await loadPlugin(spec, PACKAGE_DIR));
     } catch (e) {
       skipped.push(`${spec}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  const { kernel } = await createKernel({ cwd: PACKAGE_DIR, configFile: false, plugins });
   return { kernel, skipped };
 }

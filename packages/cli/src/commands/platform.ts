@@ -20,6 +20,7 @@ interface RuntimeModule {
     apiUrl: string;
     routerUrl: string;
     credentialsFile: string;
+    skippedPlugins: string[];
     appUrl(app: string): string;
     demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
     stop(): Promise<void>;
@@ -62,6 +63,7 @@ export const platformCommands: CommandModule = {
             baseDomain: o.baseDomain,
             ...(o.config ? { configFile: o.config } : {}),
           });
+          for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
           out(`Slipway is running.`);
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);
