@@ -67,20 +67,6 @@ export async function linkOrCopyTree(ctx: BuildpackCompileContext, from: string,
   await ctx.run('cp', ['-a', from, to], { stream: false });
 }
 
-/** Fail clearly when the interpreter has no pip (only checked when pip is about to run). */
-async function requirePip(ctx: BuildpackCompileContext, python: PythonInterpreter): Promise<void> {
-  const pip = await ctx.run(python.executable, ['-m', 'pip', '--version'], {
-    stream: false,
-    allowFailure: true,
-  });
-  if (pip.code !== 0)
-    ctx.fail(
-      `pip is not available for Python ${python.version} (${python.executable})`,
-      'Install pip for that interpreter (Debian: apt-get install python3-pip).',
-    );
-  ctx.log.info(pip.stdout.trim().replace(/ from .*?( \(python|$)/, '$1'));
-}
-
 /** `pip install` arguments for the chosen manifest into `target`. */
 export function pipInstallArgs(
   source: DependencySource,
@@ -124,13 +110,17 @@ export async function installDependencies(
   if (layer.hit) {
     ctx.log.step(`Using cached dependencies (Python ${python.version}, ${source} unchanged)`);
   } else {
-    await requirePip(ctx, python);
     ctx.log.step(`Installing dependencies with pip (from ${source})`);
     const r = await ctx.run(python.executable, pipInstallArgs(source, layer.dir), {
       env,
       allowFailure: true,
     });
     if (r.code !== 0) {
+      if (/No module named pip\b/.test(r.stderr))
+        ctx.fail(
+          `pip is not available for Python ${python.version} (${python.executable})`,
+          'Install pip for that interpreter (Debian: apt-get install python3-pip).',
+        );
       const missing = /No matching distribution found for ([^\s]+)/.exec(r.stderr)?.[1];
       ctx.fail(
         missing

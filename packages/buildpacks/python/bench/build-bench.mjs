@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * Build benchmark for the Python example (issue 3): in one run, per round
+ *   cold  – the real pipeline (detect → compile → release → slug) with an empty cache dir,
+ *   raw   – the same package-manager command the buildpack runs, on a copy of the app, with an
+ *           empty pip cache (the baseline),
+ *   warm  – the pipeline again with the cache of the cold build (dependencies unchanged).
+ * Prints each figure and the medians: overhead = cold − raw (target ≤ 10 % of cold) and
+ * speed-up = cold / warm (target ≥ 5×).
+ *
+ *   npx tsc -b packages/buildpacks/python && node packages/buildpacks/python/bench/build-bench.mjs [--rounds 3]
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { testBuildpack } from '@slipway/buildpack-sdk';
+import python from '@slipway/buildpack-python';
+
+const execFileP = promisify(execFile);
+const app = fileURLToPath(new URL('../../../../examples/apps/python', import.meta.url));
+const roundsArg = process.argv.indexOf('--rounds');
+const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 1;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+async function timed(fn) {
+  const t = process.hrtime.bigint();
+  const value = await fn();
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6, value };
+}
+
+async function pipeline(cacheDir) {
+  const { ms, value } = await timed(() => testBuildpack(python, app, { cacheDir, output: true }));
+  const { timings } = value.result;
+  await value.cleanup();
+  return { ms, timings };
+}
+
+async function raw() {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-bench-raw-'));
+  await cp(app, dir, { recursive: true });
+  const env = { ...process.env, PIP_CACHE_DIR: join(dir, '.pip-cache'), PIP_ROOT_USER_ACTION: 'ignore' };
+  const args = ['-m', 'pip', 'install', '--target', '.heroku/python', '--no-compile', '-q', '-r', 'requirements.txt'];
+  const { ms } = await timed(() => execFileP('python3', args, { cwd: dir, env }));
+  await rm(dir, { recursive: true, force: true });
+  return ms;
+}
+
+const rows = { cold: [], raw: [], warm: [] };
+for (let i = 1; i <= rounds; i++) {
+  const cacheDir = await mkdtemp(join(tmpdir(), 'slipway-bench-cache-'));
+  const cold = await pipeline(cacheDir);
+  const rawMs = await raw();
+  const warm = await pipeline(cacheDir);
+  await rm(cacheDir, { recursive: true, force: true });
+  rows.cold.push(cold.ms);
+  rows.raw.push(rawMs);
+  rows.warm.push(warm.ms);
+  console.log(
+    `round ${i}: cold ${secs(cold.ms)} (compile ${secs(cold.timings.compile.python)}, slug ${secs(cold.timings.slug)})` +
+      ` | raw pip ${secs(rawMs)} | warm ${secs(warm.ms)} (compile ${secs(warm.timings.compile.python)}, slug ${secs(warm.timings.slug)})`,
+  );
+}
+const cold = median(rows.cold);
+const rawMs = median(rows.raw);
+const warm = median(rows.warm);
+console.log(`python example, median of ${rounds}:`);
+console.log(`  cold build            ${secs(cold)}`);
+console.log(`  raw pip install       ${secs(rawMs)}`);
+console.log(`  platform overhead     ${secs(cold - rawMs)} = ${(((cold - rawMs) / cold) * 100).toFixed(1)} % of cold (target ≤ 10 %)`);
+console.log(`  warm rebuild          ${secs(warm)} → ${(cold / warm).toFixed(1)}× faster than cold (target ≥ 5×)`);
