@@ -4,14 +4,28 @@
  * ✓/✗ line per check and exiting non-zero when any check fails.
  */
 import { loadConformanceTarget, runConformance } from '@slipway/addon-sdk';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { CommandModule } from './index.js';
 
 interface AddonTestOptions {
   url?: string;
   password?: string;
   plan?: string[];
+  options?: Record<string, unknown>;
   json?: boolean;
+}
+
+/** Parse `--options` JSON; a mistake is a usage error, not a stack trace. */
+function parseOptions(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new InvalidArgumentError('it must be a JSON object, e.g. \'{"port": 0}\'.');
+  return v as Record<string, unknown>;
 }
 
 /** The add-on provider verbs. */
@@ -26,6 +40,7 @@ export const addonCommands: CommandModule = {
       .option('--url <url>', 'test the partner API server at this base URL (…/heroku/resources)')
       .option('--password <password>', 'partner API password (default: the manifest api.password)')
       .option('--plan <plan...>', 'plans to change to (default: every non-default plan)')
+      .option('--options <json>', 'provider options for an in-process run, as a JSON object', parseOptions)
       .option('--json', 'print the report as JSON')
       .description('check an add-on provider with the conformance kit')
       .action(async (spec: string, o: AddonTestOptions) => {
@@ -33,7 +48,11 @@ export const addonCommands: CommandModule = {
           ...(o.url ? { url: o.url } : {}),
           ...(o.password ? { password: o.password } : {}),
         });
-        const report = await runConformance(target, o.plan ? { plans: o.plan } : {});
+        const options = o.options;
+        const report = await runConformance(target, {
+          ...(o.plan ? { plans: o.plan } : {}),
+          ...(options ? { options } : {}),
+        });
         if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else {
           for (const c of report.checks)
