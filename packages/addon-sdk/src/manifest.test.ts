@@ -1,7 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { isSlipwayError } from '@slipway/core';
 import { expect } from 'chai';
 import { attachConfig, attachedVarName, checkResult } from './config-vars.js';
-import { type AddonManifest, configPrefix, manifestProblems, validateManifest } from './manifest.js';
+import {
+  type AddonManifest,
+  addonManifestSchema,
+  configPrefix,
+  manifestProblems,
+  validateManifest,
+} from './manifest.js';
 
 const good: AddonManifest = {
   id: 'redis-cloud',
@@ -64,6 +71,11 @@ describe('addon-sdk manifest', () => {
         .to.contain(field)
         .and.contain('(test)');
     });
+
+  it('ships the same schema as schemas/addon-manifest.json for non-TypeScript tools', () => {
+    const file = new URL('../schemas/addon-manifest.json', import.meta.url);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).to.deep.equal(addonManifestSchema);
+  });
 
   it('does not change the manifest it validates', () => {
     const m = structuredClone(good);
