@@ -29,9 +29,14 @@ export const clientErrors = defineErrors({
   },
 });
 
-/** Default data dir of the platform and the CLI: `$SLIPWAY_DATA_DIR` or `~/.slipway`. */
+/**
+ * Default data dir of the platform and the CLI: `$SLIPWAY_DATA_DIR`, else `~/.slipway`, except
+ * for root: `/var/lib/slipway`, because dynos then run as an unprivileged user who cannot enter
+ * root's home.
+ */
 export function defaultDataDir(): string {
-  return process.env.SLIPWAY_DATA_DIR || join(homedir(), '.slipway');
+  if (process.env.SLIPWAY_DATA_DIR) return process.env.SLIPWAY_DATA_DIR;
+  return process.getuid?.() === 0 ? '/var/lib/slipway' : join(homedir(), '.slipway');
 }
 
 /** Where and how to reach the API. */
