@@ -38,8 +38,8 @@ export interface AddonManifest {
 const CONFIG_VAR = '^[A-Z][0-9A-Z_]+$';
 
 /** JSON Schema of an add-on manifest. */
+// No $id: core's shared ajv instance would refuse a second copy of this SDK compiling the same id.
 export const addonManifestSchema = Object.freeze({
-  $id: 'https://slipway.dev/schemas/addon-manifest.json',
   type: 'object',
   required: ['id', 'name', 'plans', 'api'],
   properties: {
