@@ -220,6 +220,7 @@ describe('addon-sdk osbBroker against a real test broker', function () {
       '/array/v2/catalog': [200, '[1,2]'],
       '/shape/v2/catalog': [200, '{"services":[{"id":"x","name":"y","plans":[]}]}'],
       '/noservices/v2/catalog': [200, '{"foo":1}'],
+      '/oldversion/v2/catalog': [412, '{"description":"only 2.13"}'],
     };
     const garbage = createServer((req, res) => {
       const [status, body] = answers[req.url!] ?? [404, 'nope'];
@@ -233,6 +234,7 @@ describe('addon-sdk osbBroker against a real test broker', function () {
         array: 'not a JSON object',
         shape: 'has no plans',
         noservices: 'no "services" array',
+        oldversion: 'does not support API version 2.17 (412)',
       };
       for (const [path, detail] of Object.entries(expected)) {
         const err: any = await new Kernel()
