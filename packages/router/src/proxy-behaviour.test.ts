@@ -4,11 +4,11 @@ import { expect } from 'chai';
 import {
   type Backend,
   request,
-  sleep,
   startBackend,
   startRouter,
   type TestRouter,
   TestTable,
+  until,
 } from './test-harness.test.js';
 
 const HOST = 'app.example.test';
@@ -128,8 +128,7 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
     const fresh = await backend((_req, res) => res.end('new'));
     table.set('app', [old.target('web.1')]);
     const inFlight = [request(r.port, { host: HOST }), request(r.port, { host: HOST })];
-    await sleep(50);
-    expect(old.seen.length).to.equal(2);
+    await until(() => old.seen.length === 2, 'both requests at the old dyno');
     table.set('app', [fresh.target('web.2')]);
     for (let i = 0; i < 5; i++) expect((await request(r.port, { host: HOST })).body).to.equal('new');
     const done = await Promise.all(inFlight);
@@ -143,7 +142,7 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
   /** Share of requests the fast dyno gets when the other one answers slowly. */
   async function fastShare(strategy: 'p2c' | 'random'): Promise<number> {
     const fast = await backend((_req, res) => res.end('fast'));
-    const slow = await backend((_req, res) => setTimeout(() => res.end('slow'), 30));
+    const slow = await backend((_req, res) => setTimeout(() => res.end('slow'), 100));
     table.set('bal', [fast.target('web.1'), slow.target('web.2')]);
     const router = await startRouter(table, { balance: strategy });
     try {
@@ -165,7 +164,7 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
         });
       const counts = { fast: 0, slow: 0 };
       const worker = async (): Promise<void> => {
-        for (let i = 0; i < 40; i++) counts[(await one()) as 'fast' | 'slow']++;
+        for (let i = 0; i < 25; i++) counts[(await one()) as 'fast' | 'slow']++;
       };
       await Promise.all(Array.from({ length: 8 }, worker));
       agent.destroy();
@@ -178,9 +177,11 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
   it('balances across dynos; power-of-two-choices sends most requests to the dyno that keeps up', async () => {
     const random = await fastShare('random');
     const p2c = await fastShare('p2c');
+    if (process.env.SLIPWAY_ROUTER_SHARES)
+      console.log(`    fast dyno share: random ${random.toFixed(2)}, p2c ${p2c.toFixed(2)}`);
     // Random splits evenly by count whatever the speed; P2C follows in-flight load.
     expect(random).to.be.within(0.3, 0.7);
-    expect(p2c).to.be.greaterThan(0.8);
-    expect(p2c).to.be.greaterThan(random);
+    expect(p2c).to.be.greaterThan(0.7);
+    expect(p2c).to.be.greaterThan(random + 0.15);
   });
 });

@@ -69,7 +69,7 @@ describe('router: WebSockets (real ws client and server)', () => {
     table.set('app', [{ dyno: 'web.1', host: '127.0.0.1', port: echo.port }]);
     table.set('nope', [{ dyno: 'web.1', host: '127.0.0.1', port: refusing.port }]);
     table.set('down', [], 'crashed');
-    r = await startRouter(table, { timeouts: { idle: 300 } });
+    r = await startRouter(table, { timeouts: { idle: 400 } });
   });
   after(async () => {
     await r.router.close();
@@ -106,9 +106,9 @@ describe('router: WebSockets (real ws client and server)', () => {
     for (let i = 0; i < 6; i++) {
       busy.send(`ping ${i}`);
       expect((await next(busy)).toString()).to.equal(`ping ${i}`);
-      await sleep(100);
+      await sleep(80);
     }
-    expect((await closed) - t0).to.be.within(250, 700);
+    expect((await closed) - t0).to.be.within(350, 2500);
     expect(busy.readyState).to.equal(WebSocket.OPEN);
     busy.close();
   });
