@@ -4,7 +4,7 @@
  * bad input fails with the buildpack's name, the cause and what to do.
  */
 import { execFile } from 'node:child_process';
-import { access, appendFile, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -208,6 +208,36 @@ describe('buildpack python (real pip, real PyPI)', function () {
       await web.stop();
     } finally {
       await r.cleanup();
+    }
+  });
+
+  it('installs a pyproject.toml app and refreshes its own package on every build', async () => {
+    const first = await testBuildpack(python, fixture('pyproject'), { cacheDir });
+    try {
+      expect(first.log).to.include('-----> Installing dependencies with pip (from pyproject.toml)');
+      const installed = join(first.buildDir as string, '.heroku/python/greeter/__init__.py');
+      expect(await readFile(installed, 'utf8')).to.contain('hello v1');
+    } finally {
+      await first.cleanup();
+    }
+    const app = await copyApp(fixture('pyproject'), 'python-pyproject-edit');
+    cleanups.push(app);
+    const init = join(app, 'greeter/__init__.py');
+    await writeFile(init, (await readFile(init, 'utf8')).replace('hello v1', 'hello v2'));
+    const second = await testBuildpack(python, app, { cacheDir, output: true });
+    try {
+      expect(second.log.some((l) => l.startsWith('-----> Using cached dependencies'))).to.equal(true);
+      expect(second.log).to.include('-----> Installing the app package');
+      const dir = await unpackSlug(second.slug?.path as string);
+      cleanups.push(dir);
+      const web = await startSlug(dir, second.processTypes.web as string);
+      try {
+        expect((await web.get('/')).body).to.equal('hello v2');
+      } finally {
+        await web.stop();
+      }
+    } finally {
+      await second.cleanup();
     }
   });
 
