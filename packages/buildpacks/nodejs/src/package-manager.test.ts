@@ -66,3 +66,14 @@ describe('nodejs buildpack: install digest', () => {
     expect(installDigest({ ...base, pkg: { dependencies: { express: '^4' } } })).not.to.equal(d);
   });
 });
+
+describe('nodejs buildpack: npm version from PATH', () => {
+  it('matches `npm --version` without starting npm', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { npmVersionOnPath } = await import('./toolchain.js');
+    const { stdout } = await promisify(execFile)('npm', ['--version']);
+    expect(await npmVersionOnPath(process.env.PATH ?? '')).to.equal(stdout.trim());
+    expect(await npmVersionOnPath('/nonexistent-dir')).to.equal(undefined);
+  });
+});

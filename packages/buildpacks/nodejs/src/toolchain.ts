@@ -2,6 +2,8 @@
  * Finding the tools the build needs on the build environment's PATH: Node.js itself, npm, and
  * Yarn or pnpm through corepack (or installed globally when corepack is absent).
  */
+import { readFile, realpath } from 'node:fs/promises';
+import { delimiter, dirname, join } from 'node:path';
 import type { BuildpackCompileContext } from '@slipway/buildpack-sdk';
 import type { PackageManagerName } from './package-manager.js';
 
@@ -66,6 +68,8 @@ export async function packageManagerRunner(
   corepackHome: string,
 ): Promise<PackageManagerRunner> {
   if (name === 'npm') {
+    const known = await npmVersionOnPath(ctx.env.PATH ?? process.env.PATH ?? '');
+    if (known) return { name, version: known, command: 'npm', prefix: [], env: {} };
     const r = await probe(ctx, 'npm', ['--version']);
     if (r?.code !== 0)
       ctx.fail(
@@ -96,6 +100,26 @@ export async function packageManagerRunner(
     `this app uses ${name} (its lockfile or "packageManager" says so), but neither corepack nor ${name} is on the build machine`,
     `Install corepack (npm install -g corepack) or ${name} on the build machine, or switch the app to npm (delete the ${name} lockfile and commit a package-lock.json).`,
   );
+}
+
+/**
+ * npm's version read from the package.json next to the `npm` found on PATH: the same answer as
+ * `npm --version` without starting npm (a tenth of a second, a sixth of a warm build).
+ * Undefined when npm is laid out differently; the caller then asks npm itself.
+ */
+export async function npmVersionOnPath(pathVar: string): Promise<string | undefined> {
+  for (const dir of pathVar.split(delimiter).filter(Boolean)) {
+    const bin = join(dir, 'npm');
+    const real = await realpath(bin).catch(() => undefined);
+    if (!real) continue;
+    try {
+      const pkg = JSON.parse(await readFile(join(dirname(real), '..', 'package.json'), 'utf8'));
+      return pkg?.name === 'npm' && typeof pkg.version === 'string' ? pkg.version : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 function lastLine(text: string): string {
