@@ -32,7 +32,7 @@ export async function packDir(dir: string): Promise<string> {
 /** Deploy the examples; resolves with one result per example. */
 export async function runDemo(
   platform: Platform,
-  s: { releases: ReleaseService; deploys: DeployService; state: SqliteStateStore },
+  s: { releases: ReleaseService; deploys: DeployService; state: SqliteStateStore; onChange?: () => void },
   onLine: (line: string) => void,
   examplesDir = EXAMPLES_DIR,
 ): Promise<{ app: string; url?: string; error?: string }[]> {
@@ -49,6 +49,7 @@ export async function runDemo(
     const app = name.toLowerCase().replace(/[^a-z0-9-]/g, '-');
     try {
       const rec = s.state.findApp(app) ?? s.state.createApp(app);
+      s.onChange?.();
       onLine(`=====> Deploying examples/apps/${name} as ${app}`);
       const file = await packDir(join(examplesDir, name));
       let buildId: string;

@@ -212,7 +212,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     appUrl,
     async demo(onLine) {
       const { runDemo } = await import('./demo.js');
-      return runDemo(platform, { releases, deploys, state }, onLine);
+      return runDemo(platform, { releases, deploys, state, onChange: refresh }, onLine);
     },
     async stop() {
       if (stopped) return;
