@@ -74,7 +74,13 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
   const via = (app: string, path = '/') => get(port, path, `${app}.${BASE}`);
 
   it('boots a web dyno, routes to it once up, and logs Heroku-style lines', async () => {
-    await manager.apply('hello', target(1, { formation: { web: { quantity: 2, size: 'standard-1x' } } }));
+    const applied = manager.apply(
+      'hello',
+      target(1, { formation: { web: { quantity: 2, size: 'standard-1x' } } }),
+    );
+    await waitFor('booting route', () => manager.routeTable().route('hello')?.state === 'booting', 5000, 5);
+    await applied;
+    expect(manager.routeTable().route('hello')!.state).to.equal('ok');
     const bodies = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const r = await via('hello');

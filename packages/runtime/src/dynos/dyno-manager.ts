@@ -100,6 +100,8 @@ interface AppState {
   routed: readonly RouteTarget[];
   routeCache: AppRoute | undefined;
   chain: Promise<unknown>;
+  /** Web dynos of a rollout being booted (not in a slot yet): the route says `booting`, not `no-release`. */
+  bootingWeb: number;
 }
 
 /** Reconciles formations with a DynoRuntime and publishes the router's view of web dynos. */
@@ -284,6 +286,7 @@ export class DynoManager {
         routed: [],
         routeCache: undefined,
         chain: Promise.resolve(),
+        bootingWeb: 0,
       };
       this.apps.set(app, st);
     }
@@ -302,6 +305,7 @@ export class DynoManager {
 
   private computeRoute(st: AppState): AppRoute {
     if (st.routed.length > 0) return { app: st.name, state: 'ok', targets: st.routed };
+    if (st.bootingWeb > 0) return { app: st.name, state: 'booting', targets: [] };
     const t = st.target;
     if (!t) return { app: st.name, state: 'no-release', targets: [] };
     if (!t.processTypes.web || !(t.formation.web?.quantity ?? 0))
@@ -420,7 +424,12 @@ export class DynoManager {
     const fresh: ManagedDyno[] = [];
     if (rollWeb) {
       for (let i = 1; i <= webQty; i++) fresh.push(this.newDyno(st.name, 'web', i, target.release, true));
-      const results = await Promise.all(fresh.map((d) => this.boot(st, d, target)));
+      st.bootingWeb += fresh.length;
+      this.touchRoute(st);
+      const results = await Promise.all(fresh.map((d) => this.boot(st, d, target))).finally(() => {
+        st.bootingWeb -= fresh.length;
+        this.touchRoute(st);
+      });
       const failed = results.findIndex((r) => !r.ok);
       if (failed >= 0) {
         await Promise.all(fresh.map((d) => this.stopDyno(d)));
