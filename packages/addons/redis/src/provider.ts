@@ -48,9 +48,12 @@ export async function findRedisServer(explicit?: string): Promise<string> {
   throw redisErrors.SLIPWAY_ERR_REDIS_NO_SERVER({ where: explicit ?? 'PATH, /usr/bin and /usr/local/bin' });
 }
 
-/** The REDIS_URL of an instance. */
+/**
+ * The REDIS_URL of an instance. The user is spelled out (`default`): redis-cli 7 sends `AUTH "" pw`
+ * for `redis://:pw@…` and fails, while every client sends `AUTH default pw` correctly.
+ */
 export function redisUrl(meta: InstanceMeta, host: string): string {
-  return `redis://:${encodeURIComponent(meta.password)}@${host}:${meta.port}`;
+  return `redis://default:${encodeURIComponent(meta.password)}@${host}:${meta.port}`;
 }
 
 function instancesDir(ctx: { dataDir: string }): string {
