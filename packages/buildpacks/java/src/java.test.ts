@@ -23,6 +23,7 @@ import {
   startSlug,
   tempDir,
   unpackSlug,
+  unprivilegedUser,
 } from './test-helpers.test.js';
 
 const execFileP = promisify(execFile);
@@ -100,7 +101,9 @@ describe('buildpack java (real JDK, Maven and Maven Central)', function () {
   it("runs the slug's web process from another directory and answers /health", async () => {
     const dir = await unpackSlug(cold.slug?.path as string);
     cleanups.push(dir);
-    const web = await startSlug(dir, cold.processTypes.web as string);
+    // As a dyno would run it: an unprivileged user when the tests run as root.
+    const user = await unprivilegedUser(dir);
+    const web = await startSlug(dir, cold.processTypes.web as string, user ? { user } : {});
     try {
       expect((await web.get('/health')).status).to.equal(200);
       expect(JSON.parse((await web.get('/')).body).app).to.equal('slipway-example-java');

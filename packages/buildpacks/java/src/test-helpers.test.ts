@@ -72,7 +72,7 @@ export async function unpackSlug(slug: string): Promise<string> {
 export async function startSlug(
   dir: string,
   command: string,
-  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; timeoutMs?: number; user?: { uid: number; gid: number } } = {},
 ): Promise<RunningSlug> {
   const port = await freePort();
   let out = '';
@@ -131,6 +131,22 @@ export async function startSlug(
     await new Promise((r) => setTimeout(r, 150));
   }
   return { dir, port, child, output: () => out, get, stop };
+}
+
+/**
+ * An unprivileged user to run a slug as (dynos may drop root), when the tests run as root and
+ * `nobody` exists; `dir` is opened up so that user can read it.
+ */
+export async function unprivilegedUser(dir: string): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const uid = Number((await execFileP('id', ['-u', 'nobody'])).stdout.trim());
+    const gid = Number((await execFileP('id', ['-g', 'nobody'])).stdout.trim());
+    await execFileP('chmod', ['-R', 'a+rX', dir]);
+    return { uid, gid };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Remove dirs made by a test, ignoring ones already gone. */

@@ -2,6 +2,8 @@
  * Which Python the app asks for (`.python-version`, `runtime.txt`) and which installed
  * interpreter serves it. Slipway never downloads runtimes: it finds one on PATH or fails.
  */
+import { realpath, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { BuildpackCompileContext } from '@slipway/buildpack-sdk';
 
 /** The app's Python request and the file it came from. */
@@ -59,7 +61,7 @@ export async function findPython(
       const r = await ctx.run(name, ['-c', PROBE], { stream: false, allowFailure: true });
       const [version, executable] = r.stdout.trim().split(/\r?\n/);
       // pyenv shims exist for versions that are not active and exit non-zero: try the next.
-      if (r.code === 0 && version && executable) return { version, executable };
+      if (r.code === 0 && version && executable) return preferShared(ctx, { version, executable });
     } catch {
       // Not on PATH; try the next name.
     }
@@ -68,4 +70,45 @@ export async function findPython(
     'no Python interpreter found on PATH (tried ' + interpreterCandidates(request).join(', ') + ')',
     'Install Python 3 on the build machine (Debian: apt-get install python3 python3-pip) or put it on PATH.',
   );
+}
+
+/** True when every user may run `file`: it and each directory above it are world-executable. */
+export async function runnableByAll(file: string): Promise<boolean> {
+  try {
+    let p = await realpath(file);
+    if (((await stat(p)).mode & 0o001) === 0) return false;
+    for (p = dirname(p); ; p = dirname(p)) {
+      if (((await stat(p)).mode & 0o001) === 0) return false;
+      if (p === dirname(p)) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Dynos may run as an unprivileged user, who cannot start an interpreter under a private home
+ * (pyenv in /root): prefer a system interpreter of the same minor version when there is one.
+ */
+async function preferShared(
+  ctx: BuildpackCompileContext,
+  found: PythonInterpreter,
+): Promise<PythonInterpreter> {
+  if (await runnableByAll(found.executable)) return found;
+  const minor = found.version.split('.').slice(0, 2).join('.');
+  for (const alt of [`/usr/local/bin/python${minor}`, `/usr/bin/python${minor}`]) {
+    if (!(await runnableByAll(alt))) continue;
+    const r = await ctx.run(alt, ['-c', PROBE], { stream: false, allowFailure: true }).catch(() => undefined);
+    const [version, executable] = (r?.stdout ?? '').trim().split(/\r?\n/);
+    if (r?.code === 0 && version?.startsWith(`${minor}.`) && executable) {
+      ctx.log.info(
+        `${found.executable} is private to its owner; using ${executable} so any dyno user can run it`,
+      );
+      return { version, executable };
+    }
+  }
+  ctx.log.warn(
+    `${found.executable} is not executable by other users: dynos that run as an unprivileged user cannot start it. Install Python ${minor} where every user can run it.`,
+  );
+  return found;
 }

@@ -24,6 +24,7 @@ import {
   startSlug,
   tempDir,
   unpackSlug,
+  unprivilegedUser,
 } from './test-helpers.test.js';
 
 const execFileP = promisify(execFile);
@@ -104,7 +105,9 @@ describe('buildpack python (real pip, real PyPI)', function () {
     const dir = await unpackSlug(cold.slug?.path as string);
     cleanups.push(dir);
     expect(dir).to.not.equal(cold.buildDir);
-    const web = await startSlug(dir, cold.processTypes.web as string);
+    // As a dyno would run it: an unprivileged user when the tests run as root.
+    const user = await unprivilegedUser(dir);
+    const web = await startSlug(dir, cold.processTypes.web as string, user ? { user } : {});
     try {
       expect((await web.get('/health')).status).to.equal(200);
       const index = JSON.parse((await web.get('/')).body);
