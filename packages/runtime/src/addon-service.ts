@@ -70,6 +70,22 @@ export class AddonService {
     return rec;
   }
 
+  /** Deprovision every add-on of an app that is being destroyed (no release: the app goes). */
+  async deprovisionAll(app: AppRecord): Promise<string[]> {
+    const failures: string[] = [];
+    for (const rec of this.o.state.addons(app.id)) {
+      try {
+        await this.o.kernel.hooks.deprovision
+          .for(rec.service)
+          .promise({ service: rec.service, uuid: rec.id, id: rec.providerId, app: app.name });
+        this.o.state.removeAddon(rec.id);
+      } catch (e) {
+        failures.push(`${rec.name}: ${(e as Error).message}`);
+      }
+    }
+    return failures;
+  }
+
   /** Deprovision an add-on and unset its config vars (one release). */
   async destroy(app: AppRecord, nameOrId: string): Promise<AddonRecord> {
     const rec = this.o.state.addons(app.id).find((a) => a.id === nameOrId || a.name === nameOrId);

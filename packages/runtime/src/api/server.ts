@@ -87,7 +87,8 @@ export function createApiServer(ctx: ApiContext): Server {
     const a = app(p);
     await ctx.releases.serial(a.name, async () => {
       await ctx.dynos.stopApp(a.name);
-      for (const x of state.addons(a.id)) await ctx.addons.destroy(a, x.id).catch(() => undefined);
+      const failed = await ctx.addons.deprovisionAll(a);
+      if (failed.length) ctx.releases.event(a.name, `Add-ons not deprovisioned: ${failed.join('; ')}`);
       state.deleteApp(a.name);
       ctx.logs.forget(a.name);
     });
