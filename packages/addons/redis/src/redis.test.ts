@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   type AddonPlugin,
+  type AddonServer,
   defineAddon,
   describeConformance,
   isAddonPlugin,
   Kernel,
   type ProvisionRequest,
   type ProvisionResult,
+  serveAddon,
 } from '@slipway/addon-sdk';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
@@ -223,4 +225,22 @@ describe('addon-redis', function () {
   });
 
   describeConformance(() => plugin, { title: 'conformance kit' });
+
+  describe('served over the Heroku partner API', () => {
+    let server: AddonServer | undefined;
+    let remoteDir: string;
+    const password = 'partner-api-password-for-tests';
+    after(async () => {
+      await server?.close();
+      if (remoteDir) await rm(remoteDir, { recursive: true, force: true });
+    });
+    describeConformance(
+      async () => {
+        remoteDir = await mkdtemp(join(tmpdir(), 'slipway-redis-remote-'));
+        server = await serveAddon(plugin, { dataDir: remoteDir, password, log: () => {} });
+        return { url: server.url, manifest: plugin.manifest, password };
+      },
+      { title: 'conformance kit (remote, over HTTP)', kind: 'remote' },
+    );
+  });
 });
