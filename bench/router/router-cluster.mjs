@@ -1,9 +1,11 @@
 // Slipway's router with N worker processes (node:cluster) sharing one port, routing
-// app.example.test to one backend. Usage: node router-cluster.mjs <port> <backendPort> <workers>
+// app.example.test to one backend.
+// Usage: node router-cluster.mjs <port> <backendPort> <workers> [keepalive|close]
 import cluster from 'node:cluster';
 import { createRouter } from '../../packages/router/dist/index.js';
 
-const [port, backendPort, workers] = process.argv.slice(2).map(Number);
+const [port, backendPort, workers] = process.argv.slice(2, 5).map(Number);
+const keepAlive = process.argv[5] !== 'close';
 
 if (cluster.isPrimary) {
   let ready = 0;
@@ -28,6 +30,7 @@ if (cluster.isPrimary) {
     baseDomain: 'example.test',
     limits: { inFlightPerDyno: 100_000, backlogPerDyno: 1 },
     maxIdleSocketsPerDyno: 512,
+    upstreamKeepAlive: keepAlive,
   });
   await router.listen(port, '127.0.0.1');
   process.send('ready');

@@ -3,12 +3,23 @@
 // nginx with upstream keep-alive, each proxy with the same number of worker processes, at 50
 // and 200 connections, load from wrk. Prints req/s, p50, p99 and the ratios.
 //
-//   node bench/router/run.mjs [--duration 10] [--rounds 1] [--workers 1,2] [--connections 50,200]
+//   node bench/router/run.mjs [--duration 10] [--rounds 1] [--workers 1,2] [--connections 50,200] [--no-keepalive-too]
+//
+// --no-keepalive-too adds the router with one upstream connection per request (1 worker), to
+// measure what the keep-alive pools bring.
 //
 // Needs: wrk and nginx (apt-get install -y wrk nginx-light) and a built router
 // (npx tsc -b packages/router). nginx runs from a config in a temp dir, not as a service.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -119,20 +130,49 @@ async function load(port, conns, seconds) {
     return m ? toMs(m[1], m[2]) : Number.NaN;
   };
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? Number.NaN);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { rps, p50: pct(50), p99: pct(99), errors };
+  return { rps, requests, p50: pct(50), p99: pct(99), errors };
 }
 
-async function measure(label, port) {
+const TICK_US = 1e6 / 100; // /proc stat times are in clock ticks (USER_HZ = 100 on Linux)
+
+/** CPU time (µs) used so far by a process and all its descendants (Linux /proc). */
+function treeCpuUs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let us = (Number(fields[11]) + Number(fields[12])) * TICK_US; // utime + stime
+    for (const tid of readdirSync(`/proc/${pid}/task`))
+      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean))
+        us += treeCpuUs(Number(child));
+    return us;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Load one setup at each connection count. Besides req/s and latency, record the proxy's CPU
+ * time per request: on a machine shared with other work, throughput swings with the scheduler,
+ * while CPU per request says how much work each proxy does.
+ */
+async function measure(setup) {
+  const { label, port, pid } = setup;
   const out = [];
   await load(port, 50, 2); // warm-up: JIT, connection pools
   for (const c of connections) {
+    const cpu0 = pid ? treeCpuUs(pid) : Number.NaN;
     const r = await load(port, c, duration);
-    out.push({ label, conns: c, ...r });
+    const cpuPerReq = pid ? (treeCpuUs(pid) - cpu0) / r.requests : Number.NaN;
+    out.push({ label, conns: c, ...r, cpuPerReq });
     console.error(
-      `  ${label.padEnd(12)} c=${String(c).padEnd(4)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  errors ${r.errors}` : ''}`,
+      `  ${label.padEnd(16)} c=${String(c).padEnd(4)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
+        `${pid ? `  cpu ${cpuPerReq.toFixed(1)} µs/req` : ''}${r.errors ? `  errors ${r.errors}` : ''}`,
     );
   }
   return out;
@@ -148,12 +188,13 @@ const tmp = mkdtempSync(join(tmpdir(), 'slipway-bench-nginx-'));
 try {
   const backendPort = await freePort();
   procs.push(await startReady(process.execPath, [join(here, 'backend.mjs'), String(backendPort)]));
-  const setups = [{ label: 'direct', port: backendPort }];
+  // For `direct` the CPU column is the backend's own cost per request.
+  const setups = [{ label: 'direct', port: backendPort, pid: procs[0].pid }];
   for (const w of workerCounts) {
     const routerPort = await freePort();
     const args = [join(here, 'router-cluster.mjs'), String(routerPort), String(backendPort), String(w)];
     procs.push(await startReady(process.execPath, args));
-    setups.push({ label: `slipway w${w}`, port: routerPort });
+    setups.push({ label: `slipway w${w}`, port: routerPort, pid: procs.at(-1).pid });
     const nginxPort = await freePort();
     const dir = join(tmp, `w${w}`);
     mkdirSync(dir, { recursive: true });
@@ -167,12 +208,18 @@ try {
       spawn(nginx, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'inherit', 'inherit'] }),
     );
     await waitPort(nginxPort);
-    setups.push({ label: `nginx w${w}`, port: nginxPort });
+    setups.push({ label: `nginx w${w}`, port: nginxPort, pid: procs.at(-1).pid });
+  }
+  if (process.argv.includes('--no-keepalive-too')) {
+    const port = await freePort();
+    const args = [join(here, 'router-cluster.mjs'), String(port), String(backendPort), '1', 'close'];
+    procs.push(await startReady(process.execPath, args));
+    setups.push({ label: 'slipway w1 no-ka', port, pid: procs.at(-1).pid });
   }
   // Rounds interleave the setups so that noise from other load on the machine spreads evenly.
   for (let round = 1; round <= rounds; round++) {
     console.error(`round ${round}/${rounds}`);
-    for (const s of setups) samples.push(...(await measure(s.label, s.port)));
+    for (const s of setups) samples.push(...(await measure(s)));
   }
 } finally {
   for (const p of procs.reverse()) await stop(p);
@@ -193,22 +240,33 @@ for (const s of samples) {
     rps: median(same.map((x) => x.rps)),
     p50: median(same.map((x) => x.p50)),
     p99: median(same.map((x) => x.p99)),
+    cpuPerReq: median(same.map((x) => x.cpuPerReq)),
     errors: same.reduce((a, x) => a + x.errors, 0),
   });
 }
 console.log(`\nmedians of ${rounds} round(s); load average at the end ${loadavg()[0].toFixed(2)}`);
 const find = (label, c) => results.find((r) => r.label === label && r.conns === c);
 console.log(
-  '\n| setup | conns | req/s | p50 ms | p99 ms | vs direct req/s | added p99 ms | slipway/nginx req/s |',
+  '\n| setup | conns | req/s | p50 ms | p99 ms | cpu µs/req | vs direct req/s | added p99 ms | slipway/nginx req/s | slipway/nginx cpu/req |',
 );
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const direct = find('direct', r.conns);
-  const w = /w(\d+)$/.exec(r.label)?.[1];
-  const ngx = r.label.startsWith('slipway') ? find(`nginx w${w}`, r.conns) : undefined;
-  console.log(
-    `| ${r.label} | ${r.conns} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(r.rps / direct.rps).toFixed(2)} | ${(r.p99 - direct.p99).toFixed(2)} | ${ngx ? (r.rps / ngx.rps).toFixed(2) : ''} |`,
-  );
+  const w = /^slipway w(\d+)$/.exec(r.label)?.[1];
+  const ngx = w ? find(`nginx w${w}`, r.conns) : undefined;
+  const cells = [
+    r.label,
+    r.conns,
+    r.rps.toFixed(0),
+    r.p50.toFixed(2),
+    r.p99.toFixed(2),
+    r.cpuPerReq.toFixed(1),
+    (r.rps / direct.rps).toFixed(2),
+    (r.p99 - direct.p99).toFixed(2),
+    ngx ? (r.rps / ngx.rps).toFixed(2) : '',
+    ngx ? (r.cpuPerReq / ngx.cpuPerReq).toFixed(2) : '',
+  ];
+  console.log(`| ${cells.join(' | ')} |`);
 }
 const bad = results.filter((r) => r.errors > 0);
 if (bad.length)

@@ -41,6 +41,8 @@ export interface RouterOptions {
   onError?: (err: unknown) => void;
   /** Idle keep-alive connections kept per dyno (default 64). */
   maxIdleSocketsPerDyno?: number;
+  /** Keep connections to dynos open between requests (default true). */
+  upstreamKeepAlive?: boolean;
 }
 
 /** A running router. */
@@ -107,6 +109,7 @@ export function createRouter(options: RouterOptions): Router {
     quarantineMs: timeouts.quarantine,
     strategy: options.balance ?? 'p2c',
     maxFreeSockets: options.maxIdleSocketsPerDyno ?? 64,
+    keepAlive: options.upstreamKeepAlive ?? true,
   });
   const ctx: RouterContext = {
     table: options.table,

@@ -42,6 +42,8 @@ export interface TargetPoolOptions {
   strategy: BalanceStrategy;
   /** Idle keep-alive sockets kept per dyno. */
   maxFreeSockets: number;
+  /** Reuse connections to dynos (false: one connection per request, as Heroku's legacy router). */
+  keepAlive: boolean;
 }
 
 /** A request waiting in an app's backlog. */
@@ -76,7 +78,7 @@ export class TargetPool {
         quarantineCode: undefined,
         lastUsed: 0,
         agent: new http.Agent({
-          keepAlive: true,
+          keepAlive: this.opts.keepAlive,
           maxSockets: Number.POSITIVE_INFINITY,
           maxFreeSockets: this.opts.maxFreeSockets,
           scheduling: 'lifo',
