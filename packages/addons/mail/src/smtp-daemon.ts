@@ -11,8 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { simpleParser } from 'mailparser';
-import nodemailer from 'nodemailer';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import {
   type MailAccount,
@@ -66,6 +64,8 @@ async function receive(
   if (size > limit || stream.sizeExceeded)
     throw smtpError(`Message size ${size} exceeds the limit of ${limit} bytes for this add-on`, 552);
   const raw = Buffer.concat(chunks);
+  // Loaded on first message, not at start: the endpoint must be up quickly after a platform restart.
+  const { simpleParser } = await import('mailparser');
   const parsed = await simpleParser(raw);
   const id = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
   const msg: StoredMessage = {
@@ -100,6 +100,7 @@ async function receive(
 
 /** Relay after accepting: the app's send never waits on (or fails with) the upstream server. */
 async function relay(cfg: MailDaemonConfig, mailbox: string, msg: StoredMessage, raw: Buffer): Promise<void> {
+  const nodemailer = (await import('nodemailer')).default;
   const transport = nodemailer.createTransport(cfg.relay!.url);
   try {
     const info = await transport.sendMail({ envelope: msg.envelope, raw });
