@@ -1,13 +1,13 @@
 // The worker process: takes jobs from the Redis list "jobs" when REDIS_URL is set, otherwise
 // logs a heartbeat so `slipway logs` shows it is alive.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { closeAll, redisClient } from './lib/backends.js';
 
-let running = true;
-const stop = () => {
-  running = false;
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+// SIGTERM aborts any wait at once, so the dyno stops well within its grace period.
+const stopping = new AbortController();
+process.on('SIGTERM', () => stopping.abort());
+process.on('SIGINT', () => stopping.abort());
+const pause = (ms) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => {});
 
 const client = redisClient();
 if (client) {
@@ -15,7 +15,7 @@ if (client) {
   // A second connection: BLPOP blocks the one it runs on.
   const blocking = client.duplicate();
   console.log('worker: waiting for jobs on Redis list "jobs"');
-  while (running) {
+  while (!stopping.signal.aborted) {
     try {
       const item = await blocking.blpop('jobs', 2);
       if (item) {
@@ -25,17 +25,17 @@ if (client) {
       }
     } catch (err) {
       console.error(`worker: ${err.message}`);
-      await new Promise((r) => setTimeout(r, 1000));
+      await pause(1000);
     }
   }
   blocking.disconnect();
 } else {
   console.log('worker: REDIS_URL not set, logging a heartbeat every 10 s');
-  while (running) {
+  while (!stopping.signal.aborted) {
     console.log(`worker: heartbeat ${new Date().toISOString()}`);
-    // Short ticks so SIGTERM is honoured within a second.
-    for (let i = 0; i < 10 && running; i++) await new Promise((r) => setTimeout(r, 1000));
+    await pause(10_000);
   }
 }
+console.log('worker: stopped');
 await closeAll();
 process.exit(0);

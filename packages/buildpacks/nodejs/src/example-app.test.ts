@@ -93,6 +93,16 @@ describe('nodejs buildpack: examples/apps/node', function () {
     expect(r.output).to.include('DATABASE_URL not set, skipping');
   });
 
+  it('runs the worker, which logs a heartbeat without REDIS_URL and stops on SIGTERM', async () => {
+    const worker = startProcess(appDir, processTypes.worker!, dynoEnv());
+    const deadline = Date.now() + 10_000;
+    while (!worker.output().includes('heartbeat') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    await worker.stop();
+    expect(worker.output()).to.include('REDIS_URL not set');
+    expect(await worker.exited).to.equal(0);
+  });
+
   it('rebuilds from the cache without reinstalling', async () => {
     const r = await testBuildpack(nodejs, example, { cacheDir });
     try {

@@ -70,9 +70,9 @@ export const nodejsBuildpack = defineBuildpack(
       const runScript = async (script: string) => {
         ctx.log.step(`Running ${script}`);
         // As on Heroku, build scripts see NODE_ENV=production unless the app sets it.
-      await ctx.run(runner.command, [...runner.prefix, 'run', script], {
-        env: { ...runner.env, NODE_ENV: ctx.env.NODE_ENV ?? 'production' },
-      });
+        await ctx.run(runner.command, [...runner.prefix, 'run', script], {
+          env: { ...runner.env, NODE_ENV: ctx.env.NODE_ENV ?? 'production' },
+        });
       };
       if (scripts.prebuild) await runScript(scripts.prebuild);
 
