@@ -155,6 +155,20 @@ describe('buildpack java (real JDK, Maven and Maven Central)', function () {
     }
   });
 
+  it("builds with the project's Maven wrapper, its Maven downloaded into the cache", async () => {
+    // The fixture's mvnw has lost its exec bit, as wrappers often do: the buildpack restores it.
+    const r = await testBuildpack(java, fixture('maven-wrapper'), { cacheDir });
+    try {
+      expect(r.log.some((l) => /^-----> Building with Apache Maven 3\.9\.9 \(\.\/mvnw\)$/.test(l))).to.equal(
+        true,
+      );
+      expect(await exists(join(cacheDir, 'java/maven-repository/wrapper/dists'))).to.equal(true);
+      expect(await exists(join(r.buildDir as string, 'target/maven-wrapper-1.0.0.jar'))).to.equal(true);
+    } finally {
+      await r.cleanup();
+    }
+  });
+
   it('fails on a Java version the machine does not have', async () => {
     const slug = join(await tempDir('java-bad'), 'slug.tgz');
     cleanups.push(dirname(slug));
