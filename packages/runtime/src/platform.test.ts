@@ -162,4 +162,24 @@ describe('platform end to end (CLI → API → build → release → dynos → r
     const ps = JSON.parse(await p.ok(['ps', '-a', 'wf', '--json']));
     expect(ps.dynos.filter((d: { type: string }) => d.type === 'web')).to.have.length(2);
   });
+
+  it('restarts dynos with ps:restart and destroys the app with apps:destroy', async () => {
+    const before = JSON.parse(await p.ok(['ps', '-a', 'wf', '--json'])).dynos.map(
+      (d: { id: string }) => d.id,
+    );
+    await p.ok(['ps:restart', 'web', '-a', 'wf']);
+    const after = JSON.parse(await p.ok(['ps', '-a', 'wf', '--json'])).dynos.filter(
+      (d: { state: string }) => d.state === 'up',
+    );
+    expect(after).to.have.length(2);
+    expect(after.map((d: { id: string }) => d.id).some((id: string) => before.includes(id))).to.equal(false);
+    expect((await p.hello('wf')).version).to.equal('load-10');
+
+    const refused = await p.cli(['apps:destroy', '-a', 'wf']);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stderr).to.match(/--confirm wf/);
+    await p.ok(['apps:destroy', '-a', 'wf', '--confirm', 'wf']);
+    expect((await p.get('wf')).status).to.equal(404);
+    expect(JSON.parse(await p.ok(['apps', '--json']))).to.deep.equal([]);
+  });
 });
