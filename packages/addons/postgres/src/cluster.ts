@@ -122,6 +122,8 @@ export class Cluster {
         `port = ${port}`,
         "unix_socket_directories = ''",
         'shared_buffers = 32MB',
+        // Startup, checkpoint and shutdown chatter would fill the platform log; problems still show.
+        'log_min_messages = warning',
         'max_connections = 100',
         "password_encryption = 'scram-sha-256'",
         '',
@@ -179,6 +181,7 @@ export class Cluster {
       // SIGTERM is PostgreSQL's "smart" shutdown, which waits for clients; do not wait long.
       stopGraceMs: 3000,
     });
+    this.env.log.info(`PostgreSQL cluster ${this.dir} is up on 127.0.0.1:${m.port}`);
   }
 
   /** True when the admin role can run a query. */

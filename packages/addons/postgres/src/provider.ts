@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { AddonDefinition, ProviderContext, ProvisionResult } from '@slipway/addon-sdk';
 import { findPgBinaries, findPgTool, type PgBinaries } from './binaries.js';
 import { Cluster, type ClusterEnv } from './cluster.js';
+import { postgresErrors } from './errors.js';
 import { copyDatabase } from './pg-tools.js';
 import { resolveRunAs } from './run-as.js';
 import {
@@ -81,7 +82,12 @@ export function clusterServer(c: Cluster, publicHost: string): PgServer {
 
 function needBinaries(ctx: Ctx): ClusterEnv {
   const env = ctx.state.clusterEnv;
-  if (!env) throw new Error('unreachable: setup found no binaries but did not fail');
+  // Only reachable with `adminUrl` and no local binaries: the shared plan works, clusters cannot be made.
+  if (!env)
+    throw postgresErrors.SLIPWAY_ERR_POSTGRES_NO_BINARIES({
+      names: 'initdb and postgres (needed by the dedicated plan)',
+      where: ctx.options.binDir ?? 'PATH and /usr/lib/postgresql/*/bin',
+    });
   return env;
 }
 
