@@ -5,6 +5,9 @@
  * command is passed as an argument, never spliced into the script. Everything the dyno forks
  * stays in its process group; the dyno is over when the whole group is gone, not when its
  * first process exits (an app that ignores SIGTERM behind a shell must still be found).
+ * A dyno dies with the platform process (a watcher in its group reads fd 3 until EOF): a
+ * restarted platform starts the formation again anyway, and no dyno is ever left orphaned,
+ * even when the data dir that records it is gone.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -15,7 +18,10 @@ import { liveProcessGroups } from './memory.js';
 
 /** The launcher: the command arrives as $1 (or $SLIPWAY_COMMAND under `script`). */
 export const LAUNCHER = [
-  'if [ -n "$SLIPWAY_GO_FD" ]; then read -r -u 3 _ || true; exec 3<&-; fi; unset SLIPWAY_GO_FD',
+  'if [ -n "$SLIPWAY_GO_FD" ]; then read -r -u 3 _ || true',
+  // The runtime keeps fd 3 open while it lives: EOF means the platform died; the dyno dies too.
+  '  ( read -r -u 3 _; kill -KILL 0 ) </dev/null >/dev/null 2>&1 &',
+  '  exec 3<&-; fi; unset SLIPWAY_GO_FD',
   'if [ $# -gt 0 ]; then cmd="$1"; else cmd="$SLIPWAY_COMMAND"; fi; unset SLIPWAY_COMMAND SLIPWAY_LAUNCHER',
   'if [ -n "$SLIPWAY_TTY_SIZE" ]; then stty $SLIPWAY_TTY_SIZE 2>/dev/null || true; fi; unset SLIPWAY_TTY_SIZE',
   'if [ -d .profile.d ]; then for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; unset f; fi',
@@ -139,7 +145,9 @@ export class DynoProcess extends EventEmitter {
       throw e;
     }
     go.on('error', () => {});
-    go.end('go\n');
+    // Written, never ended: the dyno's watcher reads EOF only when this process is gone.
+    go.write('go\n');
+    (go as unknown as { unref?: () => void }).unref?.();
     return proc;
   }
 
