@@ -25,7 +25,11 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 }
 
 /** Run one build in a worker; `onLine` gets every output line as it happens. */
-export function runBuildInWorker(job: BuildJob, onLine: (line: string) => void): Promise<BuildOutput> {
+export function runBuildInWorker(
+  job: BuildJob,
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<BuildOutput> {
   return new Promise((resolve, reject) => {
     const child = fork(WORKER, [], {
       detached: true,
@@ -71,6 +75,18 @@ export function runBuildInWorker(job: BuildJob, onLine: (line: string) => void):
           detail: `exited with ${signal ?? `status ${code}`}`,
         }),
       ),
+    );
+    signal?.addEventListener(
+      'abort',
+      () => {
+        killGroup(child.pid, 'SIGKILL');
+        finish(
+          runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({
+            detail: 'the platform is stopping; the build was cancelled',
+          }),
+        );
+      },
+      { once: true },
     );
     child.send(job);
   });

@@ -42,6 +42,7 @@ export interface DeployServiceOptions {
 export class DeployService {
   private readonly sessions = new Map<string, BuildSession>();
   private readonly running = new Set<Promise<unknown>>();
+  private readonly cancel = new AbortController();
 
   constructor(private readonly o: DeployServiceOptions) {}
 
@@ -86,9 +87,15 @@ export class DeployService {
     return () => s.listeners.delete(fn);
   }
 
-  /** Wait for running builds (shutdown, tests). */
+  /** Wait for running builds (tests). */
   async idle(): Promise<void> {
     await Promise.allSettled([...this.running]);
+  }
+
+  /** Cancel running builds (their worker process groups are killed) and wait for them to end. */
+  async close(): Promise<void> {
+    this.cancel.abort();
+    await this.idle();
   }
 
   private async run(
@@ -125,6 +132,7 @@ export class DeployService {
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
         },
         emit,
+        this.cancel.signal,
       );
       const ref = await slugs.put(out.slug.path);
       const slug = state.putSlug({

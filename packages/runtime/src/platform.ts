@@ -222,7 +222,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         api.closeAllConnections();
       });
       await router.close(1000);
-      await deploys.idle();
+      await deploys.close();
       await dynos.close();
       await runtime.close();
       state.close();

@@ -1,0 +1,80 @@
+/** The build worker isolates misbehaving buildpacks: a hang is killed with its whole tree, a crash is contained. */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isSlipwayError } from '@slipway/core';
+import { expect } from 'chai';
+import { runBuildInWorker } from './build-runner.js';
+
+const BAD = fileURLToPath(new URL('../test/fixtures/bad-buildpacks/index.mjs', import.meta.url));
+const SRC = fileURLToPath(new URL('../test/fixtures/bad-src', import.meta.url));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('build worker isolation', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let configFile: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'slipway-worker-'));
+    configFile = join(dir, 'slipway.config.json');
+    await writeFile(configFile, JSON.stringify({ plugins: [BAD] }));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const job = (source: string, timeoutMs: number) => ({
+    recipe: { configFile },
+    source,
+    app: 'worker-test',
+    cacheDir: join(dir, 'cache'),
+    workDir: dir,
+    env: {},
+    output: join(dir, 'slug.tgz'),
+    buildpacks: [],
+    timeoutMs,
+  });
+
+  it('times out a hanging build and kills its subprocesses too', async () => {
+    const lines: string[] = [];
+    const t0 = Date.now();
+    let err: unknown;
+    await runBuildInWorker(job(SRC, 1500), (l) => lines.push(l)).catch((e) => (err = e));
+    expect(
+      isSlipwayError(err, 'SLIPWAY_ERR_BUILD_TIMEOUT') ||
+        isSlipwayError(err, 'SLIPWAY_ERR_RUNTIME_BUILD_WORKER'),
+    ).to.equal(true, String(err));
+    expect(Date.now() - t0).to.be.below(15_000);
+    expect(lines.join('\n')).to.include('hanging');
+    const pid = Number(await readFile(join(dir, 'sleep.pid'), 'utf8'));
+    const deadline = Date.now() + 3000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid), `sleep ${pid} survived`).to.equal(false);
+  });
+
+  it('reports a buildpack that kills the build process as a coded error', async () => {
+    const src = join(dir, 'crash-src');
+    await cp(SRC, src, { recursive: true });
+    await rm(join(src, 'HANG'));
+    await writeFile(join(src, 'CRASH'), 'x');
+    let err: unknown;
+    await runBuildInWorker(job(src, 30_000), () => {}).catch((e) => (err = e));
+    expect(isSlipwayError(err, 'SLIPWAY_ERR_RUNTIME_BUILD_WORKER'), String(err)).to.equal(true);
+    expect((err as Error).message).to.match(/status 7/);
+  });
+
+  it('cancels a running build when asked (platform stop)', async () => {
+    const ac = new AbortController();
+    const p = runBuildInWorker(job(SRC, 60_000), (l) => l.includes('hanging') && ac.abort(), ac.signal);
+    let err: unknown;
+    await p.catch((e) => (err = e));
+    expect((err as Error).message).to.match(/cancelled/);
+  });
+});
