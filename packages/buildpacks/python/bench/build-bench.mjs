@@ -11,7 +11,7 @@
  *   npx tsc -b packages/buildpacks/python && node packages/buildpacks/python/bench/build-bench.mjs [--rounds 3]
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,25 +36,31 @@ async function timed(fn) {
 async function pipeline(cacheDir) {
   const { ms, value } = await timed(() => testBuildpack(python, app, { cacheDir, output: true }));
   const { timings } = value.result;
+  // The baseline must use the interpreter the buildpack chose (the slug links to it).
+  const interpreter = await readlink(join(value.buildDir, '.heroku/python/bin/python'));
   await value.cleanup();
-  return { ms, timings };
+  return { ms, timings, interpreter };
 }
 
-async function raw() {
+async function raw(interpreter) {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-bench-raw-'));
   await cp(app, dir, { recursive: true });
   const env = { ...process.env, PIP_CACHE_DIR: join(dir, '.pip-cache'), PIP_ROOT_USER_ACTION: 'ignore' };
   const args = ['-m', 'pip', 'install', '--target', '.heroku/python', '--no-compile', '-q', '-r', 'requirements.txt'];
-  const { ms } = await timed(() => execFileP('python3', args, { cwd: dir, env }));
+  const { ms } = await timed(() => execFileP(interpreter, args, { cwd: dir, env }));
   await rm(dir, { recursive: true, force: true });
   return ms;
 }
 
 const rows = { cold: [], raw: [], warm: [] };
+let interpreterHint = 'python3';
 for (let i = 1; i <= rounds; i++) {
   const cacheDir = await mkdtemp(join(tmpdir(), 'slipway-bench-cache-'));
+  // Alternate which of cold and raw goes first, so neither always meets a warmer network path.
+  let rawMs = i % 2 === 0 ? await raw(interpreterHint) : undefined;
   const cold = await pipeline(cacheDir);
-  const rawMs = await raw();
+  interpreterHint = cold.interpreter;
+  rawMs ??= await raw(cold.interpreter);
   const warm = await pipeline(cacheDir);
   await rm(cacheDir, { recursive: true, force: true });
   rows.cold.push(cold.ms);
@@ -62,7 +68,7 @@ for (let i = 1; i <= rounds; i++) {
   rows.warm.push(warm.ms);
   console.log(
     `round ${i}: cold ${secs(cold.ms)} (compile ${secs(cold.timings.compile.python)}, slug ${secs(cold.timings.slug)})` +
-      ` | raw pip ${secs(rawMs)} | warm ${secs(warm.ms)} (compile ${secs(warm.timings.compile.python)}, slug ${secs(warm.timings.slug)})`,
+      ` | raw pip (${cold.interpreter}) ${secs(rawMs)} | warm ${secs(warm.ms)} (compile ${secs(warm.timings.compile.python)}, slug ${secs(warm.timings.slug)})`,
   );
 }
 const cold = median(rows.cold);
