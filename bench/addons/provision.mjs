@@ -31,7 +31,7 @@ function report(name, ms, target) {
   console.log(`${name.padEnd(44)} ${stats(ms)} ${verdict}`);
 }
 
-async function bench(id, definition, plan, afterProvision) {
+async function bench(id, definition, plan, afterProvision, beforeEach) {
   const dataDir = await mkdtemp(join(tmpdir(), `slipway-bench-${id}-`));
   const plugin = defineAddon(definition, quiet);
   const kernel = new Kernel();
@@ -48,6 +48,7 @@ async function bench(id, definition, plan, afterProvision) {
     const provision = [];
     const ids = [];
     for (let i = 0; i < rounds; i++) {
+      await beforeEach?.(plugin);
       t = performance.now();
       const r = await hook.promise(req(i));
       await afterProvision?.(r);

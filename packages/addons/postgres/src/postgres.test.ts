@@ -195,6 +195,29 @@ describe('addon-postgres', function () {
     expect(err.code).to.equal('SLIPWAY_ERR_POSTGRES_BACKUP_UNKNOWN');
   });
 
+  it('keeps spare databases ready on the shared cluster; a provision takes one, still closed to others', async () => {
+    const state = provider.hosts[provider.hosts.length - 1]!.ctx.state;
+    const deadline = Date.now() + 60_000;
+    while ((state.spares?.ready ?? 0) < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(state.spares?.ready).to.equal(2);
+    const c = (await kernel.hooks.provision.for('postgres').promise(req('uuid-c', 'app-c')))!;
+    expect(state.spares?.ready).to.be.lessThan(2);
+    await query(c.config.DATABASE_URL!, 'CREATE TABLE t (x int)');
+    const ua = new URL(a.config.DATABASE_URL!);
+    const err = await connectError({
+      host: ua.hostname,
+      port: Number(ua.port),
+      user: ua.username,
+      password: decodeURIComponent(ua.password),
+      database: new URL(c.config.DATABASE_URL!).pathname.slice(1),
+    });
+    expect(err.code).to.equal('42501');
+    await kernel.hooks.deprovision
+      .for('postgres')
+      .promise({ service: 'postgres', uuid: 'uuid-c', app: 'app-c', id: c.id });
+  });
+
   it('rejects an unknown plan with a coded error naming the plans', async () => {
     const err = await kernel.hooks.provision
       .for('postgres')

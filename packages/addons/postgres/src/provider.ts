@@ -24,6 +24,7 @@ import {
   pgUrl,
   type Tenant,
 } from './server.js';
+import { SparePool } from './spare-pool.js';
 
 /** Plugin options of the Postgres provider. */
 export interface PostgresOptions {
@@ -37,6 +38,8 @@ export interface PostgresOptions {
   listen?: string;
   /** Host put in DATABASE_URL (default 127.0.0.1, or the adminUrl's host). */
   host?: string;
+  /** Empty databases kept ready on the managed shared cluster, for fast provisioning (default 2). */
+  spareDatabases?: number;
 }
 
 /** What `setup` keeps for the provider's functions. */
@@ -48,6 +51,8 @@ export interface PostgresState {
   /** Environment to create new clusters (undefined when no server binaries exist). */
   clusterEnv: ClusterEnv | undefined;
   bins: PgBinaries | undefined;
+  /** Spare databases on the managed shared cluster (none with `adminUrl`). */
+  spares: SparePool | undefined;
 }
 
 type Ctx = ProviderContext<PostgresOptions, PostgresState>;
@@ -126,7 +131,7 @@ async function place(ctx: Ctx, id: string, plan: string, password: string): Prom
     }
   }
   const server = await ctx.state.shared();
-  await createTenant(server, t, password);
+  if (!(await ctx.state.spares?.take(t, password))) await createTenant(server, t, password);
   return server;
 }
 
@@ -177,7 +182,14 @@ async function setup(ctx: ProviderContext<PostgresOptions, undefined>): Promise<
         ctx.log.info(`creating the shared PostgreSQL cluster in ${c.dir}`);
         await c.create();
       }
-      return startCluster(c, true, publicHost);
+      const server = await startCluster(c, true, publicHost);
+      const size = o.spareDatabases ?? 2;
+      if (size > 0) {
+        state.spares = new SparePool(server, size, ctx.log);
+        await state.spares.load();
+        state.spares.refill();
+      }
+      return server;
     })();
     // A failed start may be retried by the next provision.
     shared.catch(() => {
@@ -185,7 +197,13 @@ async function setup(ctx: ProviderContext<PostgresOptions, undefined>): Promise<
     });
     return shared;
   };
-  const state: PostgresState = { shared: sharedServer, dedicated: new Map(), clusterEnv, bins };
+  const state: PostgresState = {
+    shared: sharedServer,
+    dedicated: new Map(),
+    clusterEnv,
+    bins,
+    spares: undefined,
+  };
   if (!clusterEnv) return state;
   // Bring back what existed before the restart: the shared cluster and every dedicated one.
   const restore: Promise<unknown>[] = [];
@@ -227,6 +245,7 @@ export const postgresDefinition: AddonDefinition<PostgresOptions, PostgresState>
       runAs: { type: 'string' },
       listen: { type: 'string' },
       host: { type: 'string' },
+      spareDatabases: { type: 'integer', minimum: 0, maximum: 20 },
     },
   },
   setup,
