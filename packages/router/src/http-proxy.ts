@@ -17,6 +17,9 @@ const MAX_ATTEMPTS = 10;
 
 const CONNECT_TIMEOUT = Symbol('connect timeout');
 
+/** Methods a router may repeat after a reset of a reused connection (RFC 9110 safe methods). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /** Answers for app states that have no dyno to send to. */
 const STATE_CODES: Record<Exclude<AppRoute['state'], 'ok'>, HCodeName> = {
   'no-release': 'H81',
@@ -286,9 +289,11 @@ class Exchange implements BacklogWaiter {
       this.fail(code);
       return;
     }
-    // A pooled connection the dyno had just closed: nothing reached the app, try again.
+    // A pooled connection the dyno closed as it was reused: most likely its keep-alive timeout,
+    // so the request never reached the app. Retried only when repeating it is harmless.
     const reset = (err as NodeJS.ErrnoException).code === 'ECONNRESET' || err.message === 'socket hang up';
-    if (up.reusedSocket && reset && !this.bodyStarted && this.attempts < MAX_ATTEMPTS) {
+    const safe = SAFE_METHODS.has(this.req.method ?? '');
+    if (up.reusedSocket && reset && safe && !this.bodyStarted && this.attempts < MAX_ATTEMPTS) {
       this.dispatch();
       return;
     }
