@@ -126,6 +126,11 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
     expect(manager.routeTable().route('hello')!.state).to.equal('no-web');
     await manager.stopApp('hello');
     expect(manager.routeTable().route('hello')).to.equal(undefined);
+    // Stop and start queued back to back: the app comes back.
+    void manager.stopApp('hello');
+    await manager.apply('hello', target(1));
+    expect((await via('hello')).body).to.equal('v1 web.1');
+    await manager.stopApp('hello');
   });
 
   it('replaces dynos on restart and on a size change, web without a gap in service', async () => {

@@ -295,10 +295,12 @@ export class DynoManager {
 
   private serial(app: string, fn: (st: AppState) => Promise<void>): Promise<void> {
     const st = this.state(app);
-    const run = st.chain.then(
-      () => fn(st),
-      () => fn(st),
-    );
+    // A stopApp queued earlier forgets the app; work queued after it brings it back.
+    const go = () => {
+      if (!this.apps.has(app)) this.apps.set(app, st);
+      return fn(st);
+    };
+    const run = st.chain.then(go, go);
     st.chain = run.catch(() => {});
     return run;
   }
