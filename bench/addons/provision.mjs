@@ -3,7 +3,7 @@
 // Usage: npx tsc -b packages/addons/postgres packages/addons/redis packages/addons/mail
 //        node bench/addons/provision.mjs [rounds=20]
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -31,28 +31,30 @@ function report(name, ms, target) {
   console.log(`${name.padEnd(44)} ${stats(ms)} ${verdict}`);
 }
 
-async function bench(id, definition, plan, afterProvision, beforeEach) {
+async function bench(id, definition, plan, { options = {}, usable, beforeEach } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), `slipway-bench-${id}-`));
   const plugin = defineAddon(definition, quiet);
   const kernel = new Kernel();
   try {
     let t = performance.now();
-    await kernel.use(plugin, { dataDir });
+    await kernel.use(plugin, { dataDir, ...options });
     const setupMs = performance.now() - t;
     const hook = kernel.hooks.provision.for(id);
     const req = (i) => ({ service: id, plan, uuid: `bench-${i}`, app: `bench-${i}`, name: '', options: {} });
     t = performance.now();
     const first = await hook.promise(req('first'));
-    await afterProvision?.(first);
+    await usable?.(first);
     const firstMs = performance.now() - t;
     const provision = [];
+    const withUse = [];
     const ids = [];
     for (let i = 0; i < rounds; i++) {
       await beforeEach?.(plugin);
       t = performance.now();
       const r = await hook.promise(req(i));
-      await afterProvision?.(r);
       provision.push(performance.now() - t);
+      await usable?.(r);
+      withUse.push(performance.now() - t);
       ids.push(r.id);
     }
     const deprovision = [];
@@ -63,7 +65,7 @@ async function bench(id, definition, plan, afterProvision, beforeEach) {
         .promise({ service: id, uuid: `bench-${i}`, app: `bench-${i}`, id: rid });
       deprovision.push(performance.now() - t);
     }
-    return { setupMs, firstMs, provision, deprovision };
+    return { setupMs, firstMs, provision, withUse, deprovision };
   } finally {
     await plugin.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -86,16 +88,40 @@ async function redisUsable(r) {
   c.disconnect();
 }
 
-console.log(`node ${process.version}, ${rounds} rounds each\n`);
-const p = await bench('postgres', postgresDefinition, 'shared', pgUsable);
+/** Wait until the provider's spare databases are ready (an add-on created on a quiet platform). */
+async function sparesReady(plugin) {
+  const state = plugin.hosts[0].ctx.state;
+  while ((state.spares?.ready ?? 0) < 2) await new Promise((r) => setTimeout(r, 20));
+}
+
 console.log(
-  `postgres: setup ${p.setupMs.toFixed(0)} ms; first provision (initdb + start of the shared cluster) ${p.firstMs.toFixed(0)} ms`,
+  `node ${process.version}, ${rounds} rounds each, load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}\n`,
 );
-report('postgres shared: provision + first query', p.provision, 300);
+const p = await bench('postgres', postgresDefinition, 'shared', {
+  usable: pgUsable,
+  beforeEach: sparesReady,
+});
+console.log(`postgres: first provision (initdb + start of the shared cluster) ${p.firstMs.toFixed(0)} ms`);
+report('postgres shared (spare ready): provision', p.provision, 300);
+report('postgres shared (spare ready): + app query', p.withUse);
 report('postgres shared: deprovision', p.deprovision);
-const r = await bench('redis', redisDefinition, 'mini', redisUsable);
-report('redis mini: provision until AUTH + PING', r.provision, 500);
+const burst = await bench('postgres', postgresDefinition, 'shared', {
+  usable: pgUsable,
+  options: { spareDatabases: 0 },
+});
+report('postgres shared (no spares): provision', burst.provision, 300);
+report('postgres shared (no spares): + app query', burst.withUse);
+const r = await bench('redis', redisDefinition, 'mini', { usable: redisUsable });
+report('redis mini: provision (server accepts AUTH)', r.provision, 500);
+report('redis mini: + ioredis AUTH and PING', r.withUse, 500);
 report('redis mini: deprovision', r.deprovision);
 const m = await bench('mail', mailDefinition, 'dev');
 console.log(`mail: setup (SMTP endpoint up) ${m.setupMs.toFixed(0)} ms`);
 report('mail dev: provision', m.provision);
+console.log(
+  `\nload average at the end ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
