@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -188,6 +188,22 @@ describe('addon-redis', function () {
     expect(r!.config).to.deep.equal(a.config);
     expect((await info(a.config.REDIS_URL!, 'memory')).maxmemory).to.equal(String(256 * 1024 * 1024));
     expect(await withClient(a.config.REDIS_URL!, (c) => c.get('greeting'))).to.equal('hello');
+  });
+
+  it('a crashed server is restarted by the supervisor with its data (AOF)', async () => {
+    await withClient(a.config.REDIS_URL!, (r) => r.set('before-crash', 'kept'));
+    const pidFile = join(dataDir, 'addons', 'redis', 'instances', a.id, 'redis.pid');
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 20_000;
+    let value: string | null = null;
+    while (Date.now() < deadline) {
+      value = await withClient(a.config.REDIS_URL!, (r) => r.get('before-crash')).catch(() => null);
+      if (value) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(value).to.equal('kept');
+    expect(Number((await readFile(pidFile, 'utf8')).trim())).not.to.equal(pid);
   });
 
   it('platform restart brings the instances back with their data', async () => {
