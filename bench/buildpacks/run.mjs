@@ -1,218 +1,141 @@
 #!/usr/bin/env node
 /**
- * Buildpack benchmark: for each example app in examples/apps (node, python, java, go — whichever
+ * Buildpack benchmark. For each example app in examples/apps (node, python, java, go — whichever
  * exist and whose buildpack is built), in one run:
- *   cold     `slipway build` through core's runBuild with an empty cache, writing a slug
+ *   cold     a build through core's runBuild (what `slipway build -o slug.tgz` does) with an
+ *            empty cache, writing the slug
  *   baseline the raw package-manager commands on a copy of the same app, with empty caches
- *   warm     the same build again with the cache of the cold build (dependencies unchanged)
- * and prints the platform overhead ((cold - baseline) / cold; target <= 10 %) and the warm
- * speed-up (cold / warm; target >= 5x). Rounds are interleaved and medians reported, because
- * this machine is shared. Usage:
- *   npx tsc -b packages/buildpacks/nodejs packages/buildpacks/go packages/buildpacks/python packages/buildpacks/java
+ *   warm     the same build again on the cache of the cold build (dependencies unchanged)
+ * It prints the platform overhead ((cold - baseline) / cold; target <= 10 %) and the warm
+ * speed-up (cold / warm; target >= 5x), in wall time and in CPU time (user + sys of the step
+ * and all its children, from /usr/bin/time), because this 2-core machine is shared and wall
+ * time swings with other work. Rounds are interleaved per app and medians reported.
+ *
+ *   npx tsc -b packages/buildpacks/nodejs packages/buildpacks/python packages/buildpacks/java packages/buildpacks/go
  *   node bench/buildpacks/run.mjs [--rounds 3] [--only node,go] [--json out.json]
  */
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { Kernel, runBuild } from '@slipway/core';
+import { parseArgs, promisify } from 'node:util';
 
+const execFileP = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const steps = fileURLToPath(new URL('./steps.mjs', import.meta.url));
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '1' },
     only: { type: 'string' },
     json: { type: 'string' },
-    verbose: { type: 'boolean', default: false },
   },
 });
 const rounds = Math.max(1, Number(values.rounds));
+const BUILDPACK = { node: 'nodejs', python: 'python', java: 'java', go: 'go' };
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-/** Per example: its buildpack and the raw commands a developer would run (cwd = app copy). */
-const LANGS = {
-  node: {
-    buildpack: 'nodejs',
-    raw: (c) => [
-      ['npm', ['ci', '--include=dev', '--no-audit', '--no-fund'], { npm_config_cache: c }],
-      ['npm', ['run', 'build'], {}],
-      ['npm', ['prune', '--omit=dev', '--no-audit', '--no-fund'], { npm_config_cache: c }],
-    ],
-  },
-  python: {
-    buildpack: 'python',
-    raw: (c) => [
-      [
-        'python3',
-        ['-m', 'pip', 'install', '--target', '.heroku/python', '--no-compile', '-r', 'requirements.txt'],
-        { PIP_CACHE_DIR: c, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
-      ],
-    ],
-  },
-  java: {
-    buildpack: 'java',
-    raw: (c, dir) => [
-      [
-        existsSync(join(dir, 'mvnw')) ? './mvnw' : 'mvn',
-        [
-          '-B',
-          '--no-transfer-progress',
-          `-Dmaven.repo.local=${join(c, 'repository')}`,
-          '-DskipTests',
-          'package',
-        ],
-        {},
-      ],
-    ],
-  },
-  go: {
-    buildpack: 'go',
-    raw: (c) => {
-      const env = {
-        GOTOOLCHAIN: 'local',
-        GOMODCACHE: join(c, 'mod'),
-        GOCACHE: join(c, 'build'),
-        GOFLAGS: '-modcacherw -buildvcs=false',
-      };
-      return [
-        ['go', ['mod', 'download'], env],
-        ['go', ['build', '-trimpath', '-o', 'bin/', './...'], env],
-      ];
-    },
-  },
-};
-
-function run(cmd, args, cwd, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: values.verbose ? 'inherit' : 'ignore',
-    });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`)),
-    );
-  });
-}
-
-async function kernelFor(buildpack) {
-  const kernel = new Kernel();
-  const mod = await import(`@slipway/buildpack-${buildpack}`);
-  await kernel.use(mod.default);
-  return kernel;
-}
-
-async function build(kernel, buildpack, source, cacheDir, work) {
+/** Run `node steps.mjs args…`, returning wall and CPU seconds and the step's own JSON line. */
+async function measure(args, work) {
+  const out = join(work, `time-${Date.now()}.txt`);
   const t = performance.now();
-  const r = await runBuild({
-    kernel,
-    source,
-    app: 'bench',
-    buildpacks: [buildpack],
-    cacheDir,
-    workDir: work,
-    output: join(work, `slug-${Date.now()}.tgz`),
-    onLine: values.verbose ? (l) => console.error(l) : undefined,
-  });
-  return { wall: performance.now() - t, compile: r.timings.compile[buildpack], slug: r.timings.slug };
-}
-
-async function baseline(lang, source, work) {
-  const copy = join(work, 'raw-app');
-  await rm(copy, { recursive: true, force: true });
-  await cp(source, copy, { recursive: true });
-  const cache = await mkdtemp(join(work, 'raw-cache-'));
-  const steps = LANGS[lang].raw(cache, copy);
-  const t = performance.now();
-  for (const [cmd, args, env] of steps) await run(cmd, args, copy, env);
-  const wall = performance.now() - t;
-  await rm(cache, { recursive: true, force: true });
-  await rm(copy, { recursive: true, force: true });
-  return wall;
+  const { stdout } = TIME
+    ? await execFileP(TIME, ['-f', '%e %U %S', '-o', out, process.execPath, steps, ...args], {
+        maxBuffer: 64 * 1024 * 1024,
+      })
+    : await execFileP(process.execPath, [steps, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  const wall = (performance.now() - t) / 1000;
+  let cpu = Number.NaN;
+  if (TIME) {
+    const [, user, sys] = (await readFile(out, 'utf8')).trim().split('\n').pop().split(' ').map(Number);
+    cpu = user + sys;
+  }
+  const lines = stdout.trim().split('\n');
+  return { wall, cpu, info: JSON.parse(lines[lines.length - 1]) };
 }
 
 const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (!s.length) return Number.NaN;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
-
-const only = values.only ? values.only.split(',') : Object.keys(LANGS);
-const results = [];
-console.log(
-  `buildpack benchmark: ${rounds} round(s), ${cpus().length} CPUs, load ${loadavg()
+const s = (x) => (Number.isNaN(x) ? 'n/a' : `${x.toFixed(2)} s`);
+const pct = (x) => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)} %`);
+const times = (x) => (Number.isNaN(x) ? 'n/a' : `${x.toFixed(1)}x`);
+const load = () =>
+  loadavg()
     .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
-for (const lang of only) {
-  const spec = LANGS[lang];
+    .join(' ');
+
+const langs = values.only ? values.only.split(',') : Object.keys(BUILDPACK);
+const results = [];
+console.log(`buildpack benchmark: ${rounds} round(s), ${cpus().length} CPUs, load average ${load()}`);
+for (const lang of langs) {
+  const buildpack = BUILDPACK[lang];
   const source = join(root, 'examples/apps', lang);
-  if (!spec || !existsSync(source)) {
+  if (!buildpack || !existsSync(source)) {
     console.log(`${lang}: skipped (no examples/apps/${lang})`);
     continue;
   }
-  let kernel;
-  try {
-    kernel = await kernelFor(spec.buildpack);
-  } catch (e) {
-    console.log(
-      `${lang}: skipped (@slipway/buildpack-${spec.buildpack} not built: ${e.message.split('\n')[0]})`,
-    );
+  if (!existsSync(join(root, 'packages/buildpacks', buildpack, 'dist/index.js'))) {
+    console.log(`${lang}: skipped (packages/buildpacks/${buildpack} is not built)`);
     continue;
   }
-  const cold = [];
-  const raw = [];
-  const warm = [];
-  const warmCompile = [];
-  const coldCompile = [];
+  const m = {
+    cold: [],
+    coldCpu: [],
+    raw: [],
+    rawCpu: [],
+    warm: [],
+    warmCpu: [],
+    coldSlug: [],
+    warmCompile: [],
+  };
   for (let i = 0; i < rounds; i++) {
     const work = await mkdtemp(join(tmpdir(), `slipway-bench-${lang}-`));
     try {
       const cacheDir = join(work, 'cache');
-      const c = await build(kernel, spec.buildpack, source, cacheDir, work);
-      const b = await baseline(lang, source, work);
-      const w = await build(kernel, spec.buildpack, source, cacheDir, work);
-      cold.push(c.wall);
-      coldCompile.push(c.compile);
-      raw.push(b);
-      warm.push(w.wall);
-      warmCompile.push(w.compile);
+      const cold = await measure(['build', buildpack, source, cacheDir, work], work);
+      const copy = join(work, 'raw-app');
+      await cp(source, copy, { recursive: true });
+      const rawCache = await mkdtemp(join(work, 'raw-cache-'));
+      const raw = await measure(['raw', lang, copy, rawCache], work);
+      const warm = await measure(['build', buildpack, source, cacheDir, work], work);
+      m.cold.push(cold.wall);
+      m.coldCpu.push(cold.cpu);
+      m.coldSlug.push(cold.info.slug / 1000);
+      m.raw.push(raw.wall);
+      m.rawCpu.push(raw.cpu);
+      m.warm.push(warm.wall);
+      m.warmCpu.push(warm.cpu);
+      m.warmCompile.push(warm.info.compile[buildpack] / 1000);
       console.log(
-        `  ${lang} round ${i + 1}: cold ${secs(c.wall)} (compile ${secs(c.compile)}, slug ${secs(c.slug)}), raw ${secs(b)}, warm ${secs(w.wall)} (compile ${secs(w.compile)})`,
+        `  ${lang} round ${i + 1}: cold ${s(cold.wall)} (cpu ${s(cold.cpu)}, slug ${s(cold.info.slug / 1000)}), ` +
+          `raw ${s(raw.wall)} (cpu ${s(raw.cpu)}), warm ${s(warm.wall)} (cpu ${s(warm.cpu)}, compile ${s(warm.info.compile[buildpack] / 1000)}); load ${load()}`,
       );
     } finally {
       await rm(work, { recursive: true, force: true });
     }
   }
-  const r = {
-    lang,
-    cold: median(cold),
-    coldCompile: median(coldCompile),
-    baseline: median(raw),
-    warm: median(warm),
-    warmCompile: median(warmCompile),
-  };
-  r.overhead = (r.cold - r.baseline) / r.cold;
+  const r = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, median(v)]));
+  r.lang = lang;
+  r.overhead = (r.cold - r.raw) / r.cold;
+  r.overheadCpu = (r.coldCpu - r.rawCpu) / r.coldCpu;
   r.speedup = r.cold / r.warm;
+  r.speedupCpu = r.coldCpu / r.warmCpu;
   results.push(r);
 }
 
 console.log(
-  '\n| app | cold build | raw commands | overhead (target <= 10 %) | warm rebuild | speed-up (target >= 5x) |',
+  '\n| app | cold build | raw commands | overhead wall / cpu (<= 10 %) | warm rebuild | speed-up wall / cpu (>= 5x) |',
 );
 console.log('|---|---|---|---|---|---|');
 for (const r of results)
   console.log(
-    `| ${r.lang} | ${secs(r.cold)} | ${secs(r.baseline)} | ${(r.overhead * 100).toFixed(1)} % | ${secs(r.warm)} | ${r.speedup.toFixed(1)}x |`,
+    `| ${r.lang} | ${s(r.cold)} (cpu ${s(r.coldCpu)}) | ${s(r.raw)} (cpu ${s(r.rawCpu)}) | ${pct(r.overhead)} / ${pct(r.overheadCpu)} | ${s(r.warm)} (cpu ${s(r.warmCpu)}) | ${times(r.speedup)} / ${times(r.speedupCpu)} |`,
   );
-console.log(
-  `load average after: ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
+console.log(`load average after: ${load()}`);
 if (values.json) {
   const { writeFile } = await import('node:fs/promises');
   await writeFile(

@@ -1,0 +1,92 @@
+/**
+ * The two measured steps of the buildpack benchmark, each run in its own process so that
+ * /usr/bin/time can count its CPU time with every child it starts:
+ *   node steps.mjs build <buildpack> <source> <cacheDir> <workDir>   one runBuild writing a slug
+ *   node steps.mjs raw <lang> <appCopy> <freshCacheDir>              the raw package-manager commands
+ * Both print one JSON line with their own timings on stdout.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kernel, runBuild } from '@slipway/core';
+
+/** Per example: the commands a developer would run by hand, in the app dir, with empty caches. */
+export const RAW = {
+  node: (c) => [
+    ['npm', ['ci', '--include=dev', '--no-audit', '--no-fund'], { npm_config_cache: c }],
+    ['npm', ['run', 'build'], {}],
+    ['npm', ['prune', '--omit=dev', '--no-audit', '--no-fund'], { npm_config_cache: c }],
+  ],
+  python: (c) => [
+    [
+      'python3',
+      ['-m', 'pip', 'install', '--target', '.heroku/python', '--no-compile', '-r', 'requirements.txt'],
+      { PIP_CACHE_DIR: c, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+    ],
+  ],
+  java: (c, dir) => [
+    [
+      existsSync(join(dir, 'mvnw')) ? './mvnw' : 'mvn',
+      [
+        '-B',
+        '--no-transfer-progress',
+        `-Dmaven.repo.local=${join(c, 'repository')}`,
+        '-DskipTests',
+        'package',
+      ],
+      {},
+    ],
+  ],
+  go: (c) => {
+    const env = {
+      GOTOOLCHAIN: 'local',
+      GOMODCACHE: join(c, 'mod'),
+      GOCACHE: join(c, 'build'),
+      GOFLAGS: '-modcacherw -buildvcs=false',
+    };
+    return [
+      ['go', ['mod', 'download'], env],
+      ['go', ['build', '-trimpath', '-o', 'bin/', './...'], env],
+    ];
+  },
+};
+
+function run(cmd, args, cwd, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`)),
+    );
+  });
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode === 'build') {
+  const [buildpack, source, cacheDir, workDir] = rest;
+  const kernel = new Kernel();
+  await kernel.use((await import(`@slipway/buildpack-${buildpack}`)).default);
+  const r = await runBuild({
+    kernel,
+    source,
+    app: 'bench',
+    buildpacks: [buildpack],
+    cacheDir,
+    workDir,
+    output: join(workDir, `slug-${Date.now()}.tgz`),
+    ...(process.env.BENCH_VERBOSE ? { onLine: (l) => console.error(l) } : {}),
+  });
+  console.log(JSON.stringify(r.timings));
+} else if (mode === 'raw') {
+  const [lang, dir, cache] = rest;
+  const t = performance.now();
+  for (const [cmd, args, env] of RAW[lang](cache, dir)) await run(cmd, args, dir, env);
+  console.log(JSON.stringify({ total: performance.now() - t }));
+} else if (mode) {
+  console.error(`unknown mode ${mode}`);
+  process.exit(2);
+}
