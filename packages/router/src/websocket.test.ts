@@ -2,7 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { WebSocket, WebSocketServer } from 'ws';
-import { sleep, startRouter, type TestRouter, TestTable } from './test-harness.test.js';
+import {
+  closedPort,
+  sleep,
+  startBackend,
+  startRouter,
+  type TestRouter,
+  TestTable,
+} from './test-harness.test.js';
 
 const HOST = 'app.example.test';
 
@@ -111,6 +118,35 @@ describe('router: WebSockets (real ws client and server)', () => {
     expect((await closed) - t0).to.be.within(350, 2500);
     expect(busy.readyState).to.equal(WebSocket.OPEN);
     busy.close();
+  });
+
+  it('retries a refused handshake connection on another dyno, and answers H12 for a silent one', async () => {
+    const dead = await closedPort();
+    table.set('retry', [
+      { dyno: 'web.1', host: '127.0.0.1', port: dead },
+      { dyno: 'web.2', host: '127.0.0.1', port: echo.port },
+    ]);
+    for (let i = 0; i < 4; i++) {
+      const ws = await connect(r.port, 'retry.example.test');
+      ws.send(`try ${i}`);
+      expect((await next(ws)).toString()).to.equal(`try ${i}`);
+      ws.close();
+    }
+    const silent = await startBackend(() => {});
+    try {
+      table.set('silent', [silent.target('web.1')]);
+      const fast = await startRouter(table, { timeouts: { firstByte: 200 } });
+      try {
+        const timedOut = await connect(fast.port, 'silent.example.test').catch((e) => e);
+        expect(timedOut.status).to.equal(503);
+        expect(timedOut.body).to.contain('H12');
+        expect(await fast.line(/code=H12/)).to.contain('path="/socket?x=1"');
+      } finally {
+        await fast.router.close();
+      }
+    } finally {
+      await silent.close();
+    }
   });
 
   it('relays an app that refuses the handshake, and answers H-codes and 404 as HTTP', async () => {

@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import {
+  type Backend,
+  rawRequest,
+  request,
+  startBackend,
+  startRouter,
+  type TestRouter,
+  TestTable,
+} from './test-harness.test.js';
+
+const HOST = 'app.example.test';
+
+describe('router: HTTP semantics through the proxy (real HTTP)', () => {
+  let dyno: Backend;
+  let r: TestRouter;
+  before(async () => {
+    dyno = await startBackend((req, res) => {
+      if (req.url === '/204') {
+        res.writeHead(204).end();
+        return;
+      }
+      if (req.url === '/304') {
+        res.writeHead(304, { etag: '"x"' }).end();
+        return;
+      }
+      if (req.url === '/cookies') {
+        res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/']);
+        res.end('ok');
+        return;
+      }
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => res.end(`${req.method} ${req.url} http/${req.httpVersion} ${body}`));
+    });
+    r = await startRouter(new TestTable().set('app', [dyno.target('web.1')]));
+  });
+  after(async () => {
+    await r.router.close();
+    await dyno.close();
+  });
+
+  it('answers Expect: 100-continue and forwards the body', async () => {
+    const reply = await rawRequest(
+      r.port,
+      `POST /upload HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello`,
+      1000,
+    );
+    expect(reply.text).to.match(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+    expect(reply.text).to.contain('POST /upload http/1.1 hello');
+    expect(dyno.seen.at(-1)!.headers).to.not.have.property('expect');
+  });
+
+  it('passes HEAD, 204 and 304 without a body, and keeps every Set-Cookie', async () => {
+    const head = await request(r.port, { host: HOST, method: 'HEAD', path: '/x' });
+    expect(head.status).to.equal(200);
+    expect(head.body).to.equal('');
+    expect((await request(r.port, { host: HOST, path: '/204' })).status).to.equal(204);
+    const notModified = await request(r.port, { host: HOST, path: '/304' });
+    expect(notModified.status).to.equal(304);
+    expect(notModified.headers.etag).to.equal('"x"');
+    const cookies = await request(r.port, { host: HOST, path: '/cookies' });
+    expect(cookies.headers['set-cookie']).to.deep.equal(['a=1; Path=/', 'b=2; Path=/']);
+  });
+
+  it('serves HTTP/1.0 clients and closes after the response', async () => {
+    const reply = await rawRequest(r.port, `GET /old HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`, 1000);
+    expect(reply.text).to.match(/^HTTP\/1\.1 200 OK/);
+    expect(reply.text).to.contain('GET /old http/1.1');
+    expect(reply.closedByServer).to.equal(true);
+  });
+
+  it('keeps a client connection alive across requests to the same app', async () => {
+    const raw = `GET /a HTTP/1.1\r\nHost: ${HOST}\r\n\r\nGET /b HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`;
+    const reply = await rawRequest(r.port, raw, 1000);
+    expect(reply.text).to.contain('GET /a http/1.1');
+    expect(reply.text).to.contain('GET /b http/1.1');
+  });
+});
