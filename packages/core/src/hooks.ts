@@ -178,7 +178,10 @@ export interface ProvisionRequest {
 export interface ProvisionResult {
   /** Provider's id for the resource (for later plan change and deprovision). */
   id: string;
-  /** Config vars to set on the app, named as the provider declares them. */
+  /**
+   * Config vars to set on the app, exactly as they will be set: already renamed for the
+   * attachment (`--as PRIMARY` → `PRIMARY_URL`). The runtime does not rename them again.
+   */
   config: Record<string, string>;
   /** Shown to the user. */
   message?: string;
@@ -191,6 +194,10 @@ export interface PlanChangeRequest {
   id: string;
   app: string;
   plan: string;
+  /** Attachment name the resource was provisioned with (config var prefix). */
+  name?: string;
+  /** Plan the resource is on now. */
+  previousPlan?: string;
 }
 
 /** Request to destroy an add-on resource. */
@@ -199,6 +206,10 @@ export interface DeprovisionRequest {
   uuid: string;
   id: string;
   app: string;
+  /** Attachment name the resource was provisioned with. */
+  name?: string;
+  /** Plan the resource is on. */
+  plan?: string;
 }
 
 /** Facts about an incoming HTTP request given to `route` (read only; no body). */
@@ -282,6 +293,11 @@ export function createKernelHooks() {
     dynoExit: new SyncHook<[DynoExitEvent]>(['dyno']),
     /** Every log line of every app (synchronous; drains and sinks tap it). */
     log: new SyncHook<[LogLine]>(['line']),
+    /**
+     * The platform is stopping (`kernel.close()`): stop supervised servers, flush buffers.
+     * Taps run one after another; errors are collected, not fatal to the others.
+     */
+    shutdown: new AsyncSeriesHook<[]>([]),
   });
 }
 

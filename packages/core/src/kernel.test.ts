@@ -105,6 +105,22 @@ describe('Kernel', () => {
     expect(e.plugin).to.equal('addon-pg');
   });
 
+  it('close() runs every shutdown tap even when one fails, then reports the failure', async () => {
+    const k = new Kernel();
+    const stopped: string[] = [];
+    k.hooks.shutdown.tapPromise('a', async () => {
+      stopped.push('a');
+      throw new Error('a failed');
+    });
+    k.hooks.shutdown.tap('b', () => {
+      stopped.push('b');
+    });
+    const e = await rejects(k.close());
+    expect(stopped).to.deep.equal(['a', 'b']);
+    expect(e.plugin).to.equal('a');
+    expect(e.hook).to.equal('shutdown');
+  });
+
   describe('use()', () => {
     it('applies a valid plugin with its options, defaults filled in', async () => {
       const k = new Kernel();

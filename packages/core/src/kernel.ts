@@ -104,6 +104,23 @@ export class Kernel {
         wrapTaps(hook as unknown as Interceptable, name);
       }
     }
+    // Registered after wrapTaps, so it sees the already-wrapped (plugin-named) error.
+    (this.hooks.shutdown as unknown as Interceptable).intercept({
+      register: (tap) => {
+        const { fn, type } = tap;
+        tap.fn = async (...args) => {
+          try {
+            if (type === 'async')
+              await new Promise<void>((res, rej) => fn(...args, (err: unknown) => (err ? rej(err) : res())));
+            else await fn(...args);
+          } catch (e) {
+            this.shutdownErrors.push(e);
+          }
+        };
+        tap.type = 'promise';
+        return tap;
+      },
+    });
     this.provide(clockRef, systemClock);
   }
 
@@ -182,6 +199,19 @@ export class Kernel {
   tryResolve<T>(ref: ServiceRef<T>): T | undefined {
     return this.has(ref) ? this.container.resolve<T>(ref.token) : undefined;
   }
+
+  /**
+   * Stop the platform's plugins: runs every `shutdown` tap (each even if another fails) and
+   * throws the first error afterwards. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.hooks.shutdown.promise().then(() => {
+      if (this.shutdownErrors.length) throw this.shutdownErrors[0];
+    });
+    return this.closing;
+  }
+  private closing: Promise<void> | undefined;
+  private readonly shutdownErrors: unknown[] = [];
 
   /** Check every plugin's `needs`, then refuse further plugins. Idempotent. */
   ready(): this {

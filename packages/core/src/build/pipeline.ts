@@ -199,11 +199,12 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       );
     const finalProcfile = await readOptional(path.join(buildDir, 'Procfile'));
     const processTypes = { ...spec.processTypes, ...(finalProcfile ? parseProcfile(finalProcfile) : {}) };
-    if (Object.keys(processTypes).length)
-      log.step(
-        `Discovering process types\n       Procfile declares types -> ${Object.keys(processTypes).join(', ')}`,
+    if (Object.keys(processTypes).length) {
+      log.step('Discovering process types');
+      log.info(
+        `${finalProcfile ? 'Procfile declares' : 'Default'} types -> ${Object.keys(processTypes).join(', ')}`,
       );
-    else log.warn('No process types: add a Procfile (web: <command>) so the app has something to run.');
+    } else log.warn('No process types: add a Procfile (web: <command>) so the app has something to run.');
     timings.release = Date.now() - t1;
 
     let slug: BuildResult['slug'];
