@@ -5,6 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { type DynoStatus, validateConfigVars } from '@slipway/core';
 import type { AddonService } from '../addon-service.js';
 import type { DeployService } from '../deploy-service.js';
@@ -90,6 +91,8 @@ export function createApiServer(ctx: ApiContext): Server {
       const failed = await ctx.addons.deprovisionAll(a);
       if (failed.length) ctx.releases.event(a.name, `Add-ons not deprovisioned: ${failed.join('; ')}`);
       state.deleteApp(a.name);
+      // The build cache goes with the app; slugs stay until no release references them.
+      await rm(join(ctx.dataDir, 'cache', a.id), { recursive: true, force: true });
       ctx.logs.forget(a.name);
     });
     sendJson(res, 200, renderApp(a, ctx.webUrl(a.name)));
