@@ -210,6 +210,69 @@ describe('LocalDynoRuntime (real processes)', function () {
     await poll.close();
   });
 
+  it('gives each app its own uid with runAsUser: { uidBase }, kept across restarts', async function () {
+    if (!isRoot) {
+      console.warn('      ⚠ not root: per-app uids need root; skipped');
+      return this.skip();
+    }
+    const iso = new LocalDynoRuntime({ dataDir: data.dir, slugStore: store, runAsUser: { uidBase: 300000 } });
+    const uidOf = async (app: string) => {
+      const s = await iso.runOnce({ ...spec('web'), app, type: 'run', command: 'id -u', attach: true });
+      let out = '';
+      s.stdout.on('data', (c) => {
+        out += c;
+      });
+      await s.exited;
+      return Number(out.split('\n')[0]);
+    };
+    const a = await uidOf('app-a');
+    const b = await uidOf('app-b');
+    expect([a, b]).to.deep.equal([300000, 300001]);
+    expect(await uidOf('app-a')).to.equal(300000);
+    // Another app's dyno cannot be signalled (EPERM) nor its environment read.
+    const victim = await iso.start({ ...spec('worker'), app: 'app-a', type: 'worker' });
+    const probe = await iso.runOnce({
+      ...spec('web'),
+      app: 'app-b',
+      type: 'run',
+      command: [
+        'for d in /proc/[0-9]*; do [ "$(stat -c %u "$d" 2>/dev/null)" = 300000 ] && { p=${d#/proc/}; break; }; done',
+        'echo "found ${p:-none}"',
+        'kill -0 "$p" 2>/dev/null && echo can-signal',
+        'cat "/proc/$p/environ" >/dev/null 2>&1 && echo can-read',
+        'true',
+      ].join('; '),
+      attach: true,
+    });
+    let pout = '';
+    probe.stdout.on('data', (c) => {
+      pout += c;
+    });
+    await probe.exited;
+    expect(pout.trim()).to.match(/^found \d+$/);
+    await iso.stop(victim, 1000);
+    const again = new LocalDynoRuntime({
+      dataDir: data.dir,
+      slugStore: store,
+      runAsUser: { uidBase: 300000 },
+    });
+    const s = await again.runOnce({
+      ...spec('web'),
+      app: 'app-b',
+      type: 'run',
+      command: 'id -u',
+      attach: true,
+    });
+    let out = '';
+    s.stdout.on('data', (c) => {
+      out += c;
+    });
+    await s.exited;
+    expect(Number(out)).to.equal(300001);
+    await again.close();
+    await iso.close();
+  });
+
   it('kills the dynos of an earlier platform process found in the data dir', async () => {
     const first = await rt.start({ ...spec('web'), type: 'web' });
     await waitFor('web to bind', () => get(first.port!, '/').catch(() => undefined));

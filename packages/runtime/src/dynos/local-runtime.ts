@@ -46,10 +46,12 @@ export interface LocalDynoRuntimeOptions {
   dataDir: string;
   slugStore: SlugStore;
   /**
-   * User the dynos run as when the platform runs as root (default `nobody`); false keeps root.
-   * Ignored when the platform is not root (it cannot switch users).
+   * Who dynos run as when the platform runs as root: a user name for every dyno (default
+   * `nobody`); `{ uidBase }` for one uid per app from `uidBase` up (no passwd entry needed),
+   * so apps cannot signal each other's processes or read each other's environment (config
+   * vars) from /proc; false keeps root. Ignored when the platform is not root.
    */
-  runAsUser?: string | false;
+  runAsUser?: string | false | { uidBase: number };
   /** `auto` (default) picks cgroup v2, cgroup v1 or polling; `none` disables limits. */
   memory?: MemoryMechanism | 'auto';
   /** How often memory is sampled (R14 logging, polling limit); default 5000 ms. */
@@ -91,6 +93,10 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   private readonly dynos = new Map<string, LocalDyno>();
   private initP: Promise<void> | undefined;
   private user: { uid: number; gid: number } | undefined;
+  /** Per-app uids (`runAsUser: { uidBase }`), persisted so an app keeps its uid across restarts. */
+  private appUids: Record<string, number> | undefined;
+  private uidFile = '';
+  private uidWrite: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly usedRunNumbers = new Set<string>();
   private readonly stoppingIds = new Set<string>();
@@ -112,13 +118,20 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   private async doInit(): Promise<void> {
     await mkdir(this.dynosDir, { recursive: true, mode: 0o755 });
     await mkdir(this.slugs.dir, { recursive: true, mode: 0o755 });
-    const name = this.opts.runAsUser ?? 'nobody';
-    if (process.getuid?.() === 0 && name !== false) {
-      try {
-        const [u, g] = await Promise.all([execFileP('id', ['-u', name]), execFileP('id', ['-g', name])]);
-        this.user = { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
-      } catch (e) {
-        throw dynoErrors.SLIPWAY_ERR_DYNO_USER({ user: name, detail: (e as Error).message }, { cause: e });
+    const wantedUser = this.opts.runAsUser ?? 'nobody';
+    if (process.getuid?.() === 0 && wantedUser !== false) {
+      const name = typeof wantedUser === 'string' ? wantedUser : `uid ${wantedUser.uidBase}+`;
+      if (typeof wantedUser === 'string') {
+        try {
+          const [u, g] = await Promise.all([execFileP('id', ['-u', name]), execFileP('id', ['-g', name])]);
+          this.user = { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
+        } catch (e) {
+          throw dynoErrors.SLIPWAY_ERR_DYNO_USER({ user: name, detail: (e as Error).message }, { cause: e });
+        }
+      } else {
+        this.uidFile = join(this.opts.dataDir, 'dyno-uids.json');
+        this.appUids = JSON.parse(await readFile(this.uidFile, 'utf8').catch(() => '{}'));
+        this.user = { uid: wantedUser.uidBase, gid: wantedUser.uidBase };
       }
       try {
         await execFileP('test', ['-x', this.slugs.dir, '-a', '-x', this.dynosDir], {
@@ -209,6 +222,21 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     return this.slugs.remove(ref);
   }
 
+  /** The uid/gid an app's dynos run as (one per app with `{ uidBase }`), or undefined to stay as we are. */
+  private async userFor(app: string): Promise<{ uid: number; gid: number } | undefined> {
+    const uids = this.appUids;
+    if (!uids || !this.user) return this.user;
+    let uid = uids[app];
+    if (uid === undefined) {
+      uid = Math.max(this.user.uid - 1, ...Object.values(uids)) + 1;
+      uids[app] = uid;
+      const text = JSON.stringify(uids);
+      this.uidWrite = this.uidWrite.then(() => writeFile(this.uidFile, text, { mode: 0o600 }));
+    }
+    await this.uidWrite;
+    return { uid, gid: uid };
+  }
+
   /** A free port no live dyno of this runtime was given (the OS may hand one out again before it is bound). */
   private async allocatePort(): Promise<number> {
     for (;;) {
@@ -241,7 +269,8 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     await mkdir(dir, { mode: 0o755 });
     await mkdir(home, { mode: 0o700 });
     await mkdir(join(home, 'tmp'), { mode: 0o700 });
-    if (this.user) for (const p of [home, join(home, 'tmp')]) await chown(p, this.user.uid, this.user.gid);
+    const user = await this.userFor(spec.app);
+    if (user) for (const p of [home, join(home, 'tmp')]) await chown(p, user.uid, user.gid);
     const env: Record<string, string> = {
       PATH: this.opts.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: home,
@@ -264,7 +293,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
         command: spec.command,
         cwd: appDir,
         env,
-        ...(this.user ?? {}),
+        ...(user ?? {}),
         ...(tty ? { tty } : {}),
         stdin: attach,
         lines: !attach,
