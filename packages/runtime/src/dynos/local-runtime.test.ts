@@ -236,8 +236,8 @@ describe('LocalDynoRuntime (real processes)', function () {
       app: 'app-b',
       type: 'run',
       command: [
-        'for d in /proc/[0-9]*; do [ "$(stat -c %u "$d" 2>/dev/null)" = 300000 ] && { p=${d#/proc/}; break; }; done',
-        'echo "found ${p:-none}"',
+        'p=none; for d in /proc/[0-9]*; do [ "$(stat -c %u "$d" 2>/dev/null)" = 300000 ] && { p=$(basename "$d"); break; }; done',
+        'echo "found $p"',
         'kill -0 "$p" 2>/dev/null && echo can-signal',
         'cat "/proc/$p/environ" >/dev/null 2>&1 && echo can-read',
         'true',
