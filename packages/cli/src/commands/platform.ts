@@ -2,6 +2,7 @@
  * `slipway start`: run the whole platform (API, router, dyno manager, log hub) in this process
  * tree until SIGINT/SIGTERM. The runtime is loaded on demand so the other verbs stay light.
  */
+import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
 import { defaultDataDir, out } from '../api-client.js';
 import type { CommandModule } from './index.js';
@@ -15,7 +16,8 @@ interface RuntimeModule {
     host?: string;
     baseDomain?: string;
     configFile?: string;
-    onLog?: (line: string) => void;
+    bootTimeoutMs?: number;
+    stopGraceMs?: number;
   }): Promise<{
     apiUrl: string;
     routerUrl: string;
@@ -25,6 +27,21 @@ interface RuntimeModule {
     demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
     stop(): Promise<void>;
   }>;
+}
+
+/** A positive number of seconds, or a coded error naming the option. */
+function seconds(option: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new SlipwayError(
+      'SLIPWAY_ERR_CLI_OPTION',
+      `${option} must be a positive number of seconds, not "${value}"`,
+      {
+        hint: `Pass e.g. ${option} 30.`,
+        status: 400,
+      },
+    );
+  return n;
 }
 
 /** The platform verb. */
@@ -42,6 +59,8 @@ export const platformCommands: CommandModule = {
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--base-domain <domain>', 'apps answer at <app>.<domain>', 'localhost')
       .option('--config <file>', 'slipway.config.json composing the platform (default: first-party plugins)')
+      .option('--boot-timeout <seconds>', 'web dynos must bind $PORT within this', '60')
+      .option('--stop-grace <seconds>', 'SIGTERM → SIGKILL grace when dynos stop', '30')
       .option('--demo', 'create and deploy the example apps, then print their URLs')
       .action(
         async (o: {
@@ -51,6 +70,8 @@ export const platformCommands: CommandModule = {
           host: string;
           baseDomain: string;
           config?: string;
+          bootTimeout: string;
+          stopGrace: string;
           demo?: boolean;
         }) => {
           const spec = '@slipway/runtime';
@@ -62,6 +83,8 @@ export const platformCommands: CommandModule = {
             host: o.host,
             baseDomain: o.baseDomain,
             ...(o.config ? { configFile: o.config } : {}),
+            bootTimeoutMs: seconds('--boot-timeout', o.bootTimeout) * 1000,
+            stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
           });
           for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
           out(`Slipway is running.`);
