@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -143,6 +143,22 @@ describe('addon-postgres', function () {
       env: cmd.env,
     });
     expect(viaHelper.stdout.trim()).to.equal('2');
+  });
+
+  it('a postmaster killed with SIGKILL is restarted by the supervisor and recovers its data', async () => {
+    const pidFile = join(postgresDataDir(dataDir), 'shared', 'pgdata', 'postmaster.pid');
+    const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 60_000;
+    let rows: unknown[] | undefined;
+    while (!rows && Date.now() < deadline) {
+      rows = await query(a.config.DATABASE_URL!, 'SELECT body FROM notes ORDER BY id').then(
+        (r) => r.rows,
+        () => undefined,
+      );
+      if (!rows) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(rows).to.deep.equal([{ body: 'hello' }, { body: 'world' }]);
   });
 
   it('refuses a wrong password', async () => {
