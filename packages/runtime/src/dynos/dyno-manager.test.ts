@@ -113,6 +113,15 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
         .targets.map((t) => t.dyno)
         .sort(),
     ).to.deep.equal(['web.1', 'web.2', 'web.3']);
+    let stop = false;
+    const failures: string[] = [];
+    const probes = Array.from({ length: 6 }, async () => {
+      while (!stop) {
+        const r = await via('hello', '/slow').catch((e: Error) => ({ status: 0, body: e.message }));
+        if (r.status !== 200) failures.push(`${r.status} ${r.body}`);
+      }
+    });
+    await new Promise((r) => setTimeout(r, 200));
     await manager.apply('hello', target(1, { formation: { web: { quantity: 1, size: 'standard-1x' } } }));
     expect(
       manager
@@ -121,6 +130,9 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
         .targets.map((t) => t.dyno),
     ).to.deep.equal(['web.1']);
     await waitFor('web.2, web.3 gone', () => manager.status('hello').length === 1);
+    stop = true;
+    await Promise.all(probes);
+    expect(failures, 'requests failed while scaling down').to.deep.equal([]);
     expect((await via('hello')).body).to.equal('v1 web.1');
     await manager.apply('hello', target(1, { formation: { web: { quantity: 0, size: 'standard-1x' } } }));
     expect(manager.routeTable().route('hello')!.state).to.equal('no-web');

@@ -500,7 +500,7 @@ export class DynoManager {
         prev.formation[t]!.size !== target.formation[t]!.size &&
         target.formation[t]!.quantity > 0,
     );
-    const stops: Promise<void>[] = [];
+    const surplus: ManagedDyno[] = [];
     for (const [key, slot] of [...st.slots]) {
       const q = target.processTypes[slot.type] ? (target.formation[slot.type]?.quantity ?? 0) : 0;
       if (slot.index <= q) continue;
@@ -508,14 +508,19 @@ export class DynoManager {
       st.slots.delete(key);
       if (slot.dyno) {
         slot.dyno.expected = true;
-        stops.push(this.stopDyno(slot.dyno));
+        surplus.push(slot.dyno);
       }
     }
-    if (stops.length)
-      this.setRouted(
-        st,
-        st.routed.filter((t) => st.slots.has(t.dyno)),
-      );
+    // Out of the routes first; SIGTERM after the switch delay, as for a release switch.
+    const routedBefore = st.routed.length;
+    this.setRouted(
+      st,
+      st.routed.filter((t) => st.slots.has(t.dyno)),
+    );
+    const stops = (async () => {
+      if (st.routed.length < routedBefore) await sleep(this.switchDelayMs);
+      await Promise.all(surplus.map((d) => this.stopDyno(d)));
+    })();
     const boots: Promise<unknown>[] = [];
     for (const [type, f] of Object.entries(target.formation)) {
       if (!target.processTypes[type]) continue;
@@ -523,7 +528,7 @@ export class DynoManager {
         if (!st.slots.has(`${type}.${i}`)) boots.push(this.startSlot(st, type, i));
     }
     this.touchRoute(st);
-    await Promise.all([...boots, ...stops]);
+    await Promise.all([...boots, stops]);
     for (const type of resized) await this.rollout(st, target, type);
   }
 
