@@ -255,9 +255,11 @@ class Exchange implements BacklogWaiter {
     upRes.on('data', (chunk: Buffer) => {
       this.bytes += chunk.length;
       this.timer!.refresh();
-      if (!res.write(chunk)) upRes.pause();
+      if (!res.write(chunk)) {
+        upRes.pause();
+        res.once('drain', () => upRes.resume());
+      }
     });
-    res.on('drain', () => upRes.resume());
     upRes.on('end', () => {
       if (this.done) return;
       res.end();
