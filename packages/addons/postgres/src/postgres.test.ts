@@ -339,9 +339,28 @@ describe('addon-postgres', function () {
     },
   );
 
-  it('names the missing binaries when there are none', async () => {
+  it('without binaries the platform still starts; a provision fails with a coded error naming them', async () => {
     const err = await findPgBinaries('/nonexistent/bin').catch((e) => e);
     expect(err.code).to.equal('SLIPWAY_ERR_POSTGRES_NO_BINARIES');
     expect(err.hint).to.include('apt-get install postgresql');
+    const k = new Kernel();
+    const seen: string[] = [];
+    const p = defineAddon(postgresDefinition, { log: (_l, m) => seen.push(m) });
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-pg-nobin-'));
+    try {
+      await k.use(p, { dataDir: dir, binDir: '/nonexistent/bin' });
+      expect(seen.join('\n')).to.include('cannot be provisioned');
+      for (const plan of ['shared', 'dedicated']) {
+        const e = await k.hooks.provision
+          .for('postgres')
+          .promise(req(`uuid-${plan}`, 'app-x', { plan }))
+          .catch((x) => x);
+        expect(e.code).to.equal('SLIPWAY_ERR_POSTGRES_NO_BINARIES');
+        expect(e.plugin).to.equal('addon-postgres');
+      }
+    } finally {
+      await p.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

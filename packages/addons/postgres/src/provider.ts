@@ -85,14 +85,16 @@ export function clusterServer(c: Cluster, publicHost: string): PgServer {
   };
 }
 
+function noBinaries(binDir: string | undefined, names: string) {
+  return postgresErrors.SLIPWAY_ERR_POSTGRES_NO_BINARIES({
+    names,
+    where: binDir ?? 'PATH and /usr/lib/postgresql/*/bin',
+  });
+}
+
 function needBinaries(ctx: Ctx): ClusterEnv {
   const env = ctx.state.clusterEnv;
-  // Only reachable with `adminUrl` and no local binaries: the shared plan works, clusters cannot be made.
-  if (!env)
-    throw postgresErrors.SLIPWAY_ERR_POSTGRES_NO_BINARIES({
-      names: 'initdb and postgres (needed by the dedicated plan)',
-      where: ctx.options.binDir ?? 'PATH and /usr/lib/postgresql/*/bin',
-    });
+  if (!env) throw noBinaries(ctx.options.binDir, 'initdb and postgres (needed by the dedicated plan)');
   return env;
 }
 
@@ -153,14 +155,16 @@ async function serverOf(ctx: Ctx, id: string): Promise<PgServer> {
 
 async function setup(ctx: ProviderContext<PostgresOptions, undefined>): Promise<PostgresState> {
   const o = ctx.options;
+  // Missing binaries must not stop the platform from starting: say so now, fail each provision
+  // that needs them with the coded error (its hint says what to install).
   const bins = await findPgBinaries(o.binDir).catch((e) => {
-    if (o.adminUrl) {
-      ctx.log.warn(
-        `${(e as Error).message}; only the shared plan on ${new URL(o.adminUrl).host} is available`,
-      );
-      return undefined;
-    }
-    throw e;
+    const e2 = e as Error & { hint?: string };
+    ctx.log.warn(
+      o.adminUrl
+        ? `${e2.message}; only the shared plan on ${new URL(o.adminUrl).host} is available`
+        : `${e2.message}; Postgres add-ons cannot be provisioned. ${e2.hint ?? ''}`,
+    );
+    return undefined;
   });
   const clusterEnv: ClusterEnv | undefined = bins && {
     bins,
@@ -176,6 +180,7 @@ async function setup(ctx: ProviderContext<PostgresOptions, undefined>): Promise<
   let shared: Promise<PgServer> | undefined;
   const sharedServer = () => {
     if (o.adminUrl) return Promise.resolve(externalServer(o.adminUrl, o.host));
+    if (!clusterEnv) return Promise.reject(noBinaries(o.binDir, 'initdb and postgres'));
     shared ??= (async () => {
       const c = new Cluster(join(ctx.dataDir, 'shared'), clusterEnv!);
       if (!(await c.load())) {

@@ -7,9 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, readdir } from 'node:fs/promises';
+import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import type { AddonDefinition, ProviderContext } from '@slipway/addon-sdk';
+import type { AddonDefinition, ProviderContext, SuperviseOptions } from '@slipway/addon-sdk';
 import { redisErrors } from './errors.js';
 import { type InstanceEnv, type InstanceMeta, RedisInstance } from './instance.js';
 import { freePort } from './net.js';
@@ -29,6 +29,8 @@ export interface RedisOptions {
 export interface RedisState {
   env: InstanceEnv;
   instances: Map<string, RedisInstance>;
+  /** Why no instance can be started (redis-server missing), if so. */
+  unavailable?: Error;
 }
 
 type Ctx = ProviderContext<RedisOptions, RedisState>;
@@ -61,19 +63,29 @@ function instancesDir(ctx: { dataDir: string }): string {
 }
 
 async function setup(ctx: ProviderContext<RedisOptions, undefined>): Promise<RedisState> {
-  const env: InstanceEnv = {
-    redisServer: await findRedisServer(ctx.options.redisServer),
-    log: ctx.log,
-    supervise: (o) => ctx.supervise(o),
-  };
   const instances = new Map<string, RedisInstance>();
+  let redisServer: string;
+  try {
+    redisServer = await findRedisServer(ctx.options.redisServer);
+  } catch (e) {
+    // The platform still starts without Redis; each provision then fails with this coded error.
+    const err = e as Error & { hint?: string };
+    ctx.log.warn(`${err.message}; Redis add-ons cannot be provisioned. ${err.hint ?? ''}`);
+    const env = { redisServer: '', log: ctx.log, supervise: (o: SuperviseOptions) => ctx.supervise(o) };
+    return { env, instances, unavailable: err };
+  }
+  const env: InstanceEnv = { redisServer, log: ctx.log, supervise: (o) => ctx.supervise(o) };
   const dir = instancesDir(ctx);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // Bring back every instance that existed before the platform restarted, with its data.
   await Promise.all(
     (await readdir(dir)).map(async (id) => {
       const inst = await RedisInstance.load(join(dir, id), env);
-      if (!inst) return;
+      if (!inst) {
+        ctx.log.warn(`removing the incomplete instance directory ${join(dir, id)}`);
+        await rm(join(dir, id), { recursive: true, force: true });
+        return;
+      }
       await inst.write(redisPlan(inst.meta.plan));
       await inst.start();
       instances.set(id, inst);
@@ -98,6 +110,7 @@ export const redisDefinition: AddonDefinition<RedisOptions, RedisState> = {
   },
   setup,
   async provision(req, ctx) {
+    if (ctx.state.unavailable) throw ctx.state.unavailable;
     const id = `redis-${randomBytes(6).toString('hex')}`;
     const listen = ctx.options.listen ?? '127.0.0.1';
     const meta: InstanceMeta = {

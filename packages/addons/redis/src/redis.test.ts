@@ -234,10 +234,27 @@ describe('addon-redis', function () {
     expect(err.code).to.equal('SLIPWAY_ERR_ADDON_PLAN_UNKNOWN');
   });
 
-  it('names redis-server when it is missing', async () => {
+  it('without redis-server the platform still starts; a provision fails with a coded error', async () => {
     const err = await findRedisServer('/nonexistent/redis-server').catch((e) => e);
     expect(err.code).to.equal('SLIPWAY_ERR_REDIS_NO_SERVER');
     expect(err.hint).to.include('apt-get install redis-server');
+    const k = new Kernel();
+    const seen: string[] = [];
+    const p = defineAddon(redisDefinition, { log: (_l, m) => seen.push(m) });
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-redis-noserver-'));
+    try {
+      await k.use(p, { dataDir: dir, redisServer: '/nonexistent/redis-server' });
+      expect(seen.join('\n')).to.include('cannot be provisioned');
+      const e = await k.hooks.provision
+        .for('redis')
+        .promise(req('uuid-n', 'app-n'))
+        .catch((x) => x);
+      expect(e.code).to.equal('SLIPWAY_ERR_REDIS_NO_SERVER');
+      expect(e.plugin).to.equal('addon-redis');
+    } finally {
+      await p.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   describeConformance(() => plugin, { title: 'conformance kit' });
