@@ -8,6 +8,12 @@ import { LocalDynoRuntime } from './local-runtime.js';
 
 const size = { name: 'standard-1x', memoryMb: 512 };
 
+/** Switching users needs root: required in CI, a loud skip elsewhere. */
+function notRoot(what: string): void {
+  if (process.env.CI === 'true') throw new Error(`CI must run the runtime tests as root: ${what} needs it`);
+  console.warn(`      ⚠ not root: ${what} skipped (dynos run as the platform user)`);
+}
+
 describe('LocalDynoRuntime (real processes)', function () {
   this.timeout(60_000);
   let data: Awaited<ReturnType<typeof tempDataDir>>;
@@ -60,7 +66,7 @@ describe('LocalDynoRuntime (real processes)', function () {
     if (isRoot) {
       expect(env.uid).to.equal(65534);
       expect(env.canWriteApp).to.equal(false);
-    } else console.warn('      ⚠ not root: dynos run as the platform user; the nobody-user check is skipped');
+    } else notRoot('the nobody-user check');
     expect(output.some(([x, l]) => x.id === h.id && l === `listening on ${h.port}`)).to.equal(true);
     const list = await rt.list('rt-app');
     expect(list.map((d) => d.id)).to.include(h.id);
@@ -212,7 +218,7 @@ describe('LocalDynoRuntime (real processes)', function () {
 
   it('gives each app its own uid with runAsUser: { uidBase }, kept across restarts', async function () {
     if (!isRoot) {
-      console.warn('      ⚠ not root: per-app uids need root; skipped');
+      notRoot('per-app uids');
       return this.skip();
     }
     const iso = new LocalDynoRuntime({ dataDir: data.dir, slugStore: store, runAsUser: { uidBase: 300000 } });
