@@ -66,8 +66,11 @@ export interface Platform {
   readonly skippedPlugins: string[];
   /** `http://<app>.<baseDomain>:<routerPort>` */
   appUrl(app: string): string;
-  /** Create and deploy the example apps that exist; see demo.ts. */
-  demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
+  /** Create and deploy the example apps that exist (or those under `examplesDir`); see demo.ts. */
+  demo(
+    onLine: (line: string) => void,
+    examplesDir?: string,
+  ): Promise<{ app: string; url?: string; error?: string }[]>;
   /** Stop listening, stop every dyno, close the database. */
   stop(): Promise<void>;
 }
@@ -210,9 +213,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     dynos,
     skippedPlugins: skipped,
     appUrl,
-    async demo(onLine) {
+    async demo(onLine, examplesDir) {
       const { runDemo } = await import('./demo.js');
-      return runDemo(platform, { releases, deploys, state, onChange: refresh }, onLine);
+      return runDemo(platform, { releases, deploys, state, onChange: refresh }, onLine, examplesDir);
     },
     async stop() {
       if (stopped) return;
