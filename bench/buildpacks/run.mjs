@@ -90,6 +90,9 @@ for (const lang of langs) {
     warm: [],
     warmCpu: [],
     coldSlug: [],
+    coldIn: [],
+    rawIn: [],
+    warmIn: [],
     warmCompile: [],
   };
   for (let i = 0; i < rounds; i++) {
@@ -110,6 +113,9 @@ for (const lang of langs) {
       m.warm.push(warm.wall);
       m.warmCpu.push(warm.cpu);
       m.warmCompile.push(warm.info.compile[buildpack] / 1000);
+      m.coldIn.push(cold.info.total / 1000);
+      m.rawIn.push(raw.info.total / 1000);
+      m.warmIn.push(warm.info.total / 1000);
       console.log(
         `  ${lang} round ${i + 1}: cold ${s(cold.wall)} (cpu ${s(cold.cpu)}, slug ${s(cold.info.slug / 1000)}), ` +
           `raw ${s(raw.wall)} (cpu ${s(raw.cpu)}), warm ${s(warm.wall)} (cpu ${s(warm.cpu)}, compile ${s(warm.info.compile[buildpack] / 1000)}); load ${load()}`,
@@ -124,6 +130,8 @@ for (const lang of langs) {
   r.overheadCpu = (r.coldCpu - r.rawCpu) / r.coldCpu;
   r.speedup = r.cold / r.warm;
   r.speedupCpu = r.coldCpu / r.warmCpu;
+  r.overheadIn = (r.coldIn - r.rawIn) / r.coldIn;
+  r.speedupIn = r.coldIn / r.warmIn;
   results.push(r);
 }
 
@@ -134,6 +142,15 @@ console.log('|---|---|---|---|---|---|');
 for (const r of results)
   console.log(
     `| ${r.lang} | ${s(r.cold)} (cpu ${s(r.coldCpu)}) | ${s(r.raw)} (cpu ${s(r.rawCpu)}) | ${pct(r.overhead)} / ${pct(r.overheadCpu)} | ${s(r.warm)} (cpu ${s(r.warmCpu)}) | ${times(r.speedup)} / ${times(r.speedupCpu)} |`,
+  );
+console.log(
+  '\nIn-process (the pipeline alone, without starting Node.js and loading Slipway, as in the running platform):',
+);
+console.log('| app | cold build | raw commands | overhead | warm rebuild | speed-up |');
+console.log('|---|---|---|---|---|---|');
+for (const r of results)
+  console.log(
+    `| ${r.lang} | ${s(r.coldIn)} | ${s(r.rawIn)} | ${pct(r.overheadIn)} | ${s(r.warmIn)} | ${times(r.speedupIn)} |`,
   );
 console.log(`load average after: ${load()}`);
 if (values.json) {
