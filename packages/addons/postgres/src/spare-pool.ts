@@ -16,6 +16,7 @@ export class SparePool {
   private spares: string[] = [];
   private refilling: Promise<void> | undefined;
   private closed = false;
+  private failures = 0;
 
   constructor(
     private readonly server: PgServer,
@@ -68,9 +69,19 @@ export class SparePool {
         this.spares.push(name);
       }
     })()
-      .catch((e) => {
-        if (!this.closed) this.log.warn(`could not prepare a spare database: ${(e as Error).message}`);
-      })
+      .then(
+        () => {
+          this.failures = 0;
+        },
+        (e) => {
+          // The server may be restarting after a crash: try again later, with back-off, a bounded
+          // number of times (the provider has no shutdown hook that would tell us it is gone).
+          if (this.closed || ++this.failures > 10) return;
+          if (this.failures === 1)
+            this.log.warn(`could not prepare a spare database (will retry): ${(e as Error).message}`);
+          setTimeout(() => this.refill(), Math.min(30_000, 500 * 2 ** this.failures)).unref();
+        },
+      )
       .finally(() => {
         this.refilling = undefined;
       });
