@@ -15,25 +15,27 @@ import type {
   LogSink,
   OneOffSession,
   OneOffSpec,
-  SlugRef,
 } from '@slipway/core';
-import type { AppRoute, RouteTable, RouteTarget } from '@slipway/router';
+import type { RouteTable, RouteTarget } from '@slipway/router';
 import { type BootResult, bootCheck } from './boot-check.js';
 import { exitStatus } from './dyno-process.js';
+import {
+  type AppState,
+  computeRoute,
+  type DynoTarget,
+  type ExitInfo,
+  fmtSeconds,
+  type ManagedDyno,
+  newAppState,
+  newDyno,
+  type Slot,
+  sleep,
+  toTarget,
+} from './dyno-state.js';
 import { dynoErrors } from './errors.js';
 import { type BackoffPolicy, backoffDelay, DYNO_SIZES, herokuBackoff, resolveSize } from './policy.js';
 
-/** What an app should run: one release and its formation. */
-export interface DynoTarget {
-  release: number;
-  slug: SlugRef;
-  /** Config vars of the release (the manager adds `DYNO` and `PORT`). */
-  env: Record<string, string>;
-  processTypes: Record<string, string>;
-  formation: Record<string, { quantity: number; size: string }>;
-  /** app.json healthcheck of web dynos: GET path must answer 2xx before the switch. */
-  healthcheck?: { path: string; timeoutMs?: number };
-}
+export type { DynoTarget, ExitInfo } from './dyno-state.js';
 
 /** Options of the dyno manager. */
 export interface DynoManagerOptions {
@@ -56,52 +58,6 @@ export interface DynoManagerOptions {
   memoryLogEveryMs?: number;
   /** Log source of platform lines; default `slipway`. */
   source?: string;
-}
-
-type DynoState = DynoStatus['state'] | 'complete';
-
-/** One dyno the manager started (a slot's current dyno, a retiring one, or a one-off). */
-interface ManagedDyno {
-  app: string;
-  name: string;
-  type: string;
-  index: number;
-  release: number;
-  handle: DynoHandle | undefined;
-  state: DynoState;
-  /** The manager asked it to stop: its exit is not a crash. */
-  expected: boolean;
-  /** Part of a release switch: its failure fails the switch, it is never restarted. */
-  inBatch: boolean;
-  oneOff: boolean;
-  upAt: number;
-  exited: boolean;
-  lastR14: number;
-  onExit: Promise<void>;
-  resolveExit: () => void;
-}
-
-/** A (type, index) position of the formation and its restart bookkeeping. */
-interface Slot {
-  type: string;
-  index: number;
-  dyno: ManagedDyno | undefined;
-  crashes: number;
-  timer: NodeJS.Timeout | undefined;
-}
-
-interface AppState {
-  name: string;
-  target: DynoTarget | undefined;
-  slots: Map<string, Slot>;
-  retiring: Set<ManagedDyno>;
-  oneOffs: Set<ManagedDyno>;
-  /** Web targets the router uses: replaced as a whole, never mutated. */
-  routed: readonly RouteTarget[];
-  routeCache: AppRoute | undefined;
-  chain: Promise<unknown>;
-  /** Web dynos of a rollout being booted (not in a slot yet): the route says `booting`, not `no-release`. */
-  bootingWeb: number;
 }
 
 /** Reconciles formations with a DynoRuntime and publishes the router's view of web dynos. */
@@ -238,7 +194,7 @@ export class DynoManager {
       route: (app) => {
         const st = this.apps.get(app);
         if (!st) return undefined;
-        st.routeCache ??= this.computeRoute(st);
+        st.routeCache ??= computeRoute(st);
         return st.routeCache;
       },
     };
@@ -249,7 +205,7 @@ export class DynoManager {
     if (this.closed) throw dynoErrors.SLIPWAY_ERR_DYNO_CLOSED();
     const session = await this.runtime.runOnce({ ...spec, app });
     const h = session.handle;
-    const d = this.newDyno(app, h.type, h.index, spec.release, false);
+    const d = newDyno(app, h.type, h.index, spec.release, false);
     d.oneOff = true;
     d.handle = h;
     d.state = 'up';
@@ -277,17 +233,7 @@ export class DynoManager {
   private state(app: string): AppState {
     let st = this.apps.get(app);
     if (!st) {
-      st = {
-        name: app,
-        target: undefined,
-        slots: new Map(),
-        retiring: new Set(),
-        oneOffs: new Set(),
-        routed: [],
-        routeCache: undefined,
-        chain: Promise.resolve(),
-        bootingWeb: 0,
-      };
+      st = newAppState(app);
       this.apps.set(app, st);
     }
     return st;
@@ -305,17 +251,6 @@ export class DynoManager {
     return run;
   }
 
-  private computeRoute(st: AppState): AppRoute {
-    if (st.routed.length > 0) return { app: st.name, state: 'ok', targets: st.routed };
-    if (st.bootingWeb > 0) return { app: st.name, state: 'booting', targets: [] };
-    const t = st.target;
-    if (!t) return { app: st.name, state: 'no-release', targets: [] };
-    if (!t.processTypes.web || !(t.formation.web?.quantity ?? 0))
-      return { app: st.name, state: 'no-web', targets: [] };
-    const booting = [...st.slots.values()].some((s) => s.type === 'web' && s.dyno?.state === 'starting');
-    return { app: st.name, state: booting ? 'booting' : 'crashed', targets: [] };
-  }
-
   private setRouted(st: AppState, targets: readonly RouteTarget[]): void {
     st.routed = Object.freeze([...targets]);
     st.routeCache = undefined;
@@ -323,30 +258,6 @@ export class DynoManager {
 
   private touchRoute(st: AppState): void {
     st.routeCache = undefined;
-  }
-
-  private newDyno(app: string, type: string, index: number, release: number, inBatch: boolean): ManagedDyno {
-    let resolveExit!: () => void;
-    const onExit = new Promise<void>((r) => {
-      resolveExit = r;
-    });
-    return {
-      app,
-      name: `${type}.${index}`,
-      type,
-      index,
-      release,
-      handle: undefined,
-      state: 'starting',
-      expected: false,
-      inBatch,
-      oneOff: false,
-      upAt: 0,
-      exited: false,
-      lastR14: 0,
-      onExit,
-      resolveExit,
-    };
   }
 
   /** Start one dyno and, for web, run its boot check. Never throws: failures are in the result. */
@@ -425,7 +336,7 @@ export class DynoManager {
     const rollWeb = onlyType === undefined || onlyType === 'web';
     const fresh: ManagedDyno[] = [];
     if (rollWeb) {
-      for (let i = 1; i <= webQty; i++) fresh.push(this.newDyno(st.name, 'web', i, target.release, true));
+      for (let i = 1; i <= webQty; i++) fresh.push(newDyno(st.name, 'web', i, target.release, true));
       st.bootingWeb += fresh.length;
       this.touchRoute(st);
       const results = await Promise.all(fresh.map((d) => this.boot(st, d, target))).finally(() => {
@@ -539,7 +450,7 @@ export class DynoManager {
     const key = `${type}.${index}`;
     const slot: Slot = existing ?? { type, index, dyno: undefined, crashes: 0, timer: undefined };
     st.slots.set(key, slot);
-    const d = this.newDyno(st.name, type, index, target.release, false);
+    const d = newDyno(st.name, type, index, target.release, false);
     if (slot.dyno?.state === 'crashed')
       this.platform(st.name, d.name, 'State changed from crashed to starting');
     slot.dyno = d;
@@ -658,23 +569,4 @@ export class DynoManager {
   private platform(app: string, dyno: string, message: string): void {
     this.log.write({ app, time: Date.now(), source: this.source, dyno, message });
   }
-}
-
-/** Extra exit facts a runtime may pass as the 4th `exit` argument (the local runtime does). */
-export interface ExitInfo {
-  status?: number;
-  reason?: 'stop-timeout' | 'memory';
-}
-
-function toTarget(d: ManagedDyno): RouteTarget {
-  return { dyno: d.name, host: d.handle?.host ?? '127.0.0.1', port: d.handle!.port! };
-}
-
-function fmtSeconds(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} second${s === 1 ? '' : 's'}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
