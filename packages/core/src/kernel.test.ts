@@ -34,6 +34,7 @@ describe('Kernel', () => {
       'dynoStart',
       'dynoExit',
       'log',
+      'shutdown',
     ]);
   });
 
