@@ -29,6 +29,11 @@ export class SparePool {
     return this.spares.length;
   }
 
+  /** Names of the ready spares. */
+  get names(): readonly string[] {
+    return [...this.spares];
+  }
+
   /** Find the spares left by a previous run; drop half-made ones (a role without its database). */
   async load(): Promise<void> {
     await withAdmin(this.server, 'list spare databases', async (c) => {
