@@ -2,7 +2,7 @@
  * The Node example app through the real pipeline: cold build, slug run from another directory,
  * warm rebuild from the cache, and cache invalidation on a lockfile or Node.js version change.
  */
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,16 +103,47 @@ describe('nodejs buildpack: examples/apps/node', function () {
     expect(await worker.exited).to.equal(0);
   });
 
-  it('rebuilds from the cache without reinstalling', async () => {
+  it('reuses the whole cached build when nothing changed', async () => {
     const r = await testBuildpack(nodejs, example, { cacheDir });
+    try {
+      const text = r.log.join('\n');
+      expect(text).to.include('-----> Restoring cached build');
+      expect(text).not.to.include('-----> Installing dependencies');
+      expect(text).not.to.include('-----> Running build');
+      expect(await exists(join(r.buildDir!, 'node_modules/semver'))).to.equal(false);
+      expect(await exists(join(r.buildDir!, 'node_modules/express'))).to.equal(true);
+      expect(await exists(join(r.buildDir!, 'build/info.json'))).to.equal(true);
+      expect(await exists(join(r.buildDir!, '.profile.d/nodejs.sh'))).to.equal(true);
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  it('rebuilds changed source on the cached dependencies without reinstalling', async () => {
+    const copy = join(work, 'source-change');
+    await cp(example, copy, { recursive: true, filter: (src) => !/node_modules|\/build$/.test(src) });
+    await appendFile(join(copy, 'server.js'), '// a source change\n');
+    const r = await testBuildpack(nodejs, copy, { cacheDir });
     try {
       const text = r.log.join('\n');
       expect(text).to.include('Using cached node_modules');
       expect(text).not.to.include('-----> Installing dependencies');
+      expect(text).to.include('-----> Running build');
       expect(text).to.include('dev-only path(s) recorded by the first build');
       expect(await exists(join(r.buildDir!, 'node_modules/semver'))).to.equal(false);
       expect(await exists(join(r.buildDir!, 'node_modules/express'))).to.equal(true);
-      expect(await exists(join(r.buildDir!, 'build/info.json'))).to.equal(true);
+      expect(await readFile(join(r.buildDir!, 'server.js'), 'utf8')).to.include('a source change');
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  it('runs the build again when a config var changes', async () => {
+    const r = await testBuildpack(nodejs, example, { cacheDir, env: { API_BASE: 'https://example.test' } });
+    try {
+      const text = r.log.join('\n');
+      expect(text).to.include('-----> Running build');
+      expect(text).to.include('Using cached node_modules');
     } finally {
       await r.cleanup();
     }
@@ -158,7 +189,7 @@ describe('nodejs buildpack: examples/apps/node', function () {
     }
     const again = await testBuildpack(nodejs, example, { cacheDir, env });
     try {
-      expect(again.log.join('\n')).to.include('Using cached node_modules');
+      expect(again.log.join('\n')).not.to.include('-----> Installing dependencies');
     } finally {
       await again.cleanup();
     }

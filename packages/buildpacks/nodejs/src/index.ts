@@ -4,6 +4,7 @@
  * cache, runs the build script, prunes dev dependencies and defaults `web` to `npm start`.
  */
 import { defineBuildpack } from '@slipway/buildpack-sdk';
+import { outputDigest, restoreOutput, saveOutput, treeDigest } from './build-output-cache.js';
 import {
   installDependencies,
   installDigest,
@@ -66,6 +67,24 @@ export const nodejsBuildpack = defineBuildpack(
       if (choice.pinned && choice.pinned !== runner.version)
         ctx.log.warn(`package.json pins ${choice.name}@${choice.pinned} but ${runner.version} is installed.`);
 
+      const digest = installDigest({
+        node,
+        runner,
+        lockfileText: choice.lockfile ? await ctx.readText(choice.lockfile) : undefined,
+        pkg,
+        configFiles: await readInstallConfig(ctx),
+      });
+      const output = await restoreOutput(
+        ctx,
+        outputDigest({
+          source: await treeDigest(ctx.buildDir, ['node_modules']),
+          install: digest,
+          env: ctx.env,
+          stack: ctx.stack.id,
+        }),
+      );
+      if (output.hit) return;
+
       const scripts = buildScripts(pkg);
       const runScript = async (script: string) => {
         ctx.log.step(`Running ${script}`);
@@ -75,21 +94,13 @@ export const nodejsBuildpack = defineBuildpack(
         });
       };
       if (scripts.prebuild) await runScript(scripts.prebuild);
-
-      const digest = installDigest({
-        node,
-        runner,
-        lockfileText: choice.lockfile ? await ctx.readText(choice.lockfile) : undefined,
-        pkg,
-        configFiles: await readInstallConfig(ctx),
-      });
       const install = await installDependencies(ctx, runner, choice, digest);
-
       if (scripts.build) await runScript(scripts.build);
       await pruneDevDependencies(ctx, runner, choice, install);
       if (scripts.cleanup) await runScript(scripts.cleanup);
 
       await ctx.profileD('nodejs', PROFILE_SCRIPT);
+      await saveOutput(ctx, output.layer);
     },
 
     async release(ctx) {

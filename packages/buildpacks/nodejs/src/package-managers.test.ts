@@ -3,7 +3,7 @@
  * dependencies installed from the lockfile, dev dependencies pruned, and the slug runs.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,9 +85,17 @@ for (const pm of ['pnpm', 'yarn'] as const) {
       } finally {
         await removeDir(app);
       }
-      const warm = await testBuildpack(nodejs, fixture(`${pm}-app`), { cacheDir, env: COREPACK_ENV });
+      // Unchanged: the whole build is reused. Changed source: only node_modules is.
+      const same = await testBuildpack(nodejs, fixture(`${pm}-app`), { cacheDir, env: COREPACK_ENV });
+      await same.cleanup();
+      expect(same.log.join('\n')).to.include('-----> Restoring cached build');
+      const changed = join(work, 'changed');
+      await cp(fixture(`${pm}-app`), changed, { recursive: true });
+      await appendFile(join(changed, 'server.js'), '// a source change\n');
+      const warm = await testBuildpack(nodejs, changed, { cacheDir, env: COREPACK_ENV });
       try {
         expect(warm.log.join('\n')).to.include('Using cached node_modules');
+        expect(await exists(join(warm.buildDir!, 'node_modules/is-number'))).to.equal(false);
       } finally {
         await warm.cleanup();
       }
