@@ -147,4 +147,30 @@ describe('addon-sdk defineAddon in a real Kernel', () => {
     }
     expect(err?.code).to.equal('SLIPWAY_ERR_ADDON_MANIFEST');
   });
+
+  it('stops its supervised servers when the kernel closes', async () => {
+    let pid = 0;
+    const def = dirProvider({
+      setup: async (ctx) => {
+        const child = await ctx.supervise({ name: 'sleeper', command: 'sleep', args: ['60'] });
+        pid = child.pid!;
+        return 'state';
+      },
+    });
+    const kernel = new Kernel();
+    await kernel.use(defineAddon(def), { dataDir });
+    expect(() => process.kill(pid, 0)).to.not.throw();
+    await kernel.close();
+    const deadline = Date.now() + 5000;
+    let alive = true;
+    while (alive && Date.now() < deadline) {
+      try {
+        process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 50));
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).to.equal(false, 'the supervised process is stopped by kernel.close()');
+  });
 });

@@ -67,6 +67,8 @@ export function defineAddon<O = Record<string, unknown>, S = unknown>(
       });
       hosts.push(host);
       await host.start();
+      // The platform's kernel.close() stops this provider's supervised servers.
+      kernel.hooks.shutdown.tapPromise(name, () => host.close());
       kernel.catalog.addons.set(manifest.id, {
         service: manifest.id,
         name: manifest.name,
