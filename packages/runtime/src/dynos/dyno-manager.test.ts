@@ -299,8 +299,8 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
     const gaps = await waitFor('four restarts', () => (delays().length >= 4 ? delays() : undefined), 30_000);
     expect(gaps[0], String(gaps)).to.be.below(300);
     expect(gaps[1], String(gaps)).to.be.below(300);
-    expect(gaps[2]).to.be.within(400, 1000);
-    expect(gaps[3]).to.be.within(800, 1500);
+    expect(gaps[2]).to.be.within(390, 1000);
+    expect(gaps[3]).to.be.within(790, 1500);
     const msgs = log.messages('loop', 'slipway', 'crash.1');
     expect(msgs).to.include.members([
       'State changed from up to crashed',

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DynoHandle, SlugRef } from '@slipway/core';
 import { expect } from 'chai';
 import type { FsSlugStore } from '../state/fs-slug-store.js';
@@ -277,6 +278,32 @@ describe('LocalDynoRuntime (real processes)', function () {
     expect(Number(out)).to.equal(300001);
     await again.close();
     await iso.close();
+  });
+
+  it('unpacks a slug once for all its dynos and deletes it once no dyno used it for slugIdleMs', async () => {
+    const own = await tempDataDir();
+    const { store: s2, slug: ref } = await packSlug(own.dir);
+    const gc = new LocalDynoRuntime({ dataDir: own.dir, slugStore: s2, slugIdleMs: 300 });
+    try {
+      const unpacked = join(own.dir, 'slug-cache', ref.checksum.slice('sha256:'.length));
+      const dynos = await Promise.all(
+        [1, 2, 3].map((i) => gc.start({ ...spec('worker', i), slug: ref, app: 'gc', type: 'worker' })),
+      );
+      expect(existsSync(unpacked)).to.equal(true);
+      expect(readdirSync(join(own.dir, 'slug-cache')).filter((n) => !n.startsWith('.'))).to.have.length(1);
+      await gc.stop(dynos[0]!, 1000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(existsSync(unpacked), 'still used by two dynos').to.equal(true);
+      await Promise.all(dynos.slice(1).map((d) => gc.stop(d, 1000)));
+      await waitFor('unpacked slug deleted', () => !existsSync(unpacked), 5000);
+      // A later dyno unpacks it again.
+      const again = await gc.start({ ...spec('worker'), slug: ref, app: 'gc', type: 'worker' });
+      expect(existsSync(unpacked)).to.equal(true);
+      await gc.stop(again, 1000);
+    } finally {
+      await gc.close(1000);
+      await own.cleanup();
+    }
   });
 
   it('kills the dynos of an earlier platform process found in the data dir', async () => {

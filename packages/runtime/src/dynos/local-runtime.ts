@@ -56,6 +56,8 @@ export interface LocalDynoRuntimeOptions {
   memory?: MemoryMechanism | 'auto';
   /** How often memory is sampled (R14 logging, polling limit); default 5000 ms. */
   memoryPollMs?: number;
+  /** An unpacked slug no dyno has used for this long is deleted; default 10 min. */
+  slugIdleMs?: number;
   /** Address dynos are reached at; default 127.0.0.1. */
   host?: string;
   /** PATH given to dynos; default the platform's PATH (the local stack is the host). */
@@ -214,6 +216,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   /** Stop every dyno (SIGTERM, SIGKILL after `graceMs`) and the memory sampler. */
   async close(graceMs = 10_000): Promise<void> {
     clearInterval(this.timer);
+    this.slugs.close();
     await Promise.all([...this.dynos.values()].map((d) => this.stop(d.handle, graceMs)));
   }
 
@@ -247,6 +250,10 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     }
   }
 
+  private get slugIdleMs(): number {
+    return this.opts.slugIdleMs ?? 10 * 60_000;
+  }
+
   private get host(): string {
     return this.opts.host ?? '127.0.0.1';
   }
@@ -262,15 +269,17 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     port: number | undefined,
     oneOff: { attach: boolean; tty?: { columns: number; rows: number } } | undefined,
   ): Promise<LocalDyno> {
-    const appDir = await this.slugs.ensure(spec.slug);
+    this.slugs.acquire(spec.slug);
+    let appDir: string;
+    try {
+      appDir = await this.slugs.ensure(spec.slug);
+    } catch (e) {
+      this.slugs.release(spec.slug, this.slugIdleMs);
+      throw e;
+    }
     const id = `${spec.app}.${dyno}.${randomBytes(4).toString('hex')}`;
     const dir = join(this.dynosDir, id);
     const home = join(dir, 'home');
-    await mkdir(dir, { mode: 0o755 });
-    await mkdir(home, { mode: 0o700 });
-    await mkdir(join(home, 'tmp'), { mode: 0o700 });
-    const user = await this.userFor(spec.app);
-    if (user) for (const p of [home, join(home, 'tmp')]) await chown(p, user.uid, user.gid);
     const env: Record<string, string> = {
       PATH: this.opts.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: home,
@@ -283,12 +292,17 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const quotaBytes = spec.size.memoryMb * 1024 * 1024;
     let cgroup: DynoCgroup | undefined;
     const mech = this.mechanism;
-    if (mech === 'cgroup1' || mech === 'cgroup2')
-      cgroup = await DynoCgroup.create(mech === 'cgroup1' ? 1 : 2, id, quotaBytes * 2);
     const attach = oneOff?.attach === true;
     const tty = attach ? oneOff?.tty : undefined;
     let proc: DynoProcess;
     try {
+      await mkdir(dir, { mode: 0o755 });
+      await mkdir(home, { mode: 0o700 });
+      await mkdir(join(home, 'tmp'), { mode: 0o700 });
+      const user = await this.userFor(spec.app);
+      if (user) for (const p of [home, join(home, 'tmp')]) await chown(p, user.uid, user.gid);
+      if (mech === 'cgroup1' || mech === 'cgroup2')
+        cgroup = await DynoCgroup.create(mech === 'cgroup1' ? 1 : 2, id, quotaBytes * 2);
       proc = await DynoProcess.spawn({
         command: spec.command,
         cwd: appDir,
@@ -310,6 +324,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     } catch (e) {
       await cgroup?.remove();
       await rm(dir, { recursive: true, force: true });
+      this.slugs.release(spec.slug, this.slugIdleMs);
       if (port !== undefined) this.portsInUse.delete(port);
       throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
         { app: spec.app, dyno, detail: (e as Error).message, dataDir: this.opts.dataDir },
@@ -335,6 +350,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
         this.dynos.delete(id);
         this.stoppingIds.delete(id);
         if (port !== undefined) this.portsInUse.delete(port);
+        this.slugs.release(spec.slug, this.slugIdleMs);
         await cgroup?.remove();
         await rm(dir, { recursive: true, force: true }).catch(() => {});
         this.settledWaiters.delete(id);

@@ -27,6 +27,9 @@ export function slugDirName(ref: SlugRef): string {
 /** Unpacks slugs on first use and hands out the path of the shared copy. */
 export class SlugCache {
   private readonly inflight = new Map<string, Promise<string>>();
+  private readonly removals = new Map<string, Promise<void>>();
+  private readonly users = new Map<string, number>();
+  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     /** Where unpacked slugs live, e.g. `<dataDir>/slugs`. */
@@ -35,8 +38,9 @@ export class SlugCache {
   ) {}
 
   /** The path of the unpacked slug, unpacking it first when needed (once, even if asked concurrently). */
-  ensure(ref: SlugRef): Promise<string> {
+  async ensure(ref: SlugRef): Promise<string> {
     const name = slugDirName(ref);
+    await this.removals.get(name);
     let p = this.inflight.get(name);
     if (!p) {
       p = this.unpack(ref, name);
@@ -46,11 +50,54 @@ export class SlugCache {
     return p;
   }
 
-  /** Delete an unpacked slug no release runs any more. */
-  async remove(ref: SlugRef): Promise<void> {
+  /** A dyno starts using the slug: it must not be removed until `release`. */
+  acquire(ref: SlugRef): void {
     const name = slugDirName(ref);
+    clearTimeout(this.idleTimers.get(name));
+    this.idleTimers.delete(name);
+    this.users.set(name, (this.users.get(name) ?? 0) + 1);
+  }
+
+  /**
+   * A dyno stopped using the slug. Once no dyno has used it for `idleMs`, the unpacked copy is
+   * deleted (a later dyno unpacks it again): disk use follows what runs, not every deploy ever.
+   */
+  release(ref: SlugRef, idleMs: number): void {
+    const name = slugDirName(ref);
+    const n = (this.users.get(name) ?? 1) - 1;
+    if (n > 0) {
+      this.users.set(name, n);
+      return;
+    }
+    this.users.delete(name);
+    clearTimeout(this.idleTimers.get(name));
+    const t = setTimeout(() => {
+      this.idleTimers.delete(name);
+      if (!this.users.has(name)) void this.remove(ref);
+    }, idleMs);
+    t.unref();
+    this.idleTimers.set(name, t);
+  }
+
+  /** Delete an unpacked slug (a later `ensure` waits for the deletion, then unpacks again). */
+  remove(ref: SlugRef): Promise<void> {
+    const name = slugDirName(ref);
+    const unpacked = this.inflight.get(name) ?? Promise.resolve('');
     this.inflight.delete(name);
-    await rm(join(this.dir, name), { recursive: true, force: true });
+    const p = unpacked
+      .catch(() => '')
+      .then(() => rm(join(this.dir, name), { recursive: true, force: true }))
+      .finally(() => {
+        if (this.removals.get(name) === p) this.removals.delete(name);
+      });
+    this.removals.set(name, p);
+    return p;
+  }
+
+  /** Stop the idle timers (the runtime is closing). */
+  close(): void {
+    for (const t of this.idleTimers.values()) clearTimeout(t);
+    this.idleTimers.clear();
   }
 
   private async unpack(ref: SlugRef, name: string): Promise<string> {
