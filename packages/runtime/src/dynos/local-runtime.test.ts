@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynoHandle, SlugRef } from '@slipway/core';
 import { expect } from 'chai';
@@ -160,8 +160,9 @@ describe('LocalDynoRuntime (real processes)', function () {
     tty.stdout.on('data', (c) => {
       tout += c;
     });
-    tty.stdin!.end();
+    // stdin stays open, as a terminal's would: `script` may drop output once its input ends.
     expect(await tty.exited).to.equal(4);
+    tty.stdin!.end();
     expect(tout).to.match(/\/dev\/pts\/\d+/);
     expect(tout).to.include('27 91');
   });
@@ -300,6 +301,15 @@ describe('LocalDynoRuntime (real processes)', function () {
       const again = await gc.start({ ...spec('worker'), slug: ref, app: 'gc', type: 'worker' });
       expect(existsSync(unpacked)).to.equal(true);
       await gc.stop(again, 1000);
+      await gc.close(1000);
+      // A restarted platform finds the unpacked slug and a half-finished unpack.
+      expect(existsSync(unpacked)).to.equal(true);
+      mkdirSync(join(own.dir, 'slug-cache', '.abc.tmp'));
+      const next = new LocalDynoRuntime({ dataDir: own.dir, slugStore: s2, slugIdleMs: 300 });
+      await next.init();
+      expect(existsSync(join(own.dir, 'slug-cache', '.abc.tmp'))).to.equal(false);
+      await waitFor('adopted slug deleted when unused', () => !existsSync(unpacked), 5000);
+      await next.close();
     } finally {
       await gc.close(1000);
       await own.cleanup();

@@ -155,6 +155,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const wanted = this.opts.memory ?? 'auto';
     this.mechanism = wanted === 'auto' ? await detectMemoryMechanism() : wanted;
     await this.killLeftovers();
+    await this.slugs.adoptExisting(this.slugIdleMs);
     if (this.mechanism !== 'none') {
       this.timer = setInterval(() => void this.sampleMemory(), this.opts.memoryPollMs ?? 5000);
       this.timer.unref();

@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -92,6 +92,21 @@ export class SlugCache {
       });
     this.removals.set(name, p);
     return p;
+  }
+
+  /**
+   * After a platform restart: forget half-finished unpacks, and treat every unpacked slug as
+   * unused (deleted after `idleMs` unless a dyno takes it again).
+   */
+  async adoptExisting(idleMs: number): Promise<void> {
+    const entries = await readdir(this.dir).catch(() => [] as string[]);
+    for (const name of entries) {
+      if (name.startsWith('.')) await rm(join(this.dir, name), { recursive: true, force: true });
+      else if (!this.users.has(name) && !this.idleTimers.has(name)) {
+        this.users.set(name, 1);
+        this.release({ checksum: `sha256:${name}`, size: 0 }, idleMs);
+      }
+    }
   }
 
   /** Stop the idle timers (the runtime is closing). */
