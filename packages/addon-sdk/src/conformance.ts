@@ -201,6 +201,8 @@ export async function runConformance(
 
     const plans = opts.plans ?? manifest.plans.filter((p) => !p.default).map((p) => p.name);
     const targets = plans.length ? plans : [defaultPlan(manifest)];
+    // A plan change may legitimately move the resource (a new URL); later checks compare with this.
+    let current = first;
     try {
       for (const plan of targets) {
         const r = await kernel.hooks.planChange
@@ -209,6 +211,7 @@ export async function runConformance(
         if (r && r.id !== first.id) throw new Error(`plan change to ${plan} changed the id to ${r.id}`);
         const p = r && configProblem(manifest, r.config, false);
         if (p) throw new Error(`plan change to ${plan}: ${p}`);
+        if (r) current = r;
       }
       record(3, true, `changed to ${targets.join(', ')}`);
     } catch (e) {
@@ -218,7 +221,7 @@ export async function runConformance(
     try {
       const again = await kernel.hooks.provision.for(manifest.id).promise(req);
       const canon = (c: Record<string, string> = {}) => JSON.stringify(Object.entries(c).sort());
-      const same = again?.id === first.id && canon(again.config) === canon(first.config);
+      const same = again?.id === first.id && canon(again.config) === canon(current.config);
       record(
         4,
         same,

@@ -9,6 +9,7 @@ export {
   type AddonEntry,
   type AddonPlanEntry,
   type DeprovisionRequest,
+  defineErrors,
   isSlipwayError,
   Kernel,
   type PlanChangeRequest,

@@ -24,8 +24,13 @@ export interface SuperviseOptions {
   ready?: () => boolean | Promise<boolean>;
   /** How long the first start (and each restart) may take to become ready; default 30 s. */
   readyTimeoutMs?: number;
-  /** Time between SIGTERM and SIGKILL on stop; default 5 s. */
+  /** Time between the stop signal and SIGKILL on stop; default 5 s. */
   stopGraceMs?: number;
+  /**
+   * Signal that asks the server to stop; default SIGTERM. PostgreSQL wants SIGINT (a "fast"
+   * shutdown; SIGTERM waits for clients), Redis takes SIGTERM.
+   */
+  stopSignal?: NodeJS.Signals;
   /** First restart delay (default 100 ms), doubled per crash up to `maxMs` (default 30 s). */
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
 }
@@ -215,7 +220,7 @@ class Supervisor extends EventEmitter implements Supervised {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    killGroup(child, 'SIGTERM');
+    killGroup(child, this.opts.stopSignal ?? 'SIGTERM');
     const grace = this.opts.stopGraceMs ?? 5000;
     const t = setTimeout(() => killGroup(child, 'SIGKILL'), grace);
     await exited;

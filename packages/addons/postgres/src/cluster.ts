@@ -180,6 +180,8 @@ export class Cluster {
       readyTimeoutMs: 60_000,
       // SIGTERM is PostgreSQL's "smart" shutdown, which waits for clients; do not wait long.
       stopGraceMs: 3000,
+      // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
+      stopSignal: 'SIGINT',
     });
     this.env.log.info(`PostgreSQL cluster ${this.dir} is up on 127.0.0.1:${m.port}`);
   }

@@ -1,6 +1,6 @@
 /** The Postgres add-on's error catalogue. */
 // defineErrors is core's; the add-on SDK does not re-export it (yet), so this one import is from core.
-import { defineErrors } from '@slipway/core';
+import { defineErrors } from '@slipway/addon-sdk';
 
 /** Coded errors of @slipway/addon-postgres. */
 export const postgresErrors = defineErrors({
