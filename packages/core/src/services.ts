@@ -152,11 +152,21 @@ export interface OneOffSession extends EventEmitter {
   readonly exited: Promise<number>;
 }
 
+/** Why a runtime ended a dyno itself; the optional 4th argument of the `exit` event. */
+export interface DynoExitInfo {
+  status: number | null;
+  /** `stop-timeout`: SIGKILL after the grace period (R12). `memory`: over 2× quota (R15). */
+  reason?: 'stop-timeout' | 'memory';
+}
+
 /**
  * Runs dynos: local processes, Docker containers or Swarm tasks. Events:
- * `output` (handle, line, stream), `exit` (handle, code, signal), `memory` (handle, rssBytes, limitBytes).
+ * `output` (handle, line, stream), `exit` (handle, code, signal, info?: DynoExitInfo),
+ * `memory` (handle, rssBytes, limitBytes).
  */
 export interface DynoRuntime extends EventEmitter {
+  /** Release what the runtime holds (watchers, unpacked slugs) when the platform stops. */
+  close?(): Promise<void>;
   start(spec: DynoSpec): Promise<DynoHandle>;
   /** SIGTERM, then SIGKILL after graceMs. */
   stop(handle: DynoHandle, graceMs: number): Promise<void>;
