@@ -169,3 +169,11 @@ describe('compile context: run and $', () => {
     expect(err.code).to.equal('SLIPWAY_ERR_BUILD_TIMEOUT');
   });
 });
+
+describe('stripAnsi', () => {
+  it('removes colour and cursor sequences that tools print despite being told not to', async () => {
+    const { stripAnsi } = await import('./run.js');
+    expect(stripAnsi('\u001b[1;34m[INFO]\u001b[0m Building jar')).to.equal('[INFO] Building jar');
+    expect(stripAnsi('\u001b]0;title\u0007done \u001b[2K')).to.equal('done ');
+  });
+});

@@ -49,6 +49,11 @@ export function lineSplitter(onLine: (line: string) => void): { push(chunk: stri
   };
 }
 
+/** Remove ANSI escape sequences (colours, cursor moves) from a line of tool output. */
+export function stripAnsi(line: string): string {
+  return line.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g, '');
+}
+
 /** Quote one argument for display only (error messages, logs); never executed. */
 function showArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
@@ -80,7 +85,9 @@ export function spawnLogged(
     const tail: string[] = [];
     const stream = opts.stream ?? true;
     const show = (line: string) => {
-      if (stream) opts.log.raw(opts.indent === false ? line : indentOutput(line));
+      // Tools such as Maven colour their output even when told not to; the log is plain text.
+      const plain = stripAnsi(line);
+      if (stream) opts.log.raw(opts.indent === false ? plain : indentOutput(plain));
     };
     const out = lineSplitter(show);
     const err = lineSplitter((line) => {

@@ -50,7 +50,7 @@ export async function packSlug(
   });
   try {
     await pipeline(
-      tar.c({ gzip: { level: 6 }, cwd: buildDir, portable: true, noMtime: false, follow: false }, ['.']),
+      tar.c({ gzip: { level: 1 }, cwd: buildDir, portable: true, noMtime: false, follow: false }, ['.']),
       counter,
       createWriteStream(tmp),
     );
