@@ -1,21 +1,21 @@
 /**
  * The CLI's client of the platform API. Credentials come from `SLIPWAY_API_URL` +
- * `SLIPWAY_TOKEN`, else from `<data dir>/credentials.json` written by `slipway start` (data dir:
- * `--data-dir`, `SLIPWAY_DATA_DIR`, or `~/.slipway`). API errors become SlipwayErrors with the
+ * `SLIPWAY_TOKEN`, else from `<data dir>/credentials.json` written by `slipway start` (see
+ * `credentialDirs`). API errors become SlipwayErrors with the
  * server's code and hint, so the CLI prints them like local ones.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { defineErrors, SlipwayError } from '@slipway/core';
 
 /** Errors of talking to the platform. */
 export const clientErrors = defineErrors({
   SLIPWAY_ERR_CLI_NO_CREDENTIALS: {
-    message: 'no platform credentials: SLIPWAY_API_URL/SLIPWAY_TOKEN are unset and {file} cannot be read',
-    hint: 'Start a platform with `slipway start` (it writes {file}), or set SLIPWAY_API_URL and SLIPWAY_TOKEN.',
+    message: 'no platform credentials: SLIPWAY_API_URL/SLIPWAY_TOKEN are unset and there is no {file}',
+    hint: 'Run the CLI where `slipway start` runs (or below it: it writes .slipway/credentials.json there), pass --data-dir DIR, or set SLIPWAY_API_URL and SLIPWAY_TOKEN.',
     status: 401,
   },
   SLIPWAY_ERR_CLI_UNREACHABLE: {
@@ -30,13 +30,31 @@ export const clientErrors = defineErrors({
 });
 
 /**
- * Default data dir of the platform and the CLI: `$SLIPWAY_DATA_DIR`, else `~/.slipway`, except
- * for root: `/var/lib/slipway`, because dynos then run as an unprivileged user who cannot enter
- * root's home.
+ * Data dir `slipway start` uses: `$SLIPWAY_DATA_DIR`, else `./.slipway` under the current
+ * directory (the repository's `npm start` keeps it there; it is git-ignored).
  */
 export function defaultDataDir(): string {
-  if (process.env.SLIPWAY_DATA_DIR) return process.env.SLIPWAY_DATA_DIR;
-  return process.getuid?.() === 0 ? '/var/lib/slipway' : join(homedir(), '.slipway');
+  return resolve(process.env.SLIPWAY_DATA_DIR || '.slipway');
+}
+
+/**
+ * Where the CLI looks for credentials.json: `--data-dir`, `$SLIPWAY_DATA_DIR`, the nearest
+ * `.slipway` in the current directory or a parent (so verbs work from inside an app dir of the
+ * repository), then `~/.slipway`.
+ */
+export function credentialDirs(dataDir?: string): string[] {
+  if (dataDir) return [resolve(dataDir)];
+  if (process.env.SLIPWAY_DATA_DIR) return [resolve(process.env.SLIPWAY_DATA_DIR)];
+  const dirs: string[] = [];
+  for (let d = process.cwd(); ; d = dirname(d)) {
+    if (existsSync(join(d, '.slipway', 'credentials.json'))) {
+      dirs.push(join(d, '.slipway'));
+      break;
+    }
+    if (dirname(d) === d) break;
+  }
+  dirs.push(join(homedir(), '.slipway'));
+  return dirs;
 }
 
 /** Where and how to reach the API. */
@@ -45,19 +63,26 @@ export interface Credentials {
   token: string;
 }
 
-/** Find credentials (env first, then the data dir's credentials.json). */
+/** Find credentials (env first, then the first credentials.json of `credentialDirs`). */
 export function resolveCredentials(dataDir?: string): Credentials {
   const url = process.env.SLIPWAY_API_URL;
   const token = process.env.SLIPWAY_TOKEN;
   if (url && token && !dataDir) return { url, token };
-  const file = join(dataDir ?? defaultDataDir(), 'credentials.json');
-  try {
-    const c = JSON.parse(readFileSync(file, 'utf8')) as { api_url?: string; token?: string };
-    if (c.api_url && c.token) return { url: c.api_url, token: c.token };
-  } catch {
-    // fall through to the coded error
+  const dirs = credentialDirs(dataDir);
+  for (const dir of dirs) {
+    try {
+      const c = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as {
+        api_url?: string;
+        token?: string;
+      };
+      if (c.api_url && c.token) return { url: c.api_url, token: c.token };
+    } catch {
+      // try the next place
+    }
   }
-  throw clientErrors.SLIPWAY_ERR_CLI_NO_CREDENTIALS({ file });
+  throw clientErrors.SLIPWAY_ERR_CLI_NO_CREDENTIALS({
+    file: dirs.map((d) => join(d, 'credentials.json')).join(' or '),
+  });
 }
 
 /** A thin HTTP client of the API. */

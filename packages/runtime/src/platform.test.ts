@@ -169,9 +169,18 @@ describe('platform end to end (CLI → API → build → release → dynos → r
       (d: { id: string }) => d.id,
     );
     await p.ok(['ps:restart', 'web', '-a', 'wf']);
-    const after = JSON.parse(await p.ok(['ps', '-a', 'wf', '--json'])).dynos.filter(
-      (d: { state: string }) => d.state === 'up',
-    );
+    // New dynos take over first; the old ones then drain and stop.
+    let after: { id: string; state: string }[] = [];
+    for (
+      const deadline = Date.now() + 15_000;
+      Date.now() < deadline;
+      await new Promise((r) => setTimeout(r, 200))
+    ) {
+      after = JSON.parse(await p.ok(['ps', '-a', 'wf', '--json'])).dynos.filter(
+        (d: { state: string }) => d.state === 'up',
+      );
+      if (after.length === 2 && !after.some((d) => before.includes(d.id))) break;
+    }
     expect(after).to.have.length(2);
     expect(after.map((d: { id: string }) => d.id).some((id: string) => before.includes(id))).to.equal(false);
     expect((await p.hello('wf')).version).to.equal('load-10');

@@ -7,7 +7,7 @@
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { dynoRuntimeRef, type Kernel, logSinkRef, slugStoreRef, stateStoreRef } from '@slipway/core';
 import { createRouter, type Router, type RouteTable } from '@slipway/router';
 import { AddonService } from './addon-service.js';
@@ -98,7 +98,8 @@ async function adminToken(state: SqliteStateStore, file: string): Promise<string
 
 /** Start the platform. */
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
-  const { dataDir } = opts;
+  // Absolute: dynos, build workers and credentials must not depend on the current directory.
+  const dataDir = resolve(opts.dataDir);
   const host = opts.host ?? '127.0.0.1';
   const baseDomain = opts.baseDomain ?? 'localhost';
   try {

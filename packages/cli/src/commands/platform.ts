@@ -52,7 +52,7 @@ export const platformCommands: CommandModule = {
       .description('run the platform: API, router, dynos and logs (data in --data-dir)')
       .option(
         '--data-dir <dir>',
-        'where state, slugs and credentials live (default $SLIPWAY_DATA_DIR, else ~/.slipway; /var/lib/slipway for root)',
+        'where state, slugs and credentials live (default $SLIPWAY_DATA_DIR, else ./.slipway)',
       )
       .option('--port <port>', 'router port (apps answer at http://<app>.localhost:<port>)', '5000')
       .option('--api-port <port>', 'API port', '5001')
