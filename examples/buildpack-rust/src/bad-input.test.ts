@@ -6,6 +6,7 @@ import { isSlipwayError, type SlipwayError, testBuildpack } from '@slipway/build
 import { expect } from 'chai';
 import rust from './index.js';
 import { fixture } from './testing/shared-cache.js';
+import { requireRust } from './testing/toolchain.js';
 
 /** Build `dir` and return the error it fails with. */
 async function failure(dir: string): Promise<SlipwayError> {
@@ -25,12 +26,29 @@ async function failure(dir: string): Promise<SlipwayError> {
 
 describe('rust buildpack: bad input', function () {
   this.timeout(120_000);
+  before(async function () {
+    await requireRust(this);
+  });
 
   it('does not claim an app without Cargo.toml, and says why when pinned', async () => {
     const r = await testBuildpack(rust, fixture('not-rust'), { pin: true });
     expect(r.detected).to.equal(false);
     expect(r.reason).to.equal('no Cargo.toml at the app root');
     await r.cleanup();
+  });
+
+  it('says how to install Rust when cargo and rustc are not on PATH', async () => {
+    let err: unknown;
+    try {
+      const r = await testBuildpack(rust, fixture('plain'), { env: { PATH: '/nonexistent-bin' } });
+      await r.cleanup();
+    } catch (e) {
+      err = e;
+    }
+    expect(isSlipwayError(err), String(err)).to.equal(true);
+    const e = err as SlipwayError;
+    expect(e.describe()).to.match(/^\[buildpack rust\] the Rust toolchain was not found/);
+    expect(e.hint).to.include('rustup');
   });
 
   it('names the Rust error and its location when the code does not compile', async () => {

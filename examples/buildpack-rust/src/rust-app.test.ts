@@ -13,6 +13,7 @@ import { expect } from 'chai';
 import rust from './index.js';
 import { freePort, removeDir, startProcess, unpackSlug, waitForHttp } from './testing/run-slug.js';
 import { fixture, sharedCacheDir } from './testing/shared-cache.js';
+import { requireRust } from './testing/toolchain.js';
 
 const execFileP = promisify(execFile);
 const dynoEnv = (extra: Record<string, string> = {}) => ({ PATH: '/usr/local/bin:/usr/bin:/bin', ...extra });
@@ -26,7 +27,8 @@ describe('rust buildpack: hello-web (tiny_http)', function () {
   let slugEntries: string;
   let processTypes: Record<string, string>;
 
-  before(async () => {
+  before(async function () {
+    await requireRust(this);
     work = await mkdtemp(join(tmpdir(), 'slipway-rust-example-'));
     const slugPath = join(work, 'slug.tgz');
     const started = Date.now();
@@ -46,7 +48,7 @@ describe('rust buildpack: hello-web (tiny_http)', function () {
 
   after(async () => {
     if (appDir) await removeDir(appDir);
-    await rm(work, { recursive: true, force: true });
+    if (work) await rm(work, { recursive: true, force: true });
   });
 
   it('streams Heroku-style output: toolchain, cache decisions, crates compiled', () => {
@@ -128,11 +130,12 @@ describe('rust buildpack: a toolchain change', function () {
   this.timeout(300_000);
   let work: string;
 
-  before(async () => {
+  before(async function () {
+    await requireRust(this);
     work = await mkdtemp(join(tmpdir(), 'slipway-rust-toolchain-'));
   });
   after(async () => {
-    await rm(work, { recursive: true, force: true });
+    if (work) await rm(work, { recursive: true, force: true });
   });
 
   it('keeps the registry but compiles from scratch when rustc reports another version', async () => {
@@ -169,11 +172,12 @@ describe('rust buildpack: a toolchain change', function () {
 describe('rust buildpack: older sources than the cached build', function () {
   this.timeout(300_000);
   let work: string;
-  before(async () => {
+  before(async function () {
+    await requireRust(this);
     work = await mkdtemp(join(tmpdir(), 'slipway-rust-rollback-'));
   });
   after(async () => {
-    await rm(work, { recursive: true, force: true });
+    if (work) await rm(work, { recursive: true, force: true });
   });
 
   it('compiles the sources it was given even when their mtimes predate the cached target/', async () => {
