@@ -176,12 +176,29 @@ export const rustBuildpack = defineBuildpack(
       await writeFile(lastFile, `${JSON.stringify(now)}\n`);
 
       await mkdir(join(ctx.buildDir, 'bin'), { recursive: true });
+      let copied = 0;
       for (const bin of app.bins) {
         const dest = join(ctx.buildDir, 'bin', bin);
-        await copyFile(join(target.dir, 'release', bin), dest);
+        // Cargo skips binaries outside `default-members` or with unmet `required-features`.
+        const built = await copyFile(join(target.dir, 'release', bin), dest).then(
+          () => true,
+          () => false,
+        );
+        if (!built) {
+          ctx.log.info(
+            `${bin}: not built by \`cargo build --release\` (not a default member, or needs features)`,
+          );
+          continue;
+        }
         await chmod(dest, 0o755);
         ctx.log.info(`${bin} -> bin/${bin}`);
+        copied++;
       }
+      if (!copied)
+        ctx.fail(
+          'cargo built none of the binary targets',
+          'Make the binary part of the workspace default-members (or enable its required-features in Cargo.toml).',
+        );
       await ctx.profileD('rust', PROFILE_SCRIPT);
     },
 

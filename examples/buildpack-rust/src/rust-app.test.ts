@@ -200,3 +200,26 @@ describe('rust buildpack: older sources than the cached build', function () {
     expect(await build('first-release', new Date('2020-01-01'))).to.equal('first-release');
   });
 });
+
+describe('rust buildpack: several binaries', function () {
+  this.timeout(300_000);
+  before(async function () {
+    await requireRust(this);
+  });
+
+  it('copies what cargo built, skips a binary behind required-features, and picks the root one for web', async () => {
+    const r = await testBuildpack(rust, fixture('two-bins'));
+    try {
+      const text = r.log.join('\n');
+      expect(text).to.include('-----> Compiling 3 binaries (release profile)');
+      expect(text).to.include('two-bins -> bin/two-bins');
+      expect(text).to.include('worker -> bin/worker');
+      expect(text).to.include('admin: not built by `cargo build --release`');
+      expect(r.processTypes).to.deep.equal({ web: 'bin/two-bins' });
+      const worker = await execFileP(join(r.buildDir!, 'bin', 'worker'));
+      expect(worker.stdout.trim()).to.equal('worker');
+    } finally {
+      await r.cleanup();
+    }
+  });
+});
