@@ -24,6 +24,8 @@ describe('cache layers', () => {
     const second = await openCacheLayer(cache, 'node_modules', 'node-20.1|lock-abc');
     expect(second.hit).to.equal(true);
     expect(second.metadata).to.deep.equal({ node: '20.1' });
+    expect(first.previous).to.equal(undefined);
+    expect(second.previous).to.equal(undefined);
     expect(await readFile(join(second.dir, 'dep.js'), 'utf8')).to.equal('cached');
   });
 
@@ -34,10 +36,25 @@ describe('cache layers', () => {
     const b = await openCacheLayer(cache, 'deps', 'v2');
     expect(b.hit).to.equal(false);
     expect(b.metadata).to.deep.equal({});
+    expect(b.previous).to.deep.equal({ digest: 'v1', metadata: {} });
     expect(await readFile(join(b.dir, 'old.txt')).catch((e) => e.code)).to.equal('ENOENT');
     // Not saved under v2: going back to v1 must not resurrect the emptied contents either.
     const c = await openCacheLayer(cache, 'deps', 'v1');
     expect(c.hit).to.equal(false);
+  });
+
+  it('tells a miss why: the previous digest and metadata', async () => {
+    const a = await openCacheLayer(cache, 'cargo', 'rustc-1.80|lock-aaa');
+    await a.save({ rustc: '1.80', lock: 'aaa' });
+    const b = await openCacheLayer(cache, 'cargo', 'rustc-1.80|lock-bbb');
+    expect(b.hit).to.equal(false);
+    expect(b.previous).to.deep.equal({
+      digest: 'rustc-1.80|lock-aaa',
+      metadata: { rustc: '1.80', lock: 'aaa' },
+    });
+    // The record is dropped on a miss: a second miss in a row has nothing to compare with.
+    const c = await openCacheLayer(cache, 'cargo', 'rustc-1.80|lock-ccc');
+    expect(c.previous).to.equal(undefined);
   });
 
   it('is a miss when the previous build filled the layer but never saved it', async () => {

@@ -42,6 +42,9 @@ export async function openCacheLayer(cacheDir: string, name: string, digest: str
     dir,
     hit,
     metadata: hit ? (saved?.metadata ?? {}) : {},
+    ...(!hit && saved && typeof saved.digest === 'string'
+      ? { previous: { digest: saved.digest, metadata: saved.metadata ?? {} } }
+      : {}),
     async save(metadata = {}) {
       const record: LayerRecord = { digest, metadata };
       await writeFile(recordFile, `${JSON.stringify(record, null, 2)}\n`);

@@ -87,6 +87,21 @@ export const buildpackErrors = defineErrors({
     hint: 'Pass a plugin made with defineBuildpack() or classicBuildpack(), or the BuildpackDefinition itself.',
     status: 400,
   },
+  SLIPWAY_ERR_BUILDPACK_SLUG_EXITED: {
+    message: '`{command}` exited with {status} before it listened on port {port}; its output:\n{output}',
+    hint: 'Make the process listen on $PORT (read from the environment); the output above says why it stopped.',
+    status: 422,
+  },
+  SLIPWAY_ERR_BUILDPACK_SLUG_BOOT_TIMEOUT: {
+    message: '`{command}` did not listen on port {port} within {ms} ms; its output:\n{output}',
+    hint: 'Make the process listen on $PORT (read from the environment), or raise timeoutMs if it is only slow to boot.',
+    status: 422,
+  },
+  SLIPWAY_ERR_BUILDPACK_SLUG_PROCESS_TYPE: {
+    message: 'the build has no process type "{type}" (it has: {types})',
+    hint: 'Start one of the listed types, or give the app a Procfile line for "{type}".',
+    status: 400,
+  },
   SLIPWAY_ERR_BUILDPACK_SCAFFOLD: {
     message: 'cannot create the buildpack in {dir}: {detail}',
     hint: 'Choose an empty or new directory with --dir.',

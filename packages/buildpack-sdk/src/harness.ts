@@ -14,11 +14,13 @@ import {
   isSlipwayError,
   Kernel,
   type Plugin,
+  packSlug,
   runBuild,
   type SlipwayError,
 } from '@slipway/core';
 import { defineBuildpack } from './define-buildpack.js';
 import { buildpackErrors } from './errors.js';
+import { runSlug, type SlugExit, type SlugProcess, type StartSlugOptions, startSlug } from './start-slug.js';
 import type { BuildpackDefinition } from './types.js';
 
 /** Options of `testBuildpack`. */
@@ -63,7 +65,16 @@ export interface TestBuildpackResult {
   error?: SlipwayError;
   /** The kernel the build ran in. */
   kernel: Kernel;
-  /** Remove the temp dirs (not a cacheDir you passed). */
+  /**
+   * Start process type `type` of the slug like a dyno (unpacked elsewhere, `.profile.d` sourced,
+   * `PORT` set, unprivileged when root) and resolve once it listens on `PORT`:
+   * `const web = await r.start('web'); await web.fetch('/')`. Without `output`, the build dir is
+   * packed into a slug first. `cleanup()` stops what is still running.
+   */
+  start(type: string, opts?: StartSlugOptions): Promise<SlugProcess>;
+  /** Run process type `type` (e.g. `release`) to completion like a one-off dyno. */
+  run(type: string, opts?: Omit<StartSlugOptions, 'bind' | 'port'>): Promise<SlugExit & { output: string }>;
+  /** Stop started processes and remove the temp dirs (not a cacheDir you passed). */
   cleanup(): Promise<void>;
 }
 
@@ -104,8 +115,34 @@ export async function testBuildpack(
   };
   const output = opts.output === true ? join(work, 'slug.tgz') : opts.output || undefined;
   const pinned = opts.buildpacks ?? (opts.pin ? [id as string] : undefined);
+  const running = new Set<SlugProcess>();
   const cleanup = async () => {
+    await Promise.all([...running].map((p) => p.stop()));
     await rm(work, { recursive: true, force: true });
+  };
+  /** The slug to run processes from: the build's, or the build dir packed once on demand. */
+  let packed: Promise<string> | undefined;
+  const slugFor = (result: BuildResult): Promise<string> => {
+    if (result.slug) return Promise.resolve(result.slug.path);
+    packed ??= packSlug(result.buildDir as string, join(work, 'start.tgz'), {
+      maxBytes: Number.MAX_SAFE_INTEGER,
+    }).then((s) => s.path);
+    return packed;
+  };
+  const commandOf = (result: BuildResult, type: string): string => {
+    const command = result.processTypes[type];
+    if (command === undefined)
+      throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_SLUG_PROCESS_TYPE({
+        type,
+        types: Object.keys(result.processTypes).join(', ') || 'none',
+      });
+    return command;
+  };
+  const notBuilt = async (): Promise<never> => {
+    throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_SLUG_PROCESS_TYPE({
+      type: 'any',
+      types: 'none, nothing was built',
+    });
   };
   try {
     const result = await runBuild({
@@ -130,6 +167,16 @@ export async function testBuildpack(
       ...(result.slug ? { slug: result.slug } : {}),
       result,
       kernel,
+      async start(type, startOpts = {}) {
+        const command = commandOf(result, type);
+        const p = await startSlug(await slugFor(result), command, { dyno: `${type}.1`, ...startOpts });
+        running.add(p);
+        void p.exited.then(() => running.delete(p));
+        return p;
+      },
+      async run(type, runOpts = {}) {
+        return runSlug(await slugFor(result), commandOf(result, type), { dyno: `${type}.1`, ...runOpts });
+      },
       cleanup,
     };
   } catch (e) {
@@ -152,6 +199,8 @@ export async function testBuildpack(
         result: undefined,
         error: e,
         kernel,
+        start: notBuilt,
+        run: notBuilt,
         cleanup,
       };
     }

@@ -61,5 +61,14 @@ export {
   scaffoldBuildpack,
   sdkDependencySpec,
 } from './scaffold.js';
+export {
+  freePort,
+  runSlug,
+  type SlugExit,
+  type SlugProcess,
+  type StartSlugOptions,
+  startSlug,
+  unpackSlug,
+} from './start-slug.js';
 export type * from './types.js';
 export { requireVersion } from './version.js';

@@ -57,6 +57,11 @@ export interface CacheLayer {
   readonly hit: boolean;
   /** Metadata stored with the layer on the previous `save`. */
   readonly metadata: Record<string, unknown>;
+  /**
+   * On a miss, what the previous build saved (its digest and metadata), so a buildpack can say
+   * why it reinstalls (`Cargo.lock changed`); undefined on a hit or when nothing was saved.
+   */
+  readonly previous?: { digest: string; metadata: Record<string, unknown> };
   /** Record the digest (and metadata) so the next build can hit. Call after filling `dir`. */
   save(metadata?: Record<string, unknown>): Promise<void>;
 }
