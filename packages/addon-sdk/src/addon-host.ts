@@ -21,6 +21,7 @@ import { addonErrors } from './errors.js';
 import { type AddonManifest, resolvePlan, validateManifest } from './manifest.js';
 import { createRedactingLog, generateSecret, type LogWriter, Redactor, stderrWriter } from './redact.js';
 import { type ResourceRecord, ResourceStore } from './resource-store.js';
+import { unprivileged } from './run-as.js';
 import { type Supervised, supervise } from './supervise.js';
 
 /** Where the platform keeps its data when nothing says otherwise. */
@@ -84,6 +85,7 @@ export class AddonHost<O = Record<string, unknown>, S = unknown> {
         this.redactor.add(s);
         return s;
       },
+      runAs: (o = {}) => unprivileged({ ...o, log }),
       supervise: async (o) => {
         const child = await supervise(o, log);
         this.children.push(child);

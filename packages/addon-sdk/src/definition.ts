@@ -6,6 +6,7 @@
 import type { DeprovisionRequest, PlanChangeRequest, ProvisionRequest, ProvisionResult } from '@slipway/core';
 import type { AddonManifest, AddonPlan } from './manifest.js';
 import type { ProviderLog } from './redact.js';
+import type { Unprivileged, UnprivilegedOptions } from './run-as.js';
 import type { Supervised, SuperviseOptions } from './supervise.js';
 
 /** Given to every provider function. `S` is what `setup` returned. */
@@ -24,6 +25,11 @@ export interface ProviderContext<O = Record<string, unknown>, S = unknown> {
   readonly state: S;
   /** Start a supervised child process; it is stopped when the provider closes. */
   supervise(opts: SuperviseOptions): Promise<Supervised>;
+  /**
+   * Who runs a backing server: an unprivileged account when the platform is root (see
+   * `unprivileged`), logging permission changes to `log`.
+   */
+  runAs(opts?: Omit<UnprivilegedOptions, 'log'>): Promise<Unprivileged>;
 }
 
 /** An add-on provider, as passed to `defineAddon`. */

@@ -46,6 +46,10 @@ export const addonErrors = defineErrors({
     message: 'cannot start supervised process {name} ({command}): {detail}',
     hint: 'Install {command} (or put it on PATH), or give its full path in the provider options.',
   },
+  SLIPWAY_ERR_ADDON_RUN_AS: {
+    message: 'cannot run {purpose} as {user}: {detail}',
+    hint: 'The platform is root and {purpose} must run unprivileged: create the user (Debian packages of the server usually do), install util-linux for setpriv, or set the provider option "runAs" to an existing unprivileged user.',
+  },
   SLIPWAY_ERR_ADDON_REMOTE: {
     message: 'add-on provider {addon} at {url}: {detail}',
     hint: 'Check that the provider is running, reachable and configured with the same id and password.',

@@ -77,6 +77,13 @@ export {
 } from './redact.js';
 export { type RemoteAddonOptions, type RemoteAddonPlugin, remoteAddon } from './remote-addon.js';
 export type { ResourceRecord } from './resource-store.js';
+export {
+  lookupUser,
+  type OsUser,
+  type Unprivileged,
+  type UnprivilegedOptions,
+  unprivileged,
+} from './run-as.js';
 export { type ScaffoldAddonOptions, type ScaffoldAddonResult, scaffoldAddon } from './scaffold.js';
 export { type AddonServer, type ServeAddonOptions, serveAddon } from './serve-addon.js';
 export { type Supervised, type SuperviseOptions, supervise, tcpReady } from './supervise.js';
