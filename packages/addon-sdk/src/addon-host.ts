@@ -117,7 +117,7 @@ export class AddonHost<O = Record<string, unknown>, S = unknown> {
     if (running) return running;
     const p = (async () => {
       const raw = await this.definition.provision({ ...req, service: this.manifest.id, plan }, this.ctx);
-      const result = checkResult(this.manifest, raw, 'provision');
+      const result = checkResult(this.manifest, raw, 'provision', { options: req.options ?? {} });
       this.redactor.addConfig(result.config);
       if (this.store.byId(result.id))
         throw addonErrors.SLIPWAY_ERR_ADDON_RESULT({

@@ -6,7 +6,7 @@
  */
 import type { ProvisionResult } from '@slipway/core';
 import { addonErrors } from './errors.js';
-import { type AddonManifest, configPrefix } from './manifest.js';
+import { type AddonManifest, askedConfigVars, configPrefix, optionalConfigVars } from './manifest.js';
 
 const ATTACHMENT = /^[A-Z][A-Z0-9_]*$/;
 const RESOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
@@ -58,13 +58,15 @@ export function configValueProblem(name: string, value: unknown): string | undef
 
 /**
  * Check a provider's result against its manifest: a stable string id, only declared config var
- * names, string values, well-formed URLs. With `exact`, every declared var must be present too.
+ * names, string values, well-formed URLs. Given the provision `options`, an optional var must
+ * not be returned unless its option asked for it. With `exact`, every declared var must be
+ * present too (optional ones: those asked for).
  */
 export function checkResult(
   manifest: AddonManifest,
   result: unknown,
   action: string,
-  opts: { exact?: boolean; expectId?: string } = {},
+  opts: { exact?: boolean; expectId?: string; options?: Record<string, unknown> } = {},
 ): ProvisionResult {
   const addon = manifest.id;
   if (!result || typeof result !== 'object')
@@ -98,8 +100,15 @@ export function checkResult(
     const problem = configValueProblem(name, value);
     if (problem) throw addonErrors.SLIPWAY_ERR_ADDON_CONFIG_VALUE({ addon, name, detail: problem });
   }
+  const optional = optionalConfigVars(manifest);
+  const asked = opts.options ? askedConfigVars(manifest, opts.options) : undefined;
+  if (asked)
+    for (const name of Object.keys(config))
+      if (optional[name] && !asked.includes(name))
+        throw addonErrors.SLIPWAY_ERR_ADDON_CONFIG_NOT_ASKED({ addon, name, option: optional[name].option });
   if (opts.exact) {
-    const missing = declared.filter((n) => !(n in config));
+    const expected = declared.filter((n) => !optional[n] || asked?.includes(n));
+    const missing = expected.filter((n) => !(n in config));
     if (missing.length)
       throw addonErrors.SLIPWAY_ERR_ADDON_RESULT({
         addon,

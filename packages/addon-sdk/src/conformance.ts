@@ -13,7 +13,13 @@ import { configValueProblem } from './config-vars.js';
 import { type AddonPlugin, defineAddon, isAddonPlugin } from './define-addon.js';
 import type { AddonDefinition } from './definition.js';
 import { basicAuth } from './http-util.js';
-import { type AddonManifest, defaultPlan, manifestProblems } from './manifest.js';
+import {
+  type AddonManifest,
+  askedConfigVars,
+  defaultPlan,
+  manifestProblems,
+  optionalConfigVars,
+} from './manifest.js';
 import type { LogWriter } from './redact.js';
 import { remoteAddon } from './remote-addon.js';
 
@@ -54,8 +60,20 @@ function isRemote(t: ConformanceTarget): t is RemoteTarget {
   return typeof (t as RemoteTarget).url === 'string' && !!(t as RemoteTarget).manifest;
 }
 
+/** The check a manifest with optional config vars gets (after the deprovision checks). */
+const OPTIONAL_CHECK = 'optional config vars are set only when their option asks';
+
+/** True when the target's manifest declares optional config vars (false when it cannot be known). */
+function hasOptionalVars(t: ConformanceTarget): boolean {
+  const m = manifestOfTarget(t) as AddonManifest | undefined;
+  return !!m?.slipway?.optional_config_vars && Object.keys(m.slipway.optional_config_vars).length > 0;
+}
+
 /** The names of the checks run for a target, in order. */
-export function conformanceCheckNames(target: ConformanceTarget): string[] {
+export function conformanceCheckNames(
+  target: ConformanceTarget,
+  opts: { optionalConfigVars?: boolean } = {},
+): string[] {
   const names = [
     'manifest is valid',
     'provision returns a resource id',
@@ -65,6 +83,7 @@ export function conformanceCheckNames(target: ConformanceTarget): string[] {
     'deprovision succeeds',
     'second deprovision succeeds',
   ];
+  if (opts.optionalConfigVars ?? hasOptionalVars(target)) names.push(OPTIONAL_CHECK);
   if (isRemote(target))
     names.push('bad credentials are refused with 401', 'missing credentials are refused with 401');
   return names;
@@ -84,16 +103,23 @@ function defineAddonManifest(def: AddonDefinition<any, any>): unknown {
   }
 }
 
+/** What is wrong with `config` given the provision `options` (optional vars only when asked). */
 function configProblem(
   manifest: AddonManifest,
   config: Record<string, string>,
   exact: boolean,
+  options: Record<string, unknown> = {},
 ): string | undefined {
   const declared = manifest.api.config_vars;
+  const optional = optionalConfigVars(manifest);
+  const asked = askedConfigVars(manifest, options);
   const got = Object.keys(config);
   const extra = got.filter((n) => !declared.includes(n));
   if (extra.length) return `undeclared config vars: ${extra.join(', ')}`;
-  const missing = declared.filter((n) => !got.includes(n));
+  const unasked = got.filter((n) => optional[n] && !asked.includes(n));
+  if (unasked.length)
+    return `optional config vars returned without their option: ${unasked.map((n) => `${n} (${optional[n]!.option})`).join(', ')}`;
+  const missing = declared.filter((n) => (!optional[n] || asked.includes(n)) && !got.includes(n));
   if (exact && missing.length) return `declared but not returned: ${missing.join(', ')}`;
   for (const [k, v] of Object.entries(config)) {
     const p = configValueProblem(k, v);
@@ -109,7 +135,15 @@ export async function runConformance(
 ): Promise<ConformanceReport> {
   const checks: ConformanceCheck[] = [];
   const names = conformanceCheckNames(target);
-  const record = (i: number, ok: boolean, detail: string) => checks.push({ name: names[i]!, ok, detail });
+  // Remote-only and optional checks come after the common ones; index them by name.
+  const C = {
+    optional: names.indexOf(OPTIONAL_CHECK),
+    badAuth: names.indexOf('bad credentials are refused with 401'),
+    noAuth: names.indexOf('missing credentials are refused with 401'),
+  };
+  const record = (i: number, ok: boolean, detail: string) => {
+    if (i >= 0) checks.push({ name: names[i]!, ok, detail });
+  };
   const skipRest = (from: number, why: string) => {
     for (let i = from; i < names.length; i++) record(i, false, `not run: ${why}`);
   };
@@ -136,8 +170,8 @@ export async function runConformance(
     const url = target.url.replace(/\/$/, '');
     const body = JSON.stringify({ uuid: randomUUID(), plan: defaultPlan(manifest), options: {} });
     const tries: [number, Record<string, string>][] = [
-      [7, { authorization: basicAuth(manifest.id, `${target.password}-wrong`) }],
-      [8, {}],
+      [C.badAuth, { authorization: basicAuth(manifest.id, `${target.password}-wrong`) }],
+      [C.noAuth, {}],
     ];
     for (const [i, auth] of tries) {
       try {
@@ -193,6 +227,7 @@ export async function runConformance(
     } catch (e) {
       record(1, false, msg(e));
       for (let i = 2; i <= 6; i++) record(i, false, 'not run: provision failed');
+      record(C.optional, false, 'not run: provision failed');
       await credentialChecks();
       return { ok: false, checks };
     }
@@ -241,6 +276,31 @@ export async function runConformance(
       }
     }
 
+    // Each optional var: a provision whose option asks for it returns it (and no other optional one).
+    const optional = Object.entries(optionalConfigVars(manifest));
+    if (optional.length) {
+      const seen: string[] = [];
+      try {
+        for (const [name, { option }] of optional) {
+          const oreq: ProvisionRequest = { ...req, uuid: randomUUID(), options: { [option]: 'true' } };
+          const r = await kernel.hooks.provision.for(manifest.id).promise(oreq);
+          if (!r) throw new Error(`provision with option ${option} returned nothing`);
+          try {
+            const p = configProblem(manifest, r.config, true, oreq.options);
+            if (p) throw new Error(`with option ${option}: ${p}`);
+          } finally {
+            await kernel.hooks.deprovision
+              .for(manifest.id)
+              .promise({ service: manifest.id, uuid: oreq.uuid, id: r.id, app: req.app });
+          }
+          seen.push(`${name} with ${option}`);
+        }
+        record(C.optional, true, seen.join(', '));
+      } catch (e) {
+        record(C.optional, false, msg(e));
+      }
+    }
+
     await credentialChecks();
   } finally {
     await close().catch(() => {});
@@ -255,7 +315,12 @@ export async function runConformance(
  */
 export function describeConformance(
   target: ConformanceTarget | (() => ConformanceTarget | Promise<ConformanceTarget>),
-  opts: ConformanceOptions & { title?: string; kind?: 'in-process' | 'remote' } = {},
+  opts: ConformanceOptions & {
+    title?: string;
+    kind?: 'in-process' | 'remote';
+    /** For a function `target`: its manifest declares optional config vars (adds their check). */
+    optionalConfigVars?: boolean;
+  } = {},
 ): void {
   const probe: ConformanceTarget =
     typeof target === 'function'
@@ -263,7 +328,10 @@ export function describeConformance(
         ? ({ url: '', manifest: {}, password: '' } as unknown as RemoteTarget)
         : ({} as AddonDefinition)
       : target;
-  const names = conformanceCheckNames(probe);
+  const names = conformanceCheckNames(
+    probe,
+    opts.optionalConfigVars !== undefined ? { optionalConfigVars: opts.optionalConfigVars } : {},
+  );
   describe(opts.title ?? 'add-on conformance', function () {
     this.timeout(120_000);
     let report: ConformanceReport | undefined;

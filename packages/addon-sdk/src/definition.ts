@@ -4,7 +4,7 @@
  * everything in (data dir, options, secrets, a redacting log, a process supervisor).
  */
 import type { DeprovisionRequest, PlanChangeRequest, ProvisionRequest, ProvisionResult } from '@slipway/core';
-import type { AddonManifest, AddonPlan } from './manifest.js';
+import type { AddonManifest, AddonPlan, OptionalConfigVar } from './manifest.js';
 import type { ProviderLog } from './redact.js';
 import type { Unprivileged, UnprivilegedOptions } from './run-as.js';
 import type { Supervised, SuperviseOptions } from './supervise.js';
@@ -46,6 +46,13 @@ export interface AddonDefinition<O = Record<string, unknown>, S = unknown> {
    * which are set as declared.
    */
   configVars: readonly string[];
+  /**
+   * Config vars set only when a provision option asks for them, by name:
+   * `{ DATABASE_URL: { option: 'database_url' } }` → `addons:create mariadb -- --database_url`.
+   * They are declared in the manifest's `api.config_vars` too; `provision` sees the options in
+   * `req.options` and must return exactly the ones asked for.
+   */
+  optionalConfigVars?: Readonly<Record<string, OptionalConfigVar>>;
   /** semver range of kernels this provider works with. */
   kernel?: string;
   /** JSON Schema of the provider's plugin options. */
@@ -72,5 +79,15 @@ export interface AddonDefinition<O = Record<string, unknown>, S = unknown> {
 export function manifestOf(def: AddonDefinition<any, any>): AddonManifest {
   const plans: AddonPlan[] = def.plans.map((p) => (typeof p === 'string' ? { name: p } : { ...p }));
   if (plans.length === 1 && plans[0]!.default === undefined) plans[0]!.default = true;
-  return { id: def.id, name: def.name, plans, api: { ...(def.api ?? {}), config_vars: [...def.configVars] } };
+  const optional = def.optionalConfigVars ?? {};
+  const configVars = [...def.configVars, ...Object.keys(optional).filter((n) => !def.configVars.includes(n))];
+  return {
+    id: def.id,
+    name: def.name,
+    plans,
+    api: { ...(def.api ?? {}), config_vars: configVars },
+    ...(Object.keys(optional).length
+      ? { slipway: { optional_config_vars: JSON.parse(JSON.stringify(optional)) } }
+      : {}),
+  };
 }

@@ -18,6 +18,12 @@ export const addonErrors = defineErrors({
     hint: 'Declare {name} in api.config_vars, or stop returning it. Declared: {declared}.',
     status: 500,
   },
+  SLIPWAY_ERR_ADDON_CONFIG_NOT_ASKED: {
+    message:
+      'add-on {addon} returned config var {name}, which is set only when provision option "{option}" asks for it',
+    hint: 'Return {name} only when req.options.{option} asks for it (the add-on was created without -- --{option}).',
+    status: 500,
+  },
   SLIPWAY_ERR_ADDON_CONFIG_VALUE: {
     message: 'add-on {addon} returned an invalid value for config var {name}: {detail}',
     hint: 'Config values must be strings; *_URL values must be absolute URLs with a scheme and a host.',

@@ -14,6 +14,13 @@ export interface AddonPlan {
   default?: boolean;
 }
 
+/** A config var set only when a provision option asks for it (a Slipway extension). */
+export interface OptionalConfigVar {
+  /** The provision option that asks for it (`addons:create mariadb -- --database_url`). */
+  option: string;
+  description?: string;
+}
+
 /** An add-on manifest (Heroku's addon-manifest.json, plus `plans`). */
 export interface AddonManifest {
   /** Service name, lower case: `^[a-z][a-z0-9-]*$`. */
@@ -33,9 +40,16 @@ export interface AddonManifest {
     production?: { base_url: string; sso_url?: string };
     test?: { base_url: string; sso_url?: string } | string;
   };
+  /**
+   * Slipway's extensions, outside Heroku's fields (`herokuManifest` strips them). Vars named in
+   * `optional_config_vars` are also listed in `api.config_vars` (every var a provider may return
+   * is declared there, as Heroku requires) but are set only when the provision option asks.
+   */
+  slipway?: { optional_config_vars?: Record<string, OptionalConfigVar> };
 }
 
 const CONFIG_VAR = '^[A-Z][0-9A-Z_]+$';
+const OPTION_NAME = '^[a-z][a-z0-9_-]*$';
 
 /** JSON Schema of an add-on manifest. */
 // No $id: core's shared ajv instance would refuse a second copy of this SDK compiling the same id.
@@ -90,6 +104,24 @@ export const addonManifestSchema = Object.freeze({
         },
       },
     },
+    slipway: {
+      type: 'object',
+      properties: {
+        optional_config_vars: {
+          type: 'object',
+          propertyNames: { pattern: CONFIG_VAR },
+          additionalProperties: {
+            type: 'object',
+            required: ['option'],
+            additionalProperties: false,
+            properties: {
+              option: { type: 'string', pattern: OPTION_NAME },
+              description: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
   },
 });
 
@@ -126,7 +158,40 @@ export function manifestProblems(manifest: unknown): ManifestProblem[] {
       field: 'api.config_vars',
       detail: `must declare at least one var prefixed by the add-on id, e.g. ${prefix}URL`,
     });
+  for (const name of Object.keys(optionalConfigVars(m)))
+    if (!m.api.config_vars.includes(name))
+      problems.push({
+        field: `slipway.optional_config_vars.${name}`,
+        detail: `must also be listed in api.config_vars (every var a provider may return is declared there)`,
+      });
   return problems;
+}
+
+/** The manifest's optional config vars (empty when it has none). */
+export function optionalConfigVars(manifest: AddonManifest): Record<string, OptionalConfigVar> {
+  return manifest.slipway?.optional_config_vars ?? {};
+}
+
+/**
+ * True when a provision option value asks for something. Heroku passes `-- --flag` as the
+ * string "true" and `-- --flag value` as "value"; "false", "0" and "" do not ask.
+ */
+export function optionAsked(value: unknown): boolean {
+  if (typeof value === 'string') return value !== '' && value !== 'false' && value !== '0';
+  return value === true || (typeof value === 'number' && value !== 0);
+}
+
+/** The optional vars that `options` (a provision request's) ask for. */
+export function askedConfigVars(manifest: AddonManifest, options: Record<string, unknown> = {}): string[] {
+  return Object.entries(optionalConfigVars(manifest))
+    .filter(([, v]) => optionAsked(options[v.option]))
+    .map(([name]) => name);
+}
+
+/** The manifest as Heroku-shaped consumers expect it: Slipway's extensions left out. */
+export function herokuManifest(manifest: AddonManifest): Omit<AddonManifest, 'slipway'> {
+  const { slipway: _extensions, ...rest } = manifest;
+  return rest;
 }
 
 /** Validate a manifest; throws SLIPWAY_ERR_ADDON_MANIFEST naming the first bad field. */

@@ -144,7 +144,7 @@ export function remoteAddon(opts: RemoteAddonOptions): RemoteAddonPlugin {
         );
     } else throw errorOf('provision', r);
     if (r.json === undefined) throw fail('provision answered non-JSON');
-    const result = checkResult(manifest, body, 'provision');
+    const result = checkResult(manifest, body, 'provision', { options: req.options ?? {} });
     attachments.set(result.id, req.name);
     attachments.set(req.uuid, req.name);
     return { ...result, config: attachConfig(manifest, result.config, req.name) };
