@@ -16,16 +16,7 @@ import {
 } from '@slipway/buildpack-sdk';
 import { expect } from 'chai';
 import python from './index.js';
-import {
-  copyApp,
-  exampleApp,
-  fixture,
-  removeAll,
-  startSlug,
-  tempDir,
-  unpackSlug,
-  unprivilegedUser,
-} from './test-helpers.test.js';
+import { copyApp, exampleApp, fixture, removeAll, tempDir } from './test-helpers.test.js';
 
 const execFileP = promisify(execFile);
 
@@ -109,38 +100,25 @@ describe('buildpack python (real pip, real PyPI)', function () {
   });
 
   it("runs the slug's web process from another directory and answers /health", async () => {
-    const dir = await unpackSlug(cold.slug?.path as string);
-    cleanups.push(dir);
-    expect(dir).to.not.equal(cold.buildDir);
-    // As a dyno would run it: an unprivileged user when the tests run as root.
-    const user = await unprivilegedUser(dir);
-    const web = await startSlug(dir, cold.processTypes.web as string, user ? { user } : {});
+    // As a dyno runs it: unpacked elsewhere, as an unprivileged user when the tests run as root.
+    const web = await cold.start('web');
     try {
-      expect((await web.get('/health')).status).to.equal(200);
-      const index = JSON.parse((await web.get('/')).body);
+      expect(web.dir).to.not.equal(cold.buildDir);
+      expect((await web.fetch('/health')).status).to.equal(200);
+      const index = (await (await web.fetch('/')).json()) as { app: string };
       expect(index.app).to.equal('slipway-example-python');
-      const db = await web.get('/db');
+      const db = await web.fetch('/db');
       expect(db.status).to.equal(503);
-      expect(db.body).to.contain('DATABASE_URL is not configured');
+      expect(await db.text()).to.contain('DATABASE_URL is not configured');
     } finally {
       await web.stop();
     }
   });
 
   it('runs the release process (python resolves to the slug interpreter and its packages)', async () => {
-    const dir = await unpackSlug(cold.slug?.path as string);
-    cleanups.push(dir);
-    const { stdout } = await execFileP(
-      'bash',
-      [
-        '-c',
-        'for f in .profile.d/*.sh; do . "$f"; done; eval "exec $1"',
-        'dyno',
-        cold.processTypes.release as string,
-      ],
-      { cwd: dir, env: { ...process.env, DATABASE_URL: '' } },
-    );
-    expect(stdout).to.contain('DATABASE_URL not configured');
+    const release = await cold.run('release', { env: { DATABASE_URL: '' } });
+    expect(release.output).to.contain('DATABASE_URL not configured');
+    expect(release.code).to.equal(0);
   });
 
   it('reuses the installed dependencies when nothing changed', async () => {
@@ -197,10 +175,12 @@ describe('buildpack python (real pip, real PyPI)', function () {
       expect(r.log).to.include(
         "-----> Default web process for Flask (app.py): gunicorn --bind 0.0.0.0:$PORT 'app:app'",
       );
-      const dir = await unpackSlug(r.slug?.path as string);
-      cleanups.push(dir);
-      const web = await startSlug(dir, r.processTypes.web as string);
-      await web.stop();
+      const web = await r.start('web');
+      try {
+        expect((await web.fetch('/health')).status).to.equal(200);
+      } finally {
+        await web.stop();
+      }
     } finally {
       await r.cleanup();
     }
@@ -212,10 +192,12 @@ describe('buildpack python (real pip, real PyPI)', function () {
       expect(r.log).to.include('-----> $ python manage.py collectstatic --noinput');
       expect(await exists(join(r.buildDir as string, 'staticfiles/css/app.css'))).to.equal(true);
       expect(r.processTypes.web).to.equal('gunicorn mysite.wsgi --bind 0.0.0.0:$PORT --log-file -');
-      const dir = await unpackSlug(r.slug?.path as string);
-      cleanups.push(dir);
-      const web = await startSlug(dir, r.processTypes.web as string);
-      await web.stop();
+      const web = await r.start('web');
+      try {
+        expect((await web.fetch('/health')).status).to.equal(200);
+      } finally {
+        await web.stop();
+      }
     } finally {
       await r.cleanup();
     }
@@ -238,11 +220,9 @@ describe('buildpack python (real pip, real PyPI)', function () {
     try {
       expect(second.log.some((l) => l.startsWith('-----> Using cached dependencies'))).to.equal(true);
       expect(second.log).to.include('-----> Installing the app package');
-      const dir = await unpackSlug(second.slug?.path as string);
-      cleanups.push(dir);
-      const web = await startSlug(dir, second.processTypes.web as string);
+      const web = await second.start('web');
       try {
-        expect((await web.get('/')).body).to.equal('hello v2');
+        expect(await (await web.fetch('/')).text()).to.equal('hello v2');
       } finally {
         await web.stop();
       }
