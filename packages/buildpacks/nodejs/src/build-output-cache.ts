@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildpackCompileContext, CacheLayer } from '@slipway/buildpack-sdk';
+import { linkCopy, savedNow, untouchedSince } from './layer-copy.js';
 
 /** Bump to invalidate cached outputs after a change in how a build is made. */
 const OUTPUT_FORMAT = 1;
@@ -61,6 +62,8 @@ export async function restoreOutput(
   const layer = await ctx.cacheLayer('build-output', digest);
   const saved = join(layer.dir, 'app');
   if (!layer.hit || !(await lstat(saved).catch(() => undefined))) return { hit: false, layer };
+  // A later buildpack may have rewritten a file in place in the linked copy: then rebuild.
+  if (!(await untouchedSince(saved, Number(layer.metadata.savedAt) || 0))) return { hit: false, layer };
   ctx.log.step('Restoring cached build');
   ctx.log.info('Source, dependencies and config vars are unchanged since the last build: reusing its output');
   for (const name of await readdir(ctx.buildDir))
@@ -73,6 +76,6 @@ export async function restoreOutput(
 export async function saveOutput(ctx: BuildpackCompileContext, layer: CacheLayer): Promise<void> {
   const saved = join(layer.dir, 'app');
   await rm(saved, { recursive: true, force: true });
-  await ctx.run('cp', ['-a', ctx.buildDir, saved], { stream: false });
-  await layer.save({ savedAt: new Date().toISOString() });
+  await linkCopy(ctx, ctx.buildDir, saved, ['node_modules/.package-lock.json']);
+  await layer.save({ savedAt: savedNow() });
 }

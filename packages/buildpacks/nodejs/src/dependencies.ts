@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildpackCompileContext, CacheLayer } from '@slipway/buildpack-sdk';
+import { linkCopy, REWRITTEN_IN_PLACE, savedNow, untouchedSince } from './layer-copy.js';
 import { dependencyFingerprint, type PackageJson } from './package-json.js';
 import {
   downloadCacheEnv,
@@ -124,7 +125,12 @@ export async function installDependencies(
   const usesPnp = runner.name === 'yarn' && isYarnBerry(runner.version);
   const layer = await ctx.cacheLayer('node_modules', usesPnp ? `${digest}-pnp` : digest);
   const cached = join(layer.dir, 'node_modules');
-  if (layer.hit && !usesPnp && (await dirExists(cached))) {
+  const savedAt = Number(layer.metadata.savedAt);
+  const usable =
+    layer.hit && !usesPnp && (await dirExists(cached)) && (await untouchedSince(cached, savedAt || 0));
+  if (layer.hit && !usable && (await dirExists(cached)))
+    ctx.log.info('The cached node_modules was changed after it was saved (a build step edits it in place)');
+  if (usable) {
     ctx.log.step('Restoring cached dependencies');
     ctx.log.info(`Using cached node_modules (Node.js and ${choice.lockfile ?? 'package.json'} unchanged)`);
     await rm(modulesDir, { recursive: true, force: true });
@@ -152,9 +158,11 @@ export async function installDependencies(
   );
   await downloads.save();
   if (!usesPnp && (await dirExists(modulesDir))) {
-    // The copy is taken before build scripts run, so the cache never holds build output.
-    await ctx.run('cp', ['-a', modulesDir, cached], { stream: false });
-    const metadata = { packageManager: `${runner.name}@${runner.version}` };
+    // Taken before build scripts run, so the cache never holds build output; a build script
+    // that rewrites a file in place is caught by the mtime check on the next restore.
+    await rm(cached, { recursive: true, force: true });
+    await linkCopy(ctx, modulesDir, cached, REWRITTEN_IN_PLACE);
+    const metadata = { packageManager: `${runner.name}@${runner.version}`, savedAt: savedNow() };
     await layer.save(metadata);
     return { layer, restored: false, metadata };
   }
