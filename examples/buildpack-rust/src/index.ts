@@ -6,9 +6,14 @@
  * exact rustc and Cargo.lock), copies the binaries to `bin/` and defaults `web` to the app's binary.
  */
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BuildpackCompileContext, defineBuildpack, isSlipwayError } from '@slipway/buildpack-sdk';
+import {
+  type BuildpackCompileContext,
+  type CacheLayer,
+  defineBuildpack,
+  isSlipwayError,
+} from '@slipway/buildpack-sdk';
 import {
   type CargoApp,
   parseCargoMetadata,
@@ -30,7 +35,7 @@ unset __slipway_app
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** What the last successful build used, kept in the buildpack's cache dir to explain a cache miss. */
+/** What a build used, saved as each layer's metadata to explain the next build's cache miss. */
 interface LastBuild {
   rustc: string;
   lock: string;
@@ -101,12 +106,14 @@ async function cargo(
   }
 }
 
-/** Why a layer missed, from what the last build recorded. */
-function missReason(last: LastBuild | undefined, now: LastBuild, rustc: boolean): string {
+/** Why a layer missed, from the metadata the previous build saved with it (`CacheLayer.previous`). */
+function missReason(layer: CacheLayer, now: LastBuild, rustc: boolean): string {
+  const last = layer.previous?.metadata as Partial<LastBuild> | undefined;
   if (!last) return 'first build';
   const why: string[] = [];
-  if (rustc && last.rustc !== now.rustc) why.push(`rustc changed (${last.rustc} -> ${now.rustc})`);
-  if (last.lock !== now.lock) why.push('Cargo.lock changed');
+  if (rustc && last.rustc !== undefined && last.rustc !== now.rustc)
+    why.push(`rustc changed (${last.rustc} -> ${now.rustc})`);
+  if (last.lock !== undefined && last.lock !== now.lock) why.push('Cargo.lock changed');
   return why.join(', ') || 'cache format or build settings changed';
 }
 
@@ -131,10 +138,6 @@ export const rustBuildpack = defineBuildpack(
         ctx.log.warn('No Cargo.lock: dependencies are resolved afresh on every build. Commit Cargo.lock.');
       const lockHash = sha256(lockText ?? `no lock|${(await ctx.readText('Cargo.toml')) ?? ''}`);
       const now: LastBuild = { rustc: tc.rustc.release, lock: lockHash };
-      const lastFile = join(ctx.cacheDir, 'last-build.json');
-      const last = await readFile(lastFile, 'utf8')
-        .then((t) => JSON.parse(t) as LastBuild)
-        .catch(() => undefined);
 
       // The registry does not depend on rustc, only on what Cargo.lock pins (and Cargo's layout).
       const home = await ctx.cacheLayer('cargo-home', sha256(`${CACHE_FORMAT}|${tc.cargo}|${lockHash}`));
@@ -146,9 +149,9 @@ export const rustBuildpack = defineBuildpack(
       );
       const env: Record<string, string> = { CARGO_HOME: home.dir, CARGO_TARGET_DIR: target.dir };
       if (home.hit) ctx.log.info('Using cached Cargo registry (Cargo.lock unchanged)');
-      else ctx.log.info(`Cargo registry cache not used: ${missReason(last, now, false)}`);
+      else ctx.log.info(`Cargo registry cache not used: ${missReason(home, now, false)}`);
       if (target.hit) ctx.log.info('Using cached target/ (rustc and Cargo.lock unchanged)');
-      else ctx.log.info(`Compiling from scratch: ${missReason(last, now, true)}`);
+      else ctx.log.info(`Compiling from scratch: ${missReason(target, now, true)}`);
 
       const app: CargoApp = parseCargoMetadata(
         await cargo(ctx, ['metadata', '--no-deps', '--format-version', '1'], env, false),
@@ -171,9 +174,8 @@ export const rustBuildpack = defineBuildpack(
       // crates to compile while the registry crates stay cached.
       await touchSources(ctx.buildDir);
       await cargo(ctx, ['build', '--release', ...(lockText !== undefined ? ['--locked'] : [])], env);
-      await home.save({ cargo: tc.cargo });
-      await target.save({ rustc: tc.rustc.release });
-      await writeFile(lastFile, `${JSON.stringify(now)}\n`);
+      await home.save({ cargo: tc.cargo, lock: lockHash });
+      await target.save({ rustc: tc.rustc.release, lock: lockHash });
 
       await mkdir(join(ctx.buildDir, 'bin'), { recursive: true });
       let copied = 0;

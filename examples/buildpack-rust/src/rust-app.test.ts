@@ -8,15 +8,14 @@ import { access, chmod, cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { testBuildpack } from '@slipway/buildpack-sdk';
+import { startSlug, testBuildpack, unpackSlug } from '@slipway/buildpack-sdk';
 import { expect } from 'chai';
 import rust from './index.js';
-import { freePort, removeDir, startProcess, unpackSlug, waitForHttp } from './testing/run-slug.js';
 import { fixture, sharedCacheDir } from './testing/shared-cache.js';
 import { requireRust } from './testing/toolchain.js';
 
 const execFileP = promisify(execFile);
-const dynoEnv = (extra: Record<string, string> = {}) => ({ PATH: '/usr/local/bin:/usr/bin:/bin', ...extra });
+const DYNO_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 describe('rust buildpack: hello-web (tiny_http)', function () {
   this.timeout(600_000);
@@ -24,13 +23,14 @@ describe('rust buildpack: hello-web (tiny_http)', function () {
   let coldLog: string;
   let coldMs: number;
   let appDir: string;
+  let slugPath: string;
   let slugEntries: string;
   let processTypes: Record<string, string>;
 
   before(async function () {
     await requireRust(this);
     work = await mkdtemp(join(tmpdir(), 'slipway-rust-example-'));
-    const slugPath = join(work, 'slug.tgz');
+    slugPath = join(work, 'slug.tgz');
     const started = Date.now();
     const r = await testBuildpack(rust, fixture('hello-web'), {
       cacheDir: sharedCacheDir(),
@@ -47,7 +47,7 @@ describe('rust buildpack: hello-web (tiny_http)', function () {
   });
 
   after(async () => {
-    if (appDir) await removeDir(appDir);
+    if (appDir) await rm(appDir, { recursive: true, force: true });
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -68,15 +68,15 @@ describe('rust buildpack: hello-web (tiny_http)', function () {
   });
 
   it('runs web from the unpacked slug with PORT and answers /health and /', async () => {
-    const port = await freePort();
-    const web = startProcess(appDir, processTypes.web!, dynoEnv({ PORT: String(port), DYNO: 'web.1' }));
+    // The SDK's dyno-like start: a fresh unpack, .profile.d, PORT, unprivileged when root.
+    const web = await startSlug(slugPath, processTypes.web!, { env: { PATH: DYNO_PATH } });
     try {
-      const health = await waitForHttp(`http://127.0.0.1:${port}/health`, web);
+      const health = await web.fetch('/health');
       expect(health.status).to.equal(200);
       expect(await health.json()).to.deep.equal({ status: 'ok' });
-      const root = await fetch(`http://127.0.0.1:${port}/`);
+      const root = await web.fetch('/');
       expect(await root.json()).to.deep.equal({ app: 'hello-web', dyno: 'web.1' });
-      expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).to.equal(404);
+      expect((await web.fetch('/nope')).status).to.equal(404);
     } finally {
       await web.stop();
     }
