@@ -8,11 +8,6 @@ export const mariadbErrors = defineErrors({
     hint: 'Install MariaDB (Debian: apt-get install mariadb-server mariadb-client) or set the option "binDir" to the directory holding mariadbd and mariadb-install-db.',
     status: 503,
   },
-  SLIPWAY_ERR_MARIADB_RUN_AS: {
-    message: 'cannot run MariaDB as user {user}: {detail}',
-    hint: 'When the provider runs as root, mariadbd runs as an unprivileged user: create it (Debian\'s mariadb-server creates "mysql") or set the option "runAs" to an existing one.',
-    status: 500,
-  },
   SLIPWAY_ERR_MARIADB_INIT: {
     message: 'mariadb-install-db failed for {dir}: {detail}',
     hint: 'Check that {user} can write {dir} and that every parent directory is traversable by it.',

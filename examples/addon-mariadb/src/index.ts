@@ -10,7 +10,6 @@ export { mariadbErrors } from './errors.js';
 export { mariadbManifest } from './manifest.js';
 export {
   MARIADB_PLANS,
-  type MariadbDefinitionOptions,
   type MariadbOptions,
   type MariadbState,
   mariadbDefinition,
@@ -18,7 +17,7 @@ export {
 export { type MariaServer, type ServerOptions, startServer } from './server.js';
 export { RESOURCE_ID, type Tenant, tenantOf } from './tenants.js';
 
-/** The provider as an in-process plugin (MARIADB_URL only). */
+/** The provider as an in-process plugin (MARIADB_URL; DATABASE_URL too with the `database_url` option). */
 export const mariadbAddon = defineAddon(mariadbDefinition());
 
 export default mariadbAddon;

@@ -18,7 +18,6 @@ const USAGE = `usage: SLIPWAY_ADDON_PASSWORD=<secret> slipway-addon-mariadb [opt
   --port N             partner API port (default 5000; 0 picks a free one)
   --host ADDR          partner API address (default 127.0.0.1)
   --data-dir DIR       where the MariaDB server and the resource records live (default ~/.slipway/data)
-  --database-url       also set DATABASE_URL on the apps (declared in the manifest)
   --mariadb-port N     port of mariadbd (default: a free one, chosen once and kept)
   --mariadb-listen A   address mariadbd listens on (default 127.0.0.1)
   --public-host H      host written in the apps' MARIADB_URL (default the listen address)
@@ -33,7 +32,6 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '5000' },
       host: { type: 'string', default: '127.0.0.1' },
       'data-dir': { type: 'string' },
-      'database-url': { type: 'boolean', default: false },
       'mariadb-port': { type: 'string' },
       'mariadb-listen': { type: 'string' },
       'public-host': { type: 'string' },
@@ -45,8 +43,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) return void console.log(USAGE);
-  const defOpts = { databaseUrl: values['database-url'] };
-  if (values['print-manifest']) return void console.log(JSON.stringify(mariadbManifest(defOpts), null, 2));
+  if (values['print-manifest']) return void console.log(JSON.stringify(mariadbManifest(), null, 2));
   // The password comes from the environment: on the command line every local user could read it.
   const password = process.env.SLIPWAY_ADDON_PASSWORD;
   if (!password) {
@@ -60,7 +57,7 @@ async function main(): Promise<void> {
   if (values['bin-dir']) options.binDir = values['bin-dir'];
   if (values['run-as']) options.runAs = values['run-as'];
 
-  const server = await serveAddon(mariadbDefinition(defOpts), {
+  const server = await serveAddon(mariadbDefinition(), {
     port: Number(values.port),
     host: values.host,
     password,
@@ -68,10 +65,7 @@ async function main(): Promise<void> {
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
   });
   if (values['manifest-out'])
-    await writeFile(
-      values['manifest-out'],
-      `${JSON.stringify(mariadbManifest(defOpts, server.url), null, 2)}\n`,
-    );
+    await writeFile(values['manifest-out'], `${JSON.stringify(mariadbManifest(server.url), null, 2)}\n`);
   console.log(`slipway-addon-mariadb: listening on ${server.url}`);
 
   let stopping = false;

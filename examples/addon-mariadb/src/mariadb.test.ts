@@ -42,15 +42,7 @@ describe('addon-mariadb: remote service with a real MariaDB', function () {
     work = await mkdtemp(join(tmpdir(), 'slipway-mariadb-'));
     const started = Date.now();
     service = await startService(
-      [
-        '--port',
-        '0',
-        '--data-dir',
-        join(work, 'data'),
-        '--database-url',
-        '--manifest-out',
-        join(work, 'manifest.json'),
-      ],
+      ['--port', '0', '--data-dir', join(work, 'data'), '--manifest-out', join(work, 'manifest.json')],
       password,
     );
     console.log(
@@ -67,6 +59,7 @@ describe('addon-mariadb: remote service with a real MariaDB', function () {
   describeConformance(() => ({ url: service!.url, manifest, password }), {
     title: 'conformance kit (remote, over the partner API)',
     kind: 'remote',
+    optionalConfigVars: true,
   });
 
   describe('consumed by a platform kernel through its manifest', () => {
@@ -74,11 +67,11 @@ describe('addon-mariadb: remote service with a real MariaDB', function () {
     let plugin: RemoteAddonPlugin;
     const provisioned: { uuid: string; r: ProvisionResult }[] = [];
 
-    const provision = async (app: string, name = '', plan = '') => {
+    const provision = async (app: string, name = '', plan = '', options: Record<string, unknown> = {}) => {
       const uuid = randomUUID();
       const r = await kernel.hooks.provision
         .for('mariadb')
-        .promise({ service: 'mariadb', uuid, plan, app, name, options: {} });
+        .promise({ service: 'mariadb', uuid, plan, app, name, options });
       if (!r) throw new Error('no provision result');
       provisioned.push({ uuid, r });
       return { uuid, r };
@@ -113,8 +106,11 @@ describe('addon-mariadb: remote service with a real MariaDB', function () {
       expect(entry?.configVars).to.deep.equal(['MARIADB_URL', 'DATABASE_URL']);
     });
 
-    it('gives a JawsDB-style URL plus DATABASE_URL, renamed by attachment', async () => {
-      const { r } = await provision('shop', 'PRIMARY');
+    it('gives a JawsDB-style URL, renamed by attachment, and DATABASE_URL only when asked', async () => {
+      const plain = await provision('shop', 'SECONDARY');
+      expect(Object.keys(plain.r.config)).to.deep.equal(['SECONDARY_URL']);
+      // As `slipway addons:create mariadb --as PRIMARY -- --database_url` sends it.
+      const { r } = await provision('shop', 'PRIMARY', '', { database_url: 'true' });
       expect(Object.keys(r.config).sort()).to.deep.equal(['DATABASE_URL', 'PRIMARY_URL']);
       expect(r.config.DATABASE_URL).to.equal(r.config.PRIMARY_URL);
       const u = new URL(r.config.PRIMARY_URL!);
@@ -248,10 +244,7 @@ describe('addon-mariadb: remote service with a real MariaDB', function () {
       })();
       expect(alive, 'mariadbd stopped with the service').to.equal(false);
       const port = new URL(service!.url).port;
-      service = await startService(
-        ['--port', port, '--data-dir', join(work, 'data'), '--database-url'],
-        password,
-      );
+      service = await startService(['--port', port, '--data-dir', join(work, 'data')], password);
       const c2 = await mysql.createConnection(url);
       try {
         const [rows] = await c2.query('SELECT v FROM kept');

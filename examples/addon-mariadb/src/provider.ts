@@ -2,12 +2,13 @@
  * The MariaDB provider, JawsDB-style: each add-on is a database and a user with a random
  * password on a MariaDB server the provider runs itself; the app gets `MARIADB_URL`
  * (`mysql://user:password@host:port/database`, renamed by attachment: `--as PRIMARY` →
- * `PRIMARY_URL`) and, when the provider is started with `databaseUrl`, `DATABASE_URL` too.
+ * `PRIMARY_URL`) and, when the add-on is created with the `database_url` option
+ * (`slipway addons:create mariadb -- --database_url`), `DATABASE_URL` too.
  * Plans differ by the user's connection limit, which a plan change alters in place.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { AddonDefinition, AddonPlan, ProviderContext } from '@slipway/addon-sdk';
+import { type AddonDefinition, type AddonPlan, optionAsked, type ProviderContext } from '@slipway/addon-sdk';
 import { type MariaServer, type ServerOptions, startServer } from './server.js';
 import { createTenant, dropTenant, setConnectionLimit, tenantOf } from './tenants.js';
 
@@ -29,11 +30,6 @@ export const MARIADB_PLANS = [
   { name: 'standard', description: '100 connections', maxConnections: 100 },
 ] as const;
 
-/** How the provider is made: `databaseUrl` declares and sets `DATABASE_URL` beside `MARIADB_URL`. */
-export interface MariadbDefinitionOptions {
-  databaseUrl?: boolean;
-}
-
 type Ctx = ProviderContext<MariadbOptions, MariadbState>;
 
 function limitOf(plan: string | undefined): number {
@@ -41,9 +37,7 @@ function limitOf(plan: string | undefined): number {
 }
 
 /** The provider definition; pass it to `defineAddon` (in-process) or `serveAddon` (a remote service). */
-export function mariadbDefinition(
-  opts: MariadbDefinitionOptions = {},
-): AddonDefinition<MariadbOptions, MariadbState> {
+export function mariadbDefinition(): AddonDefinition<MariadbOptions, MariadbState> {
   return {
     id: 'mariadb',
     name: 'MariaDB',
@@ -55,7 +49,14 @@ export function mariadbDefinition(
         ...('default' in rest ? { default: true } : {}),
       }),
     ),
-    configVars: opts.databaseUrl ? ['MARIADB_URL', 'DATABASE_URL'] : ['MARIADB_URL'],
+    configVars: ['MARIADB_URL'],
+    // Per add-on, not per service: one app's framework reads DATABASE_URL, another already has one.
+    optionalConfigVars: {
+      DATABASE_URL: {
+        option: 'database_url',
+        description: 'the MARIADB_URL again, for apps that read DATABASE_URL',
+      },
+    },
     optionsSchema: {
       type: 'object',
       additionalProperties: false,
@@ -96,7 +97,7 @@ export function mariadbDefinition(
       ctx.log.info(`created database ${t.database} for ${req.app || 'an app'} (plan ${req.plan || 'mini'})`);
       return {
         id,
-        config: { MARIADB_URL: url, ...(opts.databaseUrl ? { DATABASE_URL: url } : {}) },
+        config: { MARIADB_URL: url, ...(optionAsked(req.options.database_url) ? { DATABASE_URL: url } : {}) },
         message: `MariaDB database ${t.database} is ready`,
       };
     },

@@ -5,14 +5,19 @@
  * The provider administers it as `slipway_admin` over the unix socket only.
  */
 import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ProviderLog, Supervised, SuperviseOptions } from '@slipway/addon-sdk';
+import type {
+  ProviderLog,
+  Supervised,
+  SuperviseOptions,
+  Unprivileged,
+  UnprivilegedOptions,
+} from '@slipway/addon-sdk';
 import mysql from 'mysql2/promise';
 import { mariadbErrors } from './errors.js';
-import { ensureTraversable, giveTo, type OsUser, resolveRunAs } from './run-as.js';
 
 const run = promisify(execFile);
 
@@ -36,6 +41,8 @@ export interface ServerHost {
   log: ProviderLog;
   secret(bytes?: number): string;
   supervise(opts: SuperviseOptions): Promise<Supervised>;
+  /** The SDK's `ctx.runAs`: who runs mariadbd (an unprivileged user when root). */
+  runAs(opts?: Omit<UnprivilegedOptions, 'log'>): Promise<Unprivileged>;
 }
 
 /** Kept in `<dir>/server.json` (0600) so a restart reuses the port and the admin password. */
@@ -92,15 +99,18 @@ export async function startServer(dir: string, opts: ServerOptions, host: Server
       names: [...serverNames, ...installNames].join(', '),
       where: opts.binDir ?? 'PATH, /usr/sbin, /usr/bin',
     });
-  const user = await resolveRunAs(opts.runAs);
+  // mariadbd drops privileges itself (--user), so the account and its directories are what is needed.
+  const runAs = await host.runAs({
+    purpose: 'mariadbd',
+    preferred: ['mysql', 'nobody'],
+    ...(opts.runAs ? { user: opts.runAs } : {}),
+  });
+  const user = runAs.user;
   const listen = opts.listen ?? '127.0.0.1';
   const data = join(dir, 'data');
   const runDir = join(dir, 'run');
   const socket = join(runDir, 'mariadbd.sock');
-  await mkdir(data, { recursive: true });
-  await mkdir(runDir, { recursive: true });
-  await ensureTraversable(user, dir, host.log);
-  for (const d of [data, runDir]) await giveTo(user, d);
+  for (const d of [data, runDir]) await runAs.prepareDir(d);
 
   const recordFile = join(dir, 'server.json');
   let record = await readFile(recordFile, 'utf8')
@@ -116,7 +126,7 @@ export async function startServer(dir: string, opts: ServerOptions, host: Server
   const tuning = ['--innodb-log-file-size=16M', '--innodb-buffer-pool-size=64M'];
 
   if (!(await exists(join(data, 'mysql'))))
-    await initialise(installDb, data, user, [...userArgs, ...tuning], host);
+    await initialise(installDb, data, runAs, [...userArgs, ...tuning], host);
 
   // Runs at every start, so a lost or changed admin password is always put right.
   const initFile = join(runDir, 'init.sql');
@@ -128,7 +138,7 @@ export async function startServer(dir: string, opts: ServerOptions, host: Server
       `GRANT ALL PRIVILEGES ON *.* TO '${ADMIN_USER}'@'localhost' WITH GRANT OPTION;\n`,
     { mode: 0o600 },
   );
-  await giveTo(user, initFile);
+  await runAs.own(initFile);
 
   const connect = () =>
     mysql.createConnection({
@@ -191,7 +201,7 @@ export async function startServer(dir: string, opts: ServerOptions, host: Server
 async function initialise(
   installDb: string,
   data: string,
-  user: OsUser | undefined,
+  runAs: Unprivileged,
   extra: string[],
   host: ServerHost,
 ): Promise<void> {
@@ -208,11 +218,10 @@ async function initialise(
     const err = e as Error & { stderr?: string; stdout?: string };
     const tail = `${err.stderr ?? ''}\n${err.stdout ?? ''}`.trim().split('\n').slice(-3).join(' | ');
     await rm(data, { recursive: true, force: true });
-    await mkdir(data, { recursive: true });
-    await giveTo(user, data);
+    await runAs.prepareDir(data);
     throw mariadbErrors.SLIPWAY_ERR_MARIADB_INIT({
       dir: data,
-      user: user?.name ?? 'the provider user',
+      user: runAs.user?.name ?? 'the provider user',
       detail: tail || err.message,
     });
   }

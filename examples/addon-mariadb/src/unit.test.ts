@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineAddon, isSlipwayError, Kernel, validateManifest } from '@slipway/addon-sdk';
+import { defineAddon, herokuManifest, isSlipwayError, Kernel, validateManifest } from '@slipway/addon-sdk';
 import { expect } from 'chai';
 import { mariadbManifest } from './manifest.js';
 import { mariadbDefinition } from './provider.js';
@@ -14,12 +14,17 @@ describe('addon-mariadb: manifest and names', () => {
   it('ships addon-manifest.json equal to what the provider declares', async () => {
     const shipped = JSON.parse(await readFile(manifestFile, 'utf8'));
     expect(shipped).to.deep.equal(mariadbManifest());
-    expect(validateManifest(shipped, 'addon-manifest.json').api.config_vars).to.deep.equal(['MARIADB_URL']);
+    expect(validateManifest(shipped, 'addon-manifest.json').api.config_vars).to.deep.equal([
+      'MARIADB_URL',
+      'DATABASE_URL',
+    ]);
   });
 
-  it('declares DATABASE_URL only when started with databaseUrl, and the base URL when given', () => {
-    const m = mariadbManifest({ databaseUrl: true }, 'http://127.0.0.1:5000/heroku/resources');
+  it('declares DATABASE_URL as optional (the database_url provision option), and the base URL when given', () => {
+    const m = mariadbManifest('http://127.0.0.1:5000/heroku/resources');
     expect(m.api.config_vars).to.deep.equal(['MARIADB_URL', 'DATABASE_URL']);
+    expect(m.slipway?.optional_config_vars?.DATABASE_URL?.option).to.equal('database_url');
+    expect(herokuManifest(m)).not.to.have.property('slipway');
     expect(m.api.production).to.deep.equal({ base_url: 'http://127.0.0.1:5000/heroku/resources' });
     expect(m.api).not.to.have.property('password');
   });
