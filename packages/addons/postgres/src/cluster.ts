@@ -7,12 +7,11 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ProviderLog, Supervised, SuperviseOptions } from '@slipway/addon-sdk';
+import type { ProviderLog, Supervised, SuperviseOptions, Unprivileged } from '@slipway/addon-sdk';
 import pg from 'pg';
 import type { PgBinaries } from './binaries.js';
 import { postgresErrors } from './errors.js';
 import { freePort, portIsFree } from './net.js';
-import { ensureTraversable, giveTo, type RunAs } from './run-as.js';
 
 const run = promisify(execFile);
 
@@ -28,7 +27,8 @@ export interface ClusterMeta {
 /** What a cluster needs from its provider. */
 export interface ClusterEnv {
   bins: PgBinaries;
-  runAs: RunAs;
+  /** Who runs initdb and postgres (the SDK's `ctx.runAs`: an unprivileged user when root). */
+  runAs: Unprivileged;
   log: ProviderLog;
   secret(bytes?: number): string;
   supervise(opts: SuperviseOptions): Promise<Supervised>;
@@ -74,18 +74,17 @@ export class Cluster {
 
   /** initdb a new cluster; on failure nothing is left behind. */
   async create(): Promise<void> {
-    const { runAs, bins, log } = this.env;
+    const { runAs, bins } = this.env;
     const user = runAs.user?.name ?? 'the platform user';
     await rm(this.dir, { recursive: true, force: true });
     await mkdir(this.pgdata, { recursive: true, mode: 0o700 });
     try {
-      await giveTo(runAs, this.dir);
-      await giveTo(runAs, this.pgdata);
-      await ensureTraversable(runAs, this.pgdata, log);
+      await runAs.own(this.dir);
+      await runAs.prepareDir(this.pgdata, { mode: 0o700 });
       const password = this.env.secret(24);
       const pwfile = join(this.dir, '.pwfile');
       await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
-      await giveTo(runAs, pwfile);
+      await runAs.own(pwfile);
       const { command, args } = runAs.wrap(bins.tool('initdb'), [
         '-D',
         this.pgdata,
@@ -169,7 +168,8 @@ export class Cluster {
     await this.stopStale();
     if (!(await portIsFree(m.port)))
       throw postgresErrors.SLIPWAY_ERR_POSTGRES_PORT_BUSY({ port: m.port, dir: this.dir });
-    await ensureTraversable(this.env.runAs, this.pgdata, this.env.log);
+    // A parent may have lost its search bit since the cluster was made (a restored backup, chmod).
+    await this.env.runAs.prepareDir(this.pgdata);
     const { command, args } = this.env.runAs.wrap(this.env.bins.tool('postgres'), ['-D', this.pgdata]);
     this.child = await this.env.supervise({
       name: `postgres:${m.port}`,

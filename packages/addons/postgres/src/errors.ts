@@ -23,11 +23,6 @@ export const postgresErrors = defineErrors({
     hint: "Stop whatever listens on 127.0.0.1:{port} (the apps' DATABASE_URL point at this port), then restart the platform.",
     status: 503,
   },
-  SLIPWAY_ERR_POSTGRES_RUN_AS: {
-    message: 'cannot run PostgreSQL as user {user}: {detail}',
-    hint: 'PostgreSQL refuses to run as root. Create the user (Debian\'s postgresql package creates "postgres") or set the plugin option "runAs" to an existing unprivileged user.',
-    status: 500,
-  },
   SLIPWAY_ERR_POSTGRES_ADMIN: {
     message: 'PostgreSQL admin operation "{action}" failed on {server}: {detail}',
     hint: 'Check that the server is up and that the admin role may CREATE ROLE and CREATE DATABASE.',

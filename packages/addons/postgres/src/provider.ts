@@ -14,7 +14,6 @@ import { findPgBinaries, findPgTool, type PgBinaries } from './binaries.js';
 import { Cluster, type ClusterEnv } from './cluster.js';
 import { postgresErrors } from './errors.js';
 import { copyDatabase } from './pg-tools.js';
-import { resolveRunAs } from './run-as.js';
 import {
   createTenant,
   dropTenant,
@@ -168,7 +167,11 @@ async function setup(ctx: ProviderContext<PostgresOptions, undefined>): Promise<
   });
   const clusterEnv: ClusterEnv | undefined = bins && {
     bins,
-    runAs: await resolveRunAs(o.runAs),
+    runAs: await ctx.runAs({
+      purpose: 'PostgreSQL',
+      preferred: ['postgres', 'nobody'],
+      ...(o.runAs ? { user: o.runAs } : {}),
+    }),
     log: ctx.log,
     secret: (n) => ctx.secret(n),
     supervise: (s) => ctx.supervise(s),
