@@ -3,7 +3,7 @@
  * drives it with the real CLI, and sends HTTP through the real router.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,12 +29,21 @@ export interface CliResult {
   stderr: string;
 }
 
+const copies: string[] = [];
+
 /** Copy a fixture into a temp dir (optionally writing extra files) and return its path. */
 export async function fixtureCopy(name: string, files: Record<string, string> = {}): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), `slipway-fx-${name}-`)), name);
+  const root = await mkdtemp(join(tmpdir(), `slipway-fx-${name}-`));
+  copies.push(root);
+  const dir = join(root, name);
   await cp(join(FIXTURES, name), dir, { recursive: true });
   for (const [f, text] of Object.entries(files)) await writeFile(join(dir, f), text);
   return dir;
+}
+
+/** Remove the fixture copies made so far. */
+export async function removeFixtureCopies(): Promise<void> {
+  await Promise.all(copies.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
 /** A `slipway start` process. */

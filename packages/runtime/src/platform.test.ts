@@ -12,6 +12,7 @@ import {
   loadGenerator,
   nodeOnlyConfig,
   PlatformProcess,
+  removeFixtureCopies,
 } from './platform-harness.test-helper.js';
 
 describe('platform end to end (CLI → API → build → release → dynos → router)', function () {
@@ -30,6 +31,7 @@ describe('platform end to end (CLI → API → build → release → dynos → r
   after(async () => {
     await p?.kill('SIGTERM');
     await rm(dataDir, { recursive: true, force: true });
+    await removeFixtureCopies();
   });
 
   it('creates, deploys, scales, sets config, lists releases, rolls back and shows logs', async () => {

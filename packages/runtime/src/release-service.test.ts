@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { packDir } from './demo.js';
 import { type Platform, startPlatform } from './platform.js';
-import { fixtureCopy, nodeOnlyConfig } from './platform-harness.test-helper.js';
+import { fixtureCopy, nodeOnlyConfig, removeFixtureCopies } from './platform-harness.test-helper.js';
 
 describe('releases: boot timeout and healthchecks (real platform)', function () {
   this.timeout(180_000);
@@ -66,6 +66,7 @@ describe('releases: boot timeout and healthchecks (real platform)', function () 
   after(async () => {
     await p?.stop();
     await rm(dir, { recursive: true, force: true });
+    await removeFixtureCopies();
   });
 
   it('fails a release whose web process never binds $PORT (R10); the old release keeps serving', async () => {

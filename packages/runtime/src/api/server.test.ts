@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import * as tar from 'tar';
 import { packDir } from '../demo.js';
 import { type Platform, startPlatform } from '../platform.js';
-import { fixtureCopy, nodeOnlyConfig } from '../platform-harness.test-helper.js';
+import { fixtureCopy, nodeOnlyConfig, removeFixtureCopies } from '../platform-harness.test-helper.js';
 
 /** A tar.gz made entry by entry, so tests can write entries a normal tool refuses to make. */
 function rawTarGz(entries: { path: string; type?: string; linkpath?: string; body?: string }[]): Buffer {
@@ -98,6 +98,7 @@ describe('API: auth and bad input (real platform in-process)', function () {
   after(async () => {
     await p?.stop();
     await rm(dir, { recursive: true, force: true });
+    await removeFixtureCopies();
   });
   afterEach(async () => {
     // Whatever was refused, the app still serves its release and has no new one.
