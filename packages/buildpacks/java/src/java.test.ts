@@ -15,16 +15,7 @@ import {
 } from '@slipway/buildpack-sdk';
 import { expect } from 'chai';
 import java from './index.js';
-import {
-  copyApp,
-  exampleApp,
-  fixture,
-  removeAll,
-  startSlug,
-  tempDir,
-  unpackSlug,
-  unprivilegedUser,
-} from './test-helpers.test.js';
+import { copyApp, exampleApp, fixture, removeAll, tempDir } from './test-helpers.test.js';
 
 const execFileP = promisify(execFile);
 
@@ -99,17 +90,15 @@ describe('buildpack java (real JDK, Maven and Maven Central)', function () {
   });
 
   it("runs the slug's web process from another directory and answers /health", async () => {
-    const dir = await unpackSlug(cold.slug?.path as string);
-    cleanups.push(dir);
-    // As a dyno would run it: an unprivileged user when the tests run as root.
-    const user = await unprivilegedUser(dir);
-    const web = await startSlug(dir, cold.processTypes.web as string, user ? { user } : {});
+    // As a dyno runs it: unpacked elsewhere, as an unprivileged user when the tests run as root.
+    const web = await cold.start('web');
     try {
-      expect((await web.get('/health')).status).to.equal(200);
-      expect(JSON.parse((await web.get('/')).body).app).to.equal('slipway-example-java');
-      const redis = await web.get('/redis');
+      expect(web.dir).to.not.equal(cold.buildDir);
+      expect((await web.fetch('/health')).status).to.equal(200);
+      expect(((await (await web.fetch('/')).json()) as { app: string }).app).to.equal('slipway-example-java');
+      const redis = await web.fetch('/redis');
       expect(redis.status).to.equal(503);
-      expect(redis.body).to.contain('REDIS_URL is not configured');
+      expect(await redis.text()).to.contain('REDIS_URL is not configured');
     } finally {
       await web.stop();
     }
@@ -146,10 +135,12 @@ describe('buildpack java (real JDK, Maven and Maven Central)', function () {
         ),
       ).to.equal(true);
       expect(r.processTypes.web).to.equal('java -Dserver.port=$PORT $JAVA_OPTS -jar target/app.jar');
-      const dir = await unpackSlug(r.slug?.path as string);
-      cleanups.push(dir);
-      const web = await startSlug(dir, r.processTypes.web as string);
-      await web.stop();
+      const web = await r.start('web');
+      try {
+        expect((await web.fetch('/health')).status).to.equal(200);
+      } finally {
+        await web.stop();
+      }
     } finally {
       await r.cleanup();
     }
