@@ -109,7 +109,7 @@ describe('addon-mariadb: remote service with a real MariaDB', function () {
     it('gives a JawsDB-style URL, renamed by attachment, and DATABASE_URL only when asked', async () => {
       const plain = await provision('shop', 'SECONDARY');
       expect(Object.keys(plain.r.config)).to.deep.equal(['SECONDARY_URL']);
-      // As `slipway addons:create mariadb --as PRIMARY -- --database_url` sends it.
+      // As Heroku's CLI sends `addons:create mariadb --as PRIMARY -- --database_url`.
       const { r } = await provision('shop', 'PRIMARY', '', { database_url: 'true' });
       expect(Object.keys(r.config).sort()).to.deep.equal(['DATABASE_URL', 'PRIMARY_URL']);
       expect(r.config.DATABASE_URL).to.equal(r.config.PRIMARY_URL);

@@ -3,7 +3,7 @@
  * password on a MariaDB server the provider runs itself; the app gets `MARIADB_URL`
  * (`mysql://user:password@host:port/database`, renamed by attachment: `--as PRIMARY` →
  * `PRIMARY_URL`) and, when the add-on is created with the `database_url` option
- * (`slipway addons:create mariadb -- --database_url`), `DATABASE_URL` too.
+ * (`options: { database_url: 'true' }`, Heroku's `-- --database_url`), `DATABASE_URL` too.
  * Plans differ by the user's connection limit, which a plan change alters in place.
  */
 import { randomBytes } from 'node:crypto';

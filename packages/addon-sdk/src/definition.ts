@@ -48,7 +48,7 @@ export interface AddonDefinition<O = Record<string, unknown>, S = unknown> {
   configVars: readonly string[];
   /**
    * Config vars set only when a provision option asks for them, by name:
-   * `{ DATABASE_URL: { option: 'database_url' } }` → `addons:create mariadb -- --database_url`.
+   * `{ DATABASE_URL: { option: 'database_url' } }`, asked with `options: { database_url: 'true' }`.
    * They are declared in the manifest's `api.config_vars` too; `provision` sees the options in
    * `req.options` and must return exactly the ones asked for.
    */

@@ -16,7 +16,7 @@ export interface AddonPlan {
 
 /** A config var set only when a provision option asks for it (a Slipway extension). */
 export interface OptionalConfigVar {
-  /** The provision option that asks for it (`addons:create mariadb -- --database_url`). */
+  /** The provision option that asks for it (`database_url`: Heroku's `addons:create … -- --database_url`). */
   option: string;
   description?: string;
 }

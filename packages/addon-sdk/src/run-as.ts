@@ -26,7 +26,7 @@ export interface UnprivilegedOptions {
   /** Accounts to try in order when root (default `['nobody']`), e.g. `['postgres', 'nobody']`. */
   preferred?: readonly string[];
   /** The one account to use when root (a provider's `runAs` option); overrides `preferred`. */
-  user?: string;
+  user?: string | undefined;
   /** What runs, for messages: `PostgreSQL`, `mariadbd`. */
   purpose?: string;
   /** Where `prepareDir` says which permissions it changed (the provider's `ctx.log`). */

@@ -138,10 +138,10 @@ export async function testBuildpack(
       });
     return command;
   };
-  const notBuilt = async (): Promise<never> => {
+  const notBuilt = async (type: string): Promise<never> => {
     throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_SLUG_PROCESS_TYPE({
-      type: 'any',
-      types: 'none, nothing was built',
+      type,
+      types: 'none: the buildpack did not claim the app, so nothing was built',
     });
   };
   try {

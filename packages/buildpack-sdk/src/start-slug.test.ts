@@ -122,6 +122,16 @@ describe('running a slug like a dyno (r.start, startSlug, runSlug)', function ()
     );
     expect(isSlipwayError(err, 'SLIPWAY_ERR_BUILDPACK_SLUG_PROCESS_TYPE')).to.equal(true);
     expect(err?.message).to.contain('web');
+    const undetected = await testBuildpack(nodeWeb, fixture('plain'));
+    try {
+      const none = await undetected.start('web').then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(none?.message).to.contain('the buildpack did not claim the app');
+    } finally {
+      await undetected.cleanup();
+    }
   });
 
   it('runs a standalone slug path, and a build without `output` is packed on demand', async () => {
