@@ -2,9 +2,9 @@
 /**
  * What a dyno needs to find the app's Python packages: `PYTHONPATH` and `PATH` pointing into
  * the slug, computed from where the slug was unpacked (never the build dir's path), and
- * `python`/`python3` links to the interpreter the dependencies were built for.
+ * `python`/`python3` launchers for the interpreter the dependencies were built for.
  */
-import { mkdir, rm, symlink } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SITE_DIR } from './dependencies.js';
 
@@ -25,13 +25,18 @@ export function profileScript(): string {
   ].join('\n');
 }
 
-/** Link `python`, `python3` and `python3.X` in the slug's bin dir to the build's interpreter. */
+/**
+ * Put `python`, `python3` and `python3.X` launchers in the slug's bin dir that exec the build's
+ * interpreter. Small scripts rather than symlinks: a slug carries no link pointing outside itself
+ * (the platform unpacks slugs refusing those, as it does any archive).
+ */
 export async function linkInterpreter(buildDir: string, executable: string, version: string): Promise<void> {
   const bin = join(buildDir, SITE_DIR, 'bin');
   await mkdir(bin, { recursive: true });
   const minor = version.split('.').slice(0, 2).join('.');
+  const quoted = `'${executable.replace(/'/g, `'\\''`)}'`;
   for (const name of ['python', 'python3', `python${minor}`]) {
     await rm(join(bin, name), { force: true });
-    await symlink(executable, join(bin, name));
+    await writeFile(join(bin, name), `#!/bin/sh\nexec ${quoted} "$@"\n`, { mode: 0o755 });
   }
 }
