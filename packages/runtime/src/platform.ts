@@ -8,7 +8,14 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { dynoRuntimeRef, type Kernel, logSinkRef, slugStoreRef, stateStoreRef } from '@slipway/core';
+import {
+  dynoRuntimeRef,
+  type Kernel,
+  logSinkRef,
+  type Plugin,
+  slugStoreRef,
+  stateStoreRef,
+} from '@slipway/core';
 import { createRouter, type Router, type RouteTable } from '@slipway/router';
 import { AddonService } from './addon-service.js';
 import { createApiServer } from './api/server.js';
@@ -36,6 +43,18 @@ export interface PlatformOptions {
   baseDomain?: string;
   /** slipway.config composing the platform; default: the first-party plugins that are installed. */
   configFile?: string;
+  /**
+   * Without `configFile`: buildpack specifiers (package names or absolute paths), in detection
+   * order, instead of the first-party ones. Specifiers, not objects, because build workers load them.
+   */
+  buildpacks?: string[];
+  /** Without `configFile`: add-on provider specifiers instead of the first-party ones. */
+  addons?: string[];
+  /**
+   * Plugins applied after the composed ones, in the platform process only (not in build
+   * workers): route taps, add-ons with options, lifecycle listeners written in TypeScript.
+   */
+  plugins?: (Plugin<any> | [Plugin<any>, Record<string, unknown>?])[];
   /** Web dynos must bind $PORT within this; default 60 s. */
   bootTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace; default 30 s. */
@@ -114,10 +133,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   }
   await rm(join(dataDir, 'tmp'), { recursive: true, force: true });
 
+  const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
   const recipe: KernelRecipe = opts.configFile
     ? { configFile: opts.configFile }
-    : { defaults: [...DEFAULT_BUILDPACKS, ...DEFAULT_ADDONS] };
+    : { defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)] };
   const { kernel, skipped } = await composeKernel(recipe);
+  for (const entry of opts.plugins ?? []) {
+    const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
+    await kernel.use(plugin, options);
+  }
   const state = new SqliteStateStore(join(dataDir, 'state.db'));
   const interrupted = state.failInterrupted();
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
@@ -147,7 +171,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     slugs,
     releases,
     dataDir,
-    recipe: opts.configFile ? recipe : { defaults: DEFAULT_BUILDPACKS },
+    recipe: opts.configFile ? recipe : { defaults: buildpacks },
     ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
   });
   const addons = new AddonService({ state, kernel, releases });
