@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   type AddonPlugin,
@@ -262,6 +263,33 @@ describe('addon-mail', function () {
       'After restart',
       'Welcome',
     ]);
+  });
+
+  it('a daemon left over by a SIGKILLed platform is stopped, and the next start takes its port', async () => {
+    await provider.close();
+    // What a SIGKILLed platform leaves behind: the daemon, orphaned, still listening on the port.
+    const port = String(new URL(a.config.SMTP_URL!).port);
+    const orphan = spawn(process.execPath, [fileURLToPath(new URL('./smtp-daemon.js', import.meta.url))], {
+      env: {
+        ...process.env,
+        SLIPWAY_MAIL_DAEMON: JSON.stringify({ dataDir: mailDir, port: Number(port), listen: '127.0.0.1' }),
+      },
+      stdio: 'ignore',
+      detached: true,
+    });
+    const exited = new Promise((r) => orphan.once('exit', r));
+    for (let i = 0; i < 100; i++) {
+      if (Number((await readFile(join(mailDir, 'smtp.pid'), 'utf8').catch(() => '')).trim()) === orphan.pid)
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await newKernel();
+    await exited;
+    expect(logs.some((l) => l.includes(`pid ${orphan.pid}) left over`))).to.equal(true);
+    const t = nodemailer.createTransport(a.config.SMTP_URL!);
+    await t.sendMail({ from: 'app@sender.test', to: 'u@example.test', subject: 'After leftover', text: 'x' });
+    t.close();
+    expect((await listMessages({ dataDir: mailDir, id: a.id }))[0]?.subject).to.equal('After leftover');
   });
 
   it('deprovision removes the account and its mail; a second one is a no-op', async () => {

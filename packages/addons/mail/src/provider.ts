@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AddonDefinition, type ProviderContext, tcpReady } from '@slipway/addon-sdk';
 import { mailErrors } from './errors.js';
+import { stopLeftoverDaemon } from './leftover.js';
 import { hashPassword, readAccount, removeMailbox, writeAccount } from './mailbox.js';
 import { freePort, portIsFree } from './net.js';
 import { MAIL_PLANS } from './plans.js';
@@ -60,6 +61,7 @@ async function setup(ctx: ProviderContext<MailOptions, undefined>): Promise<Mail
   const listen = ctx.options.listen ?? '127.0.0.1';
   await mkdir(join(ctx.dataDir, 'mailboxes'), { recursive: true, mode: 0o700 });
   const port = await choosePort(ctx, listen);
+  await stopLeftoverDaemon(ctx.dataDir, (m) => ctx.log.warn(m));
   if (!(await portIsFree(port, listen === '0.0.0.0' ? '127.0.0.1' : listen)))
     throw mailErrors.SLIPWAY_ERR_MAIL_PORT_BUSY({ port, listen });
   const cfg: MailDaemonConfig = {

@@ -9,9 +9,11 @@
  * credentials.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { daemonPidFile } from './leftover.js';
 import {
   type MailAccount,
   passwordMatches,
@@ -171,7 +173,11 @@ export async function startMailDaemon(cfg: MailDaemonConfig): Promise<SMTPServer
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const cfg = JSON.parse(process.env.SLIPWAY_MAIL_DAEMON ?? '{}') as MailDaemonConfig;
   startMailDaemon(cfg).then(
-    () => console.log(`SMTP listening on ${cfg.listen}:${cfg.port}`),
+    async () => {
+      // The pid file lets the next platform stop this daemon if its parent dies without doing so.
+      await writeFile(daemonPidFile(cfg.dataDir), `${process.pid}\n`);
+      console.log(`SMTP listening on ${cfg.listen}:${cfg.port}`);
+    },
     (e) => {
       console.error(`cannot start SMTP on ${cfg.listen}:${cfg.port}: ${(e as Error).message}`);
       process.exit(1);
