@@ -1,0 +1,76 @@
+/**
+ * A custom `route` plugin: a header- or cookie-switched canary. A request for `<app>` that
+ * carries `X-Canary: 1` (or the cookie `canary=1`) goes to the app `<app>-canary` instead; every
+ * other request is left alone. The canary is an ordinary app, deployed and scaled on its own.
+ */
+import { definePlugin, type IncomingRequestInfo, type RouteDecision } from '@slipway/core';
+
+/** Options of the canary plugin (all optional; this is also what slipway.config.json takes). */
+export interface CanaryOptions {
+  /** Request header that asks for the canary when it is `1`. Default `x-canary`. */
+  header?: string;
+  /** Cookie that asks for the canary when it is `1`. Default `canary`. */
+  cookie?: string;
+  /** Suffix of the canary app's name. Default `-canary`. */
+  suffix?: string;
+  /**
+   * Apps that have a canary. Default: every app; then a canary request for an app without one
+   * gets the router's 404, which is why listing them is the safer setting.
+   */
+  apps?: string[];
+}
+
+/** Runs before maintenance (stage 100), so maintenance mode applies to the canary app too. */
+export const CANARY_STAGE = 50;
+
+/** The plugin's name, carried by its tap. */
+export const CANARY_PLUGIN = '@slipway-examples/custom-platform/canary';
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Whether a request asks for the canary: header `1`, or cookie `1` (first match wins). */
+export function wantsCanary(
+  headers: IncomingRequestInfo['headers'],
+  header = 'x-canary',
+  cookie = 'canary',
+): boolean {
+  const h = headerValue(headers[header.toLowerCase()]);
+  if (h !== undefined) return h.trim() === '1';
+  const jar = headerValue(headers.cookie);
+  if (!jar) return false;
+  for (const pair of jar.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === cookie) return pair.slice(eq + 1).trim() === '1';
+  }
+  return false;
+}
+
+/** The canary router plugin: `kernel.use(canaryPlugin, { apps: ['shop'] })`. */
+export const canaryPlugin = definePlugin<CanaryOptions>({
+  name: CANARY_PLUGIN,
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      header: { type: 'string', pattern: '^[A-Za-z0-9-]+$' },
+      cookie: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+      suffix: { type: 'string', pattern: '^-[a-z0-9-]+$' },
+      apps: { type: 'array', items: { type: 'string', minLength: 1 } },
+    },
+  },
+  apply(kernel, options) {
+    const suffix = options.suffix ?? '-canary';
+    const apps = options.apps ? new Set(options.apps) : undefined;
+    // The hot path: a Set lookup and a header read, nothing else.
+    kernel.hooks.route.tap({ name: CANARY_PLUGIN, stage: CANARY_STAGE }, (decision, req): RouteDecision => {
+      if (decision.kind !== 'app' || decision.app.endsWith(suffix)) return decision;
+      if (apps && !apps.has(decision.app)) return decision;
+      if (!wantsCanary(req.headers, options.header, options.cookie)) return decision;
+      return { kind: 'app', app: `${decision.app}${suffix}` };
+    });
+  },
+});
+
+export default canaryPlugin;

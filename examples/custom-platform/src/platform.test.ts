@@ -1,0 +1,131 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createKernel } from '@slipway/core';
+import { type Platform, startPlatform } from '@slipway/runtime';
+import { expect } from 'chai';
+import { CANARY_PLUGIN } from './canary-plugin.js';
+import { startCustomPlatform } from './platform.js';
+import { api, appVariant, deploy, eventually, get, PACKAGE_DIR, tempRoot } from './testing.js';
+
+interface Hello {
+  variant: string;
+  dyno: string;
+  mail: boolean;
+}
+
+/** GET an app through the router and parse its JSON answer; throws unless 200. */
+async function hello(p: Platform, app: string, headers: Record<string, string> = {}): Promise<Hello> {
+  const r = await get(p.routerPort, `${app}.localhost`, headers);
+  if (r.status !== 200)
+    throw new Error(`GET ${app} ${JSON.stringify(headers)}: ${r.status} ${r.body.slice(0, 300)}`);
+  return JSON.parse(r.body) as Hello;
+}
+
+const fast = { routerPort: 0, apiPort: 0, bootTimeoutMs: 30_000, stopGraceMs: 2_000 };
+
+describe('custom platform composed in TypeScript', function () {
+  this.timeout(300_000);
+  let root: string;
+  let platform: Platform;
+
+  before(async () => {
+    root = await tempRoot();
+    platform = await startCustomPlatform({
+      dataDir: join(root, 'data'),
+      ...fast,
+      canary: { apps: ['shop'] },
+    });
+    for (const name of ['shop', 'shop-canary']) await api(platform, 'POST', '/apps', { name });
+    const [stable, canary] = await Promise.all([appVariant(root, 'stable'), appVariant(root, 'canary')]);
+    await Promise.all([
+      deploy(platform.credentialsFile.replace(/\/credentials\.json$/, ''), stable, 'shop'),
+      deploy(platform.credentialsFile.replace(/\/credentials\.json$/, ''), canary, 'shop-canary'),
+    ]);
+  });
+  after(async () => {
+    await platform?.stop();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('has exactly the chosen buildpacks, add-on and route tap', () => {
+    expect([...platform.kernel.catalog.buildpacks.keys()]).to.deep.equal(['nodejs', 'rust']);
+    expect([...platform.kernel.catalog.addons.keys()]).to.deep.equal(['mail']);
+    expect(platform.kernel.hooks.route.taps.map((t) => t.name)).to.include(CANARY_PLUGIN);
+    expect(platform.skippedPlugins).to.deep.equal([]);
+  });
+
+  it('switches between the app and its canary on X-Canary or the cookie, through the real router', async () => {
+    expect((await eventually(() => hello(platform, 'shop'))).variant).to.equal('stable');
+    expect((await eventually(() => hello(platform, 'shop-canary'))).variant).to.equal('canary');
+    expect((await hello(platform, 'shop', { 'X-Canary': '1' })).variant).to.equal('canary');
+    expect((await hello(platform, 'shop', { Cookie: 'session=x; canary=1' })).variant).to.equal('canary');
+    expect((await hello(platform, 'shop', { 'X-Canary': '0', Cookie: 'canary=1' })).variant).to.equal(
+      'stable',
+    );
+    // Balanced over many requests: every canary request reaches the canary, no other does.
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => hello(platform, 'shop', i % 2 ? { 'X-Canary': '1' } : {})),
+    );
+    expect(answers.map((a) => a.variant)).to.deep.equal(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? 'canary' : 'stable')),
+    );
+  });
+
+  it('provisions its one add-on (mail) for the stable app only', async () => {
+    await api(platform, 'POST', '/apps/shop/addons', { plan: 'mail' });
+    const vars = (await api(platform, 'GET', '/apps/shop/config-vars')) as Record<string, string>;
+    expect(vars.SMTP_URL).to.match(/^smtp:\/\/[^:]+:[^@]+@127\.0\.0\.1:\d+$/);
+    // The add-on's release restarts the stable app's dynos with SMTP_URL; the canary has none.
+    await eventually(async () => expect((await hello(platform, 'shop')).mail).to.equal(true));
+    expect((await hello(platform, 'shop', { 'X-Canary': '1' })).mail).to.equal(false);
+  });
+});
+
+describe('the same platform from slipway.config.json', function () {
+  this.timeout(300_000);
+  const configFile = join(PACKAGE_DIR, 'slipway.config.json');
+  let root: string;
+  let platform: Platform | undefined;
+  const savedDataDir = process.env.SLIPWAY_DATA_DIR;
+
+  before(async () => {
+    root = await tempRoot();
+    // Plugins from a config file get no options from the runtime: the mail add-on finds the
+    // platform's data dir through SLIPWAY_DATA_DIR, as under `slipway start`.
+    process.env.SLIPWAY_DATA_DIR = join(root, 'data');
+  });
+  after(async () => {
+    await platform?.stop();
+    await platform?.kernel.close();
+    if (savedDataDir === undefined) delete process.env.SLIPWAY_DATA_DIR;
+    else process.env.SLIPWAY_DATA_DIR = savedDataDir;
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('composes the same buildpacks, add-on and route tap as the TypeScript version', async () => {
+    const { kernel } = await createKernel({ configFile });
+    try {
+      expect([...kernel.catalog.buildpacks.keys()]).to.deep.equal(['nodejs', 'rust']);
+      expect([...kernel.catalog.addons.keys()]).to.deep.equal(['mail']);
+      expect(kernel.hooks.route.taps.map((t) => t.name)).to.deep.equal([CANARY_PLUGIN]);
+    } finally {
+      await kernel.close();
+    }
+  });
+
+  it('runs under startPlatform({ configFile }) and routes canary requests through the real router', async () => {
+    platform = await startPlatform({ dataDir: join(root, 'data'), configFile, ...fast });
+    for (const name of ['shop', 'shop-canary']) await api(platform, 'POST', '/apps', { name });
+    // Only the canary is deployed: the header decides between "no release" (H81) and the canary.
+    await deploy(join(root, 'data'), await appVariant(root, 'canary'), 'shop-canary');
+    const canary = await eventually(async () => {
+      const r = await get(platform!.routerPort, 'shop.localhost', { 'X-Canary': '1' });
+      if (r.status !== 200) throw new Error(`${r.status} ${r.body.slice(0, 200)}`);
+      return JSON.parse(r.body) as Hello;
+    });
+    expect(canary.variant).to.equal('canary');
+    const stable = await get(platform.routerPort, 'shop.localhost');
+    expect(stable.status).to.equal(503);
+    expect(stable.body).to.include('H81');
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * The custom platform, composed in TypeScript: the kernel and local dyno runtime of
+ * `@slipway/runtime`, two buildpacks (Node.js and the Rust example), the mail add-on and the
+ * canary router plugin. `slipway.config.json` beside this package describes the same platform.
+ */
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import mail from '@slipway/addon-mail';
+import { type Platform, type PlatformOptions, startPlatform } from '@slipway/runtime';
+import { type CanaryOptions, canaryPlugin } from './canary-plugin.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Buildpacks, in detection order. Build workers load them in their own process, so they are
+ * passed as paths (resolved from this package, so its own dependencies are the ones used).
+ */
+export const BUILDPACKS = [
+  require.resolve('@slipway/buildpack-nodejs'),
+  require.resolve('@slipway-examples/buildpack-rust'),
+];
+
+/** Options of `startCustomPlatform`: the runtime's (ports, host, base domain…) plus the canary's. */
+export interface CustomPlatformOptions
+  extends Omit<PlatformOptions, 'configFile' | 'buildpacks' | 'addons' | 'plugins'> {
+  canary?: CanaryOptions;
+}
+
+/** Start the custom platform; `stop()` also stops the mail add-on's SMTP server. */
+export async function startCustomPlatform(opts: CustomPlatformOptions): Promise<Platform> {
+  const { canary = {}, ...runtime } = opts;
+  const platform = await startPlatform({
+    ...runtime,
+    buildpacks: BUILDPACKS,
+    // No add-on by specifier: the one add-on is passed below as an object, with its options.
+    addons: [],
+    plugins: [
+      [mail, { dataDir: resolve(opts.dataDir) }],
+      [canaryPlugin, { ...canary }],
+    ],
+  });
+  // The runtime's stop() leaves plugins alone; kernel.close() fires `shutdown` (the SMTP server).
+  const stop = platform.stop.bind(platform);
+  return Object.assign(platform, {
+    async stop() {
+      await stop();
+      await platform.kernel.close();
+    },
+  });
+}
