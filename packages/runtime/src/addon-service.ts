@@ -1,30 +1,80 @@
 /**
- * Add-ons: provisioning goes through the kernel's `provision` / `deprovision` hooks (whatever
- * provider plugin is installed); the config vars a provider returns are set on the app, which
- * makes a release, like any config change.
+ * Add-ons: provisioning goes through the kernel's `provision` / `planChange` / `deprovision`
+ * hooks (whatever provider plugin is installed); the config vars a provider returns are set on
+ * the app, which makes a release, like any config change. A provision either completes (record
+ * + release) or leaves nothing: a provider that fails or outlives the timeout gets its resource
+ * deprovisioned, and no config var reaches a release.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kernel } from '@slipway/core';
+import type { Kernel, ProvisionResult } from '@slipway/core';
 import { runtimeErrors } from './errors.js';
 import type { ReleaseService } from './release-service.js';
 import type { AddonRecord, AppRecord } from './state/records.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
 
-/** Attaches and detaches add-ons. */
+/** Default limit on one provider call; a remote provider's own limit (25 s) is shorter. */
+export const PROVIDER_TIMEOUT_MS = 120_000;
+
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0] as string;
+
+/** Attaches, changes and detaches add-ons. */
 export class AddonService {
-  constructor(private readonly o: { state: SqliteStateStore; kernel: Kernel; releases: ReleaseService }) {}
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly o: {
+      state: SqliteStateStore;
+      kernel: Kernel;
+      releases: ReleaseService;
+      /** Limit on one provision / plan change / deprovision call; default 120 s. */
+      providerTimeoutMs?: number;
+    },
+  ) {
+    this.timeoutMs = o.providerTimeoutMs ?? PROVIDER_TIMEOUT_MS;
+  }
 
   private known(): string {
     return [...this.o.kernel.catalog.addons.keys()].join(', ') || '(none installed)';
   }
 
-  /** Provision `service[:plan]` for the app and set its config vars (one release). */
-  async create(
-    app: AppRecord,
-    planSpec: string,
-    as?: string,
-    options: Record<string, unknown> = {},
-  ): Promise<AddonRecord> {
+  private provider(service: string): string {
+    return this.o.kernel.catalog.addons.get(service)?.plugin ?? service;
+  }
+
+  /** Run a provider call under the timeout; failures become one coded error naming the provider. */
+  private async call<T>(service: string, action: string, run: () => Promise<T>, late?: (v: T) => void) {
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const work = run();
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new Error(`no answer within ${Math.round(this.timeoutMs / 1000)} s`));
+      }, this.timeoutMs);
+    });
+    // A provider that answers after we gave up must not keep what it made.
+    work.then((v) => timedOut && late?.(v)).catch(() => {});
+    try {
+      return await Promise.race([work, timeout]);
+    } catch (e) {
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_PROVIDER(
+        { provider: this.provider(service), action, service, detail: firstLine(e) },
+        { cause: e },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private deprovisionQuietly(service: string, uuid: string, id: string, app: string): Promise<void> {
+    return this.o.kernel.hooks.deprovision
+      .for(service)
+      .promise({ service, uuid, id, app })
+      .catch(() => {});
+  }
+
+  /** Split `service[:plan]` and check both against the catalogue. */
+  resolve(planSpec: string): { service: string; plan: string } {
     const [service, planName] = planSpec.split(':') as [string, string | undefined];
     const entry = this.o.kernel.catalog.addons.get(service);
     if (!entry)
@@ -40,6 +90,24 @@ export class AddonService {
         detail: `no plan ${planName} (plans: ${entry.plans.map((p) => p.name).join(', ')})`,
         known: this.known(),
       });
+    return { service, plan };
+  }
+
+  /** The attachment `nameOrId` of the app, or a clear "not attached" error. */
+  find(app: AppRecord, nameOrId: string): AddonRecord {
+    const rec = this.o.state.addons(app.id).find((a) => a.id === nameOrId || a.name === nameOrId);
+    if (!rec) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_GONE({ name: nameOrId, app: app.name });
+    return rec;
+  }
+
+  /** Provision `service[:plan]` for the app and set its config vars (one release). */
+  async create(
+    app: AppRecord,
+    planSpec: string,
+    as?: string,
+    options: Record<string, unknown> = {},
+  ): Promise<AddonRecord> {
+    const { service, plan } = this.resolve(planSpec);
     const name = as ?? service.toUpperCase().replace(/-/g, '_');
     if (this.o.state.addons(app.id).some((a) => a.name === name))
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
@@ -48,26 +116,69 @@ export class AddonService {
         known: this.known(),
       });
     const uuid = randomUUID();
-    const result = await this.o.kernel.hooks.provision
-      .for(service)
-      .promise({ service, plan, uuid, app: app.name, name, options });
+    const result = (await this.call(
+      service,
+      'provision',
+      () =>
+        this.o.kernel.hooks.provision
+          .for(service)
+          .promise({ service, plan, uuid, app: app.name, name, options }),
+      (late) => late && void this.deprovisionQuietly(service, uuid, late.id, app.name),
+    )) as ProvisionResult | undefined;
     if (!result)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
         service,
         detail: 'no provider answered',
         known: this.known(),
       });
-    const rec = this.o.state.addAddon({
-      id: uuid,
-      appId: app.id,
-      service,
-      plan,
-      name,
-      providerId: result.id,
-      configVars: Object.keys(result.config),
-    });
-    await this.o.releases.setConfig(app, result.config);
-    return rec;
+    let rec: AddonRecord | undefined;
+    try {
+      rec = this.o.state.addAddon({
+        id: uuid,
+        appId: app.id,
+        service,
+        plan,
+        name,
+        providerId: result.id,
+        configVars: Object.keys(result.config),
+      });
+      await this.o.releases.setConfig(app, result.config);
+      return rec;
+    } catch (e) {
+      // The release did not happen: take back the record and the provider's resource.
+      if (rec) this.o.state.removeAddon(rec.id);
+      await this.deprovisionQuietly(service, uuid, result.id, app.name);
+      throw e;
+    }
+  }
+
+  /** Move an add-on to another plan of its service; new config vars make one release. */
+  async upgrade(app: AppRecord, nameOrId: string, planSpec: string): Promise<AddonRecord> {
+    const rec = this.find(app, nameOrId);
+    const { service, plan } = this.resolve(planSpec.includes(':') ? planSpec : `${rec.service}:${planSpec}`);
+    if (service !== rec.service)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
+        service,
+        detail: `${rec.name} is a ${rec.service} add-on; a plan change stays within its service`,
+        known: this.known(),
+      });
+    if (plan === rec.plan) return rec;
+    const result = await this.call(service, 'change the plan of', () =>
+      this.o.kernel.hooks.planChange.for(service).promise({
+        service,
+        plan,
+        previousPlan: rec.plan,
+        uuid: rec.id,
+        id: rec.providerId,
+        app: app.name,
+        name: rec.name,
+      }),
+    );
+    const configVars = result?.config ? Object.keys(result.config) : rec.configVars;
+    this.o.state.updateAddon(rec.id, { plan, configVars });
+    if (result?.config && Object.keys(result.config).length)
+      await this.o.releases.setConfig(app, result.config);
+    return { ...rec, plan, configVars };
   }
 
   /** Deprovision every add-on of an app that is being destroyed (no release: the app goes). */
@@ -75,9 +186,16 @@ export class AddonService {
     const failures: string[] = [];
     for (const rec of this.o.state.addons(app.id)) {
       try {
-        await this.o.kernel.hooks.deprovision
-          .for(rec.service)
-          .promise({ service: rec.service, uuid: rec.id, id: rec.providerId, app: app.name });
+        await this.call(rec.service, 'deprovision', () =>
+          this.o.kernel.hooks.deprovision.for(rec.service).promise({
+            service: rec.service,
+            uuid: rec.id,
+            id: rec.providerId,
+            app: app.name,
+            name: rec.name,
+            plan: rec.plan,
+          }),
+        );
         this.o.state.removeAddon(rec.id);
       } catch (e) {
         failures.push(`${rec.name}: ${(e as Error).message}`);
@@ -88,17 +206,22 @@ export class AddonService {
 
   /** Deprovision an add-on and unset its config vars (one release). */
   async destroy(app: AppRecord, nameOrId: string): Promise<AddonRecord> {
-    const rec = this.o.state.addons(app.id).find((a) => a.id === nameOrId || a.name === nameOrId);
-    if (!rec)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `add-on ${nameOrId} of ${app.name}`,
-        hint: `List them with \`slipway addons -a ${app.name}\`.`,
-      });
-    await this.o.kernel.hooks.deprovision
-      .for(rec.service)
-      .promise({ service: rec.service, uuid: rec.id, id: rec.providerId, app: app.name });
+    const rec = this.find(app, nameOrId);
+    await this.call(rec.service, 'deprovision', () =>
+      this.o.kernel.hooks.deprovision.for(rec.service).promise({
+        service: rec.service,
+        uuid: rec.id,
+        id: rec.providerId,
+        app: app.name,
+        name: rec.name,
+        plan: rec.plan,
+      }),
+    );
     this.o.state.removeAddon(rec.id);
-    await this.o.releases.setConfig(app, Object.fromEntries(rec.configVars.map((k) => [k, null])));
+    // An alias another attachment also sets (DATABASE_URL of a second database) stays.
+    const still = new Set(this.o.state.addons(app.id).flatMap((a) => a.configVars));
+    const unset = rec.configVars.filter((k) => !still.has(k));
+    if (unset.length) await this.o.releases.setConfig(app, Object.fromEntries(unset.map((k) => [k, null])));
     return rec;
   }
 }

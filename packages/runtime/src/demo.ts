@@ -8,6 +8,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
+import type { AddonService } from './addon-service.js';
+import { attachDemoAddons, demoAddonLines } from './addons/demo-addons.js';
 import type { DeployService } from './deploy-service.js';
 import type { Platform } from './platform.js';
 import { PACKAGE_DIR } from './plugins.js';
@@ -32,7 +34,13 @@ export async function packDir(dir: string): Promise<string> {
 /** Deploy the examples; resolves with one result per example. */
 export async function runDemo(
   platform: Platform,
-  s: { releases: ReleaseService; deploys: DeployService; state: SqliteStateStore; onChange?: () => void },
+  s: {
+    releases: ReleaseService;
+    deploys: DeployService;
+    state: SqliteStateStore;
+    onChange?: () => void;
+    addons?: AddonService;
+  },
   onLine: (line: string) => void,
   examplesDir = EXAMPLES_DIR,
 ): Promise<{ app: string; url?: string; error?: string }[]> {
@@ -50,6 +58,10 @@ export async function runDemo(
     try {
       const rec = s.state.findApp(app) ?? s.state.createApp(app);
       s.onChange?.();
+      // Add-ons first: their config vars are in the release the deploy makes (one restart, not four).
+      const services = s.addons
+        ? await attachDemoAddons(rec, { addons: s.addons, state: s.state }, onLine)
+        : [];
       onLine(`=====> Deploying examples/apps/${name} as ${app}`);
       const file = await packDir(join(examplesDir, name));
       let buildId: string;
@@ -62,8 +74,10 @@ export async function runDemo(
         s.deploys.follow(buildId, (l) => (l === null ? resolve() : onLine(`[${app}] ${l}`))),
       );
       const b = s.state.build(buildId);
-      if (b?.releaseVersion) results.push({ app, url: platform.appUrl(app) });
-      else results.push({ app, error: b?.error ?? 'build failed' });
+      if (b?.releaseVersion) {
+        results.push({ app, url: platform.appUrl(app) });
+        for (const l of demoAddonLines(app, platform.appUrl(app), services)) onLine(l);
+      } else results.push({ app, error: b?.error ?? 'build failed' });
     } catch (e) {
       results.push({ app, error: (e as Error).message });
     }

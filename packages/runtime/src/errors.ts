@@ -91,6 +91,16 @@ export const runtimeErrors = defineErrors({
     hint: 'Installed add-on services: {known}. Use `service:plan`, e.g. postgres:standard.',
     status: 422,
   },
+  SLIPWAY_ERR_RUNTIME_ADDON_PROVIDER: {
+    message: 'add-on provider {provider} failed to {action} {service}: {detail}',
+    hint: 'Nothing was attached and no config var changed. Check the provider (its log above, its server or URL) and retry.',
+    status: 502,
+  },
+  SLIPWAY_ERR_RUNTIME_ADDON_GONE: {
+    message: 'add-on {name} is not attached to {app} (already destroyed, or never created)',
+    hint: 'List the attached add-ons with `slipway addons -a {app}`.',
+    status: 404,
+  },
   SLIPWAY_ERR_RUNTIME_DOMAIN: {
     message: 'domain {hostname}: {detail}',
     hint: 'Use a lower-case host name such as www.example.com that no other app uses.',

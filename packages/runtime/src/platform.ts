@@ -18,6 +18,13 @@ import {
 } from '@slipway/core';
 import { createRouter, type Router, type RouteTable } from '@slipway/router';
 import { AddonService } from './addon-service.js';
+import {
+  type AddonProvidersConfig,
+  configBaseDir,
+  mergeProviders,
+  providersFromConfigFile,
+  useRemoteProviders,
+} from './addons/remote-providers.js';
 import { createApiServer } from './api/server.js';
 import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
@@ -55,6 +62,13 @@ export interface PlatformOptions {
    * workers): route taps, add-ons with options, lifecycle listeners written in TypeScript.
    */
   plugins?: (Plugin<any> | [Plugin<any>, Record<string, unknown>?])[];
+  /**
+   * Remote add-on providers (partner-API manifests, OSB brokers), added to those of the config
+   * file's `platform.addons` section; see addons/remote-providers.ts.
+   */
+  addonProviders?: AddonProvidersConfig;
+  /** Limit on one add-on provider call; default 120 s. */
+  addonTimeoutMs?: number;
   /** Web dynos must bind $PORT within this; default 60 s. */
   bootTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace; default 30 s. */
@@ -142,6 +156,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
     await kernel.use(plugin, options);
   }
+  await useRemoteProviders(
+    kernel,
+    mergeProviders(
+      opts.configFile ? await providersFromConfigFile(opts.configFile) : {},
+      opts.addonProviders,
+    ),
+    opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
+  );
   const state = new SqliteStateStore(join(dataDir, 'state.db'));
   const interrupted = state.failInterrupted();
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
@@ -174,7 +196,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     recipe: opts.configFile ? recipe : { defaults: buildpacks },
     ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
   });
-  const addons = new AddonService({ state, kernel, releases });
+  const addons = new AddonService({
+    state,
+    kernel,
+    releases,
+    ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
+  });
 
   // Custom domains and app existence come from the state; the dyno manager knows the dynos.
   let domainMap = new Map<string, string>();
@@ -240,7 +267,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     appUrl,
     async demo(onLine, examplesDir) {
       const { runDemo } = await import('./demo.js');
-      return runDemo(platform, { releases, deploys, state, onChange: refresh }, onLine, examplesDir);
+      return runDemo(platform, { releases, deploys, state, addons, onChange: refresh }, onLine, examplesDir);
     },
     async stop() {
       if (stopped) return;
@@ -253,6 +280,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       await deploys.close();
       await dynos.close();
       await runtime.close();
+      // Add-on providers stop their backing servers (shutdown hook); their data stays.
+      await kernel.close().catch(() => {});
       state.close();
     },
   };

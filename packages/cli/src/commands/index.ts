@@ -1,12 +1,15 @@
 /** Every command module of the CLI; each registers its verbs on the program. */
 import type { Command } from 'commander';
 import { addonCommands } from './addon.js';
+import { addonsCommands } from './addons.js';
 import { appsCommands } from './apps.js';
 import { buildCommands } from './build.js';
 import { configCommands } from './config.js';
 import { createCommands } from './create.js';
 import { deployCommands } from './deploy.js';
 import { logsCommands } from './logs.js';
+import { mailCommands } from './mail.js';
+import { pgCommands } from './pg.js';
 import { platformCommands } from './platform.js';
 import { psCommands } from './ps.js';
 import { releasesCommands } from './releases.js';
@@ -28,4 +31,7 @@ export const commandModules: CommandModule[] = [
   releasesCommands,
   logsCommands,
   addonCommands,
+  addonsCommands,
+  pgCommands,
+  mailCommands,
 ];

@@ -26,6 +26,7 @@ import {
   renderFormation,
   renderRelease,
 } from './render.js';
+import { registerAddonRoutes } from './routes-addons.js';
 import {
   addonSchema,
   configVarsSchema,
@@ -374,6 +375,7 @@ export function createApiServer(ctx: ApiContext): Server {
     });
   });
 
+  registerAddonRoutes(on, ctx);
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://api');
     try {

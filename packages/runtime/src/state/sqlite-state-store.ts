@@ -529,6 +529,13 @@ export class SqliteStateStore implements StateStore {
     }));
   }
 
+  /** Record an add-on's new plan and the config vars it now sets. */
+  updateAddon(id: string, change: { plan: string; configVars: string[] }): void {
+    this.db
+      .prepare('UPDATE addons SET plan = ?, config_vars = ? WHERE id = ?')
+      .run(change.plan, JSON.stringify(change.configVars), id);
+  }
+
   /** Forget an add-on record. */
   removeAddon(id: string): void {
     this.db.prepare('DELETE FROM addons WHERE id = ?').run(id);

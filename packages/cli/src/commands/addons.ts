@@ -1,0 +1,137 @@
+/**
+ * `addons`, `addons:create SERVICE[:PLAN] [--as NAME] [-- --opt value]`, `addons:info`,
+ * `addons:upgrade` and `addons:destroy`. Creating, upgrading (when the URL changes) and
+ * destroying each make one release with the add-on's config vars, which restarts the dynos.
+ */
+import { SlipwayError } from '@slipway/core';
+import type { Command } from 'commander';
+import { type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import type { CommandModule } from './index.js';
+
+/** An add-on as the API renders it. */
+interface AddonView {
+  id: string;
+  name: string;
+  addon_service: { name: string };
+  plan: { name: string };
+  config_vars: string[];
+  created_at: string;
+}
+
+/**
+ * Provider options after `--`, as Heroku's CLI passes them: `--key value`, `--key=value`, and a
+ * bare `--flag` meaning "true".
+ */
+export function parseProviderOptions(words: string[]): Record<string, string> {
+  const opts: Record<string, string> = {};
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    const m = /^--?([A-Za-z0-9_.-]+)(?:=(.*))?$/s.exec(w);
+    if (!m)
+      throw new SlipwayError('SLIPWAY_ERR_CLI_ADDON_OPTION', `cannot read provider option "${w}"`, {
+        hint: 'After --, write provider options as --key value, --key=value or --flag.',
+        status: 400,
+      });
+    const key = m[1] as string;
+    if (m[2] !== undefined) opts[key] = m[2];
+    else if (i + 1 < words.length && !(words[i + 1] as string).startsWith('-'))
+      opts[key] = words[++i] as string;
+    else opts[key] = 'true';
+  }
+  return opts;
+}
+
+const base = (o: ClientOptions) => `/apps/${encodeURIComponent(requireApp(o))}/addons`;
+
+/** Add-on verbs. */
+export const addonsCommands: CommandModule = {
+  register(program: Command) {
+    const common = (c: Command) =>
+      c
+        .option('-a, --app <app>', 'app name')
+        .option('--json', 'print JSON')
+        .option('--data-dir <dir>', 'platform data dir holding credentials.json');
+
+    common(program.command('addons').description("list an app's add-ons")).action(
+      async (o: ClientOptions) => {
+        const list = await clientFor(o).json<AddonView[]>('GET', base(o));
+        if (o.json) return out(JSON.stringify(list, null, 2));
+        if (!list.length) return out(`No add-ons for app ${requireApp(o)}.`);
+        table([
+          ['Add-on', 'Plan', 'Config vars'],
+          ...list.map((a) => [a.name, a.plan.name, a.config_vars.join(', ')]),
+        ]);
+      },
+    );
+
+    common(
+      program
+        .command('addons:create')
+        .argument('<service>', 'SERVICE[:PLAN], e.g. postgres or redis:premium')
+        .argument('[options...]', 'provider options after --, e.g. -- --database_url')
+        .option('--as <name>', 'attachment name (config var prefix), e.g. PRIMARY')
+        .description('create an add-on and attach it (a release with its config vars)'),
+    ).action(async (service: string, words: string[], o: ClientOptions & { as?: string }) => {
+      const options = parseProviderOptions(words);
+      process.stderr.write(`Creating ${service} on ${requireApp(o)}... `);
+      let a: AddonView;
+      try {
+        a = await clientFor(o).json<AddonView>('POST', base(o), {
+          plan: service,
+          ...(o.as ? { name: o.as } : {}),
+          ...(Object.keys(options).length ? { options } : {}),
+        });
+      } catch (e) {
+        process.stderr.write('failed\n');
+        throw e;
+      }
+      process.stderr.write('done\n');
+      if (o.json) return out(JSON.stringify(a, null, 2));
+      out(`Created ${a.name} (${a.plan.name}) as ${a.config_vars.join(', ')}`);
+      out(`Use \`slipway addons:info ${a.name} -a ${requireApp(o)}\` to view its details.`);
+    });
+
+    common(
+      program
+        .command('addons:info')
+        .argument('<addon>', 'attachment name or id')
+        .description('show an add-on'),
+    ).action(async (name: string, o: ClientOptions) => {
+      const a = await clientFor(o).json<AddonView>('GET', `${base(o)}/${encodeURIComponent(name)}`);
+      if (o.json) return out(JSON.stringify(a, null, 2));
+      out(`=== ${a.name}`);
+      table([
+        ['Service:', a.addon_service.name],
+        ['Plan:', a.plan.name],
+        ['Config vars:', a.config_vars.join(', ')],
+        ['Id:', a.id],
+        ['Created:', a.created_at],
+      ]);
+    });
+
+    common(
+      program
+        .command('addons:upgrade')
+        .argument('<addon>', 'attachment name or id')
+        .argument('<plan>', 'PLAN or SERVICE:PLAN')
+        .description("change an add-on's plan"),
+    ).action(async (name: string, plan: string, o: ClientOptions) => {
+      const a = await clientFor(o).json<AddonView>('PATCH', `${base(o)}/${encodeURIComponent(name)}`, {
+        plan,
+      });
+      if (o.json) return out(JSON.stringify(a, null, 2));
+      out(`Changing ${a.name} on ${requireApp(o)} to ${a.plan.name}... done`);
+    });
+
+    common(
+      program
+        .command('addons:destroy')
+        .argument('<addon>', 'attachment name or id')
+        .description('destroy an add-on and its data (a release without its config vars)'),
+    ).action(async (name: string, o: ClientOptions) => {
+      const a = await clientFor(o).json<AddonView>('DELETE', `${base(o)}/${encodeURIComponent(name)}`);
+      if (o.json) return out(JSON.stringify(a, null, 2));
+      out(`Destroying ${a.name} on ${requireApp(o)}... done (unset ${a.config_vars.join(', ')})`);
+    });
+  },
+};
