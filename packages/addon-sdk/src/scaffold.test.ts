@@ -20,18 +20,24 @@ describe('addon-sdk scaffoldAddon', function () {
     const dir = join(root, 'memo');
     const r = await scaffoldAddon({ name: '@acme/addon-memo', dir });
     expect(r.id).to.equal('memo');
-    expect(r.files).to.include.members([
-      'package.json',
-      'README.md',
-      'src/index.js',
-      'src/kv-server.js',
-      'test/provider.test.js',
+    expect(r.files).to.have.members([
       '.gitignore',
+      'README.md',
+      'addon-manifest.json',
+      'package.json',
+      'src/index.ts',
+      'src/kv-server.ts',
+      'src/main.ts',
+      'src/manifest.ts',
+      'src/provider.test.ts',
+      'src/provider.ts',
+      'tsconfig.json',
     ]);
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
     expect(pkg.name).to.equal('@acme/addon-memo');
     expect(pkg.dependencies['@slipway/addon-sdk']).to.match(/^file:\//);
-    expect(await readFile(join(dir, 'src/index.js'), 'utf8')).to.contain("configVars: ['MEMO_URL']");
+    expect(pkg.bin).to.deep.equal({ 'slipway-addon-memo': './dist/main.js' });
+    expect(await readFile(join(dir, 'src/provider.ts'), 'utf8')).to.contain("configVars: ['MEMO_URL']");
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     // Under the root `npm test`, npm_* variables (local prefix, workspace) describe the monorepo;
     // the generated package must be installed as a project of its own.
@@ -41,7 +47,8 @@ describe('addon-sdk scaffoldAddon', function () {
     env.npm_config_loglevel = 'error';
     await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, env });
     const { stdout } = await run(npm, ['test'], { cwd: dir, env });
-    expect(stdout).to.contain('8 passing');
+    // The conformance kit's checks, the manifest, in-process use and the partner API.
+    expect(stdout).to.contain('10 passing');
     expect(stdout).not.to.contain('failing');
   });
 

@@ -1,6 +1,8 @@
 /**
  * `scaffoldAddon`: render the nunjucks templates in `templates/addon/` into a new provider
- * package — a working key/value bucket provider, a test that runs the conformance kit, a README.
+ * package in TypeScript, shaped like `examples/addon-mariadb` (provider, plugin, partner-API
+ * service, manifest, tests beside the code, README sections): a working key/value bucket
+ * provider whose tests run the conformance kit and the partner API.
  * Generated from a checkout of Slipway, the package depends on this SDK by `file:` path, so
  * `npm install && npm test` works before anything is published.
  */
@@ -38,17 +40,32 @@ const TEMPLATES = join(PACKAGE_ROOT, 'templates', 'addon');
 /** Files whose names npm would mangle on publish are stored without their dot. */
 const RENAMES: Record<string, string> = { gitignore: '.gitignore' };
 
-function rootVersions(): { mocha: string; chai: string } {
-  const fallback = { mocha: '^11.0.0', chai: '^5.0.0' };
+/** Tool versions the new package uses: the checkout's own when there is one, else known-good ranges. */
+function toolVersions(): Record<string, string> {
+  const fallback: Record<string, string> = {
+    mocha: '^11.0.0',
+    chai: '^5.0.0',
+    typescript: '~5.9.3',
+    '@types/node': '^20.19.0',
+    '@types/mocha': '^10.0.10',
+    '@types/chai': '^5.2.3',
+  };
+  let dev: Record<string, string> = {};
   try {
-    const root = JSON.parse(readFileSync(join(PACKAGE_ROOT, '..', '..', 'package.json'), 'utf8'));
-    return {
-      mocha: root.devDependencies?.mocha ?? fallback.mocha,
-      chai: root.devDependencies?.chai ?? fallback.chai,
-    };
+    dev =
+      JSON.parse(readFileSync(join(PACKAGE_ROOT, '..', '..', 'package.json'), 'utf8')).devDependencies ?? {};
   } catch {
-    return fallback;
+    // installed from npm: no checkout around it
   }
+  const pick = (name: string) => dev[name] ?? (fallback[name] as string);
+  return {
+    mocha: pick('mocha'),
+    chai: pick('chai'),
+    typescript: pick('typescript'),
+    typesNode: pick('@types/node'),
+    typesMocha: pick('@types/mocha'),
+    typesChai: pick('@types/chai'),
+  };
 }
 
 function defaultSdkDependency(): string {
@@ -89,19 +106,20 @@ export async function scaffoldAddon(opts: ScaffoldAddonOptions): Promise<Scaffol
     throw fail(e.message);
   });
   if (existing.length) throw fail('the directory is not empty');
-  const versions = rootVersions();
-  const title = id
-    .split('-')
-    .map((w) => w[0]!.toUpperCase() + w.slice(1))
-    .join(' ');
+  const words = id.split('-');
+  const title = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join(' ');
+  const typeName = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
   const vars = {
     name,
     id,
     title,
+    /** `my-kv` → `myKv`: prefix of the generated identifiers (`myKvDefinition`). */
+    camel: typeName[0]!.toLowerCase() + typeName.slice(1),
+    typeName,
+    binName: `slipway-addon-${id}`,
     prefix: configPrefix(id),
     sdkDependency: opts.sdkDependency ?? defaultSdkDependency(),
-    mochaVersion: versions.mocha,
-    chaiVersion: versions.chai,
+    versions: toolVersions(),
   };
   const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
   const files: string[] = [];

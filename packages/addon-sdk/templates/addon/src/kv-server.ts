@@ -11,28 +11,31 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 
-const dir = process.env.KV_DIR;
+const dir = process.env.KV_DIR ?? '';
 const port = Number(process.env.KV_PORT);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const LIMIT = 1024 * 1024;
 
-const same = (a, b) =>
+type Answer = [status: number, body: string | Buffer];
+
+// Hashing first makes both sides the same length, which timingSafeEqual requires.
+const same = (a: string, b: string) =>
   timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
-async function authorised(req, bucket) {
+async function authorised(req: IncomingMessage, bucket: string): Promise<boolean> {
   const m = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
-  const given = m ? Buffer.from(m[1], 'base64').toString() : '';
+  const given = m?.[1] ? Buffer.from(m[1], 'base64').toString() : '';
   const token = await readFile(join(dir, bucket, '.token'), 'utf8').catch(() => undefined);
   return token !== undefined && same(given, `${bucket}:${token}`);
 }
 
-async function body(req) {
-  const chunks = [];
+async function body(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of req) {
+  for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
     if (size > LIMIT) throw Object.assign(new Error('too large'), { status: 413 });
     chunks.push(c);
@@ -40,8 +43,8 @@ async function body(req) {
   return Buffer.concat(chunks);
 }
 
-async function handle(req, res) {
-  const [, root, bucket, key, extra] = new URL(req.url, 'http://x').pathname.split('/');
+async function handle(req: IncomingMessage): Promise<Answer> {
+  const [, root, bucket, key, extra] = new URL(req.url ?? '/', 'http://x').pathname.split('/');
   if (root !== 'buckets' || !bucket || !NAME.test(bucket) || extra !== undefined) return [404, 'not found\n'];
   if (key !== undefined && !NAME.test(key)) return [400, 'bad key\n'];
   if (!(await authorised(req, bucket))) return [401, 'unauthorised\n'];
@@ -68,9 +71,10 @@ async function handle(req, res) {
 }
 
 createServer((req, res) => {
-  handle(req, res).then(
+  handle(req).then(
     ([status, payload]) => res.writeHead(status).end(payload),
-    (e) => res.writeHead(e.status ?? 500).end(`${e.status ? e.message : 'internal error'}\n`),
+    (e: { status?: number; message: string }) =>
+      res.writeHead(e.status ?? 500).end(`${e.status ? e.message : 'internal error'}\n`),
   );
 }).listen(port, '127.0.0.1', () => console.log(`buckets in ${dir} on port ${port}`));
 
