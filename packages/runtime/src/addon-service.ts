@@ -49,7 +49,8 @@ export class AddonService {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         timedOut = true;
-        reject(new Error(`no answer within ${Math.round(this.timeoutMs / 1000)} s`));
+        const t = this.timeoutMs;
+        reject(new Error(`no answer within ${t >= 1000 ? `${Math.round(t / 1000)} s` : `${t} ms`}`));
       }, this.timeoutMs);
     });
     // A provider that answers after we gave up must not keep what it made.
