@@ -5,7 +5,7 @@ import { type Platform, startPlatform } from '@slipway/runtime';
 import { expect } from 'chai';
 import { CANARY_PLUGIN } from './canary-plugin.js';
 import { startCustomPlatform } from './platform.js';
-import { api, appVariant, deploy, eventually, get, PACKAGE_DIR, tempRoot } from './testing.js';
+import { api, appVariant, deploy, eventually, get, PACKAGE_DIR, tempRoot } from './testing/platform.js';
 
 interface Hello {
   variant: string;

@@ -16,7 +16,7 @@ const require = createRequire(import.meta.url);
 export const CLI = join(dirname(require.resolve('@slipway/cli/package.json')), 'dist', 'bin.js');
 
 /** The package root (holds slipway.config.json and test/fixtures). */
-export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+export const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A copy of the hello-node fixture whose answer names `variant`. */
 export async function appVariant(root: string, variant: string): Promise<string> {
