@@ -149,8 +149,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
   const recipe: KernelRecipe = opts.configFile
-    ? { configFile: opts.configFile }
-    : { defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)] };
+    ? { configFile: opts.configFile, dataDir }
+    : { defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)], dataDir };
   const { kernel, skipped } = await composeKernel(recipe);
   for (const entry of opts.plugins ?? []) {
     const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
@@ -193,7 +193,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     slugs,
     releases,
     dataDir,
-    recipe: opts.configFile ? recipe : { defaults: buildpacks },
+    // Build workers get no add-on providers: applying one would start its servers there.
+    recipe: opts.configFile ? { configFile: opts.configFile, withoutAddons: true } : { defaults: buildpacks },
     ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
   });
   const addons = new AddonService({
