@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createKernel } from '@slipway/core';
@@ -6,6 +7,10 @@ import { expect } from 'chai';
 import { CANARY_PLUGIN } from './canary-plugin.js';
 import { startCustomPlatform } from './platform.js';
 import { api, appVariant, deploy, eventually, get, PACKAGE_DIR, tempRoot } from './testing/platform.js';
+
+/** Whether `cargo` runs (the Rust buildpack uses the toolchain on PATH). */
+const hasCargo = () =>
+  new Promise<boolean>((resolve) => execFile('cargo', ['--version'], (err) => resolve(!err)));
 
 interface Hello {
   variant: string;
@@ -37,10 +42,8 @@ describe('custom platform composed in TypeScript', function () {
     });
     for (const name of ['shop', 'shop-canary']) await api(platform, 'POST', '/apps', { name });
     const [stable, canary] = await Promise.all([appVariant(root, 'stable'), appVariant(root, 'canary')]);
-    await Promise.all([
-      deploy(platform.credentialsFile.replace(/\/credentials\.json$/, ''), stable, 'shop'),
-      deploy(platform.credentialsFile.replace(/\/credentials\.json$/, ''), canary, 'shop-canary'),
-    ]);
+    const dataDir = join(root, 'data');
+    await Promise.all([deploy(dataDir, stable, 'shop'), deploy(dataDir, canary, 'shop-canary')]);
   });
   after(async () => {
     await platform?.stop();
@@ -78,6 +81,25 @@ describe('custom platform composed in TypeScript', function () {
     // The add-on's release restarts the stable app's dynos with SMTP_URL; the canary has none.
     await eventually(async () => expect((await hello(platform, 'shop')).mail).to.equal(true));
     expect((await hello(platform, 'shop', { 'X-Canary': '1' })).mail).to.equal(false);
+  });
+
+  it('builds and serves a Rust app with the Rust example buildpack it chose', async function () {
+    if (!(await hasCargo())) {
+      const why = 'no Rust toolchain on PATH (apt-get install cargo, or rustup)';
+      if (process.env.CI === 'true') throw new Error(why);
+      console.warn(`\n  !!! SKIPPING the Rust deploy: ${why}\n`);
+      this.skip();
+    }
+    await api(platform, 'POST', '/apps', { name: 'api' });
+    const out = await deploy(join(root, 'data'), join(PACKAGE_DIR, 'test', 'fixtures', 'hello-rust'), 'api');
+    expect(out).to.include('Rust app detected');
+    expect(await eventually(() => hello(platform, 'api'))).to.deep.equal({
+      variant: 'rust',
+      dyno: 'web.1',
+      mail: false,
+    });
+    // Not in the canary's list: the header changes nothing.
+    expect((await hello(platform, 'api', { 'X-Canary': '1' })).variant).to.equal('rust');
   });
 });
 
