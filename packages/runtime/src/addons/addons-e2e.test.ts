@@ -5,6 +5,7 @@
  * mid-provision that leaves nothing behind.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,48 @@ import { expect } from 'chai';
 import { fixtureCopy, PlatformProcess, removeFixtureCopies } from '../platform-harness.test-helper.js';
 
 const pkg = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
+
+/** Send one message over SMTP with AUTH PLAIN (what an app's mailer does with SMTP_URL). */
+async function sendMail(smtpUrl: string, subject: string): Promise<void> {
+  const u = new URL(smtpUrl);
+  const auth = Buffer.from(`\0${decodeURIComponent(u.username)}\0${decodeURIComponent(u.password)}`).toString(
+    'base64',
+  );
+  const socket = connect(Number(u.port), u.hostname);
+  socket.setEncoding('utf8');
+  let buf = '';
+  const reply = () =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const m = /(?:^|\n)(\d{3}) [^\n]*\n$/.exec(buf);
+        if (!m) return;
+        socket.off('data', onData);
+        const r = buf;
+        buf = '';
+        if (Number(m[1]) >= 400) reject(new Error(`SMTP: ${r.trim()}`));
+        else resolve(r);
+      };
+      const onData = (c: string) => {
+        buf += c.replace(/\r/g, '');
+        check();
+      };
+      socket.on('data', onData);
+      check();
+    });
+  const say = (line: string) => {
+    socket.write(`${line}\r\n`);
+    return reply();
+  };
+  await reply();
+  await say('EHLO test');
+  await say(`AUTH PLAIN ${auth}`);
+  await say('MAIL FROM:<app@notes.test>');
+  await say('RCPT TO:<user@example.test>');
+  await say('DATA');
+  await say(`From: app@notes.test\r\nTo: user@example.test\r\nSubject: ${subject}\r\n\r\nhello\r\n.`);
+  await say('QUIT');
+  socket.end();
+}
 
 /** A partner-API provider: a key/value namespace per resource; plan `broken` fails mid-provision. */
 function kvProvider(made: Set<string>): AddonDefinition<Record<string, unknown>, undefined> {
@@ -67,7 +110,7 @@ describe('add-ons through the CLI (postgres, a remote partner-API provider, fail
     await writeFile(
       config,
       JSON.stringify({
-        plugins: [pkg('buildpacks/nodejs'), pkg('addons/postgres')],
+        plugins: [pkg('buildpacks/nodejs'), pkg('addons/postgres'), pkg('addons/mail')],
         platform: {
           addons: {
             remote: [{ manifest: './kv-manifest.json', url: kv.url, password: 'kv-partner-secret' }],
@@ -158,6 +201,17 @@ describe('add-ons through the CLI (postgres, a remote partner-API provider, fail
     expect((await releases()).length).to.equal(before.releases);
   });
 
+  it('mail: an app sends through SMTP_URL and `slipway mail` lists and shows it', async () => {
+    await p!.ok(['addons:create', 'mail', '-a', 'notes']);
+    const smtp = (await config()).SMTP_URL as string;
+    expect(smtp).to.match(/^smtp:\/\/mail-\w+:[^@]+@127\.0\.0\.1:\d+$/);
+    await sendMail(smtp, 'Order shipped');
+    const list = await p!.ok(['mail', '-a', 'notes']);
+    expect(list).to.match(/app@notes\.test\s+user@example\.test\s+Order shipped/);
+    const [msg] = JSON.parse(await p!.ok(['mail', '-a', 'notes', '--json'])) as { id: string }[];
+    expect(await p!.ok(['mail', msg!.id, '-a', 'notes'])).to.match(/Subject:\s+Order shipped[\s\S]*hello/);
+  });
+
   it('a platform restart keeps the database and its data', async function () {
     if (!hasPostgres) this.skip();
     await p!.kill('SIGTERM');
@@ -171,6 +225,7 @@ describe('add-ons through the CLI (postgres, a remote partner-API provider, fail
       await new Promise((r) => setTimeout(r, 300));
     }
     expect(await json('/read')).to.deep.equal({ notes: ['first', 'second'] });
+    expect(await p.ok(['mail', '-a', 'notes'])).to.match(/Order shipped/);
     await p.ok(['addons:destroy', 'POSTGRES', '-a', 'notes']);
     expect(await config()).not.to.have.property('DATABASE_URL');
   });
