@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createKernel } from '@slipway/core';
-import { type Platform, startPlatform } from '@slipway/runtime';
+import { composeKernel, type Platform, startPlatform } from '@slipway/runtime';
 import { expect } from 'chai';
 import { CANARY_PLUGIN } from './canary-plugin.js';
 import { startCustomPlatform } from './platform.js';
@@ -108,24 +107,19 @@ describe('the same platform from slipway.config.json', function () {
   const configFile = join(PACKAGE_DIR, 'slipway.config.json');
   let root: string;
   let platform: Platform | undefined;
-  const savedDataDir = process.env.SLIPWAY_DATA_DIR;
 
   before(async () => {
     root = await tempRoot();
-    // Plugins from a config file get no options from the runtime: the mail add-on finds the
-    // platform's data dir through SLIPWAY_DATA_DIR, as under `slipway start`.
-    process.env.SLIPWAY_DATA_DIR = join(root, 'data');
   });
   after(async () => {
     await platform?.stop();
-    await platform?.kernel.close();
-    if (savedDataDir === undefined) delete process.env.SLIPWAY_DATA_DIR;
-    else process.env.SLIPWAY_DATA_DIR = savedDataDir;
     if (root) await rm(root, { recursive: true, force: true });
   });
 
   it('composes the same buildpacks, add-on and route tap as the TypeScript version', async () => {
-    const { kernel } = await createKernel({ configFile });
+    // As the runtime composes it: the mail add-on keeps its data under the platform data dir.
+    const { kernel, skipped } = await composeKernel({ configFile, dataDir: join(root, 'compose') });
+    expect(skipped).to.deep.equal([]);
     try {
       expect([...kernel.catalog.buildpacks.keys()]).to.deep.equal(['nodejs', 'rust']);
       expect([...kernel.catalog.addons.keys()]).to.deep.equal(['mail']);

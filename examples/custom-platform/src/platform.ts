@@ -26,10 +26,10 @@ export interface CustomPlatformOptions
   canary?: CanaryOptions;
 }
 
-/** Start the custom platform; `stop()` also stops the mail add-on's SMTP server. */
-export async function startCustomPlatform(opts: CustomPlatformOptions): Promise<Platform> {
+/** Start the custom platform (its `stop()` stops the mail add-on's SMTP server too). */
+export function startCustomPlatform(opts: CustomPlatformOptions): Promise<Platform> {
   const { canary = {}, ...runtime } = opts;
-  const platform = await startPlatform({
+  return startPlatform({
     ...runtime,
     buildpacks: BUILDPACKS,
     // No add-on by specifier: the one add-on is passed below as an object, with its options.
@@ -38,13 +38,5 @@ export async function startCustomPlatform(opts: CustomPlatformOptions): Promise<
       [mail, { dataDir: resolve(opts.dataDir) }],
       [canaryPlugin, { ...canary }],
     ],
-  });
-  // The runtime's stop() leaves plugins alone; kernel.close() fires `shutdown` (the SMTP server).
-  const stop = platform.stop.bind(platform);
-  return Object.assign(platform, {
-    async stop() {
-      await stop();
-      await platform.kernel.close();
-    },
   });
 }
