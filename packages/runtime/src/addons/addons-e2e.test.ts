@@ -152,6 +152,8 @@ describe('add-ons through the CLI (postgres, a remote partner-API provider, fail
     expect(await json('/write?v=first')).to.deep.equal({ notes: ['first'] });
     expect(await json('/write?v=second')).to.deep.equal({ notes: ['first', 'second'] });
 
+    const psql = await p!.ok(['pg:psql', '-a', 'notes', '-c', 'SELECT body FROM notes ORDER BY id']);
+    expect(psql).to.match(/first\n\s*second/);
     const backup = await p!.ok(['pg:backups:capture', '-a', 'notes']);
     expect(backup).to.match(/Backup b001 of d\w+ captured/);
     expect(await json('/write?v=third')).to.deep.equal({ notes: ['first', 'second', 'third'] });
