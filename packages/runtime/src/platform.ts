@@ -156,7 +156,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
     await kernel.use(plugin, options);
   }
-  await useRemoteProviders(
+  const remoteSkipped = await useRemoteProviders(
     kernel,
     mergeProviders(
       opts.configFile ? await providersFromConfigFile(opts.configFile) : {},
@@ -164,6 +164,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     ),
     opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
   );
+  skipped.push(...remoteSkipped);
   const state = new SqliteStateStore(join(dataDir, 'state.db'));
   const interrupted = state.failInterrupted();
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));

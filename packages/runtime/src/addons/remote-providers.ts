@@ -73,25 +73,42 @@ async function readManifest(spec: RemoteProviderConfig['manifest'], baseDir: str
 
 /**
  * Register the configured remote providers with the kernel; each one's callback listener is
- * stopped by `kernel.close()`. `baseDir` resolves relative manifest paths.
+ * stopped by `kernel.close()`. `baseDir` resolves relative manifest paths. One that cannot be
+ * registered (manifest unreachable, broker down at start) is reported in the result and
+ * skipped, like a default plugin that cannot load: the platform still starts.
  */
 export async function useRemoteProviders(
   kernel: Kernel,
   cfg: AddonProvidersConfig,
   baseDir: string,
-): Promise<void> {
+): Promise<string[]> {
+  const skipped: string[] = [];
   for (const r of cfg.remote ?? []) {
-    const plugin = remoteAddon({
-      manifest: await readManifest(r.manifest, baseDir),
-      ...(r.url ? { url: r.url } : {}),
-      ...(r.password ? { password: r.password } : {}),
-      ...(r.timeoutMs ? { timeoutMs: r.timeoutMs } : {}),
-    });
-    await kernel.use(plugin);
-    kernel.hooks.shutdown.tapPromise(plugin.name, () => plugin.close());
+    const label = typeof r.manifest === 'string' ? r.manifest : r.manifest.id;
+    try {
+      const plugin = remoteAddon({
+        manifest: await readManifest(r.manifest, baseDir),
+        ...(r.url ? { url: r.url } : {}),
+        ...(r.password ? { password: r.password } : {}),
+        ...(r.timeoutMs ? { timeoutMs: r.timeoutMs } : {}),
+      });
+      await kernel.use(plugin);
+      kernel.hooks.shutdown.tapPromise(plugin.name, () => plugin.close());
+    } catch (e) {
+      skipped.push(`remote add-on ${label}: ${firstLine(e)}`);
+    }
   }
-  for (const b of cfg.osbBrokers ?? []) await kernel.use(osbBroker(b));
+  for (const b of cfg.osbBrokers ?? []) {
+    try {
+      await kernel.use(osbBroker(b));
+    } catch (e) {
+      skipped.push(`OSB broker ${b.url}: ${firstLine(e)}`);
+    }
+  }
+  return skipped;
 }
+
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
 
 /** The config file's directory (relative manifest paths start there). */
 export const configBaseDir = (file: string): string => dirname(resolve(file));
