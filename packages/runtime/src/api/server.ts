@@ -27,6 +27,7 @@ import {
   renderRelease,
 } from './render.js';
 import { registerAddonRoutes } from './routes-addons.js';
+import { registerGitRoutes } from './routes-git.js';
 import {
   addonSchema,
   configVarsSchema,
@@ -375,11 +376,14 @@ export function createApiServer(ctx: ApiContext): Server {
     });
   });
 
+  registerGitRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://api');
     try {
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      // git asks for Basic credentials only after a 401 that offers them.
+      if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
       if (!authorized(req, state)) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
       const method = req.method ?? 'GET';
       let pathMatched = false;
@@ -409,5 +413,9 @@ export function createApiServer(ctx: ApiContext): Server {
 function authorized(req: IncomingMessage, state: SqliteStateStore): boolean {
   const h = req.headers.authorization ?? '';
   const m = /^Bearer\s+(\S+)$/i.exec(h);
-  return !!m && state.verifyToken(m[1] as string);
+  if (m) return state.verifyToken(m[1] as string);
+  // git push sends the token as the HTTP Basic password (any user name).
+  const b = /^Basic\s+(\S+)$/i.exec(h);
+  const pair = b ? Buffer.from(b[1] as string, 'base64').toString('utf8') : '';
+  return pair.includes(':') && state.verifyToken(pair.slice(pair.indexOf(':') + 1));
 }

@@ -1,0 +1,119 @@
+/**
+ * git smart-HTTP on the API port: `git push http://git:<token>@<api-host>/<app>.git main`.
+ * The API token is the HTTP Basic password (any user name). `/internal/git-push/*` are the
+ * loopback callbacks of the repository hook, valid only with a running push's secret.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isSlipwayError } from '@slipway/core';
+import { runHttpBackend } from '../git/http-backend.js';
+import { GitPushService } from '../git/push-service.js';
+import { readJson } from './http-util.js';
+import type { ApiContext } from './server.js';
+
+type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  p: Record<string, string>,
+  url: URL,
+) => Promise<void>;
+/** The route registrar of `createApiServer`. */
+export type RouteRegistrar = (method: string, path: string, h: Handler) => void;
+
+const checkSchema = {
+  type: 'object',
+  required: ['refs'],
+  properties: {
+    refs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['old', 'new', 'ref', 'emptyTree'],
+        properties: {
+          old: { type: 'string', pattern: '^[0-9a-f]{40,64}$' },
+          new: { type: 'string', pattern: '^[0-9a-f]{40,64}$' },
+          ref: { type: 'string', maxLength: 1024 },
+          emptyTree: { type: 'boolean' },
+        },
+      },
+    },
+  },
+};
+
+/** The token of a request (Bearer, or the Basic password git sends). */
+function requestToken(req: IncomingMessage): string {
+  const h = req.headers.authorization ?? '';
+  const bearer = /^Bearer\s+(\S+)$/i.exec(h);
+  if (bearer) return bearer[1] as string;
+  const basic = /^Basic\s+(\S+)$/i.exec(h);
+  if (!basic) return '';
+  const text = Buffer.from(basic[1] as string, 'base64').toString('utf8');
+  return text.slice(text.indexOf(':') + 1);
+}
+
+/** Where the hook reaches this server: the address the pusher connected to. */
+function callbackBase(req: IncomingMessage): string {
+  const host = req.socket.localAddress ?? '127.0.0.1';
+  const h = host.includes(':') ? `[${host.replace(/^::ffff:/, '')}]` : host;
+  return `http://${host.startsWith('::ffff:') ? host.slice(7) : h}:${req.socket.localPort}`;
+}
+
+/** Register the git endpoint and the hook callbacks; returns the push service. */
+export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushService {
+  const git = new GitPushService({
+    state: ctx.state,
+    deploys: ctx.deploys,
+    dataDir: ctx.dataDir,
+    maxPushBytes: ctx.maxUploadBytes ?? 200 * 1024 * 1024,
+    webUrl: ctx.webUrl,
+  });
+  const serve: Handler = async (req, res, p, url) => {
+    const app = ctx.state.app(p.app as string);
+    await git.ensureRepo(app);
+    const pathInfo = `/${app.id}.git/${p.rest}`;
+    const push =
+      p.rest === 'git-receive-pack' ? git.open(app, callbackBase(req), requestToken(req)) : undefined;
+    try {
+      await runHttpBackend(req, res, {
+        projectRoot: git.reposDir,
+        pathInfo,
+        query: url.search.slice(1),
+        remoteUser: 'slipway',
+        // git's receive.maxInputSize refuses a big pack with a clear message; this cap is only
+        // the backstop against a client that keeps sending.
+        maxBodyBytes: 2 * (ctx.maxUploadBytes ?? 200 * 1024 * 1024) + (1 << 20),
+        ...(push ? { env: push.env } : {}),
+      });
+    } finally {
+      if (push) git.close(push.secret);
+    }
+  };
+  for (const rest of ['info/refs', 'git-receive-pack', 'git-upload-pack', 'HEAD']) {
+    const method = rest.startsWith('git-') ? 'POST' : 'GET';
+    on(method, `/:app\\.git/${rest}`, (req, res, p, url) => serve(req, res, { ...p, rest }, url));
+  }
+
+  // Refusals go back as text: the hook prints them as they are, and git shows `remote:  !  …`.
+  const text = async (res: ServerResponse, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      if (!isSlipwayError(e) || res.headersSent) throw e;
+      res.writeHead(e.status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(` !     ${e.message}\n${e.hint ? ` !     ${e.hint}\n` : ''}`);
+    }
+  };
+  on('POST', '/internal/git-push/check', (req, res) =>
+    text(res, async () => {
+      const body = await readJson<{ refs: Parameters<GitPushService['check']>[1] }>(
+        req,
+        checkSchema,
+        'POST /internal/git-push/check',
+      );
+      git.check(req.headers['x-slipway-push-secret'], body.refs);
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end();
+    }),
+  );
+  on('POST', '/internal/git-push/build', (req, res) => text(res, () => git.build(req, res)));
+  return git;
+}

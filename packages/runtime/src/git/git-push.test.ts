@@ -1,0 +1,180 @@
+/**
+ * git push end to end: the real `git` client pushes a small app over smart HTTP to a real
+ * platform (in-process), the build output comes back as `remote:` lines and the app is served
+ * through the router. Refusals (branch, odd ref, empty tree, size, bad token, failed build)
+ * leave the ref and the running release as they were; a force push is accepted (Heroku's rule).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { type Platform, startPlatform } from '../platform.js';
+import { fixtureCopy, nodeOnlyConfig, removeFixtureCopies } from '../platform-harness.test-helper.js';
+
+interface Run {
+  code: number;
+  out: string;
+}
+
+describe('git push (real git client, real platform)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let home: string;
+  let p: Platform;
+  let repo: string;
+  let remote: string;
+
+  const git = (args: string[], cwd = repo): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(
+        'git',
+        [
+          '-c',
+          'user.name=Test',
+          '-c',
+          'user.email=test@example.com',
+          '-c',
+          'init.defaultBranch=main',
+          ...args,
+        ],
+        {
+          cwd,
+          maxBuffer: 16 << 20,
+          env: { ...process.env, HOME: home, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' },
+        },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+      );
+    });
+  const ok = async (args: string[]) => {
+    const r = await git(args);
+    if (r.code !== 0) throw new Error(`git ${args.join(' ')} exited ${r.code}\n${r.out}`);
+    return r.out;
+  };
+  const serving = () =>
+    new Promise<string>((resolve, reject) => {
+      request(
+        { port: p.routerPort, host: '127.0.0.1', path: '/', headers: { host: 'pushed.localhost' } },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () =>
+            resolve(res.statusCode === 200 ? JSON.parse(text).version : `HTTP ${res.statusCode}`),
+          );
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+  const commit = async (files: Record<string, string>, message: string) => {
+    for (const [f, t] of Object.entries(files)) await writeFile(join(repo, f), t);
+    await ok(['add', '-A']);
+    await ok(['commit', '-q', '-m', message]);
+  };
+  const remoteHead = async (branch = 'main') =>
+    (await ok(['ls-remote', remote, `refs/heads/${branch}`])).split('\t')[0];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'slipway-git-'));
+    await chmod(dir, 0o755);
+    home = join(dir, 'home');
+    await mkdir(home, { recursive: true });
+    p = await startPlatform({
+      dataDir: join(dir, 'data'),
+      routerPort: 0,
+      apiPort: 0,
+      configFile: await nodeOnlyConfig(dir),
+      bootTimeoutMs: 5000,
+      stopGraceMs: 1000,
+      maxUploadBytes: 1 << 20,
+    });
+    const r = await fetch(new URL('/apps', p.apiUrl), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${p.token}` },
+      body: JSON.stringify({ name: 'pushed' }),
+    });
+    expect(r.status).to.equal(201);
+    remote = `${p.apiUrl.replace('http://', `http://git:${p.token}@`)}/pushed.git`;
+    repo = await fixtureCopy('hello', { VERSION: 'one' });
+    await ok(['init', '-q']);
+    await commit({}, 'first');
+  });
+  after(async () => {
+    await p?.stop();
+    await rm(dir, { recursive: true, force: true });
+    await removeFixtureCopies();
+  });
+
+  it('builds and releases a push to main, streaming the build back as remote: lines', async () => {
+    const out = await ok(['push', remote, 'main']);
+    expect(out).to.match(/remote: -----> Node\.js app detected/);
+    expect(out).to.match(/remote: +Released v1/);
+    expect(out).to.include('main -> main');
+    expect(await serving()).to.equal('one');
+    expect(await remoteHead()).to.equal((await ok(['rev-parse', 'HEAD'])).trim());
+  });
+
+  it('rejects a push whose build fails; the ref and the running release stay', async () => {
+    const before = await remoteHead();
+    await commit({ 'package.json': '{ not json' }, 'broken');
+    const r = await git(['push', remote, 'main']);
+    expect(r.code).to.not.equal(0);
+    expect(r.out).to.match(/remote: .*Build failed; the running release is unchanged/);
+    expect(r.out).to.match(/pre-receive hook declined/);
+    expect(await remoteHead()).to.equal(before);
+    expect(await serving()).to.equal('one');
+    await ok(['reset', '-q', '--hard', 'HEAD~1']);
+  });
+
+  it('refuses other branches and ref names with odd characters, naming the rule', async () => {
+    const r = await git(['push', remote, 'main:feature']);
+    expect(r.code).to.not.equal(0);
+    expect(r.out).to.match(
+      /remote: +!\s+pushing refs\/heads\/feature is refused: only main or master deploys/,
+    );
+    expect(r.out).to.include('git push slipway feature:main');
+    const odd = await git(['push', remote, 'HEAD:refs/heads/x;touch${IFS}pwned']);
+    expect(odd.code).to.not.equal(0);
+    expect(odd.out).to.match(/ref name .* is refused/);
+    expect((await ok(['ls-remote', remote])).trim().split('\n')).to.have.length(2); // HEAD + main
+  });
+
+  it('refuses a commit with no files', async () => {
+    const empty = (
+      await ok(['commit-tree', '4b825dc642cb6eb9a060e54bf8d69288fbee4904', '-m', 'empty'])
+    ).trim();
+    const r = await git(['push', remote, `${empty}:refs/heads/main`, '--force']);
+    expect(r.code).to.not.equal(0);
+    expect(r.out).to.match(/the pushed commit has no files/);
+  });
+
+  it('refuses a push over the size limit', async () => {
+    await commit({ 'big.bin': randomBytes(3 << 20).toString('base64') }, 'big');
+    const r = await git(['push', remote, 'main']);
+    expect(r.code).to.not.equal(0);
+    expect(r.out).to.match(/remote: fatal: pack exceeds maximum allowed size/);
+    expect(await serving()).to.equal('one');
+    await ok(['reset', '-q', '--hard', 'HEAD~1']);
+  });
+
+  it('refuses a wrong token', async () => {
+    const r = await git(['push', remote.replace(p.token, 'wrong-token'), 'main']);
+    expect(r.code).to.not.equal(0);
+    expect(r.out).to.match(/Authentication failed|401/);
+  });
+
+  it('accepts a force push (non-fast-forward), as Heroku does', async () => {
+    await ok(['commit', '-q', '--amend', '-m', 'rewritten']);
+    await writeFile(join(repo, 'VERSION'), 'two');
+    await ok(['commit', '-q', '-a', '--amend', '-m', 'rewritten']);
+    const plain = await git(['push', remote, 'main']);
+    expect(plain.code).to.not.equal(0);
+    expect(plain.out).to.match(/non-fast-forward|fetch first|rejected/);
+    const out = await ok(['push', '--force', remote, 'main']);
+    expect(out).to.match(/forced update/);
+    expect(await serving()).to.equal('two');
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * git push deploys. One bare repository per app (`<dataDir>/git/<app-id>.git`, so a re-created
+ * app never inherits an old history). A push runs `git http-backend` with a one-time secret in
+ * its environment; the repository's pre-receive hook (pre-receive-hook.ts) calls back over
+ * loopback with it, first to have the refs checked, then to build the pushed tree. The hook
+ * relays the build output (git shows it as `remote: ` lines) and fails when the build or the
+ * release fails, so git leaves the ref where it was and the running release keeps serving.
+ *
+ * Policy: only `main`/`master` deploy, one ref per push, no deletes, ref names limited to
+ * [A-Za-z0-9._/-]; a force push (non-fast-forward) is accepted, as Heroku does.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { access, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type DeployService, receiveUpload } from '../deploy-service.js';
+import type { AppRecord } from '../state/records.js';
+import type { SqliteStateStore } from '../state/sqlite-state-store.js';
+import { gitErrors } from './errors.js';
+
+const run = promisify(execFile);
+const HOOK = fileURLToPath(new URL('./pre-receive-hook.js', import.meta.url));
+const SAFE_REF = /^refs\/heads\/[A-Za-z0-9._/-]+$/;
+
+/** What the push service needs. */
+export interface GitPushOptions {
+  state: SqliteStateStore;
+  deploys: DeployService;
+  dataDir: string;
+  /** Largest accepted push (pack) or pushed tree archive, bytes. */
+  maxPushBytes: number;
+  /** Public URL of an app (printed after a successful push). */
+  webUrl(app: string): string;
+}
+
+/** A push in progress, known by its secret. */
+interface PushSession {
+  appId: string;
+  checked: boolean;
+  building: boolean;
+}
+
+/** Owns the app repositories and the push callbacks. */
+export class GitPushService {
+  readonly reposDir: string;
+  private readonly sessions = new Map<string, PushSession>();
+
+  constructor(private readonly o: GitPushOptions) {
+    this.reposDir = join(o.dataDir, 'git');
+  }
+
+  /** The bare repository of `app`, created on first use; the hook is rewritten each time. */
+  async ensureRepo(app: AppRecord): Promise<string> {
+    const dir = join(this.reposDir, `${app.id}.git`);
+    const exists = await access(join(dir, 'HEAD')).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await mkdir(this.reposDir, { recursive: true });
+      await run('git', ['init', '--quiet', '--bare', dir]);
+      await run('git', ['--git-dir', dir, 'symbolic-ref', 'HEAD', 'refs/heads/main']);
+    }
+    const hook = join(dir, 'hooks', 'pre-receive');
+    // Node runs the shebang'd file in either module system; `import()` loads the compiled hook.
+    await writeFile(hook, `#!${process.execPath}\nimport(${JSON.stringify(`file://${HOOK}`)});\n`);
+    await chmod(hook, 0o755);
+    return dir;
+  }
+
+  /** Remove an app's repository (when the app is destroyed). */
+  async removeRepo(app: AppRecord): Promise<void> {
+    await rm(join(this.reposDir, `${app.id}.git`), { recursive: true, force: true });
+  }
+
+  /** Start a push: environment for `git http-backend` (and so for the hook). */
+  open(app: AppRecord, callbackBase: string, token: string): { secret: string; env: Record<string, string> } {
+    const secret = randomBytes(24).toString('hex');
+    this.sessions.set(secret, { appId: app.id, checked: false, building: false });
+    return {
+      secret,
+      env: {
+        SLIPWAY_PUSH_URL: `${callbackBase}/internal/git-push/`,
+        SLIPWAY_PUSH_SECRET: secret,
+        SLIPWAY_PUSH_TOKEN: token,
+        GIT_CONFIG_COUNT: '2',
+        GIT_CONFIG_KEY_0: 'receive.maxInputSize',
+        GIT_CONFIG_VALUE_0: String(this.o.maxPushBytes),
+        // Heroku accepts force pushes; a shared bare repo would refuse them by default.
+        GIT_CONFIG_KEY_1: 'receive.denyNonFastForwards',
+        GIT_CONFIG_VALUE_1: 'false',
+      },
+    };
+  }
+
+  /** End a push (its secret stops working). */
+  close(secret: string): void {
+    this.sessions.delete(secret);
+  }
+
+  private session(secret: string | string[] | undefined): PushSession {
+    const s = typeof secret === 'string' ? this.sessions.get(secret) : undefined;
+    if (!s) throw gitErrors.SLIPWAY_ERR_GIT_PUSH_SECRET();
+    return s;
+  }
+
+  /** Hook callback 1: may these refs be updated? Throws the refusal. */
+  check(
+    secret: string | string[] | undefined,
+    refs: { old: string; new: string; ref: string; emptyTree: boolean }[],
+  ): void {
+    const s = this.session(secret);
+    for (const r of refs) {
+      if (!SAFE_REF.test(r.ref) || r.ref.includes('..'))
+        throw gitErrors.SLIPWAY_ERR_GIT_REF_NAME({ ref: JSON.stringify(r.ref) });
+      const branch = r.ref.slice('refs/heads/'.length);
+      if (branch !== 'main' && branch !== 'master')
+        throw gitErrors.SLIPWAY_ERR_GIT_REF({ ref: r.ref, branch });
+      if (/^0+$/.test(r.new)) throw gitErrors.SLIPWAY_ERR_GIT_DELETE({ ref: r.ref });
+      if (r.emptyTree) throw gitErrors.SLIPWAY_ERR_GIT_EMPTY();
+    }
+    if (refs.length > 1)
+      throw gitErrors.SLIPWAY_ERR_GIT_REF({ ref: refs.map((r) => r.ref).join(' and '), branch: 'HEAD' });
+    s.checked = true;
+  }
+
+  /** Hook callback 2: build the pushed tree (the request body), streaming the output back. */
+  async build(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const s = this.session(req.headers['x-slipway-push-secret']);
+    if (!s.checked || s.building) throw gitErrors.SLIPWAY_ERR_GIT_PUSH_SECRET();
+    s.building = true;
+    const app = this.o.state.app(s.appId);
+    let file: string;
+    try {
+      file = await receiveUpload(req, this.o.dataDir, this.o.maxPushBytes);
+    } catch {
+      throw gitErrors.SLIPWAY_ERR_GIT_TOO_LARGE({ limit: this.o.maxPushBytes });
+    }
+    let buildId: string;
+    try {
+      buildId = (await this.o.deploys.start(app, file)).id;
+    } finally {
+      await rm(file, { force: true });
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', trailer: 'x-slipway-status' });
+    await new Promise<void>((resolve) => {
+      this.o.deploys.follow(buildId, (line) => {
+        if (line !== null) {
+          res.write(`${line}\n`);
+          return;
+        }
+        const b = this.o.state.build(buildId);
+        const ok = b?.status === 'succeeded' && !!b.releaseVersion;
+        if (ok) res.write(`       ${this.o.webUrl(app.name)}/ deployed to Slipway\n`);
+        else res.write(' !     Push rejected: the build or release failed (see above).\n');
+        res.addTrailers({ 'x-slipway-status': ok ? 'succeeded' : 'failed' });
+        res.end();
+        resolve();
+      });
+    });
+  }
+}
