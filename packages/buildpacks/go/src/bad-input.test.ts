@@ -6,10 +6,9 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isSlipwayError, type SlipwayError, testBuildpack } from '@slipway/buildpack-sdk';
+import { isSlipwayError, type SlipwayError, startSlug, testBuildpack } from '@slipway/buildpack-sdk';
 import { expect } from 'chai';
 import go from './index.js';
-import { freePort, removeDir, startProcess, unpackSlug, waitForHttp } from './testing/run-slug.js';
 import { sharedCacheDir } from './testing/shared-cache.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
@@ -93,16 +92,13 @@ describe('go buildpack: bad input and vendoring', function () {
     expect(text).to.include('-----> Using vendored dependencies');
     expect(text).not.to.include('Downloading modules');
     expect(r.processTypes).to.deep.equal({ web: 'bin/vendored' });
-    const app = await unpackSlug(slug);
-    const port = await freePort();
-    const web = startProcess(app, r.processTypes.web!, { PATH: '/usr/bin:/bin', PORT: String(port) });
+    const web = await startSlug(slug, r.processTypes.web!, { env: { PATH: '/usr/bin:/bin' } });
     try {
-      const res = await waitForHttp(`http://127.0.0.1:${port}/health`, web);
+      const res = await web.fetch('/health');
       expect(res.status).to.equal(200);
       expect(await res.text()).to.equal('ok 36');
     } finally {
       await web.stop();
-      await removeDir(app);
     }
   });
 });

@@ -8,15 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { testBuildpack } from '@slipway/buildpack-sdk';
+import { startSlug, testBuildpack, unpackSlug } from '@slipway/buildpack-sdk';
 import { expect } from 'chai';
 import go from './index.js';
-import { freePort, removeDir, startProcess, unpackSlug, waitForHttp } from './testing/run-slug.js';
 import { sharedCacheDir } from './testing/shared-cache.js';
 
 const execFileP = promisify(execFile);
 const example = fileURLToPath(new URL('../../../../examples/apps/go', import.meta.url));
-const dynoEnv = (extra: Record<string, string> = {}) => ({ PATH: '/usr/local/bin:/usr/bin:/bin', ...extra });
+/** No Go toolchain on the dyno's PATH: the binaries must run on their own. */
+const dynoEnv = { PATH: '/usr/bin:/bin' };
 
 describe('go buildpack: examples/apps/go', function () {
   this.timeout(300_000);
@@ -33,12 +33,13 @@ describe('go buildpack: examples/apps/go', function () {
     firstLog = r.log.join('\n');
     processTypes = r.processTypes;
     // Remove the build dir before running: the slug must not depend on where it was built.
+    // The processes below run from standalone startSlug for the same reason.
     await r.cleanup();
     appDir = await unpackSlug(slugPath);
   });
 
   after(async () => {
-    await removeDir(appDir);
+    await rm(appDir, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
   });
 
@@ -57,14 +58,12 @@ describe('go buildpack: examples/apps/go', function () {
   });
 
   it('runs the web process from another directory and answers /health and /', async () => {
-    const port = await freePort();
-    const web = startProcess(appDir, processTypes.web!, dynoEnv({ PORT: String(port) }));
+    const web = await startSlug(slugPath, processTypes.web!, { env: dynoEnv });
     try {
-      const health = await waitForHttp(`http://127.0.0.1:${port}/health`, web);
-      expect(health.status).to.equal(200);
-      const root = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { app: string };
+      expect((await web.fetch('/health')).status).to.equal(200);
+      const root = (await (await web.fetch('/')).json()) as { app: string };
       expect(root.app).to.equal('slipway-example-go');
-      const redis = await fetch(`http://127.0.0.1:${port}/redis`);
+      const redis = await web.fetch('/redis');
       expect(redis.status).to.equal(503);
       expect(await redis.json()).to.deep.equal({ redis: 'not configured' });
     } finally {
@@ -73,7 +72,11 @@ describe('go buildpack: examples/apps/go', function () {
   });
 
   it('runs the worker, which logs a heartbeat without REDIS_URL', async () => {
-    const worker = startProcess(appDir, processTypes.worker!, dynoEnv());
+    const worker = await startSlug(slugPath, processTypes.worker!, {
+      env: dynoEnv,
+      dyno: 'worker.1',
+      bind: false,
+    });
     try {
       const deadline = Date.now() + 10_000;
       while (!worker.output().includes('heartbeat') && Date.now() < deadline)

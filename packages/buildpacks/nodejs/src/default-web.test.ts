@@ -3,10 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testBuildpack } from '@slipway/buildpack-sdk';
+import { startSlug, testBuildpack } from '@slipway/buildpack-sdk';
 import { expect } from 'chai';
 import nodejs from './index.js';
-import { freePort, removeDir, startProcess, unpackSlug, waitForHttp } from './testing/run-slug.js';
 
 describe('nodejs buildpack: default web process', function () {
   this.timeout(60_000);
@@ -22,16 +21,13 @@ describe('nodejs buildpack: default web process', function () {
     );
     await r.cleanup();
     expect(r.processTypes).to.deep.equal({ web: 'node server.js' });
-    const app = await unpackSlug(slug);
-    const port = await freePort();
-    const web = startProcess(app, r.processTypes.web!, { PATH: process.env.PATH ?? '', PORT: String(port) });
+    const web = await startSlug(slug, r.processTypes.web!);
     try {
-      const res = await waitForHttp(`http://127.0.0.1:${port}/health`, web);
+      const res = await web.fetch('/health');
       expect(res.status).to.equal(200);
-      expect(await res.text()).to.equal(`cwd=${app} env=production`);
+      expect(await res.text()).to.equal(`cwd=${web.dir} env=production`);
     } finally {
       await web.stop();
-      await removeDir(app);
       await rm(work, { recursive: true, force: true });
     }
   });

@@ -6,16 +6,11 @@ import { appendFile, chmod, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testBuildpack } from '@slipway/buildpack-sdk';
+import { runSlug, startSlug, testBuildpack, unpackSlug } from '@slipway/buildpack-sdk';
 import { expect } from 'chai';
 import nodejs from './index.js';
-import { freePort, removeDir, runToExit, startProcess, unpackSlug, waitForHttp } from './testing/run-slug.js';
 
 const example = fileURLToPath(new URL('../../../../examples/apps/node', import.meta.url));
-const dynoEnv = (extra: Record<string, string> = {}) => ({
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  ...extra,
-});
 const exists = (p: string) =>
   stat(p).then(
     () => true,
@@ -39,12 +34,13 @@ describe('nodejs buildpack: examples/apps/node', function () {
     coldLog = r.log;
     processTypes = r.processTypes;
     // Remove the build dir before running: the slug must not depend on where it was built.
+    // The processes below run from standalone startSlug/runSlug for the same reason.
     await r.cleanup();
     appDir = await unpackSlug(slugPath);
   });
 
   after(async () => {
-    await removeDir(appDir);
+    await rm(appDir, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
   });
 
@@ -72,14 +68,12 @@ describe('nodejs buildpack: examples/apps/node', function () {
   });
 
   it('runs the web process from another directory and answers /health and /', async () => {
-    const port = await freePort();
-    const web = startProcess(appDir, processTypes.web!, dynoEnv({ PORT: String(port) }));
+    const web = await startSlug(slugPath, processTypes.web!);
     try {
-      const health = await waitForHttp(`http://127.0.0.1:${port}/health`, web);
-      expect(health.status).to.equal(200);
-      const root = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { app: string };
+      expect((await web.fetch('/health')).status).to.equal(200);
+      const root = (await (await web.fetch('/')).json()) as { app: string };
       expect(root.app).to.equal('slipway-example-node');
-      const db = await fetch(`http://127.0.0.1:${port}/db`);
+      const db = await web.fetch('/db');
       expect(db.status).to.equal(503);
       expect(await db.json()).to.deep.equal({ database: 'not configured' });
     } finally {
@@ -88,19 +82,19 @@ describe('nodejs buildpack: examples/apps/node', function () {
   });
 
   it('runs the release process, which skips without DATABASE_URL', async () => {
-    const r = await runToExit(appDir, processTypes.release!, dynoEnv());
+    const r = await runSlug(slugPath, processTypes.release!, { dyno: 'release.1' });
     expect(r.code, r.output).to.equal(0);
     expect(r.output).to.include('DATABASE_URL not set, skipping');
   });
 
   it('runs the worker, which logs a heartbeat without REDIS_URL and stops on SIGTERM', async () => {
-    const worker = startProcess(appDir, processTypes.worker!, dynoEnv());
+    const worker = await startSlug(slugPath, processTypes.worker!, { dyno: 'worker.1', bind: false });
     const deadline = Date.now() + 10_000;
     while (!worker.output().includes('heartbeat') && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
-    await worker.stop();
+    const exit = await worker.stop();
     expect(worker.output()).to.include('REDIS_URL not set');
-    expect(await worker.exited).to.equal(0);
+    expect(exit, worker.output()).to.deep.equal({ code: 0, signal: null });
   });
 
   it('reuses the whole cached build when nothing changed', async () => {

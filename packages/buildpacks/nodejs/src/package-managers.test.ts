@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { testBuildpack } from '@slipway/buildpack-sdk';
+import { startSlug, testBuildpack } from '@slipway/buildpack-sdk';
 import { expect } from 'chai';
 import nodejs from './index.js';
-import { freePort, removeDir, startProcess, unpackSlug, waitForHttp } from './testing/run-slug.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
 const exists = (p: string) =>
@@ -65,25 +64,16 @@ for (const pm of ['pnpm', 'yarn'] as const) {
       expect(text).to.match(new RegExp(`Using ${pm} \\d+\\.\\d+\\.\\d+ \\(via corepack\\)`));
       expect(text).to.include(`from ${pm === 'pnpm' ? 'pnpm-lock.yaml' : 'yarn.lock'}`);
       expect(r.processTypes.web).to.equal('npm start');
-      const app = await unpackSlug(slug);
+      const web = await startSlug(slug, r.processTypes.web!);
       try {
-        expect(await readFile(join(app, 'built.txt'), 'utf8')).to.equal('true');
-        expect(await exists(join(app, 'node_modules/ms'))).to.equal(true);
-        expect(await exists(join(app, 'node_modules/is-number'))).to.equal(false);
-        const port = await freePort();
-        const web = startProcess(app, r.processTypes.web!, {
-          PATH: process.env.PATH ?? '',
-          PORT: String(port),
-        });
-        try {
-          const res = await waitForHttp(`http://127.0.0.1:${port}/health`, web);
-          expect(res.status).to.equal(200);
-          expect(await res.text()).to.equal('ok 1m');
-        } finally {
-          await web.stop();
-        }
+        expect(await readFile(join(web.dir, 'built.txt'), 'utf8')).to.equal('true');
+        expect(await exists(join(web.dir, 'node_modules/ms'))).to.equal(true);
+        expect(await exists(join(web.dir, 'node_modules/is-number'))).to.equal(false);
+        const res = await web.fetch('/health');
+        expect(res.status).to.equal(200);
+        expect(await res.text()).to.equal('ok 1m');
       } finally {
-        await removeDir(app);
+        await web.stop();
       }
       // Unchanged: the whole build is reused. Changed source: only node_modules is.
       const same = await testBuildpack(nodejs, fixture(`${pm}-app`), { cacheDir, env: COREPACK_ENV });
