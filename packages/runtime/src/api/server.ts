@@ -16,24 +16,14 @@ import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../releas
 import type { AppRecord } from '../state/records.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { readJson, sendError, sendJson } from './http-util.js';
-import {
-  renderAddon,
-  renderApp,
-  renderBuild,
-  renderDomain,
-  renderDrain,
-  renderDyno,
-  renderFormation,
-  renderRelease,
-} from './render.js';
+import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerGitRoutes } from './routes-git.js';
 import {
+import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
   addonSchema,
   configVarsSchema,
   createAppSchema,
-  domainSchema,
-  drainSchema,
   formationBatchSchema,
   formationOneSchema,
   logSessionSchema,
@@ -56,6 +46,8 @@ export interface ApiContext {
   /** Largest accepted source upload, bytes (default 200 MB). */
   maxUploadBytes?: number;
 }
+  /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
+  workflow?: WorkflowOptions;
 
 type Params = Record<string, string>;
 type Handler = (req: IncomingMessage, res: ServerResponse, p: Params, url: URL) => Promise<void>;
@@ -265,57 +257,7 @@ export function createApiServer(ctx: ApiContext): Server {
     sendJson(res, 202, {});
   });
 
-  // --- domains, drains, add-ons ---------------------------------------------------------------
-  on('GET', '/apps/:app/domains', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(
-      res,
-      200,
-      state.domains(a.id).map((d) => renderDomain(a, d)),
-    );
-  });
-  on('POST', '/apps/:app/domains', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ hostname: string }>(req, domainSchema, 'POST /apps/:app/domains');
-    sendJson(res, 201, renderDomain(a, state.addDomain(a.id, body.hostname)));
-  });
-  on('DELETE', '/apps/:app/domains/:host', async (_q, res, p) => {
-    const a = app(p);
-    if (!state.removeDomain(a.id, p.host as string))
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `domain ${p.host}`,
-        hint: `See \`GET /apps/${a.name}/domains\`.`,
-      });
-    sendJson(res, 200, {});
-  });
-  on('GET', '/apps/:app/log-drains', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(
-      res,
-      200,
-      state.drains(a.id).map((d) => renderDrain(a, d)),
-    );
-  });
-  on('POST', '/apps/:app/log-drains', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ url: string }>(req, drainSchema, 'POST /apps/:app/log-drains');
-    if (state.drains(a.id).length >= 5)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({
-        field: 'url',
-        detail: 'would be a sixth drain (5 at most)',
-        route: 'POST /apps/:app/log-drains',
-      });
-    sendJson(res, 201, renderDrain(a, state.addDrain(a.id, body.url)));
-  });
-  on('DELETE', '/apps/:app/log-drains/:id', async (_q, res, p) => {
-    const a = app(p);
-    if (!state.removeDrain(a.id, decodeURIComponent(p.id as string)))
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `drain ${p.id}`,
-        hint: `See \`GET /apps/${a.name}/log-drains\`.`,
-      });
-    sendJson(res, 200, {});
-  });
+  // --- add-ons (domains and drains: routes-workflow.ts) -----------------------------------------
   on('GET', '/apps/:app/addons', async (_q, res, p) => {
     const a = app(p);
     sendJson(
@@ -378,7 +320,8 @@ export function createApiServer(ctx: ApiContext): Server {
 
   registerGitRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
-  return createServer(async (req, res) => {
+  const upgrade = registerWorkflowRoutes(on, ctx);
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://api');
     try {
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -410,6 +353,8 @@ export function createApiServer(ctx: ApiContext): Server {
   });
 }
 
+  server.on('upgrade', upgrade);
+  return server;
 function authorized(req: IncomingMessage, state: SqliteStateStore): boolean {
   const h = req.headers.authorization ?? '';
   const m = /^Bearer\s+(\S+)$/i.exec(h);

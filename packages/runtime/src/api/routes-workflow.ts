@@ -1,0 +1,273 @@
+/**
+ * Routes of the app workflow: custom domains, log drains, maintenance mode and one-off dynos
+ * (`run` attached over a WebSocket, `run:detached` to the logs, `ps:stop` of a one-off).
+ * The attach protocol is described in `../oneoff/attach-hub.ts`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { checkSchema, type OneOffSession } from '@slipway/core';
+import { checkDrainUrl, type SelfAddress } from '../drains/drain-url.js';
+import { drainErrors } from '../drains/errors.js';
+import { DYNO_SIZES } from '../dynos/policy.js';
+import { runtimeErrors } from '../errors.js';
+import { AttachHub } from '../oneoff/attach-hub.js';
+import type { AppRecord } from '../state/records.js';
+import { readJson, sendJson } from './http-util.js';
+import { renderApp, renderDomain, renderDrain } from './render.js';
+import { domainSchema, drainSchema } from './schemas.js';
+import type { ApiContext } from './server.js';
+
+type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  p: Record<string, string>,
+  url: URL,
+) => Promise<void>;
+type RouteRegistrar = (method: string, path: string, h: Handler) => void;
+
+/** What the platform tells these routes about itself. */
+export interface WorkflowOptions {
+  /** Apps answer at `<app>.<baseDomain>`: it and its subdomains cannot be custom domains. */
+  baseDomain?: string;
+  /** The platform's own listeners, refused as drain targets; ports are filled in once bound. */
+  self?: SelfAddress;
+  /** Hang up an attached one-off dyno idle this long; default 1 h (Heroku's). */
+  runIdleTimeoutMs?: number;
+  /** An attached dyno whose client does not connect within this is hung up; default 60 s. */
+  attachTimeoutMs?: number;
+}
+
+const MAX_DRAINS = 5;
+
+const dynoCreateSchema = {
+  type: 'object',
+  required: ['command'],
+  additionalProperties: false,
+  properties: {
+    command: { type: 'string', minLength: 1, maxLength: 16384 },
+    attach: { type: 'boolean' },
+    size: { type: 'string' },
+    type: { type: 'string', pattern: '^run$' },
+    env: {
+      type: 'object',
+      additionalProperties: { type: 'string', maxLength: 32768 },
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    },
+    tty: {
+      type: 'object',
+      required: ['columns', 'rows'],
+      additionalProperties: false,
+      properties: {
+        columns: { type: 'integer', minimum: 1, maximum: 1000 },
+        rows: { type: 'integer', minimum: 1, maximum: 1000 },
+      },
+    },
+  },
+} as const;
+
+const appPatchSchema = {
+  type: 'object',
+  required: ['maintenance'],
+  additionalProperties: false,
+  properties: { maintenance: { type: 'boolean' } },
+} as const;
+
+/** Register the workflow routes; returns the WebSocket upgrade handler of attached dynos. */
+export function registerWorkflowRoutes(
+  on: RouteRegistrar,
+  ctx: ApiContext,
+): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const { state } = ctx;
+  const opts = ctx.workflow ?? {};
+  const app = (p: Record<string, string>): AppRecord => state.app(p.app as string);
+  const hub = new AttachHub(opts.attachTimeoutMs);
+  const sessions = new Map<string, OneOffSession>();
+
+  // --- domains --------------------------------------------------------------------------------
+  on('GET', '/apps/:app/domains', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(
+      res,
+      200,
+      state.domains(a.id).map((d) => renderDomain(a, d)),
+    );
+  });
+  on('POST', '/apps/:app/domains', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<{ hostname: string }>(
+      req,
+      {
+        type: 'object',
+        required: ['hostname'],
+        properties: { hostname: { type: 'string', maxLength: 254 } },
+      },
+      'POST /apps/:app/domains',
+    );
+    // Host names are case-insensitive; the router matches the lower-cased Host exactly.
+    const hostname = body.hostname.trim().toLowerCase().replace(/\.$/, '');
+    const [problem] = checkSchema(domainSchema, { hostname });
+    if (problem)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({
+        hostname: body.hostname,
+        detail: 'is not a host name (letters, digits and hyphens in dot-separated labels)',
+      });
+    const base = opts.baseDomain?.toLowerCase();
+    if (base && (hostname === base || hostname.endsWith(`.${base}`)))
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({
+        hostname,
+        detail: `is the platform's base domain ${base} or under it (apps answer there already)`,
+      });
+    const owner = state.domains().find((d) => d.hostname === hostname);
+    if (owner)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({
+        hostname,
+        detail: owner.appId === a.id ? `is already a domain of ${a.name}` : 'is already taken by another app',
+      });
+    const d = state.addDomain(a.id, hostname);
+    ctx.releases.event(a.name, `Added domain ${hostname}`);
+    sendJson(res, 201, renderDomain(a, d));
+  });
+  on('DELETE', '/apps/:app/domains/:host', async (_q, res, p) => {
+    const a = app(p);
+    const host = (p.host as string).toLowerCase();
+    const d = state.domains(a.id).find((x) => x.hostname === host || x.id === p.host);
+    if (!d || !state.removeDomain(a.id, d.id))
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+        what: `domain ${p.host}`,
+        hint: `See \`slipway domains -a ${a.name}\`.`,
+      });
+    ctx.releases.event(a.name, `Removed domain ${d.hostname}`);
+    sendJson(res, 200, renderDomain(a, d));
+  });
+
+  // --- log drains -----------------------------------------------------------------------------
+  on('GET', '/apps/:app/log-drains', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(
+      res,
+      200,
+      state.drains(a.id).map((d) => renderDrain(a, d)),
+    );
+  });
+  on('POST', '/apps/:app/log-drains', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<{ url: string }>(
+      req,
+      { type: 'object', required: ['url'], properties: { url: { type: 'string', maxLength: 2048 } } },
+      'POST /apps/:app/log-drains',
+    );
+    const url = checkDrainUrl(body.url, opts.self ?? { ports: [], hosts: [] });
+    const [problem] = checkSchema(drainSchema, { url: body.url });
+    if (problem) throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_URL({ url: body.url, detail: problem.detail });
+    const existing = state.drains(a.id);
+    if (existing.some((d) => d.url === body.url))
+      throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_URL({
+        url: body.url,
+        detail: `is already a drain of ${a.name}`,
+      });
+    if (existing.length >= MAX_DRAINS)
+      throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_LIMIT({ app: a.name, count: existing.length });
+    const d = state.addDrain(a.id, body.url);
+    ctx.releases.event(a.name, `Added log drain ${url.protocol}//${url.host}`);
+    sendJson(res, 201, renderDrain(a, d));
+  });
+  on('DELETE', '/apps/:app/log-drains/:id', async (_q, res, p) => {
+    const a = app(p);
+    const id = p.id as string;
+    const d = state.drains(a.id).find((x) => x.id === id || x.url === id);
+    if (!d || !state.removeDrain(a.id, d.id))
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+        what: `drain ${id}`,
+        hint: `See \`slipway drains -a ${a.name}\`.`,
+      });
+    sendJson(res, 200, renderDrain(a, d));
+  });
+
+  // --- maintenance ----------------------------------------------------------------------------
+  on('PATCH', '/apps/:app', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<{ maintenance: boolean }>(req, appPatchSchema, 'PATCH /apps/:app');
+    const after = state.updateApp(a.name, { maintenance: body.maintenance });
+    if (after.maintenance !== a.maintenance)
+      ctx.releases.event(a.name, `Maintenance mode ${after.maintenance ? 'enabled' : 'disabled'}`);
+    sendJson(res, 200, renderApp(after, ctx.webUrl(after.name), state.currentRelease(after.id)));
+  });
+
+  // --- one-off dynos --------------------------------------------------------------------------
+  on('POST', '/apps/:app/dynos', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<{
+      command: string;
+      attach?: boolean;
+      size?: string;
+      env?: Record<string, string>;
+      tty?: { columns: number; rows: number };
+    }>(req, dynoCreateSchema, 'POST /apps/:app/dynos');
+    const rel = state.currentRelease(a.id);
+    const slug = rel?.slug ? state.slug(rel.slug) : undefined;
+    if (!rel || !slug)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NO_RELEASE({ app: a.name, action: 'run a command in' });
+    const sizeName = body.size ?? 'standard-1x';
+    const memoryMb = DYNO_SIZES[sizeName];
+    if (memoryMb === undefined)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({
+        field: 'size',
+        detail: `is not one of ${Object.keys(DYNO_SIZES).join(', ')}`,
+        route: 'POST /apps/:app/dynos',
+      });
+    const attach = body.attach !== false;
+    const session = await ctx.dynos.runOnce(a.name, {
+      app: a.name,
+      release: rel.version,
+      type: 'run',
+      command: body.command,
+      env: { ...rel.config, ...(body.tty ? { TERM: body.env?.TERM ?? 'xterm-256color' } : {}), ...body.env },
+      size: { name: sizeName, memoryMb },
+      slug: { checksum: slug.checksum, size: slug.size },
+      attach,
+      ...(attach && body.tty ? { tty: body.tty } : {}),
+      ...(attach ? { idleTimeoutMs: opts.runIdleTimeoutMs ?? 3_600_000 } : {}),
+    });
+    const h = session.handle;
+    const name = `${h.type}.${h.index}`;
+    const key = `${a.name}/${name}`;
+    sessions.set(key, session);
+    void session.exited.finally(() => sessions.delete(key)).catch(() => {});
+    let attachUrl: string | null = null;
+    if (attach) {
+      const secret = hub.hold(session, name);
+      attachUrl = `ws://${req.headers.host ?? 'localhost'}${AttachHub.path(secret)}`;
+    } else {
+      session.stdout.resume();
+      session.stderr?.resume();
+    }
+    sendJson(res, 201, {
+      id: h.id,
+      name,
+      type: h.type,
+      command: body.command,
+      attach_url: attachUrl,
+      state: 'up',
+      size: sizeName,
+      release: { id: rel.id, version: rel.version },
+      app: { id: a.id, name: a.name },
+      created_at: new Date(h.startedAt).toISOString(),
+    });
+  });
+  on('POST', '/apps/:app/dynos/:dyno/actions/stop', async (_q, res, p) => {
+    const a = app(p);
+    const s = sessions.get(`${a.name}/${p.dyno}`);
+    if (!s)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+        what: `one-off dyno ${p.dyno}`,
+        hint: `See \`slipway ps -a ${a.name}\`; formation dynos are stopped by scaling.`,
+      });
+    s.kill('SIGTERM');
+    sendJson(res, 202, {});
+  });
+
+  return (req, socket, head) => {
+    if (!hub.upgrade(req, socket, head))
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Attached one-off dynos over a WebSocket, Heroku's `attach_url` rendezvous done with `ws`.
+ * `POST /apps/:app/dynos` starts the dyno and answers with `attach_url` carrying a one-time
+ * secret; the client opens that URL (the secret is the credential, as Heroku's rendezvous
+ * secret is) within `connectTimeoutMs` or the dyno is hung up.
+ *
+ * Framing on the socket:
+ * - binary messages are data, the first byte names the stream: `0` stdin (client → dyno),
+ *   `1` stdout and `2` stderr (dyno → client); the rest of the message is the bytes;
+ * - text messages are JSON control messages. Client → dyno: `{"type":"resize","columns":C,"rows":R}`,
+ *   `{"type":"signal","signal":"SIGINT"}` (only INT, TERM, HUP, QUIT, KILL), `{"type":"eof"}`
+ *   (end of stdin). Dyno → client: `{"type":"started","dyno":"run.N"}` first, and
+ *   `{"type":"exit","code":N}` last (128 + n after signal n), then a normal close (1000).
+ * Closing the socket before the dyno exits hangs the dyno up (SIGHUP to its process group).
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { OneOffSession } from '@slipway/core';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+
+/** Channel bytes of binary frames. */
+export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2 } as const;
+
+const SIGNALS = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGKILL']);
+
+interface Pending {
+  session: OneOffSession;
+  dyno: string;
+  timer: NodeJS.Timeout;
+}
+
+/** Holds started attached dynos until their client connects, then bridges them. */
+export class AttachHub {
+  private readonly pending = new Map<string, Pending>();
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+
+  constructor(private readonly connectTimeoutMs = 60_000) {}
+
+  /** Keep a started session for its client; returns the secret of its attach URL. */
+  hold(session: OneOffSession, dyno: string): string {
+    const secret = randomBytes(24).toString('hex');
+    const timer = setTimeout(() => {
+      // Nobody came: hang up, as Heroku does with an unclaimed rendezvous.
+      this.pending.delete(secret);
+      session.kill('SIGHUP');
+    }, this.connectTimeoutMs);
+    timer.unref();
+    this.pending.set(secret, { session, dyno, timer });
+    // Keep the exit observed so a dyno that ends before its client comes is not an unhandled rejection.
+    session.exited.catch(() => {});
+    return secret;
+  }
+
+  /** The path of an attach URL for `secret`. */
+  static path(secret: string): string {
+    return `/attach/${secret}`;
+  }
+
+  /** Handle an HTTP upgrade; false when the path is not an attach URL (the caller answers). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const m = /^\/attach\/([0-9a-f]{48})$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
+    if (!m) return false;
+    const p = this.pending.get(m[1] as string);
+    if (!p) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
+    this.pending.delete(m[1] as string);
+    clearTimeout(p.timer);
+    this.wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, p.session, p.dyno));
+    return true;
+  }
+
+  /** Hang up every dyno still waiting for its client. */
+  close(): void {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.session.kill('SIGHUP');
+    }
+    this.pending.clear();
+    this.wss.close();
+  }
+}
+
+function bridge(ws: WebSocket, session: OneOffSession, dyno: string): void {
+  let exited = false;
+  const send = (channel: number, chunk: Buffer) => {
+    if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.of(channel), chunk]));
+  };
+  ws.send(JSON.stringify({ type: 'started', dyno }));
+  const drained = (s: NodeJS.ReadableStream | undefined, channel: number) =>
+    new Promise<void>((resolve) => {
+      if (!s) return resolve();
+      s.on('data', (c: Buffer) => send(channel, Buffer.isBuffer(c) ? c : Buffer.from(c)));
+      s.on('end', resolve);
+      s.on('close', resolve);
+      s.on('error', () => resolve());
+    });
+  const outputs = Promise.all([
+    drained(session.stdout, CHANNEL.stdout),
+    drained(session.stderr, CHANNEL.stderr),
+  ]);
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (isBinary) {
+      if (buf[0] === CHANNEL.stdin && buf.length > 1) session.stdin?.write(buf.subarray(1));
+      return;
+    }
+    let msg: { type?: string; columns?: number; rows?: number; signal?: string };
+    try {
+      msg = JSON.parse(buf.toString('utf8'));
+    } catch {
+      return;
+    }
+    if (msg.type === 'resize' && Number.isInteger(msg.columns) && Number.isInteger(msg.rows))
+      session.resize?.(msg.columns as number, msg.rows as number);
+    else if (msg.type === 'signal' && typeof msg.signal === 'string' && SIGNALS.has(msg.signal))
+      session.kill(msg.signal as NodeJS.Signals);
+    else if (msg.type === 'eof') session.stdin?.end();
+  });
+  ws.on('close', () => {
+    if (!exited) session.kill('SIGHUP');
+  });
+  ws.on('error', () => {});
+  void session.exited.then(async (code) => {
+    exited = true;
+    // Output written just before the exit still goes out ahead of the exit message.
+    await Promise.race([outputs, new Promise((r) => setTimeout(r, 2000))]);
+    if (ws.readyState === ws.OPEN) {
+      ws.send(JSON.stringify({ type: 'exit', code }));
+      ws.close(1000, 'dyno exited');
+    }
+  });
+}
