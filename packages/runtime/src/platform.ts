@@ -35,6 +35,7 @@ import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } 
 import { ReleaseService } from './release-service.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
 import { SqliteStateStore } from './state/sqlite-state-store.js';
+import { startWorkflow } from './workflow/platform-wiring.js';
 
 /** Options of `startPlatform`. */
 export interface PlatformOptions {
@@ -169,6 +170,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const interrupted = state.failInterrupted();
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const logs = new LogHub({ max: 1500, kernel });
+  const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
   const runtime = new LocalDynoRuntime({
     dataDir,
     slugStore: slugs,
@@ -212,6 +214,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     const byId = new Map(state.listApps().map((a) => [a.id, a.name]));
     appNames = new Set(byId.values());
     domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
+    workflow.refresh();
   };
   refresh();
   const dynoTable = dynos.routeTable((h) => domainMap.get(h));
@@ -236,10 +239,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     dataDir,
     webUrl: appUrl,
     onChange: refresh,
+    workflow: workflow.apiOptions,
     ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
   });
   const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
   const apiUrl = `http://${host}:${apiAddr.port}`;
+  workflow.apiOptions.self.ports.push(routerPort, apiAddr.port);
   const credentialsFile = join(dataDir, 'credentials.json');
   const token = await adminToken(state, credentialsFile);
   await writeFile(credentialsFile, `${JSON.stringify({ api_url: apiUrl, token }, null, 2)}\n`, {
@@ -279,6 +284,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         api.closeAllConnections();
       });
       await router.close(1000);
+      workflow.close();
       await deploys.close();
       await dynos.close();
       await runtime.close();
