@@ -6,9 +6,25 @@
  * Both print one JSON line with their own timings on stdout.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kernel, runBuild } from '@slipway/core';
+
+/**
+ * The interpreter the buildpack picks for the app: `python3.X` when `.python-version` or
+ * `runtime.txt` pins 3.X and that binary is on PATH, else `python3` (as the buildpack falls back).
+ */
+function pythonFor(dir) {
+  const pinned = ['.python-version', 'runtime.txt']
+    .map((f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : ''))
+    .join('\n')
+    .match(/(\d+)\.(\d+)/);
+  if (pinned) {
+    const name = `python${pinned[1]}.${pinned[2]}`;
+    if ((process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, name)))) return name;
+  }
+  return 'python3';
+}
 
 /** Per example: the commands a developer would run by hand, in the app dir, with empty caches. */
 export const RAW = {
@@ -17,9 +33,9 @@ export const RAW = {
     ['npm', ['run', 'build'], {}],
     ['npm', ['prune', '--omit=dev', '--no-audit', '--no-fund'], { npm_config_cache: c }],
   ],
-  python: (c) => [
+  python: (c, dir) => [
     [
-      'python3',
+      pythonFor(dir),
       ['-m', 'pip', 'install', '--target', '.heroku/python', '--no-compile', '-r', 'requirements.txt'],
       { PIP_CACHE_DIR: c, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
     ],
