@@ -4,15 +4,20 @@ import { addonCommands } from './addon.js';
 import { addonsCommands } from './addons.js';
 import { appsCommands } from './apps.js';
 import { buildCommands } from './build.js';
+import { buildpacksCommands } from './buildpacks.js';
 import { configCommands } from './config.js';
 import { createCommands } from './create.js';
 import { deployCommands } from './deploy.js';
+import { domainsCommands } from './domains.js';
+import { drainsCommands } from './drains.js';
+import { gitCommands } from './git.js';
 import { logsCommands } from './logs.js';
 import { mailCommands } from './mail.js';
 import { pgCommands } from './pg.js';
 import { platformCommands } from './platform.js';
 import { psCommands } from './ps.js';
 import { releasesCommands } from './releases.js';
+import { runCommands } from './run.js';
 
 /** A group of CLI verbs. */
 export interface CommandModule {
@@ -24,9 +29,14 @@ export const commandModules: CommandModule[] = [
   platformCommands,
   appsCommands,
   deployCommands,
+  gitCommands,
+  buildpacksCommands,
   buildCommands,
   createCommands,
   psCommands,
+  runCommands,
+  domainsCommands,
+  drainsCommands,
   configCommands,
   releasesCommands,
   logsCommands,

@@ -18,6 +18,7 @@ import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { readJson, sendError, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
 import { registerAddonRoutes } from './routes-addons.js';
+import { registerBuildpackRoutes } from './routes-buildpacks.js';
 import { registerGitRoutes } from './routes-git.js';
 import {
 import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
@@ -319,6 +320,7 @@ export function createApiServer(ctx: ApiContext): Server {
   });
 
   registerGitRoutes(on, ctx);
+  registerBuildpackRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
   const upgrade = registerWorkflowRoutes(on, ctx);
   const server = createServer(async (req, res) => {

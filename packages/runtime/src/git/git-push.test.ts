@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { type Platform, startPlatform } from '../platform.js';
-import { fixtureCopy, nodeOnlyConfig, removeFixtureCopies } from '../platform-harness.test-helper.js';
+import { CLI, fixtureCopy, nodeOnlyConfig, removeFixtureCopies } from '../platform-harness.test-helper.js';
 
 interface Run {
   code: number;
@@ -74,6 +74,25 @@ describe('git push (real git client, real platform)', function () {
     await ok(['add', '-A']);
     await ok(['commit', '-q', '-m', message]);
   };
+  const slipway = (args: string[]): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [CLI, ...args],
+        {
+          cwd: repo,
+          env: {
+            ...process.env,
+            HOME: home,
+            SLIPWAY_API_URL: p.apiUrl,
+            SLIPWAY_TOKEN: p.token,
+            SLIPWAY_APP: '',
+          },
+        },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+      );
+    });
   const remoteHead = async (branch = 'main') =>
     (await ok(['ls-remote', remote, `refs/heads/${branch}`])).split('\t')[0];
 
@@ -176,5 +195,40 @@ describe('git push (real git client, real platform)', function () {
     const out = await ok(['push', '--force', remote, 'main']);
     expect(out).to.match(/forced update/);
     expect(await serving()).to.equal('two');
+  });
+
+  it('git:remote adds a remote that deploys; buildpacks:* pin the next build', async () => {
+    const r = await slipway(['git:remote', '-a', 'pushed']);
+    expect(r.code, r.out).to.equal(0);
+    expect(r.out).to.match(/set git remote slipway to http:\/\/git:\*\*\*@127\.0\.0\.1:\d+\/pushed\.git/);
+    expect((await slipway(['buildpacks', '-a', 'pushed'])).out).to.match(/no buildpack set/);
+
+    expect((await slipway(['buildpacks:add', 'no-such-pack', '-a', 'pushed'])).code).to.equal(0);
+    const twice = await slipway(['buildpacks:add', 'no-such-pack', '-a', 'pushed']);
+    expect(twice.code).to.not.equal(0);
+    expect(twice.out).to.match(/already set/);
+    expect(
+      (await slipway(['buildpacks:add', '--index', '1', 'heroku/nodejs', '-a', 'pushed'])).code,
+    ).to.equal(0);
+    expect((await slipway(['buildpacks', '-a', 'pushed', '--json'])).out).to.satisfy(
+      (t: string) => JSON.stringify(JSON.parse(t)) === '["heroku/nodejs","no-such-pack"]',
+    );
+    const bad = await slipway(['buildpacks:add', '--index', '9', 'x', '-a', 'pushed']);
+    expect(bad.out).to.match(/--index 9 is not a position/);
+
+    await commit({ VERSION: 'three' }, 'three');
+    const refused = await git(['push', 'slipway', 'main']);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.out).to.match(/remote: .*no-such-pack/);
+    expect(await serving()).to.equal('two');
+
+    expect((await slipway(['buildpacks:remove', 'no-such-pack', '-a', 'pushed'])).code).to.equal(0);
+    const out = await ok(['push', 'slipway', 'main']);
+    expect(out).to.match(/remote: .*Using buildpacks: nodejs/);
+    expect(await serving()).to.equal('three');
+
+    expect((await slipway(['buildpacks:set', '--index', '1', 'nodejs', '-a', 'pushed'])).code).to.equal(0);
+    expect((await slipway(['buildpacks:clear', '-a', 'pushed'])).code).to.equal(0);
+    expect((await slipway(['buildpacks', '-a', 'pushed', '--json'])).out.trim()).to.equal('[]');
   });
 });

@@ -1,0 +1,59 @@
+/**
+ * `git:remote -a APP [-r NAME]`: point a git remote of the current repository at the app's
+ * smart-HTTP endpoint, so `git push slipway main` deploys. The API token rides in the remote
+ * URL as the HTTP Basic password (git keeps it in .git/config, readable by you only).
+ */
+import { execFile } from 'node:child_process';
+import { defineErrors } from '@slipway/core';
+import type { Command } from 'commander';
+import { type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
+import type { CommandModule } from './index.js';
+
+/** Errors of the git verbs. */
+export const gitCliErrors = defineErrors({
+  SLIPWAY_ERR_CLI_GIT: {
+    message: 'git {args} failed: {detail}',
+    hint: 'Run this inside a git repository (`git init`), with git installed.',
+  },
+});
+
+const git = (args: string[]) =>
+  new Promise<string>((resolve, reject) =>
+    execFile('git', args, (e, stdout, stderr) =>
+      e
+        ? reject(
+            gitCliErrors.SLIPWAY_ERR_CLI_GIT({ args: args.join(' '), detail: stderr.trim() || e.message }),
+          )
+        : resolve(stdout.trim()),
+    ),
+  );
+
+/** The push URL of an app (token as the Basic password). */
+export function gitUrl(apiUrl: string, token: string, app: string): string {
+  const u = new URL(`/${encodeURIComponent(app)}.git`, apiUrl);
+  u.username = 'git';
+  u.password = token;
+  return u.toString();
+}
+
+/** git verbs. */
+export const gitCommands: CommandModule = {
+  register(program: Command) {
+    program
+      .command('git:remote')
+      .description('add (or update) a git remote that deploys the app on push')
+      .option('-a, --app <app>', 'app name')
+      .option('-r, --remote <name>', 'remote name', 'slipway')
+      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
+      .action(async (o: ClientOptions & { remote: string }) => {
+        const app = requireApp(o);
+        const client = clientFor(o);
+        await client.json('GET', `/apps/${encodeURIComponent(app)}`);
+        const url = gitUrl(client.creds.url, client.creds.token, app);
+        const existing = await git(['remote']);
+        const verb = existing.split('\n').includes(o.remote) ? 'set-url' : 'add';
+        await git(['remote', verb, o.remote, url]);
+        out(`set git remote ${o.remote} to ${url.replace(client.creds.token, '***')}`);
+      });
+  },
+};

@@ -1,0 +1,67 @@
+/**
+ * Per-app buildpack lists, shaped after Heroku's buildpack-installations: `GET` lists them in
+ * order, `PUT { updates: [{ buildpack }] }` replaces the whole list (empty = detect again).
+ * The list is used by the next build; a name may be a catalogue id (`nodejs`), a Heroku-style
+ * name (`heroku/nodejs`), or the npm package or path a loaded buildpack plugin came from.
+ * A name no loaded buildpack answers to fails that build with the list of known ones.
+ */
+import { runtimeErrors } from '../errors.js';
+import type { AppRecord } from '../state/records.js';
+import { readJson, sendJson } from './http-util.js';
+import type { RouteRegistrar } from './routes-git.js';
+import type { ApiContext } from './server.js';
+
+/** Names: no whitespace or control characters, nothing a shell or a URL parser would trip on. */
+const NAME = '^[A-Za-z0-9@._~:/+#=-]{1,300}$';
+
+const installationsSchema = {
+  type: 'object',
+  required: ['updates'],
+  additionalProperties: false,
+  properties: {
+    updates: {
+      type: 'array',
+      maxItems: 20,
+      items: {
+        type: 'object',
+        required: ['buildpack'],
+        additionalProperties: false,
+        properties: { buildpack: { type: 'string', pattern: NAME } },
+      },
+    },
+  },
+};
+
+/** Heroku's buildpack-installation shape. */
+function render(a: AppRecord) {
+  return a.buildpacks.map((name, i) => ({ ordinal: i, buildpack: { url: name, name } }));
+}
+
+/** Register `/apps/:app/buildpack-installations`. */
+export function registerBuildpackRoutes(on: RouteRegistrar, ctx: ApiContext): void {
+  on('GET', '/apps/:app/buildpack-installations', async (_q, res, p) =>
+    sendJson(res, 200, render(ctx.state.app(p.app as string))),
+  );
+  on('PUT', '/apps/:app/buildpack-installations', async (req, res, p) => {
+    const a = ctx.state.app(p.app as string);
+    const body = await readJson<{ updates: { buildpack: string }[] }>(
+      req,
+      installationsSchema,
+      'PUT /apps/:app/buildpack-installations',
+    );
+    const list = body.updates.map((u) => u.buildpack);
+    const twice = list.find((b, i) => list.indexOf(b) !== i);
+    if (twice)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({
+        field: 'updates',
+        detail: `names ${twice} twice`,
+        route: 'PUT /apps/:app/buildpack-installations',
+      });
+    const updated = ctx.state.updateApp(a.name, { buildpacks: list });
+    ctx.releases.event(
+      a.name,
+      list.length ? `Buildpacks set to ${updated.buildpacks.join(', ')}` : 'Buildpacks cleared (detect)',
+    );
+    sendJson(res, 200, render(updated));
+  });
+}
