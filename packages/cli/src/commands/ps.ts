@@ -44,6 +44,13 @@ export const psCommands: CommandModule = {
             out(`${d.name}: ${d.state} ${d.created_at} (v${d.release.version})`);
           out();
         }
+        // One-off dynos (`run.N`, release phase) have no formation entry: list them apart, as Heroku does.
+        const oneOffs = dynos.filter((x) => !formation.some((f) => f.type === x.type));
+        if (oneOffs.length) {
+          out(`=== run: one-off processes (${oneOffs.length})`);
+          for (const d of oneOffs) out(`${d.name}: ${d.state} ${d.created_at} (v${d.release.version})`);
+          out();
+        }
         if (!formation.length) out('No process types yet: deploy the app first.');
       });
     program

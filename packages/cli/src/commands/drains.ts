@@ -1,0 +1,53 @@
+/** `drains`, `drains:add URL`, `drains:remove URL|ID`: log drains of an app. */
+import type { Command } from 'commander';
+import { type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import type { CommandModule } from './index.js';
+
+const opts = (c: Command) =>
+  c
+    .option('-a, --app <app>', 'app name')
+    .option('--json', 'print JSON')
+    .option('--data-dir <dir>', 'platform data dir holding credentials.json');
+
+/** Log drain verbs. */
+export const drainsCommands: CommandModule = {
+  register(program: Command) {
+    opts(program.command('drains').description("list an app's log drains")).action(
+      async (o: ClientOptions) => {
+        const app = requireApp(o);
+        const ds = await clientFor(o).json<{ url: string; token: string }[]>(
+          'GET',
+          `/apps/${encodeURIComponent(app)}/log-drains`,
+        );
+        if (o.json) return out(JSON.stringify(ds, null, 2));
+        if (!ds.length) return out(`${app} has no log drains.`);
+        out('=== Drains');
+        table(ds.map((d) => [d.url, `(${d.token})`]));
+      },
+    );
+    opts(
+      program
+        .command('drains:add')
+        .argument('<url>', 'https://…, http://…, syslog://host:port or syslog+tls://host:port')
+        .description("send the app's logs to a drain (5 at most)"),
+    ).action(async (url: string, o: ClientOptions) => {
+      const app = requireApp(o);
+      const d = await clientFor(o).json('POST', `/apps/${encodeURIComponent(app)}/log-drains`, { url });
+      if (o.json) return out(JSON.stringify(d, null, 2));
+      out(`Successfully added drain ${d.url} (token ${d.token})`);
+    });
+    opts(
+      program
+        .command('drains:remove')
+        .argument('<url-or-id>', 'the drain URL or id')
+        .description('remove a log drain'),
+    ).action(async (which: string, o: ClientOptions) => {
+      const app = requireApp(o);
+      const d = await clientFor(o).json(
+        'DELETE',
+        `/apps/${encodeURIComponent(app)}/log-drains/${encodeURIComponent(which)}`,
+      );
+      out(`Successfully removed drain ${d.url}`);
+    });
+  },
+};
