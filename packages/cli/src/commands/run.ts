@@ -151,7 +151,6 @@ export const runCommands: CommandModule = {
       .option('-e, --env <pairs>', 'extra environment, "KEY=value;OTHER=value"')
       .option('--no-tty', 'no pseudo-terminal even when stdin is one')
       .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .passThroughOptions()
       .action(async (words: string[], o: RunOptions) => {
         const app = requireApp(o);
         const isTty = o.tty !== false && !!process.stdin.isTTY && !!process.stdout.isTTY;
@@ -173,7 +172,6 @@ export const runCommands: CommandModule = {
       .option('-e, --env <pairs>', 'extra environment, "KEY=value;OTHER=value"')
       .option('--json', 'print JSON')
       .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .passThroughOptions()
       .action(async (words: string[], o: RunOptions) => {
         const app = requireApp(o);
         const b = body(words, o, false);
