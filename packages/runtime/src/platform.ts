@@ -26,6 +26,7 @@ import {
   useRemoteProviders,
 } from './addons/remote-providers.js';
 import { createApiServer } from './api/server.js';
+import { AppSetupService } from './app-setup/app-setup-service.js';
 import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
 import { LocalDynoRuntime } from './dynos/local-runtime.js';
@@ -199,6 +200,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     // Build workers get no add-on providers: applying one would start its servers there.
     recipe: opts.configFile ? { configFile: opts.configFile, withoutAddons: true } : { defaults: buildpacks },
     ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
+    beforeRelease: (app, appJson) => appSetup.firstDeploy(app, appJson),
   });
   const addons = new AddonService({
     state,
@@ -206,6 +208,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     releases,
     ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
   });
+  const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel });
 
   // Custom domains and app existence come from the state; the dyno manager knows the dynos.
   let domainMap = new Map<string, string>();
@@ -236,6 +239,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     releases,
     deploys,
     addons,
+    appSetup,
     dataDir,
     webUrl: appUrl,
     onChange: refresh,

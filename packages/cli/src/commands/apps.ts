@@ -1,6 +1,7 @@
 /** `apps`, `apps:create`, `apps:destroy`, `apps:info` and `open`. */
 import type { Command } from 'commander';
 import { type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import { createFromManifest, type ManifestOptions } from './app-setup.js';
 import type { CommandModule } from './index.js';
 
 /** App verbs. */
@@ -25,9 +26,12 @@ export const appsCommands: CommandModule = {
       .alias('create-app')
       .argument('<name>', 'app name: a-z first, then a-z, 0-9, - (2–30 characters)')
       .description('create an app')
+      .option('--manifest <file>', 'create it from an app.json (env, buildpacks, formation, add-ons)')
+      .option('--env <assignments...>', 'with --manifest: KEY=value for app.json env')
       .option('--json', 'print JSON')
       .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (name: string, o: ClientOptions) => {
+      .action(async (name: string, o: ManifestOptions) => {
+        if (o.manifest) return createFromManifest(name, o);
         const a = await clientFor(o).json('POST', '/apps', { name });
         if (o.json) return out(JSON.stringify(a, null, 2));
         out(`Creating ${a.name}... done`);

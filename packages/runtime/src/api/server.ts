@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { type DynoStatus, validateConfigVars } from '@slipway/core';
 import type { AddonService } from '../addon-service.js';
+import type { AppSetupService } from '../app-setup/app-setup-service.js';
 import type { DeployService } from '../deploy-service.js';
 import { receiveUpload } from '../deploy-service.js';
 import { runtimeErrors } from '../errors.js';
@@ -18,6 +19,7 @@ import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { readJson, sendError, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
 import { registerAddonRoutes } from './routes-addons.js';
+import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
 import { registerGitRoutes } from './routes-git.js';
 import {
@@ -46,6 +48,8 @@ export interface ApiContext {
   onChange?: () => void;
   /** Largest accepted source upload, bytes (default 200 MB). */
   maxUploadBytes?: number;
+  /** app.json setups (`POST /app-setups`); absent = the route answers 404. */
+  appSetup?: AppSetupService;
 }
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
   workflow?: WorkflowOptions;
@@ -321,6 +325,7 @@ export function createApiServer(ctx: ApiContext): Server {
 
   registerGitRoutes(on, ctx);
   registerBuildpackRoutes(on, ctx);
+  registerAppSetupRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
   const upgrade = registerWorkflowRoutes(on, ctx);
   const server = createServer(async (req, res) => {

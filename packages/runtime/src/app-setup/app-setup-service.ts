@@ -1,0 +1,201 @@
+/**
+ * app.json setup: `apps:create --manifest` (POST /app-setups) and the first deploy of an app
+ * whose source has an app.json apply its `env` (given values, `value` defaults, `generator:
+ * "secret"`; required ones missing are refused by name), `buildpacks`, `formation` and
+ * `addons`, all or nothing; `scripts.postdeploy` then runs once as a one-off dyno after the
+ * first release goes live. Pending postdeploy scripts are kept in memory: a platform restart
+ * between setup and first release forgets them (reported as a known limit).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type AppJson,
+  isSlipwayError,
+  type Kernel,
+  parseAppJson,
+  type ReleaseEvent,
+  validateConfigVars,
+} from '@slipway/core';
+import type { AddonService } from '../addon-service.js';
+import type { DynoManager } from '../dynos/dyno-manager.js';
+import { DEFAULT_SIZE, DYNO_SIZES, MAX_QUANTITY, type ReleaseService } from '../release-service.js';
+import type { AppRecord } from '../state/records.js';
+import type { SqliteStateStore } from '../state/sqlite-state-store.js';
+import { appSetupErrors } from './errors.js';
+
+/** What app setup drives. */
+export interface AppSetupOptions {
+  state: SqliteStateStore;
+  addons: AddonService;
+  releases: ReleaseService;
+  dynos: DynoManager;
+  kernel: Kernel;
+}
+
+/** Result of a setup. */
+export interface SetupResult {
+  app: AppRecord;
+  /** Names of config vars whose values were generated. */
+  generated: string[];
+  addons: string[];
+  postdeploy?: string;
+}
+
+/** Parse and validate a manifest given as text or as an object. */
+export function readManifest(manifest: unknown): AppJson {
+  try {
+    return parseAppJson(typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
+  } catch (e) {
+    throw appSetupErrors.SLIPWAY_ERR_APPSETUP_MANIFEST(
+      { detail: isSlipwayError(e) ? e.message : (e as Error).message },
+      { cause: e },
+    );
+  }
+}
+
+/** Config from app.json `env`: `given` wins, then `current`, `value`, a generated secret. */
+export function resolveEnv(
+  m: AppJson,
+  given: Record<string, string>,
+  current: Record<string, string> = {},
+): { env: Record<string, string>; generated: string[] } {
+  const env: Record<string, string> = { ...current, ...given };
+  const generated: string[] = [];
+  const missing: string[] = [];
+  for (const [k, e] of Object.entries(m.env)) {
+    if (k in env) continue;
+    if (e.value !== undefined) env[k] = e.value;
+    else if (e.generator === 'secret') {
+      env[k] = randomBytes(32).toString('hex');
+      generated.push(k);
+    } else if (e.required) missing.push(k);
+  }
+  if (missing.length)
+    throw appSetupErrors.SLIPWAY_ERR_APPSETUP_ENV_REQUIRED({
+      keys: missing.join(', '),
+      example: missing.map((k) => `${k}=…`).join(' --env '),
+    });
+  validateConfigVars(env);
+  return { env, generated };
+}
+
+/** Applies app.json to new apps and runs their postdeploy script once. */
+export class AppSetupService {
+  private readonly postdeploy = new Map<string, string>();
+
+  constructor(private readonly o: AppSetupOptions) {
+    o.kernel.hooks.afterRelease.tapPromise('slipway-app-setup', (ev) => this.afterRelease(ev));
+  }
+
+  /** Create `name` from a manifest: everything in it applies, or the app does not exist. */
+  async create(name: string, manifest: unknown, given: Record<string, string> = {}): Promise<SetupResult> {
+    const m = readManifest(manifest);
+    const { env, generated } = resolveEnv(m, given);
+    const app = this.o.state.createApp(name);
+    try {
+      const r = await this.apply(app, m, env);
+      this.o.releases.event(app.name, 'App created from app.json');
+      return { ...r, generated };
+    } catch (e) {
+      this.o.state.deleteApp(app.name);
+      throw e;
+    }
+  }
+
+  /**
+   * First deploy of an app whose source has an app.json (and that was not set up from one):
+   * apply it before the release is made, so the release carries the env. Throws (nothing
+   * applied) when required env is missing.
+   */
+  async firstDeploy(app: AppRecord, appJson: Record<string, unknown> | undefined): Promise<void> {
+    if (!appJson) return;
+    const { state } = this.o;
+    if (state.listReleases(app.id).some((r) => r.slug && r.status === 'succeeded')) return;
+    const m = readManifest(appJson);
+    const before = state.config(app.id);
+    const { env } = resolveEnv(m, {}, before);
+    // Buildpacks were already used by this build (the pipeline reads app.json itself).
+    await this.apply(app, { ...m, buildpacks: [] }, env, before);
+  }
+
+  /** Apply a validated manifest; on failure undo what was done and throw. */
+  private async apply(
+    app: AppRecord,
+    m: AppJson,
+    env: Record<string, string>,
+    restoreConfig?: Record<string, string>,
+  ): Promise<Omit<SetupResult, 'generated'>> {
+    const { state, addons } = this.o;
+    const created: string[] = [];
+    let step = 'env';
+    try {
+      state.replaceConfig(app.id, env);
+      step = 'buildpacks';
+      if (m.buildpacks.length) state.updateApp(app.name, { buildpacks: m.buildpacks.map((b) => b.url) });
+      step = 'formation';
+      const updates = Object.entries(m.formation).map(([type, f]) => ({
+        type,
+        quantity: f.quantity,
+        ...(f.size ? { size: f.size.toLowerCase() } : {}),
+      }));
+      // No slug yet, so no process types to check against (ps:scale would refuse): the
+      // formation is stored and applies to the first release that has these types.
+      for (const u of updates) {
+        if (!/^[a-z][a-z0-9_-]{0,29}$/.test(u.type)) throw new Error(`process type ${u.type} is invalid`);
+        if (!Number.isInteger(u.quantity) || u.quantity < 0 || u.quantity > MAX_QUANTITY)
+          throw new Error(`quantity ${u.quantity} of ${u.type} is out of range (0–${MAX_QUANTITY})`);
+        if (u.size && !DYNO_SIZES[u.size]) throw new Error(`size ${u.size} of ${u.type} is unknown`);
+      }
+      if (updates.length) state.setFormation(app.id, updates, DEFAULT_SIZE);
+      for (const a of m.addons) {
+        step = `addon ${a.plan}`;
+        const attached = state.addons(app.id).map((x) => x.name);
+        const wanted = a.as ?? a.plan.split(':')[0]?.toUpperCase().replace(/-/g, '_');
+        if (wanted && attached.includes(wanted)) continue;
+        created.push((await addons.create(state.app(app.id), a.plan, a.as, a.options)).id);
+      }
+      if (m.scripts.postdeploy) this.postdeploy.set(app.name, m.scripts.postdeploy);
+      return {
+        app: state.app(app.id),
+        addons: created,
+        ...(m.scripts.postdeploy ? { postdeploy: m.scripts.postdeploy } : {}),
+      };
+    } catch (e) {
+      for (const id of created.reverse()) await addons.destroy(state.app(app.id), id).catch(() => {});
+      if (restoreConfig) state.replaceConfig(app.id, restoreConfig);
+      throw appSetupErrors.SLIPWAY_ERR_APPSETUP_FAILED(
+        { app: app.name, step, detail: isSlipwayError(e) ? e.message : (e as Error).message },
+        { cause: e },
+      );
+    }
+  }
+
+  /** Whether a postdeploy script still waits for the app's first release. */
+  pendingPostdeploy(app: string): string | undefined {
+    return this.postdeploy.get(app);
+  }
+
+  private async afterRelease(ev: ReleaseEvent): Promise<void> {
+    const command = this.postdeploy.get(ev.app);
+    if (!command) return;
+    const { state, dynos, releases } = this.o;
+    const app = state.findApp(ev.app);
+    const rel = app ? state.release(app.id, ev.version) : undefined;
+    const slug = rel?.slug ? state.slug(rel.slug) : undefined;
+    if (!app || !rel || !slug) return; // a config-only release: wait for the one with code
+    this.postdeploy.delete(ev.app);
+    releases.event(ev.app, `Running postdeploy script \`${command}\``);
+    const session = await dynos.runOnce(ev.app, {
+      release: rel.version,
+      type: 'postdeploy',
+      command,
+      env: rel.config,
+      size: { name: DEFAULT_SIZE, memoryMb: DYNO_SIZES[DEFAULT_SIZE] as number },
+      slug: { checksum: slug.checksum, size: slug.size },
+      attach: false,
+    });
+    session.stdout.resume();
+    session.stderr?.resume();
+    const code = await session.exited;
+    releases.event(ev.app, `Postdeploy script exited with status ${code}`);
+  }
+}
