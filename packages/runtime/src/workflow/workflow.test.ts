@@ -173,6 +173,12 @@ describe('app workflow end to end (run, drains, domains, maintenance)', function
     await until('the detached output in the logs', async () =>
       (await p.ok(['logs', '-a', 'wk', '--dyno', name])).includes(`app[${name}]: detached-output`),
     );
+    expect(await p.ok(['ps:stop', name, '-a', 'wk'])).to.match(
+      new RegExp(`Stopping ${name.replace('.', '\\.')}`),
+    );
+    await until('the one-off to go', async () => !(await p.ok(['ps', '-a', 'wk'])).includes(name));
+    const size = await p.cli(['run:detached', '-a', 'wk', '--size', 'huge-9x', '--', 'true']);
+    expect(size.stderr).to.match(/field size is not one of .*standard-1x/);
     await p.ok(['apps:create', 'empty-wk']);
     const r = await p.cli(['run', '-a', 'empty-wk', '--', 'true']);
     expect(r.code).to.equal(1);
