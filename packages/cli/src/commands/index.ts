@@ -5,11 +5,9 @@ import { addonsCommands } from './addons.js';
 import { appsCommands } from './apps.js';
 import { buildCommands } from './build.js';
 import { buildpacksCommands } from './buildpacks.js';
-import { buildpacksCommands } from './buildpacks.js';
 import { configCommands } from './config.js';
 import { createCommands } from './create.js';
 import { deployCommands } from './deploy.js';
-import { gitCommands } from './git.js';
 import { domainsCommands } from './domains.js';
 import { drainsCommands } from './drains.js';
 import { gitCommands } from './git.js';
@@ -31,8 +29,6 @@ export const commandModules: CommandModule[] = [
   platformCommands,
   appsCommands,
   deployCommands,
-  gitCommands,
-  buildpacksCommands,
   gitCommands,
   buildpacksCommands,
   buildCommands,

@@ -22,8 +22,8 @@ import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
 import { registerGitRoutes } from './routes-git.js';
-import {
 import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
+import {
   addonSchema,
   configVarsSchema,
   createAppSchema,
@@ -50,9 +50,9 @@ export interface ApiContext {
   maxUploadBytes?: number;
   /** app.json setups (`POST /app-setups`); absent = the route answers 404. */
   appSetup?: AppSetupService;
-}
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
   workflow?: WorkflowOptions;
+}
 
 type Params = Record<string, string>;
 type Handler = (req: IncomingMessage, res: ServerResponse, p: Params, url: URL) => Promise<void>;
@@ -358,10 +358,10 @@ export function createApiServer(ctx: ApiContext): Server {
       sendError(res, e);
     }
   });
-}
-
   server.on('upgrade', upgrade);
   return server;
+}
+
 function authorized(req: IncomingMessage, state: SqliteStateStore): boolean {
   const h = req.headers.authorization ?? '';
   const m = /^Bearer\s+(\S+)$/i.exec(h);
