@@ -1,6 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { Kernel, type LogLine } from '@slipway/core';
 import { expect } from 'chai';
 import { LogHub } from '../logs/log-hub.js';
@@ -191,5 +197,124 @@ describe('log drains', () => {
     expect(refused('http://shop.localhost:5000/')).to.equal('SLIPWAY_ERR_RUNTIME_DRAIN_URL');
     expect(refused('http://[::1]:5000/')).to.equal('SLIPWAY_ERR_RUNTIME_DRAIN_URL');
     expect(refused('not a url')).to.equal('SLIPWAY_ERR_RUNTIME_DRAIN_URL');
+  });
+});
+
+describe('log drains over TLS (https, syslog+tls)', () => {
+  let cert: { key: Buffer; cert: Buffer } | undefined;
+  before(function () {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-drain-tls-'));
+    try {
+      // A throwaway self-signed certificate for 127.0.0.1, trusted through the service's `ca`.
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1,DNS:localhost',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      cert = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+    } catch (e) {
+      if (process.env.CI === 'true') throw new Error(`openssl is needed to make a test certificate: ${e}`);
+      console.warn('SKIPPED: openssl is not installed; cannot make a certificate for the TLS drain tests');
+      this.skip();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('delivers logplex batches to an https drain and frames to a syslog+tls drain', async () => {
+    const c = cert as { key: Buffer; cert: Buffer };
+    const frames: string[] = [];
+    const https = createHttpsServer(c, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        frames.push(...parseOctetCounted(Buffer.concat(chunks)).messages);
+        res.end();
+      });
+    });
+    const syslog: string[] = [];
+    const tls = createTlsServer(c, (s) => {
+      let buf: Buffer = Buffer.alloc(0);
+      s.on('data', (d: Buffer) => {
+        const parsed = parseOctetCounted(Buffer.concat([buf, d]));
+        syslog.push(...parsed.messages);
+        buf = parsed.rest;
+      });
+    });
+    await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    const kernel = new Kernel();
+    const hub = new LogHub({ kernel });
+    const drains = new DrainService({ kernel, log: hub, ca: c.cert, retryMs: { initial: 20, max: 100 } });
+    try {
+      drains.set([
+        {
+          id: 'h',
+          app: 'shop',
+          url: `https://127.0.0.1:${(https.address() as AddressInfo).port}/`,
+          token: 'd.h',
+        },
+        {
+          id: 's',
+          app: 'shop',
+          url: `syslog+tls://127.0.0.1:${(tls.address() as AddressInfo).port}`,
+          token: 'd.s',
+        },
+      ]);
+      hub.write(line('over tls', { micros: 5 }));
+      await until('both drains', () => frames.length >= 1 && syslog.length >= 1);
+      expect(frames).to.deep.equal(['<190>1 2026-11-27T20:11:22.000005+00:00 d.h app web.1 - over tls\n']);
+      expect(syslog).to.deep.equal(['<190>1 2026-11-27T20:11:22.000005+00:00 d.s app web.1 - - over tls']);
+    } finally {
+      drains.close();
+      https.close();
+      tls.close();
+    }
+  });
+
+  it('refuses to deliver to a drain whose certificate is not trusted, and retries', async () => {
+    const c = cert as { key: Buffer; cert: Buffer };
+    let posts = 0;
+    const https = createHttpsServer(c, (_req, res) => {
+      posts++;
+      res.end();
+    });
+    await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+    const kernel = new Kernel();
+    const hub = new LogHub({ kernel });
+    const drains = new DrainService({ kernel, log: hub, retryMs: { initial: 20, max: 50 } });
+    try {
+      drains.set([
+        {
+          id: 'h',
+          app: 'shop',
+          url: `https://127.0.0.1:${(https.address() as AddressInfo).port}/`,
+          token: 't',
+        },
+      ]);
+      hub.write(line('secret'));
+      await until('two failed attempts', () => ((drains.stats('h')?.failures ?? 0) >= 2 ? true : undefined));
+      expect(posts).to.equal(0);
+      expect(drains.stats('h')?.lastError).to.match(/self[- ]signed|certificate/i);
+    } finally {
+      drains.close();
+      https.close();
+    }
   });
 });

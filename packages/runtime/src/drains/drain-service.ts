@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { rootCertificates, connect as tlsConnect } from 'node:tls';
 import type { Kernel, LogLine, LogSink } from '@slipway/core';
 import { formatLogTime } from '../logs/log-hub.js';
 import { logplexBody, syslogFrames } from './drain-format.js';
@@ -38,6 +38,8 @@ export interface DrainServiceOptions {
   timeoutMs?: number;
   /** Least time between two L10 lines of one drain; default 1 s. */
   overflowReportMs?: number;
+  /** Extra CA certificates trusted for https and syslog+tls drains (besides the system's). */
+  ca?: string | Buffer;
 }
 
 /** Counters of one drain, for `drains` and tests. */
@@ -50,6 +52,7 @@ export interface DrainStats {
 }
 
 type Sender = (lines: LogLine[]) => Promise<void>;
+type Resolved = Required<Omit<DrainServiceOptions, 'kernel' | 'ca'>> & Pick<DrainServiceOptions, 'ca'>;
 
 /** One drain: its buffer, its in-flight batch and its retry timer. */
 class Drain {
@@ -69,9 +72,9 @@ class Drain {
 
   constructor(
     readonly spec: DrainSpec,
-    private readonly o: Required<Omit<DrainServiceOptions, 'kernel'>>,
+    private readonly o: Resolved,
   ) {
-    [this.send, this.closeSender] = makeSender(new URL(spec.url), spec.token, o.timeoutMs);
+    [this.send, this.closeSender] = makeSender(new URL(spec.url), spec.token, o.timeoutMs, o.ca);
   }
 
   push(line: LogLine): void {
@@ -156,10 +159,19 @@ class Drain {
 }
 
 /** The HTTP(S) or syslog sender of a drain URL, and what closes its connections. */
-function makeSender(url: URL, token: string, timeoutMs: number): [Sender, () => void] {
+function makeSender(
+  url: URL,
+  token: string,
+  timeoutMs: number,
+  extraCa: string | Buffer | undefined,
+): [Sender, () => void] {
+  // Node replaces the system CAs when `ca` is given: keep them and add the extra ones.
+  const ca = extraCa ? [...rootCertificates, extraCa.toString()] : undefined;
   if (url.protocol === 'http:' || url.protocol === 'https:') {
     const https = url.protocol === 'https:';
-    const agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    const agent = https
+      ? new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) })
+      : new HttpAgent({ keepAlive: true });
     const send: Sender = (lines) =>
       new Promise((resolve, reject) => {
         const body = logplexBody(lines, token);
@@ -201,7 +213,12 @@ function makeSender(url: URL, token: string, timeoutMs: number): [Sender, () => 
       const port = Number(url.port);
       const s =
         url.protocol === 'syslog+tls:'
-          ? tlsConnect({ host: url.hostname, port, servername: url.hostname })
+          ? tlsConnect({
+              host: url.hostname,
+              port,
+              ...(isIP(url.hostname) ? {} : { servername: url.hostname }),
+              ...(ca ? { ca } : {}),
+            })
           : netConnect({ host: url.hostname, port });
       const timer = setTimeout(() => s.destroy(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
       s.once(url.protocol === 'syslog+tls:' ? 'secureConnect' : 'connect', () => {
@@ -238,7 +255,7 @@ function makeSender(url: URL, token: string, timeoutMs: number): [Sender, () => 
 export class DrainService {
   private readonly byApp = new Map<string, Drain[]>();
   private readonly byId = new Map<string, Drain>();
-  private readonly o: Required<Omit<DrainServiceOptions, 'kernel'>>;
+  private readonly o: Resolved;
   private closed = false;
 
   constructor(opts: DrainServiceOptions) {
@@ -249,6 +266,7 @@ export class DrainService {
       retryMs: opts.retryMs ?? { initial: 500, max: 30_000 },
       timeoutMs: opts.timeoutMs ?? 10_000,
       overflowReportMs: opts.overflowReportMs ?? 1000,
+      ...(opts.ca ? { ca: opts.ca } : {}),
     };
     opts.kernel.hooks.log.tap('@slipway/runtime/drains', (line) => {
       if (this.closed) return;
