@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { isSlipwayError } from '@slipway/core';
 import { type DeployService, receiveUpload } from '../deploy-service.js';
 import type { AppRecord } from '../state/records.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
@@ -136,8 +137,10 @@ export class GitPushService {
     let file: string;
     try {
       file = await receiveUpload(req, this.o.dataDir, this.o.maxPushBytes);
-    } catch {
-      throw gitErrors.SLIPWAY_ERR_GIT_TOO_LARGE({ limit: this.o.maxPushBytes });
+    } catch (e) {
+      if (isSlipwayError(e) && e.code === 'SLIPWAY_ERR_RUNTIME_BODY_TOO_LARGE')
+        throw gitErrors.SLIPWAY_ERR_GIT_TOO_LARGE({ limit: this.o.maxPushBytes }, { cause: e });
+      throw e;
     }
     let buildId: string;
     try {
