@@ -14,7 +14,6 @@ import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { isSlipwayError } from '@slipway/core';
 import { type DeployService, receiveUpload } from '../deploy-service.js';
@@ -23,7 +22,7 @@ import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { gitErrors } from './errors.js';
 
 const run = promisify(execFile);
-const HOOK = fileURLToPath(new URL('./pre-receive-hook.js', import.meta.url));
+const HOOK = new URL('./pre-receive-hook.js', import.meta.url).href;
 const SAFE_REF = /^refs\/heads\/[A-Za-z0-9._/-]+$/;
 
 /** What the push service needs. */
@@ -67,7 +66,7 @@ export class GitPushService {
     }
     const hook = join(dir, 'hooks', 'pre-receive');
     // Node runs the shebang'd file in either module system; `import()` loads the compiled hook.
-    await writeFile(hook, `#!${process.execPath}\nimport(${JSON.stringify(`file://${HOOK}`)});\n`);
+    await writeFile(hook, `#!${process.execPath}\nimport(${JSON.stringify(HOOK)});\n`);
     await chmod(hook, 0o755);
     return dir;
   }
