@@ -92,6 +92,7 @@ export function createApiServer(ctx: ApiContext): Server {
       state.deleteApp(a.name);
       // The build cache goes with the app; slugs stay until no release references them.
       await rm(join(ctx.dataDir, 'cache', a.id), { recursive: true, force: true });
+      await git.removeRepo(a);
       ctx.logs.forget(a.name);
     });
     sendJson(res, 200, renderApp(a, ctx.webUrl(a.name)));
@@ -323,7 +324,7 @@ export function createApiServer(ctx: ApiContext): Server {
     });
   });
 
-  registerGitRoutes(on, ctx);
+  const git = registerGitRoutes(on, ctx);
   registerBuildpackRoutes(on, ctx);
   registerAppSetupRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
