@@ -25,7 +25,13 @@ app.get('/db', async (_req, res) => {
   const pool = db();
   if (!pool) return res.status(503).json({ database: 'not configured' });
   try {
-    const { rows } = await pool.query('SELECT version() AS version, now() AS now');
+    // Writes and reads: every visit is a row (the release process creates the table; creating it
+    // here too keeps the route working on an app whose release phase has not run yet).
+    await pool.query('CREATE TABLE IF NOT EXISTS visits (id SERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    await pool.query('INSERT INTO visits DEFAULT VALUES');
+    const { rows } = await pool.query(
+      'SELECT version() AS version, (SELECT count(*)::int FROM visits) AS visits, now() AS now',
+    );
     res.json({ database: 'ok', ...rows[0] });
   } catch (err) {
     res.status(502).json({ database: 'error', error: err.message });
