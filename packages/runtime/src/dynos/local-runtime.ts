@@ -415,6 +415,15 @@ export function freePort(host: string): Promise<number> {
 }
 
 /** A one-off dyno session: streams when attached, logs when detached. */
+/** Resolves once everything written to `s` has been written through (its writable side finished). */
+function finished(s: PassThrough): Promise<void> {
+  return s.writableFinished ? Promise.resolve() : new Promise((r) => s.once('finish', () => setImmediate(r)));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
 class LocalOneOffSession extends EventEmitter implements OneOffSession {
   readonly stdin?: NodeJS.WritableStream;
   readonly stdout: PassThrough;
@@ -457,8 +466,12 @@ class LocalOneOffSession extends EventEmitter implements OneOffSession {
       proc.stdout.on('data', touch);
       (this.stdin as PassThrough | undefined)?.on('data', touch);
     }
-    this.exited = proc.exited.then((e: DynoExit) => {
+    this.exited = proc.exited.then(async (e: DynoExit) => {
       clearTimeout(this.idle);
+      // A process's exit can be reported before its last output is read: an attached session
+      // hands over all output first (bounded, in case a leftover child holds the pipes open).
+      if (spec.attach)
+        await Promise.race([Promise.all([finished(this.stdout), finished(this.stderr)]), delay(2000)]);
       this.emit('exit', e.status, e.signal);
       return e.status;
     });
