@@ -63,6 +63,7 @@ export {
   resolvePlan,
   validateManifest,
 } from './manifest.js';
+export { freePort, portIsFree } from './net.js';
 export {
   credentialsToConfig,
   type OsbBrokerOptions,

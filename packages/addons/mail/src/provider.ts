@@ -7,11 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AddonDefinition, type ProviderContext, tcpReady } from '@slipway/addon-sdk';
+import {
+  type AddonDefinition,
+  freePort,
+  type ProviderContext,
+  portIsFree,
+  tcpReady,
+} from '@slipway/addon-sdk';
 import { mailErrors } from './errors.js';
 import { stopLeftoverDaemon } from './leftover.js';
 import { hashPassword, readAccount, removeMailbox, writeAccount } from './mailbox.js';
-import { freePort, portIsFree } from './net.js';
 import { MAIL_PLANS } from './plans.js';
 import type { MailDaemonConfig } from './smtp-daemon.js';
 

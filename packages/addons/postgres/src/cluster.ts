@@ -8,10 +8,10 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ProviderLog, Supervised, SuperviseOptions, Unprivileged } from '@slipway/addon-sdk';
+import { freePort, portIsFree } from '@slipway/addon-sdk';
 import pg from 'pg';
 import type { PgBinaries } from './binaries.js';
 import { postgresErrors } from './errors.js';
-import { freePort, portIsFree } from './net.js';
 
 const run = promisify(execFile);
 

@@ -8,8 +8,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ProviderLog, Supervised, SuperviseOptions } from '@slipway/addon-sdk';
+import { portIsFree } from '@slipway/addon-sdk';
 import { redisErrors } from './errors.js';
-import { portIsFree } from './net.js';
 import type { RedisPlan } from './plans.js';
 
 /** What is remembered about an instance (mode 0600: it holds the password). */

@@ -10,9 +10,9 @@ import { constants } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { AddonDefinition, ProviderContext, SuperviseOptions } from '@slipway/addon-sdk';
+import { freePort } from '@slipway/addon-sdk';
 import { redisErrors } from './errors.js';
 import { type InstanceEnv, type InstanceMeta, RedisInstance } from './instance.js';
-import { freePort } from './net.js';
 import { REDIS_PLANS, redisPlan } from './plans.js';
 
 /** Plugin options of the Redis provider. */

@@ -1,4 +1,4 @@
-/** Loopback port helpers for the servers this provider starts. */
+/** Loopback port helpers for providers that start their own servers (pick a port, check it is free). */
 import { createServer } from 'node:net';
 
 /** A TCP port free on `host` right now (the OS picks it). */
