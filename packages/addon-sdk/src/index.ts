@@ -46,6 +46,7 @@ export {
 } from './define-addon.js';
 export { type AddonDefinition, manifestOf, type ProviderContext } from './definition.js';
 export { addonErrors } from './errors.js';
+export { type StopLeftoverOptions, stopLeftover } from './leftover.js';
 export { type LoadTargetOptions, loadConformanceTarget } from './load-target.js';
 export {
   type AddonManifest,

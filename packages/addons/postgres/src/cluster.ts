@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ProviderLog, Supervised, SuperviseOptions, Unprivileged } from '@slipway/addon-sdk';
-import { freePort, portIsFree } from '@slipway/addon-sdk';
+import { freePort, portIsFree, stopLeftover } from '@slipway/addon-sdk';
 import pg from 'pg';
 import type { PgBinaries } from './binaries.js';
 import { postgresErrors } from './errors.js';
@@ -219,29 +219,12 @@ export class Cluster {
    * dir; ask it to shut down fast (SIGINT) before starting ours.
    */
   private async stopStale(): Promise<void> {
-    let pid: number;
-    try {
-      pid = Number((await readFile(join(this.pgdata, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    } catch {
-      return;
-    }
-    if (!Number.isInteger(pid) || pid <= 0) return;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmd.includes('postgres') || !cmd.includes(this.pgdata)) return;
-    this.env.log.warn(`stopping a postmaster (pid ${pid}) left over from a previous run`);
-    try {
-      process.kill(pid, 'SIGINT');
-    } catch {
-      return;
-    }
-    for (let i = 0; i < 100; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-    }
-    process.kill(pid, 'SIGKILL');
+    await stopLeftover({
+      pidFile: join(this.pgdata, 'postmaster.pid'),
+      match: ['postgres', this.pgdata],
+      name: 'postmaster',
+      signal: 'SIGINT',
+      warn: (m) => this.env.log.warn(m),
+    });
   }
 }

@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ProviderLog, Supervised, SuperviseOptions } from '@slipway/addon-sdk';
-import { portIsFree } from '@slipway/addon-sdk';
+import { portIsFree, stopLeftover } from '@slipway/addon-sdk';
 import { redisErrors } from './errors.js';
 import type { RedisPlan } from './plans.js';
 
@@ -154,24 +154,11 @@ export class RedisInstance {
 
   /** A server left running by a platform that died uncleanly still holds the port: stop it. */
   private async stopStale(): Promise<void> {
-    const pid = Number((await readFile(join(this.dir, 'redis.pid'), 'utf8').catch(() => '')).trim());
-    if (!Number.isInteger(pid) || pid <= 0) return;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmd.includes('redis-server') || !cmd.includes(`:${this.meta.port}`)) return;
-    this.env.log.warn(`stopping a redis-server (pid ${pid}) left over from a previous run`);
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    for (let i = 0; i < 100; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-    }
-    process.kill(pid, 'SIGKILL');
+    await stopLeftover({
+      pidFile: join(this.dir, 'redis.pid'),
+      match: ['redis-server', `:${this.meta.port}`],
+      name: 'redis-server',
+      warn: (m) => this.env.log.warn(m),
+    });
   }
 }
