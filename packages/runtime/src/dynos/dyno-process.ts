@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { liveProcessGroups } from './memory.js';
 
 /** The launcher: the command arrives as $1 (or $SLIPWAY_COMMAND under `script`). */
@@ -80,8 +80,11 @@ export class DynoProcess extends EventEmitter {
     super();
     this.child = child;
     this.pid = child.pid!;
-    this.stdout = child.stdout!;
-    this.stderr = child.stderr!;
+    // Node resumes (and so discards) a child's stdio that nobody reads by the time it exits; a
+    // one-off can finish before its session or client is there. Buffering here keeps its output
+    // (with back-pressure: a full buffer pauses the dyno's writes, nothing is dropped).
+    this.stdout = emitLines ? child.stdout! : child.stdout!.pipe(new PassThrough());
+    this.stderr = emitLines ? child.stderr! : child.stderr!.pipe(new PassThrough());
     this.stdin = child.stdin ?? undefined;
     if (emitLines) {
       createInterface({ input: this.stdout, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (l) =>

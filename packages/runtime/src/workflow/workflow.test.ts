@@ -124,12 +124,13 @@ describe('app workflow end to end (run, drains, domains, maintenance)', function
     const cmd = { DYNO_CMD: 'tty; stty size; echo "dyno=$DYNO"; exit 3' };
     const withCode = await inPty(['run', '-a', 'wk', '--exit-code', '--', '"$DYNO_CMD"'], cmd);
     expect(withCode.output).to.match(/Running tty; stty size.* on wk\.\.\. up, run\.\d+/);
-    expect(withCode.output).to.match(/\/dev\/pts\/\d+/);
-    expect(withCode.output).to.match(/^\d+ \d+\r?$/m);
-    expect(withCode.output).to.match(/dyno=run\.\d+/);
-    expect(withCode.code).to.equal(3);
+    const shown = `output was ${JSON.stringify(withCode.output)}`;
+    expect(withCode.output, shown).to.match(/\/dev\/pts\/\d+/);
+    expect(withCode.output, shown).to.match(/^\d+ \d+\r?$/m);
+    expect(withCode.output, shown).to.match(/dyno=run\.\d+/);
+    expect(withCode.code, shown).to.equal(3);
     const without = await inPty(['run', '-a', 'wk', '--', '"$DYNO_CMD"'], cmd);
-    expect(without.output).to.match(/dyno=run\.\d+/);
+    expect(without.output, `output was ${JSON.stringify(without.output)}`).to.match(/dyno=run\.\d+/);
     expect(without.code).to.equal(0);
   });
 
