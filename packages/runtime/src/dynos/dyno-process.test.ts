@@ -51,3 +51,53 @@ describe('DynoProcess output', function () {
     expect(await readAll(proc.stdout)).to.match(/^\/dev\/pts\/\d+\r\n$/);
   });
 });
+
+describe('DynoProcess terminal', function () {
+  this.timeout(20_000);
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() };
+
+  it('resizes the pseudo-terminal of a tty dyno, which sees SIGWINCH and the new size', async () => {
+    const proc = await DynoProcess.spawn({
+      // The trap runs between sleeps; `stty size` then reads the terminal's new size.
+      command: "trap 'stty size; exit 0' WINCH; stty size; echo ready; while :; do sleep 0.05; done",
+      cwd: tmpdir(),
+      env,
+      stdin: true,
+      lines: false,
+      tty: { columns: 80, rows: 24 },
+    });
+    let out = '';
+    proc.stdout.on('data', (c) => {
+      out += c;
+    });
+    for (let i = 0; i < 200 && !out.includes('ready'); i++) await sleep(25);
+    expect(out).to.match(/^24 80\r\n/);
+    await proc.resize(132, 43);
+    expect((await proc.exited).status).to.equal(0);
+    proc.stdin?.end();
+    expect(out).to.match(/ready\r\n43 132\r\n$/);
+  });
+
+  it('ignores a resize of a dyno without a terminal, or one already gone', async () => {
+    const plain = await DynoProcess.spawn({
+      command: 'exit 0',
+      cwd: tmpdir(),
+      env,
+      stdin: true,
+      lines: false,
+    });
+    await plain.resize(100, 30);
+    await plain.exited;
+    const tty = await DynoProcess.spawn({
+      command: 'exit 0',
+      cwd: tmpdir(),
+      env,
+      stdin: true,
+      lines: false,
+      tty: { columns: 80, rows: 24 },
+    });
+    await tty.exited;
+    tty.stdin?.end();
+    await tty.resize(100, 30);
+  });
+});

@@ -9,8 +9,9 @@
  * restarted platform starts the formation again anyway, and no dyno is ever left orphaned,
  * even when the data dir that records it is gone.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { readdir, readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -75,9 +76,12 @@ export class DynoProcess extends EventEmitter {
   private reason: DynoExit['reason'];
   private leaderExit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private killedHard = false;
+  /** Under `script`: the dyno's pseudo-terminal once found, and the resizes queued on it. */
+  private tty: { path?: string; queue: Promise<void> } | undefined;
 
-  private constructor(child: ChildProcess, emitLines: boolean) {
+  private constructor(child: ChildProcess, emitLines: boolean, tty: boolean) {
     super();
+    if (tty) this.tty = { queue: Promise.resolve() };
     this.child = child;
     this.pid = child.pid!;
     // Node resumes (and so discards) a child's stdio that nobody reads by the time it exits; a
@@ -139,7 +143,7 @@ export class DynoProcess extends EventEmitter {
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    const proc = new DynoProcess(child, opts.lines !== false);
+    const proc = new DynoProcess(child, opts.lines !== false, opts.tty !== undefined);
     const go = child.stdio[3] as Writable;
     try {
       await opts.beforeGo?.(child.pid!);
@@ -172,6 +176,30 @@ export class DynoProcess extends EventEmitter {
     } catch {}
   }
 
+  /**
+   * Set the window size of a `tty` dyno's pseudo-terminal; the kernel sends SIGWINCH to its
+   * foreground job, as a local terminal would. `script` owns the terminal's master side, so the
+   * size is set on the slave (`stty -F`), found as the controlling terminal of script's child.
+   * Resizes apply in order; one that finds the dyno gone is dropped.
+   */
+  resize(columns: number, rows: number): Promise<void> {
+    const tty = this.tty;
+    if (!tty) return Promise.resolve();
+    const size = (n: number) => String(Math.min(Math.max(Math.trunc(n), 1), 10_000));
+    tty.queue = tty.queue.then(async () => {
+      // A gone dyno's terminal number may already belong to someone else.
+      if (this.leaderExit) return;
+      tty.path ??= await ptyOfChild(this.pid);
+      if (!tty.path || this.leaderExit) return;
+      await new Promise<void>((resolve) =>
+        execFile('stty', ['-F', tty.path as string, 'cols', size(columns), 'rows', size(rows)], () =>
+          resolve(),
+        ),
+      );
+    });
+    return tty.queue;
+  }
+
   /** Kill the group for exceeding its memory (R15). */
   killForMemory(): void {
     this.reason ??= 'memory';
@@ -199,6 +227,24 @@ export class DynoProcess extends EventEmitter {
     }
     return this.exited;
   }
+}
+
+/** `/dev/pts/N` of the pseudo-terminal a child of `parent` has as its controlling terminal. */
+export async function ptyOfChild(parent: number): Promise<string | undefined> {
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name: state, ppid, pgrp, session, tty_nr.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(rest[1]) !== parent) continue;
+    const dev = Number(rest[4]);
+    const major = (dev >> 8) & 0xfff;
+    const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+    // Unix98 pseudo-terminal slaves: majors 136–143, 256 minors each.
+    if (major >= 136 && major <= 143) return `/dev/pts/${(major - 136) * 256 + minor}`;
+  }
+  return undefined;
 }
 
 function sleep(ms: number): Promise<void> {

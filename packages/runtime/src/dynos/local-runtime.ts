@@ -477,6 +477,11 @@ class LocalOneOffSession extends EventEmitter implements OneOffSession {
     });
   }
 
+  /** Resize the dyno's pseudo-terminal (a no-op without one). */
+  resize(columns: number, rows: number): void {
+    void this.proc.resize(columns, rows);
+  }
+
   /** Signal the whole one-off dyno (default SIGTERM). */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     this.proc.killGroup(signal);

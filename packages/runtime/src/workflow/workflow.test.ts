@@ -4,7 +4,7 @@
  * syslog TCP server written here receive framed lines), custom domains and maintenance mode,
  * all through the real CLI against a real `slipway start` and its router.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parseOctetCounted } from '../drains/drain-format.js';
+import { ptyOfChild } from '../dynos/dyno-process.js';
 import {
   CLI,
   fixtureCopy,
@@ -71,7 +72,7 @@ describe('app workflow end to end (run, drains, domains, maintenance)', function
   function inPty(
     args: string[],
     extraEnv: Record<string, string>,
-    keys?: { waitFor: RegExp; input: string },
+    keys?: { waitFor: RegExp; input: string | ((script: ChildProcess) => void) },
   ): Promise<{ code: number; output: string }> {
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     const line = [process.execPath, CLI, ...args].map((a) => (a.startsWith('"$') ? a : q(a))).join(' ');
@@ -87,7 +88,8 @@ describe('app workflow end to end (run, drains, domains, maintenance)', function
         if (keys && !typed && keys.waitFor.test(output)) {
           typed = true;
           // Give the CLI a moment to put the terminal in raw mode before the key arrives.
-          setTimeout(() => child.stdin.write(keys.input), 500);
+          const { input } = keys;
+          setTimeout(() => (typeof input === 'string' ? child.stdin.write(input) : input(child)), 500);
         }
       };
       child.stdout.on('data', onData);
@@ -148,6 +150,28 @@ describe('app workflow end to end (run, drains, domains, maintenance)', function
     );
     expect(r.output, r.output).to.not.match(/^never/m);
     expect(r.code).to.equal(130);
+  });
+
+  it('passes a resize of the local terminal on to the dyno (SIGWINCH and the new size)', async function () {
+    if (!hasScript()) {
+      if (process.env.CI === 'true')
+        throw new Error('util-linux `script` is required (apt-get install bsdutils)');
+      console.warn('SKIPPED: util-linux `script` is not installed; cannot make a pseudo-terminal');
+      return this.skip();
+    }
+    // Resize the CLI's own terminal, as a user dragging the window does: its kernel sends the
+    // CLI SIGWINCH, the CLI sends the new size, and the dyno's terminal follows.
+    const resizeCliTerminal = async (script: ChildProcess) => {
+      const pts = await ptyOfChild(script.pid as number);
+      if (pts) execFile('stty', ['-F', pts, 'cols', '123', 'rows', '45'], () => {});
+    };
+    const r = await inPty(
+      ['run', '-a', 'wk', '--exit-code', '--', '"$DYNO_CMD"'],
+      { DYNO_CMD: "trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 0.05; done" },
+      { waitFor: /ready/, input: (s) => void resizeCliTerminal(s) },
+    );
+    expect(r.output, `output was ${JSON.stringify(r.output)}`).to.match(/^45 123\r?$/m);
+    expect(r.code).to.equal(0);
   });
 
   it('pipes stdin through a non-tty run and ends it at EOF', async () => {
