@@ -15,20 +15,25 @@ function readAll(s: Readable): Promise<string> {
   });
 }
 
+/** An attached dyno (stdin open, streams left to the caller), under a pseudo-terminal with `tty`. */
+function attached(command: string, tty?: boolean): Promise<DynoProcess> {
+  return DynoProcess.spawn({
+    command,
+    cwd: tmpdir(),
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() },
+    stdin: true,
+    lines: false,
+    ...(tty ? { tty: { columns: 80, rows: 24 } } : {}),
+  });
+}
+
 describe('DynoProcess output', function () {
   this.timeout(20_000);
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() };
 
   // Node resumes, and so drops, a child's unread stdio when it exits: an attached one-off that
   // finishes before its client connects must still hand over everything it printed.
   it('keeps the output of an attached dyno that exits before anyone reads it', async () => {
-    const proc = await DynoProcess.spawn({
-      command: 'echo to-stdout; echo to-stderr >&2; exit 5',
-      cwd: tmpdir(),
-      env,
-      stdin: true,
-      lines: false,
-    });
+    const proc = await attached('echo to-stdout; echo to-stderr >&2; exit 5');
     expect((await proc.exited).status).to.equal(5);
     await sleep(50);
     const [out, err] = await Promise.all([readAll(proc.stdout), readAll(proc.stderr)]);
@@ -37,14 +42,7 @@ describe('DynoProcess output', function () {
   });
 
   it('does the same under a pseudo-terminal, where the dyno starts without waiting', async () => {
-    const proc = await DynoProcess.spawn({
-      command: 'tty; exit 6',
-      cwd: tmpdir(),
-      env,
-      stdin: true,
-      lines: false,
-      tty: { columns: 80, rows: 24 },
-    });
+    const proc = await attached('tty; exit 6', true);
     expect((await proc.exited).status).to.equal(6);
     await sleep(50);
     proc.stdin?.end();
@@ -54,18 +52,13 @@ describe('DynoProcess output', function () {
 
 describe('DynoProcess terminal', function () {
   this.timeout(20_000);
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() };
 
   it('resizes the pseudo-terminal of a tty dyno, which sees SIGWINCH and the new size', async () => {
-    const proc = await DynoProcess.spawn({
-      // The trap runs between sleeps; `stty size` then reads the terminal's new size.
-      command: "trap 'stty size; exit 0' WINCH; stty size; echo ready; while :; do sleep 0.05; done",
-      cwd: tmpdir(),
-      env,
-      stdin: true,
-      lines: false,
-      tty: { columns: 80, rows: 24 },
-    });
+    // The trap runs between sleeps; `stty size` then reads the terminal's new size.
+    const proc = await attached(
+      "trap 'stty size; exit 0' WINCH; stty size; echo ready; while :; do sleep 0.05; done",
+      true,
+    );
     let out = '';
     proc.stdout.on('data', (c) => {
       out += c;
@@ -79,24 +72,11 @@ describe('DynoProcess terminal', function () {
   });
 
   it('ignores a resize of a dyno without a terminal, or one already gone', async () => {
-    const plain = await DynoProcess.spawn({
-      command: 'exit 0',
-      cwd: tmpdir(),
-      env,
-      stdin: true,
-      lines: false,
-    });
+    const plain = await attached('exit 0');
     await plain.resize(100, 30);
-    await plain.exited;
-    const tty = await DynoProcess.spawn({
-      command: 'exit 0',
-      cwd: tmpdir(),
-      env,
-      stdin: true,
-      lines: false,
-      tty: { columns: 80, rows: 24 },
-    });
-    await tty.exited;
+    expect((await plain.exited).status).to.equal(0);
+    const tty = await attached('exit 0', true);
+    expect((await tty.exited).status).to.equal(0);
     tty.stdin?.end();
     await tty.resize(100, 30);
   });

@@ -22,12 +22,15 @@ import {
   removeFixtureCopies,
 } from '../platform-harness.test-helper.js';
 
-function hasScript(): boolean {
+/** A pseudo-terminal needs util-linux `script`: required in CI, a loud skip elsewhere. */
+function needScript(test: Mocha.Context): void {
   try {
     execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
   } catch {
-    return false;
+    if (process.env.CI === 'true')
+      throw new Error('util-linux `script` is required (apt-get install bsdutils)');
+    console.warn('SKIPPED: util-linux `script` is not installed; cannot make a pseudo-terminal');
+    test.skip();
   }
 }
 
@@ -117,12 +120,7 @@ describe('app workflow end to end (run, drains, domains, maintenance)', function
   });
 
   it('runs an attached one-off in a real pty: output, terminal, exit code with --exit-code only', async function () {
-    if (!hasScript()) {
-      if (process.env.CI === 'true')
-        throw new Error('util-linux `script` is required (apt-get install bsdutils)');
-      console.warn('SKIPPED: util-linux `script` is not installed; cannot make a pseudo-terminal');
-      return this.skip();
-    }
+    needScript(this);
     const cmd = { DYNO_CMD: 'tty; stty size; echo "dyno=$DYNO"; exit 3' };
     const withCode = await inPty(['run', '-a', 'wk', '--exit-code', '--', '"$DYNO_CMD"'], cmd);
     expect(withCode.output).to.match(/Running tty; stty size.* on wk\.\.\. up, run\.\d+/);
@@ -137,12 +135,7 @@ describe('app workflow end to end (run, drains, domains, maintenance)', function
   });
 
   it('delivers Ctrl-C typed in the local terminal to the dyno', async function () {
-    if (!hasScript()) {
-      if (process.env.CI === 'true')
-        throw new Error('util-linux `script` is required (apt-get install bsdutils)');
-      console.warn('SKIPPED: util-linux `script` is not installed; cannot make a pseudo-terminal');
-      return this.skip();
-    }
+    needScript(this);
     const r = await inPty(
       ['run', '-a', 'wk', '--exit-code', '--', '"$DYNO_CMD"'],
       { DYNO_CMD: 'echo ready; sleep 30; echo never' },
@@ -153,12 +146,7 @@ describe('app workflow end to end (run, drains, domains, maintenance)', function
   });
 
   it('passes a resize of the local terminal on to the dyno (SIGWINCH and the new size)', async function () {
-    if (!hasScript()) {
-      if (process.env.CI === 'true')
-        throw new Error('util-linux `script` is required (apt-get install bsdutils)');
-      console.warn('SKIPPED: util-linux `script` is not installed; cannot make a pseudo-terminal');
-      return this.skip();
-    }
+    needScript(this);
     // Resize the CLI's own terminal, as a user dragging the window does: its kernel sends the
     // CLI SIGWINCH, the CLI sends the new size, and the dyno's terminal follows.
     const resizeCliTerminal = async (script: ChildProcess) => {
