@@ -1,6 +1,6 @@
 /**
  * The platform's REST/JSON API, shaped after Heroku's Platform API. Every route needs
- * `Authorization: Bearer <token>`; bodies are validated with ajv before anything changes; errors
+ * `Authorization: Bearer <token>` (except the git hook callbacks, which need a push's secret); bodies are validated with ajv before anything changes; errors
  * are `{ id, message }` (plus `code` and `hint`) with the catalogue's status.
  */
 import { rm } from 'node:fs/promises';
@@ -21,7 +21,7 @@ import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, rende
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
-import { registerGitRoutes } from './routes-git.js';
+import { GIT_PUSH_CALLBACKS, registerGitRoutes } from './routes-git.js';
 import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
 import {
   addonSchema,
@@ -335,7 +335,9 @@ export function createApiServer(ctx: ApiContext): Server {
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       // git asks for Basic credentials only after a 401 that offers them.
       if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
-      if (!authorized(req, state)) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
+      // The hook callbacks authenticate with the push's secret alone (routes-git.ts).
+      if (!GIT_PUSH_CALLBACKS.has(url.pathname) && !authorized(req, state))
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
       const method = req.method ?? 'GET';
       let pathMatched = false;
       for (const [m, re, h] of routes) {
