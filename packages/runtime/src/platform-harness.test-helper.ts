@@ -46,6 +46,16 @@ export async function removeFixtureCopies(): Promise<void> {
   await Promise.all(copies.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
+/** Poll `fn` every 200 ms until it is true (true) or `ms` pass (false). */
+export async function eventually(fn: () => Promise<boolean>, ms = 20_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return true;
+}
+
 /** A `slipway start` process. */
 export class PlatformProcess {
   routerPort = 0;

@@ -208,7 +208,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     releases,
     ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
   });
-  const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel });
+  const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs });
 
   // Custom domains and app existence come from the state; the dyno manager knows the dynos.
   let domainMap = new Map<string, string>();

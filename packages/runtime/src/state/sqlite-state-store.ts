@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { StateStore } from '@slipway/core';
 import Database from 'better-sqlite3';
 import { runtimeErrors } from '../errors.js';
+import { AppSetupTable } from './app-setup-table.js';
 import { migrations } from './migrations.js';
 import type {
   AddonRecord,
@@ -69,6 +70,8 @@ const toRelease = (r: Row): ReleaseRecord => ({
 export class SqliteStateStore implements StateStore {
   /** The open database (exposed for tests and diagnostics). */
   readonly db: Database.Database;
+  /** app.json setup records (pending and finished postdeploy scripts). */
+  readonly appSetups: AppSetupTable;
 
   /** Open (creating if needed) the database file and apply pending migrations. */
   constructor(file: string) {
@@ -78,6 +81,7 @@ export class SqliteStateStore implements StateStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.appSetups = new AppSetupTable(this.db);
   }
 
   private migrate(): void {
