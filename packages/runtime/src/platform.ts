@@ -35,6 +35,7 @@ import { LogHub } from './logs/log-hub.js';
 import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 import { ReleaseService } from './release-service.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
+import { SlugCollector } from './state/slug-collector.js';
 import { SqliteStateStore } from './state/sqlite-state-store.js';
 import { startWorkflow } from './workflow/platform-wiring.js';
 
@@ -240,6 +241,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     deploys,
     addons,
     appSetup,
+    slugs: new SlugCollector({ state, store: slugs, runtime }),
     dataDir,
     webUrl: appUrl,
     onChange: refresh,

@@ -15,6 +15,7 @@ import { runtimeErrors } from '../errors.js';
 import { formatLogLine, type LogHub } from '../logs/log-hub.js';
 import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
 import type { AppRecord } from '../state/records.js';
+import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { readJson, sendError, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
@@ -50,6 +51,8 @@ export interface ApiContext {
   maxUploadBytes?: number;
   /** app.json setups (`POST /app-setups`); absent = the route answers 404. */
   appSetup?: AppSetupService;
+  /** Removes a destroyed app's slugs that no other app uses; absent = they stay. */
+  slugs?: SlugCollector;
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
   workflow?: WorkflowOptions;
 }
@@ -89,9 +92,11 @@ export function createApiServer(ctx: ApiContext): Server {
       await ctx.dynos.stopApp(a.name);
       const failed = await ctx.addons.deprovisionAll(a);
       if (failed.length) ctx.releases.event(a.name, `Add-ons not deprovisioned: ${failed.join('; ')}`);
+      const slugs = ctx.slugs?.slugsOf(a.id) ?? [];
       state.deleteApp(a.name);
-      // The build cache goes with the app; slugs stay until no release references them.
+      // The build cache goes with the app; so do its slugs, unless another app's release uses one.
       await rm(join(ctx.dataDir, 'cache', a.id), { recursive: true, force: true });
+      await ctx.slugs?.collect(slugs);
       await git.removeRepo(a);
       ctx.logs.forget(a.name);
     });

@@ -153,7 +153,7 @@ export class SqliteStateStore implements StateStore {
     return (this.db.prepare('SELECT * FROM apps ORDER BY name').all() as Row[]).map(toApp);
   }
 
-  /** Delete an app and everything it owns (slugs stay until garbage-collected). */
+  /** Delete an app and everything it owns (its slugs stay until `SlugCollector` collects them). */
   deleteApp(name: string): AppRecord {
     const a = this.app(name);
     this.db.prepare('DELETE FROM apps WHERE id = ?').run(a.id);
@@ -208,6 +208,32 @@ export class SqliteStateStore implements StateStore {
       appJson: json(r.app_json, undefined),
       createdAt: r.created_at,
     };
+  }
+
+  /** Checksums of the slugs an app's builds and releases use. */
+  appSlugs(appId: string): string[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT slug FROM releases WHERE app_id = ? AND slug IS NOT NULL
+           UNION SELECT slug FROM builds WHERE app_id = ? AND slug IS NOT NULL`,
+        )
+        .all(appId, appId) as Row[]
+    ).map((r) => r.slug as string);
+  }
+
+  /** Forget a slug's metadata unless a build or release still uses it; true when forgotten. */
+  removeSlugIfUnused(checksum: string): boolean {
+    // One statement, so a release made meanwhile cannot lose the slug it points at.
+    return (
+      this.db
+        .prepare(
+          `DELETE FROM slugs WHERE checksum = ?
+           AND NOT EXISTS (SELECT 1 FROM releases WHERE slug = ?)
+           AND NOT EXISTS (SELECT 1 FROM builds WHERE slug = ?)`,
+        )
+        .run(checksum, checksum, checksum).changes > 0
+    );
   }
 
   // --- builds ---------------------------------------------------------------------------------
