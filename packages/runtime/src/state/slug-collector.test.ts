@@ -5,7 +5,7 @@
  * another app's release still uses (slugs are content-addressed, so apps can share one).
  */
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdtemp, rm } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -95,8 +95,11 @@ describe('slug collection when an app is destroyed (real platform)', function ()
 
     await slipway(['apps:destroy', '-a', 'doomed', '--confirm', 'doomed']);
 
+    const stored = await readdir(join(dir, 'data', 'slug-store'));
     for (const c of [d1, d2]) {
       for (const f of places(c)) expect(await exists(f), f).to.be.false;
+      // Nothing else named after it either (the `<slug>.json` metadata is the state's row here).
+      expect(stored.filter((name) => name.startsWith(hex(c)))).to.deep.equal([]);
       expect(p.state.slug(c), c).to.equal(undefined);
     }
     expect(await exists(join(dir, 'data', 'cache', doomed.id))).to.be.false;
