@@ -46,6 +46,40 @@ export async function removeFixtureCopies(): Promise<void> {
   await Promise.all(copies.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
+/** GET `path` of `app` through the router listening on `port`. */
+export function routerGet(
+  port: number,
+  app: string,
+  path = '/',
+  agent?: import('node:http').Agent,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { host: `${app}.localhost` }, ...(agent ? { agent } : {}) },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Poll `fn` every 200 ms until it is true (true) or `ms` pass (false). */
+export async function eventually(fn: () => Promise<boolean>, ms = 20_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return true;
+}
+
 /** A `slipway start` process. */
 export class PlatformProcess {
   routerPort = 0;
@@ -113,27 +147,7 @@ export class PlatformProcess {
 
   /** GET through the router. */
   get(app: string, path = '/', agent?: import('node:http').Agent): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: this.routerPort,
-          path,
-          headers: { host: `${app}.localhost` },
-          ...(agent ? { agent } : {}),
-        },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          res.on('error', reject);
-        },
-      );
-      req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end();
-    });
+    return routerGet(this.routerPort, app, path, agent);
   }
 
   /** The JSON body of GET / through the router. */

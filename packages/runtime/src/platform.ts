@@ -35,6 +35,7 @@ import { LogHub } from './logs/log-hub.js';
 import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 import { ReleaseService } from './release-service.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
+import { SlugCollector } from './state/slug-collector.js';
 import { SqliteStateStore } from './state/sqlite-state-store.js';
 import { startWorkflow } from './workflow/platform-wiring.js';
 
@@ -208,7 +209,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     releases,
     ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
   });
-  const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel });
+  const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs });
 
   // Custom domains and app existence come from the state; the dyno manager knows the dynos.
   let domainMap = new Map<string, string>();
@@ -240,6 +241,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     deploys,
     addons,
     appSetup,
+    slugs: new SlugCollector({ state, store: slugs, runtime }),
     dataDir,
     webUrl: appUrl,
     onChange: refresh,

@@ -1,7 +1,8 @@
 /**
  * git smart-HTTP on the API port: `git push http://git:<token>@<api-host>/<app>.git main`.
  * The API token is the HTTP Basic password (any user name). `/internal/git-push/*` are the
- * loopback callbacks of the repository hook, valid only with a running push's secret.
+ * loopback callbacks of the repository hook; they take no API token, only a running push's
+ * secret (`GIT_PUSH_CALLBACKS`, which the server lets past its token check).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSlipwayError } from '@slipway/core';
@@ -39,16 +40,11 @@ const checkSchema = {
   },
 };
 
-/** The token of a request (Bearer, or the Basic password git sends). */
-function requestToken(req: IncomingMessage): string {
-  const h = req.headers.authorization ?? '';
-  const bearer = /^Bearer\s+(\S+)$/i.exec(h);
-  if (bearer) return bearer[1] as string;
-  const basic = /^Basic\s+(\S+)$/i.exec(h);
-  if (!basic) return '';
-  const text = Buffer.from(basic[1] as string, 'base64').toString('utf8');
-  return text.slice(text.indexOf(':') + 1);
-}
+/** Paths of the hook callbacks: authenticated by the push secret, not by an API token. */
+export const GIT_PUSH_CALLBACKS: ReadonlySet<string> = new Set([
+  '/internal/git-push/check',
+  '/internal/git-push/build',
+]);
 
 /** Where the hook reaches this server: the address the pusher connected to. */
 function callbackBase(req: IncomingMessage): string {
@@ -70,8 +66,7 @@ export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushS
     const app = ctx.state.app(p.app as string);
     await git.ensureRepo(app);
     const pathInfo = `/${app.id}.git/${p.rest}`;
-    const push =
-      p.rest === 'git-receive-pack' ? git.open(app, callbackBase(req), requestToken(req)) : undefined;
+    const push = p.rest === 'git-receive-pack' ? git.open(app, callbackBase(req)) : undefined;
     try {
       await runHttpBackend(req, res, {
         projectRoot: git.reposDir,
@@ -104,6 +99,8 @@ export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushS
   };
   on('POST', '/internal/git-push/check', (req, res) =>
     text(res, async () => {
+      // The secret is checked before the body is read: this route takes no token.
+      git.authenticate(req.headers['x-slipway-push-secret']);
       const body = await readJson<{ refs: Parameters<GitPushService['check']>[1] }>(
         req,
         checkSchema,

@@ -1,6 +1,6 @@
 /**
  * The platform's REST/JSON API, shaped after Heroku's Platform API. Every route needs
- * `Authorization: Bearer <token>`; bodies are validated with ajv before anything changes; errors
+ * `Authorization: Bearer <token>` (except the git hook callbacks, which need a push's secret); bodies are validated with ajv before anything changes; errors
  * are `{ id, message }` (plus `code` and `hint`) with the catalogue's status.
  */
 import { rm } from 'node:fs/promises';
@@ -15,13 +15,14 @@ import { runtimeErrors } from '../errors.js';
 import { formatLogLine, type LogHub } from '../logs/log-hub.js';
 import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
 import type { AppRecord } from '../state/records.js';
+import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { readJson, sendError, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
-import { registerGitRoutes } from './routes-git.js';
+import { GIT_PUSH_CALLBACKS, registerGitRoutes } from './routes-git.js';
 import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
 import {
   addonSchema,
@@ -50,6 +51,8 @@ export interface ApiContext {
   maxUploadBytes?: number;
   /** app.json setups (`POST /app-setups`); absent = the route answers 404. */
   appSetup?: AppSetupService;
+  /** Removes a destroyed app's slugs that no other app uses; absent = they stay. */
+  slugs?: SlugCollector;
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
   workflow?: WorkflowOptions;
 }
@@ -89,9 +92,11 @@ export function createApiServer(ctx: ApiContext): Server {
       await ctx.dynos.stopApp(a.name);
       const failed = await ctx.addons.deprovisionAll(a);
       if (failed.length) ctx.releases.event(a.name, `Add-ons not deprovisioned: ${failed.join('; ')}`);
+      const slugs = ctx.slugs?.slugsOf(a.id) ?? [];
       state.deleteApp(a.name);
-      // The build cache goes with the app; slugs stay until no release references them.
+      // The build cache goes with the app; so do its slugs, unless another app's release uses one.
       await rm(join(ctx.dataDir, 'cache', a.id), { recursive: true, force: true });
+      await ctx.slugs?.collect(slugs);
       await git.removeRepo(a);
       ctx.logs.forget(a.name);
     });
@@ -335,7 +340,9 @@ export function createApiServer(ctx: ApiContext): Server {
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       // git asks for Basic credentials only after a 401 that offers them.
       if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
-      if (!authorized(req, state)) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
+      // The hook callbacks authenticate with the push's secret alone (routes-git.ts).
+      if (!GIT_PUSH_CALLBACKS.has(url.pathname) && !authorized(req, state))
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
       const method = req.method ?? 'GET';
       let pathMatched = false;
       for (const [m, re, h] of routes) {

@@ -3,20 +3,23 @@
  * whose source has an app.json apply its `env` (given values, `value` defaults, `generator:
  * "secret"`; required ones missing are refused by name), `buildpacks`, `formation` and
  * `addons`, all or nothing; `scripts.postdeploy` then runs once as a one-off dyno after the
- * first release goes live. Pending postdeploy scripts are kept in memory: a platform restart
- * between setup and first release forgets them (reported as a known limit).
+ * first release goes live. The pending script is kept in the state store (`app_setups`), so a
+ * platform restart between setup and first release does not forget it; its exit status and
+ * output are recorded there when it ends, as Heroku's app-setup `postdeploy` field holds them.
  */
 import { randomBytes } from 'node:crypto';
 import {
   type AppJson,
   isSlipwayError,
   type Kernel,
+  type OneOffSession,
   parseAppJson,
   type ReleaseEvent,
   validateConfigVars,
 } from '@slipway/core';
 import type { AddonService } from '../addon-service.js';
 import type { DynoManager } from '../dynos/dyno-manager.js';
+import type { LogHub } from '../logs/log-hub.js';
 import { DEFAULT_SIZE, DYNO_SIZES, MAX_QUANTITY, type ReleaseService } from '../release-service.js';
 import type { AppRecord } from '../state/records.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
@@ -29,7 +32,12 @@ export interface AppSetupOptions {
   releases: ReleaseService;
   dynos: DynoManager;
   kernel: Kernel;
+  /** Where the detached postdeploy dyno's output lands; its tail is kept in the setup record. */
+  logs: LogHub;
 }
+
+/** Lines of postdeploy output kept in the setup record. */
+const POSTDEPLOY_OUTPUT_LINES = 200;
 
 /** Result of a setup. */
 export interface SetupResult {
@@ -80,9 +88,9 @@ export function resolveEnv(
 
 /** Applies app.json to new apps and runs their postdeploy script once. */
 export class AppSetupService {
-  private readonly postdeploy = new Map<string, string>();
-
   constructor(private readonly o: AppSetupOptions) {
+    // A script the last platform was running when it died is not run again: it may have acted.
+    o.state.appSetups.failInterrupted();
     o.kernel.hooks.afterRelease.tapPromise('slipway-app-setup', (ev) => this.afterRelease(ev));
   }
 
@@ -153,7 +161,7 @@ export class AppSetupService {
         if (wanted && attached.includes(wanted)) continue;
         created.push((await addons.create(state.app(app.id), a.plan, a.as, a.options)).id);
       }
-      if (m.scripts.postdeploy) this.postdeploy.set(app.name, m.scripts.postdeploy);
+      if (m.scripts.postdeploy) state.appSetups.setPostdeploy(app.id, m.scripts.postdeploy);
       return {
         app: state.app(app.id),
         addons: created,
@@ -171,31 +179,45 @@ export class AppSetupService {
 
   /** Whether a postdeploy script still waits for the app's first release. */
   pendingPostdeploy(app: string): string | undefined {
-    return this.postdeploy.get(app);
+    const a = this.o.state.findApp(app);
+    return a && this.o.state.appSetups.pending(a.id);
   }
 
   private async afterRelease(ev: ReleaseEvent): Promise<void> {
-    const command = this.postdeploy.get(ev.app);
-    if (!command) return;
-    const { state, dynos, releases } = this.o;
+    const { state, dynos, releases, logs } = this.o;
     const app = state.findApp(ev.app);
-    const rel = app ? state.release(app.id, ev.version) : undefined;
+    if (!app || !state.appSetups.pending(app.id)) return;
+    const rel = state.release(app.id, ev.version);
     const slug = rel?.slug ? state.slug(rel.slug) : undefined;
-    if (!app || !rel || !slug) return; // a config-only release: wait for the one with code
-    this.postdeploy.delete(ev.app);
+    if (!rel || !slug) return; // a config-only release: wait for the one with code
+    // Claimed in one UPDATE before it starts: two releases in a row cannot both run it.
+    const command = state.appSetups.claim(app.id);
+    if (!command) return;
     releases.event(ev.app, `Running postdeploy script \`${command}\``);
-    const session = await dynos.runOnce(ev.app, {
-      release: rel.version,
-      type: 'postdeploy',
-      command,
-      env: rel.config,
-      size: { name: DEFAULT_SIZE, memoryMb: DYNO_SIZES[DEFAULT_SIZE] as number },
-      slug: { checksum: slug.checksum, size: slug.size },
-      attach: false,
-    });
+    let session: OneOffSession;
+    try {
+      session = await dynos.runOnce(ev.app, {
+        release: rel.version,
+        type: 'postdeploy',
+        command,
+        env: rel.config,
+        size: { name: DEFAULT_SIZE, memoryMb: DYNO_SIZES[DEFAULT_SIZE] as number },
+        slug: { checksum: slug.checksum, size: slug.size },
+        attach: false,
+      });
+    } catch (e) {
+      state.appSetups.finish(app.id, null, `could not start: ${(e as Error).message}`);
+      throw e;
+    }
     session.stdout.resume();
     session.stderr?.resume();
     const code = await session.exited;
+    const dyno = `${session.handle.type}.${session.handle.index}`;
+    const output = logs
+      .recent(ev.app, { source: 'app', dyno, n: POSTDEPLOY_OUTPUT_LINES })
+      .map((l) => l.message)
+      .join('\n');
+    state.appSetups.finish(app.id, code, output);
     releases.event(ev.app, `Postdeploy script exited with status ${code}`);
   }
 }

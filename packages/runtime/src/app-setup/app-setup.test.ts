@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { type Platform, startPlatform } from '../platform.js';
-import { CLI, fixtureCopy, removeFixtureCopies } from '../platform-harness.test-helper.js';
+import { CLI, eventually, fixtureCopy, removeFixtureCopies } from '../platform-harness.test-helper.js';
 
 const ECHO = fileURLToPath(new URL('../../test/fixtures/echo-addon/index.mjs', import.meta.url));
 const NODEJS = fileURLToPath(new URL('../../../buildpacks/nodejs', import.meta.url));
@@ -82,14 +82,6 @@ describe('app.json setup (real platform, CLI and git)', function () {
         headers: { authorization: `Bearer ${p.token}` },
       })
     ).text();
-  const eventually = async (fn: () => Promise<boolean>, ms = 20_000) => {
-    const end = Date.now() + ms;
-    while (!(await fn())) {
-      if (Date.now() > end) return false;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return true;
-  };
 
   const manifest = {
     name: 'setup',

@@ -3,6 +3,7 @@
  * platform (in-process), the build output comes back as `remote:` lines and the app is served
  * through the router. Refusals (branch, odd ref, empty tree, size, bad token, failed build)
  * leave the ref and the running release as they were; a force push is accepted (Heroku's rule).
+ * The hook's callbacks know only the push's secret: the API token stays out of git's reach.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -183,6 +184,46 @@ describe('git push (real git client, real platform)', function () {
     const r = await git(['push', remote.replace(p.token, 'wrong-token'), 'main']);
     expect(r.code).to.not.equal(0);
     expect(r.out).to.match(/Authentication failed|401/);
+  });
+
+  it('hook callbacks take the push secret alone: a valid token with no or a wrong secret is refused', async () => {
+    // With or without the token the answer is the same 403: the token is not what counts.
+    for (const auth of [{ authorization: `Bearer ${p.token}` }, {}] as Record<string, string>[])
+      for (const secret of [undefined, 'f'.repeat(48), ''])
+        for (const path of ['/internal/git-push/check', '/internal/git-push/build']) {
+          const r = await fetch(new URL(path, p.apiUrl), {
+            method: 'POST',
+            headers: { ...auth, ...(secret === undefined ? {} : { 'x-slipway-push-secret': secret }) },
+            body: JSON.stringify({ refs: [] }),
+          });
+          expect(r.status, `${path} secret=${secret} token=${'authorization' in auth}`).to.equal(403);
+          expect(await r.text()).to.match(/unknown or expired push callback/);
+        }
+    // The exemption from the token check is for those two paths only.
+    const other = await fetch(new URL('/internal/git-push/other', p.apiUrl), { method: 'POST' });
+    expect(other.status).to.equal(401);
+  });
+
+  it('no API token reaches git http-backend or the repository hooks', async () => {
+    const app = (await (
+      await fetch(new URL('/apps/pushed', p.apiUrl), { headers: { authorization: `Bearer ${p.token}` } })
+    ).json()) as { id: string };
+    // A post-receive hook runs with the same environment as pre-receive (both are children of
+    // receive-pack under http-backend); git relays its output to the pusher.
+    const hook = join(dir, 'data', 'git', `${app.id}.git`, 'hooks', 'post-receive');
+    await writeFile(hook, '#!/bin/sh\necho "hook-env-begin"\nenv\necho "hook-env-end"\n');
+    await chmod(hook, 0o755);
+    try {
+      await commit({ VERSION: 'env' }, 'env');
+      const out = await ok(['push', remote, 'main']);
+      expect(out).to.match(/remote: hook-env-end/);
+      expect(out).to.match(/remote: SLIPWAY_PUSH_SECRET=[0-9a-f]{48}/);
+      expect(out).to.not.include(p.token);
+      expect(out).to.not.match(/SLIPWAY_PUSH_TOKEN|SLIPWAY_TOKEN/);
+      expect(await serving()).to.equal('env');
+    } finally {
+      await rm(hook, { force: true });
+    }
   });
 
   it('accepts a force push (non-fast-forward), as Heroku does', async () => {

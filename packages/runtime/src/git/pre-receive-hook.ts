@@ -1,6 +1,7 @@
 /**
  * The `pre-receive` hook of every app repository (run by `git receive-pack`, inside git's
- * object quarantine). It asks the platform over loopback, with the push's one-time secret,
+ * object quarantine). It asks the platform over loopback, with the push's one-time secret (its
+ * only credential: no API token is in its environment),
  * whether the refs may be updated, then streams `git archive` of the new commit to the
  * platform and relays the build output, which git shows the pusher as `remote: ` lines.
  * Exiting non-zero makes git refuse the update: a failed build leaves the ref unchanged.
@@ -37,7 +38,6 @@ function call(path: string, body: NodeJS.ReadableStream | string): Promise<{ ok:
       {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${process.env.SLIPWAY_PUSH_TOKEN}`,
           'x-slipway-push-secret': process.env.SLIPWAY_PUSH_SECRET as string,
           'content-type': typeof body === 'string' ? 'application/json' : 'application/gzip',
         },

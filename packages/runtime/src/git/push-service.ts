@@ -2,7 +2,9 @@
  * git push deploys. One bare repository per app (`<dataDir>/git/<app-id>.git`, so a re-created
  * app never inherits an old history). A push runs `git http-backend` with a one-time secret in
  * its environment; the repository's pre-receive hook (pre-receive-hook.ts) calls back over
- * loopback with it, first to have the refs checked, then to build the pushed tree. The hook
+ * loopback with it, first to have the refs checked, then to build the pushed tree. The secret
+ * is the callbacks' only credential: the pusher's API token never reaches git or the hook, so
+ * anything the push runs (hooks, git's own children) cannot read it and use it after the push. The hook
  * relays the build output (git shows it as `remote: ` lines) and fails when the build or the
  * release fails, so git leaves the ref where it was and the running release keeps serving.
  *
@@ -10,7 +12,7 @@
  * [A-Za-z0-9._/-]; a force push (non-fast-forward) is accepted, as Heroku does.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { access, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -76,8 +78,8 @@ export class GitPushService {
     await rm(join(this.reposDir, `${app.id}.git`), { recursive: true, force: true });
   }
 
-  /** Start a push: environment for `git http-backend` (and so for the hook). */
-  open(app: AppRecord, callbackBase: string, token: string): { secret: string; env: Record<string, string> } {
+  /** Start a push: environment for `git http-backend` (and so for the hook); it holds no API token. */
+  open(app: AppRecord, callbackBase: string): { secret: string; env: Record<string, string> } {
     const secret = randomBytes(24).toString('hex');
     this.sessions.set(secret, { appId: app.id, checked: false, building: false });
     return {
@@ -85,7 +87,6 @@ export class GitPushService {
       env: {
         SLIPWAY_PUSH_URL: `${callbackBase}/internal/git-push/`,
         SLIPWAY_PUSH_SECRET: secret,
-        SLIPWAY_PUSH_TOKEN: token,
         GIT_CONFIG_COUNT: '2',
         GIT_CONFIG_KEY_0: 'receive.maxInputSize',
         GIT_CONFIG_VALUE_0: String(this.o.maxPushBytes),
@@ -101,10 +102,18 @@ export class GitPushService {
     this.sessions.delete(secret);
   }
 
-  private session(secret: string | string[] | undefined): PushSession {
-    const s = typeof secret === 'string' ? this.sessions.get(secret) : undefined;
-    if (!s) throw gitErrors.SLIPWAY_ERR_GIT_PUSH_SECRET();
-    return s;
+  /** The push a callback's secret belongs to; throws the 403 refusal otherwise. */
+  authenticate(secret: string | string[] | undefined): PushSession {
+    // Compared in constant time against every open push, so the answer time says nothing
+    // about how much of a guessed secret is right (a Map lookup would hash and compare early).
+    const given = Buffer.from(typeof secret === 'string' ? secret : '');
+    let found: PushSession | undefined;
+    for (const [key, s] of this.sessions) {
+      const k = Buffer.from(key);
+      if (given.length === k.length && timingSafeEqual(given, k)) found = s;
+    }
+    if (!found) throw gitErrors.SLIPWAY_ERR_GIT_PUSH_SECRET();
+    return found;
   }
 
   /** Hook callback 1: may these refs be updated? Throws the refusal. */
@@ -112,7 +121,7 @@ export class GitPushService {
     secret: string | string[] | undefined,
     refs: { old: string; new: string; ref: string; emptyTree: boolean }[],
   ): void {
-    const s = this.session(secret);
+    const s = this.authenticate(secret);
     for (const r of refs) {
       if (!SAFE_REF.test(r.ref) || r.ref.includes('..'))
         throw gitErrors.SLIPWAY_ERR_GIT_REF_NAME({ ref: JSON.stringify(r.ref) });
@@ -129,7 +138,7 @@ export class GitPushService {
 
   /** Hook callback 2: build the pushed tree (the request body), streaming the output back. */
   async build(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const s = this.session(req.headers['x-slipway-push-secret']);
+    const s = this.authenticate(req.headers['x-slipway-push-secret']);
     if (!s.checked || s.building) throw gitErrors.SLIPWAY_ERR_GIT_PUSH_SECRET();
     s.building = true;
     const app = this.o.state.app(s.appId);

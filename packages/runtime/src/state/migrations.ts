@@ -116,4 +116,22 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'app setup postdeploy',
+    // Heroku's app-setup record keeps `postdeploy: { exit_code, output }`; here one row per app
+    // set up from an app.json with `scripts.postdeploy`, so a pending script outlives a restart.
+    sql: `
+      CREATE TABLE app_setups (
+        app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+        postdeploy TEXT NOT NULL,
+        postdeploy_status TEXT NOT NULL
+          CHECK (postdeploy_status IN ('pending', 'running', 'succeeded', 'failed')),
+        postdeploy_exit_code INTEGER,
+        postdeploy_output TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -103,3 +103,21 @@ export interface AddonRecord {
   configVars: string[];
   createdAt: string;
 }
+
+/** Where an app's `scripts.postdeploy` is: waiting for the first release, running, or done. */
+export type PostdeployStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+
+/** The app.json setup of an app that has a postdeploy script (Heroku's app-setup `postdeploy`). */
+export interface AppSetupRecord {
+  appId: string;
+  postdeploy: {
+    command: string;
+    status: PostdeployStatus;
+    /** Exit status once run; null while pending, running, or when a restart interrupted it. */
+    exitCode: number | null;
+    /** Its output (the tail), once run. */
+    output: string | null;
+  };
+  createdAt: string;
+  updatedAt: string;
+}

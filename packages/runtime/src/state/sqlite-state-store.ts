@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { StateStore } from '@slipway/core';
 import Database from 'better-sqlite3';
 import { runtimeErrors } from '../errors.js';
+import { AppSetupTable } from './app-setup-table.js';
 import { migrations } from './migrations.js';
 import type {
   AddonRecord,
@@ -69,6 +70,8 @@ const toRelease = (r: Row): ReleaseRecord => ({
 export class SqliteStateStore implements StateStore {
   /** The open database (exposed for tests and diagnostics). */
   readonly db: Database.Database;
+  /** app.json setup records (pending and finished postdeploy scripts). */
+  readonly appSetups: AppSetupTable;
 
   /** Open (creating if needed) the database file and apply pending migrations. */
   constructor(file: string) {
@@ -78,6 +81,7 @@ export class SqliteStateStore implements StateStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.appSetups = new AppSetupTable(this.db);
   }
 
   private migrate(): void {
@@ -149,7 +153,7 @@ export class SqliteStateStore implements StateStore {
     return (this.db.prepare('SELECT * FROM apps ORDER BY name').all() as Row[]).map(toApp);
   }
 
-  /** Delete an app and everything it owns (slugs stay until garbage-collected). */
+  /** Delete an app and everything it owns (its slugs stay until `SlugCollector` collects them). */
   deleteApp(name: string): AppRecord {
     const a = this.app(name);
     this.db.prepare('DELETE FROM apps WHERE id = ?').run(a.id);
@@ -204,6 +208,32 @@ export class SqliteStateStore implements StateStore {
       appJson: json(r.app_json, undefined),
       createdAt: r.created_at,
     };
+  }
+
+  /** Checksums of the slugs an app's builds and releases use. */
+  appSlugs(appId: string): string[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT slug FROM releases WHERE app_id = ? AND slug IS NOT NULL
+           UNION SELECT slug FROM builds WHERE app_id = ? AND slug IS NOT NULL`,
+        )
+        .all(appId, appId) as Row[]
+    ).map((r) => r.slug as string);
+  }
+
+  /** Forget a slug's metadata unless a build or release still uses it; true when forgotten. */
+  removeSlugIfUnused(checksum: string): boolean {
+    // One statement, so a release made meanwhile cannot lose the slug it points at.
+    return (
+      this.db
+        .prepare(
+          `DELETE FROM slugs WHERE checksum = ?
+           AND NOT EXISTS (SELECT 1 FROM releases WHERE slug = ?)
+           AND NOT EXISTS (SELECT 1 FROM builds WHERE slug = ?)`,
+        )
+        .run(checksum, checksum, checksum).changes > 0
+    );
   }
 
   // --- builds ---------------------------------------------------------------------------------
