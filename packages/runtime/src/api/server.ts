@@ -1,7 +1,8 @@
 /**
  * The platform's REST/JSON API, shaped after Heroku's Platform API. Every route needs
- * `Authorization: Bearer <token>` (except the git hook callbacks, which need a push's secret); bodies are validated with ajv before anything changes; errors
- * are `{ id, message }` (plus `code` and `hint`) with the catalogue's status.
+ * `Authorization: Bearer <token>`, except the git hook callbacks, which need a push's secret;
+ * bodies are validated with ajv before anything changes; errors are `{ id, message }` (plus
+ * `code` and `hint`) with the catalogue's status.
  */
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

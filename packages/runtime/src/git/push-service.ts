@@ -4,8 +4,8 @@
  * its environment; the repository's pre-receive hook (pre-receive-hook.ts) calls back over
  * loopback with it, first to have the refs checked, then to build the pushed tree. The secret
  * is the callbacks' only credential: the pusher's API token never reaches git or the hook, so
- * anything the push runs (hooks, git's own children) cannot read it and use it after the push. The hook
- * relays the build output (git shows it as `remote: ` lines) and fails when the build or the
+ * anything the push runs (hooks, git's own children) cannot read it and use it after the push.
+ * The hook relays the build output (git shows it as `remote: ` lines) and fails when the build or the
  * release fails, so git leaves the ref where it was and the running release keeps serving.
  *
  * Policy: only `main`/`master` deploy, one ref per push, no deletes, ref names limited to
