@@ -36,7 +36,7 @@ export const dynoErrors = defineErrors({
   },
   SLIPWAY_ERR_DYNO_SLUG: {
     message: 'cannot unpack slug {checksum}: {detail}',
-    hint: 'The slug store lost or corrupted the archive; rebuild the app (`slipway deploy`) to make a new slug.',
+    hint: 'The slug store lost or corrupted the archive, or it names paths outside the app (`..`, links out); rebuild the app (`slipway deploy`) to make a new slug.',
   },
   SLIPWAY_ERR_DYNO_SPAWN: {
     message: 'cannot start {dyno} of {app}: {detail}',
