@@ -2,7 +2,8 @@
  * `POST /app-setups { name, manifest, env }`: create an app from an app.json manifest (Heroku's
  * app-setups without the source blob: the code comes with the first `git push` or deploy).
  * Required env missing, a manifest that fails its schema or a failing add-on refuse the whole
- * setup; the app does not exist afterwards.
+ * setup; the app does not exist afterwards. `GET /apps/:app/app-setup` then tells whether its
+ * postdeploy script ran and how it ended.
  */
 import { runtimeErrors } from '../errors.js';
 import { readJson, sendJson } from './http-util.js';
@@ -21,8 +22,33 @@ const setupSchema = {
   },
 };
 
-/** Register `/app-setups`. */
+/** Register `/app-setups`, and `GET /apps/:app/app-setup` for how its postdeploy went. */
 export function registerAppSetupRoutes(on: RouteRegistrar, ctx: ApiContext): void {
+  // Heroku's app-setup resource reports `status` and `postdeploy: { exit_code, output }`;
+  // "pending" until the postdeploy script (after the first release) has run.
+  on('GET', '/apps/:app/app-setup', async (_q, res, p) => {
+    const app = ctx.state.app(p.app as string);
+    const setup = ctx.state.appSetups.get(app.id);
+    if (!setup)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+        what: `an app setup of ${app.name}`,
+        hint: 'Only apps created from an app.json with scripts.postdeploy (apps:create --manifest, or a first deploy with app.json) have one.',
+      });
+    const pd = setup.postdeploy;
+    sendJson(res, 200, {
+      app: { id: app.id, name: app.name },
+      status: pd.status === 'running' ? 'pending' : pd.status,
+      postdeploy: {
+        command: pd.command,
+        status: pd.status,
+        exit_code: pd.exitCode,
+        output: pd.output,
+      },
+      created_at: setup.createdAt,
+      updated_at: setup.updatedAt,
+    });
+  });
+
   on('POST', '/app-setups', async (req, res) => {
     const body = await readJson<{ name: string; manifest: object; env?: Record<string, string> }>(
       req,

@@ -154,6 +154,11 @@ describe('app.json setup (real platform, CLI and git)', function () {
     expect(await eventually(async () => /Postdeploy script exited with status 0/.test(await logs('setup'))))
       .to.be.true;
     expect(await logs('setup')).to.match(/postdeploy ran for ahoy/);
+    const setup = await call('GET', '/apps/setup/app-setup');
+    expect(setup.status).to.equal(200);
+    expect(setup.json).to.deep.include({ status: 'succeeded' });
+    expect(setup.json.postdeploy).to.include({ status: 'succeeded', exit_code: 0 });
+    expect(setup.json.postdeploy.output).to.match(/postdeploy ran for ahoy/);
 
     // A second deploy does not run it again.
     const again = await push('setup', { VERSION: 'setup-2' });
@@ -164,6 +169,9 @@ describe('app.json setup (real platform, CLI and git)', function () {
 
   it('the first push of a repo with app.json applies it; required env missing rejects the push', async () => {
     expect((await call('POST', '/apps', { name: 'firsty' })).status).to.equal(201);
+    const none = await call('GET', '/apps/firsty/app-setup');
+    expect(none.status).to.equal(404);
+    expect(none.json.message).to.equal('an app setup of firsty was not found');
     const files = { 'app.json': JSON.stringify({ ...manifest, formation: {} }), VERSION: 'firsty-1' };
     const refused = await push('firsty', files);
     expect(refused.code).to.not.equal(0);
