@@ -19,7 +19,10 @@ export interface BootCheckOptions {
   /** True once the dyno has exited: the check stops at once. */
   exited: () => boolean;
   healthcheck?: { path: string; timeoutMs?: number };
-  /** Pause between attempts; default 100 ms. */
+  /**
+   * Pause between attempts. Default: 20 ms for the first 2 s (most apps bind within that, and a
+   * refused local connect costs microseconds; a release waits for this), then 100 ms.
+   */
   intervalMs?: number;
 }
 
@@ -69,12 +72,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait until the dyno binds its port (and passes the healthcheck), it exits, or the deadline passes. */
 export async function bootCheck(o: BootCheckOptions): Promise<BootResult> {
-  const interval = o.intervalMs ?? 100;
+  const started = Date.now();
+  const interval = () => o.intervalMs ?? (Date.now() - started < 2000 ? 20 : 100);
   for (;;) {
     if (o.exited()) return { ok: false, kind: 'exited', detail: 'exited while booting' };
     if (await canConnect(o.host, o.port, Math.max(1, Math.min(1000, o.deadline - Date.now())))) break;
     if (Date.now() >= o.deadline) return { ok: false, kind: 'timeout', detail: 'did not bind $PORT' };
-    await sleep(Math.min(interval, Math.max(0, o.deadline - Date.now())));
+    await sleep(Math.min(interval(), Math.max(0, o.deadline - Date.now())));
   }
   if (!o.healthcheck) return { ok: true };
   const hc = o.healthcheck;
@@ -87,6 +91,6 @@ export async function bootCheck(o: BootCheckOptions): Promise<BootResult> {
     if (typeof last === 'number' && last >= 200 && last < 300) return { ok: true };
     if (Date.now() >= hcDeadline)
       return { ok: false, kind: 'healthcheck', detail: typeof last === 'number' ? `status ${last}` : last };
-    await sleep(Math.min(interval, Math.max(0, hcDeadline - Date.now())));
+    await sleep(Math.min(interval(), Math.max(0, hcDeadline - Date.now())));
   }
 }
