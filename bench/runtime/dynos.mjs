@@ -10,8 +10,8 @@ import { chmod, cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { DynoManager, LocalDynoRuntime, LogHub } from '@slipway/runtime';
 import { c as tarCreate, x as untar } from 'tar';
 
