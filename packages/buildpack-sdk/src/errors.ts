@@ -77,6 +77,11 @@ export const buildpackErrors = defineErrors({
     hint: 'Give an installed buildpack id, a directory (classic bin/* or a JS package), an npm package name or a git URL ending in .git.',
     status: 400,
   },
+  SLIPWAY_ERR_BUILDPACK_NPM: {
+    message: 'npm install of buildpack {spec} failed: {detail}',
+    hint: 'Check the package name and version (npm view {spec}) and that the npm registry is reachable.',
+    status: 400,
+  },
   SLIPWAY_ERR_BUILDPACK_GIT: {
     message: 'git clone of {url} failed: {detail}',
     hint: 'Check the URL and that git can reach it (git clone --depth 1 {url}).',

@@ -1,11 +1,14 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { Kernel } from '@slipway/core';
 import { expect } from 'chai';
 import { isGitUrl, resolveBuildpack } from './resolve.js';
 
+const execFileP = promisify(execFile);
 const SDK_URL = pathToFileURL(new URL('./index.js', import.meta.url).pathname).href;
 
 /** An ESM buildpack package; it imports the SDK by URL because it lives outside the repo. */
@@ -73,6 +76,61 @@ describe('resolveBuildpack', () => {
     expect(err.message).to.include('@slipway/buildpack-nope or nope');
     const missing = await resolveBuildpack('./missing', root).catch((e) => e);
     expect(missing.message).to.include('does not exist');
+  });
+
+  it('clones a classic buildpack from a git URL (with #ref), named after the repository, once', async () => {
+    const repo = join(root, 'heroku-buildpack-hello.git');
+    const work = join(root, 'hello-work');
+    const git = (args: string[], cwd: string) =>
+      execFileP('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], { cwd });
+    await mkdir(work, { recursive: true });
+    await cp(join(root, 'classic'), work, { recursive: true });
+    await git(['init', '-q', '-b', 'main'], work);
+    await git(['add', '-A'], work);
+    await git(['commit', '-q', '-m', 'v1'], work);
+    await git(['tag', 'v1'], work);
+    await git(['clone', '-q', '--bare', work, repo], root);
+    const clones = join(root, 'clones');
+    const url = `file://${repo}#v1`;
+    const plugin = await resolveBuildpack(url, root, { cacheDir: clones });
+    const [id] = await idsOf(plugin);
+    expect(id).to.match(/^hello-[0-9a-f]{16}$/);
+    const k = new Kernel();
+    await k.use(plugin);
+    expect(k.catalog.buildpacks.get(id as string)?.source).to.equal(url);
+    // Cached: a second resolve does not clone again even when the repository is gone.
+    await rm(repo, { recursive: true });
+    expect(await idsOf(await resolveBuildpack(url, root, { cacheDir: clones }))).to.deep.equal([id]);
+  });
+
+  it('installs an npm buildpack that is not installed (scoped or npm:) into its own prefix, without install scripts', async function () {
+    this.timeout(120_000);
+    const pkg = join(root, 'npm-src');
+    await writeJsPackage(pkg, '@acme/buildpack-fromnpm', 'fromnpm');
+    const manifest = JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8'));
+    manifest.scripts = { postinstall: 'touch postinstall-ran' };
+    await writeFile(join(pkg, 'package.json'), JSON.stringify(manifest));
+    const { stdout } = await execFileP('npm', ['pack', '--silent', '--pack-destination', root], { cwd: pkg });
+    const tarball = join(root, stdout.trim());
+    const prefix = join(root, 'npm-prefix');
+    const spec = `@acme/buildpack-fromnpm@file:${tarball}`;
+    expect(await idsOf(await resolveBuildpack(spec, root, { npmPrefix: prefix }))).to.deep.equal(['fromnpm']);
+    const installed = (await execFileP('find', [prefix, '-name', 'postinstall-ran'])).stdout;
+    expect(installed).to.equal('');
+    // Without npmPrefix, a package that is not installed is not fetched.
+    const err = await resolveBuildpack('npm:@acme/buildpack-elsewhere', root).catch((e) => e);
+    expect(err.code).to.equal('SLIPWAY_ERR_BUILDPACK_RESOLVE');
+  });
+
+  it("reports a package the registry does not have, naming npm's error", async function () {
+    this.timeout(120_000);
+    const err = await resolveBuildpack('npm:@slipway-test-nonexistent/buildpack-none', root, {
+      npmPrefix: join(root, 'npm-prefix'),
+    }).catch((e) => e);
+    expect(err.code).to.equal('SLIPWAY_ERR_BUILDPACK_NPM');
+    expect(err.message).to.match(
+      /npm install of buildpack @slipway-test-nonexistent\/buildpack-none failed: .*(404|E404|Not Found)/i,
+    );
   });
 
   it('reports a git URL that cannot be cloned', async () => {

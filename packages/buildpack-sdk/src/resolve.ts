@@ -1,14 +1,16 @@
 /**
- * `resolveBuildpack`: one way to turn what a user types after `-b` (or lists in a config) into a
- * plugin: an installed id (`nodejs` → `@slipway/buildpack-nodejs`), a directory (classic `bin/*`
- * or a JS package), a JS file, an npm package name, or a git URL (cloned shallowly, cached).
+ * `resolveBuildpack`: one way to turn what a user types after `-b` (or lists in a config, or pins
+ * with `buildpacks:add`) into a plugin: an installed id (`nodejs` → `@slipway/buildpack-nodejs`),
+ * a directory (classic `bin/*` or a JS package), a JS file, an npm package name (installed, or
+ * installed from the registry when asked: `npm:NAME[@VERSION]` or `@scope/name[@version]`), or a
+ * git URL (cloned shallowly, cached).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { isSlipwayError, loadPlugin, type Plugin } from '@slipway/core';
@@ -22,8 +24,14 @@ const SHORT_ID = /^[a-z0-9][a-z0-9._-]*$/;
 export interface ResolveBuildpackOptions {
   /** Where git buildpacks are cloned; default `$XDG_CACHE_HOME/slipway/buildpacks`. */
   cacheDir?: string;
-  /** Clone again even when a clone is cached. */
+  /** Clone (or install) again even when a copy is cached. */
   refresh?: boolean;
+  /**
+   * Install an npm package that is not installed (`npm:NAME[@VERSION]`, or a scoped
+   * `@scope/name[@version]`) from the registry under this directory, one npm prefix per
+   * specifier, without running its install scripts. Absent: only installed packages load.
+   */
+  npmPrefix?: string;
 }
 
 /** True for specifiers that name a git repository rather than a path or package. */
@@ -40,7 +48,14 @@ export function defaultBuildpackCache(): string {
 export async function cloneBuildpack(url: string, opts: ResolveBuildpackOptions = {}): Promise<string> {
   const [repo, ref] = url.replace(/^git\+/, '').split('#') as [string, string | undefined];
   const cache = opts.cacheDir ?? defaultBuildpackCache();
-  const dest = join(cache, createHash('sha256').update(url).digest('hex').slice(0, 16));
+  // Named after the repository (so a classic buildpack's id reads `static-1f2e…`), made unique by the URL's hash.
+  const base = basename(repo.replace(/\/+$/, ''))
+    .replace(/\.git$/, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-');
+  const dest = join(
+    cache,
+    `${base || 'buildpack'}-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`,
+  );
   if (existsSync(join(dest, '.git')) && !opts.refresh) return dest;
   await mkdir(cache, { recursive: true });
   // Clone beside the destination and rename, so a failed or concurrent clone never leaves half a checkout.
@@ -91,6 +106,41 @@ async function fromPackage(name: string, dirs: string[]): Promise<Plugin | undef
   return undefined;
 }
 
+/** The package name of an npm specifier to install, or undefined when it is not one. */
+function npmPackageName(specifier: string): string | undefined {
+  const spec = specifier.replace(/^npm:/, '');
+  if (spec === specifier && !spec.startsWith('@')) return undefined;
+  const at = spec.indexOf('@', 1);
+  const name = at > 0 ? spec.slice(0, at) : spec;
+  return /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/.test(name) ? name : undefined;
+}
+
+/** `npm install` one specifier into its own prefix under `npmPrefix`, once; returns that prefix. */
+async function installPackage(specifier: string, npmPrefix: string, refresh: boolean): Promise<string> {
+  const spec = specifier.replace(/^npm:/, '');
+  const name = npmPackageName(specifier) as string;
+  const dir = join(npmPrefix, createHash('sha256').update(spec).digest('hex').slice(0, 16));
+  if (existsSync(join(dir, 'node_modules', name, 'package.json')) && !refresh) return dir;
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'package.json'), '{ "private": true }\n');
+  try {
+    // No install scripts: a buildpack's code runs in the build, not while it is fetched.
+    await execFileP('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--', spec], {
+      cwd: dir,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
+  } catch (e) {
+    const lines = String((e as { stderr?: string }).stderr || (e as Error).message)
+      .split('\n')
+      .filter((l) => /npm (error|ERR!)/.test(l) && !/A complete log|npm error\s*$/.test(l));
+    throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_NPM(
+      { spec, detail: lines.slice(0, 2).join(' / ') || (e as Error).message },
+      { cause: e },
+    );
+  }
+  return dir;
+}
+
 /** Turn an id, path, package name or git URL into a buildpack plugin (see the module comment). */
 export async function resolveBuildpack(
   specifier: string,
@@ -109,6 +159,16 @@ export async function resolveBuildpack(
   // Packages resolve from the app's dir first, then from beside the SDK (where the CLI's first-party buildpacks live).
   const sdkDir = dirname(fileURLToPath(import.meta.url));
   const names = SHORT_ID.test(specifier) ? [`@slipway/buildpack-${specifier}`, specifier] : [specifier];
+  const npmName = npmPackageName(specifier);
+  if (npmName && !opts.refresh) {
+    const plugin = await fromPackage(npmName, [fromDir, sdkDir]);
+    if (plugin) return plugin;
+  }
+  if (npmName && opts.npmPrefix) {
+    const dir = await installPackage(specifier, opts.npmPrefix, opts.refresh === true);
+    const plugin = await fromPackage(npmName, [dir]);
+    if (plugin) return plugin;
+  }
   for (const name of names) {
     const plugin = await fromPackage(name, [fromDir, sdkDir]);
     if (plugin) return plugin;
