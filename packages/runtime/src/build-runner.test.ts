@@ -39,6 +39,7 @@ describe('build worker isolation', function () {
     env: {},
     output: join(dir, 'slug.tgz'),
     buildpacks: [],
+    buildpacksDir: join(dir, 'buildpacks'),
     timeoutMs,
   });
 

@@ -3,6 +3,8 @@
  * build. Isolating builds here means a buildpack that hangs, leaks or crashes cannot take the
  * platform down, and a timeout can kill the whole process group.
  */
+import { join } from 'node:path';
+import { resolveBuildpack } from '@slipway/buildpack-sdk';
 import { isSlipwayError, runBuild } from '@slipway/core';
 import { composeKernel, type KernelRecipe } from './plugins.js';
 
@@ -16,6 +18,11 @@ export interface BuildJob {
   env: Record<string, string>;
   output: string;
   buildpacks: string[];
+  /**
+   * Where pinned buildpacks the platform's config does not list are fetched to (git clones and
+   * npm installs, kept between builds).
+   */
+  buildpacksDir: string;
   timeoutMs: number;
 }
 
@@ -51,6 +58,13 @@ async function run(job: BuildJob): Promise<void> {
       env: job.env,
       output: job.output,
       buildpacks: job.buildpacks,
+      // A pinned git URL, path or npm package the config does not list (`buildpacks:add URL`,
+      // app.json `buildpacks`) is fetched and loaded for this build only.
+      fetchBuildpack: (name) =>
+        resolveBuildpack(name, process.cwd(), {
+          cacheDir: join(job.buildpacksDir, 'git'),
+          npmPrefix: join(job.buildpacksDir, 'npm'),
+        }),
       timeoutMs: job.timeoutMs,
       onLine: (line) => process.send?.({ type: 'line', line } satisfies WorkerMessage),
     });

@@ -131,6 +131,7 @@ export class DeployService {
           env: state.config(app.id),
           output: slugFile,
           buildpacks: app.buildpacks,
+          buildpacksDir: join(this.o.dataDir, 'buildpacks'),
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
         },
         emit,

@@ -7,9 +7,8 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { resolveBuildpack } from '@slipway/buildpack-sdk';
+import { defaultBuildpackCache, resolveBuildpack } from '@slipway/buildpack-sdk';
 import {
-  buildpackIdFor,
   createKernel,
   formatBytes,
   type Kernel,
@@ -54,25 +53,6 @@ async function loadFirstParty(kernel: Kernel): Promise<void> {
   }
 }
 
-/** Make each `-b` value a catalogue id, loading the buildpacks that are not installed yet. */
-async function pinBuildpacks(kernel: Kernel, specs: readonly string[], fromDir: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (const spec of specs) {
-    const known = buildpackIdFor(kernel, spec);
-    if (known) {
-      ids.push(known);
-      continue;
-    }
-    const plugin = await resolveBuildpack(spec, fromDir);
-    const before = new Set(kernel.catalog.buildpacks.keys());
-    if (!kernel.plugins.includes(plugin.name)) await kernel.use(plugin);
-    const added = [...kernel.catalog.buildpacks.values()].filter((e) => !before.has(e.id));
-    const entry = added[0] ?? [...kernel.catalog.buildpacks.values()].find((e) => e.plugin === plugin.name);
-    ids.push(entry ? entry.id : spec);
-  }
-  return ids;
-}
-
 /** Default build cache: per source dir, so a rebuild reuses the dependencies it installed. */
 function defaultCacheDir(dir: string): string {
   const root = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
@@ -106,7 +86,6 @@ export const buildCommands: CommandModule = {
         const env = parseConfigAssignments(o.env);
         const { kernel } = await createKernel({ cwd });
         await loadFirstParty(kernel);
-        const pinned = await pinBuildpacks(kernel, o.buildpack, cwd);
         const output = o.output ? resolve(cwd, o.output) : undefined;
         const minutes = o.timeout === undefined ? undefined : Number(o.timeout);
         // Ctrl-C or a kill: cancel the build so its processes die, its temp dirs go and no slug is left.
@@ -121,7 +100,10 @@ export const buildCommands: CommandModule = {
           app: 'local',
           env,
           cacheDir: o.cacheDir ? resolve(cwd, o.cacheDir) : defaultCacheDir(source),
-          ...(pinned.length ? { buildpacks: pinned } : {}),
+          ...(o.buildpack.length ? { buildpacks: o.buildpack } : {}),
+          // A -b that is not installed (path, package, git URL) is loaded when the build reaches it.
+          fetchBuildpack: (spec) =>
+            resolveBuildpack(spec, cwd, { npmPrefix: join(defaultBuildpackCache(), 'npm') }),
           ...(output ? { output } : {}),
           ...(minutes && minutes > 0 ? { timeoutMs: minutes * 60_000 } : {}),
           onLine: (line) => process.stdout.write(`${line}\n`),

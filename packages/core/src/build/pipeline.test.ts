@@ -144,6 +144,39 @@ describe('runBuild', () => {
     expect(e.message).to.contain('no nothing-here.txt');
   });
 
+  it('fetches a pinned buildpack the kernel lacks through fetchBuildpack, and reports a failed fetch', async () => {
+    const kernel = new Kernel();
+    const asked: string[] = [];
+    const lines: string[] = [];
+    const src = path.join(fixtures, 'simple-app');
+    const url = 'https://git.example.com/hello-buildpack.git';
+    const r = await runBuild({
+      kernel,
+      source: src,
+      buildpacks: [url],
+      fetchBuildpack: async (name) => {
+        asked.push(name);
+        return helloBuildpack('fetched', 'hello.txt');
+      },
+      onLine: (l) => lines.push(l),
+    });
+    expect(asked).to.deep.equal([url]);
+    expect(lines).to.include(`-----> Fetching buildpack ${url}`);
+    expect(lines).to.include('-----> Hello-fetched app detected');
+    expect(r.buildpacks.map((d) => d.buildpack)).to.deep.equal(['fetched']);
+    const e = await failure(
+      runBuild({
+        kernel: new Kernel(),
+        source: src,
+        buildpacks: ['https://git.example.com/broken.git'],
+        fetchBuildpack: async () => {
+          throw new SlipwayError('SLIPWAY_ERR_BUILDPACK_GIT', 'git clone failed', { status: 400 });
+        },
+      }),
+    );
+    expect(e.code).to.equal('SLIPWAY_ERR_BUILDPACK_GIT');
+  });
+
   it('fails on a bad Procfile or app.json before any compile', async () => {
     const kernel = new Kernel();
     let compiled = false;

@@ -40,6 +40,12 @@ export function buildpackIdFor(kernel: Kernel, name: string): string | undefined
   return undefined;
 }
 
+/** The id of the buildpack plugin `pluginName` registered, when it registered exactly one. */
+function buildpackAddedBy(kernel: Kernel, pluginName: string): string | undefined {
+  const ids = [...kernel.catalog.buildpacks.values()].filter((e) => e.plugin === pluginName).map((e) => e.id);
+  return ids.length === 1 ? ids[0] : undefined;
+}
+
 async function readOptional(file: string): Promise<string | undefined> {
   try {
     return await readFile(file, 'utf8');
@@ -128,12 +134,24 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     const reasons = new Map<string, string>();
     const detectCtx = (only: string | undefined) => ({ buildDir, env, stack, appJson, only, reasons, log });
     if (pinned.length) {
-      const known = [...kernel.catalog.buildpacks.keys()].join(', ') || '(none)';
-      const ids = pinned.map((name) => {
-        const bid = buildpackIdFor(kernel, name);
-        if (!bid) throw coreErrors.SLIPWAY_ERR_BUILDPACK_UNKNOWN({ buildpack: name, known });
-        return bid;
-      });
+      const ids: string[] = [];
+      for (const name of pinned) {
+        let bid = buildpackIdFor(kernel, name);
+        if (!bid && opts.fetchBuildpack) {
+          log.step(`Fetching buildpack ${name}`);
+          const plugin = await abortable(opts.fetchBuildpack(name), signal);
+          // Another name for a plugin already applied (a path to an installed buildpack) reuses it.
+          if (!kernel.plugins.includes(plugin.name)) await kernel.use(plugin);
+          // The fetched plugin registers one buildpack: found by its source, else the one it added.
+          bid = buildpackIdFor(kernel, name) ?? buildpackAddedBy(kernel, plugin.name);
+        }
+        if (!bid)
+          throw coreErrors.SLIPWAY_ERR_BUILDPACK_UNKNOWN({
+            buildpack: name,
+            known: [...kernel.catalog.buildpacks.keys()].join(', ') || '(none)',
+          });
+        ids.push(bid);
+      }
       for (const bid of ids) {
         const d = await abortable(kernel.hooks.detect.promise(detectCtx(bid)), signal);
         if (!d)

@@ -2,6 +2,7 @@
 import type { AppJson } from '../app-json.js';
 import type { Detection, StackInfo } from '../hooks.js';
 import type { Kernel } from '../kernel.js';
+import type { Plugin } from '../plugin.js';
 
 /** Everything one build needs. */
 export interface BuildOptions {
@@ -11,10 +12,15 @@ export interface BuildOptions {
   /** App name (for the cache and log); `local` for `slipway build`. */
   app?: string;
   /**
-   * Buildpacks to run in order (ids from the catalogue). Overrides app.json `buildpacks`;
-   * empty or absent means detect automatically.
+   * Buildpacks to run in order (ids from the catalogue, or what `fetchBuildpack` can load).
+   * Overrides app.json `buildpacks`; empty or absent means detect automatically.
    */
   buildpacks?: readonly string[];
+  /**
+   * Load a pinned buildpack the kernel does not have (a git URL, a path, a package): the
+   * returned plugin is applied to the kernel before detect. Absent: such a name fails the build.
+   */
+  fetchBuildpack?: (name: string) => Promise<Plugin>;
   /** The app's cache root; each buildpack gets `<cacheDir>/<buildpack id>`. Default: none kept. */
   cacheDir?: string;
   /** Where isolated build dirs are made; default the OS temp dir. */

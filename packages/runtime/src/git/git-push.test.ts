@@ -272,4 +272,42 @@ describe('git push (real git client, real platform)', function () {
     expect((await slipway(['buildpacks:clear', '-a', 'pushed'])).code).to.equal(0);
     expect((await slipway(['buildpacks', '-a', 'pushed', '--json'])).out.trim()).to.equal('[]');
   });
+
+  it('builds with a classic buildpack pinned by git URL, fetched at build time, and refuses one it cannot clone', async () => {
+    // A Heroku-style buildpack in its own repository, served to the platform over file://.
+    const bp = join(dir, 'heroku-buildpack-stamp');
+    await mkdir(join(bp, 'bin'), { recursive: true });
+    const scripts: Record<string, string> = {
+      detect: '#!/bin/sh\necho Stamp\n',
+      compile: '#!/bin/sh\necho "-----> Stamping the slug"\necho stamped > "$1/VERSION"\n',
+      release: '#!/bin/sh\nprintf "default_process_types:\\n  web: node server.js\\n"\n',
+    };
+    for (const [name, text] of Object.entries(scripts)) {
+      await writeFile(join(bp, 'bin', name), text);
+      await chmod(join(bp, 'bin', name), 0o755);
+    }
+    const g = (args: string[]) => git(args, bp);
+    await g(['init', '-q', '-b', 'main']);
+    await g(['add', '-A']);
+    await g(['commit', '-q', '-m', 'stamp']);
+    await g(['clone', '-q', '--bare', bp, `${bp}.git`]);
+    const url = `file://${bp}.git`;
+
+    expect((await slipway(['buildpacks:add', url, '-a', 'pushed'])).code).to.equal(0);
+    await commit({ VERSION: 'four' }, 'four');
+    const out = await ok(['push', 'slipway', 'main']);
+    expect(out).to.match(new RegExp(`remote: -----> Fetching buildpack ${url}`));
+    expect(out).to.match(/remote: -----> Stamp app detected/);
+    expect(out).to.match(/remote: -----> Stamping the slug/);
+    expect(await serving()).to.equal('stamped');
+
+    const missing = `file://${join(dir, 'no-such-buildpack.git')}`;
+    expect((await slipway(['buildpacks:set', missing, '-a', 'pushed'])).code).to.equal(0);
+    await commit({ VERSION: 'five' }, 'five');
+    const refused = await git(['push', 'slipway', 'main']);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.out).to.match(/remote: .*git clone of file:\/\/.*no-such-buildpack\.git failed/);
+    expect(await serving()).to.equal('stamped');
+    expect((await slipway(['buildpacks:clear', '-a', 'pushed'])).code).to.equal(0);
+  });
 });
