@@ -87,6 +87,9 @@ function testBroker(user: string, password: string) {
     }
     if (req.method === 'PATCH') {
       if (!inst) return send(res, 404, {});
+      // Stricter than OSB asks: the platform must know the plan the instance is on.
+      if (body.previous_values?.plan_id !== inst.plan)
+        return send(res, 400, { description: `instance is on ${inst.plan}` });
       inst.plan = body.plan_id;
       return send(res, 200, {});
     }
@@ -193,6 +196,39 @@ describe('addon-sdk osbBroker against a real test broker', function () {
       ),
     ).to.equal(true);
     await kernel.hooks.deprovision.for('rabbit').promise(d);
+  });
+
+  it('after a platform restart, takes the plans from the request and keeps the config vars it cannot know', async () => {
+    const opts = {
+      url,
+      username: 'admin',
+      password: 'broker-pass',
+      services: ['rabbit'],
+      pollIntervalMs: 20,
+    };
+    const before = new Kernel();
+    await before.use(osbBroker(opts));
+    const req = { service: 'rabbit', plan: 'big', uuid: 'inst-r', app: 'shop', name: 'QUEUE', options: {} };
+    await before.hooks.provision.for('rabbit').promise(req);
+    expect(broker.instances.get('inst-r')?.plan).to.equal('plan-big');
+
+    // A new platform process: the plugin's memory of the instance is gone, the state is not.
+    const after = new Kernel();
+    await after.use(osbBroker(opts));
+    const ids = { service: 'rabbit', uuid: 'inst-r', id: 'inst-r', app: 'shop', name: 'QUEUE' };
+    const p = await after.hooks.planChange
+      .for('rabbit')
+      .promise({ ...ids, plan: 'small', previousPlan: 'big' });
+    expect(broker.instances.get('inst-r')?.plan).to.equal('plan-small');
+    // No credentials to report: the platform keeps the config vars it has.
+    expect(p).to.equal(undefined);
+    await after.hooks.deprovision.for('rabbit').promise({ ...ids, plan: 'small' });
+    expect(broker.instances.has('inst-r')).to.equal(false);
+    expect(
+      broker.seen.some(
+        (s) => s.startsWith('DELETE /v2/service_instances/inst-r?') && s.includes('plan_id=plan-small'),
+      ),
+    ).to.equal(true);
   });
 
   it('reports a failed asynchronous operation with the broker description', async () => {

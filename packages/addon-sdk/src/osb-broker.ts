@@ -241,6 +241,9 @@ export function osbBroker(opts: OsbBrokerOptions): OsbBrokerPlugin {
           configVars: [],
         });
         kernel.hooks.provision.for(svc.name).tapPromise(pluginName, (req) => provision(svc, req));
+        // The platform's state names the plan an instance is on (`previousPlan`, `plan`); this
+        // plugin's memory of it does not survive a platform restart.
+        const planId = (name: string | undefined) => svc.plans.find((p) => p.name === name)?.id;
         kernel.hooks.planChange.for(svc.name).tapPromise(pluginName, async (req) => {
           const inst = instances.get(req.id);
           const plan = svc.plans.find((p) => p.name === req.plan);
@@ -256,19 +259,22 @@ export function osbBroker(opts: OsbBrokerOptions): OsbBrokerPlugin {
             {
               service_id: svc.id,
               plan_id: plan.id,
-              previous_values: { plan_id: inst?.planId ?? svc.plans[0]!.id, service_id: svc.id },
+              previous_values: {
+                plan_id: inst?.planId ?? planId(req.previousPlan) ?? svc.plans[0]!.id,
+                service_id: svc.id,
+              },
             },
           );
           if (r.status === 202) await waitOperation('plan change', svc, req.id, plan.id, r.json.operation);
           else if (r.status !== 200) throw unexpected(`plan change of ${req.id}`, r);
-          if (inst) inst.planId = plan.id;
-          return { id: req.id, config: inst?.config ?? {} };
+          if (!inst) return undefined; // credentials unknown here: the app keeps its config vars
+          inst.planId = plan.id;
+          return { id: req.id, config: inst.config };
         });
         kernel.hooks.deprovision.for(svc.name).tapPromise(pluginName, async (req) => {
           const inst = instances.get(req.id);
-          // After a platform restart the plan is unknown; OSB wants one, so send the first.
-          const planId = inst?.planId ?? svc.plans[0]!.id;
-          const q = new URLSearchParams({ service_id: svc.id, plan_id: planId });
+          const plan = inst?.planId ?? planId(req.plan) ?? svc.plans[0]!.id;
+          const q = new URLSearchParams({ service_id: svc.id, plan_id: plan });
           const iid = encodeURIComponent(req.id);
           if (svc.bindable !== false) {
             const u = await call('DELETE', `/v2/service_instances/${iid}/service_bindings/${iid}?${q}`);
@@ -276,7 +282,7 @@ export function osbBroker(opts: OsbBrokerOptions): OsbBrokerPlugin {
           }
           q.set('accepts_incomplete', 'true');
           const d = await call('DELETE', `/v2/service_instances/${iid}?${q}`);
-          if (d.status === 202) await waitOperation('deprovision', svc, req.id, planId, d.json.operation);
+          if (d.status === 202) await waitOperation('deprovision', svc, req.id, plan, d.json.operation);
           else if (d.status !== 200 && d.status !== 410) throw unexpected(`deprovision of ${req.id}`, d);
           instances.delete(req.id);
         });
