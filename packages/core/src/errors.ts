@@ -218,4 +218,9 @@ export const coreErrors = defineErrors({
     hint: 'Remove build-only files with .slugignore, prune dev dependencies, or raise slugMaxBytes.',
     status: 422,
   },
+  SLIPWAY_ERR_SLUG_PACK: {
+    message: 'cannot pack the build dir into a slug: {detail}',
+    hint: 'A buildpack left files tar cannot read (permissions, or still being written); check the last compile step.',
+    status: 422,
+  },
 });

@@ -1,15 +1,63 @@
 /**
  * Packing the build dir into a slug: a tar.gz whose root is the app, its sha256 computed as it
- * is written, size-checked against the warn and hard limits.
+ * is written, size-checked against the warn and hard limits. GNU tar walks the tree (3–6×
+ * faster than node-tar on a slug of a thousand files, a fixed cost of every build: see
+ * bench/buildpacks) with names sorted and owners zeroed; Node's zlib compresses at level 1.
+ * Where `tar` is not GNU tar (macOS), node-tar does the same job.
  */
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import * as tar from 'tar';
 import { coreErrors } from '../errors.js';
+
+let gnuTar: Promise<boolean> | undefined;
+/** Whether `tar` on PATH is GNU tar (asked once per process). */
+function hasGnuTar(): Promise<boolean> {
+  gnuTar ??= new Promise((resolve) =>
+    execFile('tar', ['--version'], (e, out) => resolve(!e && /GNU tar/.test(String(out)))),
+  );
+  return gnuTar;
+}
+
+/** The build dir as an uncompressed tar stream, and how its writer ended. */
+function tarStream(buildDir: string): { stream: Readable; done: Promise<void>; kill: () => void } {
+  const child = spawn(
+    'tar',
+    [
+      '-c',
+      '-f',
+      '-',
+      '-C',
+      buildDir,
+      '--sort=name',
+      '--format=gnu',
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '.',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) return resolve();
+      const detail = stderr.trim().split('\n').slice(-3).join(' / ') || `tar exited with status ${code}`;
+      reject(coreErrors.SLIPWAY_ERR_SLUG_PACK({ detail }));
+    });
+  });
+  return { stream: child.stdout, done, kill: () => child.kill('SIGKILL') };
+}
 
 /** Human size: `12.3 MB`. */
 export function formatBytes(n: number): string {
@@ -49,11 +97,23 @@ export async function packSlug(
     },
   });
   try {
-    await pipeline(
-      tar.c({ gzip: { level: 1 }, cwd: buildDir, portable: true, noMtime: false, follow: false }, ['.']),
-      counter,
-      createWriteStream(tmp),
-    );
+    if (await hasGnuTar()) {
+      const t = tarStream(buildDir);
+      // Both must succeed: the stream (a size limit stops it) and tar itself (unreadable files).
+      await Promise.all([
+        pipeline(t.stream, createGzip({ level: 1 }), counter, createWriteStream(tmp)).catch((e) => {
+          t.kill();
+          throw e;
+        }),
+        t.done,
+      ]);
+    } else {
+      await pipeline(
+        tar.c({ gzip: { level: 1 }, cwd: buildDir, portable: true, noMtime: false, follow: false }, ['.']),
+        counter,
+        createWriteStream(tmp),
+      );
+    }
     await rename(tmp, output);
   } catch (e) {
     await rm(tmp, { force: true });
