@@ -180,6 +180,8 @@ export function remoteAddon(opts: RemoteAddonOptions): RemoteAddonPlugin {
         attachments.delete(req.id);
         attachments.delete(req.uuid);
       });
+      // The callback listener (async provisions) closes with the platform: kernel.close().
+      kernel.hooks.shutdown.tapPromise(name, () => callbacks.close());
     },
     close: () => callbacks.close(),
   };

@@ -6,6 +6,7 @@ import { Kernel } from '@slipway/core';
 import { expect } from 'chai';
 import { defineAddon } from './define-addon.js';
 import { basicAuth } from './http-util.js';
+import { freePort, portIsFree } from './net.js';
 import { captureLog, dirProvider } from './provider-fixture.test.js';
 import { remoteAddon } from './remote-addon.js';
 import { type AddonServer, serveAddon } from './serve-addon.js';
@@ -220,12 +221,14 @@ describe('addon-sdk asynchronous provisioning (202 + callback)', function () {
     }
   });
 
-  it('lets remoteAddon accept a 202 and finish through its callback listener', async () => {
+  it('lets remoteAddon accept a 202 and finish through its callback listener, closed with the kernel', async () => {
+    const port = await freePort();
     const plugin = remoteAddon({
       manifest: defineAddon(def).manifest,
       url: server.url,
       password: PASSWORD,
       pollIntervalMs: 60_000,
+      callback: { port },
     });
     const k = new Kernel();
     await k.use(plugin);
@@ -236,9 +239,11 @@ describe('addon-sdk asynchronous provisioning (202 + callback)', function () {
         .promise({ service: 'dirkv', plan: 'large', uuid: 'a-2', app: 'web', name: 'SLOW', options: {} });
       expect(Object.keys(r!.config).sort()).to.deep.equal(['KV_URL', 'SLOW_TOKEN', 'SLOW_URL']);
       expect(def.calls.provision).to.equal(before + 1);
+      expect(await portIsFree(port)).to.equal(false);
     } finally {
-      await plugin.close();
+      await k.close();
     }
+    expect(await portIsFree(port)).to.equal(true);
   });
 
   it('lets remoteAddon finish a 202 by polling when no callback arrives', async () => {

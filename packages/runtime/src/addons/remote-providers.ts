@@ -93,7 +93,6 @@ export async function useRemoteProviders(
         ...(r.timeoutMs ? { timeoutMs: r.timeoutMs } : {}),
       });
       await kernel.use(plugin);
-      kernel.hooks.shutdown.tapPromise(plugin.name, () => plugin.close());
     } catch (e) {
       skipped.push(`remote add-on ${label}: ${firstLine(e)}`);
     }
