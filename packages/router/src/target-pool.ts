@@ -4,7 +4,7 @@
  * by `host:port`, so a dyno that leaves the route table keeps its state (and its in-flight
  * requests finish) until it is idle; then `sweep` drops its pool.
  */
-import http from 'node:http';
+import { Pool } from 'undici';
 import type { RouteTarget } from './route-table.js';
 
 /** How the router picks a dyno among an app's up dynos. */
@@ -23,7 +23,14 @@ export interface TargetState {
   /** H19 or H21: why it was quarantined, answered while every dyno is quarantined. */
   quarantineCode: 'H19' | 'H21' | undefined;
   lastUsed: number;
-  readonly agent: http.Agent;
+  /** Keep-alive connections to the dyno (undici: less CPU per request than `http.Agent`). */
+  pool: Pool;
+  /**
+   * True from a new connection's `connect` event to the end of that tick: undici writes the
+   * request that opened the connection within it, so a request that starts while this is false
+   * went out on a reused connection.
+   */
+  freshConnection: boolean;
 }
 
 /** Result of picking a dyno. */
@@ -40,10 +47,12 @@ export interface TargetPoolOptions {
   backlogPerDyno: number;
   quarantineMs: number;
   strategy: BalanceStrategy;
-  /** Idle keep-alive sockets kept per dyno. */
-  maxFreeSockets: number;
   /** Reuse connections to dynos (false: one connection per request, as Heroku's legacy router). */
   keepAlive: boolean;
+  /** Connecting to a dyno (ms); beyond it the request fails with UND_ERR_CONNECT_TIMEOUT (H19). */
+  connectTimeout: number;
+  /** Idle keep-alive connections are closed after this (ms), or the dyno's `Keep-Alive: timeout` hint when shorter. */
+  idleTimeout: number;
 }
 
 /** A request waiting in an app's backlog. */
@@ -58,7 +67,11 @@ export class TargetPool {
   private readonly backlogs = new Map<string, BacklogWaiter[]>();
   private readonly sweeper: NodeJS.Timeout;
 
+  /** Whether connections to dynos are reused. */
+  readonly keepAlive: boolean;
+
   constructor(private readonly opts: TargetPoolOptions) {
+    this.keepAlive = opts.keepAlive;
     this.sweeper = setInterval(() => this.sweep(Date.now() - 30_000), 10_000);
     this.sweeper.unref();
   }
@@ -77,16 +90,34 @@ export class TargetPool {
         quarantinedUntil: 0,
         quarantineCode: undefined,
         lastUsed: 0,
-        agent: new http.Agent({
-          keepAlive: this.opts.keepAlive,
-          maxSockets: Number.POSITIVE_INFINITY,
-          maxFreeSockets: this.opts.maxFreeSockets,
-          scheduling: 'lifo',
-        }),
+        pool: undefined as unknown as Pool,
+        freshConnection: false,
       };
+      s.pool = this.newPool(s);
       this.targets.set(key, s);
     } else s.dyno = t.dyno;
     return s;
+  }
+
+  private newPool(s: TargetState): Pool {
+    const host = s.host.includes(':') ? `[${s.host}]` : s.host;
+    const pool = new Pool(`http://${host}:${s.port}`, {
+      // No cap: a dyno's concurrency is capped by `inFlightPerDyno` and the backlog instead.
+      connections: null,
+      pipelining: 1,
+      connectTimeout: this.opts.connectTimeout,
+      keepAliveTimeout: this.opts.idleTimeout,
+      // H12 and H15 are the router's own timers.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    pool.on('connect', () => {
+      s.freshConnection = true;
+      queueMicrotask(() => {
+        s.freshConnection = false;
+      });
+    });
+    return pool;
   }
 
   /** Pick a dyno for a request, skipping quarantined ones, full ones and `tried`. */
@@ -143,8 +174,11 @@ export class TargetPool {
   quarantine(s: TargetState, code: 'H19' | 'H21', now: number): void {
     s.quarantinedUntil = now + this.opts.quarantineMs;
     s.quarantineCode = code;
-    // Pooled sockets to a dyno that refuses new ones are likely dead too.
-    s.agent.destroy();
+    // Pooled connections to a dyno that refuses new ones are likely dead too: start a fresh pool
+    // and let the old one close its idle connections (requests under way on it finish).
+    const old = s.pool;
+    s.pool = this.newPool(s);
+    old.close().catch(() => {});
   }
 
   /** Count a request against a dyno. */
@@ -195,7 +229,7 @@ export class TargetPool {
   sweep(cutoff: number): void {
     for (const [key, s] of this.targets)
       if (s.inFlight === 0 && s.lastUsed < cutoff && s.quarantinedUntil < cutoff) {
-        s.agent.destroy();
+        s.pool.destroy().catch(() => {});
         this.targets.delete(key);
       }
   }
@@ -203,7 +237,7 @@ export class TargetPool {
   /** Close every pooled connection. */
   close(): void {
     clearInterval(this.sweeper);
-    for (const s of this.targets.values()) s.agent.destroy();
+    for (const s of this.targets.values()) s.pool.destroy().catch(() => {});
     this.targets.clear();
   }
 }
