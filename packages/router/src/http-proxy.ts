@@ -6,7 +6,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { LogSink, RouteDecision } from '@slipway/core';
-import type { Dispatcher } from 'undici';
+import type { Client, Dispatcher } from 'undici';
 import { downstreamResponseHeadersFromBuffers, upstreamRequestHeaders, VIA } from './forwarded-headers.js';
 import { H_CODES, type HCodeName, NO_SUCH_APP, renderError } from './h-codes.js';
 import { formatRequestLine } from './log-line.js';
@@ -58,6 +58,7 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
   private resumeUp: (() => void) | undefined;
   private attemptStart = 0;
   private reused = false;
+  private client: Client | undefined;
   private attempts = 0;
   private tried: Set<string> | undefined;
   private lastCode: 'H19' | 'H21' | undefined;
@@ -200,6 +201,9 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
     // connection: undici destroys a request's body stream when the request fails, and the
     // client's request must survive a refused connection so that another dyno can get it.
     this.body = this.hasBody ? new PassThrough() : null;
+    this.reused = t.idle.length > 0;
+    const client = ctx.pool.lease(t);
+    this.client = client;
     const opts: Dispatcher.DispatchOptions = {
       path: this.req.url!,
       method: this.req.method as Dispatcher.HttpMethod,
@@ -209,7 +213,7 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
     // Without keep-alive: `Connection: close` and one connection per request. With it, undici's
     // own choices stay (e.g. it does not reuse a connection after a HEAD).
     if (!ctx.pool.keepAlive) opts.reset = true;
-    t.pool.dispatch(opts, this);
+    client.dispatch(opts, this);
   }
 
   /** undici: the request is about to be written on a connected socket. */
@@ -220,9 +224,6 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
     }
     this.abortUp = abort;
     this.connected = true;
-    const t = this.target!;
-    this.reused = !t.freshConnection;
-    t.freshConnection = false;
     this.connectMs = this.reused ? 0 : Date.now() - this.attemptStart;
     if (this.body !== null && !this.bodyStarted) {
       this.bodyStarted = true;
@@ -276,11 +277,15 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
   onComplete(): void {
     if (this.done) return;
     this.res.end();
+    const client = this.client!;
+    this.client = undefined;
+    this.ctx.pool.giveBack(this.target!, client);
     this.releaseTarget();
   }
 
   /** undici: the request failed (connect, reset, protocol error, or our own abort). */
   onError(err: Error): void {
+    this.dropClient();
     if (this.done) return;
     const t = this.target!;
     this.releaseTarget();
@@ -317,6 +322,14 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
       return;
     }
     this.fail('H13');
+  }
+
+  /** The connection of a failed or abandoned request is not reused. */
+  private dropClient(): void {
+    const client = this.client;
+    if (client === undefined) return;
+    this.client = undefined;
+    client.destroy().catch(() => {});
   }
 
   private releaseTarget(): void {
@@ -387,6 +400,7 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
     const abort = this.abortUp;
     this.abortUp = undefined;
     abort?.();
+    this.dropClient();
     this.releaseTarget();
   }
 

@@ -40,9 +40,8 @@ export interface RouterOptions {
   /** Told about each failure answered with H99 (default: one line on stderr). */
   onError?: (err: unknown) => void;
   /**
-   * @deprecated Ignored since the router talks to dynos with undici: an idle keep-alive
-   * connection to a dyno is closed after 4 s, or sooner when the dyno's `Keep-Alive: timeout`
-   * hint says so.
+   * Idle keep-alive connections kept per dyno (default 64). An idle one is also closed after
+   * 4 s, or sooner when the dyno's `Keep-Alive: timeout` hint says so.
    */
   maxIdleSocketsPerDyno?: number;
   /** Keep connections to dynos open between requests (default true). */
@@ -120,6 +119,7 @@ export function createRouter(options: RouterOptions): Router {
     // Below Node's default server keep-alive timeout (5 s), so a dyno rarely closes a
     // connection just as the router reuses it.
     idleTimeout: UPSTREAM_IDLE_MS,
+    maxFreeSockets: options.maxIdleSocketsPerDyno ?? 64,
   });
   const ctx: RouterContext = {
     table: options.table,
