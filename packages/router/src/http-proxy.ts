@@ -239,7 +239,8 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
   /** undici: the response head. */
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (this.done) return false;
-    // 1xx before the final response: not relayed (as Node's client did).
+    // 1xx before the final response: not relayed (as Node's client did). undici itself cuts the
+    // connection on a `100 Continue` (never asked for: `Expect` is not forwarded), then H13.
     if (statusCode < 200) return true;
     clearTimeout(this.timer);
     try {
