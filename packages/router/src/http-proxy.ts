@@ -12,6 +12,7 @@ import { H_CODES, type HCodeName, NO_SUCH_APP, renderError } from './h-codes.js'
 import { formatRequestLine } from './log-line.js';
 import type { AppRoute } from './route-table.js';
 import { type RouterContext, routeRequest } from './routing.js';
+import { dispatchStar } from './star-request.js';
 import type { BacklogWaiter, TargetState } from './target-pool.js';
 
 /** Attempts per request (Heroku retries a refused connection up to 10 times). */
@@ -195,12 +196,18 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
       port: this.req.socket.localPort ?? 0,
       start: this.start,
       upgrade: false,
-      clientFramesBody: true,
+      // undici frames a body itself; Node's client (for `OPTIONS *`) needs Transfer-Encoding said.
+      clientFramesBody: this.req.url !== '*',
     });
     // The body goes through a stream of this attempt's own, fed only once the dyno accepted the
     // connection: undici destroys a request's body stream when the request fails, and the
     // client's request must survive a refused connection so that another dyno can get it.
     this.body = this.hasBody ? new PassThrough() : null;
+    if (this.req.url === '*') {
+      this.reused = false;
+      dispatchStar(t.host, t.port, this.headers, this.body, ctx.timeouts.connect, this);
+      return;
+    }
     this.reused = t.idle.length > 0;
     const client = ctx.pool.lease(t);
     this.client = client;
@@ -278,9 +285,9 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
   onComplete(): void {
     if (this.done) return;
     this.res.end();
-    const client = this.client!;
+    const client = this.client;
     this.client = undefined;
-    this.ctx.pool.giveBack(this.target!, client);
+    if (client !== undefined) this.ctx.pool.giveBack(this.target!, client);
     this.releaseTarget();
   }
 

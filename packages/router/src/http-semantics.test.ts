@@ -81,6 +81,19 @@ describe('router: HTTP semantics through the proxy (real HTTP)', () => {
     expect(reply.text).to.match(/\r\n\r\nfinal$/);
   });
 
+  it('forwards OPTIONS * (which undici does not send) with the forwarded headers', async () => {
+    const reply = await rawRequest(
+      r.port,
+      `OPTIONS * HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`,
+      1000,
+    );
+    expect(reply.text).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(reply.text).to.match(/Via: 1\.1 slipway\r\n/i);
+    expect(reply.text).to.contain('OPTIONS * http/1.1');
+    expect(dyno.seen.at(-1)!.headers['x-forwarded-proto']).to.equal('http');
+    expect(dyno.seen.at(-1)!.headers.host).to.equal(HOST);
+  });
+
   it('serves HTTP/1.0 clients and closes after the response', async () => {
     const reply = await rawRequest(r.port, `GET /old HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`, 1000);
     expect(reply.text).to.match(/^HTTP\/1\.1 200 OK/);
