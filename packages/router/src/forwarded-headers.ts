@@ -49,6 +49,11 @@ export interface ForwardInfo {
   start: number;
   /** Pass `Connection: Upgrade` and `Upgrade` through (WebSocket handshake). */
   upgrade: boolean;
+  /**
+   * The HTTP client frames the body itself (undici sends a body of unknown length chunked and
+   * refuses a `Transfer-Encoding` header); otherwise `Transfer-Encoding: chunked` is said again.
+   */
+  clientFramesBody?: boolean;
 }
 
 function connectionTokens(raw: readonly string[]): Set<string> | undefined {
@@ -87,7 +92,7 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardInfo
     out.push(name, value);
   }
   // The guard allowed only `chunked`; say it again so the body stays framed the same way.
-  if (chunked) out.push('Transfer-Encoding', 'chunked');
+  if (chunked && !info.clientFramesBody) out.push('Transfer-Encoding', 'chunked');
   if (info.upgrade && upgrade !== undefined) out.push('Connection', 'Upgrade', 'Upgrade', upgrade);
   out.push(
     'X-Request-Id',
@@ -106,18 +111,22 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardInfo
   return out;
 }
 
-/** Response headers for the client, as a flat list. */
-export function downstreamResponseHeaders(raw: readonly string[]): string[] {
+/**
+ * Response headers for the client from undici's raw `[name, value, …]` buffers, as a flat list
+ * of latin1 strings (how Node's parser reads header bytes and how its server writes them back).
+ */
+export function downstreamResponseHeadersFromBuffers(raw: readonly Buffer[]): string[] {
   const out: string[] = [];
   let via: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (DROP_RESPONSE.has(lower)) {
-      if (lower === 'via') via = raw[i + 1];
+    const name = raw[i]!.toString('latin1');
+    const n = name.length;
+    // Only names as long as one of DROP_RESPONSE's are lower-cased and looked up (hot path).
+    if ((n === 3 || n === 7 || n === 10 || n === 16 || n === 17) && DROP_RESPONSE.has(name.toLowerCase())) {
+      if (n === 3) via = raw[i + 1]!.toString('latin1');
       continue;
     }
-    out.push(name, raw[i + 1]!);
+    out.push(name, raw[i + 1]!.toString('latin1'));
   }
   out.push('Via', via === undefined ? VIA : `${via}, ${VIA}`);
   return out;

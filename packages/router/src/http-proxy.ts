@@ -3,19 +3,20 @@
  * response without buffering, enforce the timeouts, retry on another dyno when a connection
  * is refused before anything was sent, and write one log line when the client side closes.
  */
-import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
 import type { LogSink, RouteDecision } from '@slipway/core';
-import { downstreamResponseHeaders, upstreamRequestHeaders, VIA } from './forwarded-headers.js';
+import type { Client, Dispatcher } from 'undici';
+import { downstreamResponseHeadersFromBuffers, upstreamRequestHeaders, VIA } from './forwarded-headers.js';
 import { H_CODES, type HCodeName, NO_SUCH_APP, renderError } from './h-codes.js';
 import { formatRequestLine } from './log-line.js';
 import type { AppRoute } from './route-table.js';
 import { type RouterContext, routeRequest } from './routing.js';
+import { dispatchStar } from './star-request.js';
 import type { BacklogWaiter, TargetState } from './target-pool.js';
 
 /** Attempts per request (Heroku retries a refused connection up to 10 times). */
 const MAX_ATTEMPTS = 10;
-
-const CONNECT_TIMEOUT = Symbol('connect timeout');
 
 /** Methods a router may repeat after a reset of a reused connection (RFC 9110 safe methods). */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -38,7 +39,8 @@ export function handleRequest(
   new Exchange(ctx, req, res, protocol).run();
 }
 
-class Exchange implements BacklogWaiter {
+/** One request, and undici's handler of its upstream side (one attempt at a time). */
+class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
   private readonly start = Date.now();
   private app: string | undefined;
   private host = '';
@@ -51,8 +53,13 @@ class Exchange implements BacklogWaiter {
   private connectMs = 0;
   private route: AppRoute | undefined;
   private target: TargetState | undefined;
-  private up: ClientRequest | undefined;
   private headers: string[] | undefined;
+  private body: PassThrough | null = null;
+  private abortUp: ((err?: Error) => void) | undefined;
+  private resumeUp: (() => void) | undefined;
+  private attemptStart = 0;
+  private reused = false;
+  private client: Client | undefined;
   private attempts = 0;
   private tried: Set<string> | undefined;
   private lastCode: 'H19' | 'H21' | undefined;
@@ -62,7 +69,6 @@ class Exchange implements BacklogWaiter {
   private done = false;
   private queued = false;
   private timer: NodeJS.Timeout | undefined;
-  private connectTimer: NodeJS.Timeout | undefined;
   private readonly hasBody: boolean;
 
   constructor(
@@ -180,7 +186,9 @@ class Exchange implements BacklogWaiter {
     ctx.pool.acquire(t, now);
     this.target = t;
     this.attempts++;
+    this.attemptStart = now;
     this.connected = false;
+    this.abortUp = undefined;
     this.headers ??= upstreamRequestHeaders(this.req.rawHeaders, {
       requestId: this.requestId,
       forwardedFor: this.fwd,
@@ -188,41 +196,46 @@ class Exchange implements BacklogWaiter {
       port: this.req.socket.localPort ?? 0,
       start: this.start,
       upgrade: false,
+      // undici frames a body itself; Node's client (for `OPTIONS *`) needs Transfer-Encoding said.
+      clientFramesBody: this.req.url !== '*',
     });
-    const up = http.request({
-      host: t.host,
-      port: t.port,
-      method: this.req.method,
-      path: this.req.url,
-      headers: this.headers as unknown as http.OutgoingHttpHeaders,
-      agent: t.agent,
-      setHost: false,
-    });
-    this.up = up;
-    up.on('socket', (socket) => {
-      if (!socket.connecting) return this.onConnected(up, now, true);
-      this.connectTimer = setTimeout(
-        () => up.destroy(Object.assign(new Error('connect timeout'), { [CONNECT_TIMEOUT]: true })),
-        ctx.timeouts.connect,
-      );
-      socket.once('connect', () => this.onConnected(up, now, false));
-    });
-    up.on('response', (upRes) => this.onResponse(up, upRes));
-    up.on('error', (err) => this.onUpstreamError(up, err));
-    // A request without a body goes out at once; a body is only read once a dyno accepted the
-    // connection, so a refused connection can be retried elsewhere with the body intact.
-    if (!this.hasBody) up.end();
+    // The body goes through a stream of this attempt's own, fed only once the dyno accepted the
+    // connection: undici destroys a request's body stream when the request fails, and the
+    // client's request must survive a refused connection so that another dyno can get it.
+    this.body = this.hasBody ? new PassThrough() : null;
+    if (this.req.url === '*') {
+      this.reused = false;
+      dispatchStar(t.host, t.port, this.headers, this.body, ctx.timeouts.connect, this);
+      return;
+    }
+    this.reused = t.idle.length > 0;
+    const client = ctx.pool.lease(t);
+    this.client = client;
+    const opts: Dispatcher.DispatchOptions = {
+      path: this.req.url!,
+      method: this.req.method as Dispatcher.HttpMethod,
+      headers: this.headers,
+      body: this.body,
+    };
+    // Without keep-alive: `Connection: close` and one connection per request. With it, undici's
+    // own choices stay (e.g. it does not reuse a connection after a HEAD).
+    if (!ctx.pool.keepAlive) opts.reset = true;
+    client.dispatch(opts, this);
   }
 
-  private onConnected(up: ClientRequest, attemptStart: number, reused: boolean): void {
-    if (up !== this.up || this.done) return;
-    clearTimeout(this.connectTimer);
+  /** undici: the request is about to be written on a connected socket. */
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.done) {
+      abort();
+      return;
+    }
+    this.abortUp = abort;
     this.connected = true;
-    this.connectMs = reused ? 0 : Date.now() - attemptStart;
-    if (this.hasBody && !this.bodyStarted) {
+    this.connectMs = this.reused ? 0 : Date.now() - this.attemptStart;
+    if (this.body !== null && !this.bodyStarted) {
       this.bodyStarted = true;
       this.req.on('data', this.onActivity);
-      this.req.pipe(up);
+      this.req.pipe(this.body);
     }
   }
 
@@ -230,76 +243,101 @@ class Exchange implements BacklogWaiter {
     if (this.responded) this.timer?.refresh();
   };
 
-  private onResponse(up: ClientRequest, upRes: IncomingMessage): void {
-    if (up !== this.up || this.done) {
-      upRes.resume();
-      return;
-    }
+  /** undici: the response head. */
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (this.done) return false;
+    // 1xx before the final response: not relayed (as Node's client did). undici itself cuts the
+    // connection on a `100 Continue` (never asked for: `Expect` is not forwarded), then H13.
+    if (statusCode < 200) return true;
     clearTimeout(this.timer);
-    const res = this.res;
     try {
-      res.writeHead(
-        upRes.statusCode ?? 502,
-        downstreamResponseHeaders(upRes.rawHeaders) as unknown as http.OutgoingHttpHeaders,
+      this.res.writeHead(
+        statusCode,
+        downstreamResponseHeadersFromBuffers(rawHeaders) as unknown as OutgoingHttpHeaders,
       );
     } catch {
       // A response head Node refuses to relay (invalid header): the app broke HTTP.
-      upRes.resume();
       this.fail('H99');
-      return;
+      return false;
     }
     this.responded = true;
-    this.status = upRes.statusCode ?? 502;
+    this.status = statusCode;
+    this.resumeUp = resume;
     this.timer = setTimeout(() => this.fail('H15'), this.ctx.timeouts.idle);
-    // A hand-rolled pipe: the same backpressure with fewer listeners per request (hot path).
-    upRes.on('data', (chunk: Buffer) => {
-      this.bytes += chunk.length;
-      this.timer!.refresh();
-      if (!res.write(chunk)) {
-        upRes.pause();
-        res.once('drain', () => upRes.resume());
-      }
-    });
-    upRes.on('end', () => {
-      if (this.done) return;
-      res.end();
-      this.releaseTarget();
-    });
-    upRes.on('aborted', () => this.fail('H18'));
-    upRes.on('error', () => this.fail('H18'));
+    return true;
   }
 
-  private onUpstreamError(up: ClientRequest, err: Error): void {
-    if (up !== this.up || this.done) return;
-    clearTimeout(this.connectTimer);
+  /** undici: a chunk of the response body; false pauses the dyno until the client drained. */
+  onData(chunk: Buffer): boolean {
+    if (this.done) return false;
+    this.bytes += chunk.length;
+    this.timer!.refresh();
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  private readonly onDrain = (): void => {
+    if (!this.done) this.resumeUp?.();
+  };
+
+  /** undici: the response ended. */
+  onComplete(): void {
+    if (this.done) return;
+    this.res.end();
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) this.ctx.pool.giveBack(this.target!, client);
+    this.releaseTarget();
+  }
+
+  /** undici: the request failed (connect, reset, protocol error, or our own abort). */
+  onError(err: Error): void {
+    this.dropClient();
+    if (this.done) return;
     const t = this.target!;
     this.releaseTarget();
     if (this.responded) {
       this.fail('H18');
       return;
     }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
+      // A request undici refuses to send (e.g. a target it does not take): the router's fault.
+      this.ctx.onError(err);
+      this.fail('H99');
+      return;
+    }
     if (!this.connected) {
-      const code = (err as unknown as Record<symbol, unknown>)[CONNECT_TIMEOUT] ? 'H19' : 'H21';
-      this.ctx.pool.quarantine(t, code, Date.now());
-      this.lastCode = code;
+      const h = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'H19' : 'H21';
+      this.ctx.pool.quarantine(t, h, Date.now());
+      this.lastCode = h;
       this.tried ??= new Set();
       this.tried.add(t.key);
       if (!this.bodyStarted && this.attempts < MAX_ATTEMPTS) {
         this.dispatch();
         return;
       }
-      this.fail(code);
+      this.fail(h);
       return;
     }
     // A pooled connection the dyno closed as it was reused: most likely its keep-alive timeout,
     // so the request never reached the app. Retried only when repeating it is harmless.
-    const reset = (err as NodeJS.ErrnoException).code === 'ECONNRESET' || err.message === 'socket hang up';
+    const reset = code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
     const safe = SAFE_METHODS.has(this.req.method ?? '');
-    if (up.reusedSocket && reset && safe && !this.bodyStarted && this.attempts < MAX_ATTEMPTS) {
+    if (this.reused && reset && safe && !this.bodyStarted && this.attempts < MAX_ATTEMPTS) {
       this.dispatch();
       return;
     }
     this.fail('H13');
+  }
+
+  /** The connection of a failed or abandoned request is not reused. */
+  private dropClient(): void {
+    const client = this.client;
+    if (client === undefined) return;
+    this.client = undefined;
+    client.destroy().catch(() => {});
   }
 
   private releaseTarget(): void {
@@ -362,13 +400,15 @@ class Exchange implements BacklogWaiter {
   private finishUpstream(): void {
     this.done = true;
     clearTimeout(this.timer);
-    clearTimeout(this.connectTimer);
     if (this.queued) {
       this.queued = false;
       this.ctx.pool.dequeue(this.app!, this);
     }
-    const up = this.up;
-    if (up !== undefined && !up.destroyed) up.destroy();
+    // undici reports the abort through onError, which ignores it now that `done` is set.
+    const abort = this.abortUp;
+    this.abortUp = undefined;
+    abort?.();
+    this.dropClient();
     this.releaseTarget();
   }
 

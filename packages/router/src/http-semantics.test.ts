@@ -24,6 +24,11 @@ describe('router: HTTP semantics through the proxy (real HTTP)', () => {
         res.writeHead(304, { etag: '"x"' }).end();
         return;
       }
+      if (req.url === '/hints') {
+        res.writeEarlyHints({ link: '</a.css>; rel=preload; as=style' });
+        res.end('final');
+        return;
+      }
       if (req.url === '/cookies') {
         res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/']);
         res.end('ok');
@@ -63,6 +68,30 @@ describe('router: HTTP semantics through the proxy (real HTTP)', () => {
     expect(notModified.headers.etag).to.equal('"x"');
     const cookies = await request(r.port, { host: HOST, path: '/cookies' });
     expect(cookies.headers['set-cookie']).to.deep.equal(['a=1; Path=/', 'b=2; Path=/']);
+  });
+
+  it('skips a 103 Early Hints of the dyno and relays its final response', async () => {
+    const reply = await rawRequest(
+      r.port,
+      `GET /hints HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`,
+      1000,
+    );
+    expect(reply.text).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(reply.text).to.not.contain('103');
+    expect(reply.text).to.match(/\r\n\r\nfinal$/);
+  });
+
+  it('forwards OPTIONS * (which undici does not send) with the forwarded headers', async () => {
+    const reply = await rawRequest(
+      r.port,
+      `OPTIONS * HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`,
+      1000,
+    );
+    expect(reply.text).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(reply.text).to.match(/Via: 1\.1 slipway\r\n/i);
+    expect(reply.text).to.contain('OPTIONS * http/1.1');
+    expect(dyno.seen.at(-1)!.headers['x-forwarded-proto']).to.equal('http');
+    expect(dyno.seen.at(-1)!.headers.host).to.equal(HOST);
   });
 
   it('serves HTTP/1.0 clients and closes after the response', async () => {

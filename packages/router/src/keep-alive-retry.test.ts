@@ -1,7 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { expect } from 'chai';
-import { request, startRouter, type TestRouter, TestTable } from './test-harness.test.js';
+import {
+  request,
+  startBackend,
+  startRouter,
+  type TestRouter,
+  TestTable,
+  until,
+} from './test-harness.test.js';
 
 const HOST = 'app.example.test';
 
@@ -66,5 +73,31 @@ describe('router: a pooled connection closed by the dyno as it is reused', () =>
     expect(reply.status).to.equal(503);
     expect(reply.body).to.contain('H13');
     expect(dyno.connections()).to.equal(before);
+  });
+});
+
+describe('router: idle connections to a dyno', () => {
+  it('keeps at most maxIdleSocketsPerDyno of them, and reuses them', async () => {
+    let open = 0;
+    let opened = 0;
+    const backend = await startBackend((_req, res) => setTimeout(() => res.end('ok'), 100));
+    backend.server.on('connection', (socket) => {
+      open++;
+      opened++;
+      socket.on('close', () => open--);
+    });
+    const table = new TestTable().set('app', [backend.target('web.1')]);
+    const r = await startRouter(table, { maxIdleSocketsPerDyno: 2 });
+    try {
+      const replies = await Promise.all(Array.from({ length: 5 }, () => request(r.port, { host: HOST })));
+      expect(replies.map((x) => x.status)).to.deep.equal([200, 200, 200, 200, 200]);
+      expect(opened, 'five requests at once: five connections').to.equal(5);
+      await until(() => open === 2, 'the router closes the idle connections beyond 2');
+      expect((await request(r.port, { host: HOST })).status).to.equal(200);
+      expect(opened, 'the next request reuses an idle connection').to.equal(5);
+    } finally {
+      await r.router.close();
+      await backend.close();
+    }
   });
 });

@@ -39,7 +39,10 @@ export interface RouterOptions {
   balance?: BalanceStrategy;
   /** Told about each failure answered with H99 (default: one line on stderr). */
   onError?: (err: unknown) => void;
-  /** Idle keep-alive connections kept per dyno (default 64). */
+  /**
+   * Idle keep-alive connections kept per dyno (default 64). An idle one is also closed after
+   * 4 s, or sooner when the dyno's `Keep-Alive: timeout` hint says so.
+   */
   maxIdleSocketsPerDyno?: number;
   /** Keep connections to dynos open between requests (default true). */
   upstreamKeepAlive?: boolean;
@@ -60,6 +63,9 @@ export interface Router {
   /** Requests waiting for a free dyno of `app` (for metrics and tests). */
   backlog(app: string): number;
 }
+
+/** Idle keep-alive connections to a dyno are closed after this (ms). */
+const UPSTREAM_IDLE_MS = 4_000;
 
 function positive(field: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0)
@@ -108,8 +114,12 @@ export function createRouter(options: RouterOptions): Router {
     backlogPerDyno: limits.backlogPerDyno,
     quarantineMs: timeouts.quarantine,
     strategy: options.balance ?? 'p2c',
-    maxFreeSockets: options.maxIdleSocketsPerDyno ?? 64,
     keepAlive: options.upstreamKeepAlive ?? true,
+    connectTimeout: timeouts.connect,
+    // Below Node's default server keep-alive timeout (5 s), so a dyno rarely closes a
+    // connection just as the router reuses it.
+    idleTimeout: UPSTREAM_IDLE_MS,
+    maxFreeSockets: options.maxIdleSocketsPerDyno ?? 64,
   });
   const ctx: RouterContext = {
     table: options.table,

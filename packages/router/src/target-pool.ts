@@ -4,7 +4,7 @@
  * by `host:port`, so a dyno that leaves the route table keeps its state (and its in-flight
  * requests finish) until it is idle; then `sweep` drops its pool.
  */
-import http from 'node:http';
+import { Client } from 'undici';
 import type { RouteTarget } from './route-table.js';
 
 /** How the router picks a dyno among an app's up dynos. */
@@ -23,7 +23,13 @@ export interface TargetState {
   /** H19 or H21: why it was quarantined, answered while every dyno is quarantined. */
   quarantineCode: 'H19' | 'H21' | undefined;
   lastUsed: number;
-  readonly agent: http.Agent;
+  /** Origin of the dyno for undici (`http://host:port`). */
+  readonly origin: string;
+  /**
+   * Idle keep-alive connections to the dyno, the most recently used last (LIFO): one undici
+   * `Client` (one connection) each, used through its `dispatch` handler API.
+   */
+  readonly idle: Client[];
 }
 
 /** Result of picking a dyno. */
@@ -40,10 +46,14 @@ export interface TargetPoolOptions {
   backlogPerDyno: number;
   quarantineMs: number;
   strategy: BalanceStrategy;
-  /** Idle keep-alive sockets kept per dyno. */
-  maxFreeSockets: number;
   /** Reuse connections to dynos (false: one connection per request, as Heroku's legacy router). */
   keepAlive: boolean;
+  /** Connecting to a dyno (ms); beyond it the request fails with UND_ERR_CONNECT_TIMEOUT (H19). */
+  connectTimeout: number;
+  /** Idle keep-alive connections are closed after this (ms), or the dyno's `Keep-Alive: timeout` hint when shorter. */
+  idleTimeout: number;
+  /** Idle keep-alive connections kept per dyno; more are closed as their requests end. */
+  maxFreeSockets: number;
 }
 
 /** A request waiting in an app's backlog. */
@@ -57,8 +67,13 @@ export class TargetPool {
   private readonly targets = new Map<string, TargetState>();
   private readonly backlogs = new Map<string, BacklogWaiter[]>();
   private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+
+  /** Whether connections to dynos are reused. */
+  readonly keepAlive: boolean;
 
   constructor(private readonly opts: TargetPoolOptions) {
+    this.keepAlive = opts.keepAlive;
     this.sweeper = setInterval(() => this.sweep(Date.now() - 30_000), 10_000);
     this.sweeper.unref();
   }
@@ -77,16 +92,52 @@ export class TargetPool {
         quarantinedUntil: 0,
         quarantineCode: undefined,
         lastUsed: 0,
-        agent: new http.Agent({
-          keepAlive: this.opts.keepAlive,
-          maxSockets: Number.POSITIVE_INFINITY,
-          maxFreeSockets: this.opts.maxFreeSockets,
-          scheduling: 'lifo',
-        }),
+        origin: `http://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`,
+        idle: [],
       };
       this.targets.set(key, s);
     } else s.dyno = t.dyno;
     return s;
+  }
+
+  /**
+   * A connection for one request: the most recently used idle one, else a new one (which
+   * connects when the request is dispatched on it). `s.idle.length > 0` before the call says
+   * which.
+   */
+  lease(s: TargetState): Client {
+    const idle = s.idle.pop();
+    if (idle !== undefined) return idle;
+    const client = new Client(s.origin, {
+      pipelining: 1,
+      connectTimeout: this.opts.connectTimeout,
+      keepAliveTimeout: this.opts.idleTimeout,
+      // H12 and H15 are the router's own timers.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    // A connection that closes while idle (the dyno's or undici's keep-alive timeout) leaves.
+    client.on('disconnect', () => this.forgetIdle(s, client));
+    return client;
+  }
+
+  /** A request on `client` ended with a complete response: keep the connection for the next one. */
+  giveBack(s: TargetState, client: Client): void {
+    if (this.opts.keepAlive && !this.closed && s.idle.length < this.opts.maxFreeSockets && !client.closed)
+      s.idle.push(client);
+    else client.close().catch(() => {});
+  }
+
+  /** A connection closed: drop it if idle (a leased one belongs to its request until it ends). */
+  private forgetIdle(s: TargetState, client: Client): void {
+    const i = s.idle.lastIndexOf(client);
+    if (i < 0) return;
+    s.idle.splice(i, 1);
+    client.destroy().catch(() => {});
+  }
+
+  private closeIdle(s: TargetState): void {
+    for (const c of s.idle.splice(0)) c.destroy().catch(() => {});
   }
 
   /** Pick a dyno for a request, skipping quarantined ones, full ones and `tried`. */
@@ -143,8 +194,8 @@ export class TargetPool {
   quarantine(s: TargetState, code: 'H19' | 'H21', now: number): void {
     s.quarantinedUntil = now + this.opts.quarantineMs;
     s.quarantineCode = code;
-    // Pooled sockets to a dyno that refuses new ones are likely dead too.
-    s.agent.destroy();
+    // Pooled connections to a dyno that refuses new ones are likely dead too.
+    this.closeIdle(s);
   }
 
   /** Count a request against a dyno. */
@@ -195,7 +246,7 @@ export class TargetPool {
   sweep(cutoff: number): void {
     for (const [key, s] of this.targets)
       if (s.inFlight === 0 && s.lastUsed < cutoff && s.quarantinedUntil < cutoff) {
-        s.agent.destroy();
+        this.closeIdle(s);
         this.targets.delete(key);
       }
   }
@@ -203,7 +254,8 @@ export class TargetPool {
   /** Close every pooled connection. */
   close(): void {
     clearInterval(this.sweeper);
-    for (const s of this.targets.values()) s.agent.destroy();
+    this.closed = true;
+    for (const s of this.targets.values()) this.closeIdle(s);
     this.targets.clear();
   }
 }
