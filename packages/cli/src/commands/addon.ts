@@ -3,7 +3,6 @@
  * (kensa's successor) against a provider, in-process or over the partner API, printing one
  * ✓/✗ line per check and exiting non-zero when any check fails.
  */
-import { loadConformanceTarget, runConformance } from '@slipway/addon-sdk';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CommandModule } from './index.js';
 
@@ -44,6 +43,8 @@ export const addonCommands: CommandModule = {
       .option('--json', 'print the report as JSON')
       .description('check an add-on provider with the conformance kit')
       .action(async (spec: string, o: AddonTestOptions) => {
+        // Loaded here, not at start-up: every other verb would pay for it.
+        const { loadConformanceTarget, runConformance } = await import('@slipway/addon-sdk');
         const target = await loadConformanceTarget(spec, {
           ...(o.url ? { url: o.url } : {}),
           ...(o.password ? { password: o.password } : {}),

@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { defaultBuildpackCache, resolveBuildpack } from '@slipway/buildpack-sdk';
 import {
   createKernel,
   formatBytes,
@@ -84,6 +83,8 @@ export const buildCommands: CommandModule = {
         const cwd = process.cwd();
         const source = resolve(cwd, dir);
         const env = parseConfigAssignments(o.env);
+        // The buildpack SDK loads with the build, not with every verb of the CLI.
+        const { defaultBuildpackCache, resolveBuildpack } = await import('@slipway/buildpack-sdk');
         const { kernel } = await createKernel({ cwd });
         await loadFirstParty(kernel);
         const output = o.output ? resolve(cwd, o.output) : undefined;

@@ -3,7 +3,6 @@
  * package from the SDKs' templates, ready for `npm install && npm test`.
  */
 import { resolve } from 'node:path';
-import { scaffoldBuildpack } from '@slipway/buildpack-sdk';
 import { defineErrors } from '@slipway/core';
 import type { Command } from 'commander';
 import type { CommandModule } from './index.js';
@@ -63,6 +62,7 @@ export const createCommands: CommandModule = {
       .description('create a buildpack package (source, fixture app, passing test) from the SDK template')
       .action(async (name: string, o: CreateOptions) => {
         const dir = resolve(o.dir ?? name.replace(/^@[^/]+\//, ''));
+        const { scaffoldBuildpack } = await import('@slipway/buildpack-sdk');
         const r = await scaffoldBuildpack({ name, dir });
         report('buildpack', name, r.dir, r.files);
       });
