@@ -4,7 +4,7 @@
  * platform down, and a timeout can kill the whole process group.
  */
 import { join } from 'node:path';
-import { resolveBuildpack } from '@slipway/buildpack-sdk';
+import { buildpackErrors, resolveBuildpack } from '@slipway/buildpack-sdk';
 import { isSlipwayError, runBuild } from '@slipway/core';
 import { composeKernel, type KernelRecipe } from './plugins.js';
 
@@ -60,11 +60,18 @@ async function run(job: BuildJob): Promise<void> {
       buildpacks: job.buildpacks,
       // A pinned git URL, path or npm package the config does not list (`buildpacks:add URL`,
       // app.json `buildpacks`) is fetched and loaded for this build only.
-      fetchBuildpack: (name) =>
-        resolveBuildpack(name, process.cwd(), {
+      fetchBuildpack: async (name) => {
+        // Relative to what? Not the platform's working directory: refuse, and say what works.
+        if (name.startsWith('.'))
+          throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RESOLVE({
+            specifier: name,
+            detail: 'a relative path names no place on a platform; give an absolute path or a git URL',
+          });
+        return resolveBuildpack(name, process.cwd(), {
           cacheDir: join(job.buildpacksDir, 'git'),
           npmPrefix: join(job.buildpacksDir, 'npm'),
-        }),
+        });
+      },
       timeoutMs: job.timeoutMs,
       onLine: (line) => process.send?.({ type: 'line', line } satisfies WorkerMessage),
     });

@@ -354,7 +354,9 @@ export function createApiServer(ctx: ApiContext): Server {
         const params: Params = {};
         for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodeURIComponent(v);
         await h(req, res, params, url);
-        if (method !== 'GET') ctx.onChange?.();
+        // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,
+        // and the push's own POST (git-receive-pack, with a token) already does.
+        if (method !== 'GET' && !GIT_PUSH_CALLBACKS.has(url.pathname)) ctx.onChange?.();
         return;
       }
       throw pathMatched
