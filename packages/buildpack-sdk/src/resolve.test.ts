@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { Kernel } from '@slipway/core';
+import { Kernel, type Plugin } from '@slipway/core';
 import { expect } from 'chai';
 import { isGitUrl, resolveBuildpack } from './resolve.js';
 
@@ -78,7 +79,7 @@ describe('resolveBuildpack', () => {
     expect(missing.message).to.include('does not exist');
   });
 
-  it('clones a classic buildpack from a git URL (with #ref), named after the repository, once', async () => {
+  it('clones a classic buildpack from a git URL, fetches new commits at each resolve, and keeps its id', async () => {
     const repo = join(root, 'heroku-buildpack-hello.git');
     const work = join(root, 'hello-work');
     const git = (args: string[], cwd: string) =>
@@ -91,16 +92,29 @@ describe('resolveBuildpack', () => {
     await git(['tag', 'v1'], work);
     await git(['clone', '-q', '--bare', work, repo], root);
     const clones = join(root, 'clones');
-    const url = `file://${repo}#v1`;
-    const plugin = await resolveBuildpack(url, root, { cacheDir: clones });
-    const [id] = await idsOf(plugin);
+    const url = `file://${repo}`;
+    const checkout = (u: string): Promise<Plugin> => resolveBuildpack(u, root, { cacheDir: clones });
+    const first = await checkout(url);
+    const [id] = await idsOf(first);
     expect(id).to.match(/^hello-[0-9a-f]{16}$/);
     const k = new Kernel();
-    await k.use(plugin);
+    await k.use(first);
     expect(k.catalog.buildpacks.get(id as string)?.source).to.equal(url);
-    // Cached: a second resolve does not clone again even when the repository is gone.
+
+    // A new commit on the default branch is picked up by the next build, under the same id.
+    await writeFile(join(work, 'bin', 'detect'), '#!/bin/sh\necho v2\n');
+    await git(['commit', '-q', '-a', '-m', 'v2'], work);
+    await git(['push', '-q', repo, 'main'], work);
+    const checkouts = join(clones, readdirSync(clones)[0] as string);
+    await checkout(url);
+    expect(readdirSync(checkouts).filter((n) => !n.startsWith('.'))).to.have.length(2);
+    expect(await idsOf(await checkout(url))).to.deep.equal([id]);
+    // A pinned tag stays on its commit.
+    expect(await idsOf(await checkout(`${url}#v1`))).to.have.length(1);
+
+    // The remote gone: the newest checkout still serves.
     await rm(repo, { recursive: true });
-    expect(await idsOf(await resolveBuildpack(url, root, { cacheDir: clones }))).to.deep.equal([id]);
+    expect(await idsOf(await checkout(url))).to.deep.equal([id]);
   });
 
   it('installs an npm buildpack that is not installed (scoped or npm:) into its own prefix, without install scripts', async function () {

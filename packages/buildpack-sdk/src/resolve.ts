@@ -6,15 +6,15 @@
  * git URL (cloned shallowly, cached).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { isSlipwayError, loadPlugin, type Plugin } from '@slipway/core';
-import { classicBuildpack } from './classic.js';
+import { classicBuildpack, classicIdFor } from './classic.js';
 import { buildpackErrors } from './errors.js';
 
 const execFileP = promisify(execFile);
@@ -44,25 +44,59 @@ export function defaultBuildpackCache(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'slipway', 'buildpacks');
 }
 
-/** Shallow-clone `url` (`…/x.git#ref`) into the cache, once; returns the checkout. */
-export async function cloneBuildpack(url: string, opts: ResolveBuildpackOptions = {}): Promise<string> {
-  const [repo, ref] = url.replace(/^git\+/, '').split('#') as [string, string | undefined];
-  const cache = opts.cacheDir ?? defaultBuildpackCache();
-  // Named after the repository (so a classic buildpack's id reads `static-1f2e…`), made unique by the URL's hash.
+/** The commit `ref` (default HEAD) names on the remote now, or undefined when it cannot be asked. */
+async function remoteCommit(repo: string, ref: string | undefined): Promise<string | undefined> {
+  try {
+    const { stdout } = await execFileP('git', ['ls-remote', '--', repo, ref ?? 'HEAD'], {
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
+    return /^([0-9a-f]{40,64})\s/m.exec(stdout)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checkouts of one URL, newest first. */
+async function checkoutsOf(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const found = names
+    .filter((n) => /^[0-9a-f]{40,64}$/.test(n) && existsSync(join(dir, n, '.git')))
+    .map((n) => ({ path: join(dir, n), at: statSync(join(dir, n)).mtimeMs }));
+  return found.sort((a, b) => b.at - a.at).map((c) => c.path);
+}
+
+/** Where the checkouts of `url` live: `<cache>/<repo>-<hash of url>`; its name is the classic buildpack's id. */
+function checkoutRoot(url: string, repo: string, cache: string): string {
   const base = basename(repo.replace(/\/+$/, ''))
     .replace(/\.git$/, '')
     .replace(/[^A-Za-z0-9._-]+/g, '-');
-  const dest = join(
-    cache,
-    `${base || 'buildpack'}-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`,
-  );
-  if (existsSync(join(dest, '.git')) && !opts.refresh) return dest;
-  await mkdir(cache, { recursive: true });
+  return join(cache, `${base || 'buildpack'}-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`);
+}
+
+/**
+ * Shallow-clone `url` (`…/x.git#ref`) into the cache; returns the checkout. As Heroku fetches a
+ * buildpack URL at every build, the remote is asked (`git ls-remote`) which commit the ref names
+ * now, and there is one checkout per commit: a new commit is cloned beside the old ones, so a
+ * build still running from an older checkout never sees it replaced. When the remote cannot be
+ * reached, the newest checkout is used.
+ */
+export async function cloneBuildpack(url: string, opts: ResolveBuildpackOptions = {}): Promise<string> {
+  const [repo, ref] = url.replace(/^git\+/, '').split('#') as [string, string | undefined];
+  const root = checkoutRoot(url, repo, opts.cacheDir ?? defaultBuildpackCache());
+  if (!opts.refresh) {
+    const commit = await remoteCommit(repo, ref);
+    if (commit && existsSync(join(root, commit, '.git'))) return join(root, commit);
+    const newest = (await checkoutsOf(root))[0];
+    if (!commit && newest) return newest;
+  }
+  await mkdir(root, { recursive: true });
   // Clone beside the destination and rename, so a failed or concurrent clone never leaves half a checkout.
-  const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
-  const args = ['clone', '--depth', '1', ...(ref ? ['--branch', ref] : []), '--', repo, tmp];
+  const tmp = join(root, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const args = ['clone', '--quiet', '--depth', '1', ...(ref ? ['--branch', ref] : []), '--', repo, tmp];
+  let dest: string;
   try {
     await execFileP('git', args, { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    dest = join(root, (await execFileP('git', ['-C', tmp, 'rev-parse', 'HEAD'])).stdout.trim());
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     const detail = String((e as { stderr?: string }).stderr || (e as Error).message)
@@ -71,18 +105,21 @@ export async function cloneBuildpack(url: string, opts: ResolveBuildpackOptions 
       .at(-1);
     throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_GIT({ url, detail }, { cause: e });
   }
-  await rm(dest, { recursive: true, force: true });
   await rename(tmp, dest).catch(async (e) => {
-    // Another build won the race: use its clone.
+    // Another build cloned the same commit first: use its checkout.
     await rm(tmp, { recursive: true, force: true });
     if (!existsSync(join(dest, '.git'))) throw e;
   });
+  // Older commits go once no build can still be using them (a build lasts 25 min at most).
+  for (const old of (await checkoutsOf(root)).slice(1))
+    if (Date.now() - statSync(old).mtimeMs > 60 * 60_000) await rm(old, { recursive: true, force: true });
   return dest;
 }
 
 /** Load a directory: classic when it has bin/compile, a JS plugin package otherwise. */
-async function fromDirectory(dir: string, specifier: string): Promise<Plugin> {
-  if (existsSync(join(dir, 'bin', 'compile'))) return classicBuildpack(dir, { source: specifier });
+async function fromDirectory(dir: string, specifier: string, id?: string): Promise<Plugin> {
+  if (existsSync(join(dir, 'bin', 'compile')))
+    return classicBuildpack(dir, { source: specifier, ...(id ? { id } : {}) });
   if (existsSync(join(dir, 'package.json'))) return loadPlugin(dir, dir);
   throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RESOLVE({
     specifier,
@@ -115,21 +152,26 @@ function npmPackageName(specifier: string): string | undefined {
   return /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/.test(name) ? name : undefined;
 }
 
-/** `npm install` one specifier into its own prefix under `npmPrefix`, once; returns that prefix. */
+/**
+ * `npm install` one specifier into its own prefix under `npmPrefix`, once; returns that prefix.
+ * Installed beside it and renamed into place, so a killed or concurrent install never leaves a
+ * half-installed package that later builds would take for a whole one.
+ */
 async function installPackage(specifier: string, npmPrefix: string, refresh: boolean): Promise<string> {
   const spec = specifier.replace(/^npm:/, '');
-  const name = npmPackageName(specifier) as string;
   const dir = join(npmPrefix, createHash('sha256').update(spec).digest('hex').slice(0, 16));
-  if (existsSync(join(dir, 'node_modules', name, 'package.json')) && !refresh) return dir;
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'package.json'), '{ "private": true }\n');
+  if (existsSync(join(dir, 'package.json')) && !refresh) return dir;
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await mkdir(tmp, { recursive: true });
+  await writeFile(join(tmp, 'package.json'), '{ "private": true }\n');
   try {
     // No install scripts: a buildpack's code runs in the build, not while it is fetched.
     await execFileP('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--', spec], {
-      cwd: dir,
+      cwd: tmp,
       env: { ...process.env, npm_config_update_notifier: 'false' },
     });
   } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
     const lines = String((e as { stderr?: string }).stderr || (e as Error).message)
       .split('\n')
       .filter((l) => /npm (error|ERR!)/.test(l) && !/A complete log|npm error\s*$/.test(l));
@@ -138,6 +180,12 @@ async function installPackage(specifier: string, npmPrefix: string, refresh: boo
       { cause: e },
     );
   }
+  if (refresh) await rm(dir, { recursive: true, force: true });
+  await rename(tmp, dir).catch(async (e) => {
+    // Another build installed the same specifier first: use its copy.
+    await rm(tmp, { recursive: true, force: true });
+    if (!existsSync(join(dir, 'package.json'))) throw e;
+  });
   return dir;
 }
 
@@ -147,7 +195,11 @@ export async function resolveBuildpack(
   fromDir: string,
   opts: ResolveBuildpackOptions = {},
 ): Promise<Plugin> {
-  if (isGitUrl(specifier)) return fromDirectory(await cloneBuildpack(specifier, opts), specifier);
+  if (isGitUrl(specifier)) {
+    // The id stays the same across the buildpack's commits, so its build cache does too.
+    const checkout = await cloneBuildpack(specifier, opts);
+    return fromDirectory(checkout, specifier, classicIdFor(dirname(checkout)));
+  }
   const expanded = specifier.startsWith('~/') ? join(homedir(), specifier.slice(2)) : specifier;
   const asPath = resolve(fromDir, expanded);
   const looksLikePath = expanded.startsWith('.') || isAbsolute(expanded);
@@ -160,7 +212,9 @@ export async function resolveBuildpack(
   const sdkDir = dirname(fileURLToPath(import.meta.url));
   const names = SHORT_ID.test(specifier) ? [`@slipway/buildpack-${specifier}`, specifier] : [specifier];
   const npmName = npmPackageName(specifier);
-  if (npmName && !opts.refresh) {
+  // A version asked for is installed as asked, even when another version is installed here.
+  const versioned = npmName !== undefined && specifier.replace(/^npm:/, '') !== npmName;
+  if (npmName && !opts.refresh && !versioned) {
     const plugin = await fromPackage(npmName, [fromDir, sdkDir]);
     if (plugin) return plugin;
   }
