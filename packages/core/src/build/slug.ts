@@ -17,10 +17,13 @@ import * as tar from 'tar';
 import { coreErrors } from '../errors.js';
 
 let gnuTar: Promise<boolean> | undefined;
-/** Whether `tar` on PATH is GNU tar (asked once per process). */
+/** Whether `tar` on PATH is GNU tar 1.28 or later, which has `--sort` (asked once per process). */
 function hasGnuTar(): Promise<boolean> {
   gnuTar ??= new Promise((resolve) =>
-    execFile('tar', ['--version'], (e, out) => resolve(!e && /GNU tar/.test(String(out)))),
+    execFile('tar', ['--version'], (e, out) => {
+      const v = /GNU tar\)? (\d+)\.(\d+)/.exec(String(out));
+      resolve(!e && !!v && (Number(v[1]) > 1 || Number(v[2]) >= 28));
+    }),
   );
   return gnuTar;
 }

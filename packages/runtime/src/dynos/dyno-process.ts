@@ -77,7 +77,7 @@ export class DynoProcess extends EventEmitter {
   private leaderExit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private killedHard = false;
   /** Under `script`: the dyno's pseudo-terminal once found, and the resizes queued on it. */
-  private tty: { path?: string; queue: Promise<void> } | undefined;
+  private tty: { path?: string; queue: Promise<void>; next?: [string, string] } | undefined;
 
   private constructor(child: ChildProcess, emitLines: boolean, tty: boolean) {
     super();
@@ -186,15 +186,19 @@ export class DynoProcess extends EventEmitter {
     const tty = this.tty;
     if (!tty) return Promise.resolve();
     const size = (n: number) => String(Math.min(Math.max(Math.trunc(n), 1), 10_000));
+    // Only the latest size matters: a burst of resizes (a window dragged) runs stty at most twice.
+    const queued = tty.next !== undefined;
+    tty.next = [size(columns), size(rows)];
+    if (queued) return tty.queue;
     tty.queue = tty.queue.then(async () => {
+      const next = tty.next as [string, string];
+      tty.next = undefined;
       // A gone dyno's terminal number may already belong to someone else.
       if (this.leaderExit) return;
       tty.path ??= await ptyOfChild(this.pid);
       if (!tty.path || this.leaderExit) return;
       await new Promise<void>((resolve) =>
-        execFile('stty', ['-F', tty.path as string, 'cols', size(columns), 'rows', size(rows)], () =>
-          resolve(),
-        ),
+        execFile('stty', ['-F', tty.path as string, 'cols', next[0], 'rows', next[1]], () => resolve()),
       );
     });
     return tty.queue;
