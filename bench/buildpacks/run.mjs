@@ -199,7 +199,7 @@ for (const r of results)
     `| ${r.lang} | ${s(r.cold)} | ${s(r.edit)} (cpu ${s(r.editCpu)}) | ${times(r.speedupEdit)} / ${times(r.coldCpu / r.editCpu)} |`,
   );
 console.log(
-  '\nIn-process (the pipeline alone, without starting Node.js and loading Slipway, as in the running platform):',
+  "\nIn-process (the pipeline alone, without starting Node.js and loading Slipway; the platform's build worker still pays that start-up on each build):",
 );
 console.log(
   '| app | cold build | of which compile / slug | raw commands | overhead (all / compile only) | warm rebuild | speed-up |',
