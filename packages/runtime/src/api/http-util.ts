@@ -3,6 +3,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkSchema, isSlipwayError } from '@slipway/core';
 import { runtimeErrors } from '../errors.js';
 
+/** One API route: path parameters decoded, the parsed URL for the query. */
+export type RouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: Record<string, string>,
+  url: URL,
+) => Promise<void>;
+
+/** How route modules register on `createApiServer`'s router. */
+export type RouteRegistrar = (method: string, path: string, h: RouteHandler) => void;
+
 /** Read the whole body, refusing more than `limit` bytes (413) without buffering the rest. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {

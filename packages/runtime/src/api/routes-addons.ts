@@ -1,20 +1,7 @@
-/**
- * Add-on routes beyond list/create/destroy (which live in server.ts): one add-on's info, its
- * plan change (Heroku's `PATCH /apps/:app/addons/:addon` with `{ plan }`), Postgres backups and
- * the mail add-on's mailbox.
- */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mailList, mailShow, pgBackups, pgCapture, pgRestore } from '../addons/addon-tools.js';
-import { readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
 import { renderAddon } from './render.js';
 import type { ApiContext } from './server.js';
-
-type Handler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  p: Record<string, string>,
-  url: URL,
-) => Promise<void>;
 
 /** PATCH /apps/:app/addons/:id */
 export const addonPlanSchema = {
@@ -32,10 +19,7 @@ export const pgRestoreSchema = {
 } as const;
 
 /** Register the add-on routes on the API's router. */
-export function registerAddonRoutes(
-  on: (method: string, path: string, h: Handler) => void,
-  ctx: ApiContext,
-): void {
+export function registerAddonRoutes(on: RouteRegistrar, ctx: ApiContext): void {
   const { state } = ctx;
   const app = (p: Record<string, string>) => state.app(p.app as string);
   const tools = { state, dataDir: ctx.dataDir };

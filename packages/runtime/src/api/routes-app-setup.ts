@@ -6,9 +6,8 @@
  * postdeploy script ran and how it ended.
  */
 import { runtimeErrors } from '../errors.js';
-import { readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
 import { renderApp } from './render.js';
-import type { RouteRegistrar } from './routes-git.js';
 import type { ApiContext } from './server.js';
 
 const setupSchema = {

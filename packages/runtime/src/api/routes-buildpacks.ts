@@ -7,8 +7,7 @@
  */
 import { runtimeErrors } from '../errors.js';
 import type { AppRecord } from '../state/records.js';
-import { readJson, sendJson } from './http-util.js';
-import type { RouteRegistrar } from './routes-git.js';
+import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
 import type { ApiContext } from './server.js';
 
 /** Names: no whitespace or control characters, nothing a shell or a URL parser would trip on. */

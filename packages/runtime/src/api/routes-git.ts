@@ -8,17 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSlipwayError } from '@slipway/core';
 import { runHttpBackend } from '../git/http-backend.js';
 import { GitPushService } from '../git/push-service.js';
-import { readJson } from './http-util.js';
+import { type RouteHandler, type RouteRegistrar, readJson } from './http-util.js';
 import type { ApiContext } from './server.js';
-
-type Handler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  p: Record<string, string>,
-  url: URL,
-) => Promise<void>;
-/** The route registrar of `createApiServer`. */
-export type RouteRegistrar = (method: string, path: string, h: Handler) => void;
 
 const checkSchema = {
   type: 'object',
@@ -62,7 +53,7 @@ export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushS
     maxPushBytes: ctx.maxUploadBytes ?? 200 * 1024 * 1024,
     webUrl: ctx.webUrl,
   });
-  const serve: Handler = async (req, res, p, url) => {
+  const serve: RouteHandler = async (req, res, p, url) => {
     const app = ctx.state.app(p.app as string);
     await git.ensureRepo(app);
     const pathInfo = `/${app.id}.git/${p.rest}`;

@@ -3,7 +3,7 @@
  * (`run` attached over a WebSocket, `run:detached` to the logs, `ps:stop` of a one-off).
  * The attach protocol is described in `../oneoff/attach-hub.ts`.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { checkSchema, type OneOffSession } from '@slipway/core';
 import { checkDrainUrl, type SelfAddress } from '../drains/drain-url.js';
@@ -12,18 +12,10 @@ import { DYNO_SIZES } from '../dynos/policy.js';
 import { runtimeErrors } from '../errors.js';
 import { AttachHub } from '../oneoff/attach-hub.js';
 import type { AppRecord } from '../state/records.js';
-import { readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
 import { renderApp, renderDomain, renderDrain } from './render.js';
 import { domainSchema, drainSchema } from './schemas.js';
 import type { ApiContext } from './server.js';
-
-type Handler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  p: Record<string, string>,
-  url: URL,
-) => Promise<void>;
-type RouteRegistrar = (method: string, path: string, h: Handler) => void;
 
 /** What the platform tells these routes about itself. */
 export interface WorkflowOptions {

@@ -5,7 +5,7 @@
  * `code` and `hint`) with the catalogue's status.
  */
 import { rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { type DynoStatus, validateConfigVars } from '@slipway/core';
 import type { AddonService } from '../addon-service.js';
@@ -18,7 +18,7 @@ import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../releas
 import type { AppRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
-import { readJson, sendError, sendJson } from './http-util.js';
+import { type RouteHandler, readJson, sendError, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
@@ -59,13 +59,12 @@ export interface ApiContext {
 }
 
 type Params = Record<string, string>;
-type Handler = (req: IncomingMessage, res: ServerResponse, p: Params, url: URL) => Promise<void>;
 
 /** Create the API server (not listening yet). */
 export function createApiServer(ctx: ApiContext): Server {
   const { state } = ctx;
-  const routes: [string, RegExp, Handler][] = [];
-  const on = (method: string, path: string, h: Handler) =>
+  const routes: [string, RegExp, RouteHandler][] = [];
+  const on = (method: string, path: string, h: RouteHandler) =>
     routes.push([method, new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}/?$`), h]);
   const app = (p: Params): AppRecord => state.app(p.app as string);
   const current = (a: AppRecord) => state.currentRelease(a.id);
