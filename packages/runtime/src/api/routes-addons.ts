@@ -1,3 +1,8 @@
+/**
+ * Add-on routes beyond list/create/destroy (which live in server.ts): one add-on's info, its
+ * plan change (Heroku's `PATCH /apps/:app/addons/:addon` with `{ plan }`), Postgres backups and
+ * the mail add-on's mailbox.
+ */
 import { mailList, mailShow, pgBackups, pgCapture, pgRestore } from '../addons/addon-tools.js';
 import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
 import { renderAddon } from './render.js';
