@@ -24,6 +24,27 @@ describe('slipway.config loading', () => {
     expect(kernel.catalog.buildpacks.get('marker')?.name).to.equal('Marker');
   });
 
+  it('fills options a config entry leaves out from `defaults`, and leaves out what `skip` says', async () => {
+    const cwd = path.join(fixtures, 'config-ok');
+    const defaults = () => ({ marker: 'from-defaults.txt' });
+    const { kernel } = await createKernel({
+      configFile: false,
+      cwd,
+      plugins: ['./marker-plugin.mjs'],
+      defaults,
+    });
+    const reasons = new Map<string, string>();
+    await kernel.hooks.detect.promise({ buildDir: cwd, reasons } as never);
+    expect(reasons.get('marker')).to.equal('no from-defaults.txt');
+    // The entry's own options win over the defaults.
+    const own = await createKernel({ cwd, defaults });
+    const ownReasons = new Map<string, string>();
+    await own.kernel.hooks.detect.promise({ buildDir: cwd, reasons: ownReasons } as never);
+    expect(ownReasons.get('marker')).to.equal('no hello.txt');
+    const skipped = await createKernel({ cwd, skip: (p) => p.name === 'marker' });
+    expect(skipped.kernel.plugins).to.deep.equal([]);
+  });
+
   it('names the plugin, the option and the file when options fail the schema', async () => {
     const e = await failure(createKernel({ cwd: path.join(fixtures, 'config-bad-options') }));
     expect(e.code).to.equal('SLIPWAY_ERR_PLUGIN_OPTIONS');

@@ -159,6 +159,13 @@ export interface CreateKernelOptions {
   configFile?: string | false;
   /** Plugins applied after the config's, e.g. the runtime's own. */
   plugins?: PluginEntry[];
+  /**
+   * Options a plugin gets unless its entry sets them (e.g. the platform's data dir for add-on
+   * providers); merged under the entry's own options.
+   */
+  defaults?: (plugin: Plugin<any>) => Record<string, unknown> | undefined;
+  /** Leave a loaded plugin out (e.g. add-on providers in a build worker). */
+  skip?: (plugin: Plugin<any>) => boolean;
 }
 
 async function normalise(
@@ -194,6 +201,10 @@ export async function createKernel(
   }
   for (const entry of opts.plugins ?? []) loaded.push([...(await normalise(entry, cwd)), undefined]);
   const kernel = new Kernel();
-  for (const [plugin, options, from] of loaded) await kernel.use(plugin, options, from ? { file: from } : {});
+  for (const [plugin, options, from] of loaded) {
+    if (opts.skip?.(plugin)) continue;
+    const defaults = opts.defaults?.(plugin);
+    await kernel.use(plugin, defaults ? { ...defaults, ...options } : options, from ? { file: from } : {});
+  }
   return { kernel, config, ...(file ? { file } : {}) };
 }

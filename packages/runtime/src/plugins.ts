@@ -4,18 +4,9 @@
  * broken first-party plugin is reported and skipped, so the platform still starts (e.g. `--demo`
  * on a machine without a JDK still deploys the other examples).
  */
-import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAddonPlugin } from '@slipway/addon-sdk';
-import {
-  createKernel,
-  isSlipwayError,
-  Kernel,
-  loadConfig,
-  loadPlugin,
-  type Plugin,
-  type PluginEntry,
-} from '@slipway/core';
+import { createKernel, Kernel, loadPlugin, type Plugin } from '@slipway/core';
 
 /** First-party buildpacks, in detection order. */
 export const DEFAULT_BUILDPACKS = [
@@ -48,56 +39,16 @@ export interface KernelRecipe {
   withoutAddons?: boolean;
 }
 
-/** A provider plugin (defineAddon's), whose apply starts backing servers. */
-const isProvider = (p: Plugin<any>) => isAddonPlugin(p);
-
-/** The options a plugin gets: the add-on data dir filled in for providers. */
-function optionsFor(plugin: Plugin<any>, options: Record<string, unknown> | undefined, recipe: KernelRecipe) {
-  if (!recipe.dataDir || !isProvider(plugin) || options?.dataDir) return options;
-  return { ...options, dataDir: recipe.dataDir };
-}
-
-/** Load a config-file plugin entry (strings resolve from the config file's directory). */
-async function loadEntry(
-  entry: PluginEntry,
-  fromDir: string,
-): Promise<[Plugin<any>, Record<string, unknown> | undefined]> {
-  if (typeof entry === 'string') return [await loadPlugin(entry, fromDir), undefined];
-  if (Array.isArray(entry)) {
-    const [p, o] = entry;
-    return [typeof p === 'string' ? await loadPlugin(p, fromDir) : p, o];
-  }
-  if ('use' in entry && typeof entry.use === 'string')
-    return [await loadPlugin(entry.use, fromDir), entry.options];
-  return [entry as Plugin<any>, undefined];
-}
-
 /** Build a kernel from a recipe; `skipped` lists the defaults that could not be loaded and why. */
 export async function composeKernel(recipe: KernelRecipe): Promise<{ kernel: Kernel; skipped: string[] }> {
   const skipped: string[] = [];
+  // The data dir for add-on providers (unless the config sets one), or no providers at all in a
+  // build worker: a provider's apply starts its backing servers.
+  const defaults = (plugin: Plugin<any>) =>
+    recipe.dataDir && isAddonPlugin(plugin) ? { dataDir: recipe.dataDir } : undefined;
+  const skip = (plugin: Plugin<any>) => recipe.withoutAddons === true && isAddonPlugin(plugin);
   if (recipe.configFile) {
-    if (!recipe.dataDir && !recipe.withoutAddons) {
-      const { kernel } = await createKernel({ configFile: recipe.configFile });
-      return { kernel, skipped };
-    }
-    // As createKernel does (every module loaded before any is applied), plus the data dir for
-    // providers, or no providers at all in a build worker.
-    const file = resolve(recipe.configFile);
-    const config = await loadConfig(file);
-    const loaded: [Plugin<any>, Record<string, unknown> | undefined][] = [];
-    for (const [i, entry] of config.plugins.entries()) {
-      try {
-        loaded.push(await loadEntry(entry, dirname(file)));
-      } catch (e) {
-        if (isSlipwayError(e)) e.message += ` (${basename(file)} plugins[${i}])`;
-        throw e;
-      }
-    }
-    const kernel = new Kernel();
-    for (const [plugin, options] of loaded) {
-      if (recipe.withoutAddons && isProvider(plugin)) continue;
-      await kernel.use(plugin, optionsFor(plugin, options, recipe), { file });
-    }
+    const { kernel } = await createKernel({ configFile: recipe.configFile, defaults, skip });
     return { kernel, skipped };
   }
   // Each default plugin is loaded and applied on its own: one that cannot start (a toolchain
@@ -106,8 +57,8 @@ export async function composeKernel(recipe: KernelRecipe): Promise<{ kernel: Ker
   for (const spec of recipe.defaults ?? []) {
     try {
       const plugin = await loadPlugin(spec, PACKAGE_DIR);
-      if (recipe.withoutAddons && isProvider(plugin)) continue;
-      await kernel.use(plugin, optionsFor(plugin, undefined, recipe));
+      if (skip(plugin)) continue;
+      await kernel.use(plugin, defaults(plugin));
     } catch (e) {
       skipped.push(`${spec}: ${(e as Error).message.split('\n')[0]}`);
     }
