@@ -71,6 +71,12 @@ export function routerGet(
 }
 
 /** Poll `fn` every 200 ms until it is true (true) or `ms` pass (false). */
+/** The `version` the hello fixture answers with through the router, or `HTTP <status>`. */
+export async function servedVersion(port: number, app: string): Promise<string> {
+  const r = await routerGet(port, app);
+  return r.status === 200 ? JSON.parse(r.body).version : `HTTP ${r.status}`;
+}
+
 export async function eventually(fn: () => Promise<boolean>, ms = 20_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (!(await fn())) {

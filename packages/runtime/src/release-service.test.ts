@@ -4,13 +4,17 @@
  * previous release keeps serving; a passing healthcheck goes live.
  */
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { packDir } from './demo.js';
 import { type Platform, startPlatform } from './platform.js';
-import { fixtureCopy, nodeOnlyConfig, removeFixtureCopies } from './platform-harness.test-helper.js';
+import {
+  fixtureCopy,
+  nodeOnlyConfig,
+  removeFixtureCopies,
+  servedVersion,
+} from './platform-harness.test-helper.js';
 
 describe('releases: boot timeout and healthchecks (real platform)', function () {
   this.timeout(180_000);
@@ -24,21 +28,7 @@ describe('releases: boot timeout and healthchecks (real platform)', function () 
     });
     return (await r.json()) as any;
   };
-  const serving = () =>
-    new Promise<string>((resolve, reject) => {
-      request(
-        { port: p.routerPort, host: '127.0.0.1', path: '/', headers: { host: 'safe.localhost' } },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () =>
-            resolve(res.statusCode === 200 ? JSON.parse(text).version : `HTTP ${res.statusCode}`),
-          );
-        },
-      )
-        .on('error', reject)
-        .end();
-    });
+  const serving = () => servedVersion(p.routerPort, 'safe');
   const deploy = async (files: Record<string, string>) => {
     const file = await packDir(await fixtureCopy('hello', files));
     const b = await api('POST', '/apps/safe/builds', await readFile(file));

@@ -11,7 +11,12 @@ import { expect } from 'chai';
 import * as tar from 'tar';
 import { packDir } from '../demo.js';
 import { type Platform, startPlatform } from '../platform.js';
-import { fixtureCopy, nodeOnlyConfig, removeFixtureCopies } from '../platform-harness.test-helper.js';
+import {
+  fixtureCopy,
+  nodeOnlyConfig,
+  removeFixtureCopies,
+  servedVersion,
+} from '../platform-harness.test-helper.js';
 
 /** A tar.gz made entry by entry, so tests can write entries a normal tool refuses to make. */
 function rawTarGz(entries: { path: string; type?: string; linkpath?: string; body?: string }[]): Buffer {
@@ -55,21 +60,7 @@ describe('API: auth and bad input (real platform in-process)', function () {
       req.on('error', reject);
       req.end(body);
     });
-  const serving = () =>
-    new Promise<string>((resolve, reject) => {
-      request(
-        { port: p.routerPort, host: '127.0.0.1', path: '/', headers: { host: 'bad.localhost' } },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () =>
-            resolve(res.statusCode === 200 ? JSON.parse(text).version : `HTTP ${res.statusCode}`),
-          );
-        },
-      )
-        .on('error', reject)
-        .end();
-    });
+  const serving = () => servedVersion(p.routerPort, 'bad');
   const waitBuild = async (id: string) => {
     for (;;) {
       const b = await call('GET', `/apps/bad/builds/${id}`);

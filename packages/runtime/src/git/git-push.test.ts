@@ -8,12 +8,17 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { type Platform, startPlatform } from '../platform.js';
-import { CLI, fixtureCopy, nodeOnlyConfig, removeFixtureCopies } from '../platform-harness.test-helper.js';
+import {
+  CLI,
+  fixtureCopy,
+  nodeOnlyConfig,
+  removeFixtureCopies,
+  servedVersion,
+} from '../platform-harness.test-helper.js';
 
 interface Run {
   code: number;
@@ -55,21 +60,7 @@ describe('git push (real git client, real platform)', function () {
     if (r.code !== 0) throw new Error(`git ${args.join(' ')} exited ${r.code}\n${r.out}`);
     return r.out;
   };
-  const serving = () =>
-    new Promise<string>((resolve, reject) => {
-      request(
-        { port: p.routerPort, host: '127.0.0.1', path: '/', headers: { host: 'pushed.localhost' } },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () =>
-            resolve(res.statusCode === 200 ? JSON.parse(text).version : `HTTP ${res.statusCode}`),
-          );
-        },
-      )
-        .on('error', reject)
-        .end();
-    });
+  const serving = () => servedVersion(p.routerPort, 'pushed');
   const commit = async (files: Record<string, string>, message: string) => {
     for (const [f, t] of Object.entries(files)) await writeFile(join(repo, f), t);
     await ok(['add', '-A']);
