@@ -15,7 +15,13 @@ import type { SqliteStateStore } from './state/sqlite-state-store.js';
 /** Default limit on one provider call; a remote provider's own limit (25 s) is shorter. */
 export const PROVIDER_TIMEOUT_MS = 120_000;
 
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0] as string;
+/** The first line of an error's message. */
+export const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0] as string;
+
+/** The attachment name of an add-on: `--as`, else the service upper-cased (`heroku-redis` → `HEROKU_REDIS`). */
+export function attachmentName(service: string, as?: string): string {
+  return as ?? service.toUpperCase().replace(/-/g, '_');
+}
 
 /** Attaches, changes and detaches add-ons. */
 export class AddonService {
@@ -67,6 +73,20 @@ export class AddonService {
     }
   }
 
+  /** Ask the provider to destroy `rec` (within the provider timeout). */
+  private deprovision(app: AppRecord, rec: AddonRecord): Promise<void> {
+    return this.call(rec.service, 'deprovision', () =>
+      this.o.kernel.hooks.deprovision.for(rec.service).promise({
+        service: rec.service,
+        uuid: rec.id,
+        id: rec.providerId,
+        app: app.name,
+        name: rec.name,
+        plan: rec.plan,
+      }),
+    );
+  }
+
   private deprovisionQuietly(service: string, uuid: string, id: string, app: string): Promise<void> {
     return this.o.kernel.hooks.deprovision
       .for(service)
@@ -109,7 +129,7 @@ export class AddonService {
     options: Record<string, unknown> = {},
   ): Promise<AddonRecord> {
     const { service, plan } = this.resolve(planSpec);
-    const name = as ?? service.toUpperCase().replace(/-/g, '_');
+    const name = attachmentName(service, as);
     if (this.o.state.addons(app.id).some((a) => a.name === name))
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
         service,
@@ -187,16 +207,7 @@ export class AddonService {
     const failures: string[] = [];
     for (const rec of this.o.state.addons(app.id)) {
       try {
-        await this.call(rec.service, 'deprovision', () =>
-          this.o.kernel.hooks.deprovision.for(rec.service).promise({
-            service: rec.service,
-            uuid: rec.id,
-            id: rec.providerId,
-            app: app.name,
-            name: rec.name,
-            plan: rec.plan,
-          }),
-        );
+        await this.deprovision(app, rec);
         this.o.state.removeAddon(rec.id);
       } catch (e) {
         failures.push(`${rec.name}: ${(e as Error).message}`);
@@ -208,16 +219,7 @@ export class AddonService {
   /** Deprovision an add-on and unset its config vars (one release). */
   async destroy(app: AppRecord, nameOrId: string): Promise<AddonRecord> {
     const rec = this.find(app, nameOrId);
-    await this.call(rec.service, 'deprovision', () =>
-      this.o.kernel.hooks.deprovision.for(rec.service).promise({
-        service: rec.service,
-        uuid: rec.id,
-        id: rec.providerId,
-        app: app.name,
-        name: rec.name,
-        plan: rec.plan,
-      }),
-    );
+    await this.deprovision(app, rec);
     this.o.state.removeAddon(rec.id);
     // An alias another attachment also sets (DATABASE_URL of a second database) stays.
     const still = new Set(this.o.state.addons(app.id).flatMap((a) => a.configVars));

@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type AddonManifest, osbBroker, remoteAddon } from '@slipway/addon-sdk';
 import { type Kernel, loadConfig } from '@slipway/core';
+import { firstLine } from '../addon-service.js';
 import { runtimeErrors } from '../errors.js';
 
 /** One partner-API provider. */
@@ -106,8 +107,6 @@ export async function useRemoteProviders(
   }
   return skipped;
 }
-
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
 
 /** The config file's directory (relative manifest paths start there). */
 export const configBaseDir = (file: string): string => dirname(resolve(file));

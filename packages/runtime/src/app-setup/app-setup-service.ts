@@ -17,7 +17,7 @@ import {
   type ReleaseEvent,
   validateConfigVars,
 } from '@slipway/core';
-import type { AddonService } from '../addon-service.js';
+import { type AddonService, attachmentName } from '../addon-service.js';
 import type { DynoManager } from '../dynos/dyno-manager.js';
 import type { LogHub } from '../logs/log-hub.js';
 import { DEFAULT_SIZE, DYNO_SIZES, MAX_QUANTITY, type ReleaseService } from '../release-service.js';
@@ -157,8 +157,7 @@ export class AppSetupService {
       for (const a of m.addons) {
         step = `addon ${a.plan}`;
         const attached = state.addons(app.id).map((x) => x.name);
-        const wanted = a.as ?? a.plan.split(':')[0]?.toUpperCase().replace(/-/g, '_');
-        if (wanted && attached.includes(wanted)) continue;
+        if (attached.includes(attachmentName(a.plan.split(':')[0] as string, a.as))) continue;
         created.push((await addons.create(state.app(app.id), a.plan, a.as, a.options)).id);
       }
       if (m.scripts.postdeploy) state.appSetups.setPostdeploy(app.id, m.scripts.postdeploy);
