@@ -215,10 +215,11 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   let domainMap = new Map<string, string>();
   let appNames = new Set<string>();
   const refresh = () => {
-    const byId = new Map(state.listApps().map((a) => [a.id, a.name]));
+    const apps = state.listApps();
+    const byId = new Map(apps.map((a) => [a.id, a.name]));
     appNames = new Set(byId.values());
     domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
-    workflow.refresh();
+    workflow.refresh(apps);
   };
   refresh();
   const dynoTable = dynos.routeTable((h) => domainMap.get(h));

@@ -176,12 +176,6 @@ export class AppSetupService {
     }
   }
 
-  /** Whether a postdeploy script still waits for the app's first release. */
-  pendingPostdeploy(app: string): string | undefined {
-    const a = this.o.state.findApp(app);
-    return a && this.o.state.appSetups.pending(a.id);
-  }
-
   private async afterRelease(ev: ReleaseEvent): Promise<void> {
     const { state, dynos, releases, logs } = this.o;
     const app = state.findApp(ev.app);

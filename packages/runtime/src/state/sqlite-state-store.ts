@@ -501,10 +501,12 @@ export class SqliteStateStore implements StateStore {
     return d;
   }
 
-  /** Log drains of an app. */
-  drains(appId: string): DrainRecord[] {
+  /** Log drains of an app, or of every app. */
+  drains(appId?: string): DrainRecord[] {
     return (
-      this.db.prepare('SELECT * FROM drains WHERE app_id = ? ORDER BY created_at').all(appId) as Row[]
+      (appId
+        ? this.db.prepare('SELECT * FROM drains WHERE app_id = ? ORDER BY created_at').all(appId)
+        : this.db.prepare('SELECT * FROM drains ORDER BY created_at').all()) as Row[]
     ).map((r) => ({
       id: r.id,
       appId: r.app_id,
