@@ -6,15 +6,15 @@
  */
 import { execFile } from 'node:child_process';
 import { access, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import type {
-  ProviderLog,
-  Supervised,
-  SuperviseOptions,
-  Unprivileged,
-  UnprivilegedOptions,
+import {
+  freePort,
+  type ProviderLog,
+  type Supervised,
+  type SuperviseOptions,
+  type Unprivileged,
+  type UnprivilegedOptions,
 } from '@slipway/addon-sdk';
 import mysql from 'mysql2/promise';
 import { mariadbErrors } from './errors.js';
@@ -73,19 +73,6 @@ async function findProgram(names: string[], binDir?: string): Promise<string | u
     : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/usr/bin'];
   for (const d of dirs) for (const n of names) if (await exists(join(d, n))) return join(d, n);
   return undefined;
-}
-
-/** A free TCP port on `host`. */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
 }
 
 /** Start (initialising on first use) the server kept in `dir`. */
