@@ -37,6 +37,8 @@ const DROP_RESPONSE = new Set([
   'trailer',
   'via',
 ]);
+/** The lengths of DROP_RESPONSE's names: only a name of one of these is lower-cased and looked up. */
+const DROP_RESPONSE_LENGTHS = new Set([...DROP_RESPONSE].map((n) => n.length));
 
 /** What the router adds to a forwarded request. */
 export interface ForwardInfo {
@@ -122,9 +124,12 @@ export function downstreamResponseHeadersFromBuffers(raw: readonly Buffer[]): st
     const name = raw[i]!.toString('latin1');
     const n = name.length;
     // Only names as long as one of DROP_RESPONSE's are lower-cased and looked up (hot path).
-    if ((n === 3 || n === 7 || n === 10 || n === 16 || n === 17) && DROP_RESPONSE.has(name.toLowerCase())) {
-      if (n === 3) via = raw[i + 1]!.toString('latin1');
-      continue;
+    if (DROP_RESPONSE_LENGTHS.has(n)) {
+      const lower = name.toLowerCase();
+      if (DROP_RESPONSE.has(lower)) {
+        if (lower === 'via') via = raw[i + 1]!.toString('latin1');
+        continue;
+      }
     }
     out.push(name, raw[i + 1]!.toString('latin1'));
   }

@@ -70,10 +70,11 @@ export class TargetPool {
   private closed = false;
 
   /** Whether connections to dynos are reused. */
-  readonly keepAlive: boolean;
+  get keepAlive(): boolean {
+    return this.opts.keepAlive;
+  }
 
   constructor(private readonly opts: TargetPoolOptions) {
-    this.keepAlive = opts.keepAlive;
     this.sweeper = setInterval(() => this.sweep(Date.now() - 30_000), 10_000);
     this.sweeper.unref();
   }

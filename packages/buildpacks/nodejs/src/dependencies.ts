@@ -126,9 +126,9 @@ export async function installDependencies(
   const layer = await ctx.cacheLayer('node_modules', usesPnp ? `${digest}-pnp` : digest);
   const cached = join(layer.dir, 'node_modules');
   const savedAt = Number(layer.metadata.savedAt);
-  const usable =
-    layer.hit && !usesPnp && (await dirExists(cached)) && (await untouchedSince(cached, savedAt || 0));
-  if (layer.hit && !usable && (await dirExists(cached)))
+  const present = layer.hit && (await dirExists(cached));
+  const usable = present && !usesPnp && (await untouchedSince(cached, savedAt || 0));
+  if (present && !usable)
     ctx.log.info('The cached node_modules was changed after it was saved (a build step edits it in place)');
   if (usable) {
     ctx.log.step('Restoring cached dependencies');
