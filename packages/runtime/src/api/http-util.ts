@@ -3,6 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkSchema, isSlipwayError } from '@slipway/core';
 import { runtimeErrors } from '../errors.js';
 
+/** Largest source upload (a deploy archive or a git push) unless the platform says otherwise. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
+
 /** One API route: path parameters decoded, the parsed URL for the query. */
 export type RouteHandler = (
   req: IncomingMessage,

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSlipwayError } from '@slipway/core';
 import { runHttpBackend } from '../git/http-backend.js';
 import { GitPushService } from '../git/push-service.js';
-import { type RouteHandler, type RouteRegistrar, readJson } from './http-util.js';
+import { DEFAULT_MAX_UPLOAD_BYTES, type RouteHandler, type RouteRegistrar, readJson } from './http-util.js';
 import type { ApiContext } from './server.js';
 
 const checkSchema = {
@@ -50,7 +50,7 @@ export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushS
     state: ctx.state,
     deploys: ctx.deploys,
     dataDir: ctx.dataDir,
-    maxPushBytes: ctx.maxUploadBytes ?? 200 * 1024 * 1024,
+    maxPushBytes: ctx.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     webUrl: ctx.webUrl,
   });
   const serve: RouteHandler = async (req, res, p, url) => {
@@ -66,7 +66,7 @@ export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushS
         remoteUser: 'slipway',
         // git's receive.maxInputSize refuses a big pack with a clear message; this cap is only
         // the backstop against a client that keeps sending.
-        maxBodyBytes: 2 * (ctx.maxUploadBytes ?? 200 * 1024 * 1024) + (1 << 20),
+        maxBodyBytes: 2 * (ctx.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES) + (1 << 20),
         ...(push ? { env: push.env } : {}),
       });
     } finally {

@@ -11,6 +11,7 @@ import { drainErrors } from '../drains/errors.js';
 import { DYNO_SIZES } from '../dynos/policy.js';
 import { runtimeErrors } from '../errors.js';
 import { AttachHub } from '../oneoff/attach-hub.js';
+import { DEFAULT_SIZE } from '../release-service.js';
 import type { AppRecord } from '../state/records.js';
 import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
 import { renderApp, renderDomain, renderDrain } from './render.js';
@@ -199,7 +200,7 @@ export function registerWorkflowRoutes(
     const slug = rel?.slug ? state.slug(rel.slug) : undefined;
     if (!rel || !slug)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NO_RELEASE({ app: a.name, action: 'run a command in' });
-    const sizeName = body.size ?? 'standard-1x';
+    const sizeName = body.size ?? DEFAULT_SIZE;
     const memoryMb = DYNO_SIZES[sizeName];
     if (memoryMb === undefined)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({

@@ -18,7 +18,7 @@ import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../releas
 import type { AppRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
-import { type RouteHandler, readJson, sendError, sendJson } from './http-util.js';
+import { DEFAULT_MAX_UPLOAD_BYTES, type RouteHandler, readJson, sendError, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
@@ -48,7 +48,7 @@ export interface ApiContext {
   webUrl(app: string): string;
   /** Called after every successful change (apps, domains): the router refreshes its view. */
   onChange?: () => void;
-  /** Largest accepted source upload, bytes (default 200 MB). */
+  /** Largest accepted source upload, bytes (default `DEFAULT_MAX_UPLOAD_BYTES`). */
   maxUploadBytes?: number;
   /** app.json setups (`POST /app-setups`); absent = the route answers 404. */
   appSetup?: AppSetupService;
@@ -106,7 +106,7 @@ export function createApiServer(ctx: ApiContext): Server {
   // --- builds ---------------------------------------------------------------------------------
   on('POST', '/apps/:app/builds', async (req, res, p) => {
     const a = app(p);
-    const file = await receiveUpload(req, ctx.dataDir, ctx.maxUploadBytes ?? 200 * 1024 * 1024);
+    const file = await receiveUpload(req, ctx.dataDir, ctx.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
     try {
       const b = await ctx.deploys.start(a, file);
       sendJson(res, 201, renderBuild(a, b));

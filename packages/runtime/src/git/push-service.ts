@@ -49,14 +49,20 @@ interface PushSession {
 export class GitPushService {
   readonly reposDir: string;
   private readonly sessions = new Map<string, PushSession>();
+  /** Repositories set up by this process (every git request of a push asks for its repo). */
+  private readonly ready = new Set<string>();
 
   constructor(private readonly o: GitPushOptions) {
     this.reposDir = join(o.dataDir, 'git');
   }
 
-  /** The bare repository of `app`, created on first use; the hook is rewritten each time. */
+  /**
+   * The bare repository of `app`, created on first use; its hook is rewritten once per platform
+   * process, so it always runs this installation's hook.
+   */
   async ensureRepo(app: AppRecord): Promise<string> {
     const dir = join(this.reposDir, `${app.id}.git`);
+    if (this.ready.has(app.id)) return dir;
     const exists = await access(join(dir, 'HEAD')).then(
       () => true,
       () => false,
@@ -70,11 +76,13 @@ export class GitPushService {
     // Node runs the shebang'd file in either module system; `import()` loads the compiled hook.
     await writeFile(hook, `#!${process.execPath}\nimport(${JSON.stringify(HOOK)});\n`);
     await chmod(hook, 0o755);
+    this.ready.add(app.id);
     return dir;
   }
 
   /** Remove an app's repository (when the app is destroyed). */
   async removeRepo(app: AppRecord): Promise<void> {
+    this.ready.delete(app.id);
     await rm(join(this.reposDir, `${app.id}.git`), { recursive: true, force: true });
   }
 
