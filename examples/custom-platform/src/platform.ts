@@ -4,7 +4,6 @@
  * canary router plugin. `slipway.config.json` beside this package describes the same platform.
  */
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
 import mail from '@slipway/addon-mail';
 import { type Platform, type PlatformOptions, startPlatform } from '@slipway/runtime';
 import { type CanaryOptions, canaryPlugin } from './canary-plugin.js';
@@ -32,11 +31,9 @@ export function startCustomPlatform(opts: CustomPlatformOptions): Promise<Platfo
   return startPlatform({
     ...runtime,
     buildpacks: BUILDPACKS,
-    // No add-on by specifier: the one add-on is passed below as an object, with its options.
+    // No add-on by specifier: the one add-on is passed below as an object (it keeps its data
+    // under the platform's data dir).
     addons: [],
-    plugins: [
-      [mail, { dataDir: resolve(opts.dataDir) }],
-      [canaryPlugin, { ...canary }],
-    ],
+    plugins: [mail, [canaryPlugin, { ...canary }]],
   });
 }

@@ -8,6 +8,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { isAddonPlugin } from '@slipway/addon-sdk';
 import {
   dynoRuntimeRef,
   type Kernel,
@@ -22,7 +23,7 @@ import {
   type AddonProvidersConfig,
   configBaseDir,
   mergeProviders,
-  providersFromConfigFile,
+  providersOf,
   useRemoteProviders,
 } from './addons/remote-providers.js';
 import { createApiServer } from './api/server.js';
@@ -63,6 +64,7 @@ export interface PlatformOptions {
   /**
    * Plugins applied after the composed ones, in the platform process only (not in build
    * workers): route taps, add-ons with options, lifecycle listeners written in TypeScript.
+   * An add-on provider gets the platform's `dataDir` unless its options name one.
    */
   plugins?: (Plugin<any> | [Plugin<any>, Record<string, unknown>?])[];
   /**
@@ -154,17 +156,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const recipe: KernelRecipe = opts.configFile
     ? { configFile: opts.configFile, dataDir }
     : { defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)], dataDir };
-  const { kernel, skipped } = await composeKernel(recipe);
+  const { kernel, skipped, config } = await composeKernel(recipe);
   for (const entry of opts.plugins ?? []) {
     const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
-    await kernel.use(plugin, options);
+    // Add-on providers keep their data under the platform's data dir, as config-file ones do.
+    await kernel.use(plugin, isAddonPlugin(plugin) ? { dataDir, ...options } : options);
   }
   const remoteSkipped = await useRemoteProviders(
     kernel,
-    mergeProviders(
-      opts.configFile ? await providersFromConfigFile(opts.configFile) : {},
-      opts.addonProviders,
-    ),
+    mergeProviders(providersOf(config), opts.addonProviders),
     opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
   );
   skipped.push(...remoteSkipped);

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { isAddonPlugin } from '@slipway/addon-sdk';
-import { createKernel, Kernel, loadPlugin, type Plugin } from '@slipway/core';
+import { createKernel, Kernel, loadPlugin, type Plugin, type SlipwayConfig } from '@slipway/core';
 
 /** First-party buildpacks, in detection order. */
 export const DEFAULT_BUILDPACKS = [
@@ -39,8 +39,13 @@ export interface KernelRecipe {
   withoutAddons?: boolean;
 }
 
-/** Build a kernel from a recipe; `skipped` lists the defaults that could not be loaded and why. */
-export async function composeKernel(recipe: KernelRecipe): Promise<{ kernel: Kernel; skipped: string[] }> {
+/**
+ * Build a kernel from a recipe; `skipped` lists the defaults that could not be loaded and why,
+ * `config` is the config file as read (for its `platform` section).
+ */
+export async function composeKernel(
+  recipe: KernelRecipe,
+): Promise<{ kernel: Kernel; skipped: string[]; config?: SlipwayConfig }> {
   const skipped: string[] = [];
   // The data dir for add-on providers (unless the config sets one), or no providers at all in a
   // build worker: a provider's apply starts its backing servers.
@@ -48,8 +53,8 @@ export async function composeKernel(recipe: KernelRecipe): Promise<{ kernel: Ker
     recipe.dataDir && isAddonPlugin(plugin) ? { dataDir: recipe.dataDir } : undefined;
   const skip = (plugin: Plugin<any>) => recipe.withoutAddons === true && isAddonPlugin(plugin);
   if (recipe.configFile) {
-    const { kernel } = await createKernel({ configFile: recipe.configFile, defaults, skip });
-    return { kernel, skipped };
+    const { kernel, config } = await createKernel({ configFile: recipe.configFile, defaults, skip });
+    return { kernel, skipped, config };
   }
   // Each default plugin is loaded and applied on its own: one that cannot start (a toolchain
   // or port it needs is missing) is reported and skipped instead of stopping the platform.

@@ -16,7 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type AddonManifest, osbBroker, remoteAddon } from '@slipway/addon-sdk';
-import { type Kernel, loadConfig } from '@slipway/core';
+import type { Kernel, SlipwayConfig } from '@slipway/core';
 import { firstLine } from '../addon-service.js';
 import { runtimeErrors } from '../errors.js';
 
@@ -48,11 +48,9 @@ export interface AddonProvidersConfig {
   osbBrokers?: OsbBrokerConfig[];
 }
 
-/** `platform.addons` of a slipway.config file (empty when absent). */
-export async function providersFromConfigFile(file: string): Promise<AddonProvidersConfig> {
-  const config = await loadConfig(file);
-  const section = (config.platform as { addons?: AddonProvidersConfig } | undefined)?.addons ?? {};
-  return section;
+/** `platform.addons` of a loaded slipway.config (empty when absent). */
+export function providersOf(config: SlipwayConfig | undefined): AddonProvidersConfig {
+  return (config?.platform as { addons?: AddonProvidersConfig } | undefined)?.addons ?? {};
 }
 
 async function readManifest(spec: RemoteProviderConfig['manifest'], baseDir: string): Promise<AddonManifest> {
