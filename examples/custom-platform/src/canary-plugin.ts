@@ -30,13 +30,16 @@ function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Whether a request asks for the canary: header `1`, or cookie `1` (first match wins). */
+/**
+ * Whether a request asks for the canary: header `1`, or cookie `1` (first match wins). `header`
+ * is lower-case, as Node gives incoming header names.
+ */
 export function wantsCanary(
   headers: IncomingRequestInfo['headers'],
   header = 'x-canary',
   cookie = 'canary',
 ): boolean {
-  const h = headerValue(headers[header.toLowerCase()]);
+  const h = headerValue(headers[header]);
   if (h !== undefined) return h.trim() === '1';
   const jar = headerValue(headers.cookie);
   if (!jar) return false;
@@ -62,12 +65,13 @@ export const canaryPlugin = definePlugin<CanaryOptions>({
   },
   apply(kernel, options) {
     const suffix = options.suffix ?? '-canary';
+    const header = (options.header ?? 'x-canary').toLowerCase();
     const apps = options.apps ? new Set(options.apps) : undefined;
     // The hot path: a Set lookup and a header read, nothing else.
     kernel.hooks.route.tap({ name: CANARY_PLUGIN, stage: CANARY_STAGE }, (decision, req): RouteDecision => {
       if (decision.kind !== 'app' || decision.app.endsWith(suffix)) return decision;
       if (apps && !apps.has(decision.app)) return decision;
-      if (!wantsCanary(req.headers, options.header, options.cookie)) return decision;
+      if (!wantsCanary(req.headers, header, options.cookie)) return decision;
       return { kind: 'app', app: `${decision.app}${suffix}` };
     });
   },
