@@ -63,10 +63,9 @@ function isRemote(t: ConformanceTarget): t is RemoteTarget {
 /** The check a manifest with optional config vars gets (after the deprovision checks). */
 const OPTIONAL_CHECK = 'optional config vars are set only when their option asks';
 
-/** True when the target's manifest declares optional config vars (false when it cannot be known). */
-function hasOptionalVars(t: ConformanceTarget): boolean {
-  const m = manifestOfTarget(t) as AddonManifest | undefined;
-  return !!m?.slipway?.optional_config_vars && Object.keys(m.slipway.optional_config_vars).length > 0;
+/** True when a manifest declares optional config vars (false when it cannot be known). */
+function hasOptionalVars(m: unknown): boolean {
+  return !!m && Object.keys(optionalConfigVars(m as AddonManifest)).length > 0;
 }
 
 /** The names of the checks run for a target, in order. */
@@ -83,7 +82,7 @@ export function conformanceCheckNames(
     'deprovision succeeds',
     'second deprovision succeeds',
   ];
-  if (opts.optionalConfigVars ?? hasOptionalVars(target)) names.push(OPTIONAL_CHECK);
+  if (opts.optionalConfigVars ?? hasOptionalVars(manifestOfTarget(target))) names.push(OPTIONAL_CHECK);
   if (isRemote(target))
     names.push('bad credentials are refused with 401', 'missing credentials are refused with 401');
   return names;
@@ -134,7 +133,9 @@ export async function runConformance(
   opts: ConformanceOptions = {},
 ): Promise<ConformanceReport> {
   const checks: ConformanceCheck[] = [];
-  const names = conformanceCheckNames(target);
+  // The manifest is made once (for a bare definition that means running defineAddon).
+  const rawManifest = manifestOfTarget(target);
+  const names = conformanceCheckNames(target, { optionalConfigVars: hasOptionalVars(rawManifest) });
   // Remote-only and optional checks come after the common ones; index them by name.
   const C = {
     optional: names.indexOf(OPTIONAL_CHECK),
@@ -150,7 +151,6 @@ export async function runConformance(
   const msg = (e: unknown) =>
     (e as { describe?: () => string })?.describe?.() ?? (e as Error)?.message ?? String(e);
 
-  const rawManifest = manifestOfTarget(target);
   const problems = manifestProblems(rawManifest);
   if (problems.length) {
     record(0, false, problems.map((p) => `${p.field} ${p.detail}`).join('; '));
