@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { defineErrors, SlipwayError } from '@slipway/core';
+import type { Command } from 'commander';
 
 /** Errors of talking to the platform. */
 export const clientErrors = defineErrors({
@@ -182,6 +183,14 @@ export async function readJsonAnswer<T>(res: IncomingMessage): Promise<T> {
     });
   }
   return body as T;
+}
+
+/** The options of a verb about one app: `-a/--app`, `--json` and `--data-dir`. */
+export function appVerb(c: Command): Command {
+  return c
+    .option('-a, --app <app>', 'app name')
+    .option('--json', 'print JSON')
+    .option('--data-dir <dir>', 'platform data dir holding credentials.json');
 }
 
 /** The app from `-a` or `SLIPWAY_APP`, or a coded error. */

@@ -5,7 +5,7 @@
  */
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** An add-on as the API renders it. */
@@ -46,13 +46,7 @@ const base = (o: ClientOptions) => `/apps/${encodeURIComponent(requireApp(o))}/a
 /** Add-on verbs. */
 export const addonsCommands: CommandModule = {
   register(program: Command) {
-    const common = (c: Command) =>
-      c
-        .option('-a, --app <app>', 'app name')
-        .option('--json', 'print JSON')
-        .option('--data-dir <dir>', 'platform data dir holding credentials.json');
-
-    common(program.command('addons').description("list an app's add-ons")).action(
+    appVerb(program.command('addons').description("list an app's add-ons")).action(
       async (o: ClientOptions) => {
         const list = await clientFor(o).json<AddonView[]>('GET', base(o));
         if (o.json) return out(JSON.stringify(list, null, 2));
@@ -64,7 +58,7 @@ export const addonsCommands: CommandModule = {
       },
     );
 
-    common(
+    appVerb(
       program
         .command('addons:create')
         .argument('<service>', 'SERVICE[:PLAN], e.g. postgres or redis:premium')
@@ -91,7 +85,7 @@ export const addonsCommands: CommandModule = {
       out(`Use \`slipway addons:info ${a.name} -a ${requireApp(o)}\` to view its details.`);
     });
 
-    common(
+    appVerb(
       program
         .command('addons:info')
         .argument('<addon>', 'attachment name or id')
@@ -109,7 +103,7 @@ export const addonsCommands: CommandModule = {
       ]);
     });
 
-    common(
+    appVerb(
       program
         .command('addons:upgrade')
         .argument('<addon>', 'attachment name or id')
@@ -123,7 +117,7 @@ export const addonsCommands: CommandModule = {
       out(`Changing ${a.name} on ${requireApp(o)} to ${a.plan.name}... done`);
     });
 
-    common(
+    appVerb(
       program
         .command('addons:destroy')
         .argument('<addon>', 'attachment name or id')

@@ -5,7 +5,7 @@
  */
 import { defineErrors } from '@slipway/core';
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Errors of the buildpack verbs. */
@@ -61,15 +61,10 @@ function show(app: string, names: string[], o: ClientOptions): void {
 /** Buildpack verbs. */
 export const buildpacksCommands: CommandModule = {
   register(program: Command) {
-    const common = (c: Command) =>
-      c
-        .option('-a, --app <app>', 'app name')
-        .option('--json', 'print JSON')
-        .option('--data-dir <dir>', 'platform data dir holding credentials.json');
-    common(program.command('buildpacks').description("list the app's buildpacks")).action(async (o: Opts) =>
+    appVerb(program.command('buildpacks').description("list the app's buildpacks")).action(async (o: Opts) =>
       show(requireApp(o), await list(o), o),
     );
-    common(
+    appVerb(
       program
         .command('buildpacks:add')
         .argument('<buildpack>', 'id (nodejs), heroku/nodejs, npm package or path of a loaded buildpack')
@@ -85,7 +80,7 @@ export const buildpacksCommands: CommandModule = {
       out(`Buildpack added. Next release on ${app} will use ${names.join(', ')}.`);
       out('Run `git push` or `slipway deploy` to create a new release using these buildpacks.');
     });
-    common(
+    appVerb(
       program
         .command('buildpacks:set')
         .argument('<buildpack>')
@@ -102,7 +97,7 @@ export const buildpacksCommands: CommandModule = {
       await save(o, names);
       out(`Buildpack set. Next release on ${app} will use ${names.join(', ')}.`);
     });
-    common(
+    appVerb(
       program
         .command('buildpacks:remove')
         .argument('[buildpack]')
@@ -125,7 +120,7 @@ export const buildpacksCommands: CommandModule = {
       out(`Buildpack ${gone} removed.`);
       show(app, names, o);
     });
-    common(program.command('buildpacks:clear').description('clear the list: the next build detects')).action(
+    appVerb(program.command('buildpacks:clear').description('clear the list: the next build detects')).action(
       async (o: Opts) => {
         await save(o, []);
         out(`Buildpacks cleared. Next release on ${requireApp(o)} will detect its buildpack.`);

@@ -1,33 +1,32 @@
 /** `domains`, `domains:add HOST`, `domains:remove HOST`, and `maintenance[:on|:off]`. */
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
-
-const opts = (c: Command) =>
-  c
-    .option('-a, --app <app>', 'app name')
-    .option('--json', 'print JSON')
-    .option('--data-dir <dir>', 'platform data dir holding credentials.json');
 
 /** Custom domain and maintenance verbs. */
 export const domainsCommands: CommandModule = {
   register(program: Command) {
-    opts(program.command('domains').description("list an app's domains")).action(async (o: ClientOptions) => {
-      const app = requireApp(o);
-      const c = clientFor(o);
-      const [a, ds] = await Promise.all([
-        c.json<{ web_url: string }>('GET', `/apps/${encodeURIComponent(app)}`),
-        c.json<{ hostname: string; created_at: string }[]>('GET', `/apps/${encodeURIComponent(app)}/domains`),
-      ]);
-      if (o.json) return out(JSON.stringify(ds, null, 2));
-      out(`=== ${app} Platform Domain`);
-      out(new URL(a.web_url).hostname);
-      out();
-      out(`=== ${app} Custom Domains`);
-      if (!ds.length) return out('(none: add one with `slipway domains:add HOST`)');
-      table([['Domain Name', 'Added'], ...ds.map((d) => [d.hostname, d.created_at])]);
-    });
-    opts(
+    appVerb(program.command('domains').description("list an app's domains")).action(
+      async (o: ClientOptions) => {
+        const app = requireApp(o);
+        const c = clientFor(o);
+        const [a, ds] = await Promise.all([
+          c.json<{ web_url: string }>('GET', `/apps/${encodeURIComponent(app)}`),
+          c.json<{ hostname: string; created_at: string }[]>(
+            'GET',
+            `/apps/${encodeURIComponent(app)}/domains`,
+          ),
+        ]);
+        if (o.json) return out(JSON.stringify(ds, null, 2));
+        out(`=== ${app} Platform Domain`);
+        out(new URL(a.web_url).hostname);
+        out();
+        out(`=== ${app} Custom Domains`);
+        if (!ds.length) return out('(none: add one with `slipway domains:add HOST`)');
+        table([['Domain Name', 'Added'], ...ds.map((d) => [d.hostname, d.created_at])]);
+      },
+    );
+    appVerb(
       program
         .command('domains:add')
         .argument('<hostname>')
@@ -39,7 +38,7 @@ export const domainsCommands: CommandModule = {
       out(`Adding ${d.hostname} to ${app}... done`);
       out(`Point ${d.hostname} at this platform's router; requests with that Host reach ${app}.`);
     });
-    opts(
+    appVerb(
       program.command('domains:remove').argument('<hostname>').description('stop routing a custom host name'),
     ).action(async (hostname: string, o: ClientOptions) => {
       const app = requireApp(o);
@@ -49,7 +48,7 @@ export const domainsCommands: CommandModule = {
       );
       out(`Removing ${hostname.toLowerCase()} from ${app}... done`);
     });
-    opts(program.command('maintenance').description('show whether the app is in maintenance mode')).action(
+    appVerb(program.command('maintenance').description('show whether the app is in maintenance mode')).action(
       async (o: ClientOptions) => {
         const a = await clientFor(o).json<{ maintenance: boolean }>(
           'GET',
@@ -59,7 +58,7 @@ export const domainsCommands: CommandModule = {
       },
     );
     for (const on of [true, false])
-      opts(
+      appVerb(
         program
           .command(`maintenance:${on ? 'on' : 'off'}`)
           .description(

@@ -1,18 +1,12 @@
 /** `drains`, `drains:add URL`, `drains:remove URL|ID`: log drains of an app. */
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
-
-const opts = (c: Command) =>
-  c
-    .option('-a, --app <app>', 'app name')
-    .option('--json', 'print JSON')
-    .option('--data-dir <dir>', 'platform data dir holding credentials.json');
 
 /** Log drain verbs. */
 export const drainsCommands: CommandModule = {
   register(program: Command) {
-    opts(program.command('drains').description("list an app's log drains")).action(
+    appVerb(program.command('drains').description("list an app's log drains")).action(
       async (o: ClientOptions) => {
         const app = requireApp(o);
         const ds = await clientFor(o).json<{ url: string; token: string }[]>(
@@ -25,7 +19,7 @@ export const drainsCommands: CommandModule = {
         table(ds.map((d) => [d.url, `(${d.token})`]));
       },
     );
-    opts(
+    appVerb(
       program
         .command('drains:add')
         .argument('<url>', 'https://…, http://…, syslog://host:port or syslog+tls://host:port')
@@ -36,7 +30,7 @@ export const drainsCommands: CommandModule = {
       if (o.json) return out(JSON.stringify(d, null, 2));
       out(`Successfully added drain ${d.url} (token ${d.token})`);
     });
-    opts(
+    appVerb(
       program
         .command('drains:remove')
         .argument('<url-or-id>', 'the drain URL or id')
