@@ -17,34 +17,39 @@ function field(s: string, max: number): string {
   return clean || '-';
 }
 
-/** One line in logplex's syslog dialect, as HTTPS drains receive it. */
-export function logplexLine(line: LogLine, token: string): string {
-  return `<${DRAIN_PRI}>1 ${formatLogTime(line)} ${field(token, 255)} ${field(line.source, 48)} ${field(line.dyno, 128)} - ${line.message}`;
+/** PRI, version, timestamp, host (the drain token), app (the source) and proc id (the dyno). */
+function header(line: LogLine, token: string): string {
+  return `<${DRAIN_PRI}>1 ${formatLogTime(line)} ${field(token, 255)} ${field(line.source, 48)} ${field(line.dyno, 128)} -`;
 }
 
-/** One strict RFC 5424 message, as syslog drains receive it. */
+/** One line in logplex's syslog dialect, as HTTPS drains receive it. */
+export function logplexLine(line: LogLine, token: string): string {
+  return `${header(line, token)} ${line.message}`;
+}
+
+/** One strict RFC 5424 message (with its empty structured data), as syslog drains receive it. */
 export function rfc5424Line(line: LogLine, token: string): string {
-  return `<${DRAIN_PRI}>1 ${formatLogTime(line)} ${field(token, 255)} ${field(line.source, 48)} ${field(line.dyno, 128)} - - ${line.message}`;
+  return `${header(line, token)} - ${line.message}`;
+}
+
+/** Octet-counted frames (`<length> <message>`), one per line. */
+function octetFrames(lines: readonly LogLine[], render: (l: LogLine) => string): Buffer {
+  const parts: Buffer[] = [];
+  for (const l of lines) {
+    const msg = Buffer.from(render(l));
+    parts.push(Buffer.from(`${msg.length} `), msg);
+  }
+  return Buffer.concat(parts);
 }
 
 /** A logplex HTTP body: one octet-counted frame per line, the count including the trailing LF. */
 export function logplexBody(lines: readonly LogLine[], token: string): Buffer {
-  const parts: Buffer[] = [];
-  for (const l of lines) {
-    const msg = Buffer.from(`${logplexLine(l, token)}\n`);
-    parts.push(Buffer.from(`${msg.length} `), msg);
-  }
-  return Buffer.concat(parts);
+  return octetFrames(lines, (l) => `${logplexLine(l, token)}\n`);
 }
 
 /** RFC 6587 octet-counted frames of RFC 5424 messages, for a syslog TCP stream. */
 export function syslogFrames(lines: readonly LogLine[], token: string): Buffer {
-  const parts: Buffer[] = [];
-  for (const l of lines) {
-    const msg = Buffer.from(rfc5424Line(l, token));
-    parts.push(Buffer.from(`${msg.length} `), msg);
-  }
-  return Buffer.concat(parts);
+  return octetFrames(lines, (l) => rfc5424Line(l, token));
 }
 
 /** Split an octet-counted stream into its messages (for tests and tools); returns the rest. */
