@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { scaffoldAddon } from './scaffold.js';
@@ -35,7 +36,12 @@ describe('addon-sdk scaffoldAddon', function () {
     ]);
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
     expect(pkg.name).to.equal('@acme/addon-memo');
-    expect(pkg.dependencies['@slipway/addon-sdk']).to.match(/^file:\//);
+    // Publishable: a range of the SDK's version. No registry here has the SDK (the fresh-clone
+    // journey test publishes it to one), so this install takes it from the checkout.
+    const sdk = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.dependencies['@slipway/addon-sdk']).to.equal(`^${sdk.version}`);
+    pkg.dependencies['@slipway/addon-sdk'] = `file:${fileURLToPath(new URL('..', import.meta.url))}`;
+    await writeFile(join(dir, 'package.json'), JSON.stringify(pkg));
     expect(pkg.bin).to.deep.equal({ 'slipway-addon-memo': './dist/main.js' });
     expect(await readFile(join(dir, 'src/provider.ts'), 'utf8')).to.contain("configVars: ['MEMO_URL']");
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

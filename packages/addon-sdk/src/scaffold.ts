@@ -3,8 +3,8 @@
  * package in TypeScript, shaped like `examples/addon-mariadb` (provider, plugin, partner-API
  * service, manifest, tests beside the code, README sections): a working key/value bucket
  * provider whose tests run the conformance kit and the partner API.
- * Generated from a checkout of Slipway, the package depends on this SDK by `file:` path, so
- * `npm install && npm test` works before anything is published.
+ * The package depends on this SDK by a semver range of its version, so it can be published as it
+ * is; inside the Slipway monorepo (a workspace) npm links the SDK.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -22,7 +22,7 @@ export interface ScaffoldAddonOptions {
   dir: string;
   /** Add-on id; default the name without scope and `addon-` prefix (`memcached`). */
   id?: string;
-  /** Dependency spec for @slipway/addon-sdk; default `file:` this SDK in a checkout, else `^version`. */
+  /** Dependency spec for @slipway/addon-sdk; default `^<this SDK's version>`. */
   sdkDependency?: string;
 }
 
@@ -68,12 +68,10 @@ function toolVersions(): Record<string, string> {
   };
 }
 
+/** `^<version>`: a `file:` path would survive `npm pack` and break every install elsewhere. */
 function defaultSdkDependency(): string {
   const own = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
-  // Installed from npm the SDK sits in node_modules; anywhere else it is a checkout.
-  return PACKAGE_ROOT.split(sep).includes('node_modules')
-    ? `^${own.version}`
-    : `file:${PACKAGE_ROOT.replace(/\/$/, '')}`;
+  return `^${own.version}`;
 }
 
 async function walk(dir: string): Promise<string[]> {

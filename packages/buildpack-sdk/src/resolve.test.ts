@@ -136,6 +136,33 @@ describe('resolveBuildpack', () => {
     expect(err.code).to.equal('SLIPWAY_ERR_BUILDPACK_RESOLVE');
   });
 
+  it('installs a packed buildpack (.tgz by absolute path) into a prefix of its own, anew once repacked', async function () {
+    this.timeout(120_000);
+    const pkg = join(root, 'packed-src');
+    await writeJsPackage(pkg, 'acme-packed', 'packed');
+    const pack = async () =>
+      join(
+        root,
+        (
+          await execFileP('npm', ['pack', '--silent', '--pack-destination', root], { cwd: pkg })
+        ).stdout.trim(),
+      );
+    const tarball = await pack();
+    const prefix = join(root, 'tgz-prefix');
+    expect(await idsOf(await resolveBuildpack(tarball, '/', { npmPrefix: prefix }))).to.deep.equal([
+      'packed',
+    ]);
+    expect(readdirSync(prefix)).to.have.length(1);
+    await writeJsPackage(pkg, 'acme-packed', 'packed2');
+    expect(await idsOf(await resolveBuildpack(await pack(), '/', { npmPrefix: prefix }))).to.deep.equal([
+      'packed2',
+    ]);
+    expect(readdirSync(prefix)).to.have.length(2);
+    const err = await resolveBuildpack(tarball, '/').catch((e) => e);
+    expect(err.code).to.equal('SLIPWAY_ERR_BUILDPACK_RESOLVE');
+    expect(err.message).to.include('no install directory');
+  });
+
   it("reports a package the registry does not have, naming npm's error", async function () {
     this.timeout(120_000);
     const err = await resolveBuildpack('npm:@slipway-test-nonexistent/buildpack-none', root, {

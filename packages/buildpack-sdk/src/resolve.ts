@@ -1,14 +1,15 @@
 /**
  * `resolveBuildpack`: one way to turn what a user types after `-b` (or lists in a config, or pins
  * with `buildpacks:add`) into a plugin: an installed id (`nodejs` → `@slipway/buildpack-nodejs`),
- * a directory (classic `bin/*` or a JS package), a JS file, an npm package name (installed, or
+ * a directory (classic `bin/*` or a JS package), a JS file, a packed package (`npm pack`'s
+ * `.tgz`, installed into its own prefix), an npm package name (installed, or
  * installed from the registry when asked: `npm:NAME[@VERSION]` or `@scope/name[@version]`), or a
  * git URL (cloned shallowly, cached).
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,8 @@ import { buildpackErrors } from './errors.js';
 
 const execFileP = promisify(execFile);
 const SHORT_ID = /^[a-z0-9][a-z0-9._-]*$/;
+/** What `npm pack` writes. */
+const TARBALL = /\.(tgz|tar\.gz)$/;
 
 /** Options of `resolveBuildpack`. */
 export interface ResolveBuildpackOptions {
@@ -157,9 +160,15 @@ function npmPackageName(specifier: string): string | undefined {
  * Installed beside it and renamed into place, so a killed or concurrent install never leaves a
  * half-installed package that later builds would take for a whole one.
  */
-async function installPackage(specifier: string, npmPrefix: string, refresh: boolean): Promise<string> {
+async function installPackage(
+  specifier: string,
+  npmPrefix: string,
+  refresh: boolean,
+  /** Part of the prefix's name beside the specifier (a tarball's digest: repacked, it installs anew). */
+  version = '',
+): Promise<string> {
   const spec = specifier.replace(/^npm:/, '');
-  const dir = join(npmPrefix, createHash('sha256').update(spec).digest('hex').slice(0, 16));
+  const dir = join(npmPrefix, createHash('sha256').update(`${spec}\0${version}`).digest('hex').slice(0, 16));
   if (existsSync(join(dir, 'package.json')) && !refresh) return dir;
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(tmp, { recursive: true });
@@ -189,6 +198,33 @@ async function installPackage(specifier: string, npmPrefix: string, refresh: boo
   return dir;
 }
 
+/**
+ * A packed package (`npm pack`'s .tgz): installed with its dependencies into a prefix of its own
+ * (keyed on the tarball's digest, so a repacked one installs anew), then loaded by the name npm
+ * recorded for it.
+ */
+async function fromTarball(file: string, specifier: string, opts: ResolveBuildpackOptions): Promise<Plugin> {
+  if (!opts.npmPrefix)
+    throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RESOLVE({
+      specifier,
+      detail:
+        'a packed buildpack is installed before it loads, and no install directory was given (npmPrefix)',
+    });
+  const digest = createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+  const dir = await installPackage(`file:${file}`, opts.npmPrefix, opts.refresh === true, digest);
+  const deps = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')).dependencies ?? {};
+  const [name] = Object.keys(deps);
+  const plugin = name ? await fromPackage(name, [dir]) : undefined;
+  if (!plugin)
+    throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RESOLVE({
+      specifier,
+      detail: `npm installed ${name ?? 'nothing'} from it, and it does not load as a buildpack package`,
+    });
+  return plugin;
+}
+
 /** Turn an id, path, package name or git URL into a buildpack plugin (see the module comment). */
 export async function resolveBuildpack(
   specifier: string,
@@ -206,7 +242,8 @@ export async function resolveBuildpack(
   if (looksLikePath || (existsSync(asPath) && !SHORT_ID.test(specifier))) {
     if (!existsSync(asPath))
       throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RESOLVE({ specifier, detail: `${asPath} does not exist` });
-    return statSync(asPath).isDirectory() ? fromDirectory(asPath, specifier) : loadPlugin(asPath, fromDir);
+    if (statSync(asPath).isDirectory()) return fromDirectory(asPath, specifier);
+    return TARBALL.test(asPath) ? fromTarball(asPath, specifier, opts) : loadPlugin(asPath, fromDir);
   }
   // Packages resolve from the app's dir first, then from beside the SDK (where the CLI's first-party buildpacks live).
   const sdkDir = dirname(fileURLToPath(import.meta.url));

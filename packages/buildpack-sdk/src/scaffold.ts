@@ -1,7 +1,7 @@
 /**
  * `scaffoldBuildpack`: render the nunjucks templates in `templates/buildpack/` into a complete,
- * tested buildpack package. Inside a Slipway checkout the package depends on this SDK by
- * `file:` path, so `npm install && npm test` works before anything is published.
+ * tested buildpack package. It depends on this SDK by a semver range of the SDK's version, so it
+ * can be published as it is; inside the Slipway monorepo (a workspace) npm links the SDK.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
@@ -20,7 +20,7 @@ export interface ScaffoldBuildpackOptions {
   dir: string;
   /** Buildpack id; default the name without scope and `buildpack-` prefix. */
   id?: string;
-  /** Dependency spec for the SDK; default a `file:` path inside a checkout, else `^<version>`. */
+  /** Dependency spec for the SDK; default `^<this SDK's version>`. */
   sdkDependency?: string;
 }
 
@@ -36,12 +36,13 @@ export interface ScaffoldResult {
 const sdkRoot = fileURLToPath(new URL('..', import.meta.url));
 const templatesDir = join(sdkRoot, 'templates', 'buildpack');
 
-/** How a new package should depend on this SDK: by path in a checkout, by version once installed. */
+/**
+ * How a new package depends on this SDK: `^<version>`, never a `file:` path, which `npm pack`
+ * would keep and no one else could install.
+ */
 export function sdkDependencySpec(): string {
-  const root = resolve(sdkRoot);
-  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  const inCheckout = !root.split(sep).includes('node_modules') && existsSync(join(root, 'src', 'index.ts'));
-  return inCheckout ? `file:${root}` : `^${version}`;
+  const { version } = JSON.parse(readFileSync(join(sdkRoot, 'package.json'), 'utf8')) as { version: string };
+  return `^${version}`;
 }
 
 /** `@acme/buildpack-rust` → `rust`, `acme-static` → `acme-static`. */

@@ -36,6 +36,11 @@ export const runtimeErrors = defineErrors({
     hint: 'Send a JSON object with Content-Type: application/json.',
     status: 400,
   },
+  SLIPWAY_ERR_RUNTIME_BUILDPACK_RELATIVE: {
+    message: 'buildpack {name} is a relative path, and a platform has no directory it could be relative to',
+    hint: 'Give an absolute path on the platform host (a directory, or a .tgz from `npm pack`), e.g. {example}, a git URL or an npm package.',
+    status: 422,
+  },
   SLIPWAY_ERR_RUNTIME_INVALID_BODY: {
     message: 'request body field {field} {detail}',
     hint: 'Fix {field}; see the API reference for {route}.',

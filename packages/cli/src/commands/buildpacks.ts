@@ -67,7 +67,10 @@ export const buildpacksCommands: CommandModule = {
     appVerb(
       program
         .command('buildpacks:add')
-        .argument('<buildpack>', 'id (nodejs), heroku/nodejs, npm package or path of a loaded buildpack')
+        .argument(
+          '<buildpack>',
+          'id (nodejs), heroku/nodejs, git URL, npm:PACKAGE, or an absolute path (a directory or an npm-packed .tgz)',
+        )
         .option('-i, --index <n>', 'insert at this position (1 = first)')
         .description('add a buildpack (used by the next build)'),
     ).action(async (name: string, o: Opts) => {

@@ -1,12 +1,17 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
+const sdkPackageJson = fileURLToPath(import.meta.resolve('@slipway/buildpack-sdk/package.json'));
+const SDK = {
+  dir: dirname(sdkPackageJson),
+  version: JSON.parse(readFileSync(sdkPackageJson, 'utf8')).version as string,
+};
 
 /**
  * Under the root `npm test`, npm_* variables (local prefix, workspace…) describe the monorepo;
@@ -53,7 +58,11 @@ describe('slipway create', function () {
     expect(created.code, created.stderr).to.equal(0);
     expect(created.stdout).to.include(`-----> Created buildpack acme-static in ${dir}`);
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
-    expect(pkg.dependencies['@slipway/buildpack-sdk']).to.match(/^file:\//);
+    // Publishable: a range of the SDK's version. No registry here has the SDK (the fresh-clone
+    // journey test publishes it to one), so this install takes it from the checkout.
+    expect(pkg.dependencies['@slipway/buildpack-sdk']).to.equal(`^${SDK.version}`);
+    pkg.dependencies['@slipway/buildpack-sdk'] = `file:${SDK.dir}`;
+    await writeFile(join(dir, 'package.json'), JSON.stringify(pkg));
     const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], dir);
     expect(install.code, install.stderr).to.equal(0);
     const test = await run('npm', ['test'], dir);

@@ -2,7 +2,9 @@
  * Per-app buildpack lists, shaped after Heroku's buildpack-installations: `GET` lists them in
  * order, `PUT { updates: [{ buildpack }] }` replaces the whole list (empty = detect again).
  * The list is used by the next build; a name may be a catalogue id (`nodejs`), a Heroku-style
- * name (`heroku/nodejs`), or the npm package or path a loaded buildpack plugin came from.
+ * name (`heroku/nodejs`), the npm package or path a loaded buildpack plugin came from, or what
+ * the build fetches: a git URL, an absolute path (a directory or a packed .tgz), an npm package.
+ * A relative path is refused here, at once: on a platform it is relative to nothing.
  * A name no loaded buildpack answers to fails that build with the list of known ones.
  */
 import { runtimeErrors } from '../errors.js';
@@ -49,6 +51,13 @@ export function registerBuildpackRoutes(on: RouteRegistrar, ctx: ApiContext): vo
       'PUT /apps/:app/buildpack-installations',
     );
     const list = body.updates.map((u) => u.buildpack);
+    // Refused now rather than at the next build: relative to what, on the platform?
+    const relative = list.find((b) => b.startsWith('.'));
+    if (relative)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILDPACK_RELATIVE({
+        name: relative,
+        example: `/srv/buildpacks/${relative.replace(/^(\.\.?\/)+/, '')}`,
+      });
     const twice = list.find((b, i) => list.indexOf(b) !== i);
     if (twice)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({

@@ -137,6 +137,14 @@ describe('API: auth and bad input (real platform in-process)', function () {
         'runtime_formation',
       ],
       ['POST', '/apps/bad/releases', '{"release":"v99"}', 404, 'runtime_not_found'],
+      // A relative buildpack path is refused when it is set, not at the next build.
+      [
+        'PUT',
+        '/apps/bad/buildpack-installations',
+        '{"updates":[{"buildpack":"../acme-static-0.1.0.tgz"}]}',
+        422,
+        'runtime_buildpack_relative',
+      ],
       ['GET', '/nowhere', '', 404, 'runtime_route'],
     ];
     for (const [m, path, body, status, id] of cases) {
