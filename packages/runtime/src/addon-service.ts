@@ -39,8 +39,17 @@ export class AddonService {
     this.timeoutMs = o.providerTimeoutMs ?? PROVIDER_TIMEOUT_MS;
   }
 
-  private known(): string {
-    return [...this.o.kernel.catalog.addons.keys()].join(', ') || '(none installed)';
+  /** The add-on error, its hint naming the installed services and a real plan of `service`. */
+  private refuse(service: string, detail: string) {
+    const { addons } = this.o.kernel.catalog;
+    const entry = addons.get(service) ?? addons.values().next().value;
+    const plan = entry && (entry.plans.find((p) => !p.default) ?? entry.plans[0]);
+    return runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
+      service,
+      detail,
+      known: [...addons.keys()].join(', ') || '(none installed)',
+      example: entry && plan ? `${entry.service}:${plan.name}` : 'SERVICE:PLAN',
+    });
   }
 
   private provider(service: string): string {
@@ -98,19 +107,10 @@ export class AddonService {
   resolve(planSpec: string): { service: string; plan: string } {
     const [service, planName] = planSpec.split(':') as [string, string | undefined];
     const entry = this.o.kernel.catalog.addons.get(service);
-    if (!entry)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
-        service,
-        detail: 'no such add-on service',
-        known: this.known(),
-      });
+    if (!entry) throw this.refuse(service, 'no such add-on service');
     const plan = planName ?? entry.plans.find((p) => p.default)?.name ?? entry.plans[0]?.name;
     if (!plan || !entry.plans.some((p) => p.name === plan))
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
-        service,
-        detail: `no plan ${planName} (plans: ${entry.plans.map((p) => p.name).join(', ')})`,
-        known: this.known(),
-      });
+      throw this.refuse(service, `no plan ${planName} (plans: ${entry.plans.map((p) => p.name).join(', ')})`);
     return { service, plan };
   }
 
@@ -131,11 +131,7 @@ export class AddonService {
     const { service, plan } = this.resolve(planSpec);
     const name = attachmentName(service, as);
     if (this.o.state.addons(app.id).some((a) => a.name === name))
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
-        service,
-        detail: `an add-on named ${name} is already attached`,
-        known: this.known(),
-      });
+      throw this.refuse(service, `an add-on named ${name} is already attached`);
     const uuid = randomUUID();
     const result = (await this.call(
       service,
@@ -146,12 +142,7 @@ export class AddonService {
           .promise({ service, plan, uuid, app: app.name, name, options }),
       (late) => late && void this.deprovisionQuietly(service, uuid, late.id, app.name),
     )) as ProvisionResult | undefined;
-    if (!result)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
-        service,
-        detail: 'no provider answered',
-        known: this.known(),
-      });
+    if (!result) throw this.refuse(service, 'no provider answered');
     let rec: AddonRecord | undefined;
     try {
       rec = this.o.state.addAddon({
@@ -178,11 +169,10 @@ export class AddonService {
     const rec = this.find(app, nameOrId);
     const { service, plan } = this.resolve(planSpec.includes(':') ? planSpec : `${rec.service}:${planSpec}`);
     if (service !== rec.service)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
+      throw this.refuse(
         service,
-        detail: `${rec.name} is a ${rec.service} add-on; a plan change stays within its service`,
-        known: this.known(),
-      });
+        `${rec.name} is a ${rec.service} add-on; a plan change stays within its service`,
+      );
     if (plan === rec.plan) return rec;
     const result = await this.call(service, 'change the plan of', () =>
       this.o.kernel.hooks.planChange.for(service).promise({

@@ -36,6 +36,11 @@ export const runtimeErrors = defineErrors({
     hint: 'Send a JSON object with Content-Type: application/json.',
     status: 400,
   },
+  SLIPWAY_ERR_RUNTIME_PROVIDER: {
+    message: 'add-on provider {name}: {detail}',
+    hint: '{hint}',
+    status: 422,
+  },
   SLIPWAY_ERR_RUNTIME_BUILDPACK_RELATIVE: {
     message: 'buildpack {name} is a relative path, and a platform has no directory it could be relative to',
     hint: 'Give an absolute path on the platform host (a directory, or a .tgz from `npm pack`), e.g. {example}, a git URL or an npm package.',
@@ -93,7 +98,7 @@ export const runtimeErrors = defineErrors({
   },
   SLIPWAY_ERR_RUNTIME_ADDON: {
     message: 'add-on {service}: {detail}',
-    hint: 'Installed add-on services: {known}. Use `service:plan`, e.g. postgres:standard.',
+    hint: 'Installed add-on services: {known}. Use `service:plan`, e.g. {example}; `slipway addons:plans SERVICE` lists the plans.',
     status: 422,
   },
   SLIPWAY_ERR_RUNTIME_ADDON_PROVIDER: {

@@ -1,6 +1,12 @@
 // Dynos and logs (issue 4).
 
 export { AddonService } from './addon-service.js';
+// State, releases, API and the platform process (issue 4).
+export {
+  type ProviderInput,
+  ProviderRegistry,
+  type ProviderView,
+} from './addons/provider-registry.js';
 export { type ApiContext, createApiServer } from './api/server.js';
 export { type BuildOutput, runBuildInWorker } from './build-runner.js';
 export { EXAMPLES_DIR, packDir, runDemo } from './demo.js';
@@ -34,7 +40,6 @@ export {
   type RecentOptions,
   splitMessage,
 } from './logs/log-hub.js';
-// State, releases, API and the platform process (issue 4).
 export { type Platform, type PlatformOptions, startPlatform } from './platform.js';
 export { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 export {

@@ -19,6 +19,7 @@ import {
 } from '@slipway/core';
 import { createRouter, type Router, type RouteTable } from '@slipway/router';
 import { AddonService } from './addon-service.js';
+import { ProviderRegistry, type ProviderView } from './addons/provider-registry.js';
 import {
   type AddonProvidersConfig,
   configBaseDir,
@@ -102,6 +103,8 @@ export interface Platform {
   readonly dynos: DynoManager;
   /** Plugins that could not be loaded (reported, skipped). */
   readonly skippedPlugins: string[];
+  /** The add-on providers loaded now: plugins, the config's remote ones, those added through the API. */
+  addonProviders(): ProviderView[];
   /** `http://<app>.<baseDomain>:<routerPort>` */
   appUrl(app: string): string;
   /** Create and deploy the example apps that exist (or those under `examplesDir`); see demo.ts. */
@@ -210,6 +213,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
   });
   const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs });
+  // Providers registered through the API (addons:providers:add) come back after a restart.
+  const providers = new ProviderRegistry({ kernel, state });
+  skipped.push(...(await providers.restore()));
 
   // Custom domains and app existence come from the state; the dyno manager knows the dynos.
   let domainMap = new Map<string, string>();
@@ -247,6 +253,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     webUrl: appUrl,
     onChange: refresh,
     workflow: workflow.apiOptions,
+    addonCatalog: kernel.catalog.addons,
+    providers,
     ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
   });
   const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
@@ -278,6 +286,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     logs,
     dynos,
     skippedPlugins: skipped,
+    addonProviders: () => providers.list(),
     appUrl,
     async demo(onLine, examplesDir) {
       const { runDemo } = await import('./demo.js');
@@ -295,6 +304,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       await deploys.close();
       await dynos.close();
       await runtime.close();
+      await providers.close();
       // Add-on providers stop their backing servers (shutdown hook); their data stays.
       await kernel.close().catch(() => {});
       state.close();

@@ -1,6 +1,7 @@
 /** Every command module of the CLI; each registers its verbs on the program. */
 import type { Command } from 'commander';
 import { addonCommands } from './addon.js';
+import { addonProviderCommands } from './addon-providers.js';
 import { addonsCommands } from './addons.js';
 import { appsCommands } from './apps.js';
 import { buildCommands } from './build.js';
@@ -42,6 +43,7 @@ export const commandModules: CommandModule[] = [
   logsCommands,
   addonCommands,
   addonsCommands,
+  addonProviderCommands,
   pgCommands,
   mailCommands,
 ];

@@ -23,6 +23,7 @@ interface RuntimeModule {
     routerUrl: string;
     credentialsFile: string;
     skippedPlugins: string[];
+    addonProviders(): { name: string; kind: string; source: string; services: string[] }[];
     appUrl(app: string): string;
     demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
     stop(): Promise<void>;
@@ -91,6 +92,12 @@ export const platformCommands: CommandModule = {
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);
           out(`  Apps answer: ${platform.appUrl('<app>')}`);
+          const providers = platform.addonProviders();
+          out(`  Add-on providers: ${providers.length ? '' : '(none)'}`);
+          for (const p of providers)
+            out(
+              `    ${p.name} (${p.kind}${p.source === 'api' ? ', added with addons:providers:add' : ''}): ${p.services.join(', ')}`,
+            );
           let stopping = false;
           const stop = async () => {
             if (stopping) return;

@@ -64,7 +64,12 @@ async function readManifest(spec: RemoteProviderConfig['manifest'], baseDir: str
     return JSON.parse(await readFile(resolve(baseDir, spec), 'utf8')) as AddonManifest;
   } catch (e) {
     throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON(
-      { service: spec, detail: `cannot read the manifest: ${(e as Error).message}`, known: '(see above)' },
+      {
+        service: spec,
+        detail: `cannot read the manifest: ${(e as Error).message}`,
+        known: '(see above)',
+        example: 'SERVICE:PLAN',
+      },
       { cause: e },
     );
   }

@@ -7,8 +7,9 @@
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
-import { type DynoStatus, validateConfigVars } from '@slipway/core';
+import { type AddonEntry, type DynoStatus, validateConfigVars } from '@slipway/core';
 import type { AddonService } from '../addon-service.js';
+import type { ProviderRegistry } from '../addons/provider-registry.js';
 import type { AppSetupService } from '../app-setup/app-setup-service.js';
 import type { DeployService } from '../deploy-service.js';
 import { receiveUpload } from '../deploy-service.js';
@@ -20,6 +21,7 @@ import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type RouteHandler, readJson, sendError, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
+import { registerAddonProviderRoutes } from './routes-addon-providers.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
@@ -56,6 +58,10 @@ export interface ApiContext {
   slugs?: SlugCollector;
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
   workflow?: WorkflowOptions;
+  /** The add-on services the kernel offers (`GET /addon-services`). */
+  addonCatalog?: Map<string, AddonEntry>;
+  /** Remote providers registered at run time; absent = `/addon-providers` answers 404. */
+  providers?: ProviderRegistry;
 }
 
 type Params = Record<string, string>;
@@ -333,6 +339,7 @@ export function createApiServer(ctx: ApiContext): Server {
   registerBuildpackRoutes(on, ctx);
   registerAppSetupRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
+  registerAddonProviderRoutes(on, ctx);
   const upgrade = registerWorkflowRoutes(on, ctx);
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://api');

@@ -134,4 +134,18 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'addon providers',
+    // Remote add-on providers registered through the API (addons:providers:add), registered
+    // again at every start.
+    sql: `
+      CREATE TABLE addon_providers (
+        name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('partner', 'osb')),
+        config TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { runtimeErrors } from '../errors.js';
 import { AppSetupTable } from './app-setup-table.js';
 import { migrations } from './migrations.js';
+import { ProviderTable } from './provider-table.js';
 import type {
   AddonRecord,
   AppRecord,
@@ -72,6 +73,8 @@ export class SqliteStateStore implements StateStore {
   readonly db: Database.Database;
   /** app.json setup records (pending and finished postdeploy scripts). */
   readonly appSetups: AppSetupTable;
+  /** Remote add-on providers registered through the API. */
+  readonly providers: ProviderTable;
 
   /** Open (creating if needed) the database file and apply pending migrations. */
   constructor(file: string) {
@@ -82,6 +85,7 @@ export class SqliteStateStore implements StateStore {
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.appSetups = new AppSetupTable(this.db);
+    this.providers = new ProviderTable(this.db);
   }
 
   private migrate(): void {
