@@ -54,7 +54,11 @@ function report(kind: string, name: string, dir: string, files: string[] | undef
 /** The create verbs. */
 export const createCommands: CommandModule = {
   register(program: Command) {
-    const create = program.command('create').description('start a new buildpack or add-on package');
+    // `new` is the name Heroku's habits leave free (`create` makes an app there); `create` stays.
+    for (const verb of ['new', 'create'])
+      this.scaffolders(program.command(verb).description('start a new buildpack or add-on package'));
+  },
+  scaffolders(create: Command) {
     create
       .command('buildpack')
       .argument('<name>', 'npm package name, e.g. acme-static or @acme/buildpack-rust')
@@ -78,4 +82,4 @@ export const createCommands: CommandModule = {
         report('add-on', name, dir, r && Array.isArray(r.files) ? r.files : undefined);
       });
   },
-};
+} as CommandModule & { scaffolders(c: Command): void };

@@ -55,8 +55,16 @@ export const platformCommands: CommandModule = {
         '--data-dir <dir>',
         'where state, slugs and credentials live (default $SLIPWAY_DATA_DIR, else ./.slipway)',
       )
-      .option('--port <port>', 'router port (apps answer at http://<app>.localhost:<port>)', '5000')
-      .option('--api-port <port>', 'API port', '5001')
+      .option(
+        '--port <port>',
+        'router port (apps answer at http://<app>.localhost:<port>; default $SLIPWAY_PORT, else 5000)',
+        process.env.SLIPWAY_PORT || '5000',
+      )
+      .option(
+        '--api-port <port>',
+        'API port (default $SLIPWAY_API_PORT, else 5001)',
+        process.env.SLIPWAY_API_PORT || '5001',
+      )
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--base-domain <domain>', 'apps answer at <app>.<domain>', 'localhost')
       .option('--config <file>', 'slipway.config.json composing the platform (default: first-party plugins)')
