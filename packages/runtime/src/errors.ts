@@ -41,6 +41,11 @@ export const runtimeErrors = defineErrors({
     hint: '{hint}',
     status: 422,
   },
+  SLIPWAY_ERR_RUNTIME_SOURCE_URL: {
+    message: 'cannot build from {url}: {detail}',
+    hint: 'Create a source with POST /sources, PUT the tar.gz to its put_url, then build with { "source_blob": { "url": <its get_url> } } within the hour; or POST the tar.gz itself.',
+    status: 422,
+  },
   SLIPWAY_ERR_RUNTIME_BUILDPACK_RELATIVE: {
     message: 'buildpack {name} is a relative path, and a platform has no directory it could be relative to',
     hint: 'Give an absolute path on the platform host (a directory, or a .tgz from `npm pack`), e.g. {example}, a git URL or an npm package.',

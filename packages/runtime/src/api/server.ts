@@ -26,6 +26,7 @@ import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
 import { GIT_PUSH_CALLBACKS, registerGitRoutes } from './routes-git.js';
+import { registerSourceRoutes, SourceStore, sourceBuildSchema } from './routes-sources.js';
 import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
 import {
   addonSchema,
@@ -110,8 +111,20 @@ export function createApiServer(ctx: ApiContext): Server {
   });
 
   // --- builds ---------------------------------------------------------------------------------
+  const sources = new SourceStore(join(ctx.dataDir, 'tmp', 'sources'));
+  registerSourceRoutes(on, ctx, sources);
   on('POST', '/apps/:app/builds', async (req, res, p) => {
     const a = app(p);
+    // Heroku's shape: `{ source_blob: { url } }` naming a source this platform issued.
+    if (/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+      const body = await readJson<{ source_blob: { url: string } }>(
+        req,
+        sourceBuildSchema,
+        'POST /apps/:app/builds',
+      );
+      const b = await ctx.deploys.start(a, await sources.blobFor(body.source_blob.url));
+      return sendJson(res, 201, renderBuild(a, b));
+    }
     const file = await receiveUpload(req, ctx.dataDir, ctx.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
     try {
       const b = await ctx.deploys.start(a, file);
@@ -348,8 +361,9 @@ export function createApiServer(ctx: ApiContext): Server {
       // git asks for Basic credentials only after a 401 that offers them.
       if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
       // The hook callbacks authenticate with the push's secret alone (routes-git.ts).
-      if (!GIT_PUSH_CALLBACKS.has(url.pathname) && !authorized(req, state))
-        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
+      // So do the source blob URLs, with the token in their path (routes-sources.ts).
+      const ownCredential = GIT_PUSH_CALLBACKS.has(url.pathname) || SourceStore.isBlobPath(url.pathname);
+      if (!ownCredential && !authorized(req, state)) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
       const method = req.method ?? 'GET';
       let pathMatched = false;
       for (const [m, re, h] of routes) {
@@ -362,7 +376,7 @@ export function createApiServer(ctx: ApiContext): Server {
         await h(req, res, params, url);
         // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,
         // and the push's own POST (git-receive-pack, with a token) already does.
-        if (method !== 'GET' && !GIT_PUSH_CALLBACKS.has(url.pathname)) ctx.onChange?.();
+        if (method !== 'GET' && !ownCredential) ctx.onChange?.();
         return;
       }
       throw pathMatched
