@@ -75,6 +75,53 @@ describe('slipway.config loading', () => {
     expect(e.message).to.contain('not valid JSON');
   });
 
+  it('adds the config to the default plugins: disable one, replace one, or keep none; resolves from the install too', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    // The platform's install: two default plugins as packages.
+    const install = mkdtempSync(path.join(os.tmpdir(), 'slipway-install-'));
+    const plugin = (name: string) =>
+      `export default { name: '${name}', optionsSchema: { type: 'object', properties: { n: { type: 'number', default: 1 } } }, apply(k, o) { k.catalog.buildpacks.set('${name}', { id: '${name}', name: String(o.n), plugin: '${name}' }); } };\n`;
+    for (const name of ['one', 'two', 'three']) {
+      const dir = path.join(install, 'node_modules', '@acme', name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        path.join(dir, 'package.json'),
+        JSON.stringify({ name: `@acme/${name}`, type: 'module', main: 'index.js' }),
+      );
+      writeFileSync(path.join(dir, 'index.js'), plugin(name));
+    }
+    // The config file elsewhere, naming a package only the install has.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-cfg-'));
+    const file = path.join(dir, 'slipway.config.json');
+    const compose = async (config: object) => {
+      writeFileSync(file, JSON.stringify(config));
+      const failed: string[] = [];
+      const { kernel } = await createKernel({
+        configFile: file,
+        defaultPlugins: ['@acme/one', '@acme/two', '@acme/missing'],
+        resolveFrom: install,
+        onDefaultFailed: (spec) => failed.push(spec),
+      });
+      const names = Object.fromEntries([...kernel.catalog.buildpacks.values()].map((b) => [b.id, b.name]));
+      return { plugins: kernel.plugins, names, failed };
+    };
+    expect(await compose({ plugins: ['@acme/three'] })).to.deep.equal({
+      plugins: ['one', 'two', 'three'],
+      names: { one: '1', two: '1', three: '1' },
+      failed: ['@acme/missing'],
+    });
+    const replaced = await compose({ plugins: [['@acme/two', { n: 2 }]], disable: ['@acme/one'] });
+    expect(replaced.plugins).to.deep.equal(['two']);
+    expect(replaced.names).to.deep.equal({ two: '2' });
+    expect((await compose({ defaults: false, plugins: ['@acme/three'] })).plugins).to.deep.equal(['three']);
+    // Without resolveFrom, a package the config's directory lacks is an error naming the entry.
+    writeFileSync(file, JSON.stringify({ plugins: ['@acme/three'] }));
+    const e = await failure(createKernel({ configFile: file }));
+    expect(e.code).to.equal('SLIPWAY_ERR_PLUGIN_NOT_FOUND');
+    expect(e.message).to.contain('plugins[0]');
+  });
+
   it('refuses a module that is not a plugin', async () => {
     const e = await failure(loadPlugin('node:path', fixtures));
     expect(e.code).to.equal('SLIPWAY_ERR_PLUGIN_INVALID');

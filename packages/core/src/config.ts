@@ -1,7 +1,11 @@
 /**
  * Platform configuration: `slipway.config.json` (or `.js`, default-exporting the same shape)
- * lists plugins by package name or path, each with options. Everything is validated before
- * any plugin runs; errors name the file, the field and the fix.
+ * lists plugins by package name or path, each with options. They add to the platform's default
+ * plugins: `"disable": [specifier]` leaves defaults out, an entry naming a default (with its
+ * options) takes its place, and `"defaults": false` keeps none. A specifier resolves from the
+ * config file's directory, then from the platform's own install, so a config file anywhere
+ * works. Everything is validated before any plugin runs; errors name the file, the field and
+ * the fix.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -24,6 +28,10 @@ export type PluginEntry =
 /** The config file's shape. Unknown top-level keys are kept for the platform (`platform`). */
 export interface SlipwayConfig {
   plugins: PluginEntry[];
+  /** `false`: the platform's default plugins are not loaded, only `plugins`. Default true. */
+  defaults?: boolean;
+  /** Default plugins to leave out, by specifier (`@slipway/addon-mail`). */
+  disable?: string[];
   /** Settings for the runtime (ports, data dir, base domain…); the runtime validates them. */
   platform?: Record<string, unknown>;
 }
@@ -59,6 +67,8 @@ export const configSchema = {
         ],
       },
     },
+    defaults: { type: 'boolean' },
+    disable: { type: 'array', items: { type: 'string', minLength: 1 } },
     platform: { type: 'object' },
   },
 } as const;
@@ -166,19 +176,50 @@ export interface CreateKernelOptions {
   defaults?: (plugin: Plugin<any>) => Record<string, unknown> | undefined;
   /** Leave a loaded plugin out (e.g. add-on providers in a build worker). */
   skip?: (plugin: Plugin<any>) => boolean;
+  /**
+   * The platform's default plugins (specifiers, resolved from `resolveFrom`), applied before the
+   * config's, which add to them (see the module comment).
+   */
+  defaultPlugins?: string[];
+  /** Where specifiers resolve when the config file's directory has no such package: the platform's install. */
+  resolveFrom?: string;
+  /** A default plugin that cannot be loaded or applied is reported here and left out; absent = it throws. */
+  onDefaultFailed?: (specifier: string, error: unknown) => void;
+}
+
+/** The specifier of a config entry, when it names one. */
+function specifierOf(entry: PluginEntry): string | undefined {
+  if (typeof entry === 'string') return entry;
+  if (Array.isArray(entry)) return typeof entry[0] === 'string' ? entry[0] : undefined;
+  return isPlugin(entry) ? undefined : entry.use;
+}
+
+/** `loadPlugin` from `fromDir`, then (a package name, not a path) from `fallback`. */
+async function loadFrom(specifier: string, fromDir: string, fallback?: string): Promise<Plugin<any>> {
+  try {
+    return await loadPlugin(specifier, fromDir);
+  } catch (e) {
+    const isPath = specifier.startsWith('.') || path.isAbsolute(specifier);
+    if (!fallback || isPath || !isSlipwayError(e, 'SLIPWAY_ERR_PLUGIN_NOT_FOUND')) throw e;
+    return loadPlugin(specifier, fallback).catch(() => {
+      throw e;
+    });
+  }
 }
 
 async function normalise(
   entry: PluginEntry,
   fromDir: string,
+  fallback?: string,
 ): Promise<[Plugin<any>, Record<string, unknown> | undefined]> {
-  if (typeof entry === 'string') return [await loadPlugin(entry, fromDir), undefined];
-  if (Array.isArray(entry)) {
-    const [p, o] = entry;
-    return [typeof p === 'string' ? await loadPlugin(p, fromDir) : p, o];
-  }
-  if (isPlugin(entry)) return [entry, undefined];
-  return [await loadPlugin(entry.use, fromDir), entry.options];
+  const spec = specifierOf(entry);
+  const options = Array.isArray(entry)
+    ? entry[1]
+    : typeof entry === 'object' && 'use' in entry
+      ? entry.options
+      : undefined;
+  if (spec) return [await loadFrom(spec, fromDir, fallback), options];
+  return [(Array.isArray(entry) ? entry[0] : entry) as Plugin<any>, options];
 }
 
 /** Build a Kernel from a config file and extra plugins, validating everything first. */
@@ -189,11 +230,26 @@ export async function createKernel(
   const file = opts.configFile === false ? undefined : (opts.configFile ?? findConfigFile(cwd));
   const config: SlipwayConfig = file ? await loadConfig(file) : { plugins: [] };
   const fromDir = file ? path.dirname(file) : cwd;
+  const fallback = opts.resolveFrom;
   // Load every plugin module before applying any: a bad entry late in the list changes nothing.
-  const loaded: [Plugin<any>, Record<string, unknown> | undefined, string | undefined][] = [];
+  type Loaded = [Plugin<any>, Record<string, unknown> | undefined, string | undefined, string?];
+  const loaded: Loaded[] = [];
+  const listed = new Set(config.plugins.map(specifierOf));
+  const defaults =
+    config.defaults === false
+      ? []
+      : (opts.defaultPlugins ?? []).filter((s) => !listed.has(s) && !config.disable?.includes(s));
+  for (const spec of defaults) {
+    try {
+      loaded.push([await loadPlugin(spec, fallback ?? cwd), undefined, undefined, spec]);
+    } catch (e) {
+      if (!opts.onDefaultFailed) throw e;
+      opts.onDefaultFailed(spec, e);
+    }
+  }
   for (const [i, entry] of config.plugins.entries()) {
     try {
-      loaded.push([...(await normalise(entry, fromDir)), file]);
+      loaded.push([...(await normalise(entry, fromDir, fallback)), file]);
     } catch (e) {
       if (isSlipwayError(e) && file) e.message += ` (${path.basename(file)} plugins[${i}])`;
       throw e;
@@ -201,10 +257,16 @@ export async function createKernel(
   }
   for (const entry of opts.plugins ?? []) loaded.push([...(await normalise(entry, cwd)), undefined]);
   const kernel = new Kernel();
-  for (const [plugin, options, from] of loaded) {
+  for (const [plugin, options, from, defaultSpec] of loaded) {
     if (opts.skip?.(plugin)) continue;
-    const defaults = opts.defaults?.(plugin);
-    await kernel.use(plugin, defaults ? { ...defaults, ...options } : options, from ? { file: from } : {});
+    const base = opts.defaults?.(plugin);
+    try {
+      await kernel.use(plugin, base ? { ...base, ...options } : options, from ? { file: from } : {});
+    } catch (e) {
+      // A default that cannot start here (a toolchain or server it needs is missing) is reported.
+      if (!defaultSpec || !opts.onDefaultFailed) throw e;
+      opts.onDefaultFailed(defaultSpec, e);
+    }
   }
   return { kernel, config, ...(file ? { file } : {}) };
 }

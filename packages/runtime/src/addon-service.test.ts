@@ -23,7 +23,7 @@ describe('add-ons through the API', function () {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'slipway-addon-'));
     await chmod(dir, 0o755);
-    await writeFile(join(dir, 'slipway.config.json'), JSON.stringify({ plugins: [ECHO] }));
+    await writeFile(join(dir, 'slipway.config.json'), JSON.stringify({ defaults: false, plugins: [ECHO] }));
     p = await startPlatform({
       dataDir: join(dir, 'data'),
       routerPort: 0,

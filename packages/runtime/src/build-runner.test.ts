@@ -26,7 +26,7 @@ describe('build worker isolation', function () {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'slipway-worker-'));
     configFile = join(dir, 'slipway.config.json');
-    await writeFile(configFile, JSON.stringify({ plugins: [BAD] }));
+    await writeFile(configFile, JSON.stringify({ defaults: false, plugins: [BAD] }));
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 

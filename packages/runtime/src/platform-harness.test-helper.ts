@@ -14,11 +14,11 @@ export const CLI = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.ur
 /** Test fixtures of this package. */
 export const FIXTURES = fileURLToPath(new URL('../test/fixtures', import.meta.url));
 
-/** A slipway.config.json that composes the platform from the Node.js buildpack only (fast start). */
+/** A slipway.config.json that composes the platform from the Node.js buildpack only (no defaults: fast start). */
 export async function nodeOnlyConfig(dir: string): Promise<string> {
   const file = join(dir, 'slipway.config.json');
   const nodejs = fileURLToPath(new URL('../../buildpacks/nodejs', import.meta.url));
-  await writeFile(file, JSON.stringify({ plugins: [nodejs] }));
+  await writeFile(file, JSON.stringify({ defaults: false, plugins: [nodejs] }));
   return file;
 }
 

@@ -53,14 +53,14 @@ export interface PlatformOptions {
   host?: string;
   /** Apps answer at `<app>.<baseDomain>`. Default `localhost`. */
   baseDomain?: string;
-  /** slipway.config composing the platform; default: the first-party plugins that are installed. */
+  /** slipway.config adding plugins to the defaults (or replacing them: `"defaults": false`). */
   configFile?: string;
   /**
-   * Without `configFile`: buildpack specifiers (package names or absolute paths), in detection
-   * order, instead of the first-party ones. Specifiers, not objects, because build workers load them.
+   * Default buildpack specifiers (package names or absolute paths), in detection order,
+   * instead of the first-party ones. Specifiers, not objects, because build workers load them.
    */
   buildpacks?: string[];
-  /** Without `configFile`: add-on provider specifiers instead of the first-party ones. */
+  /** Default add-on provider specifiers instead of the first-party ones. */
   addons?: string[];
   /**
    * Plugins applied after the composed ones, in the platform process only (not in build
@@ -156,9 +156,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   await rm(join(dataDir, 'tmp'), { recursive: true, force: true });
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
-  const recipe: KernelRecipe = opts.configFile
-    ? { configFile: opts.configFile, dataDir }
-    : { defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)], dataDir };
+  // A config file's plugins add to the defaults (see plugins.ts).
+  const recipe: KernelRecipe = {
+    ...(opts.configFile ? { configFile: opts.configFile } : {}),
+    defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)],
+    dataDir,
+  };
   const { kernel, skipped, config } = await composeKernel(recipe);
   for (const entry of opts.plugins ?? []) {
     const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
@@ -202,7 +205,11 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     releases,
     dataDir,
     // Build workers get no add-on providers: applying one would start its servers there.
-    recipe: opts.configFile ? { configFile: opts.configFile, withoutAddons: true } : { defaults: buildpacks },
+    recipe: {
+      ...(opts.configFile ? { configFile: opts.configFile } : {}),
+      defaults: buildpacks,
+      withoutAddons: true,
+    },
     ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
     beforeRelease: (app, appJson) => appSetup.firstDeploy(app, appJson),
   });

@@ -1,12 +1,14 @@
 /**
- * Which plugins the reference platform composes. With a slipway.config file, exactly what it
- * lists; without one, the first-party buildpacks and add-ons that are installed. A missing or
- * broken first-party plugin is reported and skipped, so the platform still starts (e.g. `--demo`
- * on a machine without a JDK still deploys the other examples).
+ * Which plugins the reference platform composes: the first-party buildpacks and add-ons that
+ * are installed, plus what a slipway.config file lists (it adds to them, can `disable` some, or
+ * keep none with `"defaults": false`; see core's config.ts). Its specifiers resolve from the
+ * config file's directory, then from this install. A missing or broken first-party plugin is
+ * reported and skipped, so the platform still starts (e.g. `--demo` on a machine without a JDK
+ * still deploys the other examples).
  */
 import { fileURLToPath } from 'node:url';
 import { isAddonPlugin } from '@slipway/addon-sdk';
-import { createKernel, Kernel, loadPlugin, type Plugin, type SlipwayConfig } from '@slipway/core';
+import { createKernel, type Kernel, type Plugin, type SlipwayConfig } from '@slipway/core';
 
 /** First-party buildpacks, in detection order. */
 export const DEFAULT_BUILDPACKS = [
@@ -23,9 +25,9 @@ export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /** How to compose a kernel; serialisable, because build workers receive it over IPC. */
 export interface KernelRecipe {
-  /** slipway.config file; false or absent = none, use `defaults`. */
+  /** slipway.config file; false or absent = none, `defaults` only. */
   configFile?: string | false;
-  /** Default plugin specifiers used when there is no config file. */
+  /** Default plugin specifiers; the config file's plugins add to them. */
   defaults?: string[];
   /**
    * The platform data dir: add-on providers keep their data under it (their `dataDir` option,
@@ -52,21 +54,15 @@ export async function composeKernel(
   const defaults = (plugin: Plugin<any>) =>
     recipe.dataDir && isAddonPlugin(plugin) ? { dataDir: recipe.dataDir } : undefined;
   const skip = (plugin: Plugin<any>) => recipe.withoutAddons === true && isAddonPlugin(plugin);
-  if (recipe.configFile) {
-    const { kernel, config } = await createKernel({ configFile: recipe.configFile, defaults, skip });
-    return { kernel, skipped, config };
-  }
-  // Each default plugin is loaded and applied on its own: one that cannot start (a toolchain
-  // or port it needs is missing) is reported and skipped instead of stopping the platform.
-  const kernel = new Kernel();
-  for (const spec of recipe.defaults ?? []) {
-    try {
-      const plugin = await loadPlugin(spec, PACKAGE_DIR);
-      if (skip(plugin)) continue;
-      await kernel.use(plugin, defaults(plugin));
-    } catch (e) {
-      skipped.push(`${spec}: ${(e as Error).message.split('\n')[0]}`);
-    }
-  }
-  return { kernel, skipped };
+  const { kernel, config } = await createKernel({
+    configFile: recipe.configFile || false,
+    defaultPlugins: recipe.defaults ?? [],
+    resolveFrom: PACKAGE_DIR,
+    defaults,
+    skip,
+    // A default that cannot start (a toolchain or port it needs is missing) is reported and
+    // skipped instead of stopping the platform.
+    onDefaultFailed: (spec, e) => skipped.push(`${spec}: ${(e as Error).message.split('\n')[0]}`),
+  });
+  return { kernel, skipped, ...(recipe.configFile ? { config } : {}) };
 }

@@ -44,7 +44,7 @@ describe('add-on provider timeout', function () {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'slipway-addon-timeout-'));
     await chmod(dir, 0o755);
-    await writeFile(join(dir, 'slipway.config.json'), JSON.stringify({ plugins: [] }));
+    await writeFile(join(dir, 'slipway.config.json'), JSON.stringify({ defaults: false, plugins: [] }));
     p = await startPlatform({
       dataDir: join(dir, 'data'),
       routerPort: 0,

@@ -110,6 +110,7 @@ describe('add-ons through the CLI (postgres, a remote partner-API provider, fail
     await writeFile(
       config,
       JSON.stringify({
+        defaults: false,
         plugins: [pkg('buildpacks/nodejs'), pkg('addons/postgres'), pkg('addons/mail')],
         platform: {
           addons: {

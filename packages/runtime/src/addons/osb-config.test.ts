@@ -36,6 +36,7 @@ describe('OSB brokers from platform.addons', function () {
     await writeFile(
       join(dir, 'slipway.config.json'),
       JSON.stringify({
+        defaults: false,
         plugins: [],
         platform: {
           addons: {

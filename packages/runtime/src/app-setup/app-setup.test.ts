@@ -100,7 +100,10 @@ describe('app.json setup (real platform, CLI and git)', function () {
     await chmod(dir, 0o755);
     home = join(dir, 'home');
     await mkdir(home);
-    await writeFile(join(dir, 'slipway.config.json'), JSON.stringify({ plugins: [NODEJS, ECHO] }));
+    await writeFile(
+      join(dir, 'slipway.config.json'),
+      JSON.stringify({ defaults: false, plugins: [NODEJS, ECHO] }),
+    );
     await writeFile(join(dir, 'app.json'), JSON.stringify(manifest));
     p = await startPlatform({
       dataDir: join(dir, 'data'),

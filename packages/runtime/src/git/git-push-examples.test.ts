@@ -41,7 +41,10 @@ describe('git push of each example app (real git, real buildpacks, real router)'
     dir = await mkdtemp(join(tmpdir(), 'slipway-git-ex-'));
     await chmod(dir, 0o755);
     await mkdir(join(dir, 'home'));
-    await writeFile(join(dir, 'slipway.config.json'), JSON.stringify({ plugins: BUILDPACKS }));
+    await writeFile(
+      join(dir, 'slipway.config.json'),
+      JSON.stringify({ defaults: false, plugins: BUILDPACKS }),
+    );
     p = await startPlatform({
       dataDir: join(dir, 'data'),
       routerPort: 0,
