@@ -163,159 +163,171 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     dataDir,
   };
   const { kernel, skipped, config } = await composeKernel(recipe);
-  for (const entry of opts.plugins ?? []) {
-    const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
-    // Add-on providers keep their data under the platform's data dir, as config-file ones do.
-    await kernel.use(plugin, isAddonPlugin(plugin) ? { dataDir, ...options } : options);
+  // A start that fails part-way (a data dir dynos cannot reach, a port in use) stops the add-on
+  // servers the plugins started, so the error is reported and the process can exit.
+  try {
+    for (const entry of opts.plugins ?? []) {
+      const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
+      // Add-on providers keep their data under the platform's data dir, as config-file ones do.
+      await kernel.use(plugin, isAddonPlugin(plugin) ? { dataDir, ...options } : options);
+    }
+    const remoteSkipped = await useRemoteProviders(
+      kernel,
+      mergeProviders(providersOf(config), opts.addonProviders),
+      opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
+    );
+    skipped.push(...remoteSkipped);
+    const state = new SqliteStateStore(join(dataDir, 'state.db'));
+    const interrupted = state.failInterrupted();
+    const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
+    const logs = new LogHub({ max: 1500, kernel });
+    const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
+    const runtime = new LocalDynoRuntime({
+      dataDir,
+      slugStore: slugs,
+      ...(opts.runAsUser !== undefined ? { runAsUser: opts.runAsUser } : {}),
+    });
+    await runtime.init();
+    kernel
+      .provide(stateStoreRef, state)
+      .provide(slugStoreRef, slugs)
+      .provide(logSinkRef, logs)
+      .provide(dynoRuntimeRef, runtime);
+    const dynos = new DynoManager({
+      kernel,
+      runtime,
+      log: logs,
+      ...(opts.bootTimeoutMs !== undefined ? { bootTimeoutMs: opts.bootTimeoutMs } : {}),
+      ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
+      ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    });
+    const releases = new ReleaseService({ state, dynos, kernel, log: logs });
+    const deploys = new DeployService({
+      state,
+      slugs,
+      releases,
+      dataDir,
+      // Build workers get no add-on providers: applying one would start its servers there.
+      recipe: {
+        ...(opts.configFile ? { configFile: opts.configFile } : {}),
+        defaults: buildpacks,
+        withoutAddons: true,
+      },
+      ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
+      beforeRelease: (app, appJson) => appSetup.firstDeploy(app, appJson),
+    });
+    const addons = new AddonService({
+      state,
+      kernel,
+      releases,
+      ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
+    });
+    const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs });
+    // Providers registered through the API (addons:providers:add) come back after a restart.
+    const providers = new ProviderRegistry({ kernel, state });
+    skipped.push(...(await providers.restore()));
+
+    // Custom domains and app existence come from the state; the dyno manager knows the dynos.
+    let domainMap = new Map<string, string>();
+    let appNames = new Set<string>();
+    const refresh = () => {
+      const apps = state.listApps();
+      const byId = new Map(apps.map((a) => [a.id, a.name]));
+      appNames = new Set(byId.values());
+      domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
+      workflow.refresh(apps);
+    };
+    refresh();
+    const dynoTable = dynos.routeTable((h) => domainMap.get(h));
+    const table: RouteTable = {
+      appForHost: (h) => domainMap.get(h),
+      route: (app) =>
+        dynoTable.route(app) ?? (appNames.has(app) ? { app, state: 'no-release', targets: [] } : undefined),
+    };
+
+    const router: Router = createRouter({ kernel, table, baseDomain, log: logs });
+    const routerAddr = await router.listen(opts.routerPort ?? 5000, host);
+    const routerPort = routerAddr.port;
+    const appUrl = (app: string) => `http://${app}.${baseDomain}:${routerPort}`;
+
+    const api = createApiServer({
+      state,
+      logs,
+      dynos,
+      releases,
+      deploys,
+      addons,
+      appSetup,
+      slugs: new SlugCollector({ state, store: slugs, runtime }),
+      dataDir,
+      webUrl: appUrl,
+      onChange: refresh,
+      workflow: workflow.apiOptions,
+      addonCatalog: kernel.catalog.addons,
+      providers,
+      ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
+    });
+    const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
+    const apiUrl = `http://${host}:${apiAddr.port}`;
+    workflow.apiOptions.self.ports.push(routerPort, apiAddr.port);
+    const credentialsFile = join(dataDir, 'credentials.json');
+    const token = await adminToken(state, credentialsFile);
+    await writeFile(credentialsFile, `${JSON.stringify({ api_url: apiUrl, token }, null, 2)}\n`, {
+      mode: 0o600,
+    });
+    await chmod(credentialsFile, 0o600);
+
+    // Bring back every live release (after a restart or a SIGKILL), without blocking the start.
+    for (const a of state.listApps()) {
+      if (interrupted.releases)
+        releases.event(a.name, 'Platform restarted; pending releases were marked failed');
+      releases.restore(a).catch((e) => releases.event(a.name, `Restore failed: ${(e as Error).message}`));
+    }
+
+    let stopped = false;
+    const platform: Platform = {
+      apiUrl,
+      routerUrl: `http://${host}:${routerPort}`,
+      routerPort,
+      credentialsFile,
+      token,
+      kernel,
+      state,
+      logs,
+      dynos,
+      skippedPlugins: skipped,
+      addonProviders: () => providers.list(),
+      appUrl,
+      async demo(onLine, examplesDir) {
+        const { runDemo } = await import('./demo.js');
+        return runDemo(
+          platform,
+          { releases, deploys, state, addons, onChange: refresh },
+          onLine,
+          examplesDir,
+        );
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await new Promise<void>((r) => {
+          api.close(() => r());
+          api.closeAllConnections();
+        });
+        await router.close(1000);
+        workflow.close();
+        await deploys.close();
+        await dynos.close();
+        await runtime.close();
+        await providers.close();
+        // Add-on providers stop their backing servers (shutdown hook); their data stays.
+        await kernel.close().catch(() => {});
+        state.close();
+      },
+    };
+    return platform;
+  } catch (e) {
+    await kernel.close().catch(() => {});
+    throw e;
   }
-  const remoteSkipped = await useRemoteProviders(
-    kernel,
-    mergeProviders(providersOf(config), opts.addonProviders),
-    opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
-  );
-  skipped.push(...remoteSkipped);
-  const state = new SqliteStateStore(join(dataDir, 'state.db'));
-  const interrupted = state.failInterrupted();
-  const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
-  const logs = new LogHub({ max: 1500, kernel });
-  const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
-  const runtime = new LocalDynoRuntime({
-    dataDir,
-    slugStore: slugs,
-    ...(opts.runAsUser !== undefined ? { runAsUser: opts.runAsUser } : {}),
-  });
-  await runtime.init();
-  kernel
-    .provide(stateStoreRef, state)
-    .provide(slugStoreRef, slugs)
-    .provide(logSinkRef, logs)
-    .provide(dynoRuntimeRef, runtime);
-  const dynos = new DynoManager({
-    kernel,
-    runtime,
-    log: logs,
-    ...(opts.bootTimeoutMs !== undefined ? { bootTimeoutMs: opts.bootTimeoutMs } : {}),
-    ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
-    ...(opts.backoff ? { backoff: opts.backoff } : {}),
-  });
-  const releases = new ReleaseService({ state, dynos, kernel, log: logs });
-  const deploys = new DeployService({
-    state,
-    slugs,
-    releases,
-    dataDir,
-    // Build workers get no add-on providers: applying one would start its servers there.
-    recipe: {
-      ...(opts.configFile ? { configFile: opts.configFile } : {}),
-      defaults: buildpacks,
-      withoutAddons: true,
-    },
-    ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
-    beforeRelease: (app, appJson) => appSetup.firstDeploy(app, appJson),
-  });
-  const addons = new AddonService({
-    state,
-    kernel,
-    releases,
-    ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
-  });
-  const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs });
-  // Providers registered through the API (addons:providers:add) come back after a restart.
-  const providers = new ProviderRegistry({ kernel, state });
-  skipped.push(...(await providers.restore()));
-
-  // Custom domains and app existence come from the state; the dyno manager knows the dynos.
-  let domainMap = new Map<string, string>();
-  let appNames = new Set<string>();
-  const refresh = () => {
-    const apps = state.listApps();
-    const byId = new Map(apps.map((a) => [a.id, a.name]));
-    appNames = new Set(byId.values());
-    domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
-    workflow.refresh(apps);
-  };
-  refresh();
-  const dynoTable = dynos.routeTable((h) => domainMap.get(h));
-  const table: RouteTable = {
-    appForHost: (h) => domainMap.get(h),
-    route: (app) =>
-      dynoTable.route(app) ?? (appNames.has(app) ? { app, state: 'no-release', targets: [] } : undefined),
-  };
-
-  const router: Router = createRouter({ kernel, table, baseDomain, log: logs });
-  const routerAddr = await router.listen(opts.routerPort ?? 5000, host);
-  const routerPort = routerAddr.port;
-  const appUrl = (app: string) => `http://${app}.${baseDomain}:${routerPort}`;
-
-  const api = createApiServer({
-    state,
-    logs,
-    dynos,
-    releases,
-    deploys,
-    addons,
-    appSetup,
-    slugs: new SlugCollector({ state, store: slugs, runtime }),
-    dataDir,
-    webUrl: appUrl,
-    onChange: refresh,
-    workflow: workflow.apiOptions,
-    addonCatalog: kernel.catalog.addons,
-    providers,
-    ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
-  });
-  const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
-  const apiUrl = `http://${host}:${apiAddr.port}`;
-  workflow.apiOptions.self.ports.push(routerPort, apiAddr.port);
-  const credentialsFile = join(dataDir, 'credentials.json');
-  const token = await adminToken(state, credentialsFile);
-  await writeFile(credentialsFile, `${JSON.stringify({ api_url: apiUrl, token }, null, 2)}\n`, {
-    mode: 0o600,
-  });
-  await chmod(credentialsFile, 0o600);
-
-  // Bring back every live release (after a restart or a SIGKILL), without blocking the start.
-  for (const a of state.listApps()) {
-    if (interrupted.releases)
-      releases.event(a.name, 'Platform restarted; pending releases were marked failed');
-    releases.restore(a).catch((e) => releases.event(a.name, `Restore failed: ${(e as Error).message}`));
-  }
-
-  let stopped = false;
-  const platform: Platform = {
-    apiUrl,
-    routerUrl: `http://${host}:${routerPort}`,
-    routerPort,
-    credentialsFile,
-    token,
-    kernel,
-    state,
-    logs,
-    dynos,
-    skippedPlugins: skipped,
-    addonProviders: () => providers.list(),
-    appUrl,
-    async demo(onLine, examplesDir) {
-      const { runDemo } = await import('./demo.js');
-      return runDemo(platform, { releases, deploys, state, addons, onChange: refresh }, onLine, examplesDir);
-    },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await new Promise<void>((r) => {
-        api.close(() => r());
-        api.closeAllConnections();
-      });
-      await router.close(1000);
-      workflow.close();
-      await deploys.close();
-      await dynos.close();
-      await runtime.close();
-      await providers.close();
-      // Add-on providers stop their backing servers (shutdown hook); their data stays.
-      await kernel.close().catch(() => {});
-      state.close();
-    },
-  };
-  return platform;
 }

@@ -13,13 +13,16 @@
  * CI=true without one and is skipped elsewhere.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '@slipway/addon-sdk';
 import { expect } from 'chai';
+import * as tar from 'tar';
 import { type LocalRegistry, startLocalRegistry } from './local-registry.test-helper.js';
 import {
   type Background,
@@ -33,6 +36,23 @@ const execFileP = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 /** What `npm start` in a private directory needs from the platform (dynos run as another user). */
 const PRIVATE_DIR_FIX = 'sec-uid (npm start in a mode-700 directory: "user nobody cannot reach …/.slipway")';
+
+/**
+ * This checkout's compiled better-sqlite3 as a local prebuild, through prebuild-install's own
+ * `local_prebuilds` setting: the clone's `npm install` then unpacks it, as a user's would
+ * download the published prebuild, instead of compiling SQLite again (minutes on this machine).
+ * Another version or Node ABI finds no file there and compiles as usual.
+ */
+async function localPrebuilds(dir: string): Promise<Record<string, string>> {
+  const pkgDir = dirname(createRequire(join(REPO, 'package.json')).resolve('better-sqlite3/package.json'));
+  const { version } = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8'));
+  const binary = 'build/Release/better_sqlite3.node';
+  if (!existsSync(join(pkgDir, binary))) return {};
+  await mkdir(dir, { recursive: true });
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  await tar.c({ gzip: true, file: join(dir, name), cwd: pkgDir }, [binary]);
+  return { npm_config_better_sqlite3_local_prebuilds: dir };
+}
 
 describe('the README on a fresh clone in a mode-700 directory: quick start, CLI block, both author journeys', function () {
   this.timeout(60 * 60_000);
@@ -88,12 +108,14 @@ describe('the README on a fresh clone in a mode-700 directory: quick start, CLI 
     clone = join(home, 'slipway');
     await execFileP('git', ['clone', '--quiet', REPO, clone]);
     readme = await readFile(join(clone, 'README.md'), 'utf8');
-    registry = await startLocalRegistry(join(tmp, 'registry'));
+    const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+    registry = await startLocalRegistry(join(tmp, 'registry'), join(cache, 'slipway', 'test-registry'));
     routerPort = await freePort();
     env = {
       ...clean,
       SLIPWAY_PORT: String(routerPort),
       SLIPWAY_API_PORT: String(await freePort()),
+      ...(await localPrebuilds(join(tmp, 'prebuilds'))),
       npm_config_prefer_offline: 'true',
       npm_config_update_notifier: 'false',
       npm_config_fund: 'false',

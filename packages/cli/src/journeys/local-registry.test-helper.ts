@@ -1,13 +1,15 @@
 /**
  * A real npm registry on loopback for the journey tests: Verdaccio (from the npm registry, a
- * dev dependency of the repository) with its storage in a temp dir. Packages named
- * `@slipway/*` and `acme-*` live only here (never proxied, so a public package of that name
- * cannot get in the way); everything else is proxied from the machine's registry. `npmrc` is a
+ * dev dependency of the repository). Packages named `@slipway/*` and `acme-*` live only here
+ * (never proxied, so a public package of that name cannot get in the way) and start empty at
+ * every run; everything else is proxied from the machine's registry, and what was proxied is
+ * kept between runs (`storage`, like npm's own cache), so a run asks the upstream registry
+ * only for what it has not seen. `npmrc` is a
  * user config naming the registry and a token of a user created for the run, so `npm publish`,
  * `npm install` and `lerna publish` all talk to it through npm's ordinary configuration.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { freePort } from '@slipway/addon-sdk';
@@ -29,16 +31,24 @@ function upstream(): string {
   }
 }
 
-/** Start Verdaccio in `dir` on a free loopback port; resolves once it answers. */
-export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
-  await mkdir(join(dir, 'storage'), { recursive: true });
+/**
+ * Start Verdaccio (config and users in `dir`, packages in `storage`) on a free loopback port;
+ * resolves once it answers.
+ */
+export async function startLocalRegistry(dir: string, storage: string): Promise<LocalRegistry> {
+  await mkdir(dir, { recursive: true });
+  await mkdir(storage, { recursive: true });
+  // This run's own packages start from nothing (a version can be published once).
+  for (const name of await readdir(storage))
+    if (name === '@slipway' || name.startsWith('acme-') || name === '.verdaccio-db.json')
+      await rm(join(storage, name), { recursive: true, force: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
   const local = { access: '$all', publish: '$authenticated', unpublish: '$authenticated' };
   const config = {
-    storage: join(dir, 'storage'),
+    storage,
     auth: { htpasswd: { file: join(dir, 'htpasswd'), max_users: 10 } },
-    uplinks: { upstream: { url: upstream(), timeout: '60s' } },
+    uplinks: { upstream: { url: upstream(), timeout: '60s', maxage: '1d' } },
     packages: {
       '@slipway/*': local,
       'acme-*': local,
