@@ -102,6 +102,8 @@ describe('the README on a fresh clone in a mode-700 directory: quick start, CLI 
       this.skip();
     }
     tmp = await mkdtemp(join(tmpdir(), 'slipway-fresh-clone-'));
+    // Only `private` is the user's private directory (as /root is); above it, the usual /tmp.
+    await chmod(tmp, 0o755);
     home = join(tmp, 'private');
     await mkdir(home, { mode: 0o700 });
     await chmod(home, 0o700);
