@@ -18,6 +18,9 @@ import {
   stateStoreRef,
 } from '@slipway/core';
 import { createRouter, type Router, type RouteTable } from '@slipway/router';
+import { AccessGate } from './accounts/access-gate.js';
+import { defaultDashboardDir } from './accounts/dashboard-static.js';
+import { ensureOwner } from './accounts/owner.js';
 import { AddonService } from './addon-service.js';
 import {
   type AddonProvidersConfig,
@@ -26,7 +29,7 @@ import {
   providersOf,
   useRemoteProviders,
 } from './addons/remote-providers.js';
-import { createApiServer } from './api/server.js';
+import { apiRoutes, createApiServer } from './api/server.js';
 import { AppSetupService } from './app-setup/app-setup-service.js';
 import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
@@ -86,6 +89,12 @@ export interface PlatformOptions {
   maxUploadBytes?: number;
   /** User dynos run as when the platform is root; default `nobody`. */
   runAsUser?: string | false;
+  /** Email of the owner created on first start; default `$SLIPWAY_OWNER_EMAIL`, else owner@slipway.local. */
+  ownerEmail?: string;
+  /** Built dashboard served at /dashboard; default `@slipway/dashboard`'s build, when installed. */
+  dashboardDir?: string;
+  /** Sign-in throttling (tests lower the window); see AccessGateOptions. */
+  loginLimits?: { maxFailures?: number; maxPerAddress?: number; windowMs?: number };
 }
 
 /** A running platform. */
@@ -94,8 +103,14 @@ export interface Platform {
   readonly routerUrl: string;
   readonly routerPort: number;
   readonly credentialsFile: string;
-  /** The admin API token. */
+  /** The admin API token (acts as the owner). */
   readonly token: string;
+  /** The owner's email and, while credentials.json still holds it, the first-start password. */
+  readonly owner: { email: string; password?: string };
+  /** Users, access and the audit log. */
+  readonly access: AccessGate;
+  /** Every API route (method and `/apps/:app/...` template). */
+  readonly apiRoutes: { method: string; path: string }[];
   readonly kernel: Kernel;
   readonly state: SqliteStateStore;
   readonly logs: LogHub;
@@ -210,6 +225,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
   });
   const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs });
+  const credentialsFile = join(dataDir, 'credentials.json');
+  const access = new AccessGate({
+    state,
+    dashboardDir: opts.dashboardDir ?? defaultDashboardDir(),
+    ...(opts.loginLimits?.maxFailures ? { loginMaxFailures: opts.loginLimits.maxFailures } : {}),
+    ...(opts.loginLimits?.maxPerAddress ? { loginMaxPerAddress: opts.loginLimits.maxPerAddress } : {}),
+    ...(opts.loginLimits?.windowMs ? { loginWindowMs: opts.loginLimits.windowMs } : {}),
+  });
+  const owner = await ensureOwner(access, credentialsFile, opts.ownerEmail);
 
   // Custom domains and app existence come from the state; the dyno manager knows the dynos.
   let domainMap = new Map<string, string>();
@@ -247,14 +271,20 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     webUrl: appUrl,
     onChange: refresh,
     workflow: workflow.apiOptions,
+    access,
     ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
   });
   const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
   const apiUrl = `http://${host}:${apiAddr.port}`;
   workflow.apiOptions.self.ports.push(routerPort, apiAddr.port);
-  const credentialsFile = join(dataDir, 'credentials.json');
   const token = await adminToken(state, credentialsFile);
-  await writeFile(credentialsFile, `${JSON.stringify({ api_url: apiUrl, token }, null, 2)}\n`, {
+  const creds = {
+    api_url: apiUrl,
+    token,
+    email: owner.email,
+    ...(owner.password ? { password: owner.password } : {}),
+  };
+  await writeFile(credentialsFile, `${JSON.stringify(creds, null, 2)}\n`, {
     mode: 0o600,
   });
   await chmod(credentialsFile, 0o600);
@@ -273,6 +303,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     routerPort,
     credentialsFile,
     token,
+    owner,
+    access,
+    apiRoutes: apiRoutes(api),
     kernel,
     state,
     logs,

@@ -1,0 +1,44 @@
+/**
+ * The platform owner: the first user, created on first start with a random password. Like the
+ * platform token, the password is kept in `<dataDir>/credentials.json` (mode 0600) for the
+ * person who runs `slipway start`; changing it (`slipway passwd`) is recommended.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { AccessGate } from './access-gate.js';
+import { hashPassword } from './password.js';
+
+/** Default owner email when neither the option nor `SLIPWAY_OWNER_EMAIL` names one. */
+export const DEFAULT_OWNER_EMAIL = 'owner@slipway.local';
+
+/** The owner's email and, when still known, the password it was created with. */
+export interface OwnerCredentials {
+  email: string;
+  password?: string;
+}
+
+/** Create the owner on first start; later starts keep it and the password credentials.json holds. */
+export async function ensureOwner(
+  gate: AccessGate,
+  credentialsFile: string,
+  email?: string,
+): Promise<OwnerCredentials> {
+  const existing = gate.store.owner();
+  if (existing) {
+    let password: string | undefined;
+    try {
+      const c = JSON.parse(await readFile(credentialsFile, 'utf8')) as { email?: string; password?: string };
+      if (c.email === existing.email) password = c.password;
+    } catch {
+      // no file yet (or unreadable): the password is not shown again
+    }
+    return { email: existing.email, ...(password ? { password } : {}) };
+  }
+  const password = randomBytes(15).toString('base64url');
+  const u = gate.store.createUser(
+    email ?? (process.env.SLIPWAY_OWNER_EMAIL || DEFAULT_OWNER_EMAIL),
+    await hashPassword(password),
+    { owner: true },
+  );
+  return { email: u.email, password };
+}
