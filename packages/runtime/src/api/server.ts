@@ -396,7 +396,7 @@ export function createApiServer(ctx: ApiContext): Server {
       const { h, path, params } = hit;
       if (principal && method !== 'GET' && method !== 'HEAD' && !callback)
         action = { name: `${method} ${path}`, app: params.app ?? null };
-      if (principal && access) access.authorize(principal, method, path, params);
+      if (principal && access && !callback) access.authorize(principal, method, path, params);
       await (access ? access.run(principal, () => h(req, res, params, url)) : h(req, res, params, url));
       if (action) access?.record(req, principal, action.name, action.app, res.statusCode);
       // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,
