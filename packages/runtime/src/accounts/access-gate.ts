@@ -54,6 +54,9 @@ export const OWNER_ROUTES: ReadonlyMap<string, string> = new Map([
   ['POST /apps/:app/transfers', 'transferring the app'],
 ]);
 
+/** Calls that change nothing though they are not GETs: left out of the audit log. */
+const UNAUDITED: ReadonlySet<string> = new Set(['POST /apps/:app/log-sessions']);
+
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'slipway_session';
 
@@ -184,6 +187,7 @@ export class AccessGate {
     app: string | null,
     status: number,
   ): void {
+    if (UNAUDITED.has(action)) return;
     this.store.audit({
       actor: p?.user.email ?? null,
       action,
