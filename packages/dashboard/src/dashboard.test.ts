@@ -1,9 +1,10 @@
 /**
  * The dashboard in Debian's Chromium (driven by playwright-core) against a real platform: sign
  * in, create an app, deploy through the API and watch the build stream, scale to 2, set a
- * config var, roll back, tail logs, sign out. Each step checks what the page shows and then
- * what the API returns. Screenshots of the main pages go to `SCREENSHOTS` (see the README).
- * The last test measures the first load's size and the render of a list of 200 apps.
+ * config var, roll back, tail logs, an add-on's life, maintenance, domains, drains and access,
+ * sign out. Each step checks what the page shows and then what the API returns. Screenshots of
+ * the main pages go to `SCREENSHOTS` (see the README). The last test measures the first load's
+ * size and the render of a list of 200 apps.
  */
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -87,7 +88,8 @@ describe('dashboard in Chromium (real platform, real browser)', function () {
     await chmod(dir, 0o755);
     const configFile = join(dir, 'slipway.config.json');
     const nodejs = dirname(fileURLToPath(import.meta.resolve('@slipway/buildpack-nodejs/package.json')));
-    await writeFile(configFile, JSON.stringify({ plugins: [nodejs] }));
+    const mail = dirname(fileURLToPath(import.meta.resolve('@slipway/addon-mail/package.json')));
+    await writeFile(configFile, JSON.stringify({ plugins: [nodejs, mail] }));
     p = await startPlatform({
       dataDir: join(dir, 'data'),
       routerPort: 0,
@@ -232,6 +234,69 @@ describe('dashboard in Chromium (real platform, real browser)', function () {
       headers: { authorization: `Bearer ${p.token}` },
     });
     expect(await r.text()).to.contain(`served ${marker}`);
+  });
+
+  it('creates an add-on, changes its plan and destroys it', async () => {
+    await page.click('[data-tab=addons]');
+    await page.fill('input[name=addon-plan]', 'mail');
+    await page.click('text=Create add-on');
+    const row = page.locator('[data-addon=MAIL]');
+    await row.filter({ hasText: 'mail:dev' }).waitFor({ timeout: 60_000 });
+    await row.locator('input[name=plan-MAIL]').fill('mail:pro');
+    await row.locator('text=Change plan').click();
+    await row.filter({ hasText: 'mail:pro' }).waitFor({ timeout: 60_000 });
+    await shot('addons');
+    const [addon] = await api('GET', '/apps/web-e2e/addons');
+    expect(addon.plan.name).to.equal('mail:pro');
+    expect(addon.config_vars).to.have.length.greaterThan(0);
+    expect(Object.keys(await api('GET', '/apps/web-e2e/config-vars'))).to.include.members(addon.config_vars);
+    await row.locator('text=Destroy').click();
+    await row.waitFor({ state: 'detached', timeout: 60_000 });
+    expect(await api('GET', '/apps/web-e2e/addons')).to.deep.equal([]);
+  });
+
+  it('toggles maintenance mode and adds and removes a domain and a drain', async () => {
+    await page.click('[data-tab=overview]');
+    await page.click('button[name=maintenance]');
+    await page.getByTestId('maintenance').filter({ hasText: 'Maintenance mode on' }).waitFor();
+    expect((await api('GET', '/apps/web-e2e')).maintenance).to.equal(true);
+    await page.click('button[name=maintenance]');
+    await page.getByTestId('maintenance').filter({ hasText: 'Maintenance mode off' }).waitFor();
+    expect((await api('GET', '/apps/web-e2e')).maintenance).to.equal(false);
+    await page.fill('input[name=hostname]', 'www.e2e.example.test');
+    await page.click('form:has(input[name=hostname]) >> text=Add');
+    await page.getByText('www.e2e.example.test').waitFor();
+    await page.fill('input[name=url]', 'https://logs.e2e.example.test/in');
+    await page.click('form:has(input[name=url]) >> text=Add');
+    await page.getByText('https://logs.e2e.example.test/in').waitFor();
+    expect((await api('GET', '/apps/web-e2e/domains')).map((d: any) => d.hostname)).to.deep.equal([
+      'www.e2e.example.test',
+    ]);
+    expect((await api('GET', '/apps/web-e2e/log-drains')).map((d: any) => d.url)).to.deep.equal([
+      'https://logs.e2e.example.test/in',
+    ]);
+    await page.locator('li', { hasText: 'www.e2e.example.test' }).locator('text=Remove').click();
+    await page.locator('li', { hasText: 'https://logs.e2e.example.test/in' }).locator('text=Remove').click();
+    await page.getByText('https://logs.e2e.example.test/in').waitFor({ state: 'detached' });
+    await page.getByText('www.e2e.example.test').waitFor({ state: 'detached' });
+    expect(await api('GET', '/apps/web-e2e/domains')).to.deep.equal([]);
+    expect(await api('GET', '/apps/web-e2e/log-drains')).to.deep.equal([]);
+  });
+
+  it('gives a user access and shows who did what', async () => {
+    await api('POST', '/users', { email: 'ana@example.test', password: 'a long password' });
+    await page.click('[data-tab=access]');
+    await page.getByText('owner@example.test (owner)').waitFor();
+    await page.fill('input[name=user]', 'ana@example.test');
+    await page.click('form:has(input[name=user]) >> text=Add');
+    await page.getByText('ana@example.test (collaborator)').waitFor();
+    await page.getByTestId('audit').filter({ hasText: 'POST /apps/:app/collaborators' }).waitFor();
+    await shot('access');
+    const access = await api('GET', '/apps/web-e2e/collaborators');
+    expect(access.map((x: any) => `${x.user.email} ${x.role}`)).to.deep.equal([
+      'owner@example.test owner',
+      'ana@example.test collaborator',
+    ]);
   });
 
   it('signs out: the session ends on the server too', async () => {

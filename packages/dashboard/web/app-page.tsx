@@ -1,4 +1,5 @@
 /** One app: its tabs, each a panel that reads and changes the app through the public API. */
+import { AccessPanel } from './panels/access';
 import { AddonsPanel } from './panels/addons';
 import { ConfigPanel } from './panels/config';
 import { DeployPanel } from './panels/deploy';
@@ -13,6 +14,7 @@ const TABS: [string, string][] = [
   ['config', 'Config vars'],
   ['addons', 'Add-ons'],
   ['logs', 'Logs'],
+  ['access', 'Access'],
 ];
 
 /** The app page. */
@@ -40,6 +42,8 @@ export function AppPage({ app, tab }: { app: string; tab: string }) {
         <AddonsPanel app={app} />
       ) : tab === 'logs' ? (
         <LogsPanel app={app} />
+      ) : tab === 'access' ? (
+        <AccessPanel app={app} />
       ) : (
         <OverviewPanel app={app} />
       )}

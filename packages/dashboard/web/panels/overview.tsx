@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, appPath } from '../api';
 import { ErrorLine, Section, useAction } from '../ui';
+import { ListEditor } from './list-editor';
 import { useData } from './use-data';
 
 function Formation({ app }: { app: string }) {
@@ -86,64 +87,12 @@ function Maintenance({ app }: { app: string }) {
           {a.web_url}
         </a>
       </p>
-      <label class="row">
-        <input type="checkbox" name="maintenance" checked={a.maintenance} disabled={busy} onChange={toggle} />
-        Maintenance mode {a.maintenance ? 'on' : 'off'}
-      </label>
-      <ErrorLine error={error} />
-    </Section>
-  );
-}
-
-function ListEditor(props: {
-  app: string;
-  title: string;
-  path: string;
-  field: string;
-  label: (x: any) => string;
-  id: (x: any) => string;
-  placeholder: string;
-}) {
-  const [items, reload] = useData<any[]>(appPath(props.app, props.path));
-  const [value, setValue] = useState('');
-  const [run, busy, error] = useAction();
-  const add = (e: Event) => {
-    e.preventDefault();
-    void run(async () => {
-      await api('POST', appPath(props.app, props.path), { [props.field]: value });
-      setValue('');
-      await reload();
-    });
-  };
-  const remove = (x: any) =>
-    run(async () => {
-      await api('DELETE', appPath(props.app, `${props.path}/${encodeURIComponent(props.id(x))}`));
-      await reload();
-    });
-  return (
-    <Section title={props.title}>
-      <ul>
-        {(items ?? []).map((x) => (
-          <li key={props.id(x)} class="row">
-            <code>{props.label(x)}</code>
-            <button type="button" class="link" disabled={busy} onClick={() => remove(x)}>
-              Remove
-            </button>
-          </li>
-        ))}
-      </ul>
-      <form class="row" onSubmit={add}>
-        <input
-          name={props.field}
-          placeholder={props.placeholder}
-          value={value}
-          required
-          onInput={(e) => setValue(e.currentTarget.value)}
-        />
-        <button type="submit" disabled={busy}>
-          Add
+      <p class="row">
+        <span data-testid="maintenance">Maintenance mode {a.maintenance ? 'on' : 'off'}</span>
+        <button type="button" name="maintenance" disabled={busy} onClick={toggle}>
+          {a.maintenance ? 'Turn maintenance off' : 'Turn maintenance on'}
         </button>
-      </form>
+      </p>
       <ErrorLine error={error} />
     </Section>
   );

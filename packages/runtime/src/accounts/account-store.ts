@@ -269,11 +269,16 @@ export class AccountStore {
     // A lookup by the SHA-256 of a 192-bit secret: timing tells nothing useful about the secret.
     const r = this.db
       .prepare(
-        'SELECT t.id AS token_id, u.* FROM user_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?',
+        'SELECT t.id AS token_id, t.last_used_at, u.* FROM user_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?',
       )
       .get(sha256(token)) as Row | undefined;
     if (!r) return undefined;
-    this.db.prepare('UPDATE user_tokens SET last_used_at = ? WHERE id = ?').run(now(), r.token_id);
+    // At most one write a minute per token: a read must not cost a durable commit each time.
+    const t = Date.now();
+    if (!r.last_used_at || t - Date.parse(r.last_used_at) > 60_000)
+      this.db
+        .prepare('UPDATE user_tokens SET last_used_at = ? WHERE id = ?')
+        .run(new Date(t).toISOString(), r.token_id);
     return { user: toUser(r), tokenId: r.token_id };
   }
 
