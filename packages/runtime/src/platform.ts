@@ -4,6 +4,7 @@
  * token on first start, restores every app's live release (so a SIGKILL and restart brings the
  * formation back), then listens.
  */
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +21,7 @@ import {
 import { createRouter, type Router, type RouteTable } from '@slipway/router';
 import { AccessGate } from './accounts/access-gate.js';
 import { defaultDashboardDir } from './accounts/dashboard-static.js';
-import { ensureOwner } from './accounts/owner.js';
+import { ensureOwner, ownerSeed } from './accounts/owner.js';
 import { AddonService } from './addon-service.js';
 import {
   type AddonProvidersConfig,
@@ -166,6 +167,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     );
   }
   await rm(join(dataDir, 'tmp'), { recursive: true, force: true });
+  // The owner's first password is hashed while the plugins load (used on first start only).
+  const seed = existsSync(join(dataDir, 'state.db')) ? undefined : ownerSeed();
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
   const recipe: KernelRecipe = opts.configFile
@@ -233,7 +236,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     ...(opts.loginLimits?.maxPerAddress ? { loginMaxPerAddress: opts.loginLimits.maxPerAddress } : {}),
     ...(opts.loginLimits?.windowMs ? { loginWindowMs: opts.loginLimits.windowMs } : {}),
   });
-  const owner = await ensureOwner(access, credentialsFile, opts.ownerEmail);
+  const owner = await ensureOwner(access, credentialsFile, opts.ownerEmail, seed);
 
   // Custom domains and app existence come from the state; the dyno manager knows the dynos.
   let domainMap = new Map<string, string>();

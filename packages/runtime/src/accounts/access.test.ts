@@ -5,7 +5,7 @@
  * CSRF token, and sign-ins are throttled.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -114,6 +114,7 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
     const creds = JSON.parse(await readFile(p.credentialsFile, 'utf8'));
     expect(creds.email).to.equal('boss@example.test');
     expect(creds.password).to.be.a('string').with.length.greaterThan(15);
+    expect((await stat(p.credentialsFile)).mode & 0o777).to.equal(0o600);
     const me = await ok(await loginAs(creds.email, creds.password), 'GET', '/account');
     expect(me).to.include({ email: 'boss@example.test', admin: true, owner: true });
     // The platform token of credentials.json acts as the owner.
@@ -352,5 +353,26 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
     ]);
     expect(await asBob(['logout'])).to.contain('Logged out bob');
     expect((await slipway(['whoami'], envNoUrl)).code).not.to.equal(0);
+  });
+
+  it("keeps users, tokens, access and the owner's first password across a restart", async () => {
+    const before = JSON.parse(await readFile(p.credentialsFile, 'utf8'));
+    await p.stop();
+    p = await startPlatform({
+      dataDir: join(dir, 'data'),
+      routerPort: 0,
+      apiPort: 0,
+      configFile: join(dir, 'slipway.config.json'),
+      bootTimeoutMs: 5000,
+      stopGraceMs: 1000,
+      ownerEmail: 'someone-else@example.test',
+    });
+    const after = JSON.parse(await readFile(p.credentialsFile, 'utf8'));
+    expect(after).to.include({ email: 'boss@example.test', password: before.password, token: before.token });
+    expect((await ok(tokens.alice as string, 'GET', '/account')).email).to.equal('alice@example.test');
+    expect(((await ok(tokens.carol as string, 'GET', '/apps')) as any[]).map((a) => a.name)).to.deep.equal([
+      'app-a',
+    ]);
+    expect((await call(tokens.carol, 'GET', '/apps/app-b')).status).to.equal(403);
   });
 });

@@ -17,11 +17,18 @@ export interface OwnerCredentials {
   password?: string;
 }
 
+/** A random first password and its hash (a scrypt: start it early, it runs off the main thread). */
+export async function ownerSeed(): Promise<{ password: string; hash: string }> {
+  const password = randomBytes(15).toString('base64url');
+  return { password, hash: await hashPassword(password) };
+}
+
 /** Create the owner on first start; later starts keep it and the password credentials.json holds. */
 export async function ensureOwner(
   gate: AccessGate,
   credentialsFile: string,
   email?: string,
+  seed?: Promise<{ password: string; hash: string }>,
 ): Promise<OwnerCredentials> {
   const existing = gate.store.owner();
   if (existing) {
@@ -34,11 +41,9 @@ export async function ensureOwner(
     }
     return { email: existing.email, ...(password ? { password } : {}) };
   }
-  const password = randomBytes(15).toString('base64url');
-  const u = gate.store.createUser(
-    email ?? (process.env.SLIPWAY_OWNER_EMAIL || DEFAULT_OWNER_EMAIL),
-    await hashPassword(password),
-    { owner: true },
-  );
+  const { password, hash } = await (seed ?? ownerSeed());
+  const u = gate.store.createUser(email ?? (process.env.SLIPWAY_OWNER_EMAIL || DEFAULT_OWNER_EMAIL), hash, {
+    owner: true,
+  });
   return { email: u.email, password };
 }
