@@ -228,6 +228,11 @@ export class AccountStore {
     })();
   }
 
+  /** Make a user a platform admin, or not. */
+  setAdmin(userId: string, admin: boolean): void {
+    this.db.prepare('UPDATE users SET admin = ? WHERE id = ?').run(admin ? 1 : 0, userId);
+  }
+
   /** Remove a user; refused for the owner and for anyone who still owns apps. */
   deleteUser(email: string): UserRecord {
     const u = this.requireUser(email);

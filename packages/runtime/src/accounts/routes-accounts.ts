@@ -210,8 +210,8 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
       checkPassword(body.password);
       store.setPasswordHash(u.id, await hashPassword(body.password));
     }
-    if (body.admin !== undefined && !u.owner)
-      store.db.prepare('UPDATE users SET admin = ? WHERE id = ?').run(body.admin ? 1 : 0, u.id);
+    // The owner stays an admin: the platform always has one.
+    if (body.admin !== undefined && !u.owner) store.setAdmin(u.id, body.admin);
     sendJson(res, 200, renderUser(store.user(u.id) as UserRecord));
   });
   on('DELETE', '/users/:email', async (_q, res, p) =>
