@@ -37,27 +37,40 @@ export const authCliErrors = defineErrors({
 
 type Opts = ClientOptions & { email?: string; apiUrl?: string };
 
-/** One line from stdin; not echoed when stdin is a terminal. */
+/**
+ * Questions on stderr, answers from stdin one line each (not echoed when secret, on a terminal).
+ * One reader for all of a verb's questions: piped answers arrive together and must not be lost.
+ */
+function prompter() {
+  const tty = !!process.stdin.isTTY;
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: tty });
+  let muted = false;
+  const out = rl as unknown as { _writeToOutput: (s: string) => void };
+  const write = out._writeToOutput.bind(rl);
+  out._writeToOutput = (s: string) => {
+    if (!muted) write(s);
+  };
+  const lines = rl[Symbol.asyncIterator]();
+  return {
+    async ask(question: string, secret: boolean): Promise<string> {
+      process.stderr.write(question);
+      muted = secret && tty;
+      const next = await lines.next();
+      muted = false;
+      if (secret && tty) process.stderr.write('\n');
+      return next.done ? '' : String(next.value).trim();
+    },
+    close: () => rl.close(),
+  };
+}
+
+/** Ask one question. */
 async function ask(question: string, secret: boolean): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
-  if (secret && process.stdin.isTTY)
-    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
-      if (s.startsWith(question)) process.stderr.write(question);
-    };
+  const p = prompter();
   try {
-    return await new Promise<string>((resolve) => {
-      let answered = false;
-      rl.question(question, (a) => {
-        answered = true;
-        resolve(a.trim());
-      });
-      rl.once('close', () => {
-        if (!answered) resolve('');
-      });
-    });
+    return await p.ask(question, secret);
   } finally {
-    rl.close();
-    if (secret && process.stdin.isTTY) process.stderr.write('\n');
+    p.close();
   }
 }
 
@@ -82,9 +95,17 @@ export const authCommands: CommandModule = {
       .option('--data-dir <dir>', 'platform data dir holding credentials.json (for its API URL)')
       .action(async (o: Opts) => {
         const url = apiUrlFor(o);
-        const email = o.email ?? (await ask('Email: ', false));
+        // stdin is read only when something must be asked.
+        const p = o.email && process.env.SLIPWAY_PASSWORD ? undefined : prompter();
+        let email: string;
+        let password: string;
+        try {
+          email = o.email ?? ((await p?.ask('Email: ', false)) as string);
+          password = process.env.SLIPWAY_PASSWORD ?? ((await p?.ask('Password: ', true)) as string);
+        } finally {
+          p?.close();
+        }
         if (!email) throw authCliErrors.SLIPWAY_ERR_CLI_NO_INPUT({ what: 'email' });
-        const password = process.env.SLIPWAY_PASSWORD ?? (await ask('Password: ', true));
         if (!password) throw authCliErrors.SLIPWAY_ERR_CLI_NO_INPUT({ what: 'password' });
         const r = await new ApiClient({ url, token: '' }).json('POST', '/login', {
           email,
@@ -135,8 +156,15 @@ export const authCommands: CommandModule = {
       .description('change your password (current and new one on stdin, one a line)')
       .option('--data-dir <dir>', 'platform data dir holding credentials.json')
       .action(async (o: ClientOptions) => {
-        const current = await ask('Current password: ', true);
-        const next = await ask('New password: ', true);
+        const p = prompter();
+        let current: string;
+        let next: string;
+        try {
+          current = await p.ask('Current password: ', true);
+          next = await p.ask('New password: ', true);
+        } finally {
+          p.close();
+        }
         await clientFor(o).json('PATCH', '/account', { current_password: current, password: next });
         out('Password changed; your browser sessions were signed out.');
       });

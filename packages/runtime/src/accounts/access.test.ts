@@ -56,15 +56,20 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
   const login = async (email: string) =>
     (await ok('', 'POST', '/login', { email, password: pw, description: 'test' })).access_token
       .token as string;
-  const slipway = (args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> =>
+  const slipway = (
+    args: string[],
+    env: Record<string, string>,
+    input = '',
+  ): Promise<{ code: number; out: string }> =>
     new Promise((resolve) => {
-      execFile(
+      const child = execFile(
         process.execPath,
         [CLI, ...args],
         { env: { ...process.env, SLIPWAY_APP: '', SLIPWAY_API_URL: '', SLIPWAY_TOKEN: '', ...env } },
         (err, stdout, stderr) =>
           resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
       );
+      child.stdin?.end(input);
     });
   /** What app B looks like through the owner's eyes: must not move when others are refused. */
   const snapshot = async (app: string) =>
@@ -351,6 +356,14 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
       'bob@example.test POST /apps/:app/transfers 201',
       'carol@example.test PATCH /apps/:app/config-vars 403',
     ]);
+    // Both answers piped at once: the second must not be lost.
+    const changed = await slipway(['passwd'], envNoUrl, `${pw}\nbob's new pass phrase\n`);
+    expect(changed.out).to.contain('Password changed');
+    const relogin = await slipway(['login', '--email', 'bob@example.test', '--api-url', p.apiUrl], {
+      ...envNoUrl,
+      SLIPWAY_PASSWORD: "bob's new pass phrase",
+    });
+    expect(relogin.out).to.contain('Logged in as bob');
     expect(await asBob(['logout'])).to.contain('Logged out bob');
     expect((await slipway(['whoami'], envNoUrl)).code).not.to.equal(0);
   });
