@@ -159,6 +159,11 @@ describe('dashboard in Chromium (real platform, real browser)', function () {
     await rm(dirname(tgz), { recursive: true, force: true });
     const out = page.getByTestId('build-output');
     await out.filter({ hasText: /Node\.js/i }).waitFor({ timeout: 120_000 });
+    // Streamed: the first half of the build step shows while the build is still running.
+    await out.filter({ hasText: 'fixture build: first half' }).waitFor({ timeout: 120_000 });
+    expect(await out.textContent()).not.to.contain('fixture build: second half');
+    expect((await api('GET', '/apps/web-e2e/builds'))[0].status).to.equal('pending');
+    await out.filter({ hasText: 'fixture build: second half' }).waitFor({ timeout: 60_000 });
     await page.getByTestId('build-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 180_000 });
     await shot('deploy');
     const builds = await api('GET', '/apps/web-e2e/builds');
