@@ -288,9 +288,19 @@ describe('dashboard in Chromium (real platform, real browser)', function () {
     expect(await api('GET', '/apps/web-e2e/log-drains')).to.deep.equal([]);
   });
 
-  it('gives a user access and shows who did what', async () => {
-    await api('POST', '/users', { email: 'ana@example.test', password: 'a long password' });
-    await page.click('[data-tab=access]');
+  it('adds a user from the users page (admin), gives them access and shows who did what', async () => {
+    await page.click('text=Users');
+    await page.fill('input[name=new-user]', 'ana@example.test');
+    await page.click('text=Add user');
+    await page.getByTestId('new-password').filter({ hasText: 'ana@example.test' }).waitFor();
+    const password = (await page.locator('[data-testid=new-password] code').textContent()) as string;
+    const login = await fetch(new URL('/login', p.apiUrl), {
+      method: 'POST',
+      body: JSON.stringify({ email: 'ana@example.test', password }),
+    });
+    expect(login.status).to.equal(201);
+    await shot('users');
+    await page.goto(`${p.apiUrl}/dashboard#/apps/web-e2e/access`);
     await page.getByText('owner@example.test (owner)').waitFor();
     await page.fill('input[name=user]', 'ana@example.test');
     await page.click('form:has(input[name=user]) >> text=Add');

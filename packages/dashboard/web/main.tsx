@@ -5,6 +5,7 @@ import { api, setCsrf } from './api';
 import { AppPage } from './app-page';
 import { AppsList } from './apps-list';
 import { SignIn } from './sign-in';
+import { UsersPage } from './users';
 import './style.css';
 
 type User = { email: string; admin: boolean };
@@ -53,6 +54,7 @@ function App() {
         <a href="#/" class="brand">
           Slipway
         </a>
+        {user.admin ? <a href="#/users">Users</a> : null}
         <span class="muted" data-testid="whoami">
           {user.email}
           {user.admin ? ' (admin)' : ''}
@@ -64,6 +66,8 @@ function App() {
       <main>
         {m ? (
           <AppPage key={m[1]} app={decodeURIComponent(m[1] as string)} tab={m[2] ?? 'overview'} />
+        ) : hash === '#/users' ? (
+          <UsersPage />
         ) : (
           <AppsList />
         )}
