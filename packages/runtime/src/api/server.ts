@@ -2,8 +2,9 @@
  * The platform's REST/JSON API, shaped after Heroku's Platform API. Every route needs
  * `Authorization: Bearer <token>` (or a dashboard session with its CSRF token), except sign-in,
  * the dashboard's files and the git hook callbacks, which need a push's secret; with accounts,
- * the gate (accounts/access-gate.ts) decides per route template who may call it; bodies are validated with ajv before anything changes; errors are `{ id, message }` (plus
- * `code` and `hint`) with the catalogue's status.
+ * the gate (accounts/access-gate.ts) decides per route template who may call it; bodies are
+ * validated with ajv before anything changes; errors are `{ id, message }` (plus `code` and
+ * `hint`) with the catalogue's status.
  */
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
