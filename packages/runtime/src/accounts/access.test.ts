@@ -166,6 +166,15 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
     );
   });
 
+  it('answers 401 on every route but sign-in and the dashboard files without credentials', async () => {
+    for (const r of p.apiRoutes) {
+      if (PUBLIC_ROUTES.has(`${r.method} ${r.path}`) || r.path.startsWith('/internal/')) continue;
+      const path = r.path.replace(/\\\./g, '.').replace(':app', 'app-a').replace(/:\w+/g, 'x1');
+      const res = await call(undefined, r.method, path, r.method === 'GET' ? undefined : {});
+      expect(res.status, `${r.method} ${r.path}`).to.equal(401);
+    }
+  });
+
   it('keeps admin routes from users and owner-only routes from collaborators', async () => {
     const adminRoutes = p.apiRoutes.filter(
       (r) =>
