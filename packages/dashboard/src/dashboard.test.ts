@@ -314,6 +314,28 @@ describe('dashboard in Chromium (real platform, real browser)', function () {
     ]);
   });
 
+  it('goes back to the sign-in page when the session ends elsewhere', async () => {
+    await page.goto(`${p.apiUrl}/dashboard#/`);
+    await page.getByTestId('whoami').filter({ hasText: 'owner@example.test' }).waitFor();
+    // The browser's session is ended from outside the page (as a sign-out elsewhere would).
+    const cookie = (await ctx.cookies(p.apiUrl))[0]?.value;
+    const s = await fetch(new URL('/auth/session', p.apiUrl), {
+      headers: { cookie: `slipway_session=${cookie}` },
+    });
+    const csrf = (await s.json()).csrf_token;
+    const out = await fetch(new URL('/auth/session', p.apiUrl), {
+      method: 'DELETE',
+      headers: { cookie: `slipway_session=${cookie}`, 'x-csrf-token': csrf },
+    });
+    expect(out.status).to.equal(200);
+    await page.click('[data-app=web-e2e] a >> nth=0');
+    await page.getByRole('heading', { name: 'Sign in to Slipway' }).waitFor();
+    await page.fill('input[name=email]', p.owner.email);
+    await page.fill('input[name=password]', p.owner.password as string);
+    await page.click('button[type=submit]');
+    await page.getByTestId('whoami').filter({ hasText: 'owner@example.test' }).waitFor();
+  });
+
   it('signs out: the session ends on the server too', async () => {
     const [cookie] = await ctx.cookies(p.apiUrl);
     await page.click('text=Sign out');

@@ -61,6 +61,8 @@ async function answer<T>(res: Response): Promise<T> {
   } catch {
     data = { message: text };
   }
+  // The session ended (expired, signed out elsewhere, password changed): back to the sign-in page.
+  if (res.status === 401 && csrf) dispatchEvent(new Event('slipway:signed-out'));
   if (!res.ok) throw new ApiError(res.status, data.message ?? `HTTP ${res.status}`, data.code, data.hint);
   return data as T;
 }

@@ -24,6 +24,14 @@ function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const hash = useHash();
   useEffect(() => {
+    const signedOut = () => {
+      setCsrf(null);
+      setUser(null);
+    };
+    addEventListener('slipway:signed-out', signedOut);
+    return () => removeEventListener('slipway:signed-out', signedOut);
+  }, []);
+  useEffect(() => {
     api('GET', '/auth/session')
       .then((s) => {
         setCsrf(s.csrf_token);
