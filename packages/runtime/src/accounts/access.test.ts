@@ -88,19 +88,23 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
       ),
     );
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'slipway-access-'));
-    await chmod(dir, 0o755);
-    p = await startPlatform({
+  const start = (ownerEmail: string) =>
+    startPlatform({
       dataDir: join(dir, 'data'),
       routerPort: 0,
       apiPort: 0,
-      configFile: await nodeOnlyConfig(dir),
+      configFile: join(dir, 'slipway.config.json'),
       bootTimeoutMs: 5000,
       stopGraceMs: 1000,
-      ownerEmail: 'boss@example.test',
+      ownerEmail,
       loginLimits: { maxFailures: 3 },
     });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'slipway-access-'));
+    await chmod(dir, 0o755);
+    await nodeOnlyConfig(dir);
+    p = await start('boss@example.test');
     for (const u of ['alice', 'bob', 'carol', 'dave'])
       await ok(p.token, 'POST', '/users', { email: `${u}@example.test`, password: pw });
     for (const u of ['alice', 'bob', 'carol', 'dave']) tokens[u] = await login(`${u}@example.test`);
@@ -380,15 +384,7 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
   it("keeps users, tokens, access and the owner's first password across a restart", async () => {
     const before = JSON.parse(await readFile(p.credentialsFile, 'utf8'));
     await p.stop();
-    p = await startPlatform({
-      dataDir: join(dir, 'data'),
-      routerPort: 0,
-      apiPort: 0,
-      configFile: join(dir, 'slipway.config.json'),
-      bootTimeoutMs: 5000,
-      stopGraceMs: 1000,
-      ownerEmail: 'someone-else@example.test',
-    });
+    p = await start('someone-else@example.test');
     const after = JSON.parse(await readFile(p.credentialsFile, 'utf8'));
     expect(after).to.include({ email: 'boss@example.test', password: before.password, token: before.token });
     expect((await ok(tokens.alice as string, 'GET', '/account')).email).to.equal('alice@example.test');
