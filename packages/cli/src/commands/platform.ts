@@ -22,6 +22,7 @@ interface RuntimeModule {
     apiUrl: string;
     routerUrl: string;
     credentialsFile: string;
+    owner: { email: string; password?: string };
     skippedPlugins: string[];
     addonProviders(): { name: string; kind: string; source: string; services: string[] }[];
     appUrl(app: string): string;
@@ -100,6 +101,10 @@ export const platformCommands: CommandModule = {
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);
           out(`  Apps answer: ${platform.appUrl('<app>')}`);
+          out(`  Dashboard:   ${platform.apiUrl}/dashboard`);
+          out(
+            `  Owner:       ${platform.owner.email}${platform.owner.password ? ` (first password in ${platform.credentialsFile})` : ''}`,
+          );
           const providers = platform.addonProviders();
           out(`  Add-on providers: ${providers.length ? '' : '(none)'}`);
           for (const p of providers)
