@@ -69,10 +69,16 @@ describe('the README on a fresh clone in a mode-700 directory: quick start, CLI 
   let routerPort = 0;
   let privateDirPending = '';
 
+  /** What a user types at a line's prompts: `slipway login` asks for the owner's email and password. */
+  const inputFor = async (line: string) => {
+    if (!/slipway login\b/.test(line)) return undefined;
+    const c = JSON.parse(await readFile(join(clone, '.slipway', 'credentials.json'), 'utf8'));
+    return `${c.email}\n${c.password}\n`;
+  };
   /** Run README lines one by one; each must exit 0. */
   const runAll = async (lines: string[], e: NodeJS.ProcessEnv) => {
     for (const line of lines) {
-      const r = await runLine(line, clone, e);
+      const r = await runLine(line, clone, e, await inputFor(line));
       expect(r.code, `$ ${line}\n${r.output.slice(-8000)}`).to.equal(0);
     }
   };
@@ -118,6 +124,8 @@ describe('the README on a fresh clone in a mode-700 directory: quick start, CLI 
       SLIPWAY_PORT: String(routerPort),
       SLIPWAY_API_PORT: String(await freePort()),
       ...(await localPrebuilds(join(tmp, 'prebuilds'))),
+      // `slipway login` saves the session here, not in the real ~/.slipway.
+      SLIPWAY_LOGIN_FILE: join(tmp, 'login.json'),
       npm_config_prefer_offline: 'true',
       npm_config_update_notifier: 'false',
       npm_config_fund: 'false',

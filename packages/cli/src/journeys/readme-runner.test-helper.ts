@@ -33,16 +33,18 @@ export interface Background {
   stop(graceMs?: number): Promise<void>;
 }
 
-function start(line: string, cwd: string, env: NodeJS.ProcessEnv) {
+function start(line: string, cwd: string, env: NodeJS.ProcessEnv, input?: string) {
   const child = spawn('bash', ['-o', 'pipefail', '-c', line], {
     cwd,
     env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  // What a user would type at the line's prompts.
+  if (input !== undefined) child.stdin?.end(input);
   let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
   const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, done, output: () => output };
 }
@@ -55,14 +57,15 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-/** Run one line to its end (killed with its group after `timeoutMs`). */
+/** Run one line to its end (killed with its group after `timeoutMs`); `input` is typed at its prompts. */
 export async function runLine(
   line: string,
   cwd: string,
   env: NodeJS.ProcessEnv,
+  input?: string,
   timeoutMs = 10 * 60_000,
 ): Promise<LineResult> {
-  const s = start(line, cwd, env);
+  const s = start(line, cwd, env, input);
   const timer = setTimeout(() => killGroup(s.child.pid, 'SIGKILL'), timeoutMs);
   const code = await s.done;
   clearTimeout(timer);
