@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { defineErrors } from '@slipway/core';
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
+import { type ClientOptions, clientFor, out, printJson, requireApp } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Errors of the git verbs. */
@@ -44,6 +44,7 @@ export const gitCommands: CommandModule = {
       .description('add (or update) a git remote that deploys the app on push')
       .option('-a, --app <app>', 'app name')
       .option('-r, --remote <name>', 'remote name', 'slipway')
+      .option('--json', 'print JSON')
       .option('--data-dir <dir>', 'platform data dir holding credentials.json')
       .action(async (o: ClientOptions & { remote: string }) => {
         const app = requireApp(o);
@@ -53,7 +54,9 @@ export const gitCommands: CommandModule = {
         const existing = await git(['remote']);
         const verb = existing.split('\n').includes(o.remote) ? 'set-url' : 'add';
         await git(['remote', verb, o.remote, url]);
-        out(`set git remote ${o.remote} to ${url.replace(client.creds.token, '***')}`);
+        const shown = url.replace(client.creds.token, '***');
+        if (printJson(o, { remote: o.remote, url: shown, app })) return;
+        out(`set git remote ${o.remote} to ${shown}`);
       });
   },
 };
