@@ -3,7 +3,7 @@
  * HTTP, a real git push, real Postgres and Redis): app names, `create`/`info`/`rename`/`destroy`,
  * `-a` from the `slipway` git remote, `Deploy <sha>`, releases:info/output, scale/ps:kill,
  * config:set without `=`, logs --json, pg:info/credentials/reset, redis:cli/info,
- * addons:attach/detach, and a failed build saying why once.
+ * addons:attach/detach, a failed build saying why once, and a quiet run and shutdown.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -227,5 +227,13 @@ describe('slipway verbs on a real platform', function () {
     const gone = await json(['destroy', app, '--confirm', app]);
     expect(gone.name).to.equal(app);
     expect((await p.cli(['info', '-a', app])).stderr).to.include('NOT_FOUND');
+  });
+
+  it('runs and stops quietly: no Postgres LOG line as a warning, no add-on crash at shutdown, no listener leak', async () => {
+    await p.kill('SIGTERM');
+    expect(p.output).to.match(/\[addon postgres\] info: postgres:\d+: .*LOG: /);
+    expect(p.output).not.to.match(/warn: postgres:\d+: .*\bLOG: /);
+    expect(p.output).not.to.match(/crashed \(exit code 0\)|restarting in \d+ ms/);
+    expect(p.output).not.to.include('MaxListenersExceededWarning');
   });
 });
