@@ -214,6 +214,10 @@ describe('slipway verbs on a real platform', function () {
     expect(why, all).to.be.a('string');
     expect(all.split(why).length - 1, all).to.equal(1);
     expect(r.stderr).to.include('SLIPWAY_ERR_CLI_DEPLOY_FAILED');
+    // builds / builds:output show it again on demand.
+    const builds = await json(['builds', '-a', app]);
+    expect(builds.at(-1).status).to.equal('failed');
+    expect(await p.ok(['builds:output', '-a', app])).to.include(why);
   });
 
   it('rename moves the app (router and API); destroy --json', async () => {

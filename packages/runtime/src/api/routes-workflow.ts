@@ -264,9 +264,10 @@ export function registerWorkflowRoutes(
       s.kill('SIGTERM');
       return sendJson(res, 202, {});
     }
+    // One-offs (run.N, release.N) not held here have already ended; only formation dynos restart.
     const formation = ctx.dynos
       .status(a.name)
-      .some((d) => `${d.type}.${d.index}` === name && !name.startsWith('run.'));
+      .some((d) => `${d.type}.${d.index}` === name && d.type !== 'run' && d.type !== 'release');
     if (!formation)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
         what: `dyno ${name}`,
