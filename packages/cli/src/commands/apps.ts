@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import { createFromManifest, type ManifestOptions } from './app-setup.js';
+import { setGitRemote } from './git.js';
 import type { CommandModule } from './index.js';
 
 const appPath = (app: string) => `/apps/${encodeURIComponent(app)}`;
@@ -59,14 +60,25 @@ export const appsCommands: CommandModule = {
       .description('create an app (named like "misty-meadow-1234" when no name is given)')
       .option('--manifest <file>', 'create it from an app.json (env, buildpacks, formation, add-ons)')
       .option('--env <assignments...>', 'with --manifest: KEY=value for app.json env')
+      .option(
+        '-r, --remote [name]',
+        'also add a git remote for it (default name: slipway) in this repository',
+      )
       .option('--json', 'print JSON')
       .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (name: string | undefined, o: ManifestOptions) => {
+      .action(async (name: string | undefined, o: ManifestOptions & { remote?: string | true }) => {
         if (o.manifest) return createFromManifest(name, o);
-        const a = await clientFor(o).json('POST', '/apps', name ? { name } : {}, 'Creating app');
-        if (printJson(o, a)) return;
+        const client = clientFor(o);
+        const a = await client.json('POST', '/apps', name ? { name } : {}, 'Creating app');
+        // Heroku's create adds its remote by itself; here it is asked for, so that running the CLI
+        // inside some other repository (a checkout of Slipway, a test) never rewrites its remotes.
+        const remoteName = o.remote === true ? 'slipway' : o.remote;
+        const remote = remoteName ? await setGitRemote(client, a.name, remoteName) : undefined;
+        if (printJson(o, { ...a, ...(remote ? { git_remote: { name: remoteName, url: remote } } : {}) }))
+          return;
         out(`Creating ${a.name}... done`);
-        out(a.web_url);
+        out(`${a.web_url} | ${new URL(`/${a.name}.git`, client.creds.url)}`);
+        if (remote) out(`Git remote ${remoteName} added`);
       });
     appVerb(
       program

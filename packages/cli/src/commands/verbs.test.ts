@@ -106,12 +106,20 @@ describe('slipway verbs on a real platform', function () {
     expect(info).to.have.keys('app', 'addons', 'dynos');
     expect(info.app.stack).to.equal(null);
     expect(await p.ok(['apps:info', '-a', app])).to.match(/Addons:\s+\(none\)[\s\S]*Stack:/);
+    expect((await json(['open', '/db', '-a', app])).url).to.equal(
+      `http://${app}.localhost:${p.routerPort}/db`,
+    );
   });
 
   it('git push releases as "Deploy <sha>"; -a comes from the slipway remote; releases:info/output', async () => {
     await run('git', ['init', '-q', '-b', 'main'], repo);
     await run('git', ['add', '-A'], repo);
     await run('git', ['commit', '-q', '-m', 'first'], repo);
+    // `create --remote` points the repository's slipway remote at the new app; git:remote moves it.
+    const made = JSON.parse(await inRepo(['create', 'verbs-remote', '--remote', '--json']));
+    expect(made.git_remote.name).to.equal('slipway');
+    expect(JSON.parse(await inRepo(['info', '--json'])).app.name).to.equal('verbs-remote');
+    await inRepo(['destroy', 'verbs-remote', '--confirm', 'verbs-remote']);
     await inRepo(['git:remote', '-a', app]);
     const push = await run('git', ['push', '-q', 'slipway', 'main'], repo);
     expect(push.code, push.stdout + push.stderr).to.equal(0);
