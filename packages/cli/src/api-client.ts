@@ -192,10 +192,11 @@ export async function readJsonAnswer<T>(res: IncomingMessage): Promise<T> {
   return body as T;
 }
 
-/** The options of a verb about one app: `-a/--app`, `--json` and `--data-dir`. */
+/** The options of a verb about one app: `-a/--app`, `-r/--remote`, `--json` and `--data-dir`. */
 export function appVerb(c: Command): Command {
   return c
-    .option('-a, --app <app>', 'app name')
+    .option('-a, --app <app>', 'app name (default: the app of the slipway git remote, if any)')
+    .option('-r, --remote <remote>', 'the app of this git remote')
     .option('--json', 'print JSON')
     .option('--data-dir <dir>', 'platform data dir holding credentials.json');
 }
@@ -211,30 +212,29 @@ export function appFromRemoteUrl(url: string): string | undefined {
   return m?.[1];
 }
 
-let remoteApp: string | null | undefined;
-
-/** The app named by the `slipway` remote of the git repository around the current directory. */
-function appFromGitRemote(): string | undefined {
-  if (remoteApp === undefined) {
-    try {
-      const url = execFileSync('git', ['remote', 'get-url', 'slipway'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      remoteApp = appFromRemoteUrl(url) ?? null;
-    } catch {
-      remoteApp = null; // not a repository, no such remote, or no git
-    }
+/** The app named by git remote `remote` of the repository around the current directory. */
+function appFromGitRemote(remote: string): string | undefined {
+  try {
+    const url = execFileSync('git', ['remote', 'get-url', remote], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return appFromRemoteUrl(url);
+  } catch {
+    return undefined; // not a repository, no such remote, or no git
   }
-  return remoteApp ?? undefined;
 }
 
 /**
- * The app from `-a`, else `SLIPWAY_APP`, else (as heroku does with its `heroku` remote) the app
- * the current git repository's `slipway` remote deploys to; or a coded error.
+ * The app from `-a`, else `-r REMOTE`, else `SLIPWAY_APP`, else (as heroku does with its `heroku`
+ * remote) the app the current git repository's `slipway` remote deploys to; or a coded error.
  */
-export function requireApp(opts: { app?: string }): string {
-  const a = opts.app ?? process.env.SLIPWAY_APP ?? appFromGitRemote();
+export function requireApp(opts: { app?: string; remote?: string }): string {
+  const a =
+    opts.app ??
+    (opts.remote ? appFromGitRemote(opts.remote) : undefined) ??
+    process.env.SLIPWAY_APP ??
+    appFromGitRemote('slipway');
   if (!a) throw clientErrors.SLIPWAY_ERR_CLI_NO_APP();
   opts.app = a;
   return a;
@@ -249,6 +249,7 @@ export function printJson(o: { json?: boolean }, data: unknown): boolean {
 /** Options every API verb takes. */
 export interface ClientOptions {
   app?: string;
+  remote?: string;
   json?: boolean;
   dataDir?: string;
 }

@@ -66,20 +66,26 @@ export const appsCommands: CommandModule = {
       )
       .option('--json', 'print JSON')
       .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (name: string | undefined, o: ManifestOptions & { remote?: string | true }) => {
-        if (o.manifest) return createFromManifest(name, o);
-        const client = clientFor(o);
-        const a = await client.json('POST', '/apps', name ? { name } : {}, 'Creating app');
-        // Heroku's create adds its remote by itself; here it is asked for, so that running the CLI
-        // inside some other repository (a checkout of Slipway, a test) never rewrites its remotes.
-        const remoteName = o.remote === true ? 'slipway' : o.remote;
-        const remote = remoteName ? await setGitRemote(client, a.name, remoteName) : undefined;
-        if (printJson(o, { ...a, ...(remote ? { git_remote: { name: remoteName, url: remote } } : {}) }))
-          return;
-        out(`Creating ${a.name}... done`);
-        out(`${a.web_url} | ${new URL(`/${a.name}.git`, client.creds.url)}`);
-        if (remote) out(`Git remote ${remoteName} added`);
-      });
+      .action(
+        async (
+          name: string | undefined,
+          opts: Omit<ManifestOptions, 'remote'> & { remote?: string | true },
+        ) => {
+          const { remote: wanted, ...o } = opts;
+          if (o.manifest) return createFromManifest(name, o);
+          const client = clientFor(o);
+          const a = await client.json('POST', '/apps', name ? { name } : {}, 'Creating app');
+          // Heroku's create adds its remote by itself; here it is asked for, so that running the CLI
+          // inside some other repository (a checkout of Slipway, a test) never rewrites its remotes.
+          const remoteName = wanted === true ? 'slipway' : wanted;
+          const remote = remoteName ? await setGitRemote(client, a.name, remoteName) : undefined;
+          if (printJson(o, { ...a, ...(remote ? { git_remote: { name: remoteName, url: remote } } : {}) }))
+            return;
+          out(`Creating ${a.name}... done`);
+          out(`${a.web_url} | ${new URL(`/${a.name}.git`, client.creds.url)}`);
+          if (remote) out(`Git remote ${remoteName} added`);
+        },
+      );
     appVerb(
       program
         .command('apps:destroy')

@@ -121,6 +121,8 @@ describe('slipway verbs on a real platform', function () {
     expect(JSON.parse(await inRepo(['info', '--json'])).app.name).to.equal('verbs-remote');
     await inRepo(['destroy', 'verbs-remote', '--confirm', 'verbs-remote']);
     await inRepo(['git:remote', '-a', app]);
+    await inRepo(['git:remote', '-a', app, '-r', 'staging']);
+    expect(JSON.parse(await inRepo(['info', '-r', 'staging', '--json'])).app.name).to.equal(app);
     const push = await run('git', ['push', '-q', 'slipway', 'main'], repo);
     expect(push.code, push.stdout + push.stderr).to.equal(0);
     const sha = (await run('git', ['rev-parse', 'HEAD'], repo)).stdout.trim();
