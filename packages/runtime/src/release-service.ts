@@ -64,11 +64,19 @@ export interface ReleaseServiceOptions {
   releasePhaseTimeoutMs?: number;
 }
 
+/** A running release phase's output (`releases:output` follows it). */
+interface PhaseOutput {
+  releaseId: string;
+  lines: string[];
+  bytes: number;
+  listeners: Set<(line: string | null) => void>;
+}
+
 /** Creates releases and makes them live. */
 export class ReleaseService {
   private readonly queues = new Map<string, Promise<unknown>>();
-  /** Release phases running now, by `app/dyno`: the lines their dyno printed so far. */
-  private readonly phaseOutput = new Map<string, { lines: string[]; bytes: number }>();
+  /** Release phases running now, by `app/dyno`: the lines their dyno printed so far, and who follows them. */
+  private readonly phaseOutput = new Map<string, PhaseOutput>();
 
   constructor(private readonly o: ReleaseServiceOptions) {
     // Detached one-offs print to the logs; the release phase's lines are also kept with the release.
@@ -77,7 +85,23 @@ export class ReleaseService {
       if (!buf || buf.bytes > MAX_RELEASE_OUTPUT_BYTES) return;
       buf.lines.push(l.message);
       buf.bytes += l.message.length + 1;
+      for (const fn of buf.listeners) fn(l.message);
     });
+  }
+
+  /**
+   * Follow the release phase of release `releaseId` while it runs: its lines so far, then live
+   * ones, then `null` once it ended (its output is stored by then). Undefined when it is not
+   * running (the stored output is all there is); the function returned stops following.
+   */
+  followReleasePhase(releaseId: string, fn: (line: string | null) => void): (() => void) | undefined {
+    for (const buf of this.phaseOutput.values()) {
+      if (buf.releaseId !== releaseId) continue;
+      for (const l of buf.lines) fn(l);
+      buf.listeners.add(fn);
+      return () => buf.listeners.delete(fn);
+    }
+    return undefined;
   }
 
   /** Run `fn` after every earlier change of `app` finished (whatever its outcome). */
@@ -327,7 +351,7 @@ export class ReleaseService {
     session.stdout.resume();
     session.stderr?.resume();
     const key = `${app.name}/${session.handle.type}.${session.handle.index}`;
-    const output = { lines: [] as string[], bytes: 0 };
+    const output: PhaseOutput = { releaseId: rel.id, lines: [], bytes: 0, listeners: new Set() };
     this.phaseOutput.set(key, output);
     const timeout = this.o.releasePhaseTimeoutMs ?? 3_600_000;
     let timer: NodeJS.Timeout | undefined;
@@ -342,8 +366,9 @@ export class ReleaseService {
     ]).finally(() => clearTimeout(timer));
     // The exit can be reported before the last lines are read: give them a moment to arrive.
     await new Promise((r) => setTimeout(r, 50));
-    this.phaseOutput.delete(key);
     this.o.state.releaseOutputs.set(rel.id, output.lines.join('\n'));
+    this.phaseOutput.delete(key);
+    for (const fn of output.listeners) fn(null);
     if (code !== 0)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_RELEASE_PHASE({
         app: app.name,

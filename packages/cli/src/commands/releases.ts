@@ -65,19 +65,20 @@ export const releasesCommands: CommandModule = {
       program
         .command('releases:output')
         .argument('[release]', 'v5, 5 or a release id; default the newest')
-        .description("show what the release's release phase (Procfile `release:`) printed"),
+        .description(
+          "show what the release's release phase (Procfile `release:`) printed, following it while it runs",
+        ),
     ).action(async (version: string | undefined, o: ClientOptions) => {
       const r = await releaseOf(o, version);
-      const res = await clientFor(o).raw('GET', `${base(o)}/${r.id}/output`, undefined, {
-        accept: 'text/plain',
+      // While the release phase runs, the platform streams its lines as they come.
+      const lines: string[] = [];
+      await clientFor(o).lines(`${base(o)}/${r.id}/output`, (l) => {
+        lines.push(l);
+        if (!o.json) out(l);
       });
-      const chunks: Buffer[] = [];
-      for await (const c of res) chunks.push(c as Buffer);
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (printJson(o, { release: { id: r.id, version: r.version }, output: text })) return;
-      if (!text)
-        return out(`v${r.version} has no release phase output (its slug has no \`release:\` process).`);
-      process.stdout.write(text);
+      if (printJson(o, { release: { id: r.id, version: r.version }, output: lines.join('\n') })) return;
+      if (!lines.length)
+        out(`v${r.version} has no release phase output (its slug has no \`release:\` process).`);
     });
     appVerb(
       program

@@ -137,6 +137,26 @@ describe('slipway verbs on a real platform', function () {
     expect((await json(['info', '-a', app])).app.stack.name).to.be.a('string');
   });
 
+  it('releases:output follows a release phase while it runs', async () => {
+    await writeFile(
+      join(repo, 'Procfile'),
+      "web: node server.js\nrelease: node -e \"console.log('step 1'); setTimeout(() => console.log('step 2'), 6000)\"\n",
+    );
+    await run('git', ['commit', '-q', '-am', 'slow release phase'], repo);
+    const push = run('git', ['push', '-q', 'slipway', 'main'], repo);
+    // Once the phase has printed its first line, follow it: the second comes seconds later.
+    expect(
+      await eventually(
+        async () => (await p.ok(['logs', '-a', app, '-d', 'release'])).includes('step 1'),
+        60_000,
+      ),
+    ).to.equal(true);
+    const followed = await inRepo(['releases:output']);
+    expect(followed).to.include('step 1');
+    expect(followed).to.include('step 2');
+    expect((await push).code).to.equal(0);
+  });
+
   it('config:set FOO (no =) says "expected KEY=value"; config:get --json', async () => {
     const r = await p.cli(['config:set', 'FOO', '-a', app]);
     expect(r.code).to.equal(1);

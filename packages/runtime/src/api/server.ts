@@ -180,10 +180,24 @@ export function createApiServer(ctx: ApiContext): Server {
     const a = app(p);
     sendJson(res, 200, renderRelease(a, releaseOf(a, p.id as string), current(a)?.version));
   });
-  // `releases:output`: what the release phase printed (empty when the release had none).
-  on('GET', '/apps/:app/releases/:id/output', async (_q, res, p) => {
-    const text = state.releaseOutputs.get(releaseOf(app(p), p.id as string).id) ?? '';
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  // `releases:output`: what the release phase printed (followed while it runs; empty without one).
+  on('GET', '/apps/:app/releases/:id/output', async (req, res, p) => {
+    const r = releaseOf(app(p), p.id as string);
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+    const followed = await new Promise<boolean>((resolve) => {
+      const stop = ctx.releases.followReleasePhase(r.id, (line) => {
+        if (line !== null) return void res.write(`${line}\n`);
+        res.end();
+        resolve(true);
+      });
+      if (!stop) return resolve(false);
+      req.on('close', () => {
+        stop();
+        resolve(true);
+      });
+    });
+    if (followed) return;
+    const text = state.releaseOutputs.get(r.id) ?? '';
     res.end(text ? `${text}\n` : '');
   });
   on('POST', '/apps/:app/releases', async (req, res, p) => {
