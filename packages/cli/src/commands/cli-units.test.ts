@@ -5,14 +5,14 @@
 import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { appFromRemoteUrl } from './api-client.js';
-import { bashCompletion, zshCompletion } from './commands/completion.js';
-import { parseLogLine } from './commands/logs.js';
-import { connectionInfo } from './commands/pg.js';
-import { parseRedisInfo, redisCliInvocation } from './commands/redis.js';
-import { TOPICS, topicOf } from './help-groups.js';
-import { createProgram } from './main.js';
-import { withProgress } from './progress.js';
+import { appFromRemoteUrl } from '../api-client.js';
+import { TOPICS, topicOf } from '../help-groups.js';
+import { createProgram } from '../main.js';
+import { withProgress } from '../progress.js';
+import { bashCompletion, zshCompletion } from './completion.js';
+import { parseLogLine } from './logs.js';
+import { connectionInfo } from './pg.js';
+import { parseRedisInfo, redisCliInvocation } from './redis.js';
 
 describe('slipway --help', () => {
   const program = createProgram();
