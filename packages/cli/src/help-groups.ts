@@ -22,6 +22,10 @@ export const TOPICS: readonly (readonly [topic: string, heading: string])[] = [
   ['drains', 'drains — log drains'],
   ['domains', 'domains — custom domains'],
   ['maintenance', 'maintenance — maintenance mode'],
+  ['access', 'access — who may change an app, and who did what'],
+  ['auth', 'auth — sign in as yourself'],
+  ['authorizations', 'authorizations — API tokens'],
+  ['users', "users — the platform's users (admin)"],
   ['platform', 'platform — run Slipway, write buildpacks and add-ons, shell completion'],
 ];
 
@@ -34,6 +38,11 @@ const PLACED: Record<string, string> = {
   new: 'platform',
   addon: 'platform',
   completion: 'platform',
+  login: 'auth',
+  logout: 'auth',
+  whoami: 'auth',
+  passwd: 'auth',
+  audit: 'access',
 };
 
 /** The topic of a verb (`apps:create` → apps, `git:remote` → deploy). */

@@ -71,7 +71,23 @@ describe('slipway --help', () => {
   });
 
   it('offers --json on every verb that prints data', () => {
-    const noData = new Set(['start', 'run', 'completion', 'new', 'pg:psql', 'redis:cli', 'help']);
+    // These print a confirmation, a terminal session, a script or one raw secret, not data.
+    const noData = new Set([
+      'start',
+      'run',
+      'completion',
+      'new',
+      'pg:psql',
+      'redis:cli',
+      'help',
+      'login',
+      'logout',
+      'passwd',
+      'auth:token',
+      'authorizations:revoke',
+      'users:remove',
+      'users:password',
+    ]);
     for (const c of program.commands) {
       if (noData.has(c.name()) || c.commands.length) continue;
       expect(

@@ -35,6 +35,7 @@ export const releasesCommands: CommandModule = {
             .map((r) => [
               `v${r.version}`,
               r.description,
+              r.user?.email ?? '',
               r.status === 'succeeded' ? (r.current ? 'current' : '') : r.status,
               r.created_at,
             ]),
