@@ -246,8 +246,13 @@ export class AddonService {
    * Attach another app's add-on (`OWNER::NAME` or its id) to `app` as `as` (default its name):
    * the owner's config vars, renamed to the new prefix, in one release of `app`.
    */
-  async attach(app: AppRecord, addon: string, as?: string): Promise<AddonRecord> {
-    const owner = this.owning(addon);
+  async attach(
+    app: AppRecord,
+    addon: string,
+    as?: string,
+    mayUse?: (ownerApp: AppRecord) => void,
+  ): Promise<AddonRecord> {
+    const owner = this.owning(addon, mayUse);
     if (owner.appId === app.id)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT({
         name: addon,
@@ -306,12 +311,22 @@ export class AddonService {
     return rec;
   }
 
-  /** The add-on row that owns `spec` (`APP::NAME`, or an id), following an attachment to its owner. */
-  private owning(spec: string): AddonRecord {
+  /**
+   * The add-on row that owns `spec` (`APP::NAME`, or an id), following an attachment to its owner.
+   * `mayUse` sees the owning app first (it may refuse: the add-on's credentials are that app's).
+   */
+  private owning(spec: string, mayUse?: (ownerApp: AppRecord) => void): AddonRecord {
     const [appName, name] = spec.includes('::') ? spec.split('::') : [undefined, spec];
-    const found = appName
-      ? this.o.state.addons(this.o.state.app(appName).id).find((a) => a.name === name)
-      : this.o.state.addon(spec);
+    let found: AddonRecord | undefined;
+    if (appName) {
+      const ownerApp = this.o.state.app(appName);
+      mayUse?.(ownerApp);
+      found = this.o.state.addons(ownerApp.id).find((a) => a.name === name);
+    } else {
+      found = this.o.state.addon(spec);
+      const ownerApp = found && this.o.state.findApp(found.appId);
+      if (ownerApp) mayUse?.(ownerApp);
+    }
     if (!found)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT({
         name: spec,

@@ -3,6 +3,8 @@
  * plan change (Heroku's `PATCH /apps/:app/addons/:addon` with `{ plan }`), attachments of
  * another app's add-on, Postgres info, reset and backups, and the mail add-on's mailbox.
  */
+
+import { currentPrincipal } from '../accounts/principal.js';
 import {
   mailList,
   mailShow,
@@ -12,6 +14,7 @@ import {
   pgReset,
   pgRestore,
 } from '../addons/addon-tools.js';
+import type { AppRecord } from '../state/records.js';
 import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
 import { renderAddon } from './render.js';
 import type { ApiContext } from './server.js';
@@ -67,7 +70,12 @@ export function registerAddonRoutes(on: RouteRegistrar, ctx: ApiContext): void {
       attachmentSchema,
       'POST /apps/:app/addon-attachments',
     );
-    sendJson(res, 201, renderAddon(a, await ctx.addons.attach(a, body.addon, body.name)));
+    // Attaching hands the owner app's credentials to this one: the caller must be allowed there too.
+    const mayUse = (owner: AppRecord) => {
+      const who = currentPrincipal();
+      if (ctx.access && who) ctx.access.authorize(who, 'GET', '/apps/:app/config-vars', { app: owner.name });
+    };
+    sendJson(res, 201, renderAddon(a, await ctx.addons.attach(a, body.addon, body.name, mayUse)));
   });
   on('DELETE', '/apps/:app/addon-attachments/:id', async (_q, res, p) => {
     const a = app(p);
