@@ -40,7 +40,7 @@ export const appsCommands: CommandModule = {
   register(program: Command) {
     program
       .command('apps')
-      .alias('apps:list')
+      .aliases(['apps:list', 'list'])
       .description('list apps')
       .option('--json', 'print JSON')
       .option('--data-dir <dir>', 'platform data dir holding credentials.json')
