@@ -25,6 +25,8 @@ export const LAUNCHER = [
   '  exec 3<&-; fi; unset SLIPWAY_GO_FD',
   'if [ $# -gt 0 ]; then cmd="$1"; else cmd="$SLIPWAY_COMMAND"; fi; unset SLIPWAY_COMMAND SLIPWAY_LAUNCHER',
   'if [ -n "$SLIPWAY_TTY_SIZE" ]; then stty $SLIPWAY_TTY_SIZE 2>/dev/null || true; fi; unset SLIPWAY_TTY_SIZE',
+  // Without a pids cgroup: the app's uid gets a process budget before anything of the app's runs.
+  'if [ -n "$SLIPWAY_NPROC" ]; then ulimit -u "$SLIPWAY_NPROC" || exit 126; fi; unset SLIPWAY_NPROC',
   'if [ -d .profile.d ]; then for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; unset f; fi',
   'exec bash -c "$cmd"',
 ].join('\n');

@@ -65,9 +65,10 @@ describe('LocalDynoRuntime (real processes)', function () {
     // Each dyno has its own writable HOME; the shared slug copy is not writable by the dyno user.
     expect(env.HOME).to.match(/\/dynos\/rt-app\.web\.1\.[0-9a-f]+\/home$/);
     if (isRoot) {
-      expect(env.uid).to.equal(65534);
+      // The app's own uid (the first of the default range), not the platform's nor `nobody`.
+      expect(env.uid).to.equal(200000);
       expect(env.canWriteApp).to.equal(false);
-    } else notRoot('the nobody-user check');
+    } else notRoot('the per-app user check');
     expect(output.some(([x, l]) => x.id === h.id && l === `listening on ${h.port}`)).to.equal(true);
     const list = await rt.list('rt-app');
     expect(list.map((d) => d.id)).to.include(h.id);
@@ -286,12 +287,13 @@ describe('LocalDynoRuntime (real processes)', function () {
     const { store: s2, slug: ref } = await packSlug(own.dir);
     const gc = new LocalDynoRuntime({ dataDir: own.dir, slugStore: s2, slugIdleMs: 300 });
     try {
-      const unpacked = join(own.dir, 'slug-cache', ref.checksum.slice('sha256:'.length));
+      const slugsDir = join(own.dir, 'run', 'apps', 'gc', 'slugs');
+      const unpacked = join(slugsDir, ref.checksum.slice('sha256:'.length));
       const dynos = await Promise.all(
         [1, 2, 3].map((i) => gc.start({ ...spec('worker', i), slug: ref, app: 'gc', type: 'worker' })),
       );
       expect(existsSync(unpacked)).to.equal(true);
-      expect(readdirSync(join(own.dir, 'slug-cache')).filter((n) => !n.startsWith('.'))).to.have.length(1);
+      expect(readdirSync(slugsDir).filter((n) => !n.startsWith('.'))).to.have.length(1);
       await gc.stop(dynos[0]!, 1000);
       await new Promise((r) => setTimeout(r, 500));
       expect(existsSync(unpacked), 'still used by two dynos').to.equal(true);
@@ -304,10 +306,10 @@ describe('LocalDynoRuntime (real processes)', function () {
       await gc.close(1000);
       // A restarted platform finds the unpacked slug and a half-finished unpack.
       expect(existsSync(unpacked)).to.equal(true);
-      mkdirSync(join(own.dir, 'slug-cache', '.abc.tmp'));
+      mkdirSync(join(slugsDir, '.abc.tmp'));
       const next = new LocalDynoRuntime({ dataDir: own.dir, slugStore: s2, slugIdleMs: 300 });
       await next.init();
-      expect(existsSync(join(own.dir, 'slug-cache', '.abc.tmp'))).to.equal(false);
+      expect(existsSync(join(slugsDir, '.abc.tmp'))).to.equal(false);
       await waitFor('adopted slug deleted when unused', () => !existsSync(unpacked), 5000);
       await next.close();
     } finally {

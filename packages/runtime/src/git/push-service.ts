@@ -43,6 +43,8 @@ interface PushSession {
   appId: string;
   checked: boolean;
   building: boolean;
+  /** The pushed commit (SOURCE_VERSION of the build). */
+  commit?: string;
 }
 
 /** Owns the app repositories and the push callbacks. */
@@ -68,7 +70,7 @@ export class GitPushService {
       () => false,
     );
     if (!exists) {
-      await mkdir(this.reposDir, { recursive: true });
+      await mkdir(this.reposDir, { recursive: true, mode: 0o700 });
       await run('git', ['init', '--quiet', '--bare', dir]);
       await run('git', ['--git-dir', dir, 'symbolic-ref', 'HEAD', 'refs/heads/main']);
     }
@@ -142,6 +144,8 @@ export class GitPushService {
     if (refs.length > 1)
       throw gitErrors.SLIPWAY_ERR_GIT_REF({ ref: refs.map((r) => r.ref).join(' and '), branch: 'HEAD' });
     s.checked = true;
+    const commit = refs[0]?.new;
+    if (commit) s.commit = commit;
   }
 
   /** Hook callback 2: build the pushed tree (the request body), streaming the output back. */
@@ -160,7 +164,7 @@ export class GitPushService {
     }
     let buildId: string;
     try {
-      buildId = (await this.o.deploys.start(app, file)).id;
+      buildId = (await this.o.deploys.start(app, file, s.commit ? { sourceVersion: s.commit } : {})).id;
     } finally {
       await rm(file, { force: true });
     }
