@@ -108,6 +108,12 @@ export class DeployService {
     return () => s.listeners.delete(fn);
   }
 
+  /** The app is destroyed: remove its build cache, HOME and other dirs, and retire its uid. */
+  async forgetApp(app: string): Promise<void> {
+    await this.o.dirs.remove(app);
+    await this.o.users.retire(app);
+  }
+
   /** Wait for running builds (tests). */
   async idle(): Promise<void> {
     await Promise.allSettled([...this.running]);

@@ -18,12 +18,14 @@
  * `<runtimeDir>` is `<dataDir>/run` when every parent of the data dir lets others pass
  * (o+x), so everything stays in one place; when a parent is private (a clone in /root, mode
  * 0700) app uids could never reach it, so it is `/var/lib/slipway/run/<hash of the data dir>`
- * instead: the platform never loosens the permissions of a directory it does not own.
+ * instead: the platform never loosens the permissions of a directory it does not own. The
+ * choice is recorded in `<dataDir>/runtime-dir` on first start and kept (an add-on server that
+ * later adds o+x to a parent must not move every app's build cache).
  * The fence is root-owned so that an app cannot swap a directory the platform later works in
  * for a symlink; only the leaves are the app's.
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, stat } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { runtimeErrors } from '../errors.js';
 import { type AppUser, isRoot } from './app-users.js';
@@ -68,7 +70,14 @@ async function platformDir(dir: string, mode: number): Promise<void> {
 export async function secureDataDir(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, isRoot() ? 0o711 : 0o700);
-  for (const f of ['state.db', 'state.db-wal', 'state.db-shm', 'credentials.json', 'app-uids.json'])
+  for (const f of [
+    'state.db',
+    'state.db-wal',
+    'state.db-shm',
+    'credentials.json',
+    'app-uids.json',
+    'runtime-dir',
+  ])
     await chmod(join(dataDir, f), 0o600).catch(() => {});
   for (const d of ['slug-store', 'git', 'tmp', 'buildpacks', 'cache', 'slug-cache', 'dynos'])
     await chmod(join(dataDir, d), 0o700).catch(() => {});
@@ -81,9 +90,11 @@ export class AppDirs {
     readonly root: string,
   ) {}
 
-  /** Create (or check) the runtime dir for `dataDir` (`runtimeDir` overrides the default rule). */
+  /** Create (or check) the runtime dir for `dataDir` (`runtimeDir` overrides the recorded or default one). */
   static async open(dataDir: string, runtimeDir?: string): Promise<AppDirs> {
-    const root = resolve(runtimeDir ?? (await defaultRuntimeDir(dataDir)));
+    const record = join(dataDir, 'runtime-dir');
+    const recorded = (await readFile(record, 'utf8').catch(() => '')).trim();
+    const root = resolve(runtimeDir ?? (recorded || (await defaultRuntimeDir(dataDir))));
     try {
       if (root.startsWith(`${SHARED_RUNTIME_ROOT}/`)) {
         await platformDir(dirname(SHARED_RUNTIME_ROOT), 0o711);
@@ -91,6 +102,7 @@ export class AppDirs {
       }
       await platformDir(root, 0o711);
       await platformDir(join(root, 'apps'), 0o711);
+      if (root !== recorded) await writeFile(record, `${root}\n`, { mode: 0o600 });
     } catch (e) {
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DATA_DIR(
         { dir: root, detail: (e as Error).message },
@@ -109,6 +121,11 @@ export class AppDirs {
       await chmod(dir, 0o750);
     }
     return dir;
+  }
+
+  /** Remove everything of the app's (its dynos are stopped): build cache, HOMEs, unpacked slugs. */
+  async remove(app: string): Promise<void> {
+    await rm(join(this.root, 'apps', app), { recursive: true, force: true });
   }
 
   /** A platform-owned dir inside the app's fence that the app may read, not change (0750 root:gid). */

@@ -4,7 +4,8 @@
  * are skipped) and recorded in `<dataDir>/app-uids.json` (0600, written atomically), so an app
  * keeps its uid across restarts and its files (build cache, HOME) stay its own. They are
  * allocated even when the platform is not root, so a later start as root keeps them; only
- * then are they used (`enforced`).
+ * then are they used (`enforced`). The uid of a destroyed app is retired, never given again:
+ * whatever it left in a shared place (/tmp) must not fall to the next app.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
@@ -44,6 +45,7 @@ export class AppUsers {
   private constructor(
     private readonly file: string,
     private readonly uids: Record<string, number>,
+    private readonly retired: number[],
     private readonly uidBase: number,
     private readonly taken: Set<number>,
     /** True when uids are applied (the platform is root); false: recorded only. */
@@ -53,10 +55,14 @@ export class AppUsers {
   /** Load (or start) the table of `dataDir`. */
   static async open(dataDir: string, opts: { uidBase?: number; enforce?: boolean } = {}): Promise<AppUsers> {
     const file = join(dataDir, 'app-uids.json');
-    const uids = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, number>;
+    const table = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as {
+      apps?: Record<string, number>;
+      retired?: number[];
+    };
     return new AppUsers(
       file,
-      uids,
+      table.apps ?? {},
+      table.retired ?? [],
       opts.uidBase ?? DEFAULT_UID_BASE,
       await hostIds(),
       (opts.enforce ?? true) && isRoot(),
@@ -67,19 +73,33 @@ export class AppUsers {
   async userFor(app: string): Promise<AppUser> {
     let uid = this.uids[app];
     if (uid === undefined) {
-      const used = new Set(Object.values(this.uids));
+      const used = new Set([...Object.values(this.uids), ...this.retired]);
       uid = this.uidBase;
       while (used.has(uid) || this.taken.has(uid)) uid++;
       this.uids[app] = uid;
-      const text = JSON.stringify(this.uids);
-      const tmp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
-      this.writes = this.writes.then(async () => {
-        await writeFile(tmp, text, { mode: 0o600 });
-        await rename(tmp, this.file);
-      });
+      this.save();
     }
     await this.writes;
     return { uid, gid: uid };
+  }
+
+  /** The app was destroyed: its uid is retired (an app created later with its name gets a new one). */
+  async retire(app: string): Promise<void> {
+    const uid = this.uids[app];
+    if (uid === undefined) return;
+    delete this.uids[app];
+    this.retired.push(uid);
+    this.save();
+    await this.writes;
+  }
+
+  private save(): void {
+    const text = JSON.stringify({ apps: this.uids, retired: this.retired });
+    const tmp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
+    this.writes = this.writes.then(async () => {
+      await writeFile(tmp, text, { mode: 0o600 });
+      await rename(tmp, this.file);
+    });
   }
 
   /** The app's user when uids are enforced, else undefined (everything runs as the platform's user). */

@@ -82,5 +82,8 @@ export async function buildEnvironment(opts: {
     TMPDIR: opts.tmp,
     // The worker is node: no inherited --require or inspector from the platform's NODE_OPTIONS.
     NODE_OPTIONS: '',
+    // The build HOME has no ~/.npmrc: keep npm's notices out of the build output.
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
   };
 }

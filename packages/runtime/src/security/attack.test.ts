@@ -22,7 +22,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { defaultRuntimeDir } from '../isolation/app-dirs.js';
 import {
   FIXTURES,
   fixtureCopy,
@@ -146,7 +145,7 @@ export async function startTwoAppPlatform(opts: AttackSuiteOptions): Promise<Two
   ]);
   const load = loadGenerator(p, 'victim', 2, { maxRequests: 100_000, pauseMs: 20 });
 
-  const runtimeDir = await defaultRuntimeDir(dataDir);
+  const runtimeDir = (await readFile(join(dataDir, 'runtime-dir'), 'utf8')).trim();
   const uids = JSON.parse(await readFile(join(dataDir, 'app-uids.json'), 'utf8')) as Record<string, number>;
   const bUid = uids.victim as number;
   const [bPid] = await pidsOf(bUid, 'server.js');
