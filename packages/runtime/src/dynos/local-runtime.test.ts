@@ -282,6 +282,41 @@ describe('LocalDynoRuntime (real processes)', function () {
     await iso.close();
   });
 
+  for (const pids of ['auto', 'nproc'] as const)
+    it(`stops a process flood at the dyno's limit (pids: ${pids})`, async function () {
+      if (!isRoot) {
+        notRoot('pids limits per app uid');
+        return this.skip();
+      }
+      const limited = new LocalDynoRuntime({ dataDir: data.dir, slugStore: store, pids });
+      const flood = [
+        "const { spawn } = require('node:child_process');",
+        "const kids = []; let err = '';",
+        '(async () => { for (let i = 0; i < 1000 && !err; i++) {',
+        "  const c = spawn('sleep', ['30'], { stdio: 'ignore' });",
+        "  await new Promise((r) => { c.once('spawn', r); c.once('error', (e) => { err = e.code; r(); }); });",
+        '  if (!err) kids.push(c); }',
+        "  for (const c of kids) c.kill('SIGKILL'); console.log(kids.length + ' ' + err); })();",
+      ].join(' ');
+      const s = await limited.runOnce({
+        ...spec('web'),
+        app: `flood-${pids}`,
+        type: 'run',
+        command: `node -e ${JSON.stringify(flood)}`,
+        attach: true,
+      });
+      let out = '';
+      s.stdout.on('data', (c) => {
+        out += c;
+      });
+      await s.exited;
+      await limited.close(1000);
+      const [count, code] = `${out.trim()} (no output)`.split(' ');
+      expect(code, out).to.equal('EAGAIN');
+      expect(Number(count)).to.be.within(1, 255);
+      if (pids === 'auto') expect(limited.pidsMechanism).to.match(/^cgroup/);
+    });
+
   it('unpacks a slug once for all its dynos and deletes it once no dyno used it for slugIdleMs', async () => {
     const own = await tempDataDir();
     const { store: s2, slug: ref } = await packSlug(own.dir);
