@@ -7,6 +7,7 @@
  * buildpacks, scripts and everything they start can reach only what that uid can.
  */
 import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildpackErrors, resolveBuildpack } from '@slipway/buildpack-sdk';
 import { isSlipwayError, runBuild } from '@slipway/core';
@@ -87,10 +88,20 @@ async function run(job: BuildJob): Promise<void> {
             specifier: name,
             detail: 'a relative path names no place on a platform; give an absolute path or a git URL',
           });
-        return resolveBuildpack(name, process.cwd(), {
-          cacheDir: join(job.buildpacksDir, 'git'),
-          npmPrefix: join(job.buildpacksDir, 'npm'),
-        });
+        // A pinned repository usually belongs to another user (root, the platform): git would
+        // refuse it as "dubious ownership". Its code runs in this build anyway, so trust it, for
+        // the fetch only (GIT_CONFIG_GLOBAL: the local transport drops `-c` settings).
+        const gitConfig = join(job.buildpacksDir, 'fetch.gitconfig');
+        await writeFile(gitConfig, '[safe]\n\tdirectory = *\n');
+        process.env.GIT_CONFIG_GLOBAL = gitConfig;
+        try {
+          return await resolveBuildpack(name, process.cwd(), {
+            cacheDir: join(job.buildpacksDir, 'git'),
+            npmPrefix: join(job.buildpacksDir, 'npm'),
+          });
+        } finally {
+          delete process.env.GIT_CONFIG_GLOBAL;
+        }
       },
       timeoutMs: job.timeoutMs,
       onLine: (line) => process.send?.({ type: 'line', line } satisfies WorkerMessage),

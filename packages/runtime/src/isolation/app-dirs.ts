@@ -20,12 +20,13 @@
  * 0700) app uids could never reach it, so it is `/var/lib/slipway/run/<hash of the data dir>`
  * instead: the platform never loosens the permissions of a directory it does not own. The
  * choice is recorded in `<dataDir>/runtime-dir` on first start and kept (an add-on server that
- * later adds o+x to a parent must not move every app's build cache).
+ * later adds o+x to a parent must not move every app's build cache). A shared runtime dir
+ * names its data dir in `.data-dir`; one whose data dir is gone is removed at the next start.
  * The fence is root-owned so that an app cannot swap a directory the platform later works in
  * for a symlink; only the leaves are the app's.
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { runtimeErrors } from '../errors.js';
 import { type AppUser, isRoot } from './app-users.js';
@@ -83,6 +84,16 @@ export async function secureDataDir(dataDir: string): Promise<void> {
     await chmod(join(dataDir, d), 0o700).catch(() => {});
 }
 
+/** Remove shared runtime dirs whose data dir no longer exists (deleted with `rm -rf`, a test's temp dir). */
+async function sweepOrphans(keep: string): Promise<void> {
+  for (const name of await readdir(SHARED_RUNTIME_ROOT).catch(() => [] as string[])) {
+    const dir = join(SHARED_RUNTIME_ROOT, name);
+    if (dir === keep) continue;
+    const owner = (await readFile(join(dir, '.data-dir'), 'utf8').catch(() => '')).trim();
+    if (owner && !(await stat(owner).catch(() => undefined))) await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** The per-app directories under one runtime dir. */
 export class AppDirs {
   private constructor(
@@ -96,11 +107,14 @@ export class AppDirs {
     const recorded = (await readFile(record, 'utf8').catch(() => '')).trim();
     const root = resolve(runtimeDir ?? (recorded || (await defaultRuntimeDir(dataDir))));
     try {
-      if (root.startsWith(`${SHARED_RUNTIME_ROOT}/`)) {
+      const shared = root.startsWith(`${SHARED_RUNTIME_ROOT}/`);
+      if (shared) {
         await platformDir(dirname(SHARED_RUNTIME_ROOT), 0o711);
         await platformDir(SHARED_RUNTIME_ROOT, 0o711);
+        await sweepOrphans(root);
       }
       await platformDir(root, 0o711);
+      if (shared) await writeFile(join(root, '.data-dir'), `${resolve(dataDir)}\n`, { mode: 0o600 });
       await platformDir(join(root, 'apps'), 0o711);
       if (root !== recorded) await writeFile(record, `${root}\n`, { mode: 0o600 });
     } catch (e) {

@@ -2,9 +2,10 @@
  * A data dir under a private parent (a clone in /root, mode 0700): app uids could never reach
  * it, so their dirs go to /var/lib/slipway/run/<hash> and the parent keeps its mode. A real
  * platform builds and serves an app from there; destroying the app removes its dirs and
- * retires its uid.
+ * retires its uid; the runtime dir of a data dir that is gone is swept at start.
  */
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -40,9 +41,14 @@ describe('a data dir under a private parent directory (real platform)', function
     parent = await mkdtemp(join(tmpdir(), 'slipway-private-'));
     const dataDir = join(parent, 'data');
     await mkdir(dataDir);
+    // The runtime dir of a data dir deleted earlier (a test's temp dir) is swept at start.
+    const orphan = join(SHARED_RUNTIME_ROOT, `orphan-${process.pid}`);
+    await mkdir(orphan, { recursive: true });
+    await writeFile(join(orphan, '.data-dir'), join(parent, 'gone'));
     p = await PlatformProcess.start(dataDir, ['--config', await nodeOnlyConfig(parent)]);
     runtimeDir = (await readFile(join(dataDir, 'runtime-dir'), 'utf8')).trim();
     expect(runtimeDir.startsWith(`${SHARED_RUNTIME_ROOT}/`), runtimeDir).to.equal(true);
+    expect(existsSync(orphan), 'orphaned runtime dir swept').to.equal(false);
     await p.ok(['apps:create', 'shy']);
     await p.ok(['deploy', await fixtureCopy('hello'), '-a', 'shy'], 180_000);
     expect((await p.get('shy')).status).to.equal(200);
