@@ -19,7 +19,7 @@ const V2_ROOT = '/sys/fs/cgroup';
 const V1_ROOT = '/sys/fs/cgroup/pids';
 
 /** Tasks (processes + threads) a build may have at once: compilers and JVMs use many threads. */
-export const BUILD_PIDS_LIMIT = 1024;
+export const BUILD_PIDS_LIMIT = 512;
 
 /** Heroku's process/thread limit of a dyno size, from its memory quota. */
 export function pidsLimitFor(memoryMb: number): number {
