@@ -131,8 +131,14 @@ export class DynoProcess extends EventEmitter {
       env.SLIPWAY_COMMAND = opts.command;
       env.SLIPWAY_TTY_SIZE = `cols ${opts.tty.columns} rows ${opts.tty.rows}`;
       env.SLIPWAY_GO_FD = '';
-      file = 'script';
-      args = ['-qfec', 'exec bash -c "$SLIPWAY_LAUNCHER"', '/dev/null'];
+      // The go-ahead is awaited before `script` starts: what it forks must be born inside the
+      // dyno's cgroups (a process joining a cgroup does not bring the children it already has).
+      file = 'bash';
+      args = [
+        '-c',
+        `read -r -u 3 _ || true; exec 3<&-; exec script -qfec 'exec bash -c "$SLIPWAY_LAUNCHER"' /dev/null`,
+        'dyno-tty',
+      ];
     }
     const child = spawn(file, args, {
       cwd: opts.cwd,

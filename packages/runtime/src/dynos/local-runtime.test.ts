@@ -283,7 +283,7 @@ describe('LocalDynoRuntime (real processes)', function () {
   });
 
   for (const pids of ['auto', 'nproc'] as const)
-    it(`stops a process flood at the dyno's limit (pids: ${pids})`, async function () {
+    it(`stops a process flood at the dyno's limit (pids: ${pids}${pids === 'auto' ? ', with a TTY' : ''})`, async function () {
       if (!isRoot) {
         notRoot('pids limits per app uid');
         return this.skip();
@@ -304,6 +304,8 @@ describe('LocalDynoRuntime (real processes)', function () {
         type: 'run',
         command: `node -e ${JSON.stringify(flood)}`,
         attach: true,
+        // Under a pseudo-terminal too (`script`): what it forks is inside the dyno's cgroup.
+        ...(pids === 'auto' ? { tty: { columns: 80, rows: 24 } } : {}),
       });
       let out = '';
       s.stdout.on('data', (c) => {
