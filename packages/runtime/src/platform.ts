@@ -33,7 +33,7 @@ import { DynoManager } from './dynos/dyno-manager.js';
 import { LocalDynoRuntime } from './dynos/local-runtime.js';
 import { runtimeErrors } from './errors.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
-import { AppUsers, DEFAULT_UID_BASE } from './isolation/app-users.js';
+import { AppUsers } from './isolation/app-users.js';
 import { LogHub } from './logs/log-hub.js';
 import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 import { ReleaseService } from './release-service.js';
@@ -88,10 +88,11 @@ export interface PlatformOptions {
   maxUploadBytes?: number;
   /**
    * Who builds and dynos run as when the platform is root: one uid per app (default, from
-   * `{ uidBase }`, 200000 unless given); a user name runs every app's dynos as that user (no
+   * `{ uidBase }`, else a block of 1000 in 200000–1199999 chosen per data dir); a user name
+   * runs every app's dynos as that user (no
    * isolation between apps); false keeps root. Ignored when not root (see `warnings`).
    */
-  runAsUser?: string | false | { uidBase: number };
+  runAsUser?: string | false | { uidBase?: number };
   /** Where app uids reach their slugs, dyno homes and build dirs; see isolation/app-dirs.ts. */
   runtimeDir?: string;
 }
@@ -185,9 +186,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const logs = new LogHub({ max: 1500, kernel });
   const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
-  const runAs = opts.runAsUser ?? { uidBase: DEFAULT_UID_BASE };
+  const runAs = opts.runAsUser ?? {};
   const users = await AppUsers.open(dataDir, {
-    ...(typeof runAs === 'object' ? { uidBase: runAs.uidBase } : {}),
+    ...(typeof runAs === 'object' && runAs.uidBase !== undefined ? { uidBase: runAs.uidBase } : {}),
     enforce: typeof runAs === 'object',
   });
   const dirs = await AppDirs.open(dataDir, opts.runtimeDir);

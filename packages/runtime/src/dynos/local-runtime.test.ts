@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynoHandle, SlugRef } from '@slipway/core';
 import { expect } from 'chai';
+import { defaultUidBase } from '../isolation/app-users.js';
 import type { FsSlugStore } from '../state/fs-slug-store.js';
 import type { DynoExit } from './dyno-process.js';
 import { FIXTURE_TYPES, get, isRoot, packSlug, tempDataDir, waitFor } from './dyno-test-kit.test-helper.js';
@@ -65,8 +66,8 @@ describe('LocalDynoRuntime (real processes)', function () {
     // Each dyno has its own writable HOME; the shared slug copy is not writable by the dyno user.
     expect(env.HOME).to.match(/\/dynos\/rt-app\.web\.1\.[0-9a-f]+\/home$/);
     if (isRoot) {
-      // The app's own uid (the first of the default range), not the platform's nor `nobody`.
-      expect(env.uid).to.equal(200000);
+      // The app's own uid (the first of the data dir's block), not the platform's nor `nobody`.
+      expect(env.uid).to.equal(defaultUidBase(data.dir));
       expect(env.canWriteApp).to.equal(false);
     } else notRoot('the per-app user check');
     expect(output.some(([x, l]) => x.id === h.id && l === `listening on ${h.port}`)).to.equal(true);

@@ -29,7 +29,7 @@ import type {
   SlugStore,
 } from '@slipway/core';
 import { AppDirs } from '../isolation/app-dirs.js';
-import { type AppUser, AppUsers, DEFAULT_UID_BASE } from '../isolation/app-users.js';
+import { type AppUser, AppUsers } from '../isolation/app-users.js';
 import { reachablePath } from '../isolation/build-env.js';
 import { type DynoExit, DynoProcess } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
@@ -57,7 +57,7 @@ export interface LocalDynoRuntimeOptions {
    * read each other's environment (config vars) from /proc or each other's files; a user name
    * for every dyno (no isolation between apps); false keeps root. Ignored when not root.
    */
-  runAsUser?: string | false | { uidBase: number };
+  runAsUser?: string | false | { uidBase?: number };
   /** The per-app uid table to share with builds (default: opened from `dataDir`). */
   users?: AppUsers;
   /** The per-app dirs to share with builds (default: opened for `dataDir`). */
@@ -134,7 +134,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
 
   private async doInit(): Promise<void> {
     this.dirs = this.opts.dirs ?? (await AppDirs.open(this.opts.dataDir));
-    const wanted = this.opts.runAsUser ?? { uidBase: DEFAULT_UID_BASE };
+    const wanted = this.opts.runAsUser ?? {};
     if (process.getuid?.() === 0 && typeof wanted === 'string') {
       try {
         const [u, g] = await Promise.all([execFileP('id', ['-u', wanted]), execFileP('id', ['-g', wanted])]);
@@ -143,7 +143,12 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
         throw dynoErrors.SLIPWAY_ERR_DYNO_USER({ user: wanted, detail: (e as Error).message }, { cause: e });
       }
     } else if (typeof wanted === 'object')
-      this.users = this.opts.users ?? (await AppUsers.open(this.opts.dataDir, { uidBase: wanted.uidBase }));
+      this.users =
+        this.opts.users ??
+        (await AppUsers.open(
+          this.opts.dataDir,
+          wanted.uidBase !== undefined ? { uidBase: wanted.uidBase } : {},
+        ));
     const isolated = this.user !== undefined || this.users?.enforced === true;
     this.dynoPath = await reachablePath(
       this.opts.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',

@@ -7,9 +7,9 @@
  * then are they used (`enforced`). The uid of a destroyed app is retired, never given again:
  * whatever it left in a shared place (/tmp) must not fall to the next app.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** An app's uid and gid (the same number; the group has no other member). */
 export interface AppUser {
@@ -17,8 +17,18 @@ export interface AppUser {
   gid: number;
 }
 
-/** Default first uid of the per-app range: above the ranges distributions and systemd use. */
-export const DEFAULT_UID_BASE = 200_000;
+/** Where per-app uids start: above the ranges distributions and systemd use. */
+export const UID_RANGE_START = 200_000;
+
+/**
+ * The default first uid of a data dir's apps: a block of 1000 in 200000–1199999 chosen by a
+ * hash of the data dir, so two platforms on one host (a test run beside a real one) almost
+ * never share uids (which would let their apps signal each other). Recorded with the table.
+ */
+export function defaultUidBase(dataDir: string): number {
+  const h = createHash('sha256').update(resolve(dataDir)).digest().readUInt32BE(0);
+  return UID_RANGE_START + (h % 1000) * 1000;
+}
 
 /** True when this process can switch uids (it is root). */
 export function isRoot(): boolean {
@@ -58,12 +68,13 @@ export class AppUsers {
     const table = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as {
       apps?: Record<string, number>;
       retired?: number[];
+      uidBase?: number;
     };
     return new AppUsers(
       file,
       table.apps ?? {},
       table.retired ?? [],
-      opts.uidBase ?? DEFAULT_UID_BASE,
+      opts.uidBase ?? table.uidBase ?? defaultUidBase(dataDir),
       await hostIds(),
       (opts.enforce ?? true) && isRoot(),
     );
@@ -94,7 +105,7 @@ export class AppUsers {
   }
 
   private save(): void {
-    const text = JSON.stringify({ apps: this.uids, retired: this.retired });
+    const text = JSON.stringify({ uidBase: this.uidBase, apps: this.uids, retired: this.retired });
     const tmp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
     this.writes = this.writes.then(async () => {
       await writeFile(tmp, text, { mode: 0o600 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isSlipwayError } from '@slipway/core';
 import { expect } from 'chai';
 import { AppDirs, secureDataDir } from './app-dirs.js';
-import { AppUsers, isRoot } from './app-users.js';
+import { AppUsers, defaultUidBase, isRoot } from './app-users.js';
 import { buildEnvironment, reachablePath } from './build-env.js';
 
 describe('tenant isolation pieces', () => {
@@ -61,6 +61,16 @@ describe('tenant isolation pieces', () => {
     expect([a.uid, b.uid]).to.not.include(reborn.uid);
     expect(JSON.parse(await readFile(join(dir, 'app-uids.json'), 'utf8')).retired).to.deep.equal([a.uid]);
     expect(next.enforced).to.equal(isRoot());
+    // Without a base: a block of 1000 chosen by the data dir, recorded with the table.
+    const other = await mkdtemp(join(tmpdir(), 'slipway-isolation-'));
+    try {
+      const first = (await (await AppUsers.open(other)).userFor('x')).uid;
+      expect(first).to.equal(defaultUidBase(other));
+      expect((first - 200_000) % 1000).to.equal(0);
+      expect(JSON.parse(await readFile(join(other, 'app-uids.json'), 'utf8')).uidBase).to.equal(first);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 
   it('makes the data dir private: 0711/0700, state and credentials 0600', async () => {
