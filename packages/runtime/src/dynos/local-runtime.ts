@@ -8,7 +8,7 @@
  *
  * After a platform restart this runtime does not adopt old dynos: their stdout/stderr pipes
  * died with the old platform process, so they could no longer log. It kills the process
- * groups recorded in the data dir instead (checking the process start time so a recycled pid
+ * groups recorded in the runtime dir instead (checking the process start time so a recycled pid
  * is never hit) and the dyno manager starts the formation again.
  */
 import { execFile } from 'node:child_process';
@@ -17,7 +17,6 @@ import { EventEmitter } from 'node:events';
 import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import type {
   DynoHandle,
@@ -31,7 +30,7 @@ import type {
 import { AppDirs } from '../isolation/app-dirs.js';
 import { type AppUser, AppUsers } from '../isolation/app-users.js';
 import { reachablePath } from '../isolation/build-env.js';
-import { type DynoExit, DynoProcess } from './dyno-process.js';
+import { DynoProcess } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
 import {
   DynoCgroup,
@@ -41,6 +40,7 @@ import {
   processStartTime,
   rssByProcessGroup,
 } from './memory.js';
+import { LocalOneOffSession } from './one-off-session.js';
 import { detectPidsMechanism, PidsCgroup, type PidsMechanism, pidsLimitFor } from './pids.js';
 import { SlugCache } from './slug-cache.js';
 
@@ -434,78 +434,4 @@ export function freePort(host: string): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-/** A one-off dyno session: streams when attached, logs when detached. */
-/** Resolves once everything written to `s` has been written through (its writable side finished). */
-function finished(s: PassThrough): Promise<void> {
-  return s.writableFinished ? Promise.resolve() : new Promise((r) => s.once('finish', () => setImmediate(r)));
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-class LocalOneOffSession extends EventEmitter implements OneOffSession {
-  readonly stdin?: NodeJS.WritableStream;
-  readonly stdout: PassThrough;
-  readonly stderr: PassThrough;
-  readonly exited: Promise<number>;
-  private idle: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly handle: DynoHandle,
-    private readonly proc: DynoProcess,
-    spec: OneOffSpec,
-  ) {
-    super();
-    if (spec.attach) {
-      this.stdout = proc.stdout.pipe(new PassThrough());
-      this.stderr = proc.stderr.pipe(new PassThrough());
-    } else {
-      // Detached output goes to the logs (line events); these stay empty.
-      this.stdout = new PassThrough();
-      this.stderr = new PassThrough();
-      proc.exited.then(() => {
-        this.stdout.end();
-        this.stderr.end();
-      });
-    }
-    if (proc.stdin) {
-      const input = new PassThrough();
-      input.pipe(proc.stdin);
-      proc.stdin.on('error', () => {});
-      this.stdin = input;
-    }
-    const idleMs = spec.attach ? spec.idleTimeoutMs : undefined;
-    if (idleMs) {
-      const touch = () => {
-        clearTimeout(this.idle);
-        this.idle = setTimeout(() => proc.killGroup('SIGHUP'), idleMs);
-        this.idle.unref();
-      };
-      touch();
-      proc.stdout.on('data', touch);
-      (this.stdin as PassThrough | undefined)?.on('data', touch);
-    }
-    this.exited = proc.exited.then(async (e: DynoExit) => {
-      clearTimeout(this.idle);
-      // A process's exit can be reported before its last output is read: an attached session
-      // hands over all output first (bounded, in case a leftover child holds the pipes open).
-      if (spec.attach)
-        await Promise.race([Promise.all([finished(this.stdout), finished(this.stderr)]), delay(2000)]);
-      this.emit('exit', e.status, e.signal);
-      return e.status;
-    });
-  }
-
-  /** Resize the dyno's pseudo-terminal (a no-op without one). */
-  resize(columns: number, rows: number): void {
-    void this.proc.resize(columns, rows);
-  }
-
-  /** Signal the whole one-off dyno (default SIGTERM). */
-  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    this.proc.killGroup(signal);
-  }
 }
