@@ -55,7 +55,10 @@ export interface TwoAppPlatform {
   p: PlatformProcess;
   dataDir: string;
   runtimeDir: string;
-  /** Secrets that must never reach A: B's config var, B's Redis password, the admin token, a canary in the platform's env. */
+  /**
+   * Secrets that must never reach A: B's config var, B's Redis password, the admin token, the
+   * owner's first password, a canary in the platform's env.
+   */
   secrets: string[];
   /** What A is told (ATTACK_TARGETS). */
   targets: Record<string, unknown>;
@@ -121,8 +124,11 @@ export async function startTwoAppPlatform(opts: AttackSuiteOptions): Promise<Two
   process.env.SLIPWAY_ATTACK_CANARY = canary;
   const p = await PlatformProcess.start(dataDir, ['--config', config, ...(opts.startArgs ?? [])]);
   delete process.env.SLIPWAY_ATTACK_CANARY;
-  const token = (JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as { token: string })
-    .token;
+  const creds = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as {
+    token: string;
+    password?: string;
+  };
+  const token = creds.token;
   const startRss = await rssOf(p.child.pid as number);
   let maxRss = startRss;
   const sampler = setInterval(async () => {
@@ -199,7 +205,13 @@ export async function startTwoAppPlatform(opts: AttackSuiteOptions): Promise<Two
     p,
     dataDir,
     runtimeDir,
-    secrets: [secret, decodeURIComponent(redisUrl.password), token, canary],
+    secrets: [
+      secret,
+      decodeURIComponent(redisUrl.password),
+      token,
+      canary,
+      ...(creds.password ? [creds.password] : []),
+    ],
     targets,
     bPid,
     load,
