@@ -102,17 +102,18 @@ export const platformCommands: CommandModule = {
           out(`Slipway is running.`);
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);
-          out(`  Apps answer: ${platform.appUrl('<app>')}`);
-          out(`  Dashboard:   ${platform.apiUrl}/dashboard`);
-          out(
-            `  Owner:       ${platform.owner.email}${platform.owner.password ? ` (first password in ${platform.credentialsFile})` : ''}`,
-          );
+          // Before `Apps answer:`, the line scripts wait for: the start-up output is whole by then.
           const providers = platform.addonProviders();
           out(`  Add-on providers: ${providers.length ? '' : '(none)'}`);
           for (const p of providers)
             out(
               `    ${p.name} (${p.kind}${p.source === 'api' ? ', added with addons:providers:add' : ''}): ${p.services.join(', ')}`,
             );
+          out(`  Apps answer: ${platform.appUrl('<app>')}`);
+          out(`  Dashboard:   ${platform.apiUrl}/dashboard`);
+          out(
+            `  Owner:       ${platform.owner.email}${platform.owner.password ? ` (first password in ${platform.credentialsFile})` : ''}`,
+          );
           let stopping = false;
           const stop = async () => {
             if (stopping) return;
