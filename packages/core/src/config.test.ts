@@ -115,6 +115,10 @@ describe('slipway.config loading', () => {
     expect(replaced.plugins).to.deep.equal(['two']);
     expect(replaced.names).to.deep.equal({ two: '2' });
     expect((await compose({ defaults: false, plugins: ['@acme/three'] })).plugins).to.deep.equal(['three']);
+    // Named by a path instead of its package name, a default is still replaced, not doubled.
+    const byPath = await compose({ plugins: [[path.join(install, 'node_modules/@acme/two'), { n: 3 }]] });
+    expect(byPath.plugins).to.deep.equal(['one', 'two']);
+    expect(byPath.names.two).to.equal('3');
     // Without resolveFrom, a package the config's directory lacks is an error naming the entry.
     writeFileSync(file, JSON.stringify({ plugins: ['@acme/three'] }));
     const e = await failure(createKernel({ configFile: file }));

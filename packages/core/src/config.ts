@@ -256,9 +256,11 @@ export async function createKernel(
     }
   }
   for (const entry of opts.plugins ?? []) loaded.push([...(await normalise(entry, cwd)), undefined]);
+  // A config entry that is a default by another specifier (a path to it) takes its place too.
+  const named = new Set(loaded.filter((l) => !l[3]).map(([p]) => p.name));
   const kernel = new Kernel();
   for (const [plugin, options, from, defaultSpec] of loaded) {
-    if (opts.skip?.(plugin)) continue;
+    if (opts.skip?.(plugin) || (defaultSpec && named.has(plugin.name))) continue;
     const base = opts.defaults?.(plugin);
     try {
       await kernel.use(plugin, base ? { ...base, ...options } : options, from ? { file: from } : {});

@@ -89,7 +89,7 @@ describe('dashboard in Chromium (real platform, real browser)', function () {
     const configFile = join(dir, 'slipway.config.json');
     const nodejs = dirname(fileURLToPath(import.meta.resolve('@slipway/buildpack-nodejs/package.json')));
     const mail = dirname(fileURLToPath(import.meta.resolve('@slipway/addon-mail/package.json')));
-    await writeFile(configFile, JSON.stringify({ plugins: [nodejs, mail] }));
+    await writeFile(configFile, JSON.stringify({ defaults: false, plugins: [nodejs, mail] }));
     p = await startPlatform({
       dataDir: join(dir, 'data'),
       routerPort: 0,

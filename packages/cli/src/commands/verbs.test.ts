@@ -82,6 +82,7 @@ describe('slipway verbs on a real platform', function () {
     await writeFile(
       config,
       JSON.stringify({
+        defaults: false,
         plugins: [pkg('buildpacks/nodejs'), pkg('addons/postgres'), pkg('addons/redis')],
       }),
     );

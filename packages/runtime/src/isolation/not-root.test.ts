@@ -18,7 +18,7 @@ describe('a platform that is not root', function () {
   it('warns at start that apps are not isolated, and keeps its data dir 0700', async () => {
     dir = await mkdtemp(join(tmpdir(), 'slipway-not-root-'));
     const cfg = join(dir, 'slipway.config.json');
-    await writeFile(cfg, '{"plugins":[]}');
+    await writeFile(cfg, '{"defaults":false,"plugins":[]}');
     const args = [
       CLI,
       'start',

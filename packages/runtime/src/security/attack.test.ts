@@ -118,7 +118,10 @@ export async function startTwoAppPlatform(opts: AttackSuiteOptions): Promise<Two
   const config = join(await mkdtemp(join(tmpdir(), 'slipway-attack-cfg-')), 'slipway.config.json');
   await writeFile(
     config,
-    JSON.stringify({ plugins: [join(PACKAGES, 'buildpacks/nodejs'), join(PACKAGES, 'addons/redis')] }),
+    JSON.stringify({
+      defaults: false,
+      plugins: [join(PACKAGES, 'buildpacks/nodejs'), join(PACKAGES, 'addons/redis')],
+    }),
   );
   const canary = `canary-${randomBytes(8).toString('hex')}`;
   process.env.SLIPWAY_ATTACK_CANARY = canary;
