@@ -14,7 +14,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,8 +34,6 @@ import {
 
 const execFileP = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
-/** What `npm start` in a private directory needs from the platform (dynos run as another user). */
-const PRIVATE_DIR_FIX = 'sec-uid (npm start in a mode-700 directory: "user nobody cannot reach …/.slipway")';
 
 /**
  * This checkout's compiled better-sqlite3 as a local prebuild, through prebuild-install's own
@@ -69,7 +67,6 @@ describe('the README on a fresh clone in a mode-700 directory: quick start, CLI 
   let routerPort = 0;
   /** For the clone's `npm install` only (npm warns about the setting on every other command). */
   let prebuilds: Record<string, string> = {};
-  let privateDirPending = '';
 
   /** What a user types at a line's prompts: `slipway login` asks for the owner's email and password. */
   const inputFor = async (line: string) => {
@@ -163,17 +160,7 @@ describe('the README on a fresh clone in a mode-700 directory: quick start, CLI 
     ).length;
     // Ready once the demo lists every example app.
     const ready = new RegExp(`Demo apps:\\n(.*\\n){${apps}}`);
-    try {
-      platform = await startLine(line, clone, { ...env, ...prebuilds }, ready, 30 * 60_000);
-    } catch (e) {
-      const out = String((e as { output?: string }).output ?? e);
-      if (!/cannot reach .*\.slipway/.test(out)) throw e;
-      // Until that fix is in, go on with the rest in a world-executable directory.
-      privateDirPending = `needs ${PRIVATE_DIR_FIX}; went on with the directory at mode 755`;
-      console.warn(`\n  !!! PENDING: npm start in a mode-700 directory ${privateDirPending}\n`);
-      await chmod(home, 0o755);
-      platform = await startLine('npm start', clone, env, ready, 30 * 60_000);
-    }
+    platform = await startLine(line, clone, { ...env, ...prebuilds }, ready, 30 * 60_000);
     expect((await runLine('npx slipway --version', clone, env)).output).to.match(/^0\.1\.0$/m);
     const out = platform.output();
     expect(out).to.match(/Add-on providers:[\s\S]*postgres/);
@@ -190,11 +177,8 @@ describe('the README on a fresh clone in a mode-700 directory: quick start, CLI 
     }
   });
 
-  it('npm start in the mode-700 directory', function () {
-    if (privateDirPending) {
-      console.warn(`\n  !!! PENDING: ${privateDirPending}\n`);
-      this.skip();
-    }
+  it('npm start in the mode-700 directory: the platform runs there (its data dir is its own)', async () => {
+    expect((await stat(home)).mode & 0o777).to.equal(0o700);
     expect(platform?.exited()).to.equal(false);
   });
 
