@@ -14,4 +14,9 @@ export {
 export type { AppRoute, RouteTable, RouteTarget } from './route-table.js';
 export { createRouter, type Router, type RouterOptions } from './router.js';
 export type { BalanceStrategy } from './target-pool.js';
-export type { CertificateFiles, RouterTlsOptions } from './tls-certificates.js';
+export {
+  type CertificateFiles,
+  type CertificatePem,
+  CertificateStore,
+  type RouterTlsOptions,
+} from './tls-certificates.js';
