@@ -5,6 +5,7 @@ import { addonsCommands } from './addons.js';
 import { appsCommands } from './apps.js';
 import { buildCommands } from './build.js';
 import { buildpacksCommands } from './buildpacks.js';
+import { certsCommands } from './certs.js';
 import { configCommands } from './config.js';
 import { createCommands } from './create.js';
 import { deployCommands } from './deploy.js';
@@ -36,6 +37,7 @@ export const commandModules: CommandModule[] = [
   psCommands,
   runCommands,
   domainsCommands,
+  certsCommands,
   drainsCommands,
   configCommands,
   releasesCommands,

@@ -12,6 +12,7 @@ interface RuntimeModule {
   startPlatform(opts: {
     dataDir: string;
     routerPort?: number;
+    httpsPort?: number | false;
     apiPort?: number;
     host?: string;
     baseDomain?: string;
@@ -21,6 +22,7 @@ interface RuntimeModule {
   }): Promise<{
     apiUrl: string;
     routerUrl: string;
+    routerHttpsUrl?: string;
     credentialsFile: string;
     skippedPlugins: string[];
     appUrl(app: string): string;
@@ -55,6 +57,7 @@ export const platformCommands: CommandModule = {
         'where state, slugs and credentials live (default $SLIPWAY_DATA_DIR, else ./.slipway)',
       )
       .option('--port <port>', 'router port (apps answer at http://<app>.localhost:<port>)', '5000')
+      .option('--https-port <port>', 'router HTTPS port (default 5443; "off" for none)')
       .option('--api-port <port>', 'API port', '5001')
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--base-domain <domain>', 'apps answer at <app>.<domain>', 'localhost')
@@ -66,6 +69,7 @@ export const platformCommands: CommandModule = {
         async (o: {
           dataDir?: string;
           port: string;
+          httpsPort?: string;
           apiPort: string;
           host: string;
           baseDomain: string;
@@ -79,6 +83,9 @@ export const platformCommands: CommandModule = {
           const platform = await runtime.startPlatform({
             dataDir: o.dataDir ?? defaultDataDir(),
             routerPort: Number(o.port),
+            ...(o.httpsPort !== undefined
+              ? { httpsPort: o.httpsPort === 'off' ? false : Number(o.httpsPort) }
+              : {}),
             apiPort: Number(o.apiPort),
             host: o.host,
             baseDomain: o.baseDomain,
@@ -90,6 +97,8 @@ export const platformCommands: CommandModule = {
           out(`Slipway is running.`);
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);
+          if (platform.routerHttpsUrl)
+            out(`  HTTPS:       ${platform.routerHttpsUrl}  (slipway certs:add / certs:auto:enable)`);
           out(`  Apps answer: ${platform.appUrl('<app>')}`);
           let stopping = false;
           const stop = async () => {
