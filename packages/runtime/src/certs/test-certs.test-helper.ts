@@ -80,7 +80,7 @@ export class TestCa {
   }
 
   /**
-   * A leaf for `names` signed by the intermediate; `cert` is leaf + intermediate. `days` -1
+   * A leaf for `names` (host names, or IPv4 addresses) signed by the intermediate; `cert` is leaf + intermediate. `days` -1
    * makes one that expired yesterday; `selfSigned` leaves the CA out.
    */
   async leaf(
@@ -90,7 +90,10 @@ export class TestCa {
   ): Promise<TestPair> {
     const d = this.dir;
     const ext = join(d, `${id}.ext`);
-    await writeFile(ext, `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
+    await writeFile(
+      ext,
+      `subjectAltName=${names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',')}\n`,
+    );
     const keyFile = join(d, `${id}.key`);
     const csr = join(d, `${id}.csr`);
     const leafFile = join(d, `${id}.leaf.crt`);
