@@ -216,15 +216,18 @@ export class AcmeService implements AcmeChallenges {
   private async issue(app: AppRecord, host: string, st: DomainState): Promise<void> {
     st.status = 'pending';
     st.forced = false;
+    let chain: string;
+    let key: Buffer;
     try {
       const client = await this.acmeClient();
-      const [key, csr] = await acme.crypto.createCsr(
+      let csr: Buffer;
+      [key, csr] = await acme.crypto.createCsr(
         { commonName: host, altNames: [host] },
         await acme.crypto.createPrivateEcdsaKey(),
       );
-      const chain = await client.auto({
+      chain = await client.auto({
         csr,
-        email: this.o.email,
+        ...(this.o.email ? { email: this.o.email } : {}),
         termsOfServiceAgreed: true,
         challengePriority: ['http-01'],
         // The CA validates through the router; acme-client's own pre-check would need public DNS.
@@ -236,6 +239,11 @@ export class AcmeService implements AcmeChallenges {
           this.pending.delete(`${authz.identifier.value} ${challenge.token}`);
         },
       });
+    } catch (e) {
+      this.failed(app, st, explain(host, e, this.directoryUrl));
+      return;
+    }
+    try {
       const checked = checkCertificate(chain, key.toString());
       this.o.certs.table.put(app.id, `acm-${host}`, 'acme', host, checked);
       this.o.certs.refresh();
@@ -248,17 +256,18 @@ export class AcmeService implements AcmeChallenges {
         `ACM: certificate for ${host} issued by ${checked.issuer}, valid until ${checked.notAfter.toISOString()}`,
       );
     } catch (e) {
-      st.attempts++;
-      const base = this.o.retryBaseMs ?? 60_000;
-      const delay = Math.min(base * 2 ** (st.attempts - 1), this.o.retryMaxMs ?? DAY / 4);
-      st.status = 'failing';
-      st.nextAttemptAt = this.clock.now() + delay;
-      st.reason = explain(host, e, this.directoryUrl);
-      this.o.event(
-        app.name,
-        `ACM: ${st.reason} (attempt ${st.attempts}; next in ${Math.round(delay / 1000)} s)`,
-      );
+      this.failed(app, st, `the certificate the CA issued for ${host} was refused: ${(e as Error).message}`);
     }
+  }
+
+  private failed(app: AppRecord, st: DomainState, reason: string): void {
+    st.attempts++;
+    const base = this.o.retryBaseMs ?? 60_000;
+    const delay = Math.min(base * 2 ** (st.attempts - 1), this.o.retryMaxMs ?? DAY / 4);
+    st.status = 'failing';
+    st.nextAttemptAt = this.clock.now() + delay;
+    st.reason = reason;
+    this.o.event(app.name, `ACM: ${reason} (attempt ${st.attempts}; next in ${Math.round(delay / 1000)} s)`);
   }
 
   private async acmeClient(): Promise<acme.Client> {

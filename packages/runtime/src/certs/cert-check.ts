@@ -59,6 +59,9 @@ function parseKey(pem: string): KeyObject {
   }
 }
 
+/** A distinguished name on one line; ACME CAs issue leaves with an empty subject. */
+const dn = (name: string | undefined): string => (name ?? '').replace(/\n/g, ', ');
+
 /** DNS names of a certificate: its subject alternative names, else its subject's CN. */
 export function certificateNames(x: X509Certificate): string[] {
   const san = (x.subjectAltName ?? '')
@@ -67,7 +70,7 @@ export function certificateNames(x: X509Certificate): string[] {
     .filter((s) => s.startsWith('DNS:'))
     .map((s) => s.slice(4).toLowerCase());
   if (san.length > 0) return san;
-  const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject ?? '')?.[1];
   return cn ? [cn.toLowerCase()] : [];
 }
 
@@ -85,7 +88,7 @@ export function checkCertificate(certPem: string, keyPem: string, now = new Date
   const key = parseKey(keyPem);
   const leaf = chain[0]!;
   const names = certificateNames(leaf);
-  const shown = names.join(', ') || leaf.subject.replace(/\n/g, ', ');
+  const shown = names.join(', ') || dn(leaf.subject);
   if (!leaf.checkPrivateKey(key)) throw certErrors.SLIPWAY_ERR_CERT_KEY_MISMATCH({ names: shown });
   for (let i = 1; i < chain.length; i++) {
     const child = chain[i - 1]!;
@@ -93,8 +96,8 @@ export function checkCertificate(certPem: string, keyPem: string, now = new Date
     if (!child.checkIssued(parent) || !child.verify(parent.publicKey))
       throw certErrors.SLIPWAY_ERR_CERT_CHAIN_ORDER({
         index: i + 1,
-        subject: parent.subject.replace(/\n/g, ', '),
-        issued: child.subject.replace(/\n/g, ', '),
+        subject: dn(parent.subject),
+        issued: dn(child.subject),
       });
   }
   const notBefore = new Date(leaf.validFrom);
@@ -107,8 +110,8 @@ export function checkCertificate(certPem: string, keyPem: string, now = new Date
     certPem: `${chain.map((c) => c.toString().trim()).join('\n')}\n`,
     keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string,
     names,
-    subject: leaf.subject.replace(/\n/g, ', '),
-    issuer: leaf.issuer.replace(/\n/g, ', '),
+    subject: dn(leaf.subject),
+    issuer: dn(leaf.issuer),
     notBefore,
     notAfter,
     fingerprint: createHash('sha256').update(leaf.raw).digest('hex').toUpperCase().match(/../g)!.join(':'),
