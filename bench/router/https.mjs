@@ -1,24 +1,23 @@
 #!/usr/bin/env node
 // HTTPS benchmark, in one run: the same backend through Slipway's router over HTTP and over
 // HTTPS (one process serving both), and through nginx terminating TLS with the same
-// certificate (an ECDSA P-256 pair made here), each proxy with one worker, keep-alive on both
+// certificate chain (ECDSA P-256, made here), each proxy with one worker, keep-alive on both
 // sides, at 50 connections (and whatever --connections says), load from wrk. Prints req/s,
 // p50, p99, CPU per request and the ratios HTTPS/HTTP and router/nginx.
 //
 //   node bench/router/https.mjs [--duration 10] [--rounds 1] [--connections 50]
 //
 // Needs: wrk, nginx and openssl (apt-get install -y wrk nginx-light openssl) and a built router
-// (npx tsc -b packages/router). nginx runs from a config in a temp dir, not as a service.
-import { execFile, spawn } from 'node:child_process';
+// and runtime (npx tsc -b packages/router packages/runtime; the certificate chain is made by the
+// runtime's test CA helper). nginx runs from a config in a temp dir, not as a service.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { freePort, measure, median, startReady, stop, waitPort, which } from './bench-lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const run = promisify(execFile);
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
@@ -34,8 +33,9 @@ if (!wrk || !nginx || !(await which('openssl'))) {
   console.error('This benchmark needs wrk, nginx and openssl: apt-get install -y wrk nginx-light openssl');
   process.exit(2);
 }
-if (!existsSync(join(here, '../../packages/router/dist/index.js'))) {
-  console.error('Build the router first: npx tsc -b packages/router');
+const helper = join(here, '../../packages/runtime/dist/certs/test-certs.test-helper.js');
+if (!existsSync(join(here, '../../packages/router/dist/index.js')) || !existsSync(helper)) {
+  console.error('Build the router and the runtime first: npx tsc -b packages/router packages/runtime');
   process.exit(2);
 }
 
@@ -44,27 +44,10 @@ console.error(
     `connections ${connections.join('/')}, load average ${loadavg()[0].toFixed(2)}`,
 );
 const tmp = mkdtempSync(join(tmpdir(), 'slipway-bench-https-'));
-const cert = join(tmp, 'cert.pem');
-const key = join(tmp, 'key.pem');
-await run('openssl', [
-  'req',
-  '-x509',
-  '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:prime256v1',
-  '-nodes',
-  '-keyout',
-  key,
-  '-out',
-  cert,
-  '-days',
-  '2',
-  '-subj',
-  `/CN=${HOST}`,
-  '-addext',
-  `subjectAltName=DNS:${HOST}`,
-]);
+// A chain as a CA hands it out (leaf + intermediate, ECDSA P-256), served by both proxies.
+const { TestCa } = await import(helper);
+const pair = await (await TestCa.create(tmp)).leaf('bench', [HOST]);
+const [cert, key] = [pair.certFile, pair.keyFile];
 const samples = [];
 const procs = [];
 try {
