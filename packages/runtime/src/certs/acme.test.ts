@@ -3,7 +3,8 @@
  * Encrypt's test ACME server) for two custom domains, Pebble validating http-01 through the
  * platform's real router; the router serves them (verified up to Pebble's root); a forced
  * renewal replaces one while a bounded loop of fresh TLS connections sees no failure; a domain
- * that does not point here shows a failing status with the reason and is retried with back-off.
+ * that does not point here shows a failing status with the reason and is retried with back-off;
+ * certificates valid 30 days and 20 s are renewed by the platform's timer 20 s after issue.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ import type { AcmeDomainStatus } from './acme-service.js';
 import { api, cli, deployEcho, tlsGet } from './https-platform.test-helper.js';
 import { freePort, Pebble } from './pebble.test-helper.js';
 import { testCaOrSkip } from './test-certs.test-helper.js';
+
+const THIRTY_DAYS_S = 30 * 86_400;
 
 describe('HTTPS: automated certificates over ACME (Pebble, real router)', function () {
   this.timeout(240_000);
@@ -36,7 +39,8 @@ describe('HTTPS: automated certificates over ACME (Pebble, real router)', functi
     await chmod(dir, 0o755);
     const ca = await testCaOrSkip(this, dir);
     const routerPort = await freePort();
-    pebble = await Pebble.start(bins, ca, dir, routerPort);
+    // Certificates valid 30 days and 20 s: the platform's timer renews them 20 s after issue.
+    pebble = await Pebble.start(bins, ca, dir, routerPort, THIRTY_DAYS_S + 20);
     root = await pebble.root();
     p = await startPlatform({
       dataDir: join(dir, 'data'),
@@ -147,5 +151,15 @@ describe('HTTPS: automated certificates over ACME (Pebble, real router)', functi
     expect(shown.stdout).to.match(/bad\.acm\.test\s+failing/);
     // The other domains keep their certificates.
     expect((await status())['a.acm.test']!.status).to.equal('cert issued');
+  });
+
+  it('renews on its own, by timer, 30 days before expiry and not sooner', async () => {
+    const first = (await status())['a.acm.test']!.expiresAt!;
+    const renewAt = Date.parse(first) - THIRTY_DAYS_S * 1000;
+    await until('the timer renewal', async () => (await status())['a.acm.test']!.expiresAt! > first, 60_000);
+    // Seen after the renewal time (allowing for a clock read between the platform and here).
+    expect(Date.now()).to.be.greaterThan(renewAt - 1000);
+    const served = await tlsGet(p.routerHttpsPort!, 'a.acm.test', root);
+    expect(served.status).to.equal(200);
   });
 });

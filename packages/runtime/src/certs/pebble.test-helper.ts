@@ -53,15 +53,19 @@ export class Pebble {
     return pebble && challtestsrv ? { pebble, challtestsrv } : undefined;
   }
 
-  /** Start both, Pebble validating against `httpPort`; its HTTPS uses a certificate of `ca`. */
+  /**
+   * Start both, Pebble validating against `httpPort` and issuing certificates valid for
+   * `validitySeconds`; its own HTTPS uses a certificate of `ca`.
+   */
   static async start(
     bins: { pebble: string; challtestsrv: string },
     ca: TestCa,
     dir: string,
     httpPort: number,
+    validitySeconds = 7_776_000,
   ): Promise<Pebble> {
     const p = new Pebble(bins, ca);
-    await p.boot(dir, httpPort);
+    await p.boot(dir, httpPort, validitySeconds);
     return p;
   }
 
@@ -71,7 +75,7 @@ export class Pebble {
     this.procs.push(proc);
   }
 
-  private async boot(dir: string, httpPort: number): Promise<void> {
+  private async boot(dir: string, httpPort: number, validitySeconds: number): Promise<void> {
     const [dns, dnsMgmt, listen, mgmt] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     this.dnsMgmt = dnsMgmt;
     this.mgmt = mgmt;
@@ -109,7 +113,7 @@ export class Pebble {
           externalAccountBindingRequired: false,
           retryAfter: { authz: 1, order: 1 },
           keyAlgorithm: 'ecdsa',
-          profiles: { default: { description: 'test', validityPeriod: 7_776_000 } },
+          profiles: { default: { description: 'test', validityPeriod: validitySeconds } },
         },
       }),
     );
