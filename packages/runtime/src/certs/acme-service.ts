@@ -243,6 +243,12 @@ export class AcmeService implements AcmeChallenges {
       this.failed(app, st, explain(host, e, this.directoryUrl));
       return;
     }
+    // ACM may have been turned off (or the domain removed) while the order ran.
+    if (
+      !this.o.certs.table.settings(app.id).acm ||
+      !this.o.state.domains(app.id).some((d) => d.hostname === host)
+    )
+      return;
     try {
       const checked = checkCertificate(chain, key.toString());
       this.o.certs.table.put(app.id, `acm-${host}`, 'acme', host, checked);

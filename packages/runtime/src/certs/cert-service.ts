@@ -28,7 +28,8 @@ export class CertService implements HttpsPolicySource {
   readonly table: CertTable;
   private policies = new Map<string, HttpsPolicy>();
   private served = new Map<string, string>();
-  private signature = '';
+  /** What the store serves now; undefined until the first refresh. */
+  private signature: string | undefined;
 
   constructor(private readonly o: CertServiceOptions) {
     this.table = new CertTable(o.state.db);
@@ -141,7 +142,7 @@ export class CertService implements HttpsPolicySource {
       .sort()
       .join(';');
     this.served = new Map([...served].map(([h, c]) => [h, c.id]));
-    if (signature === this.signature && this.signature !== '') return;
+    if (signature === this.signature) return;
     const entries: CertificatePem[] = [...byCert.values()].map((e) => ({
       cert: e.c.certPem,
       key: e.c.keyPem,
