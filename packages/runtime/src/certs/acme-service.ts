@@ -106,7 +106,14 @@ export class AcmeService implements AcmeChallenges {
   kick(delayMs = 0): void {
     if (this.closed || !this.started) return;
     this.timer?.cancel();
-    this.timer = this.clock.setTimeout(() => void this.tick(), delayMs);
+    this.timer = this.clock.setTimeout(() => {
+      // Only a platform error can get here (each order catches its own): say it, never crash.
+      this.tick().catch((e) => {
+        if (this.closed) return;
+        console.error(`slipway acme: ${(e as Error).message}`);
+        this.kick(this.o.retryBaseMs ?? 60_000);
+      });
+    }, delayMs);
   }
 
   /** Turn ACM on for an app; certificates are obtained in the background. */
