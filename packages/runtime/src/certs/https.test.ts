@@ -101,7 +101,9 @@ describe('HTTPS: uploaded certificates, SNI, redirect and HSTS (real platform, r
       expect(r.stderr, args.join(' ')).to.match(code);
     }
     const off = await cli(p, ['certs:auto:refresh', '-a', 'shop']);
-    expect(off.stderr).to.match(/SLIPWAY_ERR_CERT_ACME_OFF/).and.match(/certs:auto:enable/);
+    expect(off.stderr)
+      .to.match(/SLIPWAY_ERR_CERT_ACME_OFF/)
+      .and.match(/certs:auto:enable/);
     // Nothing was stored, and api.shop.test still gets the default certificate.
     expect(JSON.parse((await cli(p, ['certs', '-a', 'shop', '--json'])).stdout)).to.have.length(1);
     const err = await tlsGet(port, 'api.shop.test', ca.rootPem).then(
