@@ -19,6 +19,8 @@ import { certErrors } from './errors.js';
 export interface PlatformHttpsOptions {
   /** HTTPS port of the router; default 5443 (any free port when the HTTP port is 0); false = none. */
   port?: number | false;
+  /** The HTTPS port clients use, when a forwarder sits in front (443 → 5443): redirect URLs name it. */
+  publicPort?: number;
   /** PEM chain of the base domain's (wildcard) certificate: served for `<app>.<base>` and by default. */
   certificate?: string;
   /** Its PEM private key. */
@@ -93,7 +95,7 @@ export async function startHttps(o: HttpsWiringOptions): Promise<HttpsWiring> {
     state: o.state,
     store,
     ...(defaultCertificate ? { defaultCertificate } : {}),
-    httpsPort: () => port,
+    httpsPort: () => options.publicPort ?? port,
   });
   const clock = o.kernel.tryResolve(clockRef);
   const acme = new AcmeService({
