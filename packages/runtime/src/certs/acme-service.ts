@@ -92,6 +92,7 @@ export class AcmeService implements AcmeChallenges {
     if (o.caCert) acme.axios.defaults.httpsAgent = new https.Agent({ ca: o.caCert, keepAlive: true });
   }
 
+  /** The answer to a pending http-01 challenge (for the router's `acmeChallengePlugin`). */
   keyAuthorization(host: string, token: string): string | undefined {
     return this.pending.get(`${host} ${token}`);
   }
@@ -164,6 +165,7 @@ export class AcmeService implements AcmeChallenges {
     });
   }
 
+  /** Stop the timers; an order under way finishes without effect. */
   close(): void {
     this.closed = true;
     this.timer?.cancel();
@@ -250,8 +252,9 @@ export class AcmeService implements AcmeChallenges {
       this.failed(app, st, explain(host, e, this.directoryUrl));
       return;
     }
-    // ACM may have been turned off (or the domain removed) while the order ran.
+    // The platform may have stopped, or ACM been turned off (or the domain removed), meanwhile.
     if (
+      this.closed ||
       !this.o.certs.table.settings(app.id).acm ||
       !this.o.state.domains(app.id).some((d) => d.hostname === host)
     )

@@ -92,14 +92,17 @@ export class CertService implements HttpsPolicySource {
     return s;
   }
 
+  /** The app's redirect/HSTS policy (for the router's `httpsPolicyPlugin`). */
   policy(app: string): HttpsPolicy | undefined {
     return this.policies.get(app);
   }
 
+  /** Whether the router has a certificate of its own (or a wildcard) for `host`. */
   covers(host: string): boolean {
     return this.o.store.covers(host);
   }
 
+  /** The HTTPS port redirect URLs name. */
   httpsPort(): number | undefined {
     return this.o.httpsPort();
   }
