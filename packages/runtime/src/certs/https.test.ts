@@ -20,20 +20,24 @@ describe('HTTPS: uploaded certificates, SNI, redirect and HSTS (real platform, r
   let p: Platform;
   let wildcard: TestPair;
   let port: number;
+  let start: () => Promise<Platform>;
 
   before(async function () {
     dir = await mkdtemp(join(tmpdir(), 'slipway-https-'));
     await chmod(dir, 0o755);
     ca = await testCaOrSkip(this, dir);
     wildcard = await ca.leaf('wildcard', ['*.apps.test']);
-    p = await startPlatform({
-      dataDir: join(dir, 'data'),
-      routerPort: 0,
-      apiPort: 0,
-      baseDomain: 'apps.test',
-      configFile: await nodeOnlyConfig(dir),
-      https: { certificate: wildcard.certFile, key: wildcard.keyFile },
-    });
+    const configFile = await nodeOnlyConfig(dir);
+    start = () =>
+      startPlatform({
+        dataDir: join(dir, 'data'),
+        routerPort: 0,
+        apiPort: 0,
+        baseDomain: 'apps.test',
+        configFile,
+        https: { certificate: wildcard.certFile, key: wildcard.keyFile },
+      });
+    p = await start();
     port = p.routerHttpsPort!;
     await deployEcho(p, 'shop', ['www.shop.test', 'api.shop.test']);
     await deployEcho(p, 'other', ['other.test']);
@@ -144,5 +148,15 @@ describe('HTTPS: uploaded certificates, SNI, redirect and HSTS (real platform, r
       (e: NodeJS.ErrnoException) => e,
     );
     expect(err?.code).to.equal('ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
+  it('keeps serving uploaded certificates after a platform restart', async () => {
+    const shop = await ca.leaf('shop-again', ['www.shop.test']);
+    expect((await cli(p, ['certs:add', shop.certFile, shop.keyFile, '-a', 'shop'])).code).to.equal(0);
+    await p.stop();
+    p = await start();
+    const r = await tlsGet(p.routerHttpsPort!, 'www.shop.test', ca.rootPem);
+    expect(r.chain[0]).to.equal('www.shop.test');
+    expect((await stat(join(dir, 'data', 'state.db'))).mode & 0o777).to.equal(0o600);
   });
 });
