@@ -24,6 +24,7 @@ interface RuntimeModule {
     routerUrl: string;
     routerHttpsUrl?: string;
     credentialsFile: string;
+    owner: { email: string; password?: string };
     skippedPlugins: string[];
     appUrl(app: string): string;
     demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
@@ -100,6 +101,10 @@ export const platformCommands: CommandModule = {
           if (platform.routerHttpsUrl)
             out(`  HTTPS:       ${platform.routerHttpsUrl}  (slipway certs:add / certs:auto:enable)`);
           out(`  Apps answer: ${platform.appUrl('<app>')}`);
+          out(`  Dashboard:   ${platform.apiUrl}/dashboard`);
+          out(
+            `  Owner:       ${platform.owner.email}${platform.owner.password ? ` (first password in ${platform.credentialsFile})` : ''}`,
+          );
           let stopping = false;
           const stop = async () => {
             if (stopping) return;

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { migrateTables } from '../state/table-migrations.js';
 import type { CheckedCertificate } from './cert-check.js';
 
 /** A stored certificate. */
@@ -38,6 +39,44 @@ export interface HttpsSettings {
   acm: boolean;
 }
 
+/**
+ * The certificate tables' own migrations (append only; see state/table-migrations.ts). Keys
+ * live in the state file, which the platform makes 0600, like config vars and tokens.
+ */
+const migrations = [
+  `CREATE TABLE certificates (
+     id TEXT PRIMARY KEY,
+     app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+     name TEXT NOT NULL,
+     source TEXT NOT NULL CHECK (source IN ('upload', 'acme')),
+     domain TEXT,
+     cert_pem TEXT NOT NULL,
+     key_pem TEXT NOT NULL,
+     names TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     issuer TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     self_signed INTEGER NOT NULL,
+     not_before TEXT NOT NULL,
+     not_after TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     UNIQUE (app_id, name)
+   );
+   CREATE TABLE app_https (
+     app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+     redirect INTEGER NOT NULL DEFAULT 0,
+     hsts_max_age INTEGER,
+     acm INTEGER NOT NULL DEFAULT 0,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE acme_accounts (
+     directory_url TEXT PRIMARY KEY,
+     key_pem TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );`,
+];
+
 type Row = Record<string, any>;
 const now = () => new Date().toISOString();
 
@@ -62,7 +101,9 @@ const toCert = (r: Row): CertificateRecord => ({
 
 /** Certificate, HTTPS-setting and ACME-account rows of the state store. */
 export class CertTable {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    migrateTables(db, 'cert_migrations', migrations);
+  }
 
   /** Certificates of an app, or of every app. */
   certificates(appId?: string): CertificateRecord[] {

@@ -134,43 +134,4 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
-  {
-    version: 3,
-    name: 'certificates and https settings',
-    // Certificates (uploaded SNI certificates and ACME-issued ones) with their private keys:
-    // kept in the state file, which the platform makes 0600, like config vars and tokens.
-    sql: `
-      CREATE TABLE certificates (
-        id TEXT PRIMARY KEY,
-        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
-        name TEXT NOT NULL,
-        source TEXT NOT NULL CHECK (source IN ('upload', 'acme')),
-        domain TEXT,
-        cert_pem TEXT NOT NULL,
-        key_pem TEXT NOT NULL,
-        names TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        issuer TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        self_signed INTEGER NOT NULL,
-        not_before TEXT NOT NULL,
-        not_after TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        UNIQUE (app_id, name)
-      );
-      CREATE TABLE app_https (
-        app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
-        redirect INTEGER NOT NULL DEFAULT 0,
-        hsts_max_age INTEGER,
-        acm INTEGER NOT NULL DEFAULT 0,
-        updated_at TEXT NOT NULL
-      );
-      CREATE TABLE acme_accounts (
-        directory_url TEXT PRIMARY KEY,
-        key_pem TEXT NOT NULL,
-        created_at TEXT NOT NULL
-      );
-    `,
-  },
 ];
