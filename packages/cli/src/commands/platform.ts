@@ -47,6 +47,22 @@ function seconds(option: string, value: string): number {
   return n;
 }
 
+/** `--https-port`: a port number (0 = any free one) or `off`, or a coded error. */
+function httpsPort(value: string): number | false {
+  if (value === 'off') return false;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new SlipwayError(
+      'SLIPWAY_ERR_CLI_OPTION',
+      `--https-port must be a port number or "off", not "${value}"`,
+      {
+        hint: 'Pass e.g. --https-port 5443 (0 for any free port), or --https-port off for no HTTPS listener.',
+        status: 400,
+      },
+    );
+  return n;
+}
+
 /** The platform verb. */
 export const platformCommands: CommandModule = {
   register(program: Command) {
@@ -84,9 +100,7 @@ export const platformCommands: CommandModule = {
           const platform = await runtime.startPlatform({
             dataDir: o.dataDir ?? defaultDataDir(),
             routerPort: Number(o.port),
-            ...(o.httpsPort !== undefined
-              ? { httpsPort: o.httpsPort === 'off' ? false : Number(o.httpsPort) }
-              : {}),
+            ...(o.httpsPort !== undefined ? { httpsPort: httpsPort(o.httpsPort) } : {}),
             apiPort: Number(o.apiPort),
             host: o.host,
             baseDomain: o.baseDomain,

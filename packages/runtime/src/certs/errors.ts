@@ -38,6 +38,11 @@ export const certErrors = defineErrors({
     hint: 'Add the domain first (`slipway domains:add HOST -a {app}`), then upload the certificate.',
     status: 422,
   },
+  SLIPWAY_ERR_CERT_HTTPS_CONFIG: {
+    message: 'platform https setting {field} {detail}',
+    hint: 'Fix platform.https in the config file (or the https options of startPlatform); see packages/runtime/HTTPS.md.',
+    status: 400,
+  },
   SLIPWAY_ERR_CERT_NOT_FOUND: {
     message: 'app {app} has no certificate {name}',
     hint: 'List them with `slipway certs -a {app}`.',

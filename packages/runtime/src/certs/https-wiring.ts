@@ -76,12 +76,24 @@ export function httpsOptionsOf(
 /** Build the store and services and install the router plugins on the kernel. */
 export async function startHttps(o: HttpsWiringOptions): Promise<HttpsWiring> {
   const { options, baseDir } = o;
+  for (const field of ['port', 'publicPort'] as const) {
+    const v = options[field];
+    if (
+      v !== undefined &&
+      v !== false &&
+      !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535)
+    )
+      throw certErrors.SLIPWAY_ERR_CERT_HTTPS_CONFIG({
+        field,
+        detail: `must be a port number (0 = any free port${field === 'port' ? ', false = no HTTPS' : ''}), not ${JSON.stringify(v)}`,
+      });
+  }
   let defaultCertificate: CheckedCertificate | undefined;
   if (options.certificate || options.key) {
     if (!options.certificate || !options.key)
-      throw certErrors.SLIPWAY_ERR_CERT_PEM({
-        what: 'platform https settings',
-        detail: 'give both `certificate` and `key` (the base domain certificate and its key)',
+      throw certErrors.SLIPWAY_ERR_CERT_HTTPS_CONFIG({
+        field: options.certificate ? 'key' : 'certificate',
+        detail: 'is missing: give both the base domain certificate and its key',
       });
     defaultCertificate = checkCertificate(
       readPem(options.certificate, 'certificate', baseDir),
