@@ -30,7 +30,7 @@ import { createApiServer } from './api/server.js';
 import { AppSetupService } from './app-setup/app-setup-service.js';
 import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
-import { LocalDynoRuntime } from './dynos/local-runtime.js';
+import { createDynoRuntime, type RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
 import { LogHub } from './logs/log-hub.js';
 import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
@@ -86,6 +86,14 @@ export interface PlatformOptions {
   maxUploadBytes?: number;
   /** User dynos run as when the platform is root; default `nobody`. */
   runAsUser?: string | false;
+  /**
+   * Which `DynoRuntime` runs dynos: `local` (processes on this machine, the default) or `docker`
+   * (one container per dyno from the stack image; see dynos/docker-runtime.ts). Without this,
+   * the config file's `platform.runtime`, else `local`.
+   */
+  runtime?: RuntimeName;
+  /** Stack of the docker runtime (`slipway/stack:<stack>`); default `slipway-13`, or `platform.stack`. */
+  stack?: string;
 }
 
 /** A running platform. */
@@ -173,12 +181,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const logs = new LogHub({ max: 1500, kernel });
   const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
-  const runtime = new LocalDynoRuntime({
+  const runtime = await createDynoRuntime({
+    name: opts.runtime ?? (config?.platform?.runtime as RuntimeName | undefined) ?? 'local',
     dataDir,
     slugStore: slugs,
     ...(opts.runAsUser !== undefined ? { runAsUser: opts.runAsUser } : {}),
+    ...((opts.stack ?? config?.platform?.stack)
+      ? { stack: (opts.stack ?? config?.platform?.stack) as string }
+      : {}),
   });
-  await runtime.init();
   kernel
     .provide(stateStoreRef, state)
     .provide(slugStoreRef, slugs)

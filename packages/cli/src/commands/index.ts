@@ -18,6 +18,7 @@ import { platformCommands } from './platform.js';
 import { psCommands } from './ps.js';
 import { releasesCommands } from './releases.js';
 import { runCommands } from './run.js';
+import { stackCommands } from './stack.js';
 
 /** A group of CLI verbs. */
 export interface CommandModule {
@@ -27,6 +28,7 @@ export interface CommandModule {
 /** The command modules, in help order. */
 export const commandModules: CommandModule[] = [
   platformCommands,
+  stackCommands,
   appsCommands,
   deployCommands,
   gitCommands,
