@@ -58,3 +58,17 @@ export async function appContainers(dataDir: string, app: string): Promise<strin
   });
   return cs.map((c) => c.Id).sort();
 }
+
+/** Where the router reaches `app`'s running web dynos (container address and port). */
+export async function appDynoAddresses(dataDir: string, app: string): Promise<{ host: string; port: number }[]> {
+  const { default: Docker } = await import('dockerode');
+  const docker = new Docker();
+  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
+  const cs = await docker.listContainers({
+    filters: { label: [`slipway.platform=${id}`, `slipway.app=${app}`, 'slipway.type=web'] },
+  });
+  return cs.map((c) => ({
+    host: Object.values(c.NetworkSettings.Networks)[0]?.IPAddress ?? '',
+    port: Number(c.Labels['slipway.port']),
+  }));
+}
