@@ -8,10 +8,10 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { isAddonPlugin } from '@slipway/addon-sdk';
 import {
   dynoRuntimeRef,
   type Kernel,
+  loadConfig,
   logSinkRef,
   type Plugin,
   slugStoreRef,
@@ -29,11 +29,18 @@ import {
 import { createApiServer } from './api/server.js';
 import { AppSetupService } from './app-setup/app-setup-service.js';
 import { DeployService } from './deploy-service.js';
+import { DockerDynoRuntime } from './dynos/docker-runtime.js';
 import { DynoManager } from './dynos/dyno-manager.js';
 import { createDynoRuntime, type RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
 import { LogHub } from './logs/log-hub.js';
-import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
+import {
+  addonDefaults,
+  composeKernel,
+  DEFAULT_ADDONS,
+  DEFAULT_BUILDPACKS,
+  type KernelRecipe,
+} from './plugins.js';
 import { ReleaseService } from './release-service.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
 import { SlugCollector } from './state/slug-collector.js';
@@ -161,14 +168,32 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   await rm(join(dataDir, 'tmp'), { recursive: true, force: true });
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
+  // The runtime comes before the add-on providers: with Docker, their servers must listen on
+  // the dyno network's gateway. So the config file's `platform` section is peeked at here.
+  const section = opts.configFile ? (await loadConfig(opts.configFile)).platform : undefined;
+  const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
+  const stack = opts.stack ?? (section?.stack as string | undefined);
+  const runtime = await createDynoRuntime({
+    name: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'local',
+    dataDir,
+    slugStore: slugs,
+    ...(opts.runAsUser !== undefined ? { runAsUser: opts.runAsUser } : {}),
+    ...(stack ? { stack } : {}),
+  });
+  const addonAddress = runtime instanceof DockerDynoRuntime && runtime.gateway ? runtime.gateway : undefined;
   const recipe: KernelRecipe = opts.configFile
-    ? { configFile: opts.configFile, dataDir }
-    : { defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)], dataDir };
+    ? { configFile: opts.configFile, dataDir, ...(addonAddress ? { addonAddress } : {}) }
+    : {
+        defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)],
+        dataDir,
+        ...(addonAddress ? { addonAddress } : {}),
+      };
   const { kernel, skipped, config } = await composeKernel(recipe);
   for (const entry of opts.plugins ?? []) {
     const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
     // Add-on providers keep their data under the platform's data dir, as config-file ones do.
-    await kernel.use(plugin, isAddonPlugin(plugin) ? { dataDir, ...options } : options);
+    const defaults = addonDefaults(plugin, recipe);
+    await kernel.use(plugin, defaults ? { ...defaults, ...options } : options);
   }
   const remoteSkipped = await useRemoteProviders(
     kernel,
@@ -178,18 +203,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   skipped.push(...remoteSkipped);
   const state = new SqliteStateStore(join(dataDir, 'state.db'));
   const interrupted = state.failInterrupted();
-  const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const logs = new LogHub({ max: 1500, kernel });
   const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
-  const runtime = await createDynoRuntime({
-    name: opts.runtime ?? (config?.platform?.runtime as RuntimeName | undefined) ?? 'local',
-    dataDir,
-    slugStore: slugs,
-    ...(opts.runAsUser !== undefined ? { runAsUser: opts.runAsUser } : {}),
-    ...((opts.stack ?? config?.platform?.stack)
-      ? { stack: (opts.stack ?? config?.platform?.stack) as string }
-      : {}),
-  });
   kernel
     .provide(stateStoreRef, state)
     .provide(slugStoreRef, slugs)

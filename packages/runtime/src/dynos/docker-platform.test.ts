@@ -21,12 +21,14 @@ import {
 import {
   appContainers,
   appDynoAddresses,
+  dynoGateways,
   removePlatformContainers,
   requireDocker,
 } from './docker-test-kit.test-helper.js';
 
 const GO_EXAMPLE = fileURLToPath(new URL('../../../../examples/apps/go', import.meta.url));
 const buildpack = (name: string) => fileURLToPath(new URL(`../../../buildpacks/${name}`, import.meta.url));
+const addon = (name: string) => fileURLToPath(new URL(`../../../addons/${name}`, import.meta.url));
 
 describe('platform on the docker runtime (CLI → build → containers → router)', function () {
   this.timeout(300_000);
@@ -41,10 +43,15 @@ describe('platform on the docker runtime (CLI → build → containers → route
     dataDir = await mkdtemp(join(tmpdir(), 'slipway-docker-e2e-'));
     cfgDir = await mkdtemp(join(tmpdir(), 'slipway-cfg-'));
     const cfg = join(cfgDir, 'slipway.config.json');
-    await writeFile(cfg, JSON.stringify({ plugins: [buildpack('nodejs'), buildpack('go')] }));
+    await writeFile(
+      cfg,
+      JSON.stringify({ plugins: [buildpack('nodejs'), buildpack('go'), addon('postgres')] }),
+    );
     args = ['--config', cfg, '--runtime', 'docker', '--stop-grace', '3'];
     p = await PlatformProcess.start(dataDir, args);
     src = await fixtureCopy('hello', { VERSION: 'one' });
+    await p.ok(['apps:create', 'app-a']);
+    await p.ok(['deploy', src, '-a', 'app-a']);
   });
   after(async () => {
     await p?.kill('SIGTERM');
@@ -53,16 +60,17 @@ describe('platform on the docker runtime (CLI → build → containers → route
     await removeFixtureCopies();
   });
 
-  it('deploys the Go example and a Node app into containers; both answer through the router', async () => {
+  it('runs a Node app in a container of the stack image, answering through the router', async () => {
+    expect((await p.hello('app-a')).version).to.equal('one');
+    expect(await appContainers(dataDir, 'app-a')).to.have.length(1);
+  });
+
+  it('deploys the Go example (built on the host) and it answers from the trixie stack', async () => {
     await p.ok(['apps:create', 'goex']);
     expect(await p.ok(['deploy', GO_EXAMPLE, '-a', 'goex'], 240_000)).to.match(/Deployed goex v1/);
     const go = await p.get('goex');
     expect(go.status).to.equal(200);
     expect(JSON.parse(go.body)).to.include({ app: 'slipway-example-go', dyno: 'web.1' });
-    await p.ok(['apps:create', 'app-a']);
-    await p.ok(['deploy', src, '-a', 'app-a']);
-    expect((await p.hello('app-a')).version).to.equal('one');
-    expect(await appContainers(dataDir, 'app-a')).to.have.length(1);
   });
 
   it("keeps app A's one-off dyno out of app B and out of the platform", async () => {
@@ -75,6 +83,9 @@ describe('platform on the docker runtime (CLI → build → containers → route
     // The address is right: the host (the router's side) reaches B's dyno there.
     expect((await fetch(`http://${b!.host}:${b!.port}/`)).status).to.equal(200);
     const script = [
+      // Controls: the same reads do find the one-off's own environment and files.
+      'grep -qs DYNO=run /proc/self/environ && echo CONTROL-ENV',
+      'grep -qs createServer /app/server.js && echo CONTROL-FILES',
       'grep -rqs b-secret-value-42 /proc/[0-9]*/environ && echo LEAK-ENV',
       'grep -rqs b-private-version-17 /app /tmp /home /var /srv /opt /mnt && echo LEAK-FILES',
       'ps -eo comm= | grep -qx node && echo LEAK-PROCESSES',
@@ -84,8 +95,27 @@ describe('platform on the docker runtime (CLI → build → containers → route
       'echo isolation-checked',
     ].join('; ');
     const out = await p.ok(['run', '-a', 'app-a', '--', 'bash', '-c', script]);
-    expect(out).to.match(/isolation-checked/);
+    expect(out)
+      .to.match(/isolation-checked/)
+      .and.match(/CONTROL-ENV/)
+      .and.match(/CONTROL-FILES/);
     expect(out).not.to.match(/LEAK/);
+  });
+
+  it('reaches its Postgres add-on on the dyno network gateway, never on a public address', async () => {
+    await p.ok(['apps:create', 'notes']);
+    await p.ok(['deploy', await fixtureCopy('pg-app'), '-a', 'notes'], 240_000);
+    await p.ok(['addons:create', 'postgres', '-a', 'notes'], 240_000);
+    const url = new URL(JSON.parse(await p.ok(['config', '-a', 'notes', '--json'])).DATABASE_URL);
+    const [gateway] = await dynoGateways();
+    expect(url.hostname).to.equal(gateway);
+    expect(
+      await eventually(
+        async () => (await p.get('notes', '/write?v=from-a-container')).status === 200,
+        30_000,
+      ),
+    ).to.equal(true);
+    expect(JSON.parse((await p.get('notes', '/')).body).notes).to.include('from-a-container');
   });
 
   it('finishes ten deploys under continuous HTTP load with zero failed requests', async () => {
@@ -109,11 +139,18 @@ describe('platform on the docker runtime (CLI → build → containers → route
     // The dynos outlive the platform process (the engine owns them) …
     expect(await appContainers(dataDir, 'app-a')).to.deep.equal(before);
     p = await PlatformProcess.start(dataDir, args);
-    expect(await eventually(async () => (await p.hello('app-a').catch(() => undefined))?.version === 'load-10', 60_000)).to.equal(true);
+    expect(
+      await eventually(
+        async () => (await p.hello('app-a').catch(() => undefined))?.version === 'load-10',
+        60_000,
+      ),
+    ).to.equal(true);
     // … and the restarted platform serves through the same containers, not new copies.
     await new Promise((r) => setTimeout(r, 1000));
     expect(await appContainers(dataDir, 'app-a')).to.deep.equal(before);
     const ps = JSON.parse(await p.ok(['ps', '-a', 'app-a', '--json']));
-    expect(ps.dynos.filter((d: { type: string; state: string }) => d.type === 'web' && d.state === 'up')).to.have.length(2);
+    expect(
+      ps.dynos.filter((d: { type: string; state: string }) => d.type === 'web' && d.state === 'up'),
+    ).to.have.length(2);
   });
 });

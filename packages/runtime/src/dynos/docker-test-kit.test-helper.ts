@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
+import { DYNO_NETWORK } from './docker-runtime.js';
 
 /** Why the Docker tests cannot run here, or undefined when they can. */
 export async function dockerUnavailable(): Promise<string | undefined> {
@@ -60,7 +61,10 @@ export async function appContainers(dataDir: string, app: string): Promise<strin
 }
 
 /** Where the router reaches `app`'s running web dynos (container address and port). */
-export async function appDynoAddresses(dataDir: string, app: string): Promise<{ host: string; port: number }[]> {
+export async function appDynoAddresses(
+  dataDir: string,
+  app: string,
+): Promise<{ host: string; port: number }[]> {
   const { default: Docker } = await import('dockerode');
   const docker = new Docker();
   const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
@@ -71,4 +75,11 @@ export async function appDynoAddresses(dataDir: string, app: string): Promise<{ 
     host: Object.values(c.NetworkSettings.Networks)[0]?.IPAddress ?? '',
     port: Number(c.Labels['slipway.port']),
   }));
+}
+
+/** The gateway address(es) of the dyno network: where dynos reach the host's add-on servers. */
+export async function dynoGateways(): Promise<string[]> {
+  const { default: Docker } = await import('dockerode');
+  const info = await new Docker().getNetwork(DYNO_NETWORK).inspect();
+  return (info.IPAM?.Config ?? []).map((c: { Gateway?: string }) => c.Gateway ?? '');
 }
