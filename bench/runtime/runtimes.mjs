@@ -9,6 +9,7 @@
 //     watcher; docker = its containerd shim and tini, plus dockerd/containerd growth per dyno.
 // Usage: npx tsc -b && node bench/runtime/runtimes.mjs [dynos=100] [deploys=3] [runtimes=local,docker]
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,6 +34,18 @@ async function processes() {
       const [pid, ppid, pgid, rss, ...args] = l.trim().split(/\s+/);
       return { pid: +pid, ppid: +ppid, pgid: +pgid, rss: +rss, args: args.join(' ') };
     });
+}
+
+/** The slug images a benchmark platform made (they carry its label). */
+async function removeSlugImages(dataDir) {
+  const { default: Docker } = await import('dockerode');
+  const docker = new Docker();
+  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
+  for (const img of await docker.listImages({ filters: { label: [`slipway.platform=${id}`] } }))
+    await docker
+      .getImage(img.Id)
+      .remove({ force: true })
+      .catch(() => {});
 }
 
 const rssOf = (ps, re) => ps.filter((p) => re.test(p.args)).reduce((s, p) => s + p.rss, 0);
@@ -160,6 +173,7 @@ async function run(runtime) {
   } finally {
     await p.stop();
     await rm(dir, { recursive: true, force: true });
+    if (runtime === 'docker') await removeSlugImages(join(dir, 'data'));
   }
   return out;
 }

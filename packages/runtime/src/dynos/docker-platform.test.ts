@@ -76,9 +76,15 @@ describe('platform on the docker runtime (CLI → build → containers → route
   it("keeps app A's one-off dyno out of app B and out of the platform", async () => {
     await p.ok(['apps:create', 'app-b']);
     await p.ok(['config:set', 'B_SECRET=b-secret-value-42', '-a', 'app-b']);
-    const bSrc = await fixtureCopy('hello', { VERSION: 'b-private-version-17' });
+    const bSrc = await fixtureCopy('hello', {
+      VERSION: 'b-private-version-17',
+      // The release phase runs as a one-off container of the new slug before it goes live.
+      Procfile:
+        'web: node server.js\nrelease: node -e "console.log(`release phase in ${process.cwd()} as ${process.getuid()}`)"\n',
+    });
     await p.ok(['deploy', bSrc, '-a', 'app-b']);
     expect((await p.hello('app-b')).version).to.equal('b-private-version-17');
+    expect(await p.ok(['logs', '-a', 'app-b'])).to.match(/release phase in \/app as [1-9]\d+/);
     const [b] = await appDynoAddresses(dataDir, 'app-b');
     // The address is right: the host (the router's side) reaches B's dyno there.
     expect((await fetch(`http://${b!.host}:${b!.port}/`)).status).to.equal(200);

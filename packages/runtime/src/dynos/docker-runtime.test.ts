@@ -10,7 +10,7 @@ import type { DynoHandle, DynoSpec, LogLine, SlugRef } from '@slipway/core';
 import { expect } from 'chai';
 import type { FsSlugStore } from '../state/fs-slug-store.js';
 import { DockerDynoRuntime } from './docker-runtime.js';
-import { requireDocker } from './docker-test-kit.test-helper.js';
+import { removePlatformContainers, requireDocker } from './docker-test-kit.test-helper.js';
 import { DynoManager } from './dyno-manager.js';
 import type { DynoExit } from './dyno-process.js';
 import { FIXTURE_TYPES, MemoryLog, packSlug, tempDataDir, waitFor } from './dyno-test-kit.test-helper.js';
@@ -53,7 +53,7 @@ describe('docker dyno runtime (real engine, stack image)', function () {
   });
   after(async () => {
     await rt?.close(0);
-    if (slug) await rt?.removeSlug(slug).catch(() => {});
+    if (data) await removePlatformContainers(data.dir);
     await data?.cleanup();
   });
 

@@ -33,7 +33,7 @@ export async function requireDocker(ctx: Mocha.Context, suite: string): Promise<
   ctx.skip();
 }
 
-/** Remove every container of the platform whose data dir is `dataDir`. */
+/** Remove every container and slug image of the platform whose data dir is `dataDir`. */
 export async function removePlatformContainers(dataDir: string): Promise<void> {
   const { default: Docker } = await import('dockerode');
   const docker = new Docker();
