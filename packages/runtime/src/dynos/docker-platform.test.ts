@@ -80,7 +80,7 @@ describe('platform on the docker runtime (CLI → build → containers → route
       VERSION: 'b-private-version-17',
       // The release phase runs as a one-off container of the new slug before it goes live.
       Procfile:
-        'web: node server.js\nrelease: node -e "console.log(`release phase in ${process.cwd()} as ${process.getuid()}`)"\n',
+        'web: node server.js\nrelease: node -e "console.log(\'release phase in \' + process.cwd() + \' as \' + process.getuid())"\n',
     });
     await p.ok(['deploy', bSrc, '-a', 'app-b']);
     expect((await p.hello('app-b')).version).to.equal('b-private-version-17');
