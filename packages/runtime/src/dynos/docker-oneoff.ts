@@ -63,8 +63,12 @@ export class DockerOneOffSession extends EventEmitter implements OneOffSession {
     idleTimeoutMs?: number,
   ) {
     super();
-    this.stdout = streams?.stdout ?? new PassThrough();
-    this.stderr = streams?.stderr ?? new PassThrough();
+    // Own buffers: whatever the dyno prints before a client reads is kept (with back-pressure),
+    // and the idle timer below can watch the source without putting these into flowing mode.
+    this.stdout = new PassThrough();
+    this.stderr = new PassThrough();
+    streams?.stdout.pipe(this.stdout);
+    streams?.stderr.pipe(this.stderr);
     if (streams?.stdin) {
       const input = new PassThrough();
       input.pipe(streams.stdin as NodeJS.WritableStream);
@@ -77,7 +81,7 @@ export class DockerOneOffSession extends EventEmitter implements OneOffSession {
         this.idle.unref();
       };
       touch();
-      this.stdout.on('data', touch);
+      streams?.stdout.on('data', touch);
       (this.stdin as PassThrough | undefined)?.on('data', touch);
     }
     this.exited = exit.then(async (status) => {

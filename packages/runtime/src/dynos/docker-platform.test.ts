@@ -80,7 +80,7 @@ describe('platform on the docker runtime (CLI → build → containers → route
       VERSION: 'b-private-version-17',
       // The release phase runs as a one-off container of the new slug before it goes live.
       Procfile:
-        'web: node server.js\nrelease: node -e "console.log(\'release phase in \' + process.cwd() + \' as \' + process.getuid())"\n',
+        "web: node server.js\nrelease: node -e \"console.log('release phase in ' + process.cwd() + ' as ' + process.getuid())\"\n",
     });
     await p.ok(['deploy', bSrc, '-a', 'app-b']);
     expect((await p.hello('app-b')).version).to.equal('b-private-version-17');
@@ -100,7 +100,7 @@ describe('platform on the docker runtime (CLI → build → containers → route
       'echo "uid $(id -u) procs $(ps -e --no-headers | wc -l)"',
       'echo isolation-checked',
     ].join('; ');
-    const out = await p.ok(['run', '-a', 'app-a', '--', 'bash', '-c', script]);
+    const out = await p.ok(['run', '-a', 'app-a', '--', script]);
     expect(out)
       .to.match(/isolation-checked/)
       .and.match(/CONTROL-ENV/)

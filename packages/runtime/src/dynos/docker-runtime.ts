@@ -13,7 +13,6 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import type {
   DynoHandle,
   DynoRuntime,
@@ -26,21 +25,14 @@ import type {
 import type Docker from 'dockerode';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
+import { cgroupMemory, DYNO_NETWORK, dynoContainerOptions, handleOf, specKey } from './docker-container.js';
 import { DockerOneOffSession, demux, lines, splitStatus } from './docker-oneoff.js';
 import { SlugImages } from './docker-slug-images.js';
+
+export { DYNO_NETWORK } from './docker-container.js';
+
 import type { DynoExit } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
-
-/** Sources `.profile.d/*.sh` as Heroku does, then runs the command ($1) with `bash -c`. */
-const LAUNCHER = [
-  // The terminal size of an attached one-off, before anything reads it (a resize may come later).
-  'if [ -n "$SLIPWAY_TTY_SIZE" ]; then stty $SLIPWAY_TTY_SIZE 2>/dev/null || true; fi; unset SLIPWAY_TTY_SIZE',
-  'if [ -d .profile.d ]; then for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; unset f; fi',
-  'exec bash -c "$1"',
-].join('\n');
-
-/** The network dynos join: a bridge with inter-container traffic off. */
-export const DYNO_NETWORK = 'slipway-dynos';
 
 /** Options of the Docker runtime. */
 export interface DockerDynoRuntimeOptions {
@@ -301,51 +293,24 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     const image = await this.images.ensure(spec.slug, uid);
     const quotaBytes = spec.size.memoryMb * 1024 * 1024;
     const tty = attach?.tty !== undefined;
-    const env: Record<string, string> = {
-      HOME: '/app',
-      ...spec.env,
-      DYNO: dyno,
-      ...(port !== undefined ? { PORT: String(port) } : {}),
-      ...(attach?.tty ? { SLIPWAY_TTY_SIZE: `rows ${attach.tty.rows} cols ${attach.tty.columns}` } : {}),
-    };
     let container: Docker.Container;
+    let flushEarly = () => {};
     try {
-      container = await this.docker.createContainer({
-        Image: image,
-        name: `slipway-${spec.app}-${dyno}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
-        Entrypoint: ['/usr/bin/tini', '-g', '-s', '--'],
-        Cmd: ['bash', '-c', LAUNCHER, 'slipway-dyno', spec.command],
-        User: `${uid}:${uid}`,
-        WorkingDir: '/app',
-        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        Tty: tty,
-        OpenStdin: attach !== undefined,
-        StdinOnce: attach !== undefined,
-        AttachStdin: attach !== undefined,
-        AttachStdout: true,
-        AttachStderr: true,
-        Labels: {
-          ...this.labels,
-          'slipway.role': key ? 'dyno' : 'one-off',
-          'slipway.app': spec.app,
-          'slipway.release': String(spec.release),
-          'slipway.type': spec.type,
-          'slipway.index': String(spec.index),
-          ...(port !== undefined ? { 'slipway.port': String(port) } : {}),
-          ...(key ? { 'slipway.key': key } : {}),
-        },
-        HostConfig: {
-          NetworkMode: DYNO_NETWORK,
-          Memory: 2 * quotaBytes,
-          MemorySwap: 2 * quotaBytes,
-          CpuShares: Math.max(2, Math.round((1024 * spec.size.memoryMb) / 512)),
-          PidsLimit: this.opts.pidsLimit ?? Math.max(256, Math.round(spec.size.memoryMb / 2)),
-          CapDrop: ['ALL'],
-          SecurityOpt: ['no-new-privileges'],
-          Init: false,
-          ShmSize: 64 * 1024 * 1024,
-        },
-      });
+      container = await this.create(
+        spec,
+        image,
+        dynoContainerOptions({
+          spec,
+          dyno,
+          port,
+          key,
+          attach,
+          uid,
+          labels: this.labels,
+          name: `slipway-${spec.app}-${dyno}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
+          ...(this.opts.pidsLimit ? { pidsLimit: this.opts.pidsLimit } : {}),
+        }),
+      );
       const stream = (await container.attach({
         stream: true,
         stdout: true,
@@ -360,8 +325,15 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         this.attached.set(id, { stdout, stderr, stdin: stream });
         if (attach.tty) void container.resize({ w: attach.tty.columns, h: attach.tty.rows }).catch(() => {});
       } else {
-        lines(stdout, (l) => this.emitOutput(id, l, 'stdout'));
-        lines(stderr, (l) => this.emitOutput(id, l, 'stderr'));
+        // Lines printed before the dyno is tracked (a quick release command) wait for it.
+        const early: [string, string][] = [];
+        const onLine = (stream: string) => (l: string) =>
+          this.dynos.has(id) ? this.emitOutput(id, l, stream) : early.push([l, stream]);
+        lines(stdout, onLine('stdout'));
+        lines(stderr, onLine('stderr'));
+        flushEarly = () => {
+          for (const [l, stream] of early.splice(0)) this.emitOutput(id, l, stream);
+        };
       }
       const info = await container.inspect();
       const host = info.NetworkSettings.Networks[DYNO_NETWORK]?.IPAddress;
@@ -374,12 +346,30 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         ...(port !== undefined && host ? { host, port } : {}),
         startedAt: Date.now(),
       };
-      return this.track(handle, container, quotaBytes, !key);
+      const d = this.track(handle, container, quotaBytes, !key);
+      flushEarly();
+      return d;
     } catch (e) {
       throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
         { app: spec.app, dyno, detail: (e as Error).message, dataDir: this.opts.dataDir },
         { cause: e },
       );
+    }
+  }
+
+  /** Create the container; an image removed behind our back (another platform's cleanup) is made again once. */
+  private async create(
+    spec: DynoSpec,
+    image: string,
+    o: Docker.ContainerCreateOptions,
+  ): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer({ ...o, Image: image });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      this.images.forget(image);
+      const again = await this.images.ensure(spec.slug, DockerDynoRuntime.uidFor(spec.app));
+      return this.docker.createContainer({ ...o, Image: again });
     }
   }
 
@@ -472,51 +462,4 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       ),
     );
   }
-}
-
-/** What makes a dyno the same one after a restart: app, release, slot, slug, command, env, size. */
-function specKey(spec: DynoSpec): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        spec.app,
-        spec.release,
-        spec.type,
-        spec.index,
-        spec.slug.checksum,
-        spec.command,
-        spec.env,
-        spec.size,
-      ]),
-    )
-    .digest('hex')
-    .slice(0, 32);
-}
-
-function handleOf(c: Docker.ContainerInfo, network: string): DynoHandle {
-  const l = c.Labels;
-  const host = c.NetworkSettings?.Networks?.[network]?.IPAddress;
-  const port = l['slipway.port'] ? Number(l['slipway.port']) : undefined;
-  return {
-    id: c.Id,
-    app: l['slipway.app'] ?? '',
-    release: Number(l['slipway.release']),
-    type: l['slipway.type'] ?? '',
-    index: Number(l['slipway.index']),
-    ...(port !== undefined && host ? { host, port } : {}),
-    startedAt: c.Created * 1000,
-  };
-}
-
-/** Memory in use by a container, read from its cgroup (v1 or v2, cgroupfs or systemd driver). */
-async function cgroupMemory(id: string): Promise<number | undefined> {
-  for (const f of [
-    `/sys/fs/cgroup/memory/docker/${id}/memory.usage_in_bytes`,
-    `/sys/fs/cgroup/docker/${id}/memory.current`,
-    `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.current`,
-  ]) {
-    const text = await readFile(f, 'utf8').catch(() => undefined);
-    if (text !== undefined) return Number(text.trim());
-  }
-  return undefined;
 }
