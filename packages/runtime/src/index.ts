@@ -38,6 +38,13 @@ export { dynoErrors } from './dynos/errors.js';
 export { freePort, LocalDynoRuntime, type LocalDynoRuntimeOptions } from './dynos/local-runtime.js';
 export { detectMemoryMechanism, type MemoryMechanism } from './dynos/memory.js';
 export {
+  BUILD_PIDS_LIMIT,
+  detectPidsMechanism,
+  PidsCgroup,
+  type PidsMechanism,
+  pidsLimitFor,
+} from './dynos/pids.js';
+export {
   type BackoffPolicy,
   backoffDelay,
   DYNO_SIZES as DYNO_SIZE_MEMORY,
@@ -46,6 +53,10 @@ export {
 } from './dynos/policy.js';
 export { createDynoRuntime, RUNTIME_NAMES, type RuntimeName } from './dynos/runtime-choice.js';
 export { runtimeErrors } from './errors.js';
+// Tenant isolation (issue 11): per-app uids and dirs, the build environment.
+export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';
+export { type AppUser, AppUsers, defaultUidBase } from './isolation/app-users.js';
+export { BUILD_ENV_PASSTHROUGH, buildEnvironment } from './isolation/build-env.js';
 export {
   formatLogLine,
   formatLogTime,

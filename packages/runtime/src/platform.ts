@@ -5,7 +5,7 @@
  * formation back), then listens.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -37,6 +37,8 @@ import { DockerDynoRuntime } from './dynos/docker-runtime.js';
 import { DynoManager } from './dynos/dyno-manager.js';
 import { createDynoRuntime, type RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
+import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
+import { AppUsers } from './isolation/app-users.js';
 import { LogHub } from './logs/log-hub.js';
 import {
   addonDefaults,
@@ -95,8 +97,15 @@ export interface PlatformOptions {
   buildTimeoutMs?: number;
   /** Largest accepted upload; default 200 MB. */
   maxUploadBytes?: number;
-  /** User dynos run as when the platform is root; default `nobody`. */
-  runAsUser?: string | false;
+  /**
+   * Who builds and dynos run as when the platform is root: one uid per app (default, from
+   * `{ uidBase }`, else a block of 1000 in 200000–1199999 chosen per data dir); a user name
+   * runs every app's dynos as that user (no isolation between apps); false keeps root.
+   * Ignored when not root (see `warnings`).
+   */
+  runAsUser?: string | false | { uidBase?: number };
+  /** Where app uids reach their slugs, dyno homes and build dirs; see isolation/app-dirs.ts. */
+  runtimeDir?: string;
   /**
    * Which `DynoRuntime` runs dynos: `local` (processes on this machine, the default) or `docker`
    * (one container per dyno from the stack image; see dynos/docker-runtime.ts). Without this,
@@ -133,6 +142,8 @@ export interface Platform {
   readonly dynos: DynoManager;
   /** Plugins that could not be loaded (reported, skipped). */
   readonly skippedPlugins: string[];
+  /** What the operator must know at start, e.g. that apps are not isolated from each other. */
+  readonly warnings: string[];
   /** `http://<app>.<baseDomain>:<routerPort>` */
   appUrl(app: string): string;
   /** Create and deploy the example apps that exist (or those under `examplesDir`); see demo.ts. */
@@ -172,9 +183,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const host = opts.host ?? '127.0.0.1';
   const baseDomain = opts.baseDomain ?? 'localhost';
   try {
-    await mkdir(dataDir, { recursive: true });
-    // Dynos run as an unprivileged user when we are root: it must be able to reach its dirs.
-    await chmod(dataDir, 0o755);
+    // The platform's alone; app uids reach only their own dirs in the runtime dir.
+    await secureDataDir(dataDir);
   } catch (e) {
     throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DATA_DIR(
       { dir: dataDir, detail: (e as Error).message },
@@ -191,11 +201,26 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const section = opts.configFile ? (await loadConfig(opts.configFile)).platform : undefined;
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const stack = opts.stack ?? (section?.stack as string | undefined);
+  const runAs = opts.runAsUser ?? {};
+  const users = await AppUsers.open(dataDir, {
+    ...(typeof runAs === 'object' && runAs.uidBase !== undefined ? { uidBase: runAs.uidBase } : {}),
+    enforce: typeof runAs === 'object',
+  });
+  const dirs = await AppDirs.open(dataDir, opts.runtimeDir);
+  const warnings: string[] = [];
+  if (!users.enforced)
+    warnings.push(
+      process.getuid?.() === 0
+        ? `apps are not isolated from each other: runAsUser is ${JSON.stringify(runAs)}, so builds run as root and dynos share one user. Leave runAsUser unset for one uid per app.`
+        : `apps are not isolated from each other: the platform runs as uid ${process.getuid?.()}, not root, so every build and dyno runs as that user and can read the others' files, environment and the platform's data. Run \`slipway start\` as root (each app then gets its own uid) or use a sandboxed dyno runtime.`,
+    );
   const runtime = await createDynoRuntime({
     name: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'local',
     dataDir,
     slugStore: slugs,
-    ...(opts.runAsUser !== undefined ? { runAsUser: opts.runAsUser } : {}),
+    runAsUser: runAs,
+    users,
+    dirs,
     ...(stack ? { stack } : {}),
   });
   const addonAddress = runtime instanceof DockerDynoRuntime && runtime.gateway ? runtime.gateway : undefined;
@@ -219,7 +244,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
   );
   skipped.push(...remoteSkipped);
-  const state = new SqliteStateStore(join(dataDir, 'state.db'));
+  // Created 0600 (SQLite gives the -wal and -shm files the mode of the database file); the
+  // constructor is synchronous, so the umask applies to nothing else.
+  const umask = process.umask(0o077);
+  let state: SqliteStateStore;
+  try {
+    state = new SqliteStateStore(join(dataDir, 'state.db'));
+  } finally {
+    process.umask(umask);
+  }
   const interrupted = state.failInterrupted();
   const logs = new LogHub({ max: 1500, kernel });
   const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
@@ -242,6 +275,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     slugs,
     releases,
     dataDir,
+    users,
+    dirs,
     // Build workers get no add-on providers: applying one would start its servers there.
     recipe: opts.configFile ? { configFile: opts.configFile, withoutAddons: true } : { defaults: buildpacks },
     ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
@@ -340,6 +375,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     logs,
     dynos,
     skippedPlugins: skipped,
+    warnings,
     appUrl,
     async demo(onLine, examplesDir) {
       const { runDemo } = await import('./demo.js');

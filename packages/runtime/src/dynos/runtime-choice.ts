@@ -6,7 +6,7 @@
 import type { DynoRuntime, SlugRef, SlugStore } from '@slipway/core';
 import { stackErrors } from '../stack/errors.js';
 import { DockerDynoRuntime } from './docker-runtime.js';
-import { LocalDynoRuntime } from './local-runtime.js';
+import { LocalDynoRuntime, type LocalDynoRuntimeOptions } from './local-runtime.js';
 
 /** Names of the runtimes the reference platform knows. */
 export type RuntimeName = 'local' | 'docker';
@@ -19,8 +19,12 @@ export interface RuntimeChoice {
   name: RuntimeName;
   dataDir: string;
   slugStore: SlugStore;
-  /** Local runtime: who dynos run as when the platform is root. */
-  runAsUser?: string | false;
+  /** Local runtime: who dynos run as when the platform is root (see LocalDynoRuntimeOptions). */
+  runAsUser?: LocalDynoRuntimeOptions['runAsUser'];
+  /** Local runtime: the per-app uids. */
+  users?: LocalDynoRuntimeOptions['users'];
+  /** Local runtime: the per-app dirs. */
+  dirs?: LocalDynoRuntimeOptions['dirs'];
   /** Docker runtime: the stack (`slipway/stack:<stack>`). */
   stack?: string;
 }
@@ -44,6 +48,8 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
     dataDir: o.dataDir,
     slugStore: o.slugStore,
     ...(o.runAsUser !== undefined ? { runAsUser: o.runAsUser } : {}),
+    ...(o.users ? { users: o.users } : {}),
+    ...(o.dirs ? { dirs: o.dirs } : {}),
   });
   await rt.init();
   return rt;
