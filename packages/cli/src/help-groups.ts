@@ -21,12 +21,14 @@ export const TOPICS: readonly (readonly [topic: string, heading: string])[] = [
   ['logs', 'logs — logs'],
   ['drains', 'drains — log drains'],
   ['domains', 'domains — custom domains'],
+  ['certs', 'certs — SSL certificates, uploaded or automated (ACM)'],
+  ['https', 'https — redirect to HTTPS and HSTS'],
   ['maintenance', 'maintenance — maintenance mode'],
   ['access', 'access — who may change an app, and who did what'],
   ['auth', 'auth — sign in as yourself'],
   ['authorizations', 'authorizations — API tokens'],
   ['users', "users — the platform's users (admin)"],
-  ['platform', 'platform — run Slipway, write buildpacks and add-ons, shell completion'],
+  ['platform', 'platform — run Slipway, build its stack, write buildpacks and add-ons, shell completion'],
 ];
 
 /** Bare verbs whose topic is not their own name. */
@@ -35,6 +37,7 @@ const PLACED: Record<string, string> = {
   build: 'deploy',
   builds: 'deploy',
   start: 'platform',
+  stack: 'platform',
   new: 'platform',
   addon: 'platform',
   completion: 'platform',

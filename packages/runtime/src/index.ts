@@ -30,8 +30,22 @@ export {
 } from './addons/provider-registry.js';
 export { type ApiContext, apiRoutes, createApiServer } from './api/server.js';
 export { type BuildOutput, runBuildInWorker } from './build-runner.js';
+// HTTPS: certificates (uploaded and ACME), per-app redirect and HSTS (issue 16).
+export {
+  type AcmeDomainStatus,
+  type AcmeOptions,
+  AcmeService,
+  LETS_ENCRYPT_DIRECTORY,
+} from './certs/acme-service.js';
+export { type CheckedCertificate, checkCertificate } from './certs/cert-check.js';
+export { CertService } from './certs/cert-service.js';
+export type { CertificateRecord, HttpsSettings } from './certs/cert-table.js';
+export { certErrors } from './certs/errors.js';
+export type { PlatformHttpsOptions } from './certs/https-wiring.js';
 export { EXAMPLES_DIR, packDir, runDemo } from './demo.js';
 export { DeployService, receiveUpload } from './deploy-service.js';
+// Stacks and the Docker dyno runtime (issue 13).
+export { DockerDynoRuntime, type DockerDynoRuntimeOptions, DYNO_NETWORK } from './dynos/docker-runtime.js';
 export {
   DynoManager,
   type DynoManagerOptions,
@@ -55,6 +69,7 @@ export {
   herokuBackoff,
   resolveSize,
 } from './dynos/policy.js';
+export { createDynoRuntime, RUNTIME_NAMES, type RuntimeName } from './dynos/runtime-choice.js';
 export { runtimeErrors } from './errors.js';
 // Tenant isolation (issue 11): per-app uids and dirs, the build environment.
 export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';
@@ -81,6 +96,17 @@ export {
   MAX_QUANTITY,
   ReleaseService,
 } from './release-service.js';
+export { stackErrors } from './stack/errors.js';
+export {
+  aptMirror,
+  type BuildStackOptions,
+  type BuiltStack,
+  buildStack,
+  DEFAULT_STACK_CACHE,
+  localEngine,
+  stackCacheDir,
+} from './stack/stack-builder.js';
+export { BUILD_PACKAGES, DEFAULT_STACK, RUN_PACKAGES, stackVariants } from './stack/stack-packages.js';
 export { FsSlugStore } from './state/fs-slug-store.js';
 export { type Migration, migrations } from './state/migrations.js';
 export type * from './state/records.js';

@@ -9,10 +9,10 @@ import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { isAddonPlugin } from '@slipway/addon-sdk';
 import {
   dynoRuntimeRef,
   type Kernel,
+  loadConfig,
   logSinkRef,
   type Plugin,
   slugStoreRef,
@@ -33,14 +33,22 @@ import {
 } from './addons/remote-providers.js';
 import { apiRoutes, createApiServer } from './api/server.js';
 import { AppSetupService } from './app-setup/app-setup-service.js';
+import { httpsOptionsOf, type PlatformHttpsOptions, startHttps } from './certs/https-wiring.js';
 import { DeployService } from './deploy-service.js';
+import { DockerDynoRuntime } from './dynos/docker-runtime.js';
 import { DynoManager } from './dynos/dyno-manager.js';
-import { LocalDynoRuntime } from './dynos/local-runtime.js';
+import { createDynoRuntime, type RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
 import { AppUsers } from './isolation/app-users.js';
 import { LogHub } from './logs/log-hub.js';
-import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
+import {
+  addonDefaults,
+  composeKernel,
+  DEFAULT_ADDONS,
+  DEFAULT_BUILDPACKS,
+  type KernelRecipe,
+} from './plugins.js';
 import { ReleaseService } from './release-service.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
 import { SlugCollector } from './state/slug-collector.js';
@@ -53,6 +61,16 @@ export interface PlatformOptions {
   dataDir: string;
   /** Router port (0 = any free port). Default 5000. */
   routerPort?: number;
+  /**
+   * Router HTTPS port (0 = any free port, false = no HTTPS listener). Default 5443, or any free
+   * port when `routerPort` is 0. Also `platform.https.port` in the config file.
+   */
+  httpsPort?: number | false;
+  /**
+   * The base domain's certificate and the ACME settings of automated certificates, over the
+   * config file's `platform.https` and `platform.acme` sections (see certs/https-wiring.ts).
+   */
+  https?: Omit<PlatformHttpsOptions, 'port'>;
   /** API port (0 = any free port). Default 5001. */
   apiPort?: number;
   /** Listen address. Default 127.0.0.1. */
@@ -100,6 +118,14 @@ export interface PlatformOptions {
   runAsUser?: string | false | { uidBase?: number };
   /** Where app uids reach their slugs, dyno homes and build dirs; see isolation/app-dirs.ts. */
   runtimeDir?: string;
+  /**
+   * Which `DynoRuntime` runs dynos: `local` (processes on this machine, the default) or `docker`
+   * (one container per dyno from the stack image; see dynos/docker-runtime.ts). Without this,
+   * the config file's `platform.runtime`, else `local`.
+   */
+  runtime?: RuntimeName;
+  /** Stack of the docker runtime (`slipway/stack:<stack>`); default `slipway-13`, or `platform.stack`. */
+  stack?: string;
   /** Email of the owner created on first start; default `$SLIPWAY_OWNER_EMAIL`, else owner@slipway.local. */
   ownerEmail?: string;
   /** Built dashboard served at /dashboard; default `@slipway/dashboard`'s build, when installed. */
@@ -113,6 +139,10 @@ export interface Platform {
   readonly apiUrl: string;
   readonly routerUrl: string;
   readonly routerPort: number;
+  /** `https://<host>:<port>` of the router's HTTPS listener, when it has one. */
+  readonly routerHttpsUrl: string | undefined;
+  /** The HTTPS listener's port, when it has one. */
+  readonly routerHttpsPort: number | undefined;
   readonly credentialsFile: string;
   /** The admin API token (acts as the owner). */
   readonly token: string;
@@ -184,20 +214,50 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const seed = existsSync(join(dataDir, 'state.db')) ? undefined : ownerSeed();
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
+  // The runtime comes before the add-on providers: with Docker, their servers must listen on
+  // the dyno network's gateway. So the config file's `platform` section is peeked at here.
+  const section = opts.configFile ? (await loadConfig(opts.configFile)).platform : undefined;
+  const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
+  const stack = opts.stack ?? (section?.stack as string | undefined);
+  const runAs = opts.runAsUser ?? {};
+  const users = await AppUsers.open(dataDir, {
+    ...(typeof runAs === 'object' && runAs.uidBase !== undefined ? { uidBase: runAs.uidBase } : {}),
+    enforce: typeof runAs === 'object',
+  });
+  const dirs = await AppDirs.open(dataDir, opts.runtimeDir);
+  const warnings: string[] = [];
+  if (!users.enforced)
+    warnings.push(
+      process.getuid?.() === 0
+        ? `apps are not isolated from each other: runAsUser is ${JSON.stringify(runAs)}, so builds run as root and dynos share one user. Leave runAsUser unset for one uid per app.`
+        : `apps are not isolated from each other: the platform runs as uid ${process.getuid?.()}, not root, so every build and dyno runs as that user and can read the others' files, environment and the platform's data. Run \`slipway start\` as root (each app then gets its own uid) or use a sandboxed dyno runtime.`,
+    );
+  const runtime = await createDynoRuntime({
+    name: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'local',
+    dataDir,
+    slugStore: slugs,
+    runAsUser: runAs,
+    users,
+    dirs,
+    ...(stack ? { stack } : {}),
+  });
+  const addonAddress = runtime instanceof DockerDynoRuntime && runtime.gateway ? runtime.gateway : undefined;
   // A config file's plugins add to the defaults (see plugins.ts).
   const recipe: KernelRecipe = {
     ...(opts.configFile ? { configFile: opts.configFile } : {}),
     defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)],
     dataDir,
+    ...(addonAddress ? { addonAddress } : {}),
   };
   const { kernel, skipped, config } = await composeKernel(recipe);
-  // A start that fails part-way (a data dir dynos cannot reach, a port in use) stops the add-on
+  // A start that fails part-way (a port in use, a data dir dynos cannot reach) stops the add-on
   // servers the plugins started, so the error is reported and the process can exit.
   try {
     for (const entry of opts.plugins ?? []) {
       const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
       // Add-on providers keep their data under the platform's data dir, as config-file ones do.
-      await kernel.use(plugin, isAddonPlugin(plugin) ? { dataDir, ...options } : options);
+      const defaults = addonDefaults(plugin, recipe);
+      await kernel.use(plugin, defaults ? { ...defaults, ...options } : options);
     }
     const remoteSkipped = await useRemoteProviders(
       kernel,
@@ -215,30 +275,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       process.umask(umask);
     }
     const interrupted = state.failInterrupted();
-    const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
     const logs = new LogHub({ max: 1500, kernel });
     const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
-    const runAs = opts.runAsUser ?? {};
-    const users = await AppUsers.open(dataDir, {
-      ...(typeof runAs === 'object' && runAs.uidBase !== undefined ? { uidBase: runAs.uidBase } : {}),
-      enforce: typeof runAs === 'object',
-    });
-    const dirs = await AppDirs.open(dataDir, opts.runtimeDir);
-    const warnings: string[] = [];
-    if (!users.enforced)
-      warnings.push(
-        process.getuid?.() === 0
-          ? `apps are not isolated from each other: runAsUser is ${JSON.stringify(runAs)}, so builds run as root and dynos share one user. Leave runAsUser unset for one uid per app.`
-          : `apps are not isolated from each other: the platform runs as uid ${process.getuid?.()}, not root, so every build and dyno runs as that user and can read the others' files, environment and the platform's data. Run \`slipway start\` as root (each app then gets its own uid) or use a sandboxed dyno runtime.`,
-      );
-    const runtime = new LocalDynoRuntime({
-      dataDir,
-      slugStore: slugs,
-      runAsUser: runAs,
-      users,
-      dirs,
-    });
-    await runtime.init();
     kernel
       .provide(stateStoreRef, state)
       .provide(slugStoreRef, slugs)
@@ -289,6 +327,17 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     });
     const owner = await ensureOwner(access, credentialsFile, opts.ownerEmail, seed);
 
+    const httpsOptions = httpsOptionsOf(config?.platform, {
+      ...opts.https,
+      ...(opts.httpsPort !== undefined ? { port: opts.httpsPort } : {}),
+    });
+    const tls = await startHttps({
+      kernel,
+      state,
+      event: (app, message) => releases.event(app, message),
+      options: httpsOptions,
+      baseDir: opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
+    });
     // Custom domains and app existence come from the state; the dyno manager knows the dynos.
     let domainMap = new Map<string, string>();
     let appNames = new Set<string>();
@@ -298,6 +347,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       appNames = new Set(byId.values());
       domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
       workflow.refresh(apps);
+      tls.refresh();
     };
     refresh();
     const dynoTable = dynos.routeTable((h) => domainMap.get(h));
@@ -307,9 +357,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         dynoTable.route(app) ?? (appNames.has(app) ? { app, state: 'no-release', targets: [] } : undefined),
     };
 
-    const router: Router = createRouter({ kernel, table, baseDomain, log: logs });
+    const router: Router = createRouter({ kernel, table, baseDomain, log: logs, tls: { store: tls.store } });
     const routerAddr = await router.listen(opts.routerPort ?? 5000, host);
     const routerPort = routerAddr.port;
+    const httpsPort = httpsOptions.port ?? (opts.routerPort === 0 ? 0 : 5443);
+    if (httpsPort !== false) tls.port = (await router.listenTls(httpsPort, host)).port;
+    tls.acme.start();
     const appUrl = (app: string) => `http://${app}.${baseDomain}:${routerPort}`;
 
     const api = createApiServer({
@@ -324,6 +377,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       dataDir,
       webUrl: appUrl,
       onChange: refresh,
+      certs: { certs: tls.certs, acme: tls.acme },
       workflow: workflow.apiOptions,
       addonCatalog: kernel.catalog.addons,
       providers,
@@ -332,7 +386,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     });
     const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
     const apiUrl = `http://${host}:${apiAddr.port}`;
-    workflow.apiOptions.self.ports.push(routerPort, apiAddr.port);
+    workflow.apiOptions.self.ports.push(routerPort, apiAddr.port, ...(tls.port ? [tls.port] : []));
     const token = await adminToken(state, credentialsFile);
     const creds = {
       api_url: apiUrl,
@@ -357,6 +411,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       apiUrl,
       routerUrl: `http://${host}:${routerPort}`,
       routerPort,
+      routerHttpsUrl: tls.port === undefined ? undefined : `https://${host}:${tls.port}`,
+      routerHttpsPort: tls.port,
       credentialsFile,
       token,
       owner,
@@ -387,6 +443,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           api.closeAllConnections();
         });
         await router.close(1000);
+        tls.close();
         workflow.close();
         await deploys.close();
         await dynos.close();

@@ -8,6 +8,7 @@ import { appsCommands } from './apps.js';
 import { authCommands } from './auth.js';
 import { buildCommands } from './build.js';
 import { buildpacksCommands } from './buildpacks.js';
+import { certsCommands } from './certs.js';
 import { completionCommands } from './completion.js';
 import { configCommands } from './config.js';
 import { deployCommands } from './deploy.js';
@@ -23,6 +24,7 @@ import { psCommands } from './ps.js';
 import { redisCommands } from './redis.js';
 import { releasesCommands } from './releases.js';
 import { runCommands } from './run.js';
+import { stackCommands } from './stack.js';
 
 /** A group of CLI verbs. */
 export interface CommandModule {
@@ -32,6 +34,7 @@ export interface CommandModule {
 /** The command modules (help groups them by topic; see `main.ts`). */
 export const commandModules: CommandModule[] = [
   platformCommands,
+  stackCommands,
   authCommands,
   appsCommands,
   accessCommands,
@@ -43,6 +46,7 @@ export const commandModules: CommandModule[] = [
   psCommands,
   runCommands,
   domainsCommands,
+  certsCommands,
   drainsCommands,
   configCommands,
   releasesCommands,

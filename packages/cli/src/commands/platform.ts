@@ -12,15 +12,19 @@ interface RuntimeModule {
   startPlatform(opts: {
     dataDir: string;
     routerPort?: number;
+    httpsPort?: number | false;
     apiPort?: number;
     host?: string;
     baseDomain?: string;
     configFile?: string;
     bootTimeoutMs?: number;
     stopGraceMs?: number;
+    runtime?: 'local' | 'docker';
+    stack?: string;
   }): Promise<{
     apiUrl: string;
     routerUrl: string;
+    routerHttpsUrl?: string;
     credentialsFile: string;
     owner: { email: string; password?: string };
     skippedPlugins: string[];
@@ -47,6 +51,22 @@ function seconds(option: string, value: string): number {
   return n;
 }
 
+/** `--https-port`: a port number (0 = any free one) or `off`, or a coded error. */
+function httpsPort(value: string): number | false {
+  if (value === 'off') return false;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new SlipwayError(
+      'SLIPWAY_ERR_CLI_OPTION',
+      `--https-port must be a port number or "off", not "${value}"`,
+      {
+        hint: 'Pass e.g. --https-port 5443 (0 for any free port), or --https-port off for no HTTPS listener.',
+        status: 400,
+      },
+    );
+  return n;
+}
+
 /** The platform verb. */
 export const platformCommands: CommandModule = {
   register(program: Command) {
@@ -63,6 +83,11 @@ export const platformCommands: CommandModule = {
         process.env.SLIPWAY_PORT || '5000',
       )
       .option(
+        '--https-port <port>',
+        'router HTTPS port (default $SLIPWAY_HTTPS_PORT, else 5443; "off" for none)',
+        process.env.SLIPWAY_HTTPS_PORT || undefined,
+      )
+      .option(
         '--api-port <port>',
         'API port (default $SLIPWAY_API_PORT, else 5001)',
         process.env.SLIPWAY_API_PORT || '5001',
@@ -72,11 +97,17 @@ export const platformCommands: CommandModule = {
       .option('--config <file>', 'slipway.config.json composing the platform (default: first-party plugins)')
       .option('--boot-timeout <seconds>', 'web dynos must bind $PORT within this', '60')
       .option('--stop-grace <seconds>', 'SIGTERM → SIGKILL grace when dynos stop', '30')
+      .option(
+        '--runtime <name>',
+        'dyno runtime: local (processes) or docker (containers from the stack image; default: the config file, else local)',
+      )
+      .option('--stack <name>', 'stack image of the docker runtime (slipway/stack:<name>)')
       .option('--demo', 'create and deploy the example apps, then print their URLs')
       .action(
         async (o: {
           dataDir?: string;
           port: string;
+          httpsPort?: string;
           apiPort: string;
           host: string;
           baseDomain: string;
@@ -84,24 +115,40 @@ export const platformCommands: CommandModule = {
           bootTimeout: string;
           stopGrace: string;
           demo?: boolean;
+          runtime?: string;
+          stack?: string;
         }) => {
+          if (o.runtime !== undefined && o.runtime !== 'local' && o.runtime !== 'docker')
+            throw new SlipwayError(
+              'SLIPWAY_ERR_CLI_OPTION',
+              `--runtime must be local or docker, not "${o.runtime}"`,
+              {
+                hint: 'Pass --runtime docker (needs a Docker engine and `slipway stack:build`) or --runtime local.',
+                status: 400,
+              },
+            );
           const spec = '@slipway/runtime';
           const runtime = (await import(spec)) as RuntimeModule;
           const platform = await runtime.startPlatform({
             dataDir: o.dataDir ?? defaultDataDir(),
             routerPort: Number(o.port),
+            ...(o.httpsPort !== undefined ? { httpsPort: httpsPort(o.httpsPort) } : {}),
             apiPort: Number(o.apiPort),
             host: o.host,
             baseDomain: o.baseDomain,
             ...(o.config ? { configFile: o.config } : {}),
             bootTimeoutMs: seconds('--boot-timeout', o.bootTimeout) * 1000,
             stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
+            ...(o.runtime ? { runtime: o.runtime as 'local' | 'docker' } : {}),
+            ...(o.stack ? { stack: o.stack } : {}),
           });
           for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
           for (const w of platform.warnings ?? []) process.stderr.write(` !     warning: ${w}\n`);
           out(`Slipway is running.`);
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);
+          if (platform.routerHttpsUrl)
+            out(`  HTTPS:       ${platform.routerHttpsUrl}  (slipway certs:add / certs:auto:enable)`);
           // Before `Apps answer:`, the line scripts wait for: the start-up output is whole by then.
           const providers = platform.addonProviders();
           out(`  Add-on providers: ${providers.length ? '' : '(none)'}`);

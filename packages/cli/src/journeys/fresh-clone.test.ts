@@ -122,6 +122,7 @@ describe('the README on a fresh clone in a mode-700 directory: quick start, CLI 
       ...clean,
       SLIPWAY_PORT: String(routerPort),
       SLIPWAY_API_PORT: String(await freePort()),
+      SLIPWAY_HTTPS_PORT: String(await freePort()),
       // `slipway login` saves the session here, not in the real ~/.slipway.
       SLIPWAY_LOGIN_FILE: join(tmp, 'login.json'),
       npm_config_prefer_offline: 'true',

@@ -31,6 +31,7 @@ import { registerAddonProviderRoutes } from './routes-addon-providers.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
+import { type CertRoutesOptions, registerCertRoutes } from './routes-certs.js';
 import { GIT_PUSH_CALLBACKS, registerGitRoutes } from './routes-git.js';
 import { registerSourceRoutes, SourceStore, sourceBuildSchema } from './routes-sources.js';
 import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
@@ -69,6 +70,8 @@ export interface ApiContext {
   addonCatalog?: Map<string, AddonEntry>;
   /** Remote providers registered at run time; absent = `/addon-providers` answers 404. */
   providers?: ProviderRegistry;
+  /** Certificates, ACM and HTTPS policies; absent = those routes answer 404. */
+  certs?: CertRoutesOptions;
   /** Users, per-app access, sessions and the audit log; absent = one platform token, no dashboard. */
   access?: AccessGate;
 }
@@ -403,6 +406,7 @@ export function createApiServer(ctx: ApiContext): Server {
   registerAppSetupRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
   registerAddonProviderRoutes(on, ctx);
+  if (ctx.certs) registerCertRoutes(on, ctx, ctx.certs);
   const upgrade = registerWorkflowRoutes(on, ctx);
   if (access) {
     registerAccountRoutes(on, access);
