@@ -4,7 +4,7 @@
  * apps' DATABASE_URL carry it), reached by an admin role whose password never leaves that file.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ProviderLog, Supervised, SuperviseOptions, Unprivileged } from '@slipway/addon-sdk';
@@ -139,6 +139,7 @@ export class Cluster {
         listen,
         createdAt: new Date().toISOString(),
       };
+      await this.ensureTls();
       // Written last: its presence means the cluster is complete.
       await writeFile(join(this.dir, 'cluster.json'), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
       this.meta = meta;
@@ -146,6 +147,56 @@ export class Cluster {
       await rm(this.dir, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  /**
+   * TLS as Heroku Postgres offers it (clients connect with `sslmode=require`): a self-signed
+   * certificate made once with openssl in the data dir (`server.crt`/`server.key`, the key
+   * readable by the server's user only) and `ssl = on`. Plain connections stay allowed, as
+   * `DATABASE_URL` carries no sslmode. Idempotent: a cluster that has them is left alone.
+   */
+  async ensureTls(): Promise<void> {
+    const crt = join(this.pgdata, 'server.crt');
+    const key = join(this.pgdata, 'server.key');
+    const conf = join(this.pgdata, 'postgresql.conf');
+    if (!(await exists(crt)) || !(await exists(key))) {
+      try {
+        await run('openssl', [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '3650',
+          '-subj',
+          '/CN=slipway-postgres',
+          '-keyout',
+          key,
+          '-out',
+          crt,
+        ]);
+      } catch (e) {
+        const err = e as { stderr?: string; message: string };
+        throw postgresErrors.SLIPWAY_ERR_POSTGRES_TLS({
+          dir: this.pgdata,
+          detail: (err.stderr || err.message).trim().split('\n').slice(-2).join(' '),
+        });
+      }
+      await chmod(key, 0o600);
+      await this.env.runAs.own(key);
+      await this.env.runAs.own(crt);
+    }
+    if (!/^ssl\s*=\s*on\b/m.test(await readFile(conf, 'utf8')))
+      await writeFile(
+        conf,
+        "\n# --- slipway tls\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+        {
+          flag: 'a',
+        },
+      );
   }
 
   /** Admin connection settings for database `db`. */
@@ -170,6 +221,8 @@ export class Cluster {
       throw postgresErrors.SLIPWAY_ERR_POSTGRES_PORT_BUSY({ port: m.port, dir: this.dir });
     // A parent may have lost its search bit since the cluster was made (a restored backup, chmod).
     await this.env.runAs.prepareDir(this.pgdata);
+    // Clusters made before TLS existed get their certificate on this start.
+    await this.ensureTls();
     const { command, args } = this.env.runAs.wrap(this.env.bins.tool('postgres'), ['-D', this.pgdata]);
     this.child = await this.env.supervise({
       name: `postgres:${m.port}`,
@@ -227,4 +280,11 @@ export class Cluster {
       warn: (m) => this.env.log.warn(m),
     });
   }
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
