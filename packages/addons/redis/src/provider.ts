@@ -102,7 +102,10 @@ export const redisDefinition: AddonDefinition<RedisOptions, RedisState> = {
     name: p.name,
     description: p.description,
     ...(p.default ? { default: true } : {}),
+    ...(p.aliases ? { aliases: p.aliases } : {}),
   })),
+  // app.json files and tutorials written for Heroku name it so.
+  aliases: ['heroku-redis'],
   configVars: ['REDIS_URL'],
   optionsSchema: {
     type: 'object',

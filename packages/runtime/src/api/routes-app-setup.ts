@@ -61,6 +61,7 @@ export function registerAppSetupRoutes(on: RouteRegistrar, ctx: ApiContext): voi
       app: renderApp(r.app, ctx.webUrl(r.app.name)),
       generated: r.generated,
       addons: r.addons,
+      warnings: r.warnings,
       postdeploy: r.postdeploy ?? null,
     });
   });
