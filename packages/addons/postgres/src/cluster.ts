@@ -4,11 +4,11 @@
  * apps' DATABASE_URL carry it), reached by an admin role whose password never leaves that file.
  */
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ProviderLog, Supervised, SuperviseOptions, Unprivileged } from '@slipway/addon-sdk';
-import { freePort, portIsFree, stopLeftover } from '@slipway/addon-sdk';
+import { freePort, portIsFree, selfSignedCertificate, stopLeftover } from '@slipway/addon-sdk';
 import pg from 'pg';
 import type { PgBinaries } from './binaries.js';
 import { postgresErrors } from './errors.js';
@@ -159,35 +159,17 @@ export class Cluster {
     const crt = join(this.pgdata, 'server.crt');
     const key = join(this.pgdata, 'server.key');
     const conf = join(this.pgdata, 'postgresql.conf');
-    if (!(await exists(crt)) || !(await exists(key))) {
-      try {
-        await run('openssl', [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-days',
-          '3650',
-          '-subj',
-          '/CN=slipway-postgres',
-          '-keyout',
-          key,
-          '-out',
-          crt,
-        ]);
-      } catch (e) {
-        const err = e as { stderr?: string; message: string };
-        throw postgresErrors.SLIPWAY_ERR_POSTGRES_TLS({
-          dir: this.pgdata,
-          detail: (err.stderr || err.message).trim().split('\n').slice(-2).join(' '),
-        });
+    try {
+      if (await selfSignedCertificate(crt, key, 'slipway-postgres')) {
+        await this.env.runAs.own(key);
+        await this.env.runAs.own(crt);
       }
-      await chmod(key, 0o600);
-      await this.env.runAs.own(key);
-      await this.env.runAs.own(crt);
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw postgresErrors.SLIPWAY_ERR_POSTGRES_TLS({
+        dir: this.pgdata,
+        detail: (err.stderr || err.message).trim().split('\n').slice(-2).join(' '),
+      });
     }
     if (!/^ssl\s*=\s*on\b/m.test(await readFile(conf, 'utf8')))
       await writeFile(
@@ -280,11 +262,4 @@ export class Cluster {
       warn: (m) => this.env.log.warn(m),
     });
   }
-}
-
-function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
