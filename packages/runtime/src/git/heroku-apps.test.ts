@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findServerBinDir } from '@slipway/addon-postgres';
@@ -64,7 +64,8 @@ describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres 
   });
   after(async () => {
     await p?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    // Retries: the Postgres server may still be writing its WAL for a moment after it was stopped.
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   const api = async (method: string, path: string, body?: unknown) => {
@@ -126,6 +127,13 @@ describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres 
     const setup = await api('POST', '/app-setups', { name: 'spring-app', manifest });
     expect(setup.status, JSON.stringify(setup.json)).to.equal(201);
     expect(setup.json.addons).to.have.length(1);
+    // Test speed only: Maven's repository is the machine's ~/.m2 (through Heroku's own
+    // MAVEN_CUSTOM_OPTS), so Spring Boot's jars are downloaded once per machine, not per run.
+    const m2 = join(homedir(), '.m2', 'repository');
+    const opts = await api('PATCH', '/apps/spring-app/config-vars', {
+      MAVEN_CUSTOM_OPTS: `-DskipTests -Dmaven.repo.local=${m2}`,
+    });
+    expect(opts.status).to.equal(200);
     const r = await push('spring-app', 'spring-boot');
     expect(r.code, r.out).to.equal(0);
     expect((await getJson('spring-app', '/')).java).to.match(/^17\./);
@@ -141,7 +149,7 @@ describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres 
     expect(await getJson('express-app', '/db')).to.deep.equal({ visits: 1, ssl: true });
   });
 
-  it('Go: // +heroku goVersion go1.25 builds with the newest go1.25.x from the module proxy', async () => {
+  it('Go: // +heroku goVersion go1.25 builds with the newest go1.25.x from the module proxy, then from the cache', async () => {
     await appWithPostgres('go-app');
     const r = await push('go-app', 'go');
     expect(r.code, r.out).to.equal(0);
@@ -149,6 +157,16 @@ describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres 
     expect(installed, r.out).to.not.equal(null);
     expect(await getJson('go-app', '/')).to.deep.equal({ app: 'go', go: `go${installed![1]}` });
     expect(await getJson('go-app', '/db')).to.deep.equal({ ticks: 1, ssl: true });
+    // A code change: the toolchain comes from the app's build cache, nothing is downloaded.
+    const main = await readFile(join(APPS, 'go', 'main.go'), 'utf8');
+    const again = await push('go-app', 'go', {
+      'main.go': main.replace('{"app": "go",', '{"app": "go-v2",'),
+    });
+    expect(again.code, again.out).to.equal(0);
+    expect(again.out)
+      .to.include(`Using cached Go ${installed![1]}`)
+      .and.not.include('Downloading golang.org');
+    expect(await getJson('go-app', '/')).to.deep.equal({ app: 'go-v2', go: `go${installed![1]}` });
   });
 
   it('a Node.js, Python or Java version no source has fails the push listing what is available; the release keeps serving', async () => {
