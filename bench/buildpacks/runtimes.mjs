@@ -69,7 +69,13 @@ for (const [lang, spec] of Object.entries(LANGS)) {
         warm.push(await measure(['build', spec.buildpack, source, cacheDir, work], work));
       result[variant] = {
         cold,
-        warm: { wall: median(warm.map((w) => w.wall)), cpu: median(warm.map((w) => w.cpu)) },
+        warm: {
+          wall: median(warm.map((w) => w.wall)),
+          cpu: median(warm.map((w) => w.cpu)),
+          // In-process phases (ms): the buildpack's compile and core's slug packing.
+          compile: median(warm.map((w) => w.info.compile[spec.buildpack])),
+          slug: median(warm.map((w) => w.info.slug)),
+        },
       };
     }
     const { pinned, platform } = result;
@@ -77,6 +83,9 @@ for (const [lang, spec] of Object.entries(LANGS)) {
       `${lang}: first build of the pinned runtime ${fmt(pinned.cold)}; with the platform's ${fmt(platform.cold)}`,
     );
     console.log(`${lang}: warm rebuild pinned ${fmt(pinned.warm)}; platform ${fmt(platform.warm)}`);
+    console.log(
+      `${lang}: of which compile ${((pinned.warm.compile - platform.warm.compile) / 1000).toFixed(2)} s, slug packing ${((pinned.warm.slug - platform.warm.slug) / 1000).toFixed(2)} s (medians, in-process)`,
+    );
     console.log(
       `${lang}: a cached runtime adds ${(pinned.warm.wall - platform.warm.wall).toFixed(2)} s wall, ${(pinned.warm.cpu - platform.warm.cpu).toFixed(2)} s cpu to a warm build (load ${loadavg()[0].toFixed(1)})`,
     );

@@ -12,7 +12,7 @@ import {
   pruneDevDependencies,
   readInstallConfig,
 } from './dependencies.js';
-import { resolveNode, withAppNode } from './node-runtime.js';
+import { placeNode, resolveNode, SLUG_NODE_DIR, withAppNode } from './node-runtime.js';
 import { buildScripts, defaultWebCommand, type PackageJson, packageJsonProblem } from './package-json.js';
 import { choosePackageManager, LOCKFILES } from './package-manager.js';
 import { packageManagerRunner } from './toolchain.js';
@@ -91,6 +91,8 @@ export const nodejsBuildpack = defineBuildpack(
           stack: ctx.stack.id,
         }),
       );
+      // After the restore (which empties the build dir); the saved output never holds it.
+      await placeNode(ctx, nodeRuntime);
       if (output.hit) return;
 
       const scripts = buildScripts(pkg);
@@ -108,7 +110,7 @@ export const nodejsBuildpack = defineBuildpack(
       if (scripts.cleanup) await runScript(scripts.cleanup);
 
       await ctx.profileD('nodejs', PROFILE_SCRIPT);
-      await saveOutput(ctx, output.layer);
+      await saveOutput(ctx, output.layer, [SLUG_NODE_DIR]);
     },
 
     async release(ctx) {

@@ -7,7 +7,7 @@
  * that asks for nothing, or for a range it satisfies: no download in the common case (a
  * deliberate difference from Heroku, which always installs the newest match; see the README).
  */
-import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import {
   type BuildpackCompileContext,
@@ -18,6 +18,7 @@ import {
   newestSatisfying,
 } from '@slipway/buildpack-sdk';
 import semver from 'semver';
+import { linkCopy, savedNow, untouchedSince } from './layer-copy.js';
 import { type PackageManagerRunner, probe } from './toolchain.js';
 
 /** Where the slug carries a downloaded Node.js (Heroku's place for it). */
@@ -32,8 +33,10 @@ export interface NodeRuntime {
   version: string;
   /** `platform`: the build machine's own node; `registry`: downloaded into the slug. */
   source: 'platform' | 'registry';
-  /** For a downloaded one: its bin dir inside the build dir (node, npm, npx). */
+  /** For a downloaded one: its bin dir inside the build dir (node, npm, npx), once placed. */
   binDir?: string;
+  /** For a downloaded one: the cache layer holding it (`bin/`, `lib/`, `include/`). */
+  layerDir?: string;
   /** For a downloaded one: the npm installed beside it. */
   npm?: string;
   /** For a downloaded one: its headers, so native modules compile against this very version. */
@@ -116,8 +119,14 @@ export async function resolveNode(
   ctx.log.step(`Installing Node.js ${version}`);
   const layer = await ctx.cacheLayer('node-runtime', `${pkg}@${version}|${dist.integrity ?? ''}`);
   let npm = typeof layer.metadata.npm === 'string' ? layer.metadata.npm : undefined;
-  if (layer.hit && npm) ctx.log.info(`Using cached Node.js ${version} and npm ${npm}`);
+  // The slug gets hard links to the layer's files: a rewritten node binary or launcher is a miss.
+  // (bin/ only: walking npm's 2,000 files on every build would cost half a second.)
+  const intact =
+    layer.hit && npm && (await untouchedSince(join(layer.dir, 'bin'), Number(layer.metadata.savedAt) || 0));
+  if (intact) ctx.log.info(`Using cached Node.js ${version} and npm ${npm}`);
   else {
+    for (const name of await readdir(layer.dir))
+      await rm(join(layer.dir, name), { recursive: true, force: true });
     if (!dist.tarball || !dist.integrity)
       return ctx.fail(
         `the npm registry lists ${pkg}@${version} without a tarball or integrity`,
@@ -129,23 +138,39 @@ export async function resolveNode(
       'package/include',
     ]);
     npm = await installNpm(ctx, layer.dir, version);
-    await layer.save({ version, npm });
+    const check = await ctx.run(join(layer.dir, 'bin', 'node'), ['--version'], {
+      stream: false,
+      allowFailure: true,
+    });
+    if (check.code !== 0 || check.stdout.trim() !== `v${version}`)
+      return ctx.fail(
+        `the downloaded Node.js ${version} does not run on this build machine: ${(check.stderr || check.stdout).trim().split('\n')[0]}`,
+        'Ask for a newer Node.js in engines.node.',
+      );
+    await layer.save({ version, npm, savedAt: savedNow() });
   }
+  ctx.log.info(`Using Node.js v${version} and npm ${npm} (in the slug at ${SLUG_NODE_DIR})`);
+  return {
+    version: `v${version}`,
+    source: 'registry',
+    binDir: join(ctx.buildDir, SLUG_NODE_DIR, 'bin'),
+    layerDir: layer.dir,
+    npm,
+    nodedir: layer.dir,
+  };
+}
+
+/**
+ * Put a downloaded Node.js and its npm into the slug at `.heroku/node` as hard links to the cache
+ * layer (a real copy across filesystems): no 80 MB copy per build. The headers stay in the cache.
+ * The platform's own Node.js needs nothing.
+ */
+export async function placeNode(ctx: BuildpackCompileContext, node: NodeRuntime): Promise<void> {
+  if (node.source === 'platform' || !node.layerDir) return;
   const home = join(ctx.buildDir, SLUG_NODE_DIR);
   await rm(home, { recursive: true, force: true });
-  await mkdir(join(ctx.buildDir, '.heroku'), { recursive: true });
-  // Only node and npm go in the slug; the headers stay in the cache for native builds.
-  await mkdir(home);
-  await ctx.run('cp', ['-a', join(layer.dir, 'bin'), join(layer.dir, 'lib'), `${home}/`], { stream: false });
-  const binDir = join(home, 'bin');
-  const check = await ctx.run(join(binDir, 'node'), ['--version'], { stream: false, allowFailure: true });
-  if (check.code !== 0 || check.stdout.trim() !== `v${version}`)
-    return ctx.fail(
-      `the downloaded Node.js ${version} does not run on this build machine: ${(check.stderr || check.stdout).trim().split('\n')[0]}`,
-      'Ask for a newer Node.js in engines.node.',
-    );
-  ctx.log.info(`Using Node.js v${version} and npm ${npm} (in the slug at ${SLUG_NODE_DIR})`);
-  return { version: `v${version}`, source: 'registry', binDir, npm, nodedir: layer.dir };
+  await mkdir(home, { recursive: true });
+  for (const dir of ['bin', 'lib']) await linkCopy(ctx, join(node.layerDir, dir), join(home, dir));
 }
 
 /** Download a verified tarball and unpack the given members into `dir`, dropping the top directory. */
