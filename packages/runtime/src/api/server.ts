@@ -1,13 +1,19 @@
 /**
  * The platform's REST/JSON API, shaped after Heroku's Platform API. Every route needs
- * `Authorization: Bearer <token>`, except the git hook callbacks, which need a push's secret;
- * bodies are validated with ajv before anything changes; errors are `{ id, message }` (plus
- * `code` and `hint`) with the catalogue's status.
+ * `Authorization: Bearer <token>` (or a dashboard session with its CSRF token), except sign-in,
+ * the dashboard's files and the git hook callbacks, which need a push's secret; with accounts,
+ * the gate (accounts/access-gate.ts) decides per route template who may call it; bodies are
+ * validated with ajv before anything changes; errors are `{ id, message }` (plus `code` and
+ * `hint`) with the catalogue's status.
  */
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { type DynoStatus, validateConfigVars } from '@slipway/core';
+import type { AccessGate } from '../accounts/access-gate.js';
+import { registerDashboardRoutes } from '../accounts/dashboard-static.js';
+import type { Principal } from '../accounts/principal.js';
+import { registerAccountRoutes } from '../accounts/routes-accounts.js';
 import type { AddonService } from '../addon-service.js';
 import type { AppSetupService } from '../app-setup/app-setup-service.js';
 import type { DeployService } from '../deploy-service.js';
@@ -15,7 +21,7 @@ import { receiveUpload } from '../deploy-service.js';
 import { runtimeErrors } from '../errors.js';
 import { formatLogLine, type LogHub } from '../logs/log-hub.js';
 import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
-import type { AppRecord } from '../state/records.js';
+import type { AppRecord, ReleaseRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type RouteHandler, readJson, sendError, sendJson } from './http-util.js';
@@ -56,16 +62,26 @@ export interface ApiContext {
   slugs?: SlugCollector;
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
   workflow?: WorkflowOptions;
+  /** Users, per-app access, sessions and the audit log; absent = one platform token, no dashboard. */
+  access?: AccessGate;
 }
 
 type Params = Record<string, string>;
 
+const routeLists = new WeakMap<Server, { method: string; path: string }[]>();
+
+/** The routes of an API server, as registered (`/apps/:app/...` templates): tests enumerate them. */
+export function apiRoutes(server: Server): { method: string; path: string }[] {
+  return [...(routeLists.get(server) ?? [])];
+}
+
 /** Create the API server (not listening yet). */
 export function createApiServer(ctx: ApiContext): Server {
   const { state } = ctx;
-  const routes: [string, RegExp, RouteHandler][] = [];
+  const routes: [string, RegExp, RouteHandler, string][] = [];
   const on = (method: string, path: string, h: RouteHandler) =>
-    routes.push([method, new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}/?$`), h]);
+    routes.push([method, new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}/?$`), h, path]);
+  const access = ctx.access;
   const app = (p: Params): AppRecord => state.app(p.app as string);
   const current = (a: AppRecord) => state.currentRelease(a.id);
 
@@ -73,18 +89,22 @@ export function createApiServer(ctx: ApiContext): Server {
     sendJson(
       res,
       200,
-      state.listApps().map((a) => renderApp(a, ctx.webUrl(a.name), current(a))),
+      (access ? access.visibleApps(state.listApps()) : state.listApps()).map((a) =>
+        renderApp(a, ctx.webUrl(a.name), current(a)),
+      ),
     ),
   );
   on('POST', '/apps', async (req, res) => {
-    const body = await readJson<{ name: string }>(req, createAppSchema, 'POST /apps');
+    const body = await readJson<{ name?: string }>(req, createAppSchema, 'POST /apps');
     const a = state.createApp(body.name);
     ctx.releases.event(a.name, 'App created');
     sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
   });
   on('GET', '/apps/:app', async (_q, res, p) => {
     const a = app(p);
-    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), current(a)));
+    const live = current(a);
+    const stack = live?.slug ? state.slug(live.slug)?.stack : undefined;
+    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack));
   });
   on('DELETE', '/apps/:app', async (_q, res, p) => {
     const a = app(p);
@@ -154,25 +174,54 @@ export function createApiServer(ctx: ApiContext): Server {
   });
 
   // --- releases -------------------------------------------------------------------------------
+  // Heroku's release carries the user who made it.
+  const release = (a: AppRecord, r: ReleaseRecord, cur: number | undefined) => ({
+    ...renderRelease(a, r, cur),
+    user: access?.releaseUser(r.id) ?? null,
+  });
   on('GET', '/apps/:app/releases', async (_q, res, p) => {
     const a = app(p);
     const cur = current(a)?.version;
     sendJson(
       res,
       200,
-      state.listReleases(a.id).map((r) => renderRelease(a, r, cur)),
+      state.listReleases(a.id).map((r) => release(a, r, cur)),
     );
   });
-  on('GET', '/apps/:app/releases/:id', async (_q, res, p) => {
-    const a = app(p);
-    const id = (p.id as string).replace(/^v/, '');
+  /** Release `v5`, `5` or a uuid of the app, or a 404. */
+  const releaseOf = (a: AppRecord, spec: string) => {
+    const id = spec.replace(/^v/, '');
     const r = /^\d+$/.test(id) ? state.release(a.id, Number(id)) : state.releaseById(id);
     if (!r || r.appId !== a.id)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `release ${p.id}`,
+        what: `release ${spec}`,
         hint: `See \`slipway releases -a ${a.name}\`.`,
       });
-    sendJson(res, 200, renderRelease(a, r, current(a)?.version));
+    return r;
+  };
+  on('GET', '/apps/:app/releases/:id', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(res, 200, release(a, releaseOf(a, p.id as string), current(a)?.version));
+  });
+  // `releases:output`: what the release phase printed (followed while it runs; empty without one).
+  on('GET', '/apps/:app/releases/:id/output', async (req, res, p) => {
+    const r = releaseOf(app(p), p.id as string);
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+    const followed = await new Promise<boolean>((resolve) => {
+      const stop = ctx.releases.followReleasePhase(r.id, (line) => {
+        if (line !== null) return void res.write(`${line}\n`);
+        res.end();
+        resolve(true);
+      });
+      if (!stop) return resolve(false);
+      req.on('close', () => {
+        stop();
+        resolve(true);
+      });
+    });
+    if (followed) return;
+    const text = state.releaseOutputs.get(r.id) ?? '';
+    res.end(text ? `${text}\n` : '');
   });
   on('POST', '/apps/:app/releases', async (req, res, p) => {
     const a = app(p);
@@ -192,7 +241,7 @@ export function createApiServer(ctx: ApiContext): Server {
         });
     }
     const r = await ctx.releases.rollback(a, version);
-    sendJson(res, 201, renderRelease(a, r, current(a)?.version));
+    sendJson(res, 201, release(a, r, current(a)?.version));
   });
 
   // --- config vars ----------------------------------------------------------------------------
@@ -334,40 +383,64 @@ export function createApiServer(ctx: ApiContext): Server {
   registerAppSetupRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
   const upgrade = registerWorkflowRoutes(on, ctx);
+  if (access) {
+    registerAccountRoutes(on, access);
+    registerDashboardRoutes(on, access.dashboardDir);
+  }
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://api');
+    const method = req.method ?? 'GET';
+    let principal: Principal | undefined;
+    let action: { name: string; app: string | null } | undefined;
     try {
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       // git asks for Basic credentials only after a 401 that offers them.
       if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
-      // The hook callbacks authenticate with the push's secret alone (routes-git.ts).
-      if (!GIT_PUSH_CALLBACKS.has(url.pathname) && !authorized(req, state))
-        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
-      const method = req.method ?? 'GET';
       let pathMatched = false;
-      for (const [m, re, h] of routes) {
+      let hit: { h: RouteHandler; path: string; params: Params } | undefined;
+      for (const [m, re, h, path] of routes) {
         const match = re.exec(url.pathname);
         if (!match) continue;
         pathMatched = true;
         if (m !== method) continue;
         const params: Params = {};
         for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodeURIComponent(v);
-        await h(req, res, params, url);
-        // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,
-        // and the push's own POST (git-receive-pack, with a token) already does.
-        if (method !== 'GET' && !GIT_PUSH_CALLBACKS.has(url.pathname)) ctx.onChange?.();
-        return;
+        hit = { h, path, params };
+        break;
       }
-      throw pathMatched
-        ? Object.assign(runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname }), {
-            status: 405,
-          })
-        : runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname });
+      // The hook callbacks authenticate with the push's secret alone (routes-git.ts) and act as
+      // the pusher; sign-in and the dashboard's files need no credentials.
+      const callback = GIT_PUSH_CALLBACKS.has(url.pathname);
+      if (callback) principal = access?.pushPrincipal(req);
+      else if (access) {
+        if (!hit || !access.isPublic(method, hit.path)) principal = access.authenticate(req);
+      } else if (!authorized(req, state)) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
+      if (!hit)
+        throw pathMatched
+          ? Object.assign(runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname }), {
+              status: 405,
+            })
+          : runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname });
+      const { h, path, params } = hit;
+      if (principal && method !== 'GET' && method !== 'HEAD' && !callback)
+        action = { name: `${method} ${path}`, app: params.app ?? null };
+      if (principal && access && !callback) access.authorize(principal, method, path, params);
+      await (access ? access.run(principal, () => h(req, res, params, url)) : h(req, res, params, url));
+      if (action) access?.record(req, principal, action.name, action.app, res.statusCode);
+      // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,
+      // and the push's own POST (git-receive-pack, with a token) already does.
+      if (method !== 'GET' && !callback) ctx.onChange?.();
     } catch (e) {
+      if (action)
+        access?.record(req, principal, action.name, action.app, (e as { status?: number }).status ?? 500);
       if (!req.complete) req.resume();
       sendError(res, e);
     }
   });
+  routeLists.set(
+    server,
+    routes.map(([method, , , path]) => ({ method, path })),
+  );
   server.on('upgrade', upgrade);
   return server;
 }
