@@ -24,6 +24,7 @@ interface RuntimeModule {
     credentialsFile: string;
     owner: { email: string; password?: string };
     skippedPlugins: string[];
+    warnings?: string[];
     appUrl(app: string): string;
     demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
     stop(): Promise<void>;
@@ -88,6 +89,7 @@ export const platformCommands: CommandModule = {
             stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
           });
           for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
+          for (const w of platform.warnings ?? []) process.stderr.write(` !     warning: ${w}\n`);
           out(`Slipway is running.`);
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);
