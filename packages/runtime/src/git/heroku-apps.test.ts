@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findServerBinDir } from '@slipway/addon-postgres';
@@ -127,13 +127,6 @@ describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres 
     const setup = await api('POST', '/app-setups', { name: 'spring-app', manifest });
     expect(setup.status, JSON.stringify(setup.json)).to.equal(201);
     expect(setup.json.addons).to.have.length(1);
-    // Test speed only: Maven's repository is the machine's ~/.m2 (through Heroku's own
-    // MAVEN_CUSTOM_OPTS), so Spring Boot's jars are downloaded once per machine, not per run.
-    const m2 = join(homedir(), '.m2', 'repository');
-    const opts = await api('PATCH', '/apps/spring-app/config-vars', {
-      MAVEN_CUSTOM_OPTS: `-DskipTests -Dmaven.repo.local=${m2}`,
-    });
-    expect(opts.status).to.equal(200);
     const r = await push('spring-app', 'spring-boot');
     expect(r.code, r.out).to.equal(0);
     expect((await getJson('spring-app', '/')).java).to.match(/^17\./);
