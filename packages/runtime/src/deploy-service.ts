@@ -47,8 +47,6 @@ export interface DeployServiceOptions {
   maxSourceBytes?: number;
   /** Build timeout; default 25 min (Heroku 2026). */
   buildTimeoutMs?: number;
-  /** Before a release is made from a build: apply the slug's app.json on an app's first deploy. */
-  beforeRelease?: (app: AppRecord, appJson: Record<string, unknown> | undefined) => Promise<void>;
 }
 
 /** Runs builds and turns them into releases. */
@@ -179,7 +177,6 @@ export class DeployService {
         appJson: out.appJson,
       });
       slugId = slug.checksum;
-      await this.o.beforeRelease?.(state.app(app.id), out.appJson);
       await this.applyConfigDefaults(app, out.configDefaults);
       emit('-----> Launching...');
       const rel = await releases.deploy(app, slug, `Deploy ${(sourceVersion ?? build.id).slice(0, 8)}`);

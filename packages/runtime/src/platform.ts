@@ -295,7 +295,6 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     // Build workers get no add-on providers: applying one would start its servers there.
     recipe: opts.configFile ? { configFile: opts.configFile, withoutAddons: true } : { defaults: buildpacks },
     ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
-    beforeRelease: (app, appJson) => appSetup.firstDeploy(app, appJson),
   });
   const addons = new AddonService({
     state,
