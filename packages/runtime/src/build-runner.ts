@@ -3,11 +3,11 @@
  * line by line, and kills the whole group on timeout or when the worker goes silent-dead.
  */
 import { fork } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type SlipwayError, SlipwayError as SlipwayErrorClass } from '@slipway/core';
 import type { BuildJob, WorkerMessage } from './build-worker.js';
 import { runtimeErrors } from './errors.js';
+import { splitLines } from './logs/line-splitter.js';
 
 /** What a successful build returns. */
 export type BuildOutput = Extract<WorkerMessage, { type: 'done' }>['result'];
@@ -56,7 +56,7 @@ export function runBuildInWorker(
       );
     }, job.timeoutMs + 10_000);
     for (const stream of [child.stdout, child.stderr])
-      if (stream) createInterface({ input: stream }).on('line', (l) => onLine(`       ${l}`));
+      if (stream) splitLines(stream, (l) => onLine(`       ${l}`));
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'line') onLine(m.line);
       else if (m.type === 'done') finish(undefined, m.result);

@@ -25,6 +25,9 @@ interface BuildSession {
   listeners: Set<(line: string | null) => void>;
 }
 
+/** Most build output (bytes) shown and stored per build; later lines are counted, not kept. */
+export const MAX_BUILD_OUTPUT_BYTES = 8 << 20;
+
 /** Dependencies and limits of deploys. */
 export interface DeployServiceOptions {
   state: SqliteStateStore;
@@ -112,6 +115,21 @@ export class DeployService {
       s.lines.push(line);
       for (const fn of s.listeners) fn(line);
     };
+    // What a build prints is kept (in memory while it runs, then in the state) up to a limit.
+    let outputBytes = 0;
+    let droppedLines = 0;
+    const buildLine = (line: string) => {
+      outputBytes += line.length + 1;
+      if (outputBytes > MAX_BUILD_OUTPUT_BYTES) droppedLines++;
+      else emit(line);
+    };
+    const reportDropped = () => {
+      if (droppedLines)
+        emit(
+          ` !     ${droppedLines} more lines of build output were dropped (a build shows at most ${MAX_BUILD_OUTPUT_BYTES >> 20} MB)`,
+        );
+      droppedLines = 0;
+    };
     const slugFile = join(work, 'slug.tgz');
     let status: 'succeeded' | 'failed' = 'failed';
     let error: string | undefined;
@@ -134,9 +152,9 @@ export class DeployService {
           buildpacksDir: join(this.o.dataDir, 'buildpacks'),
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
         },
-        emit,
+        buildLine,
         this.cancel.signal,
-      );
+      ).finally(reportDropped);
       const ref = await slugs.put(out.slug.path);
       const slug = state.putSlug({
         checksum: ref.checksum,

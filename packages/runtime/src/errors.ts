@@ -111,4 +111,9 @@ export const runtimeErrors = defineErrors({
     hint: 'Pass --data-dir with a writable directory, or fix its permissions.',
     status: 500,
   },
+  SLIPWAY_ERR_RUNTIME_DATA_DIR_LOCKED: {
+    message: 'data dir {dir} is in use by another running platform{holder}',
+    hint: "Stop that platform first (SIGTERM or Ctrl-C), or pass a different --data-dir; two platforms on one data dir would kill each other's dynos and add-on servers.",
+    status: 409,
+  },
 });

@@ -35,6 +35,7 @@ import { runtimeErrors } from './errors.js';
 import { LogHub } from './logs/log-hub.js';
 import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 import { ReleaseService } from './release-service.js';
+import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
 import { SlugCollector } from './state/slug-collector.js';
 import { SqliteStateStore } from './state/sqlite-state-store.js';
@@ -138,8 +139,6 @@ async function adminToken(state: SqliteStateStore, file: string): Promise<string
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   // Absolute: dynos, build workers and credentials must not depend on the current directory.
   const dataDir = resolve(opts.dataDir);
-  const host = opts.host ?? '127.0.0.1';
-  const baseDomain = opts.baseDomain ?? 'localhost';
   try {
     await mkdir(dataDir, { recursive: true });
     // Dynos run as an unprivileged user when we are root: it must be able to reach its dirs.
@@ -150,6 +149,19 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       { cause: e },
     );
   }
+  // Before anything else: a second platform on this dir must refuse, touching nothing.
+  const lock = await lockDataDir(dataDir);
+  try {
+    return await startLocked(opts, dataDir, lock);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDirLock): Promise<Platform> {
+  const host = opts.host ?? '127.0.0.1';
+  const baseDomain = opts.baseDomain ?? 'localhost';
   await rm(join(dataDir, 'tmp'), { recursive: true, force: true });
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
@@ -298,6 +310,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       // Add-on providers stop their backing servers (shutdown hook); their data stays.
       await kernel.close().catch(() => {});
       state.close();
+      await lock.release();
     },
   };
   return platform;

@@ -18,7 +18,14 @@ import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../releas
 import type { AppRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
-import { DEFAULT_MAX_UPLOAD_BYTES, type RouteHandler, readJson, sendError, sendJson } from './http-util.js';
+import {
+  boundedLineWriter,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  type RouteHandler,
+  readJson,
+  sendError,
+  sendJson,
+} from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
@@ -139,12 +146,13 @@ export function createApiServer(ctx: ApiContext): Server {
     const a = app(p);
     const b = build(a, p.id as string);
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+    const write = boundedLineWriter(res);
     await new Promise<void>((resolve) => {
       const stop = ctx.deploys.follow(b.id, (line) => {
         if (line === null) {
           res.end();
           resolve();
-        } else res.write(`${line}\n`);
+        } else write(line);
       });
       req.on('close', () => {
         stop();
@@ -321,7 +329,8 @@ export function createApiServer(ctx: ApiContext): Server {
       return;
     }
     await new Promise<void>((resolve) => {
-      const stop = ctx.logs.subscribe(a.name, (l) => res.write(`${formatLogLine(l)}\n`), filter);
+      const write = boundedLineWriter(res);
+      const stop = ctx.logs.subscribe(a.name, (l) => write(formatLogLine(l)), filter);
       req.on('close', () => {
         stop();
         resolve();

@@ -17,6 +17,7 @@ import type {
   OneOffSpec,
 } from '@slipway/core';
 import type { RouteTable, RouteTarget } from '@slipway/router';
+import { LogBudget, type LogBudgetOptions } from '../logs/log-budget.js';
 import { type BootResult, bootCheck } from './boot-check.js';
 import { exitStatus } from './dyno-process.js';
 import {
@@ -58,6 +59,8 @@ export interface DynoManagerOptions {
   memoryLogEveryMs?: number;
   /** Log source of platform lines; default `slipway`. */
   source?: string;
+  /** How much one dyno may log before lines are dropped with an L10 notice (see log-budget.ts). */
+  logBudget?: LogBudgetOptions;
 }
 
 /** Reconciles formations with a DynoRuntime and publishes the router's view of web dynos. */
@@ -72,6 +75,7 @@ export class DynoManager {
   private readonly switchDelayMs: number;
   private readonly memoryLogEveryMs: number;
   private readonly source: string;
+  private readonly budget: LogBudget;
   private readonly apps = new Map<string, AppState>();
   private readonly byHandle = new Map<string, ManagedDyno>();
   private closed = false;
@@ -88,6 +92,7 @@ export class DynoManager {
     this.switchDelayMs = opts.switchDelayMs ?? 500;
     this.memoryLogEveryMs = opts.memoryLogEveryMs ?? 60_000;
     this.source = opts.source ?? 'slipway';
+    this.budget = new LogBudget(opts.logBudget);
     this.listeners = [
       ['output', (h: DynoHandle, line: string) => this.onOutput(h, line)],
       [
@@ -500,16 +505,19 @@ export class DynoManager {
   }
 
   private onOutput(h: DynoHandle, line: string): void {
+    const dyno = `${h.type}.${h.index}`;
+    if (!this.budget.admit(h.id, line.length, (m) => this.platform(h.app, dyno, m))) return;
     this.log.write({
       app: h.app,
       time: Date.now(),
       source: 'app',
-      dyno: `${h.type}.${h.index}`,
+      dyno,
       message: line,
     });
   }
 
   private onExit(h: DynoHandle, code: number | null, signal: NodeJS.Signals | null, info?: ExitInfo): void {
+    this.budget.forget(h.id, (m) => this.platform(h.app, `${h.type}.${h.index}`, m));
     const d = this.byHandle.get(h.id);
     if (!d) return;
     this.byHandle.delete(h.id);

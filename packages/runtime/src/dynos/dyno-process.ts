@@ -13,8 +13,8 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { createInterface } from 'node:readline';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { splitLines } from '../logs/line-splitter.js';
 import { liveProcessGroups } from './memory.js';
 
 /** The launcher: the command arrives as $1 (or $SLIPWAY_COMMAND under `script`). */
@@ -91,12 +91,10 @@ export class DynoProcess extends EventEmitter {
     this.stderr = emitLines ? child.stderr! : child.stderr!.pipe(new PassThrough());
     this.stdin = child.stdin ?? undefined;
     if (emitLines) {
-      createInterface({ input: this.stdout, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (l) =>
-        this.emit('line', l, 'stdout'),
-      );
-      createInterface({ input: this.stderr, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (l) =>
-        this.emit('line', l, 'stderr'),
-      );
+      // Lines are capped at 10,000 bytes as they are read: whatever the app writes, the
+      // platform holds at most one piece per stream (see line-splitter.ts).
+      splitLines(this.stdout, (l) => this.emit('line', l, 'stdout'));
+      splitLines(this.stderr, (l) => this.emit('line', l, 'stderr'));
     }
     this.exited = new Promise<DynoExit>((resolve) => {
       child.once('exit', async (code, signal) => {
