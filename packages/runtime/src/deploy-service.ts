@@ -166,9 +166,8 @@ export class DeployService {
       });
       slugId = slug.checksum;
       await this.o.beforeRelease?.(state.app(app.id), out.appJson);
-      await this.applyConfigDefaults(app, out.configDefaults);
       emit('-----> Launching...');
-      const rel = await releases.deploy(app, slug, `Deploy ${build.id.slice(0, 8)}`);
+      const rel = await releases.deploy(app, slug, `Deploy ${build.id.slice(0, 8)}`, out.configDefaults);
       version = rel.version;
       emit(`       Released v${rel.version}`);
       status = 'succeeded';
@@ -200,13 +199,6 @@ export class DeployService {
       await rm(work, { recursive: true, force: true }).catch(() => {});
       releases.event(app.name, `Build ${build.id} ${error ? `failed: ${error}` : 'succeeded'}`);
     }
-  }
-
-  /** Buildpack config defaults apply only where the app has not set the var. */
-  private async applyConfigDefaults(app: AppRecord, defaults: Record<string, string>): Promise<void> {
-    const cur = this.o.state.config(app.id);
-    const add = Object.fromEntries(Object.entries(defaults).filter(([k]) => !(k in cur)));
-    if (Object.keys(add).length) this.o.state.replaceConfig(app.id, { ...cur, ...add });
   }
 }
 

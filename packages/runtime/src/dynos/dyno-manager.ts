@@ -34,7 +34,14 @@ import {
   toTarget,
 } from './dyno-state.js';
 import { dynoErrors } from './errors.js';
-import { type BackoffPolicy, backoffDelay, DYNO_SIZES, herokuBackoff, resolveSize } from './policy.js';
+import {
+  type BackoffPolicy,
+  backoffDelay,
+  countsAsCrash,
+  DYNO_SIZES,
+  herokuBackoff,
+  resolveSize,
+} from './policy.js';
 
 export type { DynoTarget, ExitInfo } from './dyno-state.js';
 
@@ -469,13 +476,21 @@ export class DynoManager {
     });
   }
 
-  private scheduleRestart(st: AppState, slot: Slot, d: ManagedDyno): void {
+  private scheduleRestart(st: AppState, slot: Slot, d: ManagedDyno, counts = true): void {
     if (this.closed || !st.target || st.slots.get(`${slot.type}.${slot.index}`) !== slot) return;
     if (d.upAt && Date.now() - d.upAt >= this.backoff.resetAfterMs) slot.crashes = 0;
-    slot.crashes++;
-    const delay = backoffDelay(this.backoff, slot.crashes);
-    if (delay > 0)
-      this.platform(st.name, d.name, `Crashed ${slot.crashes} times; restarting in ${fmtSeconds(delay)}`);
+    let delay = this.backoff.outsideKillDelayMs;
+    if (counts) {
+      slot.crashes++;
+      delay = backoffDelay(this.backoff, slot.crashes);
+      if (delay > 0)
+        this.platform(st.name, d.name, `Crashed ${slot.crashes} times; restarting in ${fmtSeconds(delay)}`);
+    } else
+      this.platform(
+        st.name,
+        d.name,
+        `Killed by a signal from outside the dyno; not counted as a crash; restarting in ${fmtSeconds(delay)}`,
+      );
     clearTimeout(slot.timer);
     slot.timer = setTimeout(() => {
       slot.timer = undefined;
@@ -557,7 +572,12 @@ export class DynoManager {
       else this.touchRoute(st);
       const slot = st.slots.get(d.name);
       if (!d.expected && !d.inBatch && !d.oneOff && slot && slot.dyno === d)
-        this.scheduleRestart(st, slot, d);
+        this.scheduleRestart(
+          st,
+          slot,
+          d,
+          countsAsCrash(signal, info?.status ?? exitStatus(code, signal), info?.reason),
+        );
     }
     d.resolveExit();
   }
