@@ -140,7 +140,8 @@ export async function extractArchive(
       if (why) refused = archiveErrors.SLIPWAY_ERR_ARCHIVE_UNSAFE({ entry: e.path, detail: why });
       if (e.type === 'SymbolicLink') links.add(normalEntry(e.path));
       total += e.size ?? 0;
-      if (total > maxBytes) refused = archiveErrors.SLIPWAY_ERR_ARCHIVE_TOO_LARGE({ limit: `${maxBytes} bytes` });
+      if (total > maxBytes)
+        refused = archiveErrors.SLIPWAY_ERR_ARCHIVE_TOO_LARGE({ limit: `${maxBytes} bytes` });
       if (++entries > MAX_ARCHIVE_ENTRIES)
         refused = archiveErrors.SLIPWAY_ERR_ARCHIVE_TOO_LARGE({ limit: `${MAX_ARCHIVE_ENTRIES} entries` });
       // Nothing more to learn: stop reading (and inflating) the rest.

@@ -179,6 +179,11 @@ export const coreErrors = defineErrors({
     hint: 'Use letters, digits and _ only, not starting with a digit (e.g. DATABASE_URL).',
     status: 422,
   },
+  SLIPWAY_ERR_CONFIG_VAR_VALUE: {
+    message: 'the value of config var {name} holds the control character {char} (at position {position})',
+    hint: 'Values are text: remove NUL and other control characters (tab, newline and carriage return are fine); encode binary data, e.g. in base64.',
+    status: 422,
+  },
   SLIPWAY_ERR_CONFIG_VARS_TOO_LARGE: {
     message: 'config vars take {size} bytes, over the limit of {limit} bytes',
     hint: 'Keep config vars small; store large files in the app or an add-on instead.',

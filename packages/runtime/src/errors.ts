@@ -46,6 +46,11 @@ export const runtimeErrors = defineErrors({
     hint: 'Check the method and path; resources live under /apps/:app/…',
     status: 404,
   },
+  SLIPWAY_ERR_RUNTIME_BAD_PATH: {
+    message: 'the request path {path} is malformed (a % must start an escape such as %20 of valid UTF-8)',
+    hint: 'Percent-encode names in the path (encodeURIComponent), or check the URL for a stray %.',
+    status: 400,
+  },
   SLIPWAY_ERR_RUNTIME_BODY_TOO_LARGE: {
     message: 'upload is larger than {limit} bytes',
     hint: 'Remove large files (add them to .slugignore or .gitignore) or raise the platform upload limit.',

@@ -85,6 +85,12 @@ export interface PlatformOptions {
   buildTimeoutMs?: number;
   /** Largest accepted upload; default 200 MB. */
   maxUploadBytes?: number;
+  /**
+   * Accept log drains on this machine's loopback (a log collector on the same host, tests).
+   * Off by default: on loopback a drain reaches the platform's add-on servers and other apps'
+   * dynos. Link-local and metadata addresses are refused whatever this says.
+   */
+  allowLoopbackDrains?: boolean;
   /** User dynos run as when the platform is root; default `nobody`. */
   runAsUser?: string | false;
 }
@@ -184,7 +190,14 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
   const interrupted = state.failInterrupted();
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const logs = new LogHub({ max: 1500, kernel });
-  const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
+  const workflow = await startWorkflow({
+    kernel,
+    state,
+    log: logs,
+    hosts: [host, baseDomain],
+    baseDomain,
+    ...(opts.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
+  });
   const runtime = new LocalDynoRuntime({
     dataDir,
     slugStore: slugs,

@@ -18,6 +18,7 @@ interface RuntimeModule {
     configFile?: string;
     bootTimeoutMs?: number;
     stopGraceMs?: number;
+    allowLoopbackDrains?: boolean;
   }): Promise<{
     apiUrl: string;
     routerUrl: string;
@@ -61,6 +62,7 @@ export const platformCommands: CommandModule = {
       .option('--config <file>', 'slipway.config.json composing the platform (default: first-party plugins)')
       .option('--boot-timeout <seconds>', 'web dynos must bind $PORT within this', '60')
       .option('--stop-grace <seconds>', 'SIGTERM → SIGKILL grace when dynos stop', '30')
+      .option('--allow-loopback-drains', 'accept log drains on this machine (127.0.0.1, localhost)')
       .option('--demo', 'create and deploy the example apps, then print their URLs')
       .action(
         async (o: {
@@ -72,6 +74,7 @@ export const platformCommands: CommandModule = {
           config?: string;
           bootTimeout: string;
           stopGrace: string;
+          allowLoopbackDrains?: boolean;
           demo?: boolean;
         }) => {
           const spec = '@slipway/runtime';
@@ -85,6 +88,7 @@ export const platformCommands: CommandModule = {
             ...(o.config ? { configFile: o.config } : {}),
             bootTimeoutMs: seconds('--boot-timeout', o.bootTimeout) * 1000,
             stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
+            ...(o.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
           });
           for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
           out(`Slipway is running.`);

@@ -344,8 +344,8 @@ export function createApiServer(ctx: ApiContext): Server {
   registerAddonRoutes(on, ctx);
   const upgrade = registerWorkflowRoutes(on, ctx);
   const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://api');
     try {
+      const url = requestUrl(req);
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       // git asks for Basic credentials only after a 401 that offers them.
       if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
@@ -360,7 +360,7 @@ export function createApiServer(ctx: ApiContext): Server {
         pathMatched = true;
         if (m !== method) continue;
         const params: Params = {};
-        for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodeURIComponent(v);
+        for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodePathSegment(v);
         await h(req, res, params, url);
         // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,
         // and the push's own POST (git-receive-pack, with a token) already does.
@@ -379,6 +379,24 @@ export function createApiServer(ctx: ApiContext): Server {
   });
   server.on('upgrade', upgrade);
   return server;
+}
+
+/** The request's URL; a request target no URL parser takes is the client's error (400). */
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://api');
+  } catch {
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_PATH({ path: String(req.url).slice(0, 200) });
+  }
+}
+
+/** `decodeURIComponent`, with a malformed %-escape (`%E0%A4%A`) a coded 400 rather than a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_PATH({ path: segment.slice(0, 200) });
+  }
 }
 
 function authorized(req: IncomingMessage, state: SqliteStateStore): boolean {

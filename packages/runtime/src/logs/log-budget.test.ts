@@ -11,7 +11,9 @@ describe('LogBudget', () => {
     for (let i = 0; i < 200; i++) if (budget.admit('web.1', 10, report, t0)) admitted++;
     expect(admitted).to.equal(25); // each short line costs 2 tokens (1 + one started kB)
     expect(reports).to.have.length(1);
-    expect(reports[0]).to.equal('Error L10 (output buffer overflow): 1 messages dropped since 2026-12-05T10:00:00+00:00');
+    expect(reports[0]).to.equal(
+      'Error L10 (output buffer overflow): 1 messages dropped since 2026-12-05T10:00:00+00:00',
+    );
     // Half a second later: 50 new tokens, 25 lines; no report within the second.
     admitted = 0;
     for (let i = 0; i < 200; i++) if (budget.admit('web.1', 10, report, t0 + 500)) admitted++;
