@@ -42,7 +42,7 @@ describe('platform crash safety: SIGKILL mid-change, a second start (real proces
     // BOOT_DELAY makes a release's new web dynos slow to bind: a window to kill the platform in.
     const src = await fixtureCopy('hello', {
       VERSION: 'one',
-      Procfile: 'web: sleep ${BOOT_DELAY:-0}; exec node server.js\n',
+      Procfile: 'web: sleep $((BOOT_DELAY+0)); exec node server.js\n',
     });
     await p.ok(['deploy', src, '-a', 'steady']);
     await p.ok(['config:set', 'GREETING=before', '-a', 'steady']);
