@@ -76,7 +76,10 @@ export function tcpReady(port: number, host = '127.0.0.1'): () => Promise<boolea
  */
 const WATCHDOG = [
   'sig=$1 grace=$2; shift 2',
-  '( trap "" TERM INT HUP QUIT; read -r -u 3 _; kill -s "$sig" 0; sleep "$grace"; kill -s KILL 0 ) </dev/null >/dev/null 2>&1 &',
+  // $$ stays the server's pid (it is exec'd below): wait for it to go, at most the grace.
+  '( trap "" TERM INT HUP QUIT; read -r -u 3 _; kill -s "$sig" 0; i=0',
+  '  while kill -0 $$ 2>/dev/null && [ $i -lt $((grace * 10)) ]; do sleep 0.1; i=$((i + 1)); done',
+  '  kill -s KILL 0 ) </dev/null >/dev/null 2>&1 &',
   'exec 3<&-',
   'exec "$@"',
 ].join('\n');
@@ -173,7 +176,7 @@ class Supervisor extends EventEmitter implements Supervised {
         { cause: missing },
       );
     }
-    const grace = String(Math.ceil((this.opts.stopGraceMs ?? 5000) / 1000));
+    const grace = String(Math.max(1, Math.ceil((this.opts.stopGraceMs ?? 5000) / 1000)));
     const signal = (this.opts.stopSignal ?? 'SIGTERM').replace(/^SIG/, '');
     const child = spawn(
       'bash',

@@ -6,16 +6,16 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import {
   CLI,
   eventually,
   fixtureCopy,
   loadGenerator,
-  nodeOnlyConfig,
   PlatformProcess,
   removeFixtureCopies,
 } from '../platform-harness.test-helper.js';
@@ -36,8 +36,14 @@ describe('platform crash safety: SIGKILL mid-change, a second start (real proces
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'slipway-crash-'));
-    args = ['--config', await nodeOnlyConfig(await mkdtemp(join(tmpdir(), 'slipway-cfg-')))];
+    // With the Redis add-on, so that a backing server is running when the platform is killed.
+    const config = join(await mkdtemp(join(tmpdir(), 'slipway-cfg-')), 'slipway.config.json');
+    const pkg = (name: string) => fileURLToPath(new URL(`../../../${name}`, import.meta.url));
+    await writeFile(config, JSON.stringify({ plugins: [pkg('buildpacks/nodejs'), pkg('addons/redis')] }));
+    args = ['--config', config];
     p = await PlatformProcess.start(dataDir, args);
+    await p.ok(['apps:create', 'cache']);
+    await p.ok(['addons:create', 'redis', '-a', 'cache']);
     await p.ok(['apps:create', 'steady']);
     // BOOT_DELAY makes a release's new web dynos slow to bind: a window to kill the platform in.
     const src = await fixtureCopy('hello', {
@@ -140,20 +146,31 @@ describe('platform crash safety: SIGKILL mid-change, a second start (real proces
     ).to.equal(true);
     const workers = (await processesMatching('build-worker.js')).filter((w) => w.cwd.length > 0);
     expect(workers.length).to.be.greaterThan(0);
-    const dynos = (await processesMatching('server.js')).filter((x) => x.cwd.startsWith(dataDir));
-    expect(dynos.length, 'the serving dyno').to.be.greaterThan(0);
+    // Everything the platform runs in its data dir: dynos (cwd in the slug cache), the Redis
+    // server and its watchdog (cwd in the add-on's dir).
+    const inDataDir = async () =>
+      (await processesMatching('')).filter((x) => x.cwd.startsWith(dataDir) || x.cmdline.includes(dataDir));
+    const running = await inDataDir();
+    expect(
+      running.filter((x) => x.cmdline.includes('server.js')).length,
+      'the serving dyno',
+    ).to.be.greaterThan(0);
+    expect(
+      running.filter((x) => x.cmdline.includes('redis-server')).length,
+      'the redis server',
+    ).to.be.greaterThan(0);
     const killedAt = Date.now();
     await p.kill('SIGKILL');
     const orphans = async () => [
       ...(await processesMatching(marker)),
       ...(await processesMatching('build-worker.js')).filter((w) => workers.some((x) => x.pid === w.pid)),
-      ...(await processesMatching('server.js')).filter((x) => x.cwd.startsWith(dataDir)),
+      ...(await inDataDir()),
     ];
-    expect(await eventually(async () => (await orphans()).length === 0, 10_000), 'nothing left').to.equal(
-      true,
-    );
+    const clean = await eventually(async () => (await orphans()).length === 0, 15_000);
+    expect(clean, `left running: ${(await orphans()).map((x) => x.cmdline).join('; ')}`).to.equal(true);
     const goneAfterMs = Date.now() - killedAt;
-    expect(goneAfterMs).to.be.below(10_000);
+    expect(goneAfterMs).to.be.below(15_000);
+    console.log(`      everything the killed platform ran was gone ${goneAfterMs} ms after the SIGKILL`);
     expectCleanFailure(await deploying, /SLIPWAY_ERR_CLI_CONNECTION_LOST|connection to the platform/);
 
     p = await PlatformProcess.start(dataDir, args);

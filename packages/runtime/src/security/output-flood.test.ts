@@ -30,6 +30,8 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
   let dataDir: string;
   let p: PlatformProcess;
   let baseline = 0;
+  /** The victim's requests per second with no attack, on this machine now. */
+  let quietRate = 0;
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'slipway-flood-'));
@@ -40,6 +42,11 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
       await p.ok(['deploy', await fixtureCopy('hello', { VERSION: app }), '-a', app]);
     }
     baseline = await rssOf(p.child.pid as number);
+    const load = loadGenerator(p, 'victim', 4);
+    await new Promise((r) => setTimeout(r, 10_000));
+    const quiet = await load.stop();
+    expect(quiet.failed, quiet.failures.slice(0, 5).join('\n')).to.equal(0);
+    quietRate = quiet.ok / 10;
   });
   after(async () => {
     await p?.kill('SIGTERM');
@@ -64,6 +71,8 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
     return { peak, ok: stats.ok, failed: stats.failed, ms };
   }
 
+  const rate = (r: { ok: number; ms: number }) => `${(r.ok / (r.ms / 1000)).toFixed(0)}/s`;
+
   /** Whether the one-off's exit is logged (the newest lines: the flood cannot have pushed it out). */
   async function exited(dyno: string): Promise<boolean> {
     const lines = await p.ok(['logs', '-a', 'attacker', '--source', 'slipway', '--dyno', dyno, '-n', '1500']);
@@ -74,7 +83,8 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
     const r = await attack("head -c 1073741824 /dev/zero | tr '\\0' x");
     console.log(
       `      1 GB line: platform RSS ${Math.round(baseline / MB)} MB before, peak ${Math.round(r.peak / MB)} MB; ` +
-        `victim ${r.ok} requests ok, ${r.failed} failed in ${(r.ms / 1000).toFixed(1)} s`,
+        `victim ${r.ok} requests ok, ${r.failed} failed in ${(r.ms / 1000).toFixed(1)} s ` +
+        `(${rate(r)} vs ${quietRate.toFixed(0)}/s with no attack)`,
     );
     expect(r.peak).to.be.below(RSS_LIMIT);
     const logs = await p.ok(['logs', '-a', 'attacker', '--source', 'app', '-n', '20']);
@@ -90,7 +100,8 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
     const r = await attack("timeout 15 yes 'flood flood flood flood flood flood flood flood' || true");
     console.log(
       `      log flood: platform RSS ${Math.round(baseline / MB)} MB before, peak ${Math.round(r.peak / MB)} MB; ` +
-        `victim ${r.ok} requests ok, ${r.failed} failed in ${(r.ms / 1000).toFixed(1)} s`,
+        `victim ${r.ok} requests ok, ${r.failed} failed in ${(r.ms / 1000).toFixed(1)} s ` +
+        `(${rate(r)} vs ${quietRate.toFixed(0)}/s with no attack)`,
     );
     expect(r.peak).to.be.below(RSS_LIMIT);
     expect(r.ok).to.be.greaterThan(0);
