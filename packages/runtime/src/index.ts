@@ -17,11 +17,14 @@ export { detectMemoryMechanism, type MemoryMechanism } from './dynos/memory.js';
 export {
   type BackoffPolicy,
   backoffDelay,
+  countsAsCrash,
   DYNO_SIZES as DYNO_SIZE_MEMORY,
   herokuBackoff,
   resolveSize,
 } from './dynos/policy.js';
 export { runtimeErrors } from './errors.js';
+export { LineSplitter, splitLines } from './logs/line-splitter.js';
+export { LogBudget, type LogBudgetOptions } from './logs/log-budget.js';
 export {
   formatLogLine,
   formatLogTime,
@@ -44,6 +47,7 @@ export {
   MAX_QUANTITY,
   ReleaseService,
 } from './release-service.js';
+export { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 export { FsSlugStore } from './state/fs-slug-store.js';
 export { type Migration, migrations } from './state/migrations.js';
 export type * from './state/records.js';

@@ -145,19 +145,18 @@ async function adminToken(state: SqliteStateStore, file: string): Promise<string
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   // Absolute: dynos, build workers and credentials must not depend on the current directory.
   const dataDir = resolve(opts.dataDir);
-  try {
-    await mkdir(dataDir, { recursive: true });
-    // Dynos run as an unprivileged user when we are root: it must be able to reach its dirs.
-    await chmod(dataDir, 0o755);
-  } catch (e) {
-    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DATA_DIR(
-      { dir: dataDir, detail: (e as Error).message },
-      { cause: e },
-    );
-  }
+  const dataDirError = (e: unknown) =>
+    runtimeErrors.SLIPWAY_ERR_RUNTIME_DATA_DIR({ dir: dataDir, detail: (e as Error).message }, { cause: e });
+  await mkdir(dataDir, { recursive: true }).catch((e) => {
+    throw dataDirError(e);
+  });
   // Before anything else: a second platform on this dir must refuse, touching nothing.
   const lock = await lockDataDir(dataDir);
   try {
+    // Dynos run as an unprivileged user when we are root: it must be able to reach its dirs.
+    await chmod(dataDir, 0o755).catch((e) => {
+      throw dataDirError(e);
+    });
     return await startLocked(opts, dataDir, lock);
   } catch (e) {
     await lock.release();
