@@ -101,7 +101,7 @@ export class DynoManager {
     this.source = opts.source ?? 'slipway';
     this.budget = new LogBudget(opts.logBudget);
     this.listeners = [
-      ['output', (h: DynoHandle, line: string) => this.onOutput(h, line)],
+      ['output', (h: DynoHandle, line: string, stream?: string) => this.onOutput(h, line, stream)],
       [
         'exit',
         (h: DynoHandle, code: number | null, signal: NodeJS.Signals | null, info?: ExitInfo) =>
@@ -519,8 +519,14 @@ export class DynoManager {
     await d.onExit;
   }
 
-  private onOutput(h: DynoHandle, line: string): void {
+  /**
+   * A line of a dyno. Stream `platform` is the runtime speaking about the dyno (its own L10
+   * notice); anything else is the app's, within the dyno's log budget here too, for runtimes
+   * that do not drop a flood themselves.
+   */
+  private onOutput(h: DynoHandle, line: string, stream?: string): void {
     const dyno = `${h.type}.${h.index}`;
+    if (stream === 'platform') return this.platform(h.app, dyno, line);
     if (!this.budget.admit(h.id, line.length, (m) => this.platform(h.app, dyno, m))) return;
     this.log.write({
       app: h.app,

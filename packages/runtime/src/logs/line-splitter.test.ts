@@ -39,6 +39,22 @@ describe('LineSplitter', () => {
     expect(pieces).to.equal(Math.ceil((800 * chunk.length) / 10_000));
   });
 
+  it('asks admit before making a string, and drops what it refuses', () => {
+    const out: string[] = [];
+    const sizes: number[] = [];
+    const s = new LineSplitter(
+      (l) => out.push(l),
+      4,
+      (n) => {
+        sizes.push(n);
+        return sizes.length % 2 === 1;
+      },
+    );
+    s.push(Buffer.from('a\nbb\ncccccc\n'));
+    expect(sizes).to.deep.equal([1, 2, 4, 2]);
+    expect(out).to.deep.equal(['a', 'cccc']);
+  });
+
   it('splitLines reads a stream and emits the last line at its end', async () => {
     const stream = new PassThrough();
     const out: string[] = [];

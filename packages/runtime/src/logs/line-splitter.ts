@@ -14,9 +14,14 @@ export class LineSplitter {
   private readonly pending: Buffer;
   private size = 0;
 
+  /**
+   * `admit(bytes)`, when given, is asked before each line (or piece) becomes a string: a line it
+   * refuses costs a byte copy and nothing else, so a flood can be dropped cheaply here.
+   */
   constructor(
     private readonly onLine: (line: string) => void,
     readonly max = MAX_LINE_BYTES,
+    private readonly admit?: (bytes: number) => boolean,
   ) {
     // One fixed buffer per stream: pieces are copied in, so no chunk is kept alive by a slice.
     this.pending = Buffer.allocUnsafe(max);
@@ -61,21 +66,26 @@ export class LineSplitter {
     const len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
     if (i + len > cut) cut = i;
     if (cut === 0) cut = this.size; // not UTF-8 at all: cut anywhere
-    this.onLine(this.pending.toString('utf8', 0, cut));
+    if (!this.admit || this.admit(cut)) this.onLine(this.pending.toString('utf8', 0, cut));
     this.pending.copy(this.pending, 0, cut, this.size);
     this.size -= cut;
   }
 
   private emitLine(): void {
     const n = this.size > 0 && this.pending[this.size - 1] === 13 ? this.size - 1 : this.size;
-    this.onLine(this.pending.toString('utf8', 0, n));
+    if (!this.admit || this.admit(n)) this.onLine(this.pending.toString('utf8', 0, n));
     this.size = 0;
   }
 }
 
-/** Emit `stream`'s lines (capped at `max` bytes) to `onLine`; the last one also at its end. */
-export function splitLines(stream: Readable, onLine: (line: string) => void, max = MAX_LINE_BYTES): void {
-  const splitter = new LineSplitter(onLine, max);
+/** Emit `stream`'s lines (capped at `max` bytes, passing `admit`) to `onLine`; the last one also at its end. */
+export function splitLines(
+  stream: Readable,
+  onLine: (line: string) => void,
+  max = MAX_LINE_BYTES,
+  admit?: (bytes: number) => boolean,
+): void {
+  const splitter = new LineSplitter(onLine, max, admit);
   stream.on('data', (c: Buffer | string) => splitter.push(typeof c === 'string' ? Buffer.from(c) : c));
   stream.once('end', () => splitter.end());
 }
