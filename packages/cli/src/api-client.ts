@@ -73,6 +73,11 @@ export function resolveCredentials(dataDir?: string): Credentials {
   const url = process.env.SLIPWAY_API_URL;
   const token = process.env.SLIPWAY_TOKEN;
   if (url && token && !dataDir) return { url, token };
+  // `slipway login` acts as that user until `slipway logout`, over the platform token.
+  if (!dataDir) {
+    const login = readLogin();
+    if (login) return { url: login.api_url, token: login.token };
+  }
   const dirs = credentialDirs(dataDir);
   for (const dir of dirs) {
     try {
@@ -88,6 +93,21 @@ export function resolveCredentials(dataDir?: string): Credentials {
   throw clientErrors.SLIPWAY_ERR_CLI_NO_CREDENTIALS({
     file: dirs.map((d) => join(d, 'credentials.json')).join(' or '),
   });
+}
+
+/** Where `slipway login` keeps the user's token: `$SLIPWAY_LOGIN_FILE`, else ~/.slipway/login.json. */
+export function loginFile(): string {
+  return process.env.SLIPWAY_LOGIN_FILE || join(homedir(), '.slipway', 'login.json');
+}
+
+/** The saved login, if any. */
+export function readLogin(): { api_url: string; token: string; email: string } | undefined {
+  try {
+    const c = JSON.parse(readFileSync(loginFile(), 'utf8'));
+    return c.api_url && c.token ? c : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A thin HTTP client of the API. */

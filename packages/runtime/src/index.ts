@@ -1,7 +1,28 @@
 // Dynos and logs (issue 4).
 
+// Accounts, per-app access, the audit log and the dashboard (issue 18).
+export {
+  AccessGate,
+  type AccessGateOptions,
+  OWNER_ROUTES,
+  PUBLIC_ROUTES,
+  SESSION_COOKIE,
+  USER_ROUTES,
+} from './accounts/access-gate.js';
+export {
+  type AccessRecord,
+  AccountStore,
+  type AuditRecord,
+  type TokenRecord,
+  type UserRecord,
+} from './accounts/account-store.js';
+export { DASHBOARD_CSP } from './accounts/dashboard-static.js';
+export { accountErrors } from './accounts/errors.js';
+export { DEFAULT_OWNER_EMAIL } from './accounts/owner.js';
+export { hashPassword, verifyPassword } from './accounts/password.js';
+export { currentPrincipal, type Principal } from './accounts/principal.js';
 export { AddonService } from './addon-service.js';
-export { type ApiContext, createApiServer } from './api/server.js';
+export { type ApiContext, apiRoutes, createApiServer } from './api/server.js';
 export { type BuildOutput, runBuildInWorker } from './build-runner.js';
 export { EXAMPLES_DIR, packDir, runDemo } from './demo.js';
 export { DeployService, receiveUpload } from './deploy-service.js';

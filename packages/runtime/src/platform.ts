@@ -4,6 +4,7 @@
  * token on first start, restores every app's live release (so a SIGKILL and restart brings the
  * formation back), then listens.
  */
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,9 @@ import {
   stateStoreRef,
 } from '@slipway/core';
 import { createRouter, type Router, type RouteTable } from '@slipway/router';
+import { AccessGate } from './accounts/access-gate.js';
+import { defaultDashboardDir } from './accounts/dashboard-static.js';
+import { ensureOwner, ownerSeed } from './accounts/owner.js';
 import { AddonService } from './addon-service.js';
 import {
   type AddonProvidersConfig,
@@ -26,7 +30,7 @@ import {
   providersOf,
   useRemoteProviders,
 } from './addons/remote-providers.js';
-import { createApiServer } from './api/server.js';
+import { apiRoutes, createApiServer } from './api/server.js';
 import { AppSetupService } from './app-setup/app-setup-service.js';
 import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
@@ -93,6 +97,12 @@ export interface PlatformOptions {
   allowLoopbackDrains?: boolean;
   /** User dynos run as when the platform is root; default `nobody`. */
   runAsUser?: string | false;
+  /** Email of the owner created on first start; default `$SLIPWAY_OWNER_EMAIL`, else owner@slipway.local. */
+  ownerEmail?: string;
+  /** Built dashboard served at /dashboard; default `@slipway/dashboard`'s build, when installed. */
+  dashboardDir?: string;
+  /** Sign-in throttling (tests lower the window); see AccessGateOptions. */
+  loginLimits?: { maxFailures?: number; maxPerAddress?: number; windowMs?: number };
 }
 
 /** A running platform. */
@@ -101,8 +111,14 @@ export interface Platform {
   readonly routerUrl: string;
   readonly routerPort: number;
   readonly credentialsFile: string;
-  /** The admin API token. */
+  /** The admin API token (acts as the owner). */
   readonly token: string;
+  /** The owner's email and, while credentials.json still holds it, the first-start password. */
+  readonly owner: { email: string; password?: string };
+  /** Users, access and the audit log. */
+  readonly access: AccessGate;
+  /** Every API route (method and `/apps/:app/...` template). */
+  readonly apiRoutes: { method: string; path: string }[];
   readonly kernel: Kernel;
   readonly state: SqliteStateStore;
   readonly logs: LogHub;
@@ -168,6 +184,8 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
   const host = opts.host ?? '127.0.0.1';
   const baseDomain = opts.baseDomain ?? 'localhost';
   await rm(join(dataDir, 'tmp'), { recursive: true, force: true });
+  // The owner's first password is hashed while the plugins load (used on first start only).
+  const seed = existsSync(join(dataDir, 'state.db')) ? undefined : ownerSeed();
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
   const recipe: KernelRecipe = opts.configFile
@@ -234,6 +252,15 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
   });
   const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs });
+  const credentialsFile = join(dataDir, 'credentials.json');
+  const access = new AccessGate({
+    state,
+    dashboardDir: opts.dashboardDir ?? defaultDashboardDir(),
+    ...(opts.loginLimits?.maxFailures ? { loginMaxFailures: opts.loginLimits.maxFailures } : {}),
+    ...(opts.loginLimits?.maxPerAddress ? { loginMaxPerAddress: opts.loginLimits.maxPerAddress } : {}),
+    ...(opts.loginLimits?.windowMs ? { loginWindowMs: opts.loginLimits.windowMs } : {}),
+  });
+  const owner = await ensureOwner(access, credentialsFile, opts.ownerEmail, seed);
 
   // Custom domains and app existence come from the state; the dyno manager knows the dynos.
   let domainMap = new Map<string, string>();
@@ -271,14 +298,20 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     webUrl: appUrl,
     onChange: refresh,
     workflow: workflow.apiOptions,
+    access,
     ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
   });
   const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
   const apiUrl = `http://${host}:${apiAddr.port}`;
   workflow.apiOptions.self.ports.push(routerPort, apiAddr.port);
-  const credentialsFile = join(dataDir, 'credentials.json');
   const token = await adminToken(state, credentialsFile);
-  await writeFile(credentialsFile, `${JSON.stringify({ api_url: apiUrl, token }, null, 2)}\n`, {
+  const creds = {
+    api_url: apiUrl,
+    token,
+    email: owner.email,
+    ...(owner.password ? { password: owner.password } : {}),
+  };
+  await writeFile(credentialsFile, `${JSON.stringify(creds, null, 2)}\n`, {
     mode: 0o600,
   });
   await chmod(credentialsFile, 0o600);
@@ -297,6 +330,9 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     routerPort,
     credentialsFile,
     token,
+    owner,
+    access,
+    apiRoutes: apiRoutes(api),
     kernel,
     state,
     logs,

@@ -1,8 +1,10 @@
 /** Every command module of the CLI; each registers its verbs on the program. */
 import type { Command } from 'commander';
+import { accessCommands } from './access.js';
 import { addonCommands } from './addon.js';
 import { addonsCommands } from './addons.js';
 import { appsCommands } from './apps.js';
+import { authCommands } from './auth.js';
 import { buildCommands } from './build.js';
 import { buildpacksCommands } from './buildpacks.js';
 import { configCommands } from './config.js';
@@ -27,7 +29,9 @@ export interface CommandModule {
 /** The command modules, in help order. */
 export const commandModules: CommandModule[] = [
   platformCommands,
+  authCommands,
   appsCommands,
+  accessCommands,
   deployCommands,
   gitCommands,
   buildpacksCommands,

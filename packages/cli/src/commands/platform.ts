@@ -23,6 +23,7 @@ interface RuntimeModule {
     apiUrl: string;
     routerUrl: string;
     credentialsFile: string;
+    owner: { email: string; password?: string };
     skippedPlugins: string[];
     appUrl(app: string): string;
     demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
@@ -95,6 +96,10 @@ export const platformCommands: CommandModule = {
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);
           out(`  Apps answer: ${platform.appUrl('<app>')}`);
+          out(`  Dashboard:   ${platform.apiUrl}/dashboard`);
+          out(
+            `  Owner:       ${platform.owner.email}${platform.owner.password ? ` (first password in ${platform.credentialsFile})` : ''}`,
+          );
           let stopping = false;
           const stop = async () => {
             if (stopping) return;

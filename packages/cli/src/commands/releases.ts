@@ -26,6 +26,7 @@ export const releasesCommands: CommandModule = {
             .map((r) => [
               `v${r.version}`,
               r.description,
+              r.user?.email ?? '',
               r.status === 'succeeded' ? (r.current ? 'current' : '') : r.status,
               r.created_at,
             ]),

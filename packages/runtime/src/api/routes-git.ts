@@ -58,6 +58,8 @@ export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushS
     await git.ensureRepo(app);
     const pathInfo = `/${app.id}.git/${p.rest}`;
     const push = p.rest === 'git-receive-pack' ? git.open(app, callbackBase(req)) : undefined;
+    // The hook's callbacks (and so the release) act as the user who pushed.
+    if (push) ctx.access?.bindPush(push.secret);
     try {
       await runHttpBackend(req, res, {
         projectRoot: git.reposDir,
@@ -70,7 +72,10 @@ export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushS
         ...(push ? { env: push.env } : {}),
       });
     } finally {
-      if (push) git.close(push.secret);
+      if (push) {
+        git.close(push.secret);
+        ctx.access?.unbindPush(push.secret);
+      }
     }
   };
   for (const rest of ['info/refs', 'git-receive-pack', 'git-upload-pack', 'HEAD']) {

@@ -1,13 +1,19 @@
 /**
  * The platform's REST/JSON API, shaped after Heroku's Platform API. Every route needs
- * `Authorization: Bearer <token>`, except the git hook callbacks, which need a push's secret;
- * bodies are validated with ajv before anything changes; errors are `{ id, message }` (plus
- * `code` and `hint`) with the catalogue's status.
+ * `Authorization: Bearer <token>` (or a dashboard session with its CSRF token), except sign-in,
+ * the dashboard's files and the git hook callbacks, which need a push's secret; with accounts,
+ * the gate (accounts/access-gate.ts) decides per route template who may call it; bodies are
+ * validated with ajv before anything changes; errors are `{ id, message }` (plus `code` and
+ * `hint`) with the catalogue's status.
  */
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { type DynoStatus, validateConfigVars } from '@slipway/core';
+import type { AccessGate } from '../accounts/access-gate.js';
+import { registerDashboardRoutes } from '../accounts/dashboard-static.js';
+import type { Principal } from '../accounts/principal.js';
+import { registerAccountRoutes } from '../accounts/routes-accounts.js';
 import type { AddonService } from '../addon-service.js';
 import type { AppSetupService } from '../app-setup/app-setup-service.js';
 import type { DeployService } from '../deploy-service.js';
@@ -15,7 +21,7 @@ import { receiveUpload } from '../deploy-service.js';
 import { runtimeErrors } from '../errors.js';
 import { formatLogLine, type LogHub } from '../logs/log-hub.js';
 import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
-import type { AppRecord } from '../state/records.js';
+import type { AppRecord, ReleaseRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import {
@@ -63,16 +69,26 @@ export interface ApiContext {
   slugs?: SlugCollector;
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
   workflow?: WorkflowOptions;
+  /** Users, per-app access, sessions and the audit log; absent = one platform token, no dashboard. */
+  access?: AccessGate;
 }
 
 type Params = Record<string, string>;
 
+const routeLists = new WeakMap<Server, { method: string; path: string }[]>();
+
+/** The routes of an API server, as registered (`/apps/:app/...` templates): tests enumerate them. */
+export function apiRoutes(server: Server): { method: string; path: string }[] {
+  return [...(routeLists.get(server) ?? [])];
+}
+
 /** Create the API server (not listening yet). */
 export function createApiServer(ctx: ApiContext): Server {
   const { state } = ctx;
-  const routes: [string, RegExp, RouteHandler][] = [];
+  const routes: [string, RegExp, RouteHandler, string][] = [];
   const on = (method: string, path: string, h: RouteHandler) =>
-    routes.push([method, new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}/?$`), h]);
+    routes.push([method, new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}/?$`), h, path]);
+  const access = ctx.access;
   const app = (p: Params): AppRecord => state.app(p.app as string);
   const current = (a: AppRecord) => state.currentRelease(a.id);
 
@@ -80,7 +96,9 @@ export function createApiServer(ctx: ApiContext): Server {
     sendJson(
       res,
       200,
-      state.listApps().map((a) => renderApp(a, ctx.webUrl(a.name), current(a))),
+      (access ? access.visibleApps(state.listApps()) : state.listApps()).map((a) =>
+        renderApp(a, ctx.webUrl(a.name), current(a)),
+      ),
     ),
   );
   on('POST', '/apps', async (req, res) => {
@@ -162,13 +180,18 @@ export function createApiServer(ctx: ApiContext): Server {
   });
 
   // --- releases -------------------------------------------------------------------------------
+  // Heroku's release carries the user who made it.
+  const release = (a: AppRecord, r: ReleaseRecord, cur: number | undefined) => ({
+    ...renderRelease(a, r, cur),
+    user: access?.releaseUser(r.id) ?? null,
+  });
   on('GET', '/apps/:app/releases', async (_q, res, p) => {
     const a = app(p);
     const cur = current(a)?.version;
     sendJson(
       res,
       200,
-      state.listReleases(a.id).map((r) => renderRelease(a, r, cur)),
+      state.listReleases(a.id).map((r) => release(a, r, cur)),
     );
   });
   on('GET', '/apps/:app/releases/:id', async (_q, res, p) => {
@@ -180,7 +203,7 @@ export function createApiServer(ctx: ApiContext): Server {
         what: `release ${p.id}`,
         hint: `See \`slipway releases -a ${a.name}\`.`,
       });
-    sendJson(res, 200, renderRelease(a, r, current(a)?.version));
+    sendJson(res, 200, release(a, r, current(a)?.version));
   });
   on('POST', '/apps/:app/releases', async (req, res, p) => {
     const a = app(p);
@@ -200,7 +223,7 @@ export function createApiServer(ctx: ApiContext): Server {
         });
     }
     const r = await ctx.releases.rollback(a, version);
-    sendJson(res, 201, renderRelease(a, r, current(a)?.version));
+    sendJson(res, 201, release(a, r, current(a)?.version));
   });
 
   // --- config vars ----------------------------------------------------------------------------
@@ -343,40 +366,64 @@ export function createApiServer(ctx: ApiContext): Server {
   registerAppSetupRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
   const upgrade = registerWorkflowRoutes(on, ctx);
+  if (access) {
+    registerAccountRoutes(on, access);
+    registerDashboardRoutes(on, access.dashboardDir);
+  }
   const server = createServer(async (req, res) => {
+    const method = req.method ?? 'GET';
+    let principal: Principal | undefined;
+    let action: { name: string; app: string | null } | undefined;
     try {
       const url = requestUrl(req);
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       // git asks for Basic credentials only after a 401 that offers them.
       if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
-      // The hook callbacks authenticate with the push's secret alone (routes-git.ts).
-      if (!GIT_PUSH_CALLBACKS.has(url.pathname) && !authorized(req, state))
-        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
-      const method = req.method ?? 'GET';
       let pathMatched = false;
-      for (const [m, re, h] of routes) {
+      let hit: { h: RouteHandler; path: string; params: Params } | undefined;
+      for (const [m, re, h, path] of routes) {
         const match = re.exec(url.pathname);
         if (!match) continue;
         pathMatched = true;
         if (m !== method) continue;
         const params: Params = {};
         for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodePathSegment(v);
-        await h(req, res, params, url);
-        // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,
-        // and the push's own POST (git-receive-pack, with a token) already does.
-        if (method !== 'GET' && !GIT_PUSH_CALLBACKS.has(url.pathname)) ctx.onChange?.();
-        return;
+        hit = { h, path, params };
+        break;
       }
-      throw pathMatched
-        ? Object.assign(runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname }), {
-            status: 405,
-          })
-        : runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname });
+      // The hook callbacks authenticate with the push's secret alone (routes-git.ts) and act as
+      // the pusher; sign-in and the dashboard's files need no credentials.
+      const callback = GIT_PUSH_CALLBACKS.has(url.pathname);
+      if (callback) principal = access?.pushPrincipal(req);
+      else if (access) {
+        if (!hit || !access.isPublic(method, hit.path)) principal = access.authenticate(req);
+      } else if (!authorized(req, state)) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
+      if (!hit)
+        throw pathMatched
+          ? Object.assign(runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname }), {
+              status: 405,
+            })
+          : runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname });
+      const { h, path, params } = hit;
+      if (principal && method !== 'GET' && method !== 'HEAD' && !callback)
+        action = { name: `${method} ${path}`, app: params.app ?? null };
+      if (principal && access && !callback) access.authorize(principal, method, path, params);
+      await (access ? access.run(principal, () => h(req, res, params, url)) : h(req, res, params, url));
+      if (action) access?.record(req, principal, action.name, action.app, res.statusCode);
+      // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,
+      // and the push's own POST (git-receive-pack, with a token) already does.
+      if (method !== 'GET' && !callback) ctx.onChange?.();
     } catch (e) {
+      if (action)
+        access?.record(req, principal, action.name, action.app, (e as { status?: number }).status ?? 500);
       if (!req.complete) req.resume();
       sendError(res, e);
     }
   });
+  routeLists.set(
+    server,
+    routes.map(([method, , , path]) => ({ method, path })),
+  );
   server.on('upgrade', upgrade);
   return server;
 }

@@ -526,7 +526,10 @@ export class DynoManager {
    */
   private onOutput(h: DynoHandle, line: string, stream?: string): void {
     const dyno = `${h.type}.${h.index}`;
-    if (stream === 'platform') return this.platform(h.app, dyno, line);
+    if (stream === 'platform') {
+      this.platform(h.app, dyno, line);
+      return;
+    }
     if (!this.budget.admit(h.id, line.length, (m) => this.platform(h.app, dyno, m))) return;
     this.log.write({
       app: h.app,
