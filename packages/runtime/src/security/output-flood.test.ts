@@ -19,7 +19,7 @@ import {
   PlatformProcess,
   removeFixtureCopies,
 } from '../platform-harness.test-helper.js';
-import { rssOf, sampleRss } from './process-scan.test-helper.js';
+import { cpuSecondsOf, rssOf, sampleRss } from './process-scan.test-helper.js';
 
 const MB = 1024 * 1024;
 /** The issue's bound for the platform's RSS through the attacks. */
@@ -32,6 +32,8 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
   let baseline = 0;
   /** The victim's requests per second with no attack, on this machine now. */
   let quietRate = 0;
+  /** The platform's CPU seconds per second serving that. */
+  let quietCpu = 0;
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'slipway-flood-'));
@@ -42,9 +44,11 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
       await p.ok(['deploy', await fixtureCopy('hello', { VERSION: app }), '-a', app]);
     }
     baseline = await rssOf(p.child.pid as number);
+    const cpu0 = await cpuSecondsOf(p.child.pid as number);
     const load = loadGenerator(p, 'victim', 4);
     await new Promise((r) => setTimeout(r, 10_000));
     const quiet = await load.stop();
+    quietCpu = ((await cpuSecondsOf(p.child.pid as number)) - cpu0) / 10;
     expect(quiet.failed, quiet.failures.slice(0, 5).join('\n')).to.equal(0);
     quietRate = quiet.ok / 10;
   });
@@ -55,7 +59,10 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
   });
 
   /** Run a detached one-off of the attacker and wait for it to finish. */
-  async function attack(command: string): Promise<{ peak: number; ok: number; failed: number; ms: number }> {
+  async function attack(
+    command: string,
+  ): Promise<{ peak: number; ok: number; failed: number; ms: number; cpu: number }> {
+    const cpu0 = await cpuSecondsOf(p.child.pid as number);
     const rss = sampleRss(p.child.pid as number, 50);
     const load = loadGenerator(p, 'victim', 4);
     const t0 = Date.now();
@@ -65,10 +72,11 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
     const ms = Date.now() - t0;
     const stats = await load.stop();
     const peak = await rss.stop();
+    const cpu = (await cpuSecondsOf(p.child.pid as number)) - cpu0;
     expect(finished, 'the one-off finished').to.equal(true);
     expect(p.child.exitCode, `the platform is alive:\n${p.output.slice(-2000)}`).to.equal(null);
     expect(stats.failed, stats.failures.slice(0, 5).join('\n')).to.equal(0);
-    return { peak, ok: stats.ok, failed: stats.failed, ms };
+    return { peak, ok: stats.ok, failed: stats.failed, ms, cpu };
   }
 
   const rate = (r: { ok: number; ms: number }) => `${(r.ok / (r.ms / 1000)).toFixed(0)}/s`;
@@ -84,7 +92,7 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
     console.log(
       `      1 GB line: platform RSS ${Math.round(baseline / MB)} MB before, peak ${Math.round(r.peak / MB)} MB; ` +
         `victim ${r.ok} requests ok, ${r.failed} failed in ${(r.ms / 1000).toFixed(1)} s ` +
-        `(${rate(r)} vs ${quietRate.toFixed(0)}/s with no attack)`,
+        `(${rate(r)} vs ${quietRate.toFixed(0)}/s with no attack); platform CPU ${(r.cpu / (r.ms / 1000)).toFixed(2)} s/s vs ${quietCpu.toFixed(2)} s/s`,
     );
     expect(r.peak).to.be.below(RSS_LIMIT);
     const logs = await p.ok(['logs', '-a', 'attacker', '--source', 'app', '-n', '20']);
@@ -101,7 +109,7 @@ describe('dyno output cannot exhaust the platform (real platform, two apps)', fu
     console.log(
       `      log flood: platform RSS ${Math.round(baseline / MB)} MB before, peak ${Math.round(r.peak / MB)} MB; ` +
         `victim ${r.ok} requests ok, ${r.failed} failed in ${(r.ms / 1000).toFixed(1)} s ` +
-        `(${rate(r)} vs ${quietRate.toFixed(0)}/s with no attack)`,
+        `(${rate(r)} vs ${quietRate.toFixed(0)}/s with no attack); platform CPU ${(r.cpu / (r.ms / 1000)).toFixed(2)} s/s vs ${quietCpu.toFixed(2)} s/s`,
     );
     expect(r.peak).to.be.below(RSS_LIMIT);
     expect(r.ok).to.be.greaterThan(0);

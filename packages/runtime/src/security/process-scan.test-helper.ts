@@ -47,3 +47,11 @@ export function sampleRss(pid: number, everyMs = 100): { stop(): Promise<number>
     },
   };
 }
+
+/** CPU time (user + system, seconds) a process has used so far, or 0 once it is gone. */
+export async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11] ?? 0) + Number(rest[12] ?? 0)) / 100; // clock ticks (USER_HZ = 100)
+}
