@@ -1,5 +1,5 @@
 /**
- * `slipway create buildpack|addon` and the examples must not drift apart: scaffold one of each
+ * `slipway new buildpack|addon` and the examples must not drift apart: scaffold one of each
  * with the SDKs' own scaffolders and compare its shape (file set, package.json fields and
  * scripts, effective tsconfig, test style, README sections) with examples/buildpack-rust and
  * examples/addon-mariadb. Rendering only; the SDKs' and the CLI's tests install and run scaffolds.
@@ -28,7 +28,7 @@ describe('scaffolds have the shape of the examples', () => {
       expect(scaffolded[key], `${key} of the scaffold vs the example`).to.deep.equal(ex[key]);
   };
 
-  it('slipway create buildpack ≈ examples/buildpack-rust', async () => {
+  it('slipway new buildpack ≈ examples/buildpack-rust', async () => {
     const r = await scaffoldBuildpack({
       name: '@acme/buildpack-zig',
       dir: join(root, 'zig'),
@@ -41,7 +41,7 @@ describe('scaffolds have the shape of the examples', () => {
     compare(scaffolded, ex);
   });
 
-  it('slipway create addon ≈ examples/addon-mariadb', async () => {
+  it('slipway new addon ≈ examples/addon-mariadb', async () => {
     const r = await scaffoldAddon({
       name: '@acme/addon-memcached',
       dir: join(root, 'memcached'),

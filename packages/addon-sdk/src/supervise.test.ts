@@ -130,23 +130,28 @@ describe('addon-sdk supervise (real child processes)', function () {
     expect(Date.now() - t0).to.be.below(1000);
   });
 
-  it('takes its supervised children down when the platform process gets SIGTERM', async () => {
+  /** A platform-like process supervising one idle child (`c`, logging with `log`), then running `rest`. */
+  const platformProcess = (logTo: string, rest: string) => {
     const sdk = new URL('./supervise.js', import.meta.url).href;
     const redact = new URL('./redact.js', import.meta.url).href;
-    const parent = spawn(
+    return spawn(
       process.execPath,
       [
         '--input-type=module',
         '-e',
         `import { supervise } from '${sdk}';
          import { createRedactingLog, Redactor } from '${redact}';
-         const log = createRedactingLog(new Redactor(), () => {});
+         const log = createRedactingLog(new Redactor(), ${logTo});
          const c = await supervise({ name: 'kid', command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] }, log);
-         console.log(c.pid);
+         ${rest}
          setInterval(() => {}, 1000);`,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
+  };
+
+  it('takes its supervised children down when the platform process gets SIGTERM', async () => {
+    const parent = platformProcess('() => {}', 'console.log(c.pid);');
     const kid = await new Promise<number>((resolve) =>
       parent.stdout!.once('data', (d) => resolve(Number(String(d).trim()))),
     );
@@ -207,5 +212,43 @@ describe('addon-sdk supervise (real child processes)', function () {
     expect(groupAlive(), 'the watchdog of the stopped server').to.equal(false);
     await gone(stubborn!);
     expect(alive(stubborn!), 'a server that ignores it, after the grace').to.equal(false);
+  });
+
+  it('leaves its children to a platform that handles the signal: no crash, no restart at shutdown', async () => {
+    // The platform's own handler stops the provider a moment later, as `slipway start` does.
+    const parent = platformProcess(
+      "(level, m) => console.log(level + ': ' + m)",
+      `process.on('SIGTERM', () => setTimeout(async () => { console.log('still up: ' + (c.pid !== undefined)); await c.stop(); process.exit(0); }, 300));
+       console.log('ready');`,
+    );
+    let out = '';
+    parent.stdout!.on('data', (d) => (out += String(d)));
+    for (let i = 0; i < 200 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise<number | null>((r) => parent.once('exit', (code) => r(code)));
+    parent.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    expect(out).to.include('still up: true');
+    expect(out).not.to.match(/crashed|restarting/);
+  });
+
+  it('logs stderr lines at the level the server gives them (PostgreSQL LOG lines are not warnings)', async () => {
+    const seen: string[] = [];
+    const l = createRedactingLog(new Redactor(), (level, m) => seen.push(`${level}: ${m}`));
+    const c = await supervise(
+      {
+        name: 'pgish',
+        command: process.execPath,
+        args: [
+          '-e',
+          'console.error("LOG:  ready"); console.error("ERROR:  broken"); setInterval(() => {}, 1000)',
+        ],
+        stderrLevel: (line) => (/\b(WARNING|ERROR|FATAL|PANIC):/.test(line) ? 'warn' : 'info'),
+      },
+      l,
+    );
+    for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    await c.stop();
+    expect(seen).to.include('info: pgish: LOG:  ready');
+    expect(seen).to.include('warn: pgish: ERROR:  broken');
   });
 });

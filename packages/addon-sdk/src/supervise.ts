@@ -35,6 +35,11 @@ export interface SuperviseOptions {
   stopSignal?: NodeJS.Signals;
   /** First restart delay (default 100 ms), doubled per crash up to `maxMs` (default 30 s). */
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  /**
+   * Log level of a stderr line; default `warn`. Servers that write their ordinary log to stderr
+   * (PostgreSQL's `LOG:` lines) say which lines are only information.
+   */
+  stderrLevel?: (line: string) => 'info' | 'warn';
 }
 
 /** A running supervised process. */
@@ -96,14 +101,15 @@ function installExitHook(): void {
   };
   process.once('exit', () => killAll('SIGKILL'));
   // Children live in their own process groups, so a Ctrl-C or a SIGTERM to the platform does not
-  // reach them: pass it on, then let the signal do what it would have done.
+  // reach them: pass it on, then let the signal do what it would have done. When the process
+  // handles the signal itself (the platform's graceful stop), it stops its providers in order
+  // (after the dynos that use them); killing them here would read as a crash and restart them.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = () => {
+      if (process.listenerCount(sig) > 1) return;
       killAll('SIGTERM');
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, onSignal);
-        process.kill(process.pid, sig);
-      }
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig);
     };
     process.on(sig, onSignal);
   }
@@ -195,7 +201,8 @@ class Supervisor extends EventEmitter implements Supervised {
     this.startedAt = Date.now();
     live.add(child);
     createInterface({ input: child.stdout! }).on('line', (l) => this.log.info(`${this.name}: ${l}`));
-    createInterface({ input: child.stderr! }).on('line', (l) => this.log.warn(`${this.name}: ${l}`));
+    const level = this.opts.stderrLevel ?? (() => 'warn' as const);
+    createInterface({ input: child.stderr! }).on('line', (l) => this.log[level(l)](`${this.name}: ${l}`));
     let ended = false;
     const onEnd = (code: number | null, signal: NodeJS.Signals | null, err?: Error) => {
       if (ended) return;

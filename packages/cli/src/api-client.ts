@@ -4,6 +4,7 @@
  * `credentialDirs`). API errors become SlipwayErrors with the
  * server's code and hint, so the CLI prints them like local ones.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { homedir } from 'node:os';
@@ -11,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { defineErrors, SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
+import { withProgress } from './progress.js';
 
 /** Errors of talking to the platform. */
 export const clientErrors = defineErrors({
@@ -29,7 +31,7 @@ export const clientErrors = defineErrors({
   },
   SLIPWAY_ERR_CLI_NO_APP: {
     message: 'no app given',
-    hint: 'Pass -a APP (or set SLIPWAY_APP).',
+    hint: 'Pass -a APP, set SLIPWAY_APP, or run inside a git repository whose `slipway` remote points at the app (`slipway git:remote -a APP`).',
     status: 400,
   },
 });
@@ -147,15 +149,20 @@ export class ApiClient {
     });
   }
 
-  /** JSON request; throws the server's coded error on a non-2xx answer. */
-  async json<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.raw(
-      method,
-      path,
-      body === undefined ? undefined : JSON.stringify(body),
-      body === undefined ? {} : { 'content-type': 'application/json' },
-    );
-    return readJsonAnswer<T>(res);
+  /**
+   * JSON request; throws the server's coded error on a non-2xx answer. A wait over a second
+   * shows `progress` (default: the request) with a spinner when stderr is a terminal.
+   */
+  json<T = any>(method: string, path: string, body?: unknown, progress?: string): Promise<T> {
+    return withProgress(progress ?? `${method} ${path.split('?')[0]}`, async () => {
+      const res = await this.raw(
+        method,
+        path,
+        body === undefined ? undefined : JSON.stringify(body),
+        body === undefined ? {} : { 'content-type': 'application/json' },
+      );
+      return readJsonAnswer<T>(res);
+    });
   }
 
   /** Stream a text resource line by line until it ends (or `signal` aborts). */
@@ -216,24 +223,64 @@ export async function readJsonAnswer<T>(res: IncomingMessage): Promise<T> {
   return body as T;
 }
 
-/** The options of a verb about one app: `-a/--app`, `--json` and `--data-dir`. */
+/** The options of a verb about one app: `-a/--app`, `-r/--remote`, `--json` and `--data-dir`. */
 export function appVerb(c: Command): Command {
   return c
-    .option('-a, --app <app>', 'app name')
+    .option('-a, --app <app>', 'app name (default: the app of the slipway git remote, if any)')
+    .option('-r, --remote <remote>', 'the app of this git remote')
     .option('--json', 'print JSON')
     .option('--data-dir <dir>', 'platform data dir holding credentials.json');
 }
 
-/** The app from `-a` or `SLIPWAY_APP`, or a coded error. */
-export function requireApp(opts: { app?: string }): string {
-  const a = opts.app ?? process.env.SLIPWAY_APP;
+/** The options of a verb about one add-on of an app (`pg:*`, `redis:*`, `mail`): `appVerb` plus `--addon`. */
+export function addonVerb(c: Command, service: string): Command {
+  return appVerb(c).option('--addon <name>', `which ${service} attachment (default the first)`);
+}
+
+/** The app a `slipway` git remote URL (`…/<app>.git`) deploys to, if it is one. */
+export function appFromRemoteUrl(url: string): string | undefined {
+  const m = /\/([a-z][a-z0-9-]{1,29})\.git\/?$/.exec(url.trim());
+  return m?.[1];
+}
+
+/** The app named by git remote `remote` of the repository around the current directory. */
+function appFromGitRemote(remote: string): string | undefined {
+  try {
+    const url = execFileSync('git', ['remote', 'get-url', remote], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return appFromRemoteUrl(url);
+  } catch {
+    return undefined; // not a repository, no such remote, or no git
+  }
+}
+
+/**
+ * The app from `-a`, else `-r REMOTE`, else `SLIPWAY_APP`, else (as heroku does with its `heroku`
+ * remote) the app the current git repository's `slipway` remote deploys to; or a coded error.
+ */
+export function requireApp(opts: { app?: string; remote?: string }): string {
+  const a =
+    opts.app ??
+    (opts.remote ? appFromGitRemote(opts.remote) : undefined) ??
+    process.env.SLIPWAY_APP ??
+    appFromGitRemote('slipway');
   if (!a) throw clientErrors.SLIPWAY_ERR_CLI_NO_APP();
+  opts.app = a;
   return a;
+}
+
+/** Print `data` as JSON when `--json` was given; true when it did. */
+export function printJson(o: { json?: boolean }, data: unknown): boolean {
+  if (o.json) out(JSON.stringify(data, null, 2));
+  return !!o.json;
 }
 
 /** Options every API verb takes. */
 export interface ClientOptions {
   app?: string;
+  remote?: string;
   json?: boolean;
   dataDir?: string;
 }

@@ -5,6 +5,7 @@
 import { isSlipwayError } from '@slipway/core';
 import { Command, CommanderError } from 'commander';
 import { commandModules } from './commands/index.js';
+import { groupCommands } from './help-groups.js';
 
 /** Build the program (exported for tests and for embedding). */
 export function createProgram(): Command {
@@ -14,6 +15,7 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const mod of commandModules) mod.register(program);
+  groupCommands(program);
   return program;
 }
 

@@ -73,7 +73,11 @@ export function parseConfigAssignments(words: readonly string[]): Record<string,
   const out: Record<string, string> = {};
   for (const w of words) {
     const i = w.indexOf('=');
-    if (i <= 0) throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_NAME({ name: w, detail: 'expected KEY=value' });
+    if (i <= 0)
+      throw coreErrors.SLIPWAY_ERR_CONFIG_ASSIGNMENT({
+        word: w,
+        example: /^[A-Za-z_][A-Za-z0-9_]*$/.test(w) ? w : 'KEY',
+      });
     const k = w.slice(0, i);
     assertConfigVarName(k);
     out[k] = w.slice(i + 1);

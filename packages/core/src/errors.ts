@@ -184,6 +184,11 @@ export const coreErrors = defineErrors({
     hint: 'Values are text: remove NUL and other control characters (tab, newline and carriage return are fine); encode binary data, e.g. in base64.',
     status: 422,
   },
+  SLIPWAY_ERR_CONFIG_ASSIGNMENT: {
+    message: '"{word}" is not an assignment: expected KEY=value',
+    hint: 'Write KEY=value, e.g. `config:set {example}=value`; to read one var use `config:get {example}`.',
+    status: 422,
+  },
   SLIPWAY_ERR_CONFIG_VARS_TOO_LARGE: {
     message: 'config vars take {size} bytes, over the limit of {limit} bytes',
     hint: 'Keep config vars small; store large files in the app or an add-on instead.',

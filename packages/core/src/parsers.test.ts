@@ -89,6 +89,10 @@ describe('config vars', () => {
     );
     expect(code(() => validateConfigVars({ '1ST': 'x' }))).to.match(/must not start with a digit/);
     expect(code(() => parseConfigAssignments(['=x']))).to.match(/expected KEY=value/);
+    // `config:set FOO` is a missing value, not a bad name.
+    expect(code(() => parseConfigAssignments(['FOO']))).to.match(
+      /^SLIPWAY_ERR_CONFIG_ASSIGNMENT: "FOO" is not an assignment: expected KEY=value/,
+    );
     expect(parseConfigAssignments(['A=b=c', 'EMPTY='])).to.deep.equal({ A: 'b=c', EMPTY: '' });
   });
 

@@ -176,6 +176,12 @@ export class AddonService {
   /** Move an add-on to another plan of its service; new config vars make one release. */
   async upgrade(app: AppRecord, nameOrId: string, planSpec: string): Promise<AddonRecord> {
     const rec = this.find(app, nameOrId);
+    if (rec.ownerId)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT({
+        name: rec.name,
+        detail: `its plan belongs to ${this.ownerApp(rec)}, which owns the add-on`,
+        fix: `Change the plan on that app: \`slipway addons:upgrade NAME PLAN -a ${this.ownerApp(rec)}\`.`,
+      });
     const { service, plan } = this.resolve(planSpec.includes(':') ? planSpec : `${rec.service}:${planSpec}`);
     if (service !== rec.service)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
@@ -207,7 +213,11 @@ export class AddonService {
     const failures: string[] = [];
     for (const rec of this.o.state.addons(app.id)) {
       try {
-        await this.deprovision(app, rec);
+        // Another app's add-on attached here stays with its owner; only the attachment goes.
+        if (!rec.ownerId) {
+          await this.detachAll(rec);
+          await this.deprovision(app, rec);
+        }
         this.o.state.removeAddon(rec.id);
       } catch (e) {
         failures.push(`${rec.name}: ${(e as Error).message}`);
@@ -216,15 +226,134 @@ export class AddonService {
     return failures;
   }
 
-  /** Deprovision an add-on and unset its config vars (one release). */
+  /** Deprovision an add-on (detaching it from every app it is attached to) and unset its config vars. */
   async destroy(app: AppRecord, nameOrId: string): Promise<AddonRecord> {
     const rec = this.find(app, nameOrId);
+    if (rec.ownerId)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT({
+        name: rec.name,
+        detail: `it is attached from ${this.ownerApp(rec)}, which owns the add-on`,
+        fix: `Detach it with \`slipway addons:detach ${rec.name} -a ${app.name}\`.`,
+      });
+    await this.detachAll(rec);
     await this.deprovision(app, rec);
     this.o.state.removeAddon(rec.id);
-    // An alias another attachment also sets (DATABASE_URL of a second database) stays.
+    await this.unsetVars(app, rec);
+    return rec;
+  }
+
+  /**
+   * Attach another app's add-on (`OWNER::NAME` or its id) to `app` as `as` (default its name):
+   * the owner's config vars, renamed to the new prefix, in one release of `app`.
+   */
+  async attach(
+    app: AppRecord,
+    addon: string,
+    as?: string,
+    mayUse?: (ownerApp: AppRecord) => void,
+  ): Promise<AddonRecord> {
+    const owner = this.owning(addon, mayUse);
+    if (owner.appId === app.id)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT({
+        name: addon,
+        detail: `it already belongs to ${app.name}`,
+        fix: 'Attach it to another app with -a OTHER_APP.',
+      });
+    const name = attachmentName(owner.name, as);
+    if (!/^[A-Z][A-Z0-9_]*$/.test(name) || this.o.state.addons(app.id).some((a) => a.name === name))
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT({
+        name,
+        detail: /^[A-Z][A-Z0-9_]*$/.test(name)
+          ? `${app.name} already has an attachment named ${name}`
+          : 'not a config var prefix',
+        fix: 'Choose another name with --as NAME (capitals, digits and _).',
+      });
+    const from = this.o.state.config(owner.appId);
+    const mine = this.o.state.config(app.id);
+    const config: Record<string, string> = {};
+    for (const k of owner.configVars) {
+      const value = from[k];
+      if (value === undefined) continue;
+      // OWNER_URL → NAME_URL; an alias such as DATABASE_URL only where the app has none yet.
+      if (k.startsWith(`${owner.name}_`)) config[`${name}_${k.slice(owner.name.length + 1)}`] = value;
+      else if (!(k in mine)) config[k] = value;
+    }
+    const rec = this.o.state.addAddon({
+      id: randomUUID(),
+      appId: app.id,
+      service: owner.service,
+      plan: owner.plan,
+      name,
+      providerId: owner.providerId,
+      configVars: Object.keys(config),
+      ownerId: owner.id,
+    });
+    try {
+      await this.o.releases.setConfig(app, config);
+    } catch (e) {
+      this.o.state.removeAddon(rec.id);
+      throw e;
+    }
+    return rec;
+  }
+
+  /** Remove an attachment of another app's add-on from `app` (its config vars go, in one release). */
+  async detach(app: AppRecord, nameOrId: string): Promise<AddonRecord> {
+    const rec = this.find(app, nameOrId);
+    if (!rec.ownerId)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT({
+        name: rec.name,
+        detail: `it is ${app.name}'s own add-on, not an attachment`,
+        fix: `Destroy it with \`slipway addons:destroy ${rec.name} -a ${app.name}\` (this deletes its data).`,
+      });
+    this.o.state.removeAddon(rec.id);
+    await this.unsetVars(app, rec);
+    return rec;
+  }
+
+  /**
+   * The add-on row that owns `spec` (`APP::NAME`, or an id), following an attachment to its owner.
+   * `mayUse` sees the owning app first (it may refuse: the add-on's credentials are that app's).
+   */
+  private owning(spec: string, mayUse?: (ownerApp: AppRecord) => void): AddonRecord {
+    const [appName, name] = spec.includes('::') ? spec.split('::') : [undefined, spec];
+    let found: AddonRecord | undefined;
+    if (appName) {
+      const ownerApp = this.o.state.app(appName);
+      mayUse?.(ownerApp);
+      found = this.o.state.addons(ownerApp.id).find((a) => a.name === name);
+    } else {
+      found = this.o.state.addon(spec);
+      const ownerApp = found && this.o.state.findApp(found.appId);
+      if (ownerApp) mayUse?.(ownerApp);
+    }
+    if (!found)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT({
+        name: spec,
+        detail: 'no such add-on',
+        fix: 'Name it as OWNER_APP::ATTACHMENT (e.g. billing::DATABASE) or by its id (`slipway addons -a OWNER_APP --json`).',
+      });
+    return found.ownerId ? (this.o.state.addon(found.ownerId) ?? found) : found;
+  }
+
+  private ownerApp(rec: AddonRecord): string {
+    const owner = rec.ownerId ? this.o.state.addon(rec.ownerId) : undefined;
+    return owner ? (this.o.state.findApp(owner.appId)?.name ?? 'another app') : 'another app';
+  }
+
+  /** Detach every attachment of `owner` from the other apps (each loses the config vars). */
+  private async detachAll(owner: AddonRecord): Promise<void> {
+    for (const att of this.o.state.attachmentsOf(owner.id)) {
+      this.o.state.removeAddon(att.id);
+      const other = this.o.state.findApp(att.appId);
+      if (other) await this.unsetVars(other, att);
+    }
+  }
+
+  /** Unset the vars `rec` set; an alias another attachment also sets (DATABASE_URL) stays. */
+  private async unsetVars(app: AppRecord, rec: AddonRecord): Promise<void> {
     const still = new Set(this.o.state.addons(app.id).flatMap((a) => a.configVars));
     const unset = rec.configVars.filter((k) => !still.has(k));
     if (unset.length) await this.o.releases.setConfig(app, Object.fromEntries(unset.map((k) => [k, null])));
-    return rec;
   }
 }

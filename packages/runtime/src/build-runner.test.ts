@@ -1,4 +1,5 @@
 /** The build worker isolates misbehaving buildpacks: a hang is killed with its whole tree, a crash is contained. */
+import { EventEmitter } from 'node:events';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,5 +78,16 @@ describe('build worker isolation', function () {
     let err: unknown;
     await p.catch((e) => (err = e));
     expect((err as Error).message).to.match(/cancelled/);
+  });
+
+  it('lets go of the shared cancel signal when a build ends (no MaxListenersExceededWarning after 11 builds)', async () => {
+    const src = join(dir, 'crash-src');
+    await cp(SRC, src, { recursive: true });
+    await rm(join(src, 'HANG'));
+    await writeFile(join(src, 'CRASH'), 'x');
+    const ac = new AbortController();
+    await runBuildInWorker(job(src, 30_000), () => {}, ac.signal).catch(() => {});
+    // Node counts listeners per event; any left behind here would add up across the platform's builds.
+    expect(EventEmitter.getEventListeners(ac.signal, 'abort')).to.have.length(0);
   });
 });

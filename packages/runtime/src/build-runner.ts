@@ -31,6 +31,14 @@ export function runBuildInWorker(
   signal?: AbortSignal,
 ): Promise<BuildOutput> {
   return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      killGroup(child.pid, 'SIGKILL');
+      finish(
+        runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({
+          detail: 'the platform is stopping; the build was cancelled',
+        }),
+      );
+    };
     const child = fork(WORKER, [], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -41,6 +49,8 @@ export function runBuildInWorker(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // The platform's cancel signal is shared by every build: a finished one lets go of it.
+      signal?.removeEventListener('abort', onAbort);
       // Leftover buildpack processes (a daemon a build started) die with the group.
       setTimeout(() => killGroup(child.pid, 'SIGKILL'), 200).unref();
       if (err) reject(err);
@@ -76,18 +86,7 @@ export function runBuildInWorker(
         }),
       ),
     );
-    signal?.addEventListener(
-      'abort',
-      () => {
-        killGroup(child.pid, 'SIGKILL');
-        finish(
-          runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({
-            detail: 'the platform is stopping; the build was cancelled',
-          }),
-        );
-      },
-      { once: true },
-    );
+    signal?.addEventListener('abort', onAbort, { once: true });
     child.send(job);
   });
 }

@@ -53,14 +53,15 @@ export class DeployService {
 
   /**
    * Check and unpack `archive` (a tar.gz the caller owns), create the build and start it.
-   * Refusals (unsafe or broken archive) throw before any build record exists.
+   * Refusals (unsafe or broken archive) throw before any build record exists. `source.version`
+   * (a git commit) names the release: `Deploy 1a2b3c4d`, as Heroku's log shows it.
    */
-  async start(app: AppRecord, archive: string): Promise<BuildRecord> {
+  async start(app: AppRecord, archive: string, source: { version?: string } = {}): Promise<BuildRecord> {
     const id = randomUUID();
     const work = join(this.o.dataDir, 'tmp', id);
-    const source = join(work, 'src');
+    const dir = join(work, 'src');
     try {
-      await extractArchive(archive, source, { maxBytes: this.o.maxSourceBytes ?? 1 << 30 });
+      await extractArchive(archive, dir, { maxBytes: this.o.maxSourceBytes ?? 1 << 30 });
     } catch (e) {
       await rm(work, { recursive: true, force: true });
       throw isSlipwayError(e)
@@ -70,7 +71,7 @@ export class DeployService {
     const build = this.o.state.createBuild(app.id);
     const session: BuildSession = { lines: [], done: false, listeners: new Set() };
     this.sessions.set(build.id, session);
-    const p = this.run(app, build, source, work, session).finally(() => this.running.delete(p));
+    const p = this.run(app, build, dir, work, session, source.version).finally(() => this.running.delete(p));
     this.running.add(p);
     return build;
   }
@@ -109,6 +110,7 @@ export class DeployService {
     source: string,
     work: string,
     s: BuildSession,
+    commit?: string,
   ): Promise<void> {
     const { state, slugs, releases } = this.o;
     const emit = (line: string) => {
@@ -167,7 +169,12 @@ export class DeployService {
       slugId = slug.checksum;
       await this.o.beforeRelease?.(state.app(app.id), out.appJson);
       emit('-----> Launching...');
-      const rel = await releases.deploy(app, slug, `Deploy ${build.id.slice(0, 8)}`, out.configDefaults);
+      const rel = await releases.deploy(
+        app,
+        slug,
+        `Deploy ${(commit ?? build.id).slice(0, 8)}`,
+        out.configDefaults,
+      );
       version = rel.version;
       emit(`       Released v${rel.version}`);
       status = 'succeeded';

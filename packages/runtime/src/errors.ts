@@ -77,7 +77,7 @@ export const runtimeErrors = defineErrors({
     status: 422,
   },
   SLIPWAY_ERR_RUNTIME_RELEASE_FAILED: {
-    message: 'release v{version} failed to go live: {detail}; {serving}',
+    message: 'release v{version} failed to go live: {detail}{serving}',
     hint: 'See `slipway logs -a {app}` for the dyno output (R10 means the web process did not bind $PORT in time).',
     status: 422,
   },
@@ -105,6 +105,11 @@ export const runtimeErrors = defineErrors({
     message: 'add-on {name} is not attached to {app} (already destroyed, or never created)',
     hint: 'List the attached add-ons with `slipway addons -a {app}`.',
     status: 404,
+  },
+  SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT: {
+    message: 'add-on attachment {name}: {detail}',
+    hint: '{fix}',
+    status: 422,
   },
   SLIPWAY_ERR_RUNTIME_DOMAIN: {
     message: 'domain {hostname}: {detail}',

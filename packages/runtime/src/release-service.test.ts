@@ -63,6 +63,8 @@ describe('releases: boot timeout and healthchecks (real platform)', function () 
     const b = await deploy({ VERSION: 'silent', Procfile: 'web: node -e "setInterval(() => {}, 1000)"\n' });
     expect(b.release).to.equal(null);
     expect(b.error).to.match(/R10|bind \$PORT/);
+    // The dyno manager's error already names what keeps serving; the release's must not repeat it.
+    expect(b.error.match(/keeps serving/g), b.error).to.have.length(1);
     expect(await serving()).to.equal('good');
     const rels = await api('GET', '/apps/safe/releases');
     expect(rels.at(-1)).to.include({ version: 2, status: 'failed' });

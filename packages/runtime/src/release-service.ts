@@ -18,6 +18,16 @@ export { DYNO_SIZES };
 export const DEFAULT_SIZE = 'standard-1x';
 /** Most dynos of one type an app may scale to on one machine. */
 export const MAX_QUANTITY = 100;
+/** Release phase output kept per release (`releases:output`); the logs have all of it. */
+export const MAX_RELEASE_OUTPUT_BYTES = 256 * 1024;
+
+/** A dyno size as Heroku prints it in `Scaled to` lines: `standard-1x` → `Standard-1X`, `performance-l-ram` → `Performance-L-RAM`. */
+export function herokuSizeName(size: string): string {
+  return size
+    .split('-')
+    .map((w, i) => (i > 0 && w.length <= 3 ? w.toUpperCase() : w.charAt(0).toUpperCase() + w.slice(1)))
+    .join('-');
+}
 
 /** What the release service needs from the dyno manager (`DynoManager` implements it). */
 export interface DynoManagerPort {
@@ -54,11 +64,45 @@ export interface ReleaseServiceOptions {
   releasePhaseTimeoutMs?: number;
 }
 
+/** A running release phase's output (`releases:output` follows it). */
+interface PhaseOutput {
+  releaseId: string;
+  lines: string[];
+  bytes: number;
+  listeners: Set<(line: string | null) => void>;
+}
+
 /** Creates releases and makes them live. */
 export class ReleaseService {
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Release phases running now, by `app/dyno`: the lines their dyno printed so far, and who follows them. */
+  private readonly phaseOutput = new Map<string, PhaseOutput>();
 
-  constructor(private readonly o: ReleaseServiceOptions) {}
+  constructor(private readonly o: ReleaseServiceOptions) {
+    // Detached one-offs print to the logs; the release phase's lines are also kept with the release.
+    o.kernel.hooks.log.tap('@slipway/runtime/release-output', (l) => {
+      const buf = l.source === 'app' ? this.phaseOutput.get(`${l.app}/${l.dyno}`) : undefined;
+      if (!buf || buf.bytes > MAX_RELEASE_OUTPUT_BYTES) return;
+      buf.lines.push(l.message);
+      buf.bytes += l.message.length + 1;
+      for (const fn of buf.listeners) fn(l.message);
+    });
+  }
+
+  /**
+   * Follow the release phase of release `releaseId` while it runs: its lines so far, then live
+   * ones, then `null` once it ended (its output is stored by then). Undefined when it is not
+   * running (the stored output is all there is); the function returned stops following.
+   */
+  followReleasePhase(releaseId: string, fn: (line: string | null) => void): (() => void) | undefined {
+    for (const buf of this.phaseOutput.values()) {
+      if (buf.releaseId !== releaseId) continue;
+      for (const l of buf.lines) fn(l);
+      buf.listeners.add(fn);
+      return () => buf.listeners.delete(fn);
+    }
+    return undefined;
+  }
 
   /** Run `fn` after every earlier change of `app` finished (whatever its outcome). */
   serial<T>(app: string, fn: () => Promise<T>): Promise<T> {
@@ -211,9 +255,11 @@ export class ReleaseService {
         if (u.size !== undefined && !DYNO_SIZES[u.size]) throw fail(`size ${u.size} is unknown`);
       }
       state.setFormation(app.id, updates, DEFAULT_SIZE);
+      // Heroku's line names every process type's resulting quantity and size: `web@2:Standard-1X`.
+      const after = state.formation(app.id).filter((f) => f.type !== 'release');
       this.event(
         app.name,
-        `Scaled to ${updates.map((u) => `${u.type}@${u.quantity ?? '='}:${u.size ?? '='}`).join(' ')}`,
+        `Scaled to ${after.map((f) => `${f.type}@${f.quantity}:${herokuSizeName(f.size)}`).join(' ')}`,
       );
       if (live?.slug && slug) await this.o.dynos.apply(app.name, this.target(app, live, slug));
     });
@@ -286,7 +332,12 @@ export class ReleaseService {
           app: app.name,
           version: rel.version,
           detail,
-          serving: previous ? `v${previous.version} keeps serving` : 'nothing was serving before',
+          // The dyno manager's errors already say what keeps serving; say it once.
+          serving: /keeps serving/.test(detail)
+            ? ''
+            : previous
+              ? `; v${previous.version} keeps serving`
+              : '; nothing was serving before',
         },
         { cause: e },
       );
@@ -307,6 +358,9 @@ export class ReleaseService {
     });
     session.stdout.resume();
     session.stderr?.resume();
+    const key = `${app.name}/${session.handle.type}.${session.handle.index}`;
+    const output: PhaseOutput = { releaseId: rel.id, lines: [], bytes: 0, listeners: new Set() };
+    this.phaseOutput.set(key, output);
     const timeout = this.o.releasePhaseTimeoutMs ?? 3_600_000;
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
@@ -318,6 +372,11 @@ export class ReleaseService {
         }, timeout);
       }),
     ]).finally(() => clearTimeout(timer));
+    // The exit can be reported before the last lines are read: give them a moment to arrive.
+    await new Promise((r) => setTimeout(r, 50));
+    this.o.state.releaseOutputs.set(rel.id, output.lines.join('\n'));
+    this.phaseOutput.delete(key);
+    for (const fn of output.listeners) fn(null);
     if (code !== 0)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_RELEASE_PHASE({
         app: app.name,

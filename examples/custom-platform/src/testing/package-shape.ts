@@ -1,5 +1,5 @@
 /**
- * The shape of a plugin package, as far as `slipway create` promises it: layout, package.json
+ * The shape of a plugin package, as far as `slipway new` promises it: layout, package.json
  * fields and scripts, effective tsconfig, test style and README sections. Two packages of the
  * same kind (an example and a fresh scaffold) must have equal shapes; names, descriptions,
  * versions of dev tools and the plugin's own code may differ.

@@ -182,6 +182,7 @@ export class Cluster {
       stopGraceMs: 3000,
       // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
       stopSignal: 'SIGINT',
+      stderrLevel: pgLogLevel,
     });
     this.env.log.info(`PostgreSQL cluster ${this.dir} is up on 127.0.0.1:${m.port}`);
   }
@@ -227,4 +228,12 @@ export class Cluster {
       warn: (m) => this.env.log.warn(m),
     });
   }
+}
+
+/**
+ * PostgreSQL writes its whole server log to stderr; only WARNING and worse are warnings
+ * (`LOG:` lines such as "database system is ready" are its ordinary news).
+ */
+export function pgLogLevel(line: string): 'info' | 'warn' {
+  return /\b(WARNING|ERROR|FATAL|PANIC):\s/.test(line) ? 'warn' : 'info';
 }

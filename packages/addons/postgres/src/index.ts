@@ -21,6 +21,7 @@ export {
   findServerBinDir,
   type PgBinaries,
 } from './binaries.js';
+export { type DatabaseInfo, databaseInfo, resetDatabase } from './database-tools.js';
 export { postgresErrors } from './errors.js';
 export {
   POSTGRES_CONFIG_VARS,

@@ -1,11 +1,12 @@
 /**
- * `addons`, `addons:create SERVICE[:PLAN] [--as NAME] [-- --opt value]`, `addons:info`,
- * `addons:upgrade` and `addons:destroy`. Creating, upgrading (when the URL changes) and
- * destroying each make one release with the add-on's config vars, which restarts the dynos.
+ * `addons`, `addons:create SERVICE[:PLAN] [--as NAME] [-- --opt value]` (`addons:add`),
+ * `addons:info`, `addons:upgrade`, `addons:destroy` (`addons:remove`), and `addons:attach
+ * OWNER::NAME` / `addons:detach NAME` to share one app's add-on with another. Each change makes
+ * one release with the add-on's config vars, which restarts the dynos.
  */
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
-import { appVerb, type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** An add-on as the API renders it. */
@@ -15,6 +16,7 @@ interface AddonView {
   addon_service: { name: string };
   plan: { name: string };
   config_vars: string[];
+  attachment_of?: { id: string } | null;
   created_at: string;
 }
 
@@ -53,7 +55,11 @@ export const addonsCommands: CommandModule = {
         if (!list.length) return out(`No add-ons for app ${requireApp(o)}.`);
         table([
           ['Add-on', 'Plan', 'Config vars'],
-          ...list.map((a) => [a.name, a.plan.name, a.config_vars.join(', ')]),
+          ...list.map((a) => [
+            a.attachment_of ? `${a.name} (attached)` : a.name,
+            a.plan.name,
+            a.config_vars.join(', '),
+          ]),
         ]);
       },
     );
@@ -61,25 +67,23 @@ export const addonsCommands: CommandModule = {
     appVerb(
       program
         .command('addons:create')
+        .alias('addons:add')
         .argument('<service>', 'SERVICE[:PLAN], e.g. postgres or redis:premium')
         .argument('[options...]', 'provider options after --, e.g. -- --database_url')
         .option('--as <name>', 'attachment name (config var prefix), e.g. PRIMARY')
         .description('create an add-on and attach it (a release with its config vars)'),
     ).action(async (service: string, words: string[], o: ClientOptions & { as?: string }) => {
       const options = parseProviderOptions(words);
-      process.stderr.write(`Creating ${service} on ${requireApp(o)}... `);
-      let a: AddonView;
-      try {
-        a = await clientFor(o).json<AddonView>('POST', base(o), {
+      const a = await clientFor(o).json<AddonView>(
+        'POST',
+        base(o),
+        {
           plan: service,
           ...(o.as ? { name: o.as } : {}),
           ...(Object.keys(options).length ? { options } : {}),
-        });
-      } catch (e) {
-        process.stderr.write('failed\n');
-        throw e;
-      }
-      process.stderr.write('done\n');
+        },
+        `Creating ${service} on ${requireApp(o)}`,
+      );
       if (o.json) return out(JSON.stringify(a, null, 2));
       out(`Created ${a.name} (${a.plan.name}) as ${a.config_vars.join(', ')}`);
       out(`Use \`slipway addons:info ${a.name} -a ${requireApp(o)}\` to view its details.`);
@@ -120,12 +124,53 @@ export const addonsCommands: CommandModule = {
     appVerb(
       program
         .command('addons:destroy')
+        .alias('addons:remove')
         .argument('<addon>', 'attachment name or id')
         .description('destroy an add-on and its data (a release without its config vars)'),
     ).action(async (name: string, o: ClientOptions) => {
-      const a = await clientFor(o).json<AddonView>('DELETE', `${base(o)}/${encodeURIComponent(name)}`);
+      const a = await clientFor(o).json<AddonView>(
+        'DELETE',
+        `${base(o)}/${encodeURIComponent(name)}`,
+        undefined,
+        `Destroying ${name} on ${requireApp(o)}`,
+      );
       if (o.json) return out(JSON.stringify(a, null, 2));
       out(`Destroying ${a.name} on ${requireApp(o)}... done (unset ${a.config_vars.join(', ')})`);
+    });
+
+    appVerb(
+      program
+        .command('addons:attach')
+        .argument('<addon>', "another app's add-on: OWNER_APP::ATTACHMENT (e.g. billing::POSTGRES) or its id")
+        .option('--as <name>', 'attachment name (config var prefix) on this app, e.g. SHARED_DB')
+        .description("attach another app's add-on to this app (its config vars, in one release)"),
+    ).action(async (addon: string, o: ClientOptions & { as?: string }) => {
+      const app = requireApp(o);
+      const a = await clientFor(o).json<AddonView>(
+        'POST',
+        `/apps/${encodeURIComponent(app)}/addon-attachments`,
+        { addon, ...(o.as ? { name: o.as } : {}) },
+        `Attaching ${addon} to ${app}`,
+      );
+      if (printJson(o, a)) return;
+      out(`Attaching ${addon} as ${a.name} to ${app}... done (set ${a.config_vars.join(', ')})`);
+    });
+
+    appVerb(
+      program
+        .command('addons:detach')
+        .argument('<attachment>', 'attachment name on this app, e.g. SHARED_DB')
+        .description("detach another app's add-on from this app (its data stays with the owner)"),
+    ).action(async (name: string, o: ClientOptions) => {
+      const app = requireApp(o);
+      const a = await clientFor(o).json<AddonView>(
+        'DELETE',
+        `/apps/${encodeURIComponent(app)}/addon-attachments/${encodeURIComponent(name)}`,
+        undefined,
+        `Detaching ${name} from ${app}`,
+      );
+      if (printJson(o, a)) return;
+      out(`Detaching ${a.name} from ${app}... done (unset ${a.config_vars.join(', ')})`);
     });
   },
 };

@@ -22,8 +22,8 @@ export interface ManifestOptions extends ClientOptions {
   env?: string[];
 }
 
-/** Create `name` from the manifest file in `o.manifest`. */
-export async function createFromManifest(name: string, o: ManifestOptions): Promise<void> {
+/** Create `name` (generated when absent) from the manifest file in `o.manifest`. */
+export async function createFromManifest(name: string | undefined, o: ManifestOptions): Promise<void> {
   const file = o.manifest as string;
   let manifest: unknown;
   try {
@@ -40,7 +40,7 @@ export async function createFromManifest(name: string, o: ManifestOptions): Prom
     generated: string[];
     addons: string[];
     postdeploy: string | null;
-  }>('POST', '/app-setups', { name, manifest, env });
+  }>('POST', '/app-setups', { ...(name ? { name } : {}), manifest, env }, 'Setting up the app');
   if (o.json) return out(JSON.stringify(r, null, 2));
   out(`Creating ${r.app.name} from ${file}... done`);
   if (r.generated.length) out(`Generated ${r.generated.join(', ')}`);

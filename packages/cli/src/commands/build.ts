@@ -28,6 +28,7 @@ interface BuildCliOptions {
   env: string[];
   timeout?: string;
   quiet?: boolean;
+  json?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -79,6 +80,7 @@ export const buildCommands: CommandModule = {
       .option('-o, --output <slug>', 'write the slug (tar.gz) here, and its metadata beside it as .json')
       .option('--env <KEY=value>', 'config var given to the buildpacks (repeatable)', collect, [])
       .option('--timeout <minutes>', 'give up after this many minutes (default 25)')
+      .option('--json', 'print the result as JSON (the build output goes to stderr)')
       .action(async (dir: string, o: BuildCliOptions) => {
         const cwd = process.cwd();
         const source = resolve(cwd, dir);
@@ -107,11 +109,18 @@ export const buildCommands: CommandModule = {
             resolveBuildpack(spec, cwd, { npmPrefix: join(defaultBuildpackCache(), 'npm') }),
           ...(output ? { output } : {}),
           ...(minutes && minutes > 0 ? { timeoutMs: minutes * 60_000 } : {}),
-          onLine: (line) => process.stdout.write(`${line}\n`),
+          onLine: (line) => (o.json ? process.stderr : process.stdout).write(`${line}\n`),
         }).finally(() => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
         });
+        if (o.json) {
+          const { buildpacks, processTypes, slug, timings } = result;
+          process.stdout.write(
+            `${JSON.stringify({ buildpacks, processTypes, slug: slug ?? null, timings }, null, 2)}\n`,
+          );
+          return;
+        }
         const say = (line: string) => process.stdout.write(`${line}\n`);
         say(
           `-----> Built with ${result.buildpacks.map((b) => b.buildpack).join(', ')} in ${(result.timings.total / 1000).toFixed(1)}s`,

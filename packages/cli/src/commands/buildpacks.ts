@@ -5,7 +5,7 @@
  */
 import { defineErrors } from '@slipway/core';
 import type { Command } from 'commander';
-import { appVerb, type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Errors of the buildpack verbs. */
@@ -77,6 +77,7 @@ export const buildpacksCommands: CommandModule = {
       const at = position(o.index, names.length + 1) ?? names.length;
       names.splice(at, 0, name);
       await save(o, names);
+      if (printJson(o, names)) return;
       out(`Buildpack added. Next release on ${app} will use ${names.join(', ')}.`);
       out('Run `git push` or `slipway deploy` to create a new release using these buildpacks.');
     });
@@ -95,6 +96,7 @@ export const buildpacksCommands: CommandModule = {
         throw buildpackCliErrors.SLIPWAY_ERR_CLI_BUILDPACK_PRESENT({ name, app });
       else names[at] = name;
       await save(o, names);
+      if (printJson(o, names)) return;
       out(`Buildpack set. Next release on ${app} will use ${names.join(', ')}.`);
     });
     appVerb(
@@ -117,12 +119,13 @@ export const buildpacksCommands: CommandModule = {
       }
       const [gone] = names.splice(at as number, 1);
       await save(o, names);
-      out(`Buildpack ${gone} removed.`);
+      if (!o.json) out(`Buildpack ${gone} removed.`);
       show(app, names, o);
     });
     appVerb(program.command('buildpacks:clear').description('clear the list: the next build detects')).action(
       async (o: Opts) => {
         await save(o, []);
+        if (printJson(o, [])) return;
         out(`Buildpacks cleared. Next release on ${requireApp(o)} will detect its buildpack.`);
       },
     );

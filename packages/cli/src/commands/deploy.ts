@@ -1,6 +1,7 @@
 /**
  * `deploy [DIR] -a APP`: pack the directory as tar.gz (skipping .git, node_modules and what the
- * top-level .gitignore lists), upload it, and stream the build as it happens.
+ * top-level .gitignore lists), upload it, and stream the build as it happens. `builds` and
+ * `builds:output [ID]` show past builds and their output.
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -10,7 +11,16 @@ import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
 import ignore from 'ignore';
 import * as tar from 'tar';
-import { type ClientOptions, clientFor, out, readJsonAnswer, requireApp } from '../api-client.js';
+import {
+  appVerb,
+  type ClientOptions,
+  clientFor,
+  out,
+  printJson,
+  readJsonAnswer,
+  requireApp,
+  table,
+} from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 const ALWAYS_SKIP = new Set(['.git', 'node_modules', '.slipway']);
@@ -80,15 +90,46 @@ export const deployCommands: CommandModule = {
         );
         const done = await client.json('GET', `/apps/${encodeURIComponent(app)}/builds/${build.id}`);
         if (o.json) out(JSON.stringify(done, null, 2));
+        // The streamed output already ends with the error and its hint: say it failed, not why again.
         if (done.status !== 'succeeded' || !done.release)
           throw new SlipwayError(
             'SLIPWAY_ERR_CLI_DEPLOY_FAILED',
-            `deploy of ${app} failed: ${done.error ?? done.status}`,
+            `deploy of ${app} failed (build ${done.id})`,
             {
-              hint: 'The output above says why; the running release is unchanged.',
+              hint: `The build output above says why; the running release is unchanged. Again: \`slipway builds:output ${done.id} -a ${app}\`.`,
             },
           );
         if (!o.json) out(`-----> Deployed ${app} v${done.release.version}`);
       });
+    appVerb(program.command('builds').description("list the app's builds, newest first")).action(
+      async (o: ClientOptions) => {
+        const bs = await clientFor(o).json<any[]>('GET', `/apps/${encodeURIComponent(requireApp(o))}/builds`);
+        if (printJson(o, bs)) return;
+        if (!bs.length) return out(`${requireApp(o)} has no builds yet.`);
+        table([
+          ['Id', 'Status', 'Release', 'Created'],
+          ...bs
+            .slice()
+            .reverse()
+            .map((b) => [b.id, b.status, b.release ? `v${b.release.version}` : '-', b.created_at]),
+        ]);
+      },
+    );
+    appVerb(
+      program
+        .command('builds:output')
+        .argument('[build]', 'build id; default the newest')
+        .description('show the output of a build (follows it while it runs)'),
+    ).action(async (id: string | undefined, o: ClientOptions) => {
+      const app = encodeURIComponent(requireApp(o));
+      const c = clientFor(o);
+      const build = id
+        ? await c.json('GET', `/apps/${app}/builds/${encodeURIComponent(id)}`)
+        : (await c.json<any[]>('GET', `/apps/${app}/builds`)).at(-1);
+      if (!build) return out(`${requireApp(o)} has no builds yet.`);
+      const lines: string[] = [];
+      await c.lines(build.output_stream_url, (l) => (o.json ? lines.push(l) : out(l)));
+      printJson(o, { build: { id: build.id, status: build.status }, output: lines });
+    });
   },
 };

@@ -1,6 +1,6 @@
 /** `domains`, `domains:add HOST`, `domains:remove HOST`, and `maintenance[:on|:off]`. */
 import type { Command } from 'commander';
-import { appVerb, type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Custom domain and maintenance verbs. */
@@ -42,10 +42,11 @@ export const domainsCommands: CommandModule = {
       program.command('domains:remove').argument('<hostname>').description('stop routing a custom host name'),
     ).action(async (hostname: string, o: ClientOptions) => {
       const app = requireApp(o);
-      await clientFor(o).json(
+      const d = await clientFor(o).json(
         'DELETE',
         `/apps/${encodeURIComponent(app)}/domains/${encodeURIComponent(hostname)}`,
       );
+      if (printJson(o, d)) return;
       out(`Removing ${hostname.toLowerCase()} from ${app}... done`);
     });
     appVerb(program.command('maintenance').description('show whether the app is in maintenance mode')).action(
@@ -54,6 +55,7 @@ export const domainsCommands: CommandModule = {
           'GET',
           `/apps/${encodeURIComponent(requireApp(o))}`,
         );
+        if (printJson(o, { maintenance: a.maintenance })) return;
         out(a.maintenance ? 'on' : 'off');
       },
     );
@@ -66,7 +68,8 @@ export const domainsCommands: CommandModule = {
           ),
       ).action(async (o: ClientOptions) => {
         const app = requireApp(o);
-        await clientFor(o).json('PATCH', `/apps/${encodeURIComponent(app)}`, { maintenance: on });
+        const a = await clientFor(o).json('PATCH', `/apps/${encodeURIComponent(app)}`, { maintenance: on });
+        if (printJson(o, { maintenance: a.maintenance })) return;
         out(`${on ? 'Enabling' : 'Disabling'} maintenance mode for ${app}... done`);
       });
   },

@@ -1,6 +1,6 @@
 /** `drains`, `drains:add URL`, `drains:remove URL|ID`: log drains of an app. */
 import type { Command } from 'commander';
-import { appVerb, type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Log drain verbs. */
@@ -41,6 +41,7 @@ export const drainsCommands: CommandModule = {
         'DELETE',
         `/apps/${encodeURIComponent(app)}/log-drains/${encodeURIComponent(which)}`,
       );
+      if (printJson(o, d)) return;
       out(`Successfully removed drain ${d.url}`);
     });
   },

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { defineErrors } from '@slipway/core';
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
+import { type ApiClient, type ClientOptions, clientFor, out, printJson, requireApp } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Errors of the git verbs. */
@@ -36,6 +36,17 @@ export function gitUrl(apiUrl: string, token: string, app: string): string {
   return u.toString();
 }
 
+/**
+ * Point git remote `remote` of the repository here at `app` (added, or its URL set); returns
+ * the URL with the token hidden.
+ */
+export async function setGitRemote(client: ApiClient, app: string, remote: string): Promise<string> {
+  const url = gitUrl(client.creds.url, client.creds.token, app);
+  const exists = (await git(['remote'])).split('\n').includes(remote);
+  await git(['remote', exists ? 'set-url' : 'add', remote, url]);
+  return url.replace(client.creds.token, '***');
+}
+
 /** git verbs. */
 export const gitCommands: CommandModule = {
   register(program: Command) {
@@ -44,16 +55,15 @@ export const gitCommands: CommandModule = {
       .description('add (or update) a git remote that deploys the app on push')
       .option('-a, --app <app>', 'app name')
       .option('-r, --remote <name>', 'remote name', 'slipway')
+      .option('--json', 'print JSON')
       .option('--data-dir <dir>', 'platform data dir holding credentials.json')
       .action(async (o: ClientOptions & { remote: string }) => {
         const app = requireApp(o);
         const client = clientFor(o);
         await client.json('GET', `/apps/${encodeURIComponent(app)}`);
-        const url = gitUrl(client.creds.url, client.creds.token, app);
-        const existing = await git(['remote']);
-        const verb = existing.split('\n').includes(o.remote) ? 'set-url' : 'add';
-        await git(['remote', verb, o.remote, url]);
-        out(`set git remote ${o.remote} to ${url.replace(client.creds.token, '***')}`);
+        const shown = await setGitRemote(client, app, o.remote);
+        if (printJson(o, { remote: o.remote, url: shown, app })) return;
+        out(`set git remote ${o.remote} to ${shown}`);
       });
   },
 };

@@ -7,17 +7,19 @@ import { appsCommands } from './apps.js';
 import { authCommands } from './auth.js';
 import { buildCommands } from './build.js';
 import { buildpacksCommands } from './buildpacks.js';
+import { completionCommands } from './completion.js';
 import { configCommands } from './config.js';
-import { createCommands } from './create.js';
 import { deployCommands } from './deploy.js';
 import { domainsCommands } from './domains.js';
 import { drainsCommands } from './drains.js';
 import { gitCommands } from './git.js';
 import { logsCommands } from './logs.js';
 import { mailCommands } from './mail.js';
+import { newCommands } from './new.js';
 import { pgCommands } from './pg.js';
 import { platformCommands } from './platform.js';
 import { psCommands } from './ps.js';
+import { redisCommands } from './redis.js';
 import { releasesCommands } from './releases.js';
 import { runCommands } from './run.js';
 
@@ -26,7 +28,7 @@ export interface CommandModule {
   register(program: Command): void;
 }
 
-/** The command modules, in help order. */
+/** The command modules (help groups them by topic; see `main.ts`). */
 export const commandModules: CommandModule[] = [
   platformCommands,
   authCommands,
@@ -36,7 +38,7 @@ export const commandModules: CommandModule[] = [
   gitCommands,
   buildpacksCommands,
   buildCommands,
-  createCommands,
+  newCommands,
   psCommands,
   runCommands,
   domainsCommands,
@@ -47,5 +49,7 @@ export const commandModules: CommandModule[] = [
   addonCommands,
   addonsCommands,
   pgCommands,
+  redisCommands,
   mailCommands,
+  completionCommands,
 ];

@@ -1,12 +1,21 @@
 /**
- * `pg:psql [-c SQL]`, `pg:backups`, `pg:backups:capture`, `pg:backups:restore [BACKUP]`. Backups
- * run on the platform (it holds the provider's data dir), with the app's own DATABASE_URL;
- * psql runs here, with the password in PGPASSWORD rather than on the command line.
+ * `pg:info`, `pg:credentials`, `pg:reset`, `pg:psql [-c SQL]` (`psql`), `pg:backups`,
+ * `pg:backups:capture`, `pg:backups:restore [BACKUP]`. Info, reset and backups run on the
+ * platform (it holds the provider's data dir), with the app's own DATABASE_URL; psql runs here,
+ * with the password in PGPASSWORD rather than on the command line.
  */
 import { spawn } from 'node:child_process';
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import {
+  addonVerb,
+  type ClientOptions,
+  clientFor,
+  out,
+  printJson,
+  requireApp,
+  table,
+} from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 interface BackupView {
@@ -41,33 +50,113 @@ export function psqlInvocation(databaseUrl: string): { args: string[]; env: Reco
   };
 }
 
+/** The app's database URL: `--addon NAME` → NAME_URL, else DATABASE_URL; a coded error when unset. */
+async function databaseUrl(o: PgOptions): Promise<{ key: string; url: string }> {
+  const vars = await clientFor(o).json<Record<string, string>>(
+    'GET',
+    `/apps/${encodeURIComponent(requireApp(o))}/config-vars`,
+  );
+  const key = o.addon ? `${o.addon}_URL` : 'DATABASE_URL';
+  const url = vars[key];
+  if (!url)
+    throw new SlipwayError('SLIPWAY_ERR_CLI_NO_DATABASE', `${requireApp(o)} has no ${key}`, {
+      hint: `Create a database with \`slipway addons:create postgres -a ${requireApp(o)}\`.`,
+      status: 404,
+    });
+  return { key, url };
+}
+
+/** libpq's key=value connection string for a postgres:// URL (`pg:credentials`). */
+export function connectionInfo(databaseUrl: string): string {
+  const u = new URL(databaseUrl);
+  const sslmode = u.searchParams.get('sslmode');
+  return [
+    `dbname=${decodeURIComponent(u.pathname.slice(1))}`,
+    `host=${u.hostname}`,
+    `port=${u.port || '5432'}`,
+    `user=${decodeURIComponent(u.username)}`,
+    `password=${decodeURIComponent(u.password)}`,
+    ...(sslmode ? [`sslmode=${sslmode}`] : []),
+  ].join(' ');
+}
+
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+
 const q = (o: PgOptions) => (o.addon ? `?addon=${encodeURIComponent(o.addon)}` : '');
 const base = (o: PgOptions) => `/apps/${encodeURIComponent(requireApp(o))}/pg/backups`;
 
 /** Postgres verbs. */
 export const pgCommands: CommandModule = {
   register(program: Command) {
-    const common = (c: Command) =>
-      c
-        .option('-a, --app <app>', 'app name')
-        .option('--addon <name>', 'which postgres attachment (default the first)')
-        .option('--json', 'print JSON')
-        .option('--data-dir <dir>', 'platform data dir holding credentials.json');
+    const common = (c: Command) => addonVerb(c, 'postgres');
 
-    common(program.command('pg:psql').description("open psql on the app's database"))
+    common(
+      program
+        .command('pg:info')
+        .description("show the app's database: plan, version, size, connections, tables"),
+    ).action(async (o: PgOptions) => {
+      const i = await clientFor(o).json<any>(
+        'GET',
+        `/apps/${encodeURIComponent(requireApp(o))}/pg/info${q(o)}`,
+      );
+      if (printJson(o, i)) return;
+      out(`=== ${o.addon ? `${o.addon}_URL` : 'DATABASE_URL'} (${i.addon})`);
+      table([
+        ['Plan:', i.plan],
+        ['Status:', 'Available'],
+        ['Connections:', `${i.connections}/${i.connectionLimit}`],
+        ['PG Version:', i.version],
+        ['Created:', i.created_at],
+        ['Data Size:', mb(i.size)],
+        ['Tables:', String(i.tables)],
+        ['Database:', i.database],
+        ['Add-on:', i.addon],
+      ]);
+    });
+
+    common(
+      program
+        .command('pg:credentials')
+        .alias('pg:credentials:url')
+        .description("show the connection string and URL of the app's database"),
+    ).action(async (o: PgOptions) => {
+      const { key, url } = await databaseUrl(o);
+      if (printJson(o, { config_var: key, url, connection_info: connectionInfo(url) })) return;
+      out(`Connection information for default credential (${key}).`);
+      out('Connection info string:');
+      out(`   "${connectionInfo(url)}"`);
+      out('Connection URL:');
+      out(`   ${url}`);
+    });
+
+    common(
+      program
+        .command('pg:reset')
+        .option('--confirm <app>', 'the app name again, to confirm')
+        .description("delete every table and all data of the app's database"),
+    ).action(async (o: PgOptions & { confirm?: string }) => {
+      const app = requireApp(o);
+      if (o.confirm !== app) {
+        process.stderr.write(
+          ` !     This deletes all data in ${app}'s database. Run again with --confirm ${app}\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      const i = await clientFor(o).json<any>(
+        'POST',
+        `/apps/${encodeURIComponent(app)}/pg/reset${q(o)}`,
+        undefined,
+        `Resetting the database of ${app}`,
+      );
+      if (printJson(o, i)) return;
+      out(`Resetting ${i.database} on ${app}... done (${i.tables} tables)`);
+    });
+
+    common(program.command('pg:psql').alias('psql').description("open psql on the app's database"))
       .option('-c, --command <sql>', 'run this SQL and exit')
       .action(async (o: PgOptions & { command?: string }) => {
-        const vars = await clientFor(o).json<Record<string, string>>(
-          'GET',
-          `/apps/${encodeURIComponent(requireApp(o))}/config-vars`,
-        );
-        const key = o.addon ? `${o.addon}_URL` : 'DATABASE_URL';
-        const url = vars[key];
-        if (!url)
-          throw new SlipwayError('SLIPWAY_ERR_CLI_NO_DATABASE', `${requireApp(o)} has no ${key}`, {
-            hint: `Create a database with \`slipway addons:create postgres -a ${requireApp(o)}\`.`,
-            status: 404,
-          });
+        const { url } = await databaseUrl(o);
         const { args, env } = psqlInvocation(url);
         if (o.command) args.push('-c', o.command);
         const code = await new Promise<number>((resolve, reject) => {
@@ -99,7 +188,12 @@ export const pgCommands: CommandModule = {
 
     common(program.command('pg:backups:capture').description('capture a backup of the database now')).action(
       async (o: PgOptions) => {
-        const b = await clientFor(o).json<BackupView>('POST', `${base(o)}${q(o)}`);
+        const b = await clientFor(o).json<BackupView>(
+          'POST',
+          `${base(o)}${q(o)}`,
+          undefined,
+          'Capturing a backup',
+        );
         if (o.json) return out(JSON.stringify(b, null, 2));
         out(`Backup ${b.id} of ${b.database} captured (${b.size} B)`);
       },
@@ -115,6 +209,7 @@ export const pgCommands: CommandModule = {
         'POST',
         `${base(o)}/restore${q(o)}`,
         backup ? { backup } : {},
+        'Restoring the backup',
       );
       if (o.json) return out(JSON.stringify(b, null, 2));
       out(`Restored ${b.id} into ${b.database}`);

@@ -1,7 +1,10 @@
-/** `ps`, `ps:scale type=N[:size]…` and `ps:restart [type]`. */
+/**
+ * `ps`, `ps:scale type=N[:size]…` (`scale`), `ps:restart [type|dyno]` (`restart`) and
+ * `ps:stop DYNO` / `ps:kill DYNO` (`stop`, `kill`), with Heroku's aliases.
+ */
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Parse `web=2`, `worker=1:standard-2x`, `web+1` is not supported (Heroku's absolute form only). */
@@ -24,20 +27,15 @@ export function parseScaleArgs(words: string[]): { type: string; quantity?: numb
 /** Dyno verbs. */
 export const psCommands: CommandModule = {
   register(program: Command) {
-    program
-      .command('ps')
-      .description('list dynos and the formation')
-      .option('-a, --app <app>', 'app name')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (o: ClientOptions) => {
+    appVerb(program.command('ps').description('list dynos and the formation')).action(
+      async (o: ClientOptions) => {
         const app = encodeURIComponent(requireApp(o));
         const c = clientFor(o);
         const [dynos, formation] = await Promise.all([
           c.json<any[]>('GET', `/apps/${app}/dynos`),
           c.json<any[]>('GET', `/apps/${app}/formation`),
         ]);
-        if (o.json) return out(JSON.stringify({ dynos, formation }, null, 2));
+        if (printJson(o, { dynos, formation })) return;
         for (const f of formation) {
           out(`=== ${f.type} (${f.size}): ${f.command ?? '(no command)'} (${f.quantity})`);
           for (const d of dynos.filter((x) => x.type === f.type))
@@ -52,39 +50,68 @@ export const psCommands: CommandModule = {
           out();
         }
         if (!formation.length) out('No process types yet: deploy the app first.');
-      });
-    program
-      .command('ps:scale')
-      .argument('<changes...>', 'TYPE=QUANTITY[:SIZE] …')
-      .description('scale process types, e.g. web=2 worker=1')
-      .option('-a, --app <app>', 'app name')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (changes: string[], o: ClientOptions) => {
-        const updates = parseScaleArgs(changes);
-        const f = await clientFor(o).json<any[]>(
-          'PATCH',
-          `/apps/${encodeURIComponent(requireApp(o))}/formation`,
-          { updates },
-        );
-        if (o.json) return out(JSON.stringify(f, null, 2));
-        out(
-          `Scaling dynos... done, now running ${f.map((x) => `${x.type} at ${x.quantity}:${x.size}`).join(', ')}`,
-        );
-      });
-    program
-      .command('ps:restart')
-      .argument('[type]', 'process type or dyno (web, web.1); all when absent')
-      .description('restart dynos')
-      .option('-a, --app <app>', 'app name')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (type: string | undefined, o: ClientOptions) => {
-        const app = encodeURIComponent(requireApp(o));
+      },
+    );
+    appVerb(
+      program
+        .command('ps:scale')
+        .aliases(['scale', 'dyno:scale'])
+        .argument('<changes...>', 'TYPE=QUANTITY[:SIZE] …')
+        .description('scale process types, e.g. web=2 worker=1:standard-2x'),
+    ).action(async (changes: string[], o: ClientOptions) => {
+      const updates = parseScaleArgs(changes);
+      const app = requireApp(o);
+      const f = await clientFor(o).json<any[]>(
+        'PATCH',
+        `/apps/${encodeURIComponent(app)}/formation`,
+        { updates },
+        `Scaling dynos on ${app}`,
+      );
+      if (printJson(o, f)) return;
+      out(
+        `Scaling dynos... done, now running ${f.map((x) => `${x.type} at ${x.quantity}:${x.size}`).join(', ')}`,
+      );
+    });
+    appVerb(
+      program
+        .command('ps:restart')
+        .aliases(['restart', 'dyno:restart'])
+        .argument('[type]', 'process type or dyno (web, web.1); all when absent')
+        .description('restart dynos (web dynos are replaced without downtime)'),
+    ).action(async (type: string | undefined, o: ClientOptions) => {
+      const app = requireApp(o);
+      const base = `/apps/${encodeURIComponent(app)}/dynos`;
+      await clientFor(o).json(
+        'DELETE',
+        type ? `${base}/${encodeURIComponent(type)}` : base,
+        undefined,
+        `Restarting ${type ?? 'all'} dynos on ${app}`,
+      );
+      if (printJson(o, { app, restarted: type ?? 'all' })) return;
+      out(`Restarting ${type ?? 'all'} dynos on ${app}... done`);
+    });
+    for (const [verb, aliases] of [
+      ['ps:stop', ['stop', 'dyno:stop']],
+      ['ps:kill', ['kill', 'dyno:kill']],
+    ] as const)
+      appVerb(
+        program
+          .command(verb)
+          .aliases(aliases)
+          .argument('<dyno>', 'a dyno, e.g. web.1 or run.1234')
+          .description(
+            'stop a dyno: a one-off ends; a formation dyno (web.1) is started again by the formation',
+          ),
+      ).action(async (dyno: string, o: ClientOptions) => {
+        const app = requireApp(o);
         await clientFor(o).json(
-          'DELETE',
-          type ? `/apps/${app}/dynos/${encodeURIComponent(type)}` : `/apps/${app}/dynos`,
+          'POST',
+          `/apps/${encodeURIComponent(app)}/dynos/${encodeURIComponent(dyno)}/actions/stop`,
+          undefined,
+          `Stopping ${dyno} on ${app}`,
         );
-        out(`Restarting ${type ?? 'all'} dynos on ${requireApp(o)}... done`);
+        if (printJson(o, { app, stopped: dyno })) return;
+        out(`Stopping ${dyno} dyno on ${app}... done`);
       });
   },
 };

@@ -1,6 +1,6 @@
 /**
  * `run -- CMD…` (attached one-off dyno over the API's WebSocket), `run:detached -- CMD…`
- * (output to the logs) and `ps:stop run.N`. Attached: the local terminal goes raw when stdin
+ * (output to the logs). Attached: the local terminal goes raw when stdin
  * is a TTY (Ctrl-C then reaches the dyno's pty as a byte), otherwise Ctrl-C is forwarded as
  * SIGINT; the window size follows `resize`. Like Heroku's CLI, `run` exits 0 unless
  * `--exit-code` asks for the dyno's exit code. Framing: see runtime `oneoff/attach-hub.ts`.
@@ -179,20 +179,6 @@ export const runCommands: CommandModule = {
         if (o.json) return out(JSON.stringify(d, null, 2));
         out(`Running ${b.command} on ${app}... up, ${d.name}`);
         out(`Run slipway logs -a ${app} --dyno ${d.name} to view the output.`);
-      });
-    program
-      .command('ps:stop')
-      .argument('<dyno>', 'one-off dyno, e.g. run.1234')
-      .description('stop a one-off dyno')
-      .option('-a, --app <app>', 'app name')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (dyno: string, o: ClientOptions) => {
-        const app = requireApp(o);
-        await clientFor(o).json(
-          'POST',
-          `/apps/${encodeURIComponent(app)}/dynos/${encodeURIComponent(dyno)}/actions/stop`,
-        );
-        out(`Stopping ${dyno} dyno on ${app}... done`);
       });
   },
 };

@@ -211,6 +211,17 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
     expect((await ok(p.token, 'GET', '/apps/app-a')).name).to.equal('app-a');
   });
 
+  it("refuses to attach another user's add-on: the owner app's credentials are not the caller's", async () => {
+    // bob owns app-b and has no access to app-a: naming app-a's add-on is refused before anything is looked up.
+    const res = await call(tokens.bob, 'POST', '/apps/app-b/addon-attachments', { addon: 'app-a::POSTGRES' });
+    expect(res.status).to.equal(403);
+    expect(res.body.code).to.equal('SLIPWAY_ERR_ACCOUNTS_APP_ACCESS');
+    // The admin gets past the gate to the add-on lookup (app-a has no such add-on).
+    const admin = await call(p.token, 'POST', '/apps/app-b/addon-attachments', { addon: 'app-a::POSTGRES' });
+    expect(admin.status).to.equal(422);
+    expect(admin.body.code).to.equal('SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT');
+  });
+
   it('stops a revoked token at once, and lists tokens without their secrets', async () => {
     const t = await ok(tokens.dave as string, 'POST', '/oauth/authorizations', { description: 'ci' });
     expect(t.access_token.token).to.match(/^slpu_/);

@@ -7,8 +7,11 @@ import { getMessage, listMessages, mailDataDir } from '@slipway/addon-mail';
 import {
   type BackupInfo,
   captureBackup,
+  type DatabaseInfo,
+  databaseInfo,
   listBackups,
   postgresDataDir,
+  resetDatabase,
   restoreBackup,
 } from '@slipway/addon-postgres';
 import { runtimeErrors } from '../errors.js';
@@ -68,6 +71,22 @@ export function pgRestore(
     databaseUrl: databaseUrl(ctx, app, name),
     ...(backup ? { backup } : {}),
   });
+}
+
+/** pg:info: the database's figures with the add-on's plan and creation time. */
+export async function pgInfo(
+  ctx: ToolContext,
+  app: AppRecord,
+  name?: string,
+): Promise<DatabaseInfo & { addon: string; plan: string; created_at: string }> {
+  const rec = attachmentOf(ctx, app, 'postgres', name);
+  const info = await databaseInfo(databaseUrl(ctx, app, name));
+  return { addon: rec.name, plan: `${rec.service}:${rec.plan}`, created_at: rec.createdAt, ...info };
+}
+
+/** pg:reset: empty the database (the CLI asks for confirmation first). */
+export function pgReset(ctx: ToolContext, app: AppRecord, name?: string): Promise<DatabaseInfo> {
+  return resetDatabase(databaseUrl(ctx, app, name));
 }
 
 /** `mail -a APP`: messages of the app's mail add-on, newest first. */

@@ -12,10 +12,11 @@ import type {
 
 const ref = (a: AppRecord) => ({ id: a.id, name: a.name });
 
-/** An app. */
-export const renderApp = (a: AppRecord, webUrl: string, released?: ReleaseRecord) => ({
+/** An app (`stack`: the live slug's, as Heroku's `stack.name`; null before the first deploy). */
+export const renderApp = (a: AppRecord, webUrl: string, released?: ReleaseRecord, stack?: string) => ({
   id: a.id,
   name: a.name,
+  stack: stack ? { name: stack } : null,
   web_url: webUrl,
   buildpacks: a.buildpacks,
   maintenance: a.maintenance,
@@ -101,5 +102,7 @@ export const renderAddon = (a: AppRecord, x: AddonRecord) => ({
   addon_service: { name: x.service },
   plan: { name: `${x.service}:${x.plan}` },
   config_vars: x.configVars,
+  // An attachment of another app's add-on (`addons:attach`) names the add-on it shares.
+  attachment_of: x.ownerId ? { id: x.ownerId } : null,
   created_at: x.createdAt,
 });

@@ -1,9 +1,20 @@
 /**
  * Add-on routes beyond list/create/destroy (which live in server.ts): one add-on's info, its
- * plan change (Heroku's `PATCH /apps/:app/addons/:addon` with `{ plan }`), Postgres backups and
- * the mail add-on's mailbox.
+ * plan change (Heroku's `PATCH /apps/:app/addons/:addon` with `{ plan }`), attachments of
+ * another app's add-on, Postgres info, reset and backups, and the mail add-on's mailbox.
  */
-import { mailList, mailShow, pgBackups, pgCapture, pgRestore } from '../addons/addon-tools.js';
+
+import { currentPrincipal } from '../accounts/principal.js';
+import {
+  mailList,
+  mailShow,
+  pgBackups,
+  pgCapture,
+  pgInfo,
+  pgReset,
+  pgRestore,
+} from '../addons/addon-tools.js';
+import type { AppRecord } from '../state/records.js';
 import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
 import { renderAddon } from './render.js';
 import type { ApiContext } from './server.js';
@@ -14,6 +25,17 @@ export const addonPlanSchema = {
   required: ['plan'],
   additionalProperties: false,
   properties: { plan: { type: 'string', pattern: '^[a-z][a-z0-9-]*(:[a-z0-9-]+)?$' } },
+} as const;
+
+/** POST /apps/:app/addon-attachments: `addon` is `OWNER_APP::NAME` or an add-on id. */
+export const attachmentSchema = {
+  type: 'object',
+  required: ['addon'],
+  additionalProperties: false,
+  properties: {
+    addon: { type: 'string', minLength: 1, maxLength: 200 },
+    name: { type: 'string', pattern: '^[A-Z][A-Z0-9_]{0,63}$' },
+  },
 } as const;
 
 /** POST /apps/:app/pg/backups/restore */
@@ -41,6 +63,31 @@ export function registerAddonRoutes(on: RouteRegistrar, ctx: ApiContext): void {
     sendJson(res, 200, renderAddon(a, await ctx.addons.upgrade(a, p.id as string, body.plan)));
   });
 
+  on('POST', '/apps/:app/addon-attachments', async (req, res, p) => {
+    const a = app(p);
+    const body = await readJson<{ addon: string; name?: string }>(
+      req,
+      attachmentSchema,
+      'POST /apps/:app/addon-attachments',
+    );
+    // Attaching hands the owner app's credentials to this one: the caller must be allowed there too.
+    const mayUse = (owner: AppRecord) => {
+      const who = currentPrincipal();
+      if (ctx.access && who) ctx.access.authorize(who, 'GET', '/apps/:app/config-vars', { app: owner.name });
+    };
+    sendJson(res, 201, renderAddon(a, await ctx.addons.attach(a, body.addon, body.name, mayUse)));
+  });
+  on('DELETE', '/apps/:app/addon-attachments/:id', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(res, 200, renderAddon(a, await ctx.addons.detach(a, p.id as string)));
+  });
+
+  on('GET', '/apps/:app/pg/info', async (_q, res, p, url) =>
+    sendJson(res, 200, await pgInfo(tools, app(p), which(url))),
+  );
+  on('POST', '/apps/:app/pg/reset', async (_q, res, p, url) =>
+    sendJson(res, 200, await pgReset(tools, app(p), which(url))),
+  );
   on('GET', '/apps/:app/pg/backups', async (_q, res, p, url) =>
     sendJson(res, 200, await pgBackups(tools, app(p), which(url))),
   );

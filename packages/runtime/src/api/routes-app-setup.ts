@@ -12,7 +12,7 @@ import type { ApiContext } from './server.js';
 
 const setupSchema = {
   type: 'object',
-  required: ['name', 'manifest'],
+  required: ['manifest'],
   additionalProperties: false,
   properties: {
     name: { type: 'string' },
@@ -49,7 +49,7 @@ export function registerAppSetupRoutes(on: RouteRegistrar, ctx: ApiContext): voi
   });
 
   on('POST', '/app-setups', async (req, res) => {
-    const body = await readJson<{ name: string; manifest: object; env?: Record<string, string> }>(
+    const body = await readJson<{ name?: string; manifest: object; env?: Record<string, string> }>(
       req,
       setupSchema,
       'POST /app-setups',

@@ -14,6 +14,7 @@ import { runtimeErrors } from '../errors.js';
 import { AttachHub } from '../oneoff/attach-hub.js';
 import { DEFAULT_SIZE } from '../release-service.js';
 import type { AppRecord } from '../state/records.js';
+import { assertAppName } from '../state/sqlite-state-store.js';
 import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
 import { renderApp, renderDomain, renderDrain } from './render.js';
 import { domainSchema, drainSchema } from './schemas.js';
@@ -61,9 +62,9 @@ const dynoCreateSchema = {
 
 const appPatchSchema = {
   type: 'object',
-  required: ['maintenance'],
+  minProperties: 1,
   additionalProperties: false,
-  properties: { maintenance: { type: 'boolean' } },
+  properties: { maintenance: { type: 'boolean' }, name: { type: 'string', maxLength: 64 } },
 } as const;
 
 /** Register the workflow routes; returns the WebSocket upgrade handler of attached dynos. */
@@ -179,14 +180,20 @@ export function registerWorkflowRoutes(
     sendJson(res, 200, renderDrain(a, d));
   });
 
-  // --- maintenance ----------------------------------------------------------------------------
+  // --- maintenance and rename (Heroku: PATCH /apps/:app with `maintenance` and/or `name`) -------
   on('PATCH', '/apps/:app', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ maintenance: boolean }>(req, appPatchSchema, 'PATCH /apps/:app');
-    const after = state.updateApp(a.name, { maintenance: body.maintenance });
-    if (after.maintenance !== a.maintenance)
-      ctx.releases.event(a.name, `Maintenance mode ${after.maintenance ? 'enabled' : 'disabled'}`);
-    sendJson(res, 200, renderApp(after, ctx.webUrl(after.name), state.currentRelease(after.id)));
+    let a = app(p);
+    const body = await readJson<{ maintenance?: boolean; name?: string }>(
+      req,
+      appPatchSchema,
+      'PATCH /apps/:app',
+    );
+    if (body.name !== undefined && body.name !== a.name) a = await renameApp(ctx, a, body.name);
+    if (body.maintenance !== undefined && body.maintenance !== a.maintenance) {
+      a = state.updateApp(a.name, { maintenance: body.maintenance });
+      ctx.releases.event(a.name, `Maintenance mode ${a.maintenance ? 'enabled' : 'disabled'}`);
+    }
+    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), state.currentRelease(a.id)));
   });
 
   // --- one-off dynos --------------------------------------------------------------------------
@@ -250,15 +257,27 @@ export function registerWorkflowRoutes(
       created_at: new Date(h.startedAt).toISOString(),
     });
   });
+  // Heroku's ps:stop / ps:kill: a one-off dyno ends; a formation dyno is replaced by the
+  // formation (its type keeps its quantity), which is a restart of that one dyno.
   on('POST', '/apps/:app/dynos/:dyno/actions/stop', async (_q, res, p) => {
     const a = app(p);
-    const s = sessions.get(`${a.name}/${p.dyno}`);
-    if (!s)
+    const name = p.dyno as string;
+    const s = sessions.get(`${a.name}/${name}`);
+    if (s) {
+      s.kill('SIGTERM');
+      return sendJson(res, 202, {});
+    }
+    // One-offs (run.N, release.N) not held here have already ended; only formation dynos restart.
+    const formation = ctx.dynos
+      .status(a.name)
+      .some((d) => `${d.type}.${d.index}` === name && d.type !== 'run' && d.type !== 'release');
+    if (!formation)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `one-off dyno ${p.dyno}`,
-        hint: `See \`slipway ps -a ${a.name}\`; formation dynos are stopped by scaling.`,
+        what: `dyno ${name}`,
+        hint: `See the app's dynos with \`slipway ps -a ${a.name}\`.`,
       });
-    s.kill('SIGTERM');
+    await ctx.releases.serial(a.name, () => ctx.dynos.restart(a.name, name));
+    ctx.releases.event(a.name, `Stopped ${name}; the formation starts it again`);
     sendJson(res, 202, {});
   });
 
@@ -266,6 +285,25 @@ export function registerWorkflowRoutes(
     if (!hub.upgrade(req, socket, head))
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   };
+}
+
+/**
+ * Rename an app. Dynos, logs and the router know apps by name, so the dynos stop under the old
+ * name and the live release starts again under the new one; the id (repository, build cache,
+ * add-ons, domains, drains) stays.
+ */
+async function renameApp(ctx: ApiContext, a: AppRecord, name: string): Promise<AppRecord> {
+  assertAppName(name);
+  const renamed = await ctx.releases.serial(a.name, async () => {
+    if (ctx.state.findApp(name)) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_APP_EXISTS({ name });
+    await ctx.dynos.stopApp(a.name);
+    const after = ctx.state.renameApp(a.name, name);
+    ctx.logs.forget(a.name);
+    return after;
+  });
+  ctx.releases.event(renamed.name, `Renamed from ${a.name} to ${renamed.name}`);
+  await ctx.releases.restore(renamed);
+  return renamed;
 }
 
 /** Names every machine gives its own loopback address. */

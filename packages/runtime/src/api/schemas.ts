@@ -3,7 +3,6 @@
 /** POST /apps */
 export const createAppSchema = {
   type: 'object',
-  required: ['name'],
   additionalProperties: false,
   properties: { name: { type: 'string', maxLength: 64 } },
 } as const;

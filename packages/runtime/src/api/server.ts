@@ -102,14 +102,16 @@ export function createApiServer(ctx: ApiContext): Server {
     ),
   );
   on('POST', '/apps', async (req, res) => {
-    const body = await readJson<{ name: string }>(req, createAppSchema, 'POST /apps');
+    const body = await readJson<{ name?: string }>(req, createAppSchema, 'POST /apps');
     const a = state.createApp(body.name);
     ctx.releases.event(a.name, 'App created');
     sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
   });
   on('GET', '/apps/:app', async (_q, res, p) => {
     const a = app(p);
-    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), current(a)));
+    const live = current(a);
+    const stack = live?.slug ? state.slug(live.slug)?.stack : undefined;
+    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack));
   });
   on('DELETE', '/apps/:app', async (_q, res, p) => {
     const a = app(p);
@@ -194,16 +196,40 @@ export function createApiServer(ctx: ApiContext): Server {
       state.listReleases(a.id).map((r) => release(a, r, cur)),
     );
   });
-  on('GET', '/apps/:app/releases/:id', async (_q, res, p) => {
-    const a = app(p);
-    const id = (p.id as string).replace(/^v/, '');
+  /** Release `v5`, `5` or a uuid of the app, or a 404. */
+  const releaseOf = (a: AppRecord, spec: string) => {
+    const id = spec.replace(/^v/, '');
     const r = /^\d+$/.test(id) ? state.release(a.id, Number(id)) : state.releaseById(id);
     if (!r || r.appId !== a.id)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `release ${p.id}`,
+        what: `release ${spec}`,
         hint: `See \`slipway releases -a ${a.name}\`.`,
       });
-    sendJson(res, 200, release(a, r, current(a)?.version));
+    return r;
+  };
+  on('GET', '/apps/:app/releases/:id', async (_q, res, p) => {
+    const a = app(p);
+    sendJson(res, 200, release(a, releaseOf(a, p.id as string), current(a)?.version));
+  });
+  // `releases:output`: what the release phase printed (followed while it runs; empty without one).
+  on('GET', '/apps/:app/releases/:id/output', async (req, res, p) => {
+    const r = releaseOf(app(p), p.id as string);
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+    const followed = await new Promise<boolean>((resolve) => {
+      const stop = ctx.releases.followReleasePhase(r.id, (line) => {
+        if (line !== null) return void res.write(`${line}\n`);
+        res.end();
+        resolve(true);
+      });
+      if (!stop) return resolve(false);
+      req.on('close', () => {
+        stop();
+        resolve(true);
+      });
+    });
+    if (followed) return;
+    const text = state.releaseOutputs.get(r.id) ?? '';
+    res.end(text ? `${text}\n` : '');
   });
   on('POST', '/apps/:app/releases', async (req, res, p) => {
     const a = app(p);

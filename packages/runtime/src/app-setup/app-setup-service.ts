@@ -94,8 +94,12 @@ export class AppSetupService {
     o.kernel.hooks.afterRelease.tapPromise('slipway-app-setup', (ev) => this.afterRelease(ev));
   }
 
-  /** Create `name` from a manifest: everything in it applies, or the app does not exist. */
-  async create(name: string, manifest: unknown, given: Record<string, string> = {}): Promise<SetupResult> {
+  /** Create `name` (generated when absent) from a manifest: everything in it applies, or the app does not exist. */
+  async create(
+    name: string | undefined,
+    manifest: unknown,
+    given: Record<string, string> = {},
+  ): Promise<SetupResult> {
     const m = readManifest(manifest);
     const { env, generated } = resolveEnv(m, given);
     const app = this.o.state.createApp(name);

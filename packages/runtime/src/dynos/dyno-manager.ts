@@ -161,13 +161,20 @@ export class DynoManager {
     });
   }
 
-  /** Restart an app's dynos (all, or one process type); web dynos are replaced without downtime. */
+  /**
+   * Restart an app's dynos (all, one process type, or one dyno such as `web.1`); a process type's
+   * web dynos are replaced without downtime, a single dyno is stopped and then started again.
+   */
   restart(app: string, type?: string): Promise<void> {
     const st = this.apps.get(app);
     if (!st?.target) return Promise.resolve();
     return this.serial(app, async () => {
       if (!st.target) return;
-      await this.rollout(st, st.target, type);
+      const one = type === undefined ? undefined : st.slots.get(type);
+      if (!one) return this.rollout(st, st.target, type);
+      clearTimeout(one.timer);
+      if (one.dyno) await this.stopDyno(one.dyno);
+      await this.startSlot(st, one.type, one.index, one);
     });
   }
 

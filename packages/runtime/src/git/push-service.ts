@@ -44,6 +44,8 @@ interface PushSession {
   appId: string;
   checked: boolean;
   building: boolean;
+  /** The pushed commit (the release says `Deploy <short sha>`, as Heroku's does). */
+  commit?: string;
 }
 
 /** Owns the app repositories and the push callbacks. */
@@ -143,6 +145,7 @@ export class GitPushService {
     if (refs.length > 1)
       throw gitErrors.SLIPWAY_ERR_GIT_REF({ ref: refs.map((r) => r.ref).join(' and '), branch: 'HEAD' });
     s.checked = true;
+    s.commit = refs[0]?.new;
   }
 
   /** Hook callback 2: build the pushed tree (the request body), streaming the output back. */
@@ -161,7 +164,7 @@ export class GitPushService {
     }
     let buildId: string;
     try {
-      buildId = (await this.o.deploys.start(app, file)).id;
+      buildId = (await this.o.deploys.start(app, file, s.commit ? { version: s.commit } : {})).id;
     } finally {
       await rm(file, { force: true });
     }

@@ -134,4 +134,18 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'release phase output and add-on attachments',
+    // `releases:output`: what the release phase printed, kept beside the release (Heroku's
+    // `output_stream_url`). `owner_id`: an attachment of another app's add-on (`addons:attach`)
+    // points at the owning row; only the owner is ever deprovisioned.
+    sql: `
+      CREATE TABLE release_outputs (
+        release_id TEXT PRIMARY KEY REFERENCES releases(id) ON DELETE CASCADE,
+        output TEXT NOT NULL
+      );
+      ALTER TABLE addons ADD COLUMN owner_id TEXT;
+    `,
+  },
 ];

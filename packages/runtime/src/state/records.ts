@@ -102,6 +102,8 @@ export interface AddonRecord {
   /** Names of the config vars it set. */
   configVars: string[];
   createdAt: string;
+  /** Set on an attachment of another app's add-on (`addons:attach`): the owning row's id. */
+  ownerId?: string;
 }
 
 /** Where an app's `scripts.postdeploy` is: waiting for the first release, running, or done. */

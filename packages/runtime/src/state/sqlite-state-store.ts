@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { StateStore } from '@slipway/core';
 import Database from 'better-sqlite3';
 import { runtimeErrors } from '../errors.js';
+import { generateAppName } from './app-names.js';
 import { AppSetupTable } from './app-setup-table.js';
 import { migrations } from './migrations.js';
 import type {
@@ -21,6 +22,7 @@ import type {
   SlugRecord,
   Status,
 } from './records.js';
+import { ReleaseOutputTable } from './release-output-table.js';
 
 /** Allow-list of app names (Heroku's rule, 30 characters at most). */
 export const APP_NAME = /^[a-z][a-z0-9-]{1,29}$/;
@@ -53,6 +55,18 @@ const toBuild = (r: Row): BuildRecord => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
+const toAddon = (r: Row): AddonRecord => ({
+  id: r.id,
+  appId: r.app_id,
+  service: r.service,
+  plan: r.plan,
+  name: r.name,
+  providerId: r.provider_id,
+  configVars: json(r.config_vars, []),
+  createdAt: r.created_at,
+  ...(r.owner_id ? { ownerId: r.owner_id } : {}),
+});
+
 const toRelease = (r: Row): ReleaseRecord => ({
   id: r.id,
   appId: r.app_id,
@@ -72,6 +86,8 @@ export class SqliteStateStore implements StateStore {
   readonly db: Database.Database;
   /** app.json setup records (pending and finished postdeploy scripts). */
   readonly appSetups: AppSetupTable;
+  /** What each release phase printed. */
+  readonly releaseOutputs: ReleaseOutputTable;
 
   /** Open (creating if needed) the database file and apply pending migrations. */
   constructor(file: string) {
@@ -82,6 +98,7 @@ export class SqliteStateStore implements StateStore {
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.appSetups = new AppSetupTable(this.db);
+    this.releaseOutputs = new ReleaseOutputTable(this.db);
   }
 
   private migrate(): void {
@@ -117,8 +134,15 @@ export class SqliteStateStore implements StateStore {
 
   // --- apps -----------------------------------------------------------------------------------
 
-  /** Create an app; refuses bad and taken names. */
-  createApp(name: string): AppRecord {
+  /** Create an app; refuses bad and taken names. Without a name, one is generated (Heroku's form). */
+  createApp(name?: string): AppRecord {
+    if (name === undefined) {
+      // A generated name that is taken is simply drawn again (10^4 numbers per word pair).
+      for (let i = 0; ; i++) {
+        const candidate = generateAppName();
+        if (!this.findApp(candidate) || i >= 20) return this.createApp(candidate);
+      }
+    }
     assertAppName(name);
     const t = now();
     try {
@@ -131,6 +155,20 @@ export class SqliteStateStore implements StateStore {
       throw e;
     }
     return this.app(name);
+  }
+
+  /** Give an app a new name (its id, and so its repository, cache and add-ons, stay). */
+  renameApp(name: string, newName: string): AppRecord {
+    const a = this.app(name);
+    assertAppName(newName);
+    try {
+      this.db.prepare('UPDATE apps SET name = ?, updated_at = ? WHERE id = ?').run(newName, now(), a.id);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_APP_EXISTS({ name: newName });
+      throw e;
+    }
+    return this.app(a.id);
   }
 
   /** The app by name (or id), or undefined. */
@@ -539,12 +577,12 @@ export class SqliteStateStore implements StateStore {
     );
   }
 
-  /** Record an attached add-on. */
+  /** Record an attached add-on (`ownerId`: an attachment of that other add-on row). */
   addAddon(a: Omit<AddonRecord, 'createdAt'>): AddonRecord {
     const rec = { ...a, createdAt: now() };
     this.db
       .prepare(
-        'INSERT INTO addons (id, app_id, service, plan, name, provider_id, config_vars, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO addons (id, app_id, service, plan, name, provider_id, config_vars, created_at, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         a.id,
@@ -555,24 +593,29 @@ export class SqliteStateStore implements StateStore {
         a.providerId,
         JSON.stringify(a.configVars),
         rec.createdAt,
+        a.ownerId ?? null,
       );
     return rec;
   }
 
-  /** Add-ons of an app. */
+  /** Add-ons of an app (its own and those attached from other apps). */
   addons(appId: string): AddonRecord[] {
     return (
       this.db.prepare('SELECT * FROM addons WHERE app_id = ? ORDER BY created_at').all(appId) as Row[]
-    ).map((r) => ({
-      id: r.id,
-      appId: r.app_id,
-      service: r.service,
-      plan: r.plan,
-      name: r.name,
-      providerId: r.provider_id,
-      configVars: json(r.config_vars, []),
-      createdAt: r.created_at,
-    }));
+    ).map(toAddon);
+  }
+
+  /** Attachments of the add-on row `ownerId` to other apps. */
+  attachmentsOf(ownerId: string): AddonRecord[] {
+    return (
+      this.db.prepare('SELECT * FROM addons WHERE owner_id = ? ORDER BY created_at').all(ownerId) as Row[]
+    ).map(toAddon);
+  }
+
+  /** One add-on row by id. */
+  addon(id: string): AddonRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM addons WHERE id = ?').get(id) as Row | undefined;
+    return r && toAddon(r);
   }
 
   /** Record an add-on's new plan and the config vars it now sets. */

@@ -26,7 +26,7 @@ function run(
   });
 }
 
-describe('slipway create', function () {
+describe('slipway new', function () {
   this.timeout(240000);
   let root: string;
   before(async () => {
@@ -45,11 +45,7 @@ describe('slipway create', function () {
       this.skip();
     }
     const dir = join(root, 'x');
-    const created = await run(
-      process.execPath,
-      [BIN, 'create', 'buildpack', 'acme-static', '--dir', dir],
-      root,
-    );
+    const created = await run(process.execPath, [BIN, 'new', 'buildpack', 'acme-static', '--dir', dir], root);
     expect(created.code, created.stderr).to.equal(0);
     expect(created.stdout).to.include(`-----> Created buildpack acme-static in ${dir}`);
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
@@ -62,11 +58,7 @@ describe('slipway create', function () {
   });
 
   it('refuses a directory that is not empty', async () => {
-    const r = await run(
-      process.execPath,
-      [BIN, 'create', 'buildpack', 'again', '--dir', join(root, 'x')],
-      root,
-    );
+    const r = await run(process.execPath, [BIN, 'new', 'buildpack', 'again', '--dir', join(root, 'x')], root);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.include('(SLIPWAY_ERR_BUILDPACK_SCAFFOLD)');
   });
@@ -74,7 +66,7 @@ describe('slipway create', function () {
   it('creates an add-on with the add-on SDK, or says the SDK cannot yet', async () => {
     const sdk = (await import('@slipway/addon-sdk')) as Record<string, unknown>;
     const dir = join(root, 'addon');
-    const r = await run(process.execPath, [BIN, 'create', 'addon', 'acme-memcached', '--dir', dir], root);
+    const r = await run(process.execPath, [BIN, 'new', 'addon', 'acme-memcached', '--dir', dir], root);
     if (typeof sdk.scaffoldAddon === 'function') {
       expect(r.code, r.stderr).to.equal(0);
       expect(existsSync(join(dir, 'package.json'))).to.equal(true);
