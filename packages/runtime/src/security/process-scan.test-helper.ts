@@ -1,9 +1,10 @@
 /** Test helpers that look at the machine's processes through /proc (Linux). */
 import { readdir, readFile, readlink } from 'node:fs/promises';
 
-/** A live process: its pid, command line (NUL-separated words joined by spaces) and cwd. */
+/** A live process: its pid, parent, command line (NUL-separated words joined by spaces) and cwd. */
 export interface ProcInfo {
   pid: number;
+  ppid: number;
   cmdline: string;
   cwd: string;
 }
@@ -16,7 +17,9 @@ export async function processesMatching(needle: string): Promise<ProcInfo[]> {
     const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ');
     if (!cmdline.includes(needle)) continue;
     const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '');
-    out.push({ pid: Number(entry), cmdline, cwd });
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? 0);
+    out.push({ pid: Number(entry), ppid, cmdline, cwd });
   }
   return out;
 }
