@@ -1,12 +1,18 @@
 /**
  * Parent side of builds: forks the build worker in its own process group, relays its output
  * line by line, and kills the whole group on timeout or when the worker goes silent-dead.
+ * The worker starts with an environment made from nothing (isolation/build-env.ts), in a pids
+ * cgroup when the host has one, and switches to the app's uid (`job.user`) before it runs
+ * anything of the app's: what it reports back is checked, never trusted (the slug must be the
+ * file the job named).
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type SlipwayError, SlipwayError as SlipwayErrorClass } from '@slipway/core';
 import type { BuildJob, WorkerMessage } from './build-worker.js';
+import { BUILD_PIDS_LIMIT, detectPidsMechanism, PidsCgroup } from './dynos/pids.js';
 import { runtimeErrors } from './errors.js';
+import { buildEnvironment } from './isolation/build-env.js';
 import { splitLines } from './logs/line-splitter.js';
 
 /** What a successful build returns. */
@@ -24,12 +30,28 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+let pidsMechanism: ReturnType<typeof detectPidsMechanism> | undefined;
+
+/** Where and how the worker process runs. */
+export interface WorkerOptions {
+  /** Its whole environment; default a clean one with HOME and TMPDIR in `job.workDir`. */
+  env?: Record<string, string>;
+  /** Its working directory; default `job.workDir`. */
+  cwd?: string;
+}
+
 /** Run one build in a worker; `onLine` gets every output line as it happens. */
-export function runBuildInWorker(
+export async function runBuildInWorker(
   job: BuildJob,
   onLine: (line: string) => void,
   signal?: AbortSignal,
+  opts: WorkerOptions = {},
 ): Promise<BuildOutput> {
+  const env =
+    opts.env ??
+    (await buildEnvironment({ home: job.workDir, tmp: job.workDir, isolated: job.user !== undefined }));
+  pidsMechanism ??= detectPidsMechanism();
+  const mechanism = await pidsMechanism;
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       killGroup(child.pid, 'SIGKILL');
@@ -42,8 +64,10 @@ export function runBuildInWorker(
     const child = fork(WORKER, [], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, NODE_OPTIONS: '' },
+      env,
+      cwd: opts.cwd ?? job.workDir,
     });
+    let cgroup: PidsCgroup | undefined;
     let settled = false;
     const finish = (err: SlipwayError | undefined, out?: BuildOutput) => {
       if (settled) return;
@@ -51,8 +75,12 @@ export function runBuildInWorker(
       clearTimeout(timer);
       // The platform's cancel signal is shared by every build: a finished one lets go of it.
       signal?.removeEventListener('abort', onAbort);
-      // Leftover buildpack processes (a daemon a build started) die with the group.
-      setTimeout(() => killGroup(child.pid, 'SIGKILL'), 200).unref();
+      // Leftover buildpack processes (a daemon a build started) die with the group, and with
+      // the cgroup those that left it.
+      setTimeout(() => {
+        killGroup(child.pid, 'SIGKILL');
+        void cgroup?.remove();
+      }, 200).unref();
       if (err) reject(err);
       else resolve(out as BuildOutput);
     };
@@ -69,8 +97,14 @@ export function runBuildInWorker(
       if (stream) splitLines(stream, (l) => onLine(`       ${l}`));
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'line') onLine(m.line);
-      else if (m.type === 'done') finish(undefined, m.result);
-      else if (m.type === 'failed')
+      else if (m.type === 'done') {
+        // The worker runs as the app: a result naming another file than the job's is a lie.
+        if (m.result?.slug?.path !== job.output)
+          finish(
+            runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({ detail: 'it reported a slug at another path' }),
+          );
+        else finish(undefined, m.result);
+      } else if (m.type === 'failed')
         finish(
           new SlipwayErrorClass(m.error.code, m.error.message, {
             status: 422,
@@ -87,6 +121,23 @@ export function runBuildInWorker(
       ),
     );
     signal?.addEventListener('abort', onAbort, { once: true });
-    child.send(job);
+    const go = async () => {
+      // The worker waits for its job: it joins the cgroup before it (or the app) can fork;
+      // without a pids hierarchy it lowers its own RLIMIT_NPROC (job.nproc) before switching uid.
+      if (mechanism === 'nproc') {
+        if (job.user) job = { ...job, nproc: BUILD_PIDS_LIMIT };
+      } else if (child.pid)
+        cgroup = await PidsCgroup.create(mechanism, `build-${child.pid}`, BUILD_PIDS_LIMIT).then(
+          async (c) => {
+            await c.add(child.pid as number);
+            return c;
+          },
+        );
+    };
+    go()
+      .catch(() => {})
+      .finally(() => {
+        if (!settled) child.send(job);
+      });
   });
 }

@@ -1,8 +1,13 @@
 /**
  * The build worker: a child process (forked by BuildRunner) that composes a kernel and runs one
  * build. Isolating builds here means a buildpack that hangs, leaks or crashes cannot take the
- * platform down, and a timeout can kill the whole process group.
+ * platform down, and a timeout can kill the whole process group. With `job.user` it loads the
+ * platform's plugins first (their code may sit in a directory only the platform can read),
+ * then switches for good to the app's uid and gid with no supplementary groups: the app's
+ * buildpacks, scripts and everything they start can reach only what that uid can.
  */
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildpackErrors, resolveBuildpack } from '@slipway/buildpack-sdk';
 import { isSlipwayError, runBuild } from '@slipway/core';
@@ -25,6 +30,21 @@ export interface BuildJob {
    */
   buildpacksDir: string;
   timeoutMs: number;
+  /** The app's uid/gid to switch to before anything of the app's runs (the parent is root). */
+  user?: { uid: number; gid: number };
+  /** RLIMIT_NPROC to set before switching (hosts without a pids cgroup). */
+  nproc?: number;
+}
+
+/** Become the app's user, irrevocably (setuid from root drops every capability). */
+function switchUser(job: BuildJob): void {
+  if (job.nproc) execFileSync('prlimit', ['--pid', String(process.pid), `--nproc=${job.nproc}`]);
+  if (!job.user) return;
+  process.setgroups?.([]);
+  process.setgid?.(job.user.gid);
+  process.setuid?.(job.user.uid);
+  if (process.getuid?.() !== job.user.uid || process.getgid?.() !== job.user.gid)
+    throw new Error(`could not switch to uid ${job.user.uid}`);
 }
 
 /** Messages the worker sends back. */
@@ -49,6 +69,7 @@ const send = (m: WorkerMessage) => new Promise<void>((resolve) => process.send?.
 async function run(job: BuildJob): Promise<void> {
   try {
     const { kernel, skipped } = await composeKernel(job.recipe);
+    switchUser(job);
     for (const s of skipped) await send({ type: 'line', line: ` !     skipped plugin ${s}` });
     const r = await runBuild({
       kernel,
@@ -68,10 +89,20 @@ async function run(job: BuildJob): Promise<void> {
             specifier: name,
             detail: 'a relative path names no place on a platform; give an absolute path or a git URL',
           });
-        return resolveBuildpack(name, process.cwd(), {
-          cacheDir: join(job.buildpacksDir, 'git'),
-          npmPrefix: join(job.buildpacksDir, 'npm'),
-        });
+        // A pinned repository usually belongs to another user (root, the platform): git would
+        // refuse it as "dubious ownership". Its code runs in this build anyway, so trust it, for
+        // the fetch only (GIT_CONFIG_GLOBAL: the local transport drops `-c` settings).
+        const gitConfig = join(job.buildpacksDir, 'fetch.gitconfig');
+        await writeFile(gitConfig, '[safe]\n\tdirectory = *\n');
+        process.env.GIT_CONFIG_GLOBAL = gitConfig;
+        try {
+          return await resolveBuildpack(name, process.cwd(), {
+            cacheDir: join(job.buildpacksDir, 'git'),
+            npmPrefix: join(job.buildpacksDir, 'npm'),
+          });
+        } finally {
+          delete process.env.GIT_CONFIG_GLOBAL;
+        }
       },
       timeoutMs: job.timeoutMs,
       // Lines travel in pieces of at most 10,000 bytes, as the platform logs them.

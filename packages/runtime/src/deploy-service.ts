@@ -3,20 +3,27 @@
  * in a worker, stored as a slug and released. Build output is kept per build while it runs so
  * the CLI can stream it, and stored with the build when it ends.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { chmod, mkdir, open, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { extractArchive, isSlipwayError, type SlugStore } from '@slipway/core';
 import { runBuildInWorker } from './build-runner.js';
 import { runtimeErrors } from './errors.js';
+import type { AppDirs } from './isolation/app-dirs.js';
+import type { AppUser, AppUsers } from './isolation/app-users.js';
+import { buildEnvironment } from './isolation/build-env.js';
 import type { KernelRecipe } from './plugins.js';
 import type { ReleaseService } from './release-service.js';
 import type { AppRecord, BuildRecord } from './state/records.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
+
+const execFileP = promisify(execFile);
 
 /** Live output of a running build. */
 interface BuildSession {
@@ -34,6 +41,10 @@ export interface DeployServiceOptions {
   slugs: SlugStore;
   releases: ReleaseService;
   dataDir: string;
+  /** Each app's uid: its builds run as it (when the platform is root). */
+  users: AppUsers;
+  /** Each app's build dir, cache and HOME, reachable by the app's uid only. */
+  dirs: AppDirs;
   recipe: KernelRecipe;
   /** Unpacked source limit (bytes). */
   maxSourceBytes?: number;
@@ -53,15 +64,21 @@ export class DeployService {
 
   /**
    * Check and unpack `archive` (a tar.gz the caller owns), create the build and start it.
-   * Refusals (unsafe or broken archive) throw before any build record exists. `source.version`
+   * Refusals (unsafe or broken archive) throw before any build record exists. `opts.sourceVersion`
    * (a git commit) names the release: `Deploy 1a2b3c4d`, as Heroku's log shows it.
    */
-  async start(app: AppRecord, archive: string, source: { version?: string } = {}): Promise<BuildRecord> {
+  async start(app: AppRecord, archive: string, opts: { sourceVersion?: string } = {}): Promise<BuildRecord> {
     const id = randomUUID();
-    const work = join(this.o.dataDir, 'tmp', id);
-    const dir = join(work, 'src');
+    const user = await this.o.users.enforcedUserFor(app.name);
+    // Platform-owned while the source is unpacked (nothing of the app's can plant a link in it),
+    // then handed to the app's uid as a whole.
+    const work = await this.o.dirs.readable(app.name, user, 'build', id);
+    const source = join(work, 'src');
     try {
-      await extractArchive(archive, dir, { maxBytes: this.o.maxSourceBytes ?? 1 << 30 });
+      await extractArchive(archive, source, { maxBytes: this.o.maxSourceBytes ?? 1 << 30 });
+      await mkdir(join(work, 'tmp'));
+      if (user) await execFileP('chown', ['-hR', `${user.uid}:${user.gid}`, work]);
+      await chmod(work, 0o700);
     } catch (e) {
       await rm(work, { recursive: true, force: true });
       throw isSlipwayError(e)
@@ -71,7 +88,9 @@ export class DeployService {
     const build = this.o.state.createBuild(app.id);
     const session: BuildSession = { lines: [], done: false, listeners: new Set() };
     this.sessions.set(build.id, session);
-    const p = this.run(app, build, dir, work, session, source.version).finally(() => this.running.delete(p));
+    const p = this.run(app, build, source, work, session, user, opts.sourceVersion).finally(() =>
+      this.running.delete(p),
+    );
     this.running.add(p);
     return build;
   }
@@ -93,6 +112,12 @@ export class DeployService {
     return () => s.listeners.delete(fn);
   }
 
+  /** The app is destroyed: remove its build cache, HOME and other dirs, and retire its uid. */
+  async forgetApp(app: string): Promise<void> {
+    await this.o.dirs.remove(app);
+    await this.o.users.retire(app);
+  }
+
   /** Wait for running builds (tests). */
   async idle(): Promise<void> {
     await Promise.allSettled([...this.running]);
@@ -110,7 +135,8 @@ export class DeployService {
     source: string,
     work: string,
     s: BuildSession,
-    commit?: string,
+    user: AppUser | undefined,
+    sourceVersion: string | undefined,
   ): Promise<void> {
     const { state, slugs, releases } = this.o;
     const emit = (line: string) => {
@@ -138,26 +164,30 @@ export class DeployService {
     let slugId: string | undefined;
     let version: number | undefined;
     try {
-      const cacheDir = join(this.o.dataDir, 'cache', app.id);
-      await mkdir(cacheDir, { recursive: true });
+      const { dirs } = this.o;
+      const home = await dirs.owned(app.name, user, 'home');
+      const env = await buildEnvironment({ home, tmp: join(work, 'tmp'), isolated: user !== undefined });
+      if (sourceVersion) env.SOURCE_VERSION = sourceVersion;
       releases.event(app.name, `Build ${build.id} started`);
       const out = await runBuildInWorker(
         {
           recipe: this.o.recipe,
           source,
           app: app.name,
-          cacheDir,
+          cacheDir: await dirs.owned(app.name, user, 'cache'),
           workDir: work,
           env: state.config(app.id),
           output: slugFile,
           buildpacks: app.buildpacks,
-          buildpacksDir: join(this.o.dataDir, 'buildpacks'),
+          buildpacksDir: await dirs.owned(app.name, user, 'buildpacks'),
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
+          ...(user ? { user } : {}),
         },
         buildLine,
         this.cancel.signal,
+        { env, cwd: work },
       ).finally(reportDropped);
-      const ref = await slugs.put(out.slug.path);
+      const ref = await slugs.put(await this.takeSlug(out.slug.path, build.id));
       const slug = state.putSlug({
         checksum: ref.checksum,
         size: ref.size,
@@ -172,7 +202,7 @@ export class DeployService {
       const rel = await releases.deploy(
         app,
         slug,
-        `Deploy ${(commit ?? build.id).slice(0, 8)}`,
+        `Deploy ${(sourceVersion ?? build.id).slice(0, 8)}`,
         out.configDefaults,
       );
       version = rel.version;
@@ -207,6 +237,27 @@ export class DeployService {
       releases.event(app.name, `Build ${build.id} ${error ? `failed: ${error}` : 'succeeded'}`);
     }
   }
+
+  /**
+   * Copy the slug the build wrote (a file the app's uid owns) to a private file: never through
+   * a symlink, only a regular file, and what is stored is what was copied.
+   */
+  private async takeSlug(file: string, buildId: string): Promise<string> {
+    const dir = join(this.o.dataDir, 'tmp');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const copy = join(dir, `slug-${buildId}.tgz`);
+    const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      if (!(await fh.stat()).isFile())
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({
+          detail: 'the slug it wrote is not a regular file',
+        });
+      await pipeline(fh.createReadStream({ autoClose: false }), createWriteStream(copy, { mode: 0o600 }));
+    } finally {
+      await fh.close();
+    }
+    return copy;
+  }
 }
 
 /** Stream an upload to a file under the data dir, refusing more than `limit` bytes (413). */
@@ -215,7 +266,7 @@ export async function receiveUpload(req: IncomingMessage, dataDir: string, limit
     req.resume();
     throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BODY_TOO_LARGE({ limit });
   }
-  await mkdir(join(dataDir, 'tmp'), { recursive: true });
+  await mkdir(join(dataDir, 'tmp'), { recursive: true, mode: 0o700 });
   const file = join(dataDir, 'tmp', `upload-${randomUUID()}.tgz`);
   let size = 0;
   const cap = new Transform({

@@ -36,6 +36,13 @@ export { dynoErrors } from './dynos/errors.js';
 export { freePort, LocalDynoRuntime, type LocalDynoRuntimeOptions } from './dynos/local-runtime.js';
 export { detectMemoryMechanism, type MemoryMechanism } from './dynos/memory.js';
 export {
+  BUILD_PIDS_LIMIT,
+  detectPidsMechanism,
+  PidsCgroup,
+  type PidsMechanism,
+  pidsLimitFor,
+} from './dynos/pids.js';
+export {
   type BackoffPolicy,
   backoffDelay,
   countsAsCrash,
@@ -44,6 +51,10 @@ export {
   resolveSize,
 } from './dynos/policy.js';
 export { runtimeErrors } from './errors.js';
+// Tenant isolation (issue 11): per-app uids and dirs, the build environment.
+export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';
+export { type AppUser, AppUsers, defaultUidBase } from './isolation/app-users.js';
+export { BUILD_ENV_PASSTHROUGH, buildEnvironment } from './isolation/build-env.js';
 export { LineSplitter, splitLines } from './logs/line-splitter.js';
 export { LogBudget, type LogBudgetOptions } from './logs/log-budget.js';
 export {

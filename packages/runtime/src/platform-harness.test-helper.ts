@@ -172,12 +172,22 @@ export class PlatformProcess {
   }
 }
 
-/** Keep requests flowing to an app until stopped; counts answers other than 200. */
-export function loadGenerator(p: PlatformProcess, app: string, concurrency = 4) {
+/**
+ * Keep requests flowing to an app until stopped (or `maxRequests` were sent, pausing `pauseMs`
+ * between a worker's requests); counts answers other than 200.
+ */
+export function loadGenerator(
+  p: PlatformProcess,
+  app: string,
+  concurrency = 4,
+  bounds: { maxRequests?: number; pauseMs?: number } = {},
+) {
   let running = true;
+  let sent = 0;
   const stats = { ok: 0, failed: 0, failures: [] as string[] };
   const worker = async () => {
-    while (running) {
+    while (running && sent++ < (bounds.maxRequests ?? Number.POSITIVE_INFINITY)) {
+      if (bounds.pauseMs) await new Promise((r) => setTimeout(r, bounds.pauseMs));
       try {
         const r = await p.get(app);
         if (r.status === 200) stats.ok++;

@@ -36,6 +36,8 @@ import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
 import { LocalDynoRuntime } from './dynos/local-runtime.js';
 import { runtimeErrors } from './errors.js';
+import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
+import { AppUsers } from './isolation/app-users.js';
 import { LogHub } from './logs/log-hub.js';
 import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 import { ReleaseService } from './release-service.js';
@@ -95,8 +97,15 @@ export interface PlatformOptions {
    * dynos. Link-local and metadata addresses are refused whatever this says.
    */
   allowLoopbackDrains?: boolean;
-  /** User dynos run as when the platform is root; default `nobody`. */
-  runAsUser?: string | false;
+  /**
+   * Who builds and dynos run as when the platform is root: one uid per app (default, from
+   * `{ uidBase }`, else a block of 1000 in 200000–1199999 chosen per data dir); a user name
+   * runs every app's dynos as that user (no isolation between apps); false keeps root.
+   * Ignored when not root (see `warnings`).
+   */
+  runAsUser?: string | false | { uidBase?: number };
+  /** Where app uids reach their slugs, dyno homes and build dirs; see isolation/app-dirs.ts. */
+  runtimeDir?: string;
   /** Email of the owner created on first start; default `$SLIPWAY_OWNER_EMAIL`, else owner@slipway.local. */
   ownerEmail?: string;
   /** Built dashboard served at /dashboard; default `@slipway/dashboard`'s build, when installed. */
@@ -125,6 +134,8 @@ export interface Platform {
   readonly dynos: DynoManager;
   /** Plugins that could not be loaded (reported, skipped). */
   readonly skippedPlugins: string[];
+  /** What the operator must know at start, e.g. that apps are not isolated from each other. */
+  readonly warnings: string[];
   /** `http://<app>.<baseDomain>:<routerPort>` */
   appUrl(app: string): string;
   /** Create and deploy the example apps that exist (or those under `examplesDir`); see demo.ts. */
@@ -163,16 +174,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const dataDir = resolve(opts.dataDir);
   const dataDirError = (e: unknown) =>
     runtimeErrors.SLIPWAY_ERR_RUNTIME_DATA_DIR({ dir: dataDir, detail: (e as Error).message }, { cause: e });
-  await mkdir(dataDir, { recursive: true }).catch((e) => {
+  // Private from its creation (secureDataDir sets the final modes once the lock is ours).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((e) => {
     throw dataDirError(e);
   });
   // Before anything else: a second platform on this dir must refuse, touching nothing.
   const lock = await lockDataDir(dataDir);
   try {
-    // Dynos run as an unprivileged user when we are root: it must be able to reach its dirs.
-    await chmod(dataDir, 0o755).catch((e) => {
-      throw dataDirError(e);
-    });
     return await startLocked(opts, dataDir, lock);
   } catch (e) {
     await lock.release();
@@ -183,6 +191,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
 async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDirLock): Promise<Platform> {
   const host = opts.host ?? '127.0.0.1';
   const baseDomain = opts.baseDomain ?? 'localhost';
+  try {
+    // The platform's alone; app uids reach only their own dirs in the runtime dir.
+    await secureDataDir(dataDir);
+  } catch (e) {
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DATA_DIR(
+      { dir: dataDir, detail: (e as Error).message },
+      { cause: e },
+    );
+  }
   await rm(join(dataDir, 'tmp'), { recursive: true, force: true });
   // The owner's first password is hashed while the plugins load (used on first start only).
   const seed = existsSync(join(dataDir, 'state.db')) ? undefined : ownerSeed();
@@ -203,7 +220,15 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
   );
   skipped.push(...remoteSkipped);
-  const state = new SqliteStateStore(join(dataDir, 'state.db'));
+  // Created 0600 (SQLite gives the -wal and -shm files the mode of the database file); the
+  // constructor is synchronous, so the umask applies to nothing else.
+  const umask = process.umask(0o077);
+  let state: SqliteStateStore;
+  try {
+    state = new SqliteStateStore(join(dataDir, 'state.db'));
+  } finally {
+    process.umask(umask);
+  }
   const interrupted = state.failInterrupted();
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const logs = new LogHub({ max: 1500, kernel });
@@ -215,10 +240,25 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     baseDomain,
     ...(opts.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
   });
+  const runAs = opts.runAsUser ?? {};
+  const users = await AppUsers.open(dataDir, {
+    ...(typeof runAs === 'object' && runAs.uidBase !== undefined ? { uidBase: runAs.uidBase } : {}),
+    enforce: typeof runAs === 'object',
+  });
+  const dirs = await AppDirs.open(dataDir, opts.runtimeDir);
+  const warnings: string[] = [];
+  if (!users.enforced)
+    warnings.push(
+      process.getuid?.() === 0
+        ? `apps are not isolated from each other: runAsUser is ${JSON.stringify(runAs)}, so builds run as root and dynos share one user. Leave runAsUser unset for one uid per app.`
+        : `apps are not isolated from each other: the platform runs as uid ${process.getuid?.()}, not root, so every build and dyno runs as that user and can read the others' files, environment and the platform's data. Run \`slipway start\` as root (each app then gets its own uid) or use a sandboxed dyno runtime.`,
+    );
   const runtime = new LocalDynoRuntime({
     dataDir,
     slugStore: slugs,
-    ...(opts.runAsUser !== undefined ? { runAsUser: opts.runAsUser } : {}),
+    runAsUser: runAs,
+    users,
+    dirs,
   });
   await runtime.init();
   kernel
@@ -240,6 +280,8 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     slugs,
     releases,
     dataDir,
+    users,
+    dirs,
     // Build workers get no add-on providers: applying one would start its servers there.
     recipe: opts.configFile ? { configFile: opts.configFile, withoutAddons: true } : { defaults: buildpacks },
     ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
@@ -338,6 +380,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     logs,
     dynos,
     skippedPlugins: skipped,
+    warnings,
     appUrl,
     async demo(onLine, examplesDir) {
       const { runDemo } = await import('./demo.js');

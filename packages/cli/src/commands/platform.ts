@@ -25,6 +25,7 @@ interface RuntimeModule {
     credentialsFile: string;
     owner: { email: string; password?: string };
     skippedPlugins: string[];
+    warnings?: string[];
     appUrl(app: string): string;
     demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
     stop(): Promise<void>;
@@ -92,6 +93,7 @@ export const platformCommands: CommandModule = {
             ...(o.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
           });
           for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
+          for (const w of platform.warnings ?? []) process.stderr.write(` !     warning: ${w}\n`);
           out(`Slipway is running.`);
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);

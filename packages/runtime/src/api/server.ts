@@ -8,7 +8,6 @@
  */
 import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { join } from 'node:path';
 import { type DynoStatus, validateConfigVars } from '@slipway/core';
 import type { AccessGate } from '../accounts/access-gate.js';
 import { registerDashboardRoutes } from '../accounts/dashboard-static.js';
@@ -121,8 +120,9 @@ export function createApiServer(ctx: ApiContext): Server {
       if (failed.length) ctx.releases.event(a.name, `Add-ons not deprovisioned: ${failed.join('; ')}`);
       const slugs = ctx.slugs?.slugsOf(a.id) ?? [];
       state.deleteApp(a.name);
-      // The build cache goes with the app; so do its slugs, unless another app's release uses one.
-      await rm(join(ctx.dataDir, 'cache', a.id), { recursive: true, force: true });
+      // The build cache and the app's uid go with the app; so do its slugs, unless another
+      // app's release uses one.
+      await ctx.deploys.forgetApp(a.name);
       await ctx.slugs?.collect(slugs);
       await git.removeRepo(a);
       ctx.logs.forget(a.name);

@@ -27,6 +27,8 @@ export const LAUNCHER = [
   '  exec 3<&-; fi; unset SLIPWAY_GO_FD',
   'if [ $# -gt 0 ]; then cmd="$1"; else cmd="$SLIPWAY_COMMAND"; fi; unset SLIPWAY_COMMAND SLIPWAY_LAUNCHER',
   'if [ -n "$SLIPWAY_TTY_SIZE" ]; then stty $SLIPWAY_TTY_SIZE 2>/dev/null || true; fi; unset SLIPWAY_TTY_SIZE',
+  // Without a pids cgroup: the app's uid gets a process budget before anything of the app's runs.
+  'if [ -n "$SLIPWAY_NPROC" ]; then ulimit -u "$SLIPWAY_NPROC" || exit 126; fi; unset SLIPWAY_NPROC',
   'if [ -d .profile.d ]; then for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; unset f; fi',
   'exec bash -c "$cmd"',
 ].join('\n');
@@ -140,8 +142,14 @@ export class DynoProcess extends EventEmitter {
       env.SLIPWAY_COMMAND = opts.command;
       env.SLIPWAY_TTY_SIZE = `cols ${opts.tty.columns} rows ${opts.tty.rows}`;
       env.SLIPWAY_GO_FD = '';
-      file = 'script';
-      args = ['-qfec', 'exec bash -c "$SLIPWAY_LAUNCHER"', '/dev/null'];
+      // The go-ahead is awaited before `script` starts: what it forks must be born inside the
+      // dyno's cgroups (a process joining a cgroup does not bring the children it already has).
+      file = 'bash';
+      args = [
+        '-c',
+        `read -r -u 3 _ || true; exec 3<&-; exec script -qfec 'exec bash -c "$SLIPWAY_LAUNCHER"' /dev/null`,
+        'dyno-tty',
+      ];
     }
     const child = spawn(file, args, {
       cwd: opts.cwd,

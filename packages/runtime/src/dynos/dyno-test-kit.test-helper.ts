@@ -1,6 +1,6 @@
 /**
  * Test support for the dyno tests: real slugs packed with `tar` from the fixture app, stored in
- * the runtime's own FsSlugStore, a data dir the unprivileged dyno user can reach, and small
+ * the runtime's own FsSlugStore, a data dir the app uids can reach, and small
  * HTTP and polling helpers. Not published (the package excludes `*.test.*`).
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -25,7 +25,7 @@ export const FIXTURE_TYPES = {
   worker: 'node worker.js',
 } as const;
 
-/** A temp data dir (world-traversable, so the `nobody` dyno user can reach slugs inside). */
+/** A temp data dir (world-traversable, so its runtime dir is `<dir>/run`, where app uids reach their slugs). */
 export async function tempDataDir(
   prefix = 'slipway-dynos-',
 ): Promise<{ dir: string; cleanup(): Promise<void> }> {
@@ -108,5 +108,5 @@ export class MemoryLog {
   }
 }
 
-/** True when the platform runs as root (dynos then run as `nobody`). */
+/** True when the platform runs as root (dynos then run as their app's own uid). */
 export const isRoot = process.getuid?.() === 0;

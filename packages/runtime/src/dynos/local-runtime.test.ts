@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynoHandle, SlugRef } from '@slipway/core';
 import { expect } from 'chai';
+import { defaultUidBase } from '../isolation/app-users.js';
 import type { FsSlugStore } from '../state/fs-slug-store.js';
 import type { DynoExit } from './dyno-process.js';
 import { FIXTURE_TYPES, get, isRoot, packSlug, tempDataDir, waitFor } from './dyno-test-kit.test-helper.js';
@@ -65,9 +66,10 @@ describe('LocalDynoRuntime (real processes)', function () {
     // Each dyno has its own writable HOME; the shared slug copy is not writable by the dyno user.
     expect(env.HOME).to.match(/\/dynos\/rt-app\.web\.1\.[0-9a-f]+\/home$/);
     if (isRoot) {
-      expect(env.uid).to.equal(65534);
+      // The app's own uid (the first of the data dir's block), not the platform's nor `nobody`.
+      expect(env.uid).to.equal(defaultUidBase(data.dir));
       expect(env.canWriteApp).to.equal(false);
-    } else notRoot('the nobody-user check');
+    } else notRoot('the per-app user check');
     expect(output.some(([x, l]) => x.id === h.id && l === `listening on ${h.port}`)).to.equal(true);
     const list = await rt.list('rt-app');
     expect(list.map((d) => d.id)).to.include(h.id);
@@ -281,17 +283,55 @@ describe('LocalDynoRuntime (real processes)', function () {
     await iso.close();
   });
 
+  for (const pids of ['auto', 'nproc'] as const)
+    it(`stops a process flood at the dyno's limit (pids: ${pids}${pids === 'auto' ? ', with a TTY' : ''})`, async function () {
+      if (!isRoot) {
+        notRoot('pids limits per app uid');
+        return this.skip();
+      }
+      const limited = new LocalDynoRuntime({ dataDir: data.dir, slugStore: store, pids });
+      const flood = [
+        "const { spawn } = require('node:child_process');",
+        "const kids = []; let err = '';",
+        '(async () => { for (let i = 0; i < 1000 && !err; i++) {',
+        "  const c = spawn('sleep', ['30'], { stdio: 'ignore' });",
+        "  await new Promise((r) => { c.once('spawn', r); c.once('error', (e) => { err = e.code; r(); }); });",
+        '  if (!err) kids.push(c); }',
+        "  for (const c of kids) c.kill('SIGKILL'); console.log(kids.length + ' ' + err); })();",
+      ].join(' ');
+      const s = await limited.runOnce({
+        ...spec('web'),
+        app: `flood-${pids}`,
+        type: 'run',
+        command: `node -e ${JSON.stringify(flood)}`,
+        attach: true,
+        // Under a pseudo-terminal too (`script`): what it forks is inside the dyno's cgroup.
+        ...(pids === 'auto' ? { tty: { columns: 80, rows: 24 } } : {}),
+      });
+      let out = '';
+      s.stdout.on('data', (c) => {
+        out += c;
+      });
+      await s.exited;
+      await limited.close(1000);
+      const [count, code] = `${out.trim()} (no output)`.split(' ');
+      expect(code, out).to.equal('EAGAIN');
+      expect(Number(count)).to.be.within(1, 255);
+      if (pids === 'auto') expect(limited.pidsMechanism).to.match(/^cgroup/);
+    });
+
   it('unpacks a slug once for all its dynos and deletes it once no dyno used it for slugIdleMs', async () => {
     const own = await tempDataDir();
     const { store: s2, slug: ref } = await packSlug(own.dir);
     const gc = new LocalDynoRuntime({ dataDir: own.dir, slugStore: s2, slugIdleMs: 300 });
     try {
-      const unpacked = join(own.dir, 'slug-cache', ref.checksum.slice('sha256:'.length));
+      const slugsDir = join(own.dir, 'run', 'apps', 'gc', 'slugs');
+      const unpacked = join(slugsDir, ref.checksum.slice('sha256:'.length));
       const dynos = await Promise.all(
         [1, 2, 3].map((i) => gc.start({ ...spec('worker', i), slug: ref, app: 'gc', type: 'worker' })),
       );
       expect(existsSync(unpacked)).to.equal(true);
-      expect(readdirSync(join(own.dir, 'slug-cache')).filter((n) => !n.startsWith('.'))).to.have.length(1);
+      expect(readdirSync(slugsDir).filter((n) => !n.startsWith('.'))).to.have.length(1);
       await gc.stop(dynos[0]!, 1000);
       await new Promise((r) => setTimeout(r, 500));
       expect(existsSync(unpacked), 'still used by two dynos').to.equal(true);
@@ -304,10 +344,10 @@ describe('LocalDynoRuntime (real processes)', function () {
       await gc.close(1000);
       // A restarted platform finds the unpacked slug and a half-finished unpack.
       expect(existsSync(unpacked)).to.equal(true);
-      mkdirSync(join(own.dir, 'slug-cache', '.abc.tmp'));
+      mkdirSync(join(slugsDir, '.abc.tmp'));
       const next = new LocalDynoRuntime({ dataDir: own.dir, slugStore: s2, slugIdleMs: 300 });
       await next.init();
-      expect(existsSync(join(own.dir, 'slug-cache', '.abc.tmp'))).to.equal(false);
+      expect(existsSync(join(slugsDir, '.abc.tmp'))).to.equal(false);
       await waitFor('adopted slug deleted when unused', () => !existsSync(unpacked), 5000);
       await next.close();
     } finally {

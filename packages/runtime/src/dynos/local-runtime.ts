@@ -1,12 +1,14 @@
 /**
- * The `local` dyno runtime: every dyno is a process group on this machine. Slugs are unpacked
- * once per checksum and shared read-only (see slug-cache.ts); each dyno gets its own writable
- * HOME/TMPDIR under `<dataDir>/dynos/<id>`, runs as an unprivileged user when the platform runs
- * as root, and is memory-limited with the best mechanism of the host (see memory.ts).
+ * The `local` dyno runtime: every dyno is a process group on this machine. When the platform
+ * is root each app has its own uid (isolation/app-users.ts) and everything a dyno may reach
+ * sits behind its app's fence in the runtime dir (isolation/app-dirs.ts): its app's slugs,
+ * unpacked once per checksum and shared read-only by the app's dynos (see slug-cache.ts), and
+ * its own writable HOME/TMPDIR. Dynos are memory-limited (memory.ts) and pids-limited (pids.ts)
+ * with the best mechanism of the host.
  *
  * After a platform restart this runtime does not adopt old dynos: their stdout/stderr pipes
  * died with the old platform process, so they could no longer log. It kills the process
- * groups recorded in the data dir instead (checking the process start time so a recycled pid
+ * groups recorded in the runtime dir instead (checking the process start time so a recycled pid
  * is never hit) and the dyno manager starts the formation again.
  */
 import { execFile } from 'node:child_process';
@@ -15,7 +17,6 @@ import { EventEmitter } from 'node:events';
 import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import type {
   DynoHandle,
@@ -26,7 +27,10 @@ import type {
   OneOffSpec,
   SlugStore,
 } from '@slipway/core';
-import { type DynoExit, DynoProcess } from './dyno-process.js';
+import { AppDirs } from '../isolation/app-dirs.js';
+import { type AppUser, AppUsers } from '../isolation/app-users.js';
+import { reachablePath } from '../isolation/build-env.js';
+import { DynoProcess } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
 import {
   DynoCgroup,
@@ -36,22 +40,30 @@ import {
   processStartTime,
   rssByProcessGroup,
 } from './memory.js';
+import { LocalOneOffSession } from './one-off-session.js';
+import { detectPidsMechanism, PidsCgroup, type PidsMechanism, pidsLimitFor } from './pids.js';
 import { SlugCache } from './slug-cache.js';
 
 const execFileP = promisify(execFile);
 
 /** Options of the local runtime. */
 export interface LocalDynoRuntimeOptions {
-  /** Platform data dir; the runtime uses `slugs/` and `dynos/` inside it. */
+  /** Platform data dir (the uid table lives there; the runtime dir defaults to `<dataDir>/run`). */
   dataDir: string;
   slugStore: SlugStore;
   /**
-   * Who dynos run as when the platform runs as root: a user name for every dyno (default
-   * `nobody`); `{ uidBase }` for one uid per app from `uidBase` up (no passwd entry needed),
-   * so apps cannot signal each other's processes or read each other's environment (config
-   * vars) from /proc; false keeps root. Ignored when the platform is not root.
+   * Who dynos run as when the platform runs as root: one uid per app (the default, from
+   * `uidBase` up, see isolation/app-users.ts), so apps cannot signal each other's processes,
+   * read each other's environment (config vars) from /proc or each other's files; a user name
+   * for every dyno (no isolation between apps); false keeps root. Ignored when not root.
    */
-  runAsUser?: string | false | { uidBase: number };
+  runAsUser?: string | false | { uidBase?: number };
+  /** The per-app uid table to share with builds (default: opened from `dataDir`). */
+  users?: AppUsers;
+  /** The per-app dirs to share with builds (default: opened for `dataDir`). */
+  dirs?: AppDirs;
+  /** `auto` (default) picks a pids cgroup, else RLIMIT_NPROC per app uid; `none` disables limits. */
+  pids?: PidsMechanism | 'auto' | 'none';
   /** `auto` (default) picks cgroup v2, cgroup v1 or polling; `none` disables limits. */
   memory?: MemoryMechanism | 'auto';
   /** How often memory is sampled (R14 logging, polling limit); default 5000 ms. */
@@ -69,6 +81,7 @@ interface LocalDyno {
   handle: DynoHandle;
   proc: DynoProcess;
   cgroup: DynoCgroup | undefined;
+  pidsCgroup: PidsCgroup | undefined;
   quotaBytes: number;
   dir: string;
   oneOff: boolean;
@@ -79,6 +92,7 @@ interface DynoRecord {
   pid: number;
   start: string;
   cgroup?: string;
+  pidsCgroup?: string;
 }
 
 /**
@@ -89,16 +103,19 @@ interface DynoRecord {
 export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   /** The memory mechanism in use, known after the first start/list (or `init()`). */
   mechanism: MemoryMechanism | undefined;
+  /** The pids mechanism in use, known after `init()`. */
+  pidsMechanism: PidsMechanism | 'none' | undefined;
   private readonly opts: LocalDynoRuntimeOptions;
-  private readonly slugs: SlugCache;
-  private readonly dynosDir: string;
+  /** Unpacked slugs, one cache per app (behind the app's fence). */
+  private readonly slugCaches = new Map<string, SlugCache>();
   private readonly dynos = new Map<string, LocalDyno>();
   private initP: Promise<void> | undefined;
-  private user: { uid: number; gid: number } | undefined;
-  /** Per-app uids (`runAsUser: { uidBase }`), persisted so an app keeps its uid across restarts. */
-  private appUids: Record<string, number> | undefined;
-  private uidFile = '';
-  private uidWrite: Promise<void> = Promise.resolve();
+  /** One user for every dyno (`runAsUser: 'name'`). */
+  private user: AppUser | undefined;
+  /** One uid per app (the default as root). */
+  private users: AppUsers | undefined;
+  private dirs!: AppDirs;
+  private dynoPath = '';
   private timer: NodeJS.Timeout | undefined;
   private readonly usedRunNumbers = new Set<string>();
   private readonly stoppingIds = new Set<string>();
@@ -107,8 +124,6 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   constructor(opts: LocalDynoRuntimeOptions) {
     super();
     this.opts = opts;
-    this.slugs = new SlugCache(join(opts.dataDir, 'slug-cache'), opts.slugStore);
-    this.dynosDir = join(opts.dataDir, 'dynos');
   }
 
   /** Prepare dirs, find the dyno user and the memory mechanism, kill leftovers of a previous run. */
@@ -118,48 +133,48 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   }
 
   private async doInit(): Promise<void> {
-    await mkdir(this.dynosDir, { recursive: true, mode: 0o755 });
-    await mkdir(this.slugs.dir, { recursive: true, mode: 0o755 });
-    const wantedUser = this.opts.runAsUser ?? 'nobody';
-    if (process.getuid?.() === 0 && wantedUser !== false) {
-      const name = typeof wantedUser === 'string' ? wantedUser : `uid ${wantedUser.uidBase}+`;
-      if (typeof wantedUser === 'string') {
-        try {
-          const [u, g] = await Promise.all([execFileP('id', ['-u', name]), execFileP('id', ['-g', name])]);
-          this.user = { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
-        } catch (e) {
-          throw dynoErrors.SLIPWAY_ERR_DYNO_USER({ user: name, detail: (e as Error).message }, { cause: e });
-        }
-      } else {
-        this.uidFile = join(this.opts.dataDir, 'dyno-uids.json');
-        this.appUids = JSON.parse(await readFile(this.uidFile, 'utf8').catch(() => '{}'));
-        this.user = { uid: wantedUser.uidBase, gid: wantedUser.uidBase };
-      }
+    this.dirs = this.opts.dirs ?? (await AppDirs.open(this.opts.dataDir));
+    const wanted = this.opts.runAsUser ?? {};
+    if (process.getuid?.() === 0 && typeof wanted === 'string') {
       try {
-        await execFileP('test', ['-x', this.slugs.dir, '-a', '-x', this.dynosDir], {
-          uid: this.user.uid,
-          gid: this.user.gid,
-        });
+        const [u, g] = await Promise.all([execFileP('id', ['-u', wanted]), execFileP('id', ['-g', wanted])]);
+        this.user = { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
       } catch (e) {
-        throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
-          {
-            app: '(any app)',
-            dyno: 'dynos',
-            detail: `user ${name} cannot reach ${this.opts.dataDir} (a parent directory is not world-executable)`,
-            dataDir: this.opts.dataDir,
-          },
-          { cause: e },
-        );
+        throw dynoErrors.SLIPWAY_ERR_DYNO_USER({ user: wanted, detail: (e as Error).message }, { cause: e });
       }
-    }
-    const wanted = this.opts.memory ?? 'auto';
-    this.mechanism = wanted === 'auto' ? await detectMemoryMechanism() : wanted;
+    } else if (typeof wanted === 'object')
+      this.users =
+        this.opts.users ??
+        (await AppUsers.open(
+          this.opts.dataDir,
+          wanted.uidBase !== undefined ? { uidBase: wanted.uidBase } : {},
+        ));
+    const isolated = this.user !== undefined || this.users?.enforced === true;
+    this.dynoPath = await reachablePath(
+      this.opts.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      isolated,
+    );
+    const memory = this.opts.memory ?? 'auto';
+    this.mechanism = memory === 'auto' ? await detectMemoryMechanism() : memory;
+    const pids = this.opts.pids ?? 'auto';
+    this.pidsMechanism = pids === 'auto' ? await detectPidsMechanism() : pids;
     await this.killLeftovers();
-    await this.slugs.adoptExisting(this.slugIdleMs);
+    for (const app of await readdir(join(this.dirs.root, 'apps')).catch(() => [] as string[]))
+      await this.slugsOf(app).adoptExisting(this.slugIdleMs);
     if (this.mechanism !== 'none') {
       this.timer = setInterval(() => void this.sampleMemory(), this.opts.memoryPollMs ?? 5000);
       this.timer.unref();
     }
+  }
+
+  /** The unpacked-slug cache of an app (its dir is created with the app's fence on first unpack). */
+  private slugsOf(app: string): SlugCache {
+    let c = this.slugCaches.get(app);
+    if (!c) {
+      c = new SlugCache(join(this.dirs.root, 'apps', app, 'slugs'), this.opts.slugStore);
+      this.slugCaches.set(app, c);
+    }
+    return c;
   }
 
   /** Start a dyno of a release; resolves once its process runs (binding PORT is the manager's check). */
@@ -217,28 +232,18 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   /** Stop every dyno (SIGTERM, SIGKILL after `graceMs`) and the memory sampler. */
   async close(graceMs = 10_000): Promise<void> {
     clearInterval(this.timer);
-    this.slugs.close();
+    for (const c of this.slugCaches.values()) c.close();
     await Promise.all([...this.dynos.values()].map((d) => this.stop(d.handle, graceMs)));
   }
 
-  /** Remove an unpacked slug (no release runs it any more). */
-  removeSlug(ref: DynoSpec['slug']): Promise<void> {
-    return this.slugs.remove(ref);
+  /** Remove an unpacked slug (no release runs it any more), from every app that has it. */
+  async removeSlug(ref: DynoSpec['slug']): Promise<void> {
+    await Promise.all([...this.slugCaches.values()].map((c) => c.remove(ref)));
   }
 
-  /** The uid/gid an app's dynos run as (one per app with `{ uidBase }`), or undefined to stay as we are. */
-  private async userFor(app: string): Promise<{ uid: number; gid: number } | undefined> {
-    const uids = this.appUids;
-    if (!uids || !this.user) return this.user;
-    let uid = uids[app];
-    if (uid === undefined) {
-      uid = Math.max(this.user.uid - 1, ...Object.values(uids)) + 1;
-      uids[app] = uid;
-      const text = JSON.stringify(uids);
-      this.uidWrite = this.uidWrite.then(() => writeFile(this.uidFile, text, { mode: 0o600 }));
-    }
-    await this.uidWrite;
-    return { uid, gid: uid };
+  /** The uid/gid an app's dynos run as, or undefined to stay as we are. */
+  private async userFor(app: string): Promise<AppUser | undefined> {
+    return this.users ? this.users.enforcedUserFor(app) : this.user;
   }
 
   /** A free port no live dyno of this runtime was given (the OS may hand one out again before it is bound). */
@@ -270,40 +275,47 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     port: number | undefined,
     oneOff: { attach: boolean; tty?: { columns: number; rows: number } } | undefined,
   ): Promise<LocalDyno> {
-    this.slugs.acquire(spec.slug);
+    const slugs = this.slugsOf(spec.app);
+    slugs.acquire(spec.slug);
+    const user = await this.userFor(spec.app);
     let appDir: string;
     try {
-      appDir = await this.slugs.ensure(spec.slug);
+      await this.dirs.readable(spec.app, user, 'slugs');
+      appDir = await slugs.ensure(spec.slug);
     } catch (e) {
-      this.slugs.release(spec.slug, this.slugIdleMs);
+      slugs.release(spec.slug, this.slugIdleMs);
       throw e;
     }
     const id = `${spec.app}.${dyno}.${randomBytes(4).toString('hex')}`;
-    const dir = join(this.dynosDir, id);
+    const dir = join(this.dirs.root, 'apps', spec.app, 'dynos', id);
     const home = join(dir, 'home');
+    const pidsMax = pidsLimitFor(spec.size.memoryMb);
     const env: Record<string, string> = {
-      PATH: this.opts.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      PATH: this.dynoPath,
       HOME: home,
       TMPDIR: join(home, 'tmp'),
       LANG: 'C.UTF-8',
       ...spec.env,
       DYNO: dyno,
       ...(port !== undefined ? { PORT: String(port) } : {}),
+      // RLIMIT_NPROC counts the whole uid: only a per-app uid makes it a per-app limit.
+      ...(this.pidsMechanism === 'nproc' && this.users?.enforced ? { SLIPWAY_NPROC: String(pidsMax) } : {}),
     };
     const quotaBytes = spec.size.memoryMb * 1024 * 1024;
     let cgroup: DynoCgroup | undefined;
+    let pidsCgroup: PidsCgroup | undefined;
     const mech = this.mechanism;
     const attach = oneOff?.attach === true;
     const tty = attach ? oneOff?.tty : undefined;
     let proc: DynoProcess;
     try {
-      await mkdir(dir, { mode: 0o755 });
-      await mkdir(home, { mode: 0o700 });
+      await this.dirs.owned(spec.app, user, 'dynos', id, 'home');
       await mkdir(join(home, 'tmp'), { mode: 0o700 });
-      const user = await this.userFor(spec.app);
-      if (user) for (const p of [home, join(home, 'tmp')]) await chown(p, user.uid, user.gid);
+      if (user) await chown(join(home, 'tmp'), user.uid, user.gid);
       if (mech === 'cgroup1' || mech === 'cgroup2')
         cgroup = await DynoCgroup.create(mech === 'cgroup1' ? 1 : 2, id, quotaBytes * 2);
+      const pm = this.pidsMechanism;
+      if (pm === 'cgroup1' || pm === 'cgroup2') pidsCgroup = await PidsCgroup.create(pm, id, pidsMax);
       proc = await DynoProcess.spawn({
         command: spec.command,
         cwd: appDir,
@@ -314,18 +326,21 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
         lines: !attach,
         beforeGo: async (pid) => {
           await cgroup?.add(pid);
+          await pidsCgroup?.add(pid);
           const rec: DynoRecord = {
             pid,
             start: (await processStartTime(pid)) ?? '',
             ...(cgroup ? { cgroup: cgroup.path } : {}),
+            ...(pidsCgroup ? { pidsCgroup: pidsCgroup.path } : {}),
           };
           await writeFile(join(dir, 'dyno.json'), JSON.stringify(rec));
         },
       });
     } catch (e) {
+      await pidsCgroup?.remove();
       await cgroup?.remove();
       await rm(dir, { recursive: true, force: true });
-      this.slugs.release(spec.slug, this.slugIdleMs);
+      slugs.release(spec.slug, this.slugIdleMs);
       if (port !== undefined) this.portsInUse.delete(port);
       throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
         { app: spec.app, dyno, detail: (e as Error).message, dataDir: this.opts.dataDir },
@@ -341,7 +356,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
       ...(port !== undefined ? { host: this.host, port } : {}),
       startedAt: Date.now(),
     };
-    const d: LocalDyno = { handle, proc, cgroup, quotaBytes, dir, oneOff: oneOff !== undefined };
+    const d: LocalDyno = { handle, proc, cgroup, pidsCgroup, quotaBytes, dir, oneOff: oneOff !== undefined };
     this.dynos.set(id, d);
     proc.on('line', (line: string, stream: string) => this.emit('output', handle, line, stream));
     // The L10 notice of lines dropped over the dyno's log budget: a platform line, not the app's.
@@ -353,7 +368,9 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
         this.dynos.delete(id);
         this.stoppingIds.delete(id);
         if (port !== undefined) this.portsInUse.delete(port);
-        this.slugs.release(spec.slug, this.slugIdleMs);
+        slugs.release(spec.slug, this.slugIdleMs);
+        // Whatever escaped the process group (setsid) is still in the pids cgroup: killed here.
+        await pidsCgroup?.remove();
         await cgroup?.remove();
         await rm(dir, { recursive: true, force: true }).catch(() => {});
         this.settledWaiters.delete(id);
@@ -383,8 +400,12 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   }
 
   private async killLeftovers(): Promise<void> {
-    for (const entry of await readdir(this.dynosDir)) {
-      const dir = join(this.dynosDir, entry);
+    const appsDir = join(this.dirs.root, 'apps');
+    const dynoDirs: string[] = [];
+    for (const app of await readdir(appsDir).catch(() => [] as string[]))
+      for (const entry of await readdir(join(appsDir, app, 'dynos')).catch(() => [] as string[]))
+        dynoDirs.push(join(appsDir, app, 'dynos', entry));
+    for (const dir of dynoDirs) {
       try {
         const rec = JSON.parse(await readFile(join(dir, 'dyno.json'), 'utf8')) as DynoRecord;
         if (rec.start && (await processStartTime(rec.pid)) === rec.start) {
@@ -394,6 +415,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
           for (let i = 0; i < 100 && (await liveProcessGroups()).has(rec.pid); i++)
             await new Promise((r) => setTimeout(r, 20));
         }
+        if (rec.pidsCgroup) await PidsCgroup.adopt(rec.pidsCgroup).remove();
         if (rec.cgroup) await DynoCgroup.adopt(rec.cgroup).remove();
       } catch {
         // No record: the dyno never got going; only its directory is left.
@@ -414,78 +436,4 @@ export function freePort(host: string): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-/** A one-off dyno session: streams when attached, logs when detached. */
-/** Resolves once everything written to `s` has been written through (its writable side finished). */
-function finished(s: PassThrough): Promise<void> {
-  return s.writableFinished ? Promise.resolve() : new Promise((r) => s.once('finish', () => setImmediate(r)));
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-class LocalOneOffSession extends EventEmitter implements OneOffSession {
-  readonly stdin?: NodeJS.WritableStream;
-  readonly stdout: PassThrough;
-  readonly stderr: PassThrough;
-  readonly exited: Promise<number>;
-  private idle: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly handle: DynoHandle,
-    private readonly proc: DynoProcess,
-    spec: OneOffSpec,
-  ) {
-    super();
-    if (spec.attach) {
-      this.stdout = proc.stdout.pipe(new PassThrough());
-      this.stderr = proc.stderr.pipe(new PassThrough());
-    } else {
-      // Detached output goes to the logs (line events); these stay empty.
-      this.stdout = new PassThrough();
-      this.stderr = new PassThrough();
-      proc.exited.then(() => {
-        this.stdout.end();
-        this.stderr.end();
-      });
-    }
-    if (proc.stdin) {
-      const input = new PassThrough();
-      input.pipe(proc.stdin);
-      proc.stdin.on('error', () => {});
-      this.stdin = input;
-    }
-    const idleMs = spec.attach ? spec.idleTimeoutMs : undefined;
-    if (idleMs) {
-      const touch = () => {
-        clearTimeout(this.idle);
-        this.idle = setTimeout(() => proc.killGroup('SIGHUP'), idleMs);
-        this.idle.unref();
-      };
-      touch();
-      proc.stdout.on('data', touch);
-      (this.stdin as PassThrough | undefined)?.on('data', touch);
-    }
-    this.exited = proc.exited.then(async (e: DynoExit) => {
-      clearTimeout(this.idle);
-      // A process's exit can be reported before its last output is read: an attached session
-      // hands over all output first (bounded, in case a leftover child holds the pipes open).
-      if (spec.attach)
-        await Promise.race([Promise.all([finished(this.stdout), finished(this.stderr)]), delay(2000)]);
-      this.emit('exit', e.status, e.signal);
-      return e.status;
-    });
-  }
-
-  /** Resize the dyno's pseudo-terminal (a no-op without one). */
-  resize(columns: number, rows: number): void {
-    void this.proc.resize(columns, rows);
-  }
-
-  /** Signal the whole one-off dyno (default SIGTERM). */
-  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    this.proc.killGroup(signal);
-  }
 }

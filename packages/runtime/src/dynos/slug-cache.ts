@@ -3,8 +3,9 @@
  * that runs it. Why not one copy per dyno: unpacking is the slow part of a dyno start (it
  * scales with the slug size times the dyno count: see bench/runtime/dynos.mjs), while a shared
  * copy costs one unpack per release; each dyno gets its own writable HOME and TMPDIR instead.
- * The copy is owned by the platform user and made world-readable, so an unprivileged dyno user
- * can run it but not change it (what one dyno writes can never leak into another).
+ * The copy is owned by the platform user and readable by all, not writable, so an unprivileged
+ * dyno user can run it but not change it (what one dyno writes can never leak into another);
+ * one cache per app, inside that app's fence (isolation/app-dirs.ts), keeps other apps out.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -44,7 +44,7 @@ interface PushSession {
   appId: string;
   checked: boolean;
   building: boolean;
-  /** The pushed commit (the release says `Deploy <short sha>`, as Heroku's does). */
+  /** The pushed commit: SOURCE_VERSION of the build, and the release says `Deploy <short sha>`. */
   commit?: string;
 }
 
@@ -71,7 +71,7 @@ export class GitPushService {
       () => false,
     );
     if (!exists) {
-      await mkdir(this.reposDir, { recursive: true });
+      await mkdir(this.reposDir, { recursive: true, mode: 0o700 });
       await run('git', ['init', '--quiet', '--bare', dir]);
       await run('git', ['--git-dir', dir, 'symbolic-ref', 'HEAD', 'refs/heads/main']);
     }
@@ -145,7 +145,8 @@ export class GitPushService {
     if (refs.length > 1)
       throw gitErrors.SLIPWAY_ERR_GIT_REF({ ref: refs.map((r) => r.ref).join(' and '), branch: 'HEAD' });
     s.checked = true;
-    s.commit = refs[0]?.new;
+    const commit = refs[0]?.new;
+    if (commit) s.commit = commit;
   }
 
   /** Hook callback 2: build the pushed tree (the request body), streaming the output back. */
@@ -164,7 +165,7 @@ export class GitPushService {
     }
     let buildId: string;
     try {
-      buildId = (await this.o.deploys.start(app, file, s.commit ? { version: s.commit } : {})).id;
+      buildId = (await this.o.deploys.start(app, file, s.commit ? { sourceVersion: s.commit } : {})).id;
     } finally {
       await rm(file, { force: true });
     }

@@ -16,7 +16,8 @@ export class FsSlugStore implements SlugStore {
   constructor(readonly dir: string) {}
 
   async put(file: string): Promise<SlugRef> {
-    await mkdir(this.dir, { recursive: true });
+    // The platform's alone: a slug holds an app's code and whatever secrets it built in.
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const hash = createHash('sha256');
     await pipeline(createReadStream(file), hash);
     const hex = hash.digest('hex');

@@ -1,7 +1,7 @@
 /**
  * Destroying an app collects its slugs (real platform in-process, real builds and dynos, the
- * real CLI): the archives in the slug store, their metadata, the unpacked copies its dynos ran
- * and its build cache go; another app's slugs, cache and dynos stay, and so does a slug that
+ * real CLI): the archives in the slug store, their metadata, and its dir in the runtime dir
+ * (the unpacked copies its dynos ran, its build cache) go; another app's slugs, cache and dynos stay, and so does a slug that
  * another app's release still uses (slugs are content-addressed, so apps can share one).
  */
 import { execFile } from 'node:child_process';
@@ -42,15 +42,17 @@ describe('slug collection when an app is destroyed (real platform)', function ()
   const deploy = async (app: string, version: string) =>
     slipway(['deploy', await fixtureCopy('hello', { VERSION: version }), '-a', app]);
   const hex = (checksum: string) => checksum.replace(/^sha256:/, '');
-  /** Where a slug lives: archive in the store, unpacked copy of the local runtime. */
-  const places = (checksum: string) => [
+  /** An app's dir in the runtime dir (its unpacked slugs, build cache, dyno homes). */
+  const appDir = (app: string) => join(dir, 'data', 'run', 'apps', app);
+  /** Where a slug lives: archive in the store, the app's unpacked copy of the local runtime. */
+  const places = (checksum: string, app: string) => [
     join(dir, 'data', 'slug-store', `${hex(checksum)}.tgz`),
-    join(dir, 'data', 'slug-cache', hex(checksum)),
+    join(appDir(app), 'slugs', hex(checksum)),
   ];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'slipway-slug-gc-'));
-    await chmod(dir, 0o755); // dynos run as nobody when the tests run as root
+    await chmod(dir, 0o755); // app uids reach <data>/run when the tests run as root
     p = await startPlatform({
       dataDir: join(dir, 'data'),
       routerPort: 0,
@@ -88,28 +90,29 @@ describe('slug collection when an app is destroyed (real platform)', function ()
       status: 'failed',
     });
 
-    for (const c of [d2, shared, k1]) for (const f of places(c)) expect(await exists(f), f).to.be.true;
-    expect(await exists(places(d1)[0] as string)).to.be.true; // not running: no unpacked copy needed
-    expect(await exists(join(dir, 'data', 'cache', doomed.id))).to.be.true;
-    expect(await exists(join(dir, 'data', 'cache', kept.id))).to.be.true;
+    for (const c of [d2, shared]) for (const f of places(c, 'doomed')) expect(await exists(f), f).to.be.true;
+    for (const f of places(k1, 'kept')) expect(await exists(f), f).to.be.true;
+    expect(await exists(places(d1, 'doomed')[0] as string)).to.be.true; // not running: no unpacked copy needed
+    expect(await exists(join(appDir('doomed'), 'cache'))).to.be.true;
+    expect(await exists(join(appDir('kept'), 'cache'))).to.be.true;
 
     await slipway(['apps:destroy', '-a', 'doomed', '--confirm', 'doomed']);
 
     const stored = await readdir(join(dir, 'data', 'slug-store'));
     for (const c of [d1, d2]) {
-      for (const f of places(c)) expect(await exists(f), f).to.be.false;
+      for (const f of places(c, 'doomed')) expect(await exists(f), f).to.be.false;
       // Nothing else named after it either (the `<slug>.json` metadata is the state's row here).
       expect(stored.filter((name) => name.startsWith(hex(c)))).to.deep.equal([]);
       expect(p.state.slug(c), c).to.equal(undefined);
     }
-    expect(await exists(join(dir, 'data', 'cache', doomed.id))).to.be.false;
-    // The shared slug's archive and metadata stay for kept's release (its unpacked copy is left
-    // to the runtime's own idle clean-up).
-    expect(await exists(places(shared)[0] as string)).to.be.true;
+    // The doomed app's dir (build cache, unpacked slugs, homes) goes whole.
+    expect(await exists(appDir('doomed'))).to.be.false;
+    // The shared slug's archive and metadata stay for kept's release.
+    expect(await exists(places(shared, 'kept')[0] as string)).to.be.true;
     expect(p.state.slug(shared)).to.not.equal(undefined);
-    for (const f of places(k1)) expect(await exists(f), f).to.be.true;
+    for (const f of places(k1, 'kept')) expect(await exists(f), f).to.be.true;
     expect(p.state.slug(k1)).to.not.equal(undefined);
-    expect(await exists(join(dir, 'data', 'cache', kept.id))).to.be.true;
+    expect(await exists(join(appDir('kept'), 'cache'))).to.be.true;
     const served = await routerGet(p.routerPort, 'kept');
     expect(served.status, served.body).to.equal(200);
     expect(JSON.parse(served.body).version).to.equal('k1');
