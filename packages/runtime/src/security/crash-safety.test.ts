@@ -55,7 +55,11 @@ describe('platform crash safety: SIGKILL mid-change, a second start (real proces
   });
   after(async () => {
     await p?.kill('SIGTERM');
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (dataDir) {
+      const runtimeDir = (await readFile(join(dataDir, 'runtime-dir'), 'utf8').catch(() => '')).trim();
+      if (runtimeDir) await rm(runtimeDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
+    }
     await removeFixtureCopies();
   });
 
@@ -149,8 +153,13 @@ describe('platform crash safety: SIGKILL mid-change, a second start (real proces
     expect(workers.length).to.be.greaterThan(0);
     // Everything the platform runs in its data dir: dynos (cwd in the slug cache), the Redis
     // server and its watchdog (cwd in the add-on's dir).
+    // Dynos and builds run in the runtime dir the platform chose (app uids cannot reach the data dir).
+    const runtimeDir = (await readFile(join(dataDir, 'runtime-dir'), 'utf8').catch(() => '')).trim();
+    const roots = [dataDir, ...(runtimeDir ? [runtimeDir] : [])];
     const inDataDir = async () =>
-      (await processesMatching('')).filter((x) => x.cwd.startsWith(dataDir) || x.cmdline.includes(dataDir));
+      (await processesMatching('')).filter((x) =>
+        roots.some((r) => x.cwd.startsWith(r) || x.cmdline.includes(r)),
+      );
     const running = await inDataDir();
     expect(
       running.filter((x) => x.cmdline.includes('server.js')).length,
