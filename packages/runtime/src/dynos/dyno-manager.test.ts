@@ -390,7 +390,11 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
       const up = await waitFor('victim up', () =>
         manager.status('victim').find((d) => d.type === 'web' && d.state === 'up'),
       );
-      const rec = JSON.parse(await readFile(join(data.dir, 'dynos', up.id, 'dyno.json'), 'utf8'));
+      // The runtime records each dyno under its runtime dir (recorded in the data dir).
+      const root = (await readFile(join(data.dir, 'runtime-dir'), 'utf8').catch(() => data.dir)).trim();
+      const rec = JSON.parse(
+        await readFile(join(root, 'apps', 'victim', 'dynos', up.id, 'dyno.json'), 'utf8'),
+      );
       process.kill(rec.pid, 'SIGKILL'); // the web process only, as another uid's process would
       await waitFor('the kill seen', () => !manager.status('victim').some((d) => d.id === up.id));
     }
