@@ -24,6 +24,18 @@ export { currentPrincipal, type Principal } from './accounts/principal.js';
 export { AddonService } from './addon-service.js';
 export { type ApiContext, apiRoutes, createApiServer } from './api/server.js';
 export { type BuildOutput, runBuildInWorker } from './build-runner.js';
+// HTTPS: certificates (uploaded and ACME), per-app redirect and HSTS (issue 16).
+export {
+  type AcmeDomainStatus,
+  type AcmeOptions,
+  AcmeService,
+  LETS_ENCRYPT_DIRECTORY,
+} from './certs/acme-service.js';
+export { type CheckedCertificate, checkCertificate } from './certs/cert-check.js';
+export { CertService } from './certs/cert-service.js';
+export type { CertificateRecord, HttpsSettings } from './certs/cert-table.js';
+export { certErrors } from './certs/errors.js';
+export type { PlatformHttpsOptions } from './certs/https-wiring.js';
 export { EXAMPLES_DIR, packDir, runDemo } from './demo.js';
 export { DeployService, receiveUpload } from './deploy-service.js';
 export {

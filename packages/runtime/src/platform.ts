@@ -32,6 +32,7 @@ import {
 } from './addons/remote-providers.js';
 import { apiRoutes, createApiServer } from './api/server.js';
 import { AppSetupService } from './app-setup/app-setup-service.js';
+import { httpsOptionsOf, type PlatformHttpsOptions, startHttps } from './certs/https-wiring.js';
 import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
 import { LocalDynoRuntime } from './dynos/local-runtime.js';
@@ -53,6 +54,16 @@ export interface PlatformOptions {
   dataDir: string;
   /** Router port (0 = any free port). Default 5000. */
   routerPort?: number;
+  /**
+   * Router HTTPS port (0 = any free port, false = no HTTPS listener). Default 5443, or any free
+   * port when `routerPort` is 0. Also `platform.https.port` in the config file.
+   */
+  httpsPort?: number | false;
+  /**
+   * The base domain's certificate and the ACME settings of automated certificates, over the
+   * config file's `platform.https` and `platform.acme` sections (see certs/https-wiring.ts).
+   */
+  https?: Omit<PlatformHttpsOptions, 'port'>;
   /** API port (0 = any free port). Default 5001. */
   apiPort?: number;
   /** Listen address. Default 127.0.0.1. */
@@ -119,6 +130,10 @@ export interface Platform {
   readonly apiUrl: string;
   readonly routerUrl: string;
   readonly routerPort: number;
+  /** `https://<host>:<port>` of the router's HTTPS listener, when it has one. */
+  readonly routerHttpsUrl: string | undefined;
+  /** The HTTPS listener's port, when it has one. */
+  readonly routerHttpsPort: number | undefined;
   readonly credentialsFile: string;
   /** The admin API token (acts as the owner). */
   readonly token: string;
@@ -304,6 +319,17 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
   });
   const owner = await ensureOwner(access, credentialsFile, opts.ownerEmail, seed);
 
+  const httpsOptions = httpsOptionsOf(config?.platform, {
+    ...opts.https,
+    ...(opts.httpsPort !== undefined ? { port: opts.httpsPort } : {}),
+  });
+  const tls = await startHttps({
+    kernel,
+    state,
+    event: (app, message) => releases.event(app, message),
+    options: httpsOptions,
+    baseDir: opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
+  });
   // Custom domains and app existence come from the state; the dyno manager knows the dynos.
   let domainMap = new Map<string, string>();
   let appNames = new Set<string>();
@@ -313,6 +339,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     appNames = new Set(byId.values());
     domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
     workflow.refresh(apps);
+    tls.refresh();
   };
   refresh();
   const dynoTable = dynos.routeTable((h) => domainMap.get(h));
@@ -322,9 +349,12 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       dynoTable.route(app) ?? (appNames.has(app) ? { app, state: 'no-release', targets: [] } : undefined),
   };
 
-  const router: Router = createRouter({ kernel, table, baseDomain, log: logs });
+  const router: Router = createRouter({ kernel, table, baseDomain, log: logs, tls: { store: tls.store } });
   const routerAddr = await router.listen(opts.routerPort ?? 5000, host);
   const routerPort = routerAddr.port;
+  const httpsPort = httpsOptions.port ?? (opts.routerPort === 0 ? 0 : 5443);
+  if (httpsPort !== false) tls.port = (await router.listenTls(httpsPort, host)).port;
+  tls.acme.start();
   const appUrl = (app: string) => `http://${app}.${baseDomain}:${routerPort}`;
 
   const api = createApiServer({
@@ -339,13 +369,14 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     dataDir,
     webUrl: appUrl,
     onChange: refresh,
+    certs: { certs: tls.certs, acme: tls.acme },
     workflow: workflow.apiOptions,
     access,
     ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
   });
   const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
   const apiUrl = `http://${host}:${apiAddr.port}`;
-  workflow.apiOptions.self.ports.push(routerPort, apiAddr.port);
+  workflow.apiOptions.self.ports.push(routerPort, apiAddr.port, ...(tls.port ? [tls.port] : []));
   const token = await adminToken(state, credentialsFile);
   const creds = {
     api_url: apiUrl,
@@ -370,6 +401,8 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     apiUrl,
     routerUrl: `http://${host}:${routerPort}`,
     routerPort,
+    routerHttpsUrl: tls.port === undefined ? undefined : `https://${host}:${tls.port}`,
+    routerHttpsPort: tls.port,
     credentialsFile,
     token,
     owner,
@@ -394,6 +427,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
         api.closeAllConnections();
       });
       await router.close(1000);
+      tls.close();
       workflow.close();
       await deploys.close();
       await dynos.close();

@@ -12,6 +12,7 @@ interface RuntimeModule {
   startPlatform(opts: {
     dataDir: string;
     routerPort?: number;
+    httpsPort?: number | false;
     apiPort?: number;
     host?: string;
     baseDomain?: string;
@@ -22,6 +23,7 @@ interface RuntimeModule {
   }): Promise<{
     apiUrl: string;
     routerUrl: string;
+    routerHttpsUrl?: string;
     credentialsFile: string;
     owner: { email: string; password?: string };
     skippedPlugins: string[];
@@ -47,6 +49,22 @@ function seconds(option: string, value: string): number {
   return n;
 }
 
+/** `--https-port`: a port number (0 = any free one) or `off`, or a coded error. */
+function httpsPort(value: string): number | false {
+  if (value === 'off') return false;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new SlipwayError(
+      'SLIPWAY_ERR_CLI_OPTION',
+      `--https-port must be a port number or "off", not "${value}"`,
+      {
+        hint: 'Pass e.g. --https-port 5443 (0 for any free port), or --https-port off for no HTTPS listener.',
+        status: 400,
+      },
+    );
+  return n;
+}
+
 /** The platform verb. */
 export const platformCommands: CommandModule = {
   register(program: Command) {
@@ -58,6 +76,7 @@ export const platformCommands: CommandModule = {
         'where state, slugs and credentials live (default $SLIPWAY_DATA_DIR, else ./.slipway)',
       )
       .option('--port <port>', 'router port (apps answer at http://<app>.localhost:<port>)', '5000')
+      .option('--https-port <port>', 'router HTTPS port (default 5443; "off" for none)')
       .option('--api-port <port>', 'API port', '5001')
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--base-domain <domain>', 'apps answer at <app>.<domain>', 'localhost')
@@ -70,6 +89,7 @@ export const platformCommands: CommandModule = {
         async (o: {
           dataDir?: string;
           port: string;
+          httpsPort?: string;
           apiPort: string;
           host: string;
           baseDomain: string;
@@ -84,6 +104,7 @@ export const platformCommands: CommandModule = {
           const platform = await runtime.startPlatform({
             dataDir: o.dataDir ?? defaultDataDir(),
             routerPort: Number(o.port),
+            ...(o.httpsPort !== undefined ? { httpsPort: httpsPort(o.httpsPort) } : {}),
             apiPort: Number(o.apiPort),
             host: o.host,
             baseDomain: o.baseDomain,
@@ -97,6 +118,8 @@ export const platformCommands: CommandModule = {
           out(`Slipway is running.`);
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);
+          if (platform.routerHttpsUrl)
+            out(`  HTTPS:       ${platform.routerHttpsUrl}  (slipway certs:add / certs:auto:enable)`);
           out(`  Apps answer: ${platform.appUrl('<app>')}`);
           out(`  Dashboard:   ${platform.apiUrl}/dashboard`);
           out(

@@ -35,6 +35,7 @@ import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, rende
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
+import { type CertRoutesOptions, registerCertRoutes } from './routes-certs.js';
 import { GIT_PUSH_CALLBACKS, registerGitRoutes } from './routes-git.js';
 import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
 import {
@@ -68,6 +69,8 @@ export interface ApiContext {
   slugs?: SlugCollector;
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
   workflow?: WorkflowOptions;
+  /** Certificates, ACM and HTTPS policies; absent = those routes answer 404. */
+  certs?: CertRoutesOptions;
   /** Users, per-app access, sessions and the audit log; absent = one platform token, no dashboard. */
   access?: AccessGate;
 }
@@ -391,6 +394,7 @@ export function createApiServer(ctx: ApiContext): Server {
   registerBuildpackRoutes(on, ctx);
   registerAppSetupRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
+  if (ctx.certs) registerCertRoutes(on, ctx, ctx.certs);
   const upgrade = registerWorkflowRoutes(on, ctx);
   if (access) {
     registerAccountRoutes(on, access);
