@@ -147,6 +147,9 @@ export function createRouter(options: RouterOptions): Router {
   const setup = <S extends http.Server | https.Server>(server: S, protocol: 'http' | 'https'): S => {
     // One more than the limit, so that "too many headers" is seen rather than silently cut.
     server.maxHeadersCount = limits.headers + 1;
+    // A client may half-close after sending its request (`nc -N`, some proxies and scripts):
+    // it still gets its answer. Node's default aborts the request on the client's FIN (H27).
+    (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
     server.on('request', (req, res) => handleRequest(ctx, req, res, protocol));
     server.on('upgrade', (req, socket, head) => {
       try {

@@ -6,7 +6,7 @@
  * deprovisioned, and no config var reaches a release.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kernel, ProvisionResult } from '@slipway/core';
+import { defaultAddonPlan, type Kernel, matchAddonSpec, type ProvisionResult } from '@slipway/core';
 import { runtimeErrors } from './errors.js';
 import type { ReleaseService } from './release-service.js';
 import type { AddonRecord, AppRecord } from './state/records.js';
@@ -39,17 +39,15 @@ export class AddonService {
     this.timeoutMs = o.providerTimeoutMs ?? PROVIDER_TIMEOUT_MS;
   }
 
-  /** The add-on error, its hint naming the installed services and a real plan of `service`. */
-  private refuse(service: string, detail: string) {
+  /** The add-on error's hint: the installed services, and a real plan of `service` (or of the first). */
+  private hint(service: string): { known: string; example: string } {
     const { addons } = this.o.kernel.catalog;
     const entry = addons.get(service) ?? addons.values().next().value;
     const plan = entry && (entry.plans.find((p) => !p.default) ?? entry.plans[0]);
-    return runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
-      service,
-      detail,
+    return {
       known: [...addons.keys()].join(', ') || '(none installed)',
       example: entry && plan ? `${entry.service}:${plan.name}` : 'SERVICE:PLAN',
-    });
+    };
   }
 
   private provider(service: string): string {
@@ -103,15 +101,36 @@ export class AddonService {
       .catch(() => {});
   }
 
-  /** Split `service[:plan]` and check both against the catalogue. */
-  resolve(planSpec: string): { service: string; plan: string } {
-    const [service, planName] = planSpec.split(':') as [string, string | undefined];
-    const entry = this.o.kernel.catalog.addons.get(service);
-    if (!entry) throw this.refuse(service, 'no such add-on service');
-    const plan = planName ?? entry.plans.find((p) => p.default)?.name ?? entry.plans[0]?.name;
-    if (!plan || !entry.plans.some((p) => p.name === plan))
-      throw this.refuse(service, `no plan ${planName} (plans: ${entry.plans.map((p) => p.name).join(', ')})`);
-    return { service, plan };
+  /**
+   * Split `service[:plan]` and check both against the catalogue, through the aliases providers
+   * declare (`heroku-postgresql:essential-0` → `postgres:shared`). An unknown plan is an error,
+   * or with `nearest` (app setups) the service's default plan and a note saying so.
+   */
+  resolve(
+    planSpec: string,
+    opts: { nearest?: boolean } = {},
+  ): { service: string; plan: string; notes: string[] } {
+    const m = matchAddonSpec(this.o.kernel.catalog.addons.values(), planSpec);
+    const service = planSpec.split(':')[0] as string;
+    if (!m)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
+        service,
+        detail: 'no such add-on service',
+        ...this.hint(service),
+      });
+    const notes = [...m.via];
+    if (m.plan) return { service: m.entry.service, plan: m.plan, notes };
+    const fallback = defaultAddonPlan(m.entry)?.name;
+    if (!opts.nearest || !fallback)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
+        service,
+        detail: `no plan ${m.asked} (plans: ${m.entry.plans.map((p) => p.name).join(', ')})`,
+        ...this.hint(m.entry.service),
+      });
+    notes.push(
+      `plan ${m.asked} is unknown to ${m.entry.service}: using its default plan ${fallback} instead`,
+    );
+    return { service: m.entry.service, plan: fallback, notes };
   }
 
   /** The attachment `nameOrId` of the app, or a clear "not attached" error. */
@@ -127,11 +146,18 @@ export class AddonService {
     planSpec: string,
     as?: string,
     options: Record<string, unknown> = {},
+    resolved: { service: string; plan: string; notes: string[] } = this.resolve(planSpec),
   ): Promise<AddonRecord> {
-    const { service, plan } = this.resolve(planSpec);
+    const { service, plan, notes } = resolved;
+    // Say how a Heroku name was understood: `heroku-postgresql → postgres, essential-0 → shared`.
+    if (notes.length) this.o.releases.event(app.name, `Add-on ${planSpec}: ${notes.join(', ')}`);
     const name = attachmentName(service, as);
     if (this.o.state.addons(app.id).some((a) => a.name === name))
-      throw this.refuse(service, `an add-on named ${name} is already attached`);
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
+        service,
+        detail: `an add-on named ${name} is already attached`,
+        ...this.hint(service),
+      });
     const uuid = randomUUID();
     const result = (await this.call(
       service,
@@ -142,7 +168,12 @@ export class AddonService {
           .promise({ service, plan, uuid, app: app.name, name, options }),
       (late) => late && void this.deprovisionQuietly(service, uuid, late.id, app.name),
     )) as ProvisionResult | undefined;
-    if (!result) throw this.refuse(service, 'no provider answered');
+    if (!result)
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
+        service,
+        detail: 'no provider answered',
+        ...this.hint(service),
+      });
     let rec: AddonRecord | undefined;
     try {
       rec = this.o.state.addAddon({
@@ -175,10 +206,11 @@ export class AddonService {
       });
     const { service, plan } = this.resolve(planSpec.includes(':') ? planSpec : `${rec.service}:${planSpec}`);
     if (service !== rec.service)
-      throw this.refuse(
+      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
         service,
-        `${rec.name} is a ${rec.service} add-on; a plan change stays within its service`,
-      );
+        detail: `${rec.name} is a ${rec.service} add-on; a plan change stays within its service`,
+        ...this.hint(service),
+      });
     if (plan === rec.plan) return rec;
     const result = await this.call(service, 'change the plan of', () =>
       this.o.kernel.hooks.planChange.for(service).promise({

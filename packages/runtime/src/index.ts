@@ -65,6 +65,7 @@ export {
 export {
   type BackoffPolicy,
   backoffDelay,
+  countsAsCrash,
   DYNO_SIZES as DYNO_SIZE_MEMORY,
   herokuBackoff,
   resolveSize,
@@ -75,6 +76,8 @@ export { runtimeErrors } from './errors.js';
 export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';
 export { type AppUser, AppUsers, defaultUidBase } from './isolation/app-users.js';
 export { BUILD_ENV_PASSTHROUGH, buildEnvironment } from './isolation/build-env.js';
+export { LineSplitter, splitLines } from './logs/line-splitter.js';
+export { LogBudget, type LogBudgetOptions } from './logs/log-budget.js';
 export {
   formatLogLine,
   formatLogTime,
@@ -107,6 +110,7 @@ export {
   stackCacheDir,
 } from './stack/stack-builder.js';
 export { BUILD_PACKAGES, DEFAULT_STACK, RUN_PACKAGES, stackVariants } from './stack/stack-packages.js';
+export { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 export { FsSlugStore } from './state/fs-slug-store.js';
 export { type Migration, migrations } from './state/migrations.js';
 export type * from './state/records.js';

@@ -5,7 +5,7 @@
  * formation back), then listens.
  */
 import { existsSync } from 'node:fs';
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -50,6 +50,7 @@ import {
   type KernelRecipe,
 } from './plugins.js';
 import { ReleaseService } from './release-service.js';
+import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
 import { SlugCollector } from './state/slug-collector.js';
 import { SqliteStateStore } from './state/sqlite-state-store.js';
@@ -109,6 +110,12 @@ export interface PlatformOptions {
   buildTimeoutMs?: number;
   /** Largest accepted upload; default 200 MB. */
   maxUploadBytes?: number;
+  /**
+   * Accept log drains on this machine's loopback (a log collector on the same host, tests).
+   * Off by default: on loopback a drain reaches the platform's add-on servers and other apps'
+   * dynos. Link-local and metadata addresses are refused whatever this says.
+   */
+  allowLoopbackDrains?: boolean;
   /**
    * Who builds and dynos run as when the platform is root: one uid per app (default, from
    * `{ uidBase }`, else a block of 1000 in 200000–1199999 chosen per data dir); a user name
@@ -198,6 +205,23 @@ async function adminToken(state: SqliteStateStore, file: string): Promise<string
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   // Absolute: dynos, build workers and credentials must not depend on the current directory.
   const dataDir = resolve(opts.dataDir);
+  const dataDirError = (e: unknown) =>
+    runtimeErrors.SLIPWAY_ERR_RUNTIME_DATA_DIR({ dir: dataDir, detail: (e as Error).message }, { cause: e });
+  // Private from its creation (secureDataDir sets the final modes once the lock is ours).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((e) => {
+    throw dataDirError(e);
+  });
+  // Before anything else: a second platform on this dir must refuse, touching nothing.
+  const lock = await lockDataDir(dataDir);
+  try {
+    return await startLocked(opts, dataDir, lock);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDirLock): Promise<Platform> {
   const host = opts.host ?? '127.0.0.1';
   const baseDomain = opts.baseDomain ?? 'localhost';
   try {
@@ -276,7 +300,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     }
     const interrupted = state.failInterrupted();
     const logs = new LogHub({ max: 1500, kernel });
-    const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
+    const workflow = await startWorkflow({
+      kernel,
+      state,
+      log: logs,
+      hosts: [host, baseDomain],
+      baseDomain,
+      ...(opts.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
+    });
     kernel
       .provide(stateStoreRef, state)
       .provide(slugStoreRef, slugs)
@@ -305,7 +336,6 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         withoutAddons: true,
       },
       ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
-      beforeRelease: (app, appJson) => appSetup.firstDeploy(app, appJson),
     });
     const addons = new AddonService({
       state,
@@ -452,6 +482,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         // Add-on providers stop their backing servers (shutdown hook); their data stays.
         await kernel.close().catch(() => {});
         state.close();
+        await lock.release();
       },
     };
     return platform;

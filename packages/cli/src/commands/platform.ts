@@ -21,6 +21,7 @@ interface RuntimeModule {
     stopGraceMs?: number;
     runtime?: 'local' | 'docker';
     stack?: string;
+    allowLoopbackDrains?: boolean;
   }): Promise<{
     apiUrl: string;
     routerUrl: string;
@@ -102,6 +103,7 @@ export const platformCommands: CommandModule = {
         'dyno runtime: local (processes) or docker (containers from the stack image; default: the config file, else local)',
       )
       .option('--stack <name>', 'stack image of the docker runtime (slipway/stack:<name>)')
+      .option('--allow-loopback-drains', 'accept log drains on this machine (127.0.0.1, localhost)')
       .option('--demo', 'create and deploy the example apps, then print their URLs')
       .action(
         async (o: {
@@ -114,6 +116,7 @@ export const platformCommands: CommandModule = {
           config?: string;
           bootTimeout: string;
           stopGrace: string;
+          allowLoopbackDrains?: boolean;
           demo?: boolean;
           runtime?: string;
           stack?: string;
@@ -141,6 +144,7 @@ export const platformCommands: CommandModule = {
             stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
             ...(o.runtime ? { runtime: o.runtime as 'local' | 'docker' } : {}),
             ...(o.stack ? { stack: o.stack } : {}),
+            ...(o.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
           });
           for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
           for (const w of platform.warnings ?? []) process.stderr.write(` !     warning: ${w}\n`);

@@ -25,7 +25,14 @@ import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../releas
 import type { AppRecord, ReleaseRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
-import { DEFAULT_MAX_UPLOAD_BYTES, type RouteHandler, readJson, sendError, sendJson } from './http-util.js';
+import {
+  boundedLineWriter,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  type RouteHandler,
+  readJson,
+  sendError,
+  sendJson,
+} from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
 import { registerAddonProviderRoutes } from './routes-addon-providers.js';
 import { registerAddonRoutes } from './routes-addons.js';
@@ -182,12 +189,13 @@ export function createApiServer(ctx: ApiContext): Server {
     const a = app(p);
     const b = build(a, p.id as string);
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+    const write = boundedLineWriter(res);
     await new Promise<void>((resolve) => {
       const stop = ctx.deploys.follow(b.id, (line) => {
         if (line === null) {
           res.end();
           resolve();
-        } else res.write(`${line}\n`);
+        } else write(line);
       });
       req.on('close', () => {
         stop();
@@ -393,7 +401,8 @@ export function createApiServer(ctx: ApiContext): Server {
       return;
     }
     await new Promise<void>((resolve) => {
-      const stop = ctx.logs.subscribe(a.name, (l) => res.write(`${formatLogLine(l)}\n`), filter);
+      const write = boundedLineWriter(res);
+      const stop = ctx.logs.subscribe(a.name, (l) => write(formatLogLine(l)), filter);
       req.on('close', () => {
         stop();
         resolve();
@@ -413,11 +422,11 @@ export function createApiServer(ctx: ApiContext): Server {
     registerDashboardRoutes(on, access.dashboardDir);
   }
   const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://api');
     const method = req.method ?? 'GET';
     let principal: Principal | undefined;
     let action: { name: string; app: string | null } | undefined;
     try {
+      const url = requestUrl(req);
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       // git asks for Basic credentials only after a 401 that offers them.
       if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
@@ -429,7 +438,7 @@ export function createApiServer(ctx: ApiContext): Server {
         pathMatched = true;
         if (m !== method) continue;
         const params: Params = {};
-        for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodeURIComponent(v);
+        for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodePathSegment(v);
         hit = { h, path, params };
         break;
       }
@@ -470,6 +479,24 @@ export function createApiServer(ctx: ApiContext): Server {
   );
   server.on('upgrade', upgrade);
   return server;
+}
+
+/** The request's URL; a request target no URL parser takes is the client's error (400). */
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://api');
+  } catch {
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_PATH({ path: String(req.url).slice(0, 200) });
+  }
+}
+
+/** `decodeURIComponent`, with a malformed %-escape (`%E0%A4%A`) a coded 400 rather than a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_PATH({ path: segment.slice(0, 200) });
+  }
 }
 
 function authorized(req: IncomingMessage, state: SqliteStateStore): boolean {
