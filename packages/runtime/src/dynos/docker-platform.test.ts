@@ -45,7 +45,7 @@ describe('platform on the docker runtime (CLI → build → containers → route
     const cfg = join(cfgDir, 'slipway.config.json');
     await writeFile(
       cfg,
-      JSON.stringify({ plugins: [buildpack('nodejs'), buildpack('go'), addon('postgres')] }),
+      JSON.stringify({ defaults: false, plugins: [buildpack('nodejs'), buildpack('go'), addon('postgres')] }),
     );
     args = ['--config', cfg, '--runtime', 'docker', '--stop-grace', '3'];
     p = await PlatformProcess.start(dataDir, args);

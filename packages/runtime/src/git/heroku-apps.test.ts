@@ -52,7 +52,7 @@ describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres 
     const plugins = ['nodejs', 'python', 'java', 'go'].map((b) => pkg(`buildpacks/${b}`));
     await writeFile(
       join(dir, 'slipway.config.json'),
-      JSON.stringify({ plugins: [...plugins, pkg('addons/postgres')] }),
+      JSON.stringify({ defaults: false, plugins: [...plugins, pkg('addons/postgres')] }),
     );
     p = await startPlatform({
       dataDir: join(dir, 'data'),

@@ -39,7 +39,10 @@ describe('platform crash safety: SIGKILL mid-change, a second start (real proces
     // With the Redis add-on, so that a backing server is running when the platform is killed.
     const config = join(await mkdtemp(join(tmpdir(), 'slipway-cfg-')), 'slipway.config.json');
     const pkg = (name: string) => fileURLToPath(new URL(`../../../${name}`, import.meta.url));
-    await writeFile(config, JSON.stringify({ plugins: [pkg('buildpacks/nodejs'), pkg('addons/redis')] }));
+    await writeFile(
+      config,
+      JSON.stringify({ defaults: false, plugins: [pkg('buildpacks/nodejs'), pkg('addons/redis')] }),
+    );
     args = ['--config', config];
     p = await PlatformProcess.start(dataDir, args);
     await p.ok(['apps:create', 'cache']);
