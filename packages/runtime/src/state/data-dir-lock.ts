@@ -70,6 +70,10 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       if (released) return;
       released = true;
       const gone = new Promise((r) => child.once('exit', r));
+      // Waited for, the holder must keep the process alive until it is gone: unref'd, a release
+      // with nothing else running (a start that failed) left this promise pending and the
+      // process ended with code 0 and no error.
+      child.ref();
       child.stdin.end();
       await gone;
     },
