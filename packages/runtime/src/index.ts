@@ -26,6 +26,8 @@ export { type ApiContext, apiRoutes, createApiServer } from './api/server.js';
 export { type BuildOutput, runBuildInWorker } from './build-runner.js';
 export { EXAMPLES_DIR, packDir, runDemo } from './demo.js';
 export { DeployService, receiveUpload } from './deploy-service.js';
+// Stacks and the Docker dyno runtime (issue 13).
+export { DockerDynoRuntime, type DockerDynoRuntimeOptions, DYNO_NETWORK } from './dynos/docker-runtime.js';
 export {
   DynoManager,
   type DynoManagerOptions,
@@ -49,6 +51,7 @@ export {
   herokuBackoff,
   resolveSize,
 } from './dynos/policy.js';
+export { createDynoRuntime, RUNTIME_NAMES, type RuntimeName } from './dynos/runtime-choice.js';
 export { runtimeErrors } from './errors.js';
 // Tenant isolation (issue 11): per-app uids and dirs, the build environment.
 export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';
@@ -76,6 +79,17 @@ export {
   MAX_QUANTITY,
   ReleaseService,
 } from './release-service.js';
+export { stackErrors } from './stack/errors.js';
+export {
+  aptMirror,
+  type BuildStackOptions,
+  type BuiltStack,
+  buildStack,
+  DEFAULT_STACK_CACHE,
+  localEngine,
+  stackCacheDir,
+} from './stack/stack-builder.js';
+export { BUILD_PACKAGES, DEFAULT_STACK, RUN_PACKAGES, stackVariants } from './stack/stack-packages.js';
 export { FsSlugStore } from './state/fs-slug-store.js';
 export { type Migration, migrations } from './state/migrations.js';
 export type * from './state/records.js';

@@ -9,10 +9,10 @@ import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { isAddonPlugin } from '@slipway/addon-sdk';
 import {
   dynoRuntimeRef,
   type Kernel,
+  loadConfig,
   logSinkRef,
   type Plugin,
   slugStoreRef,
@@ -33,13 +33,20 @@ import {
 import { apiRoutes, createApiServer } from './api/server.js';
 import { AppSetupService } from './app-setup/app-setup-service.js';
 import { DeployService } from './deploy-service.js';
+import { DockerDynoRuntime } from './dynos/docker-runtime.js';
 import { DynoManager } from './dynos/dyno-manager.js';
-import { LocalDynoRuntime } from './dynos/local-runtime.js';
+import { createDynoRuntime, type RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
 import { AppUsers } from './isolation/app-users.js';
 import { LogHub } from './logs/log-hub.js';
-import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
+import {
+  addonDefaults,
+  composeKernel,
+  DEFAULT_ADDONS,
+  DEFAULT_BUILDPACKS,
+  type KernelRecipe,
+} from './plugins.js';
 import { ReleaseService } from './release-service.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
 import { SlugCollector } from './state/slug-collector.js';
@@ -99,6 +106,14 @@ export interface PlatformOptions {
   runAsUser?: string | false | { uidBase?: number };
   /** Where app uids reach their slugs, dyno homes and build dirs; see isolation/app-dirs.ts. */
   runtimeDir?: string;
+  /**
+   * Which `DynoRuntime` runs dynos: `local` (processes on this machine, the default) or `docker`
+   * (one container per dyno from the stack image; see dynos/docker-runtime.ts). Without this,
+   * the config file's `platform.runtime`, else `local`.
+   */
+  runtime?: RuntimeName;
+  /** Stack of the docker runtime (`slipway/stack:<stack>`); default `slipway-13`, or `platform.stack`. */
+  stack?: string;
   /** Email of the owner created on first start; default `$SLIPWAY_OWNER_EMAIL`, else owner@slipway.local. */
   ownerEmail?: string;
   /** Built dashboard served at /dashboard; default `@slipway/dashboard`'s build, when installed. */
@@ -181,14 +196,47 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const seed = existsSync(join(dataDir, 'state.db')) ? undefined : ownerSeed();
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
+  // The runtime comes before the add-on providers: with Docker, their servers must listen on
+  // the dyno network's gateway. So the config file's `platform` section is peeked at here.
+  const section = opts.configFile ? (await loadConfig(opts.configFile)).platform : undefined;
+  const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
+  const runAs = opts.runAsUser ?? {};
+  const users = await AppUsers.open(dataDir, {
+    ...(typeof runAs === 'object' && runAs.uidBase !== undefined ? { uidBase: runAs.uidBase } : {}),
+    enforce: typeof runAs === 'object',
+  });
+  const dirs = await AppDirs.open(dataDir, opts.runtimeDir);
+  const warnings: string[] = [];
+  if (!users.enforced)
+    warnings.push(
+      process.getuid?.() === 0
+        ? `apps are not isolated from each other: runAsUser is ${JSON.stringify(runAs)}, so builds run as root and dynos share one user. Leave runAsUser unset for one uid per app.`
+        : `apps are not isolated from each other: the platform runs as uid ${process.getuid?.()}, not root, so every build and dyno runs as that user and can read the others' files, environment and the platform's data. Run \`slipway start\` as root (each app then gets its own uid) or use a sandboxed dyno runtime.`,
+    );
+  const stack = opts.stack ?? (section?.stack as string | undefined);
+  const runtime = await createDynoRuntime({
+    name: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'local',
+    dataDir,
+    slugStore: slugs,
+    runAsUser: runAs,
+    users,
+    dirs,
+    ...(stack ? { stack } : {}),
+  });
+  const addonAddress = runtime instanceof DockerDynoRuntime && runtime.gateway ? runtime.gateway : undefined;
   const recipe: KernelRecipe = opts.configFile
-    ? { configFile: opts.configFile, dataDir }
-    : { defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)], dataDir };
+    ? { configFile: opts.configFile, dataDir, ...(addonAddress ? { addonAddress } : {}) }
+    : {
+        defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)],
+        dataDir,
+        ...(addonAddress ? { addonAddress } : {}),
+      };
   const { kernel, skipped, config } = await composeKernel(recipe);
   for (const entry of opts.plugins ?? []) {
     const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
     // Add-on providers keep their data under the platform's data dir, as config-file ones do.
-    await kernel.use(plugin, isAddonPlugin(plugin) ? { dataDir, ...options } : options);
+    const defaults = addonDefaults(plugin, recipe);
+    await kernel.use(plugin, defaults ? { ...defaults, ...options } : options);
   }
   const remoteSkipped = await useRemoteProviders(
     kernel,
@@ -206,30 +254,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     process.umask(umask);
   }
   const interrupted = state.failInterrupted();
-  const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const logs = new LogHub({ max: 1500, kernel });
   const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
-  const runAs = opts.runAsUser ?? {};
-  const users = await AppUsers.open(dataDir, {
-    ...(typeof runAs === 'object' && runAs.uidBase !== undefined ? { uidBase: runAs.uidBase } : {}),
-    enforce: typeof runAs === 'object',
-  });
-  const dirs = await AppDirs.open(dataDir, opts.runtimeDir);
-  const warnings: string[] = [];
-  if (!users.enforced)
-    warnings.push(
-      process.getuid?.() === 0
-        ? `apps are not isolated from each other: runAsUser is ${JSON.stringify(runAs)}, so builds run as root and dynos share one user. Leave runAsUser unset for one uid per app.`
-        : `apps are not isolated from each other: the platform runs as uid ${process.getuid?.()}, not root, so every build and dyno runs as that user and can read the others' files, environment and the platform's data. Run \`slipway start\` as root (each app then gets its own uid) or use a sandboxed dyno runtime.`,
-    );
-  const runtime = new LocalDynoRuntime({
-    dataDir,
-    slugStore: slugs,
-    runAsUser: runAs,
-    users,
-    dirs,
-  });
-  await runtime.init();
   kernel
     .provide(stateStoreRef, state)
     .provide(slugStoreRef, slugs)

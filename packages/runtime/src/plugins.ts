@@ -37,6 +37,30 @@ export interface KernelRecipe {
    * (and would take over) the platform's backing servers.
    */
   withoutAddons?: boolean;
+  /**
+   * Where dynos reach the host's services (the Docker runtime's bridge gateway). Add-on
+   * providers that declare `listen` and `host` options get it for both, unless their entry sets
+   * them: their servers then listen where containers reach them, and on no public address.
+   */
+  addonAddress?: string;
+}
+
+/**
+ * Options an add-on provider gets unless its entry sets them: the platform's data dir, and the
+ * address dynos reach the host at (`listen` and `host`, for providers that declare both).
+ */
+export function addonDefaults(
+  plugin: Plugin<any>,
+  o: Pick<KernelRecipe, 'dataDir' | 'addonAddress'>,
+): Record<string, unknown> | undefined {
+  if (!isAddonPlugin(plugin) || !(o.dataDir || o.addonAddress)) return undefined;
+  const props = (plugin.optionsSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return {
+    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+    ...(o.addonAddress && props?.listen && props.host
+      ? { listen: o.addonAddress, host: o.addonAddress }
+      : {}),
+  };
 }
 
 /**
@@ -49,8 +73,7 @@ export async function composeKernel(
   const skipped: string[] = [];
   // The data dir for add-on providers (unless the config sets one), or no providers at all in a
   // build worker: a provider's apply starts its backing servers.
-  const defaults = (plugin: Plugin<any>) =>
-    recipe.dataDir && isAddonPlugin(plugin) ? { dataDir: recipe.dataDir } : undefined;
+  const defaults = (plugin: Plugin<any>) => addonDefaults(plugin, recipe);
   const skip = (plugin: Plugin<any>) => recipe.withoutAddons === true && isAddonPlugin(plugin);
   if (recipe.configFile) {
     const { kernel, config } = await createKernel({ configFile: recipe.configFile, defaults, skip });

@@ -148,11 +148,17 @@ export class Cluster {
     }
   }
 
+  /** Where the platform connects: the listen address (loopback when it listens on all). */
+  get adminHost(): string {
+    const l = this.info.listen ?? '127.0.0.1';
+    return l === '0.0.0.0' ? '127.0.0.1' : l;
+  }
+
   /** Admin connection settings for database `db`. */
   adminConfig(db = 'postgres'): pg.ClientConfig {
     const m = this.info;
     return {
-      host: '127.0.0.1',
+      host: this.adminHost,
       port: m.port,
       user: m.adminUser,
       password: m.adminPassword,
@@ -166,7 +172,7 @@ export class Cluster {
     if (this.child) return;
     const m = this.info;
     await this.stopStale();
-    if (!(await portIsFree(m.port)))
+    if (!(await portIsFree(m.port, this.adminHost)))
       throw postgresErrors.SLIPWAY_ERR_POSTGRES_PORT_BUSY({ port: m.port, dir: this.dir });
     // A parent may have lost its search bit since the cluster was made (a restored backup, chmod).
     await this.env.runAs.prepareDir(this.pgdata);
@@ -184,7 +190,7 @@ export class Cluster {
       stopSignal: 'SIGINT',
       stderrLevel: pgLogLevel,
     });
-    this.env.log.info(`PostgreSQL cluster ${this.dir} is up on 127.0.0.1:${m.port}`);
+    this.env.log.info(`PostgreSQL cluster ${this.dir} is up on ${this.adminHost}:${m.port}`);
   }
 
   /** True when the admin role can run a query. */

@@ -68,11 +68,11 @@ export function tenantOf(id: string): Tenant {
 /** A cluster seen as an administrable server. */
 export function clusterServer(c: Cluster, publicHost: string): PgServer {
   return {
-    label: `cluster 127.0.0.1:${c.info.port}`,
+    label: `cluster ${c.adminHost}:${c.info.port}`,
     admin: (db = 'postgres') => {
       const a = c.adminConfig(db);
       return {
-        host: '127.0.0.1',
+        host: c.adminHost,
         port: a.port!,
         user: a.user!,
         password: a.password as string,

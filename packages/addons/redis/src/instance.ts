@@ -125,14 +125,16 @@ export class RedisInstance {
   async start(): Promise<void> {
     if (this.child) return;
     await this.stopStale();
-    if (!(await portIsFree(this.meta.port)))
+    // Where the platform reaches it: the listen address (loopback when it listens on all).
+    const host = this.meta.listen === '0.0.0.0' ? '127.0.0.1' : this.meta.listen;
+    if (!(await portIsFree(this.meta.port, host)))
       throw redisErrors.SLIPWAY_ERR_REDIS_PORT_BUSY({ port: this.meta.port, id: this.meta.id });
     this.child = await this.env.supervise({
       name: `redis-server:${this.meta.port}`,
       command: this.env.redisServer,
       args: [join(this.dir, 'redis.conf')],
       cwd: this.dir,
-      ready: () => authPing(this.meta.port, this.meta.password),
+      ready: () => authPing(this.meta.port, this.meta.password, host),
       readyTimeoutMs: 30_000,
       stopGraceMs: 10_000,
       backoff: { initialMs: 50 },

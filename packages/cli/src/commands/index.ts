@@ -22,6 +22,7 @@ import { psCommands } from './ps.js';
 import { redisCommands } from './redis.js';
 import { releasesCommands } from './releases.js';
 import { runCommands } from './run.js';
+import { stackCommands } from './stack.js';
 
 /** A group of CLI verbs. */
 export interface CommandModule {
@@ -31,6 +32,7 @@ export interface CommandModule {
 /** The command modules (help groups them by topic; see `main.ts`). */
 export const commandModules: CommandModule[] = [
   platformCommands,
+  stackCommands,
   authCommands,
   appsCommands,
   accessCommands,

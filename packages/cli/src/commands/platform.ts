@@ -18,6 +18,8 @@ interface RuntimeModule {
     configFile?: string;
     bootTimeoutMs?: number;
     stopGraceMs?: number;
+    runtime?: 'local' | 'docker';
+    stack?: string;
   }): Promise<{
     apiUrl: string;
     routerUrl: string;
@@ -63,6 +65,11 @@ export const platformCommands: CommandModule = {
       .option('--config <file>', 'slipway.config.json composing the platform (default: first-party plugins)')
       .option('--boot-timeout <seconds>', 'web dynos must bind $PORT within this', '60')
       .option('--stop-grace <seconds>', 'SIGTERM → SIGKILL grace when dynos stop', '30')
+      .option(
+        '--runtime <name>',
+        'dyno runtime: local (processes) or docker (containers from the stack image; default: the config file, else local)',
+      )
+      .option('--stack <name>', 'stack image of the docker runtime (slipway/stack:<name>)')
       .option('--demo', 'create and deploy the example apps, then print their URLs')
       .action(
         async (o: {
@@ -75,7 +82,18 @@ export const platformCommands: CommandModule = {
           bootTimeout: string;
           stopGrace: string;
           demo?: boolean;
+          runtime?: string;
+          stack?: string;
         }) => {
+          if (o.runtime !== undefined && o.runtime !== 'local' && o.runtime !== 'docker')
+            throw new SlipwayError(
+              'SLIPWAY_ERR_CLI_OPTION',
+              `--runtime must be local or docker, not "${o.runtime}"`,
+              {
+                hint: 'Pass --runtime docker (needs a Docker engine and `slipway stack:build`) or --runtime local.',
+                status: 400,
+              },
+            );
           const spec = '@slipway/runtime';
           const runtime = (await import(spec)) as RuntimeModule;
           const platform = await runtime.startPlatform({
@@ -87,6 +105,8 @@ export const platformCommands: CommandModule = {
             ...(o.config ? { configFile: o.config } : {}),
             bootTimeoutMs: seconds('--boot-timeout', o.bootTimeout) * 1000,
             stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
+            ...(o.runtime ? { runtime: o.runtime as 'local' | 'docker' } : {}),
+            ...(o.stack ? { stack: o.stack } : {}),
           });
           for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
           for (const w of platform.warnings ?? []) process.stderr.write(` !     warning: ${w}\n`);

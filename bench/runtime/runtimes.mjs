@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// Benchmark, side by side in one run: the `local` and the `docker` dyno runtimes, each in a
+// real in-process platform (Node.js buildpack, the dependency-free hello fixture):
+//  1. build finished → new release serving: from the `Release vN created` log line until the
+//     router sends requests only to vN's web dynos and one answers (every deploy ships a new
+//     slug, so the Docker runtime makes a new slug image each time; target ≤ 2 s on Docker);
+//  2. `ps:scale web=N` → N web dynos up and routed (target 100 in ≤ 30 s on Docker);
+//  3. memory per dyno beyond the app's own process: local = the dyno's launcher shell and
+//     watcher; docker = its containerd shim and tini, plus dockerd/containerd growth per dyno.
+// Usage: npx tsc -b && node bench/runtime/runtimes.mjs [dynos=100] [deploys=3] [runtimes=local,docker]
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmod, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { packDir, startPlatform } from '@slipway/runtime';
+
+const execFileP = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const N = Number(process.argv[2] ?? 100);
+const DEPLOYS = Number(process.argv[3] ?? 3);
+const RUNTIMES = (process.argv[4] ?? 'local,docker').split(',');
+
+/** RSS (KB) and command of every process, by pid. */
+async function processes() {
+  const { stdout } = await execFileP('ps', ['-eo', 'pid=,ppid=,pgid=,rss=,args='], { maxBuffer: 64 << 20 });
+  return stdout
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [pid, ppid, pgid, rss, ...args] = l.trim().split(/\s+/);
+      return { pid: +pid, ppid: +ppid, pgid: +pgid, rss: +rss, args: args.join(' ') };
+    });
+}
+
+/** The slug images a benchmark platform made (they carry its label). */
+async function removeSlugImages(dataDir) {
+  const { default: Docker } = await import('dockerode');
+  const docker = new Docker();
+  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
+  for (const img of await docker.listImages({ filters: { label: [`slipway.platform=${id}`] } }))
+    await docker
+      .getImage(img.Id)
+      .remove({ force: true })
+      .catch(() => {});
+}
+
+const rssOf = (ps, re) => ps.filter((p) => re.test(p.args)).reduce((s, p) => s + p.rss, 0);
+
+async function run(runtime) {
+  const dir = await mkdtemp(join(tmpdir(), `slipway-bench-${runtime}-`));
+  await chmod(dir, 0o755);
+  const config = join(dir, 'slipway.config.json');
+  await writeFile(config, JSON.stringify({ plugins: [join(ROOT, 'packages/buildpacks/nodejs')] }));
+  const before = await processes();
+  const p = await startPlatform({
+    dataDir: join(dir, 'data'),
+    routerPort: 0,
+    apiPort: 0,
+    configFile: config,
+    runtime,
+    stopGraceMs: 5000,
+  });
+  const api = async (method, path, body) => {
+    const r = await fetch(new URL(path, p.apiUrl), {
+      method,
+      headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+      ...(body ? { body, duplex: 'half' } : {}),
+    });
+    const j = await r.json();
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${j.message}`);
+    return j;
+  };
+  const get = () =>
+    new Promise((resolve) => {
+      request(
+        { host: '127.0.0.1', port: p.routerPort, path: '/', headers: { host: 'bench.localhost' } },
+        (res) => {
+          let t = '';
+          res.on('data', (c) => (t += c));
+          res.on('end', () => resolve(res.statusCode === 200 ? t : undefined));
+        },
+      )
+        .on('error', () => resolve(undefined))
+        .end();
+    });
+  const out = { runtime, release: [], scaleMs: undefined, perDynoKB: undefined, appKB: undefined };
+  try {
+    await api('POST', '/apps', JSON.stringify({ name: 'bench' }));
+    const app = join(dir, 'hello');
+    await cp(join(ROOT, 'packages/runtime/test/fixtures/hello'), app, { recursive: true });
+    for (let i = 0; i <= DEPLOYS; i++) {
+      let created;
+      let version;
+      const stop = p.logs.subscribe('bench', (l) => {
+        const m = /^Release v(\d+) created/.exec(l.message);
+        if (m) {
+          created = performance.now();
+          version = Number(m[1]);
+        }
+      });
+      await writeFile(join(app, 'VERSION'), `bench-${i}-${Date.now()}`);
+      const build = await api('POST', '/apps/bench/builds', await readFile(await packDir(app)));
+      const table = p.dynos.routeTable();
+      let served;
+      for (;;) {
+        if (version !== undefined) {
+          const mine = new Set(
+            p.dynos
+              .status('bench')
+              .filter((d) => d.release === version)
+              .map((d) => `${d.host}:${d.port}`),
+          );
+          const targets = table.route('bench')?.targets ?? [];
+          if (
+            targets.length &&
+            targets.every((t) => mine.has(`${t.host}:${t.port}`)) &&
+            (await get()) !== undefined
+          ) {
+            served = performance.now();
+            break;
+          }
+        }
+        const b = await api('GET', `/apps/bench/builds/${build.id}`);
+        if (b.status === 'failed' || (b.status === 'succeeded' && !b.release))
+          throw new Error(`deploy failed: ${b.error}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      stop();
+      if (i > 0) out.release.push(served - created);
+    }
+    const idle = await processes();
+    const t0 = performance.now();
+    await api('PATCH', '/apps/bench/formation', JSON.stringify({ updates: [{ type: 'web', quantity: N }] }));
+    for (;;) {
+      const up = (await api('GET', '/apps/bench/dynos')).filter((d) => d.state === 'up').length;
+      const routed = p.dynos.routeTable().route('bench')?.targets.length ?? 0;
+      if (up >= N && routed >= N) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    out.scaleMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 3000));
+    const full = await processes();
+    const apps = full.filter((x) => /^node server\.js/.test(x.args));
+    out.appKB = apps.reduce((s, x) => s + x.rss, 0) / apps.length;
+    if (runtime === 'local') {
+      // Each dyno is a process group led by its launcher; everything in it but the app is overhead.
+      const dynoDirs = await readdir(join(dir, 'data', 'dynos'));
+      const leaders = [];
+      for (const d of dynoDirs) {
+        const rec = JSON.parse(
+          await readFile(join(dir, 'data', 'dynos', d, 'dyno.json'), 'utf8').catch(() => '{}'),
+        );
+        if (rec.pid) leaders.push(rec.pid);
+      }
+      const groups = new Set(leaders);
+      const extra = full.filter((x) => groups.has(x.pgid) && !/^node server\.js/.test(x.args));
+      out.perDynoKB = extra.reduce((s, x) => s + x.rss, 0) / groups.size;
+      if (process.env.BENCH_VERBOSE)
+        console.log({ groups: groups.size, extra: extra.map((x) => x.args.slice(0, 60)) });
+    } else {
+      const shims = full.filter((x) => /containerd-shim/.test(x.args)).reduce((s, x) => s + x.rss, 0);
+      const tinis = full.filter((x) => /tini -g -s --/.test(x.args)).reduce((s, x) => s + x.rss, 0);
+      const daemons = (ps) => rssOf(ps, /^(\/usr\/s?bin\/)?(dockerd|containerd)( |$)/);
+      const count = full.filter((x) => /tini -g -s --/.test(x.args)).length;
+      out.perDynoKB = (shims + tinis + (daemons(full) - daemons(idle))) / count;
+      out.dockerDetail = `shim ${(shims / count / 1024).toFixed(1)} MB + tini ${(tinis / count / 1024).toFixed(1)} MB + daemons ${((daemons(full) - daemons(idle)) / count / 1024).toFixed(1)} MB`;
+    }
+    void before;
+  } finally {
+    await p.stop();
+    await rm(dir, { recursive: true, force: true });
+    if (runtime === 'docker') await removeSlugImages(join(dir, 'data'));
+  }
+  return out;
+}
+
+const load = loadavg()
+  .map((x) => x.toFixed(2))
+  .join(' ');
+console.log(`load average at start: ${load}; ${N} dynos, ${DEPLOYS} deploys per runtime`);
+const results = [];
+for (const r of RUNTIMES) {
+  const t = performance.now();
+  results.push(await run(r));
+  console.log(`  ${r}: measured in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+}
+const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+console.log('\nruntime  build→serving median (max)   N web dynos up+routed   overhead/dyno   app RSS/dyno');
+for (const r of results)
+  console.log(
+    `${r.runtime.padEnd(8)} ${`${med(r.release).toFixed(0)} ms (${Math.max(...r.release).toFixed(0)} ms)`.padEnd(28)} ${`${(r.scaleMs / 1000).toFixed(1)} s`.padEnd(23)} ${`${(r.perDynoKB / 1024).toFixed(1)} MB`.padEnd(15)} ${(r.appKB / 1024).toFixed(1)} MB${r.dockerDetail ? `  (${r.dockerDetail})` : ''}`,
+  );
+if (results.length === 2) {
+  const [a, b] = results;
+  console.log(
+    `\ndocker/local: build→serving ×${(med(b.release) / med(a.release)).toFixed(2)}, scale ×${(b.scaleMs / a.scaleMs).toFixed(2)}, overhead ×${(b.perDynoKB / a.perDynoKB).toFixed(2)}`,
+  );
+}
+console.log(
+  `load average at end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);

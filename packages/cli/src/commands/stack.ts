@@ -1,0 +1,66 @@
+/**
+ * `slipway stack:build [NAME]`: make the stack's root filesystems (run image and build variant)
+ * from Debian's packages with debootstrap, cache them, and `docker import` them as
+ * `slipway/stack:NAME` and `slipway/stack:NAME-build` where a Docker engine runs. Works without
+ * a platform (no API); needs root.
+ */
+import type { Command } from 'commander';
+import { out } from '../api-client.js';
+import type { CommandModule } from './index.js';
+
+/** The part of `@slipway/runtime` this command uses. */
+interface StackModule {
+  buildStack(opts: {
+    name?: string;
+    cacheDir?: string;
+    mirror?: string;
+    docker?: false;
+    variants?: ('run' | 'build')[];
+    onProgress?: (line: string) => void;
+  }): Promise<{
+    name: string;
+    cacheDir: string;
+    variants: { kind: string; image: string; root: string; built: boolean; docker: string }[];
+  }>;
+}
+
+/** The stack verb. */
+export const stackCommands: CommandModule = {
+  register(program: Command) {
+    program
+      .command('stack:build [name]')
+      .description(
+        'build a stack from Debian packages (debootstrap) and docker import it (default slipway-13)',
+      )
+      .option(
+        '--cache-dir <dir>',
+        'where roots and packages are kept (default $SLIPWAY_STACK_CACHE, else /var/cache/slipway/stacks)',
+      )
+      .option('--mirror <url>', 'Debian mirror (default: the one apt uses)')
+      .option('--run-only', 'only the run image, not the build variant')
+      .option('--no-docker', 'do not import into a Docker engine')
+      .action(
+        async (
+          name: string | undefined,
+          o: { cacheDir?: string; mirror?: string; runOnly?: boolean; docker: boolean },
+        ) => {
+          const spec = '@slipway/runtime';
+          const runtime = (await import(spec)) as StackModule;
+          const started = Date.now();
+          const r = await runtime.buildStack({
+            ...(name ? { name } : {}),
+            ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+            ...(o.mirror ? { mirror: o.mirror } : {}),
+            ...(o.docker ? {} : { docker: false as const }),
+            ...(o.runOnly ? { variants: ['run' as const] } : {}),
+            onProgress: (l) => out(l),
+          });
+          out(`Stack ${r.name} ready in ${Math.round((Date.now() - started) / 1000)} s:`);
+          for (const v of r.variants)
+            out(
+              `  ${v.image.padEnd(28)} ${v.built ? 'built' : 'cached'}; docker: ${v.docker}; root ${v.root}`,
+            );
+        },
+      );
+  },
+};

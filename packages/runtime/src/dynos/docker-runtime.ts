@@ -1,0 +1,465 @@
+/**
+ * The `docker` dyno runtime: one container per dyno, from the slug's image (the stack image
+ * with the slug in `/app`, see docker-slug-images.ts). Each dyno runs as its app's uid under
+ * tini (signals reach the whole process group, zombies are reaped), with `HOME=/app`, cwd
+ * `/app`, a writable ephemeral container layer, a memory limit of twice the size's quota (an
+ * OOM kill is R15), CPU shares by size, a pids limit, no capabilities and no Docker socket.
+ * Dynos sit on one bridge network with inter-container traffic off: the router (on the host)
+ * reaches every dyno at its container address, dynos cannot reach each other.
+ *
+ * Containers carry labels (platform, app, release, type, index, slug, spec digest): a platform
+ * that restarts after a SIGKILL adopts the running dynos its formation asks for (the same
+ * container, no second copy) and removes the rest once the adoption window closes.
+ */
+import { createHash, randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type {
+  DynoHandle,
+  DynoRuntime,
+  DynoSpec,
+  DynoStatus,
+  OneOffSession,
+  OneOffSpec,
+  SlugStore,
+} from '@slipway/core';
+import type Docker from 'dockerode';
+import { stackErrors } from '../stack/errors.js';
+import { DEFAULT_STACK } from '../stack/stack-packages.js';
+import { cgroupMemory, DYNO_NETWORK, dynoContainerOptions, handleOf, specKey } from './docker-container.js';
+import { DockerOneOffSession, demux, lines, splitStatus } from './docker-oneoff.js';
+import { SlugImages } from './docker-slug-images.js';
+
+export { DYNO_NETWORK } from './docker-container.js';
+
+import type { DynoExit } from './dyno-process.js';
+import { dynoErrors } from './errors.js';
+
+/** Options of the Docker runtime. */
+export interface DockerDynoRuntimeOptions {
+  /** Platform data dir: names the platform in container labels (adoption after a restart). */
+  dataDir: string;
+  slugStore: SlugStore;
+  /** Engine; default the local one (DOCKER_HOST or /var/run/docker.sock). */
+  docker?: Docker;
+  /** Stack name; the image is `slipway/stack:<stack>`. Default `slipway-13`. */
+  stack?: string;
+  /** Processes per dyno; default 256 (Heroku's limit for 1X dynos), more for larger sizes. */
+  pidsLimit?: number;
+  /** How often memory is sampled for R14; default 5000 ms. */
+  memoryPollMs?: number;
+  /** Running containers of an earlier platform process nobody claims within this are removed; default 60 s. */
+  adoptWindowMs?: number;
+}
+
+/** What the runtime keeps about a container dyno. */
+interface ContainerDyno {
+  handle: DynoHandle;
+  container: Docker.Container;
+  quotaBytes: number;
+  stopping: boolean;
+  reason?: DynoExit['reason'];
+  exited: Promise<void>;
+  oneOff: boolean;
+}
+
+/** The Docker dyno runtime (core `DynoRuntime`). Events as the local runtime's. */
+export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
+  /** The platform's id in labels (a digest of its data dir). */
+  readonly platformId: string;
+  /** The bridge gateway: where dynos reach services of the host (add-on servers). */
+  gateway = '';
+  private readonly docker: Docker;
+  private readonly opts: DockerDynoRuntimeOptions;
+  private readonly stackImage: string;
+  private images!: SlugImages;
+  private readonly dynos = new Map<string, ContainerDyno>();
+  /** Running dynos of an earlier platform process, by spec key, until claimed or removed. */
+  private readonly adoptable = new Map<string, Docker.ContainerInfo>();
+  private initP: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private adoptTimer: NodeJS.Timeout | undefined;
+  private events: NodeJS.ReadableStream | undefined;
+  private closed = false;
+
+  constructor(opts: DockerDynoRuntimeOptions, docker: Docker) {
+    super();
+    this.opts = opts;
+    this.docker = docker;
+    this.stackImage = `slipway/stack:${opts.stack ?? DEFAULT_STACK}`;
+    this.platformId = createHash('sha256').update(opts.dataDir).digest('hex').slice(0, 16);
+  }
+
+  /** Create the runtime on the local engine (or `opts.docker`), with coded errors when it cannot run. */
+  static async create(opts: DockerDynoRuntimeOptions): Promise<DockerDynoRuntime> {
+    let docker = opts.docker;
+    if (!docker) {
+      const { default: Dockerode } = await import('dockerode');
+      docker = new Dockerode();
+    }
+    const rt = new DockerDynoRuntime(opts, docker);
+    await rt.init();
+    return rt;
+  }
+
+  /** Check the engine and the stack image, create the network, adopt or remove earlier containers. */
+  init(): Promise<void> {
+    this.initP ??= this.doInit();
+    return this.initP;
+  }
+
+  private get labels(): Record<string, string> {
+    return { 'slipway.platform': this.platformId };
+  }
+
+  private async doInit(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (e) {
+      throw stackErrors.SLIPWAY_ERR_STACK_NO_ENGINE({ detail: (e as Error).message }, { cause: e });
+    }
+    try {
+      await this.docker.getImage(this.stackImage).inspect();
+    } catch (e) {
+      throw stackErrors.SLIPWAY_ERR_STACK_NO_IMAGE(
+        { image: this.stackImage, stack: this.opts.stack ?? DEFAULT_STACK },
+        { cause: e },
+      );
+    }
+    this.images = new SlugImages(this.docker, this.opts.slugStore, this.stackImage, this.labels);
+    this.gateway = await this.ensureNetwork();
+    const mine = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`slipway.platform=${this.platformId}`] },
+    });
+    for (const c of mine) {
+      const l = c.Labels;
+      if (c.State === 'running' && l['slipway.role'] === 'dyno')
+        this.adoptable.set(l['slipway.key'] ?? '', c);
+      else
+        await this.docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => {});
+    }
+    if (this.adoptable.size > 0) {
+      this.adoptTimer = setTimeout(() => void this.dropUnclaimed(), this.opts.adoptWindowMs ?? 60_000);
+      this.adoptTimer.unref();
+    }
+    this.timer = setInterval(() => void this.sampleMemory(), this.opts.memoryPollMs ?? 5000);
+    this.timer.unref();
+    // OOM in a process that is not the container's main one: Heroku's R15 ends the whole dyno.
+    const events = await this.docker.getEvents({
+      filters: { type: ['container'], event: ['oom'], label: [`slipway.platform=${this.platformId}`] },
+    });
+    this.events = events;
+    lines(events, (line) => {
+      try {
+        const ev = JSON.parse(line) as { id?: string };
+        const d = [...this.dynos.values()].find((x) => x.handle.id === ev.id);
+        if (d && !d.stopping) {
+          d.reason = 'memory';
+          void d.container.kill({ signal: 'SIGKILL' }).catch(() => {});
+        }
+      } catch {}
+    });
+    events.on('error', () => {});
+  }
+
+  private async ensureNetwork(): Promise<string> {
+    const net = this.docker.getNetwork(DYNO_NETWORK);
+    let info: { IPAM?: { Config?: { Gateway?: string }[] } };
+    try {
+      info = await net.inspect();
+    } catch {
+      try {
+        await this.docker.createNetwork({
+          Name: DYNO_NETWORK,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+          Labels: { 'slipway.network': 'dynos' },
+        });
+      } catch (e) {
+        // Another platform on this engine made it first.
+        if (!/already exists/.test((e as Error).message)) throw e;
+      }
+      info = await net.inspect();
+    }
+    return info.IPAM?.Config?.[0]?.Gateway ?? '';
+  }
+
+  /** Start a web or worker dyno (or adopt the running container of an earlier platform process). */
+  async start(spec: DynoSpec): Promise<DynoHandle> {
+    await this.init();
+    const key = specKey(spec);
+    const old = this.adoptable.get(key);
+    if (old) {
+      this.adoptable.delete(key);
+      const adopted = await this.adopt(old, spec).catch(() => undefined);
+      if (adopted) return adopted;
+    }
+    const port = spec.port ?? (spec.type === 'web' ? randomInt(10_000, 60_000) : undefined);
+    const d = await this.launch(spec, `${spec.type}.${spec.index}`, port, key, undefined);
+    return d.handle;
+  }
+
+  /** SIGTERM the dyno's process group, SIGKILL after `graceMs` (R12); resolves once it is gone. */
+  async stop(handle: DynoHandle, graceMs: number): Promise<void> {
+    const d = this.dynos.get(handle.id);
+    if (!d) return;
+    if (!d.stopping) {
+      d.stopping = true;
+      await d.container.kill({ signal: graceMs > 0 ? 'SIGTERM' : 'SIGKILL' }).catch(() => {});
+      if (graceMs > 0) {
+        const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+        if ((await Promise.race([d.exited.then(() => 'gone' as const), timer])) === 'timeout') {
+          d.reason = 'stop-timeout';
+          await d.container.kill({ signal: 'SIGKILL' }).catch(() => {});
+        }
+      }
+    }
+    await d.exited;
+  }
+
+  /** Start a one-off dyno (`run.N`, release phase): attached through the engine, or detached to the logs. */
+  async runOnce(spec: OneOffSpec): Promise<OneOffSession> {
+    await this.init();
+    const n = randomInt(1000, 10_000);
+    const attach = spec.attach ? { tty: spec.tty } : undefined;
+    const d = await this.launch({ ...spec, index: n }, `${spec.type}.${n}`, undefined, undefined, attach);
+    const exit = d.exited.then(async () => this.lastStatus.get(d.handle.id) ?? 1);
+    return new DockerOneOffSession(
+      d.handle,
+      d.container,
+      this.attached.get(d.handle.id),
+      exit,
+      spec.attach ? spec.idleTimeoutMs : undefined,
+    );
+  }
+
+  /** The dynos this runtime runs now, and those of an earlier platform process not adopted yet. */
+  async list(app?: string): Promise<DynoStatus[]> {
+    await this.init();
+    const out: DynoStatus[] = [];
+    for (const d of this.dynos.values())
+      if (app === undefined || d.handle.app === app)
+        out.push({ ...d.handle, state: d.stopping ? 'stopping' : 'up' });
+    for (const c of this.adoptable.values()) {
+      const h = handleOf(c, DYNO_NETWORK);
+      if (app === undefined || h.app === app) out.push({ ...h, state: 'up' });
+    }
+    return out;
+  }
+
+  /** Stop every dyno (SIGTERM, SIGKILL after `graceMs`) and the samplers. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    clearTimeout(this.adoptTimer);
+    (this.events as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    await Promise.all([...this.dynos.values()].map((d) => this.stop(d.handle, graceMs)));
+  }
+
+  /** Remove a slug's images (no release runs it any more). */
+  removeSlug(ref: DynoSpec['slug']): Promise<void> {
+    return this.images.remove(ref);
+  }
+
+  /** The uid of an app's dynos: stable per app name, never root, distinct apps distinct with high odds. */
+  static uidFor(app: string): number {
+    return 20_000 + (createHash('sha256').update(app).digest().readUInt32BE(0) % 40_000);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private readonly lastStatus = new Map<string, number>();
+  private readonly attached = new Map<
+    string,
+    {
+      stdout: import('node:stream').PassThrough;
+      stderr: import('node:stream').PassThrough;
+      stdin?: NodeJS.WritableStream;
+    }
+  >();
+
+  private async launch(
+    spec: DynoSpec,
+    dyno: string,
+    port: number | undefined,
+    key: string | undefined,
+    attach: { tty?: { columns: number; rows: number } } | undefined,
+  ): Promise<ContainerDyno> {
+    const uid = DockerDynoRuntime.uidFor(spec.app);
+    const image = await this.images.ensure(spec.slug, uid);
+    const quotaBytes = spec.size.memoryMb * 1024 * 1024;
+    const tty = attach?.tty !== undefined;
+    let container: Docker.Container;
+    let flushEarly = () => {};
+    try {
+      container = await this.create(
+        spec,
+        image,
+        dynoContainerOptions({
+          spec,
+          dyno,
+          port,
+          key,
+          attach,
+          uid,
+          labels: this.labels,
+          name: `slipway-${spec.app}-${dyno}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
+          ...(this.opts.pidsLimit ? { pidsLimit: this.opts.pidsLimit } : {}),
+        }),
+      );
+      const stream = (await container.attach({
+        stream: true,
+        stdout: true,
+        stderr: true,
+        stdin: attach !== undefined,
+        hijack: attach !== undefined,
+      })) as unknown as NodeJS.ReadWriteStream;
+      const { stdout, stderr } = demux(this.docker, stream, tty);
+      await container.start();
+      const id = container.id;
+      if (attach) {
+        this.attached.set(id, { stdout, stderr, stdin: stream });
+        if (attach.tty) void container.resize({ w: attach.tty.columns, h: attach.tty.rows }).catch(() => {});
+      } else {
+        // Lines printed before the dyno is tracked (a quick release command) wait for it.
+        const early: [string, string][] = [];
+        const onLine = (stream: string) => (l: string) =>
+          this.dynos.has(id) ? this.emitOutput(id, l, stream) : early.push([l, stream]);
+        lines(stdout, onLine('stdout'));
+        lines(stderr, onLine('stderr'));
+        flushEarly = () => {
+          for (const [l, stream] of early.splice(0)) this.emitOutput(id, l, stream);
+        };
+      }
+      const info = await container.inspect();
+      const host = info.NetworkSettings.Networks[DYNO_NETWORK]?.IPAddress;
+      const handle: DynoHandle = {
+        id,
+        app: spec.app,
+        release: spec.release,
+        type: spec.type,
+        index: spec.index,
+        ...(port !== undefined && host ? { host, port } : {}),
+        startedAt: Date.now(),
+      };
+      const d = this.track(handle, container, quotaBytes, !key);
+      flushEarly();
+      return d;
+    } catch (e) {
+      throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
+        { app: spec.app, dyno, detail: (e as Error).message, dataDir: this.opts.dataDir },
+        { cause: e },
+      );
+    }
+  }
+
+  /** Create the container; an image removed behind our back (another platform's cleanup) is made again once. */
+  private async create(
+    spec: DynoSpec,
+    image: string,
+    o: Docker.ContainerCreateOptions,
+  ): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer({ ...o, Image: image });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      this.images.forget(image);
+      const again = await this.images.ensure(spec.slug, DockerDynoRuntime.uidFor(spec.app));
+      return this.docker.createContainer({ ...o, Image: again });
+    }
+  }
+
+  /** Take over a running container of an earlier platform process: its logs from now on, its exit. */
+  private async adopt(c: Docker.ContainerInfo, spec: DynoSpec): Promise<DynoHandle | undefined> {
+    const container = this.docker.getContainer(c.Id);
+    const info = await container.inspect();
+    if (!info.State.Running) return undefined;
+    const handle: DynoHandle = { ...handleOf(c, DYNO_NETWORK), release: spec.release, startedAt: Date.now() };
+    const logs = (await container.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      since: Math.floor(Date.now() / 1000),
+    })) as unknown as NodeJS.ReadableStream;
+    const { stdout, stderr } = demux(this.docker, logs, false);
+    lines(stdout, (l) => this.emitOutput(c.Id, l, 'stdout'));
+    lines(stderr, (l) => this.emitOutput(c.Id, l, 'stderr'));
+    this.track(handle, container, spec.size.memoryMb * 1024 * 1024, false);
+    return handle;
+  }
+
+  private emitOutput(id: string, line: string, stream: string): void {
+    const d = this.dynos.get(id);
+    if (d) this.emit('output', d.handle, line, stream);
+  }
+
+  /** Watch a container until it exits; then report the exit and remove it. */
+  private track(
+    handle: DynoHandle,
+    container: Docker.Container,
+    quotaBytes: number,
+    oneOff: boolean,
+  ): ContainerDyno {
+    const d: ContainerDyno = {
+      handle,
+      container,
+      quotaBytes,
+      stopping: false,
+      oneOff,
+      exited: Promise.resolve(),
+    };
+    this.dynos.set(handle.id, d);
+    d.exited = (async () => {
+      let status = 1;
+      try {
+        status = ((await container.wait()) as { StatusCode: number }).StatusCode;
+        const info = await container.inspect();
+        if (info.State.OOMKilled && d.reason === undefined) d.reason = 'memory';
+      } catch {
+        // The engine lost the container: report it as gone.
+      }
+      this.lastStatus.set(handle.id, status);
+      await container.remove({ force: true }).catch(() => {});
+      this.dynos.delete(handle.id);
+      this.attached.delete(handle.id);
+      const forced = d.reason !== undefined;
+      const { code, signal } = forced ? { code: null, signal: 'SIGKILL' as const } : splitStatus(status);
+      const exit: DynoExit = {
+        status: forced ? 137 : status,
+        code,
+        signal,
+        ...(d.reason ? { reason: d.reason } : {}),
+      };
+      this.emit('exit', handle, exit.code, exit.signal, exit);
+      setTimeout(() => this.lastStatus.delete(handle.id), 60_000).unref();
+    })();
+    return d;
+  }
+
+  /** R14: the container's memory use against its quota, from the engine's cgroup. */
+  private async sampleMemory(): Promise<void> {
+    for (const d of [...this.dynos.values()]) {
+      const used = await cgroupMemory(d.handle.id);
+      if (used !== undefined && this.dynos.has(d.handle.id))
+        this.emit('memory', d.handle, used, d.quotaBytes);
+    }
+  }
+
+  private async dropUnclaimed(): Promise<void> {
+    if (this.closed) return;
+    const left = [...this.adoptable.values()];
+    this.adoptable.clear();
+    await Promise.all(
+      left.map((c) =>
+        this.docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => {}),
+      ),
+    );
+  }
+}

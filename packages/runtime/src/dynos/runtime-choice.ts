@@ -1,0 +1,58 @@
+/**
+ * Which dyno runtime the reference platform constructs: `local` (processes on this machine) or
+ * `docker` (one container per dyno). Both sit behind core's `DynoRuntime`, so a plugin that
+ * provides another runtime replaces this choice without touching the dyno manager.
+ */
+import type { DynoRuntime, SlugRef, SlugStore } from '@slipway/core';
+import { stackErrors } from '../stack/errors.js';
+import { DockerDynoRuntime } from './docker-runtime.js';
+import type { AppDirs } from '../isolation/app-dirs.js';
+import type { AppUsers } from '../isolation/app-users.js';
+import { LocalDynoRuntime, type LocalDynoRuntimeOptions } from './local-runtime.js';
+
+/** Names of the runtimes the reference platform knows. */
+export type RuntimeName = 'local' | 'docker';
+
+/** The runtimes by name (for help texts and errors). */
+export const RUNTIME_NAMES: readonly RuntimeName[] = ['local', 'docker'];
+
+/** Options of `createDynoRuntime`. */
+export interface RuntimeChoice {
+  name: RuntimeName;
+  dataDir: string;
+  slugStore: SlugStore;
+  /** Local runtime: who dynos run as when the platform is root (see LocalDynoRuntimeOptions). */
+  runAsUser?: LocalDynoRuntimeOptions['runAsUser'];
+  /** Local runtime: the per-app uid table shared with builds. */
+  users?: AppUsers;
+  /** Local runtime: the per-app dirs shared with builds. */
+  dirs?: AppDirs;
+  /** Docker runtime: the stack (`slipway/stack:<stack>`). */
+  stack?: string;
+}
+
+/** A runtime ready to start dynos (its `init` has run), with `close` and `removeSlug`. */
+export type PlatformRuntime = DynoRuntime & {
+  close(): Promise<void>;
+  removeSlug(ref: SlugRef): Promise<void>;
+};
+
+/** Construct and initialise the named runtime; a coded error for an unknown name or a missing engine. */
+export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRuntime> {
+  if (o.name === 'docker')
+    return DockerDynoRuntime.create({
+      dataDir: o.dataDir,
+      slugStore: o.slugStore,
+      ...(o.stack ? { stack: o.stack } : {}),
+    });
+  if (o.name !== 'local') throw stackErrors.SLIPWAY_ERR_STACK_RUNTIME({ name: String(o.name) });
+  const rt = new LocalDynoRuntime({
+    dataDir: o.dataDir,
+    slugStore: o.slugStore,
+    ...(o.runAsUser !== undefined ? { runAsUser: o.runAsUser } : {}),
+    ...(o.users ? { users: o.users } : {}),
+    ...(o.dirs ? { dirs: o.dirs } : {}),
+  });
+  await rt.init();
+  return rt;
+}

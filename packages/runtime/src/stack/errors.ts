@@ -1,0 +1,38 @@
+/**
+ * Coded errors of stacks (`slipway stack:build`) and of the Docker dyno runtime that runs on them.
+ */
+import { defineErrors } from '@slipway/core';
+
+/** Errors of building stacks and of running dynos in Docker. */
+export const stackErrors = defineErrors({
+  SLIPWAY_ERR_STACK_UNKNOWN: {
+    message: 'unknown stack {name}',
+    hint: 'Use one of: {known}.',
+    status: 422,
+  },
+  SLIPWAY_ERR_STACK_ROOT: {
+    message: 'building stack {name} needs root (debootstrap makes device nodes and chroots)',
+    hint: 'Run `sudo npx slipway stack:build {name}` (or `.ci/run`, which does it once per machine).',
+  },
+  SLIPWAY_ERR_STACK_DEBOOTSTRAP: {
+    message: 'debootstrap of {image} failed ({code}):\n{tail}',
+    hint: 'Install debootstrap (apt-get install debootstrap) and check that the Debian mirror answers; a package missing from the suite is named above.',
+  },
+  SLIPWAY_ERR_STACK_IMPORT: {
+    message: 'docker import of {image} failed: {detail}',
+    hint: 'Check that the Docker engine runs (`docker info`) and has room for the image.',
+  },
+  SLIPWAY_ERR_STACK_NO_ENGINE: {
+    message: 'the docker dyno runtime needs a Docker engine: {detail}',
+    hint: 'Start one (`dockerd &`, or `.ci/run`), or run the platform with `--runtime local`.',
+  },
+  SLIPWAY_ERR_STACK_NO_IMAGE: {
+    message: 'stack image {image} is not in the Docker engine',
+    hint: 'Build it from Debian packages with `sudo npx slipway stack:build {stack}` (no registry is used).',
+  },
+  SLIPWAY_ERR_STACK_RUNTIME: {
+    message: 'unknown dyno runtime "{name}"',
+    hint: 'Use `local` (processes on this machine) or `docker` (one container per dyno).',
+    status: 422,
+  },
+});
