@@ -35,6 +35,7 @@ import { AppSetupService } from './app-setup/app-setup-service.js';
 import { DeployService } from './deploy-service.js';
 import { DockerDynoRuntime } from './dynos/docker-runtime.js';
 import { DynoManager } from './dynos/dyno-manager.js';
+import { LocalDynoRuntime } from './dynos/local-runtime.js';
 import { createDynoRuntime, type RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
@@ -107,8 +108,9 @@ export interface PlatformOptions {
   /** Where app uids reach their slugs, dyno homes and build dirs; see isolation/app-dirs.ts. */
   runtimeDir?: string;
   /**
-   * Which `DynoRuntime` runs dynos: `local` (processes on this machine, the default) or `docker`
-   * (one container per dyno from the stack image; see dynos/docker-runtime.ts). Without this,
+   * Which `DynoRuntime` runs dynos: `local` (processes on this machine, the default), `sandbox`
+   * (local processes in bubblewrap namespaces in the stack root; see sandbox/sandbox.ts) or
+   * `docker` (one container per dyno from the stack image; see dynos/docker-runtime.ts). Without this,
    * the config file's `platform.runtime`, else `local`.
    */
   runtime?: RuntimeName;
@@ -223,6 +225,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     dirs,
     ...(stack ? { stack } : {}),
   });
+  if (runtime instanceof LocalDynoRuntime) warnings.push(...runtime.warnings);
   const addonAddress = runtime instanceof DockerDynoRuntime && runtime.gateway ? runtime.gateway : undefined;
   const recipe: KernelRecipe = opts.configFile
     ? { configFile: opts.configFile, dataDir, ...(addonAddress ? { addonAddress } : {}) }

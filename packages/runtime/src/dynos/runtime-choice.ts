@@ -4,17 +4,20 @@
  * provides another runtime replaces this choice without touching the dyno manager.
  */
 import type { DynoRuntime, SlugRef, SlugStore } from '@slipway/core';
-import { stackErrors } from '../stack/errors.js';
-import { DockerDynoRuntime } from './docker-runtime.js';
 import type { AppDirs } from '../isolation/app-dirs.js';
 import type { AppUsers } from '../isolation/app-users.js';
+import { stackErrors } from '../stack/errors.js';
+import { DockerDynoRuntime } from './docker-runtime.js';
 import { LocalDynoRuntime, type LocalDynoRuntimeOptions } from './local-runtime.js';
 
-/** Names of the runtimes the reference platform knows. */
-export type RuntimeName = 'local' | 'docker';
+/**
+ * Names of the runtimes the reference platform knows: `sandbox` is the local runtime with each
+ * dyno in a bubblewrap sandbox in the stack root (sandbox/sandbox.ts).
+ */
+export type RuntimeName = 'local' | 'sandbox' | 'docker';
 
 /** The runtimes by name (for help texts and errors). */
-export const RUNTIME_NAMES: readonly RuntimeName[] = ['local', 'docker'];
+export const RUNTIME_NAMES: readonly RuntimeName[] = ['local', 'sandbox', 'docker'];
 
 /** Options of `createDynoRuntime`. */
 export interface RuntimeChoice {
@@ -27,6 +30,8 @@ export interface RuntimeChoice {
   users?: AppUsers;
   /** Local runtime: the per-app dirs shared with builds. */
   dirs?: AppDirs;
+  /** Sandbox runtime: the stack root (default: the built `slipway-13` run root in the stack cache). */
+  stackRoot?: string;
   /** Docker runtime: the stack (`slipway/stack:<stack>`). */
   stack?: string;
 }
@@ -45,13 +50,15 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
       slugStore: o.slugStore,
       ...(o.stack ? { stack: o.stack } : {}),
     });
-  if (o.name !== 'local') throw stackErrors.SLIPWAY_ERR_STACK_RUNTIME({ name: String(o.name) });
+  if (o.name !== 'local' && o.name !== 'sandbox')
+    throw stackErrors.SLIPWAY_ERR_STACK_RUNTIME({ name: String(o.name) });
   const rt = new LocalDynoRuntime({
     dataDir: o.dataDir,
     slugStore: o.slugStore,
     ...(o.runAsUser !== undefined ? { runAsUser: o.runAsUser } : {}),
     ...(o.users ? { users: o.users } : {}),
     ...(o.dirs ? { dirs: o.dirs } : {}),
+    ...(o.name === 'sandbox' ? { sandbox: o.stackRoot ? { stackRoot: o.stackRoot } : true } : {}),
   });
   await rt.init();
   return rt;
