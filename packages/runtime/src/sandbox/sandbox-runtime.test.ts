@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: shell scripts of a slug
 /**
  * The local runtime with `sandbox: true`, on real bubblewrap and the built stack root: what a
  * dyno sees (HOME=/app, a writable and ephemeral /app, its own processes only, no data dir),
@@ -5,9 +6,18 @@
  * at the dyno's pids limit. Needs bwrap and `slipway stack:build`: required in CI, a loud skip
  * elsewhere.
  */
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DynoHandle, SlugRef } from '@slipway/core';
 import { expect } from 'chai';
-import { get, isRoot, packSlug, tempDataDir, waitFor } from '../dynos/dyno-test-kit.test-helper.js';
+import {
+  FIXTURE_APP,
+  get,
+  isRoot,
+  packSlug,
+  tempDataDir,
+  waitFor,
+} from '../dynos/dyno-test-kit.test-helper.js';
 import { LocalDynoRuntime } from '../dynos/local-runtime.js';
 import type { FsSlugStore } from '../state/fs-slug-store.js';
 
@@ -47,8 +57,8 @@ describe('LocalDynoRuntime sandboxed (bubblewrap in the stack root)', function (
     slug,
   });
   /** Run a one-off to its end: exit status and stdout. */
-  const run = async (command: string, app?: string) => {
-    const s = await rt.runOnce({ ...spec(command, app), attach: true });
+  const run = async (command: string, app?: string, from = slug) => {
+    const s = await rt.runOnce({ ...spec(command, app), slug: from, attach: true });
     let out = '';
     s.stdout.on('data', (c) => {
       out += c;
@@ -67,6 +77,20 @@ describe('LocalDynoRuntime sandboxed (bubblewrap in the stack root)', function (
     expect(env).to.include({ HOME: '/app', cwd: '/app', PROFILE_VAR: 'from-profile', canWriteApp: true });
     if (isRoot) expect(env.uid).to.be.above(0);
     await rt.stop(h, 5000);
+  });
+
+  it('runs a classic buildpack\'s `export PATH="$HOME/bin:$PATH"` and the scaffold\'s $HOME profile', async () => {
+    // A slug as a classic buildpack leaves it: tools in bin/, .profile.d naming them through $HOME.
+    const app = join(data.dir, 'classic');
+    await cp(FIXTURE_APP, app, { recursive: true });
+    await mkdir(join(app, 'bin'));
+    await writeFile(join(app, 'bin', 'greet'), '#!/bin/sh\necho "hello from $HOME/bin"\n', { mode: 0o755 });
+    await writeFile(join(app, '.profile.d', 'classic.sh'), 'export PATH="$HOME/bin:$PATH"\n');
+    // The README's scaffolded buildpack: its static server serves $STATIC_ROOT, the app dir.
+    await writeFile(join(app, '.profile.d', 'static.sh'), 'export STATIC_ROOT="${STATIC_ROOT:-$HOME}"\n');
+    const { slug: classic } = await packSlug(data.dir, app);
+    const r = await run('greet; echo "$STATIC_ROOT"; ls "$STATIC_ROOT/server.js"', 'sb-classic', classic);
+    expect(r).to.deep.equal({ code: 0, out: 'hello from /app/bin\n/app\n/app/server.js' });
   });
 
   it('gives each dyno a writable /app that is gone after a restart, and a private /tmp', async () => {
