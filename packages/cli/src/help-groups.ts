@@ -26,7 +26,7 @@ export const TOPICS: readonly (readonly [topic: string, heading: string])[] = [
   ['auth', 'auth — sign in as yourself'],
   ['authorizations', 'authorizations — API tokens'],
   ['users', "users — the platform's users (admin)"],
-  ['platform', 'platform — run Slipway, write buildpacks and add-ons, shell completion'],
+  ['platform', 'platform — run Slipway, build its stack, write buildpacks and add-ons, shell completion'],
 ];
 
 /** Bare verbs whose topic is not their own name. */
@@ -35,6 +35,7 @@ const PLACED: Record<string, string> = {
   build: 'deploy',
   builds: 'deploy',
   start: 'platform',
+  stack: 'platform',
   new: 'platform',
   addon: 'platform',
   completion: 'platform',

@@ -39,10 +39,11 @@ export const stackCommands: CommandModule = {
       .option('--mirror <url>', 'Debian mirror (default: the one apt uses)')
       .option('--run-only', 'only the run image, not the build variant')
       .option('--no-docker', 'do not import into a Docker engine')
+      .option('--json', 'print the built variants as JSON (progress goes to stderr)')
       .action(
         async (
           name: string | undefined,
-          o: { cacheDir?: string; mirror?: string; runOnly?: boolean; docker: boolean },
+          o: { cacheDir?: string; mirror?: string; runOnly?: boolean; docker: boolean; json?: boolean },
         ) => {
           const spec = '@slipway/runtime';
           const runtime = (await import(spec)) as StackModule;
@@ -53,8 +54,9 @@ export const stackCommands: CommandModule = {
             ...(o.mirror ? { mirror: o.mirror } : {}),
             ...(o.docker ? {} : { docker: false as const }),
             ...(o.runOnly ? { variants: ['run' as const] } : {}),
-            onProgress: (l) => out(l),
+            onProgress: (l) => (o.json ? process.stderr.write(`${l}\n`) : out(l)),
           });
+          if (o.json) return out(JSON.stringify(r, null, 2));
           out(`Stack ${r.name} ready in ${Math.round((Date.now() - started) / 1000)} s:`);
           for (const v of r.variants)
             out(

@@ -14,6 +14,7 @@ import { removePlatformContainers, requireDocker } from './docker-test-kit.test-
 import { DynoManager } from './dyno-manager.js';
 import type { DynoExit } from './dyno-process.js';
 import { FIXTURE_TYPES, MemoryLog, packSlug, tempDataDir, waitFor } from './dyno-test-kit.test-helper.js';
+import { createDynoRuntime } from './runtime-choice.js';
 
 const size = { name: 'standard-1x', memoryMb: 512 };
 
@@ -55,6 +56,22 @@ describe('docker dyno runtime (real engine, stack image)', function () {
     await rt?.close(0);
     if (data) await removePlatformContainers(data.dir);
     await data?.cleanup();
+  });
+
+  it('refuses to start without the stack image, or with an unknown runtime name, with coded errors', async () => {
+    const e = await DockerDynoRuntime.create({
+      dataDir: data.dir,
+      slugStore: store,
+      stack: 'no-such-stack',
+    }).catch((x) => x);
+    expect(e.code).to.equal('SLIPWAY_ERR_STACK_NO_IMAGE');
+    expect(e.hint).to.match(/stack:build no-such-stack/);
+    const bad = await createDynoRuntime({
+      name: 'swarm' as never,
+      dataDir: data.dir,
+      slugStore: store,
+    }).catch((x) => x);
+    expect(bad.code).to.equal('SLIPWAY_ERR_STACK_RUNTIME');
   });
 
   it('runs a web dyno with Heroku filesystem: /app writable, HOME=/app, cwd /app, the app uid', async () => {
