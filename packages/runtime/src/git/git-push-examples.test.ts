@@ -134,6 +134,19 @@ describe('git push of each example app (real git, real buildpacks, real router)'
       }
       expect(last.status, `${app}: ${last.body}`).to.equal(200);
     }
+    // A new release: its release phase (python release.py) runs as a sandboxed one-off.
+    if (!served.includes('ex-python')) return;
+    const api = (method: string, path: string, body?: unknown) =>
+      fetch(new URL(path, p.apiUrl), {
+        method,
+        headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    expect((await api('PATCH', '/apps/ex-python/config-vars', { SANDBOXED: 'yes' })).status).to.equal(200);
+    const releases = (await (await api('GET', '/apps/ex-python/releases')).json()) as { version: number }[];
+    const v = Math.max(...releases.map((r) => r.version));
+    const output = await (await api('GET', `/apps/ex-python/releases/v${v}/output`)).text();
+    expect(output).to.include('release: DATABASE_URL not configured');
   });
 });
 
