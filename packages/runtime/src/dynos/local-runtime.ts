@@ -30,7 +30,7 @@ import type {
 import { AppDirs } from '../isolation/app-dirs.js';
 import { type AppUser, AppUsers } from '../isolation/app-users.js';
 import { reachablePath } from '../isolation/build-env.js';
-import { type AppLayer, appLayer, unmount } from '../sandbox/app-layer.js';
+import { type AppLayer, appLayer } from '../sandbox/app-layer.js';
 import type { ToolchainPath } from '../sandbox/host-toolchains.js';
 import { SANDBOX_PATH, Sandbox } from '../sandbox/sandbox.js';
 import { stackCacheDir } from '../stack/stack-builder.js';
@@ -273,7 +273,6 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     clearInterval(this.timer);
     for (const c of this.slugCaches.values()) c.close();
     await Promise.all([...this.dynos.values()].map((d) => this.stop(d.handle, graceMs)));
-    await this.sandbox?.close();
   }
 
   /** Remove an unpacked slug (no release runs it any more), from every app that has it. */
@@ -358,13 +357,13 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
         cgroup = await DynoCgroup.create(mech === 'cgroup1' ? 1 : 2, id, quotaBytes * 2);
       const pm = this.pidsMechanism;
       if (pm === 'cgroup1' || pm === 'cgroup2') pidsCgroup = await PidsCgroup.create(pm, id, pidsMax);
-      if (sandbox) layer = await appLayer(appDir, dir, user, process.getuid?.() === 0);
+      if (sandbox) layer = await appLayer(appDir, dir, user, sandbox.overlays);
       proc = await DynoProcess.spawn({
         command: spec.command,
         cwd: sandbox ? dir : appDir,
         env,
         ...(user ?? {}),
-        ...(sandbox ? { wrap: sandbox.wrap(user, layer?.path, id) } : {}),
+        ...(sandbox ? { wrap: sandbox.wrap(user, layer, dir, id) } : {}),
         ...(tty ? { tty } : {}),
         stdin: attach,
         lines: !attach,
@@ -383,7 +382,6 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     } catch (e) {
       await pidsCgroup?.remove();
       await cgroup?.remove();
-      await layer?.unmount();
       await rm(dir, { recursive: true, force: true });
       slugs.release(spec.slug, this.slugIdleMs);
       if (port !== undefined) this.portsInUse.delete(port);
@@ -424,8 +422,6 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
         // Whatever escaped the process group (setsid) is still in the pids cgroup: killed here.
         await pidsCgroup?.remove();
         await cgroup?.remove();
-        // Unmounted first: removing through a mounted overlay would only write whiteouts.
-        await layer?.unmount();
         await rm(dir, { recursive: true, force: true }).catch(() => {});
         this.settledWaiters.delete(id);
         this.emit('exit', handle, exit.code, exit.signal, exit);
@@ -474,7 +470,6 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
       } catch {
         // No record: the dyno never got going; only its directory is left.
       }
-      await unmount(join(dir, 'layer', 'app'));
       await rm(dir, { recursive: true, force: true });
     }
   }

@@ -1,9 +1,12 @@
 /**
- * The writable, ephemeral `/app` of a sandboxed dyno: a kernel overlayfs that the platform
- * mounts as root (lower = the app's unpacked slug, shared by its dynos; upper and work = the
- * dyno's own), so a dyno starts as fast as with the shared copy and what it writes lives in its
- * own dir, gone when the dyno ends. Where overlayfs cannot be mounted (not root, a filesystem
- * that refuses to be a lower or upper layer), the dyno gets a full copy of the slug instead.
+ * The writable, ephemeral `/app` of a sandboxed dyno: a kernel overlayfs (lower = the app's
+ * unpacked slug, shared by its dynos; upper and work = the dyno's own), so a dyno starts as fast
+ * as with the shared copy and what it writes lives in its own dir, gone when the dyno ends.
+ * The platform (root) mounts it in a private mount namespace made for the dyno just before
+ * bwrap starts (see sandbox.ts), so the mount is never visible on the host and disappears with
+ * the dyno's last process, even when the platform is killed: nothing to unmount, nothing leaked.
+ * Where overlayfs cannot be mounted (not root, a kernel or filesystem that refuses), the dyno
+ * gets a full copy of the slug instead.
  */
 import { execFile } from 'node:child_process';
 import { chown, mkdir } from 'node:fs/promises';
@@ -13,59 +16,41 @@ import type { AppUser } from '../isolation/app-users.js';
 
 const execFileP = promisify(execFile);
 
-/** A dyno's `/app` on the host, and how to take it down before its dir is removed. */
+/** A dyno's `/app` on the host: a copy, or an overlay to mount (`options` for `mount -o`) at `path`. */
 export interface AppLayer {
-  /** The merged (or copied) tree, bound at `/app` in the sandbox. */
+  /** The tree bound at `/app` in the sandbox (the overlay's mount point, or the copy). */
   path: string;
-  kind: 'overlay' | 'copy';
-  /** Unmount (overlay); a no-op for a copy. Never throws. */
-  unmount(): Promise<void>;
+  /** `mount -t overlay` options, when `path` is to be mounted in the dyno's mount namespace. */
+  overlay?: string;
 }
 
-/** Mount an overlay of `lower` at `<dir>/app` (upper and work in `dir`); false when the kernel refuses. */
-export async function mountOverlay(
-  lower: string,
-  dir: string,
-  user: AppUser | undefined,
-): Promise<string | false> {
-  const upper = join(dir, 'upper');
-  const work = join(dir, 'work');
-  const merged = join(dir, 'app');
-  await Promise.all([upper, work, merged].map((d) => mkdir(d, { recursive: true, mode: 0o755 })));
-  // The upper dir's root is the merged root: owned by the app, /app is the app's to write in.
-  if (user) await chown(upper, user.uid, user.gid);
-  try {
-    await execFileP('mount', [
-      '-t',
-      'overlay',
-      'overlay',
-      '-o',
-      `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
-      merged,
-    ]);
-    return merged;
-  } catch {
-    return false;
-  }
+/** `mount -o` options of an overlay; lowers first-wins, no upper makes it read-only. */
+export function overlayOptions(lowers: string[], upper?: { upper: string; work: string }): string {
+  // The option string is comma- and colon-separated: such a path cannot be expressed in it.
+  for (const d of [...lowers, upper?.upper, upper?.work])
+    if (d && /[,:\\]/.test(d)) throw new Error(`overlay layer path has a , : or \\ in it: ${d}`);
+  return `lowerdir=${lowers.join(':')}${upper ? `,upperdir=${upper.upper},workdir=${upper.work}` : ''}`;
 }
 
-/** Unmount a mount point, lazily (a process of the ended dyno may still hold it for a moment). */
-export async function unmount(path: string): Promise<void> {
-  await execFileP('umount', ['-l', path]).catch(() => {});
-}
-
-/** The dyno's `/app`: an overlay when `overlay` is allowed and works, else a copy owned by the app. */
+/** Prepare the dyno's `/app` in `dir`: overlay dirs (the upper owned by the app), else a copy. */
 export async function appLayer(
   slug: string,
   dir: string,
   user: AppUser | undefined,
   overlay: boolean,
 ): Promise<AppLayer> {
-  const merged = overlay ? await mountOverlay(slug, join(dir, 'layer'), user) : false;
-  if (merged) return { path: merged, kind: 'overlay', unmount: () => unmount(merged) };
-  const copy = join(dir, 'app');
-  await mkdir(copy, { recursive: true, mode: 0o755 });
-  await execFileP('cp', ['-a', `${slug}/.`, copy]);
-  if (user) await execFileP('chown', ['-R', `${user.uid}:${user.gid}`, copy]);
-  return { path: copy, kind: 'copy', unmount: async () => {} };
+  const path = join(dir, 'app');
+  await mkdir(path, { recursive: true, mode: 0o755 });
+  if (overlay) {
+    const upper = join(dir, 'upper');
+    const work = join(dir, 'work');
+    await mkdir(upper, { mode: 0o755 });
+    await mkdir(work, { mode: 0o700 });
+    // The upper dir's root is the merged root: owned by the app, /app is the app's to write in.
+    if (user) await chown(upper, user.uid, user.gid);
+    return { path, overlay: overlayOptions([slug], { upper, work }) };
+  }
+  await execFileP('cp', ['-a', `${slug}/.`, path]);
+  if (user) await execFileP('chown', ['-R', `${user.uid}:${user.gid}`, path]);
+  return { path };
 }

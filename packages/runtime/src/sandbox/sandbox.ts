@@ -5,7 +5,10 @@
  * then makes an unprivileged user namespace). It sees the stack read-only at `/`, its own
  * writable `/app` (app-layer.ts), a private `/tmp`, a minimal `/dev`, a `/proc` of its own
  * PID namespace, and the host toolchains its slug was built with (host-toolchains.ts); not the
- * host's processes, files, the data dir or other apps.
+ * host's processes, files, the data dir or other apps. As root, the platform first gives the
+ * dyno a private mount namespace (`unshare --mount`) and mounts there, as root, the overlays
+ * the dyno needs: its `/app` (app-layer.ts) and the stack root under the toolchains' mount
+ * points; they vanish with the dyno's last process.
  *
  * The network namespace is the host's: the router and the add-on servers reach a dyno, and a
  * dyno reaches them, on loopback ports, as with unsandboxed dynos. A private network namespace
@@ -14,11 +17,11 @@
  */
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, mkdir, rm } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AppUser } from '../isolation/app-users.js';
-import { mountOverlay, unmount } from './app-layer.js';
+import { type AppLayer, overlayOptions } from './app-layer.js';
 import { hostToolchains, type ToolchainPath, writeStubs } from './host-toolchains.js';
 
 const execFileP = promisify(execFile);
@@ -53,28 +56,46 @@ async function which(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** A working sandbox setup: the tools, the root dyno see as `/`, the toolchains bound in it. */
+/**
+ * Mounts made in the dyno's private mount namespace before it drops to the app's uid: $1/$2 the
+ * stack root's overlay options and mount point, $3/$4 the /app overlay's (empty: none).
+ */
+const MOUNTS = [
+  'set -e',
+  'if [ -n "$1" ]; then mkdir -p "$2"; mount -t overlay slipway-stack -o "$1" "$2"; fi',
+  'if [ -n "$3" ]; then mount -t overlay slipway-app -o "$3" "$4"; fi',
+  'shift 4',
+  'exec "$@"',
+].join('\n');
+
+/** A working sandbox setup: the tools, the stack root, the toolchains lent, whether overlays work. */
 export class Sandbox {
   private constructor(
-    private readonly bwrap: string,
-    private readonly setpriv: string | undefined,
-    /** The root bound at `/`: the stack, or the overlay of the stack and the toolchain stubs. */
-    readonly root: string,
-    /** Toolchains bound (none when the stub overlay could not be mounted). */
+    private readonly tools: { bwrap: string; setpriv?: string; unshare?: string },
+    private readonly stackRoot: string,
+    /** The toolchains' mount points, a lower layer over the stack (root only). */
+    private readonly stubs: string | undefined,
+    /** Toolchains bound (none without the stub layer). */
     readonly toolchains: ToolchainPath[],
-    private readonly mounted: string | undefined,
   ) {}
 
+  /** True when the platform mounts overlays for dynos (root, and the kernel allowed it). */
+  get overlays(): boolean {
+    return this.tools.unshare !== undefined;
+  }
+
   /**
-   * Find bwrap (and setpriv as root), mount the stack with the toolchain stubs, and try a
-   * sandbox once. Throws an Error whose message says what is missing.
+   * Find bwrap (and setpriv and unshare as root), write the toolchain stubs, and try a sandbox
+   * once. Throws an Error whose message says what is missing.
    */
   static async open(o: SandboxOptions): Promise<Sandbox> {
     const bwrap = await which('bwrap');
     if (!bwrap) throw new Error('bwrap is not installed (Debian: apt-get install bubblewrap)');
     const root = process.getuid?.() === 0;
     const setpriv = root ? await which('setpriv') : undefined;
-    if (root && !setpriv) throw new Error('setpriv is not installed (Debian: util-linux)');
+    const unshare = root ? await which('unshare') : undefined;
+    if (root && (!setpriv || !unshare))
+      throw new Error('setpriv or unshare is not installed (Debian: util-linux)');
     if (
       !(await access(join(o.stackRoot, 'bin', 'bash')).then(
         () => true,
@@ -85,48 +106,68 @@ export class Sandbox {
         `no stack root at ${o.stackRoot} (run \`slipway stack:build\`, or scripts/stack-setup)`,
       );
     const toolchains = o.toolchains ?? (await hostToolchains());
-    let rootDir = o.stackRoot;
-    let mounted: string | undefined;
-    let lent: ToolchainPath[] = [];
-    if (root && toolchains.length > 0) {
-      const layer = join(o.workDir, 'stack');
-      await unmount(join(layer, 'app'));
-      await rm(layer, { recursive: true, force: true });
-      await mkdir(join(layer, 'upper'), { recursive: true, mode: 0o755 });
-      await writeStubs(join(layer, 'upper'), toolchains);
-      const merged = await mountOverlay(o.stackRoot, layer, undefined);
-      if (merged) {
-        rootDir = merged;
-        mounted = merged;
-        lent = toolchains;
+    const stubs = join(o.workDir, 'stack-stubs');
+    await rm(stubs, { recursive: true, force: true });
+    await mkdir(stubs, { recursive: true, mode: 0o755 });
+    await writeStubs(stubs, toolchains);
+    // With overlays (root): the full setup. Without, or when the kernel refuses them here: the
+    // stack as it is (no toolchains lent) and copies for /app.
+    const tries = root
+      ? [
+          new Sandbox({ bwrap, setpriv, unshare }, o.stackRoot, stubs, toolchains),
+          new Sandbox({ bwrap, setpriv }, o.stackRoot, undefined, []),
+        ]
+      : [new Sandbox({ bwrap }, o.stackRoot, undefined, [])];
+    let failure = '';
+    for (const sandbox of tries) {
+      const probe = await mkdtemp(join(o.workDir, '.probe-'));
+      try {
+        await chmod(probe, 0o755);
+        // One real sandbox as an unprivileged user: user namespaces allowed, the root usable.
+        const argv = sandbox.wrap({ uid: 65534, gid: 65534 }, undefined, probe, 'probe');
+        await execFileP(argv[0] as string, [...argv.slice(1), '/bin/true'], { timeout: 20_000 });
+        return sandbox;
+      } catch (e) {
+        const err = e as { stderr?: string; message: string };
+        failure ||= (err.stderr || err.message).trim();
+      } finally {
+        await rm(probe, { recursive: true, force: true });
       }
     }
-    const sandbox = new Sandbox(bwrap, setpriv, rootDir, lent, mounted);
-    // One real sandbox as an unprivileged user: user namespaces allowed, the root usable.
-    const probe = sandbox.wrap({ uid: 65534, gid: 65534 }, undefined, 'probe');
-    try {
-      await execFileP(probe[0] as string, [...probe.slice(1), '/bin/true'], { timeout: 20_000 });
-    } catch (e) {
-      await sandbox.close();
-      const err = e as { stderr?: string; message: string };
-      throw new Error(`bwrap cannot make a sandbox here: ${(err.stderr || err.message).trim()}`);
-    }
-    return sandbox;
+    throw new Error(`bwrap cannot make a sandbox here: ${failure}`);
   }
 
   /**
    * The argv that runs a command (appended after it) in a dyno's sandbox: as `user` (when the
-   * platform is root), with `app` bound at /app.
+   * platform is root), with `app` at /app; `dir` is the dyno's own dir (mount points).
    */
-  wrap(user: AppUser | undefined, app: string | undefined, hostname: string): string[] {
+  wrap(user: AppUser | undefined, app: AppLayer | undefined, dir: string, hostname: string): string[] {
+    const { bwrap, setpriv, unshare } = this.tools;
+    const rootDir = this.stubs ? join(dir, 'root') : this.stackRoot;
+    const mounts = unshare
+      ? [
+          unshare,
+          '--mount',
+          '--propagation',
+          'private',
+          '--',
+          '/bin/sh',
+          '-c',
+          MOUNTS,
+          'dyno-mounts',
+          this.stubs ? overlayOptions([this.stubs, this.stackRoot]) : '',
+          rootDir,
+          app?.overlay ?? '',
+          app?.path ?? '',
+        ]
+      : [];
     const drop =
-      this.setpriv && user
-        ? [this.setpriv, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--']
-        : [];
+      setpriv && user ? [setpriv, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--'] : [];
     const lend = this.toolchains.flatMap((t) => (t.kind === 'symlink' ? [] : ['--ro-bind', t.path, t.path]));
     return [
+      ...mounts,
       ...drop,
-      this.bwrap,
+      bwrap,
       '--unshare-pid',
       '--unshare-ipc',
       '--unshare-uts',
@@ -134,7 +175,7 @@ export class Sandbox {
       '--hostname',
       hostname.slice(0, 63),
       '--ro-bind',
-      this.root,
+      rootDir,
       '/',
       '--dev',
       '/dev',
@@ -150,13 +191,8 @@ export class Sandbox {
       '/etc/hosts',
       '/etc/hosts',
       ...lend,
-      ...(app ? ['--bind', app, '/app', '--chdir', '/app'] : ['--chdir', '/']),
+      ...(app ? ['--bind', app.path, '/app', '--chdir', '/app'] : ['--chdir', '/']),
       '--',
     ];
-  }
-
-  /** Unmount the stack layer. */
-  async close(): Promise<void> {
-    if (this.mounted) await unmount(this.mounted);
   }
 }
