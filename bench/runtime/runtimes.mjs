@@ -160,10 +160,18 @@ async function run(runtime) {
       const dynosDir = join(runDir, 'apps', 'bench', 'dynos');
       const dynoDirs = await readdir(dynosDir);
       const leaders = [];
+      const cgroupBytes = [];
       for (const d of dynoDirs) {
         const rec = JSON.parse(await readFile(join(dynosDir, d, 'dyno.json'), 'utf8').catch(() => '{}'));
         if (rec.pid) leaders.push(rec.pid);
+        // The dyno's memory cgroup: everything it is charged, kernel memory of its namespaces too.
+        const usage = await readFile(join(rec.cgroup ?? '/nonexistent', 'memory.current'), 'utf8')
+          .catch(() => readFile(join(rec.cgroup ?? '/nonexistent', 'memory.usage_in_bytes'), 'utf8'))
+          .catch(() => undefined);
+        if (usage) cgroupBytes.push(Number(usage));
       }
+      if (cgroupBytes.length)
+        out.cgroupKB = cgroupBytes.reduce((a, b) => a + b, 0) / cgroupBytes.length / 1024;
       const groups = new Set(leaders);
       const extra = full.filter((x) => groups.has(x.pgid) && !/^node server\.js/.test(x.args));
       out.perDynoKB = extra.reduce((s, x) => s + x.rss, 0) / groups.size;
@@ -197,16 +205,18 @@ for (const r of RUNTIMES) {
   console.log(`  ${r}: measured in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-console.log('\nruntime  build→serving median (max)   N web dynos up+routed   overhead/dyno   app RSS/dyno');
+console.log(
+  '\nruntime  build→serving median (max)   N web dynos up+routed   overhead/dyno   app RSS/dyno   cgroup/dyno',
+);
 for (const r of results)
   console.log(
-    `${r.runtime.padEnd(8)} ${`${med(r.release).toFixed(0)} ms (${Math.max(...r.release).toFixed(0)} ms)`.padEnd(28)} ${`${(r.scaleMs / 1000).toFixed(1)} s`.padEnd(23)} ${`${(r.perDynoKB / 1024).toFixed(1)} MB`.padEnd(15)} ${(r.appKB / 1024).toFixed(1)} MB${r.dockerDetail ? `  (${r.dockerDetail})` : ''}`,
+    `${r.runtime.padEnd(8)} ${`${med(r.release).toFixed(0)} ms (${Math.max(...r.release).toFixed(0)} ms)`.padEnd(28)} ${`${(r.scaleMs / 1000).toFixed(1)} s`.padEnd(23)} ${`${(r.perDynoKB / 1024).toFixed(1)} MB`.padEnd(15)} ${`${(r.appKB / 1024).toFixed(1)} MB`.padEnd(14)} ${r.cgroupKB ? `${(r.cgroupKB / 1024).toFixed(1)} MB` : '-'}${r.dockerDetail ? `  (${r.dockerDetail})` : ''}`,
   );
 const base = results.find((r) => r.runtime === 'local');
 for (const b of results)
   if (base && b !== base)
     console.log(
-      `${b.runtime}/local: build→serving ×${(med(b.release) / med(base.release)).toFixed(2)}, scale ×${(b.scaleMs / base.scaleMs).toFixed(2)}, overhead ×${(b.perDynoKB / base.perDynoKB).toFixed(2)} (+${((b.perDynoKB - base.perDynoKB) / 1024).toFixed(1)} MB)`,
+      `${b.runtime}/local: build→serving ×${(med(b.release) / med(base.release)).toFixed(2)}, scale ×${(b.scaleMs / base.scaleMs).toFixed(2)}, overhead ×${(b.perDynoKB / base.perDynoKB).toFixed(2)} (+${((b.perDynoKB - base.perDynoKB) / 1024).toFixed(1)} MB)${b.cgroupKB && base.cgroupKB ? `, cgroup +${((b.cgroupKB - base.cgroupKB) / 1024).toFixed(1)} MB` : ''}`,
     );
 console.log(
   `load average at end: ${loadavg()
