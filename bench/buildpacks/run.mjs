@@ -1,33 +1,13 @@
 #!/usr/bin/env node
-/**
- * Buildpack benchmark. For each example app in examples/apps (node, python, java, go — whichever
- * exist and whose buildpack is built), in one run:
- *   cold     a build through core's runBuild (what `slipway build -o slug.tgz` does) with an
- *            empty cache, writing the slug
- *   baseline the raw package-manager commands on a copy of the same app, with empty caches
- *   warm     the same build again on the cache of the cold build (dependencies unchanged)
- *   edit     a build of a copy with one comment appended to a source file, on the same cache
- * Before the rounds, one uncounted baseline run warms the network path; cold and baseline swap
- * order every round.
- * It prints the platform overhead ((cold - baseline) / cold; target <= 10 %) and the warm
- * speed-up (cold / warm; target >= 5x), in wall time and in CPU time (user + sys of the step
- * and all its children, from /usr/bin/time), because this 2-core machine is shared and wall
- * time swings with other work. Rounds are interleaved per app and medians reported.
- *
- *   npx tsc -b packages/buildpacks/nodejs packages/buildpacks/python packages/buildpacks/java packages/buildpacks/go
- *   node bench/buildpacks/run.mjs [--rounds 3] [--only node,go] [--json out.json]
- */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { measure, median } from './measure.mjs';
 
-const execFileP = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const steps = fileURLToPath(new URL('./steps.mjs', import.meta.url));
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '1' },
@@ -37,26 +17,6 @@ const { values } = parseArgs({
 });
 const rounds = Math.max(1, Number(values.rounds));
 const BUILDPACK = { node: 'nodejs', python: 'python', java: 'java', go: 'go' };
-const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-/** Run `node steps.mjs args…`, returning wall and CPU seconds and the step's own JSON line. */
-async function measure(args, work) {
-  const out = join(work, `time-${Date.now()}.txt`);
-  const t = performance.now();
-  const { stdout } = TIME
-    ? await execFileP(TIME, ['-f', '%e %U %S', '-o', out, process.execPath, steps, ...args], {
-        maxBuffer: 64 * 1024 * 1024,
-      })
-    : await execFileP(process.execPath, [steps, ...args], { maxBuffer: 64 * 1024 * 1024 });
-  const wall = (performance.now() - t) / 1000;
-  let cpu = Number.NaN;
-  if (TIME) {
-    const [, user, sys] = (await readFile(out, 'utf8')).trim().split('\n').pop().split(' ').map(Number);
-    cpu = user + sys;
-  }
-  const lines = stdout.trim().split('\n');
-  return { wall, cpu, info: JSON.parse(lines[lines.length - 1]) };
-}
 
 /** Append a comment to one source file of the app, as a code change that keeps the dependencies. */
 async function editSource(lang, dir) {
@@ -76,11 +36,6 @@ async function editSource(lang, dir) {
   if (file) await appendFile(file, `${lang === 'python' ? '#' : '//'} edited by the benchmark\n`);
 }
 
-const median = (xs) => {
-  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (!s.length) return Number.NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const s = (x) => (Number.isNaN(x) ? 'n/a' : `${x.toFixed(2)} s`);
 const pct = (x) => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)} %`);
 const times = (x) => (Number.isNaN(x) ? 'n/a' : `${x.toFixed(1)}x`);

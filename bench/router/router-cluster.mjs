@@ -1,11 +1,13 @@
 // Slipway's router with N worker processes (node:cluster) sharing one port, routing
 // app.example.test to one backend.
-// Usage: node router-cluster.mjs <port> <backendPort> <workers> [keepalive|close]
+// With a certificate, each worker also listens for HTTPS (the pair is the default certificate).
+// Usage: node router-cluster.mjs <port> <backendPort> <workers> [keepalive|close] [cert key httpsPort]
 import cluster from 'node:cluster';
 import { createRouter } from '../../packages/router/dist/index.js';
 
 const [port, backendPort, workers] = process.argv.slice(2, 5).map(Number);
 const keepAlive = process.argv[5] !== 'close';
+const [certFile, keyFile, httpsPort] = process.argv.slice(6, 9);
 
 if (cluster.isPrimary) {
   let ready = 0;
@@ -31,7 +33,11 @@ if (cluster.isPrimary) {
     limits: { inFlightPerDyno: 100_000, backlogPerDyno: 1 },
     maxIdleSocketsPerDyno: 512,
     upstreamKeepAlive: keepAlive,
+    ...(certFile
+      ? { tls: { certificates: [{ cert: certFile, key: keyFile, domains: ['app.example.test'] }] } }
+      : {}),
   });
   await router.listen(port, '127.0.0.1');
+  if (certFile) await router.listenTls(Number(httpsPort), '127.0.0.1');
   process.send('ready');
 }

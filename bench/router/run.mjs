@@ -10,24 +10,14 @@
 //
 // Needs: wrk and nginx (apt-get install -y wrk nginx-light) and a built router
 // (npx tsc -b packages/router). nginx runs from a config in a temp dir, not as a service.
-import { execFile, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { freePort, measure as measureWith, median, startReady, stop, waitPort, which } from './bench-lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const run = promisify(execFile);
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
@@ -37,14 +27,12 @@ const workerCounts = arg('workers', '1,2').split(',').map(Number);
 const connections = arg('connections', '50,200').split(',').map(Number);
 const rounds = Number(arg('rounds', '1'));
 const HOST = 'app.example.test';
-
-async function which(cmd) {
-  try {
-    return (await run('sh', ['-c', 'command -v "$1"', 'sh', cmd])).stdout.trim();
-  } catch {
-    return undefined;
-  }
-}
+const measure = (setup) =>
+  measureWith(
+    wrk,
+    { ...setup, url: `http://127.0.0.1:${setup.port}/` },
+    { connections, duration, host: HOST },
+  );
 
 const wrk = await which('wrk');
 const nginx = (await which('nginx')) ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
@@ -55,127 +43,6 @@ if (!wrk || !nginx) {
 if (!existsSync(join(here, '../../packages/router/dist/index.js'))) {
   console.error('Build the router first: npx tsc -b packages/router');
   process.exit(2);
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Spawn a process and wait for a `ready` line on its stdout. */
-function startReady(cmd, args) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    proc.on('error', reject);
-    proc.on('exit', (code) => reject(new Error(`${cmd} exited with ${code}`)));
-    proc.stdout.on('data', (d) => {
-      if (/ready/.test(String(d))) resolve(proc);
-    });
-  });
-}
-
-/** Wait until something accepts connections on the port. */
-async function waitPort(port) {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.on('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
-function stop(proc) {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve();
-    proc.removeAllListeners('exit');
-    proc.on('exit', () => resolve());
-    proc.kill('SIGTERM');
-  });
-}
-
-const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
-
-/** One wrk run; returns req/s, p50 and p99 in ms, and the error count. */
-async function load(port, conns, seconds) {
-  const { stdout } = await run(
-    wrk,
-    [
-      '-t',
-      '2',
-      '-c',
-      String(conns),
-      '-d',
-      `${seconds}s`,
-      '--latency',
-      '-H',
-      `Host: ${HOST}`,
-      `http://127.0.0.1:${port}/`,
-    ],
-    { maxBuffer: 1 << 20 },
-  );
-  const pct = (p) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(stdout);
-    return m ? toMs(m[1], m[2]) : Number.NaN;
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? Number.NaN);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { rps, requests, p50: pct(50), p99: pct(99), errors };
-}
-
-const TICK_US = 1e6 / 100; // /proc stat times are in clock ticks (USER_HZ = 100 on Linux)
-
-/** CPU time (µs) used so far by a process and all its descendants (Linux /proc). */
-function treeCpuUs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    let us = (Number(fields[11]) + Number(fields[12])) * TICK_US; // utime + stime
-    for (const tid of readdirSync(`/proc/${pid}/task`))
-      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
-        .split(' ')
-        .filter(Boolean))
-        us += treeCpuUs(Number(child));
-    return us;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/**
- * Load one setup at each connection count. Besides req/s and latency, record the proxy's CPU
- * time per request: on a machine shared with other work, throughput swings with the scheduler,
- * while CPU per request says how much work each proxy does.
- */
-async function measure(setup) {
-  const { label, port, pid } = setup;
-  const out = [];
-  await load(port, 50, 2); // warm-up: JIT, connection pools
-  for (const c of connections) {
-    const cpu0 = pid ? treeCpuUs(pid) : Number.NaN;
-    const r = await load(port, c, duration);
-    const cpuPerReq = pid ? (treeCpuUs(pid) - cpu0) / r.requests : Number.NaN;
-    out.push({ label, conns: c, ...r, cpuPerReq });
-    console.error(
-      `  ${label.padEnd(16)} c=${String(c).padEnd(4)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
-        `${pid ? `  cpu ${cpuPerReq.toFixed(1)} µs/req` : ''}${r.errors ? `  errors ${r.errors}` : ''}`,
-    );
-  }
-  return out;
 }
 
 console.error(
@@ -202,7 +69,9 @@ try {
       .replaceAll('{{WORKERS}}', String(w))
       .replaceAll('{{DIR}}', dir)
       .replaceAll('{{BACKEND}}', String(backendPort))
-      .replaceAll('{{PORT}}', String(nginxPort));
+      .replaceAll('{{PORT}}', String(nginxPort))
+      .replaceAll('{{SSL}}', '')
+      .replaceAll('{{SSL_CONF}}', '');
     writeFileSync(join(dir, 'nginx.conf'), conf);
     procs.push(
       spawn(nginx, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'inherit', 'inherit'] }),
@@ -226,10 +95,6 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 
-const median = (xs) => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
 const results = [];
 for (const s of samples) {
   if (results.some((r) => r.label === s.label && r.conns === s.conns)) continue;

@@ -7,7 +7,7 @@ import type { Kernel, Plugin, ProvisionResult } from '@slipway/core';
 import { AddonHost, type AddonHostOptions } from './addon-host.js';
 import { attachConfig } from './config-vars.js';
 import { type AddonDefinition, manifestOf } from './definition.js';
-import { type AddonManifest, validateManifest } from './manifest.js';
+import { type AddonManifest, catalogEntry, validateManifest } from './manifest.js';
 import type { ResourceRecord } from './resource-store.js';
 
 /** Plugin options of an add-on: the platform data dir plus the provider's own options. */
@@ -69,13 +69,7 @@ export function defineAddon<O = Record<string, unknown>, S = unknown>(
       await host.start();
       // The platform's kernel.close() stops this provider's supervised servers.
       kernel.hooks.shutdown.tapPromise(name, () => host.close());
-      kernel.catalog.addons.set(manifest.id, {
-        service: manifest.id,
-        name: manifest.name,
-        plugin: name,
-        plans: manifest.plans,
-        configVars: manifest.api.config_vars,
-      });
+      kernel.catalog.addons.set(manifest.id, catalogEntry(manifest, name));
       kernel.hooks.provision
         .for(manifest.id)
         .tapPromise(name, async (req) => appResult(manifest, await host.provision(req)));

@@ -53,6 +53,12 @@ export interface AddonDefinition<O = Record<string, unknown>, S = unknown> {
    * `req.options` and must return exactly the ones asked for.
    */
   optionalConfigVars?: Readonly<Record<string, OptionalConfigVar>>;
+  /**
+   * Other service names users may type for this add-on, such as Heroku's (`heroku-postgresql`):
+   * app.json files and `addons:create` written for Heroku then reach this provider. Plans name
+   * theirs in `aliases` (`{ name: 'shared', aliases: ['essential-*'] }`).
+   */
+  aliases?: readonly string[];
   /** semver range of kernels this provider works with. */
   kernel?: string;
   /** JSON Schema of the provider's plugin options. */
@@ -81,13 +87,15 @@ export function manifestOf(def: AddonDefinition<any, any>): AddonManifest {
   if (plans.length === 1 && plans[0]!.default === undefined) plans[0]!.default = true;
   const optional = def.optionalConfigVars ?? {};
   const configVars = [...def.configVars, ...Object.keys(optional).filter((n) => !def.configVars.includes(n))];
+  const slipway = {
+    ...(Object.keys(optional).length ? { optional_config_vars: JSON.parse(JSON.stringify(optional)) } : {}),
+    ...(def.aliases?.length ? { aliases: [...def.aliases] } : {}),
+  };
   return {
     id: def.id,
     name: def.name,
     plans,
     api: { ...(def.api ?? {}), config_vars: configVars },
-    ...(Object.keys(optional).length
-      ? { slipway: { optional_config_vars: JSON.parse(JSON.stringify(optional)) } }
-      : {}),
+    ...(Object.keys(slipway).length ? { slipway } : {}),
   };
 }

@@ -94,3 +94,4 @@ export {
 export { type ScaffoldAddonOptions, type ScaffoldAddonResult, scaffoldAddon } from './scaffold.js';
 export { type AddonServer, type ServeAddonOptions, serveAddon } from './serve-addon.js';
 export { type Supervised, type SuperviseOptions, supervise, tcpReady } from './supervise.js';
+export { selfSignedCertificate } from './tls.js';

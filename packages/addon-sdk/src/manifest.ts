@@ -3,7 +3,7 @@
  * `api.production.base_url` …) plus the one thing Heroku keeps elsewhere: `plans`.
  * Validated with ajv (core's shared instance) and then for the rules a schema cannot say.
  */
-import { checkSchema } from '@slipway/core';
+import { type AddonEntry, checkSchema } from '@slipway/core';
 import { addonErrors } from './errors.js';
 
 /** A plan of an add-on; exactly one has `default: true`. */
@@ -12,6 +12,8 @@ export interface AddonPlan {
   name: string;
   description?: string;
   default?: boolean;
+  /** Other services' plan names meaning this plan: `essential-0`, or a family `essential-*`. */
+  aliases?: string[];
 }
 
 /** A config var set only when a provision option asks for it (a Slipway extension). */
@@ -45,7 +47,11 @@ export interface AddonManifest {
    * `optional_config_vars` are also listed in `api.config_vars` (every var a provider may return
    * is declared there, as Heroku requires) but are set only when the provision option asks.
    */
-  slipway?: { optional_config_vars?: Record<string, OptionalConfigVar> };
+  slipway?: {
+    optional_config_vars?: Record<string, OptionalConfigVar>;
+    /** Other service names users may type for this one (`heroku-postgresql` for `postgres`). */
+    aliases?: string[];
+  };
 }
 
 const CONFIG_VAR = '^[A-Z][0-9A-Z_]+$';
@@ -70,6 +76,7 @@ export const addonManifestSchema = Object.freeze({
           name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
           description: { type: 'string' },
           default: { type: 'boolean' },
+          aliases: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*\\*?$' } },
         },
       },
     },
@@ -107,6 +114,11 @@ export const addonManifestSchema = Object.freeze({
     slipway: {
       type: 'object',
       properties: {
+        aliases: {
+          type: 'array',
+          uniqueItems: true,
+          items: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
+        },
         optional_config_vars: {
           type: 'object',
           propertyNames: { pattern: CONFIG_VAR },
@@ -124,6 +136,18 @@ export const addonManifestSchema = Object.freeze({
     },
   },
 });
+
+/** The kernel catalogue's entry for a provider of `manifest` registered by plugin `plugin`. */
+export function catalogEntry(manifest: AddonManifest, plugin: string, service = manifest.id): AddonEntry {
+  return {
+    service,
+    name: manifest.name,
+    plugin,
+    plans: manifest.plans,
+    configVars: manifest.api.config_vars,
+    ...(manifest.slipway?.aliases ? { aliases: manifest.slipway.aliases } : {}),
+  };
+}
 
 /** One problem found in a manifest. */
 export interface ManifestProblem {

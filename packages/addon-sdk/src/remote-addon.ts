@@ -10,7 +10,7 @@ import { CallbackListener, type CallbackOptions } from './callback-listener.js';
 import { attachConfig, checkResult } from './config-vars.js';
 import { addonErrors } from './errors.js';
 import { basicAuth, fetchWithTimeout, sleep, tryJson } from './http-util.js';
-import { type AddonManifest, resolvePlan, validateManifest } from './manifest.js';
+import { type AddonManifest, catalogEntry, resolvePlan, validateManifest } from './manifest.js';
 
 /** Options of `remoteAddon`. */
 export interface RemoteAddonOptions {
@@ -154,13 +154,7 @@ export function remoteAddon(opts: RemoteAddonOptions): RemoteAddonPlugin {
     name,
     manifest,
     apply(kernel: Kernel) {
-      kernel.catalog.addons.set(id, {
-        service: id,
-        name: manifest.name,
-        plugin: name,
-        plans: manifest.plans,
-        configVars: manifest.api.config_vars,
-      });
+      kernel.catalog.addons.set(id, catalogEntry(manifest, name, id));
       kernel.hooks.provision.for(id).tapPromise(name, provision);
       kernel.hooks.planChange.for(id).tapPromise(name, async (req) => {
         const plan = resolvePlan(manifest, req.plan);

@@ -163,6 +163,57 @@ describe('addon-sdk supervise (real child processes)', function () {
     expect(alive(kid)).to.equal(false);
   });
 
+  // No exit hook runs on SIGKILL: the watchdog in the server's process group sees its pipe to
+  // the platform close and stops the server the way stop() would (stop signal, then SIGKILL).
+  it('takes its supervised children down within the stop grace when the platform gets SIGKILL', async () => {
+    const sdk = new URL('./supervise.js', import.meta.url).href;
+    const redact = new URL('./redact.js', import.meta.url).href;
+    const parent = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { supervise } from '${sdk}';
+         import { createRedactingLog, Redactor } from '${redact}';
+         const log = createRedactingLog(new Redactor(), () => {});
+         const args = ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"];
+         const stubborn = await supervise({ name: 'stubborn', command: process.execPath, args, stopGraceMs: 1000 }, log);
+         const polite = await supervise({ name: 'polite', command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] }, log);
+         console.log(stubborn.pid, polite.pid);
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [stubborn, polite] = await new Promise<number[]>((resolve) =>
+      parent.stdout!.once('data', (d) => resolve(String(d).trim().split(' ').map(Number))),
+    );
+    expect(alive(stubborn!) && alive(polite!)).to.equal(true);
+    const exited = new Promise<string | null>((r) => parent.once('exit', (_c, sig) => r(sig)));
+    const t0 = Date.now();
+    parent.kill('SIGKILL');
+    expect(await exited).to.equal('SIGKILL');
+    const gone = async (pid: number) => {
+      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+      return Date.now() - t0;
+    };
+    const politeMs = await gone(polite!);
+    expect(alive(polite!), 'a server that obeys the stop signal').to.equal(false);
+    expect(politeMs, 'well before its 5 s grace').to.be.below(3500);
+    // Its watchdog goes with it, not at the end of the grace: the whole group is gone.
+    const groupAlive = () => {
+      try {
+        process.kill(-polite!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 40 && groupAlive(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(groupAlive(), 'the watchdog of the stopped server').to.equal(false);
+    await gone(stubborn!);
+    expect(alive(stubborn!), 'a server that ignores it, after the grace').to.equal(false);
+  });
+
   it('leaves its children to a platform that handles the signal: no crash, no restart at shutdown', async () => {
     // The platform's own handler stops the provider a moment later, as `slipway start` does.
     const parent = platformProcess(

@@ -6,7 +6,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { connect } from 'node:net';
+import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { addonErrors } from './errors.js';
 import type { ProviderLog } from './redact.js';
@@ -68,6 +70,25 @@ export function tcpReady(port: number, host = '127.0.0.1'): () => Promise<boolea
     });
 }
 
+/**
+ * The supervised server runs under a watchdog in its own process group: a subshell that reads
+ * fd 3, a pipe whose other end only the platform process holds. When the platform dies in any
+ * way (SIGKILL included, where no exit hook runs; Node cannot ask the kernel for a parent-death
+ * signal), the read ends and the watchdog stops the whole group as `stop()` would: the stop
+ * signal, then SIGKILL after the grace. So no server outlives the platform by more than its
+ * stop grace, and none is left for the next start to find. The command and its arguments are
+ * positional parameters, never part of the script: `$0` name, `$1` signal, `$2` grace seconds.
+ */
+const WATCHDOG = [
+  'sig=$1 grace=$2; shift 2',
+  // $$ stays the server's pid (it is exec'd below): wait for it to go, at most the grace.
+  '( trap "" TERM INT HUP QUIT; read -r -u 3 _; kill -s "$sig" 0; i=0',
+  '  while kill -0 $$ 2>/dev/null && [ $i -lt $((grace * 10)) ]; do sleep 0.1; i=$((i + 1)); done',
+  '  kill -s KILL 0 ) </dev/null >/dev/null 2>&1 &',
+  'exec 3<&-',
+  'exec "$@"',
+].join('\n');
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -92,6 +113,22 @@ function installExitHook(): void {
     };
     process.on(sig, onSignal);
   }
+}
+
+/** Why `command` cannot be run (not found on PATH, not executable), or undefined. */
+function unrunnable(command: string, path: string | undefined): Error | undefined {
+  const candidates = command.includes('/')
+    ? [command]
+    : (path ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, command));
+  for (const c of candidates)
+    try {
+      accessSync(c, fsConstants.X_OK);
+      return undefined;
+    } catch {}
+  return Object.assign(new Error(`spawn ${command} ENOENT`), { code: 'ENOENT' });
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -136,13 +173,30 @@ class Supervisor extends EventEmitter implements Supervised {
   /** Spawn one incarnation and wire its output and exit. */
   spawnOnce(): ChildProcess {
     installExitHook();
-    const child = spawn(this.opts.command, [...(this.opts.args ?? [])], {
-      cwd: this.opts.cwd,
-      env: { ...process.env, ...this.opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so stop() also reaches what it forks.
-      detached: true,
-    });
+    // The watchdog's shell would report a missing command only by exiting 127: look first.
+    const missing = unrunnable(this.opts.command, this.opts.env?.PATH ?? process.env.PATH);
+    if (missing) {
+      this.fatal = missing;
+      throw addonErrors.SLIPWAY_ERR_ADDON_SPAWN(
+        { name: this.name, command: this.opts.command, detail: missing.message },
+        { cause: missing },
+      );
+    }
+    const grace = String(Math.max(1, Math.ceil((this.opts.stopGraceMs ?? 5000) / 1000)));
+    const signal = (this.opts.stopSignal ?? 'SIGTERM').replace(/^SIG/, '');
+    const child = spawn(
+      'bash',
+      ['-c', WATCHDOG, this.opts.name, signal, grace, this.opts.command, ...(this.opts.args ?? [])],
+      {
+        cwd: this.opts.cwd,
+        env: { ...process.env, ...this.opts.env },
+        // fd 3: the watchdog's line to this process (see WATCHDOG).
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        // Its own process group, so stop() also reaches what it forks.
+        detached: true,
+      },
+    );
+    (child.stdio[3] as NodeJS.WritableStream | null)?.on('error', () => {});
     this.child = child;
     this.startedAt = Date.now();
     live.add(child);
@@ -153,6 +207,17 @@ class Supervisor extends EventEmitter implements Supervised {
     const onEnd = (code: number | null, signal: NodeJS.Signals | null, err?: Error) => {
       if (ended) return;
       ended = true;
+      // The server is gone: its watchdog, and anything it left, go too (the group cannot have
+      // been reused while they live in it).
+      if (child.pid !== undefined)
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {}
+      // `exec` in the watchdog's shell failed: the command is missing (127) or not runnable (126).
+      if (!err && (code === 127 || code === 126) && Date.now() - this.startedAt < 5000)
+        err = Object.assign(new Error(code === 127 ? 'command not found' : 'permission denied'), {
+          code: code === 127 ? 'ENOENT' : 'EACCES',
+        });
       live.delete(child);
       if (this.child === child) this.child = undefined;
       this.emit('exit', code, signal);
@@ -186,7 +251,14 @@ class Supervisor extends EventEmitter implements Supervised {
       this.timer = undefined;
       if (this.stopping) return;
       this.restarts++;
-      const c = this.spawnOnce();
+      let c: ChildProcess;
+      try {
+        c = this.spawnOnce();
+      } catch (e) {
+        this.log.error((e as Error).message);
+        this.emit('fatal', this.fatal);
+        return;
+      }
       this.emit('restart', c.pid);
       this.waitReady().then(
         () => this.emit('ready', c.pid),

@@ -42,6 +42,22 @@ export const buildpackErrors = defineErrors({
     hint: 'Write a version such as 20, 20.x, 3.11 or a range such as ">=18 <21".',
     status: 422,
   },
+  SLIPWAY_ERR_BUILDPACK_RUNTIME_UNAVAILABLE: {
+    message: '{file} asks for {tool} {constraint}, which {source} does not have; available: {available}',
+    hint: 'Ask for one of the available versions in {file} and push again.',
+    status: 422,
+  },
+  SLIPWAY_ERR_BUILDPACK_RUNTIME_NEEDS_STACK: {
+    message:
+      '{file} asks for {tool} {constraint}: {source} has {tool} {version}, but its build needs {needs}, newer than this build machine has; available here: {available}',
+    hint: 'Ask for one of the versions available here; {tool} {version} needs builds and dynos on the Debian trixie stack root, which this platform does not run yet.',
+    status: 422,
+  },
+  SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD: {
+    message: 'downloading {tool} {version} from {url} failed: {detail}',
+    hint: 'Check that the registry is reachable from the build machine and build again; a corrupt download is never used.',
+    status: 422,
+  },
   SLIPWAY_ERR_BUILDPACK_JSON: {
     message: '{file} is not valid JSON: {detail}',
     hint: 'Fix the JSON syntax of {file} (a JSON validator shows the exact spot).',

@@ -55,6 +55,13 @@ export {
 } from './resolve.js';
 export { type SpawnOptions, showCommand, spawnLogged } from './run.js';
 export {
+  type Checksum,
+  cachedList,
+  downloadVerified,
+  newestPerLine,
+  newestSatisfying,
+} from './runtime-install.js';
+export {
   buildpackIdFromName,
   type ScaffoldBuildpackOptions,
   type ScaffoldResult,
@@ -71,4 +78,4 @@ export {
   unpackSlug,
 } from './start-slug.js';
 export type * from './types.js';
-export { requireVersion } from './version.js';
+export { requireVersion, toSemverRange } from './version.js';

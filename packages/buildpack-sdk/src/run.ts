@@ -33,14 +33,26 @@ export interface SpawnOptions {
   indent?: boolean;
 }
 
-/** Turn a stream of chunks into whole lines, keeping a trailing partial line until more comes. */
+/** Longest line (characters) passed on whole; longer ones come in pieces, as logplex splits them. */
+export const MAX_LINE_CHARS = 10_000;
+
+/**
+ * Turn a stream of chunks into whole lines, keeping a trailing partial line until more comes.
+ * A partial line never grows past `MAX_LINE_CHARS`: a tool printing megabytes without a newline
+ * costs the build nothing but pieces.
+ */
 export function lineSplitter(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
   let rest = '';
   return {
     push(chunk) {
       const parts = (rest + chunk).split(/\r?\n/);
       rest = parts.pop() ?? '';
-      for (const p of parts) onLine(p);
+      for (const p of parts)
+        for (let i = 0; i < p.length || i === 0; i += MAX_LINE_CHARS) onLine(p.slice(i, i + MAX_LINE_CHARS));
+      while (rest.length > MAX_LINE_CHARS) {
+        onLine(rest.slice(0, MAX_LINE_CHARS));
+        rest = rest.slice(MAX_LINE_CHARS);
+      }
     },
     end() {
       if (rest) onLine(rest);

@@ -6,7 +6,7 @@ import { buildpackErrors } from './errors.js';
  * Accept the spellings other ecosystems use for the same ranges: PEP 440 (`>=3.11,<3.13`,
  * `==3.12.*`, `~=3.11`) as well as npm's.
  */
-function toSemverRange(constraint: string): string {
+export function toSemverRange(constraint: string): string {
   return constraint
     .split(',')
     .map((part) => {

@@ -25,6 +25,10 @@ export const clientErrors = defineErrors({
     message: 'cannot reach the platform API at {url}: {detail}',
     hint: 'Is `slipway start` running? Check SLIPWAY_API_URL or the data dir.',
   },
+  SLIPWAY_ERR_CLI_CONNECTION_LOST: {
+    message: 'the connection to the platform at {url} was cut: {detail}',
+    hint: 'The platform stopped or crashed meanwhile. Once it runs again, `slipway releases -a APP` shows what happened: an interrupted release is marked failed and the previous one keeps serving.',
+  },
   SLIPWAY_ERR_CLI_NO_APP: {
     message: 'no app given',
     hint: 'Pass -a APP, set SLIPWAY_APP, or run inside a git repository whose `slipway` remote points at the app (`slipway git:remote -a APP`).',
@@ -185,7 +189,14 @@ export class ApiClient {
         if (buf) onLine(buf);
         resolve();
       });
-      res.on('error', reject);
+      res.on('error', (e) =>
+        reject(
+          clientErrors.SLIPWAY_ERR_CLI_CONNECTION_LOST(
+            { url: this.creds.url, detail: e.message },
+            { cause: e },
+          ),
+        ),
+      );
     });
   }
 }

@@ -21,6 +21,8 @@ export const TOPICS: readonly (readonly [topic: string, heading: string])[] = [
   ['logs', 'logs — logs'],
   ['drains', 'drains — log drains'],
   ['domains', 'domains — custom domains'],
+  ['certs', 'certs — SSL certificates, uploaded or automated (ACM)'],
+  ['https', 'https — redirect to HTTPS and HSTS'],
   ['maintenance', 'maintenance — maintenance mode'],
   ['access', 'access — who may change an app, and who did what'],
   ['auth', 'auth — sign in as yourself'],

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -40,6 +40,16 @@ describe('extractArchive', () => {
     ['an absolute path', [{ name: '/tmp/slipway-abs-escape.txt' }], /absolute paths/],
     ['a symlink out of the root', [{ name: 'link', type: 'symlink', target: '../../etc' }], /links outside/],
     ['an absolute symlink', [{ name: 'link', type: 'symlink', target: '/etc/passwd' }], /absolute path/],
+    [
+      // Each link stays inside on its own; followed one after the other they lead out.
+      'a chain of symlinks that leads out',
+      [
+        { name: 'l1', type: 'symlink', target: '.' },
+        { name: 'l1/l2', type: 'symlink', target: '..' },
+        { name: 'l1/l2/escape.txt' },
+      ],
+      /goes through the symbolic link l1 of the same archive/,
+    ],
     [
       'a hardlink out of the root',
       [{ name: 'hl', type: 'hardlink', target: '../outside' }],
@@ -88,5 +98,32 @@ describe('extractArchive', () => {
     } catch (e) {
       expect((e as SlipwayError).code).to.equal('SLIPWAY_ERR_ARCHIVE_TOO_LARGE');
     }
+  });
+
+  // Issue 11 (10): a 1.1 MB upload that unpacked to 1.1 GB took the platform to 1.26 GB RSS.
+  it('checks and extracts a gzip bomb with bounded memory, and refuses it over the limit', async function () {
+    this.timeout(120_000);
+    const src = path.join(tmp, 'src');
+    execFileSync('mkdir', [src]);
+    execFileSync('truncate', ['-s', '300M', path.join(src, 'zeros')]);
+    const bomb = path.join(tmp, 'bomb.tgz');
+    execFileSync('tar', ['-czf', bomb, '-C', src, '.']);
+    rmSync(src, { recursive: true });
+    let peak = 0;
+    const sample = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 5);
+    const before = process.memoryUsage().rss;
+    try {
+      const err = await extractArchive(bomb, path.join(tmp, 'o1'), { maxBytes: 100 << 20 }).catch((e) => e);
+      expect((err as SlipwayError).code).to.equal('SLIPWAY_ERR_ARCHIVE_TOO_LARGE');
+      expect(readdirSync(path.join(tmp, 'o1'))).to.deep.equal([]);
+      await extractArchive(bomb, path.join(tmp, 'o2'), { maxBytes: 400 << 20 });
+      expect(statSync(path.join(tmp, 'o2', 'zeros')).size).to.equal(300 << 20);
+    } finally {
+      clearInterval(sample);
+    }
+    // Before: the whole inflated archive in memory at once (300 MB and more).
+    expect(peak - before, `RSS grew by ${((peak - before) / 1048576).toFixed(0)} MB`).to.be.below(100 << 20);
   });
 });

@@ -6,13 +6,33 @@ export const CONFIG_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Heroku's limit on the total size of an app's config vars, in bytes. */
 export const CONFIG_VARS_MAX_BYTES = 32 * 1024;
 
+/** Longest config var name (Heroku documents none; a process environment wants sane ones). */
+export const CONFIG_VAR_NAME_MAX = 256;
+
+/**
+ * Control characters a value may not hold: NUL cannot be passed in a process environment at
+ * all (the dyno would fail to start, with the value in the error), and the others would reach
+ * terminals and logs raw. Tab, newline and carriage return stay allowed (PEM keys, JSON).
+ */
+const VALUE_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/** A name as shown in a message: long ones cut, so a refusal never echoes kilobytes. */
+function shown(name: string): string {
+  return name.length > 60 ? `${name.slice(0, 40)}… (${name.length} characters)` : name;
+}
+
 /** Throw SLIPWAY_ERR_CONFIG_VAR_NAME unless `name` is a valid config var name. */
 export function assertConfigVarName(name: string): void {
   if (!name) throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_NAME({ name, detail: 'it is empty' });
+  if (name.length > CONFIG_VAR_NAME_MAX)
+    throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_NAME({
+      name: shown(name),
+      detail: `it is longer than ${CONFIG_VAR_NAME_MAX} characters`,
+    });
   if (!CONFIG_VAR_NAME.test(name)) {
     const bad = [...name].find((c) => !/[A-Za-z0-9_]/.test(c));
-    const detail = bad ? `"${bad === '\n' ? '\\n' : bad}" is not allowed` : 'it must not start with a digit';
-    throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_NAME({ name, detail });
+    const detail = bad ? `${JSON.stringify(bad)} is not allowed` : 'it must not start with a digit';
+    throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_NAME({ name: JSON.stringify(shown(name)).slice(1, -1), detail });
   }
 }
 
@@ -34,6 +54,13 @@ export function validateConfigVars(
       throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_NAME({
         name: k,
         detail: `its value must be a string, not ${typeof v}`,
+      });
+    const bad = VALUE_CONTROL.exec(v);
+    if (bad)
+      throw coreErrors.SLIPWAY_ERR_CONFIG_VAR_VALUE({
+        name: k,
+        char: `\\u${bad[0].charCodeAt(0).toString(16).padStart(4, '0')}`,
+        position: bad.index,
       });
   }
   const size = configVarsSize(vars as Record<string, string>);

@@ -179,6 +179,11 @@ export const coreErrors = defineErrors({
     hint: 'Use letters, digits and _ only, not starting with a digit (e.g. DATABASE_URL).',
     status: 422,
   },
+  SLIPWAY_ERR_CONFIG_VAR_VALUE: {
+    message: 'the value of config var {name} holds the control character {char} (at position {position})',
+    hint: 'Values are text: remove NUL and other control characters (tab, newline and carriage return are fine); encode binary data, e.g. in base64.',
+    status: 422,
+  },
   SLIPWAY_ERR_CONFIG_ASSIGNMENT: {
     message: '"{word}" is not an assignment: expected KEY=value',
     hint: 'Write KEY=value, e.g. `config:set {example}=value`; to read one var use `config:get {example}`.',

@@ -224,23 +224,77 @@ export interface IncomingRequestInfo {
   protocol: 'http' | 'https';
 }
 
+/**
+ * Header edits a `route` tap may attach to a decision. A decision without them costs the
+ * router nothing extra; edits of several taps are merged with `withHeaderEdits`.
+ */
+export interface HeaderEdits {
+  /**
+   * Request headers for the dyno (`app` decisions only): `set` replaces whatever the client
+   * sent under each name, `remove` drops names. The router's own headers (`X-Request-Id`,
+   * `X-Forwarded-*`, `X-Request-Start`, `Via`) and the framing ones (`Content-Length`,
+   * `Transfer-Encoding`, `Connection`, `Upgrade`) cannot be edited: such names are ignored.
+   */
+  requestHeaders?: { set?: Readonly<Record<string, string>>; remove?: readonly string[] };
+  /**
+   * Response headers for the client, on every answer of an HTTP request (the dyno's response,
+   * a page, a redirect, an H-code error; not the `101` of a WebSocket handshake); each replaces
+   * a header of the same name from the dyno.
+   * Framing headers (`Content-Length`, `Transfer-Encoding`, `Connection`) are ignored.
+   */
+  responseHeaders?: Readonly<Record<string, string>>;
+}
+
 /** The router's decision; plugins return a changed copy from `route`. */
 export type RouteDecision =
   /** Proxy to the app's web dynos. */
-  | { kind: 'app'; app: string }
+  | ({ kind: 'app'; app: string } & HeaderEdits)
   /** Answer directly (maintenance page, blocked host). `code` is a Heroku H-code for the log. */
-  | {
+  | ({
       kind: 'respond';
       status: number;
       code?: string;
       headers?: Record<string, string>;
       body: string;
       app?: string;
-    }
+    } & HeaderEdits)
   /** Redirect the client. */
-  | { kind: 'redirect'; status: 301 | 302 | 307 | 308; location: string; app?: string }
+  | ({ kind: 'redirect'; status: 301 | 302 | 307 | 308; location: string; app?: string } & HeaderEdits)
   /** No app serves this host: 404. */
   | { kind: 'none' };
+
+/**
+ * A copy of `decision` with `edits` merged into the edits it already carries (later names win;
+ * a removal cancels an earlier `set` of the name). For taps of the `route` hook.
+ */
+export function withHeaderEdits<D extends RouteDecision>(decision: D, edits: HeaderEdits): D {
+  if (decision.kind === 'none') return decision;
+  const d = decision as Exclude<RouteDecision, { kind: 'none' }>;
+  const out = { ...d } as typeof d;
+  if (edits.responseHeaders) {
+    const merged: Record<string, string> = { ...d.responseHeaders };
+    for (const [k, v] of Object.entries(edits.responseHeaders)) {
+      for (const old of Object.keys(merged)) if (old.toLowerCase() === k.toLowerCase()) delete merged[old];
+      merged[k] = v;
+    }
+    out.responseHeaders = merged;
+  }
+  if (edits.requestHeaders) {
+    const set: Record<string, string> = { ...d.requestHeaders?.set };
+    const remove = new Set(d.requestHeaders?.remove?.map((n) => n.toLowerCase()));
+    for (const n of edits.requestHeaders.remove ?? []) {
+      remove.add(n.toLowerCase());
+      for (const k of Object.keys(set)) if (k.toLowerCase() === n.toLowerCase()) delete set[k];
+    }
+    for (const [k, v] of Object.entries(edits.requestHeaders.set ?? {})) {
+      remove.delete(k.toLowerCase());
+      for (const old of Object.keys(set)) if (old.toLowerCase() === k.toLowerCase()) delete set[old];
+      set[k] = v;
+    }
+    out.requestHeaders = { set, remove: [...remove] };
+  }
+  return out as D;
+}
 
 /** Create the hook map of a kernel. */
 export function createKernelHooks() {
@@ -276,7 +330,9 @@ export function createKernelHooks() {
     deprovision: new HookMap(() => new AsyncSeriesHook<[DeprovisionRequest]>(['req'])),
     /**
      * On every HTTP request, synchronously (hot path: no I/O, no promises). Receives the
-     * decision so far (from the host table) and returns it, changed or not.
+     * decision so far (from the host table) and returns it, changed or not: another app, an
+     * answer, a redirect, and/or header edits (`requestHeaders` set/remove for the dyno,
+     * `responseHeaders` for the client; merge them with `withHeaderEdits`).
      */
     route: new SyncWaterfallHook<[RouteDecision, IncomingRequestInfo]>(['decision', 'req']),
     /** Before detect, with the isolated build dir filled. Throw to refuse the build. */

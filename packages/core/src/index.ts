@@ -1,5 +1,6 @@
 /** @slipway/core: the kernel, its hooks and services, the build pipeline, parsers and errors. */
 
+export { type AddonSpecMatch, defaultAddonPlan, matchAddonSpec } from './addon-alias.js';
 export type { AppJson } from './app-json.js';
 export {
   type AppJsonAddon,

@@ -96,6 +96,21 @@ describe('config vars', () => {
     expect(parseConfigAssignments(['A=b=c', 'EMPTY='])).to.deep.equal({ A: 'b=c', EMPTY: '' });
   });
 
+  // Issue 11: a NUL byte was accepted (and leaked the value into the logs when the dyno failed
+  // to start); a 5000-character name was accepted.
+  it('refuses control characters in values and over-long names, naming the var but not echoing it', () => {
+    expect(code(() => validateConfigVars({ SECRET: 'abc\u0000def' }))).to.match(
+      /CONFIG_VAR_VALUE: .*SECRET holds the control character \\u0000 \(at position 3\)/,
+    );
+    expect(code(() => validateConfigVars({ ESC: 'x\u001b[2J' }))).to.match(/CONFIG_VAR_VALUE: .*\\u001b/);
+    expect(validateConfigVars({ PEM: '-----BEGIN-----\r\nabc\n\tdef' })).to.have.property('PEM');
+    const long = `A${'B'.repeat(4999)}`;
+    const err = code(() => validateConfigVars({ [long]: 'x' })) as string;
+    expect(err).to.match(/CONFIG_VAR_NAME: .*longer than 256 characters/);
+    expect(err.length).to.be.below(400);
+    expect(validateConfigVars({ [`A${'B'.repeat(255)}`]: 'x' })).to.have.property(`A${'B'.repeat(255)}`);
+  });
+
   it('enforces the 32 kB total', () => {
     expect(code(() => validateConfigVars({ BIG: 'x'.repeat(32 * 1024) }))).to.match(/CONFIG_VARS_TOO_LARGE/);
   });

@@ -41,6 +41,11 @@ export interface AddonPlanEntry {
   name: string;
   description?: string;
   default?: boolean;
+  /**
+   * Other services' plan names that mean this plan (`essential-0`, or a family `standard-*`):
+   * what `addons:create heroku-postgresql:essential-0` and app.json resolve to.
+   */
+  aliases?: readonly string[];
 }
 
 /** An add-on service known to the kernel. */
@@ -52,6 +57,8 @@ export interface AddonEntry {
   plans: readonly AddonPlanEntry[];
   /** Config var names the provider sets, before prefixing by attachment name. */
   configVars: readonly string[];
+  /** Other names of the service users may type (`heroku-postgresql` for `postgres`). */
+  aliases?: readonly string[];
 }
 
 /** What plugins have added; only ever added to (a catalogue, not a control surface). */

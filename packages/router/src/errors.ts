@@ -20,7 +20,12 @@ export const routerErrors = defineErrors({
   },
   SLIPWAY_ERR_ROUTER_TLS_MISSING: {
     message: 'listenTls() needs TLS certificates, but none were configured',
-    hint: 'Pass tls: { certificates: [{ cert, key, domains }] } to createRouter.',
+    hint: 'Pass tls: { certificates: [{ cert, key, domains }] } or tls: { store } to createRouter.',
+    status: 400,
+  },
+  SLIPWAY_ERR_ROUTER_TLS_PAIR: {
+    message: 'the certificate for {domains} cannot be served: {detail}',
+    hint: 'Give a PEM certificate chain and the PEM private key that belongs to its first certificate.',
     status: 400,
   },
   SLIPWAY_ERR_ROUTER_LISTEN: {

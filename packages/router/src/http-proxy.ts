@@ -5,10 +5,11 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
-import type { LogSink, RouteDecision } from '@slipway/core';
+import type { HeaderEdits, LogSink, RouteDecision } from '@slipway/core';
 import type { Client, Dispatcher } from 'undici';
 import { downstreamResponseHeadersFromBuffers, upstreamRequestHeaders, VIA } from './forwarded-headers.js';
 import { H_CODES, type HCodeName, NO_SUCH_APP, renderError } from './h-codes.js';
+import { editRequestHeaders, editResponseHeaders } from './header-edits.js';
 import { formatRequestLine } from './log-line.js';
 import type { AppRoute } from './route-table.js';
 import { type RouterContext, routeRequest } from './routing.js';
@@ -69,6 +70,8 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
   private done = false;
   private queued = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The decision's header edits, when a `route` tap made some. */
+  private edits: HeaderEdits | undefined;
   private readonly hasBody: boolean;
 
   constructor(
@@ -100,7 +103,10 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
     this.requestId = routed.requestId;
     this.fwd = routed.fwd;
     const d = routed.decision;
-    if (d.kind !== 'none') this.app = d.app;
+    if (d.kind !== 'none') {
+      this.app = d.app;
+      if (d.requestHeaders !== undefined || d.responseHeaders !== undefined) this.edits = d;
+    }
     if (routed.restriction !== undefined) {
       this.fail('H25', routed.restriction, true);
       return;
@@ -189,16 +195,20 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
     this.attemptStart = now;
     this.connected = false;
     this.abortUp = undefined;
-    this.headers ??= upstreamRequestHeaders(this.req.rawHeaders, {
-      requestId: this.requestId,
-      forwardedFor: this.fwd,
-      proto: this.protocol,
-      port: this.req.socket.localPort ?? 0,
-      start: this.start,
-      upgrade: false,
-      // undici frames a body itself; Node's client (for `OPTIONS *`) needs Transfer-Encoding said.
-      clientFramesBody: this.req.url !== '*',
-    });
+    const edits = this.edits?.requestHeaders;
+    this.headers ??= upstreamRequestHeaders(
+      edits ? editRequestHeaders(this.req.rawHeaders, edits) : this.req.rawHeaders,
+      {
+        requestId: this.requestId,
+        forwardedFor: this.fwd,
+        proto: this.protocol,
+        port: this.req.socket.localPort ?? 0,
+        start: this.start,
+        upgrade: false,
+        // undici frames a body itself; Node's client (for `OPTIONS *`) needs Transfer-Encoding said.
+        clientFramesBody: this.req.url !== '*',
+      },
+    );
     // The body goes through a stream of this attempt's own, fed only once the dyno accepted the
     // connection: undici destroys a request's body stream when the request fails, and the
     // client's request must survive a refused connection so that another dyno can get it.
@@ -251,9 +261,11 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
     if (statusCode < 200) return true;
     clearTimeout(this.timer);
     try {
+      const added = this.edits?.responseHeaders;
+      const flat = downstreamResponseHeadersFromBuffers(rawHeaders);
       this.res.writeHead(
         statusCode,
-        downstreamResponseHeadersFromBuffers(rawHeaders) as unknown as OutgoingHttpHeaders,
+        (added ? editResponseHeaders(flat, added) : flat) as unknown as OutgoingHttpHeaders,
       );
     } catch {
       // A response head Node refuses to relay (invalid header): the app broke HTTP.
@@ -393,7 +405,14 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
     this.status = status;
     const buf = Buffer.from(body);
     this.bytes = buf.length;
-    this.res.writeHead(status, { ...headers, 'Content-Length': String(buf.length), Via: VIA });
+    const all = { ...headers, 'Content-Length': String(buf.length), Via: VIA };
+    const added = this.edits?.responseHeaders;
+    this.res.writeHead(
+      status,
+      added
+        ? (editResponseHeaders(Object.entries(all).flat(), added) as unknown as OutgoingHttpHeaders)
+        : all,
+    );
     this.res.end(buf);
   }
 

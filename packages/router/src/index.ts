@@ -1,8 +1,22 @@
 /** @slipway/router: the Heroku-style HTTP router (routing, headers, H-codes, WebSockets). */
 
+export {
+  ACME_CHALLENGE_PREFIX,
+  ACME_CHALLENGE_STAGE,
+  type AcmeChallengePluginOptions,
+  type AcmeChallenges,
+  acmeChallengePlugin,
+} from './acme-challenge-plugin.js';
 export { routerErrors } from './errors.js';
 export { H_CODES, type HCode, type HCodeName, renderError, wantsJson } from './h-codes.js';
 export { normalizeHost } from './host.js';
+export {
+  HTTPS_POLICY_STAGE,
+  type HttpsPolicy,
+  type HttpsPolicyPluginOptions,
+  type HttpsPolicySource,
+  httpsPolicyPlugin,
+} from './https-policy-plugin.js';
 export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from './limits.js';
 export { formatRequestLine, type RequestRecord } from './log-line.js';
 export {
@@ -14,4 +28,9 @@ export {
 export type { AppRoute, RouteTable, RouteTarget } from './route-table.js';
 export { createRouter, type Router, type RouterOptions } from './router.js';
 export type { BalanceStrategy } from './target-pool.js';
-export type { CertificateFiles, RouterTlsOptions } from './tls-certificates.js';
+export {
+  type CertificateFiles,
+  type CertificatePem,
+  CertificateStore,
+  type RouterTlsOptions,
+} from './tls-certificates.js';

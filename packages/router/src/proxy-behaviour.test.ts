@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { expect } from 'chai';
 import {
   type Backend,
@@ -121,6 +122,26 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
     expect(reply.len).to.equal(String(payload.length));
     expect(reply.sha).to.equal(createHash('sha256').update(payload).digest('hex'));
     expect(reply.down).to.equal(32 * 1024 * 1024);
+  });
+
+  // Issue 11: a client that sent its request and then half-closed got no answer (H27 logged).
+  it('answers a client that half-closes after sending its request', async () => {
+    const slow = await backend((_req, res) => setTimeout(() => res.end('after the FIN'), 200));
+    table.set('app', [slow.target('web.1')]);
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(r.port, '127.0.0.1');
+      let got = '';
+      socket.on('data', (d) => {
+        got += d.toString('latin1');
+      });
+      socket.on('end', () => resolve(got));
+      socket.on('error', reject);
+      socket.end(`GET /half HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`); // request, then FIN
+    });
+    expect(text).to.match(/^HTTP\/1\.1 200 /);
+    expect(text).to.match(/after the FIN$/);
+    await r.line(/path="\/half".*status=200/);
+    expect(r.lines.some((l) => /H27/.test(l.message))).to.equal(false);
   });
 
   it('drains: a dyno leaving the table finishes its in-flight requests; new ones go elsewhere', async () => {

@@ -16,7 +16,7 @@ import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeout
 import type { RouteTable } from './route-table.js';
 import type { RouterContext } from './routing.js';
 import { type BalanceStrategy, TargetPool } from './target-pool.js';
-import { loadTls, type RouterTlsOptions } from './tls-certificates.js';
+import { type RouterTlsOptions, tlsServerOptions, tlsStore } from './tls-certificates.js';
 import { handleUpgrade } from './websocket-proxy.js';
 
 /** Options of `createRouter`. */
@@ -33,7 +33,7 @@ export interface RouterOptions {
   timeouts?: Partial<RouterTimeouts>;
   /** Override some limits. */
   limits?: Partial<RouterLimits>;
-  /** Serve HTTPS too (`listenTls`), with these certificates. */
+  /** Serve HTTPS too (`listenTls`), with these certificates (files, or a store replaced at run time). */
   tls?: RouterTlsOptions;
   /** Dyno choice: power of two choices on in-flight requests (default) or random. */
   balance?: BalanceStrategy;
@@ -133,7 +133,7 @@ export function createRouter(options: RouterOptions): Router {
       options.onError ??
       ((e) => console.error(`slipway router: H99: ${e instanceof SlipwayError ? e.describe() : String(e)}`)),
   };
-  const tlsOptions = options.tls ? loadTls(options.tls) : undefined;
+  const certificates = options.tls ? tlsStore(options.tls) : undefined;
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: limits.headBytes,
     insecureHTTPParser: false,
@@ -147,6 +147,9 @@ export function createRouter(options: RouterOptions): Router {
   const setup = <S extends http.Server | https.Server>(server: S, protocol: 'http' | 'https'): S => {
     // One more than the limit, so that "too many headers" is seen rather than silently cut.
     server.maxHeadersCount = limits.headers + 1;
+    // A client may half-close after sending its request (`nc -N`, some proxies and scripts):
+    // it still gets its answer. Node's default aborts the request on the client's FIN (H27).
+    (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
     server.on('request', (req, res) => handleRequest(ctx, req, res, protocol));
     server.on('upgrade', (req, socket, head) => {
       try {
@@ -179,8 +182,11 @@ export function createRouter(options: RouterOptions): Router {
       return listenOn(httpServer, port, host);
     },
     listenTls(port = 0, host = '127.0.0.1') {
-      if (tlsOptions === undefined) return Promise.reject(routerErrors.SLIPWAY_ERR_ROUTER_TLS_MISSING());
-      httpsServer ??= setup(https.createServer({ ...serverOptions, ...tlsOptions }), 'https');
+      if (certificates === undefined) return Promise.reject(routerErrors.SLIPWAY_ERR_ROUTER_TLS_MISSING());
+      httpsServer ??= setup(
+        https.createServer({ ...serverOptions, ...tlsServerOptions(certificates) }),
+        'https',
+      );
       return listenOn(httpsServer, port, host);
     },
     async close(graceMs = 0) {

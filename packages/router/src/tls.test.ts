@@ -3,10 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { createRouter, type Router } from './router.js';
 import { type Backend, startBackend, TestTable } from './test-harness.test.js';
+import { CertificateStore } from './tls-certificates.js';
 
 const run = promisify(execFile);
 
@@ -121,5 +123,45 @@ describe('router: HTTPS listener with SNI (real TLS)', () => {
     )
       .to.throw(/missing\.crt/)
       .with.property('code', 'SLIPWAY_ERR_ROUTER_TLS_FILE');
+  });
+
+  it('a live store: an unknown name gets a TLS alert, never another certificate; a swap applies to new handshakes', async () => {
+    const store = new CertificateStore();
+    const pem = (f: string) => readFileSync(join(dir, f));
+    store.replace([{ cert: pem('custom.crt'), key: pem('custom.key'), domains: ['www.custom.test'] }]);
+    const table = new TestTable().set('other', [dyno.target('web.1')]);
+    table.domains.set('www.custom.test', 'other');
+    const live = createRouter({ table, baseDomain: 'example.test', tls: { store } });
+    const livePort = (await live.listenTls(0)).port;
+    const hello = (servername: string) =>
+      new Promise<string>((resolve, reject) => {
+        // The name check is off: the test looks at which certificate came, not whether it fits.
+        const s = tls.connect(
+          { host: '127.0.0.1', port: livePort, servername, ca, checkServerIdentity: () => undefined },
+          () => {
+            resolve(String(s.getPeerCertificate().subject.CN));
+            s.end();
+          },
+        );
+        s.on('error', reject);
+      });
+    try {
+      expect(await hello('www.custom.test')).to.equal('custom');
+      const err = await hello('unknown.test').then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e,
+      );
+      expect(err?.code).to.match(/^ERR_SSL_.*(HANDSHAKE_FAILURE|ALERT)/);
+      store.replace([{ cert: pem('platform.crt'), key: pem('platform.key'), domains: ['www.custom.test'] }]);
+      expect(await hello('www.custom.test')).to.equal('platform');
+      expect(() =>
+        store.replace([{ cert: pem('custom.crt'), key: pem('platform.key'), domains: ['x.test'] }]),
+      )
+        .to.throw(/x\.test/)
+        .with.property('code', 'SLIPWAY_ERR_ROUTER_TLS_PAIR');
+      expect(await hello('www.custom.test')).to.equal('platform');
+    } finally {
+      await live.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import http, { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { upstreamRequestHeaders, VIA } from './forwarded-headers.js';
 import { H_CODES, type HCodeName, NO_SUCH_APP, renderError } from './h-codes.js';
+import { editRequestHeaders } from './header-edits.js';
 import { formatRequestLine } from './log-line.js';
 import { type Routed, type RouterContext, routeRequest } from './routing.js';
 import type { TargetState } from './target-pool.js';
@@ -130,7 +131,8 @@ export function handleUpgrade(
     return;
   }
 
-  const headers = upstreamRequestHeaders(req.rawHeaders, {
+  const edits = d.requestHeaders;
+  const headers = upstreamRequestHeaders(edits ? editRequestHeaders(req.rawHeaders, edits) : req.rawHeaders, {
     requestId: routed.requestId,
     forwardedFor: routed.fwd,
     proto: protocol,

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Kernel, withHeaderEdits } from '@slipway/core';
 import { expect } from 'chai';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
@@ -157,5 +158,29 @@ describe('router: WebSockets (real ws client and server)', () => {
     expect(crashed.body).to.contain('H10');
     const unknown = await connect(r.port, 'evilapp.example.test').catch((e) => e);
     expect(unknown.status).to.equal(404);
+  });
+
+  it("applies a route tap's request-header edits to the handshake", async () => {
+    const kernel = new Kernel();
+    kernel.hooks.route.tap('ws-auth', (d) =>
+      withHeaderEdits(d, { requestHeaders: { set: { 'X-Auth-User': 'alice' }, remove: ['cookie'] } }),
+    );
+    const edited = await startRouter(table, { kernel });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${edited.port}/socket`, {
+        headers: { host: HOST, cookie: 'a=b' },
+      });
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      ws.close();
+      const seen = echo.upgrades.at(-1)!;
+      expect(seen['x-auth-user']).to.equal('alice');
+      expect(seen.cookie).to.equal(undefined);
+      expect(seen.upgrade).to.equal('websocket');
+    } finally {
+      await edited.router.close();
+    }
   });
 });

@@ -6,7 +6,7 @@
  * deprovisioned, and no config var reaches a release.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kernel, ProvisionResult } from '@slipway/core';
+import { defaultAddonPlan, type Kernel, matchAddonSpec, type ProvisionResult } from '@slipway/core';
 import { runtimeErrors } from './errors.js';
 import type { ReleaseService } from './release-service.js';
 import type { AddonRecord, AppRecord } from './state/records.js';
@@ -94,24 +94,36 @@ export class AddonService {
       .catch(() => {});
   }
 
-  /** Split `service[:plan]` and check both against the catalogue. */
-  resolve(planSpec: string): { service: string; plan: string } {
-    const [service, planName] = planSpec.split(':') as [string, string | undefined];
-    const entry = this.o.kernel.catalog.addons.get(service);
-    if (!entry)
+  /**
+   * Split `service[:plan]` and check both against the catalogue, through the aliases providers
+   * declare (`heroku-postgresql:essential-0` → `postgres:shared`). An unknown plan is an error,
+   * or with `nearest` (app setups) the service's default plan and a note saying so.
+   */
+  resolve(
+    planSpec: string,
+    opts: { nearest?: boolean } = {},
+  ): { service: string; plan: string; notes: string[] } {
+    const m = matchAddonSpec(this.o.kernel.catalog.addons.values(), planSpec);
+    const service = planSpec.split(':')[0] as string;
+    if (!m)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
         service,
         detail: 'no such add-on service',
         known: this.known(),
       });
-    const plan = planName ?? entry.plans.find((p) => p.default)?.name ?? entry.plans[0]?.name;
-    if (!plan || !entry.plans.some((p) => p.name === plan))
+    const notes = [...m.via];
+    if (m.plan) return { service: m.entry.service, plan: m.plan, notes };
+    const fallback = defaultAddonPlan(m.entry)?.name;
+    if (!opts.nearest || !fallback)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({
         service,
-        detail: `no plan ${planName} (plans: ${entry.plans.map((p) => p.name).join(', ')})`,
+        detail: `no plan ${m.asked} (plans: ${m.entry.plans.map((p) => p.name).join(', ')})`,
         known: this.known(),
       });
-    return { service, plan };
+    notes.push(
+      `plan ${m.asked} is unknown to ${m.entry.service}: using its default plan ${fallback} instead`,
+    );
+    return { service: m.entry.service, plan: fallback, notes };
   }
 
   /** The attachment `nameOrId` of the app, or a clear "not attached" error. */
@@ -127,8 +139,11 @@ export class AddonService {
     planSpec: string,
     as?: string,
     options: Record<string, unknown> = {},
+    resolved: { service: string; plan: string; notes: string[] } = this.resolve(planSpec),
   ): Promise<AddonRecord> {
-    const { service, plan } = this.resolve(planSpec);
+    const { service, plan, notes } = resolved;
+    // Say how a Heroku name was understood: `heroku-postgresql → postgres, essential-0 → shared`.
+    if (notes.length) this.o.releases.event(app.name, `Add-on ${planSpec}: ${notes.join(', ')}`);
     const name = attachmentName(service, as);
     if (this.o.state.addons(app.id).some((a) => a.name === name))
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON({

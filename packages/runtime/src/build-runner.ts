@@ -7,13 +7,13 @@
  * file the job named).
  */
 import { fork } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type SlipwayError, SlipwayError as SlipwayErrorClass } from '@slipway/core';
 import type { BuildJob, WorkerMessage } from './build-worker.js';
 import { BUILD_PIDS_LIMIT, detectPidsMechanism, PidsCgroup } from './dynos/pids.js';
 import { runtimeErrors } from './errors.js';
 import { buildEnvironment } from './isolation/build-env.js';
+import { splitLines } from './logs/line-splitter.js';
 
 /** What a successful build returns. */
 export type BuildOutput = Extract<WorkerMessage, { type: 'done' }>['result'];
@@ -94,7 +94,7 @@ export async function runBuildInWorker(
       );
     }, job.timeoutMs + 10_000);
     for (const stream of [child.stdout, child.stderr])
-      if (stream) createInterface({ input: stream }).on('line', (l) => onLine(`       ${l}`));
+      if (stream) splitLines(stream, (l) => onLine(`       ${l}`));
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'line') onLine(m.line);
       else if (m.type === 'done') {

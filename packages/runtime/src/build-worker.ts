@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildpackErrors, resolveBuildpack } from '@slipway/buildpack-sdk';
 import { isSlipwayError, runBuild } from '@slipway/core';
+import { splitMessage } from './logs/log-hub.js';
 import { composeKernel, type KernelRecipe } from './plugins.js';
 
 /** The job the parent sends. */
@@ -104,7 +105,11 @@ async function run(job: BuildJob): Promise<void> {
         }
       },
       timeoutMs: job.timeoutMs,
-      onLine: (line) => process.send?.({ type: 'line', line } satisfies WorkerMessage),
+      // Lines travel in pieces of at most 10,000 bytes, as the platform logs them.
+      onLine: (line) => {
+        for (const piece of splitMessage(line))
+          process.send?.({ type: 'line', line: piece } satisfies WorkerMessage);
+      },
     });
     if (!r.slug) throw new Error('the build produced no slug');
     await send({
@@ -129,8 +134,22 @@ async function run(job: BuildJob): Promise<void> {
       : { code: 'SLIPWAY_ERR_RUNTIME_BUILD_FAILED', message: (e as Error)?.message ?? String(e) };
     await send({ type: 'failed', error });
   }
+  finished = true;
   process.disconnect?.();
 }
+
+let finished = false;
+// The IPC channel closes when the platform dies, SIGKILL included (Node cannot ask the kernel
+// for a parent-death signal): the build and everything it started go with it, at once, rather
+// than running on unsupervised until the build timeout.
+process.on('disconnect', () => {
+  if (finished) return;
+  try {
+    process.kill(-process.pid, 'SIGKILL'); // the worker leads its own process group
+  } catch {
+    process.exit(1);
+  }
+});
 
 process.once('message', (job: BuildJob) => {
   void run(job).finally(() => setTimeout(() => process.exit(0), 50).unref());

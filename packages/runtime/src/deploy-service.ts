@@ -32,6 +32,9 @@ interface BuildSession {
   listeners: Set<(line: string | null) => void>;
 }
 
+/** Most build output (bytes) shown and stored per build; later lines are counted, not kept. */
+export const MAX_BUILD_OUTPUT_BYTES = 8 << 20;
+
 /** Dependencies and limits of deploys. */
 export interface DeployServiceOptions {
   state: SqliteStateStore;
@@ -47,8 +50,6 @@ export interface DeployServiceOptions {
   maxSourceBytes?: number;
   /** Build timeout; default 25 min (Heroku 2026). */
   buildTimeoutMs?: number;
-  /** Before a release is made from a build: apply the slug's app.json on an app's first deploy. */
-  beforeRelease?: (app: AppRecord, appJson: Record<string, unknown> | undefined) => Promise<void>;
 }
 
 /** Runs builds and turns them into releases. */
@@ -140,6 +141,21 @@ export class DeployService {
       s.lines.push(line);
       for (const fn of s.listeners) fn(line);
     };
+    // What a build prints is kept (in memory while it runs, then in the state) up to a limit.
+    let outputBytes = 0;
+    let droppedLines = 0;
+    const buildLine = (line: string) => {
+      outputBytes += line.length + 1;
+      if (outputBytes > MAX_BUILD_OUTPUT_BYTES) droppedLines++;
+      else emit(line);
+    };
+    const reportDropped = () => {
+      if (droppedLines)
+        emit(
+          ` !     ${droppedLines} more lines of build output were dropped (a build shows at most ${MAX_BUILD_OUTPUT_BYTES >> 20} MB)`,
+        );
+      droppedLines = 0;
+    };
     const slugFile = join(work, 'slug.tgz');
     let status: 'succeeded' | 'failed' = 'failed';
     let error: string | undefined;
@@ -165,10 +181,10 @@ export class DeployService {
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
           ...(user ? { user } : {}),
         },
-        emit,
+        buildLine,
         this.cancel.signal,
         { env, cwd: work },
-      );
+      ).finally(reportDropped);
       const ref = await slugs.put(await this.takeSlug(out.slug.path, build.id));
       const slug = state.putSlug({
         checksum: ref.checksum,
@@ -179,10 +195,13 @@ export class DeployService {
         appJson: out.appJson,
       });
       slugId = slug.checksum;
-      await this.o.beforeRelease?.(state.app(app.id), out.appJson);
-      await this.applyConfigDefaults(app, out.configDefaults);
       emit('-----> Launching...');
-      const rel = await releases.deploy(app, slug, `Deploy ${(sourceVersion ?? build.id).slice(0, 8)}`);
+      const rel = await releases.deploy(
+        app,
+        slug,
+        `Deploy ${(sourceVersion ?? build.id).slice(0, 8)}`,
+        out.configDefaults,
+      );
       version = rel.version;
       emit(`       Released v${rel.version}`);
       status = 'succeeded';
@@ -235,13 +254,6 @@ export class DeployService {
       await fh.close();
     }
     return copy;
-  }
-
-  /** Buildpack config defaults apply only where the app has not set the var. */
-  private async applyConfigDefaults(app: AppRecord, defaults: Record<string, string>): Promise<void> {
-    const cur = this.o.state.config(app.id);
-    const add = Object.fromEntries(Object.entries(defaults).filter(([k]) => !(k in cur)));
-    if (Object.keys(add).length) this.o.state.replaceConfig(app.id, { ...cur, ...add });
   }
 }
 

@@ -46,6 +46,11 @@ export const runtimeErrors = defineErrors({
     hint: 'Check the method and path; resources live under /apps/:app/…',
     status: 404,
   },
+  SLIPWAY_ERR_RUNTIME_BAD_PATH: {
+    message: 'the request path {path} is malformed (a % must start an escape such as %20 of valid UTF-8)',
+    hint: 'Percent-encode names in the path (encodeURIComponent), or check the URL for a stray %.',
+    status: 400,
+  },
   SLIPWAY_ERR_RUNTIME_BODY_TOO_LARGE: {
     message: 'upload is larger than {limit} bytes',
     hint: 'Remove large files (add them to .slugignore or .gitignore) or raise the platform upload limit.',
@@ -115,5 +120,10 @@ export const runtimeErrors = defineErrors({
     message: 'cannot use data dir {dir}: {detail}',
     hint: 'Pass --data-dir with a writable directory, or fix its permissions.',
     status: 500,
+  },
+  SLIPWAY_ERR_RUNTIME_DATA_DIR_LOCKED: {
+    message: 'data dir {dir} is in use by another running platform{holder}',
+    hint: "Stop that platform first (SIGTERM or Ctrl-C), or pass a different --data-dir; two platforms on one data dir would kill each other's dynos and add-on servers.",
+    status: 409,
   },
 });

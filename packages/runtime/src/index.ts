@@ -24,6 +24,18 @@ export { currentPrincipal, type Principal } from './accounts/principal.js';
 export { AddonService } from './addon-service.js';
 export { type ApiContext, apiRoutes, createApiServer } from './api/server.js';
 export { type BuildOutput, runBuildInWorker } from './build-runner.js';
+// HTTPS: certificates (uploaded and ACME), per-app redirect and HSTS (issue 16).
+export {
+  type AcmeDomainStatus,
+  type AcmeOptions,
+  AcmeService,
+  LETS_ENCRYPT_DIRECTORY,
+} from './certs/acme-service.js';
+export { type CheckedCertificate, checkCertificate } from './certs/cert-check.js';
+export { CertService } from './certs/cert-service.js';
+export type { CertificateRecord, HttpsSettings } from './certs/cert-table.js';
+export { certErrors } from './certs/errors.js';
+export type { PlatformHttpsOptions } from './certs/https-wiring.js';
 export { EXAMPLES_DIR, packDir, runDemo } from './demo.js';
 export { DeployService, receiveUpload } from './deploy-service.js';
 // Stacks and the Docker dyno runtime (issue 13).
@@ -47,6 +59,7 @@ export {
 export {
   type BackoffPolicy,
   backoffDelay,
+  countsAsCrash,
   DYNO_SIZES as DYNO_SIZE_MEMORY,
   herokuBackoff,
   resolveSize,
@@ -57,6 +70,8 @@ export { runtimeErrors } from './errors.js';
 export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';
 export { type AppUser, AppUsers, defaultUidBase } from './isolation/app-users.js';
 export { BUILD_ENV_PASSTHROUGH, buildEnvironment } from './isolation/build-env.js';
+export { LineSplitter, splitLines } from './logs/line-splitter.js';
+export { LogBudget, type LogBudgetOptions } from './logs/log-budget.js';
 export {
   formatLogLine,
   formatLogTime,
@@ -90,6 +105,7 @@ export {
   stackCacheDir,
 } from './stack/stack-builder.js';
 export { BUILD_PACKAGES, DEFAULT_STACK, RUN_PACKAGES, stackVariants } from './stack/stack-packages.js';
+export { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 export { FsSlugStore } from './state/fs-slug-store.js';
 export { type Migration, migrations } from './state/migrations.js';
 export type * from './state/records.js';

@@ -5,7 +5,7 @@
  * formation back), then listens.
  */
 import { existsSync } from 'node:fs';
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -32,6 +32,7 @@ import {
 } from './addons/remote-providers.js';
 import { apiRoutes, createApiServer } from './api/server.js';
 import { AppSetupService } from './app-setup/app-setup-service.js';
+import { httpsOptionsOf, type PlatformHttpsOptions, startHttps } from './certs/https-wiring.js';
 import { DeployService } from './deploy-service.js';
 import { DockerDynoRuntime } from './dynos/docker-runtime.js';
 import { DynoManager } from './dynos/dyno-manager.js';
@@ -49,6 +50,7 @@ import {
   type KernelRecipe,
 } from './plugins.js';
 import { ReleaseService } from './release-service.js';
+import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
 import { SlugCollector } from './state/slug-collector.js';
 import { SqliteStateStore } from './state/sqlite-state-store.js';
@@ -60,6 +62,16 @@ export interface PlatformOptions {
   dataDir: string;
   /** Router port (0 = any free port). Default 5000. */
   routerPort?: number;
+  /**
+   * Router HTTPS port (0 = any free port, false = no HTTPS listener). Default 5443, or any free
+   * port when `routerPort` is 0. Also `platform.https.port` in the config file.
+   */
+  httpsPort?: number | false;
+  /**
+   * The base domain's certificate and the ACME settings of automated certificates, over the
+   * config file's `platform.https` and `platform.acme` sections (see certs/https-wiring.ts).
+   */
+  https?: Omit<PlatformHttpsOptions, 'port'>;
   /** API port (0 = any free port). Default 5001. */
   apiPort?: number;
   /** Listen address. Default 127.0.0.1. */
@@ -99,6 +111,12 @@ export interface PlatformOptions {
   /** Largest accepted upload; default 200 MB. */
   maxUploadBytes?: number;
   /**
+   * Accept log drains on this machine's loopback (a log collector on the same host, tests).
+   * Off by default: on loopback a drain reaches the platform's add-on servers and other apps'
+   * dynos. Link-local and metadata addresses are refused whatever this says.
+   */
+  allowLoopbackDrains?: boolean;
+  /**
    * Who builds and dynos run as when the platform is root: one uid per app (default, from
    * `{ uidBase }`, else a block of 1000 in 200000–1199999 chosen per data dir); a user name
    * runs every app's dynos as that user (no isolation between apps); false keeps root.
@@ -129,6 +147,10 @@ export interface Platform {
   readonly apiUrl: string;
   readonly routerUrl: string;
   readonly routerPort: number;
+  /** `https://<host>:<port>` of the router's HTTPS listener, when it has one. */
+  readonly routerHttpsUrl: string | undefined;
+  /** The HTTPS listener's port, when it has one. */
+  readonly routerHttpsPort: number | undefined;
   readonly credentialsFile: string;
   /** The admin API token (acts as the owner). */
   readonly token: string;
@@ -182,6 +204,23 @@ async function adminToken(state: SqliteStateStore, file: string): Promise<string
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   // Absolute: dynos, build workers and credentials must not depend on the current directory.
   const dataDir = resolve(opts.dataDir);
+  const dataDirError = (e: unknown) =>
+    runtimeErrors.SLIPWAY_ERR_RUNTIME_DATA_DIR({ dir: dataDir, detail: (e as Error).message }, { cause: e });
+  // Private from its creation (secureDataDir sets the final modes once the lock is ours).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((e) => {
+    throw dataDirError(e);
+  });
+  // Before anything else: a second platform on this dir must refuse, touching nothing.
+  const lock = await lockDataDir(dataDir);
+  try {
+    return await startLocked(opts, dataDir, lock);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDirLock): Promise<Platform> {
   const host = opts.host ?? '127.0.0.1';
   const baseDomain = opts.baseDomain ?? 'localhost';
   try {
@@ -258,7 +297,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   }
   const interrupted = state.failInterrupted();
   const logs = new LogHub({ max: 1500, kernel });
-  const workflow = await startWorkflow({ kernel, state, log: logs, hosts: [host, baseDomain], baseDomain });
+  const workflow = await startWorkflow({
+    kernel,
+    state,
+    log: logs,
+    hosts: [host, baseDomain],
+    baseDomain,
+    ...(opts.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
+  });
   kernel
     .provide(stateStoreRef, state)
     .provide(slugStoreRef, slugs)
@@ -283,7 +329,6 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     // Build workers get no add-on providers: applying one would start its servers there.
     recipe: opts.configFile ? { configFile: opts.configFile, withoutAddons: true } : { defaults: buildpacks },
     ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
-    beforeRelease: (app, appJson) => appSetup.firstDeploy(app, appJson),
   });
   const addons = new AddonService({
     state,
@@ -302,6 +347,17 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   });
   const owner = await ensureOwner(access, credentialsFile, opts.ownerEmail, seed);
 
+  const httpsOptions = httpsOptionsOf(config?.platform, {
+    ...opts.https,
+    ...(opts.httpsPort !== undefined ? { port: opts.httpsPort } : {}),
+  });
+  const tls = await startHttps({
+    kernel,
+    state,
+    event: (app, message) => releases.event(app, message),
+    options: httpsOptions,
+    baseDir: opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
+  });
   // Custom domains and app existence come from the state; the dyno manager knows the dynos.
   let domainMap = new Map<string, string>();
   let appNames = new Set<string>();
@@ -311,6 +367,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     appNames = new Set(byId.values());
     domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
     workflow.refresh(apps);
+    tls.refresh();
   };
   refresh();
   const dynoTable = dynos.routeTable((h) => domainMap.get(h));
@@ -320,9 +377,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       dynoTable.route(app) ?? (appNames.has(app) ? { app, state: 'no-release', targets: [] } : undefined),
   };
 
-  const router: Router = createRouter({ kernel, table, baseDomain, log: logs });
+  const router: Router = createRouter({ kernel, table, baseDomain, log: logs, tls: { store: tls.store } });
   const routerAddr = await router.listen(opts.routerPort ?? 5000, host);
   const routerPort = routerAddr.port;
+  const httpsPort = httpsOptions.port ?? (opts.routerPort === 0 ? 0 : 5443);
+  if (httpsPort !== false) tls.port = (await router.listenTls(httpsPort, host)).port;
+  tls.acme.start();
   const appUrl = (app: string) => `http://${app}.${baseDomain}:${routerPort}`;
 
   const api = createApiServer({
@@ -337,13 +397,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     dataDir,
     webUrl: appUrl,
     onChange: refresh,
+    certs: { certs: tls.certs, acme: tls.acme },
     workflow: workflow.apiOptions,
     access,
     ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
   });
   const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
   const apiUrl = `http://${host}:${apiAddr.port}`;
-  workflow.apiOptions.self.ports.push(routerPort, apiAddr.port);
+  workflow.apiOptions.self.ports.push(routerPort, apiAddr.port, ...(tls.port ? [tls.port] : []));
   const token = await adminToken(state, credentialsFile);
   const creds = {
     api_url: apiUrl,
@@ -368,6 +429,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     apiUrl,
     routerUrl: `http://${host}:${routerPort}`,
     routerPort,
+    routerHttpsUrl: tls.port === undefined ? undefined : `https://${host}:${tls.port}`,
+    routerHttpsPort: tls.port,
     credentialsFile,
     token,
     owner,
@@ -392,6 +455,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         api.closeAllConnections();
       });
       await router.close(1000);
+      tls.close();
       workflow.close();
       await deploys.close();
       await dynos.close();
@@ -399,6 +463,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       // Add-on providers stop their backing servers (shutdown hook); their data stays.
       await kernel.close().catch(() => {});
       state.close();
+      await lock.release();
     },
   };
   return platform;

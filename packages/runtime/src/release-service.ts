@@ -124,11 +124,23 @@ export class ReleaseService {
     this.o.log.write({ app, time: Date.now(), source: 'slipway', dyno: 'api', message });
   }
 
-  /** A new slug was built: release it (first deploy also sizes the formation). */
-  deploy(app: AppRecord, slug: SlugRecord, description: string): Promise<ReleaseRecord> {
+  /**
+   * A new slug was built: release it (first deploy also sizes the formation). The buildpacks'
+   * config defaults apply where the app has not set the var, with the release: a release that
+   * fails (or a platform killed meanwhile) leaves the config as it was.
+   */
+  deploy(
+    app: AppRecord,
+    slug: SlugRecord,
+    description: string,
+    configDefaults: Record<string, string> = {},
+  ): Promise<ReleaseRecord> {
     return this.serial(app.name, async () => {
       const { state } = this.o;
+      const before = state.config(app.id);
       const rel = state.transaction(() => {
+        const config = { ...configDefaults, ...before };
+        if (Object.keys(config).length !== Object.keys(before).length) state.replaceConfig(app.id, config);
         const appJsonFormation = (slug.appJson?.formation ?? {}) as Record<
           string,
           { quantity?: number; size?: string }
@@ -145,13 +157,9 @@ export class ReleaseService {
           });
         }
         state.setFormation(app.id, add, DEFAULT_SIZE);
-        return state.createRelease(app.id, {
-          description,
-          slug: slug.checksum,
-          config: state.config(app.id),
-        });
+        return state.createRelease(app.id, { description, slug: slug.checksum, config });
       });
-      return this.goLive(app, rel);
+      return this.goLive(app, rel, before);
     });
   }
 

@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ProviderLog, Supervised, SuperviseOptions, Unprivileged } from '@slipway/addon-sdk';
-import { freePort, portIsFree, stopLeftover } from '@slipway/addon-sdk';
+import { freePort, portIsFree, selfSignedCertificate, stopLeftover } from '@slipway/addon-sdk';
 import pg from 'pg';
 import type { PgBinaries } from './binaries.js';
 import { postgresErrors } from './errors.js';
@@ -139,6 +139,7 @@ export class Cluster {
         listen,
         createdAt: new Date().toISOString(),
       };
+      await this.ensureTls();
       // Written last: its presence means the cluster is complete.
       await writeFile(join(this.dir, 'cluster.json'), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
       this.meta = meta;
@@ -152,6 +153,38 @@ export class Cluster {
   get adminHost(): string {
     const l = this.info.listen ?? '127.0.0.1';
     return l === '0.0.0.0' ? '127.0.0.1' : l;
+  }
+
+  /**
+   * TLS as Heroku Postgres offers it (clients connect with `sslmode=require`): a self-signed
+   * certificate made once with openssl in the data dir (`server.crt`/`server.key`, the key
+   * readable by the server's user only) and `ssl = on`. Plain connections stay allowed, as
+   * `DATABASE_URL` carries no sslmode. Idempotent: a cluster that has them is left alone.
+   */
+  async ensureTls(): Promise<void> {
+    const crt = join(this.pgdata, 'server.crt');
+    const key = join(this.pgdata, 'server.key');
+    const conf = join(this.pgdata, 'postgresql.conf');
+    try {
+      if (await selfSignedCertificate(crt, key, 'slipway-postgres')) {
+        await this.env.runAs.own(key);
+        await this.env.runAs.own(crt);
+      }
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw postgresErrors.SLIPWAY_ERR_POSTGRES_TLS({
+        dir: this.pgdata,
+        detail: (err.stderr || err.message).trim().split('\n').slice(-2).join(' '),
+      });
+    }
+    if (!/^ssl\s*=\s*on\b/m.test(await readFile(conf, 'utf8')))
+      await writeFile(
+        conf,
+        "\n# --- slipway tls\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+        {
+          flag: 'a',
+        },
+      );
   }
 
   /** Admin connection settings for database `db`. */
@@ -176,6 +209,8 @@ export class Cluster {
       throw postgresErrors.SLIPWAY_ERR_POSTGRES_PORT_BUSY({ port: m.port, dir: this.dir });
     // A parent may have lost its search bit since the cluster was made (a restored backup, chmod).
     await this.env.runAs.prepareDir(this.pgdata);
+    // Clusters made before TLS existed get their certificate on this start.
+    await this.ensureTls();
     const { command, args } = this.env.runAs.wrap(this.env.bins.tool('postgres'), ['-D', this.pgdata]);
     this.child = await this.env.supervise({
       name: `postgres:${m.port}`,

@@ -18,6 +18,10 @@ export const postgresErrors = defineErrors({
     message: 'initdb failed for {dir}: {detail}',
     hint: 'Check that {user} can write {dir} and every parent directory is traversable by it; the output above says more.',
   },
+  SLIPWAY_ERR_POSTGRES_TLS: {
+    message: 'making the TLS certificate of the PostgreSQL cluster in {dir} failed: {detail}',
+    hint: 'Install openssl (Debian: apt-get install openssl) on the platform machine, then restart the platform.',
+  },
   SLIPWAY_ERR_POSTGRES_PORT_BUSY: {
     message: 'port {port} of the PostgreSQL cluster in {dir} is taken by another process',
     hint: "Stop whatever listens on 127.0.0.1:{port} (the apps' DATABASE_URL point at this port), then restart the platform.",

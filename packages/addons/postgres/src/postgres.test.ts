@@ -145,6 +145,18 @@ describe('addon-postgres', function () {
     expect(viaHelper.stdout.trim()).to.equal('2');
   });
 
+  it('serves TLS: libpq clients with sslmode=require connect encrypted, DATABASE_URL unchanged', async () => {
+    const url = a.config.DATABASE_URL!;
+    expect(url).not.to.include('sslmode');
+    const { stdout } = await run('psql', [
+      `${url}?sslmode=require`,
+      '-At',
+      '-c',
+      'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+    ]);
+    expect(stdout.trim()).to.match(/^t\|TLSv1\.[23]$/);
+  });
+
   it('a postmaster killed with SIGKILL is restarted by the supervisor and recovers its data', async () => {
     const pidFile = join(postgresDataDir(dataDir), 'shared', 'pgdata', 'postmaster.pid');
     const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);

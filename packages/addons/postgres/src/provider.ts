@@ -241,9 +241,17 @@ export const postgresDefinition: AddonDefinition<PostgresOptions, PostgresState>
       name: 'shared',
       description: 'A database and role on the platform-managed PostgreSQL server',
       default: true,
+      // Heroku Postgres' small plans share a server too.
+      aliases: ['essential-*', 'mini', 'basic', 'hobby-*', 'dev'],
     },
-    { name: 'dedicated', description: 'A PostgreSQL cluster of its own' },
+    {
+      name: 'dedicated',
+      description: 'A PostgreSQL cluster of its own',
+      aliases: ['standard-*', 'premium-*', 'private-*', 'shield-*'],
+    },
   ],
+  // app.json files and tutorials written for Heroku name it so.
+  aliases: ['heroku-postgresql'],
   configVars: [...POSTGRES_CONFIG_VARS],
   optionsSchema: {
     type: 'object',

@@ -4,6 +4,10 @@ import { defineErrors } from '@slipway/addon-sdk';
 
 /** Coded errors of @slipway/addon-redis. */
 export const redisErrors = defineErrors({
+  SLIPWAY_ERR_REDIS_TLS: {
+    message: 'making the TLS certificate of Redis instance {id} failed: {detail}',
+    hint: 'Install openssl (Debian: apt-get install openssl) on the platform machine and try again.',
+  },
   SLIPWAY_ERR_REDIS_NO_SERVER: {
     message: 'redis-server not found (looked in {where})',
     hint: 'Install Redis (Debian: apt-get install redis-server; the provider starts its own servers, the system service can stay stopped) or set the plugin option "redisServer" to its path.',

@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ProviderLog, Supervised, SuperviseOptions } from '@slipway/addon-sdk';
-import { portIsFree, stopLeftover } from '@slipway/addon-sdk';
+import { portIsFree, selfSignedCertificate, stopLeftover } from '@slipway/addon-sdk';
 import { redisErrors } from './errors.js';
 import type { RedisPlan } from './plans.js';
 
@@ -16,6 +16,8 @@ import type { RedisPlan } from './plans.js';
 export interface InstanceMeta {
   id: string;
   port: number;
+  /** The TLS port (`REDIS_TLS_URL`); absent on instances made before TLS was offered. */
+  tlsPort?: number;
   password: string;
   plan: string;
   listen: string;
@@ -54,6 +56,14 @@ export function redisConf(meta: InstanceMeta, plan: RedisPlan, dir: string): str
     `maxmemory-policy ${plan.policy}`,
     'databases 16',
   ];
+  // As Heroku Redis' REDIS_TLS_URL: TLS on a second port, clients present no certificate.
+  if (meta.tlsPort)
+    lines.push(
+      `tls-port ${meta.tlsPort}`,
+      `tls-cert-file ${join(dir, 'tls.crt')}`,
+      `tls-key-file ${join(dir, 'tls.key')}`,
+      'tls-auth-clients no',
+    );
   if (plan.persistent)
     lines.push(
       'appendonly yes',
@@ -115,6 +125,16 @@ export class RedisInstance {
   /** Write config and metadata (the metadata last: its presence means the instance is complete). */
   async write(plan: RedisPlan): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    if (this.meta.tlsPort)
+      try {
+        await selfSignedCertificate(join(this.dir, 'tls.crt'), join(this.dir, 'tls.key'), 'slipway-redis');
+      } catch (e) {
+        const err = e as { stderr?: string; message: string };
+        throw redisErrors.SLIPWAY_ERR_REDIS_TLS({
+          id: this.meta.id,
+          detail: (err.stderr || err.message).trim().split('\n').slice(-2).join(' '),
+        });
+      }
     await writeFile(join(this.dir, 'redis.conf'), redisConf(this.meta, plan, this.dir), { mode: 0o600 });
     await writeFile(join(this.dir, 'instance.json'), `${JSON.stringify(this.meta, null, 2)}\n`, {
       mode: 0o600,
@@ -127,8 +147,9 @@ export class RedisInstance {
     await this.stopStale();
     // Where the platform reaches it: the listen address (loopback when it listens on all).
     const host = this.meta.listen === '0.0.0.0' ? '127.0.0.1' : this.meta.listen;
-    if (!(await portIsFree(this.meta.port, host)))
-      throw redisErrors.SLIPWAY_ERR_REDIS_PORT_BUSY({ port: this.meta.port, id: this.meta.id });
+    for (const port of [this.meta.port, ...(this.meta.tlsPort ? [this.meta.tlsPort] : [])])
+      if (!(await portIsFree(port, host)))
+        throw redisErrors.SLIPWAY_ERR_REDIS_PORT_BUSY({ port, id: this.meta.id });
     this.child = await this.env.supervise({
       name: `redis-server:${this.meta.port}`,
       command: this.env.redisServer,

@@ -9,6 +9,8 @@ export interface RedisPlan {
   /** AOF (fsync every second) plus RDB snapshots; false = memory only. */
   persistent: boolean;
   default?: boolean;
+  /** Heroku Redis plan names that mean this plan (families end in `*`). */
+  aliases?: string[];
 }
 
 /** The plans, default first. */
@@ -20,6 +22,7 @@ export const REDIS_PLANS: readonly RedisPlan[] = [
     policy: 'noeviction',
     persistent: true,
     default: true,
+    aliases: ['hobby-*', 'essential-*'],
   },
   {
     name: 'premium',
@@ -27,6 +30,7 @@ export const REDIS_PLANS: readonly RedisPlan[] = [
     maxmemory: '256mb',
     policy: 'noeviction',
     persistent: true,
+    aliases: ['premium-*', 'standard-*', 'private-*', 'shield-*'],
   },
   {
     name: 'cache',

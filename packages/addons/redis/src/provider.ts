@@ -51,11 +51,12 @@ export async function findRedisServer(explicit?: string): Promise<string> {
 }
 
 /**
- * The REDIS_URL of an instance. The user is spelled out (`default`): redis-cli 7 sends `AUTH "" pw`
+ * The REDIS_URL of an instance (REDIS_TLS_URL, `rediss://` on the TLS port, with `tls`). The user is spelled out (`default`): redis-cli 7 sends `AUTH "" pw`
  * for `redis://:pw@…` and fails, while every client sends `AUTH default pw` correctly.
  */
-export function redisUrl(meta: InstanceMeta, host: string): string {
-  return `redis://default:${encodeURIComponent(meta.password)}@${host}:${meta.port}`;
+export function redisUrl(meta: InstanceMeta, host: string, tls = false): string {
+  const port = tls ? meta.tlsPort : meta.port;
+  return `${tls ? 'rediss' : 'redis'}://default:${encodeURIComponent(meta.password)}@${host}:${port}`;
 }
 
 function instancesDir(ctx: { dataDir: string }): string {
@@ -102,8 +103,11 @@ export const redisDefinition: AddonDefinition<RedisOptions, RedisState> = {
     name: p.name,
     description: p.description,
     ...(p.default ? { default: true } : {}),
+    ...(p.aliases ? { aliases: p.aliases } : {}),
   })),
-  configVars: ['REDIS_URL'],
+  // app.json files and tutorials written for Heroku name it so.
+  aliases: ['heroku-redis'],
+  configVars: ['REDIS_URL', 'REDIS_TLS_URL'],
   optionsSchema: {
     type: 'object',
     properties: { redisServer: { type: 'string' }, listen: { type: 'string' }, host: { type: 'string' } },
@@ -113,9 +117,11 @@ export const redisDefinition: AddonDefinition<RedisOptions, RedisState> = {
     if (ctx.state.unavailable) throw ctx.state.unavailable;
     const id = `redis-${randomBytes(6).toString('hex')}`;
     const listen = ctx.options.listen ?? '127.0.0.1';
+    const loopback = listen === '0.0.0.0' ? '127.0.0.1' : listen;
     const meta: InstanceMeta = {
       id,
-      port: await freePort(listen === '0.0.0.0' ? '127.0.0.1' : listen),
+      port: await freePort(loopback),
+      tlsPort: await freePort(loopback),
       password: ctx.secret(32),
       plan: req.plan,
       listen,
@@ -132,7 +138,10 @@ export const redisDefinition: AddonDefinition<RedisOptions, RedisState> = {
     ctx.state.instances.set(id, inst);
     return {
       id,
-      config: { REDIS_URL: redisUrl(meta, ctx.options.host ?? '127.0.0.1') },
+      config: {
+        REDIS_URL: redisUrl(meta, ctx.options.host ?? '127.0.0.1'),
+        REDIS_TLS_URL: redisUrl(meta, ctx.options.host ?? '127.0.0.1', true),
+      },
       message: `Redis ${req.plan} instance on port ${meta.port}`,
     };
   },

@@ -113,11 +113,24 @@ describe('addon-redis', function () {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('exports a defineAddon plugin; REDIS_URL follows the attachment name', () => {
+  it('exports a defineAddon plugin; REDIS_URL and REDIS_TLS_URL follow the attachment name', () => {
     expect(isAddonPlugin(plugin)).to.equal(true);
-    expect(Object.keys(a.config)).to.deep.equal(['REDIS_URL']);
-    expect(Object.keys(b.config)).to.deep.equal(['CACHE_URL']);
+    expect(Object.keys(a.config)).to.deep.equal(['REDIS_URL', 'REDIS_TLS_URL']);
+    expect(Object.keys(b.config)).to.deep.equal(['CACHE_URL', 'CACHE_TLS_URL']);
+    expect(a.config.REDIS_TLS_URL).to.match(/^rediss:\/\/default:[^@]{30,}@127\.0\.0\.1:\d+$/);
     expect(a.config.REDIS_URL).to.match(/^redis:\/\/default:[^@]{30,}@127\.0\.0\.1:\d+$/);
+  });
+
+  it('ioredis over TLS sets and reads with REDIS_TLS_URL, as Heroku Redis clients do (no verification)', async () => {
+    const r = new Redis(a.config.REDIS_TLS_URL!, { tls: { rejectUnauthorized: false }, lazyConnect: true });
+    try {
+      await r.connect();
+      expect(await r.set('tls', 'yes')).to.equal('OK');
+      expect(await r.get('tls')).to.equal('yes');
+    } finally {
+      r.disconnect();
+    }
+    expect(await withClient(a.config.REDIS_URL!, (c) => c.get('tls'))).to.equal('yes');
   });
 
   it('ioredis sets and reads with REDIS_URL', async () => {

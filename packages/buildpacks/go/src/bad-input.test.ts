@@ -56,10 +56,11 @@ describe('go buildpack: bad input and vendoring', function () {
     await r.cleanup();
   });
 
-  it('fails when the go directive asks for a newer Go than installed', async () => {
+  it('fails when no Go release matches the go directive, listing the available ones', async () => {
     const e = await failing('go-too-new');
-    expect(e.code).to.equal('SLIPWAY_ERR_BUILDPACK_VERSION');
-    expect(e.message).to.include('Go').and.include('>=1.99.0');
+    expect(e.code).to.equal('SLIPWAY_ERR_BUILDPACK_RUNTIME_UNAVAILABLE');
+    expect(e.message).to.include('go.mod (go 1.99) asks for Go 1.99.x').and.include('golang.org/toolchain');
+    expect(e.message).to.match(/available: 1\.\d+\.\d+, .*1\.25\.\d+/);
   });
 
   it('fails on a compile error, quoting the file, line and error', async () => {
@@ -78,8 +79,8 @@ describe('go buildpack: bad input and vendoring', function () {
     expect(e.message).to.equal('no main package found in the module');
   });
 
-  it('fails clearly when Go is not installed', async () => {
-    const e = await failing('vendored', { PATH: '/usr/bin:/bin' });
+  it('fails clearly when Go is not installed and GOPROXY forbids downloading one', async () => {
+    const e = await failing('vendored', { PATH: '/usr/bin:/bin', GOPROXY: 'off' });
     expect(e.message).to.include('Go toolchain was not found');
     expect(e.hint).to.include('Install Go');
   });

@@ -3,10 +3,11 @@ import { binaryName, goDirectiveRange, parseGoMod, pickWebBinary, plainGoVersion
 import { goFailure } from './toolchain.js';
 
 describe('go buildpack: go.mod and naming rules', () => {
-  it('reads module, go, toolchain and +heroku install, ignoring comments and requires', () => {
+  it('reads module, go, toolchain, +heroku install and goVersion, ignoring comments and requires', () => {
     const mod = parseGoMod(
       [
         '// +heroku install ./cmd/api ./cmd/worker',
+        '// +heroku goVersion go1.25',
         'module github.com/acme/app/v2 // the app',
         '',
         'go 1.22.3',
@@ -21,12 +22,14 @@ describe('go buildpack: go.mod and naming rules', () => {
       go: '1.22.3',
       toolchain: '1.23.4',
       install: ['./cmd/api', './cmd/worker'],
+      herokuGoVersion: '1.25',
     });
     expect(parseGoMod('')).to.deep.equal({
       module: undefined,
       go: undefined,
       toolchain: undefined,
       install: undefined,
+      herokuGoVersion: undefined,
     });
   });
 

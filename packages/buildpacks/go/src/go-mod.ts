@@ -1,6 +1,6 @@
 /**
  * Reading `go.mod`: the module path, the `go` directive (the minimum Go the module needs), the
- * `toolchain` directive and Heroku's `// +heroku install` comment. Pure functions.
+ * `toolchain` directive and Heroku's `// +heroku install` and `// +heroku goVersion` comments. Pure functions.
  */
 
 /** What the buildpack needs from go.mod. */
@@ -13,6 +13,8 @@ export interface GoMod {
   toolchain: string | undefined;
   /** Packages named by `// +heroku install ./cmd/...`, when present. */
   install: string[] | undefined;
+  /** Heroku's `// +heroku goVersion go1.25` without its `go` prefix, e.g. `1.25`. */
+  herokuGoVersion: string | undefined;
 }
 
 /** Parse go.mod text (only the lines the buildpack uses; the go command validates the rest). */
@@ -21,10 +23,13 @@ export function parseGoMod(text: string): GoMod {
   let go: string | undefined;
   let toolchain: string | undefined;
   let install: string[] | undefined;
+  let herokuGoVersion: string | undefined;
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     const heroku = /^\/\/\s*\+heroku\s+install\s+(.+)$/.exec(line);
     if (heroku) install = heroku[1]!.trim().split(/\s+/);
+    const goVersion = /^\/\/\s*\+heroku\s+goVersion\s+go(\S+)$/.exec(line);
+    if (goVersion) herokuGoVersion = goVersion[1];
     const code = line.replace(/\/\/.*$/, '').trim();
     let m = /^module\s+"?([^"\s]+)"?$/.exec(code);
     if (m) module = m[1];
@@ -33,7 +38,7 @@ export function parseGoMod(text: string): GoMod {
     m = /^toolchain\s+go(\S+)$/.exec(code);
     if (m) toolchain = m[1];
   }
-  return { module, go, toolchain, install };
+  return { module, go, toolchain, install, herokuGoVersion };
 }
 
 /**

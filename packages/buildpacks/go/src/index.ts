@@ -1,14 +1,16 @@
 /**
- * The Go buildpack: detects `go.mod`, checks its `go` directive against the installed Go,
- * downloads modules (or uses `vendor/`) into a cached module cache, builds every main package
- * to `bin/` with a cached build cache, and defaults `web` to the module's binary.
+ * The Go buildpack: detects `go.mod`, chooses the Go it asks for (go-runtime.ts: the platform's,
+ * or a toolchain from the Go module proxy), downloads modules (or uses `vendor/`) into a cached
+ * module cache, builds every main package to `bin/` with a cached build cache, and defaults
+ * `web` to the module's binary.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BuildpackCompileContext, defineBuildpack } from '@slipway/buildpack-sdk';
-import { binaryName, goDirectiveRange, parseGoMod, pickWebBinary, plainGoVersion } from './go-mod.js';
-import { goFailure, installedGo } from './toolchain.js';
+import { binaryName, parseGoMod, pickWebBinary } from './go-mod.js';
+import { resolveGo } from './go-runtime.js';
+import { goFailure } from './toolchain.js';
 
 /** Bump to invalidate cached layers after a change in how they are made. */
 const CACHE_FORMAT = 1;
@@ -24,13 +26,14 @@ unset __slipway_app
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** Run a `go` command; a failure becomes one line of cause and what to do. */
-async function go(
+async function runGo(
   ctx: BuildpackCompileContext,
+  command: string,
   args: string[],
   env: Record<string, string>,
   stream = true,
 ): Promise<string> {
-  const r = await ctx.run('go', args, { env, allowFailure: true, stream });
+  const r = await ctx.run(command, args, { env, allowFailure: true, stream });
   if (r.code === 0) return r.stdout;
   const f = goFailure(`${r.stderr}\n${r.stdout}`);
   const cause = f.line ?? `exit code ${r.code}`;
@@ -69,21 +72,13 @@ export const goBuildpack = defineBuildpack(
           'Start go.mod with `module <path>` (go mod init <path> writes it).',
         );
 
-      // Never let `go` fetch another toolchain: the build must use the one installed here.
+      // Never let `go` fetch another toolchain itself: the buildpack chooses and caches it.
       const baseEnv: Record<string, string> = { GOTOOLCHAIN: 'local' };
       ctx.log.step('Checking Go version');
-      const goVersion = await installedGo(ctx, baseEnv);
-      const installed = plainGoVersion(goVersion);
-      ctx.log.info(`go directive (go.mod): ${mod.go ?? 'unspecified'}`);
-      const range = goDirectiveRange(mod.go);
-      if (range === 'invalid')
-        return ctx.fail(
-          `go.mod says \`go ${mod.go}\`, which is not a Go version`,
-          'Write the go directive as a release such as `go 1.22` or `go 1.22.3`.',
-        );
-      ctx.requireVersion('Go', range, installed);
-      if (mod.toolchain) ctx.log.info(`toolchain directive: go${mod.toolchain} (the installed Go is used)`);
-      ctx.log.info(`Using Go ${installed} (installed)`);
+      const runtime = await resolveGo(ctx, mod, baseEnv);
+      const goVersion = runtime.version;
+      const go = (args: string[], env: Record<string, string>, stream = true) =>
+        runGo(ctx, runtime.command, args, env, stream);
 
       // Go keys its build cache on the compiler's own id and every input, so one cache can serve
       // any Go version safely: a Go upgrade recompiles only what changed instead of all of std.
@@ -114,14 +109,13 @@ export const goBuildpack = defineBuildpack(
           ctx.log.info('Using cached Go modules (Go version and go.sum unchanged)');
         } else {
           ctx.log.step('Downloading modules');
-          await go(ctx, ['mod', 'download'], env);
+          await go(['mod', 'download'], env);
           await modules.save({ go: goVersion });
         }
       }
       if (buildCache.hit) ctx.log.info('Using cached Go build cache');
 
       const listed = await go(
-        ctx,
         ['list', '-f', '{{if eq .Name "main"}}{{.ImportPath}}{{end}}', ...(mod.install ?? ['./...'])],
         env,
         false,
@@ -136,7 +130,7 @@ export const goBuildpack = defineBuildpack(
       ctx.log.step(`Compiling ${mains.length} main package${mains.length > 1 ? 's' : ''}`);
       for (const m of mains) ctx.log.info(`${m} -> bin/${binaryName(m)}`);
       await mkdir(join(ctx.buildDir, 'bin'), { recursive: true });
-      await go(ctx, ['build', '-trimpath', '-o', `${join(ctx.buildDir, 'bin')}/`, ...mains], env);
+      await go(['build', '-trimpath', '-o', `${join(ctx.buildDir, 'bin')}/`, ...mains], env);
       await buildCache.save({ go: goVersion });
 
       await ctx.profileD('go', PROFILE_SCRIPT);
@@ -163,3 +157,4 @@ async function requireLines(ctx: BuildpackCompileContext): Promise<string> {
 
 export default goBuildpack;
 export { binaryName, type GoMod, goDirectiveRange, parseGoMod, pickWebBinary } from './go-mod.js';
+export { type GoRequest, type GoRuntime, goRequest, toolchainReleases } from './go-runtime.js';

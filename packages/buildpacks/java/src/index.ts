@@ -24,7 +24,8 @@ import {
   toolVersion,
 } from './build-tool.js';
 import { findRunnableJar } from './jar-manifest.js';
-import { checkJavaVersion, findJava, type JavaRuntime, parseProperties } from './java-runtime.js';
+import { chooseJava, findJava, type JavaRuntime, parseProperties } from './java-runtime.js';
+import { JDBC_PROFILE } from './jdbc.js';
 import { profileScript, webCommand } from './profile.js';
 import { sourceDigest } from './source-digest.js';
 
@@ -89,8 +90,7 @@ export const javaBuildpack: BuildpackDefinition = {
 
   async compile(ctx) {
     const properties = parseProperties((await ctx.readText('system.properties')) ?? '');
-    const runtime = await findJava(ctx);
-    const constraint = checkJavaVersion(ctx, runtime, properties);
+    const { constraint, runtime } = await chooseJava(ctx, await findJava(ctx), properties);
     ctx.log.step(
       `Using Java ${runtime.version}${constraint ? ` (system.properties asks for ${properties['java.runtime.version']})` : ' (the installed default; pin it with java.runtime.version in system.properties)'}`,
     );
@@ -139,6 +139,7 @@ export const javaBuildpack: BuildpackDefinition = {
     }
 
     await ctx.profileD('java', profileScript(runtime));
+    await ctx.profileD('jdbc', JDBC_PROFILE);
     const jar = await runnableJar(ctx.buildDir);
     if (!/^\s*web\s*:/m.test((await ctx.readText('Procfile')) ?? '')) {
       if (!jar)

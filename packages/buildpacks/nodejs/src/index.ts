@@ -1,7 +1,8 @@
 /**
- * The Node.js buildpack: detects `package.json`, checks `engines.node` against the installed
- * Node.js, installs with npm, Yarn or pnpm (chosen from the lockfile) behind a digest-keyed
- * cache, runs the build script, prunes dev dependencies and defaults `web` to `npm start`.
+ * The Node.js buildpack: detects `package.json`, resolves `engines.node` to the platform's
+ * Node.js or one downloaded from the npm registry into the slug (node-runtime.ts), installs with
+ * npm, Yarn or pnpm (chosen from the lockfile) behind a digest-keyed cache, runs the build
+ * script, prunes dev dependencies and defaults `web` to `npm start`.
  */
 import { defineBuildpack } from '@slipway/buildpack-sdk';
 import { outputDigest, restoreOutput, saveOutput, treeDigest } from './build-output-cache.js';
@@ -11,15 +12,17 @@ import {
   pruneDevDependencies,
   readInstallConfig,
 } from './dependencies.js';
+import { placeNode, resolveNode, SLUG_NODE_DIR, withAppNode } from './node-runtime.js';
 import { buildScripts, defaultWebCommand, type PackageJson, packageJsonProblem } from './package-json.js';
 import { choosePackageManager, LOCKFILES } from './package-manager.js';
-import { installedNode, packageManagerRunner } from './toolchain.js';
+import { packageManagerRunner } from './toolchain.js';
 
 /** Sourced at dyno start: the app's own binaries on PATH and production mode unless configured. */
 const PROFILE_SCRIPT = `# Written by the Slipway Node.js buildpack.
 # Paths are found from this file, so the slug runs from whatever directory it is unpacked in.
 __slipway_app="$(cd "$(dirname "\${BASH_SOURCE[0]:-$0}")/.." && pwd)"
 export PATH="$__slipway_app/node_modules/.bin:$PATH"
+if [ -x "$__slipway_app/.heroku/node/bin/node" ]; then export PATH="$__slipway_app/.heroku/node/bin:$PATH"; fi
 export NODE_ENV="\${NODE_ENV:-production}"
 unset __slipway_app
 `;
@@ -46,11 +49,12 @@ export const nodejsBuildpack = defineBuildpack(
       const pkg = raw as PackageJson;
 
       ctx.log.step('Checking Node.js version');
-      const node = await installedNode(ctx);
       const wanted = pkg.engines?.node;
       ctx.log.info(`engines.node (package.json): ${wanted ?? 'unspecified'}`);
-      ctx.requireVersion('Node.js', wanted, node);
-      ctx.log.info(`Using Node.js ${node} (installed)`);
+      // The source digest is taken before a downloaded Node.js lands in the build dir.
+      const source = await treeDigest(ctx.buildDir, ['node_modules']);
+      const nodeRuntime = await resolveNode(ctx, wanted);
+      const node = nodeRuntime.version;
 
       const present: string[] = [];
       for (const files of Object.values(LOCKFILES))
@@ -59,7 +63,11 @@ export const nodejsBuildpack = defineBuildpack(
       if (!chosen.ok) return ctx.fail(chosen.reason, chosen.hint);
       const { choice } = chosen;
       const corepack = await ctx.cacheLayer('corepack', 'v1');
-      const runner = await packageManagerRunner(ctx, choice.name, corepack.dir);
+      const runner = await withAppNode(
+        ctx,
+        await packageManagerRunner(ctx, choice.name, corepack.dir),
+        nodeRuntime,
+      );
       await corepack.save();
       ctx.log.info(
         `Using ${runner.name} ${runner.version}${runner.command === 'corepack' ? ' (via corepack)' : ''}`,
@@ -77,12 +85,14 @@ export const nodejsBuildpack = defineBuildpack(
       const output = await restoreOutput(
         ctx,
         outputDigest({
-          source: await treeDigest(ctx.buildDir, ['node_modules']),
+          source,
           install: digest,
           env: ctx.env,
           stack: ctx.stack.id,
         }),
       );
+      // After the restore (which empties the build dir); the saved output never holds it.
+      await placeNode(ctx, nodeRuntime);
       if (output.hit) return;
 
       const scripts = buildScripts(pkg);
@@ -100,7 +110,7 @@ export const nodejsBuildpack = defineBuildpack(
       if (scripts.cleanup) await runScript(scripts.cleanup);
 
       await ctx.profileD('nodejs', PROFILE_SCRIPT);
-      await saveOutput(ctx, output.layer);
+      await saveOutput(ctx, output.layer, [SLUG_NODE_DIR]);
     },
 
     async release(ctx) {

@@ -34,17 +34,6 @@ export async function probe(
   }
 }
 
-/** The installed Node.js version (`v20.11.1`), or a build failure saying Node.js is missing. */
-export async function installedNode(ctx: BuildpackCompileContext): Promise<string> {
-  const r = await probe(ctx, 'node', ['--version']);
-  if (r?.code !== 0)
-    ctx.fail(
-      'Node.js was not found on the build machine (`node --version` failed)',
-      'Install Node.js on the build machine (apt-get install nodejs) and make sure `node` is on PATH.',
-    );
-  return r.stdout.trim();
-}
-
 /** The first line of stderr that says what went wrong, for one-line error messages. */
 export function firstErrorLine(stderr: string, patterns: RegExp[]): string | undefined {
   const lines = stderr

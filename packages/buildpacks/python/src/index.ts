@@ -19,7 +19,7 @@ import {
 import { collectStatic } from './django.js';
 import { factFiles, inferWeb, procfileHasWeb } from './process-types.js';
 import { linkInterpreter, profileScript } from './profile.js';
-import { findPython, type PythonInterpreter, parsePythonRequest } from './python-runtime.js';
+import { checkPython, findPython, type PythonInterpreter, parsePythonRequest } from './python-runtime.js';
 
 /** Files that make an app a Python app. */
 export const DETECT_FILES = ['requirements.txt', 'pyproject.toml', 'setup.py'] as const;
@@ -42,19 +42,10 @@ async function resolvePython(ctx: BuildpackCompileContext): Promise<PythonInterp
   const request = parsePythonRequest(
     await ctx.readText('.python-version'),
     await ctx.readText('runtime.txt'),
+    await ctx.readText('pyproject.toml'),
   );
   const python = await findPython(ctx, request);
-  if (request) {
-    try {
-      ctx.requireVersion('python', request.version, python.version);
-    } catch {
-      const have = python.version.split('.').slice(0, 2).join('.');
-      ctx.fail(
-        `${request.file} asks for Python ${request.version} but the build machine has Python ${python.version}`,
-        `Change ${request.file} to ${have}, or install Python ${request.version} on the build machine (python${request.version.split('.').slice(0, 2).join('.')} on PATH).`,
-      );
-    }
-  }
+  if (request) await checkPython(ctx, request, python);
   ctx.log.step(
     `Using Python ${python.version}${request ? ` (${request.file} asks for ${request.version})` : ' (the installed default; pin it in .python-version)'}`,
   );

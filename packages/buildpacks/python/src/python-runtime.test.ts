@@ -3,7 +3,7 @@ import { dependencySource, pipInstallArgs, referencedRequirementFiles } from './
 import { interpreterCandidates, parsePythonRequest } from './python-runtime.js';
 
 describe('python version request', () => {
-  it('reads .python-version before runtime.txt, skipping comments', () => {
+  it('reads .python-version before runtime.txt before requires-python, skipping comments', () => {
     expect(parsePythonRequest('# pinned\n3.12\n', 'python-3.11.7')).to.deep.equal({
       version: '3.12',
       file: '.python-version',
@@ -13,6 +13,12 @@ describe('python version request', () => {
       file: 'runtime.txt',
     });
     expect(parsePythonRequest('\n', undefined)).to.equal(undefined);
+    expect(parsePythonRequest(undefined, undefined, '[project]\nrequires-python = ">=3.10"\n')).to.deep.equal(
+      {
+        version: '>=3.10',
+        file: 'pyproject.toml',
+      },
+    );
   });
 
   it('tries the most specific interpreter name first', () => {

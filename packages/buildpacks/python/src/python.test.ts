@@ -16,6 +16,7 @@ import {
 } from '@slipway/buildpack-sdk';
 import { expect } from 'chai';
 import python from './index.js';
+import { isVersionManaged, runnableByAll } from './python-runtime.js';
 import { copyApp, exampleApp, fixture, removeAll, tempDir } from './test-helpers.test.js';
 
 const execFileP = promisify(execFile);
@@ -54,12 +55,15 @@ async function otherPython(): Promise<{ exe: string; minor: string } | undefined
       const versions = await readdir(join(root, 'versions')).catch(() => [] as string[]);
       for (const v of versions.filter((n) => n.startsWith(`${minor}.`))) {
         const exe = join(root, 'versions', v, 'bin', `python${minor}`);
-        if ((await probe(exe)) === minor) return { exe, minor };
+        // Only an interpreter every user may run is used by the buildpack (dynos run unprivileged).
+        if ((await probe(exe)) === minor && !isVersionManaged(exe) && (await runnableByAll(exe)))
+          return { exe, minor };
       }
     }
     for (const dir of ['/usr/bin', '/usr/local/bin']) {
       const exe = join(dir, `python${minor}`);
-      if ((await probe(exe)) === minor) return { exe, minor };
+      if ((await probe(exe)) === minor && !isVersionManaged(exe) && (await runnableByAll(exe)))
+        return { exe, minor };
     }
   }
   return undefined;
@@ -150,7 +154,9 @@ describe('buildpack python (real pip, real PyPI)', function () {
   it('reinstalls when the Python version changes', async function () {
     const other = await otherPython();
     if (!other) {
-      console.warn('    ⚠ SKIPPED: needs a second Python minor version (e.g. pyenv 3.12) to switch to');
+      console.warn(
+        '    ⚠ SKIPPED: needs a second Python minor version that every user may run (e.g. /usr/bin/python3.12) to switch to',
+      );
       this.skip();
     }
     const app = await copyApp(exampleApp('python'), 'python-runtime-change');
@@ -250,10 +256,36 @@ describe('buildpack python (real pip, real PyPI)', function () {
       const e = await buildFails(fixture('bad-version'), { cacheDir, output: slug });
       await expectFailure(
         e,
-        /runtime\.txt asks for Python 2\.6\.9 but the build machine has Python 3\./,
-        /Change runtime\.txt to 3\.\d+/,
+        /runtime\.txt asks for Python 2\.6\.9, which this platform .* does not have; available: 3\.11.*; on the Debian trixie stack root: 3\.13/,
+        /Ask for one of the available versions in runtime\.txt/,
         slug,
       );
+    });
+
+    it('fails on a minor only the trixie stack has, naming the stack and what is available', async () => {
+      const slug = join(out, 'python-313.tgz');
+      const e = await buildFails(fixture('python-313'), { cacheDir, output: slug });
+      expect(e.code).to.equal('SLIPWAY_ERR_BUILDPACK_RUNTIME_NEEDS_STACK');
+      await expectFailure(
+        e,
+        /\.python-version asks for Python 3\.13: Debian trixie has Python 3\.13\.\d+, but its build needs glibc 2\.38.*available here: 3\.11/,
+        /stack root/,
+        slug,
+      );
+    });
+
+    it('takes the newest patch of a pinned minor when the pinned patch is not here, with a warning', async () => {
+      const r = await testBuildpack(python, fixture('patch-pin'), { cacheDir });
+      try {
+        const text = r.log.join('\n');
+        expect(text).to.match(
+          /runtime\.txt asks for Python 3\.11\.6, which this platform does not have; using Python 3\.11\.\d+/,
+        );
+        const web = await r.start('web');
+        expect(await (await web.fetch('/')).text()).to.match(/^3\.11\.\d+$/);
+      } finally {
+        await r.cleanup();
+      }
     });
 
     it('fails on a dependency that does not exist', async () => {

@@ -39,10 +39,12 @@ export async function createFromManifest(name: string | undefined, o: ManifestOp
     app: { name: string; web_url: string };
     generated: string[];
     addons: string[];
+    warnings?: string[];
     postdeploy: string | null;
   }>('POST', '/app-setups', { ...(name ? { name } : {}), manifest, env }, 'Setting up the app');
   if (o.json) return out(JSON.stringify(r, null, 2));
   out(`Creating ${r.app.name} from ${file}... done`);
+  for (const w of r.warnings ?? []) out(` !    ${w}`);
   if (r.generated.length) out(`Generated ${r.generated.join(', ')}`);
   if (r.addons.length) out(`Provisioned ${r.addons.length} add-on${r.addons.length > 1 ? 's' : ''}`);
   if (r.postdeploy) out(`Postdeploy \`${r.postdeploy}\` runs after the first release`);

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -302,5 +302,43 @@ export default defineBuildpack({
     const r = await slipway(['build', app, '-b', './no/such/dir'], root);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.include('(SLIPWAY_ERR_BUILDPACK_RESOLVE)');
+  });
+
+  // Issue 11 (10): `slipway build` had no unpacked-size limit, and checking an archive held it
+  // all in memory (a 1.1 MB upload that unpacks to 1.1 GB took 1.26 GB RSS).
+  it('refuses an archive that unpacks past 1 GB, with a coded error and bounded memory', async function () {
+    this.timeout(300_000);
+    const src = join(root, 'bomb-src');
+    await mkdir(src);
+    await new Promise<void>((resolve, reject) =>
+      execFile('truncate', ['-s', '1100M', join(src, 'zeros')], (e) => (e ? reject(e) : resolve())),
+    );
+    const bomb = join(root, 'bomb.tgz');
+    await new Promise<void>((resolve, reject) =>
+      execFile('tar', ['-czf', bomb, '-C', src, '.'], (e) => (e ? reject(e) : resolve())),
+    );
+    await rm(src, { recursive: true });
+    const child = spawn(process.execPath, [BIN, 'build', bomb, '-b', bp, '-o', join(root, 'bomb-slug.tgz')], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.stdout.resume();
+    let peakKb = 0;
+    const sample = setInterval(async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+      peakKb = Math.max(peakKb, Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+    }, 50);
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    clearInterval(sample);
+    console.log(
+      `      1.1 GB bomb (${Math.round((await stat(bomb)).size / 1024)} kB): CLI peak RSS ${Math.round(peakKb / 1024)} MB`,
+    );
+    expect(code).to.equal(1);
+    expect(stderr).to.match(/unpacks to more than 1073741824 bytes/);
+    expect(stderr).to.not.match(/\n\s+at .+:\d+:\d+/);
+    expect(peakKb * 1024, `peak RSS ${Math.round(peakKb / 1024)} MB`).to.be.below(300 << 20);
+    expect(existsSync(join(root, 'bomb-slug.tgz'))).to.equal(false);
   });
 });

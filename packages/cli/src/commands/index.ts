@@ -7,6 +7,7 @@ import { appsCommands } from './apps.js';
 import { authCommands } from './auth.js';
 import { buildCommands } from './build.js';
 import { buildpacksCommands } from './buildpacks.js';
+import { certsCommands } from './certs.js';
 import { completionCommands } from './completion.js';
 import { configCommands } from './config.js';
 import { deployCommands } from './deploy.js';
@@ -44,6 +45,7 @@ export const commandModules: CommandModule[] = [
   psCommands,
   runCommands,
   domainsCommands,
+  certsCommands,
   drainsCommands,
   configCommands,
   releasesCommands,

@@ -12,6 +12,7 @@ interface RuntimeModule {
   startPlatform(opts: {
     dataDir: string;
     routerPort?: number;
+    httpsPort?: number | false;
     apiPort?: number;
     host?: string;
     baseDomain?: string;
@@ -20,9 +21,11 @@ interface RuntimeModule {
     stopGraceMs?: number;
     runtime?: 'local' | 'sandbox' | 'docker';
     stack?: string;
+    allowLoopbackDrains?: boolean;
   }): Promise<{
     apiUrl: string;
     routerUrl: string;
+    routerHttpsUrl?: string;
     credentialsFile: string;
     owner: { email: string; password?: string };
     skippedPlugins: string[];
@@ -48,6 +51,22 @@ function seconds(option: string, value: string): number {
   return n;
 }
 
+/** `--https-port`: a port number (0 = any free one) or `off`, or a coded error. */
+function httpsPort(value: string): number | false {
+  if (value === 'off') return false;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new SlipwayError(
+      'SLIPWAY_ERR_CLI_OPTION',
+      `--https-port must be a port number or "off", not "${value}"`,
+      {
+        hint: 'Pass e.g. --https-port 5443 (0 for any free port), or --https-port off for no HTTPS listener.',
+        status: 400,
+      },
+    );
+  return n;
+}
+
 /** The platform verb. */
 export const platformCommands: CommandModule = {
   register(program: Command) {
@@ -59,6 +78,7 @@ export const platformCommands: CommandModule = {
         'where state, slugs and credentials live (default $SLIPWAY_DATA_DIR, else ./.slipway)',
       )
       .option('--port <port>', 'router port (apps answer at http://<app>.localhost:<port>)', '5000')
+      .option('--https-port <port>', 'router HTTPS port (default 5443; "off" for none)')
       .option('--api-port <port>', 'API port', '5001')
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--base-domain <domain>', 'apps answer at <app>.<domain>', 'localhost')
@@ -70,17 +90,20 @@ export const platformCommands: CommandModule = {
         'dyno runtime: local (processes), sandbox (local processes in bubblewrap namespaces in the stack root) or docker (containers from the stack image; default: the config file, else local)',
       )
       .option('--stack <name>', 'stack image of the docker runtime (slipway/stack:<name>)')
+      .option('--allow-loopback-drains', 'accept log drains on this machine (127.0.0.1, localhost)')
       .option('--demo', 'create and deploy the example apps, then print their URLs')
       .action(
         async (o: {
           dataDir?: string;
           port: string;
+          httpsPort?: string;
           apiPort: string;
           host: string;
           baseDomain: string;
           config?: string;
           bootTimeout: string;
           stopGrace: string;
+          allowLoopbackDrains?: boolean;
           demo?: boolean;
           runtime?: string;
           stack?: string;
@@ -99,6 +122,7 @@ export const platformCommands: CommandModule = {
           const platform = await runtime.startPlatform({
             dataDir: o.dataDir ?? defaultDataDir(),
             routerPort: Number(o.port),
+            ...(o.httpsPort !== undefined ? { httpsPort: httpsPort(o.httpsPort) } : {}),
             apiPort: Number(o.apiPort),
             host: o.host,
             baseDomain: o.baseDomain,
@@ -107,12 +131,15 @@ export const platformCommands: CommandModule = {
             stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
             ...(o.runtime ? { runtime: o.runtime as 'local' | 'sandbox' | 'docker' } : {}),
             ...(o.stack ? { stack: o.stack } : {}),
+            ...(o.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
           });
           for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
           for (const w of platform.warnings ?? []) process.stderr.write(` !     warning: ${w}\n`);
           out(`Slipway is running.`);
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
           out(`  Router:      ${platform.routerUrl}`);
+          if (platform.routerHttpsUrl)
+            out(`  HTTPS:       ${platform.routerHttpsUrl}  (slipway certs:add / certs:auto:enable)`);
           out(`  Apps answer: ${platform.appUrl('<app>')}`);
           out(`  Dashboard:   ${platform.apiUrl}/dashboard`);
           out(

@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { migrateTables } from '../state/table-migrations.js';
 import { accountErrors } from './errors.js';
 import { currentActor } from './principal.js';
 
@@ -143,17 +144,7 @@ export class AccountStore {
   }
 
   private migrate(): void {
-    this.db.exec(
-      'CREATE TABLE IF NOT EXISTS accounts_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
-    );
-    const done = (this.db.prepare('SELECT MAX(version) AS v FROM accounts_migrations').get() as Row).v ?? 0;
-    migrations.forEach((sql, i) => {
-      if (i + 1 <= done) return;
-      this.db.transaction(() => {
-        this.db.exec(sql);
-        this.db.prepare('INSERT INTO accounts_migrations VALUES (?, ?)').run(i + 1, now());
-      })();
-    });
+    migrateTables(this.db, 'accounts_migrations', migrations);
   }
 
   // --- users ----------------------------------------------------------------------------------

@@ -92,3 +92,32 @@ export function sendError(res: ServerResponse, err: unknown): void {
     message: `internal error: ${(err as Error)?.message ?? String(err)}`,
   });
 }
+
+/** Bytes a streamed answer (log tail, build output) may have waiting for a slow client. */
+export const MAX_PENDING_STREAM_BYTES = 1 << 20;
+
+/**
+ * A line writer for a long-lived streamed answer that never buffers more than `limit` bytes for
+ * a client that reads slowly (or not at all, e.g. a paused pager): lines beyond it are dropped,
+ * and once the client catches up it is told how many, logplex style.
+ */
+export function boundedLineWriter(
+  res: ServerResponse,
+  limit = MAX_PENDING_STREAM_BYTES,
+): (line: string) => void {
+  let dropped = 0;
+  return (line) => {
+    if (res.destroyed || res.writableEnded) return;
+    if (res.writableLength > limit) {
+      dropped++;
+      return;
+    }
+    if (dropped) {
+      res.write(
+        `Error L10 (output buffer overflow): ${dropped} lines dropped (the client read too slowly)\n`,
+      );
+      dropped = 0;
+    }
+    res.write(`${line}\n`);
+  };
+}

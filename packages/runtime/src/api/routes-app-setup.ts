@@ -31,7 +31,7 @@ export function registerAppSetupRoutes(on: RouteRegistrar, ctx: ApiContext): voi
     if (!setup)
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
         what: `an app setup of ${app.name}`,
-        hint: 'Only apps created from an app.json with scripts.postdeploy (apps:create --manifest, or a first deploy with app.json) have one.',
+        hint: 'Only apps created from an app.json with scripts.postdeploy (apps:create --manifest) have one; a push never applies app.json.',
       });
     const pd = setup.postdeploy;
     sendJson(res, 200, {
@@ -61,6 +61,7 @@ export function registerAppSetupRoutes(on: RouteRegistrar, ctx: ApiContext): voi
       app: renderApp(r.app, ctx.webUrl(r.app.name)),
       generated: r.generated,
       addons: r.addons,
+      warnings: r.warnings,
       postdeploy: r.postdeploy ?? null,
     });
   });

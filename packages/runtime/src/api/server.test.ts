@@ -138,6 +138,18 @@ describe('API: auth and bad input (real platform in-process)', function () {
       ],
       ['POST', '/apps/bad/releases', '{"release":"v99"}', 404, 'runtime_not_found'],
       ['GET', '/nowhere', '', 404, 'runtime_route'],
+      // Issue 11: a malformed %-escape was a 500 with a stack trace.
+      ['GET', '/apps/%E0%A4%A/config-vars', '', 400, 'runtime_bad_path'],
+      ['GET', '/apps/bad%/releases', '', 400, 'runtime_bad_path'],
+      // Issue 11: bare IPs and loopback names captured every request made by address.
+      ['POST', '/apps/bad/domains', '{"hostname":"127.0.0.1"}', 422, 'runtime_domain'],
+      ['POST', '/apps/bad/domains', '{"hostname":"10.0.0.7"}', 422, 'runtime_domain'],
+      ['POST', '/apps/bad/domains', '{"hostname":"127.1"}', 422, 'runtime_domain'],
+      ['POST', '/apps/bad/domains', '{"hostname":"localhost"}', 422, 'runtime_domain'],
+      ['POST', '/apps/bad/domains', '{"hostname":"intranet"}', 422, 'runtime_domain'],
+      // Issue 11: drains to the metadata service and to loopback ports.
+      ['POST', '/apps/bad/log-drains', '{"url":"http://169.254.169.254/latest/"}', 422, 'runtime_drain_url'],
+      ['POST', '/apps/bad/log-drains', '{"url":"syslog://127.0.0.1:6379"}', 422, 'runtime_drain_url'],
     ];
     for (const [m, path, body, status, id] of cases) {
       const r = await call(m, path, body || undefined);
@@ -156,6 +168,10 @@ describe('API: auth and bad input (real platform in-process)', function () {
       '{"A B":"x"}',
       '{"OK":5}',
       `{"BIG":"${'x'.repeat(33_000)}"}`,
+      // Issue 11: a NUL byte and a 5000-character name were accepted.
+      '{"SECRET":"abc\\u0000def"}',
+      '{"BELL":"\\u0007"}',
+      `{"A${'B'.repeat(4999)}":"x"}`,
     ]) {
       const r = await call('PATCH', '/apps/bad/config-vars', body);
       expect(r.status, body.slice(0, 30)).to.be.oneOf([400, 413, 422]);
@@ -175,6 +191,16 @@ describe('API: auth and bad input (real platform in-process)', function () {
       ],
       ['absolute symlink', rawTarGz([{ path: 'link', type: 'SymbolicLink', linkpath: '/etc/passwd' }]), 400],
       ['hardlink out', rawTarGz([{ path: 'hard', type: 'Link', linkpath: '../../etc/passwd' }]), 400],
+      [
+        // Issue 11: each link stays inside; followed in turn they lead out (was a 500).
+        'symlink chain',
+        rawTarGz([
+          { path: 'l1', type: 'SymbolicLink', linkpath: '.' },
+          { path: 'l1/l2', type: 'SymbolicLink', linkpath: '..' },
+          { path: 'l1/l2/escape.txt', body: 'x' },
+        ]),
+        400,
+      ],
       ['not gzip', Buffer.from('this is not an archive'), 400],
       ['too large', Buffer.alloc(100 * 1024, 1), 413],
     ];

@@ -23,11 +23,19 @@ import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../releas
 import type { AppRecord, ReleaseRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
-import { DEFAULT_MAX_UPLOAD_BYTES, type RouteHandler, readJson, sendError, sendJson } from './http-util.js';
+import {
+  boundedLineWriter,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  type RouteHandler,
+  readJson,
+  sendError,
+  sendJson,
+} from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
+import { type CertRoutesOptions, registerCertRoutes } from './routes-certs.js';
 import { GIT_PUSH_CALLBACKS, registerGitRoutes } from './routes-git.js';
 import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
 import {
@@ -61,6 +69,8 @@ export interface ApiContext {
   slugs?: SlugCollector;
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
   workflow?: WorkflowOptions;
+  /** Certificates, ACM and HTTPS policies; absent = those routes answer 404. */
+  certs?: CertRoutesOptions;
   /** Users, per-app access, sessions and the audit log; absent = one platform token, no dashboard. */
   access?: AccessGate;
 }
@@ -159,12 +169,13 @@ export function createApiServer(ctx: ApiContext): Server {
     const a = app(p);
     const b = build(a, p.id as string);
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+    const write = boundedLineWriter(res);
     await new Promise<void>((resolve) => {
       const stop = ctx.deploys.follow(b.id, (line) => {
         if (line === null) {
           res.end();
           resolve();
-        } else res.write(`${line}\n`);
+        } else write(line);
       });
       req.on('close', () => {
         stop();
@@ -370,7 +381,8 @@ export function createApiServer(ctx: ApiContext): Server {
       return;
     }
     await new Promise<void>((resolve) => {
-      const stop = ctx.logs.subscribe(a.name, (l) => res.write(`${formatLogLine(l)}\n`), filter);
+      const write = boundedLineWriter(res);
+      const stop = ctx.logs.subscribe(a.name, (l) => write(formatLogLine(l)), filter);
       req.on('close', () => {
         stop();
         resolve();
@@ -382,17 +394,18 @@ export function createApiServer(ctx: ApiContext): Server {
   registerBuildpackRoutes(on, ctx);
   registerAppSetupRoutes(on, ctx);
   registerAddonRoutes(on, ctx);
+  if (ctx.certs) registerCertRoutes(on, ctx, ctx.certs);
   const upgrade = registerWorkflowRoutes(on, ctx);
   if (access) {
     registerAccountRoutes(on, access);
     registerDashboardRoutes(on, access.dashboardDir);
   }
   const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://api');
     const method = req.method ?? 'GET';
     let principal: Principal | undefined;
     let action: { name: string; app: string | null } | undefined;
     try {
+      const url = requestUrl(req);
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       // git asks for Basic credentials only after a 401 that offers them.
       if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
@@ -404,7 +417,7 @@ export function createApiServer(ctx: ApiContext): Server {
         pathMatched = true;
         if (m !== method) continue;
         const params: Params = {};
-        for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodeURIComponent(v);
+        for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodePathSegment(v);
         hit = { h, path, params };
         break;
       }
@@ -443,6 +456,24 @@ export function createApiServer(ctx: ApiContext): Server {
   );
   server.on('upgrade', upgrade);
   return server;
+}
+
+/** The request's URL; a request target no URL parser takes is the client's error (400). */
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://api');
+  } catch {
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_PATH({ path: String(req.url).slice(0, 200) });
+  }
+}
+
+/** `decodeURIComponent`, with a malformed %-escape (`%E0%A4%A`) a coded 400 rather than a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_PATH({ path: segment.slice(0, 200) });
+  }
 }
 
 function authorized(req: IncomingMessage, state: SqliteStateStore): boolean {

@@ -1,9 +1,11 @@
 /**
- * app.json setup: `apps:create --manifest` (POST /app-setups) and the first deploy of an app
- * whose source has an app.json apply its `env` (given values, `value` defaults, `generator:
- * "secret"`; required ones missing are refused by name), `buildpacks`, `formation` and
- * `addons`, all or nothing; `scripts.postdeploy` then runs once as a one-off dyno after the
- * first release goes live. The pending script is kept in the state store (`app_setups`), so a
+ * app.json setup: `apps:create --manifest` (POST /app-setups) applies its `env` (given values,
+ * `value` defaults, `generator: "secret"`; required ones missing are refused by name),
+ * `buildpacks`, `formation` and `addons`, all or nothing; a size or add-on plan this platform
+ * does not have becomes the nearest one it has, with a warning, as Heroku's own names
+ * (`heroku-postgresql:essential-0`, `Performance-M`) reach the providers' aliases. As on Heroku,
+ * a `git push` never reads app.json. `scripts.postdeploy` then runs once as a one-off dyno after
+ * the first release goes live. The pending script is kept in the state store (`app_setups`), so a
  * platform restart between setup and first release does not forget it; its exit status and
  * output are recorded there when it ends, as Heroku's app-setup `postdeploy` field holds them.
  */
@@ -21,6 +23,18 @@ import { type AddonService, attachmentName } from '../addon-service.js';
 import type { DynoManager } from '../dynos/dyno-manager.js';
 import type { LogHub } from '../logs/log-hub.js';
 import { DEFAULT_SIZE, DYNO_SIZES, MAX_QUANTITY, type ReleaseService } from '../release-service.js';
+
+/**
+ * The platform's size for a Heroku dyno size it lacks: Private and Shield spaces' sizes are
+ * Performance ones on isolated hardware; anything else unknown gets the default size.
+ */
+export function nearestSize(size: string): string {
+  const key = size.toLowerCase();
+  if (DYNO_SIZES[key]) return key;
+  const performance = key.replace(/^(private|shield)-/, 'performance-');
+  return DYNO_SIZES[performance] ? performance : DEFAULT_SIZE;
+}
+
 import type { AppRecord } from '../state/records.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { appSetupErrors } from './errors.js';
@@ -46,6 +60,8 @@ export interface SetupResult {
   generated: string[];
   addons: string[];
   postdeploy?: string;
+  /** What was taken as the nearest equivalent (`size Shield-L of web: using performance-l`). */
+  warnings: string[];
 }
 
 /** Parse and validate a manifest given as text or as an object. */
@@ -113,22 +129,6 @@ export class AppSetupService {
     }
   }
 
-  /**
-   * First deploy of an app whose source has an app.json (and that was not set up from one):
-   * apply it before the release is made, so the release carries the env. Throws (nothing
-   * applied) when required env is missing.
-   */
-  async firstDeploy(app: AppRecord, appJson: Record<string, unknown> | undefined): Promise<void> {
-    if (!appJson) return;
-    const { state } = this.o;
-    if (state.listReleases(app.id).some((r) => r.slug && r.status === 'succeeded')) return;
-    const m = readManifest(appJson);
-    const before = state.config(app.id);
-    const { env } = resolveEnv(m, {}, before);
-    // Buildpacks were already used by this build (the pipeline reads app.json itself).
-    await this.apply(app, { ...m, buildpacks: [] }, env, before);
-  }
-
   /** Apply a validated manifest; on failure undo what was done and throw. */
   private async apply(
     app: AppRecord,
@@ -138,6 +138,7 @@ export class AppSetupService {
   ): Promise<Omit<SetupResult, 'generated'>> {
     const { state, addons } = this.o;
     const created: string[] = [];
+    const warnings: string[] = [];
     let step = 'env';
     try {
       state.replaceConfig(app.id, env);
@@ -155,19 +156,29 @@ export class AppSetupService {
         if (!/^[a-z][a-z0-9_-]{0,29}$/.test(u.type)) throw new Error(`process type ${u.type} is invalid`);
         if (!Number.isInteger(u.quantity) || u.quantity < 0 || u.quantity > MAX_QUANTITY)
           throw new Error(`quantity ${u.quantity} of ${u.type} is out of range (0–${MAX_QUANTITY})`);
-        if (u.size && !DYNO_SIZES[u.size]) throw new Error(`size ${u.size} of ${u.type} is unknown`);
+        if (u.size && !DYNO_SIZES[u.size]) {
+          const near = nearestSize(u.size);
+          warnings.push(`size ${u.size} of ${u.type} is not offered here: using ${near}`);
+          u.size = near;
+        }
       }
       if (updates.length) state.setFormation(app.id, updates, DEFAULT_SIZE);
       for (const a of m.addons) {
         step = `addon ${a.plan}`;
+        const resolved = addons.resolve(a.plan, { nearest: true });
+        warnings.push(
+          ...resolved.notes.filter((n) => n.includes('unknown')).map((n) => `add-on ${a.plan}: ${n}`),
+        );
         const attached = state.addons(app.id).map((x) => x.name);
-        if (attached.includes(attachmentName(a.plan.split(':')[0] as string, a.as))) continue;
-        created.push((await addons.create(state.app(app.id), a.plan, a.as, a.options)).id);
+        if (attached.includes(attachmentName(resolved.service, a.as))) continue;
+        created.push((await addons.create(state.app(app.id), a.plan, a.as, a.options, resolved)).id);
       }
+      for (const w of warnings) this.o.releases.event(app.name, `app.json: ${w}`);
       if (m.scripts.postdeploy) state.appSetups.setPostdeploy(app.id, m.scripts.postdeploy);
       return {
         app: state.app(app.id),
         addons: created,
+        warnings,
         ...(m.scripts.postdeploy ? { postdeploy: m.scripts.postdeploy } : {}),
       };
     } catch (e) {

@@ -2,8 +2,9 @@
  * app.json setup end to end (real platform in-process, the echo add-on fixture as provider,
  * the real CLI and the real git client): `apps:create --manifest` applies env with a
  * generated secret, formation and add-ons, a `git push` brings the app up and postdeploy runs
- * once; refusals (missing required env, bad schema, failing add-on) leave no app behind; the
- * first push of a repo with app.json applies it too.
+ * once; refusals (missing required env, bad schema, failing add-on) leave no app behind; sizes
+ * and plans the platform lacks become the nearest ones with warnings; a push never applies
+ * app.json.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -167,22 +168,41 @@ describe('app.json setup (real platform, CLI and git)', function () {
     expect((await logs('setup')).match(/Running postdeploy script/g)).to.have.length(1);
   });
 
-  it('the first push of a repo with app.json applies it; required env missing rejects the push', async () => {
+  it('takes the nearest size and plan for ones the platform lacks, with warnings; aliases reach the provider', async () => {
+    const r = await call('POST', '/app-setups', {
+      name: 'nearby',
+      manifest: {
+        formation: { web: { quantity: 1, size: 'Shield-L' }, worker: { quantity: 0, size: 'Fir-9000' } },
+        addons: ['echo:premium-0'],
+      },
+    });
+    expect(r.status, JSON.stringify(r.json)).to.equal(201);
+    expect(r.json.warnings).to.deep.equal([
+      'size shield-l of web is not offered here: using performance-l',
+      'size fir-9000 of worker is not offered here: using standard-1x',
+      'add-on echo:premium-0: plan premium-0 is unknown to echo: using its default plan small instead',
+    ]);
+    const addons = (await call('GET', '/apps/nearby/addons')).json as { plan: { name: string } }[];
+    expect(addons.map((a) => a.plan.name)).to.deep.equal(['echo:small']);
+    expect(await logs('nearby')).to.include('app.json: size shield-l of web is not offered here');
+  });
+
+  it('a push never applies app.json, as on Heroku: required env, add-ons and sizes it lists do not stop it', async () => {
     expect((await call('POST', '/apps', { name: 'firsty' })).status).to.equal(201);
-    const none = await call('GET', '/apps/firsty/app-setup');
-    expect(none.status).to.equal(404);
-    expect(none.json.message).to.equal('an app setup of firsty was not found');
-    const files = { 'app.json': JSON.stringify({ ...manifest, formation: {} }), VERSION: 'firsty-1' };
-    const refused = await push('firsty', files);
-    expect(refused.code).to.not.equal(0);
-    expect(refused.out).to.match(/remote: .*app\.json requires GREETING/);
-    expect((await call('GET', '/apps/firsty/addons')).json).to.have.length(0);
-    expect((await call('PATCH', '/apps/firsty/config-vars', { GREETING: 'hi' })).status).to.equal(200);
+    const files = {
+      'app.json': JSON.stringify({
+        ...manifest,
+        formation: { web: { quantity: 1, size: 'Shield-XL' } },
+        addons: ['heroku-postgresql', 'nosuch:plan'],
+      }),
+      VERSION: 'firsty-1',
+    };
     const ok = await push('firsty', files);
     expect(ok.code, ok.out).to.equal(0);
-    expect(await serve('firsty')).to.include({ version: 'firsty-1', greeting: 'hi' });
+    expect(await serve('firsty')).to.include({ version: 'firsty-1' });
+    expect((await call('GET', '/apps/firsty/addons')).json).to.have.length(0);
     const config = (await call('GET', '/apps/firsty/config-vars')).json;
-    expect(config.SECRET_KEY).to.match(/^[0-9a-f]{64}$/);
-    expect(config.CACHE_URL).to.equal('echo://firsty/large');
+    expect(config).to.not.have.property('SECRET_KEY');
+    expect((await call('GET', '/apps/firsty/app-setup')).status).to.equal(404);
   });
 });

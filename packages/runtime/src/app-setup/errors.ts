@@ -1,11 +1,11 @@
-/** Coded errors of app setup from app.json (create with a manifest, first deploy). */
+/** Coded errors of app setup from app.json (apps:create --manifest, POST /app-setups). */
 import { defineErrors } from '@slipway/core';
 
 /** Refusals of an app.json setup; nothing is left half-applied when one is thrown. */
 export const appSetupErrors = defineErrors({
   SLIPWAY_ERR_APPSETUP_ENV_REQUIRED: {
     message: 'app.json requires {keys}, which were not given',
-    hint: 'Give them: `slipway apps:create NAME --manifest app.json --env {example}` (or set them before the first deploy).',
+    hint: 'Give them: `slipway apps:create NAME --manifest app.json --env {example}`.',
     status: 422,
   },
   SLIPWAY_ERR_APPSETUP_MANIFEST: {

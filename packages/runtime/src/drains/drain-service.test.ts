@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { LogHub } from '../logs/log-hub.js';
 import { parseOctetCounted } from './drain-format.js';
 import { DrainService } from './drain-service.js';
-import { checkDrainUrl } from './drain-url.js';
+import { checkDrainUrl, guardedLookup } from './drain-url.js';
 
 const line = (message: string, over: Partial<LogLine> = {}): LogLine => ({
   app: 'shop',
@@ -73,7 +73,13 @@ describe('log drains', () => {
   beforeEach(() => {
     kernel = new Kernel();
     hub = new LogHub({ kernel });
-    drains = new DrainService({ kernel, log: hub, retryMs: { initial: 20, max: 100 }, overflowReportMs: 50 });
+    drains = new DrainService({
+      kernel,
+      log: hub,
+      allowLoopback: true,
+      retryMs: { initial: 20, max: 100 },
+      overflowReportMs: 50,
+    });
   });
   afterEach(() => drains.close());
 
@@ -179,10 +185,11 @@ describe('log drains', () => {
   });
 
   it('accepts http(s)/syslog(+tls) drains outside the platform and refuses the rest', () => {
-    const self = { ports: [5000, 5001], hosts: ['127.0.0.1', 'localhost'] };
+    const self = { ports: [5000, 5001], hosts: ['127.0.0.1', 'localhost'], allowLoopback: true };
     expect(checkDrainUrl('https://logs.example.com/x', self).hostname).to.equal('logs.example.com');
     expect(checkDrainUrl('syslog+tls://logs.example.com:6514', self).port).to.equal('6514');
     expect(checkDrainUrl('http://127.0.0.1:9999/', self).port).to.equal('9999');
+    expect(checkDrainUrl('syslog://10.1.2.3:514', self).port).to.equal('514');
     const refused = (u: string) => {
       try {
         checkDrainUrl(u, self);
@@ -197,6 +204,41 @@ describe('log drains', () => {
     expect(refused('http://shop.localhost:5000/')).to.equal('SLIPWAY_ERR_RUNTIME_DRAIN_URL');
     expect(refused('http://[::1]:5000/')).to.equal('SLIPWAY_ERR_RUNTIME_DRAIN_URL');
     expect(refused('not a url')).to.equal('SLIPWAY_ERR_RUNTIME_DRAIN_URL');
+  });
+
+  // Issue 11: drains to the metadata service and to any loopback port were accepted.
+  it('refuses link-local and metadata drains always, and loopback unless the platform allows it', () => {
+    const strict = { ports: [5000, 5001], hosts: ['127.0.0.1', 'localhost'] };
+    const why = (u: string, self = strict) => {
+      try {
+        checkDrainUrl(u, self);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(why('http://169.254.169.254/latest/meta-data/')).to.match(/link-local .*metadata/);
+    expect(why('http://169.254.169.254/', { ...strict, allowLoopback: true } as typeof strict)).to.match(
+      /link-local/,
+    );
+    expect(why('http://metadata.google.internal/')).to.match(/cloud metadata service/);
+    expect(why('syslog://[fe80::1]:514')).to.match(/link-local/);
+    expect(why('http://0.0.0.0:8080/')).to.match(/not an address a drain can have|platform/);
+    expect(why('http://127.0.0.1:6379/')).to.match(/loopback.*allowLoopbackDrains/);
+    expect(why('syslog://localhost:5432')).to.match(/loopback/);
+    expect(why('http://[::1]:9999/')).to.match(/loopback/);
+    expect(why('https://logs.example.com/')).to.equal('accepted');
+  });
+
+  it('refuses at connect time a drain name that resolves to a forbidden address', async () => {
+    const lookupFails = (allow: boolean) =>
+      new Promise<string>((resolve) =>
+        guardedLookup(allow)('localhost', { family: 4 }, (err: Error | null, address: unknown) =>
+          resolve(err ? err.message : String(address)),
+        ),
+      );
+    expect(await lookupFails(false)).to.match(/drain host localhost is this machine's loopback/);
+    expect(await lookupFails(true)).to.equal('127.0.0.1');
   });
 });
 
@@ -261,7 +303,13 @@ describe('log drains over TLS (https, syslog+tls)', () => {
     await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
     const kernel = new Kernel();
     const hub = new LogHub({ kernel });
-    const drains = new DrainService({ kernel, log: hub, ca: c.cert, retryMs: { initial: 20, max: 100 } });
+    const drains = new DrainService({
+      kernel,
+      log: hub,
+      allowLoopback: true,
+      ca: c.cert,
+      retryMs: { initial: 20, max: 100 },
+    });
     try {
       drains.set([
         {
@@ -298,7 +346,12 @@ describe('log drains over TLS (https, syslog+tls)', () => {
     await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
     const kernel = new Kernel();
     const hub = new LogHub({ kernel });
-    const drains = new DrainService({ kernel, log: hub, retryMs: { initial: 20, max: 50 } });
+    const drains = new DrainService({
+      kernel,
+      log: hub,
+      allowLoopback: true,
+      retryMs: { initial: 20, max: 50 },
+    });
     try {
       drains.set([
         {

@@ -8,11 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { isIP, type LookupFunction, connect as netConnect, type Socket } from 'node:net';
 import { rootCertificates, connect as tlsConnect } from 'node:tls';
 import type { Kernel, LogLine, LogSink } from '@slipway/core';
 import { formatLogTime } from '../logs/log-hub.js';
 import { logplexBody, syslogFrames } from './drain-format.js';
+import { guardedLookup } from './drain-url.js';
 
 /** A drain to deliver to (the state's drain record, keyed by app name). */
 export interface DrainSpec {
@@ -40,6 +41,8 @@ export interface DrainServiceOptions {
   overflowReportMs?: number;
   /** Extra CA certificates trusted for https and syslog+tls drains (besides the system's). */
   ca?: string | Buffer;
+  /** Deliver to drains on loopback addresses (see `SelfAddress.allowLoopback`); default false. */
+  allowLoopback?: boolean;
 }
 
 /** Counters of one drain, for `drains` and tests. */
@@ -74,7 +77,13 @@ class Drain {
     readonly spec: DrainSpec,
     private readonly o: Resolved,
   ) {
-    [this.send, this.closeSender] = makeSender(new URL(spec.url), spec.token, o.timeoutMs, o.ca);
+    [this.send, this.closeSender] = makeSender(
+      new URL(spec.url),
+      spec.token,
+      o.timeoutMs,
+      o.ca,
+      guardedLookup(o.allowLoopback),
+    );
   }
 
   push(line: LogLine): void {
@@ -164,14 +173,15 @@ function makeSender(
   token: string,
   timeoutMs: number,
   extraCa: string | Buffer | undefined,
+  lookup: LookupFunction,
 ): [Sender, () => void] {
   // Node replaces the system CAs when `ca` is given: keep them and add the extra ones.
   const ca = extraCa ? [...rootCertificates, extraCa.toString()] : undefined;
   if (url.protocol === 'http:' || url.protocol === 'https:') {
     const https = url.protocol === 'https:';
     const agent = https
-      ? new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) })
-      : new HttpAgent({ keepAlive: true });
+      ? new HttpsAgent({ keepAlive: true, lookup, ...(ca ? { ca } : {}) })
+      : new HttpAgent({ keepAlive: true, lookup } as ConstructorParameters<typeof HttpAgent>[0]);
     const send: Sender = (lines) =>
       new Promise((resolve, reject) => {
         const body = logplexBody(lines, token);
@@ -216,10 +226,11 @@ function makeSender(
           ? tlsConnect({
               host: url.hostname,
               port,
+              lookup,
               ...(isIP(url.hostname) ? {} : { servername: url.hostname }),
               ...(ca ? { ca } : {}),
             })
-          : netConnect({ host: url.hostname, port });
+          : netConnect({ host: url.hostname, port, lookup });
       const timer = setTimeout(() => s.destroy(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
       s.once(url.protocol === 'syslog+tls:' ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
@@ -266,6 +277,7 @@ export class DrainService {
       retryMs: opts.retryMs ?? { initial: 500, max: 30_000 },
       timeoutMs: opts.timeoutMs ?? 10_000,
       overflowReportMs: opts.overflowReportMs ?? 1000,
+      allowLoopback: opts.allowLoopback ?? false,
       ...(opts.ca ? { ca: opts.ca } : {}),
     };
     opts.kernel.hooks.log.tap('@slipway/runtime/drains', (line) => {

@@ -1,5 +1,6 @@
 /** Which URLs may be log drains: http(s) or syslog(+tls) servers that are not the platform itself. */
-import { isIP } from 'node:net';
+import { type LookupAddress, type LookupOptions, lookup } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import { drainErrors } from './errors.js';
 
 /** The platform's own listeners, which a drain must not point at (it would feed itself). */
@@ -8,6 +9,61 @@ export interface SelfAddress {
   ports: readonly number[];
   /** The listen address and the base domain apps answer under. */
   hosts: readonly string[];
+  /**
+   * Accept drains on this machine's loopback (other than the platform's own ports). Off by
+   * default: a drain is a server the platform connects to on the app's behalf, and on loopback
+   * that reaches whatever listens there (the add-on servers, other apps' dynos). A platform
+   * whose log collector runs on the same machine, and the tests, turn it on.
+   */
+  allowLoopback?: boolean;
+}
+
+/**
+ * Why the platform must not connect to `address` (an IP) for a drain, or undefined:
+ * link-local (169.254.0.0/16 holds the cloud metadata service, fe80::/10) and unspecified
+ * addresses always; loopback unless `allowLoopback`.
+ */
+export function forbiddenDrainAddress(address: string, allowLoopback = false): string | undefined {
+  const a = address.toLowerCase().replace(/^::ffff:/, '');
+  if (isIP(a) === 4) {
+    if (a.startsWith('169.254.')) return 'is link-local (the cloud metadata service lives there)';
+    if (a === '0.0.0.0' || a.startsWith('0.')) return 'is not an address a drain can have';
+    if (a.startsWith('127.') && !allowLoopback) return LOOPBACK;
+  } else if (isIP(a) === 6) {
+    if (/^fe[89ab]/.test(a)) return 'is link-local';
+    if (a === '::') return 'is not an address a drain can have';
+    if (a === '::1' && !allowLoopback) return LOOPBACK;
+  }
+  return undefined;
+}
+
+const LOOPBACK =
+  "is this machine's loopback, where the platform's own services listen (a platform may allow loopback drains with its allowLoopbackDrains option)";
+
+const METADATA_NAMES = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
+
+/**
+ * A `dns.lookup` for drain connections that refuses what `forbiddenDrainAddress` refuses, so
+ * a name that resolves to the metadata service (or is made to, later) is no way around the
+ * check made when the drain was added.
+ */
+export function guardedLookup(allowLoopback = false): LookupFunction {
+  return ((hostname: string, options: LookupOptions, callback: (...args: any[]) => void) => {
+    lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err);
+      const list = addresses as LookupAddress[];
+      const bad = list.map((x) => forbiddenDrainAddress(x.address, allowLoopback)).find(Boolean);
+      if (bad) return callback(Object.assign(new Error(`drain host ${hostname} ${bad}`), { code: 'EACCES' }));
+      if (options.all) return callback(null, list);
+      const first = list[0] as LookupAddress;
+      callback(null, first.address, first.family);
+    });
+  }) as LookupFunction;
 }
 
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
@@ -36,5 +92,13 @@ export function checkDrainUrl(raw: string, self: SelfAddress): URL {
   const port = Number(url.port) || DEFAULT_PORTS[url.protocol] || 0;
   if (self.ports.includes(port) && isLocal(url.hostname, self))
     throw fail(`points at the platform's own API or router (port ${port})`);
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (METADATA_NAMES.has(host)) throw fail(`host ${host} is the cloud metadata service`);
+  const forbidden = isIP(host)
+    ? forbiddenDrainAddress(host, self.allowLoopback)
+    : !self.allowLoopback && isLocal(host, { ...self, hosts: [] })
+      ? LOOPBACK
+      : undefined;
+  if (forbidden) throw fail(`host ${host} ${forbidden}`);
   return url;
 }

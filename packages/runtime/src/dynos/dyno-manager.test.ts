@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { isSlipwayError, Kernel, type SlugRef } from '@slipway/core';
 import { createRouter, type Router } from '@slipway/router';
 import { expect } from 'chai';
@@ -377,5 +379,29 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
     await new Promise((r) => setTimeout(r, 200));
     expect(manager.status('ones')).to.deep.equal([]);
     await manager.stopApp('ones');
+  });
+
+  // Issue 11 (5): one app killing another's dyno three times in five seconds put it into a
+  // ten-minute cool-off. A kill from outside is not the dyno's crash: it restarts after a short
+  // fixed delay and the crash count stays where it was.
+  it('does not count kills from outside the dyno toward the crash back-off', async () => {
+    await manager.apply('victim', target(1));
+    for (let i = 0; i < 4; i++) {
+      const up = await waitFor('victim up', () =>
+        manager.status('victim').find((d) => d.type === 'web' && d.state === 'up'),
+      );
+      // The runtime records each dyno under its runtime dir (recorded in the data dir).
+      const root = (await readFile(join(data.dir, 'runtime-dir'), 'utf8').catch(() => data.dir)).trim();
+      const rec = JSON.parse(
+        await readFile(join(root, 'apps', 'victim', 'dynos', up.id, 'dyno.json'), 'utf8'),
+      );
+      process.kill(rec.pid, 'SIGKILL'); // the web process only, as another uid's process would
+      await waitFor('the kill seen', () => !manager.status('victim').some((d) => d.id === up.id));
+    }
+    await waitFor('victim up again', async () => (await via('victim')).status === 200, 20_000);
+    const msgs = log.messages('victim', 'slipway', 'web.1');
+    expect(msgs.filter((m) => m.startsWith('Killed by a signal from outside the dyno'))).to.have.length(4);
+    expect(msgs.filter((m) => m.startsWith('Crashed'))).to.deep.equal([]);
+    await manager.stopApp('victim');
   });
 });

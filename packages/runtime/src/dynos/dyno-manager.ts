@@ -17,6 +17,7 @@ import type {
   OneOffSpec,
 } from '@slipway/core';
 import type { RouteTable, RouteTarget } from '@slipway/router';
+import { LogBudget, type LogBudgetOptions } from '../logs/log-budget.js';
 import { type BootResult, bootCheck } from './boot-check.js';
 import { exitStatus } from './dyno-process.js';
 import {
@@ -33,7 +34,14 @@ import {
   toTarget,
 } from './dyno-state.js';
 import { dynoErrors } from './errors.js';
-import { type BackoffPolicy, backoffDelay, DYNO_SIZES, herokuBackoff, resolveSize } from './policy.js';
+import {
+  type BackoffPolicy,
+  backoffDelay,
+  countsAsCrash,
+  DYNO_SIZES,
+  herokuBackoff,
+  resolveSize,
+} from './policy.js';
 
 export type { DynoTarget, ExitInfo } from './dyno-state.js';
 
@@ -58,6 +66,8 @@ export interface DynoManagerOptions {
   memoryLogEveryMs?: number;
   /** Log source of platform lines; default `slipway`. */
   source?: string;
+  /** How much one dyno may log before lines are dropped with an L10 notice (see log-budget.ts). */
+  logBudget?: LogBudgetOptions;
 }
 
 /** Reconciles formations with a DynoRuntime and publishes the router's view of web dynos. */
@@ -72,6 +82,7 @@ export class DynoManager {
   private readonly switchDelayMs: number;
   private readonly memoryLogEveryMs: number;
   private readonly source: string;
+  private readonly budget: LogBudget;
   private readonly apps = new Map<string, AppState>();
   private readonly byHandle = new Map<string, ManagedDyno>();
   private closed = false;
@@ -88,8 +99,9 @@ export class DynoManager {
     this.switchDelayMs = opts.switchDelayMs ?? 500;
     this.memoryLogEveryMs = opts.memoryLogEveryMs ?? 60_000;
     this.source = opts.source ?? 'slipway';
+    this.budget = new LogBudget(opts.logBudget);
     this.listeners = [
-      ['output', (h: DynoHandle, line: string) => this.onOutput(h, line)],
+      ['output', (h: DynoHandle, line: string, stream?: string) => this.onOutput(h, line, stream)],
       [
         'exit',
         (h: DynoHandle, code: number | null, signal: NodeJS.Signals | null, info?: ExitInfo) =>
@@ -471,13 +483,21 @@ export class DynoManager {
     });
   }
 
-  private scheduleRestart(st: AppState, slot: Slot, d: ManagedDyno): void {
+  private scheduleRestart(st: AppState, slot: Slot, d: ManagedDyno, counts = true): void {
     if (this.closed || !st.target || st.slots.get(`${slot.type}.${slot.index}`) !== slot) return;
     if (d.upAt && Date.now() - d.upAt >= this.backoff.resetAfterMs) slot.crashes = 0;
-    slot.crashes++;
-    const delay = backoffDelay(this.backoff, slot.crashes);
-    if (delay > 0)
-      this.platform(st.name, d.name, `Crashed ${slot.crashes} times; restarting in ${fmtSeconds(delay)}`);
+    let delay = this.backoff.outsideKillDelayMs;
+    if (counts) {
+      slot.crashes++;
+      delay = backoffDelay(this.backoff, slot.crashes);
+      if (delay > 0)
+        this.platform(st.name, d.name, `Crashed ${slot.crashes} times; restarting in ${fmtSeconds(delay)}`);
+    } else
+      this.platform(
+        st.name,
+        d.name,
+        `Killed by a signal from outside the dyno; not counted as a crash; restarting in ${fmtSeconds(delay)}`,
+      );
     clearTimeout(slot.timer);
     slot.timer = setTimeout(() => {
       slot.timer = undefined;
@@ -506,17 +526,29 @@ export class DynoManager {
     await d.onExit;
   }
 
-  private onOutput(h: DynoHandle, line: string): void {
+  /**
+   * A line of a dyno. Stream `platform` is the runtime speaking about the dyno (its own L10
+   * notice); anything else is the app's, within the dyno's log budget here too, for runtimes
+   * that do not drop a flood themselves.
+   */
+  private onOutput(h: DynoHandle, line: string, stream?: string): void {
+    const dyno = `${h.type}.${h.index}`;
+    if (stream === 'platform') {
+      this.platform(h.app, dyno, line);
+      return;
+    }
+    if (!this.budget.admit(h.id, line.length, (m) => this.platform(h.app, dyno, m))) return;
     this.log.write({
       app: h.app,
       time: Date.now(),
       source: 'app',
-      dyno: `${h.type}.${h.index}`,
+      dyno,
       message: line,
     });
   }
 
   private onExit(h: DynoHandle, code: number | null, signal: NodeJS.Signals | null, info?: ExitInfo): void {
+    this.budget.forget(h.id, (m) => this.platform(h.app, `${h.type}.${h.index}`, m));
     const d = this.byHandle.get(h.id);
     if (!d) return;
     this.byHandle.delete(h.id);
@@ -556,7 +588,12 @@ export class DynoManager {
       else this.touchRoute(st);
       const slot = st.slots.get(d.name);
       if (!d.expected && !d.inBatch && !d.oneOff && slot && slot.dyno === d)
-        this.scheduleRestart(st, slot, d);
+        this.scheduleRestart(
+          st,
+          slot,
+          d,
+          countsAsCrash(signal, info?.status ?? exitStatus(code, signal), info?.reason),
+        );
     }
     d.resolveExit();
   }

@@ -84,3 +84,28 @@ describe('DynoProcess terminal', function () {
     await tty.resize(100, 30);
   });
 });
+
+describe('DynoProcess log budget', function () {
+  this.timeout(30_000);
+
+  // Issue 11 (4): a flood is dropped where it is read, before a line costs a string or an event.
+  it('drops lines over its budget and reports them as L10', async () => {
+    const proc = await DynoProcess.spawn({
+      command: 'seq 1 50000',
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      logBudget: { perSecond: 1, burst: 200 },
+    });
+    const lines: string[] = [];
+    const dropped: string[] = [];
+    proc.on('line', (l: string) => lines.push(l));
+    proc.on('dropped', (m: string) => dropped.push(m));
+    await proc.exited;
+    await sleep(200);
+    expect(lines.length).to.be.within(90, 110); // 200 tokens, 2 per short line
+    expect(lines[0]).to.equal('1');
+    const count = dropped.reduce((n, m) => n + Number(/: (\d+) messages dropped/.exec(m)?.[1] ?? 0), 0);
+    expect(dropped[0]).to.match(/^Error L10 \(output buffer overflow\): \d+ messages dropped since /);
+    expect(lines.length + count).to.equal(50_000);
+  });
+});

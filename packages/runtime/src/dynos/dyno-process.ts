@@ -13,8 +13,10 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { createInterface } from 'node:readline';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { splitLines } from '../logs/line-splitter.js';
+import { LogBudget, type LogBudgetOptions } from '../logs/log-budget.js';
+import { MAX_LINE_BYTES } from '../logs/log-hub.js';
 import { liveProcessGroups } from './memory.js';
 
 /** The launcher: the command arrives as $1 (or $SLIPWAY_COMMAND under `script`). */
@@ -60,6 +62,8 @@ export interface DynoProcessOptions {
    * and `gid` are then the wrapper's business (the platform does not switch users itself).
    */
   wrap?: string[];
+  /** How much the dyno may log with `lines` (see log-budget.ts); default 2000 lines/s, bursts of 10,000. */
+  logBudget?: LogBudgetOptions;
   /** Called with the pid before the dyno may start, e.g. to move it into a cgroup. */
   beforeGo?: (pid: number) => Promise<void>;
 }
@@ -70,7 +74,10 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
   return 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
 }
 
-/** A running dyno process group. Events: `line` (text, stream), `exit` (DynoExit). */
+/**
+ * A running dyno process group. Events: `line` (text, stream), `dropped` (the L10 message for
+ * lines over the log budget), `exit` (DynoExit).
+ */
 export class DynoProcess extends EventEmitter {
   readonly child: ChildProcess;
   /** The pid, which is also the process group id. */
@@ -87,7 +94,7 @@ export class DynoProcess extends EventEmitter {
   /** Under `script`: the dyno's pseudo-terminal once found, and the resizes queued on it. */
   private tty: { path?: string; queue: Promise<void>; next?: [string, string] } | undefined;
 
-  private constructor(child: ChildProcess, emitLines: boolean, tty: boolean) {
+  private constructor(child: ChildProcess, emitLines: boolean, tty: boolean, budgetOpts?: LogBudgetOptions) {
     super();
     if (tty) this.tty = { queue: Promise.resolve() };
     this.child = child;
@@ -99,12 +106,16 @@ export class DynoProcess extends EventEmitter {
     this.stderr = emitLines ? child.stderr! : child.stderr!.pipe(new PassThrough());
     this.stdin = child.stdin ?? undefined;
     if (emitLines) {
-      createInterface({ input: this.stdout, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (l) =>
-        this.emit('line', l, 'stdout'),
-      );
-      createInterface({ input: this.stderr, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (l) =>
-        this.emit('line', l, 'stderr'),
-      );
+      // Lines are capped at 10,000 bytes as they are read: whatever the app writes, the
+      // platform holds at most one piece per stream (see line-splitter.ts). Lines over the
+      // dyno's log budget are dropped right there, before they cost a string or an event, and
+      // reported as `dropped` (the L10 message).
+      const budget = new LogBudget(budgetOpts);
+      const report = (m: string) => this.emit('dropped', m);
+      const admit = (bytes: number) => budget.admit('dyno', bytes, report);
+      splitLines(this.stdout, (l) => this.emit('line', l, 'stdout'), MAX_LINE_BYTES, admit);
+      splitLines(this.stderr, (l) => this.emit('line', l, 'stderr'), MAX_LINE_BYTES, admit);
+      this.once('exit', () => budget.forget('dyno', report));
     }
     this.exited = new Promise<DynoExit>((resolve) => {
       child.once('exit', async (code, signal) => {
@@ -164,7 +175,7 @@ export class DynoProcess extends EventEmitter {
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    const proc = new DynoProcess(child, opts.lines !== false, opts.tty !== undefined);
+    const proc = new DynoProcess(child, opts.lines !== false, opts.tty !== undefined, opts.logBudget);
     const go = child.stdio[3] as Writable;
     try {
       await opts.beforeGo?.(child.pid!);

@@ -411,6 +411,8 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     };
     this.dynos.set(id, d);
     proc.on('line', (line: string, stream: string) => this.emit('output', handle, line, stream));
+    // The L10 notice of lines dropped over the dyno's log budget: a platform line, not the app's.
+    proc.on('dropped', (message: string) => this.emit('output', handle, message, 'platform'));
     this.settledWaiters.set(
       id,
       proc.exited.then(async (exit) => {

@@ -19,6 +19,35 @@ export interface BackoffPolicy {
    * as Kubernetes does: 10 min). A new release always resets it.
    */
   resetAfterMs: number;
+  /** Restart delay after an exit that does not count as a crash (see `countsAsCrash`); 1 s. */
+  outsideKillDelayMs: number;
+}
+
+/**
+ * Signals that end a process from outside: an operator's `kill`, another process of the same
+ * uid, a terminal. A dyno that dies of one of them did not crash (a segfault, an abort, a
+ * broken pipe or an exit code did come from the dyno itself).
+ */
+const OUTSIDE_SIGNALS = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']);
+const OUTSIDE_STATUSES = new Set([137, 143, 130, 129, 131, 138, 140]); // 128 + the signals above
+
+/**
+ * Whether an unexpected exit counts as the dyno's own crash for the back-off. Heroku counts
+ * every exit, because on Heroku nothing but the dyno and the platform can end it; here a
+ * process of the same uid, or an operator, can, and one app must not be able to put another in
+ * a cool-off by killing it. So an exit by an outside signal (or the shell's 128+n for one) does
+ * not count, unless the platform itself killed the dyno for its own fault (R15 memory).
+ * An app can exit that way on purpose; it then restarts after `outsideKillDelayMs` each time,
+ * which costs no one but itself.
+ */
+export function countsAsCrash(
+  signal: NodeJS.Signals | null,
+  status: number | undefined,
+  reason: 'stop-timeout' | 'memory' | undefined,
+): boolean {
+  if (reason === 'memory') return true;
+  if (signal !== null) return !OUTSIDE_SIGNALS.has(signal);
+  return status === undefined || !OUTSIDE_STATUSES.has(status);
 }
 
 /** Heroku's schedule: twice at once, then 10, 20, 40 … minutes. */
@@ -28,6 +57,7 @@ export const herokuBackoff: BackoffPolicy = Object.freeze({
   factor: 2,
   maxMs: 320 * 60_000,
   resetAfterMs: 10 * 60_000,
+  outsideKillDelayMs: 1000,
 });
 
 /** Delay before restarting after the `crashes`-th consecutive crash (1-based). */

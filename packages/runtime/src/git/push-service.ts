@@ -18,6 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isSlipwayError } from '@slipway/core';
+import { boundedLineWriter } from '../api/http-util.js';
 import { type DeployService, receiveUpload } from '../deploy-service.js';
 import type { AppRecord } from '../state/records.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
@@ -169,10 +170,11 @@ export class GitPushService {
       await rm(file, { force: true });
     }
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', trailer: 'x-slipway-status' });
+    const write = boundedLineWriter(res);
     await new Promise<void>((resolve) => {
       this.o.deploys.follow(buildId, (line) => {
         if (line !== null) {
-          res.write(`${line}\n`);
+          write(line);
           return;
         }
         const b = this.o.state.build(buildId);

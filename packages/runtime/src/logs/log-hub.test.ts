@@ -37,6 +37,19 @@ describe('LogHub', () => {
     expect(hub.recent('nope')).to.deep.equal([]);
   });
 
+  // Issue 11 (4): 1500 lines of 10,000 bytes are 15 MB per app; long lines count against a budget.
+  it('keeps fewer lines of an app that writes long ones, within its character budget', () => {
+    const hub = new LogHub({ max: 1500, maxChars: 50_000 });
+    for (let i = 0; i < 100; i++) hub.write(line(`${i}`.padEnd(10_000, 'x')));
+    const kept = hub.recent('shop', { n: 1500 });
+    expect(kept.map((l) => l.message.length).reduce((a, b) => a + b, 0)).to.be.at.most(50_000);
+    expect(kept).to.have.length(5);
+    expect(kept.at(-1)?.message.startsWith('99')).to.equal(true);
+    for (let i = 0; i < 1600; i++) hub.write(line(`short ${i}`));
+    expect(hub.recent('shop', { n: 1500 })).to.have.length(1500);
+    expect(hub.recent('shop', { n: 1 })[0]?.message).to.equal('short 1599');
+  });
+
   it('defaults to 100 lines and 1500 kept, like heroku logs', () => {
     const hub = new LogHub();
     for (let i = 0; i < 1600; i++) hub.write(line(`m${i}`));

@@ -26,6 +26,8 @@ export interface RecentOptions extends LogFilter {
 export interface LogHubOptions {
   /** Lines kept per app (Heroku: 1500). */
   max?: number;
+  /** Characters of messages kept per app at most (default 2,000,000: 1500 lines of 1,333 on average). */
+  maxChars?: number;
   /** When given, every line is also sent to `kernel.hooks.log` (drains tap it). */
   kernel?: Pick<Kernel, 'hooks'>;
 }
@@ -75,18 +77,35 @@ export function splitMessage(message: string, max = MAX_LINE_BYTES): string[] {
   return out;
 }
 
-/** A fixed-size ring of the newest lines of one app. */
+/**
+ * A fixed-size ring of the newest lines of one app, also bounded in characters: 1500 lines of
+ * 10,000 bytes would be 15 MB per app, so an app of long lines keeps fewer of them.
+ */
 class Ring {
   private readonly items: (LogLine | undefined)[];
   private next = 0;
+  private chars = 0;
   size = 0;
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    readonly maxChars: number,
+  ) {
     this.items = new Array(capacity);
   }
   push(line: LogLine): void {
+    const old = this.size === this.capacity ? this.items[this.next] : undefined;
+    if (old) this.chars -= old.message.length;
     this.items[this.next] = line;
+    this.chars += line.message.length;
     this.next = (this.next + 1) % this.capacity;
     if (this.size < this.capacity) this.size++;
+    // Drop the oldest lines while over the character budget (the newest always stays).
+    while (this.chars > this.maxChars && this.size > 1) {
+      const oldest = (this.next - this.size + this.capacity) % this.capacity;
+      this.chars -= (this.items[oldest] as LogLine).message.length;
+      this.items[oldest] = undefined;
+      this.size--;
+    }
   }
   /** Newest `n` lines matching `filter`, oldest first. */
   newest(n: number, filter: LogFilter | undefined): LogLine[] {
@@ -103,6 +122,7 @@ class Ring {
 export class LogHub implements LogSink {
   /** Lines kept per app. */
   readonly max: number;
+  private readonly maxChars: number;
   private readonly kernel: Pick<Kernel, 'hooks'> | undefined;
   private readonly rings = new Map<string, Ring>();
   private readonly listeners = new Map<string, Set<{ fn: LogListener; filter: LogFilter | undefined }>>();
@@ -110,6 +130,7 @@ export class LogHub implements LogSink {
 
   constructor(opts: LogHubOptions = {}) {
     this.max = opts.max ?? 1500;
+    this.maxChars = opts.maxChars ?? 2_000_000;
     this.kernel = opts.kernel;
   }
 
@@ -121,7 +142,7 @@ export class LogHub implements LogSink {
       const l = parts.length === 1 ? stamped : { ...stamped, message };
       let ring = this.rings.get(l.app);
       if (!ring) {
-        ring = new Ring(this.max);
+        ring = new Ring(this.max, this.maxChars);
         this.rings.set(l.app, ring);
       }
       ring.push(l);

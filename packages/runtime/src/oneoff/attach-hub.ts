@@ -22,6 +22,9 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 /** Channel bytes of binary frames. */
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2 } as const;
 
+/** Output bytes queued on a socket before the dyno's streams are paused. */
+const HIGH_WATER = 1 << 20;
+
 const SIGNALS = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGKILL']);
 
 interface Pending {
@@ -85,14 +88,27 @@ export class AttachHub {
 
 function bridge(ws: WebSocket, session: OneOffSession, dyno: string): void {
   let exited = false;
-  const send = (channel: number, chunk: Buffer) => {
-    if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.of(channel), chunk]));
-  };
   ws.send(JSON.stringify({ type: 'started', dyno }));
+  // Back-pressure both ways, so a slow client or a fast typist never grows a buffer here: the
+  // dyno's output pauses while the socket has more than HIGH_WATER bytes queued (the dyno then
+  // blocks on its own writes, as on a slow terminal), and the socket pauses while stdin is full.
+  const paused = new Set<NodeJS.ReadableStream>();
+  const resumeOutputs = () => {
+    if (ws.bufferedAmount > HIGH_WATER) return;
+    for (const s of paused) s.resume();
+    paused.clear();
+  };
   const drained = (s: NodeJS.ReadableStream | undefined, channel: number) =>
     new Promise<void>((resolve) => {
       if (!s) return resolve();
-      s.on('data', (c: Buffer) => send(channel, Buffer.isBuffer(c) ? c : Buffer.from(c)));
+      s.on('data', (c: Buffer) => {
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(Buffer.concat([Buffer.of(channel), Buffer.isBuffer(c) ? c : Buffer.from(c)]), resumeOutputs);
+        if (ws.bufferedAmount > HIGH_WATER) {
+          s.pause();
+          paused.add(s);
+        }
+      });
       s.on('end', resolve);
       s.on('close', resolve);
       s.on('error', () => resolve());
@@ -104,7 +120,10 @@ function bridge(ws: WebSocket, session: OneOffSession, dyno: string): void {
   ws.on('message', (data: RawData, isBinary: boolean) => {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
-      if (buf[0] === CHANNEL.stdin && buf.length > 1) session.stdin?.write(buf.subarray(1));
+      if (buf[0] === CHANNEL.stdin && buf.length > 1 && session.stdin?.write(buf.subarray(1)) === false) {
+        ws.pause();
+        session.stdin.once('drain', () => ws.resume());
+      }
       return;
     }
     let msg: { type?: string; columns?: number; rows?: number; signal?: string };
@@ -120,6 +139,8 @@ function bridge(ws: WebSocket, session: OneOffSession, dyno: string): void {
     else if (msg.type === 'eof') session.stdin?.end();
   });
   ws.on('close', () => {
+    for (const s of paused) s.resume(); // nobody reads any more: let the dyno finish
+    paused.clear();
     if (!exited) session.kill('SIGHUP');
   });
   ws.on('error', () => {});

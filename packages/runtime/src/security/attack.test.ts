@@ -5,7 +5,8 @@
  * its build (a `heroku-postbuild` script) and from a one-off dyno (`slipway run`), with every
  * path and pid it needs handed to it (test/fixtures/attacker/attack.js): read the credentials,
  * state.db and its WAL, B's environment, slug, git repository, build cache and add-on config;
- * use B's Redis; signal B's dyno; write outside its own dirs; flood the process table. Every
+ * use B's Redis; signal B's dyno; write outside its own dirs; flood the process table; write a
+ * 1 GB line without a newline and flood its logs from detached one-offs. Every
  * attempt must fail, no secret of B or of the platform may appear in anything A saw, B must
  * answer every request, and the platform's RSS is measured throughout.
  *
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import {
+  CLI,
   FIXTURES,
   fixtureCopy,
   loadGenerator,
@@ -236,6 +238,12 @@ export async function startTwoAppPlatform(opts: AttackSuiteOptions): Promise<Two
   };
 }
 
+/** One-off commands that attack the platform through their output (issue 11, 4). */
+const OUTPUT_ATTACKS: Record<string, string> = {
+  '1 GB line': "head -c 1073741824 /dev/zero | tr '\\0' x",
+  'log flood': "timeout 15 yes 'flood flood flood flood flood flood flood flood' || true",
+};
+
 /** Parse `ATTACK {…}` lines out of build or run output. */
 function attempts(output: string, vector: Attempt['vector']): Map<string, Attempt> {
   const out = new Map<string, Attempt>();
@@ -255,6 +263,11 @@ export function attackSuite(opts: AttackSuiteOptions): void {
       build: { output: '', attempts: new Map() },
       run: { output: '', attempts: new Map() },
     };
+
+    const outputAttacks: Record<
+      string,
+      { dyno: string; seconds: number; appLines: string; platformLines: string }
+    > = {};
 
     before(async function () {
       if (!isRoot) {
@@ -278,6 +291,46 @@ export function attackSuite(opts: AttackSuiteOptions): void {
       const run = await s.p.cli(['run', '-a', 'attacker', '--', 'node', 'attack.js', 'run'], 120_000);
       seen.run.output = run.stdout + run.stderr;
       seen.run.attempts = attempts(seen.run.output, 'run');
+      // Output attacks: detached one-offs of A write a 1 GB line without a newline (it crashed
+      // the platform at 512 MB), then flood their logs for 15 s.
+      for (const [name, command] of Object.entries(OUTPUT_ATTACKS)) {
+        const started = await s.p.ok(['run:detached', '-a', 'attacker', '--', command]);
+        const dyno = /up, (run\.\d+)/.exec(started)?.[1] as string;
+        const t0 = Date.now();
+        // Its own exit line is among the newest: the flood cannot have pushed it out.
+        while (
+          !/Process exited with status/.test(
+            await s.p.ok(['logs', '-a', 'attacker', '--source', 'slipway', '--dyno', dyno, '-n', '1500']),
+          )
+        ) {
+          if (Date.now() - t0 > 300_000) throw new Error(`${name}: ${dyno} did not finish`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        // What the logs kept of it, read now (the next attack pushes it out of the buffer).
+        const appLines = await s.p.ok([
+          'logs',
+          '-a',
+          'attacker',
+          '--source',
+          'app',
+          '--dyno',
+          dyno,
+          '-n',
+          '20',
+        ]);
+        const platformLines = await s.p.ok([
+          'logs',
+          '-a',
+          'attacker',
+          '--source',
+          'slipway',
+          '--dyno',
+          dyno,
+          '-n',
+          '1500',
+        ]);
+        outputAttacks[name] = { dyno, seconds: (Date.now() - t0) / 1000, appLines, platformLines };
+      }
     });
     after(async () => {
       await s?.stop();
@@ -354,6 +407,47 @@ export function attackSuite(opts: AttackSuiteOptions): void {
         expect(a.detail).to.match(/EAGAIN/);
       });
     }
+
+    it("A's one-off cannot crash the platform with a 1 GB line: it is logged in 10,000-byte pieces", () => {
+      const a = outputAttacks['1 GB line'];
+      expect(a, 'the 1 GB line attack ran').to.not.equal(undefined);
+      const { dyno, seconds, appLines } = a as NonNullable<typeof a>;
+      console.log(
+        `      1 GB line from ${dyno}: ${seconds.toFixed(1)} s, platform RSS peak so far ${(s.maxRss() / 1048576).toFixed(1)} MB`,
+      );
+      expect(s.p.child.exitCode, 'the platform is alive').to.equal(null);
+      const pieces = appLines.split('\n').filter((l) => /: x+$/.test(l));
+      expect(pieces.length, appLines.slice(-500)).to.be.greaterThan(0);
+      for (const l of pieces) expect(l.slice(l.indexOf(']: ') + 3).length).to.be.at.most(10_000);
+    });
+
+    it("A's log flood is dropped with an L10 notice, not queued", () => {
+      const a = outputAttacks['log flood'];
+      expect(a, 'the log flood attack ran').to.not.equal(undefined);
+      const { dyno, seconds, platformLines } = a as NonNullable<typeof a>;
+      console.log(`      log flood from ${dyno}: ${seconds.toFixed(1)} s`);
+      expect(platformLines).to.match(/Error L10 \(output buffer overflow\): \d+ messages dropped since /);
+    });
+
+    it('the CLI stops quietly when its reader goes away (`slipway logs | head -1`)', async () => {
+      const errFile = join(tmpdir(), `slipway-epipe-${process.pid}`);
+      const { stdout } = await execFileP(
+        'bash',
+        [
+          '-c',
+          'node "$1" logs -a attacker -n 1500 2>"$2" | head -1; echo "$PIPESTATUS"; cat "$2"',
+          'sh',
+          CLI,
+          errFile,
+        ],
+        { env: { ...process.env, SLIPWAY_DATA_DIR: s.dataDir, SLIPWAY_API_URL: '', SLIPWAY_TOKEN: '' } },
+      );
+      await rm(errFile, { force: true });
+      const [first = '', code = '', ...stderr] = stdout.split('\n');
+      expect(first).to.match(/^\d{4}-\d\d-\d\dT/);
+      expect(stderr.join('\n').trim(), 'nothing on stderr, no stack trace').to.equal('');
+      expect(code).to.equal('0');
+    });
 
     it('B kept serving through every attack: its dyno is the same, 0 failed requests', async () => {
       const stats = await s.load.stop();

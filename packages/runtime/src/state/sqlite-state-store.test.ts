@@ -115,6 +115,22 @@ describe('SqliteStateStore', () => {
     expect(store.release(a.id, 1)?.status).to.equal('failed');
   });
 
+  // Issue 11 (6): a config change is written with its release, before the release goes live; a
+  // platform killed in between must come back with the config of the release that serves.
+  it('gives an app whose release was interrupted the config of its live release back', () => {
+    const a = store.createApp('cfg');
+    store.replaceConfig(a.id, { A: '1' });
+    store.createRelease(a.id, { description: 'v1', slug: null, config: { A: '1' }, status: 'succeeded' });
+    store.replaceConfig(a.id, { A: '2', B: 'new' });
+    store.createRelease(a.id, { description: 'Set A, B', slug: null, config: { A: '2', B: 'new' } });
+    const other = store.createApp('cfg-untouched');
+    store.replaceConfig(other.id, { KEEP: 'me' });
+    expect(store.failInterrupted().releases).to.equal(1);
+    expect(store.config(a.id)).to.deep.equal({ A: '1' });
+    expect(store.currentRelease(a.id)?.config).to.deep.equal({ A: '1' });
+    expect(store.config(other.id)).to.deep.equal({ KEEP: 'me' });
+  });
+
   it('keeps a pending postdeploy across a reopen, hands it out once, and records how it ended', () => {
     const a = store.createApp('setup');
     store.appSetups.setPostdeploy(a.id, 'echo hi');

@@ -333,21 +333,35 @@ export class SqliteStateStore implements StateStore {
     ).map(toBuild);
   }
 
-  /** Mark builds and releases left pending by a killed platform as failed. */
+  /**
+   * Mark builds and releases left pending by a killed platform as failed, and give each app
+   * whose release was interrupted the config of its live release back: a change (config:set,
+   * rollback, buildpack defaults) writes the config with its release, before the release goes
+   * live, so after a crash the config shown must be the one that serves. An app with no live
+   * release keeps its config (nothing serves that could disagree with it).
+   */
   failInterrupted(): { builds: number; releases: number } {
     const t = now();
-    return this.transaction(() => ({
-      builds: this.db
+    return this.transaction(() => {
+      const apps = (
+        this.db.prepare("SELECT DISTINCT app_id FROM releases WHERE status = 'pending'").all() as Row[]
+      ).map((r) => r.app_id as string);
+      const builds = this.db
         .prepare(
           "UPDATE builds SET status = 'failed', error = 'platform restarted during the build', updated_at = ? WHERE status = 'pending'",
         )
-        .run(t).changes,
-      releases: this.db
+        .run(t).changes;
+      const releases = this.db
         .prepare(
           "UPDATE releases SET status = 'failed', error = 'platform restarted before it went live', updated_at = ? WHERE status = 'pending'",
         )
-        .run(t).changes,
-    }));
+        .run(t).changes;
+      for (const app of apps) {
+        const live = this.currentRelease(app);
+        if (live) this.replaceConfig(app, live.config);
+      }
+      return { builds, releases };
+    });
   }
 
   // --- releases -------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ export interface WorkflowWiringOptions {
   /** The listen address and the base domain (drains must not point there). */
   hosts: string[];
   baseDomain: string;
+  /** Accept and deliver to drains on loopback addresses; default false. */
+  allowLoopbackDrains?: boolean;
 }
 
 /** The workflow parts of a running platform. */
@@ -33,11 +35,12 @@ export interface WorkflowWiring {
 
 /** Start drain delivery and install maintenance mode on the kernel. */
 export async function startWorkflow(o: WorkflowWiringOptions): Promise<WorkflowWiring> {
-  const drains = new DrainService({ kernel: o.kernel, log: o.log });
+  const allowLoopback = o.allowLoopbackDrains === true;
+  const drains = new DrainService({ kernel: o.kernel, log: o.log, allowLoopback });
   let inMaintenance = new Set<string>();
   const state = { isInMaintenance: (app: string) => inMaintenance.has(app) };
   if (!o.kernel.plugins.includes(maintenancePlugin.name)) await o.kernel.use(maintenancePlugin, { state });
-  const self = { ports: [] as number[], hosts: o.hosts };
+  const self = { ports: [] as number[], hosts: o.hosts, allowLoopback };
   return {
     apiOptions: { baseDomain: o.baseDomain, self },
     refresh(apps) {

@@ -109,7 +109,8 @@ describe('app workflow end to end (run, drains, domains, maintenance)', function
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'slipway-wf-'));
     const args = ['--config', await nodeOnlyConfig(await mkdtemp(join(tmpdir(), 'slipway-cfg-')))];
-    p = await PlatformProcess.start(dataDir, args);
+    // The drains of these tests are servers on loopback.
+    p = await PlatformProcess.start(dataDir, [...args, '--allow-loopback-drains']);
     await p.ok(['apps:create', 'wk']);
     await p.ok(['deploy', await fixtureCopy('hello', { VERSION: 'one' }), '-a', 'wk']);
   });
