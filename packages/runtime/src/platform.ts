@@ -126,10 +126,11 @@ export interface PlatformOptions {
   /** Where app uids reach their slugs, dyno homes and build dirs; see isolation/app-dirs.ts. */
   runtimeDir?: string;
   /**
-   * Which `DynoRuntime` runs dynos: `local` (processes on this machine, the default), `sandbox`
-   * (local processes in bubblewrap namespaces in the stack root; see sandbox/sandbox.ts) or
-   * `docker` (one container per dyno from the stack image; see dynos/docker-runtime.ts). Without this,
-   * the config file's `platform.runtime`, else `local`.
+   * Which `DynoRuntime` runs dynos: `local` (processes on this machine), `sandbox` (local
+   * processes in bubblewrap namespaces in the stack root; see sandbox/sandbox.ts), `docker` (one
+   * container per dyno from the stack image; see dynos/docker-runtime.ts), or `auto`: `sandbox`
+   * where the stack is built and the platform is root, else `local` with a warning. Without
+   * this, the config file's `platform.runtime`, else `auto`.
    */
   runtime?: RuntimeName;
   /** Stack of the docker runtime (`slipway/stack:<stack>`); default `slipway-13`, or `platform.stack`. */
@@ -256,7 +257,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     );
   const stack = opts.stack ?? (section?.stack as string | undefined);
   const runtime = await createDynoRuntime({
-    name: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'local',
+    name: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'auto',
     dataDir,
     slugStore: slugs,
     runAsUser: runAs,

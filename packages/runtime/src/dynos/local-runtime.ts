@@ -51,6 +51,10 @@ import { SlugCache } from './slug-cache.js';
 
 const execFileP = promisify(execFile);
 
+/** Why `auto` does not sandbox a platform that is not root. */
+const NOT_ROOT =
+  'the platform is not root, so it cannot mount /app overlays nor lend the host toolchains slugs need (pass --runtime sandbox to sandbox anyway)';
+
 /** Options of the local runtime. */
 export interface LocalDynoRuntimeOptions {
   /** Platform data dir (the uid table lives there; the runtime dir defaults to `<dataDir>/run`). */
@@ -83,9 +87,10 @@ export interface LocalDynoRuntimeOptions {
    * Run each dyno in a sandbox (sandbox/sandbox.ts): bubblewrap namespaces in the stack root,
    * `/app` writable and ephemeral, `HOME=/app`. `stackRoot` defaults to the built stack
    * `slipway-13`'s run root in the stack cache. Where bwrap, namespaces or the stack are missing,
-   * dynos run as plain processes and `warnings` says why.
+   * dynos run as plain processes and `warnings` says why. `auto`: only a full sandbox (root, so
+   * overlays and the host toolchains lent) is used; anything less runs plain processes.
    */
-  sandbox?: boolean | { stackRoot?: string; toolchains?: ToolchainPath[] };
+  sandbox?: boolean | { stackRoot?: string; toolchains?: ToolchainPath[]; auto?: boolean };
 }
 
 /** What the runtime keeps about a running dyno. */
@@ -189,11 +194,14 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const o = typeof this.opts.sandbox === 'object' ? this.opts.sandbox : {};
     const stackRoot = o.stackRoot ?? join(stackCacheDir(), DEFAULT_STACK, 'run');
     try {
-      this.sandbox = await Sandbox.open({
+      if (o.auto && process.getuid?.() !== 0) throw new Error(NOT_ROOT);
+      const sandbox = await Sandbox.open({
         stackRoot,
         workDir: this.dirs.root,
         ...(o.toolchains ? { toolchains: o.toolchains } : {}),
       });
+      if (o.auto && !sandbox.overlays) throw new Error(NOT_ROOT);
+      this.sandbox = sandbox;
     } catch (e) {
       const w = `dynos are NOT sandboxed: ${(e as Error).message}. They run as plain processes on the host (no private /app, /tmp, PID or mount namespace).`;
       this.warnings.push(w);

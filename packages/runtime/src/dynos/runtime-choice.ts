@@ -1,5 +1,6 @@
 /**
- * Which dyno runtime the reference platform constructs: `local` (processes on this machine) or
+ * Which dyno runtime the reference platform constructs: `local` (processes on this machine, or
+ * sandboxed: `sandbox`, `auto`) or
  * `docker` (one container per dyno). Both sit behind core's `DynoRuntime`, so a plugin that
  * provides another runtime replaces this choice without touching the dyno manager.
  */
@@ -12,12 +13,13 @@ import { LocalDynoRuntime, type LocalDynoRuntimeOptions } from './local-runtime.
 
 /**
  * Names of the runtimes the reference platform knows: `sandbox` is the local runtime with each
- * dyno in a bubblewrap sandbox in the stack root (sandbox/sandbox.ts).
+ * dyno in a bubblewrap sandbox in the stack root (sandbox/sandbox.ts); `auto` (the default) is
+ * `sandbox` where the stack is built and the platform is root, else `local` with a warning.
  */
-export type RuntimeName = 'local' | 'sandbox' | 'docker';
+export type RuntimeName = 'auto' | 'local' | 'sandbox' | 'docker';
 
 /** The runtimes by name (for help texts and errors). */
-export const RUNTIME_NAMES: readonly RuntimeName[] = ['local', 'sandbox', 'docker'];
+export const RUNTIME_NAMES: readonly RuntimeName[] = ['auto', 'local', 'sandbox', 'docker'];
 
 /** Options of `createDynoRuntime`. */
 export interface RuntimeChoice {
@@ -50,7 +52,7 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
       slugStore: o.slugStore,
       ...(o.stack ? { stack: o.stack } : {}),
     });
-  if (o.name !== 'local' && o.name !== 'sandbox')
+  if (o.name !== 'local' && o.name !== 'sandbox' && o.name !== 'auto')
     throw stackErrors.SLIPWAY_ERR_STACK_RUNTIME({ name: String(o.name) });
   const rt = new LocalDynoRuntime({
     dataDir: o.dataDir,
@@ -58,7 +60,9 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
     ...(o.runAsUser !== undefined ? { runAsUser: o.runAsUser } : {}),
     ...(o.users ? { users: o.users } : {}),
     ...(o.dirs ? { dirs: o.dirs } : {}),
-    ...(o.name === 'sandbox' ? { sandbox: o.stackRoot ? { stackRoot: o.stackRoot } : true } : {}),
+    ...(o.name === 'local'
+      ? {}
+      : { sandbox: { ...(o.stackRoot ? { stackRoot: o.stackRoot } : {}), auto: o.name === 'auto' } }),
   });
   await rt.init();
   return rt;

@@ -46,14 +46,15 @@ describe('git push of each example app (real git, real buildpacks, real router)'
     await writeFile(join(dir, 'slipway.config.json'), JSON.stringify({ plugins: BUILDPACKS }));
     p = await start();
   });
-  const start = (runtime?: 'sandbox') =>
+  // Plain processes first (the default is `auto`, sandboxed where the stack is built).
+  const start = (runtime: 'local' | 'sandbox' = 'local') =>
     startPlatform({
       dataDir: join(dir, 'data'),
       routerPort: 0,
       apiPort: 0,
       configFile: join(dir, 'slipway.config.json'),
       stopGraceMs: 1000,
-      ...(runtime ? { runtime } : {}),
+      runtime,
     });
   after(async () => {
     await p?.stop();

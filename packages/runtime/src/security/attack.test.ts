@@ -469,5 +469,5 @@ export function attackSuite(opts: AttackSuiteOptions): void {
   });
 }
 
-attackSuite({ name: 'local runtime' });
+attackSuite({ name: 'local runtime', startArgs: ['--runtime', 'local'] });
 attackSuite({ name: 'sandbox runtime', startArgs: ['--runtime', 'sandbox'], hiddenInDynos: true });
