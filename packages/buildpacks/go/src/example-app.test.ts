@@ -45,7 +45,7 @@ describe('go buildpack: examples/apps/go', function () {
 
   it('streams Heroku-style output with the versions and the packages it builds', () => {
     expect(firstLog).to.include('-----> Go app detected');
-    expect(firstLog).to.include('go directive (go.mod): 1.22');
+    expect(firstLog).to.include('Go version (go.mod): go 1.22');
     expect(firstLog).to.match(/Using Go \d+\.\d+(\.\d+)? \(installed\)/);
     expect(firstLog).to.include('-----> Compiling 2 main packages');
     expect(firstLog).to.include('github.com/slipway/example-go/cmd/worker -> bin/worker');
