@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Benchmark, side by side in one run: the `local` and the `docker` dyno runtimes, each in a
+// Benchmark, side by side in one run: the `local`, `sandbox` and `docker` dyno runtimes, each in a
 // real in-process platform (Node.js buildpack, the dependency-free hello fixture):
 //  1. build finished → new release serving: from the `Release vN created` log line until the
 //     router sends requests only to vN's web dynos and one answers (every deploy ships a new
 //     slug, so the Docker runtime makes a new slug image each time; target ≤ 2 s on Docker);
 //  2. `ps:scale web=N` → N web dynos up and routed (target 100 in ≤ 30 s on Docker);
 //  3. memory per dyno beyond the app's own process: local = the dyno's launcher shell and
-//     watcher; docker = its containerd shim and tini, plus dockerd/containerd growth per dyno.
-// Usage: npx tsc -b && node bench/runtime/runtimes.mjs [dynos=100] [deploys=3] [runtimes=local,docker]
+//     watcher; sandbox = those plus setpriv/bwrap's outer process and bwrap's init in the
+//     dyno's PID namespace (RSS only: the kernel's namespaces and the overlay mount are not in
+//     it); docker = its containerd shim and tini, plus dockerd/containerd growth per dyno.
+// Usage: npx tsc -b && node bench/runtime/runtimes.mjs [dynos=100] [deploys=3] [runtimes=local,sandbox,docker]
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,7 +24,7 @@ const execFileP = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const N = Number(process.argv[2] ?? 100);
 const DEPLOYS = Number(process.argv[3] ?? 3);
-const RUNTIMES = (process.argv[4] ?? 'local,docker').split(',');
+const RUNTIMES = (process.argv[4] ?? 'local,sandbox,docker').split(',');
 
 /** RSS (KB) and command of every process, by pid. */
 async function processes() {
@@ -64,6 +66,11 @@ async function run(runtime) {
     runtime,
     stopGraceMs: 5000,
   });
+  const fallback = p.warnings.find((w) => /NOT sandboxed/.test(w));
+  if (runtime === 'sandbox' && fallback) {
+    await p.stop();
+    throw new Error(`the sandbox runtime is unavailable here: ${fallback}`);
+  }
   const api = async (method, path, body) => {
     const r = await fetch(new URL(path, p.apiUrl), {
       method,
@@ -146,16 +153,25 @@ async function run(runtime) {
     const full = await processes();
     const apps = full.filter((x) => /^node server\.js/.test(x.args));
     out.appKB = apps.reduce((s, x) => s + x.rss, 0) / apps.length;
-    if (runtime === 'local') {
-      // Each dyno is a process group led by its launcher; everything in it but the app is overhead.
-      const dynoDirs = await readdir(join(dir, 'data', 'dynos'));
+    if (runtime !== 'docker') {
+      // Each dyno is a process group led by its launcher (sandbox: by the gate that execs
+      // setpriv and bwrap); everything in it but the app is overhead.
+      const runDir = (await readFile(join(dir, 'data', 'runtime-dir'), 'utf8')).trim();
+      const dynosDir = join(runDir, 'apps', 'bench', 'dynos');
+      const dynoDirs = await readdir(dynosDir);
       const leaders = [];
+      const cgroupBytes = [];
       for (const d of dynoDirs) {
-        const rec = JSON.parse(
-          await readFile(join(dir, 'data', 'dynos', d, 'dyno.json'), 'utf8').catch(() => '{}'),
-        );
+        const rec = JSON.parse(await readFile(join(dynosDir, d, 'dyno.json'), 'utf8').catch(() => '{}'));
         if (rec.pid) leaders.push(rec.pid);
+        // The dyno's memory cgroup: everything it is charged, kernel memory of its namespaces too.
+        const usage = await readFile(join(rec.cgroup ?? '/nonexistent', 'memory.current'), 'utf8')
+          .catch(() => readFile(join(rec.cgroup ?? '/nonexistent', 'memory.usage_in_bytes'), 'utf8'))
+          .catch(() => undefined);
+        if (usage) cgroupBytes.push(Number(usage));
       }
+      if (cgroupBytes.length)
+        out.cgroupKB = cgroupBytes.reduce((a, b) => a + b, 0) / cgroupBytes.length / 1024;
       const groups = new Set(leaders);
       const extra = full.filter((x) => groups.has(x.pgid) && !/^node server\.js/.test(x.args));
       out.perDynoKB = extra.reduce((s, x) => s + x.rss, 0) / groups.size;
@@ -189,17 +205,19 @@ for (const r of RUNTIMES) {
   console.log(`  ${r}: measured in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-console.log('\nruntime  build→serving median (max)   N web dynos up+routed   overhead/dyno   app RSS/dyno');
+console.log(
+  '\nruntime  build→serving median (max)   N web dynos up+routed   overhead/dyno   app RSS/dyno   cgroup/dyno',
+);
 for (const r of results)
   console.log(
-    `${r.runtime.padEnd(8)} ${`${med(r.release).toFixed(0)} ms (${Math.max(...r.release).toFixed(0)} ms)`.padEnd(28)} ${`${(r.scaleMs / 1000).toFixed(1)} s`.padEnd(23)} ${`${(r.perDynoKB / 1024).toFixed(1)} MB`.padEnd(15)} ${(r.appKB / 1024).toFixed(1)} MB${r.dockerDetail ? `  (${r.dockerDetail})` : ''}`,
+    `${r.runtime.padEnd(8)} ${`${med(r.release).toFixed(0)} ms (${Math.max(...r.release).toFixed(0)} ms)`.padEnd(28)} ${`${(r.scaleMs / 1000).toFixed(1)} s`.padEnd(23)} ${`${(r.perDynoKB / 1024).toFixed(1)} MB`.padEnd(15)} ${`${(r.appKB / 1024).toFixed(1)} MB`.padEnd(14)} ${r.cgroupKB ? `${(r.cgroupKB / 1024).toFixed(1)} MB` : '-'}${r.dockerDetail ? `  (${r.dockerDetail})` : ''}`,
   );
-if (results.length === 2) {
-  const [a, b] = results;
-  console.log(
-    `\ndocker/local: build→serving ×${(med(b.release) / med(a.release)).toFixed(2)}, scale ×${(b.scaleMs / a.scaleMs).toFixed(2)}, overhead ×${(b.perDynoKB / a.perDynoKB).toFixed(2)}`,
-  );
-}
+const base = results.find((r) => r.runtime === 'local');
+for (const b of results)
+  if (base && b !== base)
+    console.log(
+      `${b.runtime}/local: build→serving ×${(med(b.release) / med(base.release)).toFixed(2)}, scale ×${(b.scaleMs / base.scaleMs).toFixed(2)}, overhead ×${(b.perDynoKB / base.perDynoKB).toFixed(2)} (+${((b.perDynoKB - base.perDynoKB) / 1024).toFixed(1)} MB)${b.cgroupKB && base.cgroupKB ? `, cgroup +${((b.cgroupKB - base.cgroupKB) / 1024).toFixed(1)} MB` : ''}`,
+    );
 console.log(
   `load average at end: ${loadavg()
     .map((x) => x.toFixed(2))

@@ -37,6 +37,7 @@ import { httpsOptionsOf, type PlatformHttpsOptions, startHttps } from './certs/h
 import { DeployService } from './deploy-service.js';
 import { DockerDynoRuntime } from './dynos/docker-runtime.js';
 import { DynoManager } from './dynos/dyno-manager.js';
+import { LocalDynoRuntime } from './dynos/local-runtime.js';
 import { createDynoRuntime, type RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
@@ -126,9 +127,11 @@ export interface PlatformOptions {
   /** Where app uids reach their slugs, dyno homes and build dirs; see isolation/app-dirs.ts. */
   runtimeDir?: string;
   /**
-   * Which `DynoRuntime` runs dynos: `local` (processes on this machine, the default) or `docker`
-   * (one container per dyno from the stack image; see dynos/docker-runtime.ts). Without this,
-   * the config file's `platform.runtime`, else `local`.
+   * Which `DynoRuntime` runs dynos: `local` (processes on this machine), `sandbox` (local
+   * processes in bubblewrap namespaces in the stack root; see sandbox/sandbox.ts), `docker` (one
+   * container per dyno from the stack image; see dynos/docker-runtime.ts), or `auto`: `sandbox`
+   * where the stack is built and the platform is root, else `local` with a warning. Without
+   * this, the config file's `platform.runtime`, else `auto`.
    */
   runtime?: RuntimeName;
   /** Stack of the docker runtime (`slipway/stack:<stack>`); default `slipway-13`, or `platform.stack`. */
@@ -242,7 +245,6 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
   // the dyno network's gateway. So the config file's `platform` section is peeked at here.
   const section = opts.configFile ? (await loadConfig(opts.configFile)).platform : undefined;
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
-  const stack = opts.stack ?? (section?.stack as string | undefined);
   const runAs = opts.runAsUser ?? {};
   const users = await AppUsers.open(dataDir, {
     ...(typeof runAs === 'object' && runAs.uidBase !== undefined ? { uidBase: runAs.uidBase } : {}),
@@ -256,8 +258,9 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
         ? `apps are not isolated from each other: runAsUser is ${JSON.stringify(runAs)}, so builds run as root and dynos share one user. Leave runAsUser unset for one uid per app.`
         : `apps are not isolated from each other: the platform runs as uid ${process.getuid?.()}, not root, so every build and dyno runs as that user and can read the others' files, environment and the platform's data. Run \`slipway start\` as root (each app then gets its own uid) or use a sandboxed dyno runtime.`,
     );
+  const stack = opts.stack ?? (section?.stack as string | undefined);
   const runtime = await createDynoRuntime({
-    name: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'local',
+    name: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'auto',
     dataDir,
     slugStore: slugs,
     runAsUser: runAs,
@@ -265,6 +268,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     dirs,
     ...(stack ? { stack } : {}),
   });
+  if (runtime instanceof LocalDynoRuntime) warnings.push(...runtime.warnings);
   const addonAddress = runtime instanceof DockerDynoRuntime && runtime.gateway ? runtime.gateway : undefined;
   // A config file's plugins add to the defaults (see plugins.ts).
   const recipe: KernelRecipe = {

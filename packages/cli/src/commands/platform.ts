@@ -19,7 +19,7 @@ interface RuntimeModule {
     configFile?: string;
     bootTimeoutMs?: number;
     stopGraceMs?: number;
-    runtime?: 'local' | 'docker';
+    runtime?: 'auto' | 'local' | 'sandbox' | 'docker';
     stack?: string;
     allowLoopbackDrains?: boolean;
   }): Promise<{
@@ -100,7 +100,7 @@ export const platformCommands: CommandModule = {
       .option('--stop-grace <seconds>', 'SIGTERM → SIGKILL grace when dynos stop', '30')
       .option(
         '--runtime <name>',
-        'dyno runtime: local (processes) or docker (containers from the stack image; default: the config file, else local)',
+        'dyno runtime: local (processes), sandbox (local processes in bubblewrap namespaces in the stack root), docker (containers from the stack image) or auto (sandbox when the stack is built and we are root, else local; the default unless the config file says)',
       )
       .option('--stack <name>', 'stack image of the docker runtime (slipway/stack:<name>)')
       .option('--allow-loopback-drains', 'accept log drains on this machine (127.0.0.1, localhost)')
@@ -121,12 +121,12 @@ export const platformCommands: CommandModule = {
           runtime?: string;
           stack?: string;
         }) => {
-          if (o.runtime !== undefined && o.runtime !== 'local' && o.runtime !== 'docker')
+          if (o.runtime !== undefined && !['auto', 'local', 'sandbox', 'docker'].includes(o.runtime))
             throw new SlipwayError(
               'SLIPWAY_ERR_CLI_OPTION',
-              `--runtime must be local or docker, not "${o.runtime}"`,
+              `--runtime must be auto, local, sandbox or docker, not "${o.runtime}"`,
               {
-                hint: 'Pass --runtime docker (needs a Docker engine and `slipway stack:build`) or --runtime local.',
+                hint: 'Pass --runtime sandbox (needs bubblewrap and `slipway stack:build`), --runtime docker (needs a Docker engine and the stack) or --runtime local.',
                 status: 400,
               },
             );
@@ -142,7 +142,7 @@ export const platformCommands: CommandModule = {
             ...(o.config ? { configFile: o.config } : {}),
             bootTimeoutMs: seconds('--boot-timeout', o.bootTimeout) * 1000,
             stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
-            ...(o.runtime ? { runtime: o.runtime as 'local' | 'docker' } : {}),
+            ...(o.runtime ? { runtime: o.runtime as 'auto' | 'local' | 'sandbox' | 'docker' } : {}),
             ...(o.stack ? { stack: o.stack } : {}),
             ...(o.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
           });

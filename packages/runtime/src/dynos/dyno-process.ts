@@ -56,6 +56,12 @@ export interface DynoProcessOptions {
   stdin?: boolean;
   /** Emit `line` events for stdout/stderr (detached dynos); false leaves the streams to the caller. */
   lines?: boolean;
+  /**
+   * An argv the launcher runs under (a sandbox: see sandbox/sandbox.ts). It is started only
+   * after the go-ahead, so that everything it forks is born inside the dyno's cgroups; `uid`
+   * and `gid` are then the wrapper's business (the platform does not switch users itself).
+   */
+  wrap?: string[];
   /** How much the dyno may log with `lines` (see log-budget.ts); default 2000 lines/s, bursts of 10,000. */
   logBudget?: LogBudgetOptions;
   /** Called with the pid before the dyno may start, e.g. to move it into a cgroup. */
@@ -151,12 +157,19 @@ export class DynoProcess extends EventEmitter {
         'dyno-tty',
       ];
     }
+    // Each gate reads one line from fd 3: the wrapper's, then the launcher's (or script's).
+    let gates = 1;
+    if (opts.wrap) {
+      args = ['-c', 'read -r -u 3 _ || exit 126; exec "$@"', 'dyno-gate', ...opts.wrap, file, ...args];
+      file = 'bash';
+      gates = 2;
+    }
     const child = spawn(file, args, {
       cwd: opts.cwd,
       env,
       detached: true, // own process group: stop and kill reach everything it forks
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
-      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
+      ...(opts.uid !== undefined && !opts.wrap ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
@@ -172,7 +185,7 @@ export class DynoProcess extends EventEmitter {
     }
     go.on('error', () => {});
     // Written, never ended: the dyno's watcher reads EOF only when this process is gone.
-    go.write('go\n');
+    go.write('go\n'.repeat(gates));
     (go as unknown as { unref?: () => void }).unref?.();
     return proc;
   }

@@ -30,6 +30,11 @@ import type {
 import { AppDirs } from '../isolation/app-dirs.js';
 import { type AppUser, AppUsers } from '../isolation/app-users.js';
 import { reachablePath } from '../isolation/build-env.js';
+import { type AppLayer, appLayer } from '../sandbox/app-layer.js';
+import type { ToolchainPath } from '../sandbox/host-toolchains.js';
+import { SANDBOX_PATH, Sandbox } from '../sandbox/sandbox.js';
+import { stackCacheDir } from '../stack/stack-builder.js';
+import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { DynoProcess } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
 import {
@@ -45,6 +50,10 @@ import { detectPidsMechanism, PidsCgroup, type PidsMechanism, pidsLimitFor } fro
 import { SlugCache } from './slug-cache.js';
 
 const execFileP = promisify(execFile);
+
+/** Why `auto` does not sandbox a platform that is not root. */
+const NOT_ROOT =
+  'the platform is not root, so it cannot mount /app overlays nor lend the host toolchains slugs need (pass --runtime sandbox to sandbox anyway)';
 
 /** Options of the local runtime. */
 export interface LocalDynoRuntimeOptions {
@@ -74,12 +83,21 @@ export interface LocalDynoRuntimeOptions {
   host?: string;
   /** PATH given to dynos; default the platform's PATH (the local stack is the host). */
   path?: string;
+  /**
+   * Run each dyno in a sandbox (sandbox/sandbox.ts): bubblewrap namespaces in the stack root,
+   * `/app` writable and ephemeral, `HOME=/app`. `stackRoot` defaults to the built stack
+   * `slipway-13`'s run root in the stack cache. Where bwrap, namespaces or the stack are missing,
+   * dynos run as plain processes and `warnings` says why. `auto`: only a full sandbox (root, so
+   * overlays and the host toolchains lent) is used; anything less runs plain processes.
+   */
+  sandbox?: boolean | { stackRoot?: string; toolchains?: ToolchainPath[]; auto?: boolean };
 }
 
 /** What the runtime keeps about a running dyno. */
 interface LocalDyno {
   handle: DynoHandle;
   proc: DynoProcess;
+  layer: AppLayer | undefined;
   cgroup: DynoCgroup | undefined;
   pidsCgroup: PidsCgroup | undefined;
   quotaBytes: number;
@@ -105,6 +123,10 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   mechanism: MemoryMechanism | undefined;
   /** The pids mechanism in use, known after `init()`. */
   pidsMechanism: PidsMechanism | 'none' | undefined;
+  /** The sandbox dynos run in, after `init()` (undefined: plain processes). */
+  sandbox: Sandbox | undefined;
+  /** What the operator must know (e.g. a sandbox that was asked for and is unavailable). */
+  readonly warnings: string[] = [];
   private readonly opts: LocalDynoRuntimeOptions;
   /** Unpacked slugs, one cache per app (behind the app's fence). */
   private readonly slugCaches = new Map<string, SlugCache>();
@@ -154,6 +176,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
       this.opts.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       isolated,
     );
+    if (this.opts.sandbox) await this.openSandbox();
     const memory = this.opts.memory ?? 'auto';
     this.mechanism = memory === 'auto' ? await detectMemoryMechanism() : memory;
     const pids = this.opts.pids ?? 'auto';
@@ -167,11 +190,35 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     }
   }
 
+  private async openSandbox(): Promise<void> {
+    const o = typeof this.opts.sandbox === 'object' ? this.opts.sandbox : {};
+    const stackRoot = o.stackRoot ?? join(stackCacheDir(), DEFAULT_STACK, 'run');
+    try {
+      if (o.auto && process.getuid?.() !== 0) throw new Error(NOT_ROOT);
+      const sandbox = await Sandbox.open({
+        stackRoot,
+        workDir: this.dirs.root,
+        ...(o.toolchains ? { toolchains: o.toolchains } : {}),
+      });
+      if (o.auto && !sandbox.overlays) throw new Error(NOT_ROOT);
+      this.sandbox = sandbox;
+    } catch (e) {
+      const w = `dynos are NOT sandboxed: ${(e as Error).message}. They run as plain processes on the host (no private /app, /tmp, PID or mount namespace).`;
+      this.warnings.push(w);
+      console.warn(`WARNING: ${w}`);
+    }
+  }
+
   /** The unpacked-slug cache of an app (its dir is created with the app's fence on first unpack). */
   private slugsOf(app: string): SlugCache {
     let c = this.slugCaches.get(app);
     if (!c) {
-      c = new SlugCache(join(this.dirs.root, 'apps', app, 'slugs'), this.opts.slugStore);
+      // Sandboxed: the app owns its slug's files as on Heroku (dynos write through an overlay).
+      c = this.sandbox
+        ? new SlugCache(join(this.dirs.root, 'apps', app, 'sandbox-slugs'), this.opts.slugStore, () =>
+            this.userFor(app),
+          )
+        : new SlugCache(join(this.dirs.root, 'apps', app, 'slugs'), this.opts.slugStore);
       this.slugCaches.set(app, c);
     }
     return c;
@@ -280,7 +327,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const user = await this.userFor(spec.app);
     let appDir: string;
     try {
-      await this.dirs.readable(spec.app, user, 'slugs');
+      await this.dirs.readable(spec.app, user, this.sandbox ? 'sandbox-slugs' : 'slugs');
       appDir = await slugs.ensure(spec.slug);
     } catch (e) {
       slugs.release(spec.slug, this.slugIdleMs);
@@ -290,10 +337,11 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const dir = join(this.dirs.root, 'apps', spec.app, 'dynos', id);
     const home = join(dir, 'home');
     const pidsMax = pidsLimitFor(spec.size.memoryMb);
+    const sandbox = this.sandbox;
     const env: Record<string, string> = {
-      PATH: this.dynoPath,
-      HOME: home,
-      TMPDIR: join(home, 'tmp'),
+      PATH: sandbox ? SANDBOX_PATH : this.dynoPath,
+      HOME: sandbox ? '/app' : home,
+      TMPDIR: sandbox ? '/tmp' : join(home, 'tmp'),
       LANG: 'C.UTF-8',
       ...spec.env,
       DYNO: dyno,
@@ -308,6 +356,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const attach = oneOff?.attach === true;
     const tty = attach ? oneOff?.tty : undefined;
     let proc: DynoProcess;
+    let layer: AppLayer | undefined;
     try {
       await this.dirs.owned(spec.app, user, 'dynos', id, 'home');
       await mkdir(join(home, 'tmp'), { mode: 0o700 });
@@ -316,11 +365,13 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
         cgroup = await DynoCgroup.create(mech === 'cgroup1' ? 1 : 2, id, quotaBytes * 2);
       const pm = this.pidsMechanism;
       if (pm === 'cgroup1' || pm === 'cgroup2') pidsCgroup = await PidsCgroup.create(pm, id, pidsMax);
+      if (sandbox) layer = await appLayer(appDir, dir, user, sandbox.overlays);
       proc = await DynoProcess.spawn({
         command: spec.command,
-        cwd: appDir,
+        cwd: sandbox ? dir : appDir,
         env,
         ...(user ?? {}),
+        ...(sandbox ? { wrap: sandbox.wrap(user, layer, dir, id) } : {}),
         ...(tty ? { tty } : {}),
         stdin: attach,
         lines: !attach,
@@ -356,7 +407,16 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
       ...(port !== undefined ? { host: this.host, port } : {}),
       startedAt: Date.now(),
     };
-    const d: LocalDyno = { handle, proc, cgroup, pidsCgroup, quotaBytes, dir, oneOff: oneOff !== undefined };
+    const d: LocalDyno = {
+      handle,
+      proc,
+      layer,
+      cgroup,
+      pidsCgroup,
+      quotaBytes,
+      dir,
+      oneOff: oneOff !== undefined,
+    };
     this.dynos.set(id, d);
     proc.on('line', (line: string, stream: string) => this.emit('output', handle, line, stream));
     // The L10 notice of lines dropped over the dyno's log budget: a platform line, not the app's.

@@ -1,18 +1,25 @@
 /**
- * Which dyno runtime the reference platform constructs: `local` (processes on this machine) or
+ * Which dyno runtime the reference platform constructs: `local` (processes on this machine, or
+ * sandboxed: `sandbox`, `auto`) or
  * `docker` (one container per dyno). Both sit behind core's `DynoRuntime`, so a plugin that
  * provides another runtime replaces this choice without touching the dyno manager.
  */
 import type { DynoRuntime, SlugRef, SlugStore } from '@slipway/core';
+import type { AppDirs } from '../isolation/app-dirs.js';
+import type { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DockerDynoRuntime } from './docker-runtime.js';
 import { LocalDynoRuntime, type LocalDynoRuntimeOptions } from './local-runtime.js';
 
-/** Names of the runtimes the reference platform knows. */
-export type RuntimeName = 'local' | 'docker';
+/**
+ * Names of the runtimes the reference platform knows: `sandbox` is the local runtime with each
+ * dyno in a bubblewrap sandbox in the stack root (sandbox/sandbox.ts); `auto` (the default) is
+ * `sandbox` where the stack is built and the platform is root, else `local` with a warning.
+ */
+export type RuntimeName = 'auto' | 'local' | 'sandbox' | 'docker';
 
 /** The runtimes by name (for help texts and errors). */
-export const RUNTIME_NAMES: readonly RuntimeName[] = ['local', 'docker'];
+export const RUNTIME_NAMES: readonly RuntimeName[] = ['auto', 'local', 'sandbox', 'docker'];
 
 /** Options of `createDynoRuntime`. */
 export interface RuntimeChoice {
@@ -21,10 +28,12 @@ export interface RuntimeChoice {
   slugStore: SlugStore;
   /** Local runtime: who dynos run as when the platform is root (see LocalDynoRuntimeOptions). */
   runAsUser?: LocalDynoRuntimeOptions['runAsUser'];
-  /** Local runtime: the per-app uids. */
-  users?: LocalDynoRuntimeOptions['users'];
-  /** Local runtime: the per-app dirs. */
-  dirs?: LocalDynoRuntimeOptions['dirs'];
+  /** Local runtime: the per-app uid table shared with builds. */
+  users?: AppUsers;
+  /** Local runtime: the per-app dirs shared with builds. */
+  dirs?: AppDirs;
+  /** Sandbox runtime: the stack root (default: the built `slipway-13` run root in the stack cache). */
+  stackRoot?: string;
   /** Docker runtime: the stack (`slipway/stack:<stack>`). */
   stack?: string;
 }
@@ -43,13 +52,17 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
       slugStore: o.slugStore,
       ...(o.stack ? { stack: o.stack } : {}),
     });
-  if (o.name !== 'local') throw stackErrors.SLIPWAY_ERR_STACK_RUNTIME({ name: String(o.name) });
+  if (o.name !== 'local' && o.name !== 'sandbox' && o.name !== 'auto')
+    throw stackErrors.SLIPWAY_ERR_STACK_RUNTIME({ name: String(o.name) });
   const rt = new LocalDynoRuntime({
     dataDir: o.dataDir,
     slugStore: o.slugStore,
     ...(o.runAsUser !== undefined ? { runAsUser: o.runAsUser } : {}),
     ...(o.users ? { users: o.users } : {}),
     ...(o.dirs ? { dirs: o.dirs } : {}),
+    ...(o.name === 'local'
+      ? {}
+      : { sandbox: { ...(o.stackRoot ? { stackRoot: o.stackRoot } : {}), auto: o.name === 'auto' } }),
   });
   await rt.init();
   return rt;

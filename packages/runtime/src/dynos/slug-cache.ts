@@ -35,6 +35,11 @@ export class SlugCache {
     /** Where unpacked slugs live, e.g. `<dataDir>/slugs`. */
     readonly dir: string,
     private readonly store: SlugStore,
+    /**
+     * Who the unpacked copy belongs to: the platform (default, read-only to dynos), or the app
+     * (a sandboxed dyno's overlay layer, which dynos write through to their own upper dir).
+     */
+    private readonly owner?: () => Promise<{ uid: number; gid: number } | undefined>,
   ) {}
 
   /** The path of the unpacked slug, unpacking it first when needed (once, even if asked concurrently). */
@@ -135,6 +140,8 @@ export class SlugCache {
       }
       // World-readable, never world-writable: the dyno user runs it, cannot change it.
       await execFileP('chmod', ['-R', 'a+rX,go-w', tmp]);
+      const owner = await this.owner?.();
+      if (owner) await execFileP('chown', ['-R', `${owner.uid}:${owner.gid}`, tmp]);
       await rename(tmp, target).catch(async (e) => {
         // Another process unpacked the same slug first: theirs is as good as ours.
         if (!(await exists(target))) throw e;

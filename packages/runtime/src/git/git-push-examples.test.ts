@@ -36,23 +36,26 @@ describe('git push of each example app (real git, real buildpacks, real router)'
   this.timeout(900_000);
   let dir: string;
   let p: Platform;
+  /** Apps pushed and served on the local runtime, for the sandbox pass. */
+  const served: string[] = [];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'slipway-git-ex-'));
     await chmod(dir, 0o755);
     await mkdir(join(dir, 'home'));
-    await writeFile(
-      join(dir, 'slipway.config.json'),
-      JSON.stringify({ defaults: false, plugins: BUILDPACKS }),
-    );
-    p = await startPlatform({
+    await writeFile(join(dir, 'slipway.config.json'), JSON.stringify({ defaults: false, plugins: BUILDPACKS }));
+    p = await start();
+  });
+  // Plain processes first (the default is `auto`, sandboxed where the stack is built).
+  const start = (runtime: 'local' | 'sandbox' = 'local') =>
+    startPlatform({
       dataDir: join(dir, 'data'),
       routerPort: 0,
       apiPort: 0,
       configFile: join(dir, 'slipway.config.json'),
       stopGraceMs: 1000,
+      runtime,
     });
-  });
   after(async () => {
     await p?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -107,6 +110,55 @@ describe('git push of each example app (real git, real buildpacks, real router)'
           .end(),
       );
       expect(answer.status, answer.body).to.equal(200);
+      served.push(app);
     });
   }
+
+  // The same slugs (no rebuild): the platform restarted on the data dir with the sandbox runtime
+  // starts each formation again, now in bubblewrap in the trixie stack (sandbox/sandbox.ts).
+  it('serves every example pushed above from a sandboxed dyno (same slugs, --runtime sandbox)', async function () {
+    if (served.length === 0) return this.skip();
+    await p.stop();
+    p = await start('sandbox');
+    const sandboxed = !p.warnings.some((w) => w.includes('NOT sandboxed'));
+    if (!sandboxed) {
+      const why = p.warnings.join('; ');
+      if (process.env.CI === 'true') throw new Error(why);
+      console.warn(`      SKIPPED: ${why}`);
+      return this.skip();
+    }
+    for (const app of served) {
+      let last = { status: 0, body: '' };
+      for (const t0 = Date.now(); Date.now() - t0 < 90_000; await new Promise((r) => setTimeout(r, 500))) {
+        last = await routed(p.routerPort, app).catch((e) => ({ status: 0, body: String(e) }));
+        if (last.status === 200) break;
+      }
+      expect(last.status, `${app}: ${last.body}`).to.equal(200);
+    }
+    // A new release: its release phase (python release.py) runs as a sandboxed one-off.
+    if (!served.includes('ex-python')) return;
+    const api = (method: string, path: string, body?: unknown) =>
+      fetch(new URL(path, p.apiUrl), {
+        method,
+        headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    expect((await api('PATCH', '/apps/ex-python/config-vars', { SANDBOXED: 'yes' })).status).to.equal(200);
+    const releases = (await (await api('GET', '/apps/ex-python/releases')).json()) as { version: number }[];
+    const v = Math.max(...releases.map((r) => r.version));
+    const output = await (await api('GET', `/apps/ex-python/releases/v${v}/output`)).text();
+    expect(output).to.include('release: DATABASE_URL not configured');
+  });
 });
+
+function routed(port: number, app: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) =>
+    request({ port, host: '127.0.0.1', path: '/', headers: { host: `${app}.localhost` } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end(),
+  );
+}

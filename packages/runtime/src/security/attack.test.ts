@@ -42,6 +42,11 @@ export interface AttackSuiteOptions {
   name: string;
   /** Extra `slipway start` arguments (another runtime's config, …). */
   startArgs?: string[];
+  /**
+   * One-off dynos run in a sandbox where the host's paths and processes do not exist: there a
+   * refusal may also read ENOENT (no such path) or ESRCH (no such process).
+   */
+  hiddenInDynos?: boolean;
 }
 
 /** One attempt reported by the attacker. */
@@ -167,7 +172,9 @@ export async function startTwoAppPlatform(opts: AttackSuiteOptions): Promise<Two
   const [bPid] = await pidsOf(bUid, 'server.js');
   expect(bPid, `a process of uid ${bUid} running server.js`).to.be.a('number');
   const bAppDir = join(runtimeDir, 'apps', 'victim');
-  const bSlug = (await readdir(join(bAppDir, 'slugs'))).find((n) => !n.startsWith('.')) as string;
+  // The sandbox runtime unpacks into `sandbox-slugs` (owned by the app, under its overlays).
+  const slugs = existsSync(join(bAppDir, 'sandbox-slugs')) ? 'sandbox-slugs' : 'slugs';
+  const bSlug = (await readdir(join(bAppDir, slugs))).find((n) => !n.startsWith('.')) as string;
   const bDyno = (await readdir(join(bAppDir, 'dynos')))[0] as string;
   const [bRepo] = await readdir(join(dataDir, 'git'));
   const bAddonConf = await findFile(dataDir, 'redis.conf');
@@ -177,7 +184,7 @@ export async function startTwoAppPlatform(opts: AttackSuiteOptions): Promise<Two
     platformPid: p.child.pid,
     bPid,
     bAppDir,
-    bSlugDir: join(bAppDir, 'slugs', bSlug),
+    bSlugDir: join(bAppDir, slugs, bSlug),
     bRepo: join(dataDir, 'git', bRepo as string),
     bAddonConf,
     bAddonPort: Number(redisUrl.port),
@@ -186,7 +193,7 @@ export async function startTwoAppPlatform(opts: AttackSuiteOptions): Promise<Two
       runtimeDir,
       join(runtimeDir, 'apps'),
       bAppDir,
-      join(bAppDir, 'slugs', bSlug),
+      join(bAppDir, slugs, bSlug),
       join(bAppDir, 'dynos', bDyno, 'home'),
       PACKAGES,
       '/etc',
@@ -340,7 +347,8 @@ export function attackSuite(opts: AttackSuiteOptions): void {
         );
         return a as Attempt;
       };
-      const refused = (name: string, codes = ['EACCES', 'EPERM']) => {
+      const refused = (name: string, expected = ['EACCES', 'EPERM']) => {
+        const codes = opts.hiddenInDynos && vector === 'run' ? [...expected, 'ENOENT', 'ESRCH'] : expected;
         const a = attempt(name);
         expect(a.succeeded, `${vector}: ${name} worked: ${a.detail}`).to.equal(false);
         expect(codes, `${vector}: ${name} failed for another reason`).to.include(a.detail);
@@ -464,4 +472,5 @@ export function attackSuite(opts: AttackSuiteOptions): void {
   });
 }
 
-attackSuite({ name: 'local runtime' });
+attackSuite({ name: 'local runtime', startArgs: ['--runtime', 'local'] });
+attackSuite({ name: 'sandbox runtime', startArgs: ['--runtime', 'sandbox'], hiddenInDynos: true });

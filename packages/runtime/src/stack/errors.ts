@@ -32,7 +32,7 @@ export const stackErrors = defineErrors({
   },
   SLIPWAY_ERR_STACK_RUNTIME: {
     message: 'unknown dyno runtime "{name}"',
-    hint: 'Use `local` (processes on this machine) or `docker` (one container per dyno).',
+    hint: 'Use `auto` (the default: `sandbox` where the stack is built, else `local`), `local` (processes on this machine), `sandbox` (local processes in bubblewrap namespaces in the stack root) or `docker` (one container per dyno).',
     status: 422,
   },
 });
