@@ -43,7 +43,10 @@ describe('git push of each example app (real git, real buildpacks, real router)'
     dir = await mkdtemp(join(tmpdir(), 'slipway-git-ex-'));
     await chmod(dir, 0o755);
     await mkdir(join(dir, 'home'));
-    await writeFile(join(dir, 'slipway.config.json'), JSON.stringify({ defaults: false, plugins: BUILDPACKS }));
+    await writeFile(
+      join(dir, 'slipway.config.json'),
+      JSON.stringify({ defaults: false, plugins: BUILDPACKS }),
+    );
     p = await start();
   });
   // Plain processes first (the default is `auto`, sandboxed where the stack is built).
