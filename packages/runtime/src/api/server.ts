@@ -148,12 +148,17 @@ export function createApiServer(ctx: ApiContext): Server {
     const a = app(p);
     // Heroku's shape: `{ source_blob: { url } }` naming a source this platform issued.
     if (/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-      const body = await readJson<{ source_blob: { url: string } }>(
+      const body = await readJson<{ source_blob: { url: string; version?: string } }>(
         req,
         sourceBuildSchema,
         'POST /apps/:app/builds',
       );
-      const b = await ctx.deploys.start(a, await sources.blobFor(body.source_blob.url));
+      const { url, version } = body.source_blob;
+      const b = await ctx.deploys.start(
+        a,
+        await sources.blobFor(url),
+        version ? { sourceVersion: version } : {},
+      );
       return sendJson(res, 201, renderBuild(a, b));
     }
     const file = await receiveUpload(req, ctx.dataDir, ctx.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);

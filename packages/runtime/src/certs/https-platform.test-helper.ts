@@ -24,7 +24,11 @@ http.createServer((req, res) => {
 export async function api(p: Platform, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(new URL(path, p.apiUrl), {
     method,
-    headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${p.token}`,
+      // An archive is a raw upload; JSON would be read as Heroku's `source_blob` shape.
+      'content-type': body instanceof Buffer ? 'application/octet-stream' : 'application/json',
+    },
     ...(body === undefined ? {} : { body: body instanceof Buffer ? body : JSON.stringify(body) }),
   });
   const json = await res.json();
