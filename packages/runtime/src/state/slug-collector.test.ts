@@ -60,6 +60,8 @@ describe('slug collection when an app is destroyed (real platform)', function ()
       configFile: await nodeOnlyConfig(dir),
       bootTimeoutMs: 5000,
       stopGraceMs: 1000,
+      // The places below are the plain local runtime's (the sandbox keeps `sandbox-slugs`).
+      runtime: 'local',
     });
   });
   after(async () => {
