@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { splitLines } from '../logs/line-splitter.js';
@@ -265,20 +265,37 @@ export class DynoProcess extends EventEmitter {
   }
 }
 
-/** `/dev/pts/N` of the pseudo-terminal a child of `parent` has as its controlling terminal. */
+/**
+ * The pseudo-terminal of a `tty` dyno, as a path the platform can open: `/proc/<pid>/fd/0` of the
+ * first process below `parent` whose controlling terminal is a pty and whose stdin is that pty
+ * (script's child). Opened through /proc, the path names that very terminal even when the dyno
+ * sits in a sandbox with its own devpts instance, where `/dev/pts/N` on the host is another one.
+ */
 export async function ptyOfChild(parent: number): Promise<string | undefined> {
   const entries = await readdir('/proc').catch(() => [] as string[]);
+  const children = new Map<number, number[]>();
+  const ttyOf = new Map<number, number>();
   for (const pid of entries) {
     if (!/^\d+$/.test(pid)) continue;
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
     // Fields after the command name: state, ppid, pgrp, session, tty_nr.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(rest[1]) !== parent) continue;
-    const dev = Number(rest[4]);
-    const major = (dev >> 8) & 0xfff;
-    const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
-    // Unix98 pseudo-terminal slaves: majors 136–143, 256 minors each.
-    if (major >= 136 && major <= 143) return `/dev/pts/${(major - 136) * 256 + minor}`;
+    const ppid = Number(rest[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(pid)]);
+    ttyOf.set(Number(pid), Number(rest[4]));
+  }
+  // Breadth first: script's child is a few levels down when the dyno runs in a wrapper.
+  const queue = [...(children.get(parent) ?? [])];
+  for (let seen = 0; queue.length > 0 && seen < 256; seen++) {
+    const pid = queue.shift() as number;
+    const major = ((ttyOf.get(pid) ?? 0) >> 8) & 0xfff;
+    // Unix98 pseudo-terminal slaves: majors 136–143.
+    if (major >= 136 && major <= 143) {
+      const link = await readlink(`/proc/${pid}/fd/0`).catch(() => '');
+      if (/^\/dev\/pts\/\d+$/.test(link)) return `/proc/${pid}/fd/0`;
+    }
+    queue.push(...(children.get(pid) ?? []));
   }
   return undefined;
 }
