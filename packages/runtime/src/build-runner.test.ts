@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isSlipwayError } from '@slipway/core';
 import { expect } from 'chai';
-import { runBuildInWorker } from './build-runner.js';
+import { MAX_MESSAGE_BYTES, runBuildInWorker } from './build-runner.js';
 
 const BAD = fileURLToPath(new URL('../test/fixtures/bad-buildpacks/index.mjs', import.meta.url));
 const SRC = fileURLToPath(new URL('../test/fixtures/bad-src', import.meta.url));
@@ -89,5 +89,18 @@ describe('build worker isolation', function () {
     await runBuildInWorker(job(src, 30_000), () => {}, ac.signal).catch(() => {});
     // Node counts listeners per event; any left behind here would add up across the platform's builds.
     expect(EventEmitter.getEventListeners(ac.signal, 'abort')).to.have.length(0);
+  });
+
+  it('ends a build whose worker floods its channel to the platform, holding at most one message', async () => {
+    const src = join(dir, 'flood-src');
+    await cp(SRC, src, { recursive: true });
+    await rm(join(src, 'HANG'));
+    await writeFile(join(src, 'FLOOD'), 'x');
+    const rss = process.memoryUsage().rss;
+    let err: unknown;
+    await runBuildInWorker(job(src, 60_000), () => {}).catch((e) => (err = e));
+    expect(isSlipwayError(err, 'SLIPWAY_ERR_RUNTIME_BUILD_WORKER'), String(err)).to.equal(true);
+    expect((err as Error).message).to.match(/not JSON or is over/);
+    expect(process.memoryUsage().rss - rss).to.be.below(8 * MAX_MESSAGE_BYTES);
   });
 });

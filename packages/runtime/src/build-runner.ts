@@ -1,19 +1,31 @@
 /**
- * Parent side of builds: forks the build worker in its own process group, relays its output
+ * Parent side of builds: starts the build worker in its own process group, relays its output
  * line by line, and kills the whole group on timeout or when the worker goes silent-dead.
  * The worker starts with an environment made from nothing (isolation/build-env.ts), in a pids
  * cgroup when the host has one, and switches to the app's uid (`job.user`) before it runs
  * anything of the app's: what it reports back is checked, never trusted (the slug must be the
  * file the job named).
+ *
+ * The worker's messages come over a pipe (fd 3), one JSON line each, read with a fixed memory
+ * ceiling (`MAX_MESSAGE_BYTES`): once the worker runs the app's code (a pinned buildpack runs
+ * in its process), the pipe is the app's to write anything to. Node's IPC channel is not used:
+ * it buffers a message of any size, and throws in the platform at 512 MB without a newline.
  */
-import { fork } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type SlipwayError, SlipwayError as SlipwayErrorClass } from '@slipway/core';
 import type { BuildJob, WorkerMessage } from './build-worker.js';
 import { BUILD_PIDS_LIMIT, detectPidsMechanism, PidsCgroup } from './dynos/pids.js';
 import { runtimeErrors } from './errors.js';
 import { buildEnvironment } from './isolation/build-env.js';
-import { splitLines } from './logs/line-splitter.js';
+import { LineSplitter, splitLines } from './logs/line-splitter.js';
+
+/**
+ * Largest message the worker may send (bytes): output lines come in pieces of 10,000 bytes,
+ * and a result is a few process types and an app.json. A longer one ends the build.
+ */
+export const MAX_MESSAGE_BYTES = 4 << 20;
 
 /** What a successful build returns. */
 export type BuildOutput = Extract<WorkerMessage, { type: 'done' }>['result'];
@@ -61,12 +73,14 @@ export async function runBuildInWorker(
         }),
       );
     };
-    const child = fork(WORKER, [], {
+    const child = spawn(process.execPath, [WORKER], {
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env,
       cwd: opts.cwd ?? job.workDir,
     });
+    const channel = child.stdio[3] as Duplex;
+    channel.on('error', () => {});
     let cgroup: PidsCgroup | undefined;
     let settled = false;
     const finish = (err: SlipwayError | undefined, out?: BuildOutput) => {
@@ -79,6 +93,7 @@ export async function runBuildInWorker(
       // the cgroup those that left it.
       setTimeout(() => {
         killGroup(child.pid, 'SIGKILL');
+        channel.destroy();
         void cgroup?.remove();
       }, 200).unref();
       if (err) reject(err);
@@ -95,8 +110,21 @@ export async function runBuildInWorker(
     }, job.timeoutMs + 10_000);
     for (const stream of [child.stdout, child.stderr])
       if (stream) splitLines(stream, (l) => onLine(`       ${l}`));
-    child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'line') onLine(m.line);
+    const splitter = new LineSplitter((text) => {
+      if (settled) return;
+      let m: WorkerMessage;
+      try {
+        m = JSON.parse(text) as WorkerMessage;
+      } catch {
+        killGroup(child.pid, 'SIGKILL');
+        channel.destroy();
+        return finish(
+          runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({
+            detail: `it sent a message that is not JSON or is over ${MAX_MESSAGE_BYTES >> 20} MB; the build was killed`,
+          }),
+        );
+      }
+      if (m.type === 'line') onLine(typeof m.line === 'string' ? m.line : String(m.line));
       else if (m.type === 'done') {
         // The worker runs as the app: a result naming another file than the job's is a lie.
         if (m.result?.slug?.path !== job.output)
@@ -111,15 +139,26 @@ export async function runBuildInWorker(
             ...(m.error.hint ? { hint: m.error.hint } : {}),
           }),
         );
+    }, MAX_MESSAGE_BYTES);
+    const channelEnded = new Promise<void>((r) => {
+      channel.on('data', (c: Buffer) => splitter.push(c));
+      channel.once('end', () => {
+        splitter.end();
+        r();
+      });
+      channel.once('close', () => r());
     });
     child.on('error', (e) => finish(runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({ detail: e.message })));
-    child.on('exit', (code, signal) =>
+    child.on('exit', async (code, signal) => {
+      // Its last message may still be in the pipe; a process it left holding the pipe open
+      // does not hold the result up for more than a second.
+      await Promise.race([channelEnded, new Promise((r) => setTimeout(r, 1000))]);
       finish(
         runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({
           detail: `exited with ${signal ?? `status ${code}`}`,
         }),
-      ),
-    );
+      );
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
     const go = async () => {
       // The worker waits for its job: it joins the cgroup before it (or the app) can fork;
@@ -137,7 +176,8 @@ export async function runBuildInWorker(
     go()
       .catch(() => {})
       .finally(() => {
-        if (!settled) child.send(job);
+        // Written, never ended: the worker reads the end of the pipe as the platform's death.
+        if (!settled) channel.write(`${JSON.stringify(job)}\n`);
       });
   });
 }

@@ -1,13 +1,15 @@
 /**
- * The build worker: a child process (forked by BuildRunner) that composes a kernel and runs one
- * build. Isolating builds here means a buildpack that hangs, leaks or crashes cannot take the
- * platform down, and a timeout can kill the whole process group. With `job.user` it loads the
- * platform's plugins first (their code may sit in a directory only the platform can read),
- * then switches for good to the app's uid and gid with no supplementary groups: the app's
- * buildpacks, scripts and everything they start can reach only what that uid can.
+ * The build worker: a child process (started by build-runner.ts) that composes a kernel and
+ * runs one build. Isolating builds here means a buildpack that hangs, leaks or crashes cannot
+ * take the platform down, and a timeout can kill the whole process group. With `job.user` it
+ * loads the platform's plugins first (their code may sit in a directory only the platform can
+ * read), then switches for good to the app's uid and gid with no supplementary groups: the app's
+ * buildpacks, scripts and everything they start can reach only what that uid can. The job
+ * arrives, and messages go back, as JSON lines on fd 3.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { buildpackErrors, resolveBuildpack } from '@slipway/buildpack-sdk';
 import { isSlipwayError, runBuild } from '@slipway/core';
@@ -64,7 +66,11 @@ export type WorkerMessage =
     }
   | { type: 'failed'; error: { code: string; message: string; hint?: string } };
 
-const send = (m: WorkerMessage) => new Promise<void>((resolve) => process.send?.(m, () => resolve()));
+/** fd 3: the job comes in, messages go out, and its end means the platform is gone. */
+const channel = new Socket({ fd: 3, readable: true, writable: true });
+channel.on('error', () => {});
+const post = (m: WorkerMessage, done?: () => void) => channel.write(`${JSON.stringify(m)}\n`, done);
+const send = (m: WorkerMessage) => new Promise<void>((resolve) => post(m, () => resolve()));
 
 async function run(job: BuildJob): Promise<void> {
   try {
@@ -107,8 +113,7 @@ async function run(job: BuildJob): Promise<void> {
       timeoutMs: job.timeoutMs,
       // Lines travel in pieces of at most 10,000 bytes, as the platform logs them.
       onLine: (line) => {
-        for (const piece of splitMessage(line))
-          process.send?.({ type: 'line', line: piece } satisfies WorkerMessage);
+        for (const piece of splitMessage(line)) post({ type: 'line', line: piece });
       },
     });
     if (!r.slug) throw new Error('the build produced no slug');
@@ -135,14 +140,14 @@ async function run(job: BuildJob): Promise<void> {
     await send({ type: 'failed', error });
   }
   finished = true;
-  process.disconnect?.();
+  channel.end();
 }
 
 let finished = false;
-// The IPC channel closes when the platform dies, SIGKILL included (Node cannot ask the kernel
-// for a parent-death signal): the build and everything it started go with it, at once, rather
-// than running on unsupervised until the build timeout.
-process.on('disconnect', () => {
+// The pipe ends when the platform dies, SIGKILL included (Node cannot ask the kernel for a
+// parent-death signal): the build and everything it started go with it, at once, rather than
+// running on unsupervised until the build timeout.
+channel.once('end', () => {
   if (finished) return;
   try {
     process.kill(-process.pid, 'SIGKILL'); // the worker leads its own process group
@@ -151,6 +156,16 @@ process.on('disconnect', () => {
   }
 });
 
-process.once('message', (job: BuildJob) => {
+// The job: the first line from the platform (what follows is only read for the pipe's end).
+let received = '';
+const onJob = (chunk: Buffer) => {
+  received += chunk.toString('utf8');
+  const nl = received.indexOf('\n');
+  if (nl === -1) return;
+  channel.off('data', onJob);
+  channel.on('data', () => {});
+  const job = JSON.parse(received.slice(0, nl)) as BuildJob;
+  received = '';
   void run(job).finally(() => setTimeout(() => process.exit(0), 50).unref());
-});
+};
+channel.on('data', onJob);
