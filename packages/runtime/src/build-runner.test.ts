@@ -1,6 +1,6 @@
 /** The build worker isolates misbehaving buildpacks: a hang is killed with its whole tree, a crash is contained. */
 import { EventEmitter } from 'node:events';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,5 +102,30 @@ describe('build worker isolation', function () {
     expect(isSlipwayError(err, 'SLIPWAY_ERR_RUNTIME_BUILD_WORKER'), String(err)).to.equal(true);
     expect((err as Error).message).to.match(/not JSON or is over/);
     expect(process.memoryUsage().rss - rss).to.be.below(8 * MAX_MESSAGE_BYTES);
+  });
+
+  it("never loads plugins from the app's HOME while root: a planted `.node_modules` is not used", async () => {
+    // A default the platform does not have installed: node would look for it in $HOME/.node_modules.
+    const home = join(dir, 'app-home');
+    const planted = join(home, '.node_modules', '@slipway-test', 'planted');
+    await mkdir(planted, { recursive: true });
+    const marker = join(dir, 'planted-ran');
+    await writeFile(
+      join(planted, 'index.js'),
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.getuid()));\nmodule.exports = { name: 'planted', apply() {} };\n`,
+    );
+    const src = join(dir, 'plain-src');
+    await cp(SRC, src, { recursive: true });
+    await rm(join(src, 'HANG'));
+    const lines: string[] = [];
+    await runBuildInWorker(
+      { ...job(src, 30_000), recipe: { defaults: ['@slipway-test/planted'] } },
+      (l) => lines.push(l),
+      undefined,
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TMPDIR: dir }, cwd: dir },
+    ).catch(() => {});
+    expect(lines.join('\n')).to.match(/skipped plugin @slipway-test\/planted/);
+    const ran = await readFile(marker, 'utf8').catch(() => undefined);
+    expect(ran, `the planted plugin ran as uid ${ran}`).to.equal(undefined);
   });
 });

@@ -4,7 +4,9 @@
  * The worker starts with an environment made from nothing (isolation/build-env.ts), in a pids
  * cgroup when the host has one, and switches to the app's uid (`job.user`) before it runs
  * anything of the app's: what it reports back is checked, never trusted (the slug must be the
- * file the job named).
+ * file the job named). While it is still root it has no HOME or TMPDIR and its cwd is `/`:
+ * those name the app's own dirs, where a planted `.node_modules` or symlink would be used by
+ * root; it takes them (`job.asApp`) once it is the app.
  *
  * The worker's messages come over a pipe (fd 3), one JSON line each, read with a fixed memory
  * ceiling (`MAX_MESSAGE_BYTES`): once the worker runs the app's code (a pinned buildpack runs
@@ -59,9 +61,13 @@ export async function runBuildInWorker(
   signal?: AbortSignal,
   opts: WorkerOptions = {},
 ): Promise<BuildOutput> {
-  const env =
+  const { HOME, TMPDIR, ...rootEnv } =
     opts.env ??
     (await buildEnvironment({ home: job.workDir, tmp: job.workDir, isolated: job.user !== undefined }));
+  const asApp = {
+    env: { ...(HOME ? { HOME } : {}), ...(TMPDIR ? { TMPDIR } : {}) },
+    cwd: opts.cwd ?? job.workDir,
+  };
   pidsMechanism ??= detectPidsMechanism();
   const mechanism = await pidsMechanism;
   return new Promise((resolve, reject) => {
@@ -76,8 +82,8 @@ export async function runBuildInWorker(
     const child = spawn(process.execPath, [WORKER], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env,
-      cwd: opts.cwd ?? job.workDir,
+      env: rootEnv,
+      cwd: '/',
     });
     const channel = child.stdio[3] as Duplex;
     channel.on('error', () => {});
@@ -177,7 +183,7 @@ export async function runBuildInWorker(
       .catch(() => {})
       .finally(() => {
         // Written, never ended: the worker reads the end of the pipe as the platform's death.
-        if (!settled) channel.write(`${JSON.stringify(job)}\n`);
+        if (!settled) channel.write(`${JSON.stringify({ ...job, asApp } satisfies BuildJob)}\n`);
       });
   });
 }

@@ -3,9 +3,10 @@
  * runs one build. Isolating builds here means a buildpack that hangs, leaks or crashes cannot
  * take the platform down, and a timeout can kill the whole process group. With `job.user` it
  * loads the platform's plugins first (their code may sit in a directory only the platform can
- * read), then switches for good to the app's uid and gid with no supplementary groups: the app's
- * buildpacks, scripts and everything they start can reach only what that uid can. The job
- * arrives, and messages go back, as JSON lines on fd 3.
+ * read), then switches for good to the app's uid and gid with no supplementary groups, and only
+ * then takes the app's HOME, TMPDIR and working dir (`job.asApp`): the app's buildpacks,
+ * scripts and everything they start can reach only what that uid can. The job arrives, and
+ * messages go back, as JSON lines on fd 3.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -36,6 +37,11 @@ export interface BuildJob {
   user?: { uid: number; gid: number };
   /** RLIMIT_NPROC to set before switching (hosts without a pids cgroup). */
   nproc?: number;
+  /**
+   * Taken after the switch: variables naming the app's dirs (HOME, TMPDIR) and the working dir.
+   * Root never runs with them (node would load `$HOME/.node_modules`, a tool would write in TMPDIR).
+   */
+  asApp?: { env: Record<string, string>; cwd: string };
 }
 
 /** Become the app's user, irrevocably (setuid from root drops every capability). */
@@ -47,6 +53,13 @@ function switchUser(job: BuildJob): void {
   process.setuid?.(job.user.uid);
   if (process.getuid?.() !== job.user.uid || process.getgid?.() !== job.user.gid)
     throw new Error(`could not switch to uid ${job.user.uid}`);
+}
+
+/** Take the app's HOME, TMPDIR and working dir (after `switchUser`). */
+function enterApp(job: BuildJob): void {
+  if (!job.asApp) return;
+  for (const [k, v] of Object.entries(job.asApp.env)) process.env[k] = v;
+  process.chdir(job.asApp.cwd);
 }
 
 /** Messages the worker sends back. */
@@ -76,6 +89,7 @@ async function run(job: BuildJob): Promise<void> {
   try {
     const { kernel, skipped } = await composeKernel(job.recipe);
     switchUser(job);
+    enterApp(job);
     for (const s of skipped) await send({ type: 'line', line: ` !     skipped plugin ${s}` });
     const r = await runBuild({
       kernel,
