@@ -274,7 +274,7 @@ export async function receiveUpload(req: IncomingMessage, dataDir: string, limit
     },
   });
   try {
-    await pipeline(req, cap, createWriteStream(file));
+    await pipeline(req, cap, createWriteStream(file, { mode: 0o600 }));
   } catch (e) {
     await rm(file, { force: true });
     req.resume();

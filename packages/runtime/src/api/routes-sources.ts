@@ -62,7 +62,9 @@ export class SourceStore {
   /** A new source: its id and token (the path is `/sources/<id>/<token>`). */
   async issue(): Promise<string> {
     await this.purge();
-    await mkdir(this.dir, { recursive: true });
+    // 0700 down from `<data>/tmp`, which this may be the first to create: app uids pass through
+    // the data dir (0711), and would list and read every upload in a 0755 tmp.
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const id = randomUUID();
     const token = randomBytes(32);
     this.sources.set(id, {

@@ -4,7 +4,7 @@
  * builds and releases it. A URL the platform did not issue (or with a wrong token, expired, not
  * uploaded yet) is refused with a coded 422, and is never fetched.
  */
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -64,6 +64,15 @@ describe('API: POST /sources and builds from source_blob.url (Heroku shape)', fu
     expect(blob.put_url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/sources\/[0-9a-f-]{36}\/[0-9a-f]{64}$/);
     const tgz = await readFile(await packDir(await fixtureCopy('hello', { VERSION: 'from-blob' })));
     expect((await fetch(blob.put_url, { method: 'PUT', body: tgz })).status).to.equal(200);
+    // The platform's alone: app uids pass through the data dir, and must not list or read uploads.
+    const tmp = join(dir, 'data', 'tmp');
+    const file = join(tmp, 'sources', `${new URL(blob.put_url).pathname.split('/')[2]}.tgz`);
+    for (const [path, mode] of [
+      [tmp, 0o700],
+      [join(tmp, 'sources'), 0o700],
+      [file, 0o600],
+    ] as const)
+      expect((await stat(path)).mode & 0o777, path).to.equal(mode);
     expect(Buffer.from(await (await fetch(blob.get_url)).arrayBuffer()).equals(tgz)).to.equal(true);
     const b = await api('POST', '/apps/blob/builds', {
       source_blob: { url: blob.get_url, version: 'abc123' },
