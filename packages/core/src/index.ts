@@ -45,6 +45,7 @@ export {
 export * from './errors.js';
 export * from './hooks.js';
 export { KERNEL_VERSION, Kernel, type PluginSource } from './kernel.js';
+export { LineSplitter, MAX_LINE_BYTES, splitLines } from './line-splitter.js';
 export {
   type AddonEntry,
   type AddonPlanEntry,

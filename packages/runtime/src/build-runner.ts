@@ -16,12 +16,16 @@
 import { spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { type SlipwayError, SlipwayError as SlipwayErrorClass } from '@slipway/core';
+import {
+  LineSplitter,
+  type SlipwayError,
+  SlipwayError as SlipwayErrorClass,
+  splitLines,
+} from '@slipway/core';
 import type { BuildJob, WorkerMessage } from './build-worker.js';
 import { BUILD_PIDS_LIMIT, detectPidsMechanism, PidsCgroup } from './dynos/pids.js';
 import { runtimeErrors } from './errors.js';
 import { buildEnvironment } from './isolation/build-env.js';
-import { LineSplitter, splitLines } from './logs/line-splitter.js';
 
 /**
  * Largest message the worker may send (bytes): output lines come in pieces of 10,000 bytes,

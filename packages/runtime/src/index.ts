@@ -1,5 +1,6 @@
 // Dynos and logs (issue 4).
 
+export { LineSplitter, splitLines } from '@slipway/core';
 // Accounts, per-app access, the audit log and the dashboard (issue 18).
 export {
   AccessGate,
@@ -76,7 +77,6 @@ export { runtimeErrors } from './errors.js';
 export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';
 export { type AppUser, AppUsers, defaultUidBase } from './isolation/app-users.js';
 export { BUILD_ENV_PASSTHROUGH, buildEnvironment } from './isolation/build-env.js';
-export { LineSplitter, splitLines } from './logs/line-splitter.js';
 export { LogBudget, type LogBudgetOptions } from './logs/log-budget.js';
 export {
   formatLogLine,

@@ -14,9 +14,8 @@ import { EventEmitter } from 'node:events';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { splitLines } from '../logs/line-splitter.js';
+import { MAX_LINE_BYTES, splitLines } from '@slipway/core';
 import { LogBudget, type LogBudgetOptions } from '../logs/log-budget.js';
-import { MAX_LINE_BYTES } from '../logs/log-hub.js';
 import { liveProcessGroups } from './memory.js';
 
 /** The launcher: the command arrives as $1 (or $SLIPWAY_COMMAND under `script`). */
@@ -107,7 +106,7 @@ export class DynoProcess extends EventEmitter {
     this.stdin = child.stdin ?? undefined;
     if (emitLines) {
       // Lines are capped at 10,000 bytes as they are read: whatever the app writes, the
-      // platform holds at most one piece per stream (see line-splitter.ts). Lines over the
+      // platform holds at most one piece per stream (see core's line-splitter.ts). Lines over the
       // dyno's log budget are dropped right there, before they cost a string or an event, and
       // reported as `dropped` (the L10 message).
       const budget = new LogBudget(budgetOpts);

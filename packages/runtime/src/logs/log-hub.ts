@@ -3,10 +3,9 @@
  * router lines and platform events; the hub keeps a bounded recent buffer per app (Heroku: the
  * last 1500 lines), serves `logs -n/--source/--dyno`, and fans lines out to live tails.
  */
-import type { Kernel, LogLine, LogSink } from '@slipway/core';
+import { type Kernel, type LogLine, type LogSink, MAX_LINE_BYTES } from '@slipway/core';
 
-/** Logplex splits longer messages into several lines of at most this many bytes. */
-export const MAX_LINE_BYTES = 10_000;
+export { MAX_LINE_BYTES };
 
 /** Which lines of an app a reader wants. */
 export interface LogFilter {

@@ -4,10 +4,14 @@
  * cutting a UTF-8 character in two, and nothing more than one piece is ever held: an app that
  * writes a gigabyte without a newline costs the platform 10 kB, not a gigabyte (readline, which
  * this replaces, kept the whole line and threw `RangeError: Invalid string length` at 512 MB).
- * `\n` ends a line; a `\r` right before it is dropped (CRLF output reads as one line).
+ * `\n` ends a line; a `\r` right before it is dropped (CRLF output reads as one line). Whatever
+ * reads a process the platform does not trust line by line (a dyno, a build, an add-on server
+ * whose log repeats what an app sent it) reads it with this.
  */
 import type { Readable } from 'node:stream';
-import { MAX_LINE_BYTES } from './log-hub.js';
+
+/** Logplex splits longer messages into several lines of at most this many bytes. */
+export const MAX_LINE_BYTES = 10_000;
 
 /** Splits a byte stream into lines of at most `max` bytes, holding at most `max` bytes. */
 export class LineSplitter {
