@@ -251,4 +251,28 @@ describe('addon-sdk supervise (real child processes)', function () {
     expect(seen).to.include('info: pgish: LOG:  ready');
     expect(seen).to.include('warn: pgish: ERROR:  broken');
   });
+
+  it('logs a 600 MB line (a statement an app sent, echoed by the server) in 10,000-byte pieces', async function () {
+    this.timeout(120_000);
+    let pieces = 0;
+    let longest = 0;
+    const l = createRedactingLog(new Redactor(), (_level, m) => {
+      pieces++;
+      longest = Math.max(longest, m.length);
+    });
+    const rss = process.memoryUsage().rss;
+    const c = await supervise(
+      {
+        name: 'echo',
+        command: 'bash',
+        args: ['-c', "head -c 629145600 /dev/zero | tr '\\0' x >&2; echo done >&2; sleep 1000"],
+      },
+      l,
+    );
+    for (let i = 0; i < 1200 && pieces < 62_915; i++) await new Promise((r) => setTimeout(r, 50));
+    await c.stop();
+    expect(pieces).to.be.at.least(62_915);
+    expect(longest).to.be.at.most(10_000 + 'echo: '.length);
+    expect(process.memoryUsage().rss - rss).to.be.below(200 << 20);
+  });
 });

@@ -2,14 +2,15 @@
  * A supervised child process for providers that run a backing server (Postgres, Redis, a
  * key/value service): started from an argument array, awaited until `ready()`, restarted with
  * exponential back-off when it dies, stopped with SIGTERM then SIGKILL, its output sent line by
- * line to the provider's redacting log.
+ * line to the provider's redacting log, in pieces of at most 10,000 bytes (a server's log can
+ * repeat what an app sent it: PostgreSQL prints the statement of an error, whatever its size).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { splitLines } from '@slipway/core';
 import { addonErrors } from './errors.js';
 import type { ProviderLog } from './redact.js';
 
@@ -200,9 +201,9 @@ class Supervisor extends EventEmitter implements Supervised {
     this.child = child;
     this.startedAt = Date.now();
     live.add(child);
-    createInterface({ input: child.stdout! }).on('line', (l) => this.log.info(`${this.name}: ${l}`));
+    splitLines(child.stdout!, (l) => this.log.info(`${this.name}: ${l}`));
     const level = this.opts.stderrLevel ?? (() => 'warn' as const);
-    createInterface({ input: child.stderr! }).on('line', (l) => this.log[level(l)](`${this.name}: ${l}`));
+    splitLines(child.stderr!, (l) => this.log[level(l)](`${this.name}: ${l}`));
     let ended = false;
     const onEnd = (code: number | null, signal: NodeJS.Signals | null, err?: Error) => {
       if (ended) return;
