@@ -1,18 +1,17 @@
 /**
  * Streams of container dynos: Docker multiplexes stdout and stderr on one connection unless
- * the container has a TTY; these helpers split them and cut them into log lines (each line
- * capped, so an app printing without newlines cannot grow the platform's memory), and the
- * attached one-off session (`slipway run`) over the engine's attach/resize/kill/wait.
+ * the container has a TTY; these helpers split them and cut them into log lines (with the local
+ * runtime's splitter: a long line becomes pieces of 10,000 bytes and at most one piece is held,
+ * so an app printing without newlines cannot grow the platform's memory), and the attached
+ * one-off session (`slipway run`) over the engine's attach/resize/kill/wait.
  */
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
-import { createInterface } from 'node:readline';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { DynoHandle, OneOffSession } from '@slipway/core';
 import type Docker from 'dockerode';
-
-/** Longest log line kept from a dyno; the rest of the line is dropped. */
-export const MAX_DYNO_LINE = 10_000;
+import { splitLines } from '../logs/line-splitter.js';
+import { MAX_LINE_BYTES } from '../logs/log-hub.js';
 
 /** Split a Docker stream (multiplexed unless `tty`) into stdout and stderr. */
 export function demux(docker: Docker, stream: NodeJS.ReadableStream, tty: boolean) {
@@ -31,11 +30,9 @@ export function demux(docker: Docker, stream: NodeJS.ReadableStream, tty: boolea
   return { stdout, stderr };
 }
 
-/** Emit every line of `s` (capped at MAX_DYNO_LINE characters) to `onLine`. */
-export function lines(s: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  createInterface({ input: s, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (l) =>
-    onLine(l.length > MAX_DYNO_LINE ? l.slice(0, MAX_DYNO_LINE) : l),
-  );
+/** Emit every line of `s` (long ones in pieces of at most `max` bytes) to `onLine`. */
+export function lines(s: NodeJS.ReadableStream, onLine: (line: string) => void, max = MAX_LINE_BYTES): void {
+  splitLines(s as Readable, onLine, max);
 }
 
 /** `{ code, signal }` of a container's exit status (tini reports 128 + n for signal n). */

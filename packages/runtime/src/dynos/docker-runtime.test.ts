@@ -157,6 +157,28 @@ describe('docker dyno runtime (real engine, stack image)', function () {
     }
   });
 
+  it('logs a dyno printing without newlines in bounded pieces, as it prints', async () => {
+    const pieces: string[] = [];
+    const onOutput = (h: DynoHandle, line: string) => {
+      if (h.type === 'flood') pieces.push(line);
+    };
+    rt.on('output', onOutput);
+    // 3 MB and no newline, then the dyno stays up: a reader holding whole lines gets nothing.
+    const h = await rt.start({
+      ...spec('worker'),
+      type: 'flood',
+      command: "head -c 3000000 /dev/zero | tr '\\0' x; sleep 120",
+    });
+    try {
+      await waitFor('pieces of the long line', () => pieces.length >= 250, 60_000, 100);
+      expect(Math.max(...pieces.map((p) => Buffer.byteLength(p)))).to.be.at.most(10_000);
+      expect(pieces.every((p) => /^x+$/.test(p))).to.equal(true);
+    } finally {
+      rt.off('output', onOutput);
+      await rt.stop(h, 0);
+    }
+  });
+
   it('stops a fork bomb at the pids limit while another dyno keeps serving', async () => {
     const web = await rt.start({ ...spec('web'), index: 2 });
     await waitFor('the web dyno to answer', () => httpGet(web), 30_000, 100);

@@ -152,16 +152,21 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       filters: { type: ['container'], event: ['oom'], label: [`slipway.platform=${this.platformId}`] },
     });
     this.events = events;
-    lines(events, (line) => {
-      try {
-        const ev = JSON.parse(line) as { id?: string };
-        const d = [...this.dynos.values()].find((x) => x.handle.id === ev.id);
-        if (d && !d.stopping) {
-          d.reason = 'memory';
-          void d.container.kill({ signal: 'SIGKILL' }).catch(() => {});
-        }
-      } catch {}
-    });
+    // The engine's own JSON, one event a line; a container's labels make it longer than a log line.
+    lines(
+      events,
+      (line) => {
+        try {
+          const ev = JSON.parse(line) as { id?: string };
+          const d = ev.id === undefined ? undefined : this.dynos.get(ev.id);
+          if (d && !d.stopping) {
+            d.reason = 'memory';
+            void d.container.kill({ signal: 'SIGKILL' }).catch(() => {});
+          }
+        } catch {}
+      },
+      64 * 1024,
+    );
     events.on('error', () => {});
   }
 
