@@ -86,7 +86,9 @@ describe('docker dyno runtime (real engine, stack image)', function () {
       canWriteApp: true,
       PORT: String(h.port),
     });
-    expect(env.uid).to.equal(DockerDynoRuntime.uidFor('dk')).and.not.equal(0);
+    expect(env.uid)
+      .to.equal(await rt.uidFor('dk'))
+      .and.not.equal(0);
     await rt.stop(h, 5000);
     const [, info] = exits.find(([x]) => x.id === h.id)!;
     expect(info.reason).to.equal(undefined);

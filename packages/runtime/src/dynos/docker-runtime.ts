@@ -1,6 +1,7 @@
 /**
  * The `docker` dyno runtime: one container per dyno, from the slug's image (the stack image
- * with the slug in `/app`, see docker-slug-images.ts). Each dyno runs as its app's uid under
+ * with the slug in `/app`, see docker-slug-images.ts). Each dyno runs as its app's uid (from
+ * isolation/app-users.ts, as its builds) under
  * tini (signals reach the whole process group, zombies are reaped), with `HOME=/app`, cwd
  * `/app`, a writable ephemeral container layer, a memory limit of twice the size's quota (an
  * OOM kill is R15), CPU shares by size, a pids limit, no capabilities and no Docker socket.
@@ -23,6 +24,7 @@ import type {
   SlugStore,
 } from '@slipway/core';
 import type Docker from 'dockerode';
+import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { cgroupMemory, DYNO_NETWORK, dynoContainerOptions, handleOf, specKey } from './docker-container.js';
@@ -39,6 +41,11 @@ export interface DockerDynoRuntimeOptions {
   /** Platform data dir: names the platform in container labels (adoption after a restart). */
   dataDir: string;
   slugStore: SlugStore;
+  /**
+   * The per-app uid table shared with builds (default: opened from `dataDir`). Dynos run as their
+   * app's uid from it whether or not the platform is root: the engine switches users.
+   */
+  users?: AppUsers;
   /** Engine; default the local one (DOCKER_HOST or /var/run/docker.sock). */
   docker?: Docker;
   /** Stack name; the image is `slipway/stack:<stack>`. Default `slipway-13`. */
@@ -72,6 +79,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   private readonly opts: DockerDynoRuntimeOptions;
   private readonly stackImage: string;
   private images!: SlugImages;
+  private users!: AppUsers;
   private readonly dynos = new Map<string, ContainerDyno>();
   /** Running dynos of an earlier platform process, by spec key, until claimed or removed. */
   private readonly adoptable = new Map<string, Docker.ContainerInfo>();
@@ -125,6 +133,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         { cause: e },
       );
     }
+    this.users = this.opts.users ?? (await AppUsers.open(this.opts.dataDir));
     this.images = new SlugImages(this.docker, this.opts.slugStore, this.stackImage, this.labels);
     this.gateway = await this.ensureNetwork();
     const mine = await this.docker.listContainers({
@@ -270,9 +279,10 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     return this.images.remove(ref);
   }
 
-  /** The uid of an app's dynos: stable per app name, never root, distinct apps distinct with high odds. */
-  static uidFor(app: string): number {
-    return 20_000 + (createHash('sha256').update(app).digest().readUInt32BE(0) % 40_000);
+  /** The uid of an app's dynos: the app's own from the uid table (as its builds), never root, never shared. */
+  async uidFor(app: string): Promise<number> {
+    await this.init();
+    return (await this.users.userFor(app)).uid;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -294,7 +304,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     key: string | undefined,
     attach: { tty?: { columns: number; rows: number } } | undefined,
   ): Promise<ContainerDyno> {
-    const uid = DockerDynoRuntime.uidFor(spec.app);
+    const uid = (await this.users.userFor(spec.app)).uid;
     const image = await this.images.ensure(spec.slug, uid);
     const quotaBytes = spec.size.memoryMb * 1024 * 1024;
     const tty = attach?.tty !== undefined;
@@ -303,6 +313,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     try {
       container = await this.create(
         spec,
+        uid,
         image,
         dynoContainerOptions({
           spec,
@@ -365,6 +376,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   /** Create the container; an image removed behind our back (another platform's cleanup) is made again once. */
   private async create(
     spec: DynoSpec,
+    uid: number,
     image: string,
     o: Docker.ContainerCreateOptions,
   ): Promise<Docker.Container> {
@@ -373,7 +385,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode !== 404) throw e;
       this.images.forget(image);
-      const again = await this.images.ensure(spec.slug, DockerDynoRuntime.uidFor(spec.app));
+      const again = await this.images.ensure(spec.slug, uid);
       return this.docker.createContainer({ ...o, Image: again });
     }
   }

@@ -28,7 +28,7 @@ export interface RuntimeChoice {
   slugStore: SlugStore;
   /** Local runtime: who dynos run as when the platform is root (see LocalDynoRuntimeOptions). */
   runAsUser?: LocalDynoRuntimeOptions['runAsUser'];
-  /** Local runtime: the per-app uid table shared with builds. */
+  /** The per-app uid table shared with builds. */
   users?: AppUsers;
   /** Local runtime: the per-app dirs shared with builds. */
   dirs?: AppDirs;
@@ -50,6 +50,7 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
     return DockerDynoRuntime.create({
       dataDir: o.dataDir,
       slugStore: o.slugStore,
+      ...(o.users ? { users: o.users } : {}),
       ...(o.stack ? { stack: o.stack } : {}),
     });
   if (o.name !== 'local' && o.name !== 'sandbox' && o.name !== 'auto')
