@@ -242,8 +242,9 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
   // The runtime comes before the add-on providers: with Docker, their servers must listen on
-  // the dyno network's gateway. So the config file's `platform` section is peeked at here.
-  const section = opts.configFile ? (await loadConfig(opts.configFile)).platform : undefined;
+  // the dyno network's gateway. So the config file is read here, once, for its `platform` section.
+  const loaded = opts.configFile ? await loadConfig(opts.configFile) : undefined;
+  const section = loaded?.platform;
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const runAs = opts.runAsUser ?? {};
   const users = await AppUsers.open(dataDir, {
@@ -277,7 +278,10 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     dataDir,
     ...(addonAddress ? { addonAddress } : {}),
   };
-  const { kernel, skipped, config } = await composeKernel(recipe);
+  const { kernel, skipped, config } = await composeKernel(recipe, loaded).catch(async (e) => {
+    await runtime.close();
+    throw e;
+  });
   // A start that fails part-way (a port in use, a data dir dynos cannot reach) stops the add-on
   // servers the plugins started, so the error is reported and the process can exit.
   try {
@@ -492,6 +496,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     return platform;
   } catch (e) {
     await kernel.close().catch(() => {});
+    await runtime.close().catch(() => {});
     throw e;
   }
 }
