@@ -14,6 +14,7 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { PassThrough } from 'node:stream';
 import type {
   DynoHandle,
   DynoRuntime,
@@ -28,13 +29,14 @@ import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { cgroupMemory, DYNO_NETWORK, dynoContainerOptions, handleOf, specKey } from './docker-container.js';
-import { DockerOneOffSession, demux, lines, splitStatus } from './docker-oneoff.js';
+import { demux, lines, splitStatus } from './docker-streams.js';
 import { SlugImages } from './docker-slug-images.js';
 
 export { DYNO_NETWORK } from './docker-container.js';
 
 import type { DynoExit } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
+import { RuntimeOneOffSession } from './one-off-session.js';
 
 /** Options of the Docker runtime. */
 export interface DockerDynoRuntimeOptions {
@@ -65,8 +67,11 @@ interface ContainerDyno {
   quotaBytes: number;
   stopping: boolean;
   reason?: DynoExit['reason'];
-  exited: Promise<void>;
+  /** Resolves once the container is gone and its exit reported. */
+  exited: Promise<DynoExit>;
   oneOff: boolean;
+  /** An attached one-off's streams. */
+  streams?: { stdout: PassThrough; stderr: PassThrough; stdin: NodeJS.ReadWriteStream };
 }
 
 /** The Docker dyno runtime (core `DynoRuntime`). Events as the local runtime's. */
@@ -241,14 +246,14 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     const n = randomInt(1000, 10_000);
     const attach = spec.attach ? { tty: spec.tty } : undefined;
     const d = await this.launch({ ...spec, index: n }, `${spec.type}.${n}`, undefined, undefined, attach);
-    const exit = d.exited.then(async () => this.lastStatus.get(d.handle.id) ?? 1);
-    return new DockerOneOffSession(
-      d.handle,
-      d.container,
-      this.attached.get(d.handle.id),
-      exit,
-      spec.attach ? spec.idleTimeoutMs : undefined,
-    );
+    const { container } = d;
+    return new RuntimeOneOffSession(d.handle, {
+      ...(d.streams ? { streams: d.streams, idleTimeoutMs: spec.idleTimeoutMs } : {}),
+      exit: d.exited,
+      // tini passes a signal to the whole process group.
+      kill: (signal) => void container.kill({ signal }).catch(() => {}),
+      resize: (w, h) => void container.resize({ w, h }).catch(() => {}),
+    });
   }
 
   /** The dynos this runtime runs now, and those of an earlier platform process not adopted yet. */
@@ -286,16 +291,6 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   }
 
   // -------------------------------------------------------------------------------------------
-
-  private readonly lastStatus = new Map<string, number>();
-  private readonly attached = new Map<
-    string,
-    {
-      stdout: import('node:stream').PassThrough;
-      stderr: import('node:stream').PassThrough;
-      stdin?: NodeJS.WritableStream;
-    }
-  >();
 
   private async launch(
     spec: DynoSpec,
@@ -338,7 +333,6 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       await container.start();
       const id = container.id;
       if (attach) {
-        this.attached.set(id, { stdout, stderr, stdin: stream });
         if (attach.tty) void container.resize({ w: attach.tty.columns, h: attach.tty.rows }).catch(() => {});
       } else {
         // Lines printed before the dyno is tracked (a quick release command) wait for it.
@@ -363,6 +357,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         startedAt: Date.now(),
       };
       const d = this.track(handle, container, quotaBytes, !key);
+      if (attach) d.streams = { stdout, stderr, stdin: stream };
       flushEarly();
       return d;
     } catch (e) {
@@ -421,16 +416,17 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     quotaBytes: number,
     oneOff: boolean,
   ): ContainerDyno {
+    let done!: (exit: DynoExit) => void;
     const d: ContainerDyno = {
       handle,
       container,
       quotaBytes,
       stopping: false,
       oneOff,
-      exited: Promise.resolve(),
+      exited: new Promise((r) => (done = r)),
     };
     this.dynos.set(handle.id, d);
-    d.exited = (async () => {
+    void (async () => {
       let status = 1;
       try {
         status = ((await container.wait()) as { StatusCode: number }).StatusCode;
@@ -439,10 +435,8 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       } catch {
         // The engine lost the container: report it as gone.
       }
-      this.lastStatus.set(handle.id, status);
       await container.remove({ force: true }).catch(() => {});
       this.dynos.delete(handle.id);
-      this.attached.delete(handle.id);
       const forced = d.reason !== undefined;
       const { code, signal } = forced ? { code: null, signal: 'SIGKILL' as const } : splitStatus(status);
       const exit: DynoExit = {
@@ -452,7 +446,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         ...(d.reason ? { reason: d.reason } : {}),
       };
       this.emit('exit', handle, exit.code, exit.signal, exit);
-      setTimeout(() => this.lastStatus.delete(handle.id), 60_000).unref();
+      done(exit);
     })();
     return d;
   }
