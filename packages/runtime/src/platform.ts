@@ -134,7 +134,10 @@ export interface PlatformOptions {
    * this, the config file's `platform.runtime`, else `auto`.
    */
   runtime?: RuntimeName;
-  /** Stack of the docker runtime (`slipway/stack:<stack>`); default `slipway-13`, or `platform.stack`. */
+  /**
+   * Stack dynos run in (the docker runtime's image `slipway/stack:<stack>`, the sandbox's root in
+   * the stack cache); default `slipway-13`, or the config file's `platform.stack`.
+   */
   stack?: string;
   /** Email of the owner created on first start; default `$SLIPWAY_OWNER_EMAIL`, else owner@slipway.local. */
   ownerEmail?: string;
