@@ -167,6 +167,8 @@ export interface CreateKernelOptions {
   cwd?: string;
   /** Config file to use; `false` to use none. */
   configFile?: string | false;
+  /** The contents of `configFile` when the caller has read it already (`loadConfig`): not read again. */
+  config?: SlipwayConfig;
   /** Plugins applied after the config's, e.g. the runtime's own. */
   plugins?: PluginEntry[];
   /**
@@ -228,7 +230,7 @@ export async function createKernel(
 ): Promise<{ kernel: Kernel; config: SlipwayConfig; file?: string }> {
   const cwd = opts.cwd ?? process.cwd();
   const file = opts.configFile === false ? undefined : (opts.configFile ?? findConfigFile(cwd));
-  const config: SlipwayConfig = file ? await loadConfig(file) : { plugins: [] };
+  const config: SlipwayConfig = file ? (opts.config ?? (await loadConfig(file))) : { plugins: [] };
   const fromDir = file ? path.dirname(file) : cwd;
   const fallback = opts.resolveFrom;
   // Load every plugin module before applying any: a bad entry late in the list changes nothing.

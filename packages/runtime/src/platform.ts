@@ -1,7 +1,7 @@
 /**
- * The reference platform in one process tree: state (SQLite), slug store, log hub, local dyno
- * runtime and manager, router and API. `startPlatform` opens the data dir, creates the admin
- * token on first start, restores every app's live release (so a SIGKILL and restart brings the
+ * The reference platform in one process tree: state (SQLite), slug store, log hub, dyno
+ * runtime (runtime-choice.ts) and manager, router and API; its options and result are in
+ * platform-types.ts. `startPlatform` opens the data dir, creates the admin token on first start, restores every app's live release (so a SIGKILL and restart brings the
  * formation back), then listens.
  */
 import { existsSync } from 'node:fs';
@@ -43,6 +43,7 @@ import { runtimeErrors } from './errors.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
 import { AppUsers } from './isolation/app-users.js';
 import { LogHub } from './logs/log-hub.js';
+import type { Platform, PlatformOptions } from './platform-types.js';
 import {
   addonDefaults,
   composeKernel,
@@ -57,131 +58,7 @@ import { SlugCollector } from './state/slug-collector.js';
 import { SqliteStateStore } from './state/sqlite-state-store.js';
 import { startWorkflow } from './workflow/platform-wiring.js';
 
-/** Options of `startPlatform`. */
-export interface PlatformOptions {
-  /** Where state, slugs, dyno dirs, caches and credentials live. */
-  dataDir: string;
-  /** Router port (0 = any free port). Default 5000. */
-  routerPort?: number;
-  /**
-   * Router HTTPS port (0 = any free port, false = no HTTPS listener). Default 5443, or any free
-   * port when `routerPort` is 0. Also `platform.https.port` in the config file.
-   */
-  httpsPort?: number | false;
-  /**
-   * The base domain's certificate and the ACME settings of automated certificates, over the
-   * config file's `platform.https` and `platform.acme` sections (see certs/https-wiring.ts).
-   */
-  https?: Omit<PlatformHttpsOptions, 'port'>;
-  /** API port (0 = any free port). Default 5001. */
-  apiPort?: number;
-  /** Listen address. Default 127.0.0.1. */
-  host?: string;
-  /** Apps answer at `<app>.<baseDomain>`. Default `localhost`. */
-  baseDomain?: string;
-  /** slipway.config adding plugins to the defaults (or replacing them: `"defaults": false`). */
-  configFile?: string;
-  /**
-   * Default buildpack specifiers (package names or absolute paths), in detection order,
-   * instead of the first-party ones. Specifiers, not objects, because build workers load them.
-   */
-  buildpacks?: string[];
-  /** Default add-on provider specifiers instead of the first-party ones. */
-  addons?: string[];
-  /**
-   * Plugins applied after the composed ones, in the platform process only (not in build
-   * workers): route taps, add-ons with options, lifecycle listeners written in TypeScript.
-   * An add-on provider gets the platform's `dataDir` unless its options name one.
-   */
-  plugins?: (Plugin<any> | [Plugin<any>, Record<string, unknown>?])[];
-  /**
-   * Remote add-on providers (partner-API manifests, OSB brokers), added to those of the config
-   * file's `platform.addons` section; see addons/remote-providers.ts.
-   */
-  addonProviders?: AddonProvidersConfig;
-  /** Limit on one add-on provider call; default 120 s. */
-  addonTimeoutMs?: number;
-  /** Web dynos must bind $PORT within this; default 60 s. */
-  bootTimeoutMs?: number;
-  /** SIGTERM → SIGKILL grace; default 30 s. */
-  stopGraceMs?: number;
-  /** Crash back-off (tests use ms); default Heroku's. */
-  backoff?: ConstructorParameters<typeof DynoManager>[0]['backoff'];
-  /** Build timeout; default 25 min. */
-  buildTimeoutMs?: number;
-  /** Largest accepted upload; default 200 MB. */
-  maxUploadBytes?: number;
-  /**
-   * Accept log drains on this machine's loopback (a log collector on the same host, tests).
-   * Off by default: on loopback a drain reaches the platform's add-on servers and other apps'
-   * dynos. Link-local and metadata addresses are refused whatever this says.
-   */
-  allowLoopbackDrains?: boolean;
-  /**
-   * Who builds and dynos run as when the platform is root: one uid per app (default, from
-   * `{ uidBase }`, else a block of 1000 in 200000–1199999 chosen per data dir); a user name
-   * runs every app's dynos as that user (no isolation between apps); false keeps root.
-   * Ignored when not root (see `warnings`).
-   */
-  runAsUser?: string | false | { uidBase?: number };
-  /** Where app uids reach their slugs, dyno homes and build dirs; see isolation/app-dirs.ts. */
-  runtimeDir?: string;
-  /**
-   * Which `DynoRuntime` runs dynos: `local` (processes on this machine), `sandbox` (local
-   * processes in bubblewrap namespaces in the stack root; see sandbox/sandbox.ts), `docker` (one
-   * container per dyno from the stack image; see dynos/docker-runtime.ts), or `auto`: `sandbox`
-   * where the stack is built and the platform is root, else `local` with a warning. Without
-   * this, the config file's `platform.runtime`, else `auto`.
-   */
-  runtime?: RuntimeName;
-  /** Stack of the docker runtime (`slipway/stack:<stack>`); default `slipway-13`, or `platform.stack`. */
-  stack?: string;
-  /** Email of the owner created on first start; default `$SLIPWAY_OWNER_EMAIL`, else owner@slipway.local. */
-  ownerEmail?: string;
-  /** Built dashboard served at /dashboard; default `@slipway/dashboard`'s build, when installed. */
-  dashboardDir?: string;
-  /** Sign-in throttling (tests lower the window); see AccessGateOptions. */
-  loginLimits?: { maxFailures?: number; maxPerAddress?: number; windowMs?: number };
-}
-
-/** A running platform. */
-export interface Platform {
-  readonly apiUrl: string;
-  readonly routerUrl: string;
-  readonly routerPort: number;
-  /** `https://<host>:<port>` of the router's HTTPS listener, when it has one. */
-  readonly routerHttpsUrl: string | undefined;
-  /** The HTTPS listener's port, when it has one. */
-  readonly routerHttpsPort: number | undefined;
-  readonly credentialsFile: string;
-  /** The admin API token (acts as the owner). */
-  readonly token: string;
-  /** The owner's email and, while credentials.json still holds it, the first-start password. */
-  readonly owner: { email: string; password?: string };
-  /** Users, access and the audit log. */
-  readonly access: AccessGate;
-  /** Every API route (method and `/apps/:app/...` template). */
-  readonly apiRoutes: { method: string; path: string }[];
-  readonly kernel: Kernel;
-  readonly state: SqliteStateStore;
-  readonly logs: LogHub;
-  readonly dynos: DynoManager;
-  /** Plugins that could not be loaded (reported, skipped). */
-  readonly skippedPlugins: string[];
-  /** The add-on providers loaded now: plugins, the config's remote ones, those added through the API. */
-  addonProviders(): ProviderView[];
-  /** What the operator must know at start, e.g. that apps are not isolated from each other. */
-  readonly warnings: string[];
-  /** `http://<app>.<baseDomain>:<routerPort>` */
-  appUrl(app: string): string;
-  /** Create and deploy the example apps that exist (or those under `examplesDir`); see demo.ts. */
-  demo(
-    onLine: (line: string) => void,
-    examplesDir?: string,
-  ): Promise<{ app: string; url?: string; error?: string }[]>;
-  /** Stop listening, stop every dyno, close the database. */
-  stop(): Promise<void>;
-}
+export type { Platform, PlatformOptions } from './platform-types.js';
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
@@ -242,8 +119,9 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
   // The runtime comes before the add-on providers: with Docker, their servers must listen on
-  // the dyno network's gateway. So the config file's `platform` section is peeked at here.
-  const section = opts.configFile ? (await loadConfig(opts.configFile)).platform : undefined;
+  // the dyno network's gateway. So the config file is read here, once, for its `platform` section.
+  const loaded = opts.configFile ? await loadConfig(opts.configFile) : undefined;
+  const section = loaded?.platform;
   const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const runAs = opts.runAsUser ?? {};
   const users = await AppUsers.open(dataDir, {
@@ -277,7 +155,10 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     dataDir,
     ...(addonAddress ? { addonAddress } : {}),
   };
-  const { kernel, skipped, config } = await composeKernel(recipe);
+  const { kernel, skipped, config } = await composeKernel(recipe, loaded).catch(async (e) => {
+    await runtime.close();
+    throw e;
+  });
   // A start that fails part-way (a port in use, a data dir dynos cannot reach) stops the add-on
   // servers the plugins started, so the error is reported and the process can exit.
   try {
@@ -492,6 +373,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     return platform;
   } catch (e) {
     await kernel.close().catch(() => {});
+    await runtime.close().catch(() => {});
     throw e;
   }
 }

@@ -67,10 +67,12 @@ export function addonDefaults(
 
 /**
  * Build a kernel from a recipe; `skipped` lists the defaults that could not be loaded and why,
- * `config` is the config file as read (for its `platform` section).
+ * `config` is the config file as read (for its `platform` section). `loaded` is the recipe's
+ * config file when the caller has read it already.
  */
 export async function composeKernel(
   recipe: KernelRecipe,
+  loaded?: SlipwayConfig,
 ): Promise<{ kernel: Kernel; skipped: string[]; config?: SlipwayConfig }> {
   const skipped: string[] = [];
   // The data dir for add-on providers (unless the config sets one), or no providers at all in a
@@ -79,6 +81,7 @@ export async function composeKernel(
   const skip = (plugin: Plugin<any>) => recipe.withoutAddons === true && isAddonPlugin(plugin);
   const { kernel, config } = await createKernel({
     configFile: recipe.configFile || false,
+    ...(loaded ? { config: loaded } : {}),
     defaultPlugins: recipe.defaults ?? [],
     resolveFrom: PACKAGE_DIR,
     defaults,

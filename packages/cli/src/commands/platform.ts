@@ -102,7 +102,10 @@ export const platformCommands: CommandModule = {
         '--runtime <name>',
         'dyno runtime: local (processes), sandbox (local processes in bubblewrap namespaces in the stack root), docker (containers from the stack image) or auto (sandbox when the stack is built and we are root, else local; the default unless the config file says)',
       )
-      .option('--stack <name>', 'stack image of the docker runtime (slipway/stack:<name>)')
+      .option(
+        '--stack <name>',
+        'stack dynos run in: the docker image slipway/stack:<name>, or the sandbox root built by stack:build <name>',
+      )
       .option('--allow-loopback-drains', 'accept log drains on this machine (127.0.0.1, localhost)')
       .option('--demo', 'create and deploy the example apps, then print their URLs')
       .action(

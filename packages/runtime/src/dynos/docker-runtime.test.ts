@@ -86,7 +86,9 @@ describe('docker dyno runtime (real engine, stack image)', function () {
       canWriteApp: true,
       PORT: String(h.port),
     });
-    expect(env.uid).to.equal(DockerDynoRuntime.uidFor('dk')).and.not.equal(0);
+    expect(env.uid)
+      .to.equal(await rt.uidFor('dk'))
+      .and.not.equal(0);
     await rt.stop(h, 5000);
     const [, info] = exits.find(([x]) => x.id === h.id)!;
     expect(info.reason).to.equal(undefined);
@@ -154,6 +156,28 @@ describe('docker dyno runtime (real engine, stack image)', function () {
       );
     } finally {
       await manager.close();
+    }
+  });
+
+  it('logs a dyno printing without newlines in bounded pieces, as it prints', async () => {
+    const pieces: string[] = [];
+    const onOutput = (h: DynoHandle, line: string) => {
+      if (h.type === 'flood') pieces.push(line);
+    };
+    rt.on('output', onOutput);
+    // 3 MB and no newline, then the dyno stays up: a reader holding whole lines gets nothing.
+    const h = await rt.start({
+      ...spec('worker'),
+      type: 'flood',
+      command: "head -c 3000000 /dev/zero | tr '\\0' x; sleep 120",
+    });
+    try {
+      await waitFor('pieces of the long line', () => pieces.length >= 250, 60_000, 100);
+      expect(Math.max(...pieces.map((p) => Buffer.byteLength(p)))).to.be.at.most(10_000);
+      expect(pieces.every((p) => /^x+$/.test(p))).to.equal(true);
+    } finally {
+      rt.off('output', onOutput);
+      await rt.stop(h, 0);
     }
   });
 

@@ -1,6 +1,7 @@
 /**
  * The `docker` dyno runtime: one container per dyno, from the slug's image (the stack image
- * with the slug in `/app`, see docker-slug-images.ts). Each dyno runs as its app's uid under
+ * with the slug in `/app`, see docker-slug-images.ts). Each dyno runs as its app's uid (from
+ * isolation/app-users.ts, as its builds) under
  * tini (signals reach the whole process group, zombies are reaped), with `HOME=/app`, cwd
  * `/app`, a writable ephemeral container layer, a memory limit of twice the size's quota (an
  * OOM kill is R15), CPU shares by size, a pids limit, no capabilities and no Docker socket.
@@ -13,6 +14,7 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { PassThrough } from 'node:stream';
 import type {
   DynoHandle,
   DynoRuntime,
@@ -23,22 +25,29 @@ import type {
   SlugStore,
 } from '@slipway/core';
 import type Docker from 'dockerode';
+import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { cgroupMemory, DYNO_NETWORK, dynoContainerOptions, handleOf, specKey } from './docker-container.js';
-import { DockerOneOffSession, demux, lines, splitStatus } from './docker-oneoff.js';
+import { demux, lines, splitStatus } from './docker-streams.js';
 import { SlugImages } from './docker-slug-images.js';
 
 export { DYNO_NETWORK } from './docker-container.js';
 
 import type { DynoExit } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
+import { RuntimeOneOffSession } from './one-off-session.js';
 
 /** Options of the Docker runtime. */
 export interface DockerDynoRuntimeOptions {
   /** Platform data dir: names the platform in container labels (adoption after a restart). */
   dataDir: string;
   slugStore: SlugStore;
+  /**
+   * The per-app uid table shared with builds (default: opened from `dataDir`). Dynos run as their
+   * app's uid from it whether or not the platform is root: the engine switches users.
+   */
+  users?: AppUsers;
   /** Engine; default the local one (DOCKER_HOST or /var/run/docker.sock). */
   docker?: Docker;
   /** Stack name; the image is `slipway/stack:<stack>`. Default `slipway-13`. */
@@ -58,8 +67,11 @@ interface ContainerDyno {
   quotaBytes: number;
   stopping: boolean;
   reason?: DynoExit['reason'];
-  exited: Promise<void>;
+  /** Resolves once the container is gone and its exit reported. */
+  exited: Promise<DynoExit>;
   oneOff: boolean;
+  /** An attached one-off's streams. */
+  streams?: { stdout: PassThrough; stderr: PassThrough; stdin: NodeJS.ReadWriteStream };
 }
 
 /** The Docker dyno runtime (core `DynoRuntime`). Events as the local runtime's. */
@@ -72,6 +84,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   private readonly opts: DockerDynoRuntimeOptions;
   private readonly stackImage: string;
   private images!: SlugImages;
+  private users!: AppUsers;
   private readonly dynos = new Map<string, ContainerDyno>();
   /** Running dynos of an earlier platform process, by spec key, until claimed or removed. */
   private readonly adoptable = new Map<string, Docker.ContainerInfo>();
@@ -125,6 +138,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         { cause: e },
       );
     }
+    this.users = this.opts.users ?? (await AppUsers.open(this.opts.dataDir));
     this.images = new SlugImages(this.docker, this.opts.slugStore, this.stackImage, this.labels);
     this.gateway = await this.ensureNetwork();
     const mine = await this.docker.listContainers({
@@ -152,16 +166,21 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       filters: { type: ['container'], event: ['oom'], label: [`slipway.platform=${this.platformId}`] },
     });
     this.events = events;
-    lines(events, (line) => {
-      try {
-        const ev = JSON.parse(line) as { id?: string };
-        const d = [...this.dynos.values()].find((x) => x.handle.id === ev.id);
-        if (d && !d.stopping) {
-          d.reason = 'memory';
-          void d.container.kill({ signal: 'SIGKILL' }).catch(() => {});
-        }
-      } catch {}
-    });
+    // The engine's own JSON, one event a line; a container's labels make it longer than a log line.
+    lines(
+      events,
+      (line) => {
+        try {
+          const ev = JSON.parse(line) as { id?: string };
+          const d = ev.id === undefined ? undefined : this.dynos.get(ev.id);
+          if (d && !d.stopping) {
+            d.reason = 'memory';
+            void d.container.kill({ signal: 'SIGKILL' }).catch(() => {});
+          }
+        } catch {}
+      },
+      64 * 1024,
+    );
     events.on('error', () => {});
   }
 
@@ -227,14 +246,14 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     const n = randomInt(1000, 10_000);
     const attach = spec.attach ? { tty: spec.tty } : undefined;
     const d = await this.launch({ ...spec, index: n }, `${spec.type}.${n}`, undefined, undefined, attach);
-    const exit = d.exited.then(async () => this.lastStatus.get(d.handle.id) ?? 1);
-    return new DockerOneOffSession(
-      d.handle,
-      d.container,
-      this.attached.get(d.handle.id),
-      exit,
-      spec.attach ? spec.idleTimeoutMs : undefined,
-    );
+    const { container } = d;
+    return new RuntimeOneOffSession(d.handle, {
+      ...(d.streams ? { streams: d.streams, idleTimeoutMs: spec.idleTimeoutMs } : {}),
+      exit: d.exited,
+      // tini passes a signal to the whole process group.
+      kill: (signal) => void container.kill({ signal }).catch(() => {}),
+      resize: (w, h) => void container.resize({ w, h }).catch(() => {}),
+    });
   }
 
   /** The dynos this runtime runs now, and those of an earlier platform process not adopted yet. */
@@ -265,22 +284,13 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     return this.images.remove(ref);
   }
 
-  /** The uid of an app's dynos: stable per app name, never root, distinct apps distinct with high odds. */
-  static uidFor(app: string): number {
-    return 20_000 + (createHash('sha256').update(app).digest().readUInt32BE(0) % 40_000);
+  /** The uid of an app's dynos: the app's own from the uid table (as its builds), never root, never shared. */
+  async uidFor(app: string): Promise<number> {
+    await this.init();
+    return (await this.users.userFor(app)).uid;
   }
 
   // -------------------------------------------------------------------------------------------
-
-  private readonly lastStatus = new Map<string, number>();
-  private readonly attached = new Map<
-    string,
-    {
-      stdout: import('node:stream').PassThrough;
-      stderr: import('node:stream').PassThrough;
-      stdin?: NodeJS.WritableStream;
-    }
-  >();
 
   private async launch(
     spec: DynoSpec,
@@ -289,7 +299,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     key: string | undefined,
     attach: { tty?: { columns: number; rows: number } } | undefined,
   ): Promise<ContainerDyno> {
-    const uid = DockerDynoRuntime.uidFor(spec.app);
+    const uid = (await this.users.userFor(spec.app)).uid;
     const image = await this.images.ensure(spec.slug, uid);
     const quotaBytes = spec.size.memoryMb * 1024 * 1024;
     const tty = attach?.tty !== undefined;
@@ -298,6 +308,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     try {
       container = await this.create(
         spec,
+        uid,
         image,
         dynoContainerOptions({
           spec,
@@ -322,7 +333,6 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       await container.start();
       const id = container.id;
       if (attach) {
-        this.attached.set(id, { stdout, stderr, stdin: stream });
         if (attach.tty) void container.resize({ w: attach.tty.columns, h: attach.tty.rows }).catch(() => {});
       } else {
         // Lines printed before the dyno is tracked (a quick release command) wait for it.
@@ -347,6 +357,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         startedAt: Date.now(),
       };
       const d = this.track(handle, container, quotaBytes, !key);
+      if (attach) d.streams = { stdout, stderr, stdin: stream };
       flushEarly();
       return d;
     } catch (e) {
@@ -360,6 +371,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   /** Create the container; an image removed behind our back (another platform's cleanup) is made again once. */
   private async create(
     spec: DynoSpec,
+    uid: number,
     image: string,
     o: Docker.ContainerCreateOptions,
   ): Promise<Docker.Container> {
@@ -368,7 +380,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode !== 404) throw e;
       this.images.forget(image);
-      const again = await this.images.ensure(spec.slug, DockerDynoRuntime.uidFor(spec.app));
+      const again = await this.images.ensure(spec.slug, uid);
       return this.docker.createContainer({ ...o, Image: again });
     }
   }
@@ -404,16 +416,17 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     quotaBytes: number,
     oneOff: boolean,
   ): ContainerDyno {
+    let done!: (exit: DynoExit) => void;
     const d: ContainerDyno = {
       handle,
       container,
       quotaBytes,
       stopping: false,
       oneOff,
-      exited: Promise.resolve(),
+      exited: new Promise((r) => (done = r)),
     };
     this.dynos.set(handle.id, d);
-    d.exited = (async () => {
+    void (async () => {
       let status = 1;
       try {
         status = ((await container.wait()) as { StatusCode: number }).StatusCode;
@@ -422,10 +435,8 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       } catch {
         // The engine lost the container: report it as gone.
       }
-      this.lastStatus.set(handle.id, status);
       await container.remove({ force: true }).catch(() => {});
       this.dynos.delete(handle.id);
-      this.attached.delete(handle.id);
       const forced = d.reason !== undefined;
       const { code, signal } = forced ? { code: null, signal: 'SIGKILL' as const } : splitStatus(status);
       const exit: DynoExit = {
@@ -435,7 +446,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         ...(d.reason ? { reason: d.reason } : {}),
       };
       this.emit('exit', handle, exit.code, exit.signal, exit);
-      setTimeout(() => this.lastStatus.delete(handle.id), 60_000).unref();
+      done(exit);
     })();
     return d;
   }

@@ -45,7 +45,7 @@ import {
   processStartTime,
   rssByProcessGroup,
 } from './memory.js';
-import { LocalOneOffSession } from './one-off-session.js';
+import { RuntimeOneOffSession } from './one-off-session.js';
 import { detectPidsMechanism, PidsCgroup, type PidsMechanism, pidsLimitFor } from './pids.js';
 import { SlugCache } from './slug-cache.js';
 
@@ -261,7 +261,13 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
         throw e;
       },
     );
-    const session = new LocalOneOffSession(d.handle, d.proc, spec);
+    const { proc } = d;
+    const session = new RuntimeOneOffSession(d.handle, {
+      ...(spec.attach ? { streams: proc, idleTimeoutMs: spec.idleTimeoutMs } : {}),
+      exit: proc.exited,
+      kill: (signal) => proc.killGroup(signal),
+      resize: (columns, rows) => void proc.resize(columns, rows),
+    });
     void session.exited.then(() => this.usedRunNumbers.delete(key));
     return session;
   }

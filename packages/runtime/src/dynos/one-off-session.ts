@@ -1,12 +1,26 @@
 /**
- * The session of a one-off dyno (`slipway run`) of the local runtime: its streams when attached
- * (all output handed over before the exit is reported), its logs when detached, the idle
- * hang-up, resizing and signals.
+ * The session of a one-off dyno (`slipway run`), whatever runs it: its streams when attached
+ * (all output handed over before the exit is reported), empty streams when detached (its output
+ * goes to the logs), the idle hang-up, resizing and signals. A runtime hands over the dyno's
+ * streams, its exit and how to signal and resize it (a local process group, a container).
  */
 import { EventEmitter } from 'node:events';
-import { PassThrough } from 'node:stream';
-import type { DynoHandle, OneOffSession, OneOffSpec } from '@slipway/core';
-import type { DynoExit, DynoProcess } from './dyno-process.js';
+import { PassThrough, type Readable } from 'node:stream';
+import type { DynoHandle, OneOffSession } from '@slipway/core';
+
+/** What a runtime gives a one-off session. */
+export interface OneOffParts {
+  /** The dyno's streams when attached; none when detached. */
+  streams?: { stdout: Readable; stderr: Readable; stdin?: NodeJS.WritableStream | undefined };
+  /** Resolves when the dyno is over: its exit status (shell style) and signal. */
+  exit: Promise<{ status: number; signal: NodeJS.Signals | null }>;
+  /** Attached only: hang up (SIGHUP) after this long without output or input. */
+  idleTimeoutMs?: number | undefined;
+  /** Signal the whole dyno. */
+  kill(signal: NodeJS.Signals): void;
+  /** Resize the dyno's terminal (a no-op without one). */
+  resize(columns: number, rows: number): void;
+}
 
 /** Resolves once everything written to `s` has been written through (its writable side finished). */
 function finished(s: PassThrough): Promise<void> {
@@ -18,66 +32,62 @@ function delay(ms: number): Promise<void> {
 }
 
 /** A one-off dyno session: streams when attached, logs when detached. */
-export class LocalOneOffSession extends EventEmitter implements OneOffSession {
+export class RuntimeOneOffSession extends EventEmitter implements OneOffSession {
   readonly stdin?: NodeJS.WritableStream;
-  readonly stdout: PassThrough;
-  readonly stderr: PassThrough;
+  /** Own buffers: whatever the dyno prints before a client reads is kept (with back-pressure). */
+  readonly stdout = new PassThrough();
+  readonly stderr = new PassThrough();
   readonly exited: Promise<number>;
   private idle: NodeJS.Timeout | undefined;
 
   constructor(
     readonly handle: DynoHandle,
-    private readonly proc: DynoProcess,
-    spec: OneOffSpec,
+    private readonly parts: OneOffParts,
   ) {
     super();
-    if (spec.attach) {
-      this.stdout = proc.stdout.pipe(new PassThrough());
-      this.stderr = proc.stderr.pipe(new PassThrough());
-    } else {
-      // Detached output goes to the logs (line events); these stay empty.
-      this.stdout = new PassThrough();
-      this.stderr = new PassThrough();
-      proc.exited.then(() => {
-        this.stdout.end();
-        this.stderr.end();
-      });
-    }
-    if (proc.stdin) {
+    const { streams } = parts;
+    streams?.stdout.pipe(this.stdout);
+    streams?.stderr.pipe(this.stderr);
+    if (streams?.stdin) {
       const input = new PassThrough();
-      input.pipe(proc.stdin);
-      proc.stdin.on('error', () => {});
+      input.pipe(streams.stdin);
+      streams.stdin.on('error', () => {});
       this.stdin = input;
     }
-    const idleMs = spec.attach ? spec.idleTimeoutMs : undefined;
+    const idleMs = streams ? parts.idleTimeoutMs : undefined;
     if (idleMs) {
       const touch = () => {
         clearTimeout(this.idle);
-        this.idle = setTimeout(() => proc.killGroup('SIGHUP'), idleMs);
+        this.idle = setTimeout(() => this.kill('SIGHUP'), idleMs);
         this.idle.unref();
       };
       touch();
-      proc.stdout.on('data', touch);
+      streams?.stdout.on('data', touch);
       (this.stdin as PassThrough | undefined)?.on('data', touch);
     }
-    this.exited = proc.exited.then(async (e: DynoExit) => {
+    this.exited = parts.exit.then(async ({ status, signal }) => {
       clearTimeout(this.idle);
-      // A process's exit can be reported before its last output is read: an attached session
-      // hands over all output first (bounded, in case a leftover child holds the pipes open).
-      if (spec.attach)
+      if (!streams) {
+        this.stdout.end();
+        this.stderr.end();
+      } else {
+        // A dyno's exit can be reported before its last output is read: an attached session
+        // hands over all output first (bounded, in case a leftover child or the engine holds the
+        // streams open).
         await Promise.race([Promise.all([finished(this.stdout), finished(this.stderr)]), delay(2000)]);
-      this.emit('exit', e.status, e.signal);
-      return e.status;
+      }
+      this.emit('exit', status, signal);
+      return status;
     });
   }
 
-  /** Resize the dyno's pseudo-terminal (a no-op without one). */
+  /** Resize the dyno's terminal (a no-op without one). */
   resize(columns: number, rows: number): void {
-    void this.proc.resize(columns, rows);
+    this.parts.resize(columns, rows);
   }
 
   /** Signal the whole one-off dyno (default SIGTERM). */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    this.proc.killGroup(signal);
+    this.parts.kill(signal);
   }
 }

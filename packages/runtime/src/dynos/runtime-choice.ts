@@ -4,10 +4,12 @@
  * `docker` (one container per dyno). Both sit behind core's `DynoRuntime`, so a plugin that
  * provides another runtime replaces this choice without touching the dyno manager.
  */
+import { join } from 'node:path';
 import type { DynoRuntime, SlugRef, SlugStore } from '@slipway/core';
 import type { AppDirs } from '../isolation/app-dirs.js';
 import type { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
+import { stackCacheDir } from '../stack/stack-builder.js';
 import { DockerDynoRuntime } from './docker-runtime.js';
 import { LocalDynoRuntime, type LocalDynoRuntimeOptions } from './local-runtime.js';
 
@@ -28,13 +30,14 @@ export interface RuntimeChoice {
   slugStore: SlugStore;
   /** Local runtime: who dynos run as when the platform is root (see LocalDynoRuntimeOptions). */
   runAsUser?: LocalDynoRuntimeOptions['runAsUser'];
-  /** Local runtime: the per-app uid table shared with builds. */
+  /** The per-app uid table shared with builds. */
   users?: AppUsers;
   /** Local runtime: the per-app dirs shared with builds. */
   dirs?: AppDirs;
-  /** Sandbox runtime: the stack root (default: the built `slipway-13` run root in the stack cache). */
-  stackRoot?: string;
-  /** Docker runtime: the stack (`slipway/stack:<stack>`). */
+  /**
+   * The stack dynos run in (default `slipway-13`): the docker runtime's image
+   * `slipway/stack:<stack>`, the sandbox's root `<stack cache>/<stack>/run`.
+   */
   stack?: string;
 }
 
@@ -50,6 +53,7 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
     return DockerDynoRuntime.create({
       dataDir: o.dataDir,
       slugStore: o.slugStore,
+      ...(o.users ? { users: o.users } : {}),
       ...(o.stack ? { stack: o.stack } : {}),
     });
   if (o.name !== 'local' && o.name !== 'sandbox' && o.name !== 'auto')
@@ -62,7 +66,12 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
     ...(o.dirs ? { dirs: o.dirs } : {}),
     ...(o.name === 'local'
       ? {}
-      : { sandbox: { ...(o.stackRoot ? { stackRoot: o.stackRoot } : {}), auto: o.name === 'auto' } }),
+      : {
+          sandbox: {
+            ...(o.stack ? { stackRoot: join(stackCacheDir(), o.stack, 'run') } : {}),
+            auto: o.name === 'auto',
+          },
+        }),
   });
   await rt.init();
   return rt;

@@ -1,6 +1,9 @@
 /**
- * Schema migrations of the SQLite state store. Append only: a released migration is never
- * edited, a change gets a new entry, so an old data dir upgrades in place on the next start.
+ * Schema migrations of the SQLite state store's own tables: those `SqliteStateStore` and its
+ * table classes (release-output-table.ts, provider-table.ts) read. Append only: a released
+ * migration is never edited, a change gets a new entry, so an old data dir upgrades in place on
+ * the next start. A module with its own store class over its own family of tables (accounts,
+ * certificates) keeps its own list with table-migrations.ts instead, and takes no number here.
  */
 
 /** One schema step, applied once in its own transaction. */
