@@ -334,6 +334,13 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
     expect(
       (await call(undefined, 'POST', '/login', { email: 'bob@example.test', password: pw })).status,
     ).to.equal(201);
+    // Guesses sent all at once are counted before any is judged: only `maxFailures` get checked.
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call(undefined, 'POST', '/login', { email: 'erin@example.test', password: 'guess!' }),
+      ),
+    );
+    expect(burst.map((r) => r.status).sort()).to.deep.equal([401, 401, 401, 429, 429, 429]);
   });
 
   it('transfers an app, records who did what in the audit log, and drives it all from the CLI', async () => {

@@ -89,7 +89,8 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
   const { store, state } = gate;
   const me = (): Principal => currentPrincipal() as Principal;
 
-  // Throttled per email+address and per address; unknown emails cost a hash too.
+  // Throttled per email+address and per address; unknown emails cost a hash too. The attempt
+  // counts before the (slow) hash is checked: parallel attempts cannot all pass the limit.
   async function signIn(
     req: IncomingMessage,
     res: ServerResponse,
@@ -102,16 +103,17 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
       res.setHeader('retry-after', String(wait));
       throw accountErrors.SLIPWAY_ERR_ACCOUNTS_RATE_LIMITED({ who: body.email, seconds: wait });
     }
+    gate.loginLimiter.fail(key);
+    gate.addressLimiter.fail(ip);
     const u = store.userByEmail(body.email);
     const hash = (u && store.passwordHash(u.id)) || (await DUMMY_HASH_PROMISE());
     const ok = await verifyPassword(body.password, hash);
     if (!u || !ok) {
-      gate.loginLimiter.fail(key);
-      gate.addressLimiter.fail(ip);
       store.audit({ actor: body.email.slice(0, 254), action: 'login failed', app: null, status: 401, ip });
       throw accountErrors.SLIPWAY_ERR_ACCOUNTS_LOGIN();
     }
     gate.loginLimiter.clear(key);
+    gate.addressLimiter.forgive(ip);
     store.audit({ actor: u.email, action: 'login', app: null, status: 200, ip });
     return u;
   }
