@@ -87,7 +87,6 @@ export class AccessGate {
   readonly loginLimiter: AttemptLimiter;
   /** Per address. */
   readonly addressLimiter: AttemptLimiter;
-  private readonly pushes = new Map<string, Principal | undefined>();
 
   constructor(opts: AccessGateOptions) {
     this.state = opts.state;
@@ -200,22 +199,6 @@ export class AccessGate {
       status,
       ip: req.socket.remoteAddress ?? null,
     });
-  }
-
-  /** A git push started by the current caller: its hook's callbacks act as that caller. */
-  bindPush(secret: string): void {
-    this.pushes.set(secret, currentPrincipal());
-  }
-
-  /** The push ended. */
-  unbindPush(secret: string): void {
-    this.pushes.delete(secret);
-  }
-
-  /** The caller of the push a hook callback belongs to (the callback checks the secret itself). */
-  pushPrincipal(req: IncomingMessage): Principal | undefined {
-    const s = req.headers['x-slipway-push-secret'];
-    return typeof s === 'string' ? this.pushes.get(s) : undefined;
   }
 
   /** Who made a release, Heroku's `user` field. */
