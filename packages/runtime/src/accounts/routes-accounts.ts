@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type RouteRegistrar, readJson, sendJson } from '../api/http-util.js';
 import { type AccessGate, isHttps, SESSION_COOKIE } from './access-gate.js';
-import type { AccessRecord, TokenRecord, UserRecord } from './account-store.js';
+import { type AccessRecord, SESSION_TTL_MS, type TokenRecord, type UserRecord } from './account-store.js';
 import { accountErrors } from './errors.js';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password.js';
 import { currentPrincipal, type Principal } from './principal.js';
@@ -139,7 +139,7 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
     const body = await readJson<{ email: string; password: string }>(req, loginSchema, 'POST /auth/session');
     const u = await signIn(req, res, body);
     const s = store.createSession(u.id);
-    setCookie(req, res, s.sid, 12 * 3600);
+    setCookie(req, res, s.sid, SESSION_TTL_MS / 1000);
     sendJson(res, 201, { user: renderUser(u), csrf_token: s.csrf });
   });
   on('GET', '/auth/session', async (_q, res) =>
