@@ -280,6 +280,15 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
   });
 
   it('changes nothing for a session request without its CSRF token; the cookie is HttpOnly and SameSite=Strict', async () => {
+    // A cross-site form can post text/plain that reads as JSON: it gets no session (login CSRF).
+    const form = await fetch(new URL('/auth/session', p.apiUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ email: 'alice@example.test', password: pw, description: '=' }),
+    });
+    expect(form.status).to.equal(415);
+    expect(form.headers.get('set-cookie')).to.equal(null);
+    expect(((await form.json()) as { code: string }).code).to.equal('SLIPWAY_ERR_ACCOUNTS_SESSION_TYPE');
     const s = await call(undefined, 'POST', '/auth/session', { email: 'alice@example.test', password: pw });
     expect(s.status).to.equal(201);
     const set = s.headers.get('set-cookie') ?? '';

@@ -136,6 +136,11 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
       `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${isHttps(req) ? '; Secure' : ''}`,
     );
   on('POST', '/auth/session', async (req, res) => {
+    // A form of another site can post JSON-looking text/plain: it would sign the browser in to
+    // the attacker's account (login CSRF). Only a same-origin script can send application/json.
+    const type = req.headers['content-type'] ?? '';
+    if (!/^application\/json\s*(;|$)/i.test(type))
+      throw accountErrors.SLIPWAY_ERR_ACCOUNTS_SESSION_TYPE({ type: type.slice(0, 80) || 'no content type' });
     const body = await readJson<{ email: string; password: string }>(req, loginSchema, 'POST /auth/session');
     const u = await signIn(req, res, body);
     const s = store.createSession(u.id);
