@@ -143,21 +143,13 @@ export class AccessGate {
       throw accountErrors.SLIPWAY_ERR_ACCOUNTS_ADMIN_ONLY({ method, path: template });
     }
     if (p.user.admin) return;
-    const app = this.appByName(name);
+    const app = this.state.findApp(name);
     if (!app) return;
     const role = this.store.role(app.id, p.user.id);
     if (!role) throw accountErrors.SLIPWAY_ERR_ACCOUNTS_APP_ACCESS({ email: p.user.email, app: name });
     const ownerAction = OWNER_ROUTES.get(key);
     if (ownerAction && role !== 'owner')
       throw accountErrors.SLIPWAY_ERR_ACCOUNTS_OWNER_ONLY({ action: ownerAction, app: name });
-  }
-
-  private appByName(name: string): AppRecord | undefined {
-    try {
-      return this.state.app(name);
-    } catch {
-      return undefined;
-    }
   }
 
   /** Run a request's handler as `p`. */
