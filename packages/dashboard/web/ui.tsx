@@ -15,8 +15,13 @@ export function ErrorLine({ error }: { error: unknown }) {
   );
 }
 
-/** Run an async action; returns [run, busy, error]. */
-export function useAction(): [(fn: () => Promise<unknown>) => Promise<void>, boolean, unknown] {
+/**
+ * Run an async action, then `after` (reload what it changed); returns [run, busy, error]. `run`
+ * resolves to whether the action succeeded (a failure is in `error`).
+ */
+export function useAction(
+  after?: () => Promise<unknown>,
+): [(fn: () => Promise<unknown>) => Promise<boolean>, boolean, unknown] {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const run = async (fn: () => Promise<unknown>) => {
@@ -24,13 +29,47 @@ export function useAction(): [(fn: () => Promise<unknown>) => Promise<void>, boo
     setError(null);
     try {
       await fn();
+      await after?.();
+      return true;
     } catch (e) {
       setError(e);
+      return false;
     } finally {
       setBusy(false);
     }
   };
   return [run, busy, error];
+}
+
+/** A one-field form that adds something; the field empties once `onAdd` succeeds. */
+export function AddForm(props: {
+  name: string;
+  placeholder: string;
+  submit: string;
+  busy: boolean;
+  type?: string;
+  onAdd: (value: string) => Promise<boolean>;
+}) {
+  const [value, setValue] = useState('');
+  const submit = (e: Event) => {
+    e.preventDefault();
+    void props.onAdd(value).then((ok) => ok && setValue(''));
+  };
+  return (
+    <form class="row" onSubmit={submit}>
+      <input
+        name={props.name}
+        type={props.type}
+        placeholder={props.placeholder}
+        value={value}
+        required
+        onInput={(e) => setValue(e.currentTarget.value)}
+      />
+      <button type="submit" disabled={props.busy}>
+        {props.submit}
+      </button>
+    </form>
+  );
 }
 
 /** A titled section of a page. */

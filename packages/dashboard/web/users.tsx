@@ -2,28 +2,19 @@
 import { useState } from 'preact/hooks';
 import { api } from './api';
 import { useData } from './panels/use-data';
-import { ErrorLine, Section, useAction } from './ui';
+import { AddForm, ErrorLine, Section, useAction } from './ui';
 
 /** The users page. */
 export function UsersPage() {
   const [users, reload, loadError] = useData<any[]>('/users');
-  const [email, setEmail] = useState('');
   const [created, setCreated] = useState<{ email: string; password: string } | null>(null);
-  const [run, busy, error] = useAction();
-  const add = (e: Event) => {
-    e.preventDefault();
-    void run(async () => {
+  const [run, busy, error] = useAction(reload);
+  const add = (email: string) =>
+    run(async () => {
       const u = await api('POST', '/users', { email });
       setCreated({ email: u.email, password: u.password });
-      setEmail('');
-      await reload();
     });
-  };
-  const remove = (who: string) =>
-    run(async () => {
-      await api('DELETE', `/users/${encodeURIComponent(who)}`);
-      await reload();
-    });
+  const remove = (who: string) => run(() => api('DELETE', `/users/${encodeURIComponent(who)}`));
   return (
     <>
       <h1>Users</h1>
@@ -46,19 +37,14 @@ export function UsersPage() {
             ))}
           </tbody>
         </table>
-        <form class="row" onSubmit={add}>
-          <input
-            name="new-user"
-            type="email"
-            placeholder="someone@example.com"
-            value={email}
-            required
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-          <button type="submit" disabled={busy}>
-            Add user
-          </button>
-        </form>
+        <AddForm
+          name="new-user"
+          type="email"
+          placeholder="someone@example.com"
+          submit="Add user"
+          busy={busy}
+          onAdd={add}
+        />
         {created ? (
           <p data-testid="new-password">
             Password of {created.email}: <code>{created.password}</code> (shown once: pass it on; they change

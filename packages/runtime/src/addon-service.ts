@@ -23,6 +23,16 @@ export function attachmentName(service: string, as?: string): string {
   return as ?? service.toUpperCase().replace(/-/g, '_');
 }
 
+/** A `service[:plan]` as the catalogue understood it. */
+export interface ResolvedPlan {
+  service: string;
+  plan: string;
+  /** How it was understood (`heroku-postgresql → postgres`), and the fallback if any. */
+  notes: string[];
+  /** Set when the plan was unknown and the default one was taken instead (`nearest`). */
+  fallback?: string;
+}
+
 /** Attaches, changes and detaches add-ons. */
 export class AddonService {
   private readonly timeoutMs: number;
@@ -104,12 +114,10 @@ export class AddonService {
   /**
    * Split `service[:plan]` and check both against the catalogue, through the aliases providers
    * declare (`heroku-postgresql:essential-0` → `postgres:shared`). An unknown plan is an error,
-   * or with `nearest` (app setups) the service's default plan and a note saying so.
+   * or with `nearest` (app setups) the service's default plan and a note saying so (also as
+   * `fallback`, the warning of an app setup).
    */
-  resolve(
-    planSpec: string,
-    opts: { nearest?: boolean } = {},
-  ): { service: string; plan: string; notes: string[] } {
+  resolve(planSpec: string, opts: { nearest?: boolean } = {}): ResolvedPlan {
     const m = matchAddonSpec(this.o.kernel.catalog.addons.values(), planSpec);
     const service = planSpec.split(':')[0] as string;
     if (!m)
@@ -127,10 +135,8 @@ export class AddonService {
         detail: `no plan ${m.asked} (plans: ${m.entry.plans.map((p) => p.name).join(', ')})`,
         ...this.hint(m.entry.service),
       });
-    notes.push(
-      `plan ${m.asked} is unknown to ${m.entry.service}: using its default plan ${fallback} instead`,
-    );
-    return { service: m.entry.service, plan: fallback, notes };
+    const note = `plan ${m.asked} is unknown to ${m.entry.service}: using its default plan ${fallback} instead`;
+    return { service: m.entry.service, plan: fallback, notes: [...notes, note], fallback: note };
   }
 
   /** The attachment `nameOrId` of the app, or a clear "not attached" error. */
@@ -146,7 +152,7 @@ export class AddonService {
     planSpec: string,
     as?: string,
     options: Record<string, unknown> = {},
-    resolved: { service: string; plan: string; notes: string[] } = this.resolve(planSpec),
+    resolved: ResolvedPlan = this.resolve(planSpec),
   ): Promise<AddonRecord> {
     const { service, plan, notes } = resolved;
     // Say how a Heroku name was understood: `heroku-postgresql → postgres, essential-0 → shared`.

@@ -1,24 +1,14 @@
 /** Add-ons: create one from a plan, change its plan, destroy it. */
 import { useState } from 'preact/hooks';
 import { api, appPath } from '../api';
-import { ErrorLine, Section, useAction } from '../ui';
+import { AddForm, ErrorLine, Section, useAction } from '../ui';
 import { useData } from './use-data';
 
 /** The add-ons tab. */
 export function AddonsPanel({ app }: { app: string }) {
   const [addons, reload, loadError] = useData<any[]>(appPath(app, '/addons'));
-  const [plan, setPlan] = useState('');
   const [plans, setPlans] = useState<Record<string, string>>({});
-  const [run, busy, error] = useAction();
-  const act = (fn: () => Promise<unknown>) =>
-    run(async () => {
-      await fn();
-      await reload();
-    });
-  const create = (e: Event) => {
-    e.preventDefault();
-    void act(() => api('POST', appPath(app, '/addons'), { plan })).then(() => setPlan(''));
-  };
+  const [act, busy, error] = useAction(reload);
   return (
     <Section title="Add-ons">
       <ErrorLine error={loadError} />
@@ -60,18 +50,13 @@ export function AddonsPanel({ app }: { app: string }) {
           ))}
         </tbody>
       </table>
-      <form class="row" onSubmit={create}>
-        <input
-          name="addon-plan"
-          placeholder="postgres or redis:small"
-          value={plan}
-          required
-          onInput={(e) => setPlan(e.currentTarget.value)}
-        />
-        <button type="submit" disabled={busy}>
-          Create add-on
-        </button>
-      </form>
+      <AddForm
+        name="addon-plan"
+        placeholder="postgres or redis:small"
+        submit="Create add-on"
+        busy={busy}
+        onAdd={(plan) => act(() => api('POST', appPath(app, '/addons'), { plan }))}
+      />
       {busy ? <p class="muted">Working…</p> : null}
       <ErrorLine error={error} />
     </Section>

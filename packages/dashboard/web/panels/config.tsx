@@ -11,16 +11,16 @@ export function ConfigPanel({ app }: { app: string }) {
   const [editing, setEditing] = useState<{ key: string; value: string } | null>(null);
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
-  const [run, busy, error] = useAction();
+  const [run, busy, error] = useAction(reload);
   const patch = (body: Record<string, string | null>) =>
     run(async () => {
       await api('PATCH', appPath(app, '/config-vars'), body);
       setEditing(null);
-      await reload();
     });
   const add = (e: Event) => {
     e.preventDefault();
-    void patch({ [key]: value }).then(() => {
+    void patch({ [key]: value }).then((ok) => {
+      if (!ok) return;
       setKey('');
       setValue('');
     });

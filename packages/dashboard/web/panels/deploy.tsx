@@ -11,7 +11,7 @@ import { useData } from './use-data';
 export function DeployPanel({ app }: { app: string }) {
   const [builds, reload] = useData<any[]>(appPath(app, '/builds'), 1500);
   const [lines, setLines] = useState<string[]>([]);
-  const [run, busy, error] = useAction();
+  const [run, busy, error] = useAction(reload);
   const following = useRef<string | null>(null);
   const newest = builds?.length ? builds[builds.length - 1] : null;
   useEffect(() => {
@@ -32,7 +32,7 @@ export function DeployPanel({ app }: { app: string }) {
   }, [newest?.id]);
   const onFile = (e: Event) => {
     const file = (e.currentTarget as HTMLInputElement).files?.[0];
-    if (file) void run(() => upload(appPath(app, '/builds'), file).then(() => reload()));
+    if (file) void run(() => upload(appPath(app, '/builds'), file));
   };
   return (
     <Section title="Deploy">

@@ -1,7 +1,6 @@
 /** A list of an app's sub-resources with an add form and a remove button per item. */
-import { useState } from 'preact/hooks';
 import { api, appPath } from '../api';
-import { ErrorLine, Section, useAction } from '../ui';
+import { AddForm, ErrorLine, Section, useAction } from '../ui';
 import { useData } from './use-data';
 
 /** Domains, drains, collaborators: `GET`/`POST path`, `DELETE path/:id`. */
@@ -15,21 +14,11 @@ export function ListEditor(props: {
   placeholder: string;
 }) {
   const [items, reload] = useData<any[]>(appPath(props.app, props.path));
-  const [value, setValue] = useState('');
-  const [run, busy, error] = useAction();
-  const add = (e: Event) => {
-    e.preventDefault();
-    void run(async () => {
-      await api('POST', appPath(props.app, props.path), { [props.field]: value });
-      setValue('');
-      await reload();
-    });
-  };
+  const [run, busy, error] = useAction(reload);
+  const add = (value: string) =>
+    run(() => api('POST', appPath(props.app, props.path), { [props.field]: value }));
   const remove = (x: any) =>
-    run(async () => {
-      await api('DELETE', appPath(props.app, `${props.path}/${encodeURIComponent(props.id(x))}`));
-      await reload();
-    });
+    run(() => api('DELETE', appPath(props.app, `${props.path}/${encodeURIComponent(props.id(x))}`)));
   return (
     <Section title={props.title}>
       <ul>
@@ -42,18 +31,7 @@ export function ListEditor(props: {
           </li>
         ))}
       </ul>
-      <form class="row" onSubmit={add}>
-        <input
-          name={props.field}
-          placeholder={props.placeholder}
-          value={value}
-          required
-          onInput={(e) => setValue(e.currentTarget.value)}
-        />
-        <button type="submit" disabled={busy}>
-          Add
-        </button>
-      </form>
+      <AddForm name={props.field} placeholder={props.placeholder} submit="Add" busy={busy} onAdd={add} />
       <ErrorLine error={error} />
     </Section>
   );

@@ -72,13 +72,9 @@ function Formation({ app }: { app: string }) {
 
 function Maintenance({ app }: { app: string }) {
   const [a, reload] = useData<any>(appPath(app));
-  const [run, busy, error] = useAction();
+  const [run, busy, error] = useAction(reload);
   if (!a) return null;
-  const toggle = () =>
-    run(async () => {
-      await api('PATCH', appPath(app), { maintenance: !a.maintenance });
-      await reload();
-    });
+  const toggle = () => run(() => api('PATCH', appPath(app), { maintenance: !a.maintenance }));
   return (
     <Section title="App">
       <p>

@@ -6,12 +6,9 @@ import { useData } from './use-data';
 /** The releases tab. */
 export function ReleasesPanel({ app }: { app: string }) {
   const [releases, reload, loadError] = useData<any[]>(appPath(app, '/releases'), 5000);
-  const [run, busy, error] = useAction();
+  const [run, busy, error] = useAction(reload);
   const rollback = (version: number) =>
-    run(async () => {
-      await api('POST', appPath(app, '/releases'), { release: String(version) });
-      await reload();
-    });
+    run(() => api('POST', appPath(app, '/releases'), { release: String(version) }));
   return (
     <Section title="Releases">
       <ErrorLine error={loadError} />

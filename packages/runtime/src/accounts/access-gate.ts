@@ -87,7 +87,6 @@ export class AccessGate {
   readonly loginLimiter: AttemptLimiter;
   /** Per address. */
   readonly addressLimiter: AttemptLimiter;
-  private readonly pushes = new Map<string, Principal | undefined>();
 
   constructor(opts: AccessGateOptions) {
     this.state = opts.state;
@@ -144,21 +143,13 @@ export class AccessGate {
       throw accountErrors.SLIPWAY_ERR_ACCOUNTS_ADMIN_ONLY({ method, path: template });
     }
     if (p.user.admin) return;
-    const app = this.appByName(name);
+    const app = this.state.findApp(name);
     if (!app) return;
     const role = this.store.role(app.id, p.user.id);
     if (!role) throw accountErrors.SLIPWAY_ERR_ACCOUNTS_APP_ACCESS({ email: p.user.email, app: name });
     const ownerAction = OWNER_ROUTES.get(key);
     if (ownerAction && role !== 'owner')
       throw accountErrors.SLIPWAY_ERR_ACCOUNTS_OWNER_ONLY({ action: ownerAction, app: name });
-  }
-
-  private appByName(name: string): AppRecord | undefined {
-    try {
-      return this.state.app(name);
-    } catch {
-      return undefined;
-    }
   }
 
   /** Run a request's handler as `p`. */
@@ -200,22 +191,6 @@ export class AccessGate {
       status,
       ip: req.socket.remoteAddress ?? null,
     });
-  }
-
-  /** A git push started by the current caller: its hook's callbacks act as that caller. */
-  bindPush(secret: string): void {
-    this.pushes.set(secret, currentPrincipal());
-  }
-
-  /** The push ended. */
-  unbindPush(secret: string): void {
-    this.pushes.delete(secret);
-  }
-
-  /** The caller of the push a hook callback belongs to (the callback checks the secret itself). */
-  pushPrincipal(req: IncomingMessage): Principal | undefined {
-    const s = req.headers['x-slipway-push-secret'];
-    return typeof s === 'string' ? this.pushes.get(s) : undefined;
   }
 
   /** Who made a release, Heroku's `user` field. */

@@ -280,6 +280,15 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
   });
 
   it('changes nothing for a session request without its CSRF token; the cookie is HttpOnly and SameSite=Strict', async () => {
+    // A cross-site form can post text/plain that reads as JSON: it gets no session (login CSRF).
+    const form = await fetch(new URL('/auth/session', p.apiUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ email: 'alice@example.test', password: pw, description: '=' }),
+    });
+    expect(form.status).to.equal(415);
+    expect(form.headers.get('set-cookie')).to.equal(null);
+    expect(((await form.json()) as { code: string }).code).to.equal('SLIPWAY_ERR_ACCOUNTS_SESSION_TYPE');
     const s = await call(undefined, 'POST', '/auth/session', { email: 'alice@example.test', password: pw });
     expect(s.status).to.equal(201);
     const set = s.headers.get('set-cookie') ?? '';
@@ -334,6 +343,13 @@ describe('accounts and per-app access (real platform, HTTP, git)', function () {
     expect(
       (await call(undefined, 'POST', '/login', { email: 'bob@example.test', password: pw })).status,
     ).to.equal(201);
+    // Guesses sent all at once are counted before any is judged: only `maxFailures` get checked.
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call(undefined, 'POST', '/login', { email: 'erin@example.test', password: 'guess!' }),
+      ),
+    );
+    expect(burst.map((r) => r.status).sort()).to.deep.equal([401, 401, 401, 429, 429, 429]);
   });
 
   it('transfers an app, records who did what in the audit log, and drives it all from the CLI', async () => {

@@ -18,6 +18,11 @@ export const accountErrors = defineErrors({
     hint: 'Send the `csrf_token` of `GET /auth/session` in the X-CSRF-Token header (the dashboard does).',
     status: 403,
   },
+  SLIPWAY_ERR_ACCOUNTS_SESSION_TYPE: {
+    message: 'a browser sign-in is JSON, not {type}',
+    hint: 'Send `{ email, password }` with Content-Type: application/json (the dashboard does); a form of another site cannot.',
+    status: 415,
+  },
   SLIPWAY_ERR_ACCOUNTS_APP_ACCESS: {
     message: 'you ({email}) do not have access to the app {app}',
     hint: "Ask the app's owner to run `slipway access:add {email} -a {app}`.",

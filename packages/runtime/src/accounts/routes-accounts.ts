@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type RouteRegistrar, readJson, sendJson } from '../api/http-util.js';
 import { type AccessGate, isHttps, SESSION_COOKIE } from './access-gate.js';
-import type { AccessRecord, TokenRecord, UserRecord } from './account-store.js';
+import { type AccessRecord, SESSION_TTL_MS, type TokenRecord, type UserRecord } from './account-store.js';
 import { accountErrors } from './errors.js';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password.js';
 import { currentPrincipal, type Principal } from './principal.js';
@@ -89,7 +89,8 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
   const { store, state } = gate;
   const me = (): Principal => currentPrincipal() as Principal;
 
-  // Throttled per email+address and per address; unknown emails cost a hash too.
+  // Throttled per email+address and per address; unknown emails cost a hash too. The attempt
+  // counts before the (slow) hash is checked: parallel attempts cannot all pass the limit.
   async function signIn(
     req: IncomingMessage,
     res: ServerResponse,
@@ -102,16 +103,17 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
       res.setHeader('retry-after', String(wait));
       throw accountErrors.SLIPWAY_ERR_ACCOUNTS_RATE_LIMITED({ who: body.email, seconds: wait });
     }
+    gate.loginLimiter.fail(key);
+    gate.addressLimiter.fail(ip);
     const u = store.userByEmail(body.email);
     const hash = (u && store.passwordHash(u.id)) || (await DUMMY_HASH_PROMISE());
     const ok = await verifyPassword(body.password, hash);
     if (!u || !ok) {
-      gate.loginLimiter.fail(key);
-      gate.addressLimiter.fail(ip);
       store.audit({ actor: body.email.slice(0, 254), action: 'login failed', app: null, status: 401, ip });
       throw accountErrors.SLIPWAY_ERR_ACCOUNTS_LOGIN();
     }
     gate.loginLimiter.clear(key);
+    gate.addressLimiter.forgive(ip);
     store.audit({ actor: u.email, action: 'login', app: null, status: 200, ip });
     return u;
   }
@@ -134,10 +136,15 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
       `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${isHttps(req) ? '; Secure' : ''}`,
     );
   on('POST', '/auth/session', async (req, res) => {
+    // A form of another site can post JSON-looking text/plain: it would sign the browser in to
+    // the attacker's account (login CSRF). Only a same-origin script can send application/json.
+    const type = req.headers['content-type'] ?? '';
+    if (!/^application\/json\s*(;|$)/i.test(type))
+      throw accountErrors.SLIPWAY_ERR_ACCOUNTS_SESSION_TYPE({ type: type.slice(0, 80) || 'no content type' });
     const body = await readJson<{ email: string; password: string }>(req, loginSchema, 'POST /auth/session');
     const u = await signIn(req, res, body);
     const s = store.createSession(u.id);
-    setCookie(req, res, s.sid, 12 * 3600);
+    setCookie(req, res, s.sid, SESSION_TTL_MS / 1000);
     sendJson(res, 201, { user: renderUser(u), csrf_token: s.csrf });
   });
   on('GET', '/auth/session', async (_q, res) =>

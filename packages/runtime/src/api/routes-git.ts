@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSlipwayError } from '@slipway/core';
+import { currentPrincipal } from '../accounts/principal.js';
 import { runHttpBackend } from '../git/http-backend.js';
 import { GitPushService } from '../git/push-service.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type RouteHandler, type RouteRegistrar, readJson } from './http-util.js';
@@ -57,9 +58,9 @@ export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushS
     const app = ctx.state.app(p.app as string);
     await git.ensureRepo(app);
     const pathInfo = `/${app.id}.git/${p.rest}`;
-    const push = p.rest === 'git-receive-pack' ? git.open(app, callbackBase(req)) : undefined;
     // The hook's callbacks (and so the release) act as the user who pushed.
-    if (push) ctx.access?.bindPush(push.secret);
+    const push =
+      p.rest === 'git-receive-pack' ? git.open(app, callbackBase(req), currentPrincipal()) : undefined;
     try {
       await runHttpBackend(req, res, {
         projectRoot: git.reposDir,
@@ -72,10 +73,7 @@ export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushS
         ...(push ? { env: push.env } : {}),
       });
     } finally {
-      if (push) {
-        git.close(push.secret);
-        ctx.access?.unbindPush(push.secret);
-      }
+      if (push) git.close(push.secret);
     }
   };
   for (const rest of ['info/refs', 'git-receive-pack', 'git-upload-pack', 'HEAD']) {

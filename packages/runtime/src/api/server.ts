@@ -447,15 +447,15 @@ export function createApiServer(ctx: ApiContext): Server {
         hit = { h, path, params };
         break;
       }
-      // The hook callbacks authenticate with the push's secret alone (routes-git.ts) and act as
-      // the pusher; sign-in and the dashboard's files need no credentials.
+      // The hook callbacks authenticate with the push's secret alone and act as the pusher
+      // (routes-git.ts); sign-in and the dashboard's files need no credentials.
       const callback = GIT_PUSH_CALLBACKS.has(url.pathname);
       // The source blob URLs carry their own credential: a token in their path (routes-sources.ts).
       const blob = SourceStore.isBlobPath(url.pathname);
-      if (callback) principal = access?.pushPrincipal(req);
-      else if (access) {
-        if (!hit || !access.isPublic(method, hit.path)) principal = access.authenticate(req);
-      } else if (!blob && !authorized(req, state)) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
+      if (access) {
+        if (!callback && !(hit && access.isPublic(method, hit.path))) principal = access.authenticate(req);
+      } else if (!callback && !blob && !authorized(req, state))
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
       if (!hit)
         throw pathMatched
           ? Object.assign(runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname }), {
@@ -463,9 +463,9 @@ export function createApiServer(ctx: ApiContext): Server {
             })
           : runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname });
       const { h, path, params } = hit;
-      if (principal && method !== 'GET' && method !== 'HEAD' && !callback)
+      if (principal && method !== 'GET' && method !== 'HEAD')
         action = { name: `${method} ${path}`, app: params.app ?? null };
-      if (principal && access && !callback) access.authorize(principal, method, path, params);
+      if (principal && access) access.authorize(principal, method, path, params);
       await (access ? access.run(principal, () => h(req, res, params, url)) : h(req, res, params, url));
       if (action) access?.record(req, principal, action.name, action.app, res.statusCode);
       // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,

@@ -23,6 +23,9 @@ import { type AddonService, attachmentName } from '../addon-service.js';
 import type { DynoManager } from '../dynos/dyno-manager.js';
 import type { LogHub } from '../logs/log-hub.js';
 import { DEFAULT_SIZE, DYNO_SIZES, MAX_QUANTITY, type ReleaseService } from '../release-service.js';
+import type { AppRecord } from '../state/records.js';
+import type { SqliteStateStore } from '../state/sqlite-state-store.js';
+import { appSetupErrors } from './errors.js';
 
 /**
  * The platform's size for a Heroku dyno size it lacks: Private and Shield spaces' sizes are
@@ -34,10 +37,6 @@ export function nearestSize(size: string): string {
   const performance = key.replace(/^(private|shield)-/, 'performance-');
   return DYNO_SIZES[performance] ? performance : DEFAULT_SIZE;
 }
-
-import type { AppRecord } from '../state/records.js';
-import type { SqliteStateStore } from '../state/sqlite-state-store.js';
-import { appSetupErrors } from './errors.js';
 
 /** What app setup drives. */
 export interface AppSetupOptions {
@@ -166,9 +165,7 @@ export class AppSetupService {
       for (const a of m.addons) {
         step = `addon ${a.plan}`;
         const resolved = addons.resolve(a.plan, { nearest: true });
-        warnings.push(
-          ...resolved.notes.filter((n) => n.includes('unknown')).map((n) => `add-on ${a.plan}: ${n}`),
-        );
+        if (resolved.fallback) warnings.push(`add-on ${a.plan}: ${resolved.fallback}`);
         const attached = state.addons(app.id).map((x) => x.name);
         if (attached.includes(attachmentName(resolved.service, a.as))) continue;
         created.push((await addons.create(state.app(app.id), a.plan, a.as, a.options, resolved)).id);

@@ -228,6 +228,14 @@ describe('log drains', () => {
     expect(why('syslog://localhost:5432')).to.match(/loopback/);
     expect(why('http://[::1]:9999/')).to.match(/loopback/);
     expect(why('https://logs.example.com/')).to.equal('accepted');
+    // The same addresses written as IPv4-mapped IPv6 (a socket to them reaches the IPv4 one).
+    expect(why('http://[::ffff:169.254.169.254]/latest/meta-data/')).to.match(/link-local .*metadata/);
+    expect(why('http://[0:0:0:0:0:ffff:a9fe:a9fe]/')).to.match(/link-local .*metadata/);
+    expect(why('http://[::ffff:127.0.0.1]:6379/')).to.match(/loopback/);
+    expect(why('http://[::ffff:0.0.0.0]:8080/')).to.match(/not an address a drain can have|platform/);
+    expect(
+      why('http://[::ffff:127.0.0.1]:5000/', { ...strict, allowLoopback: true } as typeof strict),
+    ).to.match(/platform's own/);
   });
 
   it('refuses at connect time a drain name that resolves to a forbidden address', async () => {

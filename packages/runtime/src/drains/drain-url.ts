@@ -1,6 +1,6 @@
 /** Which URLs may be log drains: http(s) or syslog(+tls) servers that are not the platform itself. */
 import { type LookupAddress, type LookupOptions, lookup } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { drainErrors } from './errors.js';
 
 /** The platform's own listeners, which a drain must not point at (it would feed itself). */
@@ -24,17 +24,36 @@ export interface SelfAddress {
  * addresses always; loopback unless `allowLoopback`.
  */
 export function forbiddenDrainAddress(address: string, allowLoopback = false): string | undefined {
-  const a = address.toLowerCase().replace(/^::ffff:/, '');
-  if (isIP(a) === 4) {
-    if (a.startsWith('169.254.')) return 'is link-local (the cloud metadata service lives there)';
-    if (a === '0.0.0.0' || a.startsWith('0.')) return 'is not an address a drain can have';
-    if (a.startsWith('127.') && !allowLoopback) return LOOPBACK;
-  } else if (isIP(a) === 6) {
-    if (/^fe[89ab]/.test(a)) return 'is link-local';
-    if (a === '::') return 'is not an address a drain can have';
-    if (a === '::1' && !allowLoopback) return LOOPBACK;
-  }
+  const family = ipFamily(address);
+  if (!family) return undefined;
+  if (LINK_LOCAL_V4.check(address, family)) return 'is link-local (the cloud metadata service lives there)';
+  if (LINK_LOCAL_V6.check(address, family)) return 'is link-local';
+  if (UNSPECIFIED.check(address, family)) return 'is not an address a drain can have';
+  if (LOOPBACK_NETS.check(address, family) && !allowLoopback) return LOOPBACK;
   return undefined;
+}
+
+// Block lists also match an IPv4 rule in its IPv4-mapped IPv6 forms (`::ffff:169.254.169.254`,
+// written `::ffff:a9fe:a9fe` by the URL parser), which connect to the IPv4 address.
+const blockList = (rules: [string, number, 'ipv4' | 'ipv6'][]) => {
+  const b = new BlockList();
+  for (const [net, prefix, family] of rules) b.addSubnet(net, prefix, family);
+  return b;
+};
+const LINK_LOCAL_V4 = blockList([['169.254.0.0', 16, 'ipv4']]);
+const LINK_LOCAL_V6 = blockList([['fe80::', 10, 'ipv6']]);
+const UNSPECIFIED = blockList([
+  ['0.0.0.0', 8, 'ipv4'],
+  ['::', 128, 'ipv6'],
+]);
+const LOOPBACK_NETS = blockList([
+  ['127.0.0.0', 8, 'ipv4'],
+  ['::1', 128, 'ipv6'],
+]);
+
+function ipFamily(address: string): 'ipv4' | 'ipv6' | undefined {
+  const v = isIP(address);
+  return v === 4 ? 'ipv4' : v === 6 ? 'ipv6' : undefined;
 }
 
 const LOOPBACK =
@@ -70,9 +89,9 @@ const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
 
 function isLocal(host: string, self: SelfAddress): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1' || h === '::' || h === '0.0.0.0')
-    return true;
-  if (isIP(h) === 4 && h.startsWith('127.')) return true;
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const family = ipFamily(h);
+  if (family && (LOOPBACK_NETS.check(h, family) || UNSPECIFIED.check(h, family))) return true;
   return self.hosts.some((s) => h === s.toLowerCase() || h.endsWith(`.${s.toLowerCase()}`));
 }
 

@@ -18,6 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isSlipwayError } from '@slipway/core';
+import { type Principal, withPrincipal } from '../accounts/principal.js';
 import { boundedLineWriter } from '../api/http-util.js';
 import { type DeployService, receiveUpload } from '../deploy-service.js';
 import type { AppRecord } from '../state/records.js';
@@ -46,6 +47,8 @@ interface PushSession {
   building: boolean;
   /** The pushed commit: SOURCE_VERSION of the build, and the release says `Deploy <short sha>`. */
   commit?: string;
+  /** Who pushed: the build (and so its release) runs as them. */
+  pusher: Principal | undefined;
 }
 
 /** Owns the app repositories and the push callbacks. */
@@ -89,10 +92,17 @@ export class GitPushService {
     await rm(join(this.reposDir, `${app.id}.git`), { recursive: true, force: true });
   }
 
-  /** Start a push: environment for `git http-backend` (and so for the hook); it holds no API token. */
-  open(app: AppRecord, callbackBase: string): { secret: string; env: Record<string, string> } {
+  /**
+   * Start a push by `pusher`: environment for `git http-backend` (and so for the hook); it holds
+   * no API token.
+   */
+  open(
+    app: AppRecord,
+    callbackBase: string,
+    pusher?: Principal,
+  ): { secret: string; env: Record<string, string> } {
     const secret = randomBytes(24).toString('hex');
-    this.sessions.set(secret, { appId: app.id, checked: false, building: false });
+    this.sessions.set(secret, { appId: app.id, checked: false, building: false, pusher });
     return {
       secret,
       env: {
@@ -165,7 +175,8 @@ export class GitPushService {
     }
     let buildId: string;
     try {
-      buildId = (await this.o.deploys.start(app, file, s.commit ? { sourceVersion: s.commit } : {})).id;
+      const start = () => this.o.deploys.start(app, file, s.commit ? { sourceVersion: s.commit } : {});
+      buildId = (await withPrincipal(s.pusher, start)).id;
     } finally {
       await rm(file, { force: true });
     }
