@@ -3,13 +3,19 @@
  * log line and connection parsing, the app from a git remote URL, and the delayed spinner.
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { isSlipwayError } from '@slipway/core';
 import { expect } from 'chai';
-import { appFromRemoteUrl } from '../api-client.js';
+import { ApiClient, appFromRemoteUrl } from '../api-client.js';
 import { TOPICS, topicOf } from '../help-groups.js';
 import { createProgram } from '../main.js';
 import { withProgress } from '../progress.js';
 import { bashCompletion, zshCompletion } from './completion.js';
+import { setGitRemote } from './git.js';
 import { parseLogLine } from './logs.js';
 import { connectionInfo } from './pg.js';
 import { parseRedisInfo, redisCliInvocation } from './redis.js';
@@ -151,6 +157,42 @@ describe('CLI parsers', () => {
       redis_version: '7.0.15',
       connected_clients: '1',
     });
+  });
+});
+
+describe('git:remote', () => {
+  const token = 'slpu_n0tForAnyoneElse-123';
+  const client = new ApiClient({ url: 'http://127.0.0.1:5001', token });
+  let repo: string;
+  const cwd = process.cwd();
+  before(async () => {
+    repo = await mkdtemp(join(tmpdir(), 'slipway-git-remote-'));
+    await promisify(execFile)('git', ['init', '--quiet', repo]);
+    process.chdir(repo);
+  });
+  after(async () => {
+    process.chdir(cwd);
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it('keeps the token in .git/config only: the URL it shows has ***', async () => {
+    expect(await setGitRemote(client, 'hello', 'slipway')).to.equal(
+      'http://git:***@127.0.0.1:5001/hello.git',
+    );
+    const { stdout } = await promisify(execFile)('git', ['remote', 'get-url', 'slipway']);
+    expect(stdout.trim()).to.equal(`http://git:${token}@127.0.0.1:5001/hello.git`);
+  });
+
+  it('never prints the token when git refuses (its error quotes the command line)', async () => {
+    const err = await setGitRemote(client, 'hello', 'bad name').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isSlipwayError(err) && err.code, String(err)).to.equal('SLIPWAY_ERR_CLI_GIT');
+    const said = `${(err as Error).message}\n${isSlipwayError(err) ? err.describe() : ''}`;
+    expect(said).to.include('bad name');
+    expect(said).to.include('git:***@');
+    expect(said).to.not.include(token);
   });
 });
 
