@@ -223,18 +223,28 @@ export async function readJsonAnswer<T>(res: IncomingMessage): Promise<T> {
   return body as T;
 }
 
-/** The options of a verb about one app: `-a/--app`, `-r/--remote`, `--json` and `--data-dir`. */
-export function appVerb(c: Command): Command {
-  return c
-    .option('-a, --app <app>', 'app name (default: the app of the slipway git remote, if any)')
-    .option('-r, --remote <remote>', 'the app of this git remote')
-    .option('--json', 'print JSON')
-    .option('--data-dir <dir>', 'platform data dir holding credentials.json');
+/**
+ * The options of a verb that talks to the platform: `--json` (left out when the verb prints no
+ * data; a string is its own help text) and `--data-dir`.
+ */
+export function platformVerb(c: Command, json: boolean | string = true): Command {
+  if (json) c.option('--json', json === true ? 'print JSON' : json);
+  return c.option('--data-dir <dir>', 'platform data dir holding credentials.json');
+}
+
+/** The options of a verb about one app: `-a/--app`, `-r/--remote`, then `platformVerb`'s. */
+export function appVerb(c: Command, json: boolean | string = true): Command {
+  return platformVerb(
+    c
+      .option('-a, --app <app>', 'app name (default: the app of the slipway git remote, if any)')
+      .option('-r, --remote <remote>', 'the app of this git remote'),
+    json,
+  );
 }
 
 /** The options of a verb about one add-on of an app (`pg:*`, `redis:*`, `mail`): `appVerb` plus `--addon`. */
-export function addonVerb(c: Command, service: string): Command {
-  return appVerb(c).option('--addon <name>', `which ${service} attachment (default the first)`);
+export function addonVerb(c: Command, service: string, json = true): Command {
+  return appVerb(c, json).option('--addon <name>', `which ${service} attachment (default the first)`);
 }
 
 /** The app a `slipway` git remote URL (`…/<app>.git`) deploys to, if it is one. */

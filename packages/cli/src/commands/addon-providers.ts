@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defineErrors } from '@slipway/core';
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, table } from '../api-client.js';
+import { type ClientOptions, clientFor, out, platformVerb, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Errors of the provider verbs. */
@@ -51,10 +51,6 @@ type AddOptions = ClientOptions & {
   name?: string;
   services?: string;
 };
-
-/** `--json` and `--data-dir`, as on every verb that talks to the platform. */
-const platformVerb = (c: Command) =>
-  c.option('--json', 'print JSON').option('--data-dir <dir>', 'find the platform credentials there');
 
 async function readManifest(file: string): Promise<Record<string, unknown>> {
   try {

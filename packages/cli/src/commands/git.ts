@@ -6,7 +6,15 @@
 import { execFile } from 'node:child_process';
 import { defineErrors } from '@slipway/core';
 import type { Command } from 'commander';
-import { type ApiClient, type ClientOptions, clientFor, out, printJson, requireApp } from '../api-client.js';
+import {
+  type ApiClient,
+  type ClientOptions,
+  clientFor,
+  out,
+  platformVerb,
+  printJson,
+  requireApp,
+} from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Errors of the git verbs. */
@@ -57,20 +65,19 @@ export async function setGitRemote(client: ApiClient, app: string, remote: strin
 /** git verbs. */
 export const gitCommands: CommandModule = {
   register(program: Command) {
-    program
-      .command('git:remote')
-      .description('add (or update) a git remote that deploys the app on push')
-      .option('-a, --app <app>', 'app name')
-      .option('-r, --remote <name>', 'remote name', 'slipway')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (o: ClientOptions & { remote: string }) => {
-        const app = requireApp(o);
-        const client = clientFor(o);
-        await client.json('GET', `/apps/${encodeURIComponent(app)}`);
-        const shown = await setGitRemote(client, app, o.remote);
-        if (printJson(o, { remote: o.remote, url: shown, app })) return;
-        out(`set git remote ${o.remote} to ${shown}`);
-      });
+    platformVerb(
+      program
+        .command('git:remote')
+        .description('add (or update) a git remote that deploys the app on push')
+        .option('-a, --app <app>', 'app name')
+        .option('-r, --remote <name>', 'remote name', 'slipway'),
+    ).action(async (o: ClientOptions & { remote: string }) => {
+      const app = requireApp(o);
+      const client = clientFor(o);
+      await client.json('GET', `/apps/${encodeURIComponent(app)}`);
+      const shown = await setGitRemote(client, app, o.remote);
+      if (printJson(o, { remote: o.remote, url: shown, app })) return;
+      out(`set git remote ${o.remote} to ${shown}`);
+    });
   },
 };

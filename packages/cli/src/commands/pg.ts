@@ -88,7 +88,7 @@ const base = (o: PgOptions) => `/apps/${encodeURIComponent(requireApp(o))}/pg/ba
 /** Postgres verbs. */
 export const pgCommands: CommandModule = {
   register(program: Command) {
-    const common = (c: Command) => addonVerb(c, 'postgres');
+    const common = (c: Command, json = true) => addonVerb(c, 'postgres', json);
 
     common(
       program
@@ -153,7 +153,7 @@ export const pgCommands: CommandModule = {
       out(`Resetting ${i.database} on ${app}... done (${i.tables} tables)`);
     });
 
-    common(program.command('pg:psql').alias('psql').description("open psql on the app's database"))
+    common(program.command('pg:psql').alias('psql').description("open psql on the app's database"), false)
       .option('-c, --command <sql>', 'run this SQL and exit')
       .action(async (o: PgOptions & { command?: string }) => {
         const { url } = await databaseUrl(o);

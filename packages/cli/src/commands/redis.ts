@@ -100,9 +100,9 @@ export function parseRedisInfo(text: string): Record<string, string> {
 /** Redis verbs. */
 export const redisCommands: CommandModule = {
   register(program: Command) {
-    const common = (c: Command) => addonVerb(c, 'redis');
+    const common = (c: Command, json = true) => addonVerb(c, 'redis', json);
 
-    common(program.command('redis:cli').description("open redis-cli on the app's Redis"))
+    common(program.command('redis:cli').description("open redis-cli on the app's Redis"), false)
       .option('-c, --command <command>', 'run this command (e.g. "INFO memory") and exit')
       .action(async (o: RedisOptions & { command?: string }) => {
         const { url } = await redisOf(o);

@@ -8,7 +8,7 @@
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
 import { type RawData, WebSocket } from 'ws';
-import { type ApiClient, type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
+import { type ApiClient, appVerb, type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 interface RunOptions extends ClientOptions {
@@ -141,16 +141,17 @@ async function start(c: ApiClient, app: string, b: ReturnType<typeof body>) {
 /** The one-off dyno verbs. */
 export const runCommands: CommandModule = {
   register(program: Command) {
-    program
-      .command('run')
-      .argument('<command...>', 'command to run in the dyno (put it after --)')
-      .description('run a one-off dyno attached to this terminal')
-      .option('-a, --app <app>', 'app name')
+    appVerb(
+      program
+        .command('run')
+        .argument('<command...>', 'command to run in the dyno (put it after --)')
+        .description('run a one-off dyno attached to this terminal'),
+      false,
+    )
       .option('-x, --exit-code', "exit with the dyno's exit code")
       .option('-s, --size <size>', 'dyno size (standard-1x, standard-2x, …)')
       .option('-e, --env <pairs>', 'extra environment, "KEY=value;OTHER=value"')
       .option('--no-tty', 'no pseudo-terminal even when stdin is one')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
       .action(async (words: string[], o: RunOptions) => {
         const app = requireApp(o);
         const isTty = o.tty !== false && !!process.stdin.isTTY && !!process.stdout.isTTY;
@@ -163,15 +164,14 @@ export const runCommands: CommandModule = {
         const code = await attach(d.attach_url as string, isTty);
         if (o.exitCode) process.exitCode = code;
       });
-    program
-      .command('run:detached')
-      .argument('<command...>', 'command to run in the dyno (put it after --)')
-      .description('run a one-off dyno whose output goes to the logs')
-      .option('-a, --app <app>', 'app name')
+    appVerb(
+      program
+        .command('run:detached')
+        .argument('<command...>', 'command to run in the dyno (put it after --)')
+        .description('run a one-off dyno whose output goes to the logs'),
+    )
       .option('-s, --size <size>', 'dyno size (standard-1x, standard-2x, …)')
       .option('-e, --env <pairs>', 'extra environment, "KEY=value;OTHER=value"')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
       .action(async (words: string[], o: RunOptions) => {
         const app = requireApp(o);
         const b = body(words, o, false);
