@@ -20,7 +20,7 @@ export const accessCommands: CommandModule = {
     appVerb(program.command('access').description("list the app's owner and collaborators")).action(
       async (o: ClientOptions) => {
         const xs = await clientFor(o).json<any[]>('GET', path(o, '/collaborators'));
-        if (o.json) return out(JSON.stringify(xs, null, 2));
+        if (printJson(o, xs)) return;
         out(`=== ${requireApp(o)} Access`);
         table(xs.map((x) => [x.user.email, x.role]));
       },
@@ -64,7 +64,7 @@ export const accessCommands: CommandModule = {
     ).action(async (o: ClientOptions & { num: string }) => {
       const q = new URLSearchParams({ n: o.num, ...(o.app ? { app: o.app } : {}) });
       const es = await clientFor(o).json<any[]>('GET', `/audit?${q}`);
-      if (o.json) return out(JSON.stringify(es, null, 2));
+      if (printJson(o, es)) return;
       table(es.map((e) => [e.at, e.actor ?? '-', e.action, e.app ?? '', String(e.status)]));
     });
   },

@@ -16,6 +16,7 @@ import {
   loginFile,
   out,
   platformVerb,
+  printJson,
   readLogin,
   resolveCredentials,
   table,
@@ -140,7 +141,7 @@ export const authCommands: CommandModule = {
     platformVerb(program.command('whoami').description('the email you act as')).action(
       async (o: ClientOptions) => {
         const me = await clientFor(o).json('GET', '/account');
-        if (o.json) return out(JSON.stringify(me, null, 2));
+        if (printJson(o, me)) return;
         out(`${me.email}${me.admin ? ' (admin)' : ''}`);
       },
     );
@@ -171,7 +172,7 @@ export const authCommands: CommandModule = {
       program.command('authorizations').alias('authorizations:list').description('list your API tokens'),
     ).action(async (o: ClientOptions) => {
       const ts = await clientFor(o).json<any[]>('GET', '/oauth/authorizations');
-      if (o.json) return out(JSON.stringify(ts, null, 2));
+      if (printJson(o, ts)) return;
       if (!ts.length) return out('No authorizations.');
       table([
         ['ID', 'DESCRIPTION', 'CREATED', 'LAST USED'],
@@ -189,7 +190,7 @@ export const authCommands: CommandModule = {
         '/oauth/authorizations',
         o.description ? { description: o.description } : {},
       );
-      if (o.json) return out(JSON.stringify(t, null, 2));
+      if (printJson(o, t)) return;
       out(`Created authorization ${t.id} (${t.description})`);
       out(`Token: ${t.access_token.token}`);
       out('It is shown only now: keep it somewhere safe.');
@@ -209,7 +210,7 @@ export const authCommands: CommandModule = {
     platformVerb(program.command('users').description('list the platform users (admin)')).action(
       async (o: ClientOptions) => {
         const us = await clientFor(o).json<any[]>('GET', '/users');
-        if (o.json) return out(JSON.stringify(us, null, 2));
+        if (printJson(o, us)) return;
         table([
           ['EMAIL', 'ROLE', 'CREATED'],
           ...us.map((u) => [u.email, u.owner ? 'owner' : u.admin ? 'admin' : 'user', u.created_at]),
@@ -228,7 +229,7 @@ export const authCommands: CommandModule = {
         ...(process.env.SLIPWAY_PASSWORD ? { password: process.env.SLIPWAY_PASSWORD } : {}),
         ...(o.admin ? { admin: true } : {}),
       });
-      if (o.json) return out(JSON.stringify(u, null, 2));
+      if (printJson(o, u)) return;
       out(`Added ${u.email}${u.admin ? ' (admin)' : ''}`);
       if (u.password) out(`Password: ${u.password}  (shown once; they change it with \`slipway passwd\`)`);
     });

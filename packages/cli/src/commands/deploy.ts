@@ -88,7 +88,7 @@ export const deployCommands: CommandModule = {
         (o.json ? process.stderr : process.stdout).write(`${l}\n`),
       );
       const done = await client.json('GET', `/apps/${encodeURIComponent(app)}/builds/${build.id}`);
-      if (o.json) out(JSON.stringify(done, null, 2));
+      printJson(o, done);
       // The streamed output already ends with the error and its hint: say it failed, not why again.
       if (done.status !== 'succeeded' || !done.release)
         throw new SlipwayError(

@@ -1,6 +1,14 @@
 /** `mail [MESSAGE_ID] -a APP`: the messages the app sent through its mail add-on. */
 import type { Command } from 'commander';
-import { addonVerb, type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import {
+  addonVerb,
+  type ClientOptions,
+  clientFor,
+  out,
+  printJson,
+  requireApp,
+  table,
+} from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 interface MessageView {
@@ -28,7 +36,7 @@ export const mailCommands: CommandModule = {
       const path = `/apps/${encodeURIComponent(requireApp(o))}/mail`;
       if (id) {
         const m = await clientFor(o).json<MessageView>('GET', `${path}/${encodeURIComponent(id)}${q}`);
-        if (o.json) return out(JSON.stringify(m, null, 2));
+        if (printJson(o, m)) return;
         table([
           ['From:', m.from ?? ''],
           ['To:', m.to ?? ''],
@@ -39,7 +47,7 @@ export const mailCommands: CommandModule = {
         return out(m.text ?? m.html ?? '');
       }
       const list = await clientFor(o).json<MessageView[]>('GET', `${path}${q}`);
-      if (o.json) return out(JSON.stringify(list, null, 2));
+      if (printJson(o, list)) return;
       if (!list.length) return out(`No mail from ${requireApp(o)} yet.`);
       table([
         ['Id', 'Date', 'From', 'To', 'Subject'],

@@ -8,7 +8,15 @@
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
 import { type RawData, WebSocket } from 'ws';
-import { type ApiClient, appVerb, type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
+import {
+  type ApiClient,
+  appVerb,
+  type ClientOptions,
+  clientFor,
+  out,
+  printJson,
+  requireApp,
+} from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 interface RunOptions extends ClientOptions {
@@ -176,7 +184,7 @@ export const runCommands: CommandModule = {
         const app = requireApp(o);
         const b = body(words, o, false);
         const d = await start(clientFor(o), app, b);
-        if (o.json) return out(JSON.stringify(d, null, 2));
+        if (printJson(o, d)) return;
         out(`Running ${b.command} on ${app}... up, ${d.name}`);
         out(`Run slipway logs -a ${app} --dyno ${d.name} to view the output.`);
       });

@@ -5,7 +5,7 @@
  * a platform (no API); needs root.
  */
 import type { Command } from 'commander';
-import { out } from '../api-client.js';
+import { out, printJson } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** The part of `@slipway/runtime` this command uses. */
@@ -56,7 +56,7 @@ export const stackCommands: CommandModule = {
             ...(o.runOnly ? { variants: ['run' as const] } : {}),
             onProgress: (l) => (o.json ? process.stderr.write(`${l}\n`) : out(l)),
           });
-          if (o.json) return out(JSON.stringify(r, null, 2));
+          if (printJson(o, r)) return;
           out(`Stack ${r.name} ready in ${Math.round((Date.now() - started) / 1000)} s:`);
           for (const v of r.variants)
             out(
