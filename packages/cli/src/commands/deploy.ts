@@ -9,8 +9,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
-import ignore from 'ignore';
-import * as tar from 'tar';
 import {
   appVerb,
   type ClientOptions,
@@ -27,6 +25,8 @@ const ALWAYS_SKIP = new Set(['.git', 'node_modules', '.slipway']);
 
 /** Pack `dir` into a tar.gz in a temp dir; returns its path. */
 export async function packSource(dir: string): Promise<string> {
+  // Loaded by `deploy` only: every other verb would pay for them at start-up.
+  const [{ default: ignore }, tar] = await Promise.all([import('ignore'), import('tar')]);
   const root = resolve(dir);
   const ig = ignore();
   try {

@@ -7,7 +7,7 @@
  */
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
-import { type RawData, WebSocket } from 'ws';
+import type { RawData } from 'ws';
 import {
   type ApiClient,
   appVerb,
@@ -66,7 +66,9 @@ function body(words: string[], o: RunOptions, attach: boolean, tty?: { columns: 
 }
 
 /** Attach the local terminal to a started dyno; resolves with its exit code. */
-export function attach(url: string, rawTty: boolean): Promise<number> {
+export async function attach(url: string, rawTty: boolean): Promise<number> {
+  // Loaded by `run` only: every other verb would pay for it at start-up.
+  const { WebSocket } = await import('ws');
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     const stdin = process.stdin;
