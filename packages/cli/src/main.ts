@@ -2,16 +2,20 @@
  * Command-line entry: builds the commander program from the command modules and turns
  * SlipwayErrors into a message, its hint and a non-zero exit code.
  */
+import { readFileSync } from 'node:fs';
 import { isSlipwayError } from '@slipway/core';
 import { Command, CommanderError } from 'commander';
 import { commandModules } from './commands/index.js';
 import { groupCommands } from './help-groups.js';
 
+/** This CLI's own version (npm_package_version is that of whichever package's script runs it). */
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
 /** Build the program (exported for tests and for embedding). */
 export function createProgram(): Command {
   const program = new Command('slipway')
     .description('Slipway: a self-hostable Heroku')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const mod of commandModules) mod.register(program);

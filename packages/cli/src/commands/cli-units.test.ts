@@ -3,7 +3,7 @@
  * log line and connection parsing, the app from a git remote URL, and the delayed spinner.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -74,6 +74,15 @@ describe('slipway --help', () => {
       'completion',
     ])
       expect(names.has(v), v).to.equal(true);
+  });
+
+  it("--version is the CLI's own, not that of the package whose npm script runs it", async () => {
+    const bin = new URL('../bin.js', import.meta.url).pathname;
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, '--version'], {
+      env: { ...process.env, npm_package_version: '9.9.9' },
+    });
+    expect(stdout.trim()).to.equal(pkg.version);
   });
 
   it('offers --json on every verb that prints data', () => {
