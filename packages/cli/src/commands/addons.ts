@@ -10,7 +10,7 @@ import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, tab
 import type { CommandModule } from './index.js';
 
 /** An add-on as the API renders it. */
-interface AddonView {
+export interface AddonView {
   id: string;
   name: string;
   addon_service: { name: string };

@@ -13,6 +13,7 @@ import {
   requireApp,
   table,
 } from '../api-client.js';
+import type { AddonView } from './addons.js';
 import { createFromManifest, type ManifestOptions } from './app-setup.js';
 import { setGitRemote } from './git.js';
 import type { CommandModule } from './index.js';
@@ -25,7 +26,7 @@ async function appInfo(o: ClientOptions): Promise<void> {
   const c = clientFor(o);
   const [a, addons, dynos] = await Promise.all([
     c.json('GET', appPath(app)),
-    c.json<any[]>('GET', `${appPath(app)}/addons`),
+    c.json<AddonView[]>('GET', `${appPath(app)}/addons`),
     c.json<any[]>('GET', `${appPath(app)}/dynos`),
   ]);
   const counts = new Map<string, number>();
