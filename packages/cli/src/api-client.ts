@@ -161,14 +161,43 @@ export class ApiClient {
         body === undefined ? undefined : JSON.stringify(body),
         body === undefined ? {} : { 'content-type': 'application/json' },
       );
-      return readJsonAnswer<T>(res);
+      return this.answer<T>(res);
     });
+  }
+
+  /**
+   * Read a JSON answer: non-2xx becomes a SlipwayError carrying the server's code and hint; a
+   * connection cut while the body arrives becomes SLIPWAY_ERR_CLI_CONNECTION_LOST.
+   */
+  async answer<T>(res: IncomingMessage): Promise<T> {
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of res) chunks.push(c as Buffer);
+    } catch (e) {
+      throw this.lost(e as Error);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: any;
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      body = { message: text };
+    }
+    const status = res.statusCode ?? 500;
+    if (status >= 300) {
+      const code = body.code ?? `SLIPWAY_ERR_API_${String(body.id ?? status).toUpperCase()}`;
+      throw new SlipwayError(code, body.message ?? `HTTP ${status}`, {
+        status,
+        ...(body.hint ? { hint: body.hint } : {}),
+      });
+    }
+    return body as T;
   }
 
   /** Stream a text resource line by line until it ends (or `signal` aborts). */
   async lines(path: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
     const res = await this.raw('GET', path, undefined, { accept: 'text/plain' });
-    if ((res.statusCode ?? 500) >= 300) await readJsonAnswer(res);
+    if ((res.statusCode ?? 500) >= 300) await this.answer(res);
     await new Promise<void>((resolve, reject) => {
       let buf = '';
       signal?.addEventListener('abort', () => {
@@ -189,38 +218,17 @@ export class ApiClient {
         if (buf) onLine(buf);
         resolve();
       });
-      res.on('error', (e) =>
-        reject(
-          clientErrors.SLIPWAY_ERR_CLI_CONNECTION_LOST(
-            { url: this.creds.url, detail: e.message },
-            { cause: e },
-          ),
-        ),
-      );
+      res.on('error', (e) => reject(this.lost(e)));
     });
   }
-}
 
-/** Read a JSON answer; non-2xx becomes a SlipwayError carrying the server's code and hint. */
-export async function readJsonAnswer<T>(res: IncomingMessage): Promise<T> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  let body: any;
-  try {
-    body = text ? JSON.parse(text) : {};
-  } catch {
-    body = { message: text };
+  /** The coded error of a connection the platform cut mid-answer (it stopped or crashed). */
+  private lost(e: Error): SlipwayError {
+    return clientErrors.SLIPWAY_ERR_CLI_CONNECTION_LOST(
+      { url: this.creds.url, detail: e.message },
+      { cause: e },
+    );
   }
-  const status = res.statusCode ?? 500;
-  if (status >= 300) {
-    const code = body.code ?? `SLIPWAY_ERR_API_${String(body.id ?? status).toUpperCase()}`;
-    throw new SlipwayError(code, body.message ?? `HTTP ${status}`, {
-      status,
-      ...(body.hint ? { hint: body.hint } : {}),
-    });
-  }
-  return body as T;
 }
 
 /**

@@ -35,16 +35,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(` !     ${err.describe().replace(/\n/g, '\n !     ')}\n !     (${err.code})\n`);
       return 1;
     }
-    // Anything else still gets a message, not a stack trace (SLIPWAY_DEBUG=1 shows it).
-    const e = err as NodeJS.ErrnoException | undefined;
-    const lost =
-      ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED'].includes(e?.code ?? '') ||
-      e?.message === 'aborted';
-    process.stderr.write(
-      lost
-        ? ` !     the connection to the platform was cut (${e?.message}): it stopped or crashed meanwhile.\n !     Once it runs again, \`slipway releases -a APP\` shows what happened.\n`
-        : ` !     unexpected error: ${e?.message ?? String(err)}\n`,
-    );
+    // Anything else still gets a message, not a stack trace (SLIPWAY_DEBUG=1 shows it). A
+    // connection the platform cut is a coded error of the API client, not a case of this one.
+    const e = err as Error | undefined;
+    process.stderr.write(` !     unexpected error: ${e?.message ?? String(err)}\n`);
     if (process.env.SLIPWAY_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
     return 1;
   }

@@ -9,16 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
-import {
-  appVerb,
-  type ClientOptions,
-  clientFor,
-  out,
-  printJson,
-  readJsonAnswer,
-  requireApp,
-  table,
-} from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 const ALWAYS_SKIP = new Set(['.git', 'node_modules', '.slipway']);
@@ -80,7 +71,7 @@ export const deployCommands: CommandModule = {
             'content-length': String(size),
           },
         );
-        build = await readJsonAnswer<any>(res);
+        build = await client.answer<any>(res);
       } finally {
         await rm(join(file, '..'), { recursive: true, force: true });
       }
