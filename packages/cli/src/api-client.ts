@@ -103,7 +103,7 @@ export function loginFile(): string {
 }
 
 /** The saved login, if any. */
-export function readLogin(): { api_url: string; token: string; email: string } | undefined {
+export function readLogin(): { api_url: string; token: string; email: string; id?: string } | undefined {
   try {
     const c = JSON.parse(readFileSync(loginFile(), 'utf8'));
     return c.api_url && c.token ? c : undefined;

@@ -130,11 +130,9 @@ export const authCommands: CommandModule = {
         const login = readLogin();
         if (!login) return out('Not logged in.');
         const c = new ApiClient({ url: login.api_url, token: login.token });
-        // The token may already be revoked; forgetting it locally is what matters then.
-        const me = await c.json<any[]>('GET', '/oauth/authorizations').catch(() => []);
-        const id = (login as { id?: string }).id;
-        if (id && me.some((t) => t.id === id))
-          await c.json('DELETE', `/oauth/authorizations/${encodeURIComponent(id)}`).catch(() => {});
+        // The token may already be revoked (a 401 or 404 then); forgetting it locally is what matters.
+        if (login.id)
+          await c.json('DELETE', `/oauth/authorizations/${encodeURIComponent(login.id)}`).catch(() => {});
         await rm(loginFile(), { force: true });
         out(`Logged out ${login.email}`);
       });
