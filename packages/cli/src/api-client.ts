@@ -103,7 +103,7 @@ export function loginFile(): string {
 }
 
 /** The saved login, if any. */
-export function readLogin(): { api_url: string; token: string; email: string } | undefined {
+export function readLogin(): { api_url: string; token: string; email: string; id?: string } | undefined {
   try {
     const c = JSON.parse(readFileSync(loginFile(), 'utf8'));
     return c.api_url && c.token ? c : undefined;
@@ -161,14 +161,43 @@ export class ApiClient {
         body === undefined ? undefined : JSON.stringify(body),
         body === undefined ? {} : { 'content-type': 'application/json' },
       );
-      return readJsonAnswer<T>(res);
+      return this.answer<T>(res);
     });
+  }
+
+  /**
+   * Read a JSON answer: non-2xx becomes a SlipwayError carrying the server's code and hint; a
+   * connection cut while the body arrives becomes SLIPWAY_ERR_CLI_CONNECTION_LOST.
+   */
+  async answer<T>(res: IncomingMessage): Promise<T> {
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of res) chunks.push(c as Buffer);
+    } catch (e) {
+      throw this.lost(e as Error);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: any;
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      body = { message: text };
+    }
+    const status = res.statusCode ?? 500;
+    if (status >= 300) {
+      const code = body.code ?? `SLIPWAY_ERR_API_${String(body.id ?? status).toUpperCase()}`;
+      throw new SlipwayError(code, body.message ?? `HTTP ${status}`, {
+        status,
+        ...(body.hint ? { hint: body.hint } : {}),
+      });
+    }
+    return body as T;
   }
 
   /** Stream a text resource line by line until it ends (or `signal` aborts). */
   async lines(path: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
     const res = await this.raw('GET', path, undefined, { accept: 'text/plain' });
-    if ((res.statusCode ?? 500) >= 300) await readJsonAnswer(res);
+    if ((res.statusCode ?? 500) >= 300) await this.answer(res);
     await new Promise<void>((resolve, reject) => {
       let buf = '';
       signal?.addEventListener('abort', () => {
@@ -189,52 +218,41 @@ export class ApiClient {
         if (buf) onLine(buf);
         resolve();
       });
-      res.on('error', (e) =>
-        reject(
-          clientErrors.SLIPWAY_ERR_CLI_CONNECTION_LOST(
-            { url: this.creds.url, detail: e.message },
-            { cause: e },
-          ),
-        ),
-      );
+      res.on('error', (e) => reject(this.lost(e)));
     });
+  }
+
+  /** The coded error of a connection the platform cut mid-answer (it stopped or crashed). */
+  private lost(e: Error): SlipwayError {
+    return clientErrors.SLIPWAY_ERR_CLI_CONNECTION_LOST(
+      { url: this.creds.url, detail: e.message },
+      { cause: e },
+    );
   }
 }
 
-/** Read a JSON answer; non-2xx becomes a SlipwayError carrying the server's code and hint. */
-export async function readJsonAnswer<T>(res: IncomingMessage): Promise<T> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  let body: any;
-  try {
-    body = text ? JSON.parse(text) : {};
-  } catch {
-    body = { message: text };
-  }
-  const status = res.statusCode ?? 500;
-  if (status >= 300) {
-    const code = body.code ?? `SLIPWAY_ERR_API_${String(body.id ?? status).toUpperCase()}`;
-    throw new SlipwayError(code, body.message ?? `HTTP ${status}`, {
-      status,
-      ...(body.hint ? { hint: body.hint } : {}),
-    });
-  }
-  return body as T;
+/**
+ * The options of a verb that talks to the platform: `--json` (left out when the verb prints no
+ * data; a string is its own help text) and `--data-dir`.
+ */
+export function platformVerb(c: Command, json: boolean | string = true): Command {
+  if (json) c.option('--json', json === true ? 'print JSON' : json);
+  return c.option('--data-dir <dir>', 'platform data dir holding credentials.json');
 }
 
-/** The options of a verb about one app: `-a/--app`, `-r/--remote`, `--json` and `--data-dir`. */
-export function appVerb(c: Command): Command {
-  return c
-    .option('-a, --app <app>', 'app name (default: the app of the slipway git remote, if any)')
-    .option('-r, --remote <remote>', 'the app of this git remote')
-    .option('--json', 'print JSON')
-    .option('--data-dir <dir>', 'platform data dir holding credentials.json');
+/** The options of a verb about one app: `-a/--app`, `-r/--remote`, then `platformVerb`'s. */
+export function appVerb(c: Command, json: boolean | string = true): Command {
+  return platformVerb(
+    c
+      .option('-a, --app <app>', 'app name (default: the app of the slipway git remote, if any)')
+      .option('-r, --remote <remote>', 'the app of this git remote'),
+    json,
+  );
 }
 
 /** The options of a verb about one add-on of an app (`pg:*`, `redis:*`, `mail`): `appVerb` plus `--addon`. */
-export function addonVerb(c: Command, service: string): Command {
-  return appVerb(c).option('--addon <name>', `which ${service} attachment (default the first)`);
+export function addonVerb(c: Command, service: string, json = true): Command {
+  return appVerb(c, json).option('--addon <name>', `which ${service} attachment (default the first)`);
 }
 
 /** The app a `slipway` git remote URL (`…/<app>.git`) deploys to, if it is one. */

@@ -3,7 +3,7 @@
  * sooner), then yocto-spinner with what is being waited for. Only when stderr is a terminal, so
  * pipes, logs and `--json` output never see it (on a CI terminal it prints a plain progress line).
  */
-import yoctoSpinner from 'yocto-spinner';
+import type { Spinner } from 'yocto-spinner';
 
 /** How long a wait lasts before the spinner shows. */
 export const SPINNER_DELAY_MS = 1000;
@@ -21,9 +21,17 @@ export async function withProgress<T>(
 ): Promise<T> {
   const p = typeof work === 'function' ? work() : work;
   if (!stream.isTTY) return p;
-  let spinner: ReturnType<typeof yoctoSpinner> | undefined;
+  // Loaded only for a terminal, while the first second passes: scripts and pipes never pay for it.
+  const spinners = import('yocto-spinner');
+  let spinner: Spinner | undefined;
+  let ended = false;
   const timer = setTimeout(() => {
-    spinner = yoctoSpinner({ text, stream: stream as NodeJS.WriteStream }).start();
+    spinners.then(
+      ({ default: yoctoSpinner }) => {
+        if (!ended) spinner = yoctoSpinner({ text, stream: stream as NodeJS.WriteStream }).start();
+      },
+      () => {}, // no spinner is no loss
+    );
   }, SPINNER_DELAY_MS);
   try {
     const v = await p;
@@ -33,6 +41,7 @@ export async function withProgress<T>(
     spinner?.error(`${text}... failed`);
     throw e;
   } finally {
+    ended = true;
     clearTimeout(timer);
   }
 }

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defineErrors } from '@slipway/core';
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, table } from '../api-client.js';
+import { type ClientOptions, clientFor, out, platformVerb, printJson, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Errors of the provider verbs. */
@@ -51,10 +51,6 @@ type AddOptions = ClientOptions & {
   name?: string;
   services?: string;
 };
-
-/** `--json` and `--data-dir`, as on every verb that talks to the platform. */
-const platformVerb = (c: Command) =>
-  c.option('--json', 'print JSON').option('--data-dir <dir>', 'find the platform credentials there');
 
 async function readManifest(file: string): Promise<Record<string, unknown>> {
   try {
@@ -101,7 +97,7 @@ export const addonProviderCommands: CommandModule = {
       program.command('addons:services').description('list the add-on services this platform offers'),
     ).action(async (o: ClientOptions) => {
       const list = await clientFor(o).json<ServiceView[]>('GET', '/addon-services');
-      if (o.json) return out(JSON.stringify(list, null, 2));
+      if (printJson(o, list)) return;
       if (!list.length) return out('No add-on services are installed.');
       table([['Service', 'Name', 'Provider'], ...list.map((s) => [s.name, s.human_name, s.provider])]);
     });
@@ -115,7 +111,7 @@ export const addonProviderCommands: CommandModule = {
         'GET',
         `/addon-services/${encodeURIComponent(service)}/plans`,
       );
-      if (o.json) return out(JSON.stringify(list, null, 2));
+      if (printJson(o, list)) return;
       table([
         ['', 'Plan', 'Description'],
         ...list.map((p) => [p.default ? 'default' : '', p.name, p.description]),
@@ -124,7 +120,7 @@ export const addonProviderCommands: CommandModule = {
     platformVerb(program.command('addons:providers').description('list the add-on providers')).action(
       async (o: ClientOptions) => {
         const list = await clientFor(o).json<ProviderView[]>('GET', '/addon-providers');
-        if (o.json) return out(JSON.stringify(list, null, 2));
+        if (printJson(o, list)) return;
         table([
           ['Provider', 'Kind', 'Services', 'Added'],
           ...list.map((p) => [
@@ -150,7 +146,7 @@ export const addonProviderCommands: CommandModule = {
     ).action(async (manifest: string | undefined, o: AddOptions) => {
       const body = await providerBody(manifest, o);
       const p = await clientFor(o).json<ProviderView>('POST', '/addon-providers', body);
-      if (o.json) return out(JSON.stringify(p, null, 2));
+      if (printJson(o, p)) return;
       out(`Added add-on provider ${p.name}: ${p.services.join(', ')}`);
       out(`Use \`slipway addons:create ${p.services[0]} -a APP\` to create one.`);
     });
@@ -164,7 +160,7 @@ export const addonProviderCommands: CommandModule = {
         'DELETE',
         `/addon-providers/${encodeURIComponent(name)}`,
       );
-      if (o.json) return out(JSON.stringify(p, null, 2));
+      if (printJson(o, p)) return;
       out(`Removed add-on provider ${p.name}${p.services.length ? ` (${p.services.join(', ')})` : ''}`);
     });
   },

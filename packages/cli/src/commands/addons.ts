@@ -10,7 +10,7 @@ import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, tab
 import type { CommandModule } from './index.js';
 
 /** An add-on as the API renders it. */
-interface AddonView {
+export interface AddonView {
   id: string;
   name: string;
   addon_service: { name: string };
@@ -51,7 +51,7 @@ export const addonsCommands: CommandModule = {
     appVerb(program.command('addons').description("list an app's add-ons")).action(
       async (o: ClientOptions) => {
         const list = await clientFor(o).json<AddonView[]>('GET', base(o));
-        if (o.json) return out(JSON.stringify(list, null, 2));
+        if (printJson(o, list)) return;
         if (!list.length) return out(`No add-ons for app ${requireApp(o)}.`);
         table([
           ['Add-on', 'Plan', 'Config vars'],
@@ -84,7 +84,7 @@ export const addonsCommands: CommandModule = {
         },
         `Creating ${service} on ${requireApp(o)}`,
       );
-      if (o.json) return out(JSON.stringify(a, null, 2));
+      if (printJson(o, a)) return;
       out(`Created ${a.name} (${a.plan.name}) as ${a.config_vars.join(', ')}`);
       out(`Use \`slipway addons:info ${a.name} -a ${requireApp(o)}\` to view its details.`);
     });
@@ -96,7 +96,7 @@ export const addonsCommands: CommandModule = {
         .description('show an add-on'),
     ).action(async (name: string, o: ClientOptions) => {
       const a = await clientFor(o).json<AddonView>('GET', `${base(o)}/${encodeURIComponent(name)}`);
-      if (o.json) return out(JSON.stringify(a, null, 2));
+      if (printJson(o, a)) return;
       out(`=== ${a.name}`);
       table([
         ['Service:', a.addon_service.name],
@@ -117,7 +117,7 @@ export const addonsCommands: CommandModule = {
       const a = await clientFor(o).json<AddonView>('PATCH', `${base(o)}/${encodeURIComponent(name)}`, {
         plan,
       });
-      if (o.json) return out(JSON.stringify(a, null, 2));
+      if (printJson(o, a)) return;
       out(`Changing ${a.name} on ${requireApp(o)} to ${a.plan.name}... done`);
     });
 
@@ -134,7 +134,7 @@ export const addonsCommands: CommandModule = {
         undefined,
         `Destroying ${name} on ${requireApp(o)}`,
       );
-      if (o.json) return out(JSON.stringify(a, null, 2));
+      if (printJson(o, a)) return;
       out(`Destroying ${a.name} on ${requireApp(o)}... done (unset ${a.config_vars.join(', ')})`);
     });
 

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { defineErrors, parseConfigAssignments } from '@slipway/core';
-import { type ClientOptions, clientFor, out } from '../api-client.js';
+import { type ClientOptions, clientFor, out, printJson } from '../api-client.js';
 
 /** Errors of the manifest verbs. */
 export const appSetupCliErrors = defineErrors({
@@ -42,7 +42,7 @@ export async function createFromManifest(name: string | undefined, o: ManifestOp
     warnings?: string[];
     postdeploy: string | null;
   }>('POST', '/app-setups', { ...(name ? { name } : {}), manifest, env }, 'Setting up the app');
-  if (o.json) return out(JSON.stringify(r, null, 2));
+  if (printJson(o, r)) return;
   out(`Creating ${r.app.name} from ${file}... done`);
   for (const w of r.warnings ?? []) out(` !    ${w}`);
   if (r.generated.length) out(`Generated ${r.generated.join(', ')}`);

@@ -3,7 +3,17 @@
  * `apps:rename NEWNAME` (`rename`) and `apps:open` (`open`), with Heroku's aliases.
  */
 import type { Command } from 'commander';
-import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
+import {
+  appVerb,
+  type ClientOptions,
+  clientFor,
+  out,
+  platformVerb,
+  printJson,
+  requireApp,
+  table,
+} from '../api-client.js';
+import type { AddonView } from './addons.js';
 import { createFromManifest, type ManifestOptions } from './app-setup.js';
 import { setGitRemote } from './git.js';
 import type { CommandModule } from './index.js';
@@ -16,7 +26,7 @@ async function appInfo(o: ClientOptions): Promise<void> {
   const c = clientFor(o);
   const [a, addons, dynos] = await Promise.all([
     c.json('GET', appPath(app)),
-    c.json<any[]>('GET', `${appPath(app)}/addons`),
+    c.json<AddonView[]>('GET', `${appPath(app)}/addons`),
     c.json<any[]>('GET', `${appPath(app)}/dynos`),
   ]);
   const counts = new Map<string, number>();
@@ -38,13 +48,8 @@ async function appInfo(o: ClientOptions): Promise<void> {
 /** App verbs. */
 export const appsCommands: CommandModule = {
   register(program: Command) {
-    program
-      .command('apps')
-      .aliases(['apps:list', 'list'])
-      .description('list apps')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (o: ClientOptions) => {
+    platformVerb(program.command('apps').aliases(['apps:list', 'list']).description('list apps')).action(
+      async (o: ClientOptions) => {
         const apps = await clientFor(o).json<any[]>('GET', '/apps');
         if (printJson(o, apps)) return;
         if (!apps.length) return out('No apps yet. Create one with `slipway create NAME`.');
@@ -52,40 +57,40 @@ export const appsCommands: CommandModule = {
           ['NAME', 'RELEASE', 'URL'],
           ...apps.map((a) => [a.name, a.current_release ? `v${a.current_release.version}` : '-', a.web_url]),
         ]);
-      });
-    program
-      .command('apps:create')
-      .alias('create')
-      .argument('[name]', 'app name: a-z first, then a-z, 0-9, - (2–30 characters); generated when absent')
-      .description('create an app (named like "misty-meadow-1234" when no name is given)')
-      .option('--manifest <file>', 'create it from an app.json (env, buildpacks, formation, add-ons)')
-      .option('--env <assignments...>', 'with --manifest: KEY=value for app.json env')
-      .option(
-        '-r, --remote [name]',
-        'also add a git remote for it (default name: slipway) in this repository',
-      )
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(
-        async (
-          name: string | undefined,
-          opts: Omit<ManifestOptions, 'remote'> & { remote?: string | true },
-        ) => {
-          const { remote: wanted, ...o } = opts;
-          if (o.manifest) return createFromManifest(name, o);
-          const client = clientFor(o);
-          const a = await client.json('POST', '/apps', name ? { name } : {}, 'Creating app');
-          // Heroku's create adds its remote by itself; here it is asked for, so that running the CLI
-          // inside some other repository (a checkout of Slipway, a test) never rewrites its remotes.
-          const remoteName = wanted === true ? 'slipway' : wanted;
-          const remote = remoteName ? await setGitRemote(client, a.name, remoteName) : undefined;
-          if (printJson(o, { ...a, ...(remote ? { git_remote: { name: remoteName, url: remote } } : {}) }))
-            return;
-          out(`Creating ${a.name}... done`);
-          out(`${a.web_url} | ${new URL(`/${a.name}.git`, client.creds.url)}`);
-          if (remote) out(`Git remote ${remoteName} added`);
-        },
-      );
+      },
+    );
+    platformVerb(
+      program
+        .command('apps:create')
+        .alias('create')
+        .argument('[name]', 'app name: a-z first, then a-z, 0-9, - (2–30 characters); generated when absent')
+        .description('create an app (named like "misty-meadow-1234" when no name is given)')
+        .option('--manifest <file>', 'create it from an app.json (env, buildpacks, formation, add-ons)')
+        .option('--env <assignments...>', 'with --manifest: KEY=value for app.json env')
+        .option(
+          '-r, --remote [name]',
+          'also add a git remote for it (default name: slipway) in this repository',
+        ),
+    ).action(
+      async (
+        name: string | undefined,
+        opts: Omit<ManifestOptions, 'remote'> & { remote?: string | true },
+      ) => {
+        const { remote: wanted, ...o } = opts;
+        if (o.manifest) return createFromManifest(name, o);
+        const client = clientFor(o);
+        const a = await client.json('POST', '/apps', name ? { name } : {}, 'Creating app');
+        // Heroku's create adds its remote by itself; here it is asked for, so that running the CLI
+        // inside some other repository (a checkout of Slipway, a test) never rewrites its remotes.
+        const remoteName = wanted === true ? 'slipway' : wanted;
+        const remote = remoteName ? await setGitRemote(client, a.name, remoteName) : undefined;
+        if (printJson(o, { ...a, ...(remote ? { git_remote: { name: remoteName, url: remote } } : {}) }))
+          return;
+        out(`Creating ${a.name}... done`);
+        out(`${a.web_url} | ${new URL(`/${a.name}.git`, client.creds.url)}`);
+        if (remote) out(`Git remote ${remoteName} added`);
+      },
+    );
     appVerb(
       program
         .command('apps:destroy')

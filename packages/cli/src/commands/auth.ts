@@ -15,6 +15,8 @@ import {
   clientFor,
   loginFile,
   out,
+  platformVerb,
+  printJson,
   readLogin,
   resolveCredentials,
   table,
@@ -128,139 +130,127 @@ export const authCommands: CommandModule = {
         const login = readLogin();
         if (!login) return out('Not logged in.');
         const c = new ApiClient({ url: login.api_url, token: login.token });
-        // The token may already be revoked; forgetting it locally is what matters then.
-        const me = await c.json<any[]>('GET', '/oauth/authorizations').catch(() => []);
-        const id = (login as { id?: string }).id;
-        if (id && me.some((t) => t.id === id))
-          await c.json('DELETE', `/oauth/authorizations/${encodeURIComponent(id)}`).catch(() => {});
+        // The token may already be revoked (a 401 or 404 then); forgetting it locally is what matters.
+        if (login.id)
+          await c.json('DELETE', `/oauth/authorizations/${encodeURIComponent(login.id)}`).catch(() => {});
         await rm(loginFile(), { force: true });
         out(`Logged out ${login.email}`);
       });
-    program
-      .command('whoami')
-      .description('the email you act as')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (o: ClientOptions) => {
+    platformVerb(program.command('whoami').description('the email you act as')).action(
+      async (o: ClientOptions) => {
         const me = await clientFor(o).json('GET', '/account');
-        if (o.json) return out(JSON.stringify(me, null, 2));
+        if (printJson(o, me)) return;
         out(`${me.email}${me.admin ? ' (admin)' : ''}`);
-      });
-    program
-      .command('auth:token')
-      .description('print the API token the CLI uses')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (o: ClientOptions) => out(clientFor(o).creds.token));
-    program
-      .command('passwd')
-      .description('change your password (current and new one on stdin, one a line)')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (o: ClientOptions) => {
-        const p = prompter();
-        let current: string;
-        let next: string;
-        try {
-          current = await p.ask('Current password: ', true);
-          next = await p.ask('New password: ', true);
-        } finally {
-          p.close();
-        }
-        await clientFor(o).json('PATCH', '/account', { current_password: current, password: next });
-        out('Password changed; your browser sessions were signed out.');
-      });
+      },
+    );
+    platformVerb(program.command('auth:token').description('print the API token the CLI uses'), false).action(
+      async (o: ClientOptions) => out(clientFor(o).creds.token),
+    );
+    platformVerb(
+      program
+        .command('passwd')
+        .description('change your password (current and new one on stdin, one a line)'),
+      false,
+    ).action(async (o: ClientOptions) => {
+      const p = prompter();
+      let current: string;
+      let next: string;
+      try {
+        current = await p.ask('Current password: ', true);
+        next = await p.ask('New password: ', true);
+      } finally {
+        p.close();
+      }
+      await clientFor(o).json('PATCH', '/account', { current_password: current, password: next });
+      out('Password changed; your browser sessions were signed out.');
+    });
 
     // --- API tokens ---------------------------------------------------------------------------
-    program
-      .command('authorizations')
-      .alias('authorizations:list')
-      .description('list your API tokens')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (o: ClientOptions) => {
-        const ts = await clientFor(o).json<any[]>('GET', '/oauth/authorizations');
-        if (o.json) return out(JSON.stringify(ts, null, 2));
-        if (!ts.length) return out('No authorizations.');
-        table([
-          ['ID', 'DESCRIPTION', 'CREATED', 'LAST USED'],
-          ...ts.map((t) => [t.id, t.description, t.created_at, t.last_used_at ?? '-']),
-        ]);
-      });
-    program
-      .command('authorizations:create')
-      .description('create a named API token (shown once)')
-      .option('-d, --description <text>', 'what it is for')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (o: ClientOptions & { description?: string }) => {
-        const t = await clientFor(o).json(
-          'POST',
-          '/oauth/authorizations',
-          o.description ? { description: o.description } : {},
-        );
-        if (o.json) return out(JSON.stringify(t, null, 2));
-        out(`Created authorization ${t.id} (${t.description})`);
-        out(`Token: ${t.access_token.token}`);
-        out('It is shown only now: keep it somewhere safe.');
-      });
-    program
-      .command('authorizations:revoke')
-      .argument('<id>', 'authorization id (or its description)')
-      .description('revoke an API token; it stops working at once')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (id: string, o: ClientOptions) => {
-        const t = await clientFor(o).json('DELETE', `/oauth/authorizations/${encodeURIComponent(id)}`);
-        out(`Revoked authorization ${t.id} (${t.description})`);
-      });
+    platformVerb(
+      program.command('authorizations').alias('authorizations:list').description('list your API tokens'),
+    ).action(async (o: ClientOptions) => {
+      const ts = await clientFor(o).json<any[]>('GET', '/oauth/authorizations');
+      if (printJson(o, ts)) return;
+      if (!ts.length) return out('No authorizations.');
+      table([
+        ['ID', 'DESCRIPTION', 'CREATED', 'LAST USED'],
+        ...ts.map((t) => [t.id, t.description, t.created_at, t.last_used_at ?? '-']),
+      ]);
+    });
+    platformVerb(
+      program
+        .command('authorizations:create')
+        .description('create a named API token (shown once)')
+        .option('-d, --description <text>', 'what it is for'),
+    ).action(async (o: ClientOptions & { description?: string }) => {
+      const t = await clientFor(o).json(
+        'POST',
+        '/oauth/authorizations',
+        o.description ? { description: o.description } : {},
+      );
+      if (printJson(o, t)) return;
+      out(`Created authorization ${t.id} (${t.description})`);
+      out(`Token: ${t.access_token.token}`);
+      out('It is shown only now: keep it somewhere safe.');
+    });
+    platformVerb(
+      program
+        .command('authorizations:revoke')
+        .argument('<id>', 'authorization id (or its description)')
+        .description('revoke an API token; it stops working at once'),
+      false,
+    ).action(async (id: string, o: ClientOptions) => {
+      const t = await clientFor(o).json('DELETE', `/oauth/authorizations/${encodeURIComponent(id)}`);
+      out(`Revoked authorization ${t.id} (${t.description})`);
+    });
 
     // --- users (platform admin) ---------------------------------------------------------------
-    program
-      .command('users')
-      .description('list the platform users (admin)')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (o: ClientOptions) => {
+    platformVerb(program.command('users').description('list the platform users (admin)')).action(
+      async (o: ClientOptions) => {
         const us = await clientFor(o).json<any[]>('GET', '/users');
-        if (o.json) return out(JSON.stringify(us, null, 2));
+        if (printJson(o, us)) return;
         table([
           ['EMAIL', 'ROLE', 'CREATED'],
           ...us.map((u) => [u.email, u.owner ? 'owner' : u.admin ? 'admin' : 'user', u.created_at]),
         ]);
+      },
+    );
+    platformVerb(
+      program
+        .command('users:add')
+        .argument('<email>', 'the new user')
+        .description('add a user (admin); prints a generated password unless SLIPWAY_PASSWORD gives one')
+        .option('--admin', 'make the user a platform admin'),
+    ).action(async (email: string, o: ClientOptions & { admin?: boolean }) => {
+      const u = await clientFor(o).json('POST', '/users', {
+        email,
+        ...(process.env.SLIPWAY_PASSWORD ? { password: process.env.SLIPWAY_PASSWORD } : {}),
+        ...(o.admin ? { admin: true } : {}),
       });
-    program
-      .command('users:add')
-      .argument('<email>', 'the new user')
-      .description('add a user (admin); prints a generated password unless SLIPWAY_PASSWORD gives one')
-      .option('--admin', 'make the user a platform admin')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (email: string, o: ClientOptions & { admin?: boolean }) => {
-        const u = await clientFor(o).json('POST', '/users', {
-          email,
-          ...(process.env.SLIPWAY_PASSWORD ? { password: process.env.SLIPWAY_PASSWORD } : {}),
-          ...(o.admin ? { admin: true } : {}),
-        });
-        if (o.json) return out(JSON.stringify(u, null, 2));
-        out(`Added ${u.email}${u.admin ? ' (admin)' : ''}`);
-        if (u.password) out(`Password: ${u.password}  (shown once; they change it with \`slipway passwd\`)`);
-      });
-    program
-      .command('users:remove')
-      .argument('<email>', 'the user')
-      .description('remove a user (admin); their tokens and sessions end')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (email: string, o: ClientOptions) => {
-        await clientFor(o).json('DELETE', `/users/${encodeURIComponent(email)}`);
-        out(`Removed ${email}`);
-      });
-    program
-      .command('users:password')
-      .argument('<email>', 'the user')
-      .description("set a user's password (admin), read from SLIPWAY_PASSWORD or stdin")
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (email: string, o: ClientOptions) => {
-        const password = process.env.SLIPWAY_PASSWORD ?? (await ask('New password: ', true));
-        await clientFor(o).json('PATCH', `/users/${encodeURIComponent(email)}`, { password });
-        out(`Password of ${email} changed; their browser sessions were signed out.`);
-      });
+      if (printJson(o, u)) return;
+      out(`Added ${u.email}${u.admin ? ' (admin)' : ''}`);
+      if (u.password) out(`Password: ${u.password}  (shown once; they change it with \`slipway passwd\`)`);
+    });
+    platformVerb(
+      program
+        .command('users:remove')
+        .argument('<email>', 'the user')
+        .description('remove a user (admin); their tokens and sessions end'),
+      false,
+    ).action(async (email: string, o: ClientOptions) => {
+      await clientFor(o).json('DELETE', `/users/${encodeURIComponent(email)}`);
+      out(`Removed ${email}`);
+    });
+    platformVerb(
+      program
+        .command('users:password')
+        .argument('<email>', 'the user')
+        .description("set a user's password (admin), read from SLIPWAY_PASSWORD or stdin"),
+      false,
+    ).action(async (email: string, o: ClientOptions) => {
+      const password = process.env.SLIPWAY_PASSWORD ?? (await ask('New password: ', true));
+      await clientFor(o).json('PATCH', `/users/${encodeURIComponent(email)}`, { password });
+      out(`Password of ${email} changed; their browser sessions were signed out.`);
+    });
   },
 };

@@ -27,7 +27,6 @@ interface BuildCliOptions {
   output?: string;
   env: string[];
   timeout?: string;
-  quiet?: boolean;
   json?: boolean;
 }
 

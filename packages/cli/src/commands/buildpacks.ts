@@ -50,12 +50,13 @@ function position(index: string | undefined, max: number): number | undefined {
 }
 
 function show(app: string, names: string[], o: ClientOptions): void {
-  if (o.json) out(JSON.stringify(names, null, 2));
-  else if (!names.length) out(`${app} has no buildpack set; the next build detects one.`);
-  else {
-    out(`=== ${app} Buildpack${names.length > 1 ? 's' : ''}`);
-    for (const [i, n] of names.entries()) out(names.length > 1 ? `${i + 1}. ${n}` : n);
+  if (printJson(o, names)) return;
+  if (!names.length) {
+    out(`${app} has no buildpack set; the next build detects one.`);
+    return;
   }
+  out(`=== ${app} Buildpack${names.length > 1 ? 's' : ''}`);
+  for (const [i, n] of names.entries()) out(names.length > 1 ? `${i + 1}. ${n}` : n);
 }
 
 /** Buildpack verbs. */

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { defineErrors } from '@slipway/core';
 import type { Command } from 'commander';
-import { appVerb, type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 interface Cert {
@@ -94,7 +94,7 @@ export const certsCommands: CommandModule = {
     appVerb(program.command('certs').description("list an app's SSL certificates")).action(
       async (o: ClientOptions) => {
         const certs = await clientFor(o).json<Cert[]>('GET', appPath(o, '/sni-endpoints'));
-        if (o.json) return out(JSON.stringify(certs, null, 2));
+        if (printJson(o, certs)) return;
         if (!certs.length) return out(`${requireApp(o)} has no SSL certificates.`);
         table([
           ['Name', 'Common Name(s)', 'Serving', 'Expires', 'Trusted', 'Type'],
@@ -123,7 +123,7 @@ export const certsCommands: CommandModule = {
         ...(o.domain ? { domain: o.domain } : {}),
       };
       const c = await clientFor(o).json<Cert>('POST', appPath(o, '/sni-endpoints'), body);
-      if (o.json) return out(JSON.stringify(c, null, 2));
+      if (printJson(o, c)) return;
       out(`Adding SSL certificate to ${requireApp(o)}... done`);
       showCert(c);
     });
@@ -137,7 +137,7 @@ export const certsCommands: CommandModule = {
         'GET',
         appPath(o, `/sni-endpoints/${encodeURIComponent(o.name ?? '-')}`),
       );
-      if (o.json) return out(JSON.stringify(c, null, 2));
+      if (printJson(o, c)) return;
       showCert(c);
     });
     appVerb(
@@ -150,14 +150,14 @@ export const certsCommands: CommandModule = {
         'DELETE',
         appPath(o, `/sni-endpoints/${encodeURIComponent(o.name ?? '-')}`),
       );
-      if (o.json) return out(JSON.stringify(c, null, 2));
+      if (printJson(o, c)) return;
       out(`Removing SSL certificate ${c.name} from ${requireApp(o)}... done`);
     });
 
     const acm = (verb: string, method: string, description: string, body?: unknown) =>
       appVerb(program.command(verb).description(description)).action(async (o: ClientOptions) => {
         const s = await clientFor(o).json<AcmStatus>(method, appPath(o, '/acm'), body);
-        if (o.json) return out(JSON.stringify(s, null, 2));
+        if (printJson(o, s)) return;
         if (method === 'DELETE')
           return out(`Disabling Automatic Certificate Management for ${requireApp(o)}... done`);
         if (method === 'POST') out(`Enabling Automatic Certificate Management for ${requireApp(o)}... done`);
@@ -183,7 +183,7 @@ export const certsCommands: CommandModule = {
             appPath(o, '/https'),
             body,
           );
-          if (o.json) return out(JSON.stringify(s, null, 2));
+          if (printJson(o, s)) return;
           table([
             ['Redirect HTTP to HTTPS:', s.redirect ? 'on' : 'off'],
             ['HSTS:', s.hsts_max_age === null ? 'off' : `max-age=${s.hsts_max_age}`],

@@ -3,13 +3,19 @@
  * log line and connection parsing, the app from a git remote URL, and the delayed spinner.
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { isSlipwayError } from '@slipway/core';
 import { expect } from 'chai';
-import { appFromRemoteUrl } from '../api-client.js';
+import { ApiClient, appFromRemoteUrl } from '../api-client.js';
 import { TOPICS, topicOf } from '../help-groups.js';
 import { createProgram } from '../main.js';
 import { withProgress } from '../progress.js';
 import { bashCompletion, zshCompletion } from './completion.js';
+import { setGitRemote } from './git.js';
 import { parseLogLine } from './logs.js';
 import { connectionInfo } from './pg.js';
 import { parseRedisInfo, redisCliInvocation } from './redis.js';
@@ -68,6 +74,15 @@ describe('slipway --help', () => {
       'completion',
     ])
       expect(names.has(v), v).to.equal(true);
+  });
+
+  it("--version is the CLI's own, not that of the package whose npm script runs it", async () => {
+    const bin = new URL('../bin.js', import.meta.url).pathname;
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, '--version'], {
+      env: { ...process.env, npm_package_version: '9.9.9' },
+    });
+    expect(stdout.trim()).to.equal(pkg.version);
   });
 
   it('offers --json on every verb that prints data', () => {
@@ -151,6 +166,42 @@ describe('CLI parsers', () => {
       redis_version: '7.0.15',
       connected_clients: '1',
     });
+  });
+});
+
+describe('git:remote', () => {
+  const token = 'slpu_n0tForAnyoneElse-123';
+  const client = new ApiClient({ url: 'http://127.0.0.1:5001', token });
+  let repo: string;
+  const cwd = process.cwd();
+  before(async () => {
+    repo = await mkdtemp(join(tmpdir(), 'slipway-git-remote-'));
+    await promisify(execFile)('git', ['init', '--quiet', repo]);
+    process.chdir(repo);
+  });
+  after(async () => {
+    process.chdir(cwd);
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it('keeps the token in .git/config only: the URL it shows has ***', async () => {
+    expect(await setGitRemote(client, 'hello', 'slipway')).to.equal(
+      'http://git:***@127.0.0.1:5001/hello.git',
+    );
+    const { stdout } = await promisify(execFile)('git', ['remote', 'get-url', 'slipway']);
+    expect(stdout.trim()).to.equal(`http://git:${token}@127.0.0.1:5001/hello.git`);
+  });
+
+  it('never prints the token when git refuses (its error quotes the command line)', async () => {
+    const err = await setGitRemote(client, 'hello', 'bad name').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isSlipwayError(err) && err.code, String(err)).to.equal('SLIPWAY_ERR_CLI_GIT');
+    const said = `${(err as Error).message}\n${isSlipwayError(err) ? err.describe() : ''}`;
+    expect(said).to.include('bad name');
+    expect(said).to.include('git:***@');
+    expect(said).to.not.include(token);
   });
 });
 

@@ -9,24 +9,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
-import ignore from 'ignore';
-import * as tar from 'tar';
-import {
-  appVerb,
-  type ClientOptions,
-  clientFor,
-  out,
-  printJson,
-  readJsonAnswer,
-  requireApp,
-  table,
-} from '../api-client.js';
+import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 const ALWAYS_SKIP = new Set(['.git', 'node_modules', '.slipway']);
 
 /** Pack `dir` into a tar.gz in a temp dir; returns its path. */
 export async function packSource(dir: string): Promise<string> {
+  // Loaded by `deploy` only: every other verb would pay for them at start-up.
+  const [{ default: ignore }, tar] = await Promise.all([import('ignore'), import('tar')]);
   const root = resolve(dir);
   const ig = ignore();
   try {
@@ -57,50 +48,49 @@ export async function packSource(dir: string): Promise<string> {
 /** The deploy verb. */
 export const deployCommands: CommandModule = {
   register(program: Command) {
-    program
-      .command('deploy')
-      .argument('[dir]', 'app directory', '.')
-      .description('build DIR and release it (build output streams as it happens)')
-      .option('-a, --app <app>', 'app name')
-      .option('--json', 'print the finished build as JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (dir: string, o: ClientOptions) => {
-        const app = requireApp(o);
-        const client = clientFor(o);
-        const file = await packSource(dir);
-        let build: any;
-        try {
-          const { size } = await stat(file);
-          if (!o.json) out(`-----> Uploading ${dir} (${(size / 1024).toFixed(1)} KB)`);
-          const res = await client.raw(
-            'POST',
-            `/apps/${encodeURIComponent(app)}/builds`,
-            createReadStream(file),
-            {
-              'content-type': 'application/gzip',
-              'content-length': String(size),
-            },
-          );
-          build = await readJsonAnswer<any>(res);
-        } finally {
-          await rm(join(file, '..'), { recursive: true, force: true });
-        }
-        await client.lines(build.output_stream_url, (l) =>
-          (o.json ? process.stderr : process.stdout).write(`${l}\n`),
+    appVerb(
+      program
+        .command('deploy')
+        .argument('[dir]', 'app directory', '.')
+        .description('build DIR and release it (build output streams as it happens)'),
+      'print the finished build as JSON',
+    ).action(async (dir: string, o: ClientOptions) => {
+      const app = requireApp(o);
+      const client = clientFor(o);
+      const file = await packSource(dir);
+      let build: any;
+      try {
+        const { size } = await stat(file);
+        if (!o.json) out(`-----> Uploading ${dir} (${(size / 1024).toFixed(1)} KB)`);
+        const res = await client.raw(
+          'POST',
+          `/apps/${encodeURIComponent(app)}/builds`,
+          createReadStream(file),
+          {
+            'content-type': 'application/gzip',
+            'content-length': String(size),
+          },
         );
-        const done = await client.json('GET', `/apps/${encodeURIComponent(app)}/builds/${build.id}`);
-        if (o.json) out(JSON.stringify(done, null, 2));
-        // The streamed output already ends with the error and its hint: say it failed, not why again.
-        if (done.status !== 'succeeded' || !done.release)
-          throw new SlipwayError(
-            'SLIPWAY_ERR_CLI_DEPLOY_FAILED',
-            `deploy of ${app} failed (build ${done.id})`,
-            {
-              hint: `The build output above says why; the running release is unchanged. Again: \`slipway builds:output ${done.id} -a ${app}\`.`,
-            },
-          );
-        if (!o.json) out(`-----> Deployed ${app} v${done.release.version}`);
-      });
+        build = await client.answer<any>(res);
+      } finally {
+        await rm(join(file, '..'), { recursive: true, force: true });
+      }
+      await client.lines(build.output_stream_url, (l) =>
+        (o.json ? process.stderr : process.stdout).write(`${l}\n`),
+      );
+      const done = await client.json('GET', `/apps/${encodeURIComponent(app)}/builds/${build.id}`);
+      printJson(o, done);
+      // The streamed output already ends with the error and its hint: say it failed, not why again.
+      if (done.status !== 'succeeded' || !done.release)
+        throw new SlipwayError(
+          'SLIPWAY_ERR_CLI_DEPLOY_FAILED',
+          `deploy of ${app} failed (build ${done.id})`,
+          {
+            hint: `The build output above says why; the running release is unchanged. Again: \`slipway builds:output ${done.id} -a ${app}\`.`,
+          },
+        );
+      if (!o.json) out(`-----> Deployed ${app} v${done.release.version}`);
+    });
     appVerb(program.command('builds').description("list the app's builds, newest first")).action(
       async (o: ClientOptions) => {
         const bs = await clientFor(o).json<any[]>('GET', `/apps/${encodeURIComponent(requireApp(o))}/builds`);

@@ -17,7 +17,7 @@ export const domainsCommands: CommandModule = {
             `/apps/${encodeURIComponent(app)}/domains`,
           ),
         ]);
-        if (o.json) return out(JSON.stringify(ds, null, 2));
+        if (printJson(o, ds)) return;
         out(`=== ${app} Platform Domain`);
         out(new URL(a.web_url).hostname);
         out();
@@ -34,7 +34,7 @@ export const domainsCommands: CommandModule = {
     ).action(async (hostname: string, o: ClientOptions) => {
       const app = requireApp(o);
       const d = await clientFor(o).json('POST', `/apps/${encodeURIComponent(app)}/domains`, { hostname });
-      if (o.json) return out(JSON.stringify(d, null, 2));
+      if (printJson(o, d)) return;
       out(`Adding ${d.hostname} to ${app}... done`);
       out(`Point ${d.hostname} at this platform's router; requests with that Host reach ${app}.`);
     });

@@ -13,7 +13,7 @@ export const drainsCommands: CommandModule = {
           'GET',
           `/apps/${encodeURIComponent(app)}/log-drains`,
         );
-        if (o.json) return out(JSON.stringify(ds, null, 2));
+        if (printJson(o, ds)) return;
         if (!ds.length) return out(`${app} has no log drains.`);
         out('=== Drains');
         table(ds.map((d) => [d.url, `(${d.token})`]));
@@ -27,7 +27,7 @@ export const drainsCommands: CommandModule = {
     ).action(async (url: string, o: ClientOptions) => {
       const app = requireApp(o);
       const d = await clientFor(o).json('POST', `/apps/${encodeURIComponent(app)}/log-drains`, { url });
-      if (o.json) return out(JSON.stringify(d, null, 2));
+      if (printJson(o, d)) return;
       out(`Successfully added drain ${d.url} (token ${d.token})`);
     });
     appVerb(

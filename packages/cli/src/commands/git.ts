@@ -6,7 +6,15 @@
 import { execFile } from 'node:child_process';
 import { defineErrors } from '@slipway/core';
 import type { Command } from 'commander';
-import { type ApiClient, type ClientOptions, clientFor, out, printJson, requireApp } from '../api-client.js';
+import {
+  type ApiClient,
+  type ClientOptions,
+  clientFor,
+  out,
+  platformVerb,
+  printJson,
+  requireApp,
+} from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 /** Errors of the git verbs. */
@@ -17,12 +25,16 @@ export const gitCliErrors = defineErrors({
   },
 });
 
-const git = (args: string[]) =>
+/** Run git; on failure a coded error, in which `hide` masks what must not be shown (a token). */
+const git = (args: string[], hide: (s: string) => string = (s) => s) =>
   new Promise<string>((resolve, reject) =>
     execFile('git', args, (e, stdout, stderr) =>
       e
         ? reject(
-            gitCliErrors.SLIPWAY_ERR_CLI_GIT({ args: args.join(' '), detail: stderr.trim() || e.message }),
+            gitCliErrors.SLIPWAY_ERR_CLI_GIT({
+              args: hide(args.join(' ')),
+              detail: hide(stderr.trim() || e.message),
+            }),
           )
         : resolve(stdout.trim()),
     ),
@@ -38,32 +50,34 @@ export function gitUrl(apiUrl: string, token: string, app: string): string {
 
 /**
  * Point git remote `remote` of the repository here at `app` (added, or its URL set); returns
- * the URL with the token hidden.
+ * the URL with the token hidden, as it is in git's errors too (they quote the command line).
  */
 export async function setGitRemote(client: ApiClient, app: string, remote: string): Promise<string> {
-  const url = gitUrl(client.creds.url, client.creds.token, app);
+  const { url: apiUrl, token } = client.creds;
+  const url = gitUrl(apiUrl, token, app);
+  const shown = gitUrl(apiUrl, '***', app);
+  const hide = (s: string) => (token ? s.split(url).join(shown).split(token).join('***') : s);
   const exists = (await git(['remote'])).split('\n').includes(remote);
-  await git(['remote', exists ? 'set-url' : 'add', remote, url]);
-  return url.replace(client.creds.token, '***');
+  await git(['remote', exists ? 'set-url' : 'add', remote, url], hide);
+  return shown;
 }
 
 /** git verbs. */
 export const gitCommands: CommandModule = {
   register(program: Command) {
-    program
-      .command('git:remote')
-      .description('add (or update) a git remote that deploys the app on push')
-      .option('-a, --app <app>', 'app name')
-      .option('-r, --remote <name>', 'remote name', 'slipway')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (o: ClientOptions & { remote: string }) => {
-        const app = requireApp(o);
-        const client = clientFor(o);
-        await client.json('GET', `/apps/${encodeURIComponent(app)}`);
-        const shown = await setGitRemote(client, app, o.remote);
-        if (printJson(o, { remote: o.remote, url: shown, app })) return;
-        out(`set git remote ${o.remote} to ${shown}`);
-      });
+    platformVerb(
+      program
+        .command('git:remote')
+        .description('add (or update) a git remote that deploys the app on push')
+        .option('-a, --app <app>', 'app name')
+        .option('-r, --remote <name>', 'remote name', 'slipway'),
+    ).action(async (o: ClientOptions & { remote: string }) => {
+      const app = requireApp(o);
+      const client = clientFor(o);
+      await client.json('GET', `/apps/${encodeURIComponent(app)}`);
+      const shown = await setGitRemote(client, app, o.remote);
+      if (printJson(o, { remote: o.remote, url: shown, app })) return;
+      out(`set git remote ${o.remote} to ${shown}`);
+    });
   },
 };

@@ -1,6 +1,14 @@
 /** `mail [MESSAGE_ID] -a APP`: the messages the app sent through its mail add-on. */
 import type { Command } from 'commander';
-import { type ClientOptions, clientFor, out, requireApp, table } from '../api-client.js';
+import {
+  addonVerb,
+  type ClientOptions,
+  clientFor,
+  out,
+  printJson,
+  requireApp,
+  table,
+} from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 interface MessageView {
@@ -17,36 +25,34 @@ interface MessageView {
 /** The mail verb. */
 export const mailCommands: CommandModule = {
   register(program: Command) {
-    program
-      .command('mail')
-      .argument('[message]', 'show this message (id from the list)')
-      .description('list the mail an app sent through its mail add-on, or show one message')
-      .option('-a, --app <app>', 'app name')
-      .option('--addon <name>', 'which mail attachment (default the first)')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
-      .action(async (id: string | undefined, o: ClientOptions & { addon?: string }) => {
-        const q = o.addon ? `?addon=${encodeURIComponent(o.addon)}` : '';
-        const path = `/apps/${encodeURIComponent(requireApp(o))}/mail`;
-        if (id) {
-          const m = await clientFor(o).json<MessageView>('GET', `${path}/${encodeURIComponent(id)}${q}`);
-          if (o.json) return out(JSON.stringify(m, null, 2));
-          table([
-            ['From:', m.from ?? ''],
-            ['To:', m.to ?? ''],
-            ['Subject:', m.subject ?? ''],
-            ['Date:', m.date ?? m.receivedAt ?? ''],
-          ]);
-          out();
-          return out(m.text ?? m.html ?? '');
-        }
-        const list = await clientFor(o).json<MessageView[]>('GET', `${path}${q}`);
-        if (o.json) return out(JSON.stringify(list, null, 2));
-        if (!list.length) return out(`No mail from ${requireApp(o)} yet.`);
+    addonVerb(
+      program
+        .command('mail')
+        .argument('[message]', 'show this message (id from the list)')
+        .description('list the mail an app sent through its mail add-on, or show one message'),
+      'mail',
+    ).action(async (id: string | undefined, o: ClientOptions & { addon?: string }) => {
+      const q = o.addon ? `?addon=${encodeURIComponent(o.addon)}` : '';
+      const path = `/apps/${encodeURIComponent(requireApp(o))}/mail`;
+      if (id) {
+        const m = await clientFor(o).json<MessageView>('GET', `${path}/${encodeURIComponent(id)}${q}`);
+        if (printJson(o, m)) return;
         table([
-          ['Id', 'Date', 'From', 'To', 'Subject'],
-          ...list.map((m) => [m.id, m.date ?? m.receivedAt ?? '', m.from ?? '', m.to ?? '', m.subject ?? '']),
+          ['From:', m.from ?? ''],
+          ['To:', m.to ?? ''],
+          ['Subject:', m.subject ?? ''],
+          ['Date:', m.date ?? m.receivedAt ?? ''],
         ]);
-      });
+        out();
+        return out(m.text ?? m.html ?? '');
+      }
+      const list = await clientFor(o).json<MessageView[]>('GET', `${path}${q}`);
+      if (printJson(o, list)) return;
+      if (!list.length) return out(`No mail from ${requireApp(o)} yet.`);
+      table([
+        ['Id', 'Date', 'From', 'To', 'Subject'],
+        ...list.map((m) => [m.id, m.date ?? m.receivedAt ?? '', m.from ?? '', m.to ?? '', m.subject ?? '']),
+      ]);
+    });
   },
 };

@@ -88,7 +88,7 @@ const base = (o: PgOptions) => `/apps/${encodeURIComponent(requireApp(o))}/pg/ba
 /** Postgres verbs. */
 export const pgCommands: CommandModule = {
   register(program: Command) {
-    const common = (c: Command) => addonVerb(c, 'postgres');
+    const common = (c: Command, json = true) => addonVerb(c, 'postgres', json);
 
     common(
       program
@@ -153,7 +153,7 @@ export const pgCommands: CommandModule = {
       out(`Resetting ${i.database} on ${app}... done (${i.tables} tables)`);
     });
 
-    common(program.command('pg:psql').alias('psql').description("open psql on the app's database"))
+    common(program.command('pg:psql').alias('psql').description("open psql on the app's database"), false)
       .option('-c, --command <sql>', 'run this SQL and exit')
       .action(async (o: PgOptions & { command?: string }) => {
         const { url } = await databaseUrl(o);
@@ -176,7 +176,7 @@ export const pgCommands: CommandModule = {
     common(program.command('pg:backups').description("list the app's database backups")).action(
       async (o: PgOptions) => {
         const list = await clientFor(o).json<BackupView[]>('GET', `${base(o)}${q(o)}`);
-        if (o.json) return out(JSON.stringify(list, null, 2));
+        if (printJson(o, list)) return;
         if (!list.length)
           return out(`No backups. Capture one with \`slipway pg:backups:capture -a ${requireApp(o)}\`.`);
         table([
@@ -194,7 +194,7 @@ export const pgCommands: CommandModule = {
           undefined,
           'Capturing a backup',
         );
-        if (o.json) return out(JSON.stringify(b, null, 2));
+        if (printJson(o, b)) return;
         out(`Backup ${b.id} of ${b.database} captured (${b.size} B)`);
       },
     );
@@ -211,7 +211,7 @@ export const pgCommands: CommandModule = {
         backup ? { backup } : {},
         'Restoring the backup',
       );
-      if (o.json) return out(JSON.stringify(b, null, 2));
+      if (printJson(o, b)) return;
       out(`Restored ${b.id} into ${b.database}`);
     });
   },

@@ -7,36 +7,6 @@ import type { Command } from 'commander';
 import { defaultDataDir, out } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
-/** The part of `@slipway/runtime` this command uses. */
-interface RuntimeModule {
-  startPlatform(opts: {
-    dataDir: string;
-    routerPort?: number;
-    httpsPort?: number | false;
-    apiPort?: number;
-    host?: string;
-    baseDomain?: string;
-    configFile?: string;
-    bootTimeoutMs?: number;
-    stopGraceMs?: number;
-    runtime?: 'auto' | 'local' | 'sandbox' | 'docker';
-    stack?: string;
-    allowLoopbackDrains?: boolean;
-  }): Promise<{
-    apiUrl: string;
-    routerUrl: string;
-    routerHttpsUrl?: string;
-    credentialsFile: string;
-    owner: { email: string; password?: string };
-    skippedPlugins: string[];
-    addonProviders(): { name: string; kind: string; source: string; services: string[] }[];
-    warnings?: string[];
-    appUrl(app: string): string;
-    demo(onLine: (line: string) => void): Promise<{ app: string; url?: string; error?: string }[]>;
-    stop(): Promise<void>;
-  }>;
-}
-
 /** A positive number of seconds, or a coded error naming the option. */
 function seconds(option: string, value: string): number {
   const n = Number(value);
@@ -133,9 +103,9 @@ export const platformCommands: CommandModule = {
                 status: 400,
               },
             );
-          const spec = '@slipway/runtime';
-          const runtime = (await import(spec)) as RuntimeModule;
-          const platform = await runtime.startPlatform({
+          // Loaded by `start` only: every other verb would pay for the whole platform at start-up.
+          const { startPlatform } = await import('@slipway/runtime');
+          const platform = await startPlatform({
             dataDir: o.dataDir ?? defaultDataDir(),
             routerPort: Number(o.port),
             ...(o.httpsPort !== undefined ? { httpsPort: httpsPort(o.httpsPort) } : {}),

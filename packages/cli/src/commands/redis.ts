@@ -15,6 +15,7 @@ import {
   requireApp,
   table,
 } from '../api-client.js';
+import type { AddonView } from './addons.js';
 import type { CommandModule } from './index.js';
 
 type RedisOptions = ClientOptions & { addon?: string };
@@ -44,15 +45,15 @@ export function redisCliInvocation(redisUrl: string): { args: string[]; env: Rec
 }
 
 /** The app's Redis add-on and its URL (`--addon NAME` picks one of several). */
-async function redisOf(o: RedisOptions): Promise<{ addon: any; url: string }> {
+async function redisOf(o: RedisOptions): Promise<{ addon: AddonView; url: string }> {
   const app = encodeURIComponent(requireApp(o));
   const c = clientFor(o);
   const [addons, vars] = await Promise.all([
-    c.json<any[]>('GET', `/apps/${app}/addons`),
+    c.json<AddonView[]>('GET', `/apps/${app}/addons`),
     c.json<Record<string, string>>('GET', `/apps/${app}/config-vars`),
   ]);
   const addon = addons.find((a) => a.addon_service.name === 'redis' && (!o.addon || a.name === o.addon));
-  const key = addon?.config_vars.find((k: string) => k.endsWith('_URL') && !k.endsWith('_TLS_URL'));
+  const key = addon?.config_vars.find((k) => k.endsWith('_URL') && !k.endsWith('_TLS_URL'));
   const url = key ? vars[key] : undefined;
   if (!addon || !url)
     throw new SlipwayError(
@@ -100,9 +101,9 @@ export function parseRedisInfo(text: string): Record<string, string> {
 /** Redis verbs. */
 export const redisCommands: CommandModule = {
   register(program: Command) {
-    const common = (c: Command) => addonVerb(c, 'redis');
+    const common = (c: Command, json = true) => addonVerb(c, 'redis', json);
 
-    common(program.command('redis:cli').description("open redis-cli on the app's Redis"))
+    common(program.command('redis:cli').description("open redis-cli on the app's Redis"), false)
       .option('-c, --command <command>', 'run this command (e.g. "INFO memory") and exit')
       .action(async (o: RedisOptions & { command?: string }) => {
         const { url } = await redisOf(o);

@@ -7,8 +7,16 @@
  */
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
-import { type RawData, WebSocket } from 'ws';
-import { type ApiClient, type ClientOptions, clientFor, out, requireApp } from '../api-client.js';
+import type { RawData } from 'ws';
+import {
+  type ApiClient,
+  appVerb,
+  type ClientOptions,
+  clientFor,
+  out,
+  printJson,
+  requireApp,
+} from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 interface RunOptions extends ClientOptions {
@@ -58,7 +66,9 @@ function body(words: string[], o: RunOptions, attach: boolean, tty?: { columns: 
 }
 
 /** Attach the local terminal to a started dyno; resolves with its exit code. */
-export function attach(url: string, rawTty: boolean): Promise<number> {
+export async function attach(url: string, rawTty: boolean): Promise<number> {
+  // Loaded by `run` only: every other verb would pay for it at start-up.
+  const { WebSocket } = await import('ws');
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     const stdin = process.stdin;
@@ -141,16 +151,17 @@ async function start(c: ApiClient, app: string, b: ReturnType<typeof body>) {
 /** The one-off dyno verbs. */
 export const runCommands: CommandModule = {
   register(program: Command) {
-    program
-      .command('run')
-      .argument('<command...>', 'command to run in the dyno (put it after --)')
-      .description('run a one-off dyno attached to this terminal')
-      .option('-a, --app <app>', 'app name')
+    appVerb(
+      program
+        .command('run')
+        .argument('<command...>', 'command to run in the dyno (put it after --)')
+        .description('run a one-off dyno attached to this terminal'),
+      false,
+    )
       .option('-x, --exit-code', "exit with the dyno's exit code")
       .option('-s, --size <size>', 'dyno size (standard-1x, standard-2x, …)')
       .option('-e, --env <pairs>', 'extra environment, "KEY=value;OTHER=value"')
       .option('--no-tty', 'no pseudo-terminal even when stdin is one')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
       .action(async (words: string[], o: RunOptions) => {
         const app = requireApp(o);
         const isTty = o.tty !== false && !!process.stdin.isTTY && !!process.stdout.isTTY;
@@ -163,20 +174,19 @@ export const runCommands: CommandModule = {
         const code = await attach(d.attach_url as string, isTty);
         if (o.exitCode) process.exitCode = code;
       });
-    program
-      .command('run:detached')
-      .argument('<command...>', 'command to run in the dyno (put it after --)')
-      .description('run a one-off dyno whose output goes to the logs')
-      .option('-a, --app <app>', 'app name')
+    appVerb(
+      program
+        .command('run:detached')
+        .argument('<command...>', 'command to run in the dyno (put it after --)')
+        .description('run a one-off dyno whose output goes to the logs'),
+    )
       .option('-s, --size <size>', 'dyno size (standard-1x, standard-2x, …)')
       .option('-e, --env <pairs>', 'extra environment, "KEY=value;OTHER=value"')
-      .option('--json', 'print JSON')
-      .option('--data-dir <dir>', 'platform data dir holding credentials.json')
       .action(async (words: string[], o: RunOptions) => {
         const app = requireApp(o);
         const b = body(words, o, false);
         const d = await start(clientFor(o), app, b);
-        if (o.json) return out(JSON.stringify(d, null, 2));
+        if (printJson(o, d)) return;
         out(`Running ${b.command} on ${app}... up, ${d.name}`);
         out(`Run slipway logs -a ${app} --dyno ${d.name} to view the output.`);
       });

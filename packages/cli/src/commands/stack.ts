@@ -5,24 +5,8 @@
  * a platform (no API); needs root.
  */
 import type { Command } from 'commander';
-import { out } from '../api-client.js';
+import { out, printJson } from '../api-client.js';
 import type { CommandModule } from './index.js';
-
-/** The part of `@slipway/runtime` this command uses. */
-interface StackModule {
-  buildStack(opts: {
-    name?: string;
-    cacheDir?: string;
-    mirror?: string;
-    docker?: false;
-    variants?: ('run' | 'build')[];
-    onProgress?: (line: string) => void;
-  }): Promise<{
-    name: string;
-    cacheDir: string;
-    variants: { kind: string; image: string; root: string; built: boolean; docker: string }[];
-  }>;
-}
 
 /** The stack verb. */
 export const stackCommands: CommandModule = {
@@ -45,10 +29,10 @@ export const stackCommands: CommandModule = {
           name: string | undefined,
           o: { cacheDir?: string; mirror?: string; runOnly?: boolean; docker: boolean; json?: boolean },
         ) => {
-          const spec = '@slipway/runtime';
-          const runtime = (await import(spec)) as StackModule;
+          // Loaded by `stack:build` only, as `start` loads the rest of the runtime.
+          const { buildStack } = await import('@slipway/runtime');
           const started = Date.now();
-          const r = await runtime.buildStack({
+          const r = await buildStack({
             ...(name ? { name } : {}),
             ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
             ...(o.mirror ? { mirror: o.mirror } : {}),
@@ -56,7 +40,7 @@ export const stackCommands: CommandModule = {
             ...(o.runOnly ? { variants: ['run' as const] } : {}),
             onProgress: (l) => (o.json ? process.stderr.write(`${l}\n`) : out(l)),
           });
-          if (o.json) return out(JSON.stringify(r, null, 2));
+          if (printJson(o, r)) return;
           out(`Stack ${r.name} ready in ${Math.round((Date.now() - started) / 1000)} s:`);
           for (const v of r.variants)
             out(
