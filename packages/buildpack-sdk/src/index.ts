@@ -58,6 +58,7 @@ export {
   type Checksum,
   cachedList,
   downloadVerified,
+  fetchChecked,
   newestPerLine,
   newestSatisfying,
 } from './runtime-install.js';

@@ -13,6 +13,7 @@ import {
   buildpackErrors,
   cachedList,
   downloadVerified,
+  fetchChecked,
   newestPerLine,
   newestSatisfying,
 } from '@slipway/buildpack-sdk';
@@ -117,23 +118,11 @@ export async function resolveGo(
       'Set GOPROXY to a module proxy (the default is https://proxy.golang.org), or ask for the installed Go.',
     );
   const platform = goPlatform();
-  const releases = await cachedList(
-    ctx.cacheDir,
-    `go-toolchains-${platform}`,
-    VERSION_LIST_TTL_MS,
-    async () => {
-      const url = `${proxy}/golang.org/toolchain/@v/list`;
-      try {
-        const res = await fetch(url, { signal: ctx.signal });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        return toolchainReleases(await res.text(), platform);
-      } catch (e) {
-        throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD(
-          { tool: 'Go', version: 'list', url, detail: (e as Error).message },
-          { cause: e },
-        );
-      }
-    },
+  const list = `${proxy}/golang.org/toolchain/@v/list`;
+  const releases = await cachedList(ctx.cacheDir, `go-toolchains-${platform}`, VERSION_LIST_TTL_MS, () =>
+    fetchChecked({ tool: 'Go', version: 'list' }, list, { signal: ctx.signal }, async (res) =>
+      toolchainReleases(await res.text(), platform),
+    ),
   );
   // A go line newer than the platform's Go switches to that minor's newest release, as Heroku does.
   const range =

@@ -14,6 +14,7 @@ import {
   buildpackErrors,
   cachedList,
   downloadVerified,
+  fetchChecked,
   newestPerLine,
   newestSatisfying,
 } from '@slipway/buildpack-sdk';
@@ -62,26 +63,21 @@ function registryUrl(ctx: BuildpackCompileContext): string {
   return r.endsWith('/') ? r : `${r}/`;
 }
 
-async function fetchPackument(ctx: BuildpackCompileContext, url: string): Promise<Packument> {
-  try {
-    const res = await fetch(url, {
-      headers: { accept: 'application/vnd.npm.install-v1+json' },
-      signal: ctx.signal,
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return (await res.json()) as Packument;
-  } catch (e) {
-    throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD(
-      { tool: 'Node.js', version: 'list', url, detail: (e as Error).message },
-      { cause: e },
-    );
-  }
+function fetchPackument(ctx: BuildpackCompileContext, url: string): Promise<Packument> {
+  const init = { headers: { accept: 'application/vnd.npm.install-v1+json' }, signal: ctx.signal };
+  return fetchChecked(
+    { tool: 'Node.js', version: 'list' },
+    url,
+    init,
+    (res) => res.json() as Promise<Packument>,
+  );
 }
 
 /** The registry's Node.js releases and their dists, fetched at most once an hour. */
 async function nodeReleases(ctx: BuildpackCompileContext, pkg: string): Promise<Record<string, Dist>> {
+  const url = `${registryUrl(ctx)}${pkg}`;
   return cachedList(ctx.cacheDir, `${pkg}.versions`, VERSION_LIST_TTL_MS, async () => {
-    const packument = await fetchPackument(ctx, `${registryUrl(ctx)}${pkg}`);
+    const packument = await fetchPackument(ctx, url);
     return Object.fromEntries(Object.entries(packument.versions ?? {}).map(([v, m]) => [v, m.dist ?? {}]));
   });
 }
