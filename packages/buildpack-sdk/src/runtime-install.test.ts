@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { downloadVerified, fetchChecked } from './runtime-install.js';
+import { cachedList, downloadVerified, fetchChecked } from './runtime-install.js';
 
 const BODY = 'a runtime tarball\n';
 const what = { tool: 'Thing', version: '1.2.3' };
@@ -16,8 +16,10 @@ describe('runtime install: downloads and release lists', () => {
   let server: Server;
   let base: string;
   let dir: string;
+  const hits: string[] = [];
   before(async () => {
     server = createServer((req, res) => {
+      hits.push(req.url ?? '');
       if (req.url?.startsWith('/list')) res.end(JSON.stringify({ from: req.url }));
       else if (req.url === '/file') res.end(BODY);
       else if (req.url === '/bad-json') res.end('{ not json');
@@ -30,6 +32,24 @@ describe('runtime install: downloads and release lists', () => {
   after(async () => {
     await new Promise((r) => server.close(r));
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps a release list for its TTL, and fetches anew when the source changes', async () => {
+    const list = (source: string) =>
+      cachedList(
+        dir,
+        'things',
+        60_000,
+        () => fetchChecked(what, `${base}${source}`, {}, (r) => r.json() as Promise<{ from: string }>),
+        `${base}${source}`,
+      );
+    hits.length = 0;
+    expect(await list('/list-a')).to.deep.equal({ from: '/list-a' });
+    expect(await list('/list-a')).to.deep.equal({ from: '/list-a' });
+    expect(hits).to.deep.equal(['/list-a']);
+    // The app moved to a mirror: the list kept from the old registry names its URLs, not the mirror's.
+    expect(await list('/list-b')).to.deep.equal({ from: '/list-b' });
+    expect(hits).to.deep.equal(['/list-a', '/list-b']);
   });
 
   it('codes every failure of a fetch: status, unreachable, unreadable answer', async () => {

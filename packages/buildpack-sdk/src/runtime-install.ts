@@ -132,22 +132,25 @@ export async function downloadVerified(
 /**
  * `fetcher()`'s answer, kept in `cacheDir/<name>.json` and reused while younger than `ttlMs`: a
  * source's list of releases is fetched at most that often, so a warm build asks no registry.
+ * `from` names the source (its URL): a list kept from another one (the app moved to a mirror) is
+ * fetched anew, since its entries (download URLs) belong to that source.
  */
 export async function cachedList<T>(
   cacheDir: string,
   name: string,
   ttlMs: number,
   fetcher: () => Promise<T>,
+  from = '',
 ): Promise<T> {
   const file = join(cacheDir, `${name}.json`);
   try {
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { at: number; value: T };
-    if (Date.now() - saved.at < ttlMs) return saved.value;
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { at: number; from?: string; value: T };
+    if (Date.now() - saved.at < ttlMs && (saved.from ?? '') === from) return saved.value;
   } catch {
     // None kept yet, or unreadable: fetch.
   }
   const value = await fetcher();
   await mkdir(cacheDir, { recursive: true });
-  await writeFile(file, JSON.stringify({ at: Date.now(), value }));
+  await writeFile(file, JSON.stringify({ at: Date.now(), from, value }));
   return value;
 }

@@ -119,10 +119,15 @@ export async function resolveGo(
     );
   const platform = goPlatform();
   const list = `${proxy}/golang.org/toolchain/@v/list`;
-  const releases = await cachedList(ctx.cacheDir, `go-toolchains-${platform}`, VERSION_LIST_TTL_MS, () =>
-    fetchChecked({ tool: 'Go', version: 'list' }, list, { signal: ctx.signal }, async (res) =>
-      toolchainReleases(await res.text(), platform),
-    ),
+  const releases = await cachedList(
+    ctx.cacheDir,
+    `go-toolchains-${platform}`,
+    VERSION_LIST_TTL_MS,
+    () =>
+      fetchChecked({ tool: 'Go', version: 'list' }, list, { signal: ctx.signal }, async (res) =>
+        toolchainReleases(await res.text(), platform),
+      ),
+    list,
   );
   // A go line newer than the platform's Go switches to that minor's newest release, as Heroku does.
   const range =

@@ -73,13 +73,19 @@ function fetchPackument(ctx: BuildpackCompileContext, url: string): Promise<Pack
   );
 }
 
-/** The registry's Node.js releases and their dists, fetched at most once an hour. */
+/** The registry's Node.js releases and their dists, fetched at most once an hour per registry. */
 async function nodeReleases(ctx: BuildpackCompileContext, pkg: string): Promise<Record<string, Dist>> {
   const url = `${registryUrl(ctx)}${pkg}`;
-  return cachedList(ctx.cacheDir, `${pkg}.versions`, VERSION_LIST_TTL_MS, async () => {
-    const packument = await fetchPackument(ctx, url);
-    return Object.fromEntries(Object.entries(packument.versions ?? {}).map(([v, m]) => [v, m.dist ?? {}]));
-  });
+  return cachedList(
+    ctx.cacheDir,
+    `${pkg}.versions`,
+    VERSION_LIST_TTL_MS,
+    async () => {
+      const packument = await fetchPackument(ctx, url);
+      return Object.fromEntries(Object.entries(packument.versions ?? {}).map(([v, m]) => [v, m.dist ?? {}]));
+    },
+    url,
+  );
 }
 
 /** Choose the app's Node.js and, when it is not the platform's, install it (and npm) into the slug. */
