@@ -171,11 +171,10 @@ export class Cluster {
         await this.env.runAs.own(crt);
       }
     } catch (e) {
-      const err = e as { stderr?: string; message: string };
-      throw postgresErrors.SLIPWAY_ERR_POSTGRES_TLS({
-        dir: this.pgdata,
-        detail: (err.stderr || err.message).trim().split('\n').slice(-2).join(' '),
-      });
+      throw postgresErrors.SLIPWAY_ERR_POSTGRES_TLS(
+        { dir: this.pgdata, detail: (e as Error).message },
+        { cause: e },
+      );
     }
     if (!/^ssl\s*=\s*on\b/m.test(await readFile(conf, 'utf8')))
       await writeFile(

@@ -129,11 +129,10 @@ export class RedisInstance {
       try {
         await selfSignedCertificate(join(this.dir, 'tls.crt'), join(this.dir, 'tls.key'), 'slipway-redis');
       } catch (e) {
-        const err = e as { stderr?: string; message: string };
-        throw redisErrors.SLIPWAY_ERR_REDIS_TLS({
-          id: this.meta.id,
-          detail: (err.stderr || err.message).trim().split('\n').slice(-2).join(' '),
-        });
+        throw redisErrors.SLIPWAY_ERR_REDIS_TLS(
+          { id: this.meta.id, detail: (e as Error).message },
+          { cause: e },
+        );
       }
     await writeFile(join(this.dir, 'redis.conf'), redisConf(this.meta, plan, this.dir), { mode: 0o600 });
     await writeFile(join(this.dir, 'instance.json'), `${JSON.stringify(this.meta, null, 2)}\n`, {
