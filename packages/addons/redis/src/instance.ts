@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ProviderLog, Supervised, SuperviseOptions } from '@slipway/addon-sdk';
-import { portIsFree, selfSignedCertificate, stopLeftover } from '@slipway/addon-sdk';
+import { connectHost, portIsFree, selfSignedCertificate, stopLeftover } from '@slipway/addon-sdk';
 import { redisErrors } from './errors.js';
 import type { RedisPlan } from './plans.js';
 
@@ -144,8 +144,7 @@ export class RedisInstance {
   async start(): Promise<void> {
     if (this.child) return;
     await this.stopStale();
-    // Where the platform reaches it: the listen address (loopback when it listens on all).
-    const host = this.meta.listen === '0.0.0.0' ? '127.0.0.1' : this.meta.listen;
+    const host = connectHost(this.meta.listen);
     for (const port of [this.meta.port, ...(this.meta.tlsPort ? [this.meta.tlsPort] : [])])
       if (!(await portIsFree(port, host)))
         throw redisErrors.SLIPWAY_ERR_REDIS_PORT_BUSY({ port, id: this.meta.id });
