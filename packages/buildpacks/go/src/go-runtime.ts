@@ -6,7 +6,7 @@
  * `golang.org/toolchain` modules, the same zips `GOTOOLCHAIN` downloads, cached per version.
  * Go binaries are static: the toolchain stays in the build cache, never in the slug.
  */
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type BuildpackCompileContext,
@@ -148,35 +148,47 @@ export async function resolveGo(
   ctx.log.step(`Installing Go ${version}`);
   const layer = await ctx.cacheLayer('go-toolchain', `go${version}|${platform}`);
   const root = join(layer.dir, 'go');
-  if (layer.hit) ctx.log.info(`Using cached Go ${version}`);
-  else {
-    const module = `v0.0.1-go${version}.${platform}`;
-    ctx.log.info(`Downloading golang.org/toolchain@${module} from the Go module proxy`);
-    const zip = join(layer.dir, 'toolchain.zip');
-    await downloadVerified(
-      { tool: 'Go', version },
-      `${proxy}/golang.org/toolchain/@v/${module}.zip`,
-      zip,
-      { none: 'the proxy serves no checksum beside the zip, and the checksum database is out of reach' },
-      ctx.signal,
-    );
-    await ctx.run('unzip', ['-q', zip, '-d', layer.dir], { stream: false });
-    await rm(zip, { force: true });
-    await rename(join(layer.dir, `golang.org/toolchain@${module}`), root);
-    await rm(join(layer.dir, 'golang.org'), { recursive: true, force: true });
-    await layer.save({ version });
-  }
   const command = join(root, 'bin', 'go');
-  const installed = await installedGo(ctx, {
-    ...env,
-    PATH: `${join(root, 'bin')}:${ctx.env.PATH ?? process.env.PATH}`,
-  });
-  if (installed !== `go${version}`)
+  const runtime: GoRuntime = { version: `go${version}`, command, source: 'proxy' };
+  // What the layer's own `go` says it is (never a `go` further down PATH); undefined when it does not run.
+  const reports = async () => {
+    const r = await ctx
+      .run(command, ['env', 'GOVERSION'], { stream: false, allowFailure: true, env })
+      .catch(() => undefined);
+    return r?.code === 0 ? r.stdout.trim() : undefined;
+  };
+  if (layer.hit) {
+    if ((await reports()) === runtime.version) {
+      ctx.log.info(`Using cached Go ${version}`);
+      return runtime;
+    }
+    ctx.log.info(`The cached Go ${version} does not run as itself: downloading it again`);
+    await rm(layer.dir, { recursive: true, force: true });
+    await mkdir(layer.dir, { recursive: true });
+  }
+  const module = `v0.0.1-go${version}.${platform}`;
+  ctx.log.info(`Downloading golang.org/toolchain@${module} from the Go module proxy`);
+  const zip = join(layer.dir, 'toolchain.zip');
+  await downloadVerified(
+    { tool: 'Go', version },
+    `${proxy}/golang.org/toolchain/@v/${module}.zip`,
+    zip,
+    { none: 'the proxy serves no checksum beside the zip, and the checksum database is out of reach' },
+    ctx.signal,
+  );
+  await ctx.run('unzip', ['-q', zip, '-d', layer.dir], { stream: false });
+  await rm(zip, { force: true });
+  await rename(join(layer.dir, `golang.org/toolchain@${module}`), root);
+  await rm(join(layer.dir, 'golang.org'), { recursive: true, force: true });
+  // Saved only once it runs: a toolchain that does not is never taken from the cache.
+  const installed = await reports();
+  if (installed !== runtime.version)
     return ctx.fail(
-      `the downloaded Go ${version} reports ${installed}`,
-      'Build again; the cached toolchain is replaced.',
+      `the downloaded Go ${version} reports ${installed ?? 'nothing (it does not run here)'}`,
+      'Build again; the toolchain is downloaded anew.',
     );
-  return { version: installed, command, source: 'proxy' };
+  await layer.save({ version });
+  return runtime;
 }
 
 function satisfies(ctx: BuildpackCompileContext, range: string, version: string): boolean {
