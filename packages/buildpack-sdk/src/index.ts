@@ -55,6 +55,7 @@ export {
 } from './resolve.js';
 export { type SpawnOptions, showCommand, spawnLogged } from './run.js';
 export {
+  type CachedListOptions,
   type Checksum,
   cachedList,
   downloadVerified,

@@ -41,7 +41,7 @@ describe('runtime install: downloads and release lists', () => {
         'things',
         60_000,
         () => fetchChecked(what, `${base}${source}`, {}, (r) => r.json() as Promise<{ from: string }>),
-        `${base}${source}`,
+        { from: `${base}${source}` },
       );
     hits.length = 0;
     expect(await list('/list-a')).to.deep.equal({ from: '/list-a' });
@@ -50,6 +50,30 @@ describe('runtime install: downloads and release lists', () => {
     // The app moved to a mirror: the list kept from the old registry names its URLs, not the mirror's.
     expect(await list('/list-b')).to.deep.equal({ from: '/list-b' });
     expect(hits).to.deep.equal(['/list-a', '/list-b']);
+  });
+
+  it('fetches a kept list anew when it does not answer the question (a release published since)', async () => {
+    let published = ['1.0.0'];
+    let fetches = 0;
+    const list = (wanted: string) =>
+      cachedList(
+        dir,
+        'releases',
+        60_000,
+        async () => {
+          fetches++;
+          return [...published];
+        },
+        { enough: (kept) => kept.includes(wanted) },
+      );
+    expect(await list('1.0.0')).to.deep.equal(['1.0.0']);
+    expect(await list('1.0.0')).to.deep.equal(['1.0.0']);
+    expect(fetches).to.equal(1);
+    published = ['1.0.0', '1.1.0'];
+    // The app asks for the release published a minute ago: not "unavailable" for the next hour.
+    expect(await list('1.1.0')).to.deep.equal(['1.0.0', '1.1.0']);
+    expect(await list('1.0.0')).to.deep.equal(['1.0.0', '1.1.0']);
+    expect(fetches).to.equal(2);
   });
 
   it('codes every failure of a fetch: status, unreachable, unreadable answer', async () => {

@@ -129,26 +129,46 @@ export async function downloadVerified(
   }
 }
 
+/** Options of `cachedList`. */
+export interface CachedListOptions<T> {
+  /**
+   * The source (its URL): a list kept from another one (the app moved to a mirror) is fetched
+   * anew, since its entries (download URLs) belong to that source.
+   */
+  from?: string;
+  /**
+   * Whether a kept list answers the question at hand (a release in the app's range): one that
+   * does not is fetched anew before it is believed, so a release published since is found.
+   */
+  enough?: (kept: T) => boolean;
+}
+
 /**
  * `fetcher()`'s answer, kept in `cacheDir/<name>.json` and reused while younger than `ttlMs`: a
  * source's list of releases is fetched at most that often, so a warm build asks no registry.
- * `from` names the source (its URL): a list kept from another one (the app moved to a mirror) is
- * fetched anew, since its entries (download URLs) belong to that source.
  */
 export async function cachedList<T>(
   cacheDir: string,
   name: string,
   ttlMs: number,
   fetcher: () => Promise<T>,
-  from = '',
+  opts: CachedListOptions<T> = {},
 ): Promise<T> {
   const file = join(cacheDir, `${name}.json`);
+  const from = opts.from ?? '';
+  let saved: { at: number; from?: string; value: T } | undefined;
   try {
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { at: number; from?: string; value: T };
-    if (Date.now() - saved.at < ttlMs && (saved.from ?? '') === from) return saved.value;
+    saved = JSON.parse(await readFile(file, 'utf8'));
   } catch {
     // None kept yet, or unreadable: fetch.
   }
+  if (
+    saved &&
+    Date.now() - saved.at < ttlMs &&
+    (saved.from ?? '') === from &&
+    (opts.enough?.(saved.value) ?? true)
+  )
+    return saved.value;
   const value = await fetcher();
   await mkdir(cacheDir, { recursive: true });
   await writeFile(file, JSON.stringify({ at: Date.now(), from, value }));

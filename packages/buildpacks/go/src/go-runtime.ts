@@ -118,7 +118,11 @@ export async function resolveGo(
       'Set GOPROXY to a module proxy (the default is https://proxy.golang.org), or ask for the installed Go.',
     );
   const platform = goPlatform();
+  // A go line newer than the platform's Go switches to that minor's newest release, as Heroku does.
+  const range =
+    request.kind === 'minimum' ? `${request.range.replace(/^>=(\d+\.\d+).*$/, '$1')}.x` : request.range;
   const list = `${proxy}/golang.org/toolchain/@v/list`;
+  // Kept for an hour, fetched anew when it has no release in range (one published since is found).
   const releases = await cachedList(
     ctx.cacheDir,
     `go-toolchains-${platform}`,
@@ -127,11 +131,8 @@ export async function resolveGo(
       fetchChecked({ tool: 'Go', version: 'list' }, list, { signal: ctx.signal }, async (res) =>
         toolchainReleases(await res.text(), platform),
       ),
-    list,
+    { from: list, enough: (kept) => newestSatisfying('Go', range, kept) !== undefined },
   );
-  // A go line newer than the platform's Go switches to that minor's newest release, as Heroku does.
-  const range =
-    request.kind === 'minimum' ? `${request.range.replace(/^>=(\d+\.\d+).*$/, '$1')}.x` : request.range;
   const version = newestSatisfying('Go', range, releases);
   if (!version)
     throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_UNAVAILABLE({

@@ -73,8 +73,15 @@ function fetchPackument(ctx: BuildpackCompileContext, url: string): Promise<Pack
   );
 }
 
-/** The registry's Node.js releases and their dists, fetched at most once an hour per registry. */
-async function nodeReleases(ctx: BuildpackCompileContext, pkg: string): Promise<Record<string, Dist>> {
+/**
+ * The registry's Node.js releases and their dists, fetched at most once an hour per registry, and
+ * anew when the kept list has no release in `wanted` (one published since is found at once).
+ */
+async function nodeReleases(
+  ctx: BuildpackCompileContext,
+  pkg: string,
+  wanted: string,
+): Promise<Record<string, Dist>> {
   const url = `${registryUrl(ctx)}${pkg}`;
   return cachedList(
     ctx.cacheDir,
@@ -84,7 +91,7 @@ async function nodeReleases(ctx: BuildpackCompileContext, pkg: string): Promise<
       const packument = await fetchPackument(ctx, url);
       return Object.fromEntries(Object.entries(packument.versions ?? {}).map(([v, m]) => [v, m.dist ?? {}]));
     },
-    url,
+    { from: url, enough: (kept) => newestSatisfying('Node.js', wanted, Object.keys(kept)) !== undefined },
   );
 }
 
@@ -106,7 +113,7 @@ export async function resolveNode(
     );
   const pkg = binaryPackage();
   ctx.log.step(`Resolving Node.js version ${wanted}`);
-  const dists = await nodeReleases(ctx, pkg);
+  const dists = await nodeReleases(ctx, pkg, wanted);
   const versions = Object.keys(dists);
   const version = newestSatisfying('Node.js', wanted, versions);
   if (!version)
