@@ -101,10 +101,14 @@ export async function resolveGo(
   // Without a proxy to download from, the platform's Go is the only one: its absence is the error.
   const host = proxy ? await installedGo(ctx, env).catch(() => undefined) : await installedGo(ctx, env);
   const hostPlain = host ? plainGoVersion(host) : undefined;
+  // The platform's Go serves an app that names none, a minimum it meets, or exactly its release
+  // (`toolchain go1.26.8` on go1.26.8): no list of releases is needed then, nor the network.
   if (
     host &&
     hostPlain &&
-    (!request || (request.kind === 'minimum' && satisfies(ctx, request.range, hostPlain)))
+    (!request ||
+      request.range === hostPlain ||
+      (request.kind === 'minimum' && satisfies(ctx, request.range, hostPlain)))
   ) {
     ctx.log.info(`Using Go ${hostPlain} (installed)`);
     return { version: host, command: 'go', source: 'platform' };
