@@ -60,7 +60,7 @@ export type Checksum = { integrity: string } | { sha256: string } | { none: stri
 /**
  * `read(response)` of `fetch(url)` when it answers with a 2xx status. A failed request, another
  * status or a failing `read` (a body cut short, bad JSON) throws SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD
- * naming `what` (`version: 'list'` for a list of releases); one `read` throws itself passes through.
+ * naming `what` (`version: 'list'` for a list of releases).
  */
 export async function fetchChecked<T>(
   what: { tool: string; version: string },
