@@ -117,10 +117,14 @@ export const redisDefinition: AddonDefinition<RedisOptions, RedisState> = {
     if (ctx.state.unavailable) throw ctx.state.unavailable;
     const id = `redis-${randomBytes(6).toString('hex')}`;
     const listen = ctx.options.listen ?? '127.0.0.1';
+    const port = await freePort(connectHost(listen));
+    // Two picks in a row can name the same free port; the server listens on two.
+    let tlsPort = await freePort(connectHost(listen));
+    while (tlsPort === port) tlsPort = await freePort(connectHost(listen));
     const meta: InstanceMeta = {
       id,
-      port: await freePort(connectHost(listen)),
-      tlsPort: await freePort(connectHost(listen)),
+      port,
+      tlsPort,
       password: ctx.secret(32),
       plan: req.plan,
       listen,
