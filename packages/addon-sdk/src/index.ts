@@ -64,7 +64,7 @@ export {
   resolvePlan,
   validateManifest,
 } from './manifest.js';
-export { freePort, portIsFree } from './net.js';
+export { connectHost, freePort, portIsFree } from './net.js';
 export {
   credentialsToConfig,
   type OsbBrokerOptions,

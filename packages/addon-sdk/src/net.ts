@@ -1,6 +1,11 @@
 /** Loopback port helpers for providers that start their own servers (pick a port, check it is free). */
 import { createServer } from 'node:net';
 
+/** Where the platform reaches a server listening on `listen`: loopback when it listens on every address. */
+export function connectHost(listen: string): string {
+  return listen === '0.0.0.0' ? '127.0.0.1' : listen;
+}
+
 /** A TCP port free on `host` right now (the OS picks it). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {

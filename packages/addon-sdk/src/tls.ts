@@ -11,7 +11,8 @@ const run = promisify(execFile);
 
 /**
  * Make `certFile`/`keyFile` (EC P-256, ten years, CN `commonName`) unless both exist. Returns true
- * when it made them. Throws openssl's own error (its stderr) when openssl fails or is missing.
+ * when it made them. When openssl fails or is missing, throws an Error whose message is what it
+ * said (the last lines of its stderr, or why it did not start): a provider's coded error quotes it.
  */
 export async function selfSignedCertificate(
   certFile: string,
@@ -44,7 +45,9 @@ export async function selfSignedCertificate(
     keyFile,
     '-out',
     certFile,
-  ]);
+  ]).catch((e: { stderr?: string; message: string }) => {
+    throw new Error((e.stderr || e.message).trim().split('\n').slice(-2).join(' '), { cause: e });
+  });
   await chmod(keyFile, 0o600);
   return true;
 }

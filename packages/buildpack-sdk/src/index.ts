@@ -55,9 +55,11 @@ export {
 } from './resolve.js';
 export { type SpawnOptions, showCommand, spawnLogged } from './run.js';
 export {
+  type CachedListOptions,
   type Checksum,
   cachedList,
   downloadVerified,
+  fetchChecked,
   newestPerLine,
   newestSatisfying,
 } from './runtime-install.js';

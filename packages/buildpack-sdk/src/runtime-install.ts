@@ -58,6 +58,30 @@ export function newestPerLine(
 export type Checksum = { integrity: string } | { sha256: string } | { none: string };
 
 /**
+ * `read(response)` of `fetch(url)` when it answers with a 2xx status. A failed request, another
+ * status or a failing `read` (a body cut short, bad JSON) throws SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD
+ * naming `what` (`version: 'list'` for a list of releases).
+ */
+export async function fetchChecked<T>(
+  what: { tool: string; version: string },
+  url: string,
+  init: RequestInit,
+  read: (res: Response) => Promise<T>,
+): Promise<T> {
+  const fail = (detail: string, cause?: unknown) =>
+    buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD({ ...what, url, detail }, { cause });
+  try {
+    const res = await fetch(url, init);
+    if (!res.ok || !res.body) throw fail(`HTTP ${res.status}`);
+    return await read(res);
+  } catch (e) {
+    throw (e as { code?: string }).code === 'SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD'
+      ? e
+      : fail((e as Error).message, e);
+  }
+}
+
+/**
  * Download `url` to `file` and check it against `checksum` while it streams; a mismatch or a
  * failed request removes the file and throws SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD. `none`
  * (with the reason) is for sources that publish no checksum beside the file.
@@ -69,8 +93,6 @@ export async function downloadVerified(
   checksum: Checksum,
   signal?: AbortSignal,
 ): Promise<void> {
-  const fail = (detail: string, cause?: unknown) =>
-    buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD({ ...what, url, detail }, { cause });
   const [algorithm, expected] =
     'integrity' in checksum
       ? (checksum.integrity.split('-', 2) as [string, string])
@@ -79,32 +101,46 @@ export async function downloadVerified(
         : ['sha256', undefined];
   const hash = createHash(algorithm);
   await mkdir(dirname(file), { recursive: true });
-  try {
-    const res = await fetch(url, signal ? { signal } : {});
-    if (!res.ok || !res.body) throw fail(`HTTP ${res.status}`);
-    const tap = new Transform({
-      transform(chunk, _enc, done) {
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
-    await pipeline(
+  const tap = new Transform({
+    transform(chunk, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  await fetchChecked(what, url, signal ? { signal } : {}, (res) =>
+    pipeline(
       Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
       tap,
       createWriteStream(file),
-    );
-  } catch (e) {
+    ),
+  ).catch(async (e) => {
     await rm(file, { force: true });
-    throw (e as { code?: string }).code === 'SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD'
-      ? e
-      : fail((e as Error).message, e);
-  }
+    throw e;
+  });
   if (expected === undefined) return;
   const got = hash.digest('integrity' in checksum ? 'base64' : 'hex');
   if (got !== expected) {
     await rm(file, { force: true });
-    throw fail(`checksum mismatch (${algorithm} ${got}, expected ${expected})`);
+    throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD({
+      ...what,
+      url,
+      detail: `checksum mismatch (${algorithm} ${got}, expected ${expected})`,
+    });
   }
+}
+
+/** Options of `cachedList`. */
+export interface CachedListOptions<T> {
+  /**
+   * The source (its URL): a list kept from another one (the app moved to a mirror) is fetched
+   * anew, since its entries (download URLs) belong to that source.
+   */
+  from?: string;
+  /**
+   * Whether a kept list answers the question at hand (a release in the app's range): one that
+   * does not is fetched anew before it is believed, so a release published since is found.
+   */
+  enough?: (kept: T) => boolean;
 }
 
 /**
@@ -116,16 +152,25 @@ export async function cachedList<T>(
   name: string,
   ttlMs: number,
   fetcher: () => Promise<T>,
+  opts: CachedListOptions<T> = {},
 ): Promise<T> {
   const file = join(cacheDir, `${name}.json`);
+  const from = opts.from ?? '';
+  let saved: { at: number; from?: string; value: T } | undefined;
   try {
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { at: number; value: T };
-    if (Date.now() - saved.at < ttlMs) return saved.value;
+    saved = JSON.parse(await readFile(file, 'utf8'));
   } catch {
     // None kept yet, or unreadable: fetch.
   }
+  if (
+    saved &&
+    Date.now() - saved.at < ttlMs &&
+    (saved.from ?? '') === from &&
+    (opts.enough?.(saved.value) ?? true)
+  )
+    return saved.value;
   const value = await fetcher();
   await mkdir(cacheDir, { recursive: true });
-  await writeFile(file, JSON.stringify({ at: Date.now(), value }));
+  await writeFile(file, JSON.stringify({ at: Date.now(), from, value }));
   return value;
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type AddonDefinition,
+  connectHost,
   freePort,
   type ProviderContext,
   portIsFree,
@@ -56,7 +57,7 @@ async function choosePort(ctx: ProviderContext<MailOptions, undefined>, listen: 
   try {
     return (JSON.parse(await readFile(file, 'utf8')) as { port: number }).port;
   } catch {
-    const port = await freePort(listen === '0.0.0.0' ? '127.0.0.1' : listen);
+    const port = await freePort(connectHost(listen));
     await writeFile(file, `${JSON.stringify({ port }, null, 2)}\n`);
     return port;
   }
@@ -67,7 +68,7 @@ async function setup(ctx: ProviderContext<MailOptions, undefined>): Promise<Mail
   await mkdir(join(ctx.dataDir, 'mailboxes'), { recursive: true, mode: 0o700 });
   const port = await choosePort(ctx, listen);
   await stopLeftoverDaemon(ctx.dataDir, (m) => ctx.log.warn(m));
-  if (!(await portIsFree(port, listen === '0.0.0.0' ? '127.0.0.1' : listen)))
+  if (!(await portIsFree(port, connectHost(listen))))
     throw mailErrors.SLIPWAY_ERR_MAIL_PORT_BUSY({ port, listen });
   const cfg: MailDaemonConfig = {
     dataDir: ctx.dataDir,
@@ -81,7 +82,7 @@ async function setup(ctx: ProviderContext<MailOptions, undefined>): Promise<Mail
     command: process.execPath,
     args: [daemonPath],
     env: { SLIPWAY_MAIL_DAEMON: JSON.stringify(cfg) },
-    ready: tcpReady(port, listen === '0.0.0.0' ? '127.0.0.1' : listen),
+    ready: tcpReady(port, connectHost(listen)),
     readyTimeoutMs: 20_000,
     stopGraceMs: 3000,
   });

@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ProviderLog, Supervised, SuperviseOptions, Unprivileged } from '@slipway/addon-sdk';
-import { freePort, portIsFree, selfSignedCertificate, stopLeftover } from '@slipway/addon-sdk';
+import { connectHost, freePort, portIsFree, selfSignedCertificate, stopLeftover } from '@slipway/addon-sdk';
 import pg from 'pg';
 import type { PgBinaries } from './binaries.js';
 import { postgresErrors } from './errors.js';
@@ -112,7 +112,7 @@ export class Cluster {
         await rm(pwfile, { force: true });
       }
       const listen = this.env.listen ?? '127.0.0.1';
-      const port = await freePort(listen === '0.0.0.0' ? '127.0.0.1' : listen);
+      const port = await freePort(connectHost(listen));
       // Loopback TCP only: no Unix socket directory to create or share with the server user.
       const conf = [
         '',
@@ -151,8 +151,7 @@ export class Cluster {
 
   /** Where the platform connects: the listen address (loopback when it listens on all). */
   get adminHost(): string {
-    const l = this.info.listen ?? '127.0.0.1';
-    return l === '0.0.0.0' ? '127.0.0.1' : l;
+    return connectHost(this.info.listen ?? '127.0.0.1');
   }
 
   /**
@@ -171,11 +170,10 @@ export class Cluster {
         await this.env.runAs.own(crt);
       }
     } catch (e) {
-      const err = e as { stderr?: string; message: string };
-      throw postgresErrors.SLIPWAY_ERR_POSTGRES_TLS({
-        dir: this.pgdata,
-        detail: (err.stderr || err.message).trim().split('\n').slice(-2).join(' '),
-      });
+      throw postgresErrors.SLIPWAY_ERR_POSTGRES_TLS(
+        { dir: this.pgdata, detail: (e as Error).message },
+        { cause: e },
+      );
     }
     if (!/^ssl\s*=\s*on\b/m.test(await readFile(conf, 'utf8')))
       await writeFile(

@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ProviderLog, Supervised, SuperviseOptions } from '@slipway/addon-sdk';
-import { portIsFree, selfSignedCertificate, stopLeftover } from '@slipway/addon-sdk';
+import { connectHost, portIsFree, selfSignedCertificate, stopLeftover } from '@slipway/addon-sdk';
 import { redisErrors } from './errors.js';
 import type { RedisPlan } from './plans.js';
 
@@ -129,11 +129,10 @@ export class RedisInstance {
       try {
         await selfSignedCertificate(join(this.dir, 'tls.crt'), join(this.dir, 'tls.key'), 'slipway-redis');
       } catch (e) {
-        const err = e as { stderr?: string; message: string };
-        throw redisErrors.SLIPWAY_ERR_REDIS_TLS({
-          id: this.meta.id,
-          detail: (err.stderr || err.message).trim().split('\n').slice(-2).join(' '),
-        });
+        throw redisErrors.SLIPWAY_ERR_REDIS_TLS(
+          { id: this.meta.id, detail: (e as Error).message },
+          { cause: e },
+        );
       }
     await writeFile(join(this.dir, 'redis.conf'), redisConf(this.meta, plan, this.dir), { mode: 0o600 });
     await writeFile(join(this.dir, 'instance.json'), `${JSON.stringify(this.meta, null, 2)}\n`, {
@@ -145,8 +144,7 @@ export class RedisInstance {
   async start(): Promise<void> {
     if (this.child) return;
     await this.stopStale();
-    // Where the platform reaches it: the listen address (loopback when it listens on all).
-    const host = this.meta.listen === '0.0.0.0' ? '127.0.0.1' : this.meta.listen;
+    const host = connectHost(this.meta.listen);
     for (const port of [this.meta.port, ...(this.meta.tlsPort ? [this.meta.tlsPort] : [])])
       if (!(await portIsFree(port, host)))
         throw redisErrors.SLIPWAY_ERR_REDIS_PORT_BUSY({ port, id: this.meta.id });

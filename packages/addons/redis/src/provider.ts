@@ -10,7 +10,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { AddonDefinition, ProviderContext, SuperviseOptions } from '@slipway/addon-sdk';
-import { freePort } from '@slipway/addon-sdk';
+import { connectHost, freePort } from '@slipway/addon-sdk';
 import { redisErrors } from './errors.js';
 import { type InstanceEnv, type InstanceMeta, RedisInstance } from './instance.js';
 import { REDIS_PLANS, redisPlan } from './plans.js';
@@ -117,11 +117,14 @@ export const redisDefinition: AddonDefinition<RedisOptions, RedisState> = {
     if (ctx.state.unavailable) throw ctx.state.unavailable;
     const id = `redis-${randomBytes(6).toString('hex')}`;
     const listen = ctx.options.listen ?? '127.0.0.1';
-    const loopback = listen === '0.0.0.0' ? '127.0.0.1' : listen;
+    const port = await freePort(connectHost(listen));
+    // Two picks in a row can name the same free port; the server listens on two.
+    let tlsPort = await freePort(connectHost(listen));
+    while (tlsPort === port) tlsPort = await freePort(connectHost(listen));
     const meta: InstanceMeta = {
       id,
-      port: await freePort(loopback),
-      tlsPort: await freePort(loopback),
+      port,
+      tlsPort,
       password: ctx.secret(32),
       plan: req.plan,
       listen,

@@ -6,13 +6,14 @@
  * `golang.org/toolchain` modules, the same zips `GOTOOLCHAIN` downloads, cached per version.
  * Go binaries are static: the toolchain stays in the build cache, never in the slug.
  */
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type BuildpackCompileContext,
   buildpackErrors,
   cachedList,
   downloadVerified,
+  fetchChecked,
   newestPerLine,
   newestSatisfying,
 } from '@slipway/buildpack-sdk';
@@ -100,10 +101,14 @@ export async function resolveGo(
   // Without a proxy to download from, the platform's Go is the only one: its absence is the error.
   const host = proxy ? await installedGo(ctx, env).catch(() => undefined) : await installedGo(ctx, env);
   const hostPlain = host ? plainGoVersion(host) : undefined;
+  // The platform's Go serves an app that names none, a minimum it meets, or exactly its release
+  // (`toolchain go1.26.8` on go1.26.8): no list of releases is needed then, nor the network.
   if (
     host &&
     hostPlain &&
-    (!request || (request.kind === 'minimum' && satisfies(ctx, request.range, hostPlain)))
+    (!request ||
+      request.range === hostPlain ||
+      (request.kind === 'minimum' && satisfies(ctx, request.range, hostPlain)))
   ) {
     ctx.log.info(`Using Go ${hostPlain} (installed)`);
     return { version: host, command: 'go', source: 'platform' };
@@ -117,27 +122,21 @@ export async function resolveGo(
       'Set GOPROXY to a module proxy (the default is https://proxy.golang.org), or ask for the installed Go.',
     );
   const platform = goPlatform();
+  // A go line newer than the platform's Go switches to that minor's newest release, as Heroku does.
+  const range =
+    request.kind === 'minimum' ? `${request.range.replace(/^>=(\d+\.\d+).*$/, '$1')}.x` : request.range;
+  const list = `${proxy}/golang.org/toolchain/@v/list`;
+  // Kept for an hour, fetched anew when it has no release in range (one published since is found).
   const releases = await cachedList(
     ctx.cacheDir,
     `go-toolchains-${platform}`,
     VERSION_LIST_TTL_MS,
-    async () => {
-      const url = `${proxy}/golang.org/toolchain/@v/list`;
-      try {
-        const res = await fetch(url, { signal: ctx.signal });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        return toolchainReleases(await res.text(), platform);
-      } catch (e) {
-        throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD(
-          { tool: 'Go', version: 'list', url, detail: (e as Error).message },
-          { cause: e },
-        );
-      }
-    },
+    () =>
+      fetchChecked({ tool: 'Go', version: 'list' }, list, { signal: ctx.signal }, async (res) =>
+        toolchainReleases(await res.text(), platform),
+      ),
+    { from: list, enough: (kept) => newestSatisfying('Go', range, kept) !== undefined },
   );
-  // A go line newer than the platform's Go switches to that minor's newest release, as Heroku does.
-  const range =
-    request.kind === 'minimum' ? `${request.range.replace(/^>=(\d+\.\d+).*$/, '$1')}.x` : request.range;
   const version = newestSatisfying('Go', range, releases);
   if (!version)
     throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_UNAVAILABLE({
@@ -154,35 +153,47 @@ export async function resolveGo(
   ctx.log.step(`Installing Go ${version}`);
   const layer = await ctx.cacheLayer('go-toolchain', `go${version}|${platform}`);
   const root = join(layer.dir, 'go');
-  if (layer.hit) ctx.log.info(`Using cached Go ${version}`);
-  else {
-    const module = `v0.0.1-go${version}.${platform}`;
-    ctx.log.info(`Downloading golang.org/toolchain@${module} from the Go module proxy`);
-    const zip = join(layer.dir, 'toolchain.zip');
-    await downloadVerified(
-      { tool: 'Go', version },
-      `${proxy}/golang.org/toolchain/@v/${module}.zip`,
-      zip,
-      { none: 'the proxy serves no checksum beside the zip, and the checksum database is out of reach' },
-      ctx.signal,
-    );
-    await ctx.run('unzip', ['-q', zip, '-d', layer.dir], { stream: false });
-    await rm(zip, { force: true });
-    await rename(join(layer.dir, `golang.org/toolchain@${module}`), root);
-    await rm(join(layer.dir, 'golang.org'), { recursive: true, force: true });
-    await layer.save({ version });
-  }
   const command = join(root, 'bin', 'go');
-  const installed = await installedGo(ctx, {
-    ...env,
-    PATH: `${join(root, 'bin')}:${ctx.env.PATH ?? process.env.PATH}`,
-  });
-  if (installed !== `go${version}`)
+  const runtime: GoRuntime = { version: `go${version}`, command, source: 'proxy' };
+  // What the layer's own `go` says it is (never a `go` further down PATH); undefined when it does not run.
+  const reports = async () => {
+    const r = await ctx
+      .run(command, ['env', 'GOVERSION'], { stream: false, allowFailure: true, env })
+      .catch(() => undefined);
+    return r?.code === 0 ? r.stdout.trim() : undefined;
+  };
+  if (layer.hit) {
+    if ((await reports()) === runtime.version) {
+      ctx.log.info(`Using cached Go ${version}`);
+      return runtime;
+    }
+    ctx.log.info(`The cached Go ${version} does not run as itself: downloading it again`);
+    await rm(layer.dir, { recursive: true, force: true });
+    await mkdir(layer.dir, { recursive: true });
+  }
+  const module = `v0.0.1-go${version}.${platform}`;
+  ctx.log.info(`Downloading golang.org/toolchain@${module} from the Go module proxy`);
+  const zip = join(layer.dir, 'toolchain.zip');
+  await downloadVerified(
+    { tool: 'Go', version },
+    `${proxy}/golang.org/toolchain/@v/${module}.zip`,
+    zip,
+    { none: 'the proxy serves no checksum beside the zip, and the checksum database is out of reach' },
+    ctx.signal,
+  );
+  await ctx.run('unzip', ['-q', zip, '-d', layer.dir], { stream: false });
+  await rm(zip, { force: true });
+  await rename(join(layer.dir, `golang.org/toolchain@${module}`), root);
+  await rm(join(layer.dir, 'golang.org'), { recursive: true, force: true });
+  // Saved only once it runs: a toolchain that does not is never taken from the cache.
+  const installed = await reports();
+  if (installed !== runtime.version)
     return ctx.fail(
-      `the downloaded Go ${version} reports ${installed}`,
-      'Build again; the cached toolchain is replaced.',
+      `the downloaded Go ${version} reports ${installed ?? 'nothing (it does not run here)'}`,
+      'Build again; the toolchain is downloaded anew.',
     );
-  return { version: installed, command, source: 'proxy' };
+  await layer.save({ version });
+  return runtime;
 }
 
 function satisfies(ctx: BuildpackCompileContext, range: string, version: string): boolean {

@@ -14,6 +14,7 @@ import {
   buildpackErrors,
   cachedList,
   downloadVerified,
+  fetchChecked,
   newestPerLine,
   newestSatisfying,
 } from '@slipway/buildpack-sdk';
@@ -62,28 +63,36 @@ function registryUrl(ctx: BuildpackCompileContext): string {
   return r.endsWith('/') ? r : `${r}/`;
 }
 
-async function fetchPackument(ctx: BuildpackCompileContext, url: string): Promise<Packument> {
-  try {
-    const res = await fetch(url, {
-      headers: { accept: 'application/vnd.npm.install-v1+json' },
-      signal: ctx.signal,
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return (await res.json()) as Packument;
-  } catch (e) {
-    throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD(
-      { tool: 'Node.js', version: 'list', url, detail: (e as Error).message },
-      { cause: e },
-    );
-  }
+function fetchPackument(ctx: BuildpackCompileContext, url: string): Promise<Packument> {
+  const init = { headers: { accept: 'application/vnd.npm.install-v1+json' }, signal: ctx.signal };
+  return fetchChecked(
+    { tool: 'Node.js', version: 'list' },
+    url,
+    init,
+    (res) => res.json() as Promise<Packument>,
+  );
 }
 
-/** The registry's Node.js releases and their dists, fetched at most once an hour. */
-async function nodeReleases(ctx: BuildpackCompileContext, pkg: string): Promise<Record<string, Dist>> {
-  return cachedList(ctx.cacheDir, `${pkg}.versions`, VERSION_LIST_TTL_MS, async () => {
-    const packument = await fetchPackument(ctx, `${registryUrl(ctx)}${pkg}`);
-    return Object.fromEntries(Object.entries(packument.versions ?? {}).map(([v, m]) => [v, m.dist ?? {}]));
-  });
+/**
+ * The registry's Node.js releases and their dists, fetched at most once an hour per registry, and
+ * anew when the kept list has no release in `wanted` (one published since is found at once).
+ */
+async function nodeReleases(
+  ctx: BuildpackCompileContext,
+  pkg: string,
+  wanted: string,
+): Promise<Record<string, Dist>> {
+  const url = `${registryUrl(ctx)}${pkg}`;
+  return cachedList(
+    ctx.cacheDir,
+    `${pkg}.versions`,
+    VERSION_LIST_TTL_MS,
+    async () => {
+      const packument = await fetchPackument(ctx, url);
+      return Object.fromEntries(Object.entries(packument.versions ?? {}).map(([v, m]) => [v, m.dist ?? {}]));
+    },
+    { from: url, enough: (kept) => newestSatisfying('Node.js', wanted, Object.keys(kept)) !== undefined },
+  );
 }
 
 /** Choose the app's Node.js and, when it is not the platform's, install it (and npm) into the slug. */
@@ -104,7 +113,7 @@ export async function resolveNode(
     );
   const pkg = binaryPackage();
   ctx.log.step(`Resolving Node.js version ${wanted}`);
-  const dists = await nodeReleases(ctx, pkg);
+  const dists = await nodeReleases(ctx, pkg, wanted);
   const versions = Object.keys(dists);
   const version = newestSatisfying('Node.js', wanted, versions);
   if (!version)
