@@ -12,6 +12,9 @@ import { createGunzip } from 'node:zlib';
 import * as tar from 'tar';
 import { defineErrors } from './errors.js';
 
+/** Longest entry name accepted: Linux's PATH_MAX. */
+const MAX_ENTRY_NAME_BYTES = 4096;
+
 /** Errors of archive handling. */
 export const archiveErrors = defineErrors({
   SLIPWAY_ERR_ARCHIVE_UNSAFE: {
@@ -134,6 +137,16 @@ export async function extractArchive(
     onReadEntry: (e) => {
       e.resume();
       if (refused) return;
+      // PATH_MAX first: the checks below walk a name directory by directory, and one name of
+      // 60 000 levels held the event loop for half a minute.
+      if (Buffer.byteLength(e.path) > MAX_ENTRY_NAME_BYTES) {
+        refused = archiveErrors.SLIPWAY_ERR_ARCHIVE_UNSAFE({
+          entry: `${e.path.slice(0, 80)}…`,
+          detail: `its name is longer than ${MAX_ENTRY_NAME_BYTES} bytes`,
+        });
+        parser.abort(refused);
+        return;
+      }
       const why =
         unsafeEntryReason(root, { path: e.path, type: e.type, linkpath: e.linkpath }) ??
         throughLink(e.path, links);
