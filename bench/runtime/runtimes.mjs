@@ -12,16 +12,13 @@
 // Usage: npx tsc -b && node bench/runtime/runtimes.mjs [dynos=100] [deploys=3] [runtimes=local,sandbox,docker]
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
+import { cp, readdir, readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { packDir, startPlatform } from '@slipway/runtime';
+import { benchPlatform, ROOT, timeDeployToServing, timeScale } from './bench-lib.mjs';
 
 const execFileP = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const N = Number(process.argv[2] ?? 100);
 const DEPLOYS = Number(process.argv[3] ?? 3);
 const RUNTIMES = (process.argv[4] ?? 'local,sandbox,docker').split(',');
@@ -53,102 +50,24 @@ async function removeSlugImages(dataDir) {
 const rssOf = (ps, re) => ps.filter((p) => re.test(p.args)).reduce((s, p) => s + p.rss, 0);
 
 async function run(runtime) {
-  const dir = await mkdtemp(join(tmpdir(), `slipway-bench-${runtime}-`));
-  await chmod(dir, 0o755);
-  const config = join(dir, 'slipway.config.json');
-  await writeFile(config, JSON.stringify({ plugins: [join(ROOT, 'packages/buildpacks/nodejs')] }));
-  const before = await processes();
-  const p = await startPlatform({
-    dataDir: join(dir, 'data'),
-    routerPort: 0,
-    apiPort: 0,
-    configFile: config,
-    runtime,
-    stopGraceMs: 5000,
-  });
+  const bench = await benchPlatform(runtime, { runtime, stopGraceMs: 5000 });
+  const { p, dir } = bench;
   const fallback = p.warnings.find((w) => /NOT sandboxed/.test(w));
   if (runtime === 'sandbox' && fallback) {
-    await p.stop();
+    await bench.stop();
     throw new Error(`the sandbox runtime is unavailable here: ${fallback}`);
   }
-  const api = async (method, path, body) => {
-    const r = await fetch(new URL(path, p.apiUrl), {
-      method,
-      headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
-      ...(body ? { body, duplex: 'half' } : {}),
-    });
-    const j = await r.json();
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${j.message}`);
-    return j;
-  };
-  const get = () =>
-    new Promise((resolve) => {
-      request(
-        { host: '127.0.0.1', port: p.routerPort, path: '/', headers: { host: 'bench.localhost' } },
-        (res) => {
-          let t = '';
-          res.on('data', (c) => (t += c));
-          res.on('end', () => resolve(res.statusCode === 200 ? t : undefined));
-        },
-      )
-        .on('error', () => resolve(undefined))
-        .end();
-    });
   const out = { runtime, release: [], scaleMs: undefined, perDynoKB: undefined, appKB: undefined };
   try {
-    await api('POST', '/apps', JSON.stringify({ name: 'bench' }));
+    await bench.api('POST', '/apps', { name: 'bench' });
     const app = join(dir, 'hello');
     await cp(join(ROOT, 'packages/runtime/test/fixtures/hello'), app, { recursive: true });
     for (let i = 0; i <= DEPLOYS; i++) {
-      let created;
-      let version;
-      const stop = p.logs.subscribe('bench', (l) => {
-        const m = /^Release v(\d+) created/.exec(l.message);
-        if (m) {
-          created = performance.now();
-          version = Number(m[1]);
-        }
-      });
-      await writeFile(join(app, 'VERSION'), `bench-${i}-${Date.now()}`);
-      const build = await api('POST', '/apps/bench/builds', await readFile(await packDir(app)));
-      const table = p.dynos.routeTable();
-      let served;
-      for (;;) {
-        if (version !== undefined) {
-          const mine = new Set(
-            p.dynos
-              .status('bench')
-              .filter((d) => d.release === version)
-              .map((d) => `${d.host}:${d.port}`),
-          );
-          const targets = table.route('bench')?.targets ?? [];
-          if (
-            targets.length &&
-            targets.every((t) => mine.has(`${t.host}:${t.port}`)) &&
-            (await get()) !== undefined
-          ) {
-            served = performance.now();
-            break;
-          }
-        }
-        const b = await api('GET', `/apps/bench/builds/${build.id}`);
-        if (b.status === 'failed' || (b.status === 'succeeded' && !b.release))
-          throw new Error(`deploy failed: ${b.error}`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      stop();
-      if (i > 0) out.release.push(served - created);
+      const ms = await timeDeployToServing(bench, 'bench', app, 'VERSION');
+      if (i > 0) out.release.push(ms);
     }
     const idle = await processes();
-    const t0 = performance.now();
-    await api('PATCH', '/apps/bench/formation', JSON.stringify({ updates: [{ type: 'web', quantity: N }] }));
-    for (;;) {
-      const up = (await api('GET', '/apps/bench/dynos')).filter((d) => d.state === 'up').length;
-      const routed = p.dynos.routeTable().route('bench')?.targets.length ?? 0;
-      if (up >= N && routed >= N) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    out.scaleMs = performance.now() - t0;
+    out.scaleMs = await timeScale(bench, 'bench', N, { routed: true, pollMs: 100 });
     await new Promise((r) => setTimeout(r, 3000));
     const full = await processes();
     const apps = full.filter((x) => /^node server\.js/.test(x.args));
@@ -185,10 +104,8 @@ async function run(runtime) {
       out.perDynoKB = (shims + tinis + (daemons(full) - daemons(idle))) / count;
       out.dockerDetail = `shim ${(shims / count / 1024).toFixed(1)} MB + tini ${(tinis / count / 1024).toFixed(1)} MB + daemons ${((daemons(full) - daemons(idle)) / count / 1024).toFixed(1)} MB`;
     }
-    void before;
   } finally {
-    await p.stop();
-    await rm(dir, { recursive: true, force: true });
+    await bench.stop();
     if (runtime === 'docker') await removeSlugImages(join(dir, 'data'));
   }
   return out;
