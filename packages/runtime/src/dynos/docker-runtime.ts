@@ -29,8 +29,8 @@ import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { cgroupMemory, DYNO_NETWORK, dynoContainerOptions, handleOf, specKey } from './docker-container.js';
-import { demux, lines, splitStatus } from './docker-streams.js';
 import { SlugImages } from './docker-slug-images.js';
+import { demux, lines, splitStatus } from './docker-streams.js';
 
 export { DYNO_NETWORK } from './docker-container.js';
 

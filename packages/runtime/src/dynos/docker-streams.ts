@@ -6,8 +6,8 @@
  */
 import { constants as osConstants } from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';
+import { splitLines } from '@slipway/core';
 import type Docker from 'dockerode';
-import { splitLines } from '../logs/line-splitter.js';
 import { MAX_LINE_BYTES } from '../logs/log-hub.js';
 
 /** Split a Docker stream (multiplexed unless `tty`) into stdout and stderr. */
