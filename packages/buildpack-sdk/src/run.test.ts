@@ -45,7 +45,7 @@ describe('compile context: run and $', () => {
       out = (await ctx.run('bash', ['-c', script], { env: { EXTRA: 'x' }, stream: false })).stdout;
     });
     const r = await testBuildpack(bp, fixture('static'), { env: { GREETING: 'hello world' } });
-    expect(out).to.equal('hello world|slipway-24|x|home\n');
+    expect(out).to.equal('hello world|slipway-13|x|home\n');
     expect(r.log.join('\n')).to.not.include('hello world|');
     await r.cleanup();
   });

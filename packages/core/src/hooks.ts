@@ -28,7 +28,7 @@ export const DetectStage = Object.freeze({
 
 /** What the platform says about the machine builds and dynos run on. */
 export interface StackInfo {
-  /** Value of `STACK`, e.g. `slipway-24`. */
+  /** Value of `STACK`, e.g. `slipway-13`. */
   id: string;
   /** Human description, e.g. `Debian 12 (bookworm)`. */
   description: string;

@@ -18,6 +18,7 @@ export {
   SLUG_MAX_BYTES,
   SLUG_WARN_BYTES,
   slugMetadataPath,
+  stackInfo,
 } from './build/pipeline.js';
 export { formatBytes, packSlug } from './build/slug.js';
 export { applySlugignore, slugignoreMatcher } from './build/source.js';

@@ -14,6 +14,7 @@
  * it buffers a message of any size, and throws in the platform at 512 MB without a newline.
  */
 import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
@@ -26,6 +27,7 @@ import type { BuildJob, WorkerMessage } from './build-worker.js';
 import { BUILD_PIDS_LIMIT, detectPidsMechanism, PidsCgroup } from './dynos/pids.js';
 import { runtimeErrors } from './errors.js';
 import { buildEnvironment } from './isolation/build-env.js';
+import type { BuildSandbox } from './sandbox/build-sandbox.js';
 
 /**
  * Largest message the worker may send (bytes): output lines come in pieces of 10,000 bytes,
@@ -56,6 +58,15 @@ export interface WorkerOptions {
   env?: Record<string, string>;
   /** Its working directory; default `job.workDir`. */
   cwd?: string;
+  /** Run it in the stack's build root (sandbox/build-sandbox.ts); default on the host. */
+  sandbox?: BuildSandbox;
+}
+
+/** The dirs of a job a sandboxed worker reads and writes (the same paths inside). */
+function jobMounts(job: BuildJob, env: Record<string, string | undefined>) {
+  const config = typeof job.recipe.configFile === 'string' ? [dirname(job.recipe.configFile)] : [];
+  const own = [job.source, job.workDir, job.cacheDir, job.buildpacksDir, env.HOME, env.TMPDIR];
+  return { readOnly: config, readWrite: own.filter((d): d is string => typeof d === 'string') };
 }
 
 /** Run one build in a worker; `onLine` gets every output line as it happens. */
@@ -74,6 +85,8 @@ export async function runBuildInWorker(
   };
   pidsMechanism ??= detectPidsMechanism();
   const mechanism = await pidsMechanism;
+  const wrapped = await opts.sandbox?.wrap(jobMounts(job, { ...asApp.env, HOME, TMPDIR }));
+  const [command, ...prefix] = wrapped ? [...wrapped.argv, process.execPath] : [process.execPath];
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       killGroup(child.pid, 'SIGKILL');
@@ -83,7 +96,7 @@ export async function runBuildInWorker(
         }),
       );
     };
-    const child = spawn(process.execPath, [WORKER], {
+    const child = spawn(command as string, [...prefix, WORKER], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env: rootEnv,
@@ -105,6 +118,7 @@ export async function runBuildInWorker(
         killGroup(child.pid, 'SIGKILL');
         channel.destroy();
         void cgroup?.remove();
+        void wrapped?.cleanup();
       }, 200).unref();
       if (err) reject(err);
       else resolve(out as BuildOutput);

@@ -13,7 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { buildpackErrors, resolveBuildpack } from '@slipway/buildpack-sdk';
-import { isSlipwayError, runBuild } from '@slipway/core';
+import { isSlipwayError, runBuild, stackInfo } from '@slipway/core';
 import { splitMessage } from './logs/log-hub.js';
 import { composeKernel, type KernelRecipe } from './plugins.js';
 
@@ -33,6 +33,8 @@ export interface BuildJob {
    */
   buildpacksDir: string;
   timeoutMs: number;
+  /** The stack's name (`STACK`); default core's `DEFAULT_STACK`. */
+  stack?: string;
   /** The app's uid/gid to switch to before anything of the app's runs (the parent is root). */
   user?: { uid: number; gid: number };
   /** RLIMIT_NPROC to set before switching (hosts without a pids cgroup). */
@@ -100,6 +102,7 @@ async function run(job: BuildJob): Promise<void> {
       env: job.env,
       output: job.output,
       buildpacks: job.buildpacks,
+      ...(job.stack ? { stack: stackInfo(job.stack) } : {}),
       // A pinned git URL, path or npm package the config does not list (`buildpacks:add URL`,
       // app.json `buildpacks`) is fetched and loaded for this build only.
       fetchBuildpack: async (name) => {

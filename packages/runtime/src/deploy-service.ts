@@ -20,6 +20,7 @@ import type { AppUser, AppUsers } from './isolation/app-users.js';
 import { buildEnvironment } from './isolation/build-env.js';
 import type { KernelRecipe } from './plugins.js';
 import type { ReleaseService } from './release-service.js';
+import type { BuildSandbox } from './sandbox/build-sandbox.js';
 import type { AppRecord, BuildRecord } from './state/records.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
 
@@ -50,6 +51,10 @@ export interface DeployServiceOptions {
   maxSourceBytes?: number;
   /** Build timeout; default 25 min (Heroku 2026). */
   buildTimeoutMs?: number;
+  /** The stack builds are for (`STACK`); default core's `DEFAULT_STACK`. */
+  stack?: string;
+  /** Run builds in the stack's build root; without it, on the host. */
+  buildSandbox?: BuildSandbox;
 }
 
 /** Runs builds and turns them into releases. */
@@ -179,11 +184,12 @@ export class DeployService {
           buildpacks: app.buildpacks,
           buildpacksDir: await dirs.owned(app.name, user, 'buildpacks'),
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
+          ...(this.o.stack ? { stack: this.o.stack } : {}),
           ...(user ? { user } : {}),
         },
         buildLine,
         this.cancel.signal,
-        { env, cwd: work },
+        { env, cwd: work, ...(this.o.buildSandbox ? { sandbox: this.o.buildSandbox } : {}) },
       ).finally(reportDropped);
       const ref = await slugs.put(await this.takeSlug(out.slug.path, build.id));
       const slug = state.putSlug({

@@ -94,6 +94,12 @@ export interface PlatformOptions {
    * the stack cache); default `slipway-13`, or the config file's `platform.stack`.
    */
   stack?: string;
+  /**
+   * Where builds run: `auto` (default) in the stack's build root (sandbox/build-sandbox.ts) when
+   * the platform is root and the stack is built, else on the host with a warning; `host` always
+   * on the host. Without this, the config file's `platform.builds`.
+   */
+  builds?: 'auto' | 'host';
   /** Email of the owner created on first start; default `$SLIPWAY_OWNER_EMAIL`, else owner@slipway.local. */
   ownerEmail?: string;
   /** Built dashboard served at /dashboard; default `@slipway/dashboard`'s build, when installed. */

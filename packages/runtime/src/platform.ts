@@ -52,6 +52,8 @@ import {
   type KernelRecipe,
 } from './plugins.js';
 import { ReleaseService } from './release-service.js';
+import { openStackBuilds, type StackBuilds } from './sandbox/build-sandbox.js';
+import { DEFAULT_STACK } from './stack/stack-packages.js';
 import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
 import { SlugCollector } from './state/slug-collector.js';
@@ -147,6 +149,11 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     ...(stack ? { stack } : {}),
   });
   if (runtime instanceof LocalDynoRuntime) warnings.push(...runtime.warnings);
+  const builds: Partial<StackBuilds> =
+    (opts.builds ?? section?.builds) === 'host'
+      ? {}
+      : await openStackBuilds(stack ?? DEFAULT_STACK, join(dirs.root, 'build-roots'));
+  if (builds.warning) warnings.push(builds.warning);
   const addonAddress = runtime instanceof DockerDynoRuntime && runtime.gateway ? runtime.gateway : undefined;
   // A config file's plugins add to the defaults (see plugins.ts).
   const recipe: KernelRecipe = {
@@ -221,6 +228,8 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
         withoutAddons: true,
       },
       ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
+      ...(stack ? { stack } : {}),
+      ...(builds.sandbox ? { buildSandbox: builds.sandbox } : {}),
     });
     const addons = new AddonService({
       state,

@@ -29,7 +29,7 @@ describe('nodejs buildpack: build-output digest', () => {
   });
 
   it('changes with config vars and the install digest, whatever the order of the vars', () => {
-    const base = { source: 's', install: 'i', env: { A: '1', B: '2' }, stack: 'slipway-24' };
+    const base = { source: 's', install: 'i', env: { A: '1', B: '2' }, stack: 'slipway-13' };
     const d = outputDigest(base);
     expect(outputDigest({ ...base, env: { B: '2', A: '1' } })).to.equal(d);
     expect(outputDigest({ ...base, env: { A: '1', B: '3' } })).not.to.equal(d);

@@ -129,7 +129,7 @@ describe('slipway build (real CLI, classic buildpack outside the repo)', functio
     expect(lines).to.include('-----> Compiling hello');
     expect(lines).to.include('       cache miss');
     // Heroku's contract: config vars are in ENV_DIR, not the environment.
-    expect(lines).to.include('       GREETING in env: unset; STACK=slipway-24');
+    expect(lines).to.include('       GREETING in env: unset; STACK=slipway-13');
     expect(lines).to.include('       a line on stderr');
     expect(lines).to.include('       web: bin/hello');
     expect(r.stdout).to.match(/Checksum: sha256:[0-9a-f]{64}/);

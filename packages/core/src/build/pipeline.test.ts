@@ -86,7 +86,7 @@ describe('runBuild', () => {
       'the source is never written',
     );
     const meta = JSON.parse(readFileSync(slugMetadataPath(out), 'utf8'));
-    expect(meta).to.include({ checksum: r.slug!.checksum, size: r.slug!.size, stack: 'slipway-24' });
+    expect(meta).to.include({ checksum: r.slug!.checksum, size: r.slug!.size, stack: 'slipway-13' });
     expect(meta.buildpacks).to.deep.equal([{ id: 'hello', name: 'Hello-hello' }]);
     const again = await runBuild({ kernel, source, output: out, cacheDir, env: { GREETING: 'hey' } });
     expect(again.slug!.checksum).to.not.equal('', 'second build');

@@ -18,11 +18,19 @@ import { formatBytes, packSlug } from './slug.js';
 import { applySlugignore, fillBuildDir } from './source.js';
 import type { BuildOptions, BuildResult, BuildTimings, SlugMetadata } from './types.js';
 
-/** The stack Slipway builds for when the platform names none. */
+/**
+ * The stack Slipway builds for when the platform names none: the one place its name is written
+ * (the runtime's stack builder, dyno runtimes and images take it from here).
+ */
 export const DEFAULT_STACK: StackInfo = Object.freeze({
-  id: 'slipway-24',
-  description: 'Slipway-24 (this host)',
+  id: 'slipway-13',
+  description: 'Slipway-13 (Debian 13 trixie)',
 });
+
+/** The StackInfo of stack `id` (`DEFAULT_STACK` for its name). */
+export function stackInfo(id: string): StackInfo {
+  return id === DEFAULT_STACK.id ? DEFAULT_STACK : { id, description: id };
+}
 /** Heroku's 2026 compile limit. */
 export const DEFAULT_BUILD_TIMEOUT_MS = 25 * 60_000;
 /** Heroku warns above this slug size. */

@@ -37,7 +37,7 @@ export interface BuildOptions {
   slugWarnBytes?: number;
   /** Refuse above this slug size; default 1 GB. */
   slugMaxBytes?: number;
-  /** Default: `{ id: 'slipway-24', … }`. */
+  /** Default: `{ id: 'slipway-13', … }`. */
   stack?: StackInfo;
   /** Cancel the build. */
   signal?: AbortSignal;

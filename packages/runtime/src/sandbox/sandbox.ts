@@ -40,7 +40,7 @@ export interface SandboxOptions {
 }
 
 /** Where an executable is on the platform's PATH (absolute), or undefined. */
-async function which(name: string): Promise<string | undefined> {
+export async function which(name: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin')
     .split(delimiter)
     .concat(['/usr/bin', '/usr/sbin'])) {
@@ -60,7 +60,7 @@ async function which(name: string): Promise<string | undefined> {
  * Mounts made in the dyno's private mount namespace before it drops to the app's uid: $1/$2 the
  * stack root's overlay options and mount point, $3/$4 the /app overlay's (empty: none).
  */
-const MOUNTS = [
+export const MOUNTS = [
   'set -e',
   'if [ -n "$1" ]; then mkdir -p "$2"; mount -t overlay slipway-stack -o "$1" "$2"; fi',
   'if [ -n "$3" ]; then mount -t overlay slipway-app -o "$3" "$4"; fi',

@@ -5,15 +5,16 @@
  * names a built root: a change here rebuilds the stack, nothing else does.
  */
 import { createHash } from 'node:crypto';
+import { DEFAULT_STACK as CORE_DEFAULT_STACK } from '@slipway/core';
 
 /** Bump when the way a root is made changes (not its package list): cached roots are rebuilt. */
 export const STACK_RECIPE_VERSION = 1;
 
 /** The stack built when no name is given; `STACK` in dynos and builds. */
-export const DEFAULT_STACK = 'slipway-13';
+export const DEFAULT_STACK = CORE_DEFAULT_STACK.id;
 
 /** The Debian suite of each stack name (Debian 13, "trixie", is stable). */
-export const STACK_SUITES: Readonly<Record<string, string>> = { 'slipway-13': 'trixie' };
+export const STACK_SUITES: Readonly<Record<string, string>> = { [DEFAULT_STACK]: 'trixie' };
 
 /**
  * Run image packages on top of debootstrap's minbase. Tools a dyno's shell and buildpacks'
