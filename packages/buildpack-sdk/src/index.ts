@@ -33,6 +33,16 @@ export {
 } from './classic.js';
 export { buildEnv, createCompileContext, createDetectContext, createReleaseContext } from './contexts.js';
 export {
+  type DebianPackage,
+  type DebianSource,
+  debianPackages,
+  debianSource,
+  glibcAtLeast,
+  parsePackages,
+  runningGlibc,
+  unpackDebianPackages,
+} from './debian-packages.js';
+export {
   type BuildpackPlugin,
   type DefineBuildpackOptions,
   defineBuildpack,

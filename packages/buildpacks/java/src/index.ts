@@ -138,7 +138,7 @@ export const javaBuildpack: BuildpackDefinition = {
       }
     }
 
-    await ctx.profileD('java', profileScript(runtime));
+    await ctx.profileD('java', profileScript(runtime, ctx.buildDir));
     await ctx.profileD('jdbc', JDBC_PROFILE);
     const jar = await runnableJar(ctx.buildDir);
     if (!/^\s*web\s*:/m.test((await ctx.readText('Procfile')) ?? '')) {

@@ -5,7 +5,13 @@
  */
 import { readdir, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type BuildpackCompileContext, buildpackErrors } from '@slipway/buildpack-sdk';
+import {
+  type BuildpackCompileContext,
+  buildpackErrors,
+  glibcAtLeast,
+  runningGlibc,
+} from '@slipway/buildpack-sdk';
+import { installDebianJdk } from './debian-jdk.js';
 
 /** A JDK found on the build machine. */
 export interface JavaRuntime {
@@ -131,6 +137,13 @@ export async function chooseJava(
   const available = [...jdks.keys()].join(', ') || `only ${runtime.version}`;
   const file = 'system.properties (java.runtime.version)';
   const stack = STACK_ONLY_JDKS[major];
+  // In a root whose C library runs it (the stack's build root): Debian's JDK, into the slug.
+  if (stack && glibcAtLeast(runningGlibc(), '2.38')) {
+    const installed = await installDebianJdk(ctx, major, (home) =>
+      findJava({ ...ctx, env: { ...ctx.env, JAVA_HOME: home } } as BuildpackCompileContext),
+    );
+    if (installed && fits(installed.version)) return { constraint, runtime: installed };
+  }
   if (stack)
     throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_NEEDS_STACK({
       file,

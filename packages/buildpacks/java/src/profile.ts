@@ -11,9 +11,17 @@ function dq(value: string): string {
  * Config vars win (`${VAR:-default}`). The JVM options keep a small dyno's memory in check
  * (container-aware heap, small thread stacks) as Heroku's JAVA_TOOL_OPTIONS do.
  */
-export function profileScript(runtime: JavaRuntime): string {
+export function profileScript(runtime: JavaRuntime, buildDir?: string): string {
   const lines = ['# Written by the Slipway java buildpack.'];
-  if (runtime.home) {
+  if (runtime.home && buildDir && runtime.home.startsWith(`${buildDir}/`)) {
+    // A JDK in the slug: found from where the slug was unpacked, never the build dir's path.
+    lines.push(
+      '_slipway_app="$(cd "$(dirname "${BASH_SOURCE[0]:-$PWD/.profile.d/java.sh}")/.." && pwd)"',
+      `export JAVA_HOME="\${JAVA_HOME:-$_slipway_app/${dq(runtime.home.slice(buildDir.length + 1))}}"`,
+      'unset _slipway_app',
+      'export PATH="$JAVA_HOME/bin:$PATH"',
+    );
+  } else if (runtime.home) {
     lines.push(`export JAVA_HOME="\${JAVA_HOME:-${dq(runtime.home)}}"`);
     lines.push('export PATH="$JAVA_HOME/bin:$PATH"');
   }

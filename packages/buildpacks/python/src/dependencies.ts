@@ -5,7 +5,7 @@
  * interpreter and the dependency files, so an unchanged rebuild copies it instead of running pip.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildpackCompileContext } from '@slipway/buildpack-sdk';
 import type { PythonInterpreter } from './python-runtime.js';
@@ -132,6 +132,7 @@ export async function installDependencies(
       );
     }
     await pipCache.save();
+    await portableScripts(join(layer.dir, 'bin'), python.executable);
     await layer.save({ python: python.version, source });
   }
   await linkOrCopyTree(ctx, layer.dir, target);
@@ -139,6 +140,7 @@ export async function installDependencies(
     // The app's own package is part of the source, which the digest does not cover: refresh it.
     ctx.log.step('Installing the app package');
     await ctx.run(python.executable, pipInstallArgs(source, target, ['--no-deps', '--upgrade']), { env });
+    await portableScripts(join(target, 'bin'), python.executable);
   }
   return { cached: layer.hit };
 }
@@ -167,4 +169,19 @@ export function referencedRequirementFiles(requirements: string): string[] {
     if (m?.[1] && !/^[a-z]+:\/\//i.test(m[1])) out.push(m[1]);
   }
   return out;
+}
+
+/**
+ * Console scripts pip wrote (`gunicorn`) name the interpreter by its build-dir path in their
+ * `#!` line: point them at `python3` on PATH (the slug's launcher) so they run from any `/app`.
+ * Each is rewritten as a new file, never in place: the tree may be hard links into the cache.
+ */
+export async function portableScripts(binDir: string, executable: string): Promise<void> {
+  for (const name of await readdir(binDir).catch(() => [] as string[])) {
+    const file = join(binDir, name);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (!text?.startsWith(`#!${executable}`)) continue;
+    await rm(file);
+    await writeFile(file, `#!/usr/bin/env python3${text.slice(2 + executable.length)}`, { mode: 0o755 });
+  }
 }

@@ -7,7 +7,10 @@ import {
   type BuildpackCompileContext,
   type BuildpackDefinition,
   defineBuildpack,
+  glibcAtLeast,
+  runningGlibc,
 } from '@slipway/buildpack-sdk';
+import { installDebianPython } from './debian-python.js';
 import {
   DEPENDENCY_FILES,
   dependencySource,
@@ -19,7 +22,14 @@ import {
 import { collectStatic } from './django.js';
 import { factFiles, inferWeb, procfileHasWeb } from './process-types.js';
 import { linkInterpreter, profileScript } from './profile.js';
-import { checkPython, findPython, type PythonInterpreter, parsePythonRequest } from './python-runtime.js';
+import {
+  checkPython,
+  findPython,
+  type PythonInterpreter,
+  type PythonRequest,
+  parsePythonRequest,
+  STACK_ONLY_PYTHONS,
+} from './python-runtime.js';
 
 /** Files that make an app a Python app. */
 export const DETECT_FILES = ['requirements.txt', 'pyproject.toml', 'setup.py'] as const;
@@ -38,13 +48,27 @@ export async function defaultWeb(ctx: Helpers): Promise<ReturnType<typeof inferW
   return inferWeb({ files, installed: await installedDistributions(ctx.buildDir) });
 }
 
+/**
+ * A minor only newer Debian releases carry, installed from the Debian suite of the root the
+ * build runs in when its C library can run it (the stack's build root); else undefined.
+ */
+async function stackPython(
+  ctx: BuildpackCompileContext,
+  request: PythonRequest | undefined,
+): Promise<PythonInterpreter | undefined> {
+  const minor = /^(\d+\.\d+)(?:\.\d+)?$/.exec(request?.version ?? '')?.[1];
+  const needs = minor ? STACK_ONLY_PYTHONS[minor]?.needs.replace(/^glibc /, '') : undefined;
+  if (!minor || !needs || !glibcAtLeast(runningGlibc(), needs)) return undefined;
+  return installDebianPython(ctx, minor);
+}
+
 async function resolvePython(ctx: BuildpackCompileContext): Promise<PythonInterpreter> {
   const request = parsePythonRequest(
     await ctx.readText('.python-version'),
     await ctx.readText('runtime.txt'),
     await ctx.readText('pyproject.toml'),
   );
-  const python = await findPython(ctx, request);
+  const python = (await stackPython(ctx, request)) ?? (await findPython(ctx, request));
   if (request) await checkPython(ctx, request, python);
   ctx.log.step(
     `Using Python ${python.version}${request ? ` (${request.file} asks for ${request.version})` : ' (the installed default; pin it in .python-version)'}`,

@@ -5,7 +5,7 @@
  * `python`/`python3` launchers for the interpreter the dependencies were built for.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { SITE_DIR } from './dependencies.js';
 
 /** The `.profile.d/python.sh` script. Config vars set by the user win (`${VAR:-…}`). */
@@ -34,9 +34,15 @@ export async function linkInterpreter(buildDir: string, executable: string, vers
   const bin = join(buildDir, SITE_DIR, 'bin');
   await mkdir(bin, { recursive: true });
   const minor = version.split('.').slice(0, 2).join('.');
-  const quoted = `'${executable.replace(/'/g, `'\\''`)}'`;
+  const quoted = launcherTarget(buildDir, bin, executable);
   for (const name of ['python', 'python3', `python${minor}`]) {
     await rm(join(bin, name), { force: true });
     await writeFile(join(bin, name), `#!/bin/sh\nexec ${quoted} "$@"\n`, { mode: 0o755 });
   }
+}
+
+/** A launcher's command for `executable`: relative to the launcher when it is in the slug. */
+export function launcherTarget(buildDir: string, binDir: string, executable: string): string {
+  if (!executable.startsWith(`${buildDir}/`)) return `'${executable.replace(/'/g, `'\\''`)}'`;
+  return `"$(dirname "$0")/${relative(binDir, executable)}"`;
 }

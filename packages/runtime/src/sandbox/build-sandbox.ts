@@ -28,11 +28,11 @@ import {
   type ToolchainPath,
   writeStubs,
 } from './host-toolchains.js';
-import { MOUNTS, which } from './sandbox.js';
+import { MOUNTS, namespaces, which } from './sandbox.js';
 
 /**
  * Host paths builds need beyond what dynos are lent: Debian's pip (dist-packages), Maven and the
- * jars it links to, the JDK's CA store, Go. Symlinks are recreated pointing at their real target,
+ * jars it links to, Go, and the machine's CA certificates (the JDK's store among them). Symlinks are recreated pointing at their real target,
  * since the stack has no `/etc/alternatives` entry for a JDK or Maven it does not carry.
  */
 export const BUILD_TOOLCHAIN_PATTERNS: readonly string[] = [
@@ -46,7 +46,11 @@ export const BUILD_TOOLCHAIN_PATTERNS: readonly string[] = [
   '/usr/share/maven-repo',
   '/usr/share/java',
   '/etc/maven',
-  '/etc/ssl/certs/java',
+  // The machine's CA store, as build-env.ts passes its CA settings: a registry reached through
+  // a proxy or mirror with a private CA must verify in builds as it does on the host.
+  '/etc/ssl/certs',
+  '/usr/share/ca-certificates',
+  '/usr/local/share/ca-certificates',
   '/usr/local/go',
 ];
 
@@ -187,27 +191,7 @@ export class BuildSandbox {
       '',
       this.tools.bwrap,
       '--die-with-parent',
-      '--unshare-pid',
-      '--unshare-ipc',
-      '--unshare-uts',
-      '--unshare-cgroup-try',
-      '--hostname',
-      'build',
-      '--ro-bind',
-      root,
-      '/',
-      '--dev',
-      '/dev',
-      '--proc',
-      '/proc',
-      '--tmpfs',
-      '/tmp',
-      '--ro-bind-try',
-      '/etc/resolv.conf',
-      '/etc/resolv.conf',
-      '--ro-bind-try',
-      '/etc/hosts',
-      '/etc/hosts',
+      ...namespaces('build', root),
       ...lend,
       ...bind('--ro-bind', readOnly),
       ...bind('--bind', m.readWrite),

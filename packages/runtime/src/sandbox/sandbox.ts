@@ -68,6 +68,37 @@ export const MOUNTS = [
   'exec "$@"',
 ].join('\n');
 
+/**
+ * bwrap's namespaces and base filesystem, shared by dynos and builds: new PID, IPC, UTS (named
+ * `hostname`) and cgroup namespaces, `root` read-only at `/`, its own /dev, /proc and /tmp, and
+ * the host's name resolution (the network is the host's).
+ */
+export function namespaces(hostname: string, root: string): string[] {
+  return [
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+    '--hostname',
+    hostname.slice(0, 63),
+    '--ro-bind',
+    root,
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--tmpfs',
+    '/tmp',
+    '--ro-bind-try',
+    '/etc/resolv.conf',
+    '/etc/resolv.conf',
+    '--ro-bind-try',
+    '/etc/hosts',
+    '/etc/hosts',
+  ];
+}
+
 /** A working sandbox setup: the tools, the stack root, the toolchains lent, whether overlays work. */
 export class Sandbox {
   private constructor(
@@ -168,28 +199,7 @@ export class Sandbox {
       ...mounts,
       ...drop,
       bwrap,
-      '--unshare-pid',
-      '--unshare-ipc',
-      '--unshare-uts',
-      '--unshare-cgroup-try',
-      '--hostname',
-      hostname.slice(0, 63),
-      '--ro-bind',
-      rootDir,
-      '/',
-      '--dev',
-      '/dev',
-      '--proc',
-      '/proc',
-      '--tmpfs',
-      '/tmp',
-      // Name resolution as on the host (the network is the host's).
-      '--ro-bind-try',
-      '/etc/resolv.conf',
-      '/etc/resolv.conf',
-      '--ro-bind-try',
-      '/etc/hosts',
-      '/etc/hosts',
+      ...namespaces(hostname, rootDir),
       ...lend,
       ...(app ? ['--bind', app.path, '/app', '--chdir', '/app'] : ['--chdir', '/']),
       '--',

@@ -1,0 +1,58 @@
+/**
+ * JDK majors the build machine lacks, from Debian's packages of the root the build runs in (in
+ * the slipway-13 stack's build root, Debian trixie's openjdk-21): unpacked into `.jdk` in the
+ * slug, as Heroku's JVM buildpacks do, so every dyno runs that JDK from its own `/app`. Kept in
+ * a cache layer named by the packages' versions: a rebuild copies it, downloads nothing.
+ */
+import { rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type BuildpackCompileContext,
+  debianPackages,
+  debianSource,
+  unpackDebianPackages,
+} from '@slipway/buildpack-sdk';
+import type { JavaRuntime } from './java-runtime.js';
+
+/** Where the JDK is unpacked in the slug (its home is under it, at Debian's path). */
+export const JDK_DIR = '.jdk';
+
+/**
+ * Install JDK `major` from the root's Debian suite into the slug and identify it; undefined when
+ * the suite has no such packages or the JDK does not run here.
+ */
+export async function installDebianJdk(
+  ctx: BuildpackCompileContext,
+  major: string,
+  identify: (javaHome: string) => Promise<JavaRuntime>,
+): Promise<JavaRuntime | undefined> {
+  const source = await debianSource();
+  if (!source) return undefined;
+  const names = [`openjdk-${major}-jre-headless`, `openjdk-${major}-jdk-headless`];
+  const found = await debianPackages(source, names, join(ctx.cacheDir, 'debian'), 'Java');
+  const packages = names.map((n) => found.get(n));
+  if (packages.some((p) => !p)) return undefined;
+  const debs = packages as NonNullable<(typeof packages)[number]>[];
+  const version = debs[0]?.version ?? major;
+  const layer = await ctx.cacheLayer(`jdk-${major}`, debs.map((p) => `${p.name}=${p.version}`).join(' '));
+  if (layer.hit) ctx.log.step(`Using cached OpenJDK ${major} (Debian ${source.suite} ${version})`);
+  else {
+    ctx.log.step(`Installing OpenJDK ${major} (Debian ${source.suite}: openjdk-${major} ${version})`);
+    await rm(layer.dir, { recursive: true, force: true });
+    await unpackDebianPackages(source, debs, layer.dir, join(ctx.cacheDir, 'debian'), 'Java');
+    // The CA store is the root's (Debian's ca-certificates-java makes it), not one in the slug.
+    const cacerts = join(layer.dir, `usr/lib/jvm/java-${major}-openjdk-amd64/lib/security/cacerts`);
+    await rm(cacerts, { force: true });
+    await symlink('/etc/ssl/certs/java/cacerts', cacerts);
+    await layer.save({ java: version, suite: source.suite });
+  }
+  const target = join(ctx.buildDir, JDK_DIR);
+  await rm(target, { recursive: true, force: true });
+  await ctx.run('cp', ['-a', layer.dir, target], { stream: false });
+  try {
+    return await identify(join(target, `usr/lib/jvm/java-${major}-openjdk-amd64`));
+  } catch {
+    await rm(target, { recursive: true, force: true });
+    return undefined;
+  }
+}
