@@ -5,8 +5,8 @@
  * `/app`, on any runtime whose root has the C library it needs. Kept in a cache layer named by
  * the packages' versions: a rebuild copies it, downloads nothing.
  */
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   type BuildpackCompileContext,
   debianPackages,
@@ -77,6 +77,7 @@ export async function installDebianPython(
   }
   const target = join(ctx.buildDir, RUNTIME_DIR);
   await rm(target, { recursive: true, force: true });
+  await mkdir(dirname(target), { recursive: true });
   await linkOrCopyTree(ctx, layer.dir, target);
   const executable = join(target, 'usr/bin', `python${minor}`);
   const probe = await ctx.run(executable, ['-c', 'import platform; print(platform.python_version())'], {

@@ -162,6 +162,40 @@ describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres 
     expect(await getJson('go-app', '/')).to.deep.equal({ app: 'go-v2', go: `go${installed![1]}` });
   });
 
+  /** Versions whose Debian builds need the stack's C library: builds and dynos must be in it. */
+  const inStack = function (this: Mocha.Context) {
+    const host = p.warnings.find((w) => /builds run on the HOST/.test(w));
+    if (!host) return;
+    if (process.env.CI === 'true') throw new Error(host);
+    console.warn(`      SKIPPED: ${host}`);
+    this.skip();
+  };
+
+  it("Django on .python-version 3.13: Debian trixie's Python 3.13 is installed into the slug in the stack and serves", async function () {
+    inStack.call(this);
+    await appWithPostgres('django-313');
+    const r = await push('django-313', 'django', {
+      '.python-version': '3.13\n',
+      'runtime.txt': 'python-3.13\n',
+    });
+    expect(r.code, r.out).to.equal(0);
+    expect(r.out).to.match(/remote: -----> Installing Python 3\.13\.\d+ \(Debian trixie/);
+    expect((await getJson('django-313', '/')).python).to.match(/^3\.13\./);
+    expect(await getJson('django-313', '/db/')).to.deep.equal({ greetings: 1, ssl: true });
+  });
+
+  it("Spring Boot on java.runtime.version=21: Debian trixie's OpenJDK 21 is installed into the slug in the stack and serves", async function () {
+    inStack.call(this);
+    const manifest = JSON.parse(await readFile(join(APPS, 'spring-boot', 'app.json'), 'utf8'));
+    const setup = await api('POST', '/app-setups', { name: 'spring-21', manifest });
+    expect(setup.status, JSON.stringify(setup.json)).to.equal(201);
+    const r = await push('spring-21', 'spring-boot', { 'system.properties': 'java.runtime.version=21\n' });
+    expect(r.code, r.out).to.equal(0);
+    expect(r.out).to.match(/remote: -----> Installing OpenJDK 21 \(Debian trixie/);
+    expect((await getJson('spring-21', '/')).java).to.match(/^21\./);
+    expect(await getJson('spring-21', '/db')).to.deep.equal({ ticks: 1, ssl: true });
+  });
+
   it('a Node.js, Python or Java version no source has fails the push listing what is available; the release keeps serving', async () => {
     const pkgJson = JSON.parse(await readFile(join(APPS, 'express-ts', 'package.json'), 'utf8'));
     const node = await push('express-app', 'express-ts', {
