@@ -99,6 +99,12 @@ export {
   MAX_QUANTITY,
   ReleaseService,
 } from './release-service.js';
+export {
+  BuildSandbox,
+  type BuildSandboxOptions,
+  openStackBuilds,
+  type StackBuilds,
+} from './sandbox/build-sandbox.js';
 export { stackErrors } from './stack/errors.js';
 export {
   aptMirror,

@@ -172,16 +172,23 @@ export function referencedRequirementFiles(requirements: string): string[] {
 }
 
 /**
- * Console scripts pip wrote (`gunicorn`) name the interpreter by its build-dir path in their
- * `#!` line: point them at `python3` on PATH (the slug's launcher) so they run from any `/app`.
- * Each is rewritten as a new file, never in place: the tree may be hard links into the cache.
+ * Console scripts pip wrote (`gunicorn`) name the interpreter by its build-dir path: in their
+ * `#!` line, or, when that path is too long for one, in a `/bin/sh` trampoline (`'''exec'
+ * /path/python3.13 "$0" "$@"`). Point them at `python3` on PATH (the slug's launcher) so they
+ * run from any `/app`. Each is rewritten as a new file, never in place: the tree may be hard
+ * links into the cache.
  */
 export async function portableScripts(binDir: string, executable: string): Promise<void> {
   for (const name of await readdir(binDir).catch(() => [] as string[])) {
     const file = join(binDir, name);
     const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (!text?.startsWith(`#!${executable}`)) continue;
+    let portable: string | undefined;
+    if (text?.startsWith(`#!${executable}`))
+      portable = `#!/usr/bin/env python3${text.slice(2 + executable.length)}`;
+    else if (text?.startsWith('#!/bin/sh') && text.slice(0, 4096).includes(executable))
+      portable = text.replace(executable, 'python3');
+    if (portable === undefined) continue;
     await rm(file);
-    await writeFile(file, `#!/usr/bin/env python3${text.slice(2 + executable.length)}`, { mode: 0o755 });
+    await writeFile(file, portable, { mode: 0o755 });
   }
 }
