@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { extractArchive, isSlipwayError, type SlugStore } from '@slipway/core';
+import { DEFAULT_STACK, extractArchive, isSlipwayError, type SlugStore } from '@slipway/core';
 import { runBuildInWorker } from './build-runner.js';
 import { runtimeErrors } from './errors.js';
 import type { AppDirs } from './isolation/app-dirs.js';
@@ -172,6 +172,9 @@ export class DeployService {
       const env = await buildEnvironment({ home, tmp: join(work, 'tmp'), isolated: user !== undefined });
       if (sourceVersion) env.SOURCE_VERSION = sourceVersion;
       releases.event(app.name, `Build ${build.id} started`);
+      const sandbox = this.o.buildSandbox;
+      if (sandbox)
+        emit(`-----> Build root: the ${this.o.stack ?? DEFAULT_STACK.id} stack's, in its own namespaces`);
       const out = await runBuildInWorker(
         {
           recipe: this.o.recipe,
@@ -189,7 +192,7 @@ export class DeployService {
         },
         buildLine,
         this.cancel.signal,
-        { env, cwd: work, ...(this.o.buildSandbox ? { sandbox: this.o.buildSandbox } : {}) },
+        { env, cwd: work, ...(sandbox ? { sandbox } : {}) },
       ).finally(reportDropped);
       const ref = await slugs.put(await this.takeSlug(out.slug.path, build.id));
       const slug = state.putSlug({
