@@ -175,6 +175,12 @@ export class BuildSandbox {
     const bind = (flag: string, paths: string[]) =>
       paths.filter((p) => binds.some((b) => b.path === p)).flatMap((p) => [flag, p, p]);
     const lend = this.toolchains.flatMap((t) => (t.kind === 'symlink' ? [] : ['--ro-bind', t.path, t.path]));
+    // Dirs above a bind that bwrap must make (under the private /tmp) would be 0700 root: the
+    // app's uid could not reach its own dirs. Made first, searchable; existing ones are kept.
+    const above = new Set<string>();
+    for (const b of binds)
+      for (let d = dirname(b.path); d !== '/' && d !== '.'; d = dirname(d)) above.add(d);
+    const dirs = [...above].sort().flatMap((d) => ['--perms', '0755', '--dir', d]);
     const argv = [
       this.tools.unshare,
       '--mount',
@@ -193,6 +199,7 @@ export class BuildSandbox {
       '--die-with-parent',
       ...namespaces('build', root),
       ...lend,
+      ...dirs,
       ...bind('--ro-bind', readOnly),
       ...bind('--bind', m.readWrite),
       '--chdir',
