@@ -41,6 +41,7 @@ describe('builds in the stack build root (bubblewrap)', function () {
   let stubs: string;
   let sandbox: BuildSandbox;
   let configFile: string;
+  let configDir: string;
 
   before(async function () {
     dir = await mkdtemp(join(tmpdir(), 'slipway-stack-build-'));
@@ -53,7 +54,13 @@ describe('builds in the stack build root (bubblewrap)', function () {
       return this.skip();
     }
     sandbox = builds.sandbox;
-    configFile = join(dir, 'slipway.config.json');
+    // The config apart from the build dirs (its dir is bound whole), and the build dirs behind a
+    // fence as AppDirs makes them: a dir only root and the app's group may pass.
+    configDir = await mkdtemp(join(tmpdir(), 'slipway-stack-build-config-'));
+    await chmod(configDir, 0o755);
+    configFile = join(configDir, 'slipway.config.json');
+    await mkdir(join(dir, 'fence'), { mode: 0o750 });
+    await chown(join(dir, 'fence'), 0, APP.gid);
     await writeFile(
       configFile,
       JSON.stringify({
@@ -62,11 +69,14 @@ describe('builds in the stack build root (bubblewrap)', function () {
       }),
     );
   });
-  after(() => dir && rm(dir, { recursive: true, force: true }));
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    if (configDir) await rm(configDir, { recursive: true, force: true });
+  });
 
   /** A job whose dirs belong to the app's uid, as the platform's AppDirs makes them. */
   const job = async (name: string, src: string, timeoutMs: number): Promise<BuildJob> => {
-    const work = join(dir, name);
+    const work = join(dir, 'fence', name);
     await mkdir(work);
     await cp(src, join(work, 'src'), { recursive: true });
     for (const d of ['cache', 'buildpacks', 'home']) await mkdir(join(work, d));

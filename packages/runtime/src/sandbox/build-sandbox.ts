@@ -178,8 +178,7 @@ export class BuildSandbox {
     // Dirs above a bind that bwrap must make (under the private /tmp) would be 0700 root: the
     // app's uid could not reach its own dirs. Made first, searchable; existing ones are kept.
     const above = new Set<string>();
-    for (const b of binds)
-      for (let d = dirname(b.path); d !== '/' && d !== '.'; d = dirname(d)) above.add(d);
+    for (const b of binds) for (let d = dirname(b.path); d !== '/' && d !== '.'; d = dirname(d)) above.add(d);
     const dirs = [...above].sort().flatMap((d) => ['--perms', '0755', '--dir', d]);
     const argv = [
       this.tools.unshare,
