@@ -33,7 +33,11 @@ await writeFile(
   }),
 );
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 let n = 0;
 /** One build of `app` on `cache` (host or stack); its wall time in seconds. */
 async function build(app, where, cache) {
