@@ -201,7 +201,9 @@ export async function runBuildInWorker(
       .catch(() => {})
       .finally(() => {
         // Written, never ended: the worker reads the end of the pipe as the platform's death.
-        if (!settled) channel.write(`${JSON.stringify({ ...job, asApp } satisfies BuildJob)}\n`);
+        // A sandboxed worker's wrapper first waits for its own line (it is in the cgroup now).
+        if (!settled)
+          channel.write(`${wrapped ? 'go\n' : ''}${JSON.stringify({ ...job, asApp } satisfies BuildJob)}\n`);
       });
   });
 }

@@ -79,6 +79,19 @@ export async function installRoot(file: string): Promise<string> {
   return found;
 }
 
+/**
+ * The dyno mounts, behind a gate: the shell waits for one line on fd 3 (the platform writes it
+ * once this process is in the build's pids cgroup) before it mounts and execs bwrap, so bwrap
+ * and everything under it start inside the limit. Without the line (the platform died) it ends.
+ */
+const GATED_MOUNTS = `read -r _ <&3 || exit 1\n${MOUNTS}`;
+
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+
 /** What one build binds into the root besides the stack and the toolchains. */
 export interface BuildMounts {
   /** Read-only at the same path (the platform's install, its config dir). */
@@ -87,7 +100,10 @@ export interface BuildMounts {
   readWrite: string[];
 }
 
-/** A prepared build sandbox: `argv` runs the command appended to it; `cleanup` after it ended. */
+/**
+ * A prepared build sandbox: `argv` runs the command appended to it, once a line is written to
+ * its fd 3 (see GATED_MOUNTS); `cleanup` after it ended.
+ */
 export interface WrappedBuild {
   argv: string[];
   cleanup(): Promise<void>;
@@ -138,7 +154,7 @@ export class BuildSandbox {
       o.workDir,
       o.toolchains ?? (await buildToolchains()),
     );
-    const probe = await sandbox.wrap({ readOnly: [], readWrite: [] });
+    const probe = await sandbox.wrap({ readOnly: [], readWrite: [] }, false);
     try {
       const { execFile } = await import('node:child_process');
       await new Promise<void>((resolve, reject) =>
@@ -157,15 +173,24 @@ export class BuildSandbox {
     return sandbox;
   }
 
-  /** The argv (bwrap and the mounts before it) that runs a command in a build's sandbox. */
-  async wrap(m: BuildMounts): Promise<WrappedBuild> {
+  /**
+   * The argv (bwrap and the mounts before it) that runs a command in a build's sandbox; `gated`
+   * (the default) waits for the platform's line on fd 3 first.
+   */
+  async wrap(m: BuildMounts, gated = true): Promise<WrappedBuild> {
     const base = await mkdtemp(join(this.workDir, 'build-'));
     await chmod(base, 0o755);
     const stubs = join(base, 'stubs');
     const root = join(base, 'root');
     await mkdir(stubs, { mode: 0o755 });
     await mkdir(root, { mode: 0o755 });
-    const readOnly = [...new Set([await WORKER_INSTALL, process.execPath, ...m.readOnly])];
+    // An install in a system dir (npm's global /usr/lib) is its node_modules: binding /usr/lib
+    // itself would put the host's libraries over the stack's.
+    const install = await WORKER_INSTALL;
+    const inStack = await exists(join(this.buildRoot, install));
+    const readOnly = [
+      ...new Set([inStack ? join(install, 'node_modules') : install, process.execPath, ...m.readOnly]),
+    ];
     const binds: ToolchainPath[] = [];
     for (const path of [...readOnly, ...m.readWrite]) {
       const st = await stat(path).catch(() => undefined);
@@ -175,11 +200,15 @@ export class BuildSandbox {
     const bind = (flag: string, paths: string[]) =>
       paths.filter((p) => binds.some((b) => b.path === p)).flatMap((p) => [flag, p, p]);
     const lend = this.toolchains.flatMap((t) => (t.kind === 'symlink' ? [] : ['--ro-bind', t.path, t.path]));
-    // Dirs above a bind that bwrap must make (under the private /tmp) would be 0700 root: the
-    // app's uid could not reach its own dirs. Made first, searchable; existing ones are kept.
+    // Dirs above a bind are the host's path to the build's own dirs, not the host's dirs: the
+    // app may pass them (0711, as AppDirs' fences let it) but not list them. Those bwrap makes
+    // under the private /tmp would otherwise be 0700 root (the app could not reach its dirs);
+    // those in the stub layer, 0755. Dirs the stack itself has are left as they are.
     const above = new Set<string>();
     for (const b of binds) for (let d = dirname(b.path); d !== '/' && d !== '.'; d = dirname(d)) above.add(d);
-    const dirs = [...above].sort().flatMap((d) => ['--perms', '0755', '--dir', d]);
+    for (const d of above)
+      if (!(await exists(join(this.buildRoot, d)))) await chmod(join(stubs, d), 0o711).catch(() => {});
+    const dirs = [...above].sort().flatMap((d) => ['--perms', '0711', '--dir', d]);
     const argv = [
       this.tools.unshare,
       '--mount',
@@ -188,7 +217,7 @@ export class BuildSandbox {
       '--',
       '/bin/sh',
       '-c',
-      MOUNTS,
+      gated ? GATED_MOUNTS : MOUNTS,
       'build-mounts',
       overlayOptions([stubs, this.buildRoot]),
       root,
