@@ -11,8 +11,6 @@ import {
   type BuildpackCompileContext,
   debianPackages,
   debianSource,
-  glibcAtLeast,
-  runningGlibc,
   unpackDebianPackages,
 } from '@slipway/buildpack-sdk';
 import { linkOrCopyTree } from './dependencies.js';
