@@ -44,6 +44,16 @@ export const addonErrors = defineErrors({
     hint: 'Check the resource id; it may have been deprovisioned already.',
     status: 404,
   },
+  SLIPWAY_ERR_ADDON_ACTION_UNKNOWN: {
+    message: 'add-on {addon} has no action "{action}"',
+    hint: 'Its actions: {actions}.',
+    status: 404,
+  },
+  SLIPWAY_ERR_ADDON_ACTION_INPUT: {
+    message: 'action {action} of add-on {addon}: input {field} {detail}',
+    hint: 'List the actions and their input with `GET /apps/APP/addons/ADDON/actions`.',
+    status: 422,
+  },
   SLIPWAY_ERR_ADDON_READY_TIMEOUT: {
     message: 'supervised process {name} was not ready after {ms} ms',
     hint: 'Check its output above; raise readyTimeoutMs if it is only slow to start.',
