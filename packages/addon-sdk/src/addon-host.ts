@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   type AddonActionRequest,
+  attachmentName,
   checkSchema,
   type DeprovisionRequest,
   type PlanChangeRequest,
@@ -16,7 +17,7 @@ import {
   type ProvisionResult,
 } from '@slipway/core';
 import { checkActionNames } from './actions.js';
-import { attachmentName, checkResult } from './config-vars.js';
+import { checkResult } from './config-vars.js';
 import type { AddonDefinition, ProviderContext } from './definition.js';
 import { manifestOf } from './definition.js';
 import { addonErrors } from './errors.js';
@@ -113,7 +114,7 @@ export class AddonHost<O = Record<string, unknown>, S = unknown> {
   async provision(req: ProvisionRequest): Promise<ResourceRecord> {
     await this.start();
     const plan = resolvePlan(this.manifest, req.plan);
-    attachmentName(this.manifest, req.name);
+    attachmentName(this.manifest.id, req.name);
     const done = this.store.byUuid(req.uuid);
     if (done) return done;
     const running = this.inflight.get(req.uuid);

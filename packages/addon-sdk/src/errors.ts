@@ -34,11 +34,6 @@ export const addonErrors = defineErrors({
     hint: 'Return { id, config, message? } with a non-empty string id that stays the same for the resource.',
     status: 500,
   },
-  SLIPWAY_ERR_ADDON_ATTACHMENT_NAME: {
-    message: 'attachment name "{name}" is invalid',
-    hint: 'Use upper-case letters, digits and _ (e.g. PRIMARY), starting with a letter.',
-    status: 422,
-  },
   SLIPWAY_ERR_ADDON_UNKNOWN_RESOURCE: {
     message: 'add-on {addon} has no resource {id}',
     hint: 'Check the resource id; it may have been deprovisioned already.',

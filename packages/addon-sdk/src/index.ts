@@ -11,6 +11,8 @@ export {
   type AddonActionTarget,
   type AddonEntry,
   type AddonPlanEntry,
+  attachmentName,
+  configPrefix,
   type DeprovisionRequest,
   defineErrors,
   freePort,
@@ -30,7 +32,6 @@ export { CallbackListener, type CallbackOptions } from './callback-listener.js';
 export {
   attachConfig,
   attachedVarName,
-  attachmentName,
   checkResult,
   configValueProblem,
 } from './config-vars.js';
@@ -60,7 +61,6 @@ export {
   type AddonPlan,
   addonManifestSchema,
   askedConfigVars,
-  configPrefix,
   defaultPlan,
   herokuManifest,
   type ManifestProblem,

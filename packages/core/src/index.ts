@@ -42,8 +42,10 @@ export {
 } from './config.js';
 export {
   assertConfigVarName,
+  attachmentName,
   CONFIG_VAR_NAME,
   CONFIG_VARS_MAX_BYTES,
+  configPrefix,
   configVarsSize,
   parseConfigAssignments,
   validateConfigVars,
