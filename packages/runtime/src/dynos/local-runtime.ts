@@ -1,3 +1,4 @@
+// Over 400 lines: the DynoRuntime contract over process groups; process, memory, pids, dirs are apart.
 /**
  * The `local` dyno runtime: every dyno is a process group on this machine. When the platform
  * is root each app has its own uid (isolation/app-users.ts) and everything a dyno may reach
