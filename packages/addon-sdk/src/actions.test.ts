@@ -65,16 +65,14 @@ describe('addon-sdk provider actions', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'addon-sdk-actions-'));
     kernel = new Kernel();
     await kernel.use(defineAddon(withActions(), { log: captureLog().write }), { dataDir });
-    const r = await kernel.hooks.provision
-      .for('dirkv')
-      .promise({
-        service: 'dirkv',
-        plan: 'small',
-        uuid: 'uuid-1',
-        app: 'app-1',
-        name: 'PRIMARY',
-        options: {},
-      });
+    const r = await kernel.hooks.provision.for('dirkv').promise({
+      service: 'dirkv',
+      plan: 'small',
+      uuid: 'uuid-1',
+      app: 'app-1',
+      name: 'PRIMARY',
+      options: {},
+    });
     resource = r!.id;
   });
   after(() => rm(dataDir, { recursive: true, force: true }));
