@@ -37,6 +37,8 @@ import { MOUNTS, namespaces, which } from './sandbox.js';
  */
 export const BUILD_TOOLCHAIN_PATTERNS: readonly string[] = [
   ...HOST_TOOLCHAIN_PATTERNS,
+  // `python3`, the interpreter the Python buildpack takes when the app pins none it has.
+  '/usr/bin/python3',
   '/usr/lib/python3',
   '/usr/bin/java',
   '/usr/bin/javac',
