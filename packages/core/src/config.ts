@@ -63,7 +63,11 @@ export const configSchema = {
             properties: { use: { type: 'string', minLength: 1 }, options: { type: 'object' } },
             additionalProperties: false,
           },
-          { type: 'object', required: ['name', 'apply'] },
+          {
+            type: 'object',
+            required: ['name'],
+            anyOf: [{ required: ['register'] }, { required: ['apply'] }],
+          },
         ],
       },
     },
@@ -119,7 +123,11 @@ export async function loadConfig(file: string): Promise<SlipwayConfig> {
 }
 
 function isPlugin(x: unknown): x is Plugin<any> {
-  return !!x && typeof x === 'object' && typeof (x as Plugin).apply === 'function';
+  return (
+    !!x &&
+    typeof x === 'object' &&
+    (typeof (x as Plugin).register === 'function' || typeof (x as Plugin).apply === 'function')
+  );
 }
 
 /**
@@ -156,7 +164,8 @@ export async function loadPlugin(specifier: string, fromDir: string): Promise<Pl
   if (!isPlugin(candidate))
     throw coreErrors.SLIPWAY_ERR_PLUGIN_INVALID({
       plugin: specifier,
-      detail: 'its module does not export (default) an object with apply(kernel, options)',
+      detail:
+        'its module does not export (default) an object with register(reg, options) or apply(kernel, options)',
     });
   return candidate;
 }
