@@ -227,7 +227,15 @@ describe('Kernel two-phase plugins', () => {
     const k = new Kernel();
     await k.start();
     let started = false;
-    await k.use(definePlugin({ name: 'late', register: () => {}, start: () => void (started = true) }));
+    await k.use(
+      definePlugin({
+        name: 'late',
+        register: () => {},
+        start: () => {
+          started = true;
+        },
+      }),
+    );
     expect(started).to.equal(true);
     const e = await rejects(
       k.use(
