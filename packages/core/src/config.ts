@@ -194,7 +194,10 @@ export interface CreateKernelOptions {
   defaultPlugins?: string[];
   /** Where specifiers resolve when the config file's directory has no such package: the platform's install. */
   resolveFrom?: string;
-  /** A default plugin that cannot be loaded or applied is reported here and left out; absent = it throws. */
+  /**
+   * A default plugin that cannot be loaded, applied or started (`kernel.start()`) is reported
+   * here and left out; absent = it throws.
+   */
   onDefaultFailed?: (specifier: string, error: unknown) => void;
 }
 
@@ -274,7 +277,15 @@ export async function createKernel(
     if (opts.skip?.(plugin) || (defaultSpec && named.has(plugin.name))) continue;
     const base = opts.defaults?.(plugin);
     try {
-      await kernel.use(plugin, base ? { ...base, ...options } : options, from ? { file: from } : {});
+      // A default whose start fails is reported and left out too (`kernel.start()`).
+      const onStartFailed =
+        defaultSpec && opts.onDefaultFailed
+          ? { onStartFailed: (e: unknown) => opts.onDefaultFailed?.(defaultSpec, e) }
+          : {};
+      await kernel.use(plugin, base ? { ...base, ...options } : options, {
+        ...(from ? { file: from } : {}),
+        ...onStartFailed,
+      });
     } catch (e) {
       // A default that cannot start here (a toolchain or server it needs is missing) is reported.
       if (!defaultSpec || !opts.onDefaultFailed) throw e;

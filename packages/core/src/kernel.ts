@@ -26,6 +26,11 @@ export const KERNEL_VERSION: string = JSON.parse(
 export interface PluginSource {
   /** Config file that listed it. */
   file?: string;
+  /**
+   * An optional plugin (a platform default): when its start fails, the error is reported here,
+   * its stop runs, and the kernel starts without it instead of failing.
+   */
+  onStartFailed?: (error: SlipwayError) => void;
 }
 
 interface TapInfo {
@@ -180,7 +185,13 @@ export class Kernel {
           file: source.file ?? 'the code that registers it',
         });
     }
-    const entry: Applied = { plugin: plugin as Plugin<unknown>, options: opts, starts: [], stops: [] };
+    const entry: Applied = {
+      plugin: plugin as Plugin<unknown>,
+      options: opts,
+      starts: [],
+      stops: [],
+      ...(source.onStartFailed ? { onStartFailed: source.onStartFailed } : {}),
+    };
     const ctx: PluginContext<O> = { kernel: this, options: opts };
     if (plugin.start) entry.starts.push(() => plugin.start?.(ctx));
     if (plugin.stop) entry.stops.push(() => plugin.stop?.(ctx));
@@ -218,7 +229,7 @@ export class Kernel {
         factories.push({ plugin: name, factory: factory as ServiceFactory<unknown> });
       },
       onStart: (fn) => {
-        entry.starts.push(fn);
+        entry.starts.push(() => fn(this));
       },
       onStop: (fn) => {
         entry.stops.push(fn);
@@ -271,12 +282,21 @@ export class Kernel {
 
   private async startOne(entry: Applied): Promise<void> {
     entry.started = true;
-    for (const fn of entry.starts) {
-      try {
-        await fn();
-      } catch (e) {
-        throw wrapPluginError(e, entry.plugin.name, 'start');
-      }
+    try {
+      for (const fn of entry.starts) await fn();
+    } catch (e) {
+      const error = wrapPluginError(e, entry.plugin.name, 'start');
+      if (!entry.onStartFailed) throw error;
+      // An optional plugin: undo what it half-started, report it, go on without it.
+      entry.started = false;
+      for (const fn of [...entry.stops].reverse())
+        await Promise.resolve()
+          .then(fn)
+          .catch(() => {});
+      // Its buildpacks and add-ons are not offered: nothing would answer for them.
+      for (const map of [this.catalog.buildpacks, this.catalog.addons] as Map<string, { plugin: string }>[])
+        for (const [key, e] of map) if (e.plugin === entry.plugin.name) map.delete(key);
+      entry.onStartFailed(error);
     }
   }
 
@@ -364,6 +384,7 @@ interface Applied {
   starts: (() => unknown)[];
   stops: (() => unknown)[];
   started?: boolean;
+  onStartFailed?: (error: SlipwayError) => void;
 }
 
 export { SlipwayError };

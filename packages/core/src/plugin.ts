@@ -53,8 +53,11 @@ export interface PluginRegistrar {
   addon(entry: Omit<AddonEntry, 'plugin'>): void;
   /** Declare a service factory; built by `kernel.start()` in dependency order. */
   service<T>(factory: ServiceFactory<T>): void;
-  /** Side effects to run at `kernel.start()`, after the plugin's own `start` (state kept in the closure). */
-  onStart(fn: () => void | Promise<void>): void;
+  /**
+   * Side effects to run at `kernel.start()`, after the plugin's own `start`, with the started
+   * kernel (services built). What it starts lives in `register`'s closure, one per kernel.
+   */
+  onStart(fn: (kernel: Kernel) => void | Promise<void>): void;
   /** Run when the kernel closes, in reverse start order. */
   onStop(fn: () => void | Promise<void>): void;
 }
