@@ -140,20 +140,16 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)],
     dataDir,
   };
-  const { kernel, skipped, config } = await composeKernel(recipe, loaded);
+  // Then the plugin objects passed in, and the platform's own services as defaults that any
+  // plugin above may replace: one composition, by core's createKernel.
+  const { kernel, skipped, config } = await composeKernel(recipe, loaded, [
+    ...(opts.plugins ?? []),
+    ...PLATFORM_SERVICE_PLUGINS,
+  ]);
   // A start that fails part-way (a missing service, a port in use, a plugin whose start throws)
   // closes the kernel: the add-on servers and the dyno runtime stop, so the error is reported
   // and the process can exit.
   try {
-    for (const entry of opts.plugins ?? []) {
-      const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
-      // Add-on providers keep their data under the platform's data dir, as config-file ones do.
-      const defaults = addonDefaults(plugin, recipe);
-      await kernel.use(plugin, defaults ? { ...defaults, ...options } : options);
-    }
-    // The platform's own services, as defaults any plugin above may replace.
-    for (const plugin of PLATFORM_SERVICE_PLUGINS)
-      if (!kernel.plugins.includes(plugin.name)) await kernel.use(plugin);
     const remoteSkipped = await useRemoteProviders(
       kernel,
       mergeProviders(providersOf(config), opts.addonProviders),

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { isAddonPlugin } from '@slipway/addon-sdk';
-import { createKernel, type Kernel, type Plugin, type SlipwayConfig } from '@slipway/core';
+import { createKernel, type Kernel, type Plugin, type PluginEntry, type SlipwayConfig } from '@slipway/core';
 
 /** First-party buildpacks, in detection order. */
 export const DEFAULT_BUILDPACKS = [
@@ -49,17 +49,21 @@ export function addonDefaults(
  * started until `kernel.start()`, so a build worker replays the very registrations the platform
  * made (add-on providers included) without starting their servers. `skipped` lists the
  * defaults that could not be loaded and why, `config` is the config file as read (for its
- * `platform` section). `loaded` is the recipe's config file when the caller has read it already.
+ * `platform` section). `loaded` is the recipe's config file when the caller has read it already;
+ * `extra` are plugin objects the platform process adds after the config's (not serialisable, so
+ * not in the recipe: a build worker relays the build hooks to the platform instead).
  */
 export async function composeKernel(
   recipe: KernelRecipe,
   loaded?: SlipwayConfig,
+  extra: PluginEntry[] = [],
 ): Promise<{ kernel: Kernel; skipped: string[]; config?: SlipwayConfig }> {
   const skipped: string[] = [];
   const { kernel, config } = await createKernel({
     configFile: recipe.configFile || false,
     ...(loaded ? { config: loaded } : {}),
     defaultPlugins: recipe.defaults ?? [],
+    plugins: extra,
     resolveFrom: PACKAGE_DIR,
     // Add-on providers keep their data under the platform's data dir, unless the config says.
     defaults: (plugin) => addonDefaults(plugin, recipe),
