@@ -224,18 +224,18 @@ function buildLifecycle(
   return {
     async run(m: Extract<WorkerMessage, { type: 'hook' }>): Promise<void> {
       const buildDir = typeof m.buildDir === 'string' ? resolvePath(m.buildDir) : '';
-      // Each hook once, in order, on a build dir of this job: anything else is ignored.
+      // Each hook once, in order, on a build dir of this job: anything else is ignored. A build
+      // that failed before `beforeBuild` (a bad Procfile) still reports its end.
       const ok =
         buildDir.startsWith(work + sep) &&
-        ((m.hook === 'beforeBuild' && !event) || (m.hook === 'afterBuild' && event && !after));
+        ((m.hook === 'beforeBuild' && !event) || (m.hook === 'afterBuild' && !after));
       if (!ok) return reply({ type: 'hook-done' });
+      event ??= { app: job.app, id: String(m.id).slice(0, 64), buildDir, log: createBuildLog(onLine) };
       try {
-        if (m.hook === 'beforeBuild') {
-          event = { app: job.app, id: String(m.id).slice(0, 64), buildDir, log: createBuildLog(onLine) };
-          await hooks?.beforeBuild.promise(event);
-        } else {
+        if (m.hook === 'beforeBuild') await hooks?.beforeBuild.promise(event);
+        else {
           after = true;
-          await hooks?.afterBuild.promise(event as BuildEvent, outcomeOf(m.outcome, job));
+          await hooks?.afterBuild.promise(event, outcomeOf(m.outcome, job));
         }
         reply({ type: 'hook-done' });
       } catch (e) {

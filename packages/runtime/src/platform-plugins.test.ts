@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { definePlugin, dynoRuntimeRef } from '@slipway/core';
 import { expect } from 'chai';
@@ -26,6 +26,7 @@ describe('a platform composed from plugins', function () {
   let platform: Platform | undefined;
   let pluginFile: string;
   let build: { id: string; status: string; error?: string };
+  let tgz: Buffer;
   const builtins = { local: 0, docker: 0 };
   const taps: string[] = [];
   const { init } = LocalDynoRuntime.prototype;
@@ -75,6 +76,7 @@ describe('a platform composed from plugins', function () {
       register(reg) {
         reg.hooks.beforeBuild.tapPromise('build-taps', async (b) => {
           taps.push(`before ${b.app} server.js=${existsSync(join(b.buildDir, 'server.js'))}`);
+          if (b.app === 'refused') throw new Error('builds of refused are closed today');
         });
         reg.hooks.afterBuild.tapPromise('build-taps', async (b, outcome) => {
           taps.push(`after ${b.app} web=${outcome?.processTypes.web} slug=${outcome?.slug ? 'yes' : 'no'}`);
@@ -93,15 +95,22 @@ describe('a platform composed from plugins', function () {
     for (const f of ['Procfile', 'package.json', 'server.js'])
       await copyFile(join(FIXTURES, 'hello', f), join(src, f));
     await writeFile(join(src, 'VERSION'), 'plugged');
-    const tgz = await packDir(src);
-    build = await api<typeof build>('POST', '/apps/viaplugin/builds', await readFile(tgz));
+    const packed = await packDir(src);
+    tgz = await readFile(packed);
+    await rm(dirname(packed), { recursive: true, force: true });
     await rm(src, { recursive: true, force: true });
-    await rm(join(tgz, '..'), { recursive: true, force: true });
-    for (let i = 0; i < 600 && build.status === 'pending'; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      build = await api<typeof build>('GET', `/apps/viaplugin/builds/${build.id}`);
-    }
+    build = await deploy('viaplugin');
   });
+
+  /** Upload the source as a build of `app` and wait for its end. */
+  async function deploy(app: string) {
+    let b = await api<typeof build>('POST', `/apps/${app}/builds`, tgz);
+    for (let i = 0; i < 600 && b.status === 'pending'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      b = await api<typeof build>('GET', `/apps/${app}/builds/${b.id}`);
+    }
+    return b;
+  }
 
   after(async () => {
     LocalDynoRuntime.prototype.init = init;
@@ -142,5 +151,14 @@ describe('a platform composed from plugins', function () {
       'before viaplugin server.js=true',
       'after viaplugin web=node server.js slug=yes',
     ]);
+  });
+
+  it("a beforeBuild tap in the platform refuses a build: it fails with the tap's error", async () => {
+    await api('POST', '/apps', { name: 'refused' });
+    taps.length = 0;
+    const b = await deploy('refused');
+    expect(b.status).to.equal('failed');
+    expect(b.error).to.include('builds of refused are closed today');
+    expect(taps).to.deep.equal(['before refused server.js=true', 'after refused web=undefined slug=no']);
   });
 });
