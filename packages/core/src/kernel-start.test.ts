@@ -248,4 +248,31 @@ describe('Kernel two-phase plugins', () => {
     expect(e.code).to.equal('SLIPWAY_ERR_KERNEL_SEALED');
     await k.close();
   });
+
+  it('leaves out an optional plugin whose start fails (a platform default), reporting it', async () => {
+    const reported: string[] = [];
+    let stopped = false;
+    const k = new Kernel();
+    await k.use(
+      definePlugin({
+        name: 'flaky-default',
+        register(reg) {
+          reg.addon({ service: 'flaky', name: 'Flaky', plans: [], configVars: ['FLAKY_URL'] });
+          reg.onStart(() => {
+            throw new Error('no server binary');
+          });
+          reg.onStop(() => {
+            stopped = true;
+          });
+        },
+      }),
+      {},
+      { onStartFailed: (e) => reported.push(`${e.plugin}: ${e.message}`) },
+    );
+    await k.start();
+    expect(reported).to.deep.equal(['flaky-default: start failed: no server binary']);
+    expect(stopped).to.equal(true);
+    expect(k.catalog.addons.has('flaky')).to.equal(false);
+    await k.close();
+  });
 });
