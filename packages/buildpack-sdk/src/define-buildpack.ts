@@ -4,7 +4,7 @@
  * `compile.for(id)` and `release` (for its own turn only).
  */
 import { rm } from 'node:fs/promises';
-import { DetectStage, KERNEL_VERSION, type Kernel, type Plugin, type ReleaseSpec } from '@slipway/core';
+import { DetectStage, KERNEL_VERSION, type Plugin, type ReleaseSpec } from '@slipway/core';
 import {
   createCompileContext,
   createDetectContext,

@@ -19,17 +19,11 @@ import { AccessGate } from './accounts/access-gate.js';
 import { defaultDashboardDir } from './accounts/dashboard-static.js';
 import { ensureOwner, ownerSeed } from './accounts/owner.js';
 import { AddonService } from './addon-service.js';
-import { ProviderRegistry, type ProviderView } from './addons/provider-registry.js';
-import {
-  type AddonProvidersConfig,
-  configBaseDir,
-  mergeProviders,
-  providersOf,
-  useRemoteProviders,
-} from './addons/remote-providers.js';
+import { ProviderRegistry } from './addons/provider-registry.js';
+import { configBaseDir, mergeProviders, providersOf, useRemoteProviders } from './addons/remote-providers.js';
 import { apiRoutes, createApiServer } from './api/server.js';
 import { AppSetupService } from './app-setup/app-setup-service.js';
-import { httpsOptionsOf, type PlatformHttpsOptions, startHttps } from './certs/https-wiring.js';
+import { httpsOptionsOf, startHttps } from './certs/https-wiring.js';
 import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
 import type { RuntimeName } from './dynos/runtime-choice.js';
@@ -43,13 +37,7 @@ import {
   platformStateRef,
 } from './platform-services.js';
 import type { Platform, PlatformOptions } from './platform-types.js';
-import {
-  addonDefaults,
-  composeKernel,
-  DEFAULT_ADDONS,
-  DEFAULT_BUILDPACKS,
-  type KernelRecipe,
-} from './plugins.js';
+import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 import { ReleaseService } from './release-service.js';
 import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 import { SlugCollector } from './state/slug-collector.js';
