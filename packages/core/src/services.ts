@@ -165,6 +165,11 @@ export interface DynoExitInfo {
  * `memory` (handle, rssBytes, limitBytes).
  */
 export interface DynoRuntime extends EventEmitter {
+  /**
+   * Where dynos reach services on the platform's host (add-on servers), when not its loopback:
+   * the Docker bridge's gateway. Add-on providers listen there.
+   */
+  readonly hostAddress?: string;
   /** Release what the runtime holds (watchers, unpacked slugs) when the platform stops. */
   close?(): Promise<void>;
   start(spec: DynoSpec): Promise<DynoHandle>;

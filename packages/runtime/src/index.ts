@@ -91,6 +91,17 @@ export {
   splitMessage,
 } from './logs/log-hub.js';
 export { type Platform, type PlatformOptions, startPlatform } from './platform.js';
+export {
+  builtinDynosPlugin,
+  fsSlugsPlugin,
+  logHubPlugin,
+  logHubRef,
+  PLATFORM_SERVICE_PLUGINS,
+  type PlatformContext,
+  platformContextRef,
+  platformStateRef,
+  sqliteStatePlugin,
+} from './platform-services.js';
 export { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 export {
   DEFAULT_SIZE,

@@ -44,9 +44,12 @@ export interface PlatformOptions {
   /** Default add-on provider specifiers instead of the first-party ones. */
   addons?: string[];
   /**
-   * Plugins applied after the composed ones, in the platform process only (not in build
-   * workers): route taps, add-ons with options, lifecycle listeners written in TypeScript.
-   * An add-on provider gets the platform's `dataDir` unless its options name one.
+   * Plugin objects composed after the config file's: route taps, add-ons with options, service
+   * factories (a `DynoRuntime`, a `StateStore`…) that replace the platform's defaults, lifecycle
+   * listeners written in TypeScript. They live in the platform process only; their
+   * `beforeBuild` / `afterBuild` taps still fire for every build (the build worker relays those
+   * hooks to the platform). An add-on provider gets the platform's `dataDir` unless its options
+   * name one.
    */
   plugins?: (Plugin<any> | [Plugin<any>, Record<string, unknown>?])[];
   /**

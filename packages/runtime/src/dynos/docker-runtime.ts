@@ -81,6 +81,11 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   readonly platformId: string;
   /** The bridge gateway: where dynos reach services of the host (add-on servers). */
   gateway = '';
+
+  /** Core's `DynoRuntime.hostAddress`: add-on servers listen on the gateway. */
+  get hostAddress(): string | undefined {
+    return this.gateway || undefined;
+  }
   private readonly docker: Docker;
   private readonly opts: DockerDynoRuntimeOptions;
   private readonly stackImage: string;
