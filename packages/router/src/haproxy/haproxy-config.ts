@@ -1,0 +1,225 @@
+/**
+ * The fixed HAProxy configuration of the HAProxy data plane. Nothing in it names an app or a
+ * dyno: apps live in pre-declared slot backends (HAProxy 2.6 has no `add backend`), hosts and
+ * app states in maps, dynos are servers added over the stats socket. The same Heroku semantics
+ * as the Node router: request ids, X-Forwarded-*, Via, X-Request-Start, H-code pages, limits,
+ * quarantine (mark a dyno down on its first refused connection, check it again after the
+ * quarantine) and retries elsewhere, one log line per request to the log sink.
+ */
+import { H_CODES, type HCode } from '../h-codes.js';
+import type { RouterLimits, RouterTimeouts } from '../limits.js';
+
+/** Files and ports one generated configuration refers to. */
+export interface HaproxyConfigInput {
+  /** Directory of the socket, maps and certificates. */
+  dir: string;
+  /** HTTP listener. */
+  http: { host: string; port: number };
+  /** TLS listener (HTTP/2 and HTTP/1.1 by ALPN) with a crt-list, when HTTPS is served. */
+  tls?: { host: string; port: number; crtList: string };
+  /** TCP port of the log sink. */
+  logPort: number;
+  /** Number of slot backends (apps served at once). */
+  slots: number;
+  limits: RouterLimits;
+  timeouts: RouterTimeouts;
+}
+
+/** Paths inside the data plane's directory. */
+export const haproxyFiles = (dir: string) => ({
+  config: `${dir}/haproxy.cfg`,
+  socket: `${dir}/admin.sock`,
+  hosts: `${dir}/hosts.map`,
+  states: `${dir}/states.map`,
+  crtList: `${dir}/certs.list`,
+});
+
+/** Name of slot backend `i`. */
+export const slotName = (i: number): string => `slot${i}`;
+
+/** Codes the data plane answers itself, before any dyno, from the app's state. */
+export const STATE_CODES = ['H10', 'H14', 'H20', 'H80', 'H81'] as const;
+/** One of STATE_CODES. */
+export type StateCode = (typeof STATE_CODES)[number];
+
+/** Fields of the log line, space separated; user-controlled ones base64 so nothing can forge a field. */
+export const LOG_FIELDS = [
+  'code',
+  'method',
+  'path',
+  'host',
+  'requestId',
+  'fwd',
+  'server',
+  'connect',
+  'response',
+  'total',
+  'status',
+  'bytes',
+  'tls',
+  'termination',
+  'slot',
+] as const;
+
+const LOG_FORMAT = [
+  '%[var(txn.code),base64]',
+  '%[var(txn.method),base64]',
+  '%[var(txn.path),base64]',
+  '%[var(txn.host),base64]',
+  '%ID',
+  '%[var(txn.fwd),base64]',
+  '%s',
+  '%Tc',
+  '%Tr',
+  '%Ta',
+  '%ST',
+  '%B',
+  '%[var(txn.tls)]',
+  '%tsc',
+  '%[var(txn.be)]',
+].join(' ');
+
+// A space or a quote would end the string in the configuration; `%` starts a log-format item.
+const lf = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
+
+/** The HTML page of an H-code, as an HAProxy log-format string (the request id filled in per request). */
+function page(h: Pick<HCode, 'code' | 'desc' | 'page'>): string {
+  return lf(
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
+      `<title>${h.desc} (${h.code})</title></head><body><h1>${h.desc}</h1><p>${h.page}</p>` +
+      `<p><small>${h.code} · request REQUEST_ID</small></p></body></html>`,
+  ).replace('REQUEST_ID', '%[unique-id]');
+}
+
+function json(h: Pick<HCode, 'code' | 'desc' | 'page'>): string {
+  return lf(
+    `{"id":"${h.code.toLowerCase()}","code":"${h.code}","message":"${h.desc}","detail":"${h.page}","request_id":"REQUEST_ID"}`,
+  ).replace('REQUEST_ID', '%[unique-id]');
+}
+
+/** `http-request return` lines answering `code` when `cond` holds (JSON for API clients). */
+function answer(code: keyof typeof H_CODES, cond: string, extra = ''): string[] {
+  const h = H_CODES[code];
+  const hdrs = `hdr Cache-Control "no-cache, no-store"${extra}`;
+  return [
+    `  http-request set-var(txn.code) str(${code}) if ${cond}`,
+    `  http-request return status ${h.status} content-type "application/json; charset=utf-8" lf-string "${json(h)}" ${hdrs} if ${cond} WANTS_JSON !WANTS_HTML`,
+    `  http-request return status ${h.status} content-type "text/html; charset=utf-8" lf-string "${page(h)}" ${hdrs} if ${cond}`,
+  ];
+}
+
+/** Error pages for answers HAProxy makes itself (timeouts, closed connections, refusals). */
+function errorPages(): string[] {
+  const out: string[] = [];
+  // HAProxy's own status → the H-code the log sink will derive; the client gets Heroku's 503.
+  const own: [number, keyof typeof H_CODES][] = [
+    [504, 'H12'],
+    [502, 'H13'],
+    [503, 'H10'],
+  ];
+  for (const [status, code] of own)
+    out.push(
+      `  http-error status ${status} content-type "text/html; charset=utf-8" lf-string "${page(H_CODES[code])}" hdr Cache-Control "no-cache, no-store"`,
+    );
+  out.push(
+    `  http-error status 400 content-type "text/html; charset=utf-8" lf-string "${page(H_CODES.H25)}"`,
+  );
+  return out;
+}
+
+/** Render the whole configuration. */
+export function renderHaproxyConfig(c: HaproxyConfigInput): string {
+  const f = haproxyFiles(c.dir);
+  const t = c.timeouts;
+  const l = c.limits;
+  const binds = [`  bind ${c.http.host}:${c.http.port}`];
+  if (c.tls) binds.push(`  bind ${c.tls.host}:${c.tls.port} ssl crt-list ${c.tls.crtList} alpn h2,http/1.1`);
+  const slots: string[] = [];
+  for (let i = 0; i < c.slots; i++)
+    slots.push(
+      `backend ${slotName(i)}`,
+      '  balance random(2)',
+      '  retries 2',
+      '  option redispatch 1',
+      '  retry-on conn-failure',
+      '  http-reuse safe',
+      '',
+    );
+  return `# Generated by @slipway/router (HAProxy data plane). Do not edit: every reload rewrites it.
+global
+  stats socket ${f.socket} mode 600 level admin
+  stats timeout 30s
+  # Heroku's limit is 1000 headers; the check below answers H25 beyond it.
+  tune.http.maxhdr ${l.headers + 1}
+  tune.bufsize 65536
+  tune.ssl.default-dh-param 2048
+  log ring@slipwaylog len 65535 format raw local0 info
+
+ring slipwaylog
+  description "per-request log lines to the Node log sink"
+  format raw
+  maxlen 65535
+  size 4194304
+  timeout connect 5s
+  timeout server 10s
+  server sink 127.0.0.1:${c.logPort}
+
+defaults
+  mode http
+  log global
+  option dontlognull
+  timeout connect ${t.connect}ms
+  timeout client ${t.keepAlive}ms
+  timeout http-request ${t.headers}ms
+  timeout http-keep-alive ${t.keepAlive}ms
+  # One timeout covers the first byte (H12) and idleness during the response (H15) in 2.6.
+  timeout server ${t.firstByte}ms
+  timeout tunnel ${t.idle}ms
+  timeout queue ${t.connect}ms
+  log-format "${LOG_FORMAT}"
+  unique-id-format %[var(txn.rid)]
+
+frontend routes
+${binds.join('\n')}
+  acl WANTS_JSON req.hdr(accept) -m sub application/json
+  acl WANTS_HTML req.hdr(accept) -m sub text/html
+  http-request set-var(txn.method) method
+  http-request set-var(txn.path) pathq
+  http-request set-var(txn.tls) str(https) if { ssl_fc }
+  http-request set-var(txn.tls) str(http) unless { ssl_fc }
+  http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)
+  http-request set-var(txn.rid) req.fhdr(x-request-id) if { req.fhdr_cnt(x-request-id) eq 1 } { req.fhdr(x-request-id) -m reg ^[A-Za-z0-9+/=-]{20,200}$ }
+  http-request set-var(txn.rid) uuid(4) unless { var(txn.rid) -m found }
+  http-request set-var-fmt(txn.fwd) "%[req.fhdr(x-forwarded-for)], %[src]" if { req.fhdr(x-forwarded-for) -m found }
+  http-request set-var(txn.fwd) src unless { req.fhdr(x-forwarded-for) -m found }
+  http-request set-var(txn.rl) method,length
+  http-request set-var(txn.rl) url,length,add(txn.rl),add(10)
+  http-request set-var(txn.be) var(txn.host),map(${f.hosts})
+  http-request set-var(txn.state) var(txn.be),map(${f.states},ok)
+${answer('H25', `{ var(txn.rl) -m int gt ${l.requestLine} }`, ' hdr Connection close')
+  .concat(answer('H25', `{ req.fhdr_cnt -m int gt ${l.headers} }`, ' hdr Connection close'))
+  .join('\n')}
+  http-request return status 404 content-type "text/html; charset=utf-8" lf-string "<!DOCTYPE html><html><head><title>No such app</title></head><body><h1>No such app</h1><p>There is no app here.</p></body></html>" hdr Cache-Control "no-cache, no-store" unless { var(txn.be) -m found }
+${STATE_CODES.flatMap((code) => answer(code, `{ var(txn.state) -m str ${code} }`, code === 'H80' ? ' hdr Retry-After 60' : '')).join('\n')}
+  http-request del-header x-request-id
+  http-request del-header x-request-start
+  http-request del-header x-forwarded-proto
+  http-request del-header x-forwarded-port
+  http-request set-header X-Request-Id %[unique-id]
+  http-request set-header X-Forwarded-For %[var(txn.fwd)]
+  http-request set-header X-Forwarded-Proto %[var(txn.tls)]
+  http-request set-header X-Forwarded-Port %[dst_port]
+  http-request set-header X-Request-Start %[date(0,ms)]
+  http-request set-header Via "%[req.fhdr(via)], 1.1 slipway" if { req.fhdr(via) -m found }
+  http-request set-header Via "1.1 slipway" unless { req.fhdr(via) -m found }
+  http-response del-header keep-alive
+  http-response set-header Via "%[res.fhdr(via)], 1.1 slipway" if { res.fhdr(via) -m found }
+  http-response set-header Via "1.1 slipway" unless { res.fhdr(via) -m found }
+  http-after-response set-header X-Request-Id %[unique-id]
+  http-after-response set-status 503 if { status 502 } || { status 504 }
+  http-after-response set-header Via "1.1 slipway" unless { res.fhdr(via) -m found }
+${errorPages().join('\n')}
+  use_backend %[var(txn.be)]
+
+${slots.join('\n')}`;
+}

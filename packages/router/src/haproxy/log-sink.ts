@@ -1,0 +1,137 @@
+/**
+ * The Node end of HAProxy's log ring: a loopback TCP server that reads the lines the ring
+ * forwards (raw format, one per line), turns each request's line into the same
+ * per-request line the Node router writes, and hands it to the platform's LogSink. HAProxy
+ * cannot name Heroku's codes itself: they come from its termination state (`%tsc`).
+ */
+
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import type { LogSink } from '@slipway/core';
+import { H_CODES, type HCodeName } from '../h-codes.js';
+import { formatRequestLine, type RequestRecord } from '../log-line.js';
+import { LOG_FIELDS } from './haproxy-config.js';
+
+/** HAProxy's `len` of a log line: a longer one cannot come from the ring. */
+const MAX_LINE = 65_536;
+
+const b64 = (s: string | undefined): string =>
+  s && s !== '-' ? Buffer.from(s, 'base64').toString('latin1') : '';
+
+/**
+ * Heroku's code for a request HAProxy ended with termination state `tsc` (its first two
+ * letters: who ended it and at which step), or undefined for a normal answer.
+ */
+export function codeFromTermination(tsc: string, status: number, server: string): HCodeName | undefined {
+  const who = tsc[0];
+  const when = tsc[1];
+  if (who === 's' && when === 'H') return 'H12';
+  if (who === 's' && when === 'D') return 'H15';
+  if (who === 's' && when === 'C') return 'H19';
+  if (who === 'S' && when === 'H') return 'H13';
+  if (who === 'S' && when === 'D') return 'H18';
+  if (who === 'S' && when === 'C') return server === '<NOSRV>' ? 'H10' : 'H21';
+  if (who === 'C' || who === 'c') return status === 0 || status === -1 ? 'H27' : undefined;
+  if (who === 'P' && status === 400) return 'H25';
+  if (who === 'R' || (who === 'P' && status >= 500)) return 'H99';
+  if (status === 503 && server === '<NOSRV>') return 'H10';
+  return undefined;
+}
+
+/** The request record of one log message of the generated `log-format`, or undefined when malformed. */
+export function parseLogMessage(message: string): (RequestRecord & { slot: string }) | undefined {
+  const parts = message.trim().split(' ');
+  if (parts.length !== LOG_FIELDS.length) return undefined;
+  const f = Object.fromEntries(LOG_FIELDS.map((k, i) => [k, parts[i]!])) as Record<
+    (typeof LOG_FIELDS)[number],
+    string
+  >;
+  let status = Number(f.status);
+  const given = b64(f.code) as HCodeName | '';
+  const code = given || codeFromTermination(f.termination, status, f.server);
+  if (code === 'H27') status = H_CODES.H27.status;
+  else if (code && code !== 'H25' && status >= 500) status = H_CODES[code].status;
+  const connect = Math.max(0, Number(f.connect) || 0);
+  const response = Number(f.response);
+  const total = Math.max(0, Number(f.total) || 0);
+  return {
+    code,
+    desc: code ? H_CODES[code].desc : undefined,
+    method: b64(f.method) || '-',
+    path: b64(f.path) || '-',
+    host: b64(f.host) || '-',
+    requestId: f.requestId || '-',
+    fwd: b64(f.fwd),
+    // Servers are named `<dyno>_<n>` so that two releases' `web.1` can live side by side.
+    dyno: f.server.startsWith('<') ? '' : f.server.replace(/_\d+$/, ''),
+    connectMs: connect,
+    serviceMs: response >= 0 ? Math.max(0, total - connect) : 0,
+    status,
+    bytes: Number(f.bytes) || 0,
+    protocol: f.tls === 'https' ? 'https' : 'http',
+    slot: f.slot,
+  };
+}
+
+/** A running log sink. */
+export interface HaproxyLogSink {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Listen on a free loopback port; every request line goes to `log` (source `router`). */
+export async function startLogSink(
+  log: LogSink | undefined,
+  appOfSlot: (slot: string) => string | undefined,
+  onBadLine?: (m: string) => void,
+): Promise<HaproxyLogSink> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    let buf: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      for (;;) {
+        const end = buf.indexOf(10);
+        if (end < 0) {
+          // A line longer than any the log format can make: not ours, drop the connection.
+          if (buf.length > MAX_LINE) socket.destroy();
+          break;
+        }
+        const message = buf.subarray(0, end).toString('latin1');
+        buf = buf.subarray(end + 1);
+        const record = parseLogMessage(message);
+        // Other lines (a server going up or down) are HAProxy's own news, not requests.
+        if (!record) {
+          onBadLine?.(message);
+          continue;
+        }
+        // Like the Node router: a request for no app (404) writes no line.
+        const app = appOfSlot(record.slot);
+        if (app === undefined || log === undefined) continue;
+        try {
+          log.write({
+            app,
+            time: Date.now(),
+            source: 'slipway',
+            dyno: 'router',
+            message: formatRequestLine(record),
+          });
+        } catch {
+          // A failing log sink must not stop the lines that follow.
+        }
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
