@@ -66,7 +66,7 @@ const LOG_FORMAT = [
   '%[var(txn.method),base64]',
   '%[var(txn.path),base64]',
   '%[var(txn.host),base64]',
-  '%ID',
+  '%[var(txn.rid)]',
   '%[var(txn.fwd),base64]',
   '%s',
   '%Tc',
@@ -88,13 +88,13 @@ function page(h: Pick<HCode, 'code' | 'desc' | 'page'>): string {
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
       `<title>${h.desc} (${h.code})</title></head><body><h1>${h.desc}</h1><p>${h.page}</p>` +
       `<p><small>${h.code} · request REQUEST_ID</small></p></body></html>`,
-  ).replace('REQUEST_ID', '%[unique-id]');
+  ).replace('REQUEST_ID', '%[var(txn.rid)]');
 }
 
 function json(h: Pick<HCode, 'code' | 'desc' | 'page'>): string {
   return lf(
     `{"id":"${h.code.toLowerCase()}","code":"${h.code}","message":"${h.desc}","detail":"${h.page}","request_id":"REQUEST_ID"}`,
-  ).replace('REQUEST_ID', '%[unique-id]');
+  ).replace('REQUEST_ID', '%[var(txn.rid)]');
 }
 
 /** `http-request return` lines answering `code` when `cond` holds (JSON for API clients). */
@@ -107,6 +107,42 @@ function answer(code: keyof typeof H_CODES, cond: string, extra = ''): string[] 
     `  http-request return status ${h.status} content-type "text/html; charset=utf-8" lf-string "${page(h)}" ${hdrs} if ${cond}`,
   ];
 }
+
+/** A client may send several X-Forwarded-For lines: all are kept, in order, before the peer. */
+function forwardedFor(): string {
+  const out = [
+    '  http-request set-var(txn.fwd) req.fhdr(x-forwarded-for,1) if { req.fhdr_cnt(x-forwarded-for) -m int ge 1 }',
+  ];
+  for (let i = 2; i <= MAX_FORWARDED_LINES; i++)
+    out.push(
+      `  http-request set-var-fmt(txn.fwd) "%[var(txn.fwd)], %[req.fhdr(x-forwarded-for,${i})]" if { req.fhdr_cnt(x-forwarded-for) -m int ge ${i} }`,
+    );
+  out.push(
+    '  http-request set-var-fmt(txn.fwd) "%[var(txn.fwd)], %[src]" if { var(txn.fwd) -m found }',
+    '  http-request set-var(txn.fwd) src unless { var(txn.fwd) -m found }',
+  );
+  return out.join('\n');
+}
+
+/** Heroku answers a host no app serves with 404 and logs nothing (no H-code). */
+function noSuchApp(): string {
+  const html = lf(
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>No such app</title></head>' +
+      '<body><h1>No such app</h1><p>There is no app here.</p></body></html>',
+  );
+  const json = lf(
+    '{"id":"not_found","message":"No such app","detail":"There is no app here.","request_id":"REQUEST_ID"}',
+  ).replace('REQUEST_ID', '%[var(txn.rid)]');
+  const cond = 'unless { var(txn.be) -m found }';
+  const hdrs = 'hdr Cache-Control "no-cache, no-store"';
+  return [
+    `  http-request return status 404 content-type "application/json; charset=utf-8" lf-string "${json}" ${hdrs} if WANTS_JSON !WANTS_HTML !{ var(txn.be) -m found }`,
+    `  http-request return status 404 content-type "text/html; charset=utf-8" lf-string "${html}" ${hdrs} ${cond}`,
+  ].join('\n');
+}
+
+/** Client X-Forwarded-For lines beyond this many are dropped from the chain. */
+const MAX_FORWARDED_LINES = 8;
 
 /** Error pages for answers HAProxy makes itself (timeouts, closed connections, refusals). */
 function errorPages(): string[] {
@@ -177,7 +213,8 @@ defaults
   timeout tunnel ${t.idle}ms
   timeout queue ${t.connect}ms
   log-format "${LOG_FORMAT}"
-  unique-id-format %[var(txn.rid)]
+  # Generated ids only: HAProxy cuts unique ids at 128 bytes, and a kept client id may have 200.
+  unique-id-format %[uuid(4)]
 
 frontend routes
 ${binds.join('\n')}
@@ -189,9 +226,8 @@ ${binds.join('\n')}
   http-request set-var(txn.tls) str(http) unless { ssl_fc }
   http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)
   http-request set-var(txn.rid) req.fhdr(x-request-id) if { req.fhdr_cnt(x-request-id) eq 1 } { req.fhdr(x-request-id) -m reg ^[A-Za-z0-9+/=-]{20,200}$ }
-  http-request set-var(txn.rid) uuid(4) unless { var(txn.rid) -m found }
-  http-request set-var-fmt(txn.fwd) "%[req.fhdr(x-forwarded-for)], %[src]" if { req.fhdr(x-forwarded-for) -m found }
-  http-request set-var(txn.fwd) src unless { req.fhdr(x-forwarded-for) -m found }
+  http-request set-var(txn.rid) unique-id unless { var(txn.rid) -m found }
+${forwardedFor()}
   http-request set-var(txn.rl) method,length
   http-request set-var(txn.rl) url,length,add(txn.rl),add(10)
   http-request set-var(txn.be) var(txn.host),map(${f.hosts})
@@ -199,13 +235,17 @@ ${binds.join('\n')}
 ${answer('H25', `{ var(txn.rl) -m int gt ${l.requestLine} }`, ' hdr Connection close')
   .concat(answer('H25', `{ req.fhdr_cnt -m int gt ${l.headers} }`, ' hdr Connection close'))
   .join('\n')}
-  http-request return status 404 content-type "text/html; charset=utf-8" lf-string "<!DOCTYPE html><html><head><title>No such app</title></head><body><h1>No such app</h1><p>There is no app here.</p></body></html>" hdr Cache-Control "no-cache, no-store" unless { var(txn.be) -m found }
+${noSuchApp()}
 ${STATE_CODES.flatMap((code) => answer(code, `{ var(txn.state) -m str ${code} }`, code === 'H80' ? ' hdr Retry-After 60' : '')).join('\n')}
   http-request del-header x-request-id
+  http-request del-header keep-alive
+  http-request del-header proxy-connection
+  http-request del-header te
+  http-request del-header x-forwarded-for
   http-request del-header x-request-start
   http-request del-header x-forwarded-proto
   http-request del-header x-forwarded-port
-  http-request set-header X-Request-Id %[unique-id]
+  http-request set-header X-Request-Id %[var(txn.rid)]
   http-request set-header X-Forwarded-For %[var(txn.fwd)]
   http-request set-header X-Forwarded-Proto %[var(txn.tls)]
   http-request set-header X-Forwarded-Port %[dst_port]
@@ -215,7 +255,8 @@ ${STATE_CODES.flatMap((code) => answer(code, `{ var(txn.state) -m str ${code} }`
   http-response del-header keep-alive
   http-response set-header Via "%[res.fhdr(via)], 1.1 slipway" if { res.fhdr(via) -m found }
   http-response set-header Via "1.1 slipway" unless { res.fhdr(via) -m found }
-  http-after-response set-header X-Request-Id %[unique-id]
+  http-after-response set-header X-Request-Id %[var(txn.rid)] if { var(txn.rid) -m found }
+  http-after-response set-header X-Request-Id %[unique-id] unless { var(txn.rid) -m found }
   http-after-response set-status 503 if { status 502 } || { status 504 }
   http-after-response set-header Via "1.1 slipway" unless { res.fhdr(via) -m found }
 ${errorPages().join('\n')}
