@@ -20,7 +20,7 @@ import type { RouteTable } from '../route-table.js';
 import type { Router } from '../router.js';
 import { type CertificateStore, type RouterTlsOptions, tlsStore } from '../tls-certificates.js';
 import { ControlPlane, type RouteListing } from './control-plane.js';
-import { haproxyFiles, renderHaproxyConfig } from './haproxy-config.js';
+import { codeMaps, haproxyFiles, renderHaproxyConfig } from './haproxy-config.js';
 import { type HaproxyLogSink, startLogSink } from './log-sink.js';
 import { StatsSocket } from './stats-socket.js';
 
@@ -159,6 +159,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     writeFileSync(files.config, config);
     writeFileSync(files.hosts, '');
     writeFileSync(files.states, '');
+    const maps = codeMaps();
+    writeFileSync(files.descs, maps.descs);
+    writeFileSync(files.pages, maps.pages);
     const bin = await findHaproxy(options.haproxy);
     if (!bin)
       throw routerErrors.SLIPWAY_ERR_ROUTER_HAPROXY_MISSING({ detail: options.haproxy ?? 'haproxy on PATH' });

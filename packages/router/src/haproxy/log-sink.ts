@@ -22,7 +22,12 @@ const b64 = (s: string | undefined): string =>
  * Heroku's code for a request HAProxy ended with termination state `tsc` (its first two
  * letters: who ended it and at which step), or undefined for a normal answer.
  */
-export function codeFromTermination(tsc: string, status: number, server: string): HCodeName | undefined {
+export function codeFromTermination(
+  tsc: string,
+  status: number,
+  server: string,
+  e503 = 'H21',
+): HCodeName | undefined {
   const who = tsc[0];
   const when = tsc[1];
   if (who === 's' && when === 'H') return 'H12';
@@ -30,7 +35,9 @@ export function codeFromTermination(tsc: string, status: number, server: string)
   if (who === 's' && when === 'C') return 'H19';
   if (who === 'S' && when === 'H') return 'H13';
   if (who === 'S' && when === 'D') return 'H18';
-  if (who === 'S' && when === 'C') return server === '<NOSRV>' ? 'H10' : 'H21';
+  // Refused: H21 when the app had dynos up as the request came in (all refused, or were
+  // quarantined by the refusals), H10 when none was up (the slot backend said which).
+  if (who === 'S' && when === 'C') return e503 === 'H10' ? 'H10' : 'H21';
   if (who === 'C' || who === 'c') return status === 0 || status === -1 ? 'H27' : undefined;
   if (who === 'P' && status === 400) return 'H25';
   if (who === 'R' || (who === 'P' && status >= 500)) return 'H99';
@@ -48,7 +55,7 @@ export function parseLogMessage(message: string): (RequestRecord & { slot: strin
   >;
   let status = Number(f.status);
   const given = b64(f.code) as HCodeName | '';
-  const code = given || codeFromTermination(f.termination, status, f.server);
+  const code = given || codeFromTermination(f.termination, status, f.server, f.e503);
   if (code === 'H27') status = H_CODES.H27.status;
   else if (code && code !== 'H25' && status >= 500) status = H_CODES[code].status;
   const connect = Math.max(0, Number(f.connect) || 0);
