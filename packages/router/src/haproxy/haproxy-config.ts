@@ -246,6 +246,10 @@ ${forwardedFor()}
   http-request set-var(txn.state) var(txn.be),map(${f.states},ok)
 ${answer('H25', `{ var(txn.rl) -m int gt ${l.requestLine} }`, ' hdr Connection close')
   .concat(answer('H25', `{ req.fhdr_cnt -m int gt ${l.headers} }`, ' hdr Connection close'))
+  .concat(answer('H25', '!{ req.fhdr_cnt(host) -m int eq 1 }', ' hdr Connection close'))
+  .concat(
+    answer('H25', '{ req.ver 1.0 } { req.fhdr_cnt(transfer-encoding) -m int gt 0 }', ' hdr Connection close'),
+  )
   .join('\n')}
 ${noSuchApp()}
 ${STATE_CODES.flatMap((code) => answer(code, `{ var(txn.state) -m str ${code} }`, code === 'H80' ? ' hdr Retry-After 60' : '')).join('\n')}
