@@ -124,6 +124,32 @@ export interface TestRouter {
   line(re: RegExp, timeoutMs?: number): Promise<string>;
 }
 
+/**
+ * A router on the given data plane, from the Node router's options (those HAProxy has); a
+ * HAProxy one is synced by `settle()` until it closes.
+ */
+export function createTestRouter(plane: Plane, opts: RouterOptions): Router {
+  if (plane === 'node') return createRouter(opts);
+  const table = opts.table;
+  if (!(table instanceof TestTable))
+    throw new Error('the HAProxy data plane needs a TestTable (it lists apps)');
+  const h = createHaproxyRouter({
+    table: { ...bind(table), apps: () => table.apps.keys(), domains: () => table.domains.entries() },
+    baseDomain: opts.baseDomain,
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
+  });
+  liveHaproxy.add(h);
+  const close = h.close.bind(h);
+  h.close = (grace) => {
+    liveHaproxy.delete(h);
+    return close(grace);
+  };
+  return h;
+}
+
 /** Start a router on a free loopback port with base domain `example.test`, on the given data plane. */
 export async function startRouter(
   table: TestTable | RouteTable,
@@ -132,26 +158,7 @@ export async function startRouter(
 ): Promise<TestRouter> {
   const lines: LogLine[] = [];
   const log = { write: (l: LogLine) => lines.push(l) };
-  let router: Router;
-  if (plane === 'haproxy') {
-    if (!(table instanceof TestTable))
-      throw new Error('the HAProxy data plane needs a TestTable (it lists apps)');
-    const h = createHaproxyRouter({
-      table: { ...bind(table), apps: () => table.apps.keys(), domains: () => table.domains.entries() },
-      baseDomain: 'example.test',
-      log,
-      ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
-      ...(opts.limits ? { limits: opts.limits } : {}),
-      ...(opts.tls ? { tls: opts.tls } : {}),
-    });
-    liveHaproxy.add(h);
-    const close = h.close.bind(h);
-    h.close = (grace) => {
-      liveHaproxy.delete(h);
-      return close(grace);
-    };
-    router = h;
-  } else router = createRouter({ table, baseDomain: 'example.test', log, ...opts });
+  const router = createTestRouter(plane, { table, baseDomain: 'example.test', log, ...opts });
   const { port } = await router.listen(0, '127.0.0.1');
   return {
     router,

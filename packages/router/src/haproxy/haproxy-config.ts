@@ -13,8 +13,8 @@ import type { RouterLimits, RouterTimeouts } from '../limits.js';
 export interface HaproxyConfigInput {
   /** Directory of the socket, maps and certificates. */
   dir: string;
-  /** HTTP listener. */
-  http: { host: string; port: number };
+  /** HTTP listener, when HTTP is served. */
+  http?: { host: string; port: number };
   /** TLS listener (HTTP/2 and HTTP/1.1 by ALPN) with a crt-list, when HTTPS is served. */
   tls?: { host: string; port: number; crtList: string };
   /** TCP port of the log sink. */
@@ -178,7 +178,7 @@ export function renderHaproxyConfig(c: HaproxyConfigInput): string {
   const f = haproxyFiles(c.dir);
   const t = c.timeouts;
   const l = c.limits;
-  const binds = [`  bind ${c.http.host}:${c.http.port}`];
+  const binds = c.http ? [`  bind ${c.http.host}:${c.http.port}`] : [];
   if (c.tls) binds.push(`  bind ${c.tls.host}:${c.tls.port} ssl crt-list ${c.tls.crtList} alpn h2,http/1.1`);
   const slots: string[] = [];
   for (let i = 0; i < c.slots; i++)

@@ -142,12 +142,13 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
 
   /** Start a new haproxy with the current listeners and state; the old one drains and exits. */
   const start = async (): Promise<void> => {
+    const any = (httpAddr ?? tlsAddr)!;
     sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
     writeCertificates();
     const strict = certificates !== undefined && certificates.defaultCertificate === undefined;
     let config = renderHaproxyConfig({
       dir,
-      http: { host: httpAddr!.address, port: httpAddr!.port },
+      ...(httpAddr ? { http: { host: httpAddr.address, port: httpAddr.port } } : {}),
       ...(tlsAddr ? { tls: { host: tlsAddr.address, port: tlsAddr.port, crtList: files.crtList } } : {}),
       logPort: sink.port,
       slots: options.slots ?? 256,
@@ -190,8 +191,8 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     for (;;) {
       if (proc.exitCode !== null)
         throw routerErrors.SLIPWAY_ERR_ROUTER_LISTEN({
-          host: httpAddr!.address,
-          port: httpAddr!.port,
+          host: any.address,
+          port: any.port,
           detail: `haproxy exited: ${stderr.slice(-8).join(' | ')}`,
         });
       const info = await socket.run('show info').catch(() => '');
@@ -199,8 +200,8 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
         throw routerErrors.SLIPWAY_ERR_ROUTER_LISTEN({
-          host: httpAddr!.address,
-          port: httpAddr!.port,
+          host: any.address,
+          port: any.port,
           detail: 'haproxy did not start in 10 s',
         });
       }
@@ -210,14 +211,24 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     await control.sync();
     // Soft stop: the old haproxy stops listening and exits once its requests are done.
     if (old) old.proc.kill('SIGUSR1');
-    timer ??= setInterval(() => {
-      if (certificates && certificates.version !== certVersion) void start().catch(onError);
-      else void current?.control.sync().catch(onError);
-    }, options.syncIntervalMs ?? 100);
+    timer ??= setInterval(() => void sync().catch(onError), options.syncIntervalMs ?? 100);
     timer.unref();
   };
 
   let closing = false;
+  let reloading: Promise<void> | undefined;
+  /** Apply the table; new certificates are a reload (HAProxy 2.6 cannot add crt-list entries for SNI live). */
+  const sync = async (): Promise<void> => {
+    if (reloading) return reloading;
+    if (!current) return;
+    if (certificates && certificates.version !== certVersion) {
+      reloading = start().finally(() => {
+        reloading = undefined;
+      });
+      return reloading;
+    }
+    return current.control.sync();
+  };
   const bindAddr = async (port: number, host: string): Promise<AddressInfo> => {
     const p = port === 0 ? await freePort(host) : port;
     return { address: host, port: p, family: host.includes(':') ? 'IPv6' : 'IPv4' };
@@ -233,10 +244,10 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     async listenTls(port = 0, host = '127.0.0.1') {
       if (certificates === undefined) throw routerErrors.SLIPWAY_ERR_ROUTER_TLS_MISSING();
       tlsAddr = await bindAddr(port, host);
-      if (httpAddr) await start();
+      await start();
       return tlsAddr;
     },
-    sync: () => current?.control.sync() ?? Promise.resolve(),
+    sync,
     async close(graceMs = 0) {
       closing = true;
       if (timer) clearInterval(timer);
