@@ -276,16 +276,14 @@ describe('router: platform failures stay per request', () => {
   });
 });
 
-describe('router: the route hook (H80 maintenance, H99, plugin decisions)', () => {
+describe('router: the route hook (H99, plugin decisions)', () => {
   let dyno: Backend;
   let r: TestRouter;
-  const maintenance = new Set<string>();
   const errors: unknown[] = [];
   let explode = false;
   before(async () => {
     dyno = await startBackend();
     const kernel = new Kernel();
-    await kernel.use(maintenancePlugin, { state: { isInMaintenance: (app) => maintenance.has(app) } });
     kernel.hooks.route.tap('test-rules', (decision, req) => {
       if (explode) throw new Error('boom');
       if (req.host === 'old.example.test')
@@ -301,22 +299,6 @@ describe('router: the route hook (H80 maintenance, H99, plugin decisions)', () =
   after(async () => {
     await r.router.close();
     await dyno.close();
-  });
-
-  it('H80: the maintenance plugin answers 503 with a page, and only for apps in maintenance', async () => {
-    maintenance.add('app');
-    const before = dyno.seen.length;
-    const reply = await request(r.port, { host: HOST });
-    expect(reply.status).to.equal(503);
-    expect(reply.body).to.contain('Maintenance mode');
-    expect(reply.headers['retry-after']).to.equal('60');
-    const json = await request(r.port, { host: HOST, headers: { accept: 'application/json' } });
-    expect(JSON.parse(json.body)).to.include({ code: 'H80' });
-    expect((await request(r.port, { host: 'other.example.test' })).status).to.equal(200);
-    expect(dyno.seen.length).to.equal(before + 1);
-    expect(await r.line(/code=H80 desc="Maintenance mode"/)).to.contain('status=503');
-    maintenance.delete('app');
-    expect((await request(r.port, { host: HOST })).status).to.equal(200);
   });
 
   it('plugins can redirect and add domain rules', async () => {
@@ -344,5 +326,41 @@ describe('router: the route hook (H80 maintenance, H99, plugin decisions)', () =
     } finally {
       explode = false;
     }
+  });
+});
+
+// The Node router answers H80 from the maintenance plugin (a `route` tap); the HAProxy data
+// plane from its state map, fed by the same maintenance state.
+describePlanes('router: H80 maintenance', (plane) => {
+  let dyno: Backend;
+  let r: TestRouter;
+  const maintenance = new Set<string>();
+  before(async () => {
+    dyno = await startBackend();
+    const state = { isInMaintenance: (app: string) => maintenance.has(app) };
+    const kernel = new Kernel();
+    await kernel.use(maintenancePlugin, { state });
+    const table = new TestTable().set('app', [dyno.target('web.1')]).set('other', [dyno.target('web.1')]);
+    r = await startRouter(table, { kernel }, plane, { maintenance: state });
+  });
+  after(async () => {
+    await r.router.close();
+    await dyno.close();
+  });
+
+  it('H80: answers 503 with a page, and only for apps in maintenance', async () => {
+    maintenance.add('app');
+    const before = dyno.seen.length;
+    const reply = await request(r.port, { host: HOST });
+    expect(reply.status).to.equal(503);
+    expect(reply.body).to.contain('Maintenance mode');
+    expect(reply.headers['retry-after']).to.equal('60');
+    const json = await request(r.port, { host: HOST, headers: { accept: 'application/json' } });
+    expect(JSON.parse(json.body)).to.include({ code: 'H80' });
+    expect((await request(r.port, { host: 'other.example.test' })).status).to.equal(200);
+    expect(dyno.seen.length).to.equal(before + 1);
+    expect(await r.line(/code=H80 desc="Maintenance mode"/)).to.contain('status=503');
+    maintenance.delete('app');
+    expect((await request(r.port, { host: HOST })).status).to.equal(200);
   });
 });

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import type { LogLine } from '@slipway/core';
 import { createHaproxyRouter, findHaproxy, type HaproxyRouter } from './haproxy/haproxy-router.js';
+import type { MaintenanceState } from './maintenance-plugin.js';
 import type { AppRoute, RouteTable, RouteTarget } from './route-table.js';
 import { createRouter, type Router, type RouterOptions } from './router.js';
 
@@ -45,6 +46,12 @@ export function itOn(
 ): (title: string, fn: Mocha.Func | Mocha.AsyncFunc) => void {
   if (planes.includes(plane)) return (title, fn) => it(title, fn);
   return (title, fn) => it.skip(`${title} (not on ${plane}: ${reason})`, fn);
+}
+
+/** What the HAProxy data plane takes beyond the Node router's options. */
+export interface HaproxyExtras {
+  /** Apps in maintenance (the Node router gets it from the maintenance plugin's route tap). */
+  maintenance?: MaintenanceState;
 }
 
 /** HAProxy routers of the running tests: a request first waits until they apply the table. */
@@ -128,7 +135,7 @@ export interface TestRouter {
  * A router on the given data plane, from the Node router's options (those HAProxy has); a
  * HAProxy one is synced by `settle()` until it closes.
  */
-export function createTestRouter(plane: Plane, opts: RouterOptions): Router {
+export function createTestRouter(plane: Plane, opts: RouterOptions, extra: HaproxyExtras = {}): Router {
   if (plane === 'node') return createRouter(opts);
   const table = opts.table;
   if (!(table instanceof TestTable))
@@ -140,6 +147,7 @@ export function createTestRouter(plane: Plane, opts: RouterOptions): Router {
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.tls ? { tls: opts.tls } : {}),
+    ...(extra.maintenance ? { maintenance: extra.maintenance } : {}),
   });
   liveHaproxy.add(h);
   const close = h.close.bind(h);
@@ -155,10 +163,11 @@ export async function startRouter(
   table: TestTable | RouteTable,
   opts: Partial<RouterOptions> = {},
   plane: Plane = 'node',
+  extra: HaproxyExtras = {},
 ): Promise<TestRouter> {
   const lines: LogLine[] = [];
   const log = { write: (l: LogLine) => lines.push(l) };
-  const router = createTestRouter(plane, { table, baseDomain: 'example.test', log, ...opts });
+  const router = createTestRouter(plane, { table, baseDomain: 'example.test', log, ...opts }, extra);
   const { port } = await router.listen(0, '127.0.0.1');
   return {
     router,
