@@ -29,7 +29,10 @@ interface Server {
 interface Slot {
   index: number;
   app: string | undefined;
+  /** Servers taking requests, by dyno address. */
   servers: Map<string, Server>;
+  /** Disabled servers finishing their requests before deletion. */
+  draining: Server[];
 }
 
 const key = (t: RouteTarget): string => `${t.host}:${t.port}`;
@@ -83,6 +86,7 @@ export class ControlPlane {
       index,
       app: undefined,
       servers: new Map(),
+      draining: [],
     }));
   }
 
@@ -131,7 +135,7 @@ export class ControlPlane {
     for (const slot of this.slots)
       if (slot.app !== undefined && !apps.has(slot.app)) {
         await this.applyServers(slot, []);
-        if (slot.servers.size === 0) {
+        if (slot.servers.size === 0 && slot.draining.length === 0) {
           this.appSlot.delete(slot.app);
           slot.app = undefined;
         }
@@ -148,7 +152,7 @@ export class ControlPlane {
   private slotFor(app: string): Slot {
     let slot = this.appSlot.get(app);
     if (slot) return slot;
-    slot = this.slots.find((s) => s.app === undefined && s.servers.size === 0);
+    slot = this.slots.find((s) => s.app === undefined && s.servers.size === 0 && s.draining.length === 0);
     if (!slot) throw routerErrors.SLIPWAY_ERR_ROUTER_SLOTS_FULL({ app, slots: this.slots.length });
     slot.app = app;
     this.appSlot.set(app, slot);
@@ -161,42 +165,51 @@ export class ControlPlane {
     const version = /version(?: created)?\s*[:=]?\s*(\d+)/i.exec(prepared)?.[1];
     if (version === undefined)
       throw routerErrors.SLIPWAY_ERR_ROUTER_DATA_PLANE({ command: `prepare map ${file}`, detail: prepared });
-    for (const e of entries) await this.socket.must(`add map @${version} ${file} ${e}`);
-    await this.socket.must(`commit map @${version} ${file}`);
+    await this.socket.batch([
+      ...entries.map((e) => `add map @${version} ${file} ${e}`),
+      `commit map @${version} ${file}`,
+    ]);
   }
 
+  /**
+   * Add the new dynos and disable the removed ones in one round trip (under load a slow
+   * sequence would let the old dynos stop before HAProxy stops sending to them), then delete
+   * the disabled ones whose requests are done.
+   */
   private async applyServers(slot: Slot, targets: readonly RouteTarget[]): Promise<void> {
     const be = slotName(slot.index);
     const want = new Map(targets.map((t) => [key(t), t]));
+    const batch: string[] = [];
+    const q = this.o.quarantineMs;
     for (const [k, t] of want) {
-      const had = slot.servers.get(k);
-      if (had && had.drainUntil === undefined) continue;
-      if (had) continue; // still draining under the same address: a restarted dyno gets a new port
+      if (slot.servers.has(k)) continue;
       const name = `${t.dyno.replace(/[^A-Za-z0-9.-]/g, '-')}_${++this.serial}`;
-      const q = this.o.quarantineMs;
-      await this.socket.must(
+      batch.push(
         `add server ${be}/${name} ${t.host}:${t.port} pool-purge-delay 5s pool-max-conn -1 ` +
           `check inter ${q} fastinter ${q} downinter ${q} rise 1 fall 1 observe layer4 error-limit 1 on-error mark-down`,
+        `enable health ${be}/${name}`,
+        `enable server ${be}/${name}`,
       );
-      await this.socket.must(`enable health ${be}/${name}`);
-      await this.socket.must(`enable server ${be}/${name}`);
       slot.servers.set(k, { name, target: t });
     }
     const now = Date.now();
     for (const [k, s] of slot.servers) {
-      if (want.has(k) && s.drainUntil === undefined) continue;
-      if (s.drainUntil === undefined) {
-        await this.socket.must(`disable server ${be}/${s.name}`);
-        s.drainUntil = now + this.o.drainMs;
-      }
-      if (now >= s.drainUntil) await this.socket.run(`shutdown sessions server ${be}/${s.name}`);
+      if (want.has(k)) continue;
+      batch.push(`disable server ${be}/${s.name}`);
+      s.drainUntil = now + this.o.drainMs;
+      slot.servers.delete(k);
+      slot.draining.push(s);
+    }
+    if (batch.length) await this.socket.batch(batch);
+    for (const s of [...slot.draining]) {
+      if (now >= s.drainUntil!) await this.socket.run(`shutdown sessions server ${be}/${s.name}`);
       const answer = await this.socket.run(`del server ${be}/${s.name}`);
-      if (/deleted/i.test(answer)) slot.servers.delete(k);
+      if (/deleted|no such server/i.test(answer)) slot.draining.splice(slot.draining.indexOf(s), 1);
     }
   }
 
   /** True while some removed dyno still has requests in flight (the caller syncs again later). */
   get draining(): boolean {
-    return this.slots.some((s) => [...s.servers.values()].some((v) => v.drainUntil !== undefined));
+    return this.slots.some((s) => s.draining.length > 0);
   }
 }

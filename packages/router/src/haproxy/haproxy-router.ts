@@ -216,6 +216,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   };
 
   let closing = false;
+  options.table.onChange?.(() => {
+    if (current && !closing) void sync().catch(onError);
+  });
   let reloading: Promise<void> | undefined;
   /** Apply the table; new certificates are a reload (HAProxy 2.6 cannot add crt-list entries for SNI live). */
   const sync = async (): Promise<void> => {

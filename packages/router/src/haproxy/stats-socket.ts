@@ -6,6 +6,9 @@
 import net from 'node:net';
 import { routerErrors } from '../errors.js';
 
+/** Answers of the runtime API that mean success (the others are errors). */
+const SUCCESS = /^(New server registered\.|Server deleted\.|New version created: \d+|Done\.?)$/i;
+
 /** A client of one HAProxy stats socket. */
 export class StatsSocket {
   private queue: Promise<unknown> = Promise.resolve();
@@ -18,18 +21,15 @@ export class StatsSocket {
     return next;
   }
 
-  /** Run a command whose answer must be empty or a known success; anything else is an error. */
-  async must(
-    command: string,
-    ok: RegExp = /^$|^New ssl|^Committing|^Transaction|^Success|^Server deleted|^New server registered/i,
-  ): Promise<string> {
-    const answer = await this.run(command);
-    if (!ok.test(answer))
-      throw routerErrors.SLIPWAY_ERR_ROUTER_DATA_PLANE({
-        command: command.split('\n')[0]!.slice(0, 120),
-        detail: answer,
-      });
-    return answer;
+  /**
+   * Run several commands in one round trip (`;`-separated, applied in order). Every line of
+   * the answer must be a known success, else the first other line is the error.
+   */
+  async batch(commands: readonly string[]): Promise<void> {
+    const answer = await this.run(commands.join('; '));
+    const bad = answer.split('\n').find((l) => l.trim() !== '' && !SUCCESS.test(l.trim()));
+    if (bad !== undefined)
+      throw routerErrors.SLIPWAY_ERR_ROUTER_DATA_PLANE({ command: commands[0]!.slice(0, 120), detail: bad });
   }
 
   private send(command: string): Promise<string> {
