@@ -21,6 +21,8 @@ export interface HaproxyConfigInput {
   logPort: number;
   /** Number of slot backends (apps served at once). */
   slots: number;
+  /** HAProxy threads (default: HAProxy's own, one per CPU). */
+  threads?: number;
   limits: RouterLimits;
   timeouts: RouterTimeouts;
 }
@@ -45,7 +47,11 @@ export const STATE_CODES = ['H10', 'H14', 'H20', 'H80', 'H81'] as const;
 /** One of STATE_CODES. */
 export type StateCode = (typeof STATE_CODES)[number];
 
-/** Fields of the log line, space separated; user-controlled ones base64 so nothing can forge a field. */
+/**
+ * Fields of the log line, in order. The line is a JSON array: user-controlled strings go
+ * through HAProxy's `json(ascii)` converter, so nothing a client sends can forge a field or a
+ * line, and the sink reads it with one `JSON.parse`.
+ */
 export const LOG_FIELDS = [
   'code',
   'method',
@@ -65,62 +71,71 @@ export const LOG_FIELDS = [
   'e503',
 ] as const;
 
-const LOG_FORMAT = [
-  '%[var(txn.code),base64]',
-  '%[var(txn.method),base64]',
-  '%[var(txn.path),base64]',
-  '%[var(txn.host),base64]',
-  '%[var(txn.rid)]',
-  '%[var(txn.fwd),base64]',
-  '%s',
+const str = (item: string): string => `\\"${item}\\"`;
+const LOG_FORMAT = `[${[
+  str('%[var(txn.code)]'),
+  str('%[var(txn.method),json(ascii)]'),
+  str('%[var(txn.path),json(ascii)]'),
+  str('%[var(txn.host),json(ascii)]'),
+  str('%[var(txn.rid)]'),
+  str('%[var(txn.fwd),json(ascii)]'),
+  str('%s'),
   '%Tc',
   '%Tr',
   '%Ta',
   '%ST',
   '%B',
-  '%[var(txn.tls)]',
-  '%tsc',
-  '%[var(txn.be)]',
-  '%[var(txn.e503)]',
-].join(' ');
+  str('%[var(txn.tls)]'),
+  str('%tsc'),
+  str('%[var(txn.be)]'),
+  str('%[var(txn.e503)]'),
+].join(',')}]`;
 
 // A space or a quote would end the string in the configuration; `%` starts a log-format item.
 const lf = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
 
-/** The HTML page of an H-code, as an HAProxy log-format string (the request id filled in per request). */
-function page(h: Pick<HCode, 'code' | 'desc' | 'page'>): string {
-  return lf(
-    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
-      `<title>${h.desc} (${h.code})</title></head><body><h1>${h.desc}</h1><p>${h.page}</p>` +
-      `<p><small>${h.code} · request REQUEST_ID</small></p></body></html>`,
-  ).replace('REQUEST_ID', '%[var(txn.rid)]');
+/**
+ * The page (HTML) and body (JSON) of the H-code in variable `v`, as HAProxy log-format
+ * strings: the code's description and sentence come from the code maps, the request id is
+ * filled in per request. One rule pair serves every code (fewer rules per request).
+ */
+function pages(v: string): { html: string; json: string } {
+  const fill = (text: string): string =>
+    lf(text)
+      .replaceAll('RID', '%[var(txn.rid)]')
+      .replaceAll('LOWER', `%[var(${v}),lower]`)
+      .replaceAll('CODE', `%[var(${v})]`)
+      .replaceAll('DESC', `%[var(${v}),map_str(DESCS)]`)
+      .replaceAll('PAGE', `%[var(${v}),map_str(PAGES)]`);
+  return {
+    html: fill(
+      '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
+        '<title>DESC (CODE)</title></head><body><h1>DESC</h1><p>PAGE</p>' +
+        '<p><small>CODE · request RID</small></p></body></html>',
+    ),
+    json: fill('{"id":"LOWER","code":"CODE","message":"DESC","detail":"PAGE","request_id":"RID"}'),
+  };
 }
 
-function json(h: Pick<HCode, 'code' | 'desc' | 'page'>): string {
-  return lf(
-    `{"id":"${h.code.toLowerCase()}","code":"${h.code}","message":"${h.desc}","detail":"${h.page}","request_id":"REQUEST_ID"}`,
-  ).replace('REQUEST_ID', '%[var(txn.rid)]');
-}
-
-/** `http-request return` lines answering `code` when `cond` holds (JSON for API clients). */
-function answer(code: keyof typeof H_CODES, cond: string, extra = ''): string[] {
-  const h = H_CODES[code];
+/** The rule pair answering the code in txn.code with `status` when `cond` holds (JSON for API clients). */
+function answer(status: number, cond: string, extra = ''): string[] {
+  const { html, json } = pages('txn.code');
   const hdrs = `hdr Cache-Control "no-cache, no-store"${extra}`;
   return [
-    `  http-request set-var(txn.code) str(${code}) if ${cond}`,
-    `  http-request return status ${h.status} content-type "application/json; charset=utf-8" lf-string "${json(h)}" ${hdrs} if ${cond} WANTS_JSON !WANTS_HTML`,
-    `  http-request return status ${h.status} content-type "text/html; charset=utf-8" lf-string "${page(h)}" ${hdrs} if ${cond}`,
+    `  http-request return status ${status} content-type "application/json; charset=utf-8" lf-string "${json}" ${hdrs} if ${cond} WANTS_JSON !WANTS_HTML`,
+    `  http-request return status ${status} content-type "text/html; charset=utf-8" lf-string "${html}" ${hdrs} if ${cond}`,
   ];
 }
 
 /** A client may send several X-Forwarded-For lines: all are kept, in order, before the peer. */
 function forwardedFor(): string {
   const out = [
-    '  http-request set-var(txn.fwd) req.fhdr(x-forwarded-for,1) if { req.fhdr_cnt(x-forwarded-for) -m int ge 1 }',
+    '  http-request set-var(txn.xff) req.fhdr_cnt(x-forwarded-for)',
+    '  http-request set-var(txn.fwd) req.fhdr(x-forwarded-for,1) if { var(txn.xff) -m int ge 1 }',
   ];
   for (let i = 2; i <= MAX_FORWARDED_LINES; i++)
     out.push(
-      `  http-request set-var-fmt(txn.fwd) "%[var(txn.fwd)], %[req.fhdr(x-forwarded-for,${i})]" if { req.fhdr_cnt(x-forwarded-for) -m int ge ${i} }`,
+      `  http-request set-var-fmt(txn.fwd) "%[var(txn.fwd)], %[req.fhdr(x-forwarded-for,${i})]" if { var(txn.xff) -m int ge ${i} }`,
     );
   out.push(
     '  http-request set-var-fmt(txn.fwd) "%[var(txn.fwd)], %[src]" if { var(txn.fwd) -m found }',
@@ -156,15 +171,12 @@ function errorPages(): string[] {
   // backend says which before connecting (txn.e503).
   const hdr = 'hdr Cache-Control "no-cache, no-store"';
   const ct = 'content-type "text/html; charset=utf-8"';
-  const dynamic = lf(
-    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
-      '<title>DESC (CODE)</title></head><body><h1>DESC</h1><p>PAGE</p>' +
-      '<p><small>CODE · request RID</small></p></body></html>',
-  )
-    .replace('RID', '%[var(txn.rid)]')
-    .replaceAll('CODE', '%[var(txn.e503)]')
-    .replaceAll('DESC', '%[var(txn.e503),map_str(DESCS)]')
-    .replace('PAGE', '%[var(txn.e503),map_str(PAGES)]');
+  const fixed = (code: string): string =>
+    pages('txn.e503')
+      .html.replaceAll('%[var(txn.e503)]', code)
+      .replaceAll('%[var(txn.e503),map_str', `%[str(${code}),map_str`);
+  const dynamic = pages('txn.e503').html;
+  const page = (h: HCode): string => fixed(h.code);
   return [
     `  http-error status 504 ${ct} lf-string "${page(H_CODES.H12)}" ${hdr}`,
     `  http-error status 502 ${ct} lf-string "${page(H_CODES.H13)}" ${hdr}`,
@@ -194,11 +206,11 @@ export function renderHaproxyConfig(c: HaproxyConfigInput): string {
       '  http-request set-var(txn.e503) str(H21)',
       '',
     );
-  return `# Generated by @slipway/router (HAProxy data plane). Do not edit: every reload rewrites it.
+  const text = `# Generated by @slipway/router (HAProxy data plane). Do not edit: every reload rewrites it.
 global
   stats socket ${f.socket} mode 600 level admin
   stats timeout 30s
-  # Heroku's limit is 1000 headers; the check below answers H25 beyond it.
+${c.threads ? `  nbthread ${c.threads}\n` : ''}  # Heroku's limit is 1000 headers; the check below answers H25 beyond it.
   tune.http.maxhdr ${l.headers + 1}
   tune.bufsize 65536
   tune.ssl.default-dh-param 2048
@@ -246,15 +258,14 @@ ${forwardedFor()}
   http-request set-var(txn.rl) url,length,add(txn.rl),add(10)
   http-request set-var(txn.be) var(txn.host),map(${f.hosts})
   http-request set-var(txn.state) var(txn.be),map(${f.states},ok)
-${answer('H25', `{ var(txn.rl) -m int gt ${l.requestLine} }`, ' hdr Connection close')
-  .concat(answer('H25', `{ req.fhdr_cnt -m int gt ${l.headers} }`, ' hdr Connection close'))
-  .concat(answer('H25', '!{ req.fhdr_cnt(host) -m int eq 1 }', ' hdr Connection close'))
-  .concat(
-    answer('H25', '{ req.ver 1.0 } { req.fhdr_cnt(transfer-encoding) -m int gt 0 }', ' hdr Connection close'),
-  )
-  .join('\n')}
+  http-request set-var(txn.code) str(H25) if { var(txn.rl) -m int gt ${l.requestLine} }
+  http-request set-var(txn.code) str(H25) if { req.fhdr_cnt -m int gt ${l.headers} }
+  http-request set-var(txn.code) str(H25) if !{ req.fhdr_cnt(host) -m int eq 1 }
+  http-request set-var(txn.code) str(H25) if { req.ver 1.0 } { req.fhdr_cnt(transfer-encoding) -m int gt 0 }
+${answer(400, '{ var(txn.code) -m found }', ' hdr Connection close').join('\n')}
 ${noSuchApp()}
-${STATE_CODES.flatMap((code) => answer(code, `{ var(txn.state) -m str ${code} }`, code === 'H80' ? ' hdr Retry-After 60' : '')).join('\n')}
+  http-request set-var(txn.code) var(txn.state) unless { var(txn.state) -m str ok }
+${answer(503, '{ var(txn.code) -m found }').join('\n')}
   http-request del-header x-request-id
   http-request del-header keep-alive
   http-request del-header proxy-connection
@@ -276,11 +287,15 @@ ${STATE_CODES.flatMap((code) => answer(code, `{ var(txn.state) -m str ${code} }`
   http-after-response set-header X-Request-Id %[var(txn.rid)] if { var(txn.rid) -m found }
   http-after-response set-header X-Request-Id %[unique-id] unless { var(txn.rid) -m found }
   http-after-response set-status 503 if { status 502 } || { status 504 }
+  http-after-response set-header Retry-After 60 if { var(txn.code) -m str H80 }
   http-after-response set-header Via "1.1 slipway" unless { res.fhdr(via) -m found }
-${errorPages().join('\n').replaceAll('DESCS', f.descs).replaceAll('PAGES', f.pages)}
+${errorPages().join('\n')}
   use_backend %[var(txn.be)]
 
 ${slots.join('\n')}`;
+  return text
+    .replaceAll('map_str(DESCS)', `map_str(${f.descs})`)
+    .replaceAll('map_str(PAGES)', `map_str(${f.pages})`);
 }
 
 /** Contents of the description and page maps (written beside the configuration). */

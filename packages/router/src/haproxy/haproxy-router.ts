@@ -40,6 +40,8 @@ export interface HaproxyRouterOptions {
   haproxy?: string;
   /** Apps served at once (pre-declared slot backends; default 256). */
   slots?: number;
+  /** HAProxy threads (default: one per CPU). */
+  threads?: number;
   /** How often the table is read again (ms, default 100); `sync()` applies at once. */
   syncIntervalMs?: number;
   /** Told about data plane failures (default: a line on stderr). */
@@ -152,6 +154,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       ...(tlsAddr ? { tls: { host: tlsAddr.address, port: tlsAddr.port, crtList: files.crtList } } : {}),
       logPort: sink.port,
       slots: options.slots ?? 256,
+      ...(options.threads ? { threads: options.threads } : {}),
       limits,
       timeouts,
     });

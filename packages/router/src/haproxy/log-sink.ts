@@ -15,9 +15,6 @@ import { LOG_FIELDS } from './haproxy-config.js';
 /** HAProxy's `len` of a log line: a longer one cannot come from the ring. */
 const MAX_LINE = 65_536;
 
-const b64 = (s: string | undefined): string =>
-  s && s !== '-' ? Buffer.from(s, 'base64').toString('latin1') : '';
-
 /**
  * Heroku's code for a request HAProxy ended with termination state `tsc` (its first two
  * letters: who ended it and at which step), or undefined for a normal answer.
@@ -47,14 +44,19 @@ export function codeFromTermination(
 
 /** The request record of one log message of the generated `log-format`, or undefined when malformed. */
 export function parseLogMessage(message: string): (RequestRecord & { slot: string }) | undefined {
-  const parts = message.trim().split(' ');
-  if (parts.length !== LOG_FIELDS.length) return undefined;
-  const f = Object.fromEntries(LOG_FIELDS.map((k, i) => [k, parts[i]!])) as Record<
+  let parts: unknown;
+  try {
+    parts = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parts) || parts.length !== LOG_FIELDS.length) return undefined;
+  const f = Object.fromEntries(LOG_FIELDS.map((k, i) => [k, String(parts[i])])) as Record<
     (typeof LOG_FIELDS)[number],
     string
   >;
   let status = Number(f.status);
-  const given = b64(f.code) as HCodeName | '';
+  const given = (f.code in H_CODES ? f.code : '') as HCodeName | '';
   const code = given || codeFromTermination(f.termination, status, f.server, f.e503);
   if (code === 'H27') status = H_CODES.H27.status;
   else if (code && code !== 'H25' && status >= 500) status = H_CODES[code].status;
@@ -64,11 +66,11 @@ export function parseLogMessage(message: string): (RequestRecord & { slot: strin
   return {
     code,
     desc: code ? H_CODES[code].desc : undefined,
-    method: b64(f.method) || '-',
-    path: b64(f.path) || '-',
-    host: b64(f.host) || '-',
+    method: f.method,
+    path: f.path,
+    host: f.host,
     requestId: f.requestId || '-',
-    fwd: b64(f.fwd),
+    fwd: f.fwd === '-' ? '' : f.fwd,
     // Servers are named `<dyno>_<n>` so that two releases' `web.1` can live side by side.
     dyno: f.server.startsWith('<') ? '' : f.server.replace(/_\d+$/, ''),
     connectMs: connect,
@@ -95,18 +97,21 @@ export async function startLogSink(
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    let buf: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    let buf = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      buf = buf.length ? buf + chunk : chunk;
+      let start = 0;
       for (;;) {
-        const end = buf.indexOf(10);
+        const end = buf.indexOf('\n', start);
         if (end < 0) {
+          buf = buf.slice(start);
           // A line longer than any the log format can make: not ours, drop the connection.
           if (buf.length > MAX_LINE) socket.destroy();
           break;
         }
-        const message = buf.subarray(0, end).toString('latin1');
-        buf = buf.subarray(end + 1);
+        const message = buf.slice(start, end);
+        start = end + 1;
         const record = parseLogMessage(message);
         // Other lines (a server going up or down) are HAProxy's own news, not requests.
         if (!record) {
