@@ -42,6 +42,11 @@ export function codeFromTermination(
   return undefined;
 }
 
+const FIELD = Object.fromEntries(LOG_FIELDS.map((k, i) => [k, i])) as Record<
+  (typeof LOG_FIELDS)[number],
+  number
+>;
+
 /** The request record of one log message of the generated `log-format`, or undefined when malformed. */
 export function parseLogMessage(message: string): (RequestRecord & { slot: string }) | undefined {
   let parts: unknown;
@@ -51,10 +56,27 @@ export function parseLogMessage(message: string): (RequestRecord & { slot: strin
     return undefined;
   }
   if (!Array.isArray(parts) || parts.length !== LOG_FIELDS.length) return undefined;
-  const f = Object.fromEntries(LOG_FIELDS.map((k, i) => [k, String(parts[i])])) as Record<
-    (typeof LOG_FIELDS)[number],
-    string
-  >;
+  // Read by position (this runs once per request): FIELD gives each name's index.
+  const p = parts as unknown[];
+  const at = (k: (typeof LOG_FIELDS)[number]): string => String(p[FIELD[k]]);
+  const f = {
+    code: at('code'),
+    method: at('method'),
+    path: at('path'),
+    host: at('host'),
+    requestId: at('requestId'),
+    fwd: at('fwd'),
+    server: at('server'),
+    connect: at('connect'),
+    response: at('response'),
+    total: at('total'),
+    status: at('status'),
+    bytes: at('bytes'),
+    tls: at('tls'),
+    termination: at('termination'),
+    slot: at('slot'),
+    e503: at('e503'),
+  };
   let status = Number(f.status);
   const given = (f.code in H_CODES ? f.code : '') as HCodeName | '';
   const code = given || codeFromTermination(f.termination, status, f.server, f.e503);
@@ -72,7 +94,7 @@ export function parseLogMessage(message: string): (RequestRecord & { slot: strin
     requestId: f.requestId || '-',
     fwd: f.fwd === '-' ? '' : f.fwd,
     // Servers are named `<dyno>_<n>` so that two releases' `web.1` can live side by side.
-    dyno: f.server.startsWith('<') ? '' : f.server.replace(/_\d+$/, ''),
+    dyno: f.server.charCodeAt(0) === 60 /* < */ ? '' : f.server.slice(0, f.server.lastIndexOf('_')),
     connectMs: connect,
     serviceMs: response >= 0 ? Math.max(0, total - connect) : 0,
     status,
