@@ -148,6 +148,28 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     } finally {
       client.close();
     }
+    // And curl, as a user would check it (CI installs curl; elsewhere the check is skipped, loudly).
+    const curl = await run('curl', ['--version']).then(
+      () => true,
+      () => false,
+    );
+    if (!curl) {
+      if (process.env.CI === 'true') throw new Error('curl is not installed');
+      console.warn('  !!! SKIPPED: the curl --http2 check needs curl');
+      return;
+    }
+    const { stdout } = await run('curl', [
+      '--http2',
+      '--silent',
+      '--cacert',
+      join(dir, 'platform.crt'),
+      '--resolve',
+      `app.example.test:${port}:127.0.0.1`,
+      '--write-out',
+      '\n%{http_version} %{http_code}',
+      `https://app.example.test:${port}/curl`,
+    ]);
+    expect(stdout.trim().split('\n').at(-1)).to.equal('2 200');
   });
 
   it('picks the custom domain certificate by SNI', async () => {
