@@ -286,6 +286,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       log: logs,
       certificates: tls.store,
       maintenance: workflow.maintenance,
+      dir: join(dataDir, 'router'),
     });
     if (chosen.warning) warnings.push(chosen.warning);
     routerSync = chosen.sync;

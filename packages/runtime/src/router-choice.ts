@@ -33,6 +33,8 @@ export interface PlatformRouterOptions {
   log: LogSink;
   certificates: CertificateStore;
   maintenance: MaintenanceState;
+  /** Where the HAProxy data plane keeps its files (under the data dir). */
+  dir: string;
 }
 
 /** The chosen router and, for `auto` without HAProxy, why it fell back. */
@@ -73,6 +75,7 @@ export async function createPlatformRouter(o: PlatformRouterOptions): Promise<Pl
     log: o.log,
     tls: { store: o.certificates },
     maintenance: o.maintenance,
+    dir: o.dir,
     onError: (e) => console.error(`slipway router (haproxy): ${String(e)}`),
   });
   return {

@@ -7,7 +7,7 @@
  * from the table, then the old one finishes its requests and exits.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,11 @@ export interface HaproxyRouterOptions {
   haproxy?: string;
   /** Apps served at once (pre-declared slot backends; default 256). */
   slots?: number;
+  /**
+   * Directory of the configuration, socket, maps and certificates, kept across restarts so a
+   * haproxy left by a killed platform is found and stopped (default: a new temp dir).
+   */
+  dir?: string;
   /** HAProxy threads (default: one per CPU). */
   threads?: number;
   /** How often the table is read again (ms, default 100); `sync()` applies at once. */
@@ -75,6 +80,26 @@ function freePort(host: string): Promise<number> {
   });
 }
 
+/** The pid in `file`, or 0 when there is none. */
+function readPid(file: string): number {
+  try {
+    return Number(readFileSync(file, 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Stop the haproxy whose pid `file` holds, if that process is still a haproxy. */
+function stopLeftover(file: string): void {
+  const pid = readPid(file);
+  try {
+    if (pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'haproxy')
+      process.kill(pid, 'SIGTERM');
+  } catch {
+    // the process is gone: nothing to stop
+  }
+}
+
 function waitExit(p: ChildProcess, ms: number): Promise<void> {
   return new Promise((r) => {
     if (p.exitCode !== null || p.signalCode !== null) return r();
@@ -105,7 +130,12 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   const onError =
     options.onError ?? ((e: unknown) => console.error(`slipway router (haproxy): ${String(e)}`));
   const certificates: CertificateStore | undefined = options.tls ? tlsStore(options.tls) : undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'slipway-haproxy-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'slipway-haproxy-'));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pidFile = join(dir, 'haproxy.pid');
+  // A haproxy left behind by a platform that was killed (SIGKILL gives it no chance to stop
+  // its child) would keep serving its old state on the same ports: end it first.
+  if (options.dir) stopLeftover(pidFile);
   const files = haproxyFiles(dir);
   const socket = new StatsSocket(files.socket);
   let httpAddr: AddressInfo | undefined;
@@ -172,6 +202,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const old = current;
     rmSync(files.socket, { force: true });
     const proc = spawn(bin, ['-db', '-f', files.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (proc.pid) writeFileSync(pidFile, String(proc.pid));
     const stderr: string[] = [];
     proc.stderr!.on('data', (d: Buffer) => {
       stderr.push(...d.toString().split('\n').filter(Boolean));
@@ -266,7 +297,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       httpAddr = undefined;
       tlsAddr = undefined;
       await sink?.close();
-      rmSync(dir, { recursive: true, force: true });
+      // The pid file is this haproxy's only while no newer platform has started in the dir.
+      if (options.dir && proc && readPid(pidFile) === proc.pid) rmSync(pidFile, { force: true });
+      else rmSync(dir, { recursive: true, force: true });
     },
     get address() {
       return current ? httpAddr : undefined;
