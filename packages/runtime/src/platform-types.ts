@@ -10,6 +10,7 @@ import type { PlatformHttpsOptions } from './certs/https-wiring.js';
 import type { DynoManager } from './dynos/dyno-manager.js';
 import type { RuntimeName } from './dynos/runtime-choice.js';
 import type { LogHub } from './logs/log-hub.js';
+import type { RouterName } from './router-choice.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
 
 /** Options of `startPlatform`. */
@@ -93,6 +94,12 @@ export interface PlatformOptions {
    */
   runtime?: RuntimeName;
   /**
+   * Router data plane: `node` (the Node router, default), `haproxy` (HAProxy driven live over
+   * its stats socket) or `auto` (HAProxy when installed); see router-choice.ts. Without this,
+   * the config file's `platform.router`, else `node`.
+   */
+  router?: RouterName;
+  /**
    * Stack dynos run in (the docker runtime's image `slipway/stack:<stack>`, the sandbox's root in
    * the stack cache); default `slipway-13`, or the config file's `platform.stack`.
    */
@@ -109,6 +116,8 @@ export interface PlatformOptions {
 export interface Platform {
   readonly apiUrl: string;
   readonly routerUrl: string;
+  /** The router's data plane (`platform.router`, `auto` resolved). */
+  readonly routerDataPlane: 'node' | 'haproxy';
   readonly routerPort: number;
   /** `https://<host>:<port>` of the router's HTTPS listener, when it has one. */
   readonly routerHttpsUrl: string | undefined;

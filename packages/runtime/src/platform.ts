@@ -14,7 +14,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { dynoRuntimeRef, loadConfig, slugStoreRef } from '@slipway/core';
-import { createRouter, type Router, type RouteTable } from '@slipway/router';
+import type { RouteListing, Router, RouteTable } from '@slipway/router';
 import { AccessGate } from './accounts/access-gate.js';
 import { defaultDashboardDir } from './accounts/dashboard-static.js';
 import { ensureOwner, ownerSeed } from './accounts/owner.js';
@@ -39,6 +39,7 @@ import {
 import type { Platform, PlatformOptions } from './platform-types.js';
 import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 import { ReleaseService } from './release-service.js';
+import { createPlatformRouter, type RouterName } from './router-choice.js';
 import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 import { SlugCollector } from './state/slug-collector.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
@@ -222,6 +223,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     });
     // Custom domains and app existence come from the state; the dyno manager knows the dynos.
     let domainMap = new Map<string, string>();
+    let routerSync = (): void => undefined;
     let appNames = new Set<string>();
     const refresh = () => {
       const apps = state.listApps();
@@ -230,16 +232,32 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
       workflow.refresh(apps);
       tls.refresh();
+      routerSync();
     };
     refresh();
     const dynoTable = dynos.routeTable((h) => domainMap.get(h));
-    const table: RouteTable = {
+    const table: RouteTable & RouteListing = {
       appForHost: (h) => domainMap.get(h),
       route: (app) =>
         dynoTable.route(app) ?? (appNames.has(app) ? { app, state: 'no-release', targets: [] } : undefined),
+      apps: () => appNames,
+      domains: () => domainMap.entries(),
+      onChange: (fn) => dynoTable.onChange?.(fn),
     };
 
-    const router: Router = createRouter({ kernel, table, baseDomain, log: logs, tls: { store: tls.store } });
+    const chosen = await createPlatformRouter({
+      name: opts.router ?? (section?.router as RouterName | undefined) ?? 'node',
+      kernel,
+      table,
+      baseDomain,
+      log: logs,
+      certificates: tls.store,
+      maintenance: workflow.maintenance,
+      dir: join(dataDir, 'router'),
+    });
+    if (chosen.warning) warnings.push(chosen.warning);
+    routerSync = chosen.sync;
+    const router: Router = chosen.router;
     const routerAddr = await router.listen(opts.routerPort ?? 5000, host);
     const routerPort = routerAddr.port;
     const httpsPort = httpsOptions.port ?? (opts.routerPort === 0 ? 0 : 5443);
@@ -292,6 +310,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     const platform: Platform = {
       apiUrl,
       routerUrl: `http://${host}:${routerPort}`,
+      routerDataPlane: chosen.dataPlane,
       routerPort,
       routerHttpsUrl: tls.port === undefined ? undefined : `https://${host}:${tls.port}`,
       routerHttpsPort: tls.port,

@@ -73,6 +73,10 @@ export const platformCommands: CommandModule = {
         'dyno runtime: local (processes), sandbox (local processes in bubblewrap namespaces in the stack root), docker (containers from the stack image) or auto (sandbox when the stack is built and we are root, else local; the default unless the config file says)',
       )
       .option(
+        '--router <name>',
+        'router data plane: node (the Node router; the default unless the config file says), haproxy (HAProxy driven live over its stats socket; needs the haproxy package) or auto (haproxy when installed)',
+      )
+      .option(
         '--stack <name>',
         'stack dynos run in: the docker image slipway/stack:<name>, or the sandbox root built by stack:build <name>',
       )
@@ -92,8 +96,18 @@ export const platformCommands: CommandModule = {
           allowLoopbackDrains?: boolean;
           demo?: boolean;
           runtime?: string;
+          router?: string;
           stack?: string;
         }) => {
+          if (o.router !== undefined && !['auto', 'node', 'haproxy'].includes(o.router))
+            throw new SlipwayError(
+              'SLIPWAY_ERR_CLI_OPTION',
+              `--router must be node, haproxy or auto, not "${o.router}"`,
+              {
+                hint: 'Pass --router haproxy (needs apt-get install haproxy), --router node or --router auto.',
+                status: 400,
+              },
+            );
           if (o.runtime !== undefined && !['auto', 'local', 'sandbox', 'docker'].includes(o.runtime))
             throw new SlipwayError(
               'SLIPWAY_ERR_CLI_OPTION',
@@ -117,13 +131,14 @@ export const platformCommands: CommandModule = {
             stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
             ...(o.runtime ? { runtime: o.runtime as 'auto' | 'local' | 'sandbox' | 'docker' } : {}),
             ...(o.stack ? { stack: o.stack } : {}),
+            ...(o.router ? { router: o.router as 'auto' | 'node' | 'haproxy' } : {}),
             ...(o.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
           });
           for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
           for (const w of platform.warnings ?? []) process.stderr.write(` !     warning: ${w}\n`);
           out(`Slipway is running.`);
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
-          out(`  Router:      ${platform.routerUrl}`);
+          out(`  Router:      ${platform.routerUrl}  (${platform.routerDataPlane})`);
           if (platform.routerHttpsUrl)
             out(`  HTTPS:       ${platform.routerHttpsUrl}  (slipway certs:add / certs:auto:enable)`);
           // Before `Apps answer:`, the line scripts wait for: the start-up output is whole by then.

@@ -217,6 +217,9 @@ export class DynoManager {
         st.routeCache ??= computeRoute(st);
         return st.routeCache;
       },
+      onChange: (fn) => {
+        this.routeListeners.add(fn);
+      },
     };
   }
 
@@ -273,12 +276,16 @@ export class DynoManager {
 
   private setRouted(st: AppState, targets: readonly RouteTarget[]): void {
     st.routed = Object.freeze([...targets]);
-    st.routeCache = undefined;
+    this.touchRoute(st);
   }
 
   private touchRoute(st: AppState): void {
     st.routeCache = undefined;
+    for (const fn of this.routeListeners) fn();
   }
+
+  /** Told after any app's route may have changed (a data plane that pushes, HAProxy, applies it at once). */
+  private readonly routeListeners = new Set<() => void>();
 
   /** Start one dyno and, for web, run its boot check. Never throws: failures are in the result. */
   private async boot(st: AppState, d: ManagedDyno, target: DynoTarget): Promise<BootResult> {
