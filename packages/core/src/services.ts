@@ -131,6 +131,8 @@ export interface DynoHandle {
   /** Where the router reaches a web dyno. */
   host?: string;
   port?: number;
+  /** The machine it runs on, for runtimes that span several (`ps` shows it). */
+  node?: string;
   startedAt: number;
 }
 

@@ -12,16 +12,17 @@ import { stackErrors } from '../stack/errors.js';
 import { stackCacheDir } from '../stack/stack-builder.js';
 import { DockerDynoRuntime } from './docker-runtime.js';
 import { LocalDynoRuntime, type LocalDynoRuntimeOptions } from './local-runtime.js';
+import { SwarmDynoRuntime } from './swarm-runtime.js';
 
 /**
  * Names of the runtimes the reference platform knows: `sandbox` is the local runtime with each
  * dyno in a bubblewrap sandbox in the stack root (sandbox/sandbox.ts); `auto` (the default) is
  * `sandbox` where the stack is built and the platform is root, else `local` with a warning.
  */
-export type RuntimeName = 'auto' | 'local' | 'sandbox' | 'docker';
+export type RuntimeName = 'auto' | 'local' | 'sandbox' | 'docker' | 'swarm';
 
 /** The runtimes by name (for help texts and errors). */
-export const RUNTIME_NAMES: readonly RuntimeName[] = ['auto', 'local', 'sandbox', 'docker'];
+export const RUNTIME_NAMES: readonly RuntimeName[] = ['auto', 'local', 'sandbox', 'docker', 'swarm'];
 
 /** Options of `createDynoRuntime`. */
 export interface RuntimeChoice {
@@ -51,6 +52,13 @@ export type PlatformRuntime = DynoRuntime & {
 export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRuntime> {
   if (o.name === 'docker')
     return DockerDynoRuntime.create({
+      dataDir: o.dataDir,
+      slugStore: o.slugStore,
+      ...(o.users ? { users: o.users } : {}),
+      ...(o.stack ? { stack: o.stack } : {}),
+    });
+  if (o.name === 'swarm')
+    return SwarmDynoRuntime.create({
       dataDir: o.dataDir,
       slugStore: o.slugStore,
       ...(o.users ? { users: o.users } : {}),

@@ -1,0 +1,155 @@
+/**
+ * The platform on the swarm runtime, end to end on a real two-node Docker Swarm (the local
+ * engine as manager, a second engine in its own network namespace; swarm-test-kit), through the
+ * real CLI, real builds and the real router: dynos of web=4 land on both nodes and all answer
+ * through the router at their overlay addresses, with their slug fetched from the platform (no
+ * registry); the release phase and a one-off run on the swarm and their output reaches the
+ * logs; a deploy under continuous load fails no request; stopping the second engine leaves the
+ * app serving, no request failing once the router has quarantined the lost dynos, and the
+ * dynos are placed again on the node that is left.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import {
+  eventually,
+  fixtureCopy,
+  nodeOnlyConfig,
+  PlatformProcess,
+  removeFixtureCopies,
+} from '../platform-harness.test-helper.js';
+import { removePlatformContainers } from './docker-test-kit.test-helper.js';
+import { requireSwarm, startTwoNodeSwarm, type TwoNodeSwarm } from './swarm-test-kit.test-helper.js';
+
+type Dyno = { name: string; type: string; state: string; node: string | null };
+
+describe('platform on the swarm runtime (two nodes, CLI → build → services → router)', function () {
+  this.timeout(300_000);
+  let swarm: TwoNodeSwarm | undefined;
+  let dataDir: string;
+  let cfgDir: string;
+  let p: PlatformProcess | undefined;
+  let src: string;
+
+  const dynos = async (): Promise<Dyno[]> =>
+    (JSON.parse(await p!.ok(['ps', '-a', 'web4', '--json'])) as { dynos: Dyno[] }).dynos.filter(
+      (d) => d.type === 'web',
+    );
+
+  before(async function () {
+    await requireSwarm(this, 'platform on the swarm runtime');
+    swarm = await startTwoNodeSwarm();
+    dataDir = await mkdtemp(join(tmpdir(), 'slipway-swarm-e2e-'));
+    cfgDir = await mkdtemp(join(tmpdir(), 'slipway-cfg-'));
+    p = await PlatformProcess.start(dataDir, [
+      '--config',
+      await nodeOnlyConfig(cfgDir),
+      '--runtime',
+      'swarm',
+      '--stop-grace',
+      '3',
+    ]);
+    src = await fixtureCopy('hello', {
+      VERSION: 'one',
+      Procfile:
+        'web: node server.js\nrelease: node -e "console.log(\'release phase on the swarm as \' + process.getuid())"\n',
+    });
+    await p.ok(['apps:create', 'web4']);
+    await p.ok(['deploy', src, '-a', 'web4']);
+  });
+  after(async () => {
+    await p?.kill('SIGTERM');
+    await swarm?.close();
+    if (dataDir) await removePlatformContainers(dataDir);
+    for (const d of [dataDir, cfgDir]) if (d) await rm(d, { recursive: true, force: true });
+    await removeFixtureCopies();
+  });
+
+  it('runs web=4 on both nodes, every dyno answering through the router', async () => {
+    expect((await p!.hello('web4')).version).to.equal('one');
+    expect(await p!.ok(['logs', '-a', 'web4'])).to.match(/release phase on the swarm as [1-9]\d+/);
+    await p!.ok(['ps:scale', 'web=4', '-a', 'web4'], 180_000);
+    const ds = await dynos();
+    expect(ds.map((d) => d.state)).to.deep.equal(['up', 'up', 'up', 'up']);
+    expect(new Set(ds.map((d) => d.node)).size, JSON.stringify(ds)).to.equal(2);
+    const seen = new Set<string>();
+    for (let i = 0; i < 60 && seen.size < 4; i++) seen.add((await p!.hello('web4')).dyno);
+    expect([...seen].sort()).to.deep.equal(['web.1', 'web.2', 'web.3', 'web.4']);
+    expect(await p!.ok(['ps', '-a', 'web4'])).to.match(/web\.\d: up .* on \S+/);
+    // Every dyno's output, from both nodes, reaches the log stream under its dyno name.
+    const logs = await p!.ok(['logs', '-a', 'web4', '-n', '200']);
+    for (const n of [1, 2, 3, 4])
+      expect(logs).to.match(new RegExp(`app\\[web\\.${n}\\]: hello one listening`));
+  });
+
+  it('runs a one-off dyno on the swarm with its slug at /app', async () => {
+    const out = await p!.ok(['run', '-a', 'web4', '--', 'cat VERSION; echo "uid $(id -u)"']);
+    expect(out)
+      .to.match(/one/)
+      .and.match(/uid [1-9]\d+/);
+  });
+
+  it('deploys under continuous load with zero failed requests', async () => {
+    const load = timedLoad(p!, 'web4');
+    await writeFile(join(src, 'VERSION'), 'two');
+    await p!.ok(['deploy', src, '-a', 'web4'], 240_000);
+    expect((await p!.hello('web4')).version).to.equal('two');
+    const stats = await load.stop();
+    expect(stats.failures.slice(0, 5)).to.deep.equal([]);
+    expect(stats.ok).to.be.greaterThan(20);
+  });
+
+  it('keeps serving when the second engine stops, and places its dynos on the node left', async () => {
+    const before = await dynos();
+    const lost = before.filter((d) => d.node?.includes(swarm!.workerAddress));
+    expect(lost.length).to.be.within(1, 3);
+    const load = timedLoad(p!, 'web4');
+    await new Promise((r) => setTimeout(r, 1000));
+    const stoppedAt = Date.now();
+    await swarm!.stopWorker();
+    const placed = await eventually(async () => {
+      const ds = await dynos();
+      return (
+        ds.length === 4 && ds.every((d) => d.state === 'up') && new Set(ds.map((d) => d.node)).size === 1
+      );
+    }, 120_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    const stats = await load.stop();
+    // Requests in flight on the lost node when it went are reported; once the router has
+    // quarantined its dynos (its connect timeout, then a retry elsewhere) none may fail.
+    const late = stats.failures.filter((f) => f.at > stoppedAt + 10_000);
+    console.log(
+      `      node loss: ${lost.length} dynos lost, ${stats.ok} ok, ${stats.failures.length} failed (${late.length} after quarantine)`,
+    );
+    expect(placed, JSON.stringify(await dynos())).to.equal(true);
+    expect(late.map((f) => f.what)).to.deep.equal([]);
+    expect(stats.ok).to.be.greaterThan(20);
+  });
+});
+
+/** Continuous GETs through the router (two at a time), each failure with its time. */
+function timedLoad(p: PlatformProcess, app: string) {
+  let running = true;
+  const stats = { ok: 0, failures: [] as { at: number; what: string }[] };
+  const worker = async () => {
+    while (running) {
+      try {
+        const r = await p.get(app);
+        if (r.status === 200) stats.ok++;
+        else stats.failures.push({ at: Date.now(), what: `${r.status} ${r.body.slice(0, 200)}` });
+      } catch (e) {
+        stats.failures.push({ at: Date.now(), what: (e as Error).message });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const workers = [worker(), worker()];
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      return stats;
+    },
+  };
+}
