@@ -60,8 +60,9 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
   });
   after(async () => {
     await p?.kill('SIGTERM');
-    await swarm?.close();
+    // The edge gateway first: the swarm's networks go with it.
     if (dataDir) await removePlatformContainers(dataDir);
+    await swarm?.close();
     for (const d of [dataDir, cfgDir]) if (d) await rm(d, { recursive: true, force: true });
     await removeFixtureCopies();
   });
@@ -88,6 +89,24 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
     expect(out)
       .to.match(/one/)
       .and.match(/uid [1-9]\d+/);
+  });
+
+  it('lists the nodes with their dynos and the join command; a drained node gets no dynos', async () => {
+    const nodes = JSON.parse(await p!.ok(['nodes', '--data-dir', dataDir, '--json'])) as {
+      nodes: { id: string; dynos: number; state: string }[];
+      join: string;
+    };
+    expect(nodes.nodes.map((n) => n.state)).to.deep.equal(['ready', 'ready']);
+    expect(nodes.nodes.map((n) => n.dynos).reduce((a, b) => a + b)).to.equal(4);
+    expect(nodes.join).to.match(/^docker swarm join --token SWMTKN-\S+ [\d.]+:2377$/);
+    await p!.ok(['nodes:drain', swarm!.workerNodeId]);
+    try {
+      await p!.ok(['ps:restart', 'web', '-a', 'web4'], 180_000);
+      const ds = await dynos();
+      expect(ds.filter((d) => d.node?.includes(swarm!.workerAddress))).to.deep.equal([]);
+    } finally {
+      await p!.ok(['nodes:activate', swarm!.workerNodeId]);
+    }
   });
 
   it('deploys under continuous load with zero failed requests', async () => {

@@ -77,6 +77,8 @@ interface SwarmDyno {
   finish: (exit: DynoExit) => void;
   streams?: { stdout: PassThrough; stderr: PassThrough; stdin: NodeJS.ReadWriteStream };
   logs?: NodeJS.ReadableStream;
+  /** The Swarm node id its task runs on. */
+  nodeId?: string;
 }
 
 type Task = {
@@ -103,8 +105,10 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   private users!: AppUsers;
   private readonly dynos = new Map<string, SwarmDyno>();
   /** Node id → hostname and address, for `ps`. */
-  private readonly nodes = new Map<string, { name: string; up: boolean }>();
+  private readonly nodes = new Map<string, { name: string; up: boolean; placeable: boolean }>();
   private readonly adoptable = new Map<string, Docker.Service>();
+  /** Dynos placed on a node but not running yet: counted by the next placements (a scale-up starts several at once). */
+  private readonly placing = new Set<{ nodeId: string; app: string; type: string; release: number }>();
   private initP: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private adoptTimer: NodeJS.Timeout | undefined;
@@ -199,8 +203,14 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     }
     const dyno = `${spec.type}.${spec.index}`;
     const port = spec.port ?? (spec.type === 'web' ? randomInt(10_000, 60_000) : undefined);
+    let placed: { nodeId: string; app: string; type: string; release: number } | undefined;
     try {
       const uid = (await this.users.userFor(spec.app)).uid;
+      const constraints = await this.placement(spec);
+      if (constraints[0]) {
+        placed = { nodeId: constraints[0].slice('node.id=='.length), ...spec };
+        this.placing.add(placed);
+      }
       const labels = {
         ...this.labels,
         'slipway.role': 'dyno',
@@ -219,6 +229,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
           env: bootEnv(spec, dyno, port, uid, this.slugs.urlFor(spec.slug)),
           labels,
           stopGraceMs: this.opts.stopGraceMs ?? 30_000,
+          constraints,
         }),
       );
       const service = this.docker.getService(
@@ -226,6 +237,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       );
       return await this.follow(service, spec, port, Math.floor(Date.now() / 1000) - 1);
     } catch (e) {
+      if (placed) this.placing.delete(placed);
       throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
         { app: spec.app, dyno, detail: (e as Error).message, dataDir: this.opts.dataDir },
         { cause: e },
@@ -386,6 +398,17 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
           startedAt: Date.now(),
         };
         const d = this.track(handle, { service });
+        if (t.NodeID) d.nodeId = t.NodeID;
+        for (const p of this.placing)
+          if (
+            p.nodeId === t.NodeID &&
+            p.app === spec.app &&
+            p.type === spec.type &&
+            p.release === spec.release
+          ) {
+            this.placing.delete(p);
+            break;
+          }
         const logs = (await service.logs({
           follow: true,
           stdout: true,
@@ -478,7 +501,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       ID: string;
       Description?: { Hostname?: string };
       Status?: { State?: string; Addr?: string };
-      Spec?: { Labels?: Record<string, string> };
+      Spec?: { Labels?: Record<string, string>; Availability?: string };
     }[];
     const names = new Map<string, number>();
     for (const n of nodes)
@@ -488,8 +511,34 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       // Two engines on one host (or cloned machines) share a hostname: then the address names the node.
       const name =
         n.Spec?.Labels?.['slipway.name'] ?? ((names.get(host) ?? 0) > 1 ? `${host}@${n.Status?.Addr}` : host);
-      this.nodes.set(n.ID, { name, up: n.Status?.State !== 'down' });
+      this.nodes.set(n.ID, {
+        name,
+        up: n.Status?.State !== 'down',
+        placeable: n.Status?.State === 'ready' && (n.Spec?.Availability ?? 'active') === 'active',
+      });
     }
+  }
+
+  /**
+   * Where a new dyno goes: the node (up, not drained) with the fewest dynos of the same app,
+   * type and release, then the fewest dynos. Swarm alone spreads by tasks per service, and with
+   * a service per dyno a start-first deploy would move every dyno to whichever node the old
+   * release left emptier; counting per release keeps each release spread over the nodes.
+   */
+  private async placement(spec: DynoSpec): Promise<string[]> {
+    await this.refreshNodes();
+    const score = new Map<string, [number, number]>();
+    for (const [id, n] of this.nodes) if (n.placeable) score.set(id, [0, 0]);
+    if (score.size < 2) return [];
+    const placed = [...this.dynos.values()].map((d) => ({ nodeId: d.nodeId, ...d.handle }));
+    for (const d of [...placed, ...this.placing]) {
+      const s = d.nodeId ? score.get(d.nodeId) : undefined;
+      if (!s) continue;
+      if (d.app === spec.app && d.type === spec.type && d.release === spec.release) s[0]++;
+      s[1]++;
+    }
+    const [best] = [...score].sort(([, a], [, b]) => a[0] - b[0] || a[1] - b[1])[0]!;
+    return [`node.id==${best}`];
   }
 
   private managerName(): string {
