@@ -39,6 +39,7 @@ import { DockerDynoRuntime } from './dynos/docker-runtime.js';
 import { DynoManager } from './dynos/dyno-manager.js';
 import { LocalDynoRuntime } from './dynos/local-runtime.js';
 import { createDynoRuntime, type RuntimeName } from './dynos/runtime-choice.js';
+import { SwarmDynoRuntime } from './dynos/swarm-runtime.js';
 import { runtimeErrors } from './errors.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
 import { AppUsers } from './isolation/app-users.js';
@@ -145,15 +146,24 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     users,
     dirs,
     ...(stack ? { stack } : {}),
+    ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
   });
   if (runtime instanceof LocalDynoRuntime) warnings.push(...runtime.warnings);
-  const addonAddress = runtime instanceof DockerDynoRuntime && runtime.gateway ? runtime.gateway : undefined;
+  const addonAddress =
+    runtime instanceof DockerDynoRuntime && runtime.gateway
+      ? runtime.gateway
+      : runtime instanceof SwarmDynoRuntime
+        ? runtime.edge?.hostAddress
+        : undefined;
+  // Swarm dynos on any node reach the add-on servers through the edge gateway's overlay address.
+  const addonHost = runtime instanceof SwarmDynoRuntime ? runtime.edge?.overlayAddress : undefined;
   // A config file's plugins add to the defaults (see plugins.ts).
   const recipe: KernelRecipe = {
     ...(opts.configFile ? { configFile: opts.configFile } : {}),
     defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)],
     dataDir,
     ...(addonAddress ? { addonAddress } : {}),
+    ...(addonHost ? { addonHost } : {}),
   };
   const { kernel, skipped, config } = await composeKernel(recipe, loaded).catch(async (e) => {
     await runtime.close();

@@ -45,6 +45,11 @@ export interface KernelRecipe {
    * them: their servers then listen where containers reach them, and on no public address.
    */
   addonAddress?: string;
+  /**
+   * The address dynos name for those servers (`host`) when it is not where they listen: the
+   * swarm runtime's edge gateway on the overlay, which forwards to `addonAddress`.
+   */
+  addonHost?: string;
 }
 
 /**
@@ -53,14 +58,14 @@ export interface KernelRecipe {
  */
 export function addonDefaults(
   plugin: Plugin<any>,
-  o: Pick<KernelRecipe, 'dataDir' | 'addonAddress'>,
+  o: Pick<KernelRecipe, 'dataDir' | 'addonAddress' | 'addonHost'>,
 ): Record<string, unknown> | undefined {
   if (!isAddonPlugin(plugin) || !(o.dataDir || o.addonAddress)) return undefined;
   const props = (plugin.optionsSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
   return {
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.addonAddress && props?.listen && props.host
-      ? { listen: o.addonAddress, host: o.addonAddress }
+      ? { listen: o.addonAddress, host: o.addonHost ?? o.addonAddress }
       : {}),
   };
 }

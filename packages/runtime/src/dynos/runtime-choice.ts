@@ -40,6 +40,8 @@ export interface RuntimeChoice {
    * `slipway/stack:<stack>`, the sandbox's root `<stack cache>/<stack>/run`.
    */
   stack?: string;
+  /** Swarm runtime: the SIGTERM → SIGKILL grace its services are made with (the manager's). */
+  stopGraceMs?: number;
 }
 
 /** A runtime ready to start dynos (its `init` has run), with `close` and `removeSlug`. */
@@ -63,6 +65,7 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
       slugStore: o.slugStore,
       ...(o.users ? { users: o.users } : {}),
       ...(o.stack ? { stack: o.stack } : {}),
+      ...(o.stopGraceMs !== undefined ? { stopGraceMs: o.stopGraceMs } : {}),
     });
   if (o.name !== 'local' && o.name !== 'sandbox' && o.name !== 'auto')
     throw stackErrors.SLIPWAY_ERR_STACK_RUNTIME({ name: String(o.name) });

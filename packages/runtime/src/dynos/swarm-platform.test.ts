@@ -4,23 +4,30 @@
  * real CLI, real builds and the real router: dynos of web=4 land on both nodes and all answer
  * through the router at their overlay addresses, with their slug fetched from the platform (no
  * registry); the release phase and a one-off run on the swarm and their output reaches the
- * logs; a deploy under continuous load fails no request; stopping the second engine leaves the
+ * logs; a deploy under continuous load fails no request; dynos on both nodes reach a Postgres
+ * add-on through the edge gateway's overlay address, the server listening on no public address; stopping the second engine leaves the
  * app serving, no request failing once the router has quarantined the lost dynos, and the
  * dynos are placed again on the node that is left.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import Docker from 'dockerode';
 import {
   eventually,
   fixtureCopy,
-  nodeOnlyConfig,
   PlatformProcess,
   removeFixtureCopies,
 } from '../platform-harness.test-helper.js';
+import { platformIdOf } from './docker-container.js';
 import { removePlatformContainers } from './docker-test-kit.test-helper.js';
 import { requireSwarm, startTwoNodeSwarm, type TwoNodeSwarm } from './swarm-test-kit.test-helper.js';
+
+const buildpack = (name: string) => fileURLToPath(new URL(`../../../buildpacks/${name}`, import.meta.url));
+const addon = (name: string) => fileURLToPath(new URL(`../../../addons/${name}`, import.meta.url));
 
 type Dyno = { name: string; type: string; state: string; node: string | null };
 
@@ -42,14 +49,12 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
     swarm = await startTwoNodeSwarm();
     dataDir = await mkdtemp(join(tmpdir(), 'slipway-swarm-e2e-'));
     cfgDir = await mkdtemp(join(tmpdir(), 'slipway-cfg-'));
-    p = await PlatformProcess.start(dataDir, [
-      '--config',
-      await nodeOnlyConfig(cfgDir),
-      '--runtime',
-      'swarm',
-      '--stop-grace',
-      '3',
-    ]);
+    const cfg = join(cfgDir, 'slipway.config.json');
+    await writeFile(
+      cfg,
+      JSON.stringify({ defaults: false, plugins: [buildpack('nodejs'), addon('postgres')] }),
+    );
+    p = await PlatformProcess.start(dataDir, ['--config', cfg, '--runtime', 'swarm', '--stop-grace', '3']);
     src = await fixtureCopy('hello', {
       VERSION: 'one',
       Procfile:
@@ -119,6 +124,33 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
     expect(stats.ok).to.be.greaterThan(20);
   });
 
+  it('reaches its Postgres add-on from dynos on both nodes, over the overlay only', async () => {
+    await p!.ok(['apps:create', 'notes']);
+    await p!.ok(['deploy', await fixtureCopy('pg-app'), '-a', 'notes'], 240_000);
+    await p!.ok(['addons:create', 'postgres', '-a', 'notes'], 240_000);
+    await p!.ok(['ps:scale', 'web=2', '-a', 'notes'], 180_000);
+    const ps = JSON.parse(await p!.ok(['ps', '-a', 'notes', '--json'])) as { dynos: Dyno[] };
+    expect(new Set(ps.dynos.map((d) => d.node)).size, JSON.stringify(ps.dynos)).to.equal(2);
+    const url = new URL(JSON.parse(await p!.ok(['config', '-a', 'notes', '--json'])).DATABASE_URL);
+    const edge = await new Docker()
+      .getContainer(`slipway-edge-${platformIdOf(dataDir).slice(0, 12)}`)
+      .inspect();
+    // Named by the edge gateway's overlay address; the server listens on no public address.
+    expect(url.hostname).to.equal(edge.NetworkSettings.Networks['slipway-swarm']?.IPAddress);
+    expect(await refused('127.0.0.1', Number(url.port))).to.equal(true);
+    expect(
+      await eventually(async () => (await p!.get('notes', '/write?v=n0')).status === 200, 60_000),
+    ).to.equal(true);
+    for (let i = 1; i <= 5; i++) expect((await p!.get('notes', `/write?v=n${i}`)).status).to.equal(200);
+    expect(JSON.parse((await p!.get('notes', '/')).body).notes).to.include.members([
+      'n1',
+      'n2',
+      'n3',
+      'n4',
+      'n5',
+    ]);
+  });
+
   it('keeps serving when the second engine stops, and places its dynos on the node left', async () => {
     const before = await dynos();
     const lost = before.filter((d) => d.node?.includes(swarm!.workerAddress));
@@ -146,6 +178,17 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
     expect(stats.ok).to.be.greaterThan(20);
   });
 });
+
+/** Whether a TCP connection to host:port is refused (nothing listens there). */
+function refused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port }, () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('error', () => resolve(true));
+  });
+}
 
 /** Continuous GETs through the router (two at a time), each failure with its time. */
 function timedLoad(p: PlatformProcess, app: string) {

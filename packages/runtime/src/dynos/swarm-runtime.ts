@@ -101,6 +101,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   private readonly docker: Docker;
   private readonly opts: SwarmDynoRuntimeOptions;
   private readonly stackImage: string;
+  private stackImageId = '';
   private readonly slugs: SlugServer;
   private users!: AppUsers;
   private readonly dynos = new Map<string, SwarmDyno>();
@@ -155,6 +156,9 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     this.managerId = info.Swarm.NodeID ?? '';
     await this.refreshNodes();
     await requireStackImage(this.docker, this.stackImage, this.opts.stack ?? DEFAULT_STACK);
+    // Services name the image by its id: a node then runs it from its own store, where a name
+    // would make every node try a registry first (and wait for it) on each task.
+    this.stackImageId = ((await this.docker.getImage(this.stackImage).inspect()) as { Id: string }).Id;
     this.users = this.opts.users ?? (await AppUsers.open(this.opts.dataDir));
     this.edge = await ensureSwarmEdge(
       this.docker,
@@ -225,7 +229,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
         dynoServiceSpec({
           spec,
           name: `slipway-${spec.app}-${spec.type}-${spec.index}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
-          stackImage: this.stackImage,
+          stackImage: this.stackImageId,
           env: bootEnv(spec, dyno, port, uid, this.slugs.urlFor(spec.slug)),
           labels,
           stopGraceMs: this.opts.stopGraceMs ?? 30_000,

@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -80,6 +80,15 @@ export async function startTwoNodeSwarm(): Promise<TwoNodeSwarm> {
 
   const cleanupSync = () => {
     if (dockerd && dockerd.exitCode === null) dockerd.kill('SIGKILL');
+    // A killed engine leaves its network namespaces mounted under its exec root.
+    for (const f of (() => {
+      try {
+        return readdirSync(join(run, 'exec', 'netns'));
+      } catch {
+        return [];
+      }
+    })())
+      quiet('umount', ['-l', join(run, 'exec', 'netns', f)]);
     quiet('ip', ['link', 'del', hostIf]);
     quiet('ip', ['netns', 'del', ns]);
     if (initedSwarm) {
@@ -89,7 +98,19 @@ export async function startTwoNodeSwarm(): Promise<TwoNodeSwarm> {
     }
     rmSync(run, { recursive: true, force: true });
   };
+  // Interrupted (Ctrl-C, a CI timeout): clean up, then die of the signal as usual.
+  const onSignal = (sig: NodeJS.Signals) => {
+    cleanupSync();
+    process.kill(process.pid, sig);
+  };
   process.once('exit', cleanupSync);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const unhook = () => {
+    process.removeListener('exit', cleanupSync);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
 
   const stopWorker = async () => {
     if (!dockerd || dockerd.exitCode !== null) return;
@@ -183,7 +204,7 @@ export async function startTwoNodeSwarm(): Promise<TwoNodeSwarm> {
     );
   } catch (e) {
     cleanupSync();
-    process.removeListener('exit', cleanupSync);
+    unhook();
     throw e;
   }
 
@@ -200,7 +221,7 @@ export async function startTwoNodeSwarm(): Promise<TwoNodeSwarm> {
         .remove({ force: true })
         .catch(() => {});
       cleanupSync();
-      process.removeListener('exit', cleanupSync);
+      unhook();
     },
   };
 }
