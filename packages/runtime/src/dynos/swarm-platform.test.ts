@@ -29,7 +29,7 @@ import { requireSwarm, startTwoNodeSwarm, type TwoNodeSwarm } from './swarm-test
 const buildpack = (name: string) => fileURLToPath(new URL(`../../../buildpacks/${name}`, import.meta.url));
 const addon = (name: string) => fileURLToPath(new URL(`../../../addons/${name}`, import.meta.url));
 
-type Dyno = { name: string; type: string; state: string; node: string | null };
+type Dyno = { id: string; name: string; type: string; state: string; node: string | null };
 
 describe('platform on the swarm runtime (two nodes, CLI → build → services → router)', function () {
   this.timeout(300_000);
@@ -38,6 +38,7 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
   let cfgDir: string;
   let p: PlatformProcess | undefined;
   let src: string;
+  let args: string[] = [];
 
   const dynos = async (): Promise<Dyno[]> =>
     (JSON.parse(await p!.ok(['ps', '-a', 'web4', '--json'])) as { dynos: Dyno[] }).dynos.filter(
@@ -54,7 +55,8 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
       cfg,
       JSON.stringify({ defaults: false, plugins: [buildpack('nodejs'), addon('postgres')] }),
     );
-    p = await PlatformProcess.start(dataDir, ['--config', cfg, '--runtime', 'swarm', '--stop-grace', '3']);
+    args = ['--config', cfg, '--runtime', 'swarm', '--stop-grace', '3'];
+    p = await PlatformProcess.start(dataDir, args);
     src = await fixtureCopy('hello', {
       VERSION: 'one',
       Procfile:
@@ -149,6 +151,20 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
       'n4',
       'n5',
     ]);
+  });
+
+  it('adopts its services after a SIGKILL and restart, with no second copy', async () => {
+    const ids = async () => (await dynos()).map((d) => d.id).sort();
+    const before = await ids();
+    await p!.kill('SIGKILL');
+    p = await PlatformProcess.start(dataDir, args);
+    expect(
+      await eventually(
+        async () => (await p!.hello('web4').catch(() => undefined))?.version === 'two',
+        60_000,
+      ),
+    ).to.equal(true);
+    expect(await ids()).to.deep.equal(before);
   });
 
   it('keeps serving when the second engine stops, and places its dynos on the node left', async () => {
