@@ -30,7 +30,11 @@ export const nodesCommands: CommandModule = {
         out(`  ${r.join}`);
       });
     for (const [verb, availability, what] of [
-      ['drain', 'drain', 'place no dynos on NODE; its dynos are replaced elsewhere as they restart'],
+      [
+        'drain',
+        'drain',
+        'move dynos off NODE: Swarm stops them there (SIGTERM) and they restart on the other nodes',
+      ],
       ['activate', 'active', 'place dynos on NODE again'],
     ] as const)
       program

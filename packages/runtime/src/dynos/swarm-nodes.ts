@@ -1,7 +1,7 @@
 /**
  * The nodes of the swarm the `swarm` runtime spreads dynos over, for `slipway nodes`: list
- * them with their dynos, drain one (Swarm stops placing new dynos there; those running there are
- * replaced elsewhere as the dyno manager restarts them), remove one, and the command that adds
+ * them with their dynos, drain one (Swarm stops the dynos there with SIGTERM and places none
+ * there; the dyno manager restarts them on the other nodes), remove one, and the command that adds
  * a node. Talks to the manager's engine directly, as `stack:build` does: nodes belong to the
  * machine's operator, not to an app.
  */

@@ -29,21 +29,16 @@ import type Docker from 'dockerode';
 import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
-import {
-  dynoContainerOptions,
-  engineOr,
-  LAUNCHER,
-  platformIdOf,
-  requireStackImage,
-  specKey,
-} from './docker-container.js';
+import { engineOr, platformIdOf, requireStackImage, specKey } from './docker-container.js';
 import { demux, lines, splitStatus } from './docker-streams.js';
 import type { DynoExit } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
 import { RuntimeOneOffSession } from './one-off-session.js';
 import { dropSwarmRoute, ensureSwarmEdge, SWARM_NETWORK, type SwarmEdge } from './swarm-edge.js';
-import { BOOT, BOOT_CAPS, bootEnv, dynoServiceSpec, SLUG_CACHE_VOLUME } from './swarm-service.js';
+import { type PlacedDyno, SwarmNodes } from './swarm-placement.js';
+import { bootEnv, dynoServiceSpec, oneOffContainerOptions } from './swarm-service.js';
 import { SlugServer } from './swarm-slug-server.js';
+import { ENDED, latest, overlayAddress, type Task } from './swarm-tasks.js';
 
 /** Options of the Swarm runtime. */
 export interface SwarmDynoRuntimeOptions {
@@ -81,17 +76,6 @@ interface SwarmDyno {
   nodeId?: string;
 }
 
-type Task = {
-  ID: string;
-  ServiceID: string;
-  NodeID?: string;
-  CreatedAt?: string;
-  Status?: { State?: string; Err?: string; ContainerStatus?: { ExitCode?: number } };
-  NetworksAttachments?: { Network?: { Spec?: { Name?: string } }; Addresses?: string[] }[];
-};
-
-const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);
-
 /** The Swarm dyno runtime (core `DynoRuntime`); events as the other runtimes'. */
 export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   /** The platform's id in labels (a digest of its data dir, as the Docker runtime's). */
@@ -106,10 +90,12 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   private users!: AppUsers;
   private readonly dynos = new Map<string, SwarmDyno>();
   /** Node id → hostname and address, for `ps`. */
-  private readonly nodes = new Map<string, { name: string; up: boolean; placeable: boolean }>();
+  private readonly nodes: SwarmNodes;
   private readonly adoptable = new Map<string, Docker.Service>();
+  /** What `list` says of each adoptable service until it is claimed (from its labels). */
+  private readonly adoptableHandles = new Map<Docker.Service, DynoHandle>();
   /** Dynos placed on a node but not running yet: counted by the next placements (a scale-up starts several at once). */
-  private readonly placing = new Set<{ nodeId: string; app: string; type: string; release: number }>();
+  private readonly placing = new Set<PlacedDyno>();
   private initP: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private adoptTimer: NodeJS.Timeout | undefined;
@@ -125,6 +111,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     this.stackImage = `slipway/stack:${opts.stack ?? DEFAULT_STACK}`;
     this.platformId = platformIdOf(opts.dataDir);
     this.slugs = new SlugServer(opts.slugStore);
+    this.nodes = new SwarmNodes(docker);
   }
 
   /** Create the runtime on the local engine (a Swarm manager), with coded errors when it cannot run. */
@@ -154,7 +141,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable)
       throw stackErrors.SLIPWAY_ERR_STACK_NO_SWARM({ state: info.Swarm?.LocalNodeState ?? 'unknown' });
     this.managerId = info.Swarm.NodeID ?? '';
-    await this.refreshNodes();
+    await this.nodes.refresh();
     await requireStackImage(this.docker, this.stackImage, this.opts.stack ?? DEFAULT_STACK);
     // Services name the image by its id: a node then runs it from its own store, where a name
     // would make every node try a registry first (and wait for it) on each task.
@@ -171,8 +158,19 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       filters: { label: [`slipway.platform=${this.platformId}`] },
     })) {
       const key = s.Spec?.Labels?.['slipway.key'];
-      if (key) this.adoptable.set(key, this.docker.getService(s.ID));
-      else
+      const l = s.Spec?.Labels ?? {};
+      if (key) {
+        const service = this.docker.getService(s.ID);
+        this.adoptable.set(key, service);
+        this.adoptableHandles.set(service, {
+          id: s.ID,
+          app: l['slipway.app'] ?? '',
+          release: Number(l['slipway.release']),
+          type: l['slipway.type'] ?? '',
+          index: Number(l['slipway.index']),
+          startedAt: Date.parse(s.CreatedAt ?? '') || 0,
+        });
+      } else
         await this.docker
           .getService(s.ID)
           .remove()
@@ -201,18 +199,21 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     const old = this.adoptable.get(key);
     if (old) {
       this.adoptable.delete(key);
+      this.adoptableHandles.delete(old);
       const adopted = await this.adopt(old, spec).catch(() => undefined);
       if (adopted) return adopted;
       await old.remove().catch(() => {});
     }
     const dyno = `${spec.type}.${spec.index}`;
     const port = spec.port ?? (spec.type === 'web' ? randomInt(10_000, 60_000) : undefined);
-    let placed: { nodeId: string; app: string; type: string; release: number } | undefined;
+    let placed: PlacedDyno | undefined;
     try {
       const uid = (await this.users.userFor(spec.app)).uid;
-      const constraints = await this.placement(spec);
-      if (constraints[0]) {
-        placed = { nodeId: constraints[0].slice('node.id=='.length), ...spec };
+      await this.nodes.refresh();
+      const running = [...this.dynos.values()].map((d) => ({ ...d.handle, nodeId: d.nodeId }));
+      const nodeId = this.nodes.choose(spec, [...running, ...this.placing]);
+      if (nodeId) {
+        placed = { nodeId, app: spec.app, type: spec.type, release: spec.release };
         this.placing.add(placed);
       }
       const labels = {
@@ -233,7 +234,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
           env: bootEnv(spec, dyno, port, uid, this.slugs.urlFor(spec.slug)),
           labels,
           stopGraceMs: this.opts.stopGraceMs ?? 30_000,
-          constraints,
+          constraints: placed ? [`node.id==${placed.nodeId}`] : [],
         }),
       );
       const service = this.docker.getService(
@@ -271,32 +272,18 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     const full = { ...spec, index: n };
     try {
       const uid = (await this.users.userFor(spec.app)).uid;
-      const base = dynoContainerOptions({
-        spec: full,
-        dyno,
-        port: undefined,
-        key: undefined,
-        attach,
-        uid,
-        labels: this.labels,
-        name: `slipway-${spec.app}-${dyno}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
-      });
-      const env = bootEnv(full, dyno, undefined, uid, this.slugs.urlFor(spec.slug));
-      if (attach?.tty)
-        Object.assign(env, { SLIPWAY_TTY_SIZE: `rows ${attach.tty.rows} cols ${attach.tty.columns}` });
-      const container = await this.docker.createContainer({
-        ...base,
-        Image: this.stackImage,
-        User: '0',
-        Cmd: ['bash', '-c', BOOT, 'slipway-boot', spec.command, LAUNCHER],
-        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        HostConfig: {
-          ...base.HostConfig,
-          NetworkMode: SWARM_NETWORK,
-          CapAdd: BOOT_CAPS,
-          Mounts: [{ Type: 'volume', Source: SLUG_CACHE_VOLUME, Target: '/var/cache/slipway-slugs' }],
-        },
-      });
+      const container = await this.docker.createContainer(
+        oneOffContainerOptions({
+          spec: full,
+          dyno,
+          attach,
+          uid,
+          labels: this.labels,
+          name: `slipway-${spec.app}-${dyno}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
+          image: this.stackImage,
+          slugUrl: this.slugs.urlFor(spec.slug),
+        }),
+      );
       const stream = (await container.attach({
         stream: true,
         stdout: true,
@@ -351,6 +338,10 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     for (const d of this.dynos.values())
       if (app === undefined || d.handle.app === app)
         out.push({ ...d.handle, state: d.stopping ? 'stopping' : 'up' });
+    for (const s of this.adoptable.values()) {
+      const h = this.adoptableHandles.get(s);
+      if (h && (app === undefined || h.app === app)) out.push({ ...h, state: 'up' });
+    }
     return out;
   }
 
@@ -390,7 +381,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       if (t && state === 'running') {
         const address = overlayAddress(t);
         if (!address) throw new Error(`task ${t.ID} has no address on ${SWARM_NETWORK}`);
-        await this.refreshNodes();
+        await this.nodes.refresh();
         const handle: DynoHandle = {
           id: service.id,
           app: spec.app,
@@ -398,7 +389,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
           type: spec.type,
           index: spec.index,
           ...(port !== undefined ? { host: address, port } : {}),
-          ...(t.NodeID ? { node: this.nodes.get(t.NodeID)?.name ?? t.NodeID.slice(0, 12) } : {}),
+          ...(t.NodeID ? { node: this.nodes.name(t.NodeID) } : {}),
           startedAt: Date.now(),
         };
         const d = this.track(handle, { service });
@@ -475,7 +466,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     if (mine.length === 0) return;
     this.polling = true;
     try {
-      await this.refreshNodes();
+      await this.nodes.refresh();
       const tasks = (await this.docker.listTasks()) as Task[];
       const byService = new Map<string, Task[]>();
       for (const t of tasks) byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), t]);
@@ -486,7 +477,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
         else if (state && ENDED.has(state)) {
           if (!d.stopping) await d.service?.remove().catch(() => {});
           this.end(d, t.Status?.ContainerStatus?.ExitCode ?? (d.stopping ? 143 : 137));
-        } else if (t.NodeID && this.nodes.get(t.NodeID)?.up === false) {
+        } else if (t.NodeID && this.nodes.isDown(t.NodeID)) {
           // The node is gone with its dynos: Swarm would not restart a task of a lost node by
           // itself (restart policy none), so the dyno manager's restart places a new one.
           await d.service?.remove().catch(() => {});
@@ -500,71 +491,15 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     }
   }
 
-  private async refreshNodes(): Promise<void> {
-    const nodes = (await this.docker.listNodes()) as {
-      ID: string;
-      Description?: { Hostname?: string };
-      Status?: { State?: string; Addr?: string };
-      Spec?: { Labels?: Record<string, string>; Availability?: string };
-    }[];
-    const names = new Map<string, number>();
-    for (const n of nodes)
-      names.set(n.Description?.Hostname ?? '', (names.get(n.Description?.Hostname ?? '') ?? 0) + 1);
-    for (const n of nodes) {
-      const host = n.Description?.Hostname ?? '';
-      // Two engines on one host (or cloned machines) share a hostname: then the address names the node.
-      const name =
-        n.Spec?.Labels?.['slipway.name'] ?? ((names.get(host) ?? 0) > 1 ? `${host}@${n.Status?.Addr}` : host);
-      this.nodes.set(n.ID, {
-        name,
-        up: n.Status?.State !== 'down',
-        placeable: n.Status?.State === 'ready' && (n.Spec?.Availability ?? 'active') === 'active',
-      });
-    }
-  }
-
-  /**
-   * Where a new dyno goes: the node (up, not drained) with the fewest dynos of the same app,
-   * type and release, then the fewest dynos. Swarm alone spreads by tasks per service, and with
-   * a service per dyno a start-first deploy would move every dyno to whichever node the old
-   * release left emptier; counting per release keeps each release spread over the nodes.
-   */
-  private async placement(spec: DynoSpec): Promise<string[]> {
-    await this.refreshNodes();
-    const score = new Map<string, [number, number]>();
-    for (const [id, n] of this.nodes) if (n.placeable) score.set(id, [0, 0]);
-    if (score.size < 2) return [];
-    const placed = [...this.dynos.values()].map((d) => ({ nodeId: d.nodeId, ...d.handle }));
-    for (const d of [...placed, ...this.placing]) {
-      const s = d.nodeId ? score.get(d.nodeId) : undefined;
-      if (!s) continue;
-      if (d.app === spec.app && d.type === spec.type && d.release === spec.release) s[0]++;
-      s[1]++;
-    }
-    const [best] = [...score].sort(([, a], [, b]) => a[0] - b[0] || a[1] - b[1])[0]!;
-    return [`node.id==${best}`];
-  }
-
   private managerName(): string {
-    return this.nodes.get(this.managerId)?.name ?? 'manager';
+    return this.nodes.name(this.managerId);
   }
 
   private async dropUnclaimed(): Promise<void> {
     if (this.closed) return;
     const left = [...this.adoptable.values()];
     this.adoptable.clear();
+    this.adoptableHandles.clear();
     await Promise.all(left.map((s) => s.remove().catch(() => {})));
   }
-}
-
-/** The newest task of a service. */
-function latest(tasks: Task[]): Task | undefined {
-  return [...tasks].sort((a, b) => String(b.CreatedAt).localeCompare(String(a.CreatedAt)))[0];
-}
-
-/** A task's address on the dynos' overlay. */
-function overlayAddress(t: Task): string | undefined {
-  for (const a of t.NetworksAttachments ?? [])
-    if (a.Network?.Spec?.Name === SWARM_NETWORK) return a.Addresses?.[0]?.replace(/\/\d+$/, '');
-  return undefined;
 }

@@ -13,7 +13,7 @@
  */
 import type { DynoSpec } from '@slipway/core';
 import type Docker from 'dockerode';
-import { LAUNCHER } from './docker-container.js';
+import { dynoContainerOptions, LAUNCHER } from './docker-container.js';
 import { SWARM_NETWORK } from './swarm-edge.js';
 
 /** The per-node volume the slugs are cached in (each node's engine makes its own). */
@@ -114,5 +114,41 @@ export function dynoServiceSpec(o: DynoServiceInput): Docker.CreateServiceOption
     },
     Mode: { Replicated: { Replicas: 1 } },
     EndpointSpec: { Mode: 'dnsrr' },
+  };
+}
+
+/** Input of `oneOffContainerOptions`. */
+export interface OneOffContainerInput {
+  spec: DynoSpec;
+  dyno: string;
+  attach: { tty?: { columns: number; rows: number } } | undefined;
+  uid: number;
+  labels: Record<string, string>;
+  name: string;
+  image: string;
+  slugUrl: string;
+}
+
+/**
+ * A one-off dyno as a container on the manager: the Docker runtime's container (attach, TTY,
+ * limits, labels) with the swarm boot (root, the boot capabilities, the slug cache volume) on
+ * the dynos' overlay.
+ */
+export function oneOffContainerOptions(o: OneOffContainerInput): Docker.ContainerCreateOptions {
+  const base = dynoContainerOptions({ ...o, port: undefined, key: undefined });
+  const env: Record<string, string> = bootEnv(o.spec, o.dyno, undefined, o.uid, o.slugUrl);
+  if (o.attach?.tty) env.SLIPWAY_TTY_SIZE = `rows ${o.attach.tty.rows} cols ${o.attach.tty.columns}`;
+  return {
+    ...base,
+    Image: o.image,
+    User: '0',
+    Cmd: ['bash', '-c', BOOT, 'slipway-boot', o.spec.command, LAUNCHER],
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    HostConfig: {
+      ...base.HostConfig,
+      NetworkMode: SWARM_NETWORK,
+      CapAdd: BOOT_CAPS,
+      Mounts: [{ Type: 'volume', Source: SLUG_CACHE_VOLUME, Target: CACHE }],
+    },
   };
 }
