@@ -4,6 +4,7 @@
  * taps hand back config under the names the app sees (attachment naming applied).
  */
 import type { Kernel, Plugin, ProvisionResult } from '@slipway/core';
+import { actionEntries, checkActionNames } from './actions.js';
 import { AddonHost, type AddonHostOptions } from './addon-host.js';
 import { attachConfig } from './config-vars.js';
 import { type AddonDefinition, manifestOf } from './definition.js';
@@ -49,6 +50,7 @@ export function defineAddon<O = Record<string, unknown>, S = unknown>(
   hostDefaults: Omit<AddonHostOptions, 'options'> = {},
 ): AddonPlugin<O, S> {
   const manifest = validateManifest(manifestOf(definition), `add-on ${definition.id}`);
+  checkActionNames(definition);
   const name = definition.pluginName ?? `addon-${definition.id}`;
   const hosts: AddonHost<O, S>[] = [];
   return {
@@ -69,7 +71,11 @@ export function defineAddon<O = Record<string, unknown>, S = unknown>(
       await host.start();
       // The platform's kernel.close() stops this provider's supervised servers.
       kernel.hooks.shutdown.tapPromise(name, () => host.close());
-      kernel.catalog.addons.set(manifest.id, catalogEntry(manifest, name));
+      const actions = actionEntries(definition, (action, req) => host.action(action, req));
+      kernel.catalog.addons.set(manifest.id, {
+        ...catalogEntry(manifest, name),
+        ...(actions.size ? { actions } : {}),
+      });
       kernel.hooks.provision
         .for(manifest.id)
         .tapPromise(name, async (req) => appResult(manifest, await host.provision(req)));

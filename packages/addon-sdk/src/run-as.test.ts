@@ -4,12 +4,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kernel } from '@slipway/core';
+import { Kernel, lookupUser } from '@slipway/core';
 import { expect } from 'chai';
 import { defineAddon } from './define-addon.js';
 import type { ProviderContext } from './definition.js';
 import { createRedactingLog, Redactor } from './redact.js';
-import { lookupUser, type Unprivileged, unprivileged } from './run-as.js';
+import { type Unprivileged, unprivileged } from './run-as.js';
 import { tcpReady } from './supervise.js';
 
 const execFileP = promisify(execFile);

@@ -117,6 +117,11 @@ export function wrapPluginError(err: unknown, plugin: string, hook: string): Sli
 
 /** The kernel's error catalogue. */
 export const coreErrors = defineErrors({
+  SLIPWAY_ERR_ADDON_ATTACHMENT_NAME: {
+    message: 'attachment name "{name}" is invalid',
+    hint: 'Use upper-case letters, digits and _ (e.g. PRIMARY), starting with a letter.',
+    status: 422,
+  },
   SLIPWAY_ERR_PLUGIN_FAILED: {
     message: '{hook} failed: {detail}',
     hint: 'This is an error inside the plugin {plugin}; its output above says more. Fix the app or report it to the plugin author.',

@@ -3,6 +3,7 @@
  * before applying it: the kernel versions it supports, the services it needs and the JSON
  * Schema of its options.
  */
+import type { AddonActionEntry } from './addon-actions.js';
 import type { Kernel } from './kernel.js';
 import type { ServiceRef } from './services.js';
 
@@ -59,6 +60,8 @@ export interface AddonEntry {
   configVars: readonly string[];
   /** Other names of the service users may type (`heroku-postgresql` for `postgres`). */
   aliases?: readonly string[];
+  /** Extra operations the provider offers on its resources, by name (see addon-actions.ts). */
+  actions?: ReadonlyMap<string, AddonActionEntry>;
 }
 
 /** What plugins have added; only ever added to (a catalogue, not a control surface). */

@@ -116,6 +116,16 @@ export const runtimeErrors = defineErrors({
     hint: 'Nothing was attached and no config var changed. Check the provider (its log above, its server or URL) and retry.',
     status: 502,
   },
+  SLIPWAY_ERR_RUNTIME_ADDON_ACTION: {
+    message: 'add-on {addon} ({service}) has no action "{action}"',
+    hint: 'Its actions: {actions} (`GET /apps/{app}/addons/{addon}/actions`).',
+    status: 404,
+  },
+  SLIPWAY_ERR_RUNTIME_ADDON_ACTION_METHOD: {
+    message: 'action {action} of add-on {addon} changes things: call it with POST, not GET',
+    hint: 'POST /apps/{app}/addons/{addon}/actions/{action} with the input as a JSON body.',
+    status: 405,
+  },
   SLIPWAY_ERR_RUNTIME_ADDON_GONE: {
     message: 'add-on {name} is not attached to {app} (already destroyed, or never created)',
     hint: 'List the attached add-ons with `slipway addons -a {app}`.',

@@ -1,6 +1,6 @@
 // Dynos and logs (issue 4).
 
-export { LineSplitter, splitLines } from '@slipway/core';
+export { freePort, LineSplitter, splitLines } from '@slipway/core';
 // Accounts, per-app access, the audit log and the dashboard (issue 18).
 export {
   AccessGate,
@@ -54,7 +54,7 @@ export {
   type ExitInfo,
 } from './dynos/dyno-manager.js';
 export { dynoErrors } from './dynos/errors.js';
-export { freePort, LocalDynoRuntime, type LocalDynoRuntimeOptions } from './dynos/local-runtime.js';
+export { LocalDynoRuntime, type LocalDynoRuntimeOptions } from './dynos/local-runtime.js';
 export { detectMemoryMechanism, type MemoryMechanism } from './dynos/memory.js';
 export {
   BUILD_PIDS_LIMIT,

@@ -5,20 +5,18 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { DynoHandle, DynoSpec } from '@slipway/core';
+import { type DynoHandle, type DynoSpec, dynoLauncher } from '@slipway/core';
 import type Docker from 'dockerode';
 import { stackErrors } from '../stack/errors.js';
 
 /** The network dynos join: a bridge with inter-container traffic off. */
 export const DYNO_NETWORK = 'slipway-dynos';
 
-/** Sources `.profile.d/*.sh` as Heroku does, then runs the command ($1) with `bash -c`. */
-export const LAUNCHER = [
+/** Core's dyno launcher (`.profile.d`, then the command $1 with `bash -c`); the swarm boot execs it too. */
+export const LAUNCHER = dynoLauncher([
   // The terminal size of an attached one-off, before anything reads it (a resize may come later).
   'if [ -n "$SLIPWAY_TTY_SIZE" ]; then stty $SLIPWAY_TTY_SIZE 2>/dev/null || true; fi; unset SLIPWAY_TTY_SIZE',
-  'if [ -d .profile.d ]; then for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; unset f; fi',
-  'exec bash -c "$1"',
-].join('\n');
+]);
 
 /** What a dyno container is made of. */
 export interface DynoContainerInput {

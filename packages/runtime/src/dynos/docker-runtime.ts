@@ -1,3 +1,4 @@
+// Over 400 lines: the DynoRuntime contract over one engine; container spec, streams, images are apart.
 /**
  * The `docker` dyno runtime: one container per dyno, from the slug's image (the stack image
  * with the slug in `/app`, see docker-slug-images.ts). Each dyno runs as its app's uid (from

@@ -1,3 +1,4 @@
+// Over 400 lines: reconcile, preboot and crash back-off share each app's state and change queue.
 /**
  * The dyno manager: reconciles each app's formation against what runs, over any core
  * `DynoRuntime`. A new release boots its web dynos next to the old ones and switches the route
