@@ -12,6 +12,10 @@
  * new task on a node that is up, while the router has quarantined the lost address. Services
  * carry the Docker runtime's labels: a platform that restarts adopts the services its formation
  * asks for and removes the rest once the adoption window closes.
+ *
+ * Longer than 400 lines on purpose: a dyno's life (start, follow its task, logs, poll, end,
+ * adoption) is one state machine over `dynos`; the parts without that state live beside it
+ * (swarm-edge, swarm-service, swarm-placement, swarm-tasks, swarm-slug-server).
  */
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
