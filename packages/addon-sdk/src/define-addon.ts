@@ -85,7 +85,8 @@ export function defineAddon<O = Record<string, unknown>, S = unknown>(
           Record<string, unknown>;
         // Dynos that reach the host elsewhere than loopback (Docker's bridge gateway): a provider
         // that takes both `listen` and `host` serves there, unless its options say otherwise.
-        const address = kernel.tryResolve(dynoRuntimeRef)?.hostAddress;
+        const runtime = kernel.tryResolve(dynoRuntimeRef);
+        const address = runtime?.hostAddress;
         const props = (definition.optionsSchema as { properties?: Record<string, unknown> } | undefined)
           ?.properties;
         if (
@@ -95,7 +96,7 @@ export function defineAddon<O = Record<string, unknown>, S = unknown>(
           options.listen === undefined &&
           options.host === undefined
         )
-          Object.assign(options, { listen: address, host: address });
+          Object.assign(options, { listen: address, host: runtime?.dynoHostAddress ?? address });
         host = new AddonHost<O, S>(definition, {
           ...hostDefaults,
           ...(dataDir ? { dataDir } : {}),

@@ -131,6 +131,8 @@ export interface DynoHandle {
   /** Where the router reaches a web dyno. */
   host?: string;
   port?: number;
+  /** The machine it runs on, for runtimes that span several (`ps` shows it). */
+  node?: string;
   startedAt: number;
 }
 
@@ -170,6 +172,11 @@ export interface DynoRuntime extends EventEmitter {
    * the Docker bridge's gateway. Add-on providers listen there.
    */
   readonly hostAddress?: string;
+  /**
+   * The address dynos name for those services when it is not where they listen (the Swarm
+   * runtime's edge gateway on the overlay, which forwards to `hostAddress`); else `hostAddress`.
+   */
+  readonly dynoHostAddress?: string;
   /** Release what the runtime holds (watchers, unpacked slugs) when the platform stops. */
   close?(): Promise<void>;
   start(spec: DynoSpec): Promise<DynoHandle>;

@@ -72,6 +72,12 @@ export {
   resolveSize,
 } from './dynos/policy.js';
 export { createDynoRuntime, RUNTIME_NAMES, type RuntimeName } from './dynos/runtime-choice.js';
+export {
+  listSwarmNodes,
+  removeSwarmNode,
+  type SwarmNodeInfo,
+  setNodeAvailability,
+} from './dynos/swarm-nodes.js';
 export { runtimeErrors } from './errors.js';
 // Tenant isolation (issue 11): per-app uids and dirs, the build environment.
 export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';

@@ -37,6 +37,8 @@ export interface PlatformContext {
   runtime: RuntimeName;
   /** The stack dynos run in. */
   stack?: string;
+  /** SIGTERM → SIGKILL grace of stopping dynos (the swarm runtime sets it on each service). */
+  stopGraceMs?: number;
   /** What the operator must know; services add to it. */
   warnings: string[];
 }
@@ -99,7 +101,7 @@ export const logHubPlugin: Plugin = definePlugin({
   },
 });
 
-/** The built-in dyno runtime (`local`, `sandbox`, `auto` or `docker`, see runtime-choice.ts). */
+/** The built-in dyno runtime (`local`, `sandbox`, `auto`, `docker` or `swarm`, see runtime-choice.ts). */
 export const builtinDynosPlugin: Plugin = definePlugin({
   name: 'slipway-dynos',
   register(reg) {
@@ -117,6 +119,7 @@ export const builtinDynosPlugin: Plugin = definePlugin({
           users: c.users,
           dirs: c.dirs,
           ...(c.stack ? { stack: c.stack } : {}),
+          ...(c.stopGraceMs !== undefined ? { stopGraceMs: c.stopGraceMs } : {}),
         });
         c.warnings.push(...((runtime as { warnings?: string[] }).warnings ?? []));
         return runtime;

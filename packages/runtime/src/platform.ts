@@ -152,6 +152,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       runAsUser: runAs,
       runtime: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'auto',
       ...(stack ? { stack } : {}),
+      ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
       warnings,
     });
     // Services in dependency order (the runtime before the add-on servers, which listen where

@@ -70,7 +70,7 @@ export const platformCommands: CommandModule = {
       .option('--stop-grace <seconds>', 'SIGTERM → SIGKILL grace when dynos stop', '30')
       .option(
         '--runtime <name>',
-        'dyno runtime: local (processes), sandbox (local processes in bubblewrap namespaces in the stack root), docker (containers from the stack image) or auto (sandbox when the stack is built and we are root, else local; the default unless the config file says)',
+        'dyno runtime: local (processes), sandbox (local processes in bubblewrap namespaces in the stack root), docker (containers from the stack image), swarm (services across the nodes of a Docker Swarm whose manager is this engine) or auto (sandbox when the stack is built and we are root, else local; the default unless the config file says)',
       )
       .option(
         '--router <name>',
@@ -108,12 +108,12 @@ export const platformCommands: CommandModule = {
                 status: 400,
               },
             );
-          if (o.runtime !== undefined && !['auto', 'local', 'sandbox', 'docker'].includes(o.runtime))
+          if (o.runtime !== undefined && !['auto', 'local', 'sandbox', 'docker', 'swarm'].includes(o.runtime))
             throw new SlipwayError(
               'SLIPWAY_ERR_CLI_OPTION',
-              `--runtime must be auto, local, sandbox or docker, not "${o.runtime}"`,
+              `--runtime must be auto, local, sandbox, docker or swarm, not "${o.runtime}"`,
               {
-                hint: 'Pass --runtime sandbox (needs bubblewrap and `slipway stack:build`), --runtime docker (needs a Docker engine and the stack) or --runtime local.',
+                hint: 'Pass --runtime sandbox (needs bubblewrap and `slipway stack:build`), --runtime docker (needs a Docker engine and the stack), --runtime swarm (needs a Swarm manager and the stack on every node) or --runtime local.',
                 status: 400,
               },
             );
@@ -129,7 +129,7 @@ export const platformCommands: CommandModule = {
             ...(o.config ? { configFile: o.config } : {}),
             bootTimeoutMs: seconds('--boot-timeout', o.bootTimeout) * 1000,
             stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
-            ...(o.runtime ? { runtime: o.runtime as 'auto' | 'local' | 'sandbox' | 'docker' } : {}),
+            ...(o.runtime ? { runtime: o.runtime as 'auto' | 'local' | 'sandbox' | 'docker' | 'swarm' } : {}),
             ...(o.stack ? { stack: o.stack } : {}),
             ...(o.router ? { router: o.router as 'auto' | 'node' | 'haproxy' } : {}),
             ...(o.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),

@@ -194,6 +194,7 @@ export class DynoManager {
       index: d.index,
       ...(d.handle?.host ? { host: d.handle.host } : {}),
       ...(d.handle?.port ? { port: d.handle.port } : {}),
+      ...(d.handle?.node ? { node: d.handle.node } : {}),
       startedAt: d.handle?.startedAt ?? 0,
       state: d.state === 'complete' ? 'down' : d.state,
     }));
