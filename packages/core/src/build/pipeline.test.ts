@@ -214,7 +214,8 @@ describe('runBuild', () => {
     expect(existsSync(out)).to.equal(false);
   });
 
-  it('times out a hanging buildpack', async () => {
+  it('times out a hanging buildpack', async function () {
+    this.timeout(20_000);
     const kernel = new Kernel();
     await kernel.use(helloBuildpack());
     let aborted = false;
