@@ -7,7 +7,7 @@
  * `hint`) with the catalogue's status.
  */
 import { rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { join } from 'node:path';
 import { type AddonEntry, type DynoStatus, validateConfigVars } from '@slipway/core';
 import type { AccessGate } from '../accounts/access-gate.js';
@@ -25,12 +25,12 @@ import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../releas
 import type { AppRecord, ReleaseRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
+import { createHttpApp, type HttpGate, type RouteEntry } from './http-app.js';
 import {
   boundedLineWriter,
   DEFAULT_MAX_UPLOAD_BYTES,
-  type RouteHandler,
+  type RouteRegistrar,
   readJson,
-  sendError,
   sendJson,
 } from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
@@ -85,6 +85,9 @@ export interface ApiContext {
 
 type Params = Record<string, string>;
 
+/** The API's version in the OpenAPI document. */
+const API_VERSION = '1';
+
 const routeLists = new WeakMap<Server, { method: string; path: string }[]>();
 
 /** The routes of an API server, as registered (`/apps/:app/...` templates): tests enumerate them. */
@@ -95,9 +98,20 @@ export function apiRoutes(server: Server): { method: string; path: string }[] {
 /** Create the API server (not listening yet). */
 export function createApiServer(ctx: ApiContext): Server {
   const { state } = ctx;
-  const routes: [string, RegExp, RouteHandler, string][] = [];
-  const on = (method: string, path: string, h: RouteHandler) =>
-    routes.push([method, new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}/?$`), h, path]);
+  const routes: RouteEntry[] = [];
+  let group = 'apps';
+  const on: RouteRegistrar = (method, path, h, spec) =>
+    routes.push({ method, path, h, group, ...(spec ? { spec } : {}) });
+  /** Register a route module as its own group (an encapsulated Fastify plugin, an OpenAPI tag). */
+  const module = <T>(name: string, register: () => T): T => {
+    const before = group;
+    group = name;
+    try {
+      return register();
+    } finally {
+      group = before;
+    }
+  };
   const access = ctx.access;
   const app = (p: Params): AppRecord => state.app(p.app as string);
   const current = (a: AppRecord) => state.currentRelease(a.id);
@@ -143,7 +157,7 @@ export function createApiServer(ctx: ApiContext): Server {
 
   // --- builds ---------------------------------------------------------------------------------
   const sources = new SourceStore(join(ctx.dataDir, 'tmp', 'sources'));
-  registerSourceRoutes(on, ctx, sources);
+  module('sources', () => registerSourceRoutes(on, ctx, sources));
   on('POST', '/apps/:app/builds', async (req, res, p) => {
     const a = app(p);
     // Heroku's shape: `{ source_blob: { url } }` naming a source this platform issued.
@@ -415,93 +429,66 @@ export function createApiServer(ctx: ApiContext): Server {
     });
   });
 
-  const git = registerGitRoutes(on, ctx);
-  registerBuildpackRoutes(on, ctx);
-  registerAppSetupRoutes(on, ctx);
-  registerAddonRoutes(on, ctx);
-  registerAddonProviderRoutes(on, ctx);
-  if (ctx.certs) registerCertRoutes(on, ctx, ctx.certs);
-  const upgrade = registerWorkflowRoutes(on, ctx);
+  const git = module('git', () => registerGitRoutes(on, ctx));
+  module('buildpacks', () => registerBuildpackRoutes(on, ctx));
+  module('app-setups', () => registerAppSetupRoutes(on, ctx));
+  module('addon-actions', () => registerAddonRoutes(on, ctx));
+  module('addon-providers', () => registerAddonProviderRoutes(on, ctx));
+  const { certs } = ctx;
+  if (certs) module('certs', () => registerCertRoutes(on, ctx, certs));
+  const upgrade = module('workflow', () => registerWorkflowRoutes(on, ctx));
   if (access) {
-    registerAccountRoutes(on, access);
-    registerDashboardRoutes(on, access.dashboardDir);
+    module('accounts', () => registerAccountRoutes(on, access));
+    module('dashboard', () => registerDashboardRoutes(on, access.dashboardDir));
   }
-  const server = createServer(async (req, res) => {
-    const method = req.method ?? 'GET';
-    let principal: Principal | undefined;
-    let action: { name: string; app: string | null } | undefined;
-    try {
-      const url = requestUrl(req);
-      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-      // git asks for Basic credentials only after a 401 that offers them.
-      if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
-      let pathMatched = false;
-      let hit: { h: RouteHandler; path: string; params: Params } | undefined;
-      for (const [m, re, h, path] of routes) {
-        const match = re.exec(url.pathname);
-        if (!match) continue;
-        pathMatched = true;
-        if (m !== method) continue;
-        const params: Params = {};
-        for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodePathSegment(v);
-        hit = { h, path, params };
-        break;
-      }
+  const gate: HttpGate = {
+    admit(req, template, params) {
+      const method = req.method ?? 'GET';
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
       // The hook callbacks authenticate with the push's secret alone and act as the pusher
       // (routes-git.ts); sign-in and the dashboard's files need no credentials.
-      const callback = GIT_PUSH_CALLBACKS.has(url.pathname);
+      const callback = GIT_PUSH_CALLBACKS.has(path);
       // The source blob URLs carry their own credential: a token in their path (routes-sources.ts).
-      const blob = SourceStore.isBlobPath(url.pathname);
+      const blob = SourceStore.isBlobPath(path);
+      let principal: Principal | undefined;
       if (access) {
-        if (!callback && !(hit && access.isPublic(method, hit.path))) principal = access.authenticate(req);
+        if (!callback && !(template && access.isPublic(method, template)))
+          principal = access.authenticate(req);
       } else if (!callback && !blob && !authorized(req, state))
         throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
-      if (!hit)
-        throw pathMatched
-          ? Object.assign(runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname }), {
-              status: 405,
-            })
-          : runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname });
-      const { h, path, params } = hit;
-      if (principal && method !== 'GET' && method !== 'HEAD')
-        action = { name: `${method} ${path}`, app: params.app ?? null };
-      if (principal && access) access.authorize(principal, method, path, params);
-      await (access ? access.run(principal, () => h(req, res, params, url)) : h(req, res, params, url));
-      if (action) access?.record(req, principal, action.name, action.app, res.statusCode);
-      // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,
-      // and the push's own POST (git-receive-pack, with a token) already does.
-      if (method !== 'GET' && !callback && !blob) ctx.onChange?.();
-    } catch (e) {
-      if (action)
-        access?.record(req, principal, action.name, action.app, (e as { status?: number }).status ?? 500);
-      if (!req.complete) req.resume();
-      sendError(res, e);
-    }
-  });
+      const action =
+        template && principal && method !== 'GET' && method !== 'HEAD'
+          ? { name: `${method} ${template}`, app: params.app ?? null }
+          : undefined;
+      const record = (status: number) => {
+        if (action) access?.record(req, principal, action.name, action.app, status);
+      };
+      if (template && principal && access)
+        try {
+          access.authorize(principal, method, template, params);
+        } catch (e) {
+          record((e as { status?: number }).status ?? 500);
+          throw e;
+        }
+      return {
+        run: (fn) => (access ? access.run(principal, fn) : fn()),
+        failed: record,
+        succeeded: (status) => {
+          record(status);
+          // Not after the hook callbacks: they need no token, so anyone could trigger the
+          // refresh, and the push's own POST (git-receive-pack, with a token) already does.
+          if (method !== 'GET' && !callback && !blob) ctx.onChange?.();
+        },
+      };
+    },
+  };
+  const { server } = createHttpApp(routes, gate, { title: 'Slipway platform API', version: API_VERSION });
   routeLists.set(
     server,
-    routes.map(([method, , , path]) => ({ method, path })),
+    routes.map(({ method, path }) => ({ method, path })),
   );
   server.on('upgrade', upgrade);
   return server;
-}
-
-/** The request's URL; a request target no URL parser takes is the client's error (400). */
-function requestUrl(req: IncomingMessage): URL {
-  try {
-    return new URL(req.url ?? '/', 'http://api');
-  } catch {
-    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_PATH({ path: String(req.url).slice(0, 200) });
-  }
-}
-
-/** `decodeURIComponent`, with a malformed %-escape (`%E0%A4%A`) a coded 400 rather than a 500. */
-function decodePathSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_PATH({ path: segment.slice(0, 200) });
-  }
 }
 
 function authorized(req: IncomingMessage, state: SqliteStateStore): boolean {
