@@ -34,6 +34,7 @@ import {
   sendJson,
 } from './http-util.js';
 import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
+import * as answers from './response-schemas.js';
 import { registerAddonProviderRoutes } from './routes-addon-providers.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
@@ -116,81 +117,115 @@ export function createApiServer(ctx: ApiContext): Server {
   const app = (p: Params): AppRecord => state.app(p.app as string);
   const current = (a: AppRecord) => state.currentRelease(a.id);
 
-  on('GET', '/apps', async (_q, res) =>
-    sendJson(
-      res,
-      200,
-      (access ? access.visibleApps(state.listApps()) : state.listApps()).map((a) =>
-        renderApp(a, ctx.webUrl(a.name), current(a)),
+  const apps = { 200: answers.listOf(answers.appSchema) };
+  const oneApp = { 200: answers.appSchema };
+  on(
+    'GET',
+    '/apps',
+    async (_q, res) =>
+      sendJson(
+        res,
+        200,
+        (access ? access.visibleApps(state.listApps()) : state.listApps()).map((a) =>
+          renderApp(a, ctx.webUrl(a.name), current(a)),
+        ),
       ),
-    ),
+    { summary: 'List the apps (the ones the caller may see)', response: apps },
   );
-  on('POST', '/apps', async (req, res) => {
-    const body = await readJson<{ name?: string }>(req, createAppSchema, 'POST /apps');
-    const a = state.createApp(body.name);
-    ctx.releases.event(a.name, 'App created');
-    sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
-  });
-  on('GET', '/apps/:app', async (_q, res, p) => {
-    const a = app(p);
-    const live = current(a);
-    const stack = live?.slug ? state.slug(live.slug)?.stack : undefined;
-    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack));
-  });
-  on('DELETE', '/apps/:app', async (_q, res, p) => {
-    const a = app(p);
-    await ctx.releases.serial(a.name, async () => {
-      await ctx.dynos.stopApp(a.name);
-      const failed = await ctx.addons.deprovisionAll(a);
-      if (failed.length) ctx.releases.event(a.name, `Add-ons not deprovisioned: ${failed.join('; ')}`);
-      const slugs = ctx.slugs?.slugsOf(a.id) ?? [];
-      state.deleteApp(a.name);
-      // The build cache and the app's uid go with the app; so do its slugs, unless another
-      // app's release uses one.
-      await ctx.deploys.forgetApp(a.name);
-      await ctx.slugs?.collect(slugs);
-      await git.removeRepo(a);
-      ctx.logs.forget(a.name);
-    });
-    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name)));
-  });
+  on(
+    'POST',
+    '/apps',
+    async (_q, res, _p, _u, b) => {
+      const body = b as { name?: string };
+      const a = state.createApp(body.name);
+      ctx.releases.event(a.name, 'App created');
+      sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
+    },
+    { summary: 'Create an app', body: createAppSchema, response: { 201: answers.appSchema } },
+  );
+  on(
+    'GET',
+    '/apps/:app',
+    async (_q, res, p) => {
+      const a = app(p);
+      const live = current(a);
+      const stack = live?.slug ? state.slug(live.slug)?.stack : undefined;
+      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack));
+    },
+    { summary: 'Show an app', response: oneApp },
+  );
+  on(
+    'DELETE',
+    '/apps/:app',
+    async (_q, res, p) => {
+      const a = app(p);
+      await ctx.releases.serial(a.name, async () => {
+        await ctx.dynos.stopApp(a.name);
+        const failed = await ctx.addons.deprovisionAll(a);
+        if (failed.length) ctx.releases.event(a.name, `Add-ons not deprovisioned: ${failed.join('; ')}`);
+        const slugs = ctx.slugs?.slugsOf(a.id) ?? [];
+        state.deleteApp(a.name);
+        // The build cache and the app's uid go with the app; so do its slugs, unless another
+        // app's release uses one.
+        await ctx.deploys.forgetApp(a.name);
+        await ctx.slugs?.collect(slugs);
+        await git.removeRepo(a);
+        ctx.logs.forget(a.name);
+      });
+      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name)));
+    },
+    { summary: 'Destroy an app, its dynos, add-ons, slugs and repository', response: oneApp },
+  );
 
   // --- builds ---------------------------------------------------------------------------------
   const sources = new SourceStore(join(ctx.dataDir, 'tmp', 'sources'));
   module('sources', () => registerSourceRoutes(on, ctx, sources));
-  on('POST', '/apps/:app/builds', async (req, res, p) => {
-    const a = app(p);
-    // Heroku's shape: `{ source_blob: { url } }` naming a source this platform issued.
-    if (/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-      const body = await readJson<{ source_blob: { url: string; version?: string } }>(
-        req,
-        sourceBuildSchema,
-        'POST /apps/:app/builds',
+  on(
+    'POST',
+    '/apps/:app/builds',
+    async (req, res, p) => {
+      const a = app(p);
+      // Heroku's shape: `{ source_blob: { url } }` naming a source this platform issued.
+      if (/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+        const body = await readJson<{ source_blob: { url: string; version?: string } }>(
+          req,
+          sourceBuildSchema,
+          'POST /apps/:app/builds',
+        );
+        const { url, version } = body.source_blob;
+        const b = await ctx.deploys.start(
+          a,
+          await sources.blobFor(url),
+          version ? { sourceVersion: version } : {},
+        );
+        return sendJson(res, 201, renderBuild(a, b));
+      }
+      const file = await receiveUpload(req, ctx.dataDir, ctx.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
+      try {
+        const b = await ctx.deploys.start(a, file);
+        sendJson(res, 201, renderBuild(a, b));
+      } finally {
+        await rm(file, { force: true });
+      }
+    },
+    {
+      summary: 'Build a source archive (the body, tar.gz) or `{ source_blob: { url } }` (JSON)',
+      response: { 201: answers.buildSchema },
+    },
+  );
+  on(
+    'GET',
+    '/apps/:app/builds',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(
+        res,
+        200,
+        state.listBuilds(a.id).map((b) => renderBuild(a, b)),
       );
-      const { url, version } = body.source_blob;
-      const b = await ctx.deploys.start(
-        a,
-        await sources.blobFor(url),
-        version ? { sourceVersion: version } : {},
-      );
-      return sendJson(res, 201, renderBuild(a, b));
-    }
-    const file = await receiveUpload(req, ctx.dataDir, ctx.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
-    try {
-      const b = await ctx.deploys.start(a, file);
-      sendJson(res, 201, renderBuild(a, b));
-    } finally {
-      await rm(file, { force: true });
-    }
-  });
-  on('GET', '/apps/:app/builds', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(
-      res,
-      200,
-      state.listBuilds(a.id).map((b) => renderBuild(a, b)),
-    );
-  });
+    },
+    { summary: "List an app's builds", response: { 200: answers.listOf(answers.buildSchema) } },
+  );
   const build = (a: AppRecord, id: string) => {
     const b = state.build(id);
     if (!b || b.appId !== a.id)
@@ -200,10 +235,15 @@ export function createApiServer(ctx: ApiContext): Server {
       });
     return b;
   };
-  on('GET', '/apps/:app/builds/:id', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(res, 200, renderBuild(a, build(a, p.id as string)));
-  });
+  on(
+    'GET',
+    '/apps/:app/builds/:id',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(res, 200, renderBuild(a, build(a, p.id as string)));
+    },
+    { summary: 'Show a build', response: { 200: answers.buildSchema } },
+  );
   on('GET', '/apps/:app/builds/:id/output', async (req, res, p) => {
     const a = app(p);
     const b = build(a, p.id as string);
@@ -225,19 +265,24 @@ export function createApiServer(ctx: ApiContext): Server {
 
   // --- releases -------------------------------------------------------------------------------
   // Heroku's release carries the user who made it.
-  const release = (a: AppRecord, r: ReleaseRecord, cur: number | undefined) => ({
+  const release = (a: AppRecord, r: ReleaseRecord, cur: number | undefined): answers.ApiRelease => ({
     ...renderRelease(a, r, cur),
     user: access?.releaseUser(r.id) ?? null,
   });
-  on('GET', '/apps/:app/releases', async (_q, res, p) => {
-    const a = app(p);
-    const cur = current(a)?.version;
-    sendJson(
-      res,
-      200,
-      state.listReleases(a.id).map((r) => release(a, r, cur)),
-    );
-  });
+  on(
+    'GET',
+    '/apps/:app/releases',
+    async (_q, res, p) => {
+      const a = app(p);
+      const cur = current(a)?.version;
+      sendJson(
+        res,
+        200,
+        state.listReleases(a.id).map((r) => release(a, r, cur)),
+      );
+    },
+    { summary: "List an app's releases", response: { 200: answers.listOf(answers.releaseSchema) } },
+  );
   /** Release `v5`, `5` or a uuid of the app, or a 404. */
   const releaseOf = (a: AppRecord, spec: string) => {
     const id = spec.replace(/^v/, '');
@@ -249,10 +294,15 @@ export function createApiServer(ctx: ApiContext): Server {
       });
     return r;
   };
-  on('GET', '/apps/:app/releases/:id', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(res, 200, release(a, releaseOf(a, p.id as string), current(a)?.version));
-  });
+  on(
+    'GET',
+    '/apps/:app/releases/:id',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(res, 200, release(a, releaseOf(a, p.id as string), current(a)?.version));
+    },
+    { summary: 'Show a release (`v5`, `5` or its id)', response: { 200: answers.releaseSchema } },
+  );
   // `releases:output`: what the release phase printed (followed while it runs; empty without one).
   on('GET', '/apps/:app/releases/:id/output', async (req, res, p) => {
     const r = releaseOf(app(p), p.id as string);
@@ -273,47 +323,61 @@ export function createApiServer(ctx: ApiContext): Server {
     const text = state.releaseOutputs.get(r.id) ?? '';
     res.end(text ? `${text}\n` : '');
   });
-  on('POST', '/apps/:app/releases', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ release?: string | number }>(
-      req,
-      rollbackSchema,
-      'POST /apps/:app/releases',
-    );
-    let version: number | undefined;
-    if (body.release !== undefined) {
-      const s = String(body.release).replace(/^v/, '');
-      version = /^\d+$/.test(s) ? Number(s) : state.releaseById(s)?.version;
-      if (version === undefined)
-        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-          what: `release ${body.release}`,
-          hint: `See \`slipway releases -a ${a.name}\`.`,
-        });
-    }
-    const r = await ctx.releases.rollback(a, version);
-    sendJson(res, 201, release(a, r, current(a)?.version));
-  });
+  on(
+    'POST',
+    '/apps/:app/releases',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { release?: string | number };
+      let version: number | undefined;
+      if (body.release !== undefined) {
+        const s = String(body.release).replace(/^v/, '');
+        version = /^\d+$/.test(s) ? Number(s) : state.releaseById(s)?.version;
+        if (version === undefined)
+          throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+            what: `release ${body.release}`,
+            hint: `See \`slipway releases -a ${a.name}\`.`,
+          });
+      }
+      const r = await ctx.releases.rollback(a, version);
+      sendJson(res, 201, release(a, r, current(a)?.version));
+    },
+    {
+      summary: 'Roll back to a release (default: the one before the current)',
+      body: rollbackSchema,
+      response: { 201: answers.releaseSchema },
+    },
+  );
 
   // --- config vars ----------------------------------------------------------------------------
-  on('GET', '/apps/:app/config-vars', async (_q, res, p) => sendJson(res, 200, state.config(app(p).id)));
-  on('PATCH', '/apps/:app/config-vars', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<Record<string, string | null>>(
-      req,
-      configVarsSchema,
-      'PATCH /apps/:app/config-vars',
-    );
-    const after = { ...state.config(a.id) };
-    for (const [k, v] of Object.entries(body)) {
-      if (v === null) delete after[k];
-      else after[k] = v;
-    }
-    // Names of the vars being unset are checked too: nothing odd reaches the store.
-    validateConfigVars({ ...after, ...Object.fromEntries(Object.keys(body).map((k) => [k, ''])) });
-    validateConfigVars(after);
-    await ctx.releases.setConfig(a, body);
-    sendJson(res, 200, state.config(a.id));
+  const configAnswer = { 200: answers.configVarsAnswerSchema };
+  on('GET', '/apps/:app/config-vars', async (_q, res, p) => sendJson(res, 200, state.config(app(p).id)), {
+    summary: "An app's config vars",
+    response: configAnswer,
   });
+  on(
+    'PATCH',
+    '/apps/:app/config-vars',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as Record<string, string | null>;
+      const after = { ...state.config(a.id) };
+      for (const [k, v] of Object.entries(body)) {
+        if (v === null) delete after[k];
+        else after[k] = v;
+      }
+      // Names of the vars being unset are checked too: nothing odd reaches the store.
+      validateConfigVars({ ...after, ...Object.fromEntries(Object.keys(body).map((k) => [k, ''])) });
+      validateConfigVars(after);
+      await ctx.releases.setConfig(a, body);
+      sendJson(res, 200, state.config(a.id));
+    },
+    {
+      summary: 'Set (string) or unset (null) config vars: a new release',
+      body: configVarsSchema,
+      response: configAnswer,
+    },
+  );
 
   // --- formation and dynos --------------------------------------------------------------------
   const formation = (a: AppRecord) => {
@@ -321,39 +385,53 @@ export function createApiServer(ctx: ApiContext): Server {
     const types = (cur?.slug && state.slug(cur.slug)?.processTypes) || {};
     return state.formation(a.id).map((f) => renderFormation(a, f, types[f.type]));
   };
-  on('GET', '/apps/:app/formation', async (_q, res, p) => sendJson(res, 200, formation(app(p))));
-  on('PATCH', '/apps/:app/formation', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ updates: FormationUpdate[] }>(
-      req,
-      formationBatchSchema,
-      'PATCH /apps/:app/formation',
-    );
-    await ctx.releases.scale(a, body.updates);
-    sendJson(res, 200, formation(a));
+  const formations = { 200: answers.listOf(answers.formationSchema) };
+  on('GET', '/apps/:app/formation', async (_q, res, p) => sendJson(res, 200, formation(app(p))), {
+    summary: "An app's formation",
+    response: formations,
   });
-  on('PATCH', '/apps/:app/formation/:type', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<Omit<FormationUpdate, 'type'>>(
-      req,
-      formationOneSchema,
-      'PATCH /apps/:app/formation/:type',
-    );
-    await ctx.releases.scale(a, [{ ...body, type: p.type as string }]);
-    sendJson(
-      res,
-      200,
-      formation(a).find((f) => f.type === p.type),
-    );
-  });
-  on('GET', '/apps/:app/dynos', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(
-      res,
-      200,
-      ctx.dynos.status(a.name).map((d) => renderDyno(a, d)),
-    );
-  });
+  on(
+    'PATCH',
+    '/apps/:app/formation',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { updates: FormationUpdate[] };
+      await ctx.releases.scale(a, body.updates);
+      sendJson(res, 200, formation(a));
+    },
+    { summary: 'Scale or resize several process types', body: formationBatchSchema, response: formations },
+  );
+  on(
+    'PATCH',
+    '/apps/:app/formation/:type',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      await ctx.releases.scale(a, [{ ...(b as Omit<FormationUpdate, 'type'>), type: p.type as string }]);
+      sendJson(
+        res,
+        200,
+        formation(a).find((f) => f.type === p.type),
+      );
+    },
+    {
+      summary: 'Scale or resize one process type',
+      body: formationOneSchema,
+      response: { 200: answers.formationSchema },
+    },
+  );
+  on(
+    'GET',
+    '/apps/:app/dynos',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(
+        res,
+        200,
+        ctx.dynos.status(a.name).map((d) => renderDyno(a, d)),
+      );
+    },
+    { summary: "An app's dynos", response: { 200: answers.listOf(answers.dynoSchema) } },
+  );
   on('DELETE', '/apps/:app/dynos', async (_q, res, p) => {
     const a = app(p);
     await ctx.releases.serial(a.name, () => ctx.dynos.restart(a.name));
@@ -368,43 +446,59 @@ export function createApiServer(ctx: ApiContext): Server {
   });
 
   // --- add-ons (domains and drains: routes-workflow.ts) -----------------------------------------
-  on('GET', '/apps/:app/addons', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(
-      res,
-      200,
-      state.addons(a.id).map((x) => renderAddon(a, x)),
-    );
-  });
-  on('POST', '/apps/:app/addons', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ plan: string; name?: string; options?: Record<string, unknown> }>(
-      req,
-      addonSchema,
-      'POST /apps/:app/addons',
-    );
-    sendJson(res, 201, renderAddon(a, await ctx.addons.create(a, body.plan, body.name, body.options)));
-  });
-  on('DELETE', '/apps/:app/addons/:id', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(res, 200, renderAddon(a, await ctx.addons.destroy(a, p.id as string)));
-  });
+  on(
+    'GET',
+    '/apps/:app/addons',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(
+        res,
+        200,
+        state.addons(a.id).map((x) => renderAddon(a, x)),
+      );
+    },
+    { summary: "An app's add-ons and attachments", response: { 200: answers.listOf(answers.addonSchema) } },
+  );
+  on(
+    'POST',
+    '/apps/:app/addons',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { plan: string; name?: string; options?: Record<string, unknown> };
+      sendJson(res, 201, renderAddon(a, await ctx.addons.create(a, body.plan, body.name, body.options)));
+    },
+    { summary: 'Provision an add-on', body: addonSchema, response: { 201: answers.addonSchema } },
+  );
+  on(
+    'DELETE',
+    '/apps/:app/addons/:id',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(res, 200, renderAddon(a, await ctx.addons.destroy(a, p.id as string)));
+    },
+    { summary: 'Deprovision an add-on', response: { 200: answers.addonSchema } },
+  );
 
   // --- logs -----------------------------------------------------------------------------------
-  on('POST', '/apps/:app/log-sessions', async (req, res, p) => {
-    const a = app(p);
-    const b = await readJson<{ lines?: number; tail?: boolean; source?: string; dyno?: string }>(
-      req,
-      logSessionSchema,
-      'POST /apps/:app/log-sessions',
-    );
-    const q = new URLSearchParams();
-    if (b.lines) q.set('n', String(b.lines));
-    if (b.tail) q.set('tail', '1');
-    if (b.source) q.set('source', b.source);
-    if (b.dyno) q.set('dyno', b.dyno);
-    sendJson(res, 201, { logplex_url: `/apps/${a.name}/logs?${q}` });
-  });
+  on(
+    'POST',
+    '/apps/:app/log-sessions',
+    async (_q, res, p, _u, body) => {
+      const a = app(p);
+      const b = body as { lines?: number; tail?: boolean; source?: string; dyno?: string };
+      const q = new URLSearchParams();
+      if (b.lines) q.set('n', String(b.lines));
+      if (b.tail) q.set('tail', '1');
+      if (b.source) q.set('source', b.source);
+      if (b.dyno) q.set('dyno', b.dyno);
+      sendJson(res, 201, { logplex_url: `/apps/${a.name}/logs?${q}` });
+    },
+    {
+      summary: 'Where to read the logs (`GET` the `logplex_url`)',
+      body: logSessionSchema,
+      response: { 201: answers.logSessionAnswerSchema },
+    },
+  );
   on('GET', '/apps/:app/logs', async (req, res, p, url) => {
     const a = app(p);
     const n = Math.min(Math.max(Number(url.searchParams.get('n') ?? 100) || 100, 1), 1500);
