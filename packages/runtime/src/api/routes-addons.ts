@@ -57,26 +57,33 @@ export function registerAddonRoutes(on: RouteRegistrar, ctx: ApiContext): void {
     const a = app(p);
     sendJson(res, 200, renderAddon(a, ctx.addons.find(a, p.id as string)));
   });
-  on('PATCH', '/apps/:app/addons/:id', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ plan: string }>(req, addonPlanSchema, 'PATCH /apps/:app/addons/:id');
-    sendJson(res, 200, renderAddon(a, await ctx.addons.upgrade(a, p.id as string, body.plan)));
-  });
+  on(
+    'PATCH',
+    '/apps/:app/addons/:id',
+    async (req, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { plan: string };
+      sendJson(res, 200, renderAddon(a, await ctx.addons.upgrade(a, p.id as string, body.plan)));
+    },
+    { body: addonPlanSchema },
+  );
 
-  on('POST', '/apps/:app/addon-attachments', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ addon: string; name?: string }>(
-      req,
-      attachmentSchema,
-      'POST /apps/:app/addon-attachments',
-    );
-    // Attaching hands the owner app's credentials to this one: the caller must be allowed there too.
-    const mayUse = (owner: AppRecord) => {
-      const who = currentPrincipal();
-      if (ctx.access && who) ctx.access.authorize(who, 'GET', '/apps/:app/config-vars', { app: owner.name });
-    };
-    sendJson(res, 201, renderAddon(a, await ctx.addons.attach(a, body.addon, body.name, mayUse)));
-  });
+  on(
+    'POST',
+    '/apps/:app/addon-attachments',
+    async (req, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { addon: string; name?: string };
+      // Attaching hands the owner app's credentials to this one: the caller must be allowed there too.
+      const mayUse = (owner: AppRecord) => {
+        const who = currentPrincipal();
+        if (ctx.access && who)
+          ctx.access.authorize(who, 'GET', '/apps/:app/config-vars', { app: owner.name });
+      };
+      sendJson(res, 201, renderAddon(a, await ctx.addons.attach(a, body.addon, body.name, mayUse)));
+    },
+    { body: attachmentSchema },
+  );
   on('DELETE', '/apps/:app/addon-attachments/:id', async (_q, res, p) => {
     const a = app(p);
     sendJson(res, 200, renderAddon(a, await ctx.addons.detach(a, p.id as string)));
@@ -94,14 +101,15 @@ export function registerAddonRoutes(on: RouteRegistrar, ctx: ApiContext): void {
   on('POST', '/apps/:app/pg/backups', async (_q, res, p, url) =>
     sendJson(res, 201, await pgCapture(tools, app(p), which(url))),
   );
-  on('POST', '/apps/:app/pg/backups/restore', async (req, res, p, url) => {
-    const body = await readJson<{ backup?: string }>(
-      req,
-      pgRestoreSchema,
-      'POST /apps/:app/pg/backups/restore',
-    );
-    sendJson(res, 200, await pgRestore(tools, app(p), body.backup, which(url)));
-  });
+  on(
+    'POST',
+    '/apps/:app/pg/backups/restore',
+    async (req, res, p, url, b) => {
+      const body = b as { backup?: string };
+      sendJson(res, 200, await pgRestore(tools, app(p), body.backup, which(url)));
+    },
+    { body: pgRestoreSchema },
+  );
 
   on('GET', '/apps/:app/mail', async (_q, res, p, url) =>
     sendJson(res, 200, await mailList(tools, app(p), which(url))),

@@ -181,82 +181,92 @@ export function registerWorkflowRoutes(
   });
 
   // --- maintenance and rename (Heroku: PATCH /apps/:app with `maintenance` and/or `name`) -------
-  on('PATCH', '/apps/:app', async (req, res, p) => {
-    let a = app(p);
-    const body = await readJson<{ maintenance?: boolean; name?: string }>(
-      req,
-      appPatchSchema,
-      'PATCH /apps/:app',
-    );
-    if (body.name !== undefined && body.name !== a.name) a = await renameApp(ctx, a, body.name);
-    if (body.maintenance !== undefined && body.maintenance !== a.maintenance) {
-      a = state.updateApp(a.name, { maintenance: body.maintenance });
-      ctx.releases.event(a.name, `Maintenance mode ${a.maintenance ? 'enabled' : 'disabled'}`);
-    }
-    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), state.currentRelease(a.id)));
-  });
+  on(
+    'PATCH',
+    '/apps/:app',
+    async (req, res, p, _u, b) => {
+      let a = app(p);
+      const body = b as { maintenance?: boolean; name?: string };
+      if (body.name !== undefined && body.name !== a.name) a = await renameApp(ctx, a, body.name);
+      if (body.maintenance !== undefined && body.maintenance !== a.maintenance) {
+        a = state.updateApp(a.name, { maintenance: body.maintenance });
+        ctx.releases.event(a.name, `Maintenance mode ${a.maintenance ? 'enabled' : 'disabled'}`);
+      }
+      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), state.currentRelease(a.id)));
+    },
+    { body: appPatchSchema },
+  );
 
   // --- one-off dynos --------------------------------------------------------------------------
-  on('POST', '/apps/:app/dynos', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{
-      command: string;
-      attach?: boolean;
-      size?: string;
-      env?: Record<string, string>;
-      tty?: { columns: number; rows: number };
-    }>(req, dynoCreateSchema, 'POST /apps/:app/dynos');
-    const rel = state.currentRelease(a.id);
-    const slug = rel?.slug ? state.slug(rel.slug) : undefined;
-    if (!rel || !slug)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NO_RELEASE({ app: a.name, action: 'run a command in' });
-    const sizeName = body.size ?? DEFAULT_SIZE;
-    const memoryMb = DYNO_SIZES[sizeName];
-    if (memoryMb === undefined)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({
-        field: 'size',
-        detail: `is not one of ${Object.keys(DYNO_SIZES).join(', ')}`,
-        route: 'POST /apps/:app/dynos',
+  on(
+    'POST',
+    '/apps/:app/dynos',
+    async (req, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as {
+        command: string;
+        attach?: boolean;
+        size?: string;
+        env?: Record<string, string>;
+        tty?: { columns: number; rows: number };
+      };
+      const rel = state.currentRelease(a.id);
+      const slug = rel?.slug ? state.slug(rel.slug) : undefined;
+      if (!rel || !slug)
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NO_RELEASE({ app: a.name, action: 'run a command in' });
+      const sizeName = body.size ?? DEFAULT_SIZE;
+      const memoryMb = DYNO_SIZES[sizeName];
+      if (memoryMb === undefined)
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({
+          field: 'size',
+          detail: `is not one of ${Object.keys(DYNO_SIZES).join(', ')}`,
+          route: 'POST /apps/:app/dynos',
+        });
+      const attach = body.attach !== false;
+      const session = await ctx.dynos.runOnce(a.name, {
+        app: a.name,
+        release: rel.version,
+        type: 'run',
+        command: body.command,
+        env: {
+          ...rel.config,
+          ...(body.tty ? { TERM: body.env?.TERM ?? 'xterm-256color' } : {}),
+          ...body.env,
+        },
+        size: { name: sizeName, memoryMb },
+        slug: { checksum: slug.checksum, size: slug.size },
+        attach,
+        ...(attach && body.tty ? { tty: body.tty } : {}),
+        ...(attach ? { idleTimeoutMs: opts.runIdleTimeoutMs ?? 3_600_000 } : {}),
       });
-    const attach = body.attach !== false;
-    const session = await ctx.dynos.runOnce(a.name, {
-      app: a.name,
-      release: rel.version,
-      type: 'run',
-      command: body.command,
-      env: { ...rel.config, ...(body.tty ? { TERM: body.env?.TERM ?? 'xterm-256color' } : {}), ...body.env },
-      size: { name: sizeName, memoryMb },
-      slug: { checksum: slug.checksum, size: slug.size },
-      attach,
-      ...(attach && body.tty ? { tty: body.tty } : {}),
-      ...(attach ? { idleTimeoutMs: opts.runIdleTimeoutMs ?? 3_600_000 } : {}),
-    });
-    const h = session.handle;
-    const name = `${h.type}.${h.index}`;
-    const key = `${a.name}/${name}`;
-    sessions.set(key, session);
-    void session.exited.finally(() => sessions.delete(key)).catch(() => {});
-    let attachUrl: string | null = null;
-    if (attach) {
-      const secret = hub.hold(session, name);
-      attachUrl = `ws://${req.headers.host ?? 'localhost'}${AttachHub.path(secret)}`;
-    } else {
-      session.stdout.resume();
-      session.stderr?.resume();
-    }
-    sendJson(res, 201, {
-      id: h.id,
-      name,
-      type: h.type,
-      command: body.command,
-      attach_url: attachUrl,
-      state: 'up',
-      size: sizeName,
-      release: { id: rel.id, version: rel.version },
-      app: { id: a.id, name: a.name },
-      created_at: new Date(h.startedAt).toISOString(),
-    });
-  });
+      const h = session.handle;
+      const name = `${h.type}.${h.index}`;
+      const key = `${a.name}/${name}`;
+      sessions.set(key, session);
+      void session.exited.finally(() => sessions.delete(key)).catch(() => {});
+      let attachUrl: string | null = null;
+      if (attach) {
+        const secret = hub.hold(session, name);
+        attachUrl = `ws://${req.headers.host ?? 'localhost'}${AttachHub.path(secret)}`;
+      } else {
+        session.stdout.resume();
+        session.stderr?.resume();
+      }
+      sendJson(res, 201, {
+        id: h.id,
+        name,
+        type: h.type,
+        command: body.command,
+        attach_url: attachUrl,
+        state: 'up',
+        size: sizeName,
+        release: { id: rel.id, version: rel.version },
+        app: { id: a.id, name: a.name },
+        created_at: new Date(h.startedAt).toISOString(),
+      });
+    },
+    { body: dynoCreateSchema },
+  );
   // Heroku's ps:stop / ps:kill: a one-off dyno ends; a formation dyno is replaced by the
   // formation (its type keeps its quantity), which is a restart of that one dyno.
   on('POST', '/apps/:app/dynos/:dyno/actions/stop', async (_q, res, p) => {
