@@ -25,6 +25,19 @@ interface BackupView {
   createdAt: string;
 }
 
+/** `GET /apps/:app/pg/info` (the postgres provider's action; its shape is the provider's). */
+interface PgInfo {
+  addon: string;
+  plan: string;
+  created_at: string;
+  database: string;
+  version: string;
+  size: number;
+  connections: number;
+  connectionLimit: number;
+  tables: number;
+}
+
 type PgOptions = ClientOptions & { addon?: string };
 
 /** psql's arguments and environment for a postgres:// URL (the password only in the env). */
@@ -95,7 +108,7 @@ export const pgCommands: CommandModule = {
         .command('pg:info')
         .description("show the app's database: plan, version, size, connections, tables"),
     ).action(async (o: PgOptions) => {
-      const i = await clientFor(o).json<any>(
+      const i = await clientFor(o).json<PgInfo>(
         'GET',
         `/apps/${encodeURIComponent(requireApp(o))}/pg/info${q(o)}`,
       );
@@ -143,7 +156,7 @@ export const pgCommands: CommandModule = {
         process.exitCode = 1;
         return;
       }
-      const i = await clientFor(o).json<any>(
+      const i = await clientFor(o).json<{ database: string; tables: number }>(
         'POST',
         `/apps/${encodeURIComponent(app)}/pg/reset${q(o)}`,
         undefined,

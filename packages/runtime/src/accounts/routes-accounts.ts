@@ -64,6 +64,8 @@ export const renderUser = (u: UserRecord) => ({
   owner: u.owner,
   created_at: u.createdAt,
 });
+/** A user as the API answers it. */
+export type ApiUser = ReturnType<typeof renderUser>;
 const renderToken = (t: TokenRecord, token?: string) => ({
   id: t.id,
   description: t.description,
@@ -71,12 +73,24 @@ const renderToken = (t: TokenRecord, token?: string) => ({
   last_used_at: t.lastUsedAt,
   ...(token ? { access_token: { token } } : {}),
 });
+/** An API token as the API answers it (`access_token` only when it is created). */
+export type ApiToken = ReturnType<typeof renderToken>;
 const renderAccess = (app: { id: string; name: string }, x: AccessRecord) => ({
   app: { id: app.id, name: app.name },
   user: { id: x.user.id, email: x.user.email },
   role: x.role,
   created_at: x.createdAt,
 });
+/** A collaborator (or the owner) of an app as the API answers it. */
+export type ApiCollaborator = ReturnType<typeof renderAccess>;
+/** `GET /account`: the caller, and how they signed in. */
+export type ApiAccount = ApiUser & { via: string };
+/** A token as created (`POST /oauth/authorizations`): the only answer that shows its secret. */
+export type ApiNewToken = ApiToken & Required<Pick<ApiToken, 'access_token'>>;
+/** `POST /login`: a new token for the user. */
+export type ApiLogin = ApiNewToken & { user: ApiUser };
+/** `POST /users`: the user, with the generated password when none was given. */
+export type ApiNewUser = ApiUser & { password?: string };
 
 /** Refuse passwords too short to resist guessing. */
 export function checkPassword(pw: string): void {

@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
-import { checkSchema, isSlipwayError } from '@slipway/core';
+import { checkSchema, errorAnswer } from '@slipway/core';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -137,12 +137,12 @@ export function createHttpApp(
   app.setErrorHandler((err: FastifyError, request, reply) => {
     admissions.get(request)?.failed((err as { status?: number }).status ?? 500);
     if (!request.raw.complete) request.raw.resume();
-    if (isSlipwayError(err)) return reply.code(err.status).send(err.toJSON());
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return reply
-        .code(413)
-        .send(runtimeErrors.SLIPWAY_ERR_RUNTIME_BODY_TOO_LARGE({ limit: MAX_JSON_BYTES }).toJSON());
-    reply.code(500).send({ id: 'internal_error', message: `internal error: ${err.message ?? String(err)}` });
+    const { status, body } = errorAnswer(
+      err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? runtimeErrors.SLIPWAY_ERR_RUNTIME_BODY_TOO_LARGE({ limit: MAX_JSON_BYTES })
+        : err,
+    );
+    reply.code(status).send(body);
   });
 
   // An unknown path is a 404, a known path with another method a 405.

@@ -1,6 +1,6 @@
 /** Small helpers of the API server: JSON bodies with limits, answers, and coded error replies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkSchema, isSlipwayError } from '@slipway/core';
+import { checkSchema, errorAnswer } from '@slipway/core';
 import { runtimeErrors } from '../errors.js';
 
 /** Largest source upload (a deploy archive or a git push) unless the platform says otherwise. */
@@ -106,14 +106,8 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.end(`\n !     ${(err as Error)?.message ?? err}\n`);
     return;
   }
-  if (isSlipwayError(err)) {
-    sendJson(res, err.status, err.toJSON());
-    return;
-  }
-  sendJson(res, 500, {
-    id: 'internal_error',
-    message: `internal error: ${(err as Error)?.message ?? String(err)}`,
-  });
+  const { status, body } = errorAnswer(err);
+  sendJson(res, status, body);
 }
 
 /** Bytes a streamed answer (log tail, build output) may have waiting for a slow client. */
