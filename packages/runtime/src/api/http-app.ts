@@ -70,6 +70,7 @@ export function createHttpApp(
   info: { title: string; version: string },
 ): { app: FastifyInstance; server: Server } {
   let ready: Promise<unknown> | undefined;
+  let booted = false;
   const boot = () => Promise.resolve(app.ready());
   const app = Fastify({
     logger: false,
@@ -80,6 +81,7 @@ export function createHttpApp(
     // at once, as before): a request waits for it instead.
     serverFactory: (handler) =>
       createServer((req, res) => {
+        if (booted) return handler(req, res);
         (ready ?? boot()).then(
           () => handler(req, res),
           (e: unknown) => sendError(res, e),
@@ -109,9 +111,6 @@ export function createHttpApp(
       }
     }, done);
   });
-  app.addHook('preValidation', async (request) => {
-    if (request.routeOptions.config.json && request.body === undefined) request.body = {};
-  });
   // ajv through core's checkSchema: the deepest problem, named, as every Slipway schema error.
   app.setValidatorCompiler(({ schema, method, url }) => (data: unknown) => {
     const [problem] = checkSchema(schema, data);
@@ -125,13 +124,19 @@ export function createHttpApp(
     };
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     const path = request.url.split('?')[0] ?? '/';
-    if (path === '/healthz' || path === '/openapi.json') return;
+    if (path === '/healthz' || path === '/openapi.json') return done();
     // git asks for Basic credentials only after a 401 that offers them.
     if (/\.git\//.test(path)) reply.raw.setHeader('www-authenticate', 'Basic realm="slipway"');
     const template = request.is404 ? undefined : request.routeOptions.config.template;
-    admissions.set(request, gate.admit(request.raw, template, request.params as Record<string, string>));
+    try {
+      admissions.set(request, gate.admit(request.raw, template, request.params as Record<string, string>));
+    } catch (e) {
+      return done(e as Error);
+    }
+    done();
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -175,7 +180,9 @@ export function createHttpApp(
     app.register(async (scope) => {
       for (const r of list) scope.route(fastifyRoute(r, group));
     });
-  ready = boot();
+  ready = boot().then(() => {
+    booted = true;
+  });
   // A failure shows in every answer (sendError above); it must not also be unhandled.
   ready.catch(() => {});
   return { app, server: app.server };
@@ -189,6 +196,15 @@ function fastifyRoute(r: RouteEntry, group: string): RouteOptions {
     // `\\.` (a literal dot in the old regexp templates) is a plain dot for Fastify's router.
     url: r.path.replace(/\\\./g, '.'),
     config: { json: spec?.body !== undefined, template: r.path },
+    // No body at all is `{}`, as an empty one is.
+    ...(spec?.body
+      ? {
+          preValidation: (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+            if (request.body === undefined) request.body = {};
+            done();
+          },
+        }
+      : {}),
     schema: {
       tags: [group],
       ...(spec?.summary ? { summary: spec.summary } : {}),
