@@ -189,7 +189,7 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
   on(
     'PATCH',
     '/account',
-    async (req, res, _p, _u, b) => {
+    async (_req, res, _p, _u, b) => {
       const body = b as { password: string; current_password: string };
       const u = me().user;
       if (!(await verifyPassword(body.current_password, store.passwordHash(u.id) ?? '')))
@@ -210,7 +210,7 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
   on(
     'POST',
     '/oauth/authorizations',
-    async (req, res, _p, _u, b) => {
+    async (_req, res, _p, _u, b) => {
       const body = b as { description?: string };
       const t = store.createToken(me().user.id, body.description ?? `token ${new Date().toISOString()}`);
       sendJson(res, 201, renderToken(t.record, t.token));
@@ -226,7 +226,7 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
   on(
     'POST',
     '/users',
-    async (req, res, _p, _u, b) => {
+    async (_req, res, _p, _u, b) => {
       const body = b as { email: string; password?: string; admin?: boolean };
       const pw = body.password ?? randomBytes(12).toString('base64url');
       checkPassword(pw);
@@ -239,7 +239,7 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
   on(
     'PATCH',
     '/users/:email',
-    async (req, res, p, _u, b) => {
+    async (_req, res, p, _u, b) => {
       const body = b as { password?: string; admin?: boolean };
       const u = store.requireUser(p.email as string);
       if (body.password !== undefined) {
@@ -268,7 +268,7 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
   on(
     'POST',
     '/apps/:app/collaborators',
-    async (req, res, p, _u, b) => {
+    async (_req, res, p, _u, b) => {
       const a = state.app(p.app as string);
       const body = b as { user: string };
       sendJson(res, 201, renderAccess(a, store.addCollaborator(a.id, a.name, body.user)));
@@ -282,7 +282,7 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
   on(
     'POST',
     '/apps/:app/transfers',
-    async (req, res, p, _u, b) => {
+    async (_req, res, p, _u, b) => {
       const a = state.app(p.app as string);
       const body = b as { recipient: string };
       sendJson(res, 201, renderAccess(a, store.transfer(a.id, body.recipient)));

@@ -9,7 +9,7 @@
 import type { AddonEntry } from '@slipway/core';
 import type { ProviderInput } from '../addons/provider-registry.js';
 import { runtimeErrors } from '../errors.js';
-import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, sendJson } from './http-util.js';
 import type { ApiContext } from './server.js';
 
 const URL_PATTERN = '^https?://[^\\s]+$';
@@ -96,7 +96,7 @@ export function registerAddonProviderRoutes(on: RouteRegistrar, ctx: ApiContext)
   on(
     'POST',
     '/addon-providers',
-    async (req, res, _p, _u, b) => {
+    async (_req, res, _p, _u, b) => {
       const body = b as ProviderInput;
       sendJson(res, 201, await registry().add(body));
     },

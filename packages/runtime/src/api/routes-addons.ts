@@ -15,7 +15,7 @@ import {
   pgRestore,
 } from '../addons/addon-tools.js';
 import type { AppRecord } from '../state/records.js';
-import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, sendJson } from './http-util.js';
 import { renderAddon } from './render.js';
 import type { ApiContext } from './server.js';
 
@@ -60,7 +60,7 @@ export function registerAddonRoutes(on: RouteRegistrar, ctx: ApiContext): void {
   on(
     'PATCH',
     '/apps/:app/addons/:id',
-    async (req, res, p, _u, b) => {
+    async (_req, res, p, _u, b) => {
       const a = app(p);
       const body = b as { plan: string };
       sendJson(res, 200, renderAddon(a, await ctx.addons.upgrade(a, p.id as string, body.plan)));
@@ -71,7 +71,7 @@ export function registerAddonRoutes(on: RouteRegistrar, ctx: ApiContext): void {
   on(
     'POST',
     '/apps/:app/addon-attachments',
-    async (req, res, p, _u, b) => {
+    async (_req, res, p, _u, b) => {
       const a = app(p);
       const body = b as { addon: string; name?: string };
       // Attaching hands the owner app's credentials to this one: the caller must be allowed there too.
@@ -104,7 +104,7 @@ export function registerAddonRoutes(on: RouteRegistrar, ctx: ApiContext): void {
   on(
     'POST',
     '/apps/:app/pg/backups/restore',
-    async (req, res, p, url, b) => {
+    async (_req, res, p, url, b) => {
       const body = b as { backup?: string };
       sendJson(res, 200, await pgRestore(tools, app(p), body.backup, which(url)));
     },

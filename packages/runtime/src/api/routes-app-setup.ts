@@ -6,7 +6,7 @@
  * postdeploy script ran and how it ended.
  */
 import { runtimeErrors } from '../errors.js';
-import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, sendJson } from './http-util.js';
 import { renderApp } from './render.js';
 import type { ApiContext } from './server.js';
 
@@ -51,7 +51,7 @@ export function registerAppSetupRoutes(on: RouteRegistrar, ctx: ApiContext): voi
   on(
     'POST',
     '/app-setups',
-    async (req, res, _p, _u, b) => {
+    async (_req, res, _p, _u, b) => {
       const body = b as { name?: string; manifest: object; env?: Record<string, string> };
       if (!ctx.appSetup)
         throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({

@@ -9,7 +9,7 @@
  */
 import { runtimeErrors } from '../errors.js';
 import type { AppRecord } from '../state/records.js';
-import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, sendJson } from './http-util.js';
 import type { ApiContext } from './server.js';
 
 /** Names: no whitespace or control characters, nothing a shell or a URL parser would trip on. */
@@ -46,7 +46,7 @@ export function registerBuildpackRoutes(on: RouteRegistrar, ctx: ApiContext): vo
   on(
     'PUT',
     '/apps/:app/buildpack-installations',
-    async (req, res, p, _u, b) => {
+    async (_req, res, p, _u, b) => {
       const a = ctx.state.app(p.app as string);
       const body = b as { updates: { buildpack: string }[] };
       const list = body.updates.map((u) => u.buildpack);

@@ -129,7 +129,7 @@ export function registerCertRoutes(on: RouteRegistrar, ctx: ApiContext, o: CertR
   on(
     'PATCH',
     '/apps/:app/https',
-    async (req, res, p, _u, b) => {
+    async (_req, res, p, _u, b) => {
       const a = app(p);
       const body = b as { redirect?: boolean; hsts_max_age?: number | null };
       const s = certs.setSettings(a, {

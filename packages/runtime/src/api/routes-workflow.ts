@@ -15,8 +15,9 @@ import { AttachHub } from '../oneoff/attach-hub.js';
 import { DEFAULT_SIZE } from '../release-service.js';
 import type { AppRecord } from '../state/records.js';
 import { assertAppName } from '../state/sqlite-state-store.js';
-import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, sendJson } from './http-util.js';
 import { renderApp, renderDomain, renderDrain } from './render.js';
+import * as answers from './response-schemas.js';
 import { domainSchema, drainSchema } from './schemas.js';
 import type { ApiContext } from './server.js';
 
@@ -79,112 +80,143 @@ export function registerWorkflowRoutes(
   const sessions = new Map<string, OneOffSession>();
 
   // --- domains --------------------------------------------------------------------------------
-  on('GET', '/apps/:app/domains', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(
-      res,
-      200,
-      state.domains(a.id).map((d) => renderDomain(a, d)),
-    );
-  });
-  on('POST', '/apps/:app/domains', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ hostname: string }>(
-      req,
-      {
+  on(
+    'GET',
+    '/apps/:app/domains',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(
+        res,
+        200,
+        state.domains(a.id).map((d) => renderDomain(a, d)),
+      );
+    },
+    { summary: "An app's custom domains", response: { 200: answers.listOf(answers.domainSchema) } },
+  );
+  on(
+    'POST',
+    '/apps/:app/domains',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { hostname: string };
+      // Host names are case-insensitive; the router matches the lower-cased Host exactly.
+      const hostname = body.hostname.trim().toLowerCase().replace(/\.$/, '');
+      const [problem] = checkSchema(domainSchema, { hostname });
+      if (problem)
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({
+          hostname: body.hostname,
+          detail: 'is not a host name (letters, digits and hyphens in dot-separated labels)',
+        });
+      const base = opts.baseDomain?.toLowerCase();
+      if (base && (hostname === base || hostname.endsWith(`.${base}`)))
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({
+          hostname,
+          detail: `is the platform's base domain ${base} or under it (apps answer there already)`,
+        });
+      const notCustom = notACustomDomain(hostname);
+      if (notCustom) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({ hostname, detail: notCustom });
+      const owner = state.domains().find((d) => d.hostname === hostname);
+      if (owner)
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({
+          hostname,
+          detail:
+            owner.appId === a.id ? `is already a domain of ${a.name}` : 'is already taken by another app',
+        });
+      const d = state.addDomain(a.id, hostname);
+      ctx.releases.event(a.name, `Added domain ${hostname}`);
+      sendJson(res, 201, renderDomain(a, d));
+    },
+    {
+      summary: 'Route a custom host name to the app',
+      body: {
         type: 'object',
         required: ['hostname'],
         properties: { hostname: { type: 'string', maxLength: 254 } },
       },
-      'POST /apps/:app/domains',
-    );
-    // Host names are case-insensitive; the router matches the lower-cased Host exactly.
-    const hostname = body.hostname.trim().toLowerCase().replace(/\.$/, '');
-    const [problem] = checkSchema(domainSchema, { hostname });
-    if (problem)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({
-        hostname: body.hostname,
-        detail: 'is not a host name (letters, digits and hyphens in dot-separated labels)',
-      });
-    const base = opts.baseDomain?.toLowerCase();
-    if (base && (hostname === base || hostname.endsWith(`.${base}`)))
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({
-        hostname,
-        detail: `is the platform's base domain ${base} or under it (apps answer there already)`,
-      });
-    const notCustom = notACustomDomain(hostname);
-    if (notCustom) throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({ hostname, detail: notCustom });
-    const owner = state.domains().find((d) => d.hostname === hostname);
-    if (owner)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_DOMAIN({
-        hostname,
-        detail: owner.appId === a.id ? `is already a domain of ${a.name}` : 'is already taken by another app',
-      });
-    const d = state.addDomain(a.id, hostname);
-    ctx.releases.event(a.name, `Added domain ${hostname}`);
-    sendJson(res, 201, renderDomain(a, d));
-  });
-  on('DELETE', '/apps/:app/domains/:host', async (_q, res, p) => {
-    const a = app(p);
-    const host = (p.host as string).toLowerCase();
-    const d = state.domains(a.id).find((x) => x.hostname === host || x.id === p.host);
-    if (!d || !state.removeDomain(a.id, d.id))
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `domain ${p.host}`,
-        hint: `See \`slipway domains -a ${a.name}\`.`,
-      });
-    ctx.releases.event(a.name, `Removed domain ${d.hostname}`);
-    sendJson(res, 200, renderDomain(a, d));
-  });
+      response: { 201: answers.domainSchema },
+    },
+  );
+  on(
+    'DELETE',
+    '/apps/:app/domains/:host',
+    async (_q, res, p) => {
+      const a = app(p);
+      const host = (p.host as string).toLowerCase();
+      const d = state.domains(a.id).find((x) => x.hostname === host || x.id === p.host);
+      if (!d || !state.removeDomain(a.id, d.id))
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+          what: `domain ${p.host}`,
+          hint: `See \`slipway domains -a ${a.name}\`.`,
+        });
+      ctx.releases.event(a.name, `Removed domain ${d.hostname}`);
+      sendJson(res, 200, renderDomain(a, d));
+    },
+    { summary: 'Stop routing a custom host name', response: { 200: answers.domainSchema } },
+  );
 
   // --- log drains -----------------------------------------------------------------------------
-  on('GET', '/apps/:app/log-drains', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(
-      res,
-      200,
-      state.drains(a.id).map((d) => renderDrain(a, d)),
-    );
-  });
-  on('POST', '/apps/:app/log-drains', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ url: string }>(
-      req,
-      { type: 'object', required: ['url'], properties: { url: { type: 'string', maxLength: 2048 } } },
-      'POST /apps/:app/log-drains',
-    );
-    const url = checkDrainUrl(body.url, opts.self ?? { ports: [], hosts: [] });
-    const [problem] = checkSchema(drainSchema, { url: body.url });
-    if (problem) throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_URL({ url: body.url, detail: problem.detail });
-    const existing = state.drains(a.id);
-    if (existing.some((d) => d.url === body.url))
-      throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_URL({
-        url: body.url,
-        detail: `is already a drain of ${a.name}`,
-      });
-    if (existing.length >= MAX_DRAINS)
-      throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_LIMIT({ app: a.name, count: existing.length });
-    const d = state.addDrain(a.id, body.url);
-    ctx.releases.event(a.name, `Added log drain ${url.protocol}//${url.host}`);
-    sendJson(res, 201, renderDrain(a, d));
-  });
-  on('DELETE', '/apps/:app/log-drains/:id', async (_q, res, p) => {
-    const a = app(p);
-    const id = p.id as string;
-    const d = state.drains(a.id).find((x) => x.id === id || x.url === id);
-    if (!d || !state.removeDrain(a.id, d.id))
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `drain ${id}`,
-        hint: `See \`slipway drains -a ${a.name}\`.`,
-      });
-    sendJson(res, 200, renderDrain(a, d));
-  });
+  on(
+    'GET',
+    '/apps/:app/log-drains',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(
+        res,
+        200,
+        state.drains(a.id).map((d) => renderDrain(a, d)),
+      );
+    },
+    { summary: "An app's log drains", response: { 200: answers.listOf(answers.drainSchema) } },
+  );
+  on(
+    'POST',
+    '/apps/:app/log-drains',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { url: string };
+      const url = checkDrainUrl(body.url, opts.self ?? { ports: [], hosts: [] });
+      const [problem] = checkSchema(drainSchema, { url: body.url });
+      if (problem) throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_URL({ url: body.url, detail: problem.detail });
+      const existing = state.drains(a.id);
+      if (existing.some((d) => d.url === body.url))
+        throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_URL({
+          url: body.url,
+          detail: `is already a drain of ${a.name}`,
+        });
+      if (existing.length >= MAX_DRAINS)
+        throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_LIMIT({ app: a.name, count: existing.length });
+      const d = state.addDrain(a.id, body.url);
+      ctx.releases.event(a.name, `Added log drain ${url.protocol}//${url.host}`);
+      sendJson(res, 201, renderDrain(a, d));
+    },
+    {
+      summary: "Send the app's logs to a drain",
+      body: { type: 'object', required: ['url'], properties: { url: { type: 'string', maxLength: 2048 } } },
+      response: { 201: answers.drainSchema },
+    },
+  );
+  on(
+    'DELETE',
+    '/apps/:app/log-drains/:id',
+    async (_q, res, p) => {
+      const a = app(p);
+      const id = p.id as string;
+      const d = state.drains(a.id).find((x) => x.id === id || x.url === id);
+      if (!d || !state.removeDrain(a.id, d.id))
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
+          what: `drain ${id}`,
+          hint: `See \`slipway drains -a ${a.name}\`.`,
+        });
+      sendJson(res, 200, renderDrain(a, d));
+    },
+    { summary: 'Remove a log drain', response: { 200: answers.drainSchema } },
+  );
 
   // --- maintenance and rename (Heroku: PATCH /apps/:app with `maintenance` and/or `name`) -------
   on(
     'PATCH',
     '/apps/:app',
-    async (req, res, p, _u, b) => {
+    async (_req, res, p, _u, b) => {
       let a = app(p);
       const body = b as { maintenance?: boolean; name?: string };
       if (body.name !== undefined && body.name !== a.name) a = await renameApp(ctx, a, body.name);
