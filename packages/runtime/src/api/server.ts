@@ -1,47 +1,41 @@
 /**
  * The platform's REST/JSON API, shaped after Heroku's Platform API. Every route needs
  * `Authorization: Bearer <token>` (or a dashboard session with its CSRF token), except sign-in,
- * the dashboard's files and the git hook callbacks, which need a push's secret; with accounts,
- * the gate (accounts/access-gate.ts) decides per route template who may call it; bodies are
- * validated with ajv before anything changes; errors are `{ id, message }` (plus `code` and
- * `hint`) with the catalogue's status.
+ * the dashboard's files, /openapi.json and the git hook callbacks, which need a push's secret;
+ * with accounts, the gate (accounts/access-gate.ts, through api-gate.ts) decides per route
+ * template who may call it. The routes are Fastify's (http-app.ts): bodies are validated with ajv
+ * against their schemas before anything changes, answers go through their response schemas, and
+ * errors are `{ id, message }` (plus `code` and `hint`) with the catalogue's status.
  */
-import { rm } from 'node:fs/promises';
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { type AddonEntry, type DynoStatus, validateConfigVars } from '@slipway/core';
 import type { AccessGate } from '../accounts/access-gate.js';
 import { registerDashboardRoutes } from '../accounts/dashboard-static.js';
-import type { Principal } from '../accounts/principal.js';
 import { registerAccountRoutes } from '../accounts/routes-accounts.js';
 import type { AddonService } from '../addon-service.js';
 import type { ProviderRegistry } from '../addons/provider-registry.js';
 import type { AppSetupService } from '../app-setup/app-setup-service.js';
 import type { DeployService } from '../deploy-service.js';
-import { receiveUpload } from '../deploy-service.js';
-import { runtimeErrors } from '../errors.js';
 import { formatLogLine, type LogHub } from '../logs/log-hub.js';
 import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
-import type { AppRecord, ReleaseRecord } from '../state/records.js';
+import type { AppRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
-import { createHttpApp, type HttpGate, type RouteEntry } from './http-app.js';
-import {
-  boundedLineWriter,
-  DEFAULT_MAX_UPLOAD_BYTES,
-  type RouteRegistrar,
-  readJson,
-  sendJson,
-} from './http-util.js';
-import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
+import { apiGate } from './api-gate.js';
+import { createHttpApp, type RouteEntry } from './http-app.js';
+import { boundedLineWriter, type RouteRegistrar, sendJson } from './http-util.js';
+import { renderAddon, renderApp, renderDyno, renderFormation } from './render.js';
 import * as answers from './response-schemas.js';
 import { registerAddonProviderRoutes } from './routes-addon-providers.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
+import { registerBuildRoutes } from './routes-builds.js';
 import { type CertRoutesOptions, registerCertRoutes } from './routes-certs.js';
-import { GIT_PUSH_CALLBACKS, registerGitRoutes } from './routes-git.js';
-import { registerSourceRoutes, SourceStore, sourceBuildSchema } from './routes-sources.js';
+import { registerGitRoutes } from './routes-git.js';
+import { registerReleaseRoutes } from './routes-releases.js';
+import { registerSourceRoutes, SourceStore } from './routes-sources.js';
 import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
 import {
   addonSchema,
@@ -50,7 +44,6 @@ import {
   formationBatchSchema,
   formationOneSchema,
   logSessionSchema,
-  rollbackSchema,
 } from './schemas.js';
 
 /** What the API drives. */
@@ -177,177 +170,11 @@ export function createApiServer(ctx: ApiContext): Server {
     { summary: 'Destroy an app, its dynos, add-ons, slugs and repository', response: oneApp },
   );
 
-  // --- builds ---------------------------------------------------------------------------------
+  // --- builds and releases (routes-builds.ts, routes-releases.ts) ------------------------------
   const sources = new SourceStore(join(ctx.dataDir, 'tmp', 'sources'));
   module('sources', () => registerSourceRoutes(on, ctx, sources));
-  on(
-    'POST',
-    '/apps/:app/builds',
-    async (req, res, p) => {
-      const a = app(p);
-      // Heroku's shape: `{ source_blob: { url } }` naming a source this platform issued.
-      if (/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-        const body = await readJson<{ source_blob: { url: string; version?: string } }>(
-          req,
-          sourceBuildSchema,
-          'POST /apps/:app/builds',
-        );
-        const { url, version } = body.source_blob;
-        const b = await ctx.deploys.start(
-          a,
-          await sources.blobFor(url),
-          version ? { sourceVersion: version } : {},
-        );
-        return sendJson(res, 201, renderBuild(a, b));
-      }
-      const file = await receiveUpload(req, ctx.dataDir, ctx.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
-      try {
-        const b = await ctx.deploys.start(a, file);
-        sendJson(res, 201, renderBuild(a, b));
-      } finally {
-        await rm(file, { force: true });
-      }
-    },
-    {
-      summary: 'Build a source archive (the body, tar.gz) or `{ source_blob: { url } }` (JSON)',
-      response: { 201: answers.buildSchema },
-    },
-  );
-  on(
-    'GET',
-    '/apps/:app/builds',
-    async (_q, res, p) => {
-      const a = app(p);
-      sendJson(
-        res,
-        200,
-        state.listBuilds(a.id).map((b) => renderBuild(a, b)),
-      );
-    },
-    { summary: "List an app's builds", response: { 200: answers.listOf(answers.buildSchema) } },
-  );
-  const build = (a: AppRecord, id: string) => {
-    const b = state.build(id);
-    if (!b || b.appId !== a.id)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `build ${id}`,
-        hint: `See \`GET /apps/${a.name}/builds\`.`,
-      });
-    return b;
-  };
-  on(
-    'GET',
-    '/apps/:app/builds/:id',
-    async (_q, res, p) => {
-      const a = app(p);
-      sendJson(res, 200, renderBuild(a, build(a, p.id as string)));
-    },
-    { summary: 'Show a build', response: { 200: answers.buildSchema } },
-  );
-  on('GET', '/apps/:app/builds/:id/output', async (req, res, p) => {
-    const a = app(p);
-    const b = build(a, p.id as string);
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
-    const write = boundedLineWriter(res);
-    await new Promise<void>((resolve) => {
-      const stop = ctx.deploys.follow(b.id, (line) => {
-        if (line === null) {
-          res.end();
-          resolve();
-        } else write(line);
-      });
-      req.on('close', () => {
-        stop();
-        resolve();
-      });
-    });
-  });
-
-  // --- releases -------------------------------------------------------------------------------
-  // Heroku's release carries the user who made it.
-  const release = (a: AppRecord, r: ReleaseRecord, cur: number | undefined): answers.ApiRelease => ({
-    ...renderRelease(a, r, cur),
-    user: access?.releaseUser(r.id) ?? null,
-  });
-  on(
-    'GET',
-    '/apps/:app/releases',
-    async (_q, res, p) => {
-      const a = app(p);
-      const cur = current(a)?.version;
-      sendJson(
-        res,
-        200,
-        state.listReleases(a.id).map((r) => release(a, r, cur)),
-      );
-    },
-    { summary: "List an app's releases", response: { 200: answers.listOf(answers.releaseSchema) } },
-  );
-  /** Release `v5`, `5` or a uuid of the app, or a 404. */
-  const releaseOf = (a: AppRecord, spec: string) => {
-    const id = spec.replace(/^v/, '');
-    const r = /^\d+$/.test(id) ? state.release(a.id, Number(id)) : state.releaseById(id);
-    if (!r || r.appId !== a.id)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `release ${spec}`,
-        hint: `See \`slipway releases -a ${a.name}\`.`,
-      });
-    return r;
-  };
-  on(
-    'GET',
-    '/apps/:app/releases/:id',
-    async (_q, res, p) => {
-      const a = app(p);
-      sendJson(res, 200, release(a, releaseOf(a, p.id as string), current(a)?.version));
-    },
-    { summary: 'Show a release (`v5`, `5` or its id)', response: { 200: answers.releaseSchema } },
-  );
-  // `releases:output`: what the release phase printed (followed while it runs; empty without one).
-  on('GET', '/apps/:app/releases/:id/output', async (req, res, p) => {
-    const r = releaseOf(app(p), p.id as string);
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
-    const followed = await new Promise<boolean>((resolve) => {
-      const stop = ctx.releases.followReleasePhase(r.id, (line) => {
-        if (line !== null) return void res.write(`${line}\n`);
-        res.end();
-        resolve(true);
-      });
-      if (!stop) return resolve(false);
-      req.on('close', () => {
-        stop();
-        resolve(true);
-      });
-    });
-    if (followed) return;
-    const text = state.releaseOutputs.get(r.id) ?? '';
-    res.end(text ? `${text}\n` : '');
-  });
-  on(
-    'POST',
-    '/apps/:app/releases',
-    async (_q, res, p, _u, b) => {
-      const a = app(p);
-      const body = b as { release?: string | number };
-      let version: number | undefined;
-      if (body.release !== undefined) {
-        const s = String(body.release).replace(/^v/, '');
-        version = /^\d+$/.test(s) ? Number(s) : state.releaseById(s)?.version;
-        if (version === undefined)
-          throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-            what: `release ${body.release}`,
-            hint: `See \`slipway releases -a ${a.name}\`.`,
-          });
-      }
-      const r = await ctx.releases.rollback(a, version);
-      sendJson(res, 201, release(a, r, current(a)?.version));
-    },
-    {
-      summary: 'Roll back to a release (default: the one before the current)',
-      body: rollbackSchema,
-      response: { 201: answers.releaseSchema },
-    },
-  );
+  module('builds', () => registerBuildRoutes(on, ctx, sources));
+  module('releases', () => registerReleaseRoutes(on, ctx));
 
   // --- config vars ----------------------------------------------------------------------------
   const configAnswer = { 200: answers.configVarsAnswerSchema };
@@ -535,62 +362,14 @@ export function createApiServer(ctx: ApiContext): Server {
     module('accounts', () => registerAccountRoutes(on, access));
     module('dashboard', () => registerDashboardRoutes(on, access.dashboardDir));
   }
-  const gate: HttpGate = {
-    admit(req, template, params) {
-      const method = req.method ?? 'GET';
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      // The hook callbacks authenticate with the push's secret alone and act as the pusher
-      // (routes-git.ts); sign-in and the dashboard's files need no credentials.
-      const callback = GIT_PUSH_CALLBACKS.has(path);
-      // The source blob URLs carry their own credential: a token in their path (routes-sources.ts).
-      const blob = SourceStore.isBlobPath(path);
-      let principal: Principal | undefined;
-      if (access) {
-        if (!callback && !(template && access.isPublic(method, template)))
-          principal = access.authenticate(req);
-      } else if (!callback && !blob && !authorized(req, state))
-        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
-      const action =
-        template && principal && method !== 'GET' && method !== 'HEAD'
-          ? { name: `${method} ${template}`, app: params.app ?? null }
-          : undefined;
-      const record = (status: number) => {
-        if (action) access?.record(req, principal, action.name, action.app, status);
-      };
-      if (template && principal && access)
-        try {
-          access.authorize(principal, method, template, params);
-        } catch (e) {
-          record((e as { status?: number }).status ?? 500);
-          throw e;
-        }
-      return {
-        run: (fn) => (access ? access.run(principal, fn) : fn()),
-        failed: record,
-        succeeded: (status) => {
-          record(status);
-          // Not after the hook callbacks: they need no token, so anyone could trigger the
-          // refresh, and the push's own POST (git-receive-pack, with a token) already does.
-          if (method !== 'GET' && !callback && !blob) ctx.onChange?.();
-        },
-      };
-    },
-  };
-  const { server } = createHttpApp(routes, gate, { title: 'Slipway platform API', version: API_VERSION });
+  const { server } = createHttpApp(routes, apiGate(ctx), {
+    title: 'Slipway platform API',
+    version: API_VERSION,
+  });
   routeLists.set(
     server,
     routes.map(({ method, path }) => ({ method, path })),
   );
   server.on('upgrade', upgrade);
   return server;
-}
-
-function authorized(req: IncomingMessage, state: SqliteStateStore): boolean {
-  const h = req.headers.authorization ?? '';
-  const m = /^Bearer\s+(\S+)$/i.exec(h);
-  if (m) return state.verifyToken(m[1] as string);
-  // git push sends the token as the HTTP Basic password (any user name).
-  const b = /^Basic\s+(\S+)$/i.exec(h);
-  const pair = b ? Buffer.from(b[1] as string, 'base64').toString('utf8') : '';
-  return pair.includes(':') && state.verifyToken(pair.slice(pair.indexOf(':') + 1));
 }
