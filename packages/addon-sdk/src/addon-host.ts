@@ -8,13 +8,16 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  type AddonActionRequest,
+  attachmentName,
   checkSchema,
   type DeprovisionRequest,
   type PlanChangeRequest,
   type ProvisionRequest,
   type ProvisionResult,
 } from '@slipway/core';
-import { attachmentName, checkResult } from './config-vars.js';
+import { checkActionNames } from './actions.js';
+import { checkResult } from './config-vars.js';
 import type { AddonDefinition, ProviderContext } from './definition.js';
 import { manifestOf } from './definition.js';
 import { addonErrors } from './errors.js';
@@ -58,6 +61,7 @@ export class AddonHost<O = Record<string, unknown>, S = unknown> {
     opts: AddonHostOptions = {},
   ) {
     this.manifest = validateManifest(manifestOf(definition), `add-on ${definition.id}`);
+    checkActionNames(definition);
     const options: Record<string, unknown> = { ...(opts.options ?? {}) };
     if (definition.optionsSchema) {
       const [p] = checkSchema(definition.optionsSchema, options);
@@ -110,7 +114,7 @@ export class AddonHost<O = Record<string, unknown>, S = unknown> {
   async provision(req: ProvisionRequest): Promise<ResourceRecord> {
     await this.start();
     const plan = resolvePlan(this.manifest, req.plan);
-    attachmentName(this.manifest, req.name);
+    attachmentName(this.manifest.id, req.name);
     const done = this.store.byUuid(req.uuid);
     if (done) return done;
     const running = this.inflight.get(req.uuid);
@@ -194,6 +198,40 @@ export class AddonHost<O = Record<string, unknown>, S = unknown> {
     await this.definition.deprovision(full, this.ctx);
     await this.store.remove(rec.uuid);
     return true;
+  }
+
+  /**
+   * Run one of the provider's actions on one of its resources: the input is checked against the
+   * action's schema (defaults applied), and the handler gets the provider's own record.
+   */
+  async action(name: string, req: AddonActionRequest): Promise<unknown> {
+    const action = this.definition.actions?.[name];
+    if (!action)
+      throw addonErrors.SLIPWAY_ERR_ADDON_ACTION_UNKNOWN({
+        addon: this.manifest.id,
+        action: name,
+        actions: Object.keys(this.definition.actions ?? {}).join(', ') || '(none)',
+      });
+    await this.start();
+    const resource = this.find(req.addon.resource);
+    if (!resource)
+      throw addonErrors.SLIPWAY_ERR_ADDON_UNKNOWN_RESOURCE({
+        addon: this.manifest.id,
+        id: req.addon.resource,
+      });
+    const input = structuredClone(req.input ?? {});
+    const [problem] = checkSchema(
+      action.inputSchema ?? { type: 'object', additionalProperties: false },
+      input,
+    );
+    if (problem)
+      throw addonErrors.SLIPWAY_ERR_ADDON_ACTION_INPUT({
+        addon: this.manifest.id,
+        action: name,
+        field: problem.field,
+        detail: problem.detail,
+      });
+    return await action.run({ ...req, input, resource }, this.ctx);
   }
 
   /** Stop every supervised process. */

@@ -4,20 +4,11 @@
  * name (`--as PRIMARY` → `PRIMARY_URL`). A declared name without the prefix (`DATABASE_URL`) is an
  * alias: it is set exactly as declared, whatever the attachment is called.
  */
-import type { ProvisionResult } from '@slipway/core';
+import { attachmentName, configPrefix, type ProvisionResult } from '@slipway/core';
 import { addonErrors } from './errors.js';
-import { type AddonManifest, askedConfigVars, configPrefix, optionalConfigVars } from './manifest.js';
+import { type AddonManifest, askedConfigVars, optionalConfigVars } from './manifest.js';
 
-const ATTACHMENT = /^[A-Z][A-Z0-9_]*$/;
 const RESOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
-
-/** Normalise an attachment name (`primary-db` → `PRIMARY_DB`); empty means the add-on's prefix. */
-export function attachmentName(manifest: AddonManifest, name: string | undefined): string {
-  if (!name) return configPrefix(manifest.id);
-  const n = name.toUpperCase().replace(/-/g, '_');
-  if (!ATTACHMENT.test(n)) throw addonErrors.SLIPWAY_ERR_ADDON_ATTACHMENT_NAME({ name });
-  return n;
-}
 
 /** The name a declared var gets in an app attached as `attachment` (aliases are unchanged). */
 export function attachedVarName(
@@ -27,7 +18,7 @@ export function attachedVarName(
 ): string {
   const prefix = `${configPrefix(manifest.id)}_`;
   if (!declared.startsWith(prefix)) return declared;
-  return `${attachmentName(manifest, attachment)}_${declared.slice(prefix.length)}`;
+  return `${attachmentName(manifest.id, attachment)}_${declared.slice(prefix.length)}`;
 }
 
 /** Rename a provider's config (declared names) to what the app sees under `attachment`. */

@@ -3,7 +3,9 @@
  * that create, change and destroy a resource. Each function gets a ProviderContext that carries
  * everything in (data dir, options, secrets, a redacting log, a process supervisor).
  */
+
 import type { DeprovisionRequest, PlanChangeRequest, ProvisionRequest, ProvisionResult } from '@slipway/core';
+import type { AddonActionDefinition } from './actions.js';
 import type { AddonManifest, AddonPlan, OptionalConfigVar } from './manifest.js';
 import type { ProviderLog } from './redact.js';
 import type { Unprivileged, UnprivilegedOptions } from './run-as.js';
@@ -79,6 +81,12 @@ export interface AddonDefinition<O = Record<string, unknown>, S = unknown> {
   ): ProvisionResult | undefined | void | Promise<ProvisionResult | undefined | void>;
   /** Destroy a resource and its data. */
   deprovision(req: DeprovisionRequest, ctx: ProviderContext<O, S>): void | Promise<void>;
+  /**
+   * Extra operations on a resource, by name (`backups:capture`, `inbox:list`): the platform
+   * offers them at `/apps/:app/addons/:addon/actions/:name` without knowing this provider.
+   * In-process providers only (the partner API has no such call).
+   */
+  actions?: Readonly<Record<string, AddonActionDefinition<O, S>>>;
 }
 
 /** The manifest of a definition (plans normalised; one default). */

@@ -34,15 +34,20 @@ export const addonErrors = defineErrors({
     hint: 'Return { id, config, message? } with a non-empty string id that stays the same for the resource.',
     status: 500,
   },
-  SLIPWAY_ERR_ADDON_ATTACHMENT_NAME: {
-    message: 'attachment name "{name}" is invalid',
-    hint: 'Use upper-case letters, digits and _ (e.g. PRIMARY), starting with a letter.',
-    status: 422,
-  },
   SLIPWAY_ERR_ADDON_UNKNOWN_RESOURCE: {
     message: 'add-on {addon} has no resource {id}',
     hint: 'Check the resource id; it may have been deprovisioned already.',
     status: 404,
+  },
+  SLIPWAY_ERR_ADDON_ACTION_UNKNOWN: {
+    message: 'add-on {addon} has no action "{action}"',
+    hint: 'Its actions: {actions}.',
+    status: 404,
+  },
+  SLIPWAY_ERR_ADDON_ACTION_INPUT: {
+    message: 'action {action} of add-on {addon}: input {field} {detail}',
+    hint: 'List the actions and their input with `GET /apps/APP/addons/ADDON/actions`.',
+    status: 422,
   },
   SLIPWAY_ERR_ADDON_READY_TIMEOUT: {
     message: 'supervised process {name} was not ready after {ms} ms',

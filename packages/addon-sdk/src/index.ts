@@ -6,24 +6,32 @@
 
 // The core types a provider author needs, so a provider depends on this package alone.
 export {
+  type AddonActionEntry,
+  type AddonActionRequest,
+  type AddonActionTarget,
   type AddonEntry,
   type AddonPlanEntry,
+  attachmentName,
+  configPrefix,
   type DeprovisionRequest,
   defineErrors,
+  freePort,
   isSlipwayError,
   Kernel,
+  lookupUser,
+  type OsUser,
   type PlanChangeRequest,
   type Plugin,
   type ProvisionRequest,
   type ProvisionResult,
   SlipwayError,
 } from '@slipway/core';
+export type { AddonActionDefinition, ProviderActionRequest } from './actions.js';
 export { AddonHost, type AddonHostOptions, defaultPlatformDataDir } from './addon-host.js';
 export { CallbackListener, type CallbackOptions } from './callback-listener.js';
 export {
   attachConfig,
   attachedVarName,
-  attachmentName,
   checkResult,
   configValueProblem,
 } from './config-vars.js';
@@ -53,7 +61,6 @@ export {
   type AddonPlan,
   addonManifestSchema,
   askedConfigVars,
-  configPrefix,
   defaultPlan,
   herokuManifest,
   type ManifestProblem,
@@ -64,7 +71,7 @@ export {
   resolvePlan,
   validateManifest,
 } from './manifest.js';
-export { connectHost, freePort, portIsFree } from './net.js';
+export { connectHost, portIsFree } from './net.js';
 export {
   credentialsToConfig,
   type OsbBrokerOptions,
@@ -85,8 +92,6 @@ export {
 export { type RemoteAddonOptions, type RemoteAddonPlugin, remoteAddon } from './remote-addon.js';
 export type { ResourceRecord } from './resource-store.js';
 export {
-  lookupUser,
-  type OsUser,
   type Unprivileged,
   type UnprivilegedOptions,
   unprivileged,

@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { isSlipwayError } from '@slipway/core';
+import { configPrefix, isSlipwayError } from '@slipway/core';
 import { expect } from 'chai';
 import { attachConfig, attachedVarName, checkResult } from './config-vars.js';
-import {
-  type AddonManifest,
-  addonManifestSchema,
-  configPrefix,
-  manifestProblems,
-  validateManifest,
-} from './manifest.js';
+import { type AddonManifest, addonManifestSchema, manifestProblems, validateManifest } from './manifest.js';
 
 const good: AddonManifest = {
   id: 'redis-cloud',

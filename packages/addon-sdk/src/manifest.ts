@@ -3,7 +3,7 @@
  * `api.production.base_url` …) plus the one thing Heroku keeps elsewhere: `plans`.
  * Validated with ajv (core's shared instance) and then for the rules a schema cannot say.
  */
-import { type AddonEntry, checkSchema } from '@slipway/core';
+import { type AddonEntry, checkSchema, configPrefix } from '@slipway/core';
 import { addonErrors } from './errors.js';
 
 /** A plan of an add-on; exactly one has `default: true`. */
@@ -153,11 +153,6 @@ export function catalogEntry(manifest: AddonManifest, plugin: string, service = 
 export interface ManifestProblem {
   field: string;
   detail: string;
-}
-
-/** The config var prefix of an add-on: its id upper-cased, `-` → `_` (`redis-cloud` → `REDIS_CLOUD`). */
-export function configPrefix(id: string): string {
-  return id.toUpperCase().replace(/-/g, '_');
 }
 
 /** Every problem of `manifest` (empty when valid), schema problems first. */

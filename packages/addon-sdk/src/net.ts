@@ -1,22 +1,12 @@
-/** Loopback port helpers for providers that start their own servers (pick a port, check it is free). */
+/**
+ * Loopback port helpers for providers that start their own servers: where to connect, and
+ * whether a port is free (`freePort` itself is core's, re-exported by this package's index).
+ */
 import { createServer } from 'node:net';
 
 /** Where the platform reaches a server listening on `listen`: loopback when it listens on every address. */
 export function connectHost(listen: string): string {
   return listen === '0.0.0.0' ? '127.0.0.1' : listen;
-}
-
-/** A TCP port free on `host` right now (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** True when nothing listens on host:port (a listen attempt succeeds). */

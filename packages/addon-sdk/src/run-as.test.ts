@@ -4,12 +4,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kernel } from '@slipway/core';
+import { Kernel, lookupUser } from '@slipway/core';
 import { expect } from 'chai';
 import { defineAddon } from './define-addon.js';
 import type { ProviderContext } from './definition.js';
 import { createRedactingLog, Redactor } from './redact.js';
-import { lookupUser, type Unprivileged, unprivileged } from './run-as.js';
+import { type Unprivileged, unprivileged } from './run-as.js';
 import { tcpReady } from './supervise.js';
 
 const execFileP = promisify(execFile);
@@ -139,6 +139,7 @@ describe('addon-sdk unprivileged (run a backing server as another user when root
       );
       const kernel = new Kernel();
       await kernel.use(plugin, { dataDir: join(root, 'platform') });
+      await kernel.start();
       try {
         expect(pid).to.be.a('number');
         expect(await uidOf(pid as number)).to.equal(u.uid);

@@ -6,20 +6,14 @@
  * platform is not root, everything runs as the platform's user and every step is a no-op.
  */
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { lookupUser, type OsUser } from '@slipway/core';
 import { addonErrors } from './errors.js';
 import type { ProviderLog } from './redact.js';
 
 const execFileP = promisify(execFile);
-
-/** An OS account from /etc/passwd. */
-export interface OsUser {
-  name: string;
-  uid: number;
-  gid: number;
-}
 
 /** Options of `unprivileged`. */
 export interface UnprivilegedOptions {
@@ -51,16 +45,6 @@ export interface Unprivileged {
    * mkdtemp dir would otherwise stop the server at chdir.
    */
   prepareDir(dir: string, opts?: { mode?: number }): Promise<void>;
-}
-
-/** Look a user up in /etc/passwd. */
-export async function lookupUser(name: string): Promise<OsUser | undefined> {
-  const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
-  for (const line of passwd.split('\n')) {
-    const [n, , uid, gid] = line.split(':');
-    if (n === name && uid && gid) return { name, uid: Number(uid), gid: Number(gid) };
-  }
-  return undefined;
 }
 
 async function hasSetpriv(): Promise<string | undefined> {

@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { configPrefix } from '@slipway/core';
 import nunjucks from 'nunjucks';
 import { addonErrors } from './errors.js';
-import { configPrefix } from './manifest.js';
 
 /** What to scaffold. */
 export interface ScaffoldAddonOptions {

@@ -15,6 +15,7 @@ export {
   DetectStage,
   defineErrors,
   type ErrorSpec,
+  freePort,
   indentOutput,
   isSlipwayError,
   KERNEL_VERSION,
@@ -71,7 +72,6 @@ export {
   sdkDependencySpec,
 } from './scaffold.js';
 export {
-  freePort,
   runSlug,
   type SlugExit,
   type SlugProcess,

@@ -73,7 +73,7 @@ describe('running a slug like a dyno (r.start, startSlug, runSlug)', function ()
   });
 
   it('uses the port it is given', async () => {
-    const { freePort } = await import('./start-slug.js');
+    const { freePort } = await import('./index.js');
     const port = await freePort();
     const web = await r.start('web', { port });
     try {

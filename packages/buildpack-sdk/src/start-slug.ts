@@ -6,11 +6,12 @@
  * reaches everything it forked.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { dynoLauncher, freePort, lookupUser, type OsUser } from '@slipway/core';
 import { buildpackErrors } from './errors.js';
 
 const execFileP = promisify(execFile);
@@ -64,30 +65,6 @@ export interface SlugProcess {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** SIGTERM its process group, SIGKILL after the grace; then remove `dir` (unless `keepDir`). */
   stop(): Promise<SlugExit>;
-}
-
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.unref();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => res(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
-type OsUser = { name: string; uid: number; gid: number };
-
-async function lookupUser(name: string): Promise<OsUser | undefined> {
-  const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
-  for (const line of passwd.split('\n')) {
-    const [n, , uid, gid] = line.split(':');
-    if (n === name && uid && gid) return { name, uid: Number(uid), gid: Number(gid) };
-  }
-  return undefined;
 }
 
 const warned = new Set<string>();
@@ -145,9 +122,8 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** As the reference runtime's launcher: profile scripts, then `bash -c` (so `FOO=1 cmd` works). */
-const PROFILE_THEN_EXEC =
-  'if [ -d .profile.d ]; then for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; unset f; fi; exec bash -c "$1"';
+/** The reference runtime's launcher (core's dyno contract): profile scripts, then `bash -c`. */
+const PROFILE_THEN_EXEC = dynoLauncher();
 
 function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
   try {

@@ -1,4 +1,7 @@
-/** Config var rules: names of letters, digits and `_`, and Heroku's 32 kB total per app. */
+/**
+ * Config var rules: names of letters, digits and `_`, Heroku's 32 kB total per app, and the
+ * prefix an add-on attachment gives the vars it sets.
+ */
 import { coreErrors } from './errors.js';
 
 /** Allowed config var names (not starting with a digit). */
@@ -19,6 +22,25 @@ const VALUE_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 /** A name as shown in a message: long ones cut, so a refusal never echoes kilobytes. */
 function shown(name: string): string {
   return name.length > 60 ? `${name.slice(0, 40)}… (${name.length} characters)` : name;
+}
+
+/** The config var prefix of an add-on service id: upper-cased, `-` → `_` (`heroku-redis` → `HEROKU_REDIS`). */
+export function configPrefix(service: string): string {
+  return service.toUpperCase().replace(/-/g, '_');
+}
+
+const ATTACHMENT_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * An add-on attachment's name, which prefixes the config vars it sets (Heroku's rule): `--as
+ * NAME` (normalised the same way, `primary-db` → `PRIMARY_DB`), else the service's prefix.
+ * Throws SLIPWAY_ERR_ADDON_ATTACHMENT_NAME (422) when the result is no config var prefix.
+ */
+export function attachmentName(service: string, as?: string): string {
+  if (!as) return configPrefix(service);
+  const name = configPrefix(as);
+  if (!ATTACHMENT_NAME.test(name)) throw coreErrors.SLIPWAY_ERR_ADDON_ATTACHMENT_NAME({ name: as });
+  return name;
 }
 
 /** Throw SLIPWAY_ERR_CONFIG_VAR_NAME unless `name` is a valid config var name. */

@@ -117,6 +117,11 @@ export function wrapPluginError(err: unknown, plugin: string, hook: string): Sli
 
 /** The kernel's error catalogue. */
 export const coreErrors = defineErrors({
+  SLIPWAY_ERR_ADDON_ATTACHMENT_NAME: {
+    message: 'attachment name "{name}" is invalid',
+    hint: 'Use upper-case letters, digits and _ (e.g. PRIMARY), starting with a letter.',
+    status: 422,
+  },
   SLIPWAY_ERR_PLUGIN_FAILED: {
     message: '{hook} failed: {detail}',
     hint: 'This is an error inside the plugin {plugin}; its output above says more. Fix the app or report it to the plugin author.',
@@ -142,9 +147,18 @@ export const coreErrors = defineErrors({
     status: 400,
   },
   SLIPWAY_ERR_PLUGIN_OPTIONS: {
-    message: 'plugin {plugin}: option {field} {detail}',
-    hint: 'Fix "{field}" in the options of {plugin} in {file}.',
+    message: 'plugin {plugin}: {problems}',
+    hint: 'Fix {fields} in the options of {plugin} in {file}.',
     status: 400,
+  },
+  SLIPWAY_ERR_SERVICE_CONFLICT: {
+    message: 'plugins {first} and {second} both provide the {service} service',
+    hint: 'Keep one of them (disable the other in slipway.config), or make one a default ({ default: true }).',
+    status: 400,
+  },
+  SLIPWAY_ERR_SERVICE_CYCLE: {
+    message: 'the factories of {cycle} depend on each other in a circle',
+    hint: 'Break the circle: one of these services must not need the next one to be built.',
   },
   SLIPWAY_ERR_SERVICE_MISSING: {
     message: 'no {service} service is registered{neededBy}',

@@ -1,5 +1,11 @@
 /** @slipway/core: the kernel, its hooks and services, the build pipeline, parsers and errors. */
 
+export {
+  ADDON_ACTION_NAME,
+  type AddonActionEntry,
+  type AddonActionRequest,
+  type AddonActionTarget,
+} from './addon-actions.js';
 export { type AddonSpecMatch, defaultAddonPlan, matchAddonSpec } from './addon-alias.js';
 export type { AppJson } from './app-json.js';
 export {
@@ -36,12 +42,21 @@ export {
 } from './config.js';
 export {
   assertConfigVarName,
+  attachmentName,
   CONFIG_VAR_NAME,
   CONFIG_VARS_MAX_BYTES,
+  configPrefix,
   configVarsSize,
   parseConfigAssignments,
   validateConfigVars,
 } from './config-vars.js';
+export {
+  dynoLauncher,
+  freePort,
+  lookupUser,
+  type OsUser,
+  SOURCE_PROFILE_D,
+} from './dyno-contract.js';
 export * from './errors.js';
 export * from './hooks.js';
 export { KERNEL_VERSION, Kernel, type PluginSource } from './kernel.js';
@@ -53,6 +68,10 @@ export {
   type Catalog,
   definePlugin,
   type Plugin,
+  type PluginContext,
+  type PluginRegistrar,
+  type ServiceFactory,
+  type ServiceFactoryContext,
 } from './plugin.js';
 export { PROCESS_TYPE_PATTERN, parseProcfile } from './procfile.js';
 export { ajv, checkSchema, type SchemaProblem } from './schema.js';

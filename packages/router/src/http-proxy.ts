@@ -1,3 +1,4 @@
+// Over 400 lines: one exchange is one state machine whose steps share the request's state.
 /**
  * One proxied HTTP request (an "exchange"): route it, pick a dyno, stream the request and the
  * response without buffering, enforce the timeouts, retry on another dyno when a connection

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { type Platform, startPlatform } from './platform.js';
+import { apiCaller } from './platform-harness.test-helper.js';
 
 const ECHO = fileURLToPath(new URL('../test/fixtures/echo-addon/index.mjs', import.meta.url));
 
@@ -12,14 +13,7 @@ describe('add-ons through the API', function () {
   this.timeout(60_000);
   let dir: string;
   let p: Platform;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(new URL(path, p.apiUrl), {
-      method,
-      headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: r.status, json: (await r.json()) as any };
-  };
+  const call = apiCaller(() => p);
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'slipway-addon-'));
     await chmod(dir, 0o755);

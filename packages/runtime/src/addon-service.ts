@@ -6,7 +6,13 @@
  * deprovisioned, and no config var reaches a release.
  */
 import { randomUUID } from 'node:crypto';
-import { defaultAddonPlan, type Kernel, matchAddonSpec, type ProvisionResult } from '@slipway/core';
+import {
+  attachmentName,
+  defaultAddonPlan,
+  type Kernel,
+  matchAddonSpec,
+  type ProvisionResult,
+} from '@slipway/core';
 import { runtimeErrors } from './errors.js';
 import type { ReleaseService } from './release-service.js';
 import type { AddonRecord, AppRecord } from './state/records.js';
@@ -17,11 +23,6 @@ export const PROVIDER_TIMEOUT_MS = 120_000;
 
 /** The first line of an error's message. */
 export const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0] as string;
-
-/** The attachment name of an add-on: `--as`, else the service upper-cased (`heroku-redis` → `HEROKU_REDIS`). */
-export function attachmentName(service: string, as?: string): string {
-  return as ?? service.toUpperCase().replace(/-/g, '_');
-}
 
 /** A `service[:plan]` as the catalogue understood it. */
 export interface ResolvedPlan {
@@ -287,13 +288,12 @@ export class AddonService {
         detail: `it already belongs to ${app.name}`,
         fix: 'Attach it to another app with -a OTHER_APP.',
       });
+    // A name that is no config var prefix is refused by attachmentName (coded, 422).
     const name = attachmentName(owner.name, as);
-    if (!/^[A-Z][A-Z0-9_]*$/.test(name) || this.o.state.addons(app.id).some((a) => a.name === name))
+    if (this.o.state.addons(app.id).some((a) => a.name === name))
       throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ADDON_ATTACHMENT({
         name,
-        detail: /^[A-Z][A-Z0-9_]*$/.test(name)
-          ? `${app.name} already has an attachment named ${name}`
-          : 'not a config var prefix',
+        detail: `${app.name} already has an attachment named ${name}`,
         fix: 'Choose another name with --as NAME (capitals, digits and _).',
       });
     const from = this.o.state.config(owner.appId);

@@ -116,6 +116,16 @@ export const runtimeErrors = defineErrors({
     hint: 'Nothing was attached and no config var changed. Check the provider (its log above, its server or URL) and retry.',
     status: 502,
   },
+  SLIPWAY_ERR_RUNTIME_ADDON_ACTION: {
+    message: 'add-on {addon} ({service}) has no action "{action}"',
+    hint: 'Its actions: {actions} (`GET /apps/{app}/addons/{addon}/actions`).',
+    status: 404,
+  },
+  SLIPWAY_ERR_RUNTIME_ADDON_ACTION_METHOD: {
+    message: 'action {action} of add-on {addon} changes things: call it with POST, not GET',
+    hint: 'POST /apps/{app}/addons/{addon}/actions/{action} with the input as a JSON body.',
+    status: 405,
+  },
   SLIPWAY_ERR_RUNTIME_ADDON_GONE: {
     message: 'add-on {name} is not attached to {app} (already destroyed, or never created)',
     hint: 'List the attached add-ons with `slipway addons -a {app}`.',
@@ -130,6 +140,16 @@ export const runtimeErrors = defineErrors({
     message: 'domain {hostname}: {detail}',
     hint: 'Use a lower-case host name such as www.example.com that no other app uses.',
     status: 422,
+  },
+  SLIPWAY_ERR_RUNTIME_ROUTER: {
+    message: 'unknown router "{name}"',
+    hint: 'Use one of {names} (platform.router in the config file, or slipway start --router).',
+    status: 400,
+  },
+  SLIPWAY_ERR_RUNTIME_ROUTER_HAPROXY: {
+    message: 'the haproxy router was chosen, but haproxy is not installed',
+    hint: 'Install it (apt-get install haproxy), or choose --router node or auto.',
+    status: 400,
   },
   SLIPWAY_ERR_RUNTIME_DATA_DIR: {
     message: 'cannot use data dir {dir}: {detail}',

@@ -1,6 +1,6 @@
 // Dynos and logs (issue 4).
 
-export { LineSplitter, splitLines } from '@slipway/core';
+export { freePort, LineSplitter, splitLines } from '@slipway/core';
 // Accounts, per-app access, the audit log and the dashboard (issue 18).
 export {
   AccessGate,
@@ -76,7 +76,7 @@ export {
   type ExitInfo,
 } from './dynos/dyno-manager.js';
 export { dynoErrors } from './dynos/errors.js';
-export { freePort, LocalDynoRuntime, type LocalDynoRuntimeOptions } from './dynos/local-runtime.js';
+export { LocalDynoRuntime, type LocalDynoRuntimeOptions } from './dynos/local-runtime.js';
 export { detectMemoryMechanism, type MemoryMechanism } from './dynos/memory.js';
 export {
   BUILD_PIDS_LIMIT,
@@ -94,6 +94,12 @@ export {
   resolveSize,
 } from './dynos/policy.js';
 export { createDynoRuntime, RUNTIME_NAMES, type RuntimeName } from './dynos/runtime-choice.js';
+export {
+  listSwarmNodes,
+  removeSwarmNode,
+  type SwarmNodeInfo,
+  setNodeAvailability,
+} from './dynos/swarm-nodes.js';
 export { runtimeErrors } from './errors.js';
 // Tenant isolation (issue 11): per-app uids and dirs, the build environment.
 export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';
@@ -113,6 +119,17 @@ export {
   splitMessage,
 } from './logs/log-hub.js';
 export { type Platform, type PlatformOptions, startPlatform } from './platform.js';
+export {
+  builtinDynosPlugin,
+  fsSlugsPlugin,
+  logHubPlugin,
+  logHubRef,
+  PLATFORM_SERVICE_PLUGINS,
+  type PlatformContext,
+  platformContextRef,
+  platformStateRef,
+  sqliteStatePlugin,
+} from './platform-services.js';
 export { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 export {
   DEFAULT_SIZE,

@@ -14,6 +14,20 @@ export const CLI = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.ur
 /** Test fixtures of this package. */
 export const FIXTURES = fileURLToPath(new URL('../test/fixtures', import.meta.url));
 
+/** JSON calls to an in-process platform's API with its token (`platform` is read at each call). */
+export function apiCaller(platform: () => { apiUrl: string; token: string }) {
+  return async (method: string, path: string, body?: unknown) => {
+    const p = platform();
+    const r = await fetch(new URL(path, p.apiUrl), {
+      method,
+      headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    return { status: r.status, json: (text ? JSON.parse(text) : undefined) as any };
+  };
+}
+
 /** A slipway.config.json that composes the platform from the Node.js buildpack only (no defaults: fast start). */
 export async function nodeOnlyConfig(dir: string): Promise<string> {
   const file = join(dir, 'slipway.config.json');

@@ -15,6 +15,7 @@ import {
   portIsFree,
   tcpReady,
 } from '@slipway/addon-sdk';
+import { mailActions } from './actions.js';
 import { mailErrors } from './errors.js';
 import { stopLeftoverDaemon } from './leftover.js';
 import { hashPassword, readAccount, removeMailbox, writeAccount } from './mailbox.js';
@@ -110,6 +111,7 @@ export const mailDefinition: AddonDefinition<MailOptions, MailState> = {
     },
   },
   setup,
+  actions: mailActions,
   async provision(req, ctx) {
     const id = `mail-${randomBytes(6).toString('hex')}`;
     const password = ctx.secret(24);

@@ -42,4 +42,9 @@ export const postgresErrors = defineErrors({
     hint: 'List the backups with listBackups (pg:backups) and pass one of their ids, e.g. b001.',
     status: 404,
   },
+  SLIPWAY_ERR_POSTGRES_NO_URL: {
+    message: 'Postgres resource {id} has no POSTGRES_URL on record',
+    hint: 'The resource was provisioned without a URL; destroy and re-create the add-on.',
+    status: 500,
+  },
 });

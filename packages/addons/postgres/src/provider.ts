@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddonDefinition, ProviderContext, ProvisionResult } from '@slipway/addon-sdk';
+import { postgresActions } from './actions.js';
 import { findPgBinaries, findPgTool, type PgBinaries } from './binaries.js';
 import { Cluster, type ClusterEnv } from './cluster.js';
 import { postgresErrors } from './errors.js';
@@ -265,6 +266,7 @@ export const postgresDefinition: AddonDefinition<PostgresOptions, PostgresState>
     },
   },
   setup,
+  actions: postgresActions,
   async provision(req, ctx) {
     const id = `postgresql-${randomBytes(6).toString('hex')}`;
     const password = ctx.secret(24);

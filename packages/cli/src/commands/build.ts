@@ -18,9 +18,6 @@ import {
 import type { Command } from 'commander';
 import type { CommandModule } from './index.js';
 
-/** The first-party buildpacks `slipway build` offers when they are installed, in detect order. */
-export const FIRST_PARTY_BUILDPACKS = ['nodejs', 'python', 'java', 'go'];
-
 interface BuildCliOptions {
   buildpack: string[];
   cacheDir?: string;
@@ -32,11 +29,15 @@ interface BuildCliOptions {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** Load the installed first-party buildpacks the kernel does not have yet; missing ones are skipped. */
+/**
+ * Load the installed first-party buildpacks (the platform's own list, `DEFAULT_BUILDPACKS`, in
+ * detect order) the kernel does not have yet; missing ones are skipped.
+ */
 async function loadFirstParty(kernel: Kernel): Promise<void> {
-  for (const id of FIRST_PARTY_BUILDPACKS) {
-    if (kernel.catalog.buildpacks.has(id)) continue;
-    const pkg = `@slipway/buildpack-${id}`;
+  const { DEFAULT_BUILDPACKS } = await import('@slipway/runtime');
+  for (const pkg of DEFAULT_BUILDPACKS) {
+    // First-party packages are named after their buildpack id: a config file's own `nodejs` wins.
+    if (kernel.catalog.buildpacks.has(pkg.replace(/^@slipway\/buildpack-/, ''))) continue;
     let mod: { default?: Plugin; plugin?: Plugin };
     try {
       mod = await import(pkg);

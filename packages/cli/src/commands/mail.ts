@@ -1,14 +1,10 @@
-/** `mail [MESSAGE_ID] -a APP`: the messages the app sent through its mail add-on. */
+/**
+ * `mail [MESSAGE_ID] -a APP`: the messages the app sent through its mail add-on (the mail
+ * provider's `inbox:list` and `inbox:show` actions).
+ */
 import type { Command } from 'commander';
-import {
-  addonVerb,
-  type ClientOptions,
-  clientFor,
-  out,
-  printJson,
-  requireApp,
-  table,
-} from '../api-client.js';
+import { type AddonActionOptions, readAddonAction } from '../addon-actions.js';
+import { addonVerb, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
 
 interface MessageView {
@@ -31,11 +27,9 @@ export const mailCommands: CommandModule = {
         .argument('[message]', 'show this message (id from the list)')
         .description('list the mail an app sent through its mail add-on, or show one message'),
       'mail',
-    ).action(async (id: string | undefined, o: ClientOptions & { addon?: string }) => {
-      const q = o.addon ? `?addon=${encodeURIComponent(o.addon)}` : '';
-      const path = `/apps/${encodeURIComponent(requireApp(o))}/mail`;
+    ).action(async (id: string | undefined, o: AddonActionOptions) => {
       if (id) {
-        const m = await clientFor(o).json<MessageView>('GET', `${path}/${encodeURIComponent(id)}${q}`);
+        const m = await readAddonAction<MessageView>(o, 'mail', 'inbox:show', { message: id });
         if (printJson(o, m)) return;
         table([
           ['From:', m.from ?? ''],
@@ -46,7 +40,7 @@ export const mailCommands: CommandModule = {
         out();
         return out(m.text ?? m.html ?? '');
       }
-      const list = await clientFor(o).json<MessageView[]>('GET', `${path}${q}`);
+      const list = await readAddonAction<MessageView[]>(o, 'mail', 'inbox:list');
       if (printJson(o, list)) return;
       if (!list.length) return out(`No mail from ${requireApp(o)} yet.`);
       table([

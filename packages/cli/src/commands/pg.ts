@@ -1,12 +1,13 @@
 /**
  * `pg:info`, `pg:credentials`, `pg:reset`, `pg:psql [-c SQL]` (`psql`), `pg:backups`,
- * `pg:backups:capture`, `pg:backups:restore [BACKUP]`. Info, reset and backups run on the
- * platform (it holds the provider's data dir), with the app's own DATABASE_URL; psql runs here,
- * with the password in PGPASSWORD rather than on the command line.
+ * `pg:backups:capture`, `pg:backups:restore [BACKUP]`. Info, reset and backups are the Postgres
+ * provider's actions, run on the platform (it holds the provider's data dir) through the generic
+ * add-on action route; psql runs here, with the password in PGPASSWORD, not on the command line.
  */
 import { spawn } from 'node:child_process';
 import { SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
+import { readAddonAction, runAddonAction } from '../addon-actions.js';
 import {
   addonVerb,
   type ClientOptions,
@@ -95,9 +96,6 @@ export function connectionInfo(databaseUrl: string): string {
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
-const q = (o: PgOptions) => (o.addon ? `?addon=${encodeURIComponent(o.addon)}` : '');
-const base = (o: PgOptions) => `/apps/${encodeURIComponent(requireApp(o))}/pg/backups`;
-
 /** Postgres verbs. */
 export const pgCommands: CommandModule = {
   register(program: Command) {
@@ -108,10 +106,7 @@ export const pgCommands: CommandModule = {
         .command('pg:info')
         .description("show the app's database: plan, version, size, connections, tables"),
     ).action(async (o: PgOptions) => {
-      const i = await clientFor(o).json<PgInfo>(
-        'GET',
-        `/apps/${encodeURIComponent(requireApp(o))}/pg/info${q(o)}`,
-      );
+      const i = await readAddonAction<PgInfo>(o, 'postgres', 'info');
       if (printJson(o, i)) return;
       out(`=== ${o.addon ? `${o.addon}_URL` : 'DATABASE_URL'} (${i.addon})`);
       table([
@@ -156,10 +151,11 @@ export const pgCommands: CommandModule = {
         process.exitCode = 1;
         return;
       }
-      const i = await clientFor(o).json<{ database: string; tables: number }>(
-        'POST',
-        `/apps/${encodeURIComponent(app)}/pg/reset${q(o)}`,
-        undefined,
+      const i = await runAddonAction<{ database: string; tables: number }>(
+        o,
+        'postgres',
+        'reset',
+        {},
         `Resetting the database of ${app}`,
       );
       if (printJson(o, i)) return;
@@ -188,7 +184,7 @@ export const pgCommands: CommandModule = {
 
     common(program.command('pg:backups').description("list the app's database backups")).action(
       async (o: PgOptions) => {
-        const list = await clientFor(o).json<BackupView[]>('GET', `${base(o)}${q(o)}`);
+        const list = await readAddonAction<BackupView[]>(o, 'postgres', 'backups:list');
         if (printJson(o, list)) return;
         if (!list.length)
           return out(`No backups. Capture one with \`slipway pg:backups:capture -a ${requireApp(o)}\`.`);
@@ -201,10 +197,11 @@ export const pgCommands: CommandModule = {
 
     common(program.command('pg:backups:capture').description('capture a backup of the database now')).action(
       async (o: PgOptions) => {
-        const b = await clientFor(o).json<BackupView>(
-          'POST',
-          `${base(o)}${q(o)}`,
-          undefined,
+        const b = await runAddonAction<BackupView>(
+          o,
+          'postgres',
+          'backups:capture',
+          {},
           'Capturing a backup',
         );
         if (printJson(o, b)) return;
@@ -218,9 +215,10 @@ export const pgCommands: CommandModule = {
         .argument('[backup]', 'backup id (b001…); default the latest')
         .description('restore a backup into the database (replaces its tables)'),
     ).action(async (backup: string | undefined, o: PgOptions) => {
-      const b = await clientFor(o).json<BackupView>(
-        'POST',
-        `${base(o)}/restore${q(o)}`,
+      const b = await runAddonAction<BackupView>(
+        o,
+        'postgres',
+        'backups:restore',
         backup ? { backup } : {},
         'Restoring the backup',
       );

@@ -40,7 +40,9 @@ export const psCommands: CommandModule = {
         for (const f of formation) {
           out(`=== ${f.type} (${f.size}): ${f.command ?? '(no command)'} (${f.quantity})`);
           for (const d of dynos.filter((x) => x.type === f.type))
-            out(`${d.name}: ${d.state} ${d.created_at} (v${d.release.version})`);
+            out(
+              `${d.name}: ${d.state} ${d.created_at} (v${d.release.version})${d.node ? ` on ${d.node}` : ''}`,
+            );
           out();
         }
         // One-off dynos (`run.N`, release phase) have no formation entry: list them apart, as Heroku does.

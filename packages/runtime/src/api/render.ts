@@ -92,6 +92,8 @@ export const renderDyno = (a: AppRecord, d: DynoStatus): ApiDyno => ({
   state: d.state,
   release: { version: d.release },
   port: d.port ?? null,
+  // The machine it runs on, from runtimes that span several (swarm); null on one machine.
+  node: d.node ?? null,
   created_at: new Date(d.startedAt).toISOString(),
 });
 

@@ -176,7 +176,7 @@ export type ApiFormation = FromSchema<typeof formationSchema>;
 /** A running dyno. */
 export const dynoSchema = {
   type: 'object',
-  required: ['id', 'app', 'name', 'type', 'state', 'release', 'port', 'created_at'],
+  required: ['id', 'app', 'name', 'type', 'state', 'release', 'port', 'node', 'created_at'],
   additionalProperties: false,
   properties: {
     id: { type: 'string' },
@@ -186,6 +186,8 @@ export const dynoSchema = {
     state: { type: 'string', enum: ['starting', 'up', 'crashed', 'stopping', 'down'] },
     release: versionRef,
     port: nullable('integer'),
+    /** The machine it runs on (swarm); null on one machine. */
+    node: nullable('string'),
     created_at: timestamp,
   },
 } as const;

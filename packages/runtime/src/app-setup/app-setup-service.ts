@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   type AppJson,
+  attachmentName,
   isSlipwayError,
   type Kernel,
   type OneOffSession,
@@ -19,7 +20,7 @@ import {
   type ReleaseEvent,
   validateConfigVars,
 } from '@slipway/core';
-import { type AddonService, attachmentName } from '../addon-service.js';
+import type { AddonService } from '../addon-service.js';
 import type { DynoManager } from '../dynos/dyno-manager.js';
 import type { LogHub } from '../logs/log-hub.js';
 import { DEFAULT_SIZE, DYNO_SIZES, MAX_QUANTITY, type ReleaseService } from '../release-service.js';

@@ -8,9 +8,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import https from 'node:https';
-import net from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from '@slipway/core';
 import type { TestCa } from './test-certs.test-helper.js';
 
 /** Where a Go-installed binary may be. */
@@ -21,16 +21,7 @@ export function findBinary(name: string): string | undefined {
 }
 
 /** A free loopback port (for a server that must know another's port before it starts). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** A running Pebble and its DNS. */
 export class Pebble {

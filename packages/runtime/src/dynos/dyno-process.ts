@@ -14,23 +14,27 @@ import { EventEmitter } from 'node:events';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { MAX_LINE_BYTES, splitLines } from '@slipway/core';
+import { dynoLauncher, MAX_LINE_BYTES, splitLines } from '@slipway/core';
 import { LogBudget, type LogBudgetOptions } from '../logs/log-budget.js';
 import { liveProcessGroups } from './memory.js';
 
-/** The launcher: the command arrives as $1 (or $SLIPWAY_COMMAND under `script`). */
-export const LAUNCHER = [
-  'if [ -n "$SLIPWAY_GO_FD" ]; then read -r -u 3 _ || true',
-  // The runtime keeps fd 3 open while it lives: EOF means the platform died; the dyno dies too.
-  '  ( read -r -u 3 _; kill -KILL 0 ) </dev/null >/dev/null 2>&1 &',
-  '  exec 3<&-; fi; unset SLIPWAY_GO_FD',
-  'if [ $# -gt 0 ]; then cmd="$1"; else cmd="$SLIPWAY_COMMAND"; fi; unset SLIPWAY_COMMAND SLIPWAY_LAUNCHER',
-  'if [ -n "$SLIPWAY_TTY_SIZE" ]; then stty $SLIPWAY_TTY_SIZE 2>/dev/null || true; fi; unset SLIPWAY_TTY_SIZE',
-  // Without a pids cgroup: the app's uid gets a process budget before anything of the app's runs.
-  'if [ -n "$SLIPWAY_NPROC" ]; then ulimit -u "$SLIPWAY_NPROC" || exit 126; fi; unset SLIPWAY_NPROC',
-  'if [ -d .profile.d ]; then for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; unset f; fi',
-  'exec bash -c "$cmd"',
-].join('\n');
+/**
+ * The launcher (core's dyno contract, after this runtime's own set-up): the command arrives as
+ * $1 (or $SLIPWAY_COMMAND under `script`).
+ */
+export const LAUNCHER = dynoLauncher(
+  [
+    'if [ -n "$SLIPWAY_GO_FD" ]; then read -r -u 3 _ || true',
+    // The runtime keeps fd 3 open while it lives: EOF means the platform died; the dyno dies too.
+    '  ( read -r -u 3 _; kill -KILL 0 ) </dev/null >/dev/null 2>&1 &',
+    '  exec 3<&-; fi; unset SLIPWAY_GO_FD',
+    'if [ $# -gt 0 ]; then cmd="$1"; else cmd="$SLIPWAY_COMMAND"; fi; unset SLIPWAY_COMMAND SLIPWAY_LAUNCHER',
+    'if [ -n "$SLIPWAY_TTY_SIZE" ]; then stty $SLIPWAY_TTY_SIZE 2>/dev/null || true; fi; unset SLIPWAY_TTY_SIZE',
+    // Without a pids cgroup: the app's uid gets a process budget before anything of the app's runs.
+    'if [ -n "$SLIPWAY_NPROC" ]; then ulimit -u "$SLIPWAY_NPROC" || exit 126; fi; unset SLIPWAY_NPROC',
+  ],
+  '"$cmd"',
+);
 
 /** How a dyno process ended. */
 export interface DynoExit {

@@ -1,3 +1,4 @@
+// Over 400 lines: the DynoRuntime contract over process groups; process, memory, pids, dirs are apart.
 /**
  * The `local` dyno runtime: every dyno is a process group on this machine. When the platform
  * is root each app has its own uid (isolation/app-users.ts) and everything a dyno may reach
@@ -15,17 +16,17 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type {
-  DynoHandle,
-  DynoRuntime,
-  DynoSpec,
-  DynoStatus,
-  OneOffSession,
-  OneOffSpec,
-  SlugStore,
+import {
+  type DynoHandle,
+  type DynoRuntime,
+  type DynoSpec,
+  type DynoStatus,
+  freePort,
+  type OneOffSession,
+  type OneOffSpec,
+  type SlugStore,
 } from '@slipway/core';
 import { AppDirs } from '../isolation/app-dirs.js';
 import { type AppUser, AppUsers } from '../isolation/app-users.js';
@@ -489,17 +490,4 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
       await rm(dir, { recursive: true, force: true });
     }
   }
-}
-
-/** A port nobody listens on now (the OS picks it). */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }

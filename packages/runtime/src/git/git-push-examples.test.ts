@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { type Platform, startPlatform } from '../platform.js';
+import { DEFAULT_BUILDPACKS } from '../plugins.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../../examples/apps', import.meta.url));
-const BUILDPACKS = ['nodejs', 'python', 'java', 'go'].map((b) =>
-  fileURLToPath(new URL(`../../../buildpacks/${b}`, import.meta.url)),
-);
+/** The first-party buildpacks, by package name (they resolve from the platform's install). */
+const BUILDPACKS = DEFAULT_BUILDPACKS;
 /** The tool each example's build needs on the host. */
 const TOOL: Record<string, string[]> = {
   node: ['npm'],

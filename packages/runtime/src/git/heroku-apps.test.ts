@@ -16,6 +16,7 @@ import { findServerBinDir } from '@slipway/addon-postgres';
 import { expect } from 'chai';
 import { type Platform, startPlatform } from '../platform.js';
 import { routerGet } from '../platform-harness.test-helper.js';
+import { DEFAULT_BUILDPACKS } from '../plugins.js';
 
 const APPS = fileURLToPath(new URL('../../test/fixtures/heroku-apps', import.meta.url));
 const pkg = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
@@ -49,7 +50,7 @@ describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres 
     dir = await mkdtemp(join(tmpdir(), 'slipway-heroku-apps-'));
     await chmod(dir, 0o755);
     await mkdir(join(dir, 'home'));
-    const plugins = ['nodejs', 'python', 'java', 'go'].map((b) => pkg(`buildpacks/${b}`));
+    const plugins = DEFAULT_BUILDPACKS;
     await writeFile(
       join(dir, 'slipway.config.json'),
       JSON.stringify({ defaults: false, plugins: [...plugins, pkg('addons/postgres')] }),

@@ -60,19 +60,6 @@ export interface FormationRecord {
   updatedAt: string;
 }
 
-/** A dyno as last recorded (the runtime's live view is authoritative). */
-export interface DynoRecord {
-  id: string;
-  appId: string;
-  name: string;
-  type: string;
-  releaseVersion: number;
-  state: string;
-  host: string | null;
-  port: number | null;
-  startedAt: string;
-}
-
 /** A custom domain routed to an app. */
 export interface DomainRecord {
   id: string;
