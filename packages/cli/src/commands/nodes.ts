@@ -40,18 +40,22 @@ export const nodesCommands: CommandModule = {
       program
         .command(`nodes:${verb} <node>`)
         .description(what)
-        .action(async (node: string) => {
+        .option('--json', 'print JSON')
+        .action(async (node: string, o: { json?: boolean }) => {
           const { setNodeAvailability } = await import('@slipway/runtime');
           await setNodeAvailability(node, availability);
+          if (printJson(o, { node, availability })) return;
           out(`Node ${node}: ${availability}`);
         });
     program
       .command('nodes:remove <node>')
       .description('remove NODE from the swarm (drain it and stop its engine first, or --force)')
       .option('--force', 'remove a node that is still up')
-      .action(async (node: string, o: { force?: boolean }) => {
+      .option('--json', 'print JSON')
+      .action(async (node: string, o: { force?: boolean; json?: boolean }) => {
         const { removeSwarmNode } = await import('@slipway/runtime');
         await removeSwarmNode(node, o.force === true);
+        if (printJson(o, { node, removed: true })) return;
         out(`Node ${node} removed`);
       });
   },
