@@ -1,6 +1,6 @@
 // Helpers shared by the router benchmarks: processes, ports, wrk runs and CPU accounting.
 import { execFile, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { promisify } from 'node:util';
 
@@ -135,3 +135,27 @@ export const median = (xs) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
+
+/**
+ * A log sink appending each line's message to `file`, buffered like nginx's
+ * `access_log … buffer=64k flush=1s`, so every proxy pays the same for its log.
+ */
+export function bufferedLog(file) {
+  const out = createWriteStream(file, { flags: 'a' });
+  let lines = [];
+  let bytes = 0;
+  const flush = () => {
+    if (lines.length) out.write(lines.join(''));
+    lines = [];
+    bytes = 0;
+  };
+  setInterval(flush, 1000).unref();
+  return {
+    write(l) {
+      const s = `${l.message}\n`;
+      lines.push(s);
+      bytes += s.length;
+      if (bytes >= 65536) flush();
+    },
+  };
+}

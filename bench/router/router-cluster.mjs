@@ -1,9 +1,11 @@
 // Slipway's router with N worker processes (node:cluster) sharing one port, routing
 // app.example.test to one backend.
 // With a certificate, each worker also listens for HTTPS (the pair is the default certificate).
+// With SLIPWAY_BENCH_LOG=<file>, every worker appends its per-request log lines there.
 // Usage: node router-cluster.mjs <port> <backendPort> <workers> [keepalive|close] [cert key httpsPort]
 import cluster from 'node:cluster';
 import { createRouter } from '../../packages/router/dist/index.js';
+import { bufferedLog } from './bench-lib.mjs';
 
 const [port, backendPort, workers] = process.argv.slice(2, 5).map(Number);
 const keepAlive = process.argv[5] !== 'close';
@@ -32,6 +34,7 @@ if (cluster.isPrimary) {
     baseDomain: 'example.test',
     limits: { inFlightPerDyno: 100_000, backlogPerDyno: 1 },
     maxIdleSocketsPerDyno: 512,
+    ...(process.env.SLIPWAY_BENCH_LOG ? { log: bufferedLog(process.env.SLIPWAY_BENCH_LOG) } : {}),
     upstreamKeepAlive: keepAlive,
     ...(certFile
       ? { tls: { certificates: [{ cert: certFile, key: keyFile, domains: ['app.example.test'] }] } }

@@ -1,17 +1,27 @@
 #!/usr/bin/env node
-// Router benchmark: the same backend (a) directly, (b) through Slipway's router, (c) through
-// nginx with upstream keep-alive, each proxy with the same number of worker processes, at 50
-// and 200 connections, load from wrk. Prints req/s, p50, p99 and the ratios.
+// Router benchmark: the same backend (a) directly, (b) through Slipway's Node router, (c)
+// through Slipway's HAProxy data plane, (d) through nginx with upstream keep-alive, each proxy
+// with the same number of workers (processes for Node and nginx, threads for HAProxy) and
+// each writing one log line per request to a file, at 50 and 200 connections, load from wrk.
+// Prints req/s, p50, p99, CPU per request and the ratios against direct and nginx.
 //
-//   node bench/router/run.mjs [--duration 10] [--rounds 1] [--workers 1,2] [--connections 50,200] [--no-keepalive-too]
+//   node bench/router/run.mjs [--duration 10] [--rounds 1] [--workers 1,2] [--connections 50,200] [--no-keepalive-too] [--no-haproxy]
 //
 // --no-keepalive-too adds the router with one upstream connection per request (1 worker), to
 // measure what the keep-alive pools bring.
 //
-// Needs: wrk and nginx (apt-get install -y wrk nginx-light) and a built router
-// (npx tsc -b packages/router). nginx runs from a config in a temp dir, not as a service.
+// Needs: wrk, nginx and haproxy (apt-get install -y wrk nginx-light haproxy) and a built router
+// (npx tsc -b packages/router). nginx and haproxy run from configs in temp dirs, not as services.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +45,13 @@ const measure = (setup) =>
   );
 
 const wrk = await which('wrk');
+const withHaproxy = !process.argv.includes('--no-haproxy');
+const haproxy =
+  (await which('haproxy')) ?? (existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : undefined);
+if (withHaproxy && !haproxy) {
+  console.error('This benchmark needs haproxy (apt-get install -y haproxy), or pass --no-haproxy');
+  process.exit(2);
+}
 const nginx = (await which('nginx')) ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
 if (!wrk || !nginx) {
   console.error('This benchmark needs wrk and nginx: apt-get update && apt-get install -y wrk nginx-light');
@@ -60,8 +77,17 @@ try {
   for (const w of workerCounts) {
     const routerPort = await freePort();
     const args = [join(here, 'router-cluster.mjs'), String(routerPort), String(backendPort), String(w)];
+    process.env.SLIPWAY_BENCH_LOG = join(tmp, `node-w${w}.log`);
     procs.push(await startReady(process.execPath, args));
-    setups.push({ label: `slipway w${w}`, port: routerPort, pid: procs.at(-1).pid });
+    setups.push({ label: `node w${w}`, port: routerPort, pid: procs.at(-1).pid });
+    if (withHaproxy) {
+      const port = await freePort();
+      const log = join(tmp, `haproxy-w${w}.log`);
+      const hargs = [join(here, 'haproxy-dataplane.mjs'), String(port), String(backendPort), String(w), log];
+      procs.push(await startReady(process.execPath, hargs));
+      // The CPU column counts haproxy (a child) and the Node log sink together.
+      setups.push({ label: `haproxy w${w}`, port, pid: procs.at(-1).pid });
+    }
     const nginxPort = await freePort();
     const dir = join(tmp, `w${w}`);
     mkdirSync(dir, { recursive: true });
@@ -83,7 +109,7 @@ try {
     const port = await freePort();
     const args = [join(here, 'router-cluster.mjs'), String(port), String(backendPort), '1', 'close'];
     procs.push(await startReady(process.execPath, args));
-    setups.push({ label: 'slipway w1 no-ka', port, pid: procs.at(-1).pid });
+    setups.push({ label: 'node w1 no-ka', port, pid: procs.at(-1).pid });
   }
   // Rounds interleave the setups so that noise from other load on the machine spreads evenly.
   for (let round = 1; round <= rounds; round++) {
@@ -92,6 +118,11 @@ try {
   }
 } finally {
   for (const p of procs.reverse()) await stop(p);
+  // Every proxy logged: say how many lines each wrote.
+  for (const f of readdirSync(tmp, { recursive: true }).filter((n) => String(n).endsWith('.log'))) {
+    const lines = readFileSync(join(tmp, String(f)), 'utf8').split('\n').length - 1;
+    if (lines > 0) console.error(`  log ${f}: ${lines} lines`);
+  }
   rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -112,12 +143,12 @@ for (const s of samples) {
 console.log(`\nmedians of ${rounds} round(s); load average at the end ${loadavg()[0].toFixed(2)}`);
 const find = (label, c) => results.find((r) => r.label === label && r.conns === c);
 console.log(
-  '\n| setup | conns | req/s | p50 ms | p99 ms | cpu µs/req | vs direct req/s | added p99 ms | slipway/nginx req/s | slipway/nginx cpu/req |',
+  '\n| setup | conns | req/s | p50 ms | p99 ms | cpu µs/req | vs direct req/s | added p99 ms | vs nginx req/s | vs nginx cpu/req |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const direct = find('direct', r.conns);
-  const w = /^slipway w(\d+)$/.exec(r.label)?.[1];
+  const w = /^(?:node|haproxy) w(\d+)$/.exec(r.label)?.[1];
   const ngx = w ? find(`nginx w${w}`, r.conns) : undefined;
   const cells = [
     r.label,

@@ -44,6 +44,7 @@ describe('addon-mariadb: manifest and names', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'slipway-mariadb-nobin-'));
     try {
       await kernel.use(plugin, { dataDir, binDir: '/nonexistent/bin' });
+      await kernel.start();
       const err = await kernel.hooks.provision
         .for('mariadb')
         .promise({ service: 'mariadb', uuid: 'u-1', plan: '', app: 'a', name: '', options: {} })

@@ -63,12 +63,13 @@ export const canaryPlugin = definePlugin<CanaryOptions>({
       apps: { type: 'array', items: { type: 'string', minLength: 1 } },
     },
   },
-  apply(kernel, options) {
+  // Pure registration: a route tap, nothing to start.
+  register(reg, options) {
     const suffix = options.suffix ?? '-canary';
     const header = (options.header ?? 'x-canary').toLowerCase();
     const apps = options.apps ? new Set(options.apps) : undefined;
     // The hot path: a Set lookup and a header read, nothing else.
-    kernel.hooks.route.tap({ name: CANARY_PLUGIN, stage: CANARY_STAGE }, (decision, req): RouteDecision => {
+    reg.hooks.route.tap({ name: CANARY_PLUGIN, stage: CANARY_STAGE }, (decision, req): RouteDecision => {
       if (decision.kind !== 'app' || decision.app.endsWith(suffix)) return decision;
       if (apps && !apps.has(decision.app)) return decision;
       if (!wantsCanary(req.headers, header, options.cookie)) return decision;

@@ -65,6 +65,7 @@ describe('addon-sdk provider actions', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'addon-sdk-actions-'));
     kernel = new Kernel();
     await kernel.use(defineAddon(withActions(), { log: captureLog().write }), { dataDir });
+    await kernel.start();
     const r = await kernel.hooks.provision.for('dirkv').promise({
       service: 'dirkv',
       plan: 'small',

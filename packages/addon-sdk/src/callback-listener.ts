@@ -1,11 +1,15 @@
 /**
- * The consumer's end of asynchronous provisioning: a small loopback HTTP server that accepts
+ * The consumer's end of asynchronous provisioning: a small loopback HTTP server (Fastify, see
+ * http-server.ts) that accepts
  * the provider's `PATCH <callback_url>` (Basic auth `id:password`) and hands the body to
  * whoever waits for that `uuid`. Started on first use; unref'd so it never keeps a process up.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkBasicAuth, readJsonBody, sendJson } from './http-util.js';
+import type { FastifyInstance } from 'fastify';
+import { addonErrors } from './errors.js';
+import { createJsonServer } from './http-server.js';
+import { checkBasicAuth } from './http-util.js';
 
 /** Where the listener binds and the URL providers are told to call. */
 export interface CallbackOptions {
@@ -20,6 +24,7 @@ export interface CallbackOptions {
 /** Receives provider callbacks for one add-on. */
 export class CallbackListener {
   private server: Server | undefined;
+  private app: FastifyInstance | undefined;
   private base: string | undefined;
   private readonly waiters = new Map<string, (body: unknown) => void>();
   private readonly early = new Map<string, unknown>();
@@ -33,30 +38,38 @@ export class CallbackListener {
   /** The callback URL for `uuid`, starting the listener if needed. */
   async urlFor(uuid: string): Promise<string> {
     if (!this.base) {
-      const server = createServer((req, res) => {
-        const uuid = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.split('/').pop() ?? '');
-        if (!checkBasicAuth(req, this.user, this.password)) {
-          req.resume();
-          return sendJson(res, 401, { message: 'bad credentials' });
-        }
-        if (req.method !== 'PATCH' && req.method !== 'POST') {
-          req.resume();
-          return sendJson(res, 405, { message: 'use PATCH' });
-        }
-        readJsonBody(req, 1024 * 1024).then(
-          (body) => {
-            const w = this.waiters.get(uuid);
-            if (w) w(body);
-            else this.early.set(uuid, body);
-            sendJson(res, 200, { message: 'ok' });
-          },
-          (e: Error) => sendJson(res, 400, { message: e.message }),
-        );
+      const app = createJsonServer({ bodyLimit: 1024 * 1024 });
+      app.addHook('onRequest', async (request) => {
+        if (!checkBasicAuth(request.raw, this.user, this.password))
+          throw addonErrors.SLIPWAY_ERR_ADDON_HTTP_AUTH();
       });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
+      app.setNotFoundHandler(async (request) => {
+        const path = request.url.split('?')[0] ?? '/';
+        if (/^\/addon-callbacks\/[^/]+\/?$/.test(path))
+          throw Object.assign(
+            addonErrors.SLIPWAY_ERR_ADDON_HTTP_METHOD({ method: request.method, path, allow: 'PATCH' }),
+            { headers: { allow: 'PATCH, POST' } },
+          );
+        throw addonErrors.SLIPWAY_ERR_ADDON_HTTP_ROUTE({
+          method: request.method,
+          path,
+          prefix: '/addon-callbacks',
+        });
       });
+      app.route<{ Params: { uuid: string } }>({
+        method: ['PATCH', 'POST'],
+        url: '/addon-callbacks/:uuid',
+        handler: async (request) => {
+          const { uuid } = request.params;
+          const w = this.waiters.get(uuid);
+          if (w) w(request.body);
+          else this.early.set(uuid, request.body);
+          return { message: 'ok' };
+        },
+      });
+      await app.listen({ port: this.opts.port ?? 0, host: this.opts.host ?? '127.0.0.1' });
+      const server = app.server;
+      this.app = app;
       server.unref();
       this.server = server;
       const { port } = server.address() as AddressInfo;
@@ -87,12 +100,10 @@ export class CallbackListener {
 
   /** Stop listening. */
   async close(): Promise<void> {
-    const s = this.server;
+    const app = this.app;
+    this.app = undefined;
     this.server = undefined;
     this.base = undefined;
-    if (!s) return;
-    const closed = new Promise<void>((r) => s.close(() => r()));
-    s.closeAllConnections();
-    await closed;
+    await app?.close();
   }
 }

@@ -203,6 +203,7 @@ export async function runConformance(
         const plugin = defineAddon(def, { log: opts.log ?? (() => {}) });
         close = () => plugin.close();
         await kernel.use(plugin, { ...(opts.options ?? {}), dataDir });
+        await kernel.start();
       }
     } catch (e) {
       record(1, false, `the provider could not start: ${msg(e)}`);

@@ -37,6 +37,7 @@ describe('addon-sdk defineAddon in a real Kernel', () => {
     const plugin = defineAddon(def, { log: log.write });
     const kernel = new Kernel();
     await kernel.use(plugin, { dataDir });
+    await kernel.start();
     return { kernel, plugin, def, log };
   }
 
@@ -134,7 +135,7 @@ describe('addon-sdk defineAddon in a real Kernel', () => {
     const kernel = new Kernel();
     const e = await rejects(kernel.use(defineAddon(def), { dataDir, size: 'big' } as any));
     expect(e.code).to.equal('SLIPWAY_ERR_PLUGIN_OPTIONS');
-    await new Kernel().use(defineAddon(def), { dataDir });
+    await (await new Kernel().use(defineAddon(def), { dataDir })).start();
     expect(seen).to.deep.equal([{ size: 3 }]);
   });
 
@@ -159,6 +160,7 @@ describe('addon-sdk defineAddon in a real Kernel', () => {
     });
     const kernel = new Kernel();
     await kernel.use(defineAddon(def), { dataDir });
+    await kernel.start();
     expect(() => process.kill(pid, 0)).to.not.throw();
     await kernel.close();
     const deadline = Date.now() + 5000;

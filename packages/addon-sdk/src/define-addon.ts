@@ -1,9 +1,11 @@
 /**
- * `defineAddon`: turn a provider definition into a kernel plugin that registers the add-on in
- * `kernel.catalog.addons` and taps `provision` / `planChange` / `deprovision` for its id. The
- * taps hand back config under the names the app sees (attachment naming applied).
+ * `defineAddon`: turn a provider definition into a two-phase kernel plugin. Its `register`
+ * (pure, replayed in build workers) adds the add-on to the catalogue and taps `provision` /
+ * `planChange` / `deprovision` for its id; its start, at `kernel.start()`, starts the
+ * provider's host (and its backing servers), and the kernel's close stops it. The taps hand
+ * back config under the names the app sees (attachment naming applied).
  */
-import type { Kernel, Plugin, ProvisionResult } from '@slipway/core';
+import { dynoRuntimeRef, type Kernel, type Plugin, type ProvisionResult } from '@slipway/core';
 import { actionEntries, checkActionNames } from './actions.js';
 import { AddonHost, type AddonHostOptions } from './addon-host.js';
 import { attachConfig } from './config-vars.js';
@@ -26,7 +28,7 @@ export interface AddonPlugin<O = Record<string, unknown>, S = unknown> extends P
 
 /** True when `x` is a plugin made by defineAddon. */
 export function isAddonPlugin(x: unknown): x is AddonPlugin<any, any> {
-  return !!x && typeof x === 'object' && 'definition' in x && 'manifest' in x && 'apply' in x;
+  return !!x && typeof x === 'object' && 'definition' in x && 'manifest' in x && 'register' in x;
 }
 
 /** A ProvisionResult for the app from a stored record: attachment naming applied. */
@@ -60,31 +62,50 @@ export function defineAddon<O = Record<string, unknown>, S = unknown>(
     hosts,
     ...(definition.kernel ? { kernel: definition.kernel } : {}),
     optionsSchema: pluginOptionsSchema(definition.optionsSchema),
-    async apply(kernel: Kernel, opts: AddonPluginOptions<O>) {
-      const { dataDir, ...options } = (opts ?? {}) as AddonPluginOptions<O>;
-      const host = new AddonHost<O, S>(definition, {
-        ...hostDefaults,
-        ...(dataDir ? { dataDir } : {}),
-        options: options as Record<string, unknown>,
-      });
-      hosts.push(host);
-      await host.start();
-      // The platform's kernel.close() stops this provider's supervised servers.
-      kernel.hooks.shutdown.tapPromise(name, () => host.close());
-      const actions = actionEntries(definition, (action, req) => host.action(action, req));
-      kernel.catalog.addons.set(manifest.id, {
-        ...catalogEntry(manifest, name),
-        ...(actions.size ? { actions } : {}),
-      });
-      kernel.hooks.provision
+    register(reg, opts: AddonPluginOptions<O>) {
+      // One host per kernel: the taps reach the one this kernel's start made.
+      let host: AddonHost<O, S> | undefined;
+      const started = () => {
+        if (!host) throw new Error(`add-on ${manifest.id} is not started (kernel.start() has not run)`);
+        return host;
+      };
+      const actions = actionEntries(definition, (action, req) => started().action(action, req));
+      reg.addon({ ...catalogEntry(manifest, name), ...(actions.size ? { actions } : {}) });
+      reg.hooks.provision
         .for(manifest.id)
-        .tapPromise(name, async (req) => appResult(manifest, await host.provision(req)));
-      kernel.hooks.planChange
+        .tapPromise(name, async (req) => appResult(manifest, await started().provision(req)));
+      reg.hooks.planChange
         .for(manifest.id)
-        .tapPromise(name, async (req) => appResult(manifest, await host.planChange(req)));
-      kernel.hooks.deprovision.for(manifest.id).tapPromise(name, async (req) => {
-        await host.deprovision(req);
+        .tapPromise(name, async (req) => appResult(manifest, await started().planChange(req)));
+      reg.hooks.deprovision.for(manifest.id).tapPromise(name, async (req) => {
+        await started().deprovision(req);
       });
+      reg.onStart(async (kernel: Kernel) => {
+        const { dataDir, ...options } = { ...(opts ?? {}) } as AddonPluginOptions<O> &
+          Record<string, unknown>;
+        // Dynos that reach the host elsewhere than loopback (Docker's bridge gateway): a provider
+        // that takes both `listen` and `host` serves there, unless its options say otherwise.
+        const runtime = kernel.tryResolve(dynoRuntimeRef);
+        const address = runtime?.hostAddress;
+        const props = (definition.optionsSchema as { properties?: Record<string, unknown> } | undefined)
+          ?.properties;
+        if (
+          address &&
+          props?.listen &&
+          props.host &&
+          options.listen === undefined &&
+          options.host === undefined
+        )
+          Object.assign(options, { listen: address, host: runtime?.dynoHostAddress ?? address });
+        host = new AddonHost<O, S>(definition, {
+          ...hostDefaults,
+          ...(dataDir ? { dataDir } : {}),
+          options,
+        });
+        hosts.push(host);
+        await host.start();
+      });
+      reg.onStop(() => host?.close());
     },
     async close() {
       await Promise.all(hosts.map((h) => h.close()));

@@ -91,4 +91,41 @@ export const addonErrors = defineErrors({
     hint: 'Use a lower-case name like "memcache" and an empty or new directory.',
     status: 400,
   },
+  // The partner API's own answers (serve-addon.ts, callback-listener.ts), in the platform's
+  // one error shape `{ id, code, message, hint }`.
+  SLIPWAY_ERR_ADDON_HTTP_AUTH: {
+    message: 'bad credentials',
+    hint: 'Send Basic auth with the add-on id as the user and its api.password.',
+    status: 401,
+  },
+  SLIPWAY_ERR_ADDON_HTTP_ROUTE: {
+    message: 'no route {method} {path}; the partner API lives under {prefix}',
+    hint: 'See the addon-sdk README "Partner API" for the routes.',
+    status: 404,
+  },
+  SLIPWAY_ERR_ADDON_HTTP_METHOD: {
+    message: '{method} is not allowed on {path}',
+    hint: 'Allowed: {allow}.',
+    status: 405,
+  },
+  SLIPWAY_ERR_ADDON_HTTP_GONE: {
+    message: 'resource {id} is already deprovisioned',
+    hint: 'Nothing left to do.',
+    status: 410,
+  },
+  SLIPWAY_ERR_ADDON_HTTP_BODY: {
+    message: 'request body: {detail}',
+    hint: 'See the addon-sdk README "Partner API" for the body of this route.',
+    status: 422,
+  },
+  SLIPWAY_ERR_ADDON_HTTP_JSON: {
+    message: 'request body is not valid JSON: {detail}',
+    hint: 'Send a JSON object with content-type application/json.',
+    status: 400,
+  },
+  SLIPWAY_ERR_ADDON_HTTP_TOO_LARGE: {
+    message: 'request body over {limit} bytes',
+    hint: 'Send a smaller body, or raise bodyLimit of serveAddon.',
+    status: 413,
+  },
 });

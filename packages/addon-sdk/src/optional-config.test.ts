@@ -78,6 +78,7 @@ describe('addon-sdk optional config vars', function () {
   it('returns the var only when the provision option asks, and refuses a provider that always sets it', async () => {
     const kernel = new Kernel();
     await kernel.use(defineAddon(withOptionalUrl(), { log: () => {} }), { dataDir });
+    await kernel.start();
     const plain = await kernel.hooks.provision.for('kvdb').promise(req({}, 'u-plain'));
     expect(Object.keys(plain?.config ?? {})).to.deep.equal(['KVDB_URL']);
     const asked = await kernel.hooks.provision.for('kvdb').promise(req({ database_url: 'true' }, 'u-asked'));
@@ -85,6 +86,7 @@ describe('addon-sdk optional config vars', function () {
 
     const bad = new Kernel();
     await bad.use(defineAddon(withOptionalUrl(true), { log: () => {} }), { dataDir: join(dataDir, 'bad') });
+    await bad.start();
     const err = await bad.hooks.provision
       .for('kvdb')
       .promise(req({}))

@@ -5,7 +5,7 @@
  * finished by the provider's callback (see CallbackListener) or, failing that, by polling
  * `GET <url>/:id` (served by `serveAddon`). Attachment naming is applied here, as Heroku does.
  */
-import type { Kernel, Plugin, ProvisionRequest, ProvisionResult } from '@slipway/core';
+import type { Plugin, ProvisionRequest, ProvisionResult } from '@slipway/core';
 import { CallbackListener, type CallbackOptions } from './callback-listener.js';
 import { attachConfig, checkResult } from './config-vars.js';
 import { addonErrors } from './errors.js';
@@ -153,10 +153,11 @@ export function remoteAddon(opts: RemoteAddonOptions): RemoteAddonPlugin {
   return {
     name,
     manifest,
-    apply(kernel: Kernel) {
-      kernel.catalog.addons.set(id, catalogEntry(manifest, name, id));
-      kernel.hooks.provision.for(id).tapPromise(name, provision);
-      kernel.hooks.planChange.for(id).tapPromise(name, async (req) => {
+    // Pure: the catalogue entry and the taps; the callback listener starts on the first async provision.
+    register(reg) {
+      reg.addon(catalogEntry(manifest, name, id));
+      reg.hooks.provision.for(id).tapPromise(name, provision);
+      reg.hooks.planChange.for(id).tapPromise(name, async (req) => {
         const plan = resolvePlan(manifest, req.plan);
         const r = await call('PUT', `/${encodeURIComponent(req.id)}`, 'plan change', { plan });
         if (r.status !== 200 && r.status !== 201) throw errorOf('plan change', r);
@@ -167,7 +168,7 @@ export function remoteAddon(opts: RemoteAddonOptions): RemoteAddonPlugin {
         const att = attachments.get(req.id) ?? attachments.get(req.uuid) ?? '';
         return { ...result, config: attachConfig(manifest, result.config, att) };
       });
-      kernel.hooks.deprovision.for(id).tapPromise(name, async (req) => {
+      reg.hooks.deprovision.for(id).tapPromise(name, async (req) => {
         const r = await call('DELETE', `/${encodeURIComponent(req.id)}`, 'deprovision');
         // Already gone is fine: deprovision is idempotent.
         if (![200, 202, 204, 404, 410].includes(r.status)) throw errorOf('deprovision', r);
@@ -175,7 +176,7 @@ export function remoteAddon(opts: RemoteAddonOptions): RemoteAddonPlugin {
         attachments.delete(req.uuid);
       });
       // The callback listener (async provisions) closes with the platform: kernel.close().
-      kernel.hooks.shutdown.tapPromise(name, () => callbacks.close());
+      reg.hooks.shutdown.tapPromise(name, () => callbacks.close());
     },
     close: () => callbacks.close(),
   };

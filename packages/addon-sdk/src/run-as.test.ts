@@ -139,6 +139,7 @@ describe('addon-sdk unprivileged (run a backing server as another user when root
       );
       const kernel = new Kernel();
       await kernel.use(plugin, { dataDir: join(root, 'platform') });
+      await kernel.start();
       try {
         expect(pid).to.be.a('number');
         expect(await uidOf(pid as number)).to.equal(u.uid);

@@ -72,6 +72,30 @@ describe('addon-sdk partner API server (real HTTP on loopback)', function () {
     expect((await call(server, 'GET', '/../../etc')).status).to.equal(404);
   });
 
+  it("answers errors in the platform API's one shape: id, code, message, hint; 405 names what is allowed", async () => {
+    const denied = await call(server, 'GET', '/x', undefined, basicAuth('dirkv', 'nope'));
+    expect(denied.body).to.include({ id: 'addon_http_auth', code: 'SLIPWAY_ERR_ADDON_HTTP_AUTH' });
+    expect(denied.body.hint).to.contain('api.password');
+    const bad = await call(server, 'POST', '', { uuid: 'u', options: [] });
+    expect(bad.body.code).to.equal('SLIPWAY_ERR_ADDON_HTTP_BODY');
+    const broken = await call(server, 'POST', '', '{not json');
+    expect(broken.body.code).to.equal('SLIPWAY_ERR_ADDON_HTTP_JSON');
+    const method = await call(server, 'PATCH', '/some-id', {});
+    expect(method.status).to.equal(405);
+    expect(method.headers.get('allow')).to.equal('GET, PUT, DELETE');
+    expect(method.body.code).to.equal('SLIPWAY_ERR_ADDON_HTTP_METHOD');
+    const root = await call(server, 'GET', '');
+    expect(root.status).to.equal(405);
+    expect(root.headers.get('allow')).to.equal('POST');
+    const unknown = await call(server, 'GET', '/no-such-id');
+    expect(unknown.status).to.equal(404);
+    expect(unknown.body.code).to.equal('SLIPWAY_ERR_ADDON_UNKNOWN_RESOURCE');
+    // Outside the partner API's prefix: 404 without asking for credentials.
+    const outside = await fetch(server.url.replace('/heroku/resources', '/elsewhere'));
+    expect(outside.status).to.equal(404);
+    expect(((await outside.json()) as { code: string }).code).to.equal('SLIPWAY_ERR_ADDON_HTTP_ROUTE');
+  });
+
   it('provisions, is idempotent on uuid, changes plan and deprovisions (200, then 410)', async () => {
     const body = { uuid: 'p-1', plan: 'small', region: 'local', options: {}, name: 'dirkv-shiny-1' };
     const a = await call(server, 'POST', '', body);

@@ -13,16 +13,20 @@
  *   the callback) → `{id, uuid, state, config?, message?}`.
  * - `PUT /heroku/resources/:id` `{plan}` → 200 `{id, config, message}`.
  * - `DELETE /heroku/resources/:id` → 200; an unknown (already deleted) id → 410.
- * - Basic auth `id:password` on every route (401 otherwise), 422 `{message}` for bad requests,
- *   413 over the body limit, JSON everywhere.
+ * - Basic auth `id:password` on every route (401 otherwise), 422 for bad requests, 413 over the
+ *   body limit, JSON everywhere; errors in the platform's one shape `{ id, code, message, hint }`.
+ * - Served by Fastify (http-server.ts): the bodies are checked against the JSON Schemas below.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isSlipwayError, type ProvisionRequest } from '@slipway/core';
+import type { ProvisionRequest } from '@slipway/core';
+import type { FastifyReply } from 'fastify';
 import { AddonHost } from './addon-host.js';
 import { type AddonPlugin, isAddonPlugin } from './define-addon.js';
 import type { AddonDefinition } from './definition.js';
-import { basicAuth, checkBasicAuth, HttpError, readJsonBody, sendJson, sleep } from './http-util.js';
+import { addonErrors } from './errors.js';
+import { createJsonServer } from './http-server.js';
+import { basicAuth, checkBasicAuth, sleep } from './http-util.js';
 import type { LogWriter } from './redact.js';
 import type { ResourceRecord } from './resource-store.js';
 
@@ -59,29 +63,38 @@ export interface AddonServer {
 
 const PREFIX = '/heroku/resources';
 
-function validateProvisionBody(body: unknown): string | undefined {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'body must be a JSON object';
-  const b = body as Record<string, unknown>;
-  if (typeof b.uuid !== 'string' || !b.uuid) return 'uuid is required (a string)';
-  if (b.plan !== undefined && typeof b.plan !== 'string') return 'plan must be a string';
-  if (b.region !== undefined && b.region !== null && typeof b.region !== 'string')
-    return 'region must be a string';
-  if (b.name !== undefined && b.name !== null && typeof b.name !== 'string') return 'name must be a string';
-  if (
-    b.options !== undefined &&
-    (typeof b.options !== 'object' || b.options === null || Array.isArray(b.options))
-  )
-    return 'options must be an object';
-  if (b.callback_url !== undefined && b.callback_url !== null) {
-    if (typeof b.callback_url !== 'string') return 'callback_url must be a string';
-    try {
-      const u = new URL(b.callback_url);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'callback_url must be http(s)';
-    } catch {
-      return 'callback_url must be an absolute URL';
-    }
+/** `POST /heroku/resources` (Heroku's provision request). */
+const provisionSchema = {
+  type: 'object',
+  required: ['uuid'],
+  properties: {
+    uuid: { type: 'string', minLength: 1 },
+    plan: { type: 'string' },
+    region: { type: ['string', 'null'] },
+    name: { type: ['string', 'null'] },
+    options: { type: 'object' },
+    callback_url: { type: ['string', 'null'] },
+  },
+} as const;
+
+/** `PUT /heroku/resources/:id` (a plan change). */
+const planChangeSchema = {
+  type: 'object',
+  required: ['plan'],
+  properties: { plan: { type: 'string', minLength: 1 } },
+} as const;
+
+/** The callback URL must be absolute http(s): the provider calls it. */
+function checkCallbackUrl(url: unknown): void {
+  if (typeof url !== 'string') return;
+  let u: URL | undefined;
+  try {
+    u = new URL(url);
+  } catch {
+    throw addonErrors.SLIPWAY_ERR_ADDON_HTTP_BODY({ detail: 'callback_url must be an absolute URL' });
   }
-  return undefined;
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw addonErrors.SLIPWAY_ERR_ADDON_HTTP_BODY({ detail: 'callback_url must be http(s)' });
 }
 
 /** Serve a provider over the partner API. Resolves once listening. */
@@ -130,10 +143,8 @@ export async function serveAddon(
     }
   }
 
-  async function provision(req: IncomingMessage, res: ServerResponse) {
-    const body = (await readJsonBody(req, bodyLimit)) as Record<string, any>;
-    const bad = validateProvisionBody(body);
-    if (bad) return sendJson(res, 422, { message: bad });
+  async function provision(body: Record<string, any>, reply: FastifyReply) {
+    checkCallbackUrl(body.callback_url);
     const preq: ProvisionRequest = {
       service: manifest.id,
       uuid: body.uuid,
@@ -174,78 +185,70 @@ export async function serveAddon(
           callbacks.delete(preq.uuid);
         });
       }
-      return sendJson(res, 202, { id: preq.uuid, message: `${manifest.name} is being provisioned` });
+      return reply.code(202).send({ id: preq.uuid, message: `${manifest.name} is being provisioned` });
     }
     if ('e' in first) throw first.e;
-    return sendJson(res, 200, view(first.r));
+    return reply.code(200).send(view(first.r));
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== PREFIX && !url.pathname.startsWith(`${PREFIX}/`))
-      return sendJson(res, 404, {
-        message: `no route ${url.pathname}; the partner API lives under ${PREFIX}`,
+  const app = createJsonServer({
+    bodyLimit,
+    redact: (t) => host.redactor.redact(t),
+    onInternalError: (method, url, message) =>
+      host.ctx.log.error(`request ${method} ${url} failed: ${message}`),
+  });
+  const refuse = () =>
+    Object.assign(addonErrors.SLIPWAY_ERR_ADDON_HTTP_AUTH(), {
+      headers: { 'www-authenticate': `Basic realm="${manifest.id}"` },
+    });
+  const authenticate = (req: IncomingMessage) => {
+    if (!checkBasicAuth(req, manifest.id, password)) throw refuse();
+  };
+  app.addHook('onRequest', async (request) => {
+    if (!request.is404) authenticate(request.raw);
+  });
+  // Outside the prefix: 404 before any credentials; inside: 401, then 405 naming what is allowed.
+  app.setNotFoundHandler(async (request) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const method = request.method;
+    if (path !== PREFIX && !path.startsWith(`${PREFIX}/`))
+      throw addonErrors.SLIPWAY_ERR_ADDON_HTTP_ROUTE({ method, path, prefix: PREFIX });
+    authenticate(request.raw);
+    const root = path.replace(/\/$/, '') === PREFIX;
+    if (!root && path.slice(PREFIX.length + 1).includes('/'))
+      throw addonErrors.SLIPWAY_ERR_ADDON_UNKNOWN_RESOURCE({
+        addon: manifest.id,
+        id: path.slice(PREFIX.length + 1),
       });
-    if (!checkBasicAuth(req, manifest.id, password!)) {
-      req.resume();
-      return sendJson(
-        res,
-        401,
-        { message: 'bad credentials' },
-        { 'www-authenticate': `Basic realm="${manifest.id}"` },
-      );
-    }
-    const id = decodeURIComponent(url.pathname.slice(PREFIX.length + 1));
-    if (!id) {
-      if (req.method === 'POST') return provision(req, res);
-      return sendJson(res, 405, { message: `${req.method} is not allowed on ${PREFIX}` }, { allow: 'POST' });
-    }
-    if (req.method === 'GET') {
-      const rec = host.find(id);
-      if (rec) return sendJson(res, 200, { uuid: rec.uuid, state: 'provisioned', ...view(rec) });
-      if (host.pending(id)) return sendJson(res, 200, { id, uuid: id, state: 'provisioning' });
-      const failed = failures.get(id);
-      if (failed) return sendJson(res, 200, { id, uuid: id, state: 'failed', message: failed });
-      return sendJson(res, 404, { message: `no resource ${id}` });
-    }
-    if (req.method === 'PUT') {
-      const body = (await readJsonBody(req, bodyLimit)) as Record<string, unknown>;
-      if (!body || typeof body.plan !== 'string' || !body.plan)
-        return sendJson(res, 422, { message: 'plan is required (a string)' });
-      const rec = await host.planChange({ id, plan: body.plan });
-      return sendJson(res, 200, view(rec));
-    }
-    if (req.method === 'DELETE') {
-      req.resume();
-      const gone = !(await host.deprovision({ id }));
-      return gone
-        ? sendJson(res, 410, { message: `resource ${id} is already deprovisioned` })
-        : sendJson(res, 200, { message: `${manifest.name} deprovisioned` });
-    }
-    return sendJson(
-      res,
-      405,
-      { message: `${req.method} is not allowed here` },
-      { allow: 'GET, PUT, DELETE' },
-    );
-  }
-
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (res.headersSent) return res.destroy();
-      if (e instanceof HttpError) return sendJson(res, e.status, { message: e.message });
-      const message = host.redactor.redact(e instanceof Error ? e.message : String(e));
-      if (isSlipwayError(e) && e.status < 500)
-        return sendJson(res, e.status === 404 ? 404 : 422, { message, code: e.code });
-      host.ctx.log.error(`request ${req.method} ${req.url} failed: ${message}`);
-      return sendJson(res, 500, { message, ...(isSlipwayError(e) ? { code: e.code } : {}) });
+    const allow = root ? 'POST' : 'GET, PUT, DELETE';
+    throw Object.assign(addonErrors.SLIPWAY_ERR_ADDON_HTTP_METHOD({ method, path, allow }), {
+      headers: { allow },
     });
   });
-  server.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  type WithId = { Params: { id: string } };
+  app.post(PREFIX, { schema: { body: provisionSchema } }, (request, reply) =>
+    provision(request.body as Record<string, any>, reply),
+  );
+  app.get<WithId>(`${PREFIX}/:id`, async (request) => {
+    const { id } = request.params;
+    const rec = host.find(id);
+    if (rec) return { uuid: rec.uuid, state: 'provisioned', ...view(rec) };
+    if (host.pending(id)) return { id, uuid: id, state: 'provisioning' };
+    const failed = failures.get(id);
+    if (failed) return { id, uuid: id, state: 'failed', message: failed };
+    throw addonErrors.SLIPWAY_ERR_ADDON_UNKNOWN_RESOURCE({ addon: manifest.id, id });
   });
+  app.put<WithId>(`${PREFIX}/:id`, { schema: { body: planChangeSchema } }, async (request) => {
+    const { plan } = request.body as { plan: string };
+    return view(await host.planChange({ id: request.params.id, plan }));
+  });
+  app.delete<WithId>(`${PREFIX}/:id`, async (request) => {
+    const { id } = request.params;
+    if (!(await host.deprovision({ id }))) throw addonErrors.SLIPWAY_ERR_ADDON_HTTP_GONE({ id });
+    return { message: `${manifest.name} deprovisioned` };
+  });
+  await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+  const server = app.server;
   const port = (server.address() as AddressInfo).port;
   const shownHost = (opts.host ?? '127.0.0.1').includes(':') ? `[${opts.host}]` : (opts.host ?? '127.0.0.1');
   return {
@@ -253,9 +256,7 @@ export async function serveAddon(
     port,
     host,
     async close() {
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections();
-      await closed;
+      await app.close();
       await host.close();
     },
   };

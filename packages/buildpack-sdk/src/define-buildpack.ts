@@ -4,7 +4,7 @@
  * `compile.for(id)` and `release` (for its own turn only).
  */
 import { rm } from 'node:fs/promises';
-import { DetectStage, KERNEL_VERSION, type Kernel, type Plugin, type ReleaseSpec } from '@slipway/core';
+import { DetectStage, KERNEL_VERSION, type Plugin, type ReleaseSpec } from '@slipway/core';
 import {
   createCompileContext,
   createDetectContext,
@@ -72,18 +72,14 @@ export function defineBuildpack(
     name,
     kernel: def.kernel ?? SDK_KERNEL_RANGE,
     buildpack: def,
-    apply(kernel: Kernel) {
-      const existing = kernel.catalog.buildpacks.get(id);
+    // Pure: a buildpack only declares itself and taps; nothing to start.
+    register(reg) {
+      const existing = reg.catalog.buildpacks.get(id);
       if (existing)
         throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_DUPLICATE({ id, first: existing.plugin, second: name });
-      kernel.catalog.buildpacks.set(id, {
-        id,
-        name: def.name,
-        plugin: name,
-        ...(options.source ? { source: options.source } : {}),
-      });
+      reg.buildpack({ id, name: def.name, ...(options.source ? { source: options.source } : {}) });
 
-      kernel.hooks.detect.tapPromise({ name, stage: def.stage ?? DetectStage.LANGUAGE }, async (ctx) => {
+      reg.hooks.detect.tapPromise({ name, stage: def.stage ?? DetectStage.LANGUAGE }, async (ctx) => {
         if (ctx.only !== undefined && ctx.only !== id) return undefined;
         let result: Awaited<ReturnType<BuildpackDefinition['detect']>>;
         try {
@@ -97,7 +93,7 @@ export function defineBuildpack(
         return undefined;
       });
 
-      kernel.hooks.compile.for(id).tapPromise(name, async (ctx) => {
+      reg.hooks.compile.for(id).tapPromise(name, async (ctx) => {
         try {
           // A cache dir outlives builds: an export file from the last one must not leak in.
           await rm(exportFilePath(ctx), { force: true });
@@ -107,7 +103,7 @@ export function defineBuildpack(
         }
       });
 
-      kernel.hooks.release.tapPromise(name, async (spec, ctx) => {
+      reg.hooks.release.tapPromise(name, async (spec, ctx) => {
         if (ctx.buildpack !== id || !def.release) return spec;
         try {
           return mergeRelease(spec, await def.release(createReleaseContext(ctx)));

@@ -79,7 +79,8 @@ export interface TestBuildpackResult {
 }
 
 function toPlugin(bp: Plugin | BuildpackDefinition): Plugin {
-  return 'apply' in bp && typeof bp.apply === 'function'
+  return ('register' in bp && typeof bp.register === 'function') ||
+    ('apply' in bp && typeof bp.apply === 'function')
     ? (bp as Plugin)
     : defineBuildpack(bp as BuildpackDefinition);
 }

@@ -10,7 +10,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { defineErrors, SlipwayError } from '@slipway/core';
+import { type ApiErrorBody, defineErrors, SlipwayError } from '@slipway/core';
 import type { Command } from 'commander';
 import { withProgress } from './progress.js';
 
@@ -153,7 +153,7 @@ export class ApiClient {
    * JSON request; throws the server's coded error on a non-2xx answer. A wait over a second
    * shows `progress` (default: the request) with a spinner when stderr is a terminal.
    */
-  json<T = any>(method: string, path: string, body?: unknown, progress?: string): Promise<T> {
+  json<T = unknown>(method: string, path: string, body?: unknown, progress?: string): Promise<T> {
     return withProgress(progress ?? `${method} ${path.split('?')[0]}`, async () => {
       const res = await this.raw(
         method,
@@ -177,7 +177,7 @@ export class ApiClient {
       throw this.lost(e as Error);
     }
     const text = Buffer.concat(chunks).toString('utf8');
-    let body: any;
+    let body: unknown;
     try {
       body = text ? JSON.parse(text) : {};
     } catch {
@@ -185,10 +185,12 @@ export class ApiClient {
     }
     const status = res.statusCode ?? 500;
     if (status >= 300) {
-      const code = body.code ?? `SLIPWAY_ERR_API_${String(body.id ?? status).toUpperCase()}`;
-      throw new SlipwayError(code, body.message ?? `HTTP ${status}`, {
+      // The API's one error shape (`{ id, message, code?, hint? }`, see runtime http-app.ts).
+      const e = (body ?? {}) as Partial<ApiErrorBody>;
+      const code = e.code ?? `SLIPWAY_ERR_API_${String(e.id ?? status).toUpperCase()}`;
+      throw new SlipwayError(code, e.message ?? `HTTP ${status}`, {
         status,
-        ...(body.hint ? { hint: body.hint } : {}),
+        ...(e.hint ? { hint: e.hint } : {}),
       });
     }
     return body as T;

@@ -28,7 +28,10 @@ export const TOPICS: readonly (readonly [topic: string, heading: string])[] = [
   ['auth', 'auth — sign in as yourself'],
   ['authorizations', 'authorizations — API tokens'],
   ['users', "users — the platform's users (admin)"],
-  ['platform', 'platform — run Slipway, build its stack, write buildpacks and add-ons, shell completion'],
+  [
+    'platform',
+    'platform — run Slipway, build its stack, its swarm nodes, write buildpacks and add-ons, shell completion',
+  ],
 ];
 
 /** Bare verbs whose topic is not their own name. */
@@ -38,6 +41,7 @@ const PLACED: Record<string, string> = {
   builds: 'deploy',
   start: 'platform',
   stack: 'platform',
+  nodes: 'platform',
   new: 'platform',
   addon: 'platform',
   completion: 'platform',

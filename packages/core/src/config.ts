@@ -63,7 +63,11 @@ export const configSchema = {
             properties: { use: { type: 'string', minLength: 1 }, options: { type: 'object' } },
             additionalProperties: false,
           },
-          { type: 'object', required: ['name', 'apply'] },
+          {
+            type: 'object',
+            required: ['name'],
+            anyOf: [{ required: ['register'] }, { required: ['apply'] }],
+          },
         ],
       },
     },
@@ -119,7 +123,11 @@ export async function loadConfig(file: string): Promise<SlipwayConfig> {
 }
 
 function isPlugin(x: unknown): x is Plugin<any> {
-  return !!x && typeof x === 'object' && typeof (x as Plugin).apply === 'function';
+  return (
+    !!x &&
+    typeof x === 'object' &&
+    (typeof (x as Plugin).register === 'function' || typeof (x as Plugin).apply === 'function')
+  );
 }
 
 /**
@@ -156,7 +164,8 @@ export async function loadPlugin(specifier: string, fromDir: string): Promise<Pl
   if (!isPlugin(candidate))
     throw coreErrors.SLIPWAY_ERR_PLUGIN_INVALID({
       plugin: specifier,
-      detail: 'its module does not export (default) an object with apply(kernel, options)',
+      detail:
+        'its module does not export (default) an object with register(reg, options) or apply(kernel, options)',
     });
   return candidate;
 }
@@ -185,7 +194,10 @@ export interface CreateKernelOptions {
   defaultPlugins?: string[];
   /** Where specifiers resolve when the config file's directory has no such package: the platform's install. */
   resolveFrom?: string;
-  /** A default plugin that cannot be loaded or applied is reported here and left out; absent = it throws. */
+  /**
+   * A default plugin that cannot be loaded, applied or started (`kernel.start()`) is reported
+   * here and left out; absent = it throws.
+   */
   onDefaultFailed?: (specifier: string, error: unknown) => void;
 }
 
@@ -265,7 +277,15 @@ export async function createKernel(
     if (opts.skip?.(plugin) || (defaultSpec && named.has(plugin.name))) continue;
     const base = opts.defaults?.(plugin);
     try {
-      await kernel.use(plugin, base ? { ...base, ...options } : options, from ? { file: from } : {});
+      // A default whose start fails is reported and left out too (`kernel.start()`).
+      const onStartFailed =
+        defaultSpec && opts.onDefaultFailed
+          ? { onStartFailed: (e: unknown) => opts.onDefaultFailed?.(defaultSpec, e) }
+          : {};
+      await kernel.use(plugin, base ? { ...base, ...options } : options, {
+        ...(from ? { file: from } : {}),
+        ...onStartFailed,
+      });
     } catch (e) {
       // A default that cannot start here (a toolchain or server it needs is missing) is reported.
       if (!defaultSpec || !opts.onDefaultFailed) throw e;

@@ -147,9 +147,18 @@ export const coreErrors = defineErrors({
     status: 400,
   },
   SLIPWAY_ERR_PLUGIN_OPTIONS: {
-    message: 'plugin {plugin}: option {field} {detail}',
-    hint: 'Fix "{field}" in the options of {plugin} in {file}.',
+    message: 'plugin {plugin}: {problems}',
+    hint: 'Fix {fields} in the options of {plugin} in {file}.',
     status: 400,
+  },
+  SLIPWAY_ERR_SERVICE_CONFLICT: {
+    message: 'plugins {first} and {second} both provide the {service} service',
+    hint: 'Keep one of them (disable the other in slipway.config), or make one a default ({ default: true }).',
+    status: 400,
+  },
+  SLIPWAY_ERR_SERVICE_CYCLE: {
+    message: 'the factories of {cycle} depend on each other in a circle',
+    hint: 'Break the circle: one of these services must not need the next one to be built.',
   },
   SLIPWAY_ERR_SERVICE_MISSING: {
     message: 'no {service} service is registered{neededBy}',
@@ -239,3 +248,24 @@ export const coreErrors = defineErrors({
     status: 422,
   },
 });
+
+/**
+ * The one error body of Slipway's HTTP APIs (the platform API, the add-on partner API and their
+ * clients): Heroku's `{ id, message }` plus the code and hint of the catalogue.
+ */
+export type ApiErrorBody = ReturnType<SlipwayError['toJSON']>;
+
+/**
+ * Status and body answering `e`: a coded error as its catalogue says, anything else a 500
+ * `internal_error` (its message, passed through `redact` when given, e.g. a provider's secrets).
+ */
+export function errorAnswer(
+  e: unknown,
+  redact: (text: string) => string = (t) => t,
+): { status: number; body: ApiErrorBody | { id: string; message: string } } {
+  if (isSlipwayError(e)) return { status: e.status, body: { ...e.toJSON(), message: redact(e.message) } };
+  return {
+    status: 500,
+    body: { id: 'internal_error', message: `internal error: ${redact((e as Error)?.message ?? String(e))}` },
+  };
+}

@@ -335,9 +335,16 @@ export function createKernelHooks() {
      * `responseHeaders` for the client; merge them with `withHeaderEdits`).
      */
     route: new SyncWaterfallHook<[RouteDecision, IncomingRequestInfo]>(['decision', 'req']),
-    /** Before detect, with the isolated build dir filled. Throw to refuse the build. */
+    /**
+     * Before detect, with the isolated build dir filled. Throw to refuse the build. In platform
+     * builds it runs in the platform process (the build worker relays it), on the app's build
+     * dir: treat its contents as untrusted.
+     */
     beforeBuild: new AsyncSeriesHook<[BuildEvent]>(['build']),
-    /** After the slug is written (or the build failed: then `outcome` is undefined). */
+    /**
+     * After the slug is written (or the build failed: then `outcome` is undefined). In platform
+     * builds it runs in the platform process, like `beforeBuild`.
+     */
     afterBuild: new AsyncSeriesHook<[BuildEvent, BuildOutcome | undefined]>(['build', 'outcome']),
     /** Before a release goes live (after its release phase). Throw to stop it. */
     beforeRelease: new AsyncSeriesHook<[ReleaseEvent]>(['release']),

@@ -69,6 +69,10 @@ export {
   type Catalog,
   definePlugin,
   type Plugin,
+  type PluginContext,
+  type PluginRegistrar,
+  type ServiceFactory,
+  type ServiceFactoryContext,
 } from './plugin.js';
 export { PROCESS_TYPE_PATTERN, parseProcfile } from './procfile.js';
 export { ajv, checkSchema, type SchemaProblem } from './schema.js';

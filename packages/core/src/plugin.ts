@@ -1,11 +1,67 @@
 /**
- * A plugin is `{ name, apply(kernel, options) }` (webpack's shape) plus what the kernel checks
- * before applying it: the kernel versions it supports, the services it needs and the JSON
- * Schema of its options.
+ * A plugin has two phases (Backstage's idea on webpack's shape). `register(reg, options)` is
+ * pure and replayable: it declares what the plugin brings (catalogue entries, hook taps, service
+ * factories) and starts nothing, so a build worker or a test can replay it. `start` and `stop`
+ * hold the side effects (servers, timers); `kernel.start()` runs them once every service is
+ * built. `apply(kernel, options)` is the older one-phase shape, still accepted: it runs at once.
+ * The kernel checks before either: the kernel versions the plugin supports, the services it
+ * needs and the JSON Schema of its options.
  */
 import type { AddonActionEntry } from './addon-actions.js';
+import type { KernelHooks } from './hooks.js';
 import type { Kernel } from './kernel.js';
 import type { ServiceRef } from './services.js';
+
+/** What a service factory gets: its declared dependencies, and the kernel (for hooks). */
+export interface ServiceFactoryContext {
+  /** A dependency the factory declared in `deps` (an undeclared one throws). */
+  get<T>(ref: ServiceRef<T>): T;
+  readonly kernel: Kernel;
+}
+
+/** A service factory: how to build `ref` once its `deps` are built (Backstage's createServiceFactory). */
+export interface ServiceFactory<T = unknown> {
+  ref: ServiceRef<T>;
+  /** Services built before this one and handed to `factory`. */
+  deps?: readonly ServiceRef<unknown>[];
+  factory(ctx: ServiceFactoryContext): T | Promise<T>;
+  /** Release the service when the kernel closes (in reverse build order). */
+  dispose?(service: T): void | Promise<void>;
+  /**
+   * A default: any other plugin's factory for the same ref replaces it, and the replaced one is
+   * never called. Two factories for one ref that are both not defaults are an error.
+   */
+  default?: boolean;
+}
+
+/** Passed to `start` and `stop`: the kernel (services resolved) and the validated options. */
+export interface PluginContext<Options> {
+  readonly kernel: Kernel;
+  readonly options: Options;
+}
+
+/** What `register` may declare. Everything is recorded under the plugin's name. */
+export interface PluginRegistrar {
+  /** The plugin's name (tap with it: every tap carries it). */
+  readonly name: string;
+  /** The hook map, to tap. */
+  readonly hooks: KernelHooks;
+  /** What other plugins registered so far (read it; add through `buildpack` / `addon`). */
+  readonly catalog: Catalog;
+  /** Add a buildpack to the catalogue (the buildpack SDK does this). */
+  buildpack(entry: Omit<BuildpackEntry, 'plugin'>): void;
+  /** Add an add-on service to the catalogue (the add-on SDK does this). */
+  addon(entry: Omit<AddonEntry, 'plugin'>): void;
+  /** Declare a service factory; built by `kernel.start()` in dependency order. */
+  service<T>(factory: ServiceFactory<T>): void;
+  /**
+   * Side effects to run at `kernel.start()`, after the plugin's own `start`, with the started
+   * kernel (services built). What it starts lives in `register`'s closure, one per kernel.
+   */
+  onStart(fn: (kernel: Kernel) => void | Promise<void>): void;
+  /** Run when the kernel closes, in reverse start order. */
+  onStop(fn: () => void | Promise<void>): void;
+}
 
 /** A Slipway plugin. */
 export interface Plugin<Options = Record<string, unknown>> {
@@ -13,12 +69,21 @@ export interface Plugin<Options = Record<string, unknown>> {
   name: string;
   /** semver range of kernel versions this plugin works with, e.g. `^0.1.0`. */
   kernel?: string;
-  /** Services that must be registered (by any plugin) before the kernel is ready. */
+  /** Services that must be provided (by any plugin) when the kernel starts. */
   needs?: readonly ServiceRef<unknown>[];
-  /** JSON Schema of the options; validated (defaults applied) before `apply`. */
+  /** JSON Schema of the options; validated (defaults applied) before `register`/`apply`. */
   optionsSchema?: object;
-  /** Tap hooks and register services. May be async. */
-  apply(kernel: Kernel, options: Options): void | Promise<void>;
+  /** Declare buildpacks, add-ons, taps and service factories. Pure: no I/O, no servers. */
+  register?(reg: PluginRegistrar, options: Options): void;
+  /** Side effects, once every service is built (`kernel.start()`); a throw stops the start. */
+  start?(ctx: PluginContext<Options>): void | Promise<void>;
+  /** Undo `start` (kernel.close(), reverse order). */
+  stop?(ctx: PluginContext<Options>): void | Promise<void>;
+  /**
+   * The one-phase shape (compatibility): taps and registers at once, may start servers. Prefer
+   * `register` + `start`: an `apply` plugin cannot be replayed without its side effects.
+   */
+  apply?(kernel: Kernel, options: Options): void | Promise<void>;
 }
 
 /** Identity helper that types a plugin. */

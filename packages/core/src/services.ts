@@ -131,6 +131,8 @@ export interface DynoHandle {
   /** Where the router reaches a web dyno. */
   host?: string;
   port?: number;
+  /** The machine it runs on, for runtimes that span several (`ps` shows it). */
+  node?: string;
   startedAt: number;
 }
 
@@ -165,6 +167,16 @@ export interface DynoExitInfo {
  * `memory` (handle, rssBytes, limitBytes).
  */
 export interface DynoRuntime extends EventEmitter {
+  /**
+   * Where dynos reach services on the platform's host (add-on servers), when not its loopback:
+   * the Docker bridge's gateway. Add-on providers listen there.
+   */
+  readonly hostAddress?: string;
+  /**
+   * The address dynos name for those services when it is not where they listen (the Swarm
+   * runtime's edge gateway on the overlay, which forwards to `hostAddress`); else `hostAddress`.
+   */
+  readonly dynoHostAddress?: string;
   /** Release what the runtime holds (watchers, unpacked slugs) when the platform stops. */
   close?(): Promise<void>;
   start(spec: DynoSpec): Promise<DynoHandle>;

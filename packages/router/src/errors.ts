@@ -32,4 +32,16 @@ export const routerErrors = defineErrors({
     message: 'router cannot listen on {host}:{port}: {detail}',
     hint: 'Pick a free port, or stop whatever already listens there.',
   },
+  SLIPWAY_ERR_ROUTER_DATA_PLANE: {
+    message: 'the HAProxy data plane refused "{command}": {detail}',
+    hint: 'Check that haproxy (2.6 or later) runs and its stats socket is reachable; the platform log shows its output.',
+  },
+  SLIPWAY_ERR_ROUTER_HAPROXY_MISSING: {
+    message: 'the HAProxy data plane needs haproxy, which was not found ({detail})',
+    hint: 'Install it (apt-get install haproxy) or choose the Node router (platform.router: "node").',
+  },
+  SLIPWAY_ERR_ROUTER_SLOTS_FULL: {
+    message: 'the HAProxy data plane has no free slot for app {app} ({slots} slots in use)',
+    hint: 'Raise the haproxy slots option of the router, or use the Node router.',
+  },
 });

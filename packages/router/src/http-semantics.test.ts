@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import {
   type Backend,
+  describePlanes,
+  itOn,
   rawRequest,
   request,
   startBackend,
@@ -11,7 +13,7 @@ import {
 
 const HOST = 'app.example.test';
 
-describe('router: HTTP semantics through the proxy (real HTTP)', () => {
+describePlanes('router: HTTP semantics through the proxy (real HTTP)', (plane) => {
   let dyno: Backend;
   let r: TestRouter;
   before(async () => {
@@ -40,14 +42,18 @@ describe('router: HTTP semantics through the proxy (real HTTP)', () => {
       });
       req.on('end', () => res.end(`${req.method} ${req.url} http/${req.httpVersion} ${body}`));
     });
-    r = await startRouter(new TestTable().set('app', [dyno.target('web.1')]));
+    r = await startRouter(new TestTable().set('app', [dyno.target('web.1')]), {}, plane);
   });
   after(async () => {
     await r.router.close();
     await dyno.close();
   });
 
-  it('answers Expect: 100-continue and forwards the body', async () => {
+  itOn(
+    plane,
+    ['node'],
+    'HAProxy passes Expect on: the dyno answers the 100 Continue',
+  )('answers Expect: 100-continue and forwards the body', async () => {
     const reply = await rawRequest(
       r.port,
       `POST /upload HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello`,
@@ -70,7 +76,11 @@ describe('router: HTTP semantics through the proxy (real HTTP)', () => {
     expect(cookies.headers['set-cookie']).to.deep.equal(['a=1; Path=/', 'b=2; Path=/']);
   });
 
-  it('skips a 103 Early Hints of the dyno and relays its final response', async () => {
+  itOn(
+    plane,
+    ['node'],
+    'HAProxy relays 1xx interim answers to the client, as RFC 9110 allows',
+  )('skips a 103 Early Hints of the dyno and relays its final response', async () => {
     const reply = await rawRequest(
       r.port,
       `GET /hints HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`,
@@ -94,7 +104,11 @@ describe('router: HTTP semantics through the proxy (real HTTP)', () => {
     expect(dyno.seen.at(-1)!.headers.host).to.equal(HOST);
   });
 
-  it('serves HTTP/1.0 clients and closes after the response', async () => {
+  itOn(
+    plane,
+    ['node'],
+    'HAProxy forwards an HTTP/1.0 request as HTTP/1.0',
+  )('serves HTTP/1.0 clients and closes after the response', async () => {
     const reply = await rawRequest(r.port, `GET /old HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`, 1000);
     expect(reply.text).to.match(/^HTTP\/1\.1 200 OK/);
     expect(reply.text).to.contain('GET /old http/1.1');

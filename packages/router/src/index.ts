@@ -9,6 +9,13 @@ export {
 } from './acme-challenge-plugin.js';
 export { routerErrors } from './errors.js';
 export { H_CODES, type HCode, type HCodeName, renderError, wantsJson } from './h-codes.js';
+export { type RouteListing, stateCode } from './haproxy/control-plane.js';
+export {
+  createHaproxyRouter,
+  findHaproxy,
+  type HaproxyRouter,
+  type HaproxyRouterOptions,
+} from './haproxy/haproxy-router.js';
 export { normalizeHost } from './host.js';
 export {
   HTTPS_POLICY_STAGE,

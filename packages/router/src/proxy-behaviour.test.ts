@@ -4,7 +4,9 @@ import net from 'node:net';
 import { expect } from 'chai';
 import {
   type Backend,
+  describePlanes,
   request,
+  settle,
   startBackend,
   startRouter,
   type TestRouter,
@@ -14,7 +16,7 @@ import {
 
 const HOST = 'app.example.test';
 
-describe('router: streaming, draining and balancing (real HTTP)', () => {
+describePlanes('router: streaming, draining and balancing (real HTTP)', (plane) => {
   const table = new TestTable();
   let r: TestRouter;
   const backends: Backend[] = [];
@@ -24,7 +26,7 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
     return b;
   };
   before(async () => {
-    r = await startRouter(table, { limits: { inFlightPerDyno: 100 } });
+    r = await startRouter(table, { limits: { inFlightPerDyno: 100 } }, plane);
   });
   after(async () => {
     await r.router.close();
@@ -42,6 +44,7 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
       gate.then(() => res.end('last'));
     });
     table.set('app', [dyno.target('web.1')]);
+    await settle();
     const body = await new Promise<string>((resolve, reject) => {
       const req = http.request(
         { host: '127.0.0.1', port: r.port, headers: { host: HOST }, agent: false },
@@ -68,6 +71,7 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
       req.on('end', () => res.end('end'));
     });
     table.set('app', [dyno.target('web.1')]);
+    await settle();
     const body = await new Promise<string>((resolve, reject) => {
       const req = http.request(
         { host: '127.0.0.1', port: r.port, method: 'POST', headers: { host: HOST }, agent: false },
@@ -102,6 +106,7 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
       });
     });
     table.set('app', [dyno.target('web.1')]);
+    await settle();
     const payload = Buffer.alloc(32 * 1024 * 1024, 5);
     const reply = await new Promise<{ sha: string; len: string; down: number }>((resolve, reject) => {
       const req = http.request(
@@ -128,6 +133,7 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
   it('answers a client that half-closes after sending its request', async () => {
     const slow = await backend((_req, res) => setTimeout(() => res.end('after the FIN'), 200));
     table.set('app', [slow.target('web.1')]);
+    await settle();
     const text = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(r.port, '127.0.0.1');
       let got = '';
@@ -148,9 +154,11 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
     const old = await backend((_req, res) => setTimeout(() => res.end('old'), 200));
     const fresh = await backend((_req, res) => res.end('new'));
     table.set('app', [old.target('web.1')]);
+    await settle();
     const inFlight = [request(r.port, { host: HOST }), request(r.port, { host: HOST })];
     await until(() => old.seen.length === 2, 'both requests at the old dyno');
     table.set('app', [fresh.target('web.2')]);
+    await settle();
     for (let i = 0; i < 5; i++) expect((await request(r.port, { host: HOST })).body).to.equal('new');
     const done = await Promise.all(inFlight);
     expect(done.map((d) => [d.status, d.body])).to.deep.equal([
@@ -165,6 +173,7 @@ describe('router: streaming, draining and balancing (real HTTP)', () => {
     const fast = await backend((_req, res) => res.end('fast'));
     const slow = await backend((_req, res) => setTimeout(() => res.end('slow'), 100));
     table.set('bal', [fast.target('web.1'), slow.target('web.2')]);
+    await settle();
     const router = await startRouter(table, { balance: strategy });
     try {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });

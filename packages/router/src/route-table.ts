@@ -31,4 +31,10 @@ export interface RouteTable {
   appForHost(host: string): string | undefined;
   /** Current route of an app, or undefined when no such app exists. */
   route(app: string): AppRoute | undefined;
+  /**
+   * Call `listener` whenever a route may have changed. Optional: the Node router reads the
+   * table per request; the HAProxy data plane pushes, and applies at once what it hears here
+   * (else on its next poll).
+   */
+  onChange?(listener: () => void): void;
 }

@@ -1,14 +1,17 @@
 import { expect } from 'chai';
 import {
   type Backend,
+  describePlanes,
+  itOn,
   request,
+  sleep,
   startBackend,
   startRouter,
   type TestRouter,
   TestTable,
 } from './test-harness.test.js';
 
-describe('router: routing by Host and forwarded headers (real HTTP)', () => {
+describePlanes('router: routing by Host and forwarded headers (real HTTP)', (plane) => {
   let a: Backend;
   let b: Backend;
   let r: TestRouter;
@@ -19,7 +22,7 @@ describe('router: routing by Host and forwarded headers (real HTTP)', () => {
     b = await startBackend();
     table.set('app', [a.target('web.1')]).set('other', [b.target('web.1')]);
     table.domains.set('www.custom.test', 'other');
-    r = await startRouter(table);
+    r = await startRouter(table, {}, plane);
   });
   after(async () => {
     await r.router.close();
@@ -131,7 +134,11 @@ describe('router: routing by Host and forwarded headers (real HTTP)', () => {
     expect(a.seen.at(-1)!.headers['x-request-id']).to.equal(exactly200);
   });
 
-  it('drops hop-by-hop headers, including those named in Connection, but not Host or Cookie', async () => {
+  itOn(
+    plane,
+    ['node'],
+    'HAProxy 2.6 cannot delete header names read from the request',
+  )('drops hop-by-hop headers, including those named in Connection, but not Host or Cookie', async () => {
     await get('app.example.test', {
       connection: 'keep-alive, x-secret, host, cookie',
       'x-secret': 's',
@@ -156,15 +163,17 @@ describe('router: routing by Host and forwarded headers (real HTTP)', () => {
   });
 
   it('writes one Heroku-style log line per request to the app stream', async () => {
-    const before = r.lines.length;
     await get(
       'app.example.test',
       { 'x-request-id': 'req-0123456789abcdefghij', 'x-forwarded-for': '9.9.9.9' },
       '/log?q="x"',
     );
     const line = await r.line(/request_id=req-0123456789abcdefghij/);
-    expect(r.lines.length).to.equal(before + 1);
-    const entry = r.lines.at(-1)!;
+    // Lines may come a moment after the answer (HAProxy's log ring): one for this request only.
+    await sleep(200);
+    const mine = r.lines.filter((l) => l.message.includes('request_id=req-0123456789abcdefghij'));
+    expect(mine).to.have.length(1);
+    const entry = mine[0]!;
     expect(entry).to.include({ app: 'app', source: 'slipway', dyno: 'router' });
     expect(line).to.match(
       /^at=info method=GET path="\/log\?q=%22x%22" host=app\.example\.test request_id=req-0123456789abcdefghij fwd="9\.9\.9\.9, 127\.0\.0\.1" dyno=web\.1 connect=\d+ms service=\d+ms status=200 bytes=\d+ protocol=http$/,

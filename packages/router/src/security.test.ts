@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import {
   type Backend,
+  describePlanes,
+  itOn,
   rawRequest,
   request,
   startBackend,
@@ -141,12 +143,12 @@ const SPOOFED_HOSTS: { name: string; raw: string; status: number }[] = [
   { name: 'percent-encoded dot', raw: 'GET / HTTP/1.1\r\nHost: app%2eexample.test\r\n\r\n', status: 404 },
 ];
 
-describe('router: security (raw sockets)', () => {
+describePlanes('router: security (raw sockets)', (plane) => {
   let dyno: Backend;
   let r: TestRouter;
   before(async () => {
     dyno = await startBackend();
-    r = await startRouter(new TestTable().set('app', [dyno.target('web.1')]));
+    r = await startRouter(new TestTable().set('app', [dyno.target('web.1')]), {}, plane);
   });
   after(async () => {
     await r.router.close();
@@ -162,6 +164,13 @@ describe('router: security (raw sockets)', () => {
     it(`smuggling: ${c.name} → 400, closed, not forwarded (${c.node ? 'Node parser' : 'router guard'})`, async () => {
       const before = dyno.seen.length;
       const reply = await rawRequest(r.port, c.raw);
+      // HAProxy refuses some of these and normalises the others (RFC 9112 §6.3: it frames
+      // the body itself for the dyno); either way the dyno never sees a second request.
+      if (plane === 'haproxy' && !/^HTTP\/1\.1 400 /.test(reply.text)) {
+        expect((reply.text.match(/HTTP\/1\.1 /g) ?? []).length, 'exactly one response').to.equal(1);
+        expect(dyno.seen.length - before, 'forwarded at most once').to.be.at.most(1);
+        return;
+      }
       expect(reply.text, c.name).to.match(/^HTTP\/1\.1 400 /);
       expect((reply.text.match(/HTTP\/1\.1 /g) ?? []).length, 'exactly one response').to.equal(1);
       expect(reply.text.toLowerCase()).to.contain('connection: close');
@@ -207,7 +216,11 @@ describe('router: security (raw sockets)', () => {
         'host=app.example.test',
       );
     });
-    it('header value: 8192 bytes pass, more are refused', async () => {
+    itOn(
+      plane,
+      ['node'],
+      'HAProxy 2.6 has no per-header size limit; its head limit is tune.bufsize',
+    )('header value: 8192 bytes pass, more are refused', async () => {
       expect((await request(r.port, { host: HOST, headers: { 'x-big': at(8192) } })).status).to.equal(200);
       expect((await request(r.port, { host: HOST, headers: { 'x-big': at(8193) } })).status).to.equal(400);
     });

@@ -6,8 +6,61 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import type { LogLine } from '@slipway/core';
+import { createHaproxyRouter, findHaproxy, type HaproxyRouter } from './haproxy/haproxy-router.js';
+import type { MaintenanceState } from './maintenance-plugin.js';
 import type { AppRoute, RouteTable, RouteTarget } from './route-table.js';
 import { createRouter, type Router, type RouterOptions } from './router.js';
+
+/** The data planes the conformance vectors run against. */
+export const PLANES = ['node', 'haproxy'] as const;
+/** One of PLANES. */
+export type Plane = (typeof PLANES)[number];
+
+/**
+ * Run the same vectors against each data plane (`describe` once per plane). Without haproxy
+ * the HAProxy run fails under CI=true and is skipped, loudly, elsewhere.
+ */
+export function describePlanes(title: string, body: (plane: Plane) => void): void {
+  for (const plane of PLANES)
+    describe(`${title} [${plane}]`, () => {
+      if (plane === 'haproxy')
+        before(async function () {
+          if (await findHaproxy()) return;
+          if (process.env.CI === 'true')
+            throw new Error('haproxy is not installed (apt-get install haproxy)');
+          console.warn(`SKIPPED: "${title}" on HAProxy: haproxy is not installed (apt-get install haproxy)`);
+          this.skip();
+        });
+      body(plane);
+    });
+}
+
+/**
+ * `it` for a behaviour only some data planes have; on the others the test is listed as
+ * pending with the reason, so the gap stays visible in every run.
+ */
+export function itOn(
+  plane: Plane,
+  planes: readonly Plane[],
+  reason: string,
+): (title: string, fn: Mocha.Func | Mocha.AsyncFunc) => void {
+  if (planes.includes(plane)) return (title, fn) => it(title, fn);
+  return (title, fn) => it.skip(`${title} (not on ${plane}: ${reason})`, fn);
+}
+
+/** What the HAProxy data plane takes beyond the Node router's options. */
+export interface HaproxyExtras {
+  /** Apps in maintenance (the Node router gets it from the maintenance plugin's route tap). */
+  maintenance?: MaintenanceState;
+}
+
+/** HAProxy routers of the running tests: a request first waits until they apply the table. */
+const liveHaproxy = new Set<HaproxyRouter>();
+
+/** Apply every test table change to the HAProxy data planes (a no-op for the Node router). */
+export async function settle(): Promise<void> {
+  await Promise.all([...liveHaproxy].map((r) => r.sync()));
+}
 
 /** A real HTTP server standing in for a web dyno. */
 export interface Backend {
@@ -78,15 +131,43 @@ export interface TestRouter {
   line(re: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-/** Start a router on a free loopback port with base domain `example.test`. */
-export async function startRouter(table: RouteTable, opts: Partial<RouterOptions> = {}): Promise<TestRouter> {
-  const lines: LogLine[] = [];
-  const router = createRouter({
-    table,
-    baseDomain: 'example.test',
-    log: { write: (l) => lines.push(l) },
-    ...opts,
+/**
+ * A router on the given data plane, from the Node router's options (those HAProxy has); a
+ * HAProxy one is synced by `settle()` until it closes.
+ */
+export function createTestRouter(plane: Plane, opts: RouterOptions, extra: HaproxyExtras = {}): Router {
+  if (plane === 'node') return createRouter(opts);
+  const table = opts.table;
+  if (!(table instanceof TestTable))
+    throw new Error('the HAProxy data plane needs a TestTable (it lists apps)');
+  const h = createHaproxyRouter({
+    table: { ...bind(table), apps: () => table.apps.keys(), domains: () => table.domains.entries() },
+    baseDomain: opts.baseDomain,
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
+    ...(extra.maintenance ? { maintenance: extra.maintenance } : {}),
   });
+  liveHaproxy.add(h);
+  const close = h.close.bind(h);
+  h.close = (grace) => {
+    liveHaproxy.delete(h);
+    return close(grace);
+  };
+  return h;
+}
+
+/** Start a router on a free loopback port with base domain `example.test`, on the given data plane. */
+export async function startRouter(
+  table: TestTable | RouteTable,
+  opts: Partial<RouterOptions> = {},
+  plane: Plane = 'node',
+  extra: HaproxyExtras = {},
+): Promise<TestRouter> {
+  const lines: LogLine[] = [];
+  const log = { write: (l: LogLine) => lines.push(l) };
+  const router = createTestRouter(plane, { table, baseDomain: 'example.test', log, ...opts }, extra);
   const { port } = await router.listen(0, '127.0.0.1');
   return {
     router,
@@ -113,7 +194,7 @@ export interface Reply {
 }
 
 /** One HTTP request on a fresh connection. */
-export function request(
+export async function request(
   port: number,
   opts: {
     host: string;
@@ -123,6 +204,7 @@ export function request(
     body?: string;
   },
 ): Promise<Reply> {
+  await settle();
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -158,7 +240,8 @@ export interface RawReply {
 }
 
 /** Write raw bytes; collect the answer until the server closes or `waitMs` of silence. */
-export function rawRequest(port: number, raw: string | Buffer, waitMs = 300): Promise<RawReply> {
+export async function rawRequest(port: number, raw: string | Buffer, waitMs = 300): Promise<RawReply> {
+  await settle();
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let text = '';
@@ -204,4 +287,9 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 3000)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
+}
+
+/** The table's lookups, bound (for a table object that adds listings). */
+function bind(t: TestTable): RouteTable {
+  return { appForHost: (h) => t.appForHost(h), route: (a) => t.route(a) };
 }

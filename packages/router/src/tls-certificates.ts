@@ -41,6 +41,8 @@ export class CertificateStore {
   private wildcard = new Map<string, tls.SecureContext>();
   private fallback: tls.SecureContext | undefined;
   private defaultPem: { cert: string | Buffer; key: string | Buffer } | undefined;
+  private pems: readonly CertificatePem[] = [];
+  private changes = 0;
 
   /**
    * Serve exactly `entries` from now on (and `defaultCert`, if given, for unknown names and
@@ -76,6 +78,18 @@ export class CertificateStore {
     this.wildcard = wildcard;
     this.fallback = fallback;
     this.defaultPem = defaultCert && { cert: defaultCert.cert, key: defaultCert.key };
+    this.pems = [...entries];
+    this.changes++;
+  }
+
+  /** The pairs served by name (without the default), as last given to `replace`. */
+  get entries(): readonly CertificatePem[] {
+    return this.pems;
+  }
+
+  /** Counts `replace` calls: another data plane (HAProxy) reloads its certificates when it moves. */
+  get version(): number {
+    return this.changes;
   }
 
   /** The context for an SNI name: exact, wildcard, then the default (undefined: none). */

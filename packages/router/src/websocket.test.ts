@@ -5,6 +5,8 @@ import { expect } from 'chai';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
   closedPort,
+  describePlanes,
+  settle,
   sleep,
   startBackend,
   startRouter,
@@ -46,7 +48,8 @@ async function startWsBackend(reject = false): Promise<WsBackend> {
   };
 }
 
-function connect(port: number, host = HOST): Promise<WebSocket> {
+async function connect(port: number, host = HOST): Promise<WebSocket> {
+  await settle();
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/socket?x=1`, { headers: { host } });
     ws.once('open', () => resolve(ws));
@@ -66,7 +69,7 @@ function connect(port: number, host = HOST): Promise<WebSocket> {
 const next = (ws: WebSocket): Promise<Buffer> =>
   new Promise((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
 
-describe('router: WebSockets (real ws client and server)', () => {
+describePlanes('router: WebSockets (real ws client and server)', (plane) => {
   let echo: WsBackend;
   let refusing: WsBackend;
   let r: TestRouter;
@@ -77,7 +80,7 @@ describe('router: WebSockets (real ws client and server)', () => {
     table.set('app', [{ dyno: 'web.1', host: '127.0.0.1', port: echo.port }]);
     table.set('nope', [{ dyno: 'web.1', host: '127.0.0.1', port: refusing.port }]);
     table.set('down', [], 'crashed');
-    r = await startRouter(table, { timeouts: { idle: 400 } });
+    r = await startRouter(table, { timeouts: { idle: 400 } }, plane);
   });
   after(async () => {
     await r.router.close();
@@ -107,10 +110,11 @@ describe('router: WebSockets (real ws client and server)', () => {
   });
 
   it('closes a tunnel idle for the idle window, and keeps a busy one open', async () => {
+    // The idle window starts at the idle tunnel's handshake: measure from before it.
+    const t0 = Date.now();
     const idle = await connect(r.port);
     const closed = new Promise<number>((resolve) => idle.once('close', () => resolve(Date.now())));
     const busy = await connect(r.port);
-    const t0 = Date.now();
     for (let i = 0; i < 6; i++) {
       busy.send(`ping ${i}`);
       expect((await next(busy)).toString()).to.equal(`ping ${i}`);
@@ -136,7 +140,7 @@ describe('router: WebSockets (real ws client and server)', () => {
     const silent = await startBackend(() => {});
     try {
       table.set('silent', [silent.target('web.1')]);
-      const fast = await startRouter(table, { timeouts: { firstByte: 200 } });
+      const fast = await startRouter(table, { timeouts: { firstByte: 200 } }, plane);
       try {
         const timedOut = await connect(fast.port, 'silent.example.test').catch((e) => e);
         expect(timedOut.status).to.equal(503);

@@ -12,18 +12,28 @@
  * ceiling (`MAX_MESSAGE_BYTES`): once the worker runs the app's code (a pinned buildpack runs
  * in its process), the pipe is the app's to write anything to. Node's IPC channel is not used:
  * it buffers a message of any size, and throws in the platform at 512 MB without a newline.
+ *
+ * The build-lifecycle hooks run here, in the platform, on the kernel it was given: the worker
+ * relays `beforeBuild` and `afterBuild` and waits for the answer. What it sends is checked
+ * like the rest (each hook once, in order, with a build dir inside the job's work dir); taps
+ * read that dir as the platform, so they must treat its contents as the app's, untrusted.
  */
 import { spawn } from 'node:child_process';
-import { dirname } from 'node:path';
+import { dirname, resolve as resolvePath, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
+  type BuildEvent,
+  type BuildOutcome,
+  createBuildLog,
+  isSlipwayError,
+  type KernelHooks,
   LineSplitter,
   type SlipwayError,
   SlipwayError as SlipwayErrorClass,
   splitLines,
 } from '@slipway/core';
-import type { BuildJob, WorkerMessage } from './build-worker.js';
+import type { BuildJob, HookReply, WorkerMessage } from './build-worker.js';
 import { BUILD_PIDS_LIMIT, detectPidsMechanism, PidsCgroup } from './dynos/pids.js';
 import { runtimeErrors } from './errors.js';
 import { buildEnvironment } from './isolation/build-env.js';
@@ -58,6 +68,8 @@ export interface WorkerOptions {
   env?: Record<string, string>;
   /** Its working directory; default `job.workDir`. */
   cwd?: string;
+  /** Whose `beforeBuild` / `afterBuild` taps run for this build (the platform's kernel); none when absent. */
+  hooks?: Pick<KernelHooks, 'beforeBuild' | 'afterBuild'>;
   /** Run it in the stack's build root (sandbox/build-sandbox.ts); default on the host. */
   sandbox?: BuildSandbox;
 }
@@ -110,6 +122,8 @@ export async function runBuildInWorker(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // A worker that died or was killed after beforeBuild: the taps still hear the build ended.
+      if (err) lifecycle.failed();
       // The platform's cancel signal is shared by every build: a finished one lets go of it.
       signal?.removeEventListener('abort', onAbort);
       // Leftover buildpack processes (a daemon a build started) die with the group, and with
@@ -134,6 +148,9 @@ export async function runBuildInWorker(
     }, job.timeoutMs + 10_000);
     for (const stream of [child.stdout, child.stderr])
       if (stream) splitLines(stream, (l) => onLine(`       ${l}`));
+    const lifecycle = buildLifecycle(job, opts.hooks, onLine, (r) => {
+      if (!settled) channel.write(`${JSON.stringify(r)}\n`);
+    });
     const splitter = new LineSplitter((text) => {
       if (settled) return;
       let m: WorkerMessage;
@@ -149,6 +166,7 @@ export async function runBuildInWorker(
         );
       }
       if (m.type === 'line') onLine(typeof m.line === 'string' ? m.line : String(m.line));
+      else if (m.type === 'hook') void lifecycle.run(m);
       else if (m.type === 'done') {
         // The worker runs as the app: a result naming another file than the job's is a lie.
         if (m.result?.slug?.path !== job.output)
@@ -206,4 +224,61 @@ export async function runBuildInWorker(
           channel.write(`${wrapped ? 'go\n' : ''}${JSON.stringify({ ...job, asApp } satisfies BuildJob)}\n`);
       });
   });
+}
+
+/** The platform's side of the relayed build-lifecycle hooks of one build. */
+function buildLifecycle(
+  job: BuildJob,
+  hooks: WorkerOptions['hooks'],
+  onLine: (line: string) => void,
+  reply: (r: HookReply) => void,
+) {
+  const work = resolvePath(job.workDir);
+  let event: BuildEvent | undefined;
+  let after = false;
+  return {
+    async run(m: Extract<WorkerMessage, { type: 'hook' }>): Promise<void> {
+      const buildDir = typeof m.buildDir === 'string' ? resolvePath(m.buildDir) : '';
+      // Each hook once, in order, on a build dir of this job: anything else is ignored. A build
+      // that failed before `beforeBuild` (a bad Procfile) still reports its end.
+      const ok =
+        buildDir.startsWith(work + sep) &&
+        ((m.hook === 'beforeBuild' && !event) || (m.hook === 'afterBuild' && !after));
+      if (!ok) return reply({ type: 'hook-done' });
+      event ??= { app: job.app, id: String(m.id).slice(0, 64), buildDir, log: createBuildLog(onLine) };
+      try {
+        if (m.hook === 'beforeBuild') await hooks?.beforeBuild.promise(event);
+        else {
+          after = true;
+          await hooks?.afterBuild.promise(event, outcomeOf(m.outcome, job));
+        }
+        reply({ type: 'hook-done' });
+      } catch (e) {
+        const error = isSlipwayError(e)
+          ? {
+              code: e.code,
+              message: e.describe().split('\n')[0] as string,
+              ...(e.hint ? { hint: e.hint } : {}),
+            }
+          : { code: 'SLIPWAY_ERR_PLUGIN_FAILED', message: (e as Error)?.message ?? String(e) };
+        reply({ type: 'hook-done', error });
+      }
+    },
+    failed(): void {
+      if (!event || after) return;
+      after = true;
+      hooks?.afterBuild.promise(event, undefined).catch(() => {});
+    },
+  };
+}
+
+/** A relayed outcome, rebuilt from what the worker sent: plain data, the slug at the job's path. */
+function outcomeOf(o: BuildOutcome | undefined, job: BuildJob): BuildOutcome | undefined {
+  if (!o || typeof o !== 'object') return undefined;
+  const slug = o.slug && typeof o.slug === 'object' ? { ...o.slug, path: job.output } : undefined;
+  return {
+    buildpacks: Array.isArray(o.buildpacks) ? o.buildpacks : [],
+    processTypes: o.processTypes && typeof o.processTypes === 'object' ? o.processTypes : {},
+    ...(slug ? { slug } : {}),
+  };
 }

@@ -7,13 +7,26 @@
  * then takes the app's HOME, TMPDIR and working dir (`job.asApp`): the app's buildpacks,
  * scripts and everything they start can reach only what that uid can. The job arrives, and
  * messages go back, as JSON lines on fd 3.
+ *
+ * The worker replays the platform's registrations (the same recipe, so config-file plugins and
+ * add-on providers register here too, and nothing is started), but it does not run the build
+ * lifecycle hooks itself: it relays `beforeBuild` and `afterBuild` to the platform, whose
+ * kernel also holds the taps of plugin objects passed to `startPlatform`, and waits for the
+ * answer (a tap may refuse the build). So every tap fires once, in the platform.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { buildpackErrors, resolveBuildpack } from '@slipway/buildpack-sdk';
-import { isSlipwayError, runBuild, stackInfo } from '@slipway/core';
+import {
+  type BuildEvent,
+  type BuildOutcome,
+  isSlipwayError,
+  runBuild,
+  SlipwayError,
+  stackInfo,
+} from '@slipway/core';
 import { splitMessage } from './logs/log-hub.js';
 import { composeKernel, type KernelRecipe } from './plugins.js';
 
@@ -67,6 +80,14 @@ function enterApp(job: BuildJob): void {
 /** Messages the worker sends back. */
 export type WorkerMessage =
   | { type: 'line'; line: string }
+  /** Run a build-lifecycle hook in the platform; answered with a `HookReply`. */
+  | {
+      type: 'hook';
+      hook: 'beforeBuild' | 'afterBuild';
+      id: string;
+      buildDir: string;
+      outcome?: BuildOutcome;
+    }
   | {
       type: 'done';
       result: {
@@ -81,11 +102,43 @@ export type WorkerMessage =
     }
   | { type: 'failed'; error: { code: string; message: string; hint?: string } };
 
+/** The platform's answer to a `hook` message: the error of a tap that refused, if any. */
+export interface HookReply {
+  type: 'hook-done';
+  error?: { code: string; message: string; hint?: string };
+}
+
 /** fd 3: the job comes in, messages go out, and its end means the platform is gone. */
 const channel = new Socket({ fd: 3, readable: true, writable: true });
 channel.on('error', () => {});
 const post = (m: WorkerMessage, done?: () => void) => channel.write(`${JSON.stringify(m)}\n`, done);
 const send = (m: WorkerMessage) => new Promise<void>((resolve) => post(m, () => resolve()));
+
+/** Replies to `hook` messages, in order (one hook is in flight at a time). */
+const replies: ((r: HookReply) => void)[] = [];
+
+/** Relay one lifecycle hook to the platform and wait for its taps. */
+async function relay(hook: 'beforeBuild' | 'afterBuild', event: BuildEvent, outcome?: BuildOutcome) {
+  const reply = new Promise<HookReply>((resolve) => replies.push(resolve));
+  const { buildpacks, processTypes, slug } = outcome ?? {};
+  await send({
+    type: 'hook',
+    hook,
+    id: event.id,
+    buildDir: event.buildDir,
+    ...(outcome
+      ? {
+          outcome: {
+            buildpacks: buildpacks ?? [],
+            processTypes: processTypes ?? {},
+            ...(slug ? { slug } : {}),
+          },
+        }
+      : {}),
+  });
+  const { error } = await reply;
+  if (error) throw new SlipwayError(error.code, error.message, error.hint ? { hint: error.hint } : {});
+}
 
 async function run(job: BuildJob): Promise<void> {
   try {
@@ -128,6 +181,10 @@ async function run(job: BuildJob): Promise<void> {
         }
       },
       timeoutMs: job.timeoutMs,
+      lifecycle: {
+        beforeBuild: (event) => relay('beforeBuild', event),
+        afterBuild: (event, outcome) => relay('afterBuild', event, outcome),
+      },
       // Lines travel in pieces of at most 10,000 bytes, as the platform logs them.
       onLine: (line) => {
         for (const piece of splitMessage(line)) post({ type: 'line', line: piece });
@@ -173,16 +230,18 @@ channel.once('end', () => {
   }
 });
 
-// The job: the first line from the platform (what follows is only read for the pipe's end).
+// The job is the first line from the platform; the next ones answer relayed hooks.
 let received = '';
-const onJob = (chunk: Buffer) => {
+let started = false;
+channel.on('data', (chunk: Buffer) => {
   received += chunk.toString('utf8');
-  const nl = received.indexOf('\n');
-  if (nl === -1) return;
-  channel.off('data', onJob);
-  channel.on('data', () => {});
-  const job = JSON.parse(received.slice(0, nl)) as BuildJob;
-  received = '';
-  void run(job).finally(() => setTimeout(() => process.exit(0), 50).unref());
-};
-channel.on('data', onJob);
+  for (let nl = received.indexOf('\n'); nl !== -1; nl = received.indexOf('\n')) {
+    const text = received.slice(0, nl);
+    received = received.slice(nl + 1);
+    if (!started) {
+      started = true;
+      const job = JSON.parse(text) as BuildJob;
+      void run(job).finally(() => setTimeout(() => process.exit(0), 50).unref());
+    } else replies.shift()?.(JSON.parse(text) as HookReply);
+  }
+});

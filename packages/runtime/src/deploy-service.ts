@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { DEFAULT_STACK, extractArchive, isSlipwayError, type SlugStore } from '@slipway/core';
+import { DEFAULT_STACK, extractArchive, isSlipwayError, type Kernel, type SlugStore } from '@slipway/core';
 import { runBuildInWorker } from './build-runner.js';
 import { runtimeErrors } from './errors.js';
 import type { AppDirs } from './isolation/app-dirs.js';
@@ -46,7 +46,10 @@ export interface DeployServiceOptions {
   users: AppUsers;
   /** Each app's build dir, cache and HOME, reachable by the app's uid only. */
   dirs: AppDirs;
+  /** How build workers compose their kernel (the platform's own recipe). */
   recipe: KernelRecipe;
+  /** The platform's kernel: its `beforeBuild` / `afterBuild` taps run for every build. */
+  kernel?: Pick<Kernel, 'hooks'>;
   /** Unpacked source limit (bytes). */
   maxSourceBytes?: number;
   /** Build timeout; default 25 min (Heroku 2026). */
@@ -192,7 +195,12 @@ export class DeployService {
         },
         buildLine,
         this.cancel.signal,
-        { env, cwd: work, ...(sandbox ? { sandbox } : {}) },
+        {
+          env,
+          cwd: work,
+          ...(this.o.kernel ? { hooks: this.o.kernel.hooks } : {}),
+          ...(sandbox ? { sandbox } : {}),
+        },
       ).finally(reportDropped);
       const ref = await slugs.put(await this.takeSlug(out.slug.path, build.id));
       const slug = state.putSlug({

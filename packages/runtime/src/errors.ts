@@ -141,6 +141,16 @@ export const runtimeErrors = defineErrors({
     hint: 'Use a lower-case host name such as www.example.com that no other app uses.',
     status: 422,
   },
+  SLIPWAY_ERR_RUNTIME_ROUTER: {
+    message: 'unknown router "{name}"',
+    hint: 'Use one of {names} (platform.router in the config file, or slipway start --router).',
+    status: 400,
+  },
+  SLIPWAY_ERR_RUNTIME_ROUTER_HAPROXY: {
+    message: 'the haproxy router was chosen, but haproxy is not installed',
+    hint: 'Install it (apt-get install haproxy), or choose --router node or auto.',
+    status: 400,
+  },
   SLIPWAY_ERR_RUNTIME_DATA_DIR: {
     message: 'cannot use data dir {dir}: {detail}',
     hint: 'Pass --data-dir with a writable directory, or fix its permissions.',

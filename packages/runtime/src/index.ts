@@ -10,6 +10,7 @@ export {
   SESSION_COOKIE,
   USER_ROUTES,
 } from './accounts/access-gate.js';
+export type { AuditRecord as ApiAuditEvent } from './accounts/account-store.js';
 export {
   type AccessRecord,
   AccountStore,
@@ -22,6 +23,15 @@ export { accountErrors } from './accounts/errors.js';
 export { DEFAULT_OWNER_EMAIL } from './accounts/owner.js';
 export { hashPassword, verifyPassword } from './accounts/password.js';
 export { currentPrincipal, type Principal } from './accounts/principal.js';
+export type {
+  ApiAccount,
+  ApiCollaborator,
+  ApiLogin,
+  ApiNewToken,
+  ApiNewUser,
+  ApiToken,
+  ApiUser,
+} from './accounts/routes-accounts.js';
 export { AddonService } from './addon-service.js';
 // State, releases, API and the platform process (issue 4).
 export {
@@ -29,6 +39,18 @@ export {
   ProviderRegistry,
   type ProviderView,
 } from './addons/provider-registry.js';
+export type {
+  ApiAddon,
+  ApiApp,
+  ApiBuild,
+  ApiConfigVars,
+  ApiDomain,
+  ApiDrain,
+  ApiDyno,
+  ApiFormation,
+  ApiLogSession,
+  ApiRelease,
+} from './api/response-schemas.js';
 export { type ApiContext, apiRoutes, createApiServer } from './api/server.js';
 export { type BuildOutput, runBuildInWorker } from './build-runner.js';
 // HTTPS: certificates (uploaded and ACME), per-app redirect and HSTS (issue 16).
@@ -72,6 +94,12 @@ export {
   resolveSize,
 } from './dynos/policy.js';
 export { createDynoRuntime, RUNTIME_NAMES, type RuntimeName } from './dynos/runtime-choice.js';
+export {
+  listSwarmNodes,
+  removeSwarmNode,
+  type SwarmNodeInfo,
+  setNodeAvailability,
+} from './dynos/swarm-nodes.js';
 export { runtimeErrors } from './errors.js';
 // Tenant isolation (issue 11): per-app uids and dirs, the build environment.
 export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';
@@ -91,6 +119,17 @@ export {
   splitMessage,
 } from './logs/log-hub.js';
 export { type Platform, type PlatformOptions, startPlatform } from './platform.js';
+export {
+  builtinDynosPlugin,
+  fsSlugsPlugin,
+  logHubPlugin,
+  logHubRef,
+  PLATFORM_SERVICE_PLUGINS,
+  type PlatformContext,
+  platformContextRef,
+  platformStateRef,
+  sqliteStatePlugin,
+} from './platform-services.js';
 export { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 export {
   DEFAULT_SIZE,

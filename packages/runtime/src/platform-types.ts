@@ -10,6 +10,7 @@ import type { PlatformHttpsOptions } from './certs/https-wiring.js';
 import type { DynoManager } from './dynos/dyno-manager.js';
 import type { RuntimeName } from './dynos/runtime-choice.js';
 import type { LogHub } from './logs/log-hub.js';
+import type { RouterName } from './router-choice.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
 
 /** Options of `startPlatform`. */
@@ -44,9 +45,12 @@ export interface PlatformOptions {
   /** Default add-on provider specifiers instead of the first-party ones. */
   addons?: string[];
   /**
-   * Plugins applied after the composed ones, in the platform process only (not in build
-   * workers): route taps, add-ons with options, lifecycle listeners written in TypeScript.
-   * An add-on provider gets the platform's `dataDir` unless its options name one.
+   * Plugin objects composed after the config file's: route taps, add-ons with options, service
+   * factories (a `DynoRuntime`, a `StateStore`…) that replace the platform's defaults, lifecycle
+   * listeners written in TypeScript. They live in the platform process only; their
+   * `beforeBuild` / `afterBuild` taps still fire for every build (the build worker relays those
+   * hooks to the platform). An add-on provider gets the platform's `dataDir` unless its options
+   * name one.
    */
   plugins?: (Plugin<any> | [Plugin<any>, Record<string, unknown>?])[];
   /**
@@ -90,6 +94,12 @@ export interface PlatformOptions {
    */
   runtime?: RuntimeName;
   /**
+   * Router data plane: `node` (the Node router, default), `haproxy` (HAProxy driven live over
+   * its stats socket) or `auto` (HAProxy when installed); see router-choice.ts. Without this,
+   * the config file's `platform.router`, else `node`.
+   */
+  router?: RouterName;
+  /**
    * Stack dynos run in (the docker runtime's image `slipway/stack:<stack>`, the sandbox's root in
    * the stack cache); default `slipway-13`, or the config file's `platform.stack`.
    */
@@ -112,6 +122,8 @@ export interface PlatformOptions {
 export interface Platform {
   readonly apiUrl: string;
   readonly routerUrl: string;
+  /** The router's data plane (`platform.router`, `auto` resolved). */
+  readonly routerDataPlane: 'node' | 'haproxy';
   readonly routerPort: number;
   /** `https://<host>:<port>` of the router's HTTPS listener, when it has one. */
   readonly routerHttpsUrl: string | undefined;

@@ -1,63 +1,50 @@
 /**
- * The reference platform in one process tree: state (SQLite), slug store, log hub, dyno
- * runtime (runtime-choice.ts) and manager, router and API; its options and result are in
- * platform-types.ts. `startPlatform` opens the data dir, creates the admin token on first start, restores every app's live release (so a SIGKILL and restart brings the
- * formation back), then listens.
+ * The reference platform in one process tree: one kernel composes the plugins (the config
+ * file's, the defaults, the objects passed in, and the first-party services of
+ * platform-services.ts: state, slug store, log hub, dyno runtime), `kernel.start()` builds the
+ * services and starts the plugins, and the platform resolves what it runs (any plugin may
+ * replace any of them); then the dyno manager, router and API. Options and result are in
+ * platform-types.ts. `startPlatform` opens the data dir, creates the admin token on first
+ * start, restores every app's live release (so a SIGKILL and restart brings the formation
+ * back), then listens.
  */
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import {
-  dynoRuntimeRef,
-  type Kernel,
-  loadConfig,
-  logSinkRef,
-  type Plugin,
-  slugStoreRef,
-  stateStoreRef,
-} from '@slipway/core';
-import { createRouter, type Router, type RouteTable } from '@slipway/router';
+import { dynoRuntimeRef, loadConfig, slugStoreRef } from '@slipway/core';
+import type { RouteListing, Router, RouteTable } from '@slipway/router';
 import { AccessGate } from './accounts/access-gate.js';
 import { defaultDashboardDir } from './accounts/dashboard-static.js';
 import { ensureOwner, ownerSeed } from './accounts/owner.js';
 import { AddonService } from './addon-service.js';
-import { ProviderRegistry, type ProviderView } from './addons/provider-registry.js';
-import {
-  type AddonProvidersConfig,
-  configBaseDir,
-  mergeProviders,
-  providersOf,
-  useRemoteProviders,
-} from './addons/remote-providers.js';
+import { ProviderRegistry } from './addons/provider-registry.js';
+import { configBaseDir, mergeProviders, providersOf, useRemoteProviders } from './addons/remote-providers.js';
 import { apiRoutes, createApiServer } from './api/server.js';
 import { AppSetupService } from './app-setup/app-setup-service.js';
-import { httpsOptionsOf, type PlatformHttpsOptions, startHttps } from './certs/https-wiring.js';
+import { httpsOptionsOf, startHttps } from './certs/https-wiring.js';
 import { DeployService } from './deploy-service.js';
-import { DockerDynoRuntime } from './dynos/docker-runtime.js';
 import { DynoManager } from './dynos/dyno-manager.js';
-import { LocalDynoRuntime } from './dynos/local-runtime.js';
-import { createDynoRuntime, type RuntimeName } from './dynos/runtime-choice.js';
+import type { RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
 import { AppUsers } from './isolation/app-users.js';
-import { LogHub } from './logs/log-hub.js';
-import type { Platform, PlatformOptions } from './platform-types.js';
 import {
-  addonDefaults,
-  composeKernel,
-  DEFAULT_ADDONS,
-  DEFAULT_BUILDPACKS,
-  type KernelRecipe,
-} from './plugins.js';
+  logHubRef,
+  PLATFORM_SERVICE_PLUGINS,
+  platformContextRef,
+  platformStateRef,
+} from './platform-services.js';
+import type { Platform, PlatformOptions } from './platform-types.js';
+import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } from './plugins.js';
 import { ReleaseService } from './release-service.js';
+import { createPlatformRouter, type RouterName } from './router-choice.js';
 import { openStackBuilds, type StackBuilds } from './sandbox/build-sandbox.js';
 import { DEFAULT_STACK } from './stack/stack-packages.js';
 import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
-import { FsSlugStore } from './state/fs-slug-store.js';
 import { SlugCollector } from './state/slug-collector.js';
-import { SqliteStateStore } from './state/sqlite-state-store.js';
+import type { SqliteStateStore } from './state/sqlite-state-store.js';
 import { startWorkflow } from './workflow/platform-wiring.js';
 
 export type { Platform, PlatformOptions } from './platform-types.js';
@@ -120,11 +107,9 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
   const seed = existsSync(join(dataDir, 'state.db')) ? undefined : ownerSeed();
 
   const buildpacks = opts.buildpacks ?? DEFAULT_BUILDPACKS;
-  // The runtime comes before the add-on providers: with Docker, their servers must listen on
-  // the dyno network's gateway. So the config file is read here, once, for its `platform` section.
+  // Read once, here, for its `platform` section (runtime name, stack, add-on providers).
   const loaded = opts.configFile ? await loadConfig(opts.configFile) : undefined;
   const section = loaded?.platform;
-  const slugs = new FsSlugStore(join(dataDir, 'slug-store'));
   const runAs = opts.runAsUser ?? {};
   const users = await AppUsers.open(dataDir, {
     ...(typeof runAs === 'object' && runAs.uidBase !== undefined ? { uidBase: runAs.uidBase } : {}),
@@ -139,59 +124,53 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
         : `apps are not isolated from each other: the platform runs as uid ${process.getuid?.()}, not root, so every build and dyno runs as that user and can read the others' files, environment and the platform's data. Run \`slipway start\` as root (each app then gets its own uid) or use a sandboxed dyno runtime.`,
     );
   const stack = opts.stack ?? (section?.stack as string | undefined);
-  const runtime = await createDynoRuntime({
-    name: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'auto',
-    dataDir,
-    slugStore: slugs,
-    runAsUser: runAs,
-    users,
-    dirs,
-    ...(stack ? { stack } : {}),
-  });
-  if (runtime instanceof LocalDynoRuntime) warnings.push(...runtime.warnings);
+  // Builds in the stack's build root where it can be, else on the host with a warning.
   const builds: Partial<StackBuilds> =
     (opts.builds ?? section?.builds) === 'host'
       ? {}
       : await openStackBuilds(stack ?? DEFAULT_STACK, join(dirs.root, 'build-roots'));
   if (builds.warning) warnings.push(builds.warning);
-  const addonAddress = runtime instanceof DockerDynoRuntime && runtime.gateway ? runtime.gateway : undefined;
-  // A config file's plugins add to the defaults (see plugins.ts).
+  // One recipe for the platform and its build workers: a config file's plugins add to the
+  // defaults (see plugins.ts); the workers replay the same registrations and start nothing.
   const recipe: KernelRecipe = {
     ...(opts.configFile ? { configFile: opts.configFile } : {}),
     defaults: [...buildpacks, ...(opts.addons ?? DEFAULT_ADDONS)],
     dataDir,
-    ...(addonAddress ? { addonAddress } : {}),
   };
-  const { kernel, skipped, config } = await composeKernel(recipe, loaded).catch(async (e) => {
-    await runtime.close();
-    throw e;
-  });
-  // A start that fails part-way (a port in use, a data dir dynos cannot reach) stops the add-on
-  // servers the plugins started, so the error is reported and the process can exit.
+  // Then the plugin objects passed in, and the platform's own services as defaults that any
+  // plugin above may replace: one composition, by core's createKernel.
+  const { kernel, skipped, config } = await composeKernel(recipe, loaded, [
+    ...(opts.plugins ?? []),
+    ...PLATFORM_SERVICE_PLUGINS,
+  ]);
+  // A start that fails part-way (a missing service, a port in use, a plugin whose start throws)
+  // closes the kernel: the add-on servers and the dyno runtime stop, so the error is reported
+  // and the process can exit.
   try {
-    for (const entry of opts.plugins ?? []) {
-      const [plugin, options] = Array.isArray(entry) ? entry : [entry, undefined];
-      // Add-on providers keep their data under the platform's data dir, as config-file ones do.
-      const defaults = addonDefaults(plugin, recipe);
-      await kernel.use(plugin, defaults ? { ...defaults, ...options } : options);
-    }
     const remoteSkipped = await useRemoteProviders(
       kernel,
       mergeProviders(providersOf(config), opts.addonProviders),
       opts.configFile ? configBaseDir(opts.configFile) : process.cwd(),
     );
     skipped.push(...remoteSkipped);
-    // Created 0600 (SQLite gives the -wal and -shm files the mode of the database file); the
-    // constructor is synchronous, so the umask applies to nothing else.
-    const umask = process.umask(0o077);
-    let state: SqliteStateStore;
-    try {
-      state = new SqliteStateStore(join(dataDir, 'state.db'));
-    } finally {
-      process.umask(umask);
-    }
+    kernel.provide(platformContextRef, {
+      dataDir,
+      users,
+      dirs,
+      runAsUser: runAs,
+      runtime: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'auto',
+      ...(stack ? { stack } : {}),
+      ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
+      warnings,
+    });
+    // Services in dependency order (the runtime before the add-on servers, which listen where
+    // its dynos reach the host), then every plugin's start.
+    await kernel.start();
+    const state = kernel.resolve(platformStateRef);
+    const slugs = kernel.resolve(slugStoreRef);
+    const logs = kernel.resolve(logHubRef);
+    const runtime = kernel.resolve(dynoRuntimeRef);
     const interrupted = state.failInterrupted();
-    const logs = new LogHub({ max: 1500, kernel });
     const workflow = await startWorkflow({
       kernel,
       state,
@@ -200,11 +179,6 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       baseDomain,
       ...(opts.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
     });
-    kernel
-      .provide(stateStoreRef, state)
-      .provide(slugStoreRef, slugs)
-      .provide(logSinkRef, logs)
-      .provide(dynoRuntimeRef, runtime);
     const dynos = new DynoManager({
       kernel,
       runtime,
@@ -221,12 +195,8 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       dataDir,
       users,
       dirs,
-      // Build workers get no add-on providers: applying one would start its servers there.
-      recipe: {
-        ...(opts.configFile ? { configFile: opts.configFile } : {}),
-        defaults: buildpacks,
-        withoutAddons: true,
-      },
+      recipe,
+      kernel,
       ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
       ...(stack ? { stack } : {}),
       ...(builds.sandbox ? { buildSandbox: builds.sandbox } : {}),
@@ -264,6 +234,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     });
     // Custom domains and app existence come from the state; the dyno manager knows the dynos.
     let domainMap = new Map<string, string>();
+    let routerSync = (): void => undefined;
     let appNames = new Set<string>();
     const refresh = () => {
       const apps = state.listApps();
@@ -272,16 +243,32 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
       workflow.refresh(apps);
       tls.refresh();
+      routerSync();
     };
     refresh();
     const dynoTable = dynos.routeTable((h) => domainMap.get(h));
-    const table: RouteTable = {
+    const table: RouteTable & RouteListing = {
       appForHost: (h) => domainMap.get(h),
       route: (app) =>
         dynoTable.route(app) ?? (appNames.has(app) ? { app, state: 'no-release', targets: [] } : undefined),
+      apps: () => appNames,
+      domains: () => domainMap.entries(),
+      onChange: (fn) => dynoTable.onChange?.(fn),
     };
 
-    const router: Router = createRouter({ kernel, table, baseDomain, log: logs, tls: { store: tls.store } });
+    const chosen = await createPlatformRouter({
+      name: opts.router ?? (section?.router as RouterName | undefined) ?? 'node',
+      kernel,
+      table,
+      baseDomain,
+      log: logs,
+      certificates: tls.store,
+      maintenance: workflow.maintenance,
+      dir: join(dataDir, 'router'),
+    });
+    if (chosen.warning) warnings.push(chosen.warning);
+    routerSync = chosen.sync;
+    const router: Router = chosen.router;
     const routerAddr = await router.listen(opts.routerPort ?? 5000, host);
     const routerPort = routerAddr.port;
     const httpsPort = httpsOptions.port ?? (opts.routerPort === 0 ? 0 : 5443);
@@ -334,6 +321,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     const platform: Platform = {
       apiUrl,
       routerUrl: `http://${host}:${routerPort}`,
+      routerDataPlane: chosen.dataPlane,
       routerPort,
       routerHttpsUrl: tls.port === undefined ? undefined : `https://${host}:${tls.port}`,
       routerHttpsPort: tls.port,
@@ -371,18 +359,16 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
         workflow.close();
         await deploys.close();
         await dynos.close();
-        await runtime.close();
         await providers.close();
-        // Add-on providers stop their backing servers (shutdown hook); their data stays.
+        // Plugins stop (add-on providers' backing servers; their data stays), then the services
+        // close in reverse: the dyno runtime, the slug store, the state.
         await kernel.close().catch(() => {});
-        state.close();
         await lock.release();
       },
     };
     return platform;
   } catch (e) {
     await kernel.close().catch(() => {});
-    await runtime.close().catch(() => {});
     throw e;
   }
 }

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { isAddonPlugin } from '@slipway/addon-sdk';
-import { createKernel, type Kernel, type Plugin, type SlipwayConfig } from '@slipway/core';
+import { createKernel, type Kernel, type Plugin, type PluginEntry, type SlipwayConfig } from '@slipway/core';
 
 /** First-party buildpacks, in detection order. */
 export const DEFAULT_BUILDPACKS = [
@@ -34,58 +34,39 @@ export interface KernelRecipe {
    * unless the config file sets one), instead of the SDK's default ~/.slipway/data.
    */
   dataDir?: string;
-  /**
-   * For a build worker: leave add-on providers out. Applying one runs its setup, which starts
-   * (and would take over) the platform's backing servers.
-   */
-  withoutAddons?: boolean;
-  /**
-   * Where dynos reach the host's services (the Docker runtime's bridge gateway). Add-on
-   * providers that declare `listen` and `host` options get it for both, unless their entry sets
-   * them: their servers then listen where containers reach them, and on no public address.
-   */
-  addonAddress?: string;
 }
 
-/**
- * Options an add-on provider gets unless its entry sets them: the platform's data dir, and the
- * address dynos reach the host at (`listen` and `host`, for providers that declare both).
- */
+/** Options an add-on provider gets unless its entry sets them: the platform's data dir. */
 export function addonDefaults(
   plugin: Plugin<any>,
-  o: Pick<KernelRecipe, 'dataDir' | 'addonAddress'>,
+  o: Pick<KernelRecipe, 'dataDir'>,
 ): Record<string, unknown> | undefined {
-  if (!isAddonPlugin(plugin) || !(o.dataDir || o.addonAddress)) return undefined;
-  const props = (plugin.optionsSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
-  return {
-    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-    ...(o.addonAddress && props?.listen && props.host
-      ? { listen: o.addonAddress, host: o.addonAddress }
-      : {}),
-  };
+  return isAddonPlugin(plugin) && o.dataDir ? { dataDir: o.dataDir } : undefined;
 }
 
 /**
- * Build a kernel from a recipe; `skipped` lists the defaults that could not be loaded and why,
- * `config` is the config file as read (for its `platform` section). `loaded` is the recipe's
- * config file when the caller has read it already.
+ * Build a kernel from a recipe: `register` only (or `apply`, for one-phase plugins); nothing is
+ * started until `kernel.start()`, so a build worker replays the very registrations the platform
+ * made (add-on providers included) without starting their servers. `skipped` lists the
+ * defaults that could not be loaded and why, `config` is the config file as read (for its
+ * `platform` section). `loaded` is the recipe's config file when the caller has read it already;
+ * `extra` are plugin objects the platform process adds after the config's (not serialisable, so
+ * not in the recipe: a build worker relays the build hooks to the platform instead).
  */
 export async function composeKernel(
   recipe: KernelRecipe,
   loaded?: SlipwayConfig,
+  extra: PluginEntry[] = [],
 ): Promise<{ kernel: Kernel; skipped: string[]; config?: SlipwayConfig }> {
   const skipped: string[] = [];
-  // The data dir for add-on providers (unless the config sets one), or no providers at all in a
-  // build worker: a provider's apply starts its backing servers.
-  const defaults = (plugin: Plugin<any>) => addonDefaults(plugin, recipe);
-  const skip = (plugin: Plugin<any>) => recipe.withoutAddons === true && isAddonPlugin(plugin);
   const { kernel, config } = await createKernel({
     configFile: recipe.configFile || false,
     ...(loaded ? { config: loaded } : {}),
     defaultPlugins: recipe.defaults ?? [],
+    plugins: extra,
     resolveFrom: PACKAGE_DIR,
-    defaults,
-    skip,
+    // Add-on providers keep their data under the platform's data dir, unless the config says.
+    defaults: (plugin) => addonDefaults(plugin, recipe),
     // A default that cannot start (a toolchain or port it needs is missing) is reported and
     // skipped instead of stopping the platform.
     onDefaultFailed: (spec, e) => skipped.push(`${spec}: ${(e as Error).message.split('\n')[0]}`),

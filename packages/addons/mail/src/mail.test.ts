@@ -105,6 +105,7 @@ describe('addon-mail', function () {
       maxMessageBytes: 64 * 1024,
       relayUrl: `smtp://127.0.0.1:${upstream.port}`,
     });
+    await kernel.start();
   };
 
   before(async () => {

@@ -82,6 +82,7 @@ describe('addon-postgres', function () {
     provider = defineAddon(postgresDefinition, { log: (level, m) => logs.push(`${level}: ${m}`) });
     kernel = new Kernel();
     await kernel.use(provider, { dataDir });
+    await kernel.start();
   };
 
   before(async function () {
@@ -321,6 +322,7 @@ describe('addon-postgres', function () {
     const dir = await mkdtemp(join(tmpdir(), 'slipway-pg-dead-'));
     try {
       await k.use(p, { dataDir: dir, adminUrl: 'postgres://admin:pw@127.0.0.1:1/postgres' });
+      await k.start();
       const err = await k.hooks.provision
         .for('postgres')
         .promise(req('uuid-x', 'app-x'))
@@ -362,6 +364,7 @@ describe('addon-postgres', function () {
     const dir = await mkdtemp(join(tmpdir(), 'slipway-pg-nobin-'));
     try {
       await k.use(p, { dataDir: dir, binDir: '/nonexistent/bin' });
+      await k.start();
       expect(seen.join('\n')).to.include('cannot be provisioned');
       for (const plan of ['shared', 'dedicated']) {
         const e = await k.hooks.provision

@@ -95,6 +95,7 @@ describe('addon-redis', function () {
     provider = defineAddon(redisDefinition, { log: (level, m) => logs.push(`${level}: ${m}`) });
     kernel = new Kernel();
     await kernel.use(provider, { dataDir });
+    await kernel.start();
   };
 
   before(async function () {
@@ -257,6 +258,7 @@ describe('addon-redis', function () {
     const dir = await mkdtemp(join(tmpdir(), 'slipway-redis-noserver-'));
     try {
       await k.use(p, { dataDir: dir, redisServer: '/nonexistent/redis-server' });
+      await k.start();
       expect(seen.join('\n')).to.include('cannot be provisioned');
       const e = await k.hooks.provision
         .for('redis')

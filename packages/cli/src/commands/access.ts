@@ -1,4 +1,5 @@
 /** `access`, `access:add`, `access:remove`, `apps:transfer` (Heroku's names) and `audit`. */
+import type { ApiAuditEvent, ApiCollaborator } from '@slipway/runtime';
 import type { Command } from 'commander';
 import {
   appVerb,
@@ -19,7 +20,7 @@ export const accessCommands: CommandModule = {
   register(program: Command) {
     appVerb(program.command('access').description("list the app's owner and collaborators")).action(
       async (o: ClientOptions) => {
-        const xs = await clientFor(o).json<any[]>('GET', path(o, '/collaborators'));
+        const xs = await clientFor(o).json<ApiCollaborator[]>('GET', path(o, '/collaborators'));
         if (printJson(o, xs)) return;
         out(`=== ${requireApp(o)} Access`);
         table(xs.map((x) => [x.user.email, x.role]));
@@ -63,7 +64,7 @@ export const accessCommands: CommandModule = {
         .option('-n, --num <n>', 'how many events', '50'),
     ).action(async (o: ClientOptions & { num: string }) => {
       const q = new URLSearchParams({ n: o.num, ...(o.app ? { app: o.app } : {}) });
-      const es = await clientFor(o).json<any[]>('GET', `/audit?${q}`);
+      const es = await clientFor(o).json<ApiAuditEvent[]>('GET', `/audit?${q}`);
       if (printJson(o, es)) return;
       table(es.map((e) => [e.at, e.actor ?? '-', e.action, e.app ?? '', String(e.status)]));
     });

@@ -2,6 +2,7 @@
  * `apps`, `apps:create [NAME]` (`create`), `apps:destroy` (`destroy`), `apps:info` (`info`),
  * `apps:rename NEWNAME` (`rename`) and `apps:open` (`open`), with Heroku's aliases.
  */
+import type { ApiApp, ApiDyno } from '@slipway/runtime';
 import type { Command } from 'commander';
 import {
   appVerb,
@@ -25,9 +26,9 @@ async function appInfo(o: ClientOptions): Promise<void> {
   const app = requireApp(o);
   const c = clientFor(o);
   const [a, addons, dynos] = await Promise.all([
-    c.json('GET', appPath(app)),
+    c.json<ApiApp>('GET', appPath(app)),
     c.json<AddonView[]>('GET', `${appPath(app)}/addons`),
-    c.json<any[]>('GET', `${appPath(app)}/dynos`),
+    c.json<ApiDyno[]>('GET', `${appPath(app)}/dynos`),
   ]);
   const counts = new Map<string, number>();
   for (const d of dynos) counts.set(d.type, (counts.get(d.type) ?? 0) + 1);
@@ -50,7 +51,7 @@ export const appsCommands: CommandModule = {
   register(program: Command) {
     platformVerb(program.command('apps').aliases(['apps:list', 'list']).description('list apps')).action(
       async (o: ClientOptions) => {
-        const apps = await clientFor(o).json<any[]>('GET', '/apps');
+        const apps = await clientFor(o).json<ApiApp[]>('GET', '/apps');
         if (printJson(o, apps)) return;
         if (!apps.length) return out('No apps yet. Create one with `slipway create NAME`.');
         table([
@@ -79,7 +80,7 @@ export const appsCommands: CommandModule = {
         const { remote: wanted, ...o } = opts;
         if (o.manifest) return createFromManifest(name, o);
         const client = clientFor(o);
-        const a = await client.json('POST', '/apps', name ? { name } : {}, 'Creating app');
+        const a = await client.json<ApiApp>('POST', '/apps', name ? { name } : {}, 'Creating app');
         // Heroku's create adds its remote by itself; here it is asked for, so that running the CLI
         // inside some other repository (a checkout of Slipway, a test) never rewrites its remotes.
         const remoteName = wanted === true ? 'slipway' : wanted;
@@ -107,7 +108,7 @@ export const appsCommands: CommandModule = {
         process.exitCode = 1;
         return;
       }
-      const a = await clientFor(o).json('DELETE', appPath(app), undefined, `Destroying ${app}`);
+      const a = await clientFor(o).json<ApiApp>('DELETE', appPath(app), undefined, `Destroying ${app}`);
       if (printJson(o, a)) return;
       out(`Destroying ${app}... done`);
     });
@@ -122,7 +123,7 @@ export const appsCommands: CommandModule = {
         .description('rename an app (its URL and git remote change; dynos restart under the new name)'),
     ).action(async (newName: string, o: ClientOptions) => {
       const app = requireApp(o);
-      const a = await clientFor(o).json(
+      const a = await clientFor(o).json<ApiApp>(
         'PATCH',
         appPath(app),
         { name: newName },
@@ -140,7 +141,7 @@ export const appsCommands: CommandModule = {
         .argument('[path]', 'path to open, e.g. /db')
         .description("print (and open, when a desktop is available) the app's URL"),
     ).action(async (path: string | undefined, o: ClientOptions) => {
-      const a = await clientFor(o).json('GET', appPath(requireApp(o)));
+      const a = await clientFor(o).json<ApiApp>('GET', appPath(requireApp(o)));
       const url = new URL(path ?? '/', a.web_url).toString();
       if (printJson(o, { url })) return;
       out(url);

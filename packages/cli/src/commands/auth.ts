@@ -8,6 +8,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { defineErrors } from '@slipway/core';
+import type { ApiAccount, ApiLogin, ApiNewToken, ApiNewUser, ApiToken, ApiUser } from '@slipway/runtime';
 import type { Command } from 'commander';
 import {
   ApiClient,
@@ -109,7 +110,7 @@ export const authCommands: CommandModule = {
         }
         if (!email) throw authCliErrors.SLIPWAY_ERR_CLI_NO_INPUT({ what: 'email' });
         if (!password) throw authCliErrors.SLIPWAY_ERR_CLI_NO_INPUT({ what: 'password' });
-        const r = await new ApiClient({ url, token: '' }).json('POST', '/login', {
+        const r = await new ApiClient({ url, token: '' }).json<ApiLogin>('POST', '/login', {
           email,
           password,
           description: `slipway login (${process.env.USER ?? 'cli'})`,
@@ -138,7 +139,7 @@ export const authCommands: CommandModule = {
       });
     platformVerb(program.command('whoami').description('the email you act as')).action(
       async (o: ClientOptions) => {
-        const me = await clientFor(o).json('GET', '/account');
+        const me = await clientFor(o).json<ApiAccount>('GET', '/account');
         if (printJson(o, me)) return;
         out(`${me.email}${me.admin ? ' (admin)' : ''}`);
       },
@@ -169,7 +170,7 @@ export const authCommands: CommandModule = {
     platformVerb(
       program.command('authorizations').alias('authorizations:list').description('list your API tokens'),
     ).action(async (o: ClientOptions) => {
-      const ts = await clientFor(o).json<any[]>('GET', '/oauth/authorizations');
+      const ts = await clientFor(o).json<ApiToken[]>('GET', '/oauth/authorizations');
       if (printJson(o, ts)) return;
       if (!ts.length) return out('No authorizations.');
       table([
@@ -183,7 +184,7 @@ export const authCommands: CommandModule = {
         .description('create a named API token (shown once)')
         .option('-d, --description <text>', 'what it is for'),
     ).action(async (o: ClientOptions & { description?: string }) => {
-      const t = await clientFor(o).json(
+      const t = await clientFor(o).json<ApiNewToken>(
         'POST',
         '/oauth/authorizations',
         o.description ? { description: o.description } : {},
@@ -200,14 +201,17 @@ export const authCommands: CommandModule = {
         .description('revoke an API token; it stops working at once'),
       false,
     ).action(async (id: string, o: ClientOptions) => {
-      const t = await clientFor(o).json('DELETE', `/oauth/authorizations/${encodeURIComponent(id)}`);
+      const t = await clientFor(o).json<ApiToken>(
+        'DELETE',
+        `/oauth/authorizations/${encodeURIComponent(id)}`,
+      );
       out(`Revoked authorization ${t.id} (${t.description})`);
     });
 
     // --- users (platform admin) ---------------------------------------------------------------
     platformVerb(program.command('users').description('list the platform users (admin)')).action(
       async (o: ClientOptions) => {
-        const us = await clientFor(o).json<any[]>('GET', '/users');
+        const us = await clientFor(o).json<ApiUser[]>('GET', '/users');
         if (printJson(o, us)) return;
         table([
           ['EMAIL', 'ROLE', 'CREATED'],
@@ -222,7 +226,7 @@ export const authCommands: CommandModule = {
         .description('add a user (admin); prints a generated password unless SLIPWAY_PASSWORD gives one')
         .option('--admin', 'make the user a platform admin'),
     ).action(async (email: string, o: ClientOptions & { admin?: boolean }) => {
-      const u = await clientFor(o).json('POST', '/users', {
+      const u = await clientFor(o).json<ApiNewUser>('POST', '/users', {
         email,
         ...(process.env.SLIPWAY_PASSWORD ? { password: process.env.SLIPWAY_PASSWORD } : {}),
         ...(o.admin ? { admin: true } : {}),

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SlipwayError } from '@slipway/core';
+import type { ApiBuild } from '@slipway/runtime';
 import type { Command } from 'commander';
 import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
@@ -58,7 +59,7 @@ export const deployCommands: CommandModule = {
       const app = requireApp(o);
       const client = clientFor(o);
       const file = await packSource(dir);
-      let build: any;
+      let build: ApiBuild;
       try {
         const { size } = await stat(file);
         if (!o.json) out(`-----> Uploading ${dir} (${(size / 1024).toFixed(1)} KB)`);
@@ -71,14 +72,14 @@ export const deployCommands: CommandModule = {
             'content-length': String(size),
           },
         );
-        build = await client.answer<any>(res);
+        build = await client.answer<ApiBuild>(res);
       } finally {
         await rm(join(file, '..'), { recursive: true, force: true });
       }
       await client.lines(build.output_stream_url, (l) =>
         (o.json ? process.stderr : process.stdout).write(`${l}\n`),
       );
-      const done = await client.json('GET', `/apps/${encodeURIComponent(app)}/builds/${build.id}`);
+      const done = await client.json<ApiBuild>('GET', `/apps/${encodeURIComponent(app)}/builds/${build.id}`);
       printJson(o, done);
       // The streamed output already ends with the error and its hint: say it failed, not why again.
       if (done.status !== 'succeeded' || !done.release)
@@ -93,7 +94,10 @@ export const deployCommands: CommandModule = {
     });
     appVerb(program.command('builds').description("list the app's builds, newest first")).action(
       async (o: ClientOptions) => {
-        const bs = await clientFor(o).json<any[]>('GET', `/apps/${encodeURIComponent(requireApp(o))}/builds`);
+        const bs = await clientFor(o).json<ApiBuild[]>(
+          'GET',
+          `/apps/${encodeURIComponent(requireApp(o))}/builds`,
+        );
         if (printJson(o, bs)) return;
         if (!bs.length) return out(`${requireApp(o)} has no builds yet.`);
         table([
@@ -114,8 +118,8 @@ export const deployCommands: CommandModule = {
       const app = encodeURIComponent(requireApp(o));
       const c = clientFor(o);
       const build = id
-        ? await c.json('GET', `/apps/${app}/builds/${encodeURIComponent(id)}`)
-        : (await c.json<any[]>('GET', `/apps/${app}/builds`)).at(-1);
+        ? await c.json<ApiBuild>('GET', `/apps/${app}/builds/${encodeURIComponent(id)}`)
+        : (await c.json<ApiBuild[]>('GET', `/apps/${app}/builds`)).at(-1);
       if (!build) return out(`${requireApp(o)} has no builds yet.`);
       const lines: string[] = [];
       await c.lines(build.output_stream_url, (l) => (o.json ? lines.push(l) : out(l)));

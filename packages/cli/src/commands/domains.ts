@@ -1,4 +1,5 @@
 /** `domains`, `domains:add HOST`, `domains:remove HOST`, and `maintenance[:on|:off]`. */
+import type { ApiApp, ApiDomain } from '@slipway/runtime';
 import type { Command } from 'commander';
 import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
@@ -11,11 +12,8 @@ export const domainsCommands: CommandModule = {
         const app = requireApp(o);
         const c = clientFor(o);
         const [a, ds] = await Promise.all([
-          c.json<{ web_url: string }>('GET', `/apps/${encodeURIComponent(app)}`),
-          c.json<{ hostname: string; created_at: string }[]>(
-            'GET',
-            `/apps/${encodeURIComponent(app)}/domains`,
-          ),
+          c.json<ApiApp>('GET', `/apps/${encodeURIComponent(app)}`),
+          c.json<ApiDomain[]>('GET', `/apps/${encodeURIComponent(app)}/domains`),
         ]);
         if (printJson(o, ds)) return;
         out(`=== ${app} Platform Domain`);
@@ -33,7 +31,9 @@ export const domainsCommands: CommandModule = {
         .description('route a custom host name to the app'),
     ).action(async (hostname: string, o: ClientOptions) => {
       const app = requireApp(o);
-      const d = await clientFor(o).json('POST', `/apps/${encodeURIComponent(app)}/domains`, { hostname });
+      const d = await clientFor(o).json<ApiDomain>('POST', `/apps/${encodeURIComponent(app)}/domains`, {
+        hostname,
+      });
       if (printJson(o, d)) return;
       out(`Adding ${d.hostname} to ${app}... done`);
       out(`Point ${d.hostname} at this platform's router; requests with that Host reach ${app}.`);
@@ -42,7 +42,7 @@ export const domainsCommands: CommandModule = {
       program.command('domains:remove').argument('<hostname>').description('stop routing a custom host name'),
     ).action(async (hostname: string, o: ClientOptions) => {
       const app = requireApp(o);
-      const d = await clientFor(o).json(
+      const d = await clientFor(o).json<ApiDomain>(
         'DELETE',
         `/apps/${encodeURIComponent(app)}/domains/${encodeURIComponent(hostname)}`,
       );
@@ -51,10 +51,7 @@ export const domainsCommands: CommandModule = {
     });
     appVerb(program.command('maintenance').description('show whether the app is in maintenance mode')).action(
       async (o: ClientOptions) => {
-        const a = await clientFor(o).json<{ maintenance: boolean }>(
-          'GET',
-          `/apps/${encodeURIComponent(requireApp(o))}`,
-        );
+        const a = await clientFor(o).json<ApiApp>('GET', `/apps/${encodeURIComponent(requireApp(o))}`);
         if (printJson(o, { maintenance: a.maintenance })) return;
         out(a.maintenance ? 'on' : 'off');
       },
@@ -68,7 +65,9 @@ export const domainsCommands: CommandModule = {
           ),
       ).action(async (o: ClientOptions) => {
         const app = requireApp(o);
-        const a = await clientFor(o).json('PATCH', `/apps/${encodeURIComponent(app)}`, { maintenance: on });
+        const a = await clientFor(o).json<ApiApp>('PATCH', `/apps/${encodeURIComponent(app)}`, {
+          maintenance: on,
+        });
         if (printJson(o, { maintenance: a.maintenance })) return;
         out(`${on ? 'Enabling' : 'Disabling'} maintenance mode for ${app}... done`);
       });

@@ -1,4 +1,5 @@
 /** `drains`, `drains:add URL`, `drains:remove URL|ID`: log drains of an app. */
+import type { ApiDrain } from '@slipway/runtime';
 import type { Command } from 'commander';
 import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
@@ -9,10 +10,7 @@ export const drainsCommands: CommandModule = {
     appVerb(program.command('drains').description("list an app's log drains")).action(
       async (o: ClientOptions) => {
         const app = requireApp(o);
-        const ds = await clientFor(o).json<{ url: string; token: string }[]>(
-          'GET',
-          `/apps/${encodeURIComponent(app)}/log-drains`,
-        );
+        const ds = await clientFor(o).json<ApiDrain[]>('GET', `/apps/${encodeURIComponent(app)}/log-drains`);
         if (printJson(o, ds)) return;
         if (!ds.length) return out(`${app} has no log drains.`);
         out('=== Drains');
@@ -26,7 +24,9 @@ export const drainsCommands: CommandModule = {
         .description("send the app's logs to a drain (5 at most)"),
     ).action(async (url: string, o: ClientOptions) => {
       const app = requireApp(o);
-      const d = await clientFor(o).json('POST', `/apps/${encodeURIComponent(app)}/log-drains`, { url });
+      const d = await clientFor(o).json<ApiDrain>('POST', `/apps/${encodeURIComponent(app)}/log-drains`, {
+        url,
+      });
       if (printJson(o, d)) return;
       out(`Successfully added drain ${d.url} (token ${d.token})`);
     });
@@ -37,7 +37,7 @@ export const drainsCommands: CommandModule = {
         .description('remove a log drain'),
     ).action(async (which: string, o: ClientOptions) => {
       const app = requireApp(o);
-      const d = await clientFor(o).json(
+      const d = await clientFor(o).json<ApiDrain>(
         'DELETE',
         `/apps/${encodeURIComponent(app)}/log-drains/${encodeURIComponent(which)}`,
       );

@@ -18,6 +18,7 @@ import { gitCommands } from './git.js';
 import { logsCommands } from './logs.js';
 import { mailCommands } from './mail.js';
 import { newCommands } from './new.js';
+import { nodesCommands } from './nodes.js';
 import { pgCommands } from './pg.js';
 import { platformCommands } from './platform.js';
 import { psCommands } from './ps.js';
@@ -35,6 +36,7 @@ export interface CommandModule {
 export const commandModules: CommandModule[] = [
   platformCommands,
   stackCommands,
+  nodesCommands,
   authCommands,
   appsCommands,
   accessCommands,

@@ -26,6 +26,19 @@ interface BackupView {
   createdAt: string;
 }
 
+/** `GET /apps/:app/pg/info` (the postgres provider's action; its shape is the provider's). */
+interface PgInfo {
+  addon: string;
+  plan: string;
+  created_at: string;
+  database: string;
+  version: string;
+  size: number;
+  connections: number;
+  connectionLimit: number;
+  tables: number;
+}
+
 type PgOptions = ClientOptions & { addon?: string };
 
 /** psql's arguments and environment for a postgres:// URL (the password only in the env). */
@@ -93,7 +106,7 @@ export const pgCommands: CommandModule = {
         .command('pg:info')
         .description("show the app's database: plan, version, size, connections, tables"),
     ).action(async (o: PgOptions) => {
-      const i = await readAddonAction<any>(o, 'postgres', 'info');
+      const i = await readAddonAction<PgInfo>(o, 'postgres', 'info');
       if (printJson(o, i)) return;
       out(`=== ${o.addon ? `${o.addon}_URL` : 'DATABASE_URL'} (${i.addon})`);
       table([
@@ -138,7 +151,13 @@ export const pgCommands: CommandModule = {
         process.exitCode = 1;
         return;
       }
-      const i = await runAddonAction<any>(o, 'postgres', 'reset', {}, `Resetting the database of ${app}`);
+      const i = await runAddonAction<{ database: string; tables: number }>(
+        o,
+        'postgres',
+        'reset',
+        {},
+        `Resetting the database of ${app}`,
+      );
       if (printJson(o, i)) return;
       out(`Resetting ${i.database} on ${app}... done (${i.tables} tables)`);
     });

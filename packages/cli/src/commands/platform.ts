@@ -70,7 +70,11 @@ export const platformCommands: CommandModule = {
       .option('--stop-grace <seconds>', 'SIGTERM → SIGKILL grace when dynos stop', '30')
       .option(
         '--runtime <name>',
-        'dyno runtime: local (processes), sandbox (local processes in bubblewrap namespaces in the stack root), docker (containers from the stack image) or auto (sandbox when the stack is built and we are root, else local; the default unless the config file says)',
+        'dyno runtime: local (processes), sandbox (local processes in bubblewrap namespaces in the stack root), docker (containers from the stack image), swarm (services across the nodes of a Docker Swarm whose manager is this engine) or auto (sandbox when the stack is built and we are root, else local; the default unless the config file says)',
+      )
+      .option(
+        '--router <name>',
+        'router data plane: node (the Node router; the default unless the config file says), haproxy (HAProxy driven live over its stats socket; needs the haproxy package) or auto (haproxy when installed)',
       )
       .option(
         '--stack <name>',
@@ -92,14 +96,24 @@ export const platformCommands: CommandModule = {
           allowLoopbackDrains?: boolean;
           demo?: boolean;
           runtime?: string;
+          router?: string;
           stack?: string;
         }) => {
-          if (o.runtime !== undefined && !['auto', 'local', 'sandbox', 'docker'].includes(o.runtime))
+          if (o.router !== undefined && !['auto', 'node', 'haproxy'].includes(o.router))
             throw new SlipwayError(
               'SLIPWAY_ERR_CLI_OPTION',
-              `--runtime must be auto, local, sandbox or docker, not "${o.runtime}"`,
+              `--router must be node, haproxy or auto, not "${o.router}"`,
               {
-                hint: 'Pass --runtime sandbox (needs bubblewrap and `slipway stack:build`), --runtime docker (needs a Docker engine and the stack) or --runtime local.',
+                hint: 'Pass --router haproxy (needs apt-get install haproxy), --router node or --router auto.',
+                status: 400,
+              },
+            );
+          if (o.runtime !== undefined && !['auto', 'local', 'sandbox', 'docker', 'swarm'].includes(o.runtime))
+            throw new SlipwayError(
+              'SLIPWAY_ERR_CLI_OPTION',
+              `--runtime must be auto, local, sandbox, docker or swarm, not "${o.runtime}"`,
+              {
+                hint: 'Pass --runtime sandbox (needs bubblewrap and `slipway stack:build`), --runtime docker (needs a Docker engine and the stack), --runtime swarm (needs a Swarm manager and the stack on every node) or --runtime local.',
                 status: 400,
               },
             );
@@ -115,15 +129,16 @@ export const platformCommands: CommandModule = {
             ...(o.config ? { configFile: o.config } : {}),
             bootTimeoutMs: seconds('--boot-timeout', o.bootTimeout) * 1000,
             stopGraceMs: seconds('--stop-grace', o.stopGrace) * 1000,
-            ...(o.runtime ? { runtime: o.runtime as 'auto' | 'local' | 'sandbox' | 'docker' } : {}),
+            ...(o.runtime ? { runtime: o.runtime as 'auto' | 'local' | 'sandbox' | 'docker' | 'swarm' } : {}),
             ...(o.stack ? { stack: o.stack } : {}),
+            ...(o.router ? { router: o.router as 'auto' | 'node' | 'haproxy' } : {}),
             ...(o.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
           });
           for (const s of platform.skippedPlugins) process.stderr.write(` !     plugin skipped: ${s}\n`);
           for (const w of platform.warnings ?? []) process.stderr.write(` !     warning: ${w}\n`);
           out(`Slipway is running.`);
           out(`  API:         ${platform.apiUrl}  (credentials: ${platform.credentialsFile})`);
-          out(`  Router:      ${platform.routerUrl}`);
+          out(`  Router:      ${platform.routerUrl}  (${platform.routerDataPlane})`);
           if (platform.routerHttpsUrl)
             out(`  HTTPS:       ${platform.routerHttpsUrl}  (slipway certs:add / certs:auto:enable)`);
           // Before `Apps answer:`, the line scripts wait for: the start-up output is whole by then.

@@ -3,6 +3,7 @@
  * `ps:stop DYNO` / `ps:kill DYNO` (`stop`, `kill`), with Heroku's aliases.
  */
 import { SlipwayError } from '@slipway/core';
+import type { ApiDyno, ApiFormation } from '@slipway/runtime';
 import type { Command } from 'commander';
 import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp } from '../api-client.js';
 import type { CommandModule } from './index.js';
@@ -32,14 +33,16 @@ export const psCommands: CommandModule = {
         const app = encodeURIComponent(requireApp(o));
         const c = clientFor(o);
         const [dynos, formation] = await Promise.all([
-          c.json<any[]>('GET', `/apps/${app}/dynos`),
-          c.json<any[]>('GET', `/apps/${app}/formation`),
+          c.json<ApiDyno[]>('GET', `/apps/${app}/dynos`),
+          c.json<ApiFormation[]>('GET', `/apps/${app}/formation`),
         ]);
         if (printJson(o, { dynos, formation })) return;
         for (const f of formation) {
           out(`=== ${f.type} (${f.size}): ${f.command ?? '(no command)'} (${f.quantity})`);
           for (const d of dynos.filter((x) => x.type === f.type))
-            out(`${d.name}: ${d.state} ${d.created_at} (v${d.release.version})`);
+            out(
+              `${d.name}: ${d.state} ${d.created_at} (v${d.release.version})${d.node ? ` on ${d.node}` : ''}`,
+            );
           out();
         }
         // One-off dynos (`run.N`, release phase) have no formation entry: list them apart, as Heroku does.
@@ -61,7 +64,7 @@ export const psCommands: CommandModule = {
     ).action(async (changes: string[], o: ClientOptions) => {
       const updates = parseScaleArgs(changes);
       const app = requireApp(o);
-      const f = await clientFor(o).json<any[]>(
+      const f = await clientFor(o).json<ApiFormation[]>(
         'PATCH',
         `/apps/${encodeURIComponent(app)}/formation`,
         { updates },

@@ -2,6 +2,7 @@
  * `releases`, `releases:info [vN]`, `releases:output [vN]` (what the release phase printed)
  * and `releases:rollback [vN]` (`rollback`).
  */
+import type { ApiRelease } from '@slipway/runtime';
 import type { Command } from 'commander';
 import { appVerb, type ClientOptions, clientFor, out, printJson, requireApp, table } from '../api-client.js';
 import type { CommandModule } from './index.js';
@@ -9,23 +10,24 @@ import type { CommandModule } from './index.js';
 const base = (o: ClientOptions) => `/apps/${encodeURIComponent(requireApp(o))}/releases`;
 
 /** The release a verb is about: the one given (v5, 5 or an id), else the newest. */
-async function releaseOf(o: ClientOptions, version?: string): Promise<any> {
+async function releaseOf(o: ClientOptions, version?: string): Promise<ApiRelease> {
   const c = clientFor(o);
-  if (version) return c.json('GET', `${base(o)}/${encodeURIComponent(version)}`);
-  const all = await c.json<any[]>('GET', base(o));
+  if (version) return c.json<ApiRelease>('GET', `${base(o)}/${encodeURIComponent(version)}`);
+  const all = await c.json<ApiRelease[]>('GET', base(o));
   const newest = all[all.length - 1];
-  if (!newest) return c.json('GET', `${base(o)}/v1`); // the API's coded 404 says what to do
+  if (!newest) return c.json<ApiRelease>('GET', `${base(o)}/v1`); // the API's coded 404 says what to do
   return newest;
 }
 
-const state = (r: any) => (r.status === 'succeeded' ? (r.current ? 'current' : 'succeeded') : r.status);
+const state = (r: ApiRelease) =>
+  r.status === 'succeeded' ? (r.current ? 'current' : 'succeeded') : r.status;
 
 /** Release verbs. */
 export const releasesCommands: CommandModule = {
   register(program: Command) {
     appVerb(program.command('releases').description('list releases, newest first')).action(
       async (o: ClientOptions) => {
-        const rs = await clientFor(o).json<any[]>('GET', base(o));
+        const rs = await clientFor(o).json<ApiRelease[]>('GET', base(o));
         if (printJson(o, rs)) return;
         out(`=== ${requireApp(o)} Releases`);
         table(
@@ -88,7 +90,7 @@ export const releasesCommands: CommandModule = {
         .argument('[version]', 'release to roll back to (v5 or 5); default: the one before the current')
         .description('make a new release with the slug and config of an earlier one'),
     ).action(async (version: string | undefined, o: ClientOptions) => {
-      const r = await clientFor(o).json(
+      const r = await clientFor(o).json<ApiRelease>(
         'POST',
         base(o),
         version ? { release: version } : {},

@@ -11,7 +11,7 @@ import { type AppJson, parseAppJson } from '../app-json.js';
 import { type BuildLog, createBuildLog } from '../build-log.js';
 import { validateConfigVars } from '../config-vars.js';
 import { coreErrors, isSlipwayError } from '../errors.js';
-import type { Detection, ReleaseSpec, StackInfo } from '../hooks.js';
+import type { BuildEvent, BuildOutcome, Detection, ReleaseSpec, StackInfo } from '../hooks.js';
 import type { Kernel } from '../kernel.js';
 import { parseProcfile } from '../procfile.js';
 import { formatBytes, packSlug } from './slug.js';
@@ -90,6 +90,10 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 /** Build an app into a slug. Throws a coded SlipwayError on any failure; writes no slug then. */
 export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const { kernel } = opts;
+  const lifecycle = opts.lifecycle ?? {
+    beforeBuild: (e: BuildEvent) => kernel.hooks.beforeBuild.promise(e),
+    afterBuild: (e: BuildEvent, o: BuildOutcome | undefined) => kernel.hooks.afterBuild.promise(e, o),
+  };
   const started = Date.now();
   const id = randomBytes(8).toString('hex');
   const app = opts.app ?? 'local';
@@ -129,7 +133,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     const appJson: AppJson | undefined = appJsonText === undefined ? undefined : parseAppJson(appJsonText);
     const procfileText = await readOptional(path.join(buildDir, 'Procfile'));
     if (procfileText !== undefined) parseProcfile(procfileText); // fail fast, before any compile
-    await abortable(kernel.hooks.beforeBuild.promise(event), signal);
+    await abortable(lifecycle.beforeBuild(event), signal);
     timings.prepare = Date.now() - started;
     log.step(`Building on the ${stack.id} stack`);
 
@@ -277,7 +281,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       };
       await writeFile(slugMetadataPath(slug.path), `${JSON.stringify(meta, null, 2)}\n`);
     }
-    await kernel.hooks.afterBuild.promise(event, {
+    await lifecycle.afterBuild(event, {
       buildpacks: detections,
       processTypes,
       ...(slug ? { slug } : {}),
@@ -288,7 +292,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     if (opts.output) await rm(opts.output, { force: true }).catch(() => {});
     const msg = isSlipwayError(e) ? e.describe() : String((e as Error)?.message ?? e);
     log.error(`Build failed: ${msg.split('\n')[0]}`);
-    await kernel.hooks.afterBuild.promise(event, undefined).catch(() => {});
+    await lifecycle.afterBuild(event, undefined).catch(() => {});
     throw e;
   } finally {
     clearTimeout(timer);

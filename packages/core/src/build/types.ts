@@ -1,12 +1,17 @@
 /** Inputs and outputs of the build pipeline (the slug compiler). */
 import type { AppJson } from '../app-json.js';
-import type { Detection, StackInfo } from '../hooks.js';
+import type { BuildEvent, BuildOutcome, Detection, StackInfo } from '../hooks.js';
 import type { Kernel } from '../kernel.js';
 import type { Plugin } from '../plugin.js';
 
 /** Everything one build needs. */
 export interface BuildOptions {
   kernel: Kernel;
+  /**
+   * Who runs the build-lifecycle hooks (`beforeBuild`, `afterBuild`); default the kernel's own.
+   * A build worker passes a relay to the platform, whose kernel holds every plugin's taps.
+   */
+  lifecycle?: BuildLifecycle;
   /** App source: a directory or a .tar.gz / .tgz archive. Never written to. */
   source: string;
   /** App name (for the cache and log); `local` for `slipway build`. */
@@ -86,4 +91,10 @@ export interface SlugMetadata {
   checksum: string;
   created_at: string;
   timings: BuildTimings;
+}
+
+/** Runs the build-lifecycle hooks of one build (see `BuildOptions.lifecycle`). */
+export interface BuildLifecycle {
+  beforeBuild(event: BuildEvent): Promise<void>;
+  afterBuild(event: BuildEvent, outcome: BuildOutcome | undefined): Promise<void>;
 }

@@ -64,6 +64,8 @@ export const renderUser = (u: UserRecord) => ({
   owner: u.owner,
   created_at: u.createdAt,
 });
+/** A user as the API answers it. */
+export type ApiUser = ReturnType<typeof renderUser>;
 const renderToken = (t: TokenRecord, token?: string) => ({
   id: t.id,
   description: t.description,
@@ -71,12 +73,24 @@ const renderToken = (t: TokenRecord, token?: string) => ({
   last_used_at: t.lastUsedAt,
   ...(token ? { access_token: { token } } : {}),
 });
+/** An API token as the API answers it (`access_token` only when it is created). */
+export type ApiToken = ReturnType<typeof renderToken>;
 const renderAccess = (app: { id: string; name: string }, x: AccessRecord) => ({
   app: { id: app.id, name: app.name },
   user: { id: x.user.id, email: x.user.email },
   role: x.role,
   created_at: x.createdAt,
 });
+/** A collaborator (or the owner) of an app as the API answers it. */
+export type ApiCollaborator = ReturnType<typeof renderAccess>;
+/** `GET /account`: the caller, and how they signed in. */
+export type ApiAccount = ApiUser & { via: string };
+/** A token as created (`POST /oauth/authorizations`): the only answer that shows its secret. */
+export type ApiNewToken = ApiToken & Required<Pick<ApiToken, 'access_token'>>;
+/** `POST /login`: a new token for the user. */
+export type ApiLogin = ApiNewToken & { user: ApiUser };
+/** `POST /users`: the user, with the generated password when none was given. */
+export type ApiNewUser = ApiUser & { password?: string };
 
 /** Refuse passwords too short to resist guessing. */
 export function checkPassword(pw: string): void {
@@ -118,16 +132,17 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
     return u;
   }
 
-  on('POST', '/login', async (req, res) => {
-    const body = await readJson<{ email: string; password: string; description?: string }>(
-      req,
-      loginSchema,
-      'POST /login',
-    );
-    const u = await signIn(req, res, body);
-    const t = store.createToken(u.id, body.description ?? `slipway login ${new Date().toISOString()}`);
-    sendJson(res, 201, { ...renderToken(t.record, t.token), user: renderUser(u) });
-  });
+  on(
+    'POST',
+    '/login',
+    async (req, res, _p, _u, b) => {
+      const body = b as { email: string; password: string; description?: string };
+      const u = await signIn(req, res, body);
+      const t = store.createToken(u.id, body.description ?? `slipway login ${new Date().toISOString()}`);
+      sendJson(res, 201, { ...renderToken(t.record, t.token), user: renderUser(u) });
+    },
+    { body: loginSchema },
+  );
 
   // --- browser sessions -----------------------------------------------------------------------
   const setCookie = (req: IncomingMessage, res: ServerResponse, value: string, maxAge: number) =>
@@ -135,18 +150,30 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
       'set-cookie',
       `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${isHttps(req) ? '; Secure' : ''}`,
     );
-  on('POST', '/auth/session', async (req, res) => {
-    // A form of another site can post JSON-looking text/plain: it would sign the browser in to
-    // the attacker's account (login CSRF). Only a same-origin script can send application/json.
-    const type = req.headers['content-type'] ?? '';
-    if (!/^application\/json\s*(;|$)/i.test(type))
-      throw accountErrors.SLIPWAY_ERR_ACCOUNTS_SESSION_TYPE({ type: type.slice(0, 80) || 'no content type' });
-    const body = await readJson<{ email: string; password: string }>(req, loginSchema, 'POST /auth/session');
-    const u = await signIn(req, res, body);
-    const s = store.createSession(u.id);
-    setCookie(req, res, s.sid, SESSION_TTL_MS / 1000);
-    sendJson(res, 201, { user: renderUser(u), csrf_token: s.csrf });
-  });
+  on(
+    'POST',
+    '/auth/session',
+    async (req, res) => {
+      // A form of another site can post JSON-looking text/plain: it would sign the browser in to
+      // the attacker's account (login CSRF). Only a same-origin script can send application/json.
+      // So the type is checked before the body is read: this route reads its own body.
+      const type = req.headers['content-type'] ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(type))
+        throw accountErrors.SLIPWAY_ERR_ACCOUNTS_SESSION_TYPE({
+          type: type.slice(0, 80) || 'no content type',
+        });
+      const body = await readJson<{ email: string; password: string }>(
+        req,
+        loginSchema,
+        'POST /auth/session',
+      );
+      const u = await signIn(req, res, body);
+      const s = store.createSession(u.id);
+      setCookie(req, res, s.sid, SESSION_TTL_MS / 1000);
+      sendJson(res, 201, { user: renderUser(u), csrf_token: s.csrf });
+    },
+    { summary: 'Sign in a browser (a session cookie and its CSRF token)' },
+  );
   on('GET', '/auth/session', async (_q, res) =>
     sendJson(res, 200, { user: renderUser(me().user), csrf_token: me().csrf ?? null }),
   );
@@ -159,19 +186,20 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
 
   // --- the caller's account and tokens --------------------------------------------------------
   on('GET', '/account', async (_q, res) => sendJson(res, 200, { ...renderUser(me().user), via: me().via }));
-  on('PATCH', '/account', async (req, res) => {
-    const body = await readJson<{ password: string; current_password: string }>(
-      req,
-      accountPatchSchema,
-      'PATCH /account',
-    );
-    const u = me().user;
-    if (!(await verifyPassword(body.current_password, store.passwordHash(u.id) ?? '')))
-      throw accountErrors.SLIPWAY_ERR_ACCOUNTS_LOGIN();
-    checkPassword(body.password);
-    store.setPasswordHash(u.id, await hashPassword(body.password));
-    sendJson(res, 200, renderUser(u));
-  });
+  on(
+    'PATCH',
+    '/account',
+    async (_req, res, _p, _u, b) => {
+      const body = b as { password: string; current_password: string };
+      const u = me().user;
+      if (!(await verifyPassword(body.current_password, store.passwordHash(u.id) ?? '')))
+        throw accountErrors.SLIPWAY_ERR_ACCOUNTS_LOGIN();
+      checkPassword(body.password);
+      store.setPasswordHash(u.id, await hashPassword(body.password));
+      sendJson(res, 200, renderUser(u));
+    },
+    { body: accountPatchSchema },
+  );
   on('GET', '/oauth/authorizations', async (_q, res) =>
     sendJson(
       res,
@@ -179,48 +207,51 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
       store.tokens(me().user.id).map((t) => renderToken(t)),
     ),
   );
-  on('POST', '/oauth/authorizations', async (req, res) => {
-    const body = await readJson<{ description?: string }>(
-      req,
-      authorizationSchema,
-      'POST /oauth/authorizations',
-    );
-    const t = store.createToken(me().user.id, body.description ?? `token ${new Date().toISOString()}`);
-    sendJson(res, 201, renderToken(t.record, t.token));
-  });
+  on(
+    'POST',
+    '/oauth/authorizations',
+    async (_req, res, _p, _u, b) => {
+      const body = b as { description?: string };
+      const t = store.createToken(me().user.id, body.description ?? `token ${new Date().toISOString()}`);
+      sendJson(res, 201, renderToken(t.record, t.token));
+    },
+    { body: authorizationSchema },
+  );
   on('DELETE', '/oauth/authorizations/:id', async (_q, res, p) =>
     sendJson(res, 200, renderToken(store.revokeToken(me().user.id, p.id as string))),
   );
 
   // --- users (admin) --------------------------------------------------------------------------
   on('GET', '/users', async (_q, res) => sendJson(res, 200, store.listUsers().map(renderUser)));
-  on('POST', '/users', async (req, res) => {
-    const body = await readJson<{ email: string; password?: string; admin?: boolean }>(
-      req,
-      userSchema,
-      'POST /users',
-    );
-    const pw = body.password ?? randomBytes(12).toString('base64url');
-    checkPassword(pw);
-    const u = store.createUser(body.email, await hashPassword(pw), { admin: !!body.admin });
-    // A generated password is shown once, as a token is.
-    sendJson(res, 201, { ...renderUser(u), ...(body.password ? {} : { password: pw }) });
-  });
-  on('PATCH', '/users/:email', async (req, res, p) => {
-    const body = await readJson<{ password?: string; admin?: boolean }>(
-      req,
-      userPatchSchema,
-      'PATCH /users/:email',
-    );
-    const u = store.requireUser(p.email as string);
-    if (body.password !== undefined) {
-      checkPassword(body.password);
-      store.setPasswordHash(u.id, await hashPassword(body.password));
-    }
-    // The owner stays an admin: the platform always has one.
-    if (body.admin !== undefined && !u.owner) store.setAdmin(u.id, body.admin);
-    sendJson(res, 200, renderUser(store.user(u.id) as UserRecord));
-  });
+  on(
+    'POST',
+    '/users',
+    async (_req, res, _p, _u, b) => {
+      const body = b as { email: string; password?: string; admin?: boolean };
+      const pw = body.password ?? randomBytes(12).toString('base64url');
+      checkPassword(pw);
+      const u = store.createUser(body.email, await hashPassword(pw), { admin: !!body.admin });
+      // A generated password is shown once, as a token is.
+      sendJson(res, 201, { ...renderUser(u), ...(body.password ? {} : { password: pw }) });
+    },
+    { body: userSchema },
+  );
+  on(
+    'PATCH',
+    '/users/:email',
+    async (_req, res, p, _u, b) => {
+      const body = b as { password?: string; admin?: boolean };
+      const u = store.requireUser(p.email as string);
+      if (body.password !== undefined) {
+        checkPassword(body.password);
+        store.setPasswordHash(u.id, await hashPassword(body.password));
+      }
+      // The owner stays an admin: the platform always has one.
+      if (body.admin !== undefined && !u.owner) store.setAdmin(u.id, body.admin);
+      sendJson(res, 200, renderUser(store.user(u.id) as UserRecord));
+    },
+    { body: userPatchSchema },
+  );
   on('DELETE', '/users/:email', async (_q, res, p) =>
     sendJson(res, 200, renderUser(store.deleteUser(p.email as string))),
   );
@@ -234,20 +265,30 @@ export function registerAccountRoutes(on: RouteRegistrar, gate: AccessGate): voi
       store.access(a.id).map((x) => renderAccess(a, x)),
     );
   });
-  on('POST', '/apps/:app/collaborators', async (req, res, p) => {
-    const a = state.app(p.app as string);
-    const body = await readJson<{ user: string }>(req, collaboratorSchema, 'POST /apps/:app/collaborators');
-    sendJson(res, 201, renderAccess(a, store.addCollaborator(a.id, a.name, body.user)));
-  });
+  on(
+    'POST',
+    '/apps/:app/collaborators',
+    async (_req, res, p, _u, b) => {
+      const a = state.app(p.app as string);
+      const body = b as { user: string };
+      sendJson(res, 201, renderAccess(a, store.addCollaborator(a.id, a.name, body.user)));
+    },
+    { body: collaboratorSchema },
+  );
   on('DELETE', '/apps/:app/collaborators/:email', async (_q, res, p) => {
     const a = state.app(p.app as string);
     sendJson(res, 200, renderAccess(a, store.removeCollaborator(a.id, a.name, p.email as string)));
   });
-  on('POST', '/apps/:app/transfers', async (req, res, p) => {
-    const a = state.app(p.app as string);
-    const body = await readJson<{ recipient: string }>(req, transferSchema, 'POST /apps/:app/transfers');
-    sendJson(res, 201, renderAccess(a, store.transfer(a.id, body.recipient)));
-  });
+  on(
+    'POST',
+    '/apps/:app/transfers',
+    async (_req, res, p, _u, b) => {
+      const a = state.app(p.app as string);
+      const body = b as { recipient: string };
+      sendJson(res, 201, renderAccess(a, store.transfer(a.id, body.recipient)));
+    },
+    { body: transferSchema },
+  );
 
   // --- audit log ------------------------------------------------------------------------------
   on('GET', '/audit', async (_q, res, _p, url) => {

@@ -1,21 +1,39 @@
 /** Small helpers of the API server: JSON bodies with limits, answers, and coded error replies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkSchema, isSlipwayError } from '@slipway/core';
+import { checkSchema, errorAnswer } from '@slipway/core';
 import { runtimeErrors } from '../errors.js';
 
 /** Largest source upload (a deploy archive or a git push) unless the platform says otherwise. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
 
-/** One API route: path parameters decoded, the parsed URL for the query. */
+/**
+ * One API route: path parameters decoded, the parsed URL for the query, and the JSON body when
+ * the route declares a `body` schema (already validated; otherwise the request stream is unread,
+ * for uploads and git).
+ */
 export type RouteHandler = (
   req: IncomingMessage,
   res: ServerResponse,
   params: Record<string, string>,
   url: URL,
+  body?: unknown,
 ) => Promise<void>;
 
+/** What a route declares beside its handler: JSON Schemas (they also make /openapi.json). */
+export interface RouteSpec {
+  /** The JSON body's schema: the body is parsed and checked (coded 400/422) before the handler. */
+  body?: object;
+  /** Answer schemas by status; fields outside them are not sent, so they list every field. */
+  response?: Record<number, object>;
+  /** One line for the OpenAPI document. */
+  summary?: string;
+}
+
 /** How route modules register on `createApiServer`'s router. */
-export type RouteRegistrar = (method: string, path: string, h: RouteHandler) => void;
+export type RouteRegistrar = (method: string, path: string, h: RouteHandler, spec?: RouteSpec) => void;
+
+/** Framework replies of the raw responses: `sendJson` answers through them (response schemas). */
+export const jsonReplies = new WeakMap<ServerResponse, (status: number, body: unknown) => void>();
 
 /** Read the whole body, refusing more than `limit` bytes (413) without buffering the rest. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -69,6 +87,11 @@ export async function readJson<T>(
 
 /** Answer with JSON. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const reply = jsonReplies.get(res);
+  if (reply) {
+    reply(status, body);
+    return;
+  }
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -83,14 +106,8 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.end(`\n !     ${(err as Error)?.message ?? err}\n`);
     return;
   }
-  if (isSlipwayError(err)) {
-    sendJson(res, err.status, err.toJSON());
-    return;
-  }
-  sendJson(res, 500, {
-    id: 'internal_error',
-    message: `internal error: ${(err as Error)?.message ?? String(err)}`,
-  });
+  const { status, body } = errorAnswer(err);
+  sendJson(res, status, body);
 }
 
 /** Bytes a streamed answer (log tail, build output) may have waiting for a slow client. */

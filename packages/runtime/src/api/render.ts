@@ -9,11 +9,26 @@ import type {
   FormationRecord,
   ReleaseRecord,
 } from '../state/records.js';
+import type {
+  ApiAddon,
+  ApiApp,
+  ApiBuild,
+  ApiDomain,
+  ApiDrain,
+  ApiDyno,
+  ApiFormation,
+  ApiRelease,
+} from './response-schemas.js';
 
 const ref = (a: AppRecord) => ({ id: a.id, name: a.name });
 
 /** An app (`stack`: the live slug's, as Heroku's `stack.name`; null before the first deploy). */
-export const renderApp = (a: AppRecord, webUrl: string, released?: ReleaseRecord, stack?: string) => ({
+export const renderApp = (
+  a: AppRecord,
+  webUrl: string,
+  released?: ReleaseRecord,
+  stack?: string,
+): ApiApp => ({
   id: a.id,
   name: a.name,
   stack: stack ? { name: stack } : null,
@@ -27,7 +42,7 @@ export const renderApp = (a: AppRecord, webUrl: string, released?: ReleaseRecord
 });
 
 /** A build, with the URL its output streams from. */
-export const renderBuild = (a: AppRecord, b: BuildRecord) => ({
+export const renderBuild = (a: AppRecord, b: BuildRecord): ApiBuild => ({
   id: b.id,
   app: ref(a),
   status: b.status,
@@ -40,7 +55,11 @@ export const renderBuild = (a: AppRecord, b: BuildRecord) => ({
 });
 
 /** A release (config values are not shown, only names). */
-export const renderRelease = (a: AppRecord, r: ReleaseRecord, currentVersion?: number) => ({
+export const renderRelease = (
+  a: AppRecord,
+  r: ReleaseRecord,
+  currentVersion?: number,
+): Omit<ApiRelease, 'user'> => ({
   id: r.id,
   app: ref(a),
   version: r.version,
@@ -55,7 +74,7 @@ export const renderRelease = (a: AppRecord, r: ReleaseRecord, currentVersion?: n
 });
 
 /** A formation entry. */
-export const renderFormation = (a: AppRecord, f: FormationRecord, command?: string) => ({
+export const renderFormation = (a: AppRecord, f: FormationRecord, command?: string): ApiFormation => ({
   app: ref(a),
   type: f.type,
   quantity: f.quantity,
@@ -65,7 +84,7 @@ export const renderFormation = (a: AppRecord, f: FormationRecord, command?: stri
 });
 
 /** A running dyno. */
-export const renderDyno = (a: AppRecord, d: DynoStatus) => ({
+export const renderDyno = (a: AppRecord, d: DynoStatus): ApiDyno => ({
   id: d.id,
   app: ref(a),
   name: `${d.type}.${d.index}`,
@@ -73,11 +92,13 @@ export const renderDyno = (a: AppRecord, d: DynoStatus) => ({
   state: d.state,
   release: { version: d.release },
   port: d.port ?? null,
+  // The machine it runs on, from runtimes that span several (swarm); null on one machine.
+  node: d.node ?? null,
   created_at: new Date(d.startedAt).toISOString(),
 });
 
 /** A custom domain. */
-export const renderDomain = (a: AppRecord, d: DomainRecord) => ({
+export const renderDomain = (a: AppRecord, d: DomainRecord): ApiDomain => ({
   id: d.id,
   app: ref(a),
   hostname: d.hostname,
@@ -86,7 +107,7 @@ export const renderDomain = (a: AppRecord, d: DomainRecord) => ({
 });
 
 /** A log drain. */
-export const renderDrain = (a: AppRecord, d: DrainRecord) => ({
+export const renderDrain = (a: AppRecord, d: DrainRecord): ApiDrain => ({
   id: d.id,
   app: ref(a),
   url: d.url,
@@ -95,7 +116,7 @@ export const renderDrain = (a: AppRecord, d: DrainRecord) => ({
 });
 
 /** An add-on. */
-export const renderAddon = (a: AppRecord, x: AddonRecord) => ({
+export const renderAddon = (a: AppRecord, x: AddonRecord): ApiAddon => ({
   id: x.id,
   app: ref(a),
   name: x.name,

@@ -9,7 +9,7 @@
 import type { AddonEntry } from '@slipway/core';
 import type { ProviderInput } from '../addons/provider-registry.js';
 import { runtimeErrors } from '../errors.js';
-import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, sendJson } from './http-util.js';
 import type { ApiContext } from './server.js';
 
 const URL_PATTERN = '^https?://[^\\s]+$';
@@ -93,10 +93,15 @@ export function registerAddonProviderRoutes(on: RouteRegistrar, ctx: ApiContext)
     return ctx.providers;
   };
   on('GET', '/addon-providers', async (_q, res) => sendJson(res, 200, registry().list()));
-  on('POST', '/addon-providers', async (req, res) => {
-    const body = await readJson<ProviderInput>(req, providerSchema, 'POST /addon-providers');
-    sendJson(res, 201, await registry().add(body));
-  });
+  on(
+    'POST',
+    '/addon-providers',
+    async (_req, res, _p, _u, b) => {
+      const body = b as ProviderInput;
+      sendJson(res, 201, await registry().add(body));
+    },
+    { body: providerSchema },
+  );
   on('DELETE', '/addon-providers/:name', async (_q, res, p) =>
     sendJson(res, 200, await registry().remove(p.name as string)),
   );

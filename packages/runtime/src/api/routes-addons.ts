@@ -7,7 +7,7 @@
 
 import { currentPrincipal } from '../accounts/principal.js';
 import type { AppRecord } from '../state/records.js';
-import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, sendJson } from './http-util.js';
 import { renderAddon } from './render.js';
 import { registerAddonActionRoutes } from './routes-addon-actions.js';
 import type { ApiContext } from './server.js';
@@ -40,26 +40,33 @@ export function registerAddonRoutes(on: RouteRegistrar, ctx: ApiContext): void {
     const a = app(p);
     sendJson(res, 200, renderAddon(a, ctx.addons.find(a, p.id as string)));
   });
-  on('PATCH', '/apps/:app/addons/:id', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ plan: string }>(req, addonPlanSchema, 'PATCH /apps/:app/addons/:id');
-    sendJson(res, 200, renderAddon(a, await ctx.addons.upgrade(a, p.id as string, body.plan)));
-  });
+  on(
+    'PATCH',
+    '/apps/:app/addons/:id',
+    async (_req, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { plan: string };
+      sendJson(res, 200, renderAddon(a, await ctx.addons.upgrade(a, p.id as string, body.plan)));
+    },
+    { body: addonPlanSchema },
+  );
 
-  on('POST', '/apps/:app/addon-attachments', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ addon: string; name?: string }>(
-      req,
-      attachmentSchema,
-      'POST /apps/:app/addon-attachments',
-    );
-    // Attaching hands the owner app's credentials to this one: the caller must be allowed there too.
-    const mayUse = (owner: AppRecord) => {
-      const who = currentPrincipal();
-      if (ctx.access && who) ctx.access.authorize(who, 'GET', '/apps/:app/config-vars', { app: owner.name });
-    };
-    sendJson(res, 201, renderAddon(a, await ctx.addons.attach(a, body.addon, body.name, mayUse)));
-  });
+  on(
+    'POST',
+    '/apps/:app/addon-attachments',
+    async (_req, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { addon: string; name?: string };
+      // Attaching hands the owner app's credentials to this one: the caller must be allowed there too.
+      const mayUse = (owner: AppRecord) => {
+        const who = currentPrincipal();
+        if (ctx.access && who)
+          ctx.access.authorize(who, 'GET', '/apps/:app/config-vars', { app: owner.name });
+      };
+      sendJson(res, 201, renderAddon(a, await ctx.addons.attach(a, body.addon, body.name, mayUse)));
+    },
+    { body: attachmentSchema },
+  );
   on('DELETE', '/apps/:app/addon-attachments/:id', async (_q, res, p) => {
     const a = app(p);
     sendJson(res, 200, renderAddon(a, await ctx.addons.detach(a, p.id as string)));

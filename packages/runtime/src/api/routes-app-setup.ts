@@ -6,7 +6,7 @@
  * postdeploy script ran and how it ended.
  */
 import { runtimeErrors } from '../errors.js';
-import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, sendJson } from './http-util.js';
 import { renderApp } from './render.js';
 import type { ApiContext } from './server.js';
 
@@ -48,21 +48,25 @@ export function registerAppSetupRoutes(on: RouteRegistrar, ctx: ApiContext): voi
     });
   });
 
-  on('POST', '/app-setups', async (req, res) => {
-    const body = await readJson<{ name?: string; manifest: object; env?: Record<string, string> }>(
-      req,
-      setupSchema,
-      'POST /app-setups',
-    );
-    if (!ctx.appSetup)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method: 'POST', path: '/app-setups (not configured)' });
-    const r = await ctx.appSetup.create(body.name, body.manifest, body.env ?? {});
-    sendJson(res, 201, {
-      app: renderApp(r.app, ctx.webUrl(r.app.name)),
-      generated: r.generated,
-      addons: r.addons,
-      warnings: r.warnings,
-      postdeploy: r.postdeploy ?? null,
-    });
-  });
+  on(
+    'POST',
+    '/app-setups',
+    async (_req, res, _p, _u, b) => {
+      const body = b as { name?: string; manifest: object; env?: Record<string, string> };
+      if (!ctx.appSetup)
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({
+          method: 'POST',
+          path: '/app-setups (not configured)',
+        });
+      const r = await ctx.appSetup.create(body.name, body.manifest, body.env ?? {});
+      sendJson(res, 201, {
+        app: renderApp(r.app, ctx.webUrl(r.app.name)),
+        generated: r.generated,
+        addons: r.addons,
+        warnings: r.warnings,
+        postdeploy: r.postdeploy ?? null,
+      });
+    },
+    { body: setupSchema },
+  );
 }

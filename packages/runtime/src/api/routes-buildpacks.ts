@@ -9,7 +9,7 @@
  */
 import { runtimeErrors } from '../errors.js';
 import type { AppRecord } from '../state/records.js';
-import { type RouteRegistrar, readJson, sendJson } from './http-util.js';
+import { type RouteRegistrar, sendJson } from './http-util.js';
 import type { ApiContext } from './server.js';
 
 /** Names: no whitespace or control characters, nothing a shell or a URL parser would trip on. */
@@ -43,33 +43,34 @@ export function registerBuildpackRoutes(on: RouteRegistrar, ctx: ApiContext): vo
   on('GET', '/apps/:app/buildpack-installations', async (_q, res, p) =>
     sendJson(res, 200, render(ctx.state.app(p.app as string))),
   );
-  on('PUT', '/apps/:app/buildpack-installations', async (req, res, p) => {
-    const a = ctx.state.app(p.app as string);
-    const body = await readJson<{ updates: { buildpack: string }[] }>(
-      req,
-      installationsSchema,
-      'PUT /apps/:app/buildpack-installations',
-    );
-    const list = body.updates.map((u) => u.buildpack);
-    // Refused now rather than at the next build: relative to what, on the platform?
-    const relative = list.find((b) => b.startsWith('.'));
-    if (relative)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILDPACK_RELATIVE({
-        name: relative,
-        example: `/srv/buildpacks/${relative.replace(/^(\.\.?\/)+/, '')}`,
-      });
-    const twice = list.find((b, i) => list.indexOf(b) !== i);
-    if (twice)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({
-        field: 'updates',
-        detail: `names ${twice} twice`,
-        route: 'PUT /apps/:app/buildpack-installations',
-      });
-    const updated = ctx.state.updateApp(a.name, { buildpacks: list });
-    ctx.releases.event(
-      a.name,
-      list.length ? `Buildpacks set to ${updated.buildpacks.join(', ')}` : 'Buildpacks cleared (detect)',
-    );
-    sendJson(res, 200, render(updated));
-  });
+  on(
+    'PUT',
+    '/apps/:app/buildpack-installations',
+    async (_req, res, p, _u, b) => {
+      const a = ctx.state.app(p.app as string);
+      const body = b as { updates: { buildpack: string }[] };
+      const list = body.updates.map((u) => u.buildpack);
+      // Refused now rather than at the next build: relative to what, on the platform?
+      const relative = list.find((b) => b.startsWith('.'));
+      if (relative)
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILDPACK_RELATIVE({
+          name: relative,
+          example: `/srv/buildpacks/${relative.replace(/^(\.\.?\/)+/, '')}`,
+        });
+      const twice = list.find((b, i) => list.indexOf(b) !== i);
+      if (twice)
+        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_INVALID_BODY({
+          field: 'updates',
+          detail: `names ${twice} twice`,
+          route: 'PUT /apps/:app/buildpack-installations',
+        });
+      const updated = ctx.state.updateApp(a.name, { buildpacks: list });
+      ctx.releases.event(
+        a.name,
+        list.length ? `Buildpacks set to ${updated.buildpacks.join(', ')}` : 'Buildpacks cleared (detect)',
+      );
+      sendJson(res, 200, render(updated));
+    },
+    { body: installationsSchema },
+  );
 }

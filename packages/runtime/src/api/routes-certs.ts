@@ -126,21 +126,22 @@ export function registerCertRoutes(on: RouteRegistrar, ctx: ApiContext, o: CertR
   on('GET', '/apps/:app/https', async (_q, res, p) => {
     sendJson(res, 200, renderHttps(certs.table.settings(app(p).id)));
   });
-  on('PATCH', '/apps/:app/https', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ redirect?: boolean; hsts_max_age?: number | null }>(
-      req,
-      httpsSchema,
-      'PATCH /apps/:app/https',
-    );
-    const s = certs.setSettings(a, {
-      ...(body.redirect !== undefined ? { redirect: body.redirect } : {}),
-      ...(body.hsts_max_age !== undefined ? { hstsMaxAge: body.hsts_max_age } : {}),
-    });
-    ctx.releases.event(
-      a.name,
-      `HTTPS: redirect ${s.redirect ? 'on' : 'off'}, HSTS ${s.hstsMaxAge === null ? 'off' : `max-age=${s.hstsMaxAge}`}`,
-    );
-    sendJson(res, 200, renderHttps(s));
-  });
+  on(
+    'PATCH',
+    '/apps/:app/https',
+    async (_req, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { redirect?: boolean; hsts_max_age?: number | null };
+      const s = certs.setSettings(a, {
+        ...(body.redirect !== undefined ? { redirect: body.redirect } : {}),
+        ...(body.hsts_max_age !== undefined ? { hstsMaxAge: body.hsts_max_age } : {}),
+      });
+      ctx.releases.event(
+        a.name,
+        `HTTPS: redirect ${s.redirect ? 'on' : 'off'}, HSTS ${s.hstsMaxAge === null ? 'off' : `max-age=${s.hstsMaxAge}`}`,
+      );
+      sendJson(res, 200, renderHttps(s));
+    },
+    { body: httpsSchema },
+  );
 }

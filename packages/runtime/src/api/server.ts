@@ -1,46 +1,41 @@
 /**
  * The platform's REST/JSON API, shaped after Heroku's Platform API. Every route needs
  * `Authorization: Bearer <token>` (or a dashboard session with its CSRF token), except sign-in,
- * the dashboard's files and the git hook callbacks, which need a push's secret; with accounts,
- * the gate (accounts/access-gate.ts) decides per route template who may call it; bodies are
- * validated with ajv before anything changes; errors are `{ id, message }` (plus `code` and
- * `hint`) with the catalogue's status.
+ * the dashboard's files, /openapi.json and the git hook callbacks, which need a push's secret;
+ * with accounts, the gate (accounts/access-gate.ts, through api-gate.ts) decides per route
+ * template who may call it. The routes are Fastify's (http-app.ts): bodies are validated with ajv
+ * against their schemas before anything changes, answers go through their response schemas, and
+ * errors are `{ id, message }` (plus `code` and `hint`) with the catalogue's status.
  */
-import { rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { type AddonEntry, type DynoStatus, validateConfigVars } from '@slipway/core';
 import type { AccessGate } from '../accounts/access-gate.js';
 import { registerDashboardRoutes } from '../accounts/dashboard-static.js';
-import type { Principal } from '../accounts/principal.js';
 import { registerAccountRoutes } from '../accounts/routes-accounts.js';
 import type { AddonService } from '../addon-service.js';
 import type { ProviderRegistry } from '../addons/provider-registry.js';
 import type { AppSetupService } from '../app-setup/app-setup-service.js';
 import type { DeployService } from '../deploy-service.js';
-import { receiveUpload } from '../deploy-service.js';
-import { runtimeErrors } from '../errors.js';
 import { formatLogLine, type LogHub } from '../logs/log-hub.js';
 import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
-import type { AppRecord, ReleaseRecord } from '../state/records.js';
+import type { AppRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
-import {
-  boundedLineWriter,
-  DEFAULT_MAX_UPLOAD_BYTES,
-  type RouteHandler,
-  readJson,
-  sendError,
-  sendJson,
-} from './http-util.js';
-import { renderAddon, renderApp, renderBuild, renderDyno, renderFormation, renderRelease } from './render.js';
+import { apiGate } from './api-gate.js';
+import { createHttpApp, type RouteEntry } from './http-app.js';
+import { boundedLineWriter, type RouteRegistrar, sendJson } from './http-util.js';
+import { renderAddon, renderApp, renderDyno, renderFormation } from './render.js';
+import * as answers from './response-schemas.js';
 import { registerAddonProviderRoutes } from './routes-addon-providers.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
+import { registerBuildRoutes } from './routes-builds.js';
 import { type CertRoutesOptions, registerCertRoutes } from './routes-certs.js';
-import { GIT_PUSH_CALLBACKS, registerGitRoutes } from './routes-git.js';
-import { registerSourceRoutes, SourceStore, sourceBuildSchema } from './routes-sources.js';
+import { registerGitRoutes } from './routes-git.js';
+import { registerReleaseRoutes } from './routes-releases.js';
+import { registerSourceRoutes, SourceStore } from './routes-sources.js';
 import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
 import {
   addonSchema,
@@ -49,7 +44,6 @@ import {
   formationBatchSchema,
   formationOneSchema,
   logSessionSchema,
-  rollbackSchema,
 } from './schemas.js';
 
 /** What the API drives. */
@@ -85,6 +79,9 @@ export interface ApiContext {
 
 type Params = Record<string, string>;
 
+/** The API's version in the OpenAPI document. */
+const API_VERSION = '1';
+
 const routeLists = new WeakMap<Server, { method: string; path: string }[]>();
 
 /** The routes of an API server, as registered (`/apps/:app/...` templates): tests enumerate them. */
@@ -95,211 +92,119 @@ export function apiRoutes(server: Server): { method: string; path: string }[] {
 /** Create the API server (not listening yet). */
 export function createApiServer(ctx: ApiContext): Server {
   const { state } = ctx;
-  const routes: [string, RegExp, RouteHandler, string][] = [];
-  const on = (method: string, path: string, h: RouteHandler) =>
-    routes.push([method, new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}/?$`), h, path]);
+  const routes: RouteEntry[] = [];
+  let group = 'apps';
+  const on: RouteRegistrar = (method, path, h, spec) =>
+    routes.push({ method, path, h, group, ...(spec ? { spec } : {}) });
+  /** Register a route module as its own group (an encapsulated Fastify plugin, an OpenAPI tag). */
+  const module = <T>(name: string, register: () => T): T => {
+    const before = group;
+    group = name;
+    try {
+      return register();
+    } finally {
+      group = before;
+    }
+  };
   const access = ctx.access;
   const app = (p: Params): AppRecord => state.app(p.app as string);
   const current = (a: AppRecord) => state.currentRelease(a.id);
 
-  on('GET', '/apps', async (_q, res) =>
-    sendJson(
-      res,
-      200,
-      (access ? access.visibleApps(state.listApps()) : state.listApps()).map((a) =>
-        renderApp(a, ctx.webUrl(a.name), current(a)),
+  const apps = { 200: answers.listOf(answers.appSchema) };
+  const oneApp = { 200: answers.appSchema };
+  on(
+    'GET',
+    '/apps',
+    async (_q, res) =>
+      sendJson(
+        res,
+        200,
+        (access ? access.visibleApps(state.listApps()) : state.listApps()).map((a) =>
+          renderApp(a, ctx.webUrl(a.name), current(a)),
+        ),
       ),
-    ),
+    { summary: 'List the apps (the ones the caller may see)', response: apps },
   );
-  on('POST', '/apps', async (req, res) => {
-    const body = await readJson<{ name?: string }>(req, createAppSchema, 'POST /apps');
-    const a = state.createApp(body.name);
-    ctx.releases.event(a.name, 'App created');
-    sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
-  });
-  on('GET', '/apps/:app', async (_q, res, p) => {
-    const a = app(p);
-    const live = current(a);
-    const stack = live?.slug ? state.slug(live.slug)?.stack : undefined;
-    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack));
-  });
-  on('DELETE', '/apps/:app', async (_q, res, p) => {
-    const a = app(p);
-    await ctx.releases.serial(a.name, async () => {
-      await ctx.dynos.stopApp(a.name);
-      const failed = await ctx.addons.deprovisionAll(a);
-      if (failed.length) ctx.releases.event(a.name, `Add-ons not deprovisioned: ${failed.join('; ')}`);
-      const slugs = ctx.slugs?.slugsOf(a.id) ?? [];
-      state.deleteApp(a.name);
-      // The build cache and the app's uid go with the app; so do its slugs, unless another
-      // app's release uses one.
-      await ctx.deploys.forgetApp(a.name);
-      await ctx.slugs?.collect(slugs);
-      await git.removeRepo(a);
-      ctx.logs.forget(a.name);
-    });
-    sendJson(res, 200, renderApp(a, ctx.webUrl(a.name)));
-  });
+  on(
+    'POST',
+    '/apps',
+    async (_q, res, _p, _u, b) => {
+      const body = b as { name?: string };
+      const a = state.createApp(body.name);
+      ctx.releases.event(a.name, 'App created');
+      sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
+    },
+    { summary: 'Create an app', body: createAppSchema, response: { 201: answers.appSchema } },
+  );
+  on(
+    'GET',
+    '/apps/:app',
+    async (_q, res, p) => {
+      const a = app(p);
+      const live = current(a);
+      const stack = live?.slug ? state.slug(live.slug)?.stack : undefined;
+      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack));
+    },
+    { summary: 'Show an app', response: oneApp },
+  );
+  on(
+    'DELETE',
+    '/apps/:app',
+    async (_q, res, p) => {
+      const a = app(p);
+      await ctx.releases.serial(a.name, async () => {
+        await ctx.dynos.stopApp(a.name);
+        const failed = await ctx.addons.deprovisionAll(a);
+        if (failed.length) ctx.releases.event(a.name, `Add-ons not deprovisioned: ${failed.join('; ')}`);
+        const slugs = ctx.slugs?.slugsOf(a.id) ?? [];
+        state.deleteApp(a.name);
+        // The build cache and the app's uid go with the app; so do its slugs, unless another
+        // app's release uses one.
+        await ctx.deploys.forgetApp(a.name);
+        await ctx.slugs?.collect(slugs);
+        await git.removeRepo(a);
+        ctx.logs.forget(a.name);
+      });
+      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name)));
+    },
+    { summary: 'Destroy an app, its dynos, add-ons, slugs and repository', response: oneApp },
+  );
 
-  // --- builds ---------------------------------------------------------------------------------
+  // --- builds and releases (routes-builds.ts, routes-releases.ts) ------------------------------
   const sources = new SourceStore(join(ctx.dataDir, 'tmp', 'sources'));
-  registerSourceRoutes(on, ctx, sources);
-  on('POST', '/apps/:app/builds', async (req, res, p) => {
-    const a = app(p);
-    // Heroku's shape: `{ source_blob: { url } }` naming a source this platform issued.
-    if (/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-      const body = await readJson<{ source_blob: { url: string; version?: string } }>(
-        req,
-        sourceBuildSchema,
-        'POST /apps/:app/builds',
-      );
-      const { url, version } = body.source_blob;
-      const b = await ctx.deploys.start(
-        a,
-        await sources.blobFor(url),
-        version ? { sourceVersion: version } : {},
-      );
-      return sendJson(res, 201, renderBuild(a, b));
-    }
-    const file = await receiveUpload(req, ctx.dataDir, ctx.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
-    try {
-      const b = await ctx.deploys.start(a, file);
-      sendJson(res, 201, renderBuild(a, b));
-    } finally {
-      await rm(file, { force: true });
-    }
-  });
-  on('GET', '/apps/:app/builds', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(
-      res,
-      200,
-      state.listBuilds(a.id).map((b) => renderBuild(a, b)),
-    );
-  });
-  const build = (a: AppRecord, id: string) => {
-    const b = state.build(id);
-    if (!b || b.appId !== a.id)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `build ${id}`,
-        hint: `See \`GET /apps/${a.name}/builds\`.`,
-      });
-    return b;
-  };
-  on('GET', '/apps/:app/builds/:id', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(res, 200, renderBuild(a, build(a, p.id as string)));
-  });
-  on('GET', '/apps/:app/builds/:id/output', async (req, res, p) => {
-    const a = app(p);
-    const b = build(a, p.id as string);
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
-    const write = boundedLineWriter(res);
-    await new Promise<void>((resolve) => {
-      const stop = ctx.deploys.follow(b.id, (line) => {
-        if (line === null) {
-          res.end();
-          resolve();
-        } else write(line);
-      });
-      req.on('close', () => {
-        stop();
-        resolve();
-      });
-    });
-  });
-
-  // --- releases -------------------------------------------------------------------------------
-  // Heroku's release carries the user who made it.
-  const release = (a: AppRecord, r: ReleaseRecord, cur: number | undefined) => ({
-    ...renderRelease(a, r, cur),
-    user: access?.releaseUser(r.id) ?? null,
-  });
-  on('GET', '/apps/:app/releases', async (_q, res, p) => {
-    const a = app(p);
-    const cur = current(a)?.version;
-    sendJson(
-      res,
-      200,
-      state.listReleases(a.id).map((r) => release(a, r, cur)),
-    );
-  });
-  /** Release `v5`, `5` or a uuid of the app, or a 404. */
-  const releaseOf = (a: AppRecord, spec: string) => {
-    const id = spec.replace(/^v/, '');
-    const r = /^\d+$/.test(id) ? state.release(a.id, Number(id)) : state.releaseById(id);
-    if (!r || r.appId !== a.id)
-      throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-        what: `release ${spec}`,
-        hint: `See \`slipway releases -a ${a.name}\`.`,
-      });
-    return r;
-  };
-  on('GET', '/apps/:app/releases/:id', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(res, 200, release(a, releaseOf(a, p.id as string), current(a)?.version));
-  });
-  // `releases:output`: what the release phase printed (followed while it runs; empty without one).
-  on('GET', '/apps/:app/releases/:id/output', async (req, res, p) => {
-    const r = releaseOf(app(p), p.id as string);
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
-    const followed = await new Promise<boolean>((resolve) => {
-      const stop = ctx.releases.followReleasePhase(r.id, (line) => {
-        if (line !== null) return void res.write(`${line}\n`);
-        res.end();
-        resolve(true);
-      });
-      if (!stop) return resolve(false);
-      req.on('close', () => {
-        stop();
-        resolve(true);
-      });
-    });
-    if (followed) return;
-    const text = state.releaseOutputs.get(r.id) ?? '';
-    res.end(text ? `${text}\n` : '');
-  });
-  on('POST', '/apps/:app/releases', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ release?: string | number }>(
-      req,
-      rollbackSchema,
-      'POST /apps/:app/releases',
-    );
-    let version: number | undefined;
-    if (body.release !== undefined) {
-      const s = String(body.release).replace(/^v/, '');
-      version = /^\d+$/.test(s) ? Number(s) : state.releaseById(s)?.version;
-      if (version === undefined)
-        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-          what: `release ${body.release}`,
-          hint: `See \`slipway releases -a ${a.name}\`.`,
-        });
-    }
-    const r = await ctx.releases.rollback(a, version);
-    sendJson(res, 201, release(a, r, current(a)?.version));
-  });
+  module('sources', () => registerSourceRoutes(on, ctx, sources));
+  module('builds', () => registerBuildRoutes(on, ctx, sources));
+  module('releases', () => registerReleaseRoutes(on, ctx));
 
   // --- config vars ----------------------------------------------------------------------------
-  on('GET', '/apps/:app/config-vars', async (_q, res, p) => sendJson(res, 200, state.config(app(p).id)));
-  on('PATCH', '/apps/:app/config-vars', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<Record<string, string | null>>(
-      req,
-      configVarsSchema,
-      'PATCH /apps/:app/config-vars',
-    );
-    const after = { ...state.config(a.id) };
-    for (const [k, v] of Object.entries(body)) {
-      if (v === null) delete after[k];
-      else after[k] = v;
-    }
-    // Names of the vars being unset are checked too: nothing odd reaches the store.
-    validateConfigVars({ ...after, ...Object.fromEntries(Object.keys(body).map((k) => [k, ''])) });
-    validateConfigVars(after);
-    await ctx.releases.setConfig(a, body);
-    sendJson(res, 200, state.config(a.id));
+  const configAnswer = { 200: answers.configVarsAnswerSchema };
+  on('GET', '/apps/:app/config-vars', async (_q, res, p) => sendJson(res, 200, state.config(app(p).id)), {
+    summary: "An app's config vars",
+    response: configAnswer,
   });
+  on(
+    'PATCH',
+    '/apps/:app/config-vars',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as Record<string, string | null>;
+      const after = { ...state.config(a.id) };
+      for (const [k, v] of Object.entries(body)) {
+        if (v === null) delete after[k];
+        else after[k] = v;
+      }
+      // Names of the vars being unset are checked too: nothing odd reaches the store.
+      validateConfigVars({ ...after, ...Object.fromEntries(Object.keys(body).map((k) => [k, ''])) });
+      validateConfigVars(after);
+      await ctx.releases.setConfig(a, body);
+      sendJson(res, 200, state.config(a.id));
+    },
+    {
+      summary: 'Set (string) or unset (null) config vars: a new release',
+      body: configVarsSchema,
+      response: configAnswer,
+    },
+  );
 
   // --- formation and dynos --------------------------------------------------------------------
   const formation = (a: AppRecord) => {
@@ -307,39 +212,53 @@ export function createApiServer(ctx: ApiContext): Server {
     const types = (cur?.slug && state.slug(cur.slug)?.processTypes) || {};
     return state.formation(a.id).map((f) => renderFormation(a, f, types[f.type]));
   };
-  on('GET', '/apps/:app/formation', async (_q, res, p) => sendJson(res, 200, formation(app(p))));
-  on('PATCH', '/apps/:app/formation', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ updates: FormationUpdate[] }>(
-      req,
-      formationBatchSchema,
-      'PATCH /apps/:app/formation',
-    );
-    await ctx.releases.scale(a, body.updates);
-    sendJson(res, 200, formation(a));
+  const formations = { 200: answers.listOf(answers.formationSchema) };
+  on('GET', '/apps/:app/formation', async (_q, res, p) => sendJson(res, 200, formation(app(p))), {
+    summary: "An app's formation",
+    response: formations,
   });
-  on('PATCH', '/apps/:app/formation/:type', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<Omit<FormationUpdate, 'type'>>(
-      req,
-      formationOneSchema,
-      'PATCH /apps/:app/formation/:type',
-    );
-    await ctx.releases.scale(a, [{ ...body, type: p.type as string }]);
-    sendJson(
-      res,
-      200,
-      formation(a).find((f) => f.type === p.type),
-    );
-  });
-  on('GET', '/apps/:app/dynos', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(
-      res,
-      200,
-      ctx.dynos.status(a.name).map((d) => renderDyno(a, d)),
-    );
-  });
+  on(
+    'PATCH',
+    '/apps/:app/formation',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { updates: FormationUpdate[] };
+      await ctx.releases.scale(a, body.updates);
+      sendJson(res, 200, formation(a));
+    },
+    { summary: 'Scale or resize several process types', body: formationBatchSchema, response: formations },
+  );
+  on(
+    'PATCH',
+    '/apps/:app/formation/:type',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      await ctx.releases.scale(a, [{ ...(b as Omit<FormationUpdate, 'type'>), type: p.type as string }]);
+      sendJson(
+        res,
+        200,
+        formation(a).find((f) => f.type === p.type),
+      );
+    },
+    {
+      summary: 'Scale or resize one process type',
+      body: formationOneSchema,
+      response: { 200: answers.formationSchema },
+    },
+  );
+  on(
+    'GET',
+    '/apps/:app/dynos',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(
+        res,
+        200,
+        ctx.dynos.status(a.name).map((d) => renderDyno(a, d)),
+      );
+    },
+    { summary: "An app's dynos", response: { 200: answers.listOf(answers.dynoSchema) } },
+  );
   on('DELETE', '/apps/:app/dynos', async (_q, res, p) => {
     const a = app(p);
     await ctx.releases.serial(a.name, () => ctx.dynos.restart(a.name));
@@ -354,43 +273,59 @@ export function createApiServer(ctx: ApiContext): Server {
   });
 
   // --- add-ons (domains and drains: routes-workflow.ts) -----------------------------------------
-  on('GET', '/apps/:app/addons', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(
-      res,
-      200,
-      state.addons(a.id).map((x) => renderAddon(a, x)),
-    );
-  });
-  on('POST', '/apps/:app/addons', async (req, res, p) => {
-    const a = app(p);
-    const body = await readJson<{ plan: string; name?: string; options?: Record<string, unknown> }>(
-      req,
-      addonSchema,
-      'POST /apps/:app/addons',
-    );
-    sendJson(res, 201, renderAddon(a, await ctx.addons.create(a, body.plan, body.name, body.options)));
-  });
-  on('DELETE', '/apps/:app/addons/:id', async (_q, res, p) => {
-    const a = app(p);
-    sendJson(res, 200, renderAddon(a, await ctx.addons.destroy(a, p.id as string)));
-  });
+  on(
+    'GET',
+    '/apps/:app/addons',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(
+        res,
+        200,
+        state.addons(a.id).map((x) => renderAddon(a, x)),
+      );
+    },
+    { summary: "An app's add-ons and attachments", response: { 200: answers.listOf(answers.addonSchema) } },
+  );
+  on(
+    'POST',
+    '/apps/:app/addons',
+    async (_q, res, p, _u, b) => {
+      const a = app(p);
+      const body = b as { plan: string; name?: string; options?: Record<string, unknown> };
+      sendJson(res, 201, renderAddon(a, await ctx.addons.create(a, body.plan, body.name, body.options)));
+    },
+    { summary: 'Provision an add-on', body: addonSchema, response: { 201: answers.addonSchema } },
+  );
+  on(
+    'DELETE',
+    '/apps/:app/addons/:id',
+    async (_q, res, p) => {
+      const a = app(p);
+      sendJson(res, 200, renderAddon(a, await ctx.addons.destroy(a, p.id as string)));
+    },
+    { summary: 'Deprovision an add-on', response: { 200: answers.addonSchema } },
+  );
 
   // --- logs -----------------------------------------------------------------------------------
-  on('POST', '/apps/:app/log-sessions', async (req, res, p) => {
-    const a = app(p);
-    const b = await readJson<{ lines?: number; tail?: boolean; source?: string; dyno?: string }>(
-      req,
-      logSessionSchema,
-      'POST /apps/:app/log-sessions',
-    );
-    const q = new URLSearchParams();
-    if (b.lines) q.set('n', String(b.lines));
-    if (b.tail) q.set('tail', '1');
-    if (b.source) q.set('source', b.source);
-    if (b.dyno) q.set('dyno', b.dyno);
-    sendJson(res, 201, { logplex_url: `/apps/${a.name}/logs?${q}` });
-  });
+  on(
+    'POST',
+    '/apps/:app/log-sessions',
+    async (_q, res, p, _u, body) => {
+      const a = app(p);
+      const b = body as { lines?: number; tail?: boolean; source?: string; dyno?: string };
+      const q = new URLSearchParams();
+      if (b.lines) q.set('n', String(b.lines));
+      if (b.tail) q.set('tail', '1');
+      if (b.source) q.set('source', b.source);
+      if (b.dyno) q.set('dyno', b.dyno);
+      sendJson(res, 201, { logplex_url: `/apps/${a.name}/logs?${q}` });
+    },
+    {
+      summary: 'Where to read the logs (`GET` the `logplex_url`)',
+      body: logSessionSchema,
+      response: { 201: answers.logSessionAnswerSchema },
+    },
+  );
   on('GET', '/apps/:app/logs', async (req, res, p, url) => {
     const a = app(p);
     const n = Math.min(Math.max(Number(url.searchParams.get('n') ?? 100) || 100, 1), 1500);
@@ -415,101 +350,26 @@ export function createApiServer(ctx: ApiContext): Server {
     });
   });
 
-  const git = registerGitRoutes(on, ctx);
-  registerBuildpackRoutes(on, ctx);
-  registerAppSetupRoutes(on, ctx);
-  registerAddonRoutes(on, ctx);
-  registerAddonProviderRoutes(on, ctx);
-  if (ctx.certs) registerCertRoutes(on, ctx, ctx.certs);
-  const upgrade = registerWorkflowRoutes(on, ctx);
+  const git = module('git', () => registerGitRoutes(on, ctx));
+  module('buildpacks', () => registerBuildpackRoutes(on, ctx));
+  module('app-setups', () => registerAppSetupRoutes(on, ctx));
+  module('addon-actions', () => registerAddonRoutes(on, ctx));
+  module('addon-providers', () => registerAddonProviderRoutes(on, ctx));
+  const { certs } = ctx;
+  if (certs) module('certs', () => registerCertRoutes(on, ctx, certs));
+  const upgrade = module('workflow', () => registerWorkflowRoutes(on, ctx));
   if (access) {
-    registerAccountRoutes(on, access);
-    registerDashboardRoutes(on, access.dashboardDir);
+    module('accounts', () => registerAccountRoutes(on, access));
+    module('dashboard', () => registerDashboardRoutes(on, access.dashboardDir));
   }
-  const server = createServer(async (req, res) => {
-    const method = req.method ?? 'GET';
-    let principal: Principal | undefined;
-    let action: { name: string; app: string | null } | undefined;
-    try {
-      const url = requestUrl(req);
-      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-      // git asks for Basic credentials only after a 401 that offers them.
-      if (/\.git\//.test(url.pathname)) res.setHeader('www-authenticate', 'Basic realm="slipway"');
-      let pathMatched = false;
-      let hit: { h: RouteHandler; path: string; params: Params } | undefined;
-      for (const [m, re, h, path] of routes) {
-        const match = re.exec(url.pathname);
-        if (!match) continue;
-        pathMatched = true;
-        if (m !== method) continue;
-        const params: Params = {};
-        for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodePathSegment(v);
-        hit = { h, path, params };
-        break;
-      }
-      // The hook callbacks authenticate with the push's secret alone and act as the pusher
-      // (routes-git.ts); sign-in and the dashboard's files need no credentials.
-      const callback = GIT_PUSH_CALLBACKS.has(url.pathname);
-      // The source blob URLs carry their own credential: a token in their path (routes-sources.ts).
-      const blob = SourceStore.isBlobPath(url.pathname);
-      if (access) {
-        if (!callback && !(hit && access.isPublic(method, hit.path))) principal = access.authenticate(req);
-      } else if (!callback && !blob && !authorized(req, state))
-        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_UNAUTHORIZED();
-      if (!hit)
-        throw pathMatched
-          ? Object.assign(runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname }), {
-              status: 405,
-            })
-          : runtimeErrors.SLIPWAY_ERR_RUNTIME_ROUTE({ method, path: url.pathname });
-      const { h, path, params } = hit;
-      if (principal && method !== 'GET' && method !== 'HEAD')
-        action = { name: `${method} ${path}`, app: params.app ?? null };
-      if (principal && access) access.authorize(principal, method, path, params);
-      await (access ? access.run(principal, () => h(req, res, params, url)) : h(req, res, params, url));
-      if (action) access?.record(req, principal, action.name, action.app, res.statusCode);
-      // Not after the hook callbacks: they need no token, so anyone could trigger the refresh,
-      // and the push's own POST (git-receive-pack, with a token) already does.
-      if (method !== 'GET' && !callback && !blob) ctx.onChange?.();
-    } catch (e) {
-      if (action)
-        access?.record(req, principal, action.name, action.app, (e as { status?: number }).status ?? 500);
-      if (!req.complete) req.resume();
-      sendError(res, e);
-    }
+  const { server } = createHttpApp(routes, apiGate(ctx), {
+    title: 'Slipway platform API',
+    version: API_VERSION,
   });
   routeLists.set(
     server,
-    routes.map(([method, , , path]) => ({ method, path })),
+    routes.map(({ method, path }) => ({ method, path })),
   );
   server.on('upgrade', upgrade);
   return server;
-}
-
-/** The request's URL; a request target no URL parser takes is the client's error (400). */
-function requestUrl(req: IncomingMessage): URL {
-  try {
-    return new URL(req.url ?? '/', 'http://api');
-  } catch {
-    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_PATH({ path: String(req.url).slice(0, 200) });
-  }
-}
-
-/** `decodeURIComponent`, with a malformed %-escape (`%E0%A4%A`) a coded 400 rather than a 500. */
-function decodePathSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BAD_PATH({ path: segment.slice(0, 200) });
-  }
-}
-
-function authorized(req: IncomingMessage, state: SqliteStateStore): boolean {
-  const h = req.headers.authorization ?? '';
-  const m = /^Bearer\s+(\S+)$/i.exec(h);
-  if (m) return state.verifyToken(m[1] as string);
-  // git push sends the token as the HTTP Basic password (any user name).
-  const b = /^Basic\s+(\S+)$/i.exec(h);
-  const pair = b ? Buffer.from(b[1] as string, 'base64').toString('utf8') : '';
-  return pair.includes(':') && state.verifyToken(pair.slice(pair.indexOf(':') + 1));
 }

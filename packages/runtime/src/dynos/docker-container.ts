@@ -7,12 +7,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type DynoHandle, type DynoSpec, dynoLauncher } from '@slipway/core';
 import type Docker from 'dockerode';
+import { stackErrors } from '../stack/errors.js';
 
 /** The network dynos join: a bridge with inter-container traffic off. */
 export const DYNO_NETWORK = 'slipway-dynos';
 
-/** Core's dyno launcher (`.profile.d`, then the command $1 with `bash -c`). */
-const LAUNCHER = dynoLauncher([
+/** Core's dyno launcher (`.profile.d`, then the command $1 with `bash -c`); the swarm boot execs it too. */
+export const LAUNCHER = dynoLauncher([
   // The terminal size of an attached one-off, before anything reads it (a resize may come later).
   'if [ -n "$SLIPWAY_TTY_SIZE" ]; then stty $SLIPWAY_TTY_SIZE 2>/dev/null || true; fi; unset SLIPWAY_TTY_SIZE',
 ]);
@@ -130,4 +131,25 @@ export async function cgroupMemory(id: string): Promise<number | undefined> {
     if (text !== undefined) return Number(text.trim());
   }
   return undefined;
+}
+
+/** The platform's id in labels: a digest of its data dir (one engine may serve several platforms). */
+export function platformIdOf(dataDir: string): string {
+  return createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
+}
+
+/** `docker`, or the local engine (DOCKER_HOST or /var/run/docker.sock). */
+export async function engineOr(docker: Docker | undefined): Promise<Docker> {
+  if (docker) return docker;
+  const { default: Dockerode } = await import('dockerode');
+  return new Dockerode();
+}
+
+/** Fail with a coded error unless the engine holds the stack image. */
+export async function requireStackImage(docker: Docker, image: string, stack: string): Promise<void> {
+  try {
+    await docker.getImage(image).inspect();
+  } catch (e) {
+    throw stackErrors.SLIPWAY_ERR_STACK_NO_IMAGE({ image, stack }, { cause: e });
+  }
 }

@@ -67,7 +67,7 @@ describe('docker dyno runtime (real engine, stack image)', function () {
     expect(e.code).to.equal('SLIPWAY_ERR_STACK_NO_IMAGE');
     expect(e.hint).to.match(/stack:build no-such-stack/);
     const bad = await createDynoRuntime({
-      name: 'swarm' as never,
+      name: 'kubernetes' as never,
       dataDir: data.dir,
       slugStore: store,
     }).catch((x) => x);

@@ -13,7 +13,7 @@
  * that restarts after a SIGKILL adopts the running dynos its formation asks for (the same
  * container, no second copy) and removes the rest once the adoption window closes.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { PassThrough } from 'node:stream';
 import type {
@@ -29,7 +29,16 @@ import type Docker from 'dockerode';
 import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
-import { cgroupMemory, DYNO_NETWORK, dynoContainerOptions, handleOf, specKey } from './docker-container.js';
+import {
+  cgroupMemory,
+  DYNO_NETWORK,
+  dynoContainerOptions,
+  engineOr,
+  handleOf,
+  platformIdOf,
+  requireStackImage,
+  specKey,
+} from './docker-container.js';
 import { SlugImages } from './docker-slug-images.js';
 import { demux, lines, splitStatus } from './docker-streams.js';
 
@@ -81,6 +90,11 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   readonly platformId: string;
   /** The bridge gateway: where dynos reach services of the host (add-on servers). */
   gateway = '';
+
+  /** Core's `DynoRuntime.hostAddress`: add-on servers listen on the gateway. */
+  get hostAddress(): string | undefined {
+    return this.gateway || undefined;
+  }
   private readonly docker: Docker;
   private readonly opts: DockerDynoRuntimeOptions;
   private readonly stackImage: string;
@@ -100,17 +114,12 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     this.opts = opts;
     this.docker = docker;
     this.stackImage = `slipway/stack:${opts.stack ?? DEFAULT_STACK}`;
-    this.platformId = createHash('sha256').update(opts.dataDir).digest('hex').slice(0, 16);
+    this.platformId = platformIdOf(opts.dataDir);
   }
 
   /** Create the runtime on the local engine (or `opts.docker`), with coded errors when it cannot run. */
   static async create(opts: DockerDynoRuntimeOptions): Promise<DockerDynoRuntime> {
-    let docker = opts.docker;
-    if (!docker) {
-      const { default: Dockerode } = await import('dockerode');
-      docker = new Dockerode();
-    }
-    const rt = new DockerDynoRuntime(opts, docker);
+    const rt = new DockerDynoRuntime(opts, await engineOr(opts.docker));
     await rt.init();
     return rt;
   }
@@ -131,14 +140,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     } catch (e) {
       throw stackErrors.SLIPWAY_ERR_STACK_NO_ENGINE({ detail: (e as Error).message }, { cause: e });
     }
-    try {
-      await this.docker.getImage(this.stackImage).inspect();
-    } catch (e) {
-      throw stackErrors.SLIPWAY_ERR_STACK_NO_IMAGE(
-        { image: this.stackImage, stack: this.opts.stack ?? DEFAULT_STACK },
-        { cause: e },
-      );
-    }
+    await requireStackImage(this.docker, this.stackImage, this.opts.stack ?? DEFAULT_STACK);
     this.users = this.opts.users ?? (await AppUsers.open(this.opts.dataDir));
     this.images = new SlugImages(this.docker, this.opts.slugStore, this.stackImage, this.labels);
     this.gateway = await this.ensureNetwork();

@@ -194,6 +194,7 @@ export class DynoManager {
       index: d.index,
       ...(d.handle?.host ? { host: d.handle.host } : {}),
       ...(d.handle?.port ? { port: d.handle.port } : {}),
+      ...(d.handle?.node ? { node: d.handle.node } : {}),
       startedAt: d.handle?.startedAt ?? 0,
       state: d.state === 'complete' ? 'down' : d.state,
     }));
@@ -216,6 +217,9 @@ export class DynoManager {
         if (!st) return undefined;
         st.routeCache ??= computeRoute(st);
         return st.routeCache;
+      },
+      onChange: (fn) => {
+        this.routeListeners.add(fn);
       },
     };
   }
@@ -273,12 +277,16 @@ export class DynoManager {
 
   private setRouted(st: AppState, targets: readonly RouteTarget[]): void {
     st.routed = Object.freeze([...targets]);
-    st.routeCache = undefined;
+    this.touchRoute(st);
   }
 
   private touchRoute(st: AppState): void {
     st.routeCache = undefined;
+    for (const fn of this.routeListeners) fn();
   }
+
+  /** Told after any app's route may have changed (a data plane that pushes, HAProxy, applies it at once). */
+  private readonly routeListeners = new Set<() => void>();
 
   /** Start one dyno and, for web, run its boot check. Never throws: failures are in the result. */
   private async boot(st: AppState, d: ManagedDyno, target: DynoTarget): Promise<BootResult> {

@@ -78,6 +78,14 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
 }
 
 /**
+ * Sets a terminal's size in one TIOCSWINSZ (rows, columns): `stty cols C rows R` takes two, and a
+ * dyno woken by the first SIGWINCH reads half a resize. Perl is in every Debian (perl-base is
+ * essential); 0x5414 is Linux's TIOCSWINSZ on x86 and Arm.
+ */
+const SET_WINSIZE =
+  'open(my $t, "+<", $ARGV[0]) or exit 1; ioctl($t, 0x5414, pack("S4", $ARGV[2], $ARGV[1], 0, 0)) or exit 1';
+
+/**
  * A running dyno process group. Events: `line` (text, stream), `dropped` (the L10 message for
  * lines over the log budget), `exit` (DynoExit).
  */
@@ -214,7 +222,7 @@ export class DynoProcess extends EventEmitter {
   /**
    * Set the window size of a `tty` dyno's pseudo-terminal; the kernel sends SIGWINCH to its
    * foreground job, as a local terminal would. `script` owns the terminal's master side, so the
-   * size is set on the slave (`stty -F`), found as the controlling terminal of script's child.
+   * size is set on the slave (SET_WINSIZE), found as the controlling terminal of script's child.
    * Resizes apply in order; one that finds the dyno gone is dropped.
    */
   resize(columns: number, rows: number): Promise<void> {
@@ -232,8 +240,13 @@ export class DynoProcess extends EventEmitter {
       if (this.leaderExit) return;
       tty.path ??= await ptyOfChild(this.pid);
       if (!tty.path || this.leaderExit) return;
+      const path = tty.path;
       await new Promise<void>((resolve) =>
-        execFile('stty', ['-F', tty.path as string, 'cols', next[0], 'rows', next[1]], () => resolve()),
+        execFile('perl', ['-e', SET_WINSIZE, path, next[0], next[1]], (err) => {
+          if (!err) return resolve();
+          // No perl: stty's two steps are better than no resize.
+          execFile('stty', ['-F', path, 'cols', next[0], 'rows', next[1]], () => resolve());
+        }),
       );
     });
     return tty.queue;

@@ -46,6 +46,11 @@ export const dynoErrors = defineErrors({
     message: 'dyno user {user} does not exist: {detail}',
     hint: 'Create it (useradd --system --no-create-home {user}), or pass runAsUser: "nobody" or false.',
   },
+  SLIPWAY_ERR_DYNO_NODE: {
+    message: 'swarm node {node}: {detail}',
+    hint: 'Run `slipway nodes` on the manager (the engine must be a Swarm manager: `docker swarm init`) and use a node id or hostname it lists; a node that is still up is removed with --force, or drained first.',
+    status: 422,
+  },
   SLIPWAY_ERR_DYNO_CLOSED: {
     message: 'the dyno manager is closed',
     hint: 'Create a new DynoManager; a closed one starts no dynos.',

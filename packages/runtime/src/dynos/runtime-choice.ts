@@ -12,16 +12,17 @@ import { stackErrors } from '../stack/errors.js';
 import { stackCacheDir } from '../stack/stack-builder.js';
 import { DockerDynoRuntime } from './docker-runtime.js';
 import { LocalDynoRuntime, type LocalDynoRuntimeOptions } from './local-runtime.js';
+import { SwarmDynoRuntime } from './swarm-runtime.js';
 
 /**
  * Names of the runtimes the reference platform knows: `sandbox` is the local runtime with each
  * dyno in a bubblewrap sandbox in the stack root (sandbox/sandbox.ts); `auto` (the default) is
  * `sandbox` where the stack is built and the platform is root, else `local` with a warning.
  */
-export type RuntimeName = 'auto' | 'local' | 'sandbox' | 'docker';
+export type RuntimeName = 'auto' | 'local' | 'sandbox' | 'docker' | 'swarm';
 
 /** The runtimes by name (for help texts and errors). */
-export const RUNTIME_NAMES: readonly RuntimeName[] = ['auto', 'local', 'sandbox', 'docker'];
+export const RUNTIME_NAMES: readonly RuntimeName[] = ['auto', 'local', 'sandbox', 'docker', 'swarm'];
 
 /** Options of `createDynoRuntime`. */
 export interface RuntimeChoice {
@@ -39,6 +40,8 @@ export interface RuntimeChoice {
    * `slipway/stack:<stack>`, the sandbox's root `<stack cache>/<stack>/run`.
    */
   stack?: string;
+  /** Swarm runtime: the SIGTERM → SIGKILL grace its services are made with (the manager's). */
+  stopGraceMs?: number;
 }
 
 /** A runtime ready to start dynos (its `init` has run), with `close` and `removeSlug`. */
@@ -55,6 +58,14 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
       slugStore: o.slugStore,
       ...(o.users ? { users: o.users } : {}),
       ...(o.stack ? { stack: o.stack } : {}),
+    });
+  if (o.name === 'swarm')
+    return SwarmDynoRuntime.create({
+      dataDir: o.dataDir,
+      slugStore: o.slugStore,
+      ...(o.users ? { users: o.users } : {}),
+      ...(o.stack ? { stack: o.stack } : {}),
+      ...(o.stopGraceMs !== undefined ? { stopGraceMs: o.stopGraceMs } : {}),
     });
   if (o.name !== 'local' && o.name !== 'sandbox' && o.name !== 'auto')
     throw stackErrors.SLIPWAY_ERR_STACK_RUNTIME({ name: String(o.name) });

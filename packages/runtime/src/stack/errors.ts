@@ -26,13 +26,17 @@ export const stackErrors = defineErrors({
     message: 'the docker dyno runtime needs a Docker engine: {detail}',
     hint: 'Start one (`dockerd &`, or `.ci/run`), or run the platform with `--runtime local`.',
   },
+  SLIPWAY_ERR_STACK_NO_SWARM: {
+    message: 'the swarm dyno runtime needs this engine to be a Swarm manager (its swarm state: {state})',
+    hint: "Run `docker swarm init --advertise-addr <this node's address>` (then `slipway nodes` prints the join command for other nodes), or use `--runtime docker`.",
+  },
   SLIPWAY_ERR_STACK_NO_IMAGE: {
     message: 'stack image {image} is not in the Docker engine',
     hint: 'Build it from Debian packages with `sudo npx slipway stack:build {stack}` (no registry is used).',
   },
   SLIPWAY_ERR_STACK_RUNTIME: {
     message: 'unknown dyno runtime "{name}"',
-    hint: 'Use `auto` (the default: `sandbox` where the stack is built, else `local`), `local` (processes on this machine), `sandbox` (local processes in bubblewrap namespaces in the stack root) or `docker` (one container per dyno).',
+    hint: 'Use `auto` (the default: `sandbox` where the stack is built, else `local`), `local` (processes on this machine), `sandbox` (local processes in bubblewrap namespaces in the stack root) `docker` (one container per dyno) or `swarm` (dynos as services across the nodes of a Docker Swarm).',
     status: 422,
   },
 });

@@ -5,7 +5,7 @@
  * a database read per log line or per request.
  */
 import type { Kernel, LogSink } from '@slipway/core';
-import { maintenancePlugin } from '@slipway/router';
+import { type MaintenanceState, maintenancePlugin } from '@slipway/router';
 import type { WorkflowOptions } from '../api/routes-workflow.js';
 import { DrainService } from '../drains/drain-service.js';
 import type { SelfAddress } from '../drains/drain-url.js';
@@ -30,6 +30,8 @@ export interface WorkflowWiring {
   readonly apiOptions: WorkflowOptions & { self: SelfAddress & { ports: number[] } };
   /** Re-read drains and maintenance flags from the state, for the apps the platform just listed. */
   refresh(apps: readonly AppRecord[]): void;
+  /** Which apps are in maintenance (for a data plane that does not run the `route` hook). */
+  readonly maintenance: MaintenanceState;
   close(): void;
 }
 
@@ -43,6 +45,7 @@ export async function startWorkflow(o: WorkflowWiringOptions): Promise<WorkflowW
   const self = { ports: [] as number[], hosts: o.hosts, allowLoopback };
   return {
     apiOptions: { baseDomain: o.baseDomain, self },
+    maintenance: state,
     refresh(apps) {
       inMaintenance = new Set(apps.filter((a) => a.maintenance).map((a) => a.name));
       const names = new Map(apps.map((a) => [a.id, a.name]));

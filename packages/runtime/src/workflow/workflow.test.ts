@@ -178,7 +178,8 @@ describe('app workflow end to end (run, drains, domains, maintenance)', function
   });
 
   it('runs detached to the logs, lists the one-off in ps as run.N, and refuses an app with no release', async () => {
-    const d = await p.ok(['run:detached', '-a', 'wk', '--', 'echo detached-output; sleep 5']);
+    // Long enough to outlive the CLI calls below on a loaded machine: ps:stop ends it.
+    const d = await p.ok(['run:detached', '-a', 'wk', '--', 'echo detached-output; sleep 120']);
     const name = /up, (run\.\d+)/.exec(d)?.[1] as string;
     expect(name).to.match(/^run\.\d+$/);
     const ps = await p.ok(['ps', '-a', 'wk']);

@@ -1,0 +1,215 @@
+/**
+ * The control plane of the HAProxy data plane: it reads the platform's route table, works out
+ * what HAProxy should hold (a slot backend per app, a server per web dyno, the host and state
+ * maps) and applies the difference live over the stats socket. A removed dyno is disabled
+ * first (no new requests), then deleted once its in-flight requests are done (draining).
+ */
+
+import { routerErrors } from '../errors.js';
+import type { MaintenanceState } from '../maintenance-plugin.js';
+import type { AppRoute, RouteTable, RouteTarget } from '../route-table.js';
+import { haproxyFiles, type StateCode, slotName } from './haproxy-config.js';
+import type { StatsSocket } from './stats-socket.js';
+
+/** What the HAProxy data plane needs beyond lookups: every app and custom domain (it pushes, it cannot ask per request). */
+export interface RouteListing {
+  /** Every app the platform knows. */
+  apps(): Iterable<string>;
+  /** Every custom domain as [host, app]. */
+  domains(): Iterable<readonly [string, string]>;
+}
+
+interface Server {
+  name: string;
+  target: RouteTarget;
+  /** Set once disabled: when the drain ends and the server is cut. */
+  drainUntil?: number;
+}
+
+interface Slot {
+  index: number;
+  app: string | undefined;
+  /** Servers taking requests, by dyno address. */
+  servers: Map<string, Server>;
+  /** Disabled servers finishing their requests before deletion. */
+  draining: Server[];
+}
+
+const key = (t: RouteTarget): string => `${t.host}:${t.port}`;
+
+/** Heroku's code for an app that cannot take requests now, or 'ok'. */
+export function stateCode(route: AppRoute | undefined, maintenance: boolean): StateCode | 'ok' {
+  if (maintenance) return 'H80';
+  if (route === undefined) return 'H81';
+  switch (route.state) {
+    case 'no-release':
+      return 'H81';
+    case 'no-web':
+      return 'H14';
+    case 'crashed':
+      return 'H10';
+    case 'booting':
+      return 'H20';
+    default:
+      return route.targets.length === 0 ? 'H14' : 'ok';
+  }
+}
+
+/** Options of the control plane. */
+export interface ControlPlaneOptions {
+  table: RouteTable & RouteListing;
+  baseDomain: string;
+  slots: number;
+  maintenance?: MaintenanceState | undefined;
+  /** A removed dyno's in-flight requests get this long (ms) before they are cut. */
+  drainMs: number;
+  /** Quarantine of a dyno that refused a connection (ms): its health check interval. */
+  quarantineMs: number;
+}
+
+/** Applies the route table to one running HAProxy; a new HAProxy (reload) gets a new one. */
+export class ControlPlane {
+  private readonly slots: Slot[];
+  private readonly appSlot = new Map<string, Slot>();
+  private hostsMap = '';
+  private statesMap = '';
+  private serial = 0;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly socket: StatsSocket,
+    private readonly dir: string,
+    private readonly o: ControlPlaneOptions,
+  ) {
+    this.slots = Array.from({ length: o.slots }, (_, index) => ({
+      index,
+      app: undefined,
+      servers: new Map(),
+      draining: [],
+    }));
+  }
+
+  /** App served by slot backend `name` (for the log sink). */
+  appOfSlot(name: string): string | undefined {
+    const i = Number(name.slice(4));
+    return name.startsWith('slot') ? this.slots[i]?.app : undefined;
+  }
+
+  /** Apply the table now; calls made while one runs are folded into one more run. */
+  sync(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.apply();
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async apply(): Promise<void> {
+    const { table, baseDomain, maintenance } = this.o;
+    const apps = new Set(table.apps());
+    const hosts: string[] = [];
+    const states: string[] = [];
+    for (const app of apps) {
+      const slot = this.slotFor(app);
+      const route = table.route(app);
+      const state = stateCode(route, maintenance?.isInMaintenance(app) ?? false);
+      hosts.push(`${app}.${baseDomain} ${slotName(slot.index)}`);
+      if (state !== 'ok') states.push(`${slotName(slot.index)} ${state}`);
+      await this.applyServers(slot, route?.targets ?? []);
+    }
+    for (const [host, app] of table.domains()) {
+      const slot = this.appSlot.get(app);
+      if (slot && /^[a-z0-9.*-]+$/.test(host)) hosts.push(`${host} ${slotName(slot.index)}`);
+    }
+    for (const slot of this.slots)
+      if (slot.app !== undefined && !apps.has(slot.app)) {
+        await this.applyServers(slot, []);
+        if (slot.servers.size === 0 && slot.draining.length === 0) {
+          this.appSlot.delete(slot.app);
+          slot.app = undefined;
+        }
+      }
+    const hostText = hosts.sort().join('\n');
+    const stateText = states.sort().join('\n');
+    const files = haproxyFiles(this.dir);
+    if (hostText !== this.hostsMap) await this.replaceMap(files.hosts, hosts);
+    this.hostsMap = hostText;
+    if (stateText !== this.statesMap) await this.replaceMap(files.states, states);
+    this.statesMap = stateText;
+  }
+
+  private slotFor(app: string): Slot {
+    let slot = this.appSlot.get(app);
+    if (slot) return slot;
+    slot = this.slots.find((s) => s.app === undefined && s.servers.size === 0 && s.draining.length === 0);
+    if (!slot) throw routerErrors.SLIPWAY_ERR_ROUTER_SLOTS_FULL({ app, slots: this.slots.length });
+    slot.app = app;
+    this.appSlot.set(app, slot);
+    return slot;
+  }
+
+  /** Atomic swap of a whole map: prepare a new version, fill it, commit it. */
+  private async replaceMap(file: string, entries: readonly string[]): Promise<void> {
+    const prepared = await this.socket.run(`prepare map ${file}`);
+    const version = /version(?: created)?\s*[:=]?\s*(\d+)/i.exec(prepared)?.[1];
+    if (version === undefined)
+      throw routerErrors.SLIPWAY_ERR_ROUTER_DATA_PLANE({ command: `prepare map ${file}`, detail: prepared });
+    await this.socket.batch([
+      ...entries.map((e) => `add map @${version} ${file} ${e}`),
+      `commit map @${version} ${file}`,
+    ]);
+  }
+
+  /**
+   * Add the new dynos and disable the removed ones in one round trip (under load a slow
+   * sequence would let the old dynos stop before HAProxy stops sending to them), then delete
+   * the disabled ones whose requests are done.
+   */
+  private async applyServers(slot: Slot, targets: readonly RouteTarget[]): Promise<void> {
+    const be = slotName(slot.index);
+    const want = new Map(targets.map((t) => [key(t), t]));
+    const batch: string[] = [];
+    const q = this.o.quarantineMs;
+    for (const [k, t] of want) {
+      if (slot.servers.has(k)) continue;
+      const name = `${t.dyno.replace(/[^A-Za-z0-9.-]/g, '-')}_${++this.serial}`;
+      batch.push(
+        `add server ${be}/${name} ${t.host}:${t.port} pool-purge-delay 5s pool-max-conn -1 ` +
+          `check inter ${q} fastinter ${q} downinter ${q} rise 1 fall 1 observe layer4 error-limit 1 on-error mark-down`,
+        `enable health ${be}/${name}`,
+        `enable server ${be}/${name}`,
+      );
+      slot.servers.set(k, { name, target: t });
+    }
+    const now = Date.now();
+    for (const [k, s] of slot.servers) {
+      if (want.has(k)) continue;
+      batch.push(`disable server ${be}/${s.name}`);
+      s.drainUntil = now + this.o.drainMs;
+      slot.servers.delete(k);
+      slot.draining.push(s);
+    }
+    if (batch.length) await this.socket.batch(batch);
+    for (const s of [...slot.draining]) {
+      if (now >= s.drainUntil!) await this.socket.run(`shutdown sessions server ${be}/${s.name}`);
+      const answer = await this.socket.run(`del server ${be}/${s.name}`);
+      if (/deleted|no such server/i.test(answer)) slot.draining.splice(slot.draining.indexOf(s), 1);
+    }
+  }
+
+  /** True while some removed dyno still has requests in flight (the caller syncs again later). */
+  get draining(): boolean {
+    return this.slots.some((s) => s.draining.length > 0);
+  }
+}

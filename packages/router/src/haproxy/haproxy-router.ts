@@ -1,0 +1,312 @@
+/**
+ * `createHaproxyRouter`: the same `Router` as `createRouter`, served by HAProxy (Debian's
+ * package, 2.6 or later) instead of Node. It writes the fixed configuration, runs haproxy in
+ * the foreground, and keeps it in step with the route table through the control plane. Changes
+ * of apps, dynos, domains and maintenance are applied live; a new listener or a new set of
+ * certificates is a reload: a new haproxy takes the ports (SO_REUSEPORT), gets the whole state
+ * from the table, then the old one finishes its requests and exits.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Kernel, type LogSink, logSinkRef } from '@slipway/core';
+import { routerErrors } from '../errors.js';
+import { normalizeHost } from '../host.js';
+import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from '../limits.js';
+import type { MaintenanceState } from '../maintenance-plugin.js';
+import type { RouteTable } from '../route-table.js';
+import type { Router } from '../router.js';
+import { type CertificateStore, type RouterTlsOptions, tlsStore } from '../tls-certificates.js';
+import { ControlPlane, type RouteListing } from './control-plane.js';
+import { codeMaps, haproxyFiles, renderHaproxyConfig } from './haproxy-config.js';
+import { type HaproxyLogSink, startLogSink } from './log-sink.js';
+import { StatsSocket } from './stats-socket.js';
+
+/** Options of `createHaproxyRouter` (the subset of `RouterOptions` HAProxy honours, and its own). */
+export interface HaproxyRouterOptions {
+  /** Route table, which must also list every app and custom domain. */
+  table: RouteTable & RouteListing;
+  baseDomain: string;
+  kernel?: Kernel;
+  log?: LogSink;
+  timeouts?: Partial<RouterTimeouts>;
+  limits?: Partial<RouterLimits>;
+  tls?: RouterTlsOptions;
+  /** Apps in maintenance get H80 (the `route` hook does not run in HAProxy). */
+  maintenance?: MaintenanceState;
+  /** The haproxy binary (default: `haproxy` on PATH, then /usr/sbin/haproxy). */
+  haproxy?: string;
+  /** Apps served at once (pre-declared slot backends; default 256). */
+  slots?: number;
+  /**
+   * Directory of the configuration, socket, maps and certificates, kept across restarts so a
+   * haproxy left by a killed platform is found and stopped (default: a new temp dir).
+   */
+  dir?: string;
+  /** HAProxy threads (default: one per CPU). */
+  threads?: number;
+  /** How often the table is read again (ms, default 100); `sync()` applies at once. */
+  syncIntervalMs?: number;
+  /** Told about data plane failures (default: a line on stderr). */
+  onError?: (err: unknown) => void;
+}
+
+/** A Router served by HAProxy; `sync()` applies the route table now. */
+export interface HaproxyRouter extends Router {
+  sync(): Promise<void>;
+  /** The running configuration's directory (socket, maps, certificates). */
+  readonly dir: string;
+}
+
+/** The haproxy binary to run, or undefined when none is installed. */
+export async function findHaproxy(explicit?: string): Promise<string | undefined> {
+  for (const bin of explicit ? [explicit] : ['haproxy', '/usr/sbin/haproxy']) {
+    const ok = await new Promise<boolean>((r) => execFile(bin, ['-v'], (e) => r(!e)));
+    if (ok) return bin;
+  }
+  return undefined;
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The pid in `file`, or 0 when there is none. */
+function readPid(file: string): number {
+  try {
+    return Number(readFileSync(file, 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Stop the haproxy whose pid `file` holds, if that process is still a haproxy. */
+function stopLeftover(file: string): void {
+  const pid = readPid(file);
+  try {
+    if (pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'haproxy')
+      process.kill(pid, 'SIGTERM');
+  } catch {
+    // the process is gone: nothing to stop
+  }
+}
+
+function waitExit(p: ChildProcess, ms: number): Promise<void> {
+  return new Promise((r) => {
+    if (p.exitCode !== null || p.signalCode !== null) return r();
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      r();
+    }, ms);
+    p.once('exit', () => {
+      clearTimeout(t);
+      r();
+    });
+  });
+}
+
+interface Instance {
+  proc: ChildProcess;
+  control: ControlPlane;
+  stderr: string[];
+}
+
+/** Create a router served by HAProxy. Nothing runs until `listen`. */
+export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRouter {
+  const baseDomain = normalizeHost(options.baseDomain);
+  if (!baseDomain) throw routerErrors.SLIPWAY_ERR_ROUTER_BASE_DOMAIN({ domain: options.baseDomain });
+  const limits: RouterLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const timeouts: RouterTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const log = options.log ?? options.kernel?.tryResolve(logSinkRef);
+  const onError =
+    options.onError ?? ((e: unknown) => console.error(`slipway router (haproxy): ${String(e)}`));
+  const certificates: CertificateStore | undefined = options.tls ? tlsStore(options.tls) : undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'slipway-haproxy-'));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pidFile = join(dir, 'haproxy.pid');
+  // A haproxy left behind by a platform that was killed (SIGKILL gives it no chance to stop
+  // its child) would keep serving its old state on the same ports: end it first.
+  if (options.dir) stopLeftover(pidFile);
+  const files = haproxyFiles(dir);
+  const socket = new StatsSocket(files.socket);
+  let httpAddr: AddressInfo | undefined;
+  let tlsAddr: AddressInfo | undefined;
+  let sink: HaproxyLogSink | undefined;
+  let current: Instance | undefined;
+  let certVersion = -1;
+  let timer: NodeJS.Timeout | undefined;
+  let generation = 0;
+
+  const writeCertificates = (): void => {
+    if (!certificates) return;
+    certVersion = certificates.version;
+    const lines: string[] = [];
+    const write = (
+      name: string,
+      pem: { cert: string | Buffer; key: string | Buffer },
+      sni: readonly string[],
+    ) => {
+      const file = join(dir, 'certs', `${name}.pem`);
+      writeFileSync(file, `${String(pem.cert).trim()}\n${String(pem.key).trim()}\n`, { mode: 0o600 });
+      lines.push([file, ...sni].join(' '));
+    };
+    mkdirSync(join(dir, 'certs'), { recursive: true });
+    const def = certificates.defaultCertificate;
+    if (def) write('default', def, []);
+    certificates.entries.forEach((e, i) => {
+      write(
+        `c${i}`,
+        e,
+        e.domains.map((d) => d.toLowerCase()),
+      );
+    });
+    writeFileSync(files.crtList, `${lines.join('\n')}\n`);
+  };
+
+  /** Start a new haproxy with the current listeners and state; the old one drains and exits. */
+  const start = async (): Promise<void> => {
+    const any = (httpAddr ?? tlsAddr)!;
+    sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
+    writeCertificates();
+    const strict = certificates !== undefined && certificates.defaultCertificate === undefined;
+    let config = renderHaproxyConfig({
+      dir,
+      ...(httpAddr ? { http: { host: httpAddr.address, port: httpAddr.port } } : {}),
+      ...(tlsAddr ? { tls: { host: tlsAddr.address, port: tlsAddr.port, crtList: files.crtList } } : {}),
+      logPort: sink.port,
+      slots: options.slots ?? 256,
+      ...(options.threads ? { threads: options.threads } : {}),
+      limits,
+      timeouts,
+    });
+    // Without a default certificate an unknown name gets a handshake failure, as with the Node router.
+    if (strict) config = config.replace(' alpn h2,http/1.1', ' alpn h2,http/1.1 strict-sni');
+    writeFileSync(files.config, config);
+    writeFileSync(files.hosts, '');
+    writeFileSync(files.states, '');
+    const maps = codeMaps();
+    writeFileSync(files.descs, maps.descs);
+    writeFileSync(files.pages, maps.pages);
+    const bin = await findHaproxy(options.haproxy);
+    if (!bin)
+      throw routerErrors.SLIPWAY_ERR_ROUTER_HAPROXY_MISSING({ detail: options.haproxy ?? 'haproxy on PATH' });
+    const old = current;
+    rmSync(files.socket, { force: true });
+    const proc = spawn(bin, ['-db', '-f', files.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (proc.pid) writeFileSync(pidFile, String(proc.pid));
+    const stderr: string[] = [];
+    proc.stderr!.on('data', (d: Buffer) => {
+      stderr.push(...d.toString().split('\n').filter(Boolean));
+      if (stderr.length > 50) stderr.splice(0, stderr.length - 50);
+    });
+    const mine = ++generation;
+    proc.on('exit', (code, signal) => {
+      if (current?.proc === proc && mine === generation && !closing)
+        onError(new Error(`haproxy exited (${code ?? signal}): ${stderr.slice(-5).join(' | ')}`));
+    });
+    const control = new ControlPlane(socket, dir, {
+      table: options.table,
+      baseDomain,
+      slots: options.slots ?? 256,
+      maintenance: options.maintenance,
+      drainMs: timeouts.firstByte,
+      quarantineMs: timeouts.quarantine,
+    });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (proc.exitCode !== null)
+        throw routerErrors.SLIPWAY_ERR_ROUTER_LISTEN({
+          host: any.address,
+          port: any.port,
+          detail: `haproxy exited: ${stderr.slice(-8).join(' | ')}`,
+        });
+      const info = await socket.run('show info').catch(() => '');
+      if (info.includes('Pid:') && info.includes(`Pid: ${proc.pid}`)) break;
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw routerErrors.SLIPWAY_ERR_ROUTER_LISTEN({
+          host: any.address,
+          port: any.port,
+          detail: 'haproxy did not start in 10 s',
+        });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    current = { proc, control, stderr };
+    await control.sync();
+    // Soft stop: the old haproxy stops listening and exits once its requests are done.
+    if (old) old.proc.kill('SIGUSR1');
+    timer ??= setInterval(() => void sync().catch(onError), options.syncIntervalMs ?? 100);
+    timer.unref();
+  };
+
+  let closing = false;
+  options.table.onChange?.(() => {
+    if (current && !closing) void sync().catch(onError);
+  });
+  let reloading: Promise<void> | undefined;
+  /** Apply the table; new certificates are a reload (HAProxy 2.6 cannot add crt-list entries for SNI live). */
+  const sync = async (): Promise<void> => {
+    if (reloading) return reloading;
+    if (!current) return;
+    if (certificates && certificates.version !== certVersion) {
+      reloading = start().finally(() => {
+        reloading = undefined;
+      });
+      return reloading;
+    }
+    return current.control.sync();
+  };
+  const bindAddr = async (port: number, host: string): Promise<AddressInfo> => {
+    const p = port === 0 ? await freePort(host) : port;
+    return { address: host, port: p, family: host.includes(':') ? 'IPv6' : 'IPv4' };
+  };
+
+  return {
+    dir,
+    async listen(port = 0, host = '127.0.0.1') {
+      httpAddr = await bindAddr(port, host);
+      await start();
+      return httpAddr;
+    },
+    async listenTls(port = 0, host = '127.0.0.1') {
+      if (certificates === undefined) throw routerErrors.SLIPWAY_ERR_ROUTER_TLS_MISSING();
+      tlsAddr = await bindAddr(port, host);
+      await start();
+      return tlsAddr;
+    },
+    sync,
+    async close(graceMs = 0) {
+      closing = true;
+      if (timer) clearInterval(timer);
+      const proc = current?.proc;
+      if (proc) {
+        proc.kill(graceMs > 0 ? 'SIGUSR1' : 'SIGTERM');
+        await waitExit(proc, graceMs + 2000);
+      }
+      current = undefined;
+      httpAddr = undefined;
+      tlsAddr = undefined;
+      await sink?.close();
+      // The pid file is this haproxy's only while no newer platform has started in the dir.
+      if (options.dir && proc && readPid(pidFile) === proc.pid) rmSync(pidFile, { force: true });
+      else rmSync(dir, { recursive: true, force: true });
+    },
+    get address() {
+      return current ? httpAddr : undefined;
+    },
+    get tlsAddress() {
+      return current ? tlsAddr : undefined;
+    },
+    backlog: () => 0,
+  };
+}

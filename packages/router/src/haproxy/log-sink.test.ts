@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { formatRequestLine } from '../log-line.js';
+import { codeFromTermination, parseLogMessage } from './log-sink.js';
+
+const line = (over: Record<number, unknown> = {}): string => {
+  const f: unknown[] = [
+    '-',
+    'GET',
+    '/x?y=1',
+    'app.example.test',
+    '0f7c1a52-3f3a-4bb0-9a4e-6a1f3b2c9d10',
+    '1.2.3.4, 127.0.0.1',
+    'web.1_7',
+    0,
+    12,
+    15,
+    200,
+    99,
+    'http',
+    '----',
+    'slot3',
+    'H21',
+  ];
+  for (const [i, v] of Object.entries(over)) f[Number(i)] = v;
+  return JSON.stringify(f);
+};
+
+describe('router: HAProxy log sink (unit)', () => {
+  it('turns a log message into the Node router line, the dyno name without its server suffix', () => {
+    const r = parseLogMessage(line())!;
+    expect(r.slot).to.equal('slot3');
+    expect(formatRequestLine(r)).to.equal(
+      'at=info method=GET path="/x?y=1" host=app.example.test request_id=0f7c1a52-3f3a-4bb0-9a4e-6a1f3b2c9d10 ' +
+        'fwd="1.2.3.4, 127.0.0.1" dyno=web.1 connect=0ms service=15ms status=200 bytes=99 protocol=http',
+    );
+  });
+
+  it('derives H-codes from the termination state, and the client status Heroku gives', () => {
+    expect(codeFromTermination('sH--', 504, 'web.1_1')).to.equal('H12');
+    expect(codeFromTermination('sD--', 200, 'web.1_1')).to.equal('H15');
+    expect(codeFromTermination('SH--', 502, 'web.1_1')).to.equal('H13');
+    expect(codeFromTermination('SD--', 200, 'web.1_1')).to.equal('H18');
+    expect(codeFromTermination('sC--', 503, 'web.1_1')).to.equal('H19');
+    expect(codeFromTermination('SC--', 503, '<NOSRV>', 'H21')).to.equal('H21');
+    expect(codeFromTermination('SC--', 503, '<NOSRV>', 'H10')).to.equal('H10');
+    expect(codeFromTermination('CD--', -1, 'web.1_1')).to.equal('H27');
+    expect(codeFromTermination('PR--', 400, '<NOSRV>')).to.equal('H25');
+    expect(codeFromTermination('----', 200, 'web.1_1')).to.equal(undefined);
+    const h12 = parseLogMessage(line({ 10: 504, 13: 'sH--' }))!;
+    expect(formatRequestLine(h12)).to.match(/^at=error code=H12 desc="Request timeout" .* status=503 /);
+    const answered = parseLogMessage(line({ 0: 'H80', 6: '<NOSRV>', 10: 503, 13: 'PR--' }))!;
+    expect(formatRequestLine(answered)).to.match(/^at=error code=H80 desc="Maintenance mode" .*dyno= /);
+  });
+
+  it('keeps client-controlled fields from forging fields or lines, and refuses foreign lines', () => {
+    const evil = parseLogMessage(line({ 2: '/a" status=200 x="\n at=info', 1: 'GET POST' }))!;
+    const text = formatRequestLine(evil);
+    expect(text).to.not.contain('\n');
+    expect(text).to.contain('path="/a%22 status=200 x=%220A at=info"'.replace('%220A', '%22%0A'));
+    expect(text).to.match(/^at=info method=GET_POST /);
+    expect(parseLogMessage('Server slot0/web.1_1 is UP/READY (leaving forced maintenance).')).to.equal(
+      undefined,
+    );
+    expect(parseLogMessage('["too","short"]')).to.equal(undefined);
+  });
+});

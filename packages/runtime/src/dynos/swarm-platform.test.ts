@@ -1,0 +1,246 @@
+/**
+ * The platform on the swarm runtime, end to end on a real two-node Docker Swarm (the local
+ * engine as manager, a second engine in its own network namespace; swarm-test-kit), through the
+ * real CLI, real builds and the real router: dynos of web=4 land on both nodes and all answer
+ * through the router at their overlay addresses, with their slug fetched from the platform (no
+ * registry); the release phase and a one-off run on the swarm and their output reaches the
+ * logs; a deploy under continuous load fails no request; dynos on both nodes reach a Postgres
+ * add-on through the edge gateway's overlay address, the server listening on no public address; stopping the second engine leaves the
+ * app serving, no request failing once the router has quarantined the lost dynos, and the
+ * dynos are placed again on the node that is left.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import Docker from 'dockerode';
+import {
+  eventually,
+  fixtureCopy,
+  PlatformProcess,
+  removeFixtureCopies,
+} from '../platform-harness.test-helper.js';
+import { platformIdOf } from './docker-container.js';
+import { removePlatformContainers } from './docker-test-kit.test-helper.js';
+import { requireSwarm, startTwoNodeSwarm, type TwoNodeSwarm } from './swarm-test-kit.test-helper.js';
+
+const buildpack = (name: string) => fileURLToPath(new URL(`../../../buildpacks/${name}`, import.meta.url));
+const addon = (name: string) => fileURLToPath(new URL(`../../../addons/${name}`, import.meta.url));
+
+type Dyno = { id: string; name: string; type: string; state: string; node: string | null };
+
+describe('platform on the swarm runtime (two nodes, CLI → build → services → router)', function () {
+  this.timeout(300_000);
+  let swarm: TwoNodeSwarm | undefined;
+  let dataDir: string;
+  let cfgDir: string;
+  let p: PlatformProcess | undefined;
+  let src: string;
+  let args: string[] = [];
+
+  const dynos = async (): Promise<Dyno[]> =>
+    (JSON.parse(await p!.ok(['ps', '-a', 'web4', '--json'])) as { dynos: Dyno[] }).dynos.filter(
+      (d) => d.type === 'web',
+    );
+
+  before(async function () {
+    await requireSwarm(this, 'platform on the swarm runtime');
+    swarm = await startTwoNodeSwarm();
+    dataDir = await mkdtemp(join(tmpdir(), 'slipway-swarm-e2e-'));
+    cfgDir = await mkdtemp(join(tmpdir(), 'slipway-cfg-'));
+    const cfg = join(cfgDir, 'slipway.config.json');
+    await writeFile(
+      cfg,
+      JSON.stringify({ defaults: false, plugins: [buildpack('nodejs'), addon('postgres')] }),
+    );
+    args = ['--config', cfg, '--runtime', 'swarm', '--stop-grace', '3'];
+    p = await PlatformProcess.start(dataDir, args);
+    src = await fixtureCopy('hello', {
+      VERSION: 'one',
+      Procfile:
+        'web: node server.js\nrelease: node -e "console.log(\'release phase on the swarm as \' + process.getuid())"\n',
+    });
+    await p.ok(['apps:create', 'web4']);
+    await p.ok(['deploy', src, '-a', 'web4']);
+  });
+  after(async () => {
+    await p?.kill('SIGTERM');
+    // The edge gateway first: the swarm's networks go with it.
+    if (dataDir) await removePlatformContainers(dataDir);
+    await swarm?.close();
+    for (const d of [dataDir, cfgDir]) if (d) await rm(d, { recursive: true, force: true });
+    await removeFixtureCopies();
+  });
+
+  it('runs web=4 on both nodes, every dyno answering through the router', async () => {
+    expect((await p!.hello('web4')).version).to.equal('one');
+    expect(await p!.ok(['logs', '-a', 'web4'])).to.match(/release phase on the swarm as [1-9]\d+/);
+    await p!.ok(['ps:scale', 'web=4', '-a', 'web4'], 180_000);
+    const ds = await dynos();
+    expect(ds.map((d) => d.state)).to.deep.equal(['up', 'up', 'up', 'up']);
+    expect(new Set(ds.map((d) => d.node)).size, JSON.stringify(ds)).to.equal(2);
+    const seen = new Set<string>();
+    for (let i = 0; i < 60 && seen.size < 4; i++) seen.add((await p!.hello('web4')).dyno);
+    expect([...seen].sort()).to.deep.equal(['web.1', 'web.2', 'web.3', 'web.4']);
+    expect(await p!.ok(['ps', '-a', 'web4'])).to.match(/web\.\d: up .* on \S+/);
+    // Every dyno's output, from both nodes, reaches the log stream under its dyno name.
+    const logs = await p!.ok(['logs', '-a', 'web4', '-n', '200']);
+    for (const n of [1, 2, 3, 4])
+      expect(logs).to.match(new RegExp(`app\\[web\\.${n}\\]: hello one listening`));
+  });
+
+  it('runs a one-off dyno on the swarm with its slug at /app', async () => {
+    const out = await p!.ok(['run', '-a', 'web4', '--', 'cat VERSION; echo "uid $(id -u)"']);
+    expect(out)
+      .to.match(/one/)
+      .and.match(/uid [1-9]\d+/);
+  });
+
+  it('lists the nodes with their dynos and the join command; a drained node gets no dynos', async () => {
+    const nodes = JSON.parse(await p!.ok(['nodes', '--data-dir', dataDir, '--json'])) as {
+      nodes: { id: string; dynos: number; state: string }[];
+      join: string;
+    };
+    expect(nodes.nodes.map((n) => n.state)).to.deep.equal(['ready', 'ready']);
+    expect(nodes.nodes.map((n) => n.dynos).reduce((a, b) => a + b)).to.equal(4);
+    expect(nodes.join).to.match(/^docker swarm join --token SWMTKN-\S+ [\d.]+:2377$/);
+    await p!.ok(['nodes:drain', swarm!.workerNodeId]);
+    try {
+      // Swarm stops the drained node's tasks; the dyno manager restarts them on the other node.
+      const moved = await eventually(async () => {
+        const ds = await dynos();
+        return (
+          ds.length === 4 && ds.every((d) => d.state === 'up' && !d.node?.includes(swarm!.workerAddress))
+        );
+      }, 90_000);
+      expect(moved, JSON.stringify(await dynos())).to.equal(true);
+      expect((await p!.hello('web4')).version).to.equal('one');
+    } finally {
+      await p!.ok(['nodes:activate', swarm!.workerNodeId]);
+    }
+  });
+
+  it('deploys under continuous load with zero failed requests', async () => {
+    const load = timedLoad(p!, 'web4');
+    await writeFile(join(src, 'VERSION'), 'two');
+    await p!.ok(['deploy', src, '-a', 'web4'], 240_000);
+    expect((await p!.hello('web4')).version).to.equal('two');
+    const stats = await load.stop();
+    expect(stats.failures.slice(0, 5)).to.deep.equal([]);
+    expect(stats.ok).to.be.greaterThan(20);
+  });
+
+  it('reaches its Postgres add-on from dynos on both nodes, over the overlay only', async () => {
+    await p!.ok(['apps:create', 'notes']);
+    await p!.ok(['deploy', await fixtureCopy('pg-app'), '-a', 'notes'], 240_000);
+    await p!.ok(['addons:create', 'postgres', '-a', 'notes'], 240_000);
+    await p!.ok(['ps:scale', 'web=2', '-a', 'notes'], 180_000);
+    const ps = JSON.parse(await p!.ok(['ps', '-a', 'notes', '--json'])) as { dynos: Dyno[] };
+    expect(new Set(ps.dynos.map((d) => d.node)).size, JSON.stringify(ps.dynos)).to.equal(2);
+    const url = new URL(JSON.parse(await p!.ok(['config', '-a', 'notes', '--json'])).DATABASE_URL);
+    const edge = await new Docker()
+      .getContainer(`slipway-edge-${platformIdOf(dataDir).slice(0, 12)}`)
+      .inspect();
+    // Named by the edge gateway's overlay address; the server listens on no public address.
+    expect(url.hostname).to.equal(edge.NetworkSettings.Networks['slipway-swarm']?.IPAddress);
+    expect(await refused('127.0.0.1', Number(url.port))).to.equal(true);
+    expect(
+      await eventually(async () => (await p!.get('notes', '/write?v=n0')).status === 200, 60_000),
+    ).to.equal(true);
+    for (let i = 1; i <= 5; i++) expect((await p!.get('notes', `/write?v=n${i}`)).status).to.equal(200);
+    expect(JSON.parse((await p!.get('notes', '/')).body).notes).to.include.members([
+      'n1',
+      'n2',
+      'n3',
+      'n4',
+      'n5',
+    ]);
+  });
+
+  it('adopts its services after a SIGKILL and restart, with no second copy', async () => {
+    const ids = async () => (await dynos()).map((d) => d.id).sort();
+    const before = await ids();
+    await p!.kill('SIGKILL');
+    p = await PlatformProcess.start(dataDir, args);
+    expect(
+      await eventually(
+        async () => (await p!.hello('web4').catch(() => undefined))?.version === 'two',
+        60_000,
+      ),
+    ).to.equal(true);
+    expect(await ids()).to.deep.equal(before);
+  });
+
+  it('keeps serving when the second engine stops, and places its dynos on the node left', async () => {
+    const before = await dynos();
+    const lost = before.filter((d) => d.node?.includes(swarm!.workerAddress));
+    expect(lost.length).to.be.within(1, 3);
+    const load = timedLoad(p!, 'web4');
+    await new Promise((r) => setTimeout(r, 1000));
+    const stoppedAt = Date.now();
+    await swarm!.stopWorker();
+    const placed = await eventually(async () => {
+      const ds = await dynos();
+      return (
+        ds.length === 4 && ds.every((d) => d.state === 'up') && new Set(ds.map((d) => d.node)).size === 1
+      );
+    }, 120_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    const stats = await load.stop();
+    // Requests in flight on the lost node when it went are reported; once the router has
+    // quarantined its dynos (its connect timeout, then a retry elsewhere) none may fail.
+    const late = stats.failures.filter((f) => f.at > stoppedAt + 10_000);
+    console.log(
+      `      node loss: ${lost.length} dynos lost, ${stats.ok} ok, ${stats.failures.length} failed (${late.length} after quarantine)${stats.failures[0] ? `; first: ${stats.failures[0].what.slice(0, 120)} after ${stats.failures[0].at - stoppedAt} ms` : ''}`,
+    );
+    expect(placed, JSON.stringify(await dynos())).to.equal(true);
+    expect(late.map((f) => f.what)).to.deep.equal([]);
+    expect(stats.ok).to.be.greaterThan(20);
+    // The lost node is removed from the swarm; `nodes` then lists the manager alone.
+    await p!.ok(['nodes:remove', swarm!.workerNodeId]);
+    const left = JSON.parse(await p!.ok(['nodes', '--data-dir', dataDir, '--json'])) as {
+      nodes: { dynos: number }[];
+    };
+    // web4's four dynos and the Postgres test's two, all on the node left.
+    expect(left.nodes.map((n) => n.dynos)).to.deep.equal([6]);
+  });
+});
+
+/** Whether a TCP connection to host:port is refused (nothing listens there). */
+function refused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port }, () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('error', () => resolve(true));
+  });
+}
+
+/** Continuous GETs through the router (two at a time), each failure with its time. */
+function timedLoad(p: PlatformProcess, app: string) {
+  let running = true;
+  const stats = { ok: 0, failures: [] as { at: number; what: string }[] };
+  const worker = async () => {
+    while (running) {
+      try {
+        const r = await p.get(app);
+        if (r.status === 200) stats.ok++;
+        else stats.failures.push({ at: Date.now(), what: `${r.status} ${r.body.slice(0, 200)}` });
+      } catch (e) {
+        stats.failures.push({ at: Date.now(), what: (e as Error).message });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const workers = [worker(), worker()];
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      return stats;
+    },
+  };
+}

@@ -1,0 +1,519 @@
+/**
+ * The `swarm` dyno runtime: dynos spread over the nodes of a Docker Swarm whose manager is the
+ * engine the platform talks to. Each formation dyno is a service of one task from the stack
+ * image (why one per dyno: swarm-service.ts), placed by Swarm, booting its slug from the
+ * platform (swarm-slug-server.ts: no registry) and reached by the router at its own overlay
+ * address through the edge gateway (swarm-edge.ts). One-off dynos (`run`, the release phase)
+ * are containers on the manager on the same overlay, attached through the engine as the Docker
+ * runtime's are.
+ *
+ * Task changes are watched through the engine's API: a task that ends, or whose node goes
+ * down, ends its dyno (an `exit` event), so the dyno manager restarts it and Swarm places the
+ * new task on a node that is up, while the router has quarantined the lost address. Services
+ * carry the Docker runtime's labels: a platform that restarts adopts the services its formation
+ * asks for and removes the rest once the adoption window closes.
+ *
+ * Longer than 400 lines on purpose: a dyno's life (start, follow its task, logs, poll, end,
+ * adoption) is one state machine over `dynos`; the parts without that state live beside it
+ * (swarm-edge, swarm-service, swarm-placement, swarm-tasks, swarm-slug-server).
+ */
+import { randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { PassThrough } from 'node:stream';
+import type {
+  DynoHandle,
+  DynoRuntime,
+  DynoSpec,
+  DynoStatus,
+  OneOffSession,
+  OneOffSpec,
+  SlugStore,
+} from '@slipway/core';
+import type Docker from 'dockerode';
+import { AppUsers } from '../isolation/app-users.js';
+import { stackErrors } from '../stack/errors.js';
+import { DEFAULT_STACK } from '../stack/stack-packages.js';
+import { engineOr, platformIdOf, requireStackImage, specKey } from './docker-container.js';
+import { demux, lines, splitStatus } from './docker-streams.js';
+import type { DynoExit } from './dyno-process.js';
+import { dynoErrors } from './errors.js';
+import { RuntimeOneOffSession } from './one-off-session.js';
+import { dropSwarmRoute, ensureSwarmEdge, SWARM_NETWORK, type SwarmEdge } from './swarm-edge.js';
+import { type PlacedDyno, SwarmNodes } from './swarm-placement.js';
+import { bootEnv, dynoServiceSpec, oneOffContainerOptions } from './swarm-service.js';
+import { SlugServer } from './swarm-slug-server.js';
+import { ENDED, latest, overlayAddress, type Task } from './swarm-tasks.js';
+
+/** Options of the Swarm runtime. */
+export interface SwarmDynoRuntimeOptions {
+  /** Platform data dir: names the platform in service labels (adoption after a restart). */
+  dataDir: string;
+  slugStore: SlugStore;
+  /** The per-app uid table shared with builds (default: opened from `dataDir`). */
+  users?: AppUsers;
+  /** The manager's engine; default the local one. */
+  docker?: Docker;
+  /** Stack name; the image `slipway/stack:<stack>` must be on every node. Default `slipway-13`. */
+  stack?: string;
+  /** How often tasks and nodes are read; default 1000 ms. */
+  pollMs?: number;
+  /** SIGTERM → SIGKILL grace Swarm gives a removed dyno; default 30 s (Heroku's). */
+  stopGraceMs?: number;
+  /** How long a dyno's task may take to be running on its node; default 120 s. */
+  placeTimeoutMs?: number;
+  /** Services of an earlier platform process nobody claims within this are removed; default 60 s. */
+  adoptWindowMs?: number;
+}
+
+/** What the runtime keeps about a dyno. */
+interface SwarmDyno {
+  handle: DynoHandle;
+  /** The service of a formation dyno; none for a one-off (a container on the manager). */
+  service?: Docker.Service;
+  container?: Docker.Container;
+  stopping: boolean;
+  exited: Promise<DynoExit>;
+  finish: (exit: DynoExit) => void;
+  streams?: { stdout: PassThrough; stderr: PassThrough; stdin: NodeJS.ReadWriteStream };
+  logs?: NodeJS.ReadableStream;
+  /** The Swarm node id its task runs on. */
+  nodeId?: string;
+}
+
+/** The Swarm dyno runtime (core `DynoRuntime`); events as the other runtimes'. */
+export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
+  /** The platform's id in labels (a digest of its data dir, as the Docker runtime's). */
+  readonly platformId: string;
+  /** Where dynos reach the platform's services, and where those listen (see swarm-edge.ts). */
+  edge: SwarmEdge | undefined;
+
+  /** Core's `DynoRuntime.hostAddress`: add-on servers listen on the edge bridge's host side. */
+  get hostAddress(): string | undefined {
+    return this.edge?.hostAddress;
+  }
+
+  /** Core's `DynoRuntime.dynoHostAddress`: dynos on every node name the edge's overlay address. */
+  get dynoHostAddress(): string | undefined {
+    return this.edge?.overlayAddress;
+  }
+  private readonly docker: Docker;
+  private readonly opts: SwarmDynoRuntimeOptions;
+  private readonly stackImage: string;
+  private stackImageId = '';
+  private readonly slugs: SlugServer;
+  private users!: AppUsers;
+  private readonly dynos = new Map<string, SwarmDyno>();
+  /** Node id → hostname and address, for `ps`. */
+  private readonly nodes: SwarmNodes;
+  private readonly adoptable = new Map<string, Docker.Service>();
+  /** What `list` says of each adoptable service until it is claimed (from its labels). */
+  private readonly adoptableHandles = new Map<Docker.Service, DynoHandle>();
+  /** Dynos placed on a node but not running yet: counted by the next placements (a scale-up starts several at once). */
+  private readonly placing = new Set<PlacedDyno>();
+  private initP: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private adoptTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  /** The manager's node id: one-offs run there. */
+  private managerId = '';
+  private closed = false;
+
+  constructor(opts: SwarmDynoRuntimeOptions, docker: Docker) {
+    super();
+    this.opts = opts;
+    this.docker = docker;
+    this.stackImage = `slipway/stack:${opts.stack ?? DEFAULT_STACK}`;
+    this.platformId = platformIdOf(opts.dataDir);
+    this.slugs = new SlugServer(opts.slugStore);
+    this.nodes = new SwarmNodes(docker);
+  }
+
+  /** Create the runtime on the local engine (a Swarm manager), with coded errors when it cannot run. */
+  static async create(opts: SwarmDynoRuntimeOptions): Promise<SwarmDynoRuntime> {
+    const rt = new SwarmDynoRuntime(opts, await engineOr(opts.docker));
+    await rt.init();
+    return rt;
+  }
+
+  /** Check the engine, the swarm and the stack image; set up the edge; adopt or remove earlier services. */
+  init(): Promise<void> {
+    this.initP ??= this.doInit();
+    return this.initP;
+  }
+
+  private get labels(): Record<string, string> {
+    return { 'slipway.platform': this.platformId };
+  }
+
+  private async doInit(): Promise<void> {
+    let info: { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string } };
+    try {
+      info = await this.docker.info();
+    } catch (e) {
+      throw stackErrors.SLIPWAY_ERR_STACK_NO_ENGINE({ detail: (e as Error).message }, { cause: e });
+    }
+    if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable)
+      throw stackErrors.SLIPWAY_ERR_STACK_NO_SWARM({ state: info.Swarm?.LocalNodeState ?? 'unknown' });
+    this.managerId = info.Swarm.NodeID ?? '';
+    await this.nodes.refresh();
+    await requireStackImage(this.docker, this.stackImage, this.opts.stack ?? DEFAULT_STACK);
+    // Services name the image by its id: a node then runs it from its own store, where a name
+    // would make every node try a registry first (and wait for it) on each task.
+    this.stackImageId = ((await this.docker.getImage(this.stackImage).inspect()) as { Id: string }).Id;
+    this.users = this.opts.users ?? (await AppUsers.open(this.opts.dataDir));
+    this.edge = await ensureSwarmEdge(
+      this.docker,
+      this.stackImage,
+      this.labels,
+      `slipway-edge-${this.platformId.slice(0, 12)}`,
+    );
+    await this.slugs.listen(this.edge.hostAddress, this.edge.overlayAddress);
+    for (const s of await this.docker.listServices({
+      filters: { label: [`slipway.platform=${this.platformId}`] },
+    })) {
+      const key = s.Spec?.Labels?.['slipway.key'];
+      const l = s.Spec?.Labels ?? {};
+      if (key) {
+        const service = this.docker.getService(s.ID);
+        this.adoptable.set(key, service);
+        this.adoptableHandles.set(service, {
+          id: s.ID,
+          app: l['slipway.app'] ?? '',
+          release: Number(l['slipway.release']),
+          type: l['slipway.type'] ?? '',
+          index: Number(l['slipway.index']),
+          startedAt: Date.parse(s.CreatedAt ?? '') || 0,
+        });
+      } else
+        await this.docker
+          .getService(s.ID)
+          .remove()
+          .catch(() => {});
+    }
+    for (const c of await this.docker.listContainers({
+      all: true,
+      filters: { label: [`slipway.platform=${this.platformId}`, 'slipway.role=one-off'] },
+    }))
+      await this.docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => {});
+    if (this.adoptable.size > 0) {
+      this.adoptTimer = setTimeout(() => void this.dropUnclaimed(), this.opts.adoptWindowMs ?? 60_000);
+      this.adoptTimer.unref();
+    }
+    this.timer = setInterval(() => void this.poll(), this.opts.pollMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Start a web or worker dyno: a one-task service Swarm places (or adopt an earlier one). */
+  async start(spec: DynoSpec): Promise<DynoHandle> {
+    await this.init();
+    const key = specKey(spec);
+    const old = this.adoptable.get(key);
+    if (old) {
+      this.adoptable.delete(key);
+      this.adoptableHandles.delete(old);
+      const adopted = await this.adopt(old, spec).catch(() => undefined);
+      if (adopted) return adopted;
+      await old.remove().catch(() => {});
+    }
+    const dyno = `${spec.type}.${spec.index}`;
+    const port = spec.port ?? (spec.type === 'web' ? randomInt(10_000, 60_000) : undefined);
+    let placed: PlacedDyno | undefined;
+    try {
+      const uid = (await this.users.userFor(spec.app)).uid;
+      await this.nodes.refresh();
+      const running = [...this.dynos.values()].map((d) => ({ ...d.handle, nodeId: d.nodeId }));
+      const nodeId = this.nodes.choose(spec, [...running, ...this.placing]);
+      if (nodeId) {
+        placed = { nodeId, app: spec.app, type: spec.type, release: spec.release };
+        this.placing.add(placed);
+      }
+      const labels = {
+        ...this.labels,
+        'slipway.role': 'dyno',
+        'slipway.app': spec.app,
+        'slipway.release': String(spec.release),
+        'slipway.type': spec.type,
+        'slipway.index': String(spec.index),
+        'slipway.key': key,
+        ...(port !== undefined ? { 'slipway.port': String(port) } : {}),
+      };
+      const created = await this.docker.createService(
+        dynoServiceSpec({
+          spec,
+          name: `slipway-${spec.app}-${spec.type}-${spec.index}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
+          stackImage: this.stackImageId,
+          env: bootEnv(spec, dyno, port, uid, this.slugs.urlFor(spec.slug)),
+          labels,
+          stopGraceMs: this.opts.stopGraceMs ?? 30_000,
+          constraints: placed ? [`node.id==${placed.nodeId}`] : [],
+        }),
+      );
+      const service = this.docker.getService(
+        (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID,
+      );
+      return await this.follow(service, spec, port, Math.floor(Date.now() / 1000) - 1);
+    } catch (e) {
+      if (placed) this.placing.delete(placed);
+      throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
+        { app: spec.app, dyno, detail: (e as Error).message, dataDir: this.opts.dataDir },
+        { cause: e },
+      );
+    }
+  }
+
+  /** Remove the dyno's service: Swarm sends SIGTERM, SIGKILL after the grace; resolves once it is gone. */
+  async stop(handle: DynoHandle, _graceMs: number): Promise<void> {
+    const d = this.dynos.get(handle.id);
+    if (!d) return;
+    if (!d.stopping) {
+      d.stopping = true;
+      if (d.service) await d.service.remove().catch(() => {});
+      else await d.container?.kill({ signal: 'SIGTERM' }).catch(() => {});
+    }
+    await d.exited;
+  }
+
+  /** A one-off dyno (`run.N`, release phase): a container on the manager, on the dynos' overlay. */
+  async runOnce(spec: OneOffSpec): Promise<OneOffSession> {
+    await this.init();
+    const n = randomInt(1000, 10_000);
+    const dyno = `${spec.type}.${n}`;
+    const attach = spec.attach ? { tty: spec.tty } : undefined;
+    const tty = attach?.tty !== undefined;
+    const full = { ...spec, index: n };
+    try {
+      const uid = (await this.users.userFor(spec.app)).uid;
+      const container = await this.docker.createContainer(
+        oneOffContainerOptions({
+          spec: full,
+          dyno,
+          attach,
+          uid,
+          labels: this.labels,
+          name: `slipway-${spec.app}-${dyno}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
+          image: this.stackImage,
+          slugUrl: this.slugs.urlFor(spec.slug),
+        }),
+      );
+      const stream = (await container.attach({
+        stream: true,
+        stdout: true,
+        stderr: true,
+        stdin: attach !== undefined,
+        hijack: attach !== undefined,
+      })) as unknown as NodeJS.ReadWriteStream;
+      const { stdout, stderr } = demux(this.docker, stream, tty);
+      const handle: DynoHandle = {
+        id: container.id,
+        app: spec.app,
+        release: spec.release,
+        type: spec.type,
+        index: n,
+        node: this.managerName(),
+        startedAt: Date.now(),
+      };
+      const d = this.track(handle, { container });
+      if (attach) d.streams = { stdout, stderr, stdin: stream };
+      else {
+        lines(stdout, (l) => this.emit('output', handle, l, 'stdout'));
+        lines(stderr, (l) => this.emit('output', handle, l, 'stderr'));
+      }
+      await container.start();
+      if (attach?.tty) void container.resize({ w: attach.tty.columns, h: attach.tty.rows }).catch(() => {});
+      void container
+        .wait()
+        .then((r: { StatusCode: number }) => r.StatusCode)
+        .catch(() => 1)
+        .then(async (status: number) => {
+          await container.remove({ force: true }).catch(() => {});
+          this.end(d, status);
+        });
+      return new RuntimeOneOffSession(handle, {
+        ...(d.streams ? { streams: d.streams, idleTimeoutMs: spec.idleTimeoutMs } : {}),
+        exit: d.exited,
+        kill: (signal) => void container.kill({ signal }).catch(() => {}),
+        resize: (w, h) => void container.resize({ w, h }).catch(() => {}),
+      });
+    } catch (e) {
+      throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
+        { app: spec.app, dyno, detail: (e as Error).message, dataDir: this.opts.dataDir },
+        { cause: e },
+      );
+    }
+  }
+
+  /** The dynos this runtime runs now (with their node), and services not adopted yet. */
+  async list(app?: string): Promise<DynoStatus[]> {
+    await this.init();
+    const out: DynoStatus[] = [];
+    for (const d of this.dynos.values())
+      if (app === undefined || d.handle.app === app)
+        out.push({ ...d.handle, state: d.stopping ? 'stopping' : 'up' });
+    for (const s of this.adoptable.values()) {
+      const h = this.adoptableHandles.get(s);
+      if (h && (app === undefined || h.app === app)) out.push({ ...h, state: 'up' });
+    }
+    return out;
+  }
+
+  /** Stop every dyno (Swarm's SIGTERM, SIGKILL after the grace), the watcher and the slug server. */
+  async close(): Promise<void> {
+    await Promise.all([...this.dynos.values()].map((d) => this.stop(d.handle, 0)));
+    this.closed = true;
+    clearInterval(this.timer);
+    clearTimeout(this.adoptTimer);
+    await this.slugs.close();
+    if (this.edge) await dropSwarmRoute(this.edge.subnet);
+  }
+
+  /** Nothing to remove: nodes cache slugs in their volume, keyed by checksum. */
+  async removeSlug(): Promise<void> {}
+
+  /** The uid of an app's dynos (as its builds). */
+  async uidFor(app: string): Promise<number> {
+    await this.init();
+    return (await this.users.userFor(app)).uid;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Wait for the service's task to run and have an overlay address; then track it and its logs. */
+  private async follow(
+    service: Docker.Service,
+    spec: DynoSpec,
+    port: number | undefined,
+    since: number,
+  ): Promise<DynoHandle> {
+    const deadline = Date.now() + (this.opts.placeTimeoutMs ?? 120_000);
+    for (;;) {
+      const tasks = (await this.docker.listTasks({ filters: { service: [service.id] } })) as Task[];
+      const t = latest(tasks);
+      const state = t?.Status?.State;
+      if (t && state === 'running') {
+        const address = overlayAddress(t);
+        if (!address) throw new Error(`task ${t.ID} has no address on ${SWARM_NETWORK}`);
+        await this.nodes.refresh();
+        const handle: DynoHandle = {
+          id: service.id,
+          app: spec.app,
+          release: spec.release,
+          type: spec.type,
+          index: spec.index,
+          ...(port !== undefined ? { host: address, port } : {}),
+          ...(t.NodeID ? { node: this.nodes.name(t.NodeID) } : {}),
+          startedAt: Date.now(),
+        };
+        const d = this.track(handle, { service });
+        if (t.NodeID) d.nodeId = t.NodeID;
+        for (const p of this.placing)
+          if (
+            p.nodeId === t.NodeID &&
+            p.app === spec.app &&
+            p.type === spec.type &&
+            p.release === spec.release
+          ) {
+            this.placing.delete(p);
+            break;
+          }
+        const logs = (await service.logs({
+          follow: true,
+          stdout: true,
+          stderr: true,
+          since,
+        })) as unknown as NodeJS.ReadableStream;
+        d.logs = logs;
+        logs.on('error', () => {});
+        const { stdout, stderr } = demux(this.docker, logs, false);
+        lines(stdout, (l) => this.dynos.has(handle.id) && this.emit('output', handle, l, 'stdout'));
+        lines(stderr, (l) => this.dynos.has(handle.id) && this.emit('output', handle, l, 'stderr'));
+        return handle;
+      }
+      if (t && state && ENDED.has(state)) {
+        await service.remove().catch(() => {});
+        throw new Error(`Swarm ended its task (${state}): ${t.Status?.Err ?? 'no reason given'}`);
+      }
+      if (Date.now() > deadline) {
+        await service.remove().catch(() => {});
+        throw new Error(
+          `no node ran its task within ${Math.round((this.opts.placeTimeoutMs ?? 120_000) / 1000)} s (last state ${state ?? 'none'}: ${t?.Status?.Err ?? 'no error'}); check \`slipway nodes\` and that every node has ${this.stackImage}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  private async adopt(service: Docker.Service, spec: DynoSpec): Promise<DynoHandle | undefined> {
+    const info = await service.inspect();
+    const port = info.Spec?.Labels?.['slipway.port'];
+    return this.follow(service, spec, port ? Number(port) : undefined, Math.floor(Date.now() / 1000));
+  }
+
+  private track(
+    handle: DynoHandle,
+    where: { service?: Docker.Service; container?: Docker.Container },
+  ): SwarmDyno {
+    let finish!: (exit: DynoExit) => void;
+    const exited = new Promise<DynoExit>((r) => (finish = r));
+    const d: SwarmDyno = { handle, ...where, stopping: false, exited, finish };
+    this.dynos.set(handle.id, d);
+    return d;
+  }
+
+  /** Report a dyno's end (once) and forget it. */
+  private end(d: SwarmDyno, status: number): void {
+    if (this.dynos.get(d.handle.id) !== d) return;
+    this.dynos.delete(d.handle.id);
+    (d.logs as { destroy?: () => void } | undefined)?.destroy?.();
+    const { code, signal } = splitStatus(status);
+    const exit: DynoExit = { status, code, signal };
+    this.emit('exit', d.handle, exit.code, exit.signal, exit);
+    d.finish(exit);
+  }
+
+  /** One look at tasks and nodes: end the dynos whose task ended or whose node is down. */
+  private async poll(): Promise<void> {
+    if (this.polling || this.closed) return;
+    const mine = [...this.dynos.values()].filter((d) => d.service);
+    if (mine.length === 0) return;
+    this.polling = true;
+    try {
+      await this.nodes.refresh();
+      const tasks = (await this.docker.listTasks()) as Task[];
+      const byService = new Map<string, Task[]>();
+      for (const t of tasks) byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), t]);
+      for (const d of mine) {
+        const t = latest(byService.get(d.handle.id) ?? []);
+        const state = t?.Status?.State;
+        if (!t) this.end(d, d.stopping ? 143 : 137);
+        else if (state && ENDED.has(state)) {
+          if (!d.stopping) await d.service?.remove().catch(() => {});
+          this.end(d, t.Status?.ContainerStatus?.ExitCode ?? (d.stopping ? 143 : 137));
+        } else if (t.NodeID && this.nodes.isDown(t.NodeID)) {
+          // The node is gone with its dynos: Swarm would not restart a task of a lost node by
+          // itself (restart policy none), so the dyno manager's restart places a new one.
+          await d.service?.remove().catch(() => {});
+          this.end(d, 137);
+        }
+      }
+    } catch {
+      // The engine did not answer this time; the next poll tries again.
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private managerName(): string {
+    return this.nodes.name(this.managerId);
+  }
+
+  private async dropUnclaimed(): Promise<void> {
+    if (this.closed) return;
+    const left = [...this.adoptable.values()];
+    this.adoptable.clear();
+    this.adoptableHandles.clear();
+    await Promise.all(left.map((s) => s.remove().catch(() => {})));
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The reference platform's services as first-party plugins: each registers a *default* factory
+ * for one of core's service refs, so any other plugin that registers a factory for the same ref
+ * replaces it, and the replaced default is never constructed. `startPlatform` composes them
+ * first, provides the platform's context (data dir, per-app users and dirs, the runtime name)
+ * and then resolves every service from the kernel; it constructs none of them itself.
+ */
+import { join } from 'node:path';
+import {
+  createServiceRef,
+  definePlugin,
+  dynoRuntimeRef,
+  logSinkRef,
+  type Plugin,
+  type ServiceRef,
+  slugStoreRef,
+  stateStoreRef,
+} from '@slipway/core';
+import { createDynoRuntime, type RuntimeChoice, type RuntimeName } from './dynos/runtime-choice.js';
+import type { AppDirs } from './isolation/app-dirs.js';
+import type { AppUsers } from './isolation/app-users.js';
+import { LogHub } from './logs/log-hub.js';
+import { FsSlugStore } from './state/fs-slug-store.js';
+import { SqliteStateStore } from './state/sqlite-state-store.js';
+
+/** What the platform knows before any service is built; `startPlatform` provides it. */
+export interface PlatformContext {
+  /** The platform's data dir (absolute). */
+  dataDir: string;
+  /** The per-app uid table builds and dynos share. */
+  users: AppUsers;
+  /** The per-app dirs builds and dynos share. */
+  dirs: AppDirs;
+  /** Who dynos run as when the platform is root (`runAsUser` of the platform options). */
+  runAsUser: RuntimeChoice['runAsUser'];
+  /** The built-in dyno runtime to construct when no plugin replaces it. */
+  runtime: RuntimeName;
+  /** The stack dynos run in. */
+  stack?: string;
+  /** SIGTERM → SIGKILL grace of stopping dynos (the swarm runtime sets it on each service). */
+  stopGraceMs?: number;
+  /** What the operator must know; services add to it. */
+  warnings: string[];
+}
+
+/** The platform's context (data dir, users, dirs); a dependency of the default services. */
+export const platformContextRef = createServiceRef<PlatformContext>('PlatformContext');
+/**
+ * `StateStore`, typed as the reference platform reads it: a replacement implements the SQLite
+ * store's public methods (core only fixes `transaction` and `close`).
+ */
+export const platformStateRef = stateStoreRef as unknown as ServiceRef<SqliteStateStore>;
+/** `LogSink`, typed as the platform reads it (tails, recent lines): the log hub. */
+export const logHubRef = logSinkRef as unknown as ServiceRef<LogHub>;
+
+/** SQLite state in `<dataDir>/state.db` (mode 0600). */
+export const sqliteStatePlugin: Plugin = definePlugin({
+  name: 'slipway-state-sqlite',
+  register(reg) {
+    reg.service({
+      ref: platformStateRef,
+      deps: [platformContextRef],
+      default: true,
+      factory: ({ get }) => {
+        // SQLite gives the -wal and -shm files the mode of the database file; the constructor is
+        // synchronous, so the umask applies to nothing else.
+        const umask = process.umask(0o077);
+        try {
+          return new SqliteStateStore(join(get(platformContextRef).dataDir, 'state.db'));
+        } finally {
+          process.umask(umask);
+        }
+      },
+      dispose: (state) => state.close(),
+    });
+  },
+});
+
+/** Slug archives as files in `<dataDir>/slug-store`. */
+export const fsSlugsPlugin: Plugin = definePlugin({
+  name: 'slipway-slugs-fs',
+  register(reg) {
+    reg.service({
+      ref: slugStoreRef,
+      deps: [platformContextRef],
+      default: true,
+      factory: ({ get }) => new FsSlugStore(join(get(platformContextRef).dataDir, 'slug-store')),
+    });
+  },
+});
+
+/** The log hub: recent lines per app, tails, and the `log` hook. */
+export const logHubPlugin: Plugin = definePlugin({
+  name: 'slipway-log-hub',
+  register(reg) {
+    reg.service({
+      ref: logHubRef,
+      default: true,
+      factory: ({ kernel }) => new LogHub({ max: 1500, kernel }),
+    });
+  },
+});
+
+/** The built-in dyno runtime (`local`, `sandbox`, `auto`, `docker` or `swarm`, see runtime-choice.ts). */
+export const builtinDynosPlugin: Plugin = definePlugin({
+  name: 'slipway-dynos',
+  register(reg) {
+    reg.service({
+      ref: dynoRuntimeRef,
+      deps: [platformContextRef, slugStoreRef],
+      default: true,
+      factory: async ({ get }) => {
+        const c = get(platformContextRef);
+        const runtime = await createDynoRuntime({
+          name: c.runtime,
+          dataDir: c.dataDir,
+          slugStore: get(slugStoreRef),
+          ...(c.runAsUser !== undefined ? { runAsUser: c.runAsUser } : {}),
+          users: c.users,
+          dirs: c.dirs,
+          ...(c.stack ? { stack: c.stack } : {}),
+          ...(c.stopGraceMs !== undefined ? { stopGraceMs: c.stopGraceMs } : {}),
+        });
+        c.warnings.push(...((runtime as { warnings?: string[] }).warnings ?? []));
+        return runtime;
+      },
+      dispose: (runtime) => runtime.close?.(),
+    });
+  },
+});
+
+/** The first-party service plugins, in the order the platform composes them. */
+export const PLATFORM_SERVICE_PLUGINS: readonly Plugin[] = [
+  sqliteStatePlugin,
+  fsSlugsPlugin,
+  logHubPlugin,
+  builtinDynosPlugin,
+];
