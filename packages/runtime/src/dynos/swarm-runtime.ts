@@ -87,6 +87,11 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   /** Where dynos reach the platform's services, and where those listen (see swarm-edge.ts). */
   edge: SwarmEdge | undefined;
 
+  /** What the operator must know (the platform prints it at start). */
+  readonly warnings: string[] = [
+    "apps are not isolated from each other on the network with --runtime swarm: every dyno is on the one slipway-swarm overlay, so a dyno can connect to another app's dyno ports (the docker runtime refuses this). Run only apps that trust each other on it.",
+  ];
+
   /** Core's `DynoRuntime.hostAddress`: add-on servers listen on the edge bridge's host side. */
   get hostAddress(): string | undefined {
     return this.edge?.hostAddress;
