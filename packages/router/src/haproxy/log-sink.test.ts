@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import type { LogLine } from '@slipway/core';
 import { expect } from 'chai';
 import { formatRequestLine } from '../log-line.js';
-import { codeFromTermination, parseLogMessage } from './log-sink.js';
+import { codeFromTermination, parseLogMessage, startLogSink } from './log-sink.js';
 
 const line = (over: Record<number, unknown> = {}): string => {
   const f: unknown[] = [
@@ -62,5 +65,45 @@ describe('router: HAProxy log sink (unit)', () => {
       undefined,
     );
     expect(parseLogMessage('["too","short"]')).to.equal(undefined);
+  });
+
+  it('takes lines only from its own uid: another user on the loopback (a dyno) cannot write router lines', async function () {
+    if (process.getuid?.() !== 0) {
+      if (process.env.CI === 'true') throw new Error('this test needs root (to connect as another uid)');
+      console.warn('      !!! skipped: needs root to connect as another uid');
+      return this.skip();
+    }
+    this.timeout(20_000);
+    const lines: LogLine[] = [];
+    const sink = await startLogSink({ write: (l) => lines.push(l) }, (slot) =>
+      slot === 'slot3' ? 'victim' : undefined,
+    );
+    try {
+      // As nobody, through bash's /dev/tcp: the connection is cut before its line is read.
+      await new Promise<void>((resolve, reject) =>
+        execFile(
+          'setpriv',
+          [
+            '--reuid=65534',
+            '--regid=65534',
+            '--clear-groups',
+            'bash',
+            '-c',
+            `printf '%s\\n' "$0" > /dev/tcp/127.0.0.1/${sink.port}; sleep 1`,
+            line(),
+          ],
+          (e) => (e ? reject(e) : resolve()),
+        ),
+      );
+      expect(lines).to.have.length(0);
+      // The same line from this process's uid (HAProxy's) is a router line of the app.
+      const own = net.connect(sink.port, '127.0.0.1');
+      own.end(`${line()}\n`);
+      const t = Date.now();
+      while (!lines.length && Date.now() - t < 5000) await new Promise((r) => setTimeout(r, 50));
+      expect(lines.map((l) => [l.app, l.dyno])).to.deep.equal([['victim', 'router']]);
+    } finally {
+      await sink.close();
+    }
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The Node end of HAProxy's log ring: a loopback TCP server that reads the lines the ring
  * forwards (raw format, one per line), turns each request's line into the same
- * per-request line the Node router writes, and hands it to the platform's LogSink. HAProxy
- * cannot name Heroku's codes itself: they come from its termination state (`%tsc`).
+ * per-request line the Node router writes, and hands it to the platform's LogSink (only from
+ * connections of the platform's own uid: HAProxy's). HAProxy cannot name Heroku's codes
+ * itself: they come from its termination state (`%tsc`).
  */
 
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import type { LogSink } from '@slipway/core';
@@ -104,6 +106,25 @@ export function parseLogMessage(message: string): (RequestRecord & { slot: strin
   };
 }
 
+/**
+ * The uid owning the loopback TCP socket at `peerPort` connected to our `localPort`, read from
+ * /proc/net/tcp (columns: sl, local, remote, state, queues, timer, retransmits, uid), or
+ * undefined when the connection is not listed.
+ */
+export async function loopbackPeerUid(peerPort: number, localPort: number): Promise<number | undefined> {
+  const table = await readFile('/proc/net/tcp', 'utf8').catch(() => '');
+  for (const row of table.split('\n').slice(1)) {
+    const [, local, remote, , , , , uid] = row.trim().split(/\s+/);
+    if (!local || !remote || uid === undefined) continue;
+    if (
+      Number.parseInt(local.split(':')[1] as string, 16) === peerPort &&
+      Number.parseInt(remote.split(':')[1] as string, 16) === localPort
+    )
+      return Number(uid);
+  }
+  return undefined;
+}
+
 /** A running log sink. */
 export interface HaproxyLogSink {
   readonly port: number;
@@ -121,6 +142,13 @@ export async function startLogSink(
     sockets.add(socket);
     let buf = '';
     socket.setEncoding('latin1');
+    // Only HAProxy, run by the platform as its own uid, may write here: dynos share the host's
+    // loopback (sandboxed ones too), and a line they wrote would be a router line in any app's log.
+    socket.pause();
+    void loopbackPeerUid(socket.remotePort ?? -1, socket.localPort ?? -1).then((uid) => {
+      if (uid !== undefined && uid === process.getuid?.()) socket.resume();
+      else socket.destroy();
+    });
     socket.on('data', (chunk: string) => {
       buf = buf.length ? buf + chunk : chunk;
       let start = 0;
