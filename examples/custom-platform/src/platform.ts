@@ -29,6 +29,9 @@ export interface CustomPlatformOptions
 export function startCustomPlatform(opts: CustomPlatformOptions): Promise<Platform> {
   const { canary = {}, ...runtime } = opts;
   return startPlatform({
+    // The Rust buildpack uses the build machine's toolchain (cargo and rustc on PATH), which the
+    // stack's build root does not carry: this platform builds on the host.
+    builds: 'host',
     ...runtime,
     buildpacks: BUILDPACKS,
     // No add-on by specifier: the one add-on is passed below as an object (it keeps its data

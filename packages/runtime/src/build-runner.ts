@@ -74,11 +74,19 @@ export interface WorkerOptions {
   sandbox?: BuildSandbox;
 }
 
-/** The dirs of a job a sandboxed worker reads and writes (the same paths inside). */
+/**
+ * The dirs of a job a sandboxed worker reads and writes (the same paths inside): a buildpack
+ * pinned by absolute path (`buildpacks:add /path`) is read there too, as a host build reads it
+ * (with its own modes: the app's uid reads only what others may read).
+ */
 function jobMounts(job: BuildJob, env: Record<string, string | undefined>) {
   const config = typeof job.recipe.configFile === 'string' ? [dirname(job.recipe.configFile)] : [];
+  const pinned = (job.buildpacks ?? []).filter((b) => b.startsWith('/'));
   const own = [job.source, job.workDir, job.cacheDir, job.buildpacksDir, env.HOME, env.TMPDIR];
-  return { readOnly: config, readWrite: own.filter((d): d is string => typeof d === 'string') };
+  return {
+    readOnly: [...config, ...pinned],
+    readWrite: own.filter((d): d is string => typeof d === 'string'),
+  };
 }
 
 /** Run one build in a worker; `onLine` gets every output line as it happens. */

@@ -128,6 +128,44 @@ describe('builds in the stack build root (bubblewrap)', function () {
     await rm(other, { recursive: true, force: true });
   });
 
+  it('reads a buildpack pinned by absolute path (buildpacks:add /path), as a host build does', async () => {
+    const bp = await mkdtemp(join(tmpdir(), 'slipway-pinned-'));
+    await chmod(bp, 0o755);
+    await mkdir(join(bp, 'bin'));
+    const script = (body: string) => `#!/bin/sh\n${body}\n`;
+    await writeFile(join(bp, 'bin/detect'), script('echo Pinned'), { mode: 0o755 });
+    await writeFile(
+      join(bp, 'bin/compile'),
+      script('echo "-----> pinned compile ran in $(. /etc/os-release; echo $VERSION_CODENAME)"'),
+      {
+        mode: 0o755,
+      },
+    );
+    await writeFile(
+      join(bp, 'bin/release'),
+      script("printf -- '---\\ndefault_process_types:\\n  web: sleep 1\\n'"),
+      {
+        mode: 0o755,
+      },
+    );
+    const src = join(dir, 'pinned-src');
+    await mkdir(src);
+    await writeFile(join(src, 'README'), 'x');
+    const j = { ...(await job('pinned', src, 60_000)), buildpacks: [bp] };
+    const lines: string[] = [];
+    try {
+      const out = await runBuildInWorker(j, (l) => lines.push(l), undefined, {
+        env: envFor(j),
+        cwd: j.workDir,
+        sandbox,
+      });
+      expect(lines.join('\n')).to.include('pinned compile ran in trixie');
+      expect(out.processTypes).to.deep.equal({ web: 'sleep 1' });
+    } finally {
+      await rm(bp, { recursive: true, force: true });
+    }
+  });
+
   it('a cancelled build leaves nothing running in its sandbox', async () => {
     const j = await job('cancel', fixture('bad-src'), 60_000);
     const ac = new AbortController();
