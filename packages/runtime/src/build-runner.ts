@@ -75,13 +75,23 @@ export interface WorkerOptions {
 }
 
 /**
+ * What a sandboxed build binds for a buildpack pinned by absolute path: the path, or the
+ * outermost `node_modules` above it, where npm put the package's dependencies beside it.
+ */
+function pinnedMount(path: string): string {
+  const parts = path.split('/');
+  const i = parts.indexOf('node_modules');
+  return i > 0 ? parts.slice(0, i + 1).join('/') : path;
+}
+
+/**
  * The dirs of a job a sandboxed worker reads and writes (the same paths inside): a buildpack
  * pinned by absolute path (`buildpacks:add /path`) is read there too, as a host build reads it
  * (with its own modes: the app's uid reads only what others may read).
  */
 function jobMounts(job: BuildJob, env: Record<string, string | undefined>) {
   const config = typeof job.recipe.configFile === 'string' ? [dirname(job.recipe.configFile)] : [];
-  const pinned = (job.buildpacks ?? []).filter((b) => b.startsWith('/'));
+  const pinned = (job.buildpacks ?? []).filter((b) => b.startsWith('/')).map(pinnedMount);
   const own = [job.source, job.workDir, job.cacheDir, job.buildpacksDir, env.HOME, env.TMPDIR];
   return {
     readOnly: [...config, ...pinned],

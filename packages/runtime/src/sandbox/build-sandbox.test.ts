@@ -128,18 +128,22 @@ describe('builds in the stack build root (bubblewrap)', function () {
     await rm(other, { recursive: true, force: true });
   });
 
-  it('reads a buildpack pinned by absolute path (buildpacks:add /path), as a host build does', async () => {
-    const bp = await mkdtemp(join(tmpdir(), 'slipway-pinned-'));
-    await chmod(bp, 0o755);
-    await mkdir(join(bp, 'bin'));
+  it('reads a buildpack pinned by absolute path (buildpacks:add /path), with what npm put beside it', async () => {
+    // As `npm install` leaves one: the buildpack in a node_modules, a dependency beside it.
+    const top = await mkdtemp(join(tmpdir(), 'slipway-pinned-'));
+    await chmod(top, 0o755);
+    const bp = join(top, 'node_modules', 'pinned-bp');
+    await mkdir(join(bp, 'bin'), { recursive: true });
+    await mkdir(join(top, 'node_modules', 'pinned-lib'));
+    await writeFile(join(top, 'node_modules', 'pinned-lib', 'lib.sh'), 'SIBLING=from-a-sibling\n');
     const script = (body: string) => `#!/bin/sh\n${body}\n`;
     await writeFile(join(bp, 'bin/detect'), script('echo Pinned'), { mode: 0o755 });
     await writeFile(
       join(bp, 'bin/compile'),
-      script('echo "-----> pinned compile ran in $(. /etc/os-release; echo $VERSION_CODENAME)"'),
-      {
-        mode: 0o755,
-      },
+      script(
+        '. "$(dirname "$0")/../../pinned-lib/lib.sh"; echo "-----> pinned compile ran in $(. /etc/os-release; echo $VERSION_CODENAME), $SIBLING"',
+      ),
+      { mode: 0o755 },
     );
     await writeFile(
       join(bp, 'bin/release'),
@@ -159,10 +163,10 @@ describe('builds in the stack build root (bubblewrap)', function () {
         cwd: j.workDir,
         sandbox,
       });
-      expect(lines.join('\n')).to.include('pinned compile ran in trixie');
+      expect(lines.join('\n')).to.include('pinned compile ran in trixie, from-a-sibling');
       expect(out.processTypes).to.deep.equal({ web: 'sleep 1' });
     } finally {
-      await rm(bp, { recursive: true, force: true });
+      await rm(top, { recursive: true, force: true });
     }
   });
 
