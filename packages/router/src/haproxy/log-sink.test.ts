@@ -49,6 +49,10 @@ describe('router: HAProxy log sink (unit)', () => {
     expect(codeFromTermination('CD--', -1, 'web.1_1')).to.equal('H27');
     expect(codeFromTermination('PR--', 400, '<NOSRV>')).to.equal('H25');
     expect(codeFromTermination('----', 200, 'web.1_1')).to.equal(undefined);
+    // A tunnel ended by its idle window, from either side, after a good handshake.
+    expect(codeFromTermination('sD--', 101, 'web.1_1')).to.equal(undefined);
+    expect(codeFromTermination('cD--', 101, 'web.1_1')).to.equal(undefined);
+    expect(codeFromTermination('SD--', 101, 'web.1_1')).to.equal(undefined);
     const h12 = parseLogMessage(line({ 10: 504, 13: 'sH--' }))!;
     expect(formatRequestLine(h12)).to.match(/^at=error code=H12 desc="Request timeout" .* status=503 /);
     const answered = parseLogMessage(line({ 0: 'H80', 6: '<NOSRV>', 10: 503, 13: 'PR--' }))!;

@@ -29,6 +29,9 @@ export function codeFromTermination(
 ): HCodeName | undefined {
   const who = tsc[0];
   const when = tsc[1];
+  // A WebSocket's line stands for its handshake, as on the Node router: however the tunnel
+  // ends later (the idle window on either side, a close), the upgrade itself succeeded.
+  if (status === 101 && when === 'D') return undefined;
   if (who === 's' && when === 'H') return 'H12';
   if (who === 's' && when === 'D') return 'H15';
   if (who === 's' && when === 'C') return 'H19';
