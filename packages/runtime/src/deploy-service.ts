@@ -8,12 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { chmod, mkdir, open, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { DEFAULT_STACK, extractArchive, isSlipwayError, type Kernel, type SlugStore } from '@slipway/core';
 import { runBuildInWorker } from './build-runner.js';
+import { BuildWorkerPool, type BuildWorkerPoolOptions } from './build-worker-pool.js';
 import { runtimeErrors } from './errors.js';
 import type { AppDirs } from './isolation/app-dirs.js';
 import type { AppUser, AppUsers } from './isolation/app-users.js';
@@ -58,6 +59,11 @@ export interface DeployServiceOptions {
   stack?: string;
   /** Run builds in the stack's build root; without it, on the host. */
   buildSandbox?: BuildSandbox;
+  /**
+   * Start a worker for each app's next build after a build (build-worker-pool.ts), so a rebuild
+   * does not wait for Node, the platform and its plugins to load; `false` turns it off. Default on.
+   */
+  prestartBuilds?: BuildWorkerPoolOptions | false;
 }
 
 /** Runs builds and turns them into releases. */
@@ -65,8 +71,11 @@ export class DeployService {
   private readonly sessions = new Map<string, BuildSession>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly cancel = new AbortController();
+  private readonly workers: BuildWorkerPool | undefined;
 
-  constructor(private readonly o: DeployServiceOptions) {}
+  constructor(private readonly o: DeployServiceOptions) {
+    if (o.prestartBuilds !== false) this.workers = new BuildWorkerPool(o.prestartBuilds ?? {});
+  }
 
   /**
    * Check and unpack `archive` (a tar.gz the caller owns), create the build and start it.
@@ -120,6 +129,7 @@ export class DeployService {
 
   /** The app is destroyed: remove its build cache, HOME and other dirs, and retire its uid. */
   async forgetApp(app: string): Promise<void> {
+    await this.workers?.drop(app);
     await this.o.dirs.remove(app);
     await this.o.users.retire(app);
   }
@@ -133,6 +143,7 @@ export class DeployService {
   async close(): Promise<void> {
     this.cancel.abort();
     await this.idle();
+    await this.workers?.close();
   }
 
   private async run(
@@ -200,6 +211,8 @@ export class DeployService {
           cwd: work,
           ...(this.o.kernel ? { hooks: this.o.kernel.hooks } : {}),
           ...(sandbox ? { sandbox } : {}),
+          // The app's builds are its `build` dir's entries (AppDirs): a worker for the next binds it.
+          ...(this.workers ? { warm: { pool: this.workers, buildsDir: dirname(work) } } : {}),
         },
       ).finally(reportDropped);
       const ref = await slugs.put(await this.takeSlug(out.slug.path, build.id));

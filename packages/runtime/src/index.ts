@@ -52,7 +52,8 @@ export type {
   ApiRelease,
 } from './api/response-schemas.js';
 export { type ApiContext, apiRoutes, createApiServer } from './api/server.js';
-export { type BuildOutput, runBuildInWorker } from './build-runner.js';
+export { type BuildOutput, runBuildInWorker, type WarmOptions } from './build-runner.js';
+export { BuildWorkerPool, type BuildWorkerPoolOptions } from './build-worker-pool.js';
 // HTTPS: certificates (uploaded and ACME), per-app redirect and HSTS (issue 16).
 export {
   type AcmeDomainStatus,
