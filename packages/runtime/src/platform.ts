@@ -130,6 +130,9 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       ? {}
       : await openStackBuilds(stack ?? DEFAULT_STACK, join(dirs.root, 'build-roots'));
   if (builds.warning) warnings.push(builds.warning);
+  const prestart = opts.prestartBuilds ?? section?.prestartBuilds;
+  if (prestart !== undefined && !(Number.isInteger(prestart) && (prestart as number) >= 0))
+    warnings.push(`platform.prestartBuilds is ${JSON.stringify(prestart)}, not a whole number ≥ 0: using 4`);
   // One recipe for the platform and its build workers: a config file's plugins add to the
   // defaults (see plugins.ts); the workers replay the same registrations and start nothing.
   const recipe: KernelRecipe = {
@@ -200,6 +203,9 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
       ...(stack ? { stack } : {}),
       ...(builds.sandbox ? { buildSandbox: builds.sandbox } : {}),
+      ...(Number.isInteger(prestart) && (prestart as number) >= 0
+        ? { prestartBuilds: prestart ? { max: prestart as number } : false }
+        : {}),
     });
     const addons = new AddonService({
       state,
