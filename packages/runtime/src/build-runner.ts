@@ -17,6 +17,9 @@
  * relays `beforeBuild` and `afterBuild` and waits for the answer. What it sends is checked
  * like the rest (each hook once, in order, with a build dir inside the job's work dir); taps
  * read that dir as the platform, so they must treat its contents as the app's, untrusted.
+ *
+ * Starting the worker is build-worker-process.ts; with `warm`, a build takes the worker started
+ * for it after the app's previous build (build-worker-pool.ts) and leaves one for the next.
  */
 import { dirname, resolve as resolvePath, sep } from 'node:path';
 import {
