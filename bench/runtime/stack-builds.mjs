@@ -4,7 +4,9 @@
 // (same cache, nothing changed) on a worker started for it as before pre-started workers, and
 // one on the worker the platform pre-started after the previous build (build-worker-pool.ts;
 // started once that worker is up, as the next push comes a while after a build), rounds
-// interleaved, medians reported with the machine's load.
+// interleaved, medians reported with the machine's load. Each round also runs the raw package
+// manager commands on the host (bench/buildpacks/steps.mjs `raw`: npm ci/build/prune, pip install,
+// fresh caches, after one uncounted warm-up run) for the build overhead over them.
 //
 //   node bench/runtime/stack-builds.mjs [--rounds 3] [--only node,python]
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_STACK } from '@slipway/core';
 import { BuildWorkerPool, openStackBuilds, runBuildInWorker } from '@slipway/runtime';
+import { measure } from '../buildpacks/measure.mjs';
 import { ROOT } from './bench-lib.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' }, only: { type: 'string' } } });
@@ -85,10 +88,25 @@ async function build(app, where, cache, warm) {
   return s;
 }
 
+/** The raw package manager commands on a fresh copy of `app` with empty caches: wall seconds. */
+async function raw(app) {
+  const work = await mkdtemp(join(dir, `raw-${app}-`));
+  await cp(join(ROOT, 'examples/apps', app), join(work, 'app'), { recursive: true });
+  await mkdir(join(work, 'cache'));
+  const { wall } = await measure(['raw', app, join(work, 'app'), join(work, 'cache')], work);
+  await rm(work, { recursive: true, force: true });
+  return wall;
+}
+for (const app of apps) await raw(app);
+
 const results = {};
+const raws = {};
 const loads = [];
 for (let r = 0; r < rounds; r++)
-  for (const app of apps)
+  for (const app of apps) {
+    raws[app] ??= [];
+    raws[app].push(await raw(app));
+    console.log(`round ${r + 1} ${app}: raw package manager ${raws[app].at(-1).toFixed(2)} s`);
     for (const where of r % 2 ? ['stack', 'host'] : ['host', 'stack']) {
       const cache = join(dir, `c-${app}-${where}-${r}`);
       await mkdir(join(cache, 'cache'), { recursive: true });
@@ -107,6 +125,7 @@ for (let r = 0; r < rounds; r++)
         `round ${r + 1} ${k}: cold ${cold.toFixed(2)} s, warm ${warm.toFixed(2)} s, warm on a pre-started worker ${pre.toFixed(2)} s (load ${loadavg()[0].toFixed(1)})`,
       );
     }
+  }
 
 console.log(
   `\nmedians of ${rounds} rounds (load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}):`,
@@ -127,6 +146,16 @@ for (const app of apps) {
   const s = results[`${app} stack`];
   const ratio = (k) => (median(s[k]) / median(h[k])).toFixed(2);
   console.log(`| ${app} | stack / host | ${ratio('cold')} | ${ratio('warm')} | | ${ratio('pre')} | |`);
+}
+console.log('\n| app | raw package manager (host) | cold build over it: host | stack |');
+console.log('|---|---|---|---|');
+for (const app of apps) {
+  const rw = median(raws[app]);
+  const over = (where) => {
+    const c = median(results[`${app} ${where}`].cold);
+    return `${(((c - rw) / c) * 100).toFixed(0)} % (${(c - rw).toFixed(2)} s)`;
+  };
+  console.log(`| ${app} | ${rw.toFixed(2)} s | ${over('host')} | ${over('stack')} |`);
 }
 await pool.close();
 await rm(dir, { recursive: true, force: true });
