@@ -186,18 +186,15 @@ describePlanes('router: Heroku error codes (real HTTP)', (plane) => {
     expect(lines.every((l) => l.message.includes('dyno=web.2 '))).to.equal(true);
   });
 
-  itOn(
-    plane,
-    ['node'],
-    'no H11 backlog cap in the HAProxy data plane yet',
-  )('H11 when every dyno is at its in-flight cap and the backlog is full; the backlog drains', async () => {
+  it('H11 when every dyno is at its in-flight cap and the backlog is full; the backlog drains', async () => {
     const held: http.ServerResponse[] = [];
     const slow = await backend((_req, res) => held.push(res));
     table.set('busy', [slow.target('web.1')]);
-    const capped = await startRouter(table, {
-      timeouts: { firstByte: 5000 },
-      limits: { inFlightPerDyno: 1, backlogPerDyno: 1 },
-    });
+    const capped = await startRouter(
+      table,
+      { timeouts: { firstByte: 5000 }, limits: { inFlightPerDyno: 1, backlogPerDyno: 1 } },
+      plane,
+    );
     try {
       const first = request(capped.port, { host: 'busy.example.test' });
       await until(() => held.length === 1, 'the first request at the dyno');

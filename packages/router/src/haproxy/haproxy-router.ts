@@ -145,6 +145,8 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   let certVersion = -1;
   let timer: NodeJS.Timeout | undefined;
   let generation = 0;
+  const backlogs = new Map<string, number>();
+  let backlogAsking = false;
 
   const writeCertificates = (): void => {
     if (!certificates) return;
@@ -220,6 +222,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       maintenance: options.maintenance,
       drainMs: timeouts.firstByte,
       quarantineMs: timeouts.quarantine,
+      inFlightPerDyno: limits.inFlightPerDyno,
     });
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -307,6 +310,20 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     get tlsAddress() {
       return current ? tlsAddr : undefined;
     },
-    backlog: () => 0,
+    backlog(app) {
+      // The Router's backlog is read synchronously: answer the last count HAProxy gave and ask
+      // again in the background (callers poll it).
+      if (current && !backlogAsking) {
+        const control = current.control;
+        backlogAsking = true;
+        void control
+          .backlog(app)
+          .then((n) => backlogs.set(app, n), onError)
+          .finally(() => {
+            backlogAsking = false;
+          });
+      }
+      return backlogs.get(app) ?? 0;
+    },
   };
 }
