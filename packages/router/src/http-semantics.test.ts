@@ -49,11 +49,7 @@ describePlanes('router: HTTP semantics through the proxy (real HTTP)', (plane) =
     await dyno.close();
   });
 
-  itOn(
-    plane,
-    ['node'],
-    'HAProxy passes Expect on: the dyno answers the 100 Continue',
-  )('answers Expect: 100-continue and forwards the body', async () => {
+  it('answers Expect: 100-continue and forwards the body', async () => {
     const reply = await rawRequest(
       r.port,
       `POST /upload HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello`,

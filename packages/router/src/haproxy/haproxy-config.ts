@@ -8,6 +8,7 @@
  */
 import { H_CODES, type HCode } from '../h-codes.js';
 import type { RouterLimits, RouterTimeouts } from '../limits.js';
+import { HOP_BY_HOP_ACTION } from './lua-actions.js';
 
 /** Files and ports one generated configuration refers to. */
 export interface HaproxyConfigInput {
@@ -34,6 +35,8 @@ export const haproxyFiles = (dir: string) => ({
   hosts: `${dir}/hosts.map`,
   states: `${dir}/states.map`,
   crtList: `${dir}/certs.list`,
+  /** Lua actions (lua-actions.ts). */
+  lua: `${dir}/actions.lua`,
   /** H-code → description and page sentence, for the pages of errors HAProxy makes. */
   descs: `${dir}/descs.map`,
   pages: `${dir}/pages.map`,
@@ -205,6 +208,30 @@ function backlog(l: RouterLimits): string[] {
   ];
 }
 
+/**
+ * H25 for a header name or value over the limits (HAProxy has no per-header limit, only the
+ * whole head's, tune.bufsize). The regular expression runs only on heads long enough to hold
+ * such a header. A value is counted as Node's parser reads it: without the spaces around it.
+ */
+function headerSizes(l: RouterLimits): string {
+  const least = Math.min(l.headerName, l.headerValue);
+  const name = `^[^:\\r\\n]{${l.headerName + 1}}`;
+  const value = `^[^:\\r\\n]*:[ \\t]*[^ \\t\\r\\n][^\\r\\n]{${l.headerValue - 1},}[^ \\t\\r\\n]`;
+  return `  http-request set-var(txn.code) str(H25) if { req.hdrs,length gt ${least} } { req.hdrs -m reg '(?m)${name}|${value}' }`;
+}
+
+/**
+ * `Expect: 100-continue` is answered by the router, as Node's server does: HAProxy sends the
+ * `100 Continue` itself when a rule waits for the body (here, for its first byte only, so
+ * nothing is buffered), and drops the header; the dyno never sees one.
+ */
+function expectContinue(t: RouterTimeouts): string {
+  return [
+    `  http-request wait-for-body time ${t.headers}ms at-least 1 if { req.hdr(expect) -m str -i 100-continue }`,
+    '  http-request del-header expect',
+  ].join('\n');
+}
+
 /** Render the whole configuration. */
 export function renderHaproxyConfig(c: HaproxyConfigInput): string {
   const f = haproxyFiles(c.dir);
@@ -236,6 +263,7 @@ ${c.threads ? `  nbthread ${c.threads}\n` : ''}  # Heroku's limit is 1000 header
   tune.bufsize 65536
   tune.ssl.default-dh-param 2048
   log ring@slipwaylog len 65535 format raw local0 info
+  lua-load ${f.lua}
 
 ring slipwaylog
   description "per-request log lines to the Node log sink"
@@ -282,10 +310,13 @@ ${forwardedFor()}
   http-request set-var(txn.code) str(H25) if { req.fhdr_cnt -m int gt ${l.headers} }
   http-request set-var(txn.code) str(H25) if !{ req.fhdr_cnt(host) -m int eq 1 }
   http-request set-var(txn.code) str(H25) if { req.ver 1.0 } { req.fhdr_cnt(transfer-encoding) -m int gt 0 }
+${headerSizes(l)}
 ${answer(400, '{ var(txn.code) -m found }', ' hdr Connection close').join('\n')}
 ${noSuchApp()}
   http-request set-var(txn.code) var(txn.state) unless { var(txn.state) -m str ok }
 ${answer(503, '{ var(txn.code) -m found }').join('\n')}
+${expectContinue(t)}
+  http-request lua.${HOP_BY_HOP_ACTION} if { req.hdr(connection) -m reg -i ^(?!(keep-alive|close|upgrade)$) }
   http-request del-header x-request-id
   http-request del-header keep-alive
   http-request del-header proxy-connection

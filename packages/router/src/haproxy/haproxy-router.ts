@@ -22,6 +22,7 @@ import { type CertificateStore, type RouterTlsOptions, tlsStore } from '../tls-c
 import { ControlPlane, type RouteListing } from './control-plane.js';
 import { codeMaps, haproxyFiles, renderHaproxyConfig } from './haproxy-config.js';
 import { type HaproxyLogSink, startLogSink } from './log-sink.js';
+import { LUA_ACTIONS } from './lua-actions.js';
 import { StatsSocket } from './stats-socket.js';
 
 /** Options of `createHaproxyRouter` (the subset of `RouterOptions` HAProxy honours, and its own). */
@@ -195,6 +196,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     writeFileSync(files.config, config);
     writeFileSync(files.hosts, '');
     writeFileSync(files.states, '');
+    writeFileSync(files.lua, LUA_ACTIONS);
     const maps = codeMaps();
     writeFileSync(files.descs, maps.descs);
     writeFileSync(files.pages, maps.pages);
