@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import type { HaproxyRouter } from './haproxy/haproxy-router.js';
 import { createRouter, type Router } from './router.js';
 import {
   type Backend,
@@ -229,5 +230,75 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     } finally {
       await live.close();
     }
+  });
+
+  it('swaps a certificate under continuous HTTPS load: no request fails, new handshakes get the new one', async () => {
+    const pem = (f: string) => readFileSync(join(dir, f));
+    const store = new CertificateStore();
+    store.replace([{ cert: pem('custom.crt'), key: pem('custom.key'), domains: ['www.custom.test'] }]);
+    const table = new TestTable().set('other', [dyno.target('web.1')]);
+    table.domains.set('www.custom.test', 'other');
+    const live = createTestRouter(plane, { table, baseDomain: 'example.test', tls: { store } });
+    const livePort = (await live.listenTls(0)).port;
+    const pidFile = 'dir' in live ? join((live as HaproxyRouter).dir, 'haproxy.pid') : undefined;
+    const pid = pidFile && readFileSync(pidFile, 'utf8');
+    await settle();
+    // Each request is a new connection, so a new handshake: it sees the certificate of its moment.
+    const once = () =>
+      new Promise<string>((resolve, reject) => {
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port: livePort,
+            servername: 'www.custom.test',
+            headers: { host: 'www.custom.test' },
+            ca,
+            agent: false,
+            checkServerIdentity: () => undefined,
+          },
+          (res) => {
+            const cn = String((res.socket as tls.TLSSocket).getPeerCertificate().subject.CN);
+            res.resume();
+            res.on('end', () =>
+              res.statusCode === 200 ? resolve(cn) : reject(new Error(`status ${res.statusCode}`)),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const served: string[] = [];
+    const failures: unknown[] = [];
+    let pidAfter: string | undefined;
+    let stop = false;
+    const client = async () => {
+      while (!stop)
+        await once().then(
+          (cn) => served.push(cn),
+          (e) => failures.push(e),
+        );
+    };
+    const clients = Array.from({ length: 4 }, client);
+    try {
+      await until(() => served.length >= 20, 'requests before the swap', 10_000);
+      store.replace([{ cert: pem('platform.crt'), key: pem('platform.key'), domains: ['www.custom.test'] }]);
+      await settle();
+      const swappedAt = served.length;
+      await until(
+        () => served.slice(swappedAt).filter((cn) => cn === 'platform').length >= 20,
+        'requests served the new certificate',
+        10_000,
+      );
+      pidAfter = pidFile && readFileSync(pidFile, 'utf8');
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+      await live.close();
+    }
+    expect(failures.map(String)).to.deep.equal([]);
+    expect(served[0]).to.equal('custom');
+    expect(served.at(-1)).to.equal('platform');
+    // Live, not a reload: the same haproxy served before and after.
+    if (pidFile) expect(pidAfter).to.equal(pid);
   });
 });
