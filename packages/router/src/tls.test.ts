@@ -301,4 +301,43 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     // Live, not a reload: the same haproxy served before and after.
     if (pidFile) expect(pidAfter).to.equal(pid);
   });
+
+  it('replaces the default certificate live, and serves a domain added later', async () => {
+    const pem = (f: string) => readFileSync(join(dir, f));
+    const store = new CertificateStore();
+    store.replace([], { cert: pem('platform.crt'), key: pem('platform.key'), domains: [] });
+    const table = new TestTable().set('other', [dyno.target('web.1')]);
+    const live = createTestRouter(plane, { table, baseDomain: 'example.test', tls: { store } });
+    const livePort = (await live.listenTls(0)).port;
+    const hello = async (servername: string) => {
+      await settle();
+      return new Promise<string>((resolve, reject) => {
+        const s = tls.connect(
+          { host: '127.0.0.1', port: livePort, servername, ca, checkServerIdentity: () => undefined },
+          () => {
+            resolve(String(s.getPeerCertificate().subject.CN));
+            s.end();
+          },
+        );
+        s.on('error', reject);
+      });
+    };
+    try {
+      expect(await hello('anything.test')).to.equal('platform');
+      store.replace([], { cert: pem('custom.crt'), key: pem('custom.key'), domains: [] });
+      expect(await hello('anything.test')).to.equal('custom');
+      store.replace(
+        [{ cert: pem('platform.crt'), key: pem('platform.key'), domains: ['new.example.test'] }],
+        {
+          cert: pem('custom.crt'),
+          key: pem('custom.key'),
+          domains: [],
+        },
+      );
+      expect(await hello('new.example.test')).to.equal('platform');
+      expect(await hello('anything.test')).to.equal('custom');
+    } finally {
+      await live.close();
+    }
+  });
 });
