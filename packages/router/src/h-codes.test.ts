@@ -235,6 +235,36 @@ describePlanes('router: Heroku error codes (real HTTP)', (plane) => {
     (req.socket as import('node:net').Socket).resetAndDestroy();
     expect(await r.line(/code=H27 desc="Client Request Interrupted"/)).to.match(/dyno=web\.1 .*status=499 /);
   });
+
+  it('H27 in the log when the client goes away in the middle of a streamed response, with the dyno status', async () => {
+    // A streaming response (a chunk every 50 ms): HAProxy learns of a client's reset when it
+    // next writes to it, the Node router at once.
+    const streaming = await backend((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let n = 0;
+      const tick = setInterval(() => {
+        if (res.destroyed || ++n > 40) {
+          clearInterval(tick);
+          res.end();
+        } else res.write(`part ${n}\n`);
+      }, 50);
+    });
+    table.set('app', [streaming.target('web.1')]);
+    await settle();
+    const req = http.request({
+      host: '127.0.0.1',
+      port: r.port,
+      path: '/leave',
+      headers: { host: HOST },
+      agent: false,
+    });
+    req.on('error', () => {});
+    req.on('response', (res) =>
+      res.once('data', () => (req.socket as import('node:net').Socket).resetAndDestroy()),
+    );
+    req.end();
+    expect(await r.line(/code=H27 .*path="\/leave"/, 4000)).to.match(/dyno=web\.1 .*status=200 /);
+  });
 });
 
 describe('router: platform failures stay per request', () => {
