@@ -75,7 +75,7 @@ describePlanes('router: HTTP semantics through the proxy (real HTTP)', (plane) =
   itOn(
     plane,
     ['node'],
-    'HAProxy relays 1xx interim answers to the client, as RFC 9110 allows',
+    'HAProxy 2.6 forwards a 1xx interim answer before any http-response rule runs (RFC 9110 allows relaying it)',
   )('skips a 103 Early Hints of the dyno and relays its final response', async () => {
     const reply = await rawRequest(
       r.port,
@@ -103,7 +103,7 @@ describePlanes('router: HTTP semantics through the proxy (real HTTP)', (plane) =
   itOn(
     plane,
     ['node'],
-    'HAProxy forwards an HTTP/1.0 request as HTTP/1.0',
+    'HAProxy 2.6 forwards the version of the request line as it came (no action or Lua call rewrites it)',
   )('serves HTTP/1.0 clients and closes after the response', async () => {
     const reply = await rawRequest(r.port, `GET /old HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`, 1000);
     expect(reply.text).to.match(/^HTTP\/1\.1 200 OK/);
