@@ -215,6 +215,37 @@ describePlanes('router: Heroku error codes (real HTTP)', (plane) => {
     }
   });
 
+  it('H12 when a request waits in the backlog past the first-byte timeout', async () => {
+    // The dyno starts its answer at once (no H12 for it) and keeps it streaming (no H15): its
+    // slot stays taken.
+    const held: http.ServerResponse[] = [];
+    const slow = await backend((_req, res) => {
+      held.push(res);
+      res.writeHead(200).write('started');
+      const tick = setInterval(() => (res.writableEnded ? clearInterval(tick) : res.write('.')), 100);
+    });
+    table.set('queued', [slow.target('web.1')]);
+    const capped = await startRouter(
+      table,
+      { timeouts: { firstByte: 400 }, limits: { inFlightPerDyno: 1, backlogPerDyno: 5 } },
+      plane,
+    );
+    try {
+      const first = request(capped.port, { host: 'queued.example.test', path: '/first' });
+      await until(() => held.length === 1, 'the first request at the dyno');
+      await sleep(50);
+      const second = await request(capped.port, { host: 'queued.example.test', path: '/second' });
+      expect(second.status).to.equal(503);
+      expect(await capped.line(/path="\/second"/)).to.match(/^at=error code=H12 .*status=503 /);
+      expect(held.length).to.equal(1);
+      held[0]!.end();
+      expect((await first).body).to.match(/^started\.*$/);
+    } finally {
+      for (const res of held) res.end();
+      await capped.router.close();
+    }
+  });
+
   // A client that goes away resets its connection (or its FIN is followed by a reset when the
   // answer reaches it). A bare FIN after a complete request is a half-close and still gets its
   // answer (proxy-behaviour.test.ts), as HAProxy does by default: the router cannot tell the two

@@ -285,7 +285,8 @@ defaults
   # One timeout covers the first byte (H12) and idleness during the response (H15) in 2.6.
   timeout server ${t.firstByte}ms
   timeout tunnel ${t.idle}ms
-  timeout queue ${t.connect}ms
+  # A request waiting in the backlog counts its wait against the first-byte timeout (H12).
+  timeout queue ${t.firstByte}ms
   log-format "${LOG_FORMAT}"
   # Generated ids only: HAProxy cuts unique ids at 128 bytes, and a kept client id may have 200.
   unique-id-format %[uuid(4)]

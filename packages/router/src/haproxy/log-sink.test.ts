@@ -40,6 +40,7 @@ describe('router: HAProxy log sink (unit)', () => {
 
   it('derives H-codes from the termination state, and the client status Heroku gives', () => {
     expect(codeFromTermination('sH--', 504, 'web.1_1')).to.equal('H12');
+    expect(codeFromTermination('sQ--', 503, '<NOSRV>')).to.equal('H12');
     expect(codeFromTermination('sD--', 200, 'web.1_1')).to.equal('H15');
     expect(codeFromTermination('SH--', 502, 'web.1_1')).to.equal('H13');
     expect(codeFromTermination('SD--', 200, 'web.1_1')).to.equal('H18');

@@ -32,7 +32,7 @@ export function codeFromTermination(
   // A WebSocket's line stands for its handshake, as on the Node router: however the tunnel
   // ends later (the idle window on either side, a close), the upgrade itself succeeded.
   if (status === 101 && when === 'D') return undefined;
-  if (who === 's' && when === 'H') return 'H12';
+  if (who === 's' && (when === 'H' || when === 'Q')) return 'H12';
   if (who === 's' && when === 'D') return 'H15';
   if (who === 's' && when === 'C') return 'H19';
   if (who === 'S' && when === 'H') return 'H13';
