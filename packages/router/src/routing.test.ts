@@ -135,7 +135,8 @@ describePlanes('router: routing by Host and forwarded headers (real HTTP)', (pla
 
   it('drops hop-by-hop headers, including those named in Connection, but not Host or Cookie', async () => {
     await get('app.example.test', {
-      connection: 'keep-alive, x-secret, host, cookie',
+      connection: 'keep-alive, x-secret, host, cookie, via',
+      via: '1.0 upstream',
       'x-secret': 's',
       'keep-alive': 'timeout=5',
       'proxy-connection': 'keep-alive',
@@ -149,6 +150,7 @@ describePlanes('router: routing by Host and forwarded headers (real HTTP)', (pla
     expect(h).to.not.have.property('te');
     expect(h.cookie).to.equal('c=1');
     expect(h.host).to.equal('app.example.test');
+    expect(h.via).to.equal('1.0 upstream, 1.1 slipway');
   });
 
   it('passes the response through with Via added and hop-by-hop headers removed', async () => {
