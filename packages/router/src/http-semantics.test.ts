@@ -60,6 +60,17 @@ describePlanes('router: HTTP semantics through the proxy (real HTTP)', (plane) =
     expect(dyno.seen.at(-1)!.headers).to.not.have.property('expect');
   });
 
+  it('answers 417 to an expectation other than 100-continue, without forwarding it', async () => {
+    const before = dyno.seen.length;
+    const reply = await rawRequest(
+      r.port,
+      `POST /x HTTP/1.1\r\nHost: ${HOST}\r\nExpect: something-else\r\nContent-Length: 2\r\n\r\nhi`,
+      500,
+    );
+    expect(reply.text).to.match(/^HTTP\/1\.1 417 /);
+    expect(dyno.seen.length).to.equal(before);
+  });
+
   it('passes HEAD, 204 and 304 without a body, and keeps every Set-Cookie', async () => {
     const head = await request(r.port, { host: HOST, method: 'HEAD', path: '/x' });
     expect(head.status).to.equal(200);

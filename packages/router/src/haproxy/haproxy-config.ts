@@ -220,6 +220,11 @@ function headerSizes(l: RouterLimits): string {
   return `  http-request set-var(txn.code) str(H25) if { req.hdrs,length gt ${least} } { req.hdrs -m reg '(?m)${name}|${value}' }`;
 }
 
+/** Like Node's HTTP server (before any routing): an expectation other than 100-continue is a 417. */
+function expectationFailed(): string {
+  return '  http-request return status 417 if { req.fhdr(expect) -m found } !{ req.fhdr(expect) -m str -i 100-continue }';
+}
+
 /**
  * `Expect: 100-continue` is answered by the router, as Node's server does: HAProxy sends the
  * `100 Continue` itself when a rule waits for the body (here, for its first byte only, so
@@ -313,6 +318,7 @@ ${forwardedFor()}
   http-request set-var(txn.code) str(H25) if { req.ver 1.0 } { req.fhdr_cnt(transfer-encoding) -m int gt 0 }
 ${headerSizes(l)}
 ${answer(400, '{ var(txn.code) -m found }', ' hdr Connection close').join('\n')}
+${expectationFailed()}
 ${noSuchApp()}
   http-request set-var(txn.code) var(txn.state) unless { var(txn.state) -m str ok }
 ${answer(503, '{ var(txn.code) -m found }').join('\n')}
