@@ -253,8 +253,9 @@ describePlanes('router: Heroku error codes (real HTTP)', (plane) => {
   itOn(
     plane,
     ['node'],
-    'HAProxy 2.6 cannot tell a reset from a half-close: `option abortonclose` aborts both (a ' +
-      'half-closed client gets a 400, failing the half-close test), without it a reset waits for the dyno',
+    'over HTTP/1.1 HAProxy 2.6 cannot tell a reset from a half-close: `option abortonclose` aborts ' +
+      'both (a half-closed client gets a 400, failing the half-close test), without it a reset waits ' +
+      'for the dyno (an HTTP/2 cancel is H27: tls.test.ts)',
   )('H27 in the log when the client goes away before the response', async () => {
     const silent = await backend(() => {});
     table.set('app', [silent.target('web.1')]);
