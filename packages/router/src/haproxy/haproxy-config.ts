@@ -268,7 +268,8 @@ ${c.threads ? `  nbthread ${c.threads}\n` : ''}  # Heroku's limit is 1000 header
   tune.bufsize 65536
   tune.ssl.default-dh-param 2048
   log ring@slipwaylog len 65535 format raw local0 info
-  lua-load ${f.lua}
+  # One Lua state per thread: a state shared by all threads runs under a global lock.
+  lua-load-per-thread ${f.lua}
 
 ring slipwaylog
   description "per-request log lines to the Node log sink"
