@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import {
   type Backend,
@@ -5,6 +10,7 @@ import {
   itOn,
   rawRequest,
   request,
+  settle,
   startBackend,
   startRouter,
   type TestRouter,
@@ -12,6 +18,7 @@ import {
 } from './test-harness.test.js';
 
 const HOST = 'app.example.test';
+const run = promisify(execFile);
 
 describePlanes('router: HTTP semantics through the proxy (real HTTP)', (plane) => {
   let dyno: Backend;
@@ -58,6 +65,43 @@ describePlanes('router: HTTP semantics through the proxy (real HTTP)', (plane) =
     expect(reply.text).to.match(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
     expect(reply.text).to.contain('POST /upload http/1.1 hello');
     expect(dyno.seen.at(-1)!.headers).to.not.have.property('expect');
+  });
+
+  it('answers the 100 Continue curl waits for before a large upload, which reaches the dyno whole', async function () {
+    const curl = await run('curl', ['--version']).then(
+      () => true,
+      () => false,
+    );
+    if (!curl) {
+      if (process.env.CI === 'true') throw new Error('curl is not installed');
+      console.warn('  !!! SKIPPED: the upload check needs curl');
+      return this.skip();
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'slipway-upload-')), 'body');
+    writeFileSync(file, Buffer.alloc(3 * 1024 * 1024, 'a'));
+    try {
+      await settle();
+      // curl sends `Expect: 100-continue` for a body over 1 MiB and waits for the 100 (or 1 s).
+      const { stdout, stderr } = await run('curl', [
+        '-sv',
+        '-o',
+        '/dev/null',
+        '--write-out',
+        '%{http_code} %{size_download}',
+        '--data-binary',
+        `@${file}`,
+        '-H',
+        `Host: ${HOST}`,
+        `http://127.0.0.1:${r.port}/upload`,
+      ]);
+      expect(stderr).to.match(/> Expect: 100-continue/i);
+      expect(stderr).to.match(/< HTTP\/1\.1 100 Continue/);
+      // The dyno echoes what it received: `POST /upload http/1.1 ` and the 3 MiB.
+      expect(stdout).to.equal(`200 ${'POST /upload http/1.1 '.length + 3 * 1024 * 1024}`);
+      expect(dyno.seen.at(-1)!.headers).to.not.have.property('expect');
+    } finally {
+      rmSync(dirname(file), { recursive: true, force: true });
+    }
   });
 
   it('answers 417 to an expectation other than 100-continue, without forwarding it', async () => {
