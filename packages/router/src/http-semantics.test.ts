@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import {
   type Backend,
+  curlInstalled,
   describePlanes,
   itOn,
   rawRequest,
@@ -68,15 +69,7 @@ describePlanes('router: HTTP semantics through the proxy (real HTTP)', (plane) =
   });
 
   it('answers the 100 Continue curl waits for before a large upload, which reaches the dyno whole', async function () {
-    const curl = await run('curl', ['--version']).then(
-      () => true,
-      () => false,
-    );
-    if (!curl) {
-      if (process.env.CI === 'true') throw new Error('curl is not installed');
-      console.warn('  !!! SKIPPED: the upload check needs curl');
-      return this.skip();
-    }
+    if (!(await curlInstalled('the upload check'))) return this.skip();
     const file = join(mkdtempSync(join(tmpdir(), 'slipway-upload-')), 'body');
     writeFileSync(file, Buffer.alloc(3 * 1024 * 1024, 'a'));
     try {

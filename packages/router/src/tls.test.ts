@@ -12,6 +12,7 @@ import { createRouter, type Router } from './router.js';
 import {
   type Backend,
   createTestRouter,
+  curlInstalled,
   describePlanes,
   itOn,
   settle,
@@ -150,15 +151,7 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
       client.close();
     }
     // And curl, as a user would check it (CI installs curl; elsewhere the check is skipped, loudly).
-    const curl = await run('curl', ['--version']).then(
-      () => true,
-      () => false,
-    );
-    if (!curl) {
-      if (process.env.CI === 'true') throw new Error('curl is not installed');
-      console.warn('  !!! SKIPPED: the curl --http2 check needs curl');
-      return;
-    }
+    if (!(await curlInstalled('the curl --http2 check'))) return;
     const { stdout } = await run('curl', [
       '--http2',
       '--silent',
