@@ -103,11 +103,17 @@ export async function runBuildInWorker(
   signal?: AbortSignal,
   opts: WorkerOptions & { warm?: WarmOptions } = {},
 ): Promise<BuildOutput> {
-  const { HOME, TMPDIR, ...rootEnv } =
+  // What names this build (its dirs, its commit) is taken with the job, once the worker is the
+  // app's: the rest is the same for every build, so a worker started ahead of the job has it.
+  const { HOME, TMPDIR, SOURCE_VERSION, ...rootEnv } =
     opts.env ??
     (await buildEnvironment({ home: job.workDir, tmp: job.workDir, isolated: job.user !== undefined }));
   const asApp = {
-    env: { ...(HOME ? { HOME } : {}), ...(TMPDIR ? { TMPDIR } : {}) },
+    env: {
+      ...(HOME ? { HOME } : {}),
+      ...(TMPDIR ? { TMPDIR } : {}),
+      ...(SOURCE_VERSION ? { SOURCE_VERSION } : {}),
+    },
     cwd: opts.cwd ?? job.workDir,
   };
   const mounts = jobMounts(job, { ...asApp.env, HOME, TMPDIR });

@@ -97,7 +97,13 @@ describe('pre-started build workers (in the stack build root)', function () {
       ...over,
     };
     const lines: string[] = [];
-    const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: join(root, 'home'), TMPDIR: work };
+    // Each build its own commit: it travels with the job, so it does not stop a waiting worker's use.
+    const env = {
+      PATH: '/usr/local/bin:/usr/bin:/bin',
+      HOME: join(root, 'home'),
+      TMPDIR: work,
+      SOURCE_VERSION: `commit-${work.split('/').pop()}`,
+    };
     await runBuildInWorker(job, (l) => lines.push(l), undefined, {
       env,
       cwd: work,
@@ -118,6 +124,7 @@ describe('pre-started build workers (in the stack build root)', function () {
     expect(waiting, 'a worker waits for the next build of a').to.be.a('number');
     const log = await build('a', join(other, 'secret'));
     expect(log).to.include('codename=trixie');
+    expect(log).to.include(`source-version=commit-b${n - 1}`);
     expect(log).to.include(`uid=${APP.uid}`);
     expect(log).to.include('secret-visible=false');
     // It ran the build (and ended with it); another one waits now.
