@@ -143,8 +143,11 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
     const edge = await new Docker()
       .getContainer(`slipway-edge-${platformIdOf(dataDir).slice(0, 12)}`)
       .inspect();
-    // Named by the edge gateway's overlay address; the server listens on no public address.
-    expect(url.hostname).to.equal(edge.NetworkSettings.Networks['slipway-swarm']?.IPAddress);
+    // Named by the edge gateway's name on the app's overlay; the server listens on no public address.
+    expect(url.hostname).to.equal('slipway-edge');
+    expect(Object.keys(edge.NetworkSettings.Networks)).to.include(
+      `slipway-${platformIdOf(dataDir).slice(0, 8)}-notes`,
+    );
     expect(await refused('127.0.0.1', Number(url.port))).to.equal(true);
     expect(
       await eventually(async () => (await p!.get('notes', '/write?v=n0')).status === 200, 60_000),
@@ -157,6 +160,37 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
       'n4',
       'n5',
     ]);
+  });
+
+  it("cannot reach another app's dynos nor the engine from a one-off, on either node", async () => {
+    // notes (the Postgres test's app) has a web dyno on each node; web4's one-off attacks them.
+    const notes = await dynoAddresses(swarm!, 'notes');
+    const own = await dynoAddresses(swarm!, 'web4');
+    expect(new Set(notes.map((d) => d.node)).size, JSON.stringify(notes)).to.equal(2);
+    const gwbridge = (
+      (await swarm!.manager.getNetwork('docker_gwbridge').inspect()) as {
+        IPAM: { Config: { Gateway: string }[] };
+      }
+    ).IPAM.Config[0]!.Gateway;
+    const targets = [
+      ...notes.flatMap((d) => [`${d.overlay}:${d.port}`, ...(d.bridge ? [`${d.bridge}:${d.port}`] : [])]),
+      // The engine's API over TCP, at every address of the platform's host a dyno can route to.
+      ...['slipway-edge', gwbridge].flatMap((h) => [`${h}:2375`, `${h}:2376`]),
+    ];
+    const probe = await p!.ok([
+      'run',
+      '-a',
+      'web4',
+      '--',
+      probeScript([`${own[0]!.overlay}:${own[0]!.port}`, ...targets]),
+    ]);
+    console.log(`      probes from a web4 one-off: ${probe.trim().split('\n').join(', ')}`);
+    expect(probe).to.include(`open ${own[0]!.overlay}:${own[0]!.port}`);
+    for (const t of targets) expect(probe).to.include(`closed ${t}`);
+    expect(probe).to.include('no docker socket');
+    // The router still reaches both apps.
+    expect((await p!.hello('web4')).version).to.equal('two');
+    expect((await p!.get('notes', '/')).status).to.equal(200);
   });
 
   it('adopts its services after a SIGKILL and restart, with no second copy', async () => {
@@ -207,6 +241,48 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
     expect(left.nodes.map((n) => n.dynos)).to.deep.equal([6]);
   });
 });
+
+/** Where an app's web dynos are: node, overlay address, port, and docker_gwbridge address on their node. */
+async function dynoAddresses(swarm: TwoNodeSwarm, app: string) {
+  const out: { node: string; overlay: string; port: string; bridge?: string }[] = [];
+  for (const s of await swarm.manager.listServices({
+    filters: { label: [`slipway.app=${app}`, 'slipway.type=web'] },
+  })) {
+    const tasks = (await swarm.manager.listTasks({
+      filters: { service: [s.ID], 'desired-state': ['running'] },
+    })) as {
+      NodeID: string;
+      Status: { State: string; ContainerStatus?: { ContainerID?: string } };
+      NetworksAttachments?: { Network: { Spec: { Name: string } }; Addresses: string[] }[];
+    }[];
+    const t = tasks.find((x) => x.Status.State === 'running');
+    const att = t?.NetworksAttachments?.find((a) => a.Network.Spec.Name.endsWith(`-${app}`));
+    if (!t || !att) continue;
+    const engine = t.NodeID === swarm.workerNodeId ? swarm.worker : swarm.manager;
+    const bridge = (await engine.getNetwork('docker_gwbridge').inspect()) as {
+      Containers?: Record<string, { IPv4Address: string }>;
+    };
+    const id = t.Status.ContainerStatus?.ContainerID ?? '';
+    out.push({
+      node: t.NodeID,
+      overlay: att.Addresses[0]!.replace(/\/\d+$/, ''),
+      port: s.Spec!.Labels!['slipway.port']!,
+      bridge: bridge.Containers?.[id]?.IPv4Address.replace(/\/\d+$/, ''),
+    });
+  }
+  return out;
+}
+
+/** A one-off's shell script: `open`/`closed` for each host:port, and whether a Docker socket is there. */
+function probeScript(targets: string[]): string {
+  return [
+    `for t in ${targets.join(' ')}; do`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, not a JS template
+    '  if timeout 5 bash -c "exec 3<>/dev/tcp/${t%:*}/${t##*:}" 2>/dev/null; then echo "open $t"; else echo "closed $t"; fi',
+    'done',
+    'ls -l /var/run/docker.sock /run/docker.sock 2>/dev/null || echo "no docker socket"',
+  ].join('\n');
+}
 
 /** Whether a TCP connection to host:port is refused (nothing listens there). */
 function refused(host: string, port: number): Promise<boolean> {

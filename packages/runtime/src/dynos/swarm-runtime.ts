@@ -3,9 +3,10 @@
  * engine the platform talks to. Each formation dyno is a service of one task from the stack
  * image (why one per dyno: swarm-service.ts), placed by Swarm, booting its slug from the
  * platform (swarm-slug-server.ts: no registry) and reached by the router at its own overlay
- * address through the edge gateway (swarm-edge.ts). One-off dynos (`run`, the release phase)
- * are containers on the manager on the same overlay, attached through the engine as the Docker
- * runtime's are.
+ * address through the edge gateway (swarm-edge.ts). Each app has an overlay of its own
+ * (swarm-app-networks.ts): no dyno reaches another app's. One-off dynos (`run`, the release
+ * phase) are containers on the manager on their app's overlay, attached through the engine as
+ * the Docker runtime's are.
  *
  * Task changes are watched through the engine's API: a task that ends, or whose node goes
  * down, ends its dyno (an `exit` event), so the dyno manager restarts it and Swarm places the
@@ -38,7 +39,8 @@ import { demux, lines, splitStatus } from './docker-streams.js';
 import type { DynoExit } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
 import { RuntimeOneOffSession } from './one-off-session.js';
-import { dropSwarmRoute, ensureSwarmEdge, SWARM_NETWORK, type SwarmEdge } from './swarm-edge.js';
+import { SwarmAppNetworks } from './swarm-app-networks.js';
+import { ensureSwarmEdge, type SwarmEdge } from './swarm-edge.js';
 import { type PlacedDyno, SwarmNodes } from './swarm-placement.js';
 import { bootEnv, dynoServiceSpec, oneOffContainerOptions } from './swarm-service.js';
 import { SlugServer } from './swarm-slug-server.js';
@@ -63,6 +65,8 @@ export interface SwarmDynoRuntimeOptions {
   placeTimeoutMs?: number;
   /** Services of an earlier platform process nobody claims within this are removed; default 60 s. */
   adoptWindowMs?: number;
+  /** An app's overlay is removed once the app has had no dyno for this long; default 30 s. */
+  networkIdleMs?: number;
 }
 
 /** What the runtime keeps about a dyno. */
@@ -87,19 +91,17 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   /** Where dynos reach the platform's services, and where those listen (see swarm-edge.ts). */
   edge: SwarmEdge | undefined;
 
-  /** What the operator must know (the platform prints it at start). */
-  readonly warnings: string[] = [
-    "apps are not isolated from each other on the network with --runtime swarm: every dyno is on the one slipway-swarm overlay, so a dyno can connect to another app's dyno ports (the docker runtime refuses this). Run only apps that trust each other on it.",
-  ];
+  /** What the operator must know (the platform prints it at start): nothing left. */
+  readonly warnings: string[] = [];
 
   /** Core's `DynoRuntime.hostAddress`: add-on servers listen on the edge bridge's host side. */
   get hostAddress(): string | undefined {
     return this.edge?.hostAddress;
   }
 
-  /** Core's `DynoRuntime.dynoHostAddress`: dynos on every node name the edge's overlay address. */
+  /** Core's `DynoRuntime.dynoHostAddress`: dynos on every node name the edge gateway on their app's overlay. */
   get dynoHostAddress(): string | undefined {
-    return this.edge?.overlayAddress;
+    return this.edge?.dynoHost;
   }
   private readonly docker: Docker;
   private readonly opts: SwarmDynoRuntimeOptions;
@@ -110,6 +112,9 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   private readonly dynos = new Map<string, SwarmDyno>();
   /** Node id → hostname and address, for `ps`. */
   private readonly nodes: SwarmNodes;
+  private networks!: SwarmAppNetworks;
+  /** Per app, dynos being started and not tracked yet: their overlay must stay. */
+  private readonly starting = new Map<string, number>();
   private readonly adoptable = new Map<string, Docker.Service>();
   /** What `list` says of each adoptable service until it is claimed (from its labels). */
   private readonly adoptableHandles = new Map<Docker.Service, DynoHandle>();
@@ -172,7 +177,9 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       this.labels,
       `slipway-edge-${this.platformId.slice(0, 12)}`,
     );
-    await this.slugs.listen(this.edge.hostAddress, this.edge.overlayAddress);
+    this.networks = new SwarmAppNetworks(this.docker, this.edge, this.platformId, this.opts.networkIdleMs);
+    await this.networks.adoptLeftovers();
+    await this.slugs.listen(this.edge.hostAddress, this.edge.dynoHost);
     for (const s of await this.docker.listServices({
       filters: { label: [`slipway.platform=${this.platformId}`] },
     })) {
@@ -214,16 +221,27 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   /** Start a web or worker dyno: a one-task service Swarm places (or adopt an earlier one). */
   async start(spec: DynoSpec): Promise<DynoHandle> {
     await this.init();
+    return this.whileStarting(spec.app, () => this.startOn(spec));
+  }
+
+  private async startOn(spec: DynoSpec): Promise<DynoHandle> {
+    const dyno = `${spec.type}.${spec.index}`;
+    const network = await this.networks.acquire(spec.app).catch((e: Error) => {
+      throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
+        { app: spec.app, dyno, detail: `its overlay network: ${e.message}`, dataDir: this.opts.dataDir },
+        { cause: e },
+      );
+    });
     const key = specKey(spec);
     const old = this.adoptable.get(key);
     if (old) {
       this.adoptable.delete(key);
       this.adoptableHandles.delete(old);
-      const adopted = await this.adopt(old, spec).catch(() => undefined);
+      // A service on another network (an earlier version's shared overlay) is not adopted.
+      const adopted = await this.adopt(old, spec, network).catch(() => undefined);
       if (adopted) return adopted;
       await old.remove().catch(() => {});
     }
-    const dyno = `${spec.type}.${spec.index}`;
     const port = spec.port ?? (spec.type === 'web' ? randomInt(10_000, 60_000) : undefined);
     let placed: PlacedDyno | undefined;
     try {
@@ -253,13 +271,14 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
           env: bootEnv(spec, dyno, port, uid, this.slugs.urlFor(spec.slug)),
           labels,
           stopGraceMs: this.opts.stopGraceMs ?? 30_000,
+          network,
           constraints: placed ? [`node.id==${placed.nodeId}`] : [],
         }),
       );
       const service = this.docker.getService(
         (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID,
       );
-      return await this.follow(service, spec, port, Math.floor(Date.now() / 1000) - 1);
+      return await this.follow(service, spec, port, network, Math.floor(Date.now() / 1000) - 1);
     } catch (e) {
       if (placed) this.placing.delete(placed);
       throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
@@ -281,9 +300,13 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     await d.exited;
   }
 
-  /** A one-off dyno (`run.N`, release phase): a container on the manager, on the dynos' overlay. */
+  /** A one-off dyno (`run.N`, release phase): a container on the manager, on its app's overlay. */
   async runOnce(spec: OneOffSpec): Promise<OneOffSession> {
     await this.init();
+    return this.whileStarting(spec.app, () => this.runOn(spec));
+  }
+
+  private async runOn(spec: OneOffSpec): Promise<OneOffSession> {
     const n = randomInt(1000, 10_000);
     const dyno = `${spec.type}.${n}`;
     const attach = spec.attach ? { tty: spec.tty } : undefined;
@@ -291,6 +314,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     const full = { ...spec, index: n };
     try {
       const uid = (await this.users.userFor(spec.app)).uid;
+      const network = await this.networks.acquire(spec.app);
       const container = await this.docker.createContainer(
         oneOffContainerOptions({
           spec: full,
@@ -301,6 +325,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
           name: `slipway-${spec.app}-${dyno}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
           image: this.stackImage,
           slugUrl: this.slugs.urlFor(spec.slug),
+          network,
         }),
       );
       const stream = (await container.attach({
@@ -371,7 +396,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     clearInterval(this.timer);
     clearTimeout(this.adoptTimer);
     await this.slugs.close();
-    if (this.edge) await dropSwarmRoute(this.edge.subnet);
+    await this.networks?.close();
   }
 
   /** Nothing to remove: nodes cache slugs in their volume, keyed by checksum. */
@@ -390,6 +415,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     service: Docker.Service,
     spec: DynoSpec,
     port: number | undefined,
+    network: string,
     since: number,
   ): Promise<DynoHandle> {
     const deadline = Date.now() + (this.opts.placeTimeoutMs ?? 120_000);
@@ -398,8 +424,8 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       const t = latest(tasks);
       const state = t?.Status?.State;
       if (t && state === 'running') {
-        const address = overlayAddress(t);
-        if (!address) throw new Error(`task ${t.ID} has no address on ${SWARM_NETWORK}`);
+        const address = overlayAddress(t, network);
+        if (!address) throw new Error(`task ${t.ID} has no address on ${network}`);
         await this.nodes.refresh();
         const handle: DynoHandle = {
           id: service.id,
@@ -450,10 +476,40 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     }
   }
 
-  private async adopt(service: Docker.Service, spec: DynoSpec): Promise<DynoHandle | undefined> {
+  private async adopt(
+    service: Docker.Service,
+    spec: DynoSpec,
+    network: string,
+  ): Promise<DynoHandle | undefined> {
     const info = await service.inspect();
     const port = info.Spec?.Labels?.['slipway.port'];
-    return this.follow(service, spec, port ? Number(port) : undefined, Math.floor(Date.now() / 1000));
+    return this.follow(
+      service,
+      spec,
+      port ? Number(port) : undefined,
+      network,
+      Math.floor(Date.now() / 1000),
+    );
+  }
+
+  /** Run `fn` (a dyno of `app` starting) counted in `starting`: the app's overlay stays meanwhile. */
+  private async whileStarting<T>(app: string, fn: () => Promise<T>): Promise<T> {
+    this.starting.set(app, (this.starting.get(app) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const n = (this.starting.get(app) ?? 1) - 1;
+      if (n > 0) this.starting.set(app, n);
+      else this.starting.delete(app);
+    }
+  }
+
+  /** The apps whose overlay must stay: a dyno runs, starts, or waits to be adopted. */
+  private busyApps(): Set<string> {
+    const apps = new Set(this.starting.keys());
+    for (const d of this.dynos.values()) apps.add(d.handle.app);
+    for (const h of this.adoptableHandles.values()) apps.add(h.app);
+    return apps;
   }
 
   private track(
@@ -478,13 +534,14 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     d.finish(exit);
   }
 
-  /** One look at tasks and nodes: end the dynos whose task ended or whose node is down. */
+  /** One look at tasks and nodes: end the dynos whose task ended or whose node is down; remove idle overlays. */
   private async poll(): Promise<void> {
     if (this.polling || this.closed) return;
-    const mine = [...this.dynos.values()].filter((d) => d.service);
-    if (mine.length === 0) return;
     this.polling = true;
     try {
+      await this.networks.reap(this.busyApps());
+      const mine = [...this.dynos.values()].filter((d) => d.service);
+      if (mine.length === 0) return;
       await this.nodes.refresh();
       const tasks = (await this.docker.listTasks()) as Task[];
       const byService = new Map<string, Task[]>();

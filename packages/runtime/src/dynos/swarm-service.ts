@@ -1,6 +1,6 @@
 /**
  * What a dyno of the Swarm runtime is: a service of one task from the stack image (a formation
- * dyno), or a container on the manager on the same overlay (a one-off). Both boot the same way:
+ * dyno), or a container on the manager on its app's overlay (a one-off). Both boot the same way:
  * as root, fetch the release's slug (swarm-slug-server.ts) into the node's slug cache volume
  * unless it is there, check its sha256, unpack it at /app as the app's uid, then drop to that
  * uid with no capabilities left (setpriv clears the bounding set) and run Heroku's launcher.
@@ -14,7 +14,6 @@
 import type { DynoSpec } from '@slipway/core';
 import type Docker from 'dockerode';
 import { dynoContainerOptions, LAUNCHER } from './docker-container.js';
-import { SWARM_NETWORK } from './swarm-edge.js';
 
 /** The per-node volume the slugs are cached in (each node's engine makes its own). */
 export const SLUG_CACHE_VOLUME = 'slipway-slugs';
@@ -74,6 +73,8 @@ export interface DynoServiceInput {
   env: Record<string, string>;
   labels: Record<string, string>;
   stopGraceMs: number;
+  /** The app's overlay network (swarm-app-networks.ts). */
+  network: string;
   /** Placement constraints (`node.id==…`), for one-offs on a chosen node. */
   constraints?: string[];
 }
@@ -110,7 +111,7 @@ export function dynoServiceSpec(o: DynoServiceInput): Docker.CreateServiceOption
       },
       RestartPolicy: { Condition: 'none' },
       Placement: { Constraints: o.constraints ?? [] },
-      Networks: [{ Target: SWARM_NETWORK }],
+      Networks: [{ Target: o.network }],
     },
     Mode: { Replicated: { Replicas: 1 } },
     EndpointSpec: { Mode: 'dnsrr' },
@@ -127,12 +128,14 @@ export interface OneOffContainerInput {
   name: string;
   image: string;
   slugUrl: string;
+  /** The app's overlay network. */
+  network: string;
 }
 
 /**
  * A one-off dyno as a container on the manager: the Docker runtime's container (attach, TTY,
  * limits, labels) with the swarm boot (root, the boot capabilities, the slug cache volume) on
- * the dynos' overlay.
+ * its app's overlay.
  */
 export function oneOffContainerOptions(o: OneOffContainerInput): Docker.ContainerCreateOptions {
   const base = dynoContainerOptions({ ...o, port: undefined, key: undefined });
@@ -146,7 +149,7 @@ export function oneOffContainerOptions(o: OneOffContainerInput): Docker.Containe
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     HostConfig: {
       ...base.HostConfig,
-      NetworkMode: SWARM_NETWORK,
+      NetworkMode: o.network,
       CapAdd: BOOT_CAPS,
       Mounts: [{ Type: 'volume', Source: SLUG_CACHE_VOLUME, Target: CACHE }],
     },
