@@ -9,13 +9,14 @@
  * app serving, no request failing once the router has quarantined the lost dynos, and the
  * dynos are placed again on the node that is left.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import Docker from 'dockerode';
+import { WebSocket } from 'ws';
 import {
   eventually,
   fixtureCopy,
@@ -162,35 +163,125 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
     ]);
   });
 
-  it("cannot reach another app's dynos nor the engine from a one-off, on either node", async () => {
-    // notes (the Postgres test's app) has a web dyno on each node; web4's one-off attacks them.
+  it("cannot reach another app's dynos nor the engine from a one-off on either node (run --node)", async () => {
+    // notes (the Postgres test's app) has a web dyno on each node; web4's one-offs attack them.
     const notes = await dynoAddresses(swarm!, 'notes');
     const own = await dynoAddresses(swarm!, 'web4');
     expect(new Set(notes.map((d) => d.node)).size, JSON.stringify(notes)).to.equal(2);
-    const gwbridge = (
-      (await swarm!.manager.getNetwork('docker_gwbridge').inspect()) as {
-        IPAM: { Config: { Gateway: string }[] };
-      }
-    ).IPAM.Config[0]!.Gateway;
-    const targets = [
-      ...notes.flatMap((d) => [`${d.overlay}:${d.port}`, ...(d.bridge ? [`${d.bridge}:${d.port}`] : [])]),
-      // The engine's API over TCP, at every address of the platform's host a dyno can route to.
-      ...['slipway-edge', gwbridge].flatMap((h) => [`${h}:2375`, `${h}:2376`]),
-    ];
-    const probe = await p!.ok([
-      'run',
-      '-a',
-      'web4',
-      '--',
-      probeScript([`${own[0]!.overlay}:${own[0]!.port}`, ...targets]),
-    ]);
-    console.log(`      probes from a web4 one-off: ${probe.trim().split('\n').join(', ')}`);
-    expect(probe).to.include(`open ${own[0]!.overlay}:${own[0]!.port}`);
-    for (const t of targets) expect(probe).to.include(`closed ${t}`);
-    expect(probe).to.include('no docker socket');
+    const managerId = ((await swarm!.manager.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
+    for (const node of [managerId, swarm!.workerNodeId]) {
+      const engine = node === managerId ? swarm!.manager : swarm!.worker;
+      const gwbridge = (
+        (await engine.getNetwork('docker_gwbridge').inspect()) as {
+          IPAM: { Config: { Subnet: string; Gateway?: string }[] };
+        }
+      ).IPAM.Config[0]!;
+      const targets = [
+        ...notes.flatMap((d) => [
+          `${d.overlay}:${d.port}`,
+          // docker_gwbridge addresses are per node: only the same node's are a path.
+          ...(d.bridge && d.node === node ? [`${d.bridge}:${d.port}`] : []),
+        ]),
+        // The engine's API over TCP, at every address of the node's host a dyno can route to.
+        ...['slipway-edge', gwbridge.Gateway ?? gwbridge.Subnet.replace(/\.0\/\d+$/, '.1')].flatMap((h) => [
+          `${h}:2375`,
+          `${h}:2376`,
+        ]),
+      ];
+      const self = own.find((d) => d.node === node) ?? own[0]!;
+      const r = await p!.cli([
+        'run',
+        '-a',
+        'web4',
+        '--node',
+        node,
+        '--exit-code',
+        '--',
+        `${probeScript([`${self.overlay}:${self.port}`, ...targets])}\necho "ips $(hostname -I)"; cat VERSION; exit 3`,
+      ]);
+      const probe = r.stdout;
+      console.log(
+        `      probes from a web4 one-off on ${node === managerId ? 'the manager' : 'the worker'}: ${probe.trim().split('\n').join(', ')}`,
+      );
+      // It ran on that node (its docker_gwbridge address is that node's), from its slug, with its exit code.
+      const ips = /ips (.*)/.exec(probe)?.[1]?.trim().split(/\s+/) ?? [];
+      expect(
+        ips.some((ip) => inCidr(ip, gwbridge.Subnet)),
+        `${ips} in ${gwbridge.Subnet}`,
+      ).to.equal(true);
+      expect(probe).to.match(/^two$/m);
+      expect(r.code, r.stderr).to.equal(3);
+      expect(probe).to.include(`open ${self.overlay}:${self.port}`);
+      for (const t of targets) expect(probe).to.include(`closed ${t}`);
+      expect(probe).to.include('no docker socket');
+    }
     // The router still reaches both apps.
     expect((await p!.hello('web4')).version).to.equal('two');
     expect((await p!.get('notes', '/')).status).to.equal(200);
+  });
+
+  it('attaches a one-off on the other node through the platform: a pty of the asked size, stdin, exit code', async () => {
+    const cred = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as {
+      api_url: string;
+      token: string;
+    };
+    const r = await fetch(new URL('/apps/web4/dynos', cred.api_url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${cred.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        command: 'stty size; tty; read a; echo "got:$a"; exit 7',
+        attach: true,
+        tty: { columns: 100, rows: 30 },
+        node: swarm!.workerNodeId,
+      }),
+    });
+    const d = (await r.json()) as { attach_url: string; name: string };
+    expect(r.status, JSON.stringify(d)).to.equal(201);
+    const ws = new WebSocket(d.attach_url);
+    let out = '';
+    const code = await new Promise<number>((resolve, reject) => {
+      ws.on('message', (data: Buffer, binary: boolean) => {
+        if (binary) {
+          out += data.subarray(1).toString();
+          if (/30 100/.test(out) && !out.includes('sent')) {
+            out += '(sent)';
+            ws.send(Buffer.concat([Buffer.of(0), Buffer.from('hello\n')]));
+          }
+          return;
+        }
+        const m = JSON.parse(data.toString()) as { type?: string; code?: number };
+        if (m.type === 'exit') resolve(m.code as number);
+      });
+      ws.on('error', reject);
+      setTimeout(() => reject(new Error(`no exit; output so far: ${JSON.stringify(out)}`)), 120_000).unref();
+    });
+    ws.close();
+    expect(code, out).to.equal(7);
+    expect(out)
+      .to.match(/\/dev\/pts\/\d+/)
+      .and.match(/got:hello/);
+    // Detached on that node: the output reaches the logs under the dyno's name.
+    const det = await p!.ok([
+      'run:detached',
+      '-a',
+      'web4',
+      '--node',
+      swarm!.workerNodeId,
+      '--',
+      'echo detached on $DYNO',
+    ]);
+    const name = /(run\.\d+)/.exec(det)?.[1];
+    expect(
+      await eventually(
+        async () =>
+          (await p!.ok(['logs', '-a', 'web4', '-n', '300'])).includes(`app[${name}]: detached on ${name}`),
+        90_000,
+      ),
+    ).to.equal(true);
+    // A node that cannot take it is a coded error naming the nodes that can.
+    const bad = await p!.cli(['run', '-a', 'web4', '--node', 'nosuchnode', '--', 'true']);
+    expect(bad.code).to.not.equal(0);
+    expect(bad.stderr).to.match(/cannot run run\.\d+ of web4 on node nosuchnode: no such node/);
   });
 
   it('adopts its services after a SIGKILL and restart, with no second copy', async () => {
@@ -271,6 +362,14 @@ async function dynoAddresses(swarm: TwoNodeSwarm, app: string) {
     });
   }
   return out;
+}
+
+/** Whether an IPv4 address lies in a CIDR. */
+function inCidr(ip: string, cidr: string): boolean {
+  const n = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(n(ip) / size) === Math.floor(n(base!) / size);
 }
 
 /** A one-off's shell script: `open`/`closed` for each host:port, and whether a Docker socket is there. */

@@ -5,8 +5,9 @@
  * platform (swarm-slug-server.ts: no registry) and reached by the router at its own overlay
  * address through the edge gateway (swarm-edge.ts). Each app has an overlay of its own
  * (swarm-app-networks.ts): no dyno reaches another app's. One-off dynos (`run`, the release
- * phase) are containers on the manager on their app's overlay, attached through the engine as
- * the Docker runtime's are.
+ * phase) go to the node asked for, else the one with the fewest dynos: on the manager a container
+ * attached through the engine as the Docker runtime's; elsewhere a one-task service that, when
+ * attached, calls the platform back for its stdio (swarm-rendezvous.ts).
  *
  * Task changes are watched through the engine's API: a task that ends, or whose node goes
  * down, ends its dyno (an `exit` event), so the dyno manager restarts it and Swarm places the
@@ -20,7 +21,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { PassThrough } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type {
   DynoHandle,
   DynoRuntime,
@@ -42,6 +43,7 @@ import { RuntimeOneOffSession } from './one-off-session.js';
 import { SwarmAppNetworks } from './swarm-app-networks.js';
 import { ensureSwarmEdge, type SwarmEdge } from './swarm-edge.js';
 import { type PlacedDyno, SwarmNodes } from './swarm-placement.js';
+import { Rendezvous } from './swarm-rendezvous.js';
 import { bootEnv, dynoServiceSpec, oneOffContainerOptions } from './swarm-service.js';
 import { SlugServer } from './swarm-slug-server.js';
 import { ENDED, latest, overlayAddress, type Task } from './swarm-tasks.js';
@@ -72,7 +74,7 @@ export interface SwarmDynoRuntimeOptions {
 /** What the runtime keeps about a dyno. */
 interface SwarmDyno {
   handle: DynoHandle;
-  /** The service of a formation dyno; none for a one-off (a container on the manager). */
+  /** The service of a formation dyno or of a one-off on another node; none for a one-off container on the manager. */
   service?: Docker.Service;
   container?: Docker.Container;
   stopping: boolean;
@@ -82,6 +84,8 @@ interface SwarmDyno {
   logs?: NodeJS.ReadableStream;
   /** The Swarm node id its task runs on. */
   nodeId?: string;
+  /** A one-off task on another node: its own watcher follows it, not `poll`. */
+  oneOff?: boolean;
 }
 
 /** The Swarm dyno runtime (core `DynoRuntime`); events as the other runtimes'. */
@@ -108,6 +112,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   private readonly stackImage: string;
   private stackImageId = '';
   private readonly slugs: SlugServer;
+  private readonly rendezvous = new Rendezvous();
   private users!: AppUsers;
   private readonly dynos = new Map<string, SwarmDyno>();
   /** Node id → hostname and address, for `ps`. */
@@ -180,6 +185,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     this.networks = new SwarmAppNetworks(this.docker, this.edge, this.platformId, this.opts.networkIdleMs);
     await this.networks.adoptLeftovers();
     await this.slugs.listen(this.edge.hostAddress, this.edge.dynoHost);
+    await this.rendezvous.listen(this.edge.hostAddress, this.edge.dynoHost);
     for (const s of await this.docker.listServices({
       filters: { label: [`slipway.platform=${this.platformId}`] },
     })) {
@@ -300,7 +306,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     await d.exited;
   }
 
-  /** A one-off dyno (`run.N`, release phase): a container on the manager, on its app's overlay. */
+  /** A one-off dyno (`run.N`, release phase) on its app's overlay, on the node asked for or chosen. */
   async runOnce(spec: OneOffSpec): Promise<OneOffSession> {
     await this.init();
     return this.whileStarting(spec.app, () => this.runOn(spec));
@@ -312,9 +318,11 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     const attach = spec.attach ? { tty: spec.tty } : undefined;
     const tty = attach?.tty !== undefined;
     const full = { ...spec, index: n };
+    const nodeId = await this.oneOffNode(spec, dyno);
     try {
       const uid = (await this.users.userFor(spec.app)).uid;
       const network = await this.networks.acquire(spec.app);
+      if (nodeId !== this.managerId) return await this.runOnNode(full, dyno, nodeId, network, uid);
       const container = await this.docker.createContainer(
         oneOffContainerOptions({
           spec: full,
@@ -375,6 +383,190 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     }
   }
 
+  /**
+   * The node a one-off runs on: the one it names (a coded error if that node cannot take it), else
+   * the one with the fewest dynos, the manager included.
+   */
+  private async oneOffNode(spec: OneOffSpec, dyno: string): Promise<string> {
+    await this.nodes.refresh();
+    if (spec.node) {
+      const found = this.nodes.find(spec.node);
+      if ('why' in found)
+        throw dynoErrors.SLIPWAY_ERR_DYNO_RUN_NODE({
+          app: spec.app,
+          dyno,
+          node: spec.node,
+          detail: found.why,
+          known: this.nodes.placeable(),
+        });
+      return found.id;
+    }
+    const running = [...this.dynos.values()].map((d) => ({
+      ...d.handle,
+      nodeId: d.nodeId ?? this.managerId,
+    }));
+    return this.nodes.choose(spec, [...running, ...this.placing]) ?? this.managerId;
+  }
+
+  /**
+   * A one-off on a node other than the manager: a one-task service placed there (the manager's
+   * engine cannot attach to a container on another node). Attached, its stdio is a connection it
+   * opens back to the platform (swarm-rendezvous.ts): stdout and stderr come as one stream, a
+   * terminal is a pty `script` makes in the dyno, sized once at start, and any signal ends it
+   * as Swarm stops a task (SIGTERM, SIGKILL after the grace). Detached, its output comes from
+   * the service's logs. Its exit status is its task's.
+   */
+  private async runOnNode(
+    spec: DynoSpec,
+    dyno: string,
+    nodeId: string,
+    network: string,
+    uid: number,
+  ): Promise<OneOffSession> {
+    const o = spec as DynoSpec & OneOffSpec;
+    const placeMs = this.opts.placeTimeoutMs ?? 120_000;
+    const call = o.attach ? this.rendezvous.expect(placeMs) : undefined;
+    const env: Record<string, string> = {
+      ...bootEnv(spec, dyno, undefined, uid, this.slugs.urlFor(spec.slug)),
+      ...(call ? { SLIPWAY_RENDEZVOUS: `${this.rendezvous.address}:${call.secret}` } : {}),
+      ...(call && o.tty
+        ? { SLIPWAY_PTY: '1', SLIPWAY_TTY_SIZE: `rows ${o.tty.rows} cols ${o.tty.columns}` }
+        : {}),
+    };
+    const labels = {
+      ...this.labels,
+      'slipway.role': 'one-off',
+      'slipway.app': spec.app,
+      'slipway.type': spec.type,
+    };
+    const created = await this.docker.createService(
+      dynoServiceSpec({
+        spec,
+        name: `slipway-${spec.app}-${spec.type}-${spec.index}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
+        stackImage: this.stackImageId,
+        env,
+        labels,
+        stopGraceMs: this.opts.stopGraceMs ?? 30_000,
+        network,
+        constraints: [`node.id==${nodeId}`],
+      }),
+    );
+    const service = this.docker.getService(
+      (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID,
+    );
+    const handle: DynoHandle = {
+      id: service.id,
+      app: spec.app,
+      release: spec.release,
+      type: spec.type,
+      index: spec.index,
+      node: this.nodes.name(nodeId),
+      startedAt: Date.now(),
+    };
+    const d = this.track(handle, { service });
+    d.nodeId = nodeId;
+    d.oneOff = true;
+    void this.watchOneOff(d, service, placeMs, call?.cancel);
+    if (!call)
+      return new RuntimeOneOffSession(handle, {
+        exit: d.exited,
+        kill: () => void this.stop(handle, 0),
+        resize: () => {},
+      });
+    const socket = await call.socket.catch(async (e: Error) => {
+      await this.stop(handle, 0);
+      throw e;
+    });
+    socket.on('error', () => {});
+    const stderr = new PassThrough();
+    stderr.end();
+    return new RuntimeOneOffSession(handle, {
+      streams: { stdout: socket, stderr, stdin: socket },
+      idleTimeoutMs: o.idleTimeoutMs,
+      exit: d.exited,
+      kill: () => void this.stop(handle, 0),
+      resize: () => {},
+    });
+  }
+
+  /** Follow a one-off task to its end: its logs when detached, its exit status, a lost node. */
+  private async watchOneOff(
+    d: SwarmDyno,
+    service: Docker.Service,
+    placeMs: number,
+    cancelCall?: (why: Error) => void,
+  ): Promise<void> {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const deadline = Date.now() + placeMs;
+    let logsDone: Promise<unknown> | undefined;
+    let started = false;
+    const finish = async (status: number, why?: string) => {
+      if (why) {
+        this.emit('output', d.handle, why, 'stderr');
+        cancelCall?.(new Error(why));
+      }
+      await Promise.race([logsDone, new Promise((r) => setTimeout(r, 3000))]);
+      await service.remove().catch(() => {});
+      this.end(d, status);
+    };
+    while (this.dynos.get(d.handle.id) === d) {
+      try {
+        await this.nodes.refresh();
+        const t = latest((await this.docker.listTasks({ filters: { service: [service.id] } })) as Task[]);
+        const state = t?.Status?.State ?? '';
+        if (!started && (state === 'running' || ENDED.has(state))) {
+          started = true;
+          if (!cancelCall) logsDone = this.serviceLogs(d, service, since).then((l) => l.ended);
+        }
+        if (!t) {
+          if (d.stopping) return await finish(143);
+        } else if (ENDED.has(state)) {
+          const code = t.Status?.ContainerStatus?.ExitCode;
+          return await finish(
+            code ?? (d.stopping ? 143 : 1),
+            code === undefined && !d.stopping
+              ? `Swarm ended the task (${state}): ${t.Status?.Err ?? 'no reason given'}`
+              : undefined,
+          );
+        } else if (t.NodeID && this.nodes.isDown(t.NodeID)) return await finish(137, 'its node went down');
+        if (state !== 'running' && !ENDED.has(state) && Date.now() > deadline)
+          return await finish(
+            1,
+            `no node ran the task within ${placeMs / 1000} s (last state ${state || 'none'})`,
+          );
+      } catch {
+        // The engine did not answer this time; look again.
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** A service's logs as its dyno's output lines while the dyno is tracked; `ended` when they end. */
+  private async serviceLogs(
+    d: SwarmDyno,
+    service: Docker.Service,
+    since: number,
+  ): Promise<{ ended: Promise<unknown> }> {
+    const logs = (await service.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      since,
+    })) as unknown as NodeJS.ReadableStream;
+    d.logs = logs;
+    logs.on('error', () => {});
+    const { stdout, stderr } = demux(this.docker, logs, false);
+    const mine = () => this.dynos.get(d.handle.id) === d;
+    lines(stdout, (l) => mine() && this.emit('output', d.handle, l, 'stdout'));
+    lines(stderr, (l) => mine() && this.emit('output', d.handle, l, 'stderr'));
+    return {
+      ended: new Promise((r) => {
+        logs.once('end', r);
+        logs.once('close', r);
+      }),
+    };
+  }
+
   /** The dynos this runtime runs now (with their node), and services not adopted yet. */
   async list(app?: string): Promise<DynoStatus[]> {
     await this.init();
@@ -396,6 +588,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     clearInterval(this.timer);
     clearTimeout(this.adoptTimer);
     await this.slugs.close();
+    await this.rendezvous.close();
     await this.networks?.close();
   }
 
@@ -449,17 +642,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
             this.placing.delete(p);
             break;
           }
-        const logs = (await service.logs({
-          follow: true,
-          stdout: true,
-          stderr: true,
-          since,
-        })) as unknown as NodeJS.ReadableStream;
-        d.logs = logs;
-        logs.on('error', () => {});
-        const { stdout, stderr } = demux(this.docker, logs, false);
-        lines(stdout, (l) => this.dynos.has(handle.id) && this.emit('output', handle, l, 'stdout'));
-        lines(stderr, (l) => this.dynos.has(handle.id) && this.emit('output', handle, l, 'stderr'));
+        await this.serviceLogs(d, service, since);
         return handle;
       }
       if (t && state && ENDED.has(state)) {
@@ -540,7 +723,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     this.polling = true;
     try {
       await this.networks.reap(this.busyApps());
-      const mine = [...this.dynos.values()].filter((d) => d.service);
+      const mine = [...this.dynos.values()].filter((d) => d.service && !d.oneOff);
       if (mine.length === 0) return;
       await this.nodes.refresh();
       const tasks = (await this.docker.listTasks()) as Task[];

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the boot is a shell script
 /**
  * What a dyno of the Swarm runtime is: a service of one task from the stack image (a formation
  * dyno), or a container on the manager on its app's overlay (a one-off). Both boot the same way:
@@ -19,11 +20,22 @@ import { dynoContainerOptions, LAUNCHER } from './docker-container.js';
 export const SLUG_CACHE_VOLUME = 'slipway-slugs';
 const CACHE = '/var/cache/slipway-slugs';
 
-/** Root's part of a dyno's boot ($1: the command, $2: the launcher); see the file header. */
+/**
+ * Root's part of a dyno's boot ($1: the command, $2: the launcher); see the file header. An
+ * attached one-off on another node first calls the platform back (swarm-rendezvous.ts,
+ * `SLIPWAY_RENDEZVOUS` = host:port:secret) and makes that connection its stdio, so its boot's
+ * output reaches the user too; with a terminal asked for, `script` gives the command a pty.
+ */
 export const BOOT = [
   'set -e',
-  'u=$SLIPWAY_UID sum=$SLIPWAY_SLUG_SUM url=$SLIPWAY_SLUG_URL',
-  'unset SLIPWAY_UID SLIPWAY_SLUG_SUM SLIPWAY_SLUG_URL',
+  'u=$SLIPWAY_UID sum=$SLIPWAY_SLUG_SUM url=$SLIPWAY_SLUG_URL rv=$SLIPWAY_RENDEZVOUS pty=$SLIPWAY_PTY',
+  'unset SLIPWAY_UID SLIPWAY_SLUG_SUM SLIPWAY_SLUG_URL SLIPWAY_RENDEZVOUS SLIPWAY_PTY',
+  'if [ -n "$rv" ]; then',
+  '  h=${rv%%:*} r=${rv#*:}',
+  '  exec 3<>"/dev/tcp/$h/${r%%:*}"',
+  '  printf "%s\\n" "${r#*:}" >&3',
+  '  exec 0<&3 1>&3 2>&3 3>&-',
+  'fi',
   `c=${CACHE}/$sum.tgz`,
   'if [ ! -s "$c" ]; then',
   `  t=$(mktemp ${CACHE}/.fetch.XXXXXX)`,
@@ -33,7 +45,12 @@ export const BOOT = [
   'fi',
   'chown "$u:$u" /app',
   'setpriv --reuid="$u" --regid="$u" --clear-groups tar xzf "$c" -C /app',
-  'exec setpriv --reuid="$u" --regid="$u" --clear-groups --inh-caps=-all --bounding-set=-all bash -c "$2" slipway-dyno "$1"',
+  'drop="setpriv --reuid=$u --regid=$u --clear-groups --inh-caps=-all --bounding-set=-all"',
+  'if [ -n "$pty" ]; then',
+  '  export SLIPWAY_L="$2" SLIPWAY_C="$1"',
+  '  exec $drop script -qefc \'L=$SLIPWAY_L C=$SLIPWAY_C; unset SLIPWAY_L SLIPWAY_C; exec bash -c "$L" slipway-dyno "$C"\' /dev/null',
+  'fi',
+  'exec $drop bash -c "$2" slipway-dyno "$1"',
 ].join('\n');
 
 /** What root needs for the boot and nothing else; all of it is dropped before the app runs. */
