@@ -17,11 +17,12 @@
  *
  * Longer than 400 lines on purpose: a dyno's life (start, follow its task, logs, poll, end,
  * adoption) is one state machine over `dynos`; the parts without that state live beside it
- * (swarm-edge, swarm-service, swarm-placement, swarm-tasks, swarm-slug-server).
+ * (swarm-edge, swarm-app-networks, swarm-service, swarm-placement, swarm-tasks,
+ * swarm-slug-server, swarm-rendezvous, swarm-remote-one-off).
  */
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import type {
   DynoHandle,
   DynoRuntime,
@@ -42,11 +43,13 @@ import { dynoErrors } from './errors.js';
 import { RuntimeOneOffSession } from './one-off-session.js';
 import { SwarmAppNetworks } from './swarm-app-networks.js';
 import { ensureSwarmEdge, type SwarmEdge } from './swarm-edge.js';
+import { killedForMemory, MemoryReports } from './swarm-memory.js';
 import { type PlacedDyno, SwarmNodes } from './swarm-placement.js';
+import { runRemoteOneOff } from './swarm-remote-one-off.js';
 import { Rendezvous } from './swarm-rendezvous.js';
 import { bootEnv, dynoServiceSpec, oneOffContainerOptions } from './swarm-service.js';
 import { SlugServer } from './swarm-slug-server.js';
-import { ENDED, latest, overlayAddress, type Task } from './swarm-tasks.js';
+import { dynoHandle, ENDED, latest, overlayAddress, type Task } from './swarm-tasks.js';
 
 /** Options of the Swarm runtime. */
 export interface SwarmDynoRuntimeOptions {
@@ -72,7 +75,7 @@ export interface SwarmDynoRuntimeOptions {
 }
 
 /** What the runtime keeps about a dyno. */
-interface SwarmDyno {
+export interface SwarmDyno {
   handle: DynoHandle;
   /** The service of a formation dyno or of a one-off on another node; none for a one-off container on the manager. */
   service?: Docker.Service;
@@ -86,6 +89,10 @@ interface SwarmDyno {
   nodeId?: string;
   /** A one-off task on another node: its own watcher follows it, not `poll`. */
   oneOff?: boolean;
+  /** Its last memory report (swarm-memory.ts), its limit, and how to stop reading reports. */
+  lastMemory?: number;
+  quotaBytes?: number;
+  stopMemory?: () => void;
 }
 
 /** The Swarm dyno runtime (core `DynoRuntime`); events as the other runtimes'. */
@@ -113,6 +120,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   private stackImageId = '';
   private readonly slugs: SlugServer;
   private readonly rendezvous = new Rendezvous();
+  private readonly memory: MemoryReports;
   private users!: AppUsers;
   private readonly dynos = new Map<string, SwarmDyno>();
   /** Node id → hostname and address, for `ps`. */
@@ -141,6 +149,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     this.platformId = platformIdOf(opts.dataDir);
     this.slugs = new SlugServer(opts.slugStore);
     this.nodes = new SwarmNodes(docker);
+    this.memory = new MemoryReports(this.rendezvous, opts.placeTimeoutMs ?? 120_000);
   }
 
   /** Create the runtime on the local engine (a Swarm manager), with coded errors when it cannot run. */
@@ -260,7 +269,6 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
         this.placing.add(placed);
       }
       const labels = {
-        ...this.labels,
         'slipway.role': 'dyno',
         'slipway.app': spec.app,
         'slipway.release': String(spec.release),
@@ -269,22 +277,15 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
         'slipway.key': key,
         ...(port !== undefined ? { 'slipway.port': String(port) } : {}),
       };
-      const created = await this.docker.createService(
-        dynoServiceSpec({
-          spec,
-          name: `slipway-${spec.app}-${spec.type}-${spec.index}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
-          stackImage: this.stackImageId,
-          env: bootEnv(spec, dyno, port, uid, this.slugs.urlFor(spec.slug)),
-          labels,
-          stopGraceMs: this.opts.stopGraceMs ?? 30_000,
-          network,
-          constraints: placed ? [`node.id==${placed.nodeId}`] : [],
-        }),
-      );
-      const service = this.docker.getService(
-        (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID,
-      );
-      return await this.follow(service, spec, port, network, Math.floor(Date.now() / 1000) - 1);
+      const mem = this.memory.ask();
+      const service = await this.createService({
+        spec,
+        env: { ...bootEnv(spec, dyno, port, uid, this.slugs.urlFor(spec.slug)), ...mem.env },
+        labels,
+        network,
+        constraints: placed ? [`node.id==${placed.nodeId}`] : [],
+      });
+      return await this.follow(service, spec, port, network, Math.floor(Date.now() / 1000) - 1, mem);
     } catch (e) {
       if (placed) this.placing.delete(placed);
       throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
@@ -344,15 +345,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
         hijack: attach !== undefined,
       })) as unknown as NodeJS.ReadWriteStream;
       const { stdout, stderr } = demux(this.docker, stream, tty);
-      const handle: DynoHandle = {
-        id: container.id,
-        app: spec.app,
-        release: spec.release,
-        type: spec.type,
-        index: n,
-        node: this.managerName(),
-        startedAt: Date.now(),
-      };
+      const handle = dynoHandle(container.id, full, { node: this.managerName() });
       const d = this.track(handle, { container });
       if (attach) d.streams = { stdout, stderr, stdin: stream };
       else {
@@ -408,137 +401,63 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     return this.nodes.choose(spec, [...running, ...this.placing]) ?? this.managerId;
   }
 
-  /**
-   * A one-off on a node other than the manager: a one-task service placed there (the manager's
-   * engine cannot attach to a container on another node). Attached, its stdio is a connection it
-   * opens back to the platform (swarm-rendezvous.ts): stdout and stderr come as one stream, a
-   * terminal is a pty `script` makes in the dyno, sized once at start, and any signal ends it
-   * as Swarm stops a task (SIGTERM, SIGKILL after the grace). Detached, its output comes from
-   * the service's logs. Its exit status is its task's.
-   */
-  private async runOnNode(
-    spec: DynoSpec,
+  /** A one-off on another node (swarm-remote-one-off.ts), with what it needs of this runtime. */
+  private runOnNode(
+    spec: DynoSpec & OneOffSpec,
     dyno: string,
     nodeId: string,
     network: string,
     uid: number,
   ): Promise<OneOffSession> {
-    const o = spec as DynoSpec & OneOffSpec;
-    const placeMs = this.opts.placeTimeoutMs ?? 120_000;
-    const call = o.attach ? this.rendezvous.expect(placeMs) : undefined;
-    const env: Record<string, string> = {
-      ...bootEnv(spec, dyno, undefined, uid, this.slugs.urlFor(spec.slug)),
-      ...(call ? { SLIPWAY_RENDEZVOUS: `${this.rendezvous.address}:${call.secret}` } : {}),
-      ...(call && o.tty
-        ? { SLIPWAY_PTY: '1', SLIPWAY_TTY_SIZE: `rows ${o.tty.rows} cols ${o.tty.columns}` }
-        : {}),
-    };
-    const labels = {
-      ...this.labels,
-      'slipway.role': 'one-off',
-      'slipway.app': spec.app,
-      'slipway.type': spec.type,
-    };
-    const created = await this.docker.createService(
-      dynoServiceSpec({
+    return runRemoteOneOff(
+      {
+        docker: this.docker,
+        nodes: this.nodes,
+        rendezvous: this.rendezvous,
+        placeTimeoutMs: this.opts.placeTimeoutMs ?? 120_000,
+        createService: (o) => this.createService(o),
+        track: (handle, service) => {
+          const d = this.track(handle, { service });
+          d.nodeId = nodeId;
+          d.oneOff = true;
+          return d;
+        },
+        tracked: (d) => this.dynos.get(d.handle.id) === d,
+        serviceLogs: (d, service, since) => this.serviceLogs(d, service, since),
+        stop: (handle) => this.stop(handle, 0),
+        end: (d, status) => this.end(d, status),
+        output: (handle, line) => this.emit('output', handle, line, 'stderr'),
+      },
+      {
         spec,
-        name: `slipway-${spec.app}-${spec.type}-${spec.index}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
-        stackImage: this.stackImageId,
-        env,
-        labels,
-        stopGraceMs: this.opts.stopGraceMs ?? 30_000,
+        dyno,
+        nodeId,
         network,
-        constraints: [`node.id==${nodeId}`],
-      }),
+        env: bootEnv(spec, dyno, undefined, uid, this.slugs.urlFor(spec.slug)),
+      },
     );
-    const service = this.docker.getService(
-      (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID,
-    );
-    const handle: DynoHandle = {
-      id: service.id,
-      app: spec.app,
-      release: spec.release,
-      type: spec.type,
-      index: spec.index,
-      node: this.nodes.name(nodeId),
-      startedAt: Date.now(),
-    };
-    const d = this.track(handle, { service });
-    d.nodeId = nodeId;
-    d.oneOff = true;
-    void this.watchOneOff(d, service, placeMs, call?.cancel);
-    if (!call)
-      return new RuntimeOneOffSession(handle, {
-        exit: d.exited,
-        kill: () => void this.stop(handle, 0),
-        resize: () => {},
-      });
-    const socket = await call.socket.catch(async (e: Error) => {
-      await this.stop(handle, 0);
-      throw e;
-    });
-    socket.on('error', () => {});
-    const stderr = new PassThrough();
-    stderr.end();
-    return new RuntimeOneOffSession(handle, {
-      streams: { stdout: socket, stderr, stdin: socket },
-      idleTimeoutMs: o.idleTimeoutMs,
-      exit: d.exited,
-      kill: () => void this.stop(handle, 0),
-      resize: () => {},
-    });
   }
 
-  /** Follow a one-off task to its end: its logs when detached, its exit status, a lost node. */
-  private async watchOneOff(
-    d: SwarmDyno,
-    service: Docker.Service,
-    placeMs: number,
-    cancelCall?: (why: Error) => void,
-  ): Promise<void> {
-    const since = Math.floor(Date.now() / 1000) - 1;
-    const deadline = Date.now() + placeMs;
-    let logsDone: Promise<unknown> | undefined;
-    let started = false;
-    const finish = async (status: number, why?: string) => {
-      if (why) {
-        this.emit('output', d.handle, why, 'stderr');
-        cancelCall?.(new Error(why));
-      }
-      await Promise.race([logsDone, new Promise((r) => setTimeout(r, 3000))]);
-      await service.remove().catch(() => {});
-      this.end(d, status);
-    };
-    while (this.dynos.get(d.handle.id) === d) {
-      try {
-        await this.nodes.refresh();
-        const t = latest((await this.docker.listTasks({ filters: { service: [service.id] } })) as Task[]);
-        const state = t?.Status?.State ?? '';
-        if (!started && (state === 'running' || ENDED.has(state))) {
-          started = true;
-          if (!cancelCall) logsDone = this.serviceLogs(d, service, since).then((l) => l.ended);
-        }
-        if (!t) {
-          if (d.stopping) return await finish(143);
-        } else if (ENDED.has(state)) {
-          const code = t.Status?.ContainerStatus?.ExitCode;
-          return await finish(
-            code ?? (d.stopping ? 143 : 1),
-            code === undefined && !d.stopping
-              ? `Swarm ended the task (${state}): ${t.Status?.Err ?? 'no reason given'}`
-              : undefined,
-          );
-        } else if (t.NodeID && this.nodes.isDown(t.NodeID)) return await finish(137, 'its node went down');
-        if (state !== 'running' && !ENDED.has(state) && Date.now() > deadline)
-          return await finish(
-            1,
-            `no node ran the task within ${placeMs / 1000} s (last state ${state || 'none'})`,
-          );
-      } catch {
-        // The engine did not answer this time; look again.
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
+  /** Create a dyno's one-task service from the stack image (a formation dyno, or a one-off on another node). */
+  private async createService(o: {
+    spec: DynoSpec;
+    env: Record<string, string>;
+    labels: Record<string, string>;
+    network: string;
+    constraints: string[];
+  }): Promise<Docker.Service> {
+    const created = await this.docker.createService(
+      dynoServiceSpec({
+        ...o,
+        labels: { ...this.labels, ...o.labels },
+        name: `slipway-${o.spec.app}-${o.spec.type}-${o.spec.index}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
+        stackImage: this.stackImageId,
+        stopGraceMs: this.opts.stopGraceMs ?? 30_000,
+      }),
+    );
+    return this.docker.getService(
+      (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID,
+    );
   }
 
   /** A service's logs as its dyno's output lines while the dyno is tracked; `ended` when they end. */
@@ -610,6 +529,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     port: number | undefined,
     network: string,
     since: number,
+    mem?: ReturnType<MemoryReports['ask']>,
   ): Promise<DynoHandle> {
     const deadline = Date.now() + (this.opts.placeTimeoutMs ?? 120_000);
     for (;;) {
@@ -620,18 +540,18 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
         const address = overlayAddress(t, network);
         if (!address) throw new Error(`task ${t.ID} has no address on ${network}`);
         await this.nodes.refresh();
-        const handle: DynoHandle = {
-          id: service.id,
-          app: spec.app,
-          release: spec.release,
-          type: spec.type,
-          index: spec.index,
+        const handle = dynoHandle(service.id, spec, {
           ...(port !== undefined ? { host: address, port } : {}),
           ...(t.NodeID ? { node: this.nodes.name(t.NodeID) } : {}),
-          startedAt: Date.now(),
-        };
+        });
         const d = this.track(handle, { service });
         if (t.NodeID) d.nodeId = t.NodeID;
+        const quota = spec.size.memoryMb * 1024 * 1024;
+        d.quotaBytes = quota;
+        d.stopMemory = mem?.follow((bytes) => {
+          d.lastMemory = bytes;
+          if (this.dynos.get(handle.id) === d) this.emit('memory', handle, bytes, quota);
+        });
         for (const p of this.placing)
           if (
             p.nodeId === t.NodeID &&
@@ -711,8 +631,15 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     if (this.dynos.get(d.handle.id) !== d) return;
     this.dynos.delete(d.handle.id);
     (d.logs as { destroy?: () => void } | undefined)?.destroy?.();
+    d.stopMemory?.();
     const { code, signal } = splitStatus(status);
-    const exit: DynoExit = { status, code, signal };
+    const memory = killedForMemory(
+      status,
+      d.stopping,
+      d.lastMemory,
+      d.quotaBytes ?? Number.POSITIVE_INFINITY,
+    );
+    const exit: DynoExit = { status, code, signal, ...(memory ? { reason: 'memory' as const } : {}) };
     this.emit('exit', d.handle, exit.code, exit.signal, exit);
     d.finish(exit);
   }

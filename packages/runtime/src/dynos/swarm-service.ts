@@ -15,6 +15,7 @@
 import type { DynoSpec } from '@slipway/core';
 import type Docker from 'dockerode';
 import { dynoContainerOptions, LAUNCHER } from './docker-container.js';
+import { MEMORY_REPORTER } from './swarm-memory.js';
 
 /** The per-node volume the slugs are cached in (each node's engine makes its own). */
 export const SLUG_CACHE_VOLUME = 'slipway-slugs';
@@ -28,8 +29,12 @@ const CACHE = '/var/cache/slipway-slugs';
  */
 export const BOOT = [
   'set -e',
-  'u=$SLIPWAY_UID sum=$SLIPWAY_SLUG_SUM url=$SLIPWAY_SLUG_URL rv=$SLIPWAY_RENDEZVOUS pty=$SLIPWAY_PTY',
-  'unset SLIPWAY_UID SLIPWAY_SLUG_SUM SLIPWAY_SLUG_URL SLIPWAY_RENDEZVOUS SLIPWAY_PTY',
+  'u=$SLIPWAY_UID sum=$SLIPWAY_SLUG_SUM url=$SLIPWAY_SLUG_URL rv=$SLIPWAY_RENDEZVOUS pty=$SLIPWAY_PTY mem=$SLIPWAY_MEMORY_REPORT',
+  'unset SLIPWAY_UID SLIPWAY_SLUG_SUM SLIPWAY_SLUG_URL SLIPWAY_RENDEZVOUS SLIPWAY_PTY SLIPWAY_MEMORY_REPORT',
+  // The memory reporter (swarm-memory.ts), as nobody: the app cannot signal it or read its environment.
+  'if [ -n "$mem" ]; then',
+  `  SLIPWAY_M=$mem setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all bash -c '${MEMORY_REPORTER}' </dev/null >/dev/null 2>&1 &`,
+  'fi',
   'if [ -n "$rv" ]; then',
   '  h=${rv%%:*} r=${rv#*:}',
   '  exec 3<>"/dev/tcp/$h/${r%%:*}"',

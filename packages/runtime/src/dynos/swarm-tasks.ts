@@ -3,6 +3,18 @@
  * ended, a service's newest task, and a task's address on its app's overlay.
  */
 
+import type { DynoHandle } from '@slipway/core';
+
+/** The handle of a dyno that starts now, as `ps` and the router see it. */
+export function dynoHandle(
+  id: string,
+  spec: Pick<DynoHandle, 'app' | 'release' | 'type' | 'index'>,
+  where: Pick<DynoHandle, 'host' | 'port' | 'node'>,
+): DynoHandle {
+  const { app, release, type, index } = spec;
+  return { id, app, release, type, index, ...where, startedAt: Date.now() };
+}
+
 /** The fields of a task the runtime reads. */
 export type Task = {
   ID: string;
