@@ -15,6 +15,7 @@
  * failing once the router has quarantined the lost dynos, and the dynos are placed again on
  * the node that is left.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -376,6 +377,30 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
       return left.length === 1 && left[0] === 6;
     }, 60_000);
     expect(all, `${JSON.stringify(left)}; notes: ${await p!.ok(['ps', '-a', 'notes'])}`).to.equal(true);
+  });
+
+  it("removes an app's overlay, and the host's route to it, with the app", async () => {
+    const net = `slipway-${platformIdOf(dataDir).slice(0, 8)}-notes`;
+    const subnet = (
+      (await swarm!.manager.getNetwork(net).inspect()) as { IPAM: { Config: { Subnet: string }[] } }
+    ).IPAM.Config[0]!.Subnet;
+    expect(execFileSync('ip', ['route']).toString()).to.include(subnet);
+    await p!.ok(['apps:destroy', '-a', 'notes', '--confirm', 'notes'], 180_000);
+    // Once the app has had no dyno for 30 s.
+    const gone = await eventually(
+      () =>
+        swarm!.manager
+          .getNetwork(net)
+          .inspect()
+          .then(
+            () => false,
+            () => true,
+          ),
+      90_000,
+    );
+    expect(gone).to.equal(true);
+    expect(execFileSync('ip', ['route']).toString()).not.to.include(subnet);
+    expect((await p!.hello('web4')).version).to.equal('two');
   });
 });
 
