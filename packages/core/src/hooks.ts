@@ -14,6 +14,7 @@ import {
 } from 'tapable';
 import type { AppJson } from './app-json.js';
 import type { BuildLog } from './build-log.js';
+import type { RouteRule, RouteRulesContext } from './route-rules.js';
 import type { LogLine } from './services.js';
 
 /** Ordering of `detect` taps (tapable `stage`); lower runs first. */
@@ -335,6 +336,15 @@ export function createKernelHooks() {
      * `responseHeaders` for the client; merge them with `withHeaderEdits`).
      */
     route: new SyncWaterfallHook<[RouteDecision, IncomingRequestInfo]>(['decision', 'req']),
+    /**
+     * The declarative form of `route`: the rules of one app (`ctx.app`), each tap appending
+     * its own (`RouteRule` in route-rules.ts) in stage order, and returning the list. Called
+     * when the data plane compiles the app's routing (HAProxy: on every state change; Node:
+     * per request of the app), never with I/O: read the plugin's in-memory state. The rules
+     * of all taps are evaluated in order: the first answer or redirect wins, an `app` action
+     * switches to that app's rules once, edits add up. Runs before the `route` taps.
+     */
+    routeRules: new SyncWaterfallHook<[RouteRule[], RouteRulesContext]>(['rules', 'ctx']),
     /**
      * Before detect, with the isolated build dir filled. Throw to refuse the build. In platform
      * builds it runs in the platform process (the build worker relays it), on the app's build

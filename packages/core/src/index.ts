@@ -60,6 +60,7 @@ export {
 } from './dyno-contract.js';
 export * from './errors.js';
 export * from './hooks.js';
+export * from './route-rules.js';
 export { KERNEL_VERSION, Kernel, type PluginSource } from './kernel.js';
 export { LineSplitter, MAX_LINE_BYTES, splitLines } from './line-splitter.js';
 export {

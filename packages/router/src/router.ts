@@ -128,6 +128,7 @@ export function createRouter(options: RouterOptions): Router {
     limits,
     timeouts,
     routeHook: options.kernel?.hooks.route,
+    rulesHook: options.kernel?.hooks.routeRules,
     log: options.log ?? options.kernel?.tryResolve(logSinkRef),
     onError:
       options.onError ??
