@@ -14,9 +14,11 @@ const request = (headers: IncomingRequestInfo['headers']): IncomingRequestInfo =
 
 /** The decision the Node router reaches from the kernel's route rules. */
 const decide = (kernel: Kernel, d: RouteDecision, h: IncomingRequestInfo['headers']): RouteDecision =>
-  applyRouteRules(d, request(h), (app) => kernel.hooks.routeRules.call([], { app, hosts: ['shop.localhost'] }));
+  applyRouteRules(d, request(h), (app) =>
+    kernel.hooks.routeRules.call([], { app, hosts: ['shop.localhost'] }),
+  );
 
-describe('canary plugin (route rules on a real kernel, through the router\'s evaluator)', () => {
+describe("canary plugin (route rules on a real kernel, through the router's evaluator)", () => {
   it('reads the header first, then the cookie; only "1" asks for the canary', () => {
     expect(wantsCanary({ 'x-canary': '1' })).to.equal(true);
     expect(wantsCanary({ 'x-canary': '0', cookie: 'canary=1' })).to.equal(false);

@@ -78,7 +78,11 @@ export const canaryPlugin = definePlugin<CanaryOptions>({
       // The header decides when it is sent (`X-Canary: 0` wins over the cookie), as wantsCanary.
       r = [
         { name: 'canary-header', match: { header: { name: header, value: '1' } }, action: to },
-        { name: 'canary-cookie', match: { header: { name: header, absent: true }, cookie: { name: cookie, value: '1' } }, action: to },
+        {
+          name: 'canary-cookie',
+          match: { header: { name: header, absent: true }, cookie: { name: cookie, value: '1' } },
+          action: to,
+        },
       ];
       memo.set(app, r);
       return r;

@@ -60,7 +60,6 @@ export {
 } from './dyno-contract.js';
 export * from './errors.js';
 export * from './hooks.js';
-export * from './route-rules.js';
 export { KERNEL_VERSION, Kernel, type PluginSource } from './kernel.js';
 export { LineSplitter, MAX_LINE_BYTES, splitLines } from './line-splitter.js';
 export {
@@ -76,5 +75,6 @@ export {
   type ServiceFactoryContext,
 } from './plugin.js';
 export { PROCESS_TYPE_PATTERN, parseProcfile } from './procfile.js';
+export * from './route-rules.js';
 export { ajv, checkSchema, type SchemaProblem } from './schema.js';
 export * from './services.js';

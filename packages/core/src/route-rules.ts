@@ -99,37 +99,46 @@ function checkHeaders(where: string, h: Readonly<Record<string, string>> | undef
 export function routeRuleProblems(rule: RouteRule): string[] {
   const bad: string[] = [];
   const m = rule.match ?? {};
-  if (m.host !== undefined && !HOST.test(m.host)) bad.push(`match.host "${m.host}" is not a lower-case host name`);
+  if (m.host !== undefined && !HOST.test(m.host))
+    bad.push(`match.host "${m.host}" is not a lower-case host name`);
   if (m.pathPrefix !== undefined && (!m.pathPrefix.startsWith('/') || !/^[\x21-\x7e]+$/.test(m.pathPrefix)))
     bad.push(`match.pathPrefix "${m.pathPrefix}" must start with / and hold no spaces`);
-  if (m.header && (!TOKEN.test(m.header.name) || (m.header.value !== undefined && !VALUE.test(m.header.value))))
+  if (
+    m.header &&
+    (!TOKEN.test(m.header.name) || (m.header.value !== undefined && !VALUE.test(m.header.value)))
+  )
     bad.push(`match.header ${m.header.name} needs a token name and a printable value`);
   if (m.cookie && (!TOKEN.test(m.cookie.name) || !VALUE.test(m.cookie.value)))
     bad.push(`match.cookie ${m.cookie.name} needs a token name and a printable value`);
   for (const s of m.source ?? [])
-    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s)) bad.push(`match.source "${s}" is not an address or CIDR range`);
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s))
+      bad.push(`match.source "${s}" is not an address or CIDR range`);
   if (m.protocol !== undefined && m.protocol !== 'http' && m.protocol !== 'https')
     bad.push(`match.protocol must be http or https`);
   const a = rule.action;
   switch (a?.kind) {
     case 'app':
-      if (typeof a.app !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(a.app)) bad.push(`action.app "${a.app}" is not an app name`);
+      if (typeof a.app !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(a.app))
+        bad.push(`action.app "${a.app}" is not an app name`);
       break;
     case 'respond':
       if (!Number.isInteger(a.status) || a.status < 200 || a.status > 599)
         bad.push(`action.status ${a.status} must be an HTTP status from 200 to 599`);
-      if (a.code !== undefined && !/^[A-Z]\d{2}$/.test(a.code)) bad.push(`action.code "${a.code}" is not an H-code`);
+      if (a.code !== undefined && !/^[A-Z]\d{2}$/.test(a.code))
+        bad.push(`action.code "${a.code}" is not an H-code`);
       if (a.body === undefined && a.code === undefined) bad.push('a respond action needs a body or a code');
       if (a.page !== undefined && !VALUE.test(a.page)) bad.push('action.page must be printable ASCII');
       checkHeaders('action', a.headers, bad);
       break;
     case 'redirect':
       if (!REDIRECTS.has(a.status)) bad.push(`action.status ${a.status} must be 301, 302, 307 or 308`);
-      if (!/^https?:\/\/[\x21-\x7e]+$/.test(a.location)) bad.push(`action.location "${a.location}" must be an absolute http(s) URL`);
+      if (!/^https?:\/\/[\x21-\x7e]+$/.test(a.location))
+        bad.push(`action.location "${a.location}" must be an absolute http(s) URL`);
       break;
     case 'edit':
       checkHeaders('action.requestHeaders.set', a.requestHeaders?.set, bad);
-      for (const n of a.requestHeaders?.remove ?? []) if (!TOKEN.test(n)) bad.push(`removed header "${n}" is not a token`);
+      for (const n of a.requestHeaders?.remove ?? [])
+        if (!TOKEN.test(n)) bad.push(`removed header "${n}" is not a token`);
       checkHeaders('action.responseHeaders', a.responseHeaders, bad);
       break;
     default:
@@ -143,6 +152,10 @@ export function checkRouteRules(app: string, rules: readonly RouteRule[]): void 
   rules.forEach((rule, i) => {
     const bad = routeRuleProblems(rule);
     if (bad.length > 0)
-      throw routeRuleErrors.SLIPWAY_ERR_ROUTE_RULE({ rule: rule.name ?? `#${i + 1}`, app, detail: bad.join('; ') });
+      throw routeRuleErrors.SLIPWAY_ERR_ROUTE_RULE({
+        rule: rule.name ?? `#${i + 1}`,
+        app,
+        detail: bad.join('; '),
+      });
   });
 }

@@ -20,6 +20,8 @@ import { H_CODES, type HCodeName, renderError } from './h-codes.js';
 /** Rules already checked (rule objects are usually kept by the plugin between calls). */
 const checked = new WeakSet<RouteRule>();
 const ranges = new WeakMap<RouteRuleMatch, BlockList>();
+/** Malformed rules already reported (a plugin that keeps its rule objects is told once). */
+const reportedOnce = new WeakSet<RouteRule>();
 
 /** The rules of `app` that are well formed; the others go to `onError` (each object once). */
 export function usableRules(
@@ -27,7 +29,7 @@ export function usableRules(
   app: string,
   hosts: readonly string[],
   onError: (e: unknown) => void,
-  reported = new WeakSet<RouteRule>(),
+  reported: WeakSet<object> = reportedOnce,
 ): RouteRule[] {
   const rules = hook.call([], { app, hosts });
   const out: RouteRule[] = [];
@@ -48,15 +50,19 @@ export function usableRules(
   return out;
 }
 
-/** The value of cookie `name` in a `Cookie` header (the first one of that name). */
+/**
+ * The value of cookie `name` in a `Cookie` header: the last one of that name, as HAProxy's
+ * `req.cook` reads it, so both data planes agree.
+ */
 export function cookieValue(header: string | string[] | undefined, name: string): string | undefined {
   const jar = Array.isArray(header) ? header.join('; ') : header;
   if (!jar) return undefined;
+  let value: string | undefined;
   for (const pair of jar.split(';')) {
     const eq = pair.indexOf('=');
-    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+    if (eq > 0 && pair.slice(0, eq).trim() === name) value = pair.slice(eq + 1).trim();
   }
-  return undefined;
+  return value;
 }
 
 function inRanges(m: RouteRuleMatch, addr: string): boolean {
@@ -95,7 +101,9 @@ export function ruleMatches(m: RouteRuleMatch | undefined, req: IncomingRequestI
 
 /**
  * The decision after the rules of the decided app (and of the app a rule switches to).
- * `rulesFor` gives an app's usable rules.
+ * `rulesFor` gives an app's usable rules. The first matching `app`, `respond` or `redirect`
+ * rule decides; every matching `edit` rule of the app that serves the request adds its edits
+ * to whatever answer it gets, in order (an `app` switch leaves the first app's edits behind).
  */
 export function applyRouteRules(
   decision: RouteDecision,
@@ -103,40 +111,46 @@ export function applyRouteRules(
   rulesFor: (app: string) => readonly RouteRule[],
 ): RouteDecision {
   if (decision.kind !== 'app') return decision;
-  let current: RouteDecision = decision;
-  let switched = false;
-  for (let i = 0; i < 2; i++) {
-    const app = (current as { app: string }).app;
-    let next: string | undefined;
-    for (const rule of rulesFor(app)) {
-      if (!ruleMatches(rule.match, req)) continue;
-      const a = rule.action;
-      if (a.kind === 'edit') {
-        current = withHeaderEdits(current, a);
-        continue;
-      }
-      if (a.kind === 'app') {
-        if (switched) continue;
-        next = a.app;
-        break;
-      }
-      const edits = current.kind === 'none' ? {} : current;
-      const out: RouteDecision =
-        a.kind === 'redirect'
-          ? {
-              kind: 'redirect',
-              status: a.status,
-              location: a.keepPath ? `${a.location}${req.url.startsWith('/') ? req.url : '/'}` : a.location,
-              app,
-            }
-          : respond(a, req, app);
-      return withHeaderEdits(out, edits);
-    }
-    if (next === undefined) return current;
-    switched = true;
-    current = { ...current, app: next } as RouteDecision;
+  let app = decision.app;
+  let rules = rulesFor(app);
+  let chosen = firstDecisive(rules, req, true);
+  if (chosen?.kind === 'app') {
+    app = chosen.app;
+    rules = rulesFor(app);
+    chosen = firstDecisive(rules, req, false);
   }
-  return current;
+  let out: RouteDecision =
+    chosen === undefined || chosen.kind === 'app'
+      ? app === decision.app
+        ? decision
+        : { kind: 'app', app }
+      : chosen.kind === 'redirect'
+        ? {
+            kind: 'redirect',
+            status: chosen.status,
+            location: chosen.keepPath
+              ? `${chosen.location}${req.url.startsWith('/') ? req.url : '/'}`
+              : chosen.location,
+            app,
+          }
+        : respond(chosen, req, app);
+  for (const r of rules)
+    if (r.action.kind === 'edit' && ruleMatches(r.match, req)) out = withHeaderEdits(out, r.action);
+  return out;
+}
+
+/** The action of the first matching rule that decides (app switches only when `switching`). */
+function firstDecisive(
+  rules: readonly RouteRule[],
+  req: IncomingRequestInfo,
+  switching: boolean,
+): Exclude<RouteRule['action'], { kind: 'edit' }> | undefined {
+  for (const r of rules) {
+    const a = r.action;
+    if (a.kind === 'edit' || (a.kind === 'app' && !switching)) continue;
+    if (ruleMatches(r.match, req)) return a;
+  }
+  return undefined;
 }
 
 function respond(

@@ -8,6 +8,8 @@
  */
 import { H_CODES, type HCode } from '../h-codes.js';
 import type { RouterLimits, RouterTimeouts } from '../limits.js';
+import type { RuleShape } from '../route-rules-compile.js';
+import { ruleBlock } from '../route-rules-haproxy.js';
 
 /** Files and ports one generated configuration refers to. */
 export interface HaproxyConfigInput {
@@ -25,6 +27,8 @@ export interface HaproxyConfigInput {
   threads?: number;
   limits: RouterLimits;
   timeouts: RouterTimeouts;
+  /** Shape of the route rules' block (none: no block, no rules). */
+  ruleShape?: RuleShape;
 }
 
 /** Paths inside the data plane's directory. */
@@ -263,6 +267,7 @@ ${forwardedFor()}
   http-request set-var(txn.code) str(H25) if !{ req.fhdr_cnt(host) -m int eq 1 }
   http-request set-var(txn.code) str(H25) if { req.ver 1.0 } { req.fhdr_cnt(transfer-encoding) -m int gt 0 }
 ${answer(400, '{ var(txn.code) -m found }', ' hdr Connection close').join('\n')}
+${c.ruleShape ? ruleBlock(c.dir, c.ruleShape, { pages: pages('txn.code'), states: f.states }) : '  # no route rules'}
 ${noSuchApp()}
   http-request set-var(txn.code) var(txn.state) unless { var(txn.state) -m str ok }
 ${answer(503, '{ var(txn.code) -m found }').join('\n')}

@@ -16,12 +16,16 @@ import { routerErrors } from '../errors.js';
 import { normalizeHost } from '../host.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from '../limits.js';
 import type { MaintenanceState } from '../maintenance-plugin.js';
+import { usableRules } from '../route-rules.js';
+import { compileRouteRules, type RuleShape } from '../route-rules-compile.js';
+import { emptyRuleMaps } from '../route-rules-haproxy.js';
 import type { RouteTable } from '../route-table.js';
 import type { Router } from '../router.js';
 import { type CertificateStore, type RouterTlsOptions, tlsStore } from '../tls-certificates.js';
 import { ControlPlane, type RouteListing } from './control-plane.js';
 import { codeMaps, haproxyFiles, renderHaproxyConfig } from './haproxy-config.js';
 import { type HaproxyLogSink, startLogSink } from './log-sink.js';
+import { listenersClosed } from './soft-stop.js';
 import { StatsSocket } from './stats-socket.js';
 
 /** Options of `createHaproxyRouter` (the subset of `RouterOptions` HAProxy honours, and its own). */
@@ -145,6 +149,19 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   let certVersion = -1;
   let timer: NodeJS.Timeout | undefined;
   let generation = 0;
+  const rulesHook = options.kernel?.hooks.routeRules;
+  /** Shape of the running configuration's rule block. */
+  let ruleShape: RuleShape | undefined;
+  /** The shape the apps' rules have now (a dry compile: slots do not change the shape). */
+  const currentShape = (): RuleShape | undefined => {
+    if (!rulesHook || rulesHook.taps.length === 0) return undefined;
+    const apps = [...options.table.apps()].map((app) => ({
+      app,
+      slot: 'slot0',
+      rules: usableRules(rulesHook, app, [`${app}.${baseDomain}`], () => undefined),
+    }));
+    return compileRouteRules(apps, () => 'slot0').shape;
+  };
 
   const writeCertificates = (): void => {
     if (!certificates) return;
@@ -177,6 +194,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const any = (httpAddr ?? tlsAddr)!;
     sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
     writeCertificates();
+    ruleShape = currentShape();
     const strict = certificates !== undefined && certificates.defaultCertificate === undefined;
     let config = renderHaproxyConfig({
       dir,
@@ -187,12 +205,14 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       ...(options.threads ? { threads: options.threads } : {}),
       limits,
       timeouts,
+      ...(ruleShape ? { ruleShape } : {}),
     });
     // Without a default certificate an unknown name gets a handshake failure, as with the Node router.
     if (strict) config = config.replace(' alpn h2,http/1.1', ' alpn h2,http/1.1 strict-sni');
     writeFileSync(files.config, config);
     writeFileSync(files.hosts, '');
     writeFileSync(files.states, '');
+    for (const file of emptyRuleMaps(dir)) writeFileSync(file, '');
     const maps = codeMaps();
     writeFileSync(files.descs, maps.descs);
     writeFileSync(files.pages, maps.pages);
@@ -220,6 +240,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       maintenance: options.maintenance,
       drainMs: timeouts.firstByte,
       quarantineMs: timeouts.quarantine,
+      rules: rulesHook,
+      ruleShapeKey: ruleShape ? JSON.stringify(ruleShape) : undefined,
+      onError,
     });
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -244,7 +267,11 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     current = { proc, control, stderr };
     await control.sync();
     // Soft stop: the old haproxy stops listening and exits once its requests are done.
-    if (old) old.proc.kill('SIGUSR1');
+    if (old) {
+      old.proc.kill('SIGUSR1');
+      // Until then, a new connection could still reach the old configuration.
+      if (old.proc.pid) await listenersClosed(old.proc.pid);
+    }
     timer ??= setInterval(() => void sync().catch(onError), options.syncIntervalMs ?? 100);
     timer.unref();
   };
@@ -264,7 +291,15 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       });
       return reloading;
     }
-    return current.control.sync();
+    await current.control.sync();
+    // Rules that read a new header or cookie, or answer with a new status: a new rule block.
+    const compiled = current.control.compiled;
+    if (compiled && compiled.shapeKey !== JSON.stringify(ruleShape) && !reloading) {
+      reloading = start().finally(() => {
+        reloading = undefined;
+      });
+      return reloading;
+    }
   };
   const bindAddr = async (port: number, host: string): Promise<AddressInfo> => {
     const p = port === 0 ? await freePort(host) : port;
