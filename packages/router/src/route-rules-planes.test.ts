@@ -5,6 +5,8 @@
  */
 import { Kernel, type RouteRule } from '@slipway/core';
 import { expect } from 'chai';
+import { ACME_CHALLENGE_PREFIX, acmeChallengePlugin } from './acme-challenge-plugin.js';
+import { httpsPolicyPlugin } from './https-policy-plugin.js';
 import { maintenancePlugin } from './maintenance-plugin.js';
 import {
   type Backend,
@@ -23,6 +25,10 @@ describePlanes('router: declarative route rules', (plane) => {
   let canary: Backend;
   let r: TestRouter;
   const maintenance = new Set<string>();
+  /** Pending ACME challenges: `host token` → key authorization. */
+  const pending = new Map<string, string>();
+  /** Apps asking for HTTPS (the router "has" certificates for every host but other.example.test). */
+  const https = new Set<string>();
   /** The rules a test plugin returns, by app (changed by the tests as the router runs). */
   const rules = new Map<string, RouteRule[]>();
   before(async () => {
@@ -30,6 +36,22 @@ describePlanes('router: declarative route rules', (plane) => {
     canary = await startBackend();
     const kernel = new Kernel();
     await kernel.use(maintenancePlugin, { state: { isInMaintenance: (a: string) => maintenance.has(a) } });
+    await kernel.use(acmeChallengePlugin, {
+      challenges: {
+        keyAuthorization: (host: string, token: string) => pending.get(`${host} ${token}`),
+        *challengesFor(host: string) {
+          for (const [k, v] of pending)
+            if (k.startsWith(`${host} `)) yield [k.slice(host.length + 1), v] as const;
+        },
+      },
+    });
+    await kernel.use(httpsPolicyPlugin, {
+      source: {
+        policy: (a: string) => (https.has(a) ? { redirect: true, hsts: 'max-age=300' } : undefined),
+        covers: (host: string) => host !== 'other.example.test',
+        httpsPort: () => 8443,
+      },
+    });
     await kernel.use({
       name: 'test-rules',
       register(reg) {
@@ -53,6 +75,8 @@ describePlanes('router: declarative route rules', (plane) => {
   afterEach(() => {
     rules.clear();
     maintenance.clear();
+    pending.clear();
+    https.clear();
   });
 
   it('maintenance as a rule: H80 page (HTML and JSON), Retry-After, the log line; other apps served', async () => {
@@ -166,6 +190,27 @@ describePlanes('router: declarative route rules', (plane) => {
     // Edits apply to a rule's answer too.
     maintenance.add('app');
     expect((await request(r.port, { host: HOST })).headers['x-frame-options']).to.equal('DENY');
+  });
+
+  it('ACME http-01 and the HTTPS redirect as rules: the challenge first, even in maintenance', async () => {
+    https.add('app');
+    const moved = await request(r.port, { host: HOST, path: '/x?y=1' });
+    expect(moved.status).to.equal(308);
+    expect(moved.headers.location).to.equal(`https://${HOST}:8443/x?y=1`);
+    const token = 'tok-EN_123abcXYZ';
+    pending.set(`${HOST} ${token}`, `${token}.thumb-print_42`);
+    maintenance.add('app');
+    const answer = await request(r.port, { host: HOST, path: `${ACME_CHALLENGE_PREFIX}${token}` });
+    expect(answer.status).to.equal(200);
+    expect(answer.body).to.equal(`${token}.thumb-print_42`);
+    expect(answer.headers['content-type']).to.equal('text/plain; charset=utf-8');
+    expect((await request(r.port, { host: HOST, path: `${ACME_CHALLENGE_PREFIX}other` })).status).to.equal(
+      308,
+    );
+    pending.clear();
+    expect((await request(r.port, { host: HOST, path: `${ACME_CHALLENGE_PREFIX}${token}` })).status).to.equal(
+      308,
+    );
   });
 
   it('skips a malformed rule and keeps serving the app', async () => {

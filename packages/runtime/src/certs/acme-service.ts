@@ -97,6 +97,11 @@ export class AcmeService implements AcmeChallenges {
     return this.pending.get(`${host} ${token}`);
   }
 
+  /** The pending http-01 challenges of `host` as [token, answer] (for the router's route rules). */
+  *challengesFor(host: string): Iterable<readonly [string, string]> {
+    for (const [k, v] of this.pending) if (k.startsWith(`${host} `)) yield [k.slice(host.length + 1), v];
+  }
+
   /** Start looking at domains (once the router listens, so that challenges can be answered). */
   start(): void {
     this.started = true;
