@@ -53,7 +53,12 @@ export type RouteRuleAction =
   /** Redirect to `location`, followed by the request's path and query when `keepPath`. */
   | { kind: 'redirect'; status: 301 | 302 | 307 | 308; location: string; keepPath?: boolean }
   /** Edit headers and go on with the next rules (edits of several rules add up). */
-  | ({ kind: 'edit' } & RouteRuleEdits);
+  | ({ kind: 'edit' } & RouteRuleEdits)
+  /**
+   * The request needs the plugin's code (its `route` tap): on the HAProxy data plane it goes
+   * through the Node router, which runs every rule and tap. The Node router runs taps anyway.
+   */
+  | { kind: 'code' };
 
 /** One rule: when `match` holds for a request of the app, do `action`. */
 export interface RouteRule {
@@ -141,8 +146,10 @@ export function routeRuleProblems(rule: RouteRule): string[] {
         if (!TOKEN.test(n)) bad.push(`removed header "${n}" is not a token`);
       checkHeaders('action.responseHeaders', a.responseHeaders, bad);
       break;
+    case 'code':
+      break;
     default:
-      bad.push('action.kind must be app, respond, redirect or edit');
+      bad.push('action.kind must be app, respond, redirect, edit or code');
   }
   return bad;
 }

@@ -29,6 +29,8 @@ export interface RuleShape {
   requestSet: string[];
   requestRemove: string[];
   responseHeaders: string[];
+  /** Slot backends of the Node router (for `code` rules), by client protocol; set by the router. */
+  node?: { http: string; https: string };
 }
 
 /** Map contents (lines `key value`) and the shape they need. */
@@ -184,6 +186,9 @@ class Compiler {
         break;
       case 'edit':
         this.edits(a, v);
+        break;
+      case 'code':
+        v.node = '1';
         break;
     }
     const id = hashId(v);

@@ -63,6 +63,7 @@ export function ruleBlock(
     `  http-request set-var-fmt(txn.rs) "${sig}" if { var(txn.be) -m found } { var(txn.rapp) -m found }`,
     `  http-request set-var(txn.rule) var(txn.rs),map_reg(${f.second}) if { var(txn.be) -m found } { var(txn.rapp) -m found }`,
     `  http-request set-var(txn.redit) var(txn.rs),map_reg(${f.edits}) if { var(txn.rs) -m found } { var(txn.be) -m found }`,
+    ...nodeHandOver(shape, val('txn.rule', 'node', v)),
     // An answer: the router's page of an H-code (its sentence maybe the rule's), or a body.
     `  http-request set-var(txn.rst) ${val('txn.rule', 'status', v)} if ${ruled}`,
     `  http-request set-var(txn.code) ${val('txn.rule', 'code', v)} if ${ruled}`,
@@ -106,6 +107,25 @@ export function ruleBlock(
         `  http-after-response set-header ${n} "%[${val(from, `res.${n}`, v)},b64dec]" if { ${val(from, `res.${n}`, v)} -m found }`,
       );
   return out.join('\n');
+}
+
+/**
+ * A `code` rule: the Node router takes the request (it runs every rule and tap itself, and
+ * writes the log line: the slot names no app, so HAProxy's line is dropped by the sink).
+ */
+function nodeHandOver(shape: RuleShape, node: string): string[] {
+  if (!shape.node) return [];
+  const is = `{ ${node} -m found }`;
+  return [
+    `  http-request set-var(txn.be) str(${shape.node.http}) if ${is} !{ ssl_fc }`,
+    `  http-request set-var(txn.be) str(${shape.node.https}) if ${is} { ssl_fc }`,
+    `  http-request set-var(txn.state) str(ok) if ${is}`,
+    `  http-request unset-var(txn.redit) if ${is}`,
+    `  http-request set-var(txn.node) str(1) if ${is}`,
+    `  http-request unset-var(txn.rule) if ${is}`,
+    // The Node router added the platform's hop to the answer already.
+    '  http-after-response replace-header Via ^(.*),\\ 1\\.1\\ slipway$ \\1 if { var(txn.node) -m found }',
+  ];
 }
 
 /** Empty map files for a new configuration (the control plane fills them). */

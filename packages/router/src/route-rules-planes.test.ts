@@ -3,7 +3,7 @@
  * HAProxy data plane runs them compiled into its maps. Real HTTP to real backends; the rules
  * come from real plugins on a real kernel, changed while the router runs.
  */
-import { Kernel, type RouteRule } from '@slipway/core';
+import { Kernel, type RouteRule, withHeaderEdits } from '@slipway/core';
 import { expect } from 'chai';
 import { ACME_CHALLENGE_PREFIX, acmeChallengePlugin } from './acme-challenge-plugin.js';
 import { httpsPolicyPlugin } from './https-policy-plugin.js';
@@ -59,6 +59,25 @@ describePlanes('router: declarative route rules', (plane) => {
           list.push(...(rules.get(ctx.app) ?? []));
           return list;
         });
+      },
+    });
+    // A third-party plugin with code per request: a `route` tap, and a `code` rule saying which
+    // requests need it (on HAProxy those go through the Node router).
+    await kernel.use({
+      name: 'test-code',
+      register(reg) {
+        reg.hooks.routeRules.tap('test-code', (list, ctx) => {
+          if (ctx.app === 'app') list.push({ match: { pathPrefix: '/code' }, action: { kind: 'code' } });
+          return list;
+        });
+        reg.hooks.route.tap('test-code', (d, req) =>
+          d.kind === 'app' && req.url.startsWith('/code')
+            ? withHeaderEdits(d, {
+                responseHeaders: { 'X-Tap': `${req.method} ${req.remoteAddress} ${req.protocol}` },
+                requestHeaders: { set: { 'X-Url-Length': String(req.url.length) } },
+              })
+            : d,
+        );
       },
     });
     const table = new TestTable()
@@ -211,6 +230,31 @@ describePlanes('router: declarative route rules', (plane) => {
     expect((await request(r.port, { host: HOST, path: `${ACME_CHALLENGE_PREFIX}${token}` })).status).to.equal(
       308,
     );
+  });
+
+  it('a plugin that needs code: its requests run its route tap (on HAProxy through the Node router)', async () => {
+    const reply = await request(r.port, {
+      host: HOST,
+      path: '/code/abc',
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    });
+    expect(reply.status).to.equal(200);
+    expect(reply.headers['x-tap']).to.equal('GET 127.0.0.1 http');
+    const seen = JSON.parse(reply.body).headers;
+    expect(seen['x-url-length']).to.equal('9');
+    expect(seen['x-forwarded-for']).to.equal('203.0.113.9, 127.0.0.1');
+    expect(seen['x-forwarded-proto']).to.equal('http');
+    expect(seen['x-forwarded-port']).to.equal(String(r.port));
+    expect(seen.via).to.equal('1.1 slipway');
+    expect(reply.headers.via).to.equal('1.1 slipway');
+    expect(await r.line(/path="\/code\/abc"/)).to.match(/status=200/);
+    await new Promise((done) => setTimeout(done, 300));
+    expect(r.lines.filter((l) => l.message.includes('path="/code/abc"'))).to.have.length(1);
+    // Maintenance still answers (the Node router runs the rules too), and other paths stay in HAProxy.
+    maintenance.add('app');
+    expect((await request(r.port, { host: HOST, path: '/code/abc' })).status).to.equal(503);
+    maintenance.clear();
+    expect((await request(r.port, { host: HOST, path: '/plain' })).headers).to.not.have.property('x-tap');
   });
 
   it('skips a malformed rule and keeps serving the app', async () => {

@@ -144,10 +144,11 @@ function firstDecisive(
   rules: readonly RouteRule[],
   req: IncomingRequestInfo,
   switching: boolean,
-): Exclude<RouteRule['action'], { kind: 'edit' }> | undefined {
+): Exclude<RouteRule['action'], { kind: 'edit' | 'code' }> | undefined {
   for (const r of rules) {
     const a = r.action;
-    if (a.kind === 'edit' || (a.kind === 'app' && !switching)) continue;
+    // `code` only tells HAProxy to send the request here, where the taps run anyway.
+    if (a.kind === 'edit' || a.kind === 'code' || (a.kind === 'app' && !switching)) continue;
     if (ruleMatches(r.match, req)) return a;
   }
   return undefined;

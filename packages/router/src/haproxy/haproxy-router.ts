@@ -20,10 +20,10 @@ import { usableRules } from '../route-rules.js';
 import { compileRouteRules, type RuleShape } from '../route-rules-compile.js';
 import { emptyRuleMaps } from '../route-rules-haproxy.js';
 import type { RouteTable } from '../route-table.js';
-import type { Router } from '../router.js';
+import { createRouter, type NodeRouter, type Router } from '../router.js';
 import { type CertificateStore, type RouterTlsOptions, tlsStore } from '../tls-certificates.js';
 import { ControlPlane, type RouteListing } from './control-plane.js';
-import { codeMaps, haproxyFiles, renderHaproxyConfig } from './haproxy-config.js';
+import { codeMaps, haproxyFiles, renderHaproxyConfig, slotName } from './haproxy-config.js';
 import { type HaproxyLogSink, startLogSink } from './log-sink.js';
 import { listenersClosed } from './soft-stop.js';
 import { StatsSocket } from './stats-socket.js';
@@ -150,8 +150,14 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   let timer: NodeJS.Timeout | undefined;
   let generation = 0;
   const rulesHook = options.kernel?.hooks.routeRules;
-  /** Shape of the running configuration's rule block. */
+  /** Shape of the running configuration's rule block, and its key as compiled (no Node slots). */
   let ruleShape: RuleShape | undefined;
+  let ruleShapeKey: string | undefined;
+  const slots = options.slots ?? 256;
+  // With a kernel, two more slot backends lead to the Node router (http, https) for `code` rules.
+  const node = options.kernel ? { http: slotName(slots), https: slotName(slots + 1) } : undefined;
+  let inner: NodeRouter | undefined;
+  const innerSockets = { http: join(dir, 'node-http.sock'), https: join(dir, 'node-https.sock') };
   /** The shape the apps' rules have now (a dry compile: slots do not change the shape). */
   const currentShape = (): RuleShape | undefined => {
     if (!rulesHook || rulesHook.taps.length === 0) return undefined;
@@ -195,13 +201,28 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
     writeCertificates();
     ruleShape = currentShape();
+    ruleShapeKey = ruleShape ? JSON.stringify(ruleShape) : undefined;
+    if (ruleShape && node) ruleShape = { ...ruleShape, node };
+    if (node && !inner) {
+      inner = createRouter({
+        table: options.table,
+        baseDomain,
+        kernel: options.kernel!,
+        ...(log ? { log } : {}),
+        timeouts,
+        limits,
+        onError,
+      });
+      await inner.listenProxied(innerSockets.http, 'http');
+      await inner.listenProxied(innerSockets.https, 'https');
+    }
     const strict = certificates !== undefined && certificates.defaultCertificate === undefined;
     let config = renderHaproxyConfig({
       dir,
       ...(httpAddr ? { http: { host: httpAddr.address, port: httpAddr.port } } : {}),
       ...(tlsAddr ? { tls: { host: tlsAddr.address, port: tlsAddr.port, crtList: files.crtList } } : {}),
       logPort: sink.port,
-      slots: options.slots ?? 256,
+      slots: slots + (node ? 2 : 0),
       ...(options.threads ? { threads: options.threads } : {}),
       limits,
       timeouts,
@@ -236,12 +257,12 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const control = new ControlPlane(socket, dir, {
       table: options.table,
       baseDomain,
-      slots: options.slots ?? 256,
+      slots,
       maintenance: options.maintenance,
       drainMs: timeouts.firstByte,
       quarantineMs: timeouts.quarantine,
       rules: rulesHook,
-      ruleShapeKey: ruleShape ? JSON.stringify(ruleShape) : undefined,
+      ruleShapeKey,
       onError,
     });
     const deadline = Date.now() + 10_000;
@@ -265,6 +286,13 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       await new Promise((r) => setTimeout(r, 20));
     }
     current = { proc, control, stderr };
+    if (node)
+      await socket.batch(
+        (['http', 'https'] as const).flatMap((p) => [
+          `add server ${node[p]}/node unix@${innerSockets[p]} send-proxy`,
+          `enable server ${node[p]}/node`,
+        ]),
+      );
     await control.sync();
     // Soft stop: the old haproxy stops listening and exits once its requests are done.
     if (old) {
@@ -294,7 +322,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     await current.control.sync();
     // Rules that read a new header or cookie, or answer with a new status: a new rule block.
     const compiled = current.control.compiled;
-    if (compiled && compiled.shapeKey !== JSON.stringify(ruleShape) && !reloading) {
+    if (compiled && compiled.shapeKey !== ruleShapeKey && !reloading) {
       reloading = start().finally(() => {
         reloading = undefined;
       });
@@ -329,6 +357,8 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
         await waitExit(proc, graceMs + 2000);
       }
       current = undefined;
+      await inner?.close(graceMs);
+      inner = undefined;
       httpAddr = undefined;
       tlsAddr = undefined;
       await sink?.close();
