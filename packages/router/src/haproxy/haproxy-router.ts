@@ -12,6 +12,7 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kernel, type LogSink, logSinkRef } from '@slipway/core';
+import { acmeChallengePlugin } from '../acme-challenge-plugin.js';
 import { routerErrors } from '../errors.js';
 import { normalizeHost } from '../host.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from '../limits.js';
@@ -27,6 +28,8 @@ import { codeMaps, haproxyFiles, renderHaproxyConfig, slotName } from './haproxy
 import { type HaproxyLogSink, startLogSink } from './log-sink.js';
 import { listenersClosed } from './soft-stop.js';
 import { StatsSocket } from './stats-socket.js';
+
+const ACME_PLUGIN = acmeChallengePlugin.name;
 
 /** Options of `createHaproxyRouter` (the subset of `RouterOptions` HAProxy honours, and its own). */
 export interface HaproxyRouterOptions {
@@ -204,6 +207,15 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     ruleShapeKey = ruleShape ? JSON.stringify(ruleShape) : undefined;
     if (ruleShape && node) ruleShape = { ...ruleShape, node };
     if (node && !inner) {
+      // JS taps run in the Node router only: say so once, naming them (ACME's covers hosts no app serves).
+      const taps = options.kernel!.hooks.route.taps.map((t) => t.name).filter((n) => n !== ACME_PLUGIN);
+      if (taps.length > 0)
+        onError(
+          new Error(
+            `route taps of ${taps.join(', ')} run on the Node router only: on HAProxy a request reaches them ` +
+              "where a route rule with action { kind: 'code' } sends it",
+          ),
+        );
       inner = createRouter({
         table: options.table,
         baseDomain,
