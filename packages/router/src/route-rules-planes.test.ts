@@ -31,6 +31,8 @@ describePlanes('router: declarative route rules', (plane) => {
   const https = new Set<string>();
   /** The rules a test plugin returns, by app (changed by the tests as the router runs). */
   const rules = new Map<string, RouteRule[]>();
+  /** Apps whose rules tap throws. */
+  const explode = new Set<string>();
   before(async () => {
     app = await startBackend();
     canary = await startBackend();
@@ -56,6 +58,7 @@ describePlanes('router: declarative route rules', (plane) => {
       name: 'test-rules',
       register(reg) {
         reg.hooks.routeRules.tap('test-rules', (list, ctx) => {
+          if (explode.has(ctx.app)) throw new Error('the plugin broke');
           list.push(...(rules.get(ctx.app) ?? []));
           return list;
         });
@@ -96,6 +99,7 @@ describePlanes('router: declarative route rules', (plane) => {
     maintenance.clear();
     pending.clear();
     https.clear();
+    explode.clear();
   });
 
   it('maintenance as a rule: H80 page (HTML and JSON), Retry-After, the log line; other apps served', async () => {
@@ -255,6 +259,18 @@ describePlanes('router: declarative route rules', (plane) => {
     expect((await request(r.port, { host: HOST, path: '/code/abc' })).status).to.equal(503);
     maintenance.clear();
     expect((await request(r.port, { host: HOST, path: '/plain' })).headers).to.not.have.property('x-tap');
+  });
+
+  it('a throwing rules tap: the app keeps its last good rules and is served', async () => {
+    rules.set('app', [
+      { match: { pathPrefix: '/gone' }, action: { kind: 'respond', status: 410, body: 'gone' } },
+    ]);
+    expect((await request(r.port, { host: HOST, path: '/gone' })).status).to.equal(410);
+    explode.add('app');
+    explode.add('other');
+    expect((await request(r.port, { host: HOST, path: '/gone' })).status).to.equal(410);
+    expect((await request(r.port, { host: HOST, path: '/' })).status).to.equal(200);
+    expect((await request(r.port, { host: 'other.example.test' })).status).to.equal(200);
   });
 
   it('skips a malformed rule and keeps serving the app', async () => {

@@ -20,6 +20,9 @@ import { H_CODES, type HCodeName, renderError } from './h-codes.js';
 /** Rules already checked (rule objects are usually kept by the plugin between calls). */
 const checked = new WeakSet<RouteRule>();
 const ranges = new WeakMap<RouteRuleMatch, BlockList>();
+/** Each app's last good rules, per hook (kept when a tap throws), and the tap errors told. */
+const lastGood = new WeakMap<object, Map<string, RouteRule[]>>();
+const tapErrors = new Set<string>();
 /** Malformed rules already reported (a plugin that keeps its rule objects is told once). */
 const reportedOnce = new WeakSet<RouteRule>();
 
@@ -31,7 +34,18 @@ export function usableRules(
   onError: (e: unknown) => void,
   reported: WeakSet<object> = reportedOnce,
 ): RouteRule[] {
-  const rules = hook.call([], { app, hosts });
+  let rules: RouteRule[];
+  try {
+    rules = hook.call([], { app, hosts });
+  } catch (e) {
+    // A plugin's tap threw (the kernel's error names it): the app keeps its last good rules,
+    // on both data planes, and the error is told once per message.
+    const text = String(e);
+    if (!tapErrors.has(text)) onError(e);
+    if (tapErrors.size > 100) tapErrors.clear();
+    tapErrors.add(text);
+    return lastGood.get(hook)?.get(app) ?? [];
+  }
   const out: RouteRule[] = [];
   for (const r of rules) {
     if (checked.has(r)) {
@@ -47,6 +61,9 @@ export function usableRules(
       reported.add(r);
     }
   }
+  const last = lastGood.get(hook) ?? new Map<string, RouteRule[]>();
+  lastGood.set(hook, last);
+  last.set(app, out);
   return out;
 }
 

@@ -176,7 +176,9 @@ export class ControlPlane {
     const apps: AppRules[] = [];
     for (const [app, hosts] of appHosts) {
       const slot = this.appSlot.get(app);
-      if (slot) apps.push({ app, slot: slotName(slot.index), rules: usableRules(hook, app, hosts, onError) });
+      if (!slot) continue;
+      const rules = usableRules(hook, app, hosts, onError);
+      apps.push({ app, slot: slotName(slot.index), rules });
     }
     const slotOf = (app: string): string | undefined => {
       const s = this.appSlot.get(app);

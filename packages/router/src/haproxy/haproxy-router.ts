@@ -167,7 +167,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const apps = [...options.table.apps()].map((app) => ({
       app,
       slot: 'slot0',
-      rules: usableRules(rulesHook, app, [`${app}.${baseDomain}`], () => undefined),
+      rules: usableRules(rulesHook, app, [`${app}.${baseDomain}`], onError),
     }));
     return compileRouteRules(apps, () => 'slot0').shape;
   };

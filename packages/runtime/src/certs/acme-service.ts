@@ -71,6 +71,9 @@ export interface AcmeServiceOptions extends AcmeOptions {
 
 const DAY = 86_400_000;
 
+/** How long a new http-01 answer is given to reach the router's data plane (ms). */
+const CHALLENGE_SETTLE_MS = 300;
+
 /** Obtains and renews certificates; answers http-01 challenges while an order is pending. */
 export class AcmeService implements AcmeChallenges {
   private readonly pending = new Map<string, string>();
@@ -248,6 +251,9 @@ export class AcmeService implements AcmeChallenges {
         skipChallengeVerification: true,
         challengeCreateFn: async (authz, challenge, keyAuthorization) => {
           this.pending.set(`${authz.identifier.value} ${challenge.token}`, keyAuthorization);
+          // The HAProxy data plane takes it as a route rule at its next sync (every 100 ms):
+          // let that happen before the CA is told to look.
+          await new Promise((r) => setTimeout(r, CHALLENGE_SETTLE_MS));
         },
         challengeRemoveFn: async (authz, challenge) => {
           this.pending.delete(`${authz.identifier.value} ${challenge.token}`);
