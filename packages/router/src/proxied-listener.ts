@@ -38,6 +38,8 @@ function strip(value: string, suffix: string): string | undefined {
  */
 function unwrap(req: http.IncomingMessage): void {
   const peer = req.socket.remoteAddress ?? '';
+  // Node builds `headers` lazily from `rawHeaders`: build it before either is changed.
+  const headers = req.headers;
   const fix = (name: string, suffix: string): void => {
     const raw = req.rawHeaders;
     for (let i = raw.length - 2; i >= 0; i -= 2) {
@@ -47,11 +49,11 @@ function unwrap(req: http.IncomingMessage): void {
       else raw[i + 1] = v;
       break;
     }
-    const h = req.headers[name];
+    const h = headers[name];
     if (typeof h === 'string') {
       const v = strip(h, suffix);
-      if (v === undefined) delete req.headers[name];
-      else req.headers[name] = v;
+      if (v === undefined) delete headers[name];
+      else headers[name] = v;
     }
   };
   fix('x-forwarded-for', peer);
