@@ -141,6 +141,11 @@ describePlanes('router: declarative route rules', (plane) => {
     maintenance.add('app-canary');
     expect((await request(r.port, { host: HOST, headers: { 'x-canary': '1' } })).status).to.equal(503);
     expect((await request(r.port, { host: HOST })).status).to.equal(200);
+    // A switch to an app that does not exist: the router's 404, as for an unknown host.
+    rules.set('other', [{ action: { kind: 'app', app: 'missing' } }]);
+    const none = await request(r.port, { host: 'other.example.test' });
+    expect(none.status).to.equal(404);
+    expect(none.body).to.contain('No such app');
   });
 
   it('answers with a body and headers on a path prefix from the given sources only', async () => {
