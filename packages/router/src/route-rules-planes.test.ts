@@ -3,15 +3,19 @@
  * HAProxy data plane runs them compiled into its maps. Real HTTP to real backends; the rules
  * come from real plugins on a real kernel, changed while the router runs.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kernel, type RouteRule, withHeaderEdits } from '@slipway/core';
 import { expect } from 'chai';
 import { ACME_CHALLENGE_PREFIX, acmeChallengePlugin } from './acme-challenge-plugin.js';
+import type { HaproxyRouter } from './haproxy/haproxy-router.js';
 import { httpsPolicyPlugin } from './https-policy-plugin.js';
 import { maintenancePlugin } from './maintenance-plugin.js';
 import {
   type Backend,
   describePlanes,
   request,
+  settle,
   startBackend,
   startRouter,
   type TestRouter,
@@ -31,6 +35,7 @@ describePlanes('router: declarative route rules', (plane) => {
   const https = new Set<string>();
   /** The rules a test plugin returns, by app (changed by the tests as the router runs). */
   const rules = new Map<string, RouteRule[]>();
+  const table = new TestTable();
   /** Apps whose rules tap throws. */
   const explode = new Set<string>();
   before(async () => {
@@ -83,7 +88,7 @@ describePlanes('router: declarative route rules', (plane) => {
         );
       },
     });
-    const table = new TestTable()
+    table
       .set('app', [app.target('web.1')])
       .set('app-canary', [canary.target('web.1')])
       .set('other', [app.target('web.1')]);
@@ -218,6 +223,32 @@ describePlanes('router: declarative route rules', (plane) => {
     // Edits apply to a rule's answer too.
     maintenance.add('app');
     expect((await request(r.port, { host: HOST })).headers['x-frame-options']).to.equal('DENY');
+  });
+
+  it('ACME http-01 for a custom domain of the app (a new status in the rules: a reload on HAProxy)', async () => {
+    table.domains.set('www.app.test', 'app');
+    try {
+      pending.set('www.app.test tokenA', 'tokenA.key');
+      const answer = await request(r.port, { host: 'www.app.test', path: `${ACME_CHALLENGE_PREFIX}tokenA` });
+      expect(answer.status).to.equal(200);
+      expect(answer.body).to.equal('tokenA.key');
+      expect((await request(r.port, { host: HOST, path: `${ACME_CHALLENGE_PREFIX}tokenA` })).status).to.equal(
+        200,
+      );
+      expect(
+        (await request(r.port, { host: HOST, path: `${ACME_CHALLENGE_PREFIX}tokenA` })).body,
+      ).to.not.equal('tokenA.key');
+      if (plane === 'haproxy') {
+        // Reloaded once for the new shape, then stable (no reload per sync).
+        const pid = () => readFileSync(join((r.router as HaproxyRouter).dir, 'haproxy.pid'), 'utf8');
+        const before = pid();
+        await settle();
+        await settle();
+        expect(pid()).to.equal(before);
+      }
+    } finally {
+      table.domains.delete('www.app.test');
+    }
   });
 
   it('ACME http-01 and the HTTPS redirect as rules: the challenge first, even in maintenance', async () => {

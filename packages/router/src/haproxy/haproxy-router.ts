@@ -203,7 +203,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const any = (httpAddr ?? tlsAddr)!;
     sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
     writeCertificates();
-    ruleShape = currentShape();
+    // The last compile's shape (every host of every app) when there is one, so that a reload
+    // for a new shape converges; else a first dry compile.
+    ruleShape = current?.control.compiled?.shape ?? currentShape();
     ruleShapeKey = ruleShape ? JSON.stringify(ruleShape) : undefined;
     if (ruleShape && node) ruleShape = { ...ruleShape, node };
     if (node && !inner) {
