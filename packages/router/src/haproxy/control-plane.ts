@@ -75,6 +75,8 @@ export interface ControlPlaneOptions {
   ruleShapeKey?: string | undefined;
   /** Told about rules that cannot be used. */
   onError?: (e: unknown) => void;
+  /** Requests sent to one dyno at once (`maxconn`); more wait in the app's backlog. */
+  inFlightPerDyno: number;
 }
 
 /** Applies the route table to one running HAProxy; a new HAProxy (reload) gets a new one. */
@@ -108,6 +110,16 @@ export class ControlPlane {
   appOfSlot(name: string): string | undefined {
     const i = Number(name.slice(4));
     return name.startsWith('slot') ? this.slots[i]?.app : undefined;
+  }
+
+  /** Requests in `app`'s backlog now (HAProxy's queue of its slot backend). */
+  async backlog(app: string): Promise<number> {
+    const slot = this.appSlot.get(app);
+    if (slot === undefined) return 0;
+    // `show stat <proxy> 2 -1`: the backend's own line; its third CSV field is qcur.
+    const csv = await this.socket.run(`show stat ${slotName(slot.index)} 2 -1`);
+    const row = csv.split('\n').find((l) => l.startsWith(`${slotName(slot.index)},BACKEND,`));
+    return Number(row?.split(',')[2]) || 0;
   }
 
   /** Apply the table now; calls made while one runs are folded into one more run. */
@@ -224,7 +236,7 @@ export class ControlPlane {
       if (slot.servers.has(k)) continue;
       const name = `${t.dyno.replace(/[^A-Za-z0-9.-]/g, '-')}_${++this.serial}`;
       batch.push(
-        `add server ${be}/${name} ${t.host}:${t.port} pool-purge-delay 5s pool-max-conn -1 ` +
+        `add server ${be}/${name} ${t.host}:${t.port} maxconn ${this.o.inFlightPerDyno} pool-purge-delay 5s pool-max-conn -1 ` +
           `check inter ${q} fastinter ${q} downinter ${q} rise 1 fall 1 observe layer4 error-limit 1 on-error mark-down`,
         `enable health ${be}/${name}`,
         `enable server ${be}/${name}`,

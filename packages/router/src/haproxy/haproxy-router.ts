@@ -2,9 +2,10 @@
  * `createHaproxyRouter`: the same `Router` as `createRouter`, served by HAProxy (Debian's
  * package, 2.6 or later) instead of Node. It writes the fixed configuration, runs haproxy in
  * the foreground, and keeps it in step with the route table through the control plane. Changes
- * of apps, dynos, domains and maintenance are applied live; a new listener or a new set of
- * certificates is a reload: a new haproxy takes the ports (SO_REUSEPORT), gets the whole state
- * from the table, then the old one finishes its requests and exits.
+ * of apps, dynos, domains, maintenance and certificates are applied live; a new listener (or a
+ * default certificate coming or going) is a reload: a new haproxy takes the ports
+ * (SO_REUSEPORT), gets the whole state from the table, then the old one finishes its requests
+ * and exits.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,9 +24,11 @@ import { emptyRuleMaps } from '../route-rules-haproxy.js';
 import type { RouteTable } from '../route-table.js';
 import { createRouter, type NodeRouter, type Router } from '../router.js';
 import { type CertificateStore, type RouterTlsOptions, tlsStore } from '../tls-certificates.js';
+import { HaproxyCertificates } from './certificates.js';
 import { ControlPlane, type RouteListing } from './control-plane.js';
 import { codeMaps, haproxyFiles, renderHaproxyConfig, slotName } from './haproxy-config.js';
 import { type HaproxyLogSink, startLogSink } from './log-sink.js';
+import { LUA_ACTIONS } from './lua-actions.js';
 import { listenersClosed } from './soft-stop.js';
 import { StatsSocket } from './stats-socket.js';
 
@@ -144,12 +147,12 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   // its child) would keep serving its old state on the same ports: end it first.
   if (options.dir) stopLeftover(pidFile);
   const files = haproxyFiles(dir);
+  const certs = certificates && new HaproxyCertificates(certificates, join(dir, 'certs'), files.crtList);
   const socket = new StatsSocket(files.socket);
   let httpAddr: AddressInfo | undefined;
   let tlsAddr: AddressInfo | undefined;
   let sink: HaproxyLogSink | undefined;
   let current: Instance | undefined;
-  let certVersion = -1;
   let timer: NodeJS.Timeout | undefined;
   let generation = 0;
   const rulesHook = options.kernel?.hooks.routeRules;
@@ -172,37 +175,14 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     return compileRouteRules(apps, () => 'slot0').shape;
   };
 
-  const writeCertificates = (): void => {
-    if (!certificates) return;
-    certVersion = certificates.version;
-    const lines: string[] = [];
-    const write = (
-      name: string,
-      pem: { cert: string | Buffer; key: string | Buffer },
-      sni: readonly string[],
-    ) => {
-      const file = join(dir, 'certs', `${name}.pem`);
-      writeFileSync(file, `${String(pem.cert).trim()}\n${String(pem.key).trim()}\n`, { mode: 0o600 });
-      lines.push([file, ...sni].join(' '));
-    };
-    mkdirSync(join(dir, 'certs'), { recursive: true });
-    const def = certificates.defaultCertificate;
-    if (def) write('default', def, []);
-    certificates.entries.forEach((e, i) => {
-      write(
-        `c${i}`,
-        e,
-        e.domains.map((d) => d.toLowerCase()),
-      );
-    });
-    writeFileSync(files.crtList, `${lines.join('\n')}\n`);
-  };
+  const backlogs = new Map<string, number>();
+  let backlogAsking = false;
 
   /** Start a new haproxy with the current listeners and state; the old one drains and exits. */
   const start = async (): Promise<void> => {
     const any = (httpAddr ?? tlsAddr)!;
     sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
-    writeCertificates();
+    certs?.writeFiles();
     // The last compile's shape (every host of every app) when there is one, so that a reload
     // for a new shape converges; else a first dry compile.
     ruleShape = current?.control.compiled?.shape ?? currentShape();
@@ -230,7 +210,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       await inner.listenProxied(innerSockets.http, 'http');
       await inner.listenProxied(innerSockets.https, 'https');
     }
-    const strict = certificates !== undefined && certificates.defaultCertificate === undefined;
+    const strict = certs !== undefined && !certs.hasDefault;
     let config = renderHaproxyConfig({
       dir,
       ...(httpAddr ? { http: { host: httpAddr.address, port: httpAddr.port } } : {}),
@@ -248,6 +228,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     writeFileSync(files.hosts, '');
     writeFileSync(files.states, '');
     for (const file of emptyRuleMaps(dir)) writeFileSync(file, '');
+    writeFileSync(files.lua, LUA_ACTIONS);
     const maps = codeMaps();
     writeFileSync(files.descs, maps.descs);
     writeFileSync(files.pages, maps.pages);
@@ -278,6 +259,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       rules: rulesHook,
       ruleShapeKey,
       onError,
+      inFlightPerDyno: limits.inFlightPerDyno,
     });
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -323,12 +305,18 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     if (current && !closing) void sync().catch(onError);
   });
   let reloading: Promise<void> | undefined;
-  /** Apply the table; new certificates are a reload (HAProxy 2.6 cannot add crt-list entries for SNI live). */
+  /**
+   * Apply the table. Certificates are applied live; only a default certificate coming or going
+   * is a reload (it switches strict-sni on the listener).
+   */
   const sync = async (): Promise<void> => {
     if (reloading) return reloading;
     if (!current) return;
-    if (certificates && certificates.version !== certVersion) {
-      reloading = start().finally(() => {
+    if (certs?.stale) {
+      const running = current;
+      reloading = (
+        certs.needsReload ? start() : certs.apply(socket).then(() => running.control.sync())
+      ).finally(() => {
         reloading = undefined;
       });
       return reloading;
@@ -386,6 +374,20 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     get tlsAddress() {
       return current ? tlsAddr : undefined;
     },
-    backlog: () => 0,
+    backlog(app) {
+      // The Router's backlog is read synchronously: answer the last count HAProxy gave and ask
+      // again in the background (callers poll it).
+      if (current && !backlogAsking) {
+        const control = current.control;
+        backlogAsking = true;
+        void control
+          .backlog(app)
+          .then((n) => backlogs.set(app, n), onError)
+          .finally(() => {
+            backlogAsking = false;
+          });
+      }
+      return backlogs.get(app) ?? 0;
+    },
   };
 }
