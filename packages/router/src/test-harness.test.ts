@@ -144,6 +144,7 @@ export function createTestRouter(plane: Plane, opts: RouterOptions, extra: Hapro
   const h = createHaproxyRouter({
     table: { ...bind(table), apps: () => table.apps.keys(), domains: () => table.domains.entries() },
     baseDomain: opts.baseDomain,
+    ...(opts.kernel ? { kernel: opts.kernel } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),

@@ -8,6 +8,8 @@
  */
 import { H_CODES, type HCode } from '../h-codes.js';
 import type { RouterLimits, RouterTimeouts } from '../limits.js';
+import type { RuleShape } from '../route-rules-compile.js';
+import { ruleBlock } from '../route-rules-haproxy.js';
 import { HOP_BY_HOP_ACTION } from './lua-actions.js';
 
 /** Files and ports one generated configuration refers to. */
@@ -26,6 +28,8 @@ export interface HaproxyConfigInput {
   threads?: number;
   limits: RouterLimits;
   timeouts: RouterTimeouts;
+  /** Shape of the route rules' block (none: no block, no rules). */
+  ruleShape?: RuleShape;
 }
 
 /** Paths inside the data plane's directory. */
@@ -320,6 +324,7 @@ ${forwardedFor()}
 ${headerSizes(l)}
 ${answer(400, '{ var(txn.code) -m found }', ' hdr Connection close').join('\n')}
 ${expectationFailed()}
+${c.ruleShape ? ruleBlock(c.dir, c.ruleShape, { pages: pages('txn.code'), states: f.states }) : '  # no route rules'}
 ${noSuchApp()}
   http-request set-var(txn.code) var(txn.state) unless { var(txn.state) -m str ok }
 ${answer(503, '{ var(txn.code) -m found }').join('\n')}

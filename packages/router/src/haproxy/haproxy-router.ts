@@ -13,19 +13,26 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kernel, type LogSink, logSinkRef } from '@slipway/core';
+import { acmeChallengePlugin } from '../acme-challenge-plugin.js';
 import { routerErrors } from '../errors.js';
 import { normalizeHost } from '../host.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from '../limits.js';
 import type { MaintenanceState } from '../maintenance-plugin.js';
+import { usableRules } from '../route-rules.js';
+import { compileRouteRules, type RuleShape } from '../route-rules-compile.js';
+import { emptyRuleMaps } from '../route-rules-haproxy.js';
 import type { RouteTable } from '../route-table.js';
-import type { Router } from '../router.js';
+import { createRouter, type NodeRouter, type Router } from '../router.js';
 import { type CertificateStore, type RouterTlsOptions, tlsStore } from '../tls-certificates.js';
 import { HaproxyCertificates } from './certificates.js';
 import { ControlPlane, type RouteListing } from './control-plane.js';
-import { codeMaps, haproxyFiles, renderHaproxyConfig } from './haproxy-config.js';
+import { codeMaps, haproxyFiles, renderHaproxyConfig, slotName } from './haproxy-config.js';
 import { type HaproxyLogSink, startLogSink } from './log-sink.js';
 import { LUA_ACTIONS } from './lua-actions.js';
+import { listenersClosed } from './soft-stop.js';
 import { StatsSocket } from './stats-socket.js';
+
+const ACME_PLUGIN = acmeChallengePlugin.name;
 
 /** Options of `createHaproxyRouter` (the subset of `RouterOptions` HAProxy honours, and its own). */
 export interface HaproxyRouterOptions {
@@ -148,6 +155,26 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   let current: Instance | undefined;
   let timer: NodeJS.Timeout | undefined;
   let generation = 0;
+  const rulesHook = options.kernel?.hooks.routeRules;
+  /** Shape of the running configuration's rule block, and its key as compiled (no Node slots). */
+  let ruleShape: RuleShape | undefined;
+  let ruleShapeKey: string | undefined;
+  const slots = options.slots ?? 256;
+  // With a kernel, two more slot backends lead to the Node router (http, https) for `code` rules.
+  const node = options.kernel ? { http: slotName(slots), https: slotName(slots + 1) } : undefined;
+  let inner: NodeRouter | undefined;
+  const innerSockets = { http: join(dir, 'node-http.sock'), https: join(dir, 'node-https.sock') };
+  /** The shape the apps' rules have now (a dry compile: slots do not change the shape). */
+  const currentShape = (): RuleShape | undefined => {
+    if (!rulesHook || rulesHook.taps.length === 0) return undefined;
+    const apps = [...options.table.apps()].map((app) => ({
+      app,
+      slot: 'slot0',
+      rules: usableRules(rulesHook, app, [`${app}.${baseDomain}`], onError),
+    }));
+    return compileRouteRules(apps, () => 'slot0').shape;
+  };
+
   const backlogs = new Map<string, number>();
   let backlogAsking = false;
 
@@ -156,22 +183,51 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const any = (httpAddr ?? tlsAddr)!;
     sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
     certs?.writeFiles();
+    // The last compile's shape (every host of every app) when there is one, so that a reload
+    // for a new shape converges; else a first dry compile.
+    ruleShape = current?.control.compiled?.shape ?? currentShape();
+    ruleShapeKey = ruleShape ? JSON.stringify(ruleShape) : undefined;
+    if (ruleShape && node) ruleShape = { ...ruleShape, node };
+    if (node && !inner) {
+      // JS taps run in the Node router only: say so once, naming them (ACME's covers hosts no app serves).
+      const taps = options.kernel!.hooks.route.taps.map((t) => t.name).filter((n) => n !== ACME_PLUGIN);
+      if (taps.length > 0)
+        onError(
+          new Error(
+            `route taps of ${taps.join(', ')} run on the Node router only: on HAProxy a request reaches them ` +
+              "where a route rule with action { kind: 'code' } sends it",
+          ),
+        );
+      inner = createRouter({
+        table: options.table,
+        baseDomain,
+        kernel: options.kernel!,
+        ...(log ? { log } : {}),
+        timeouts,
+        limits,
+        onError,
+      });
+      await inner.listenProxied(innerSockets.http, 'http');
+      await inner.listenProxied(innerSockets.https, 'https');
+    }
     const strict = certs !== undefined && !certs.hasDefault;
     let config = renderHaproxyConfig({
       dir,
       ...(httpAddr ? { http: { host: httpAddr.address, port: httpAddr.port } } : {}),
       ...(tlsAddr ? { tls: { host: tlsAddr.address, port: tlsAddr.port, crtList: files.crtList } } : {}),
       logPort: sink.port,
-      slots: options.slots ?? 256,
+      slots: slots + (node ? 2 : 0),
       ...(options.threads ? { threads: options.threads } : {}),
       limits,
       timeouts,
+      ...(ruleShape ? { ruleShape } : {}),
     });
     // Without a default certificate an unknown name gets a handshake failure, as with the Node router.
     if (strict) config = config.replace(' alpn h2,http/1.1', ' alpn h2,http/1.1 strict-sni');
     writeFileSync(files.config, config);
     writeFileSync(files.hosts, '');
     writeFileSync(files.states, '');
+    for (const file of emptyRuleMaps(dir)) writeFileSync(file, '');
     writeFileSync(files.lua, LUA_ACTIONS);
     const maps = codeMaps();
     writeFileSync(files.descs, maps.descs);
@@ -196,10 +252,13 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const control = new ControlPlane(socket, dir, {
       table: options.table,
       baseDomain,
-      slots: options.slots ?? 256,
+      slots,
       maintenance: options.maintenance,
       drainMs: timeouts.firstByte,
       quarantineMs: timeouts.quarantine,
+      rules: rulesHook,
+      ruleShapeKey,
+      onError,
       inFlightPerDyno: limits.inFlightPerDyno,
     });
     const deadline = Date.now() + 10_000;
@@ -223,9 +282,20 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       await new Promise((r) => setTimeout(r, 20));
     }
     current = { proc, control, stderr };
+    if (node)
+      await socket.batch(
+        (['http', 'https'] as const).flatMap((p) => [
+          `add server ${node[p]}/node unix@${innerSockets[p]} send-proxy`,
+          `enable server ${node[p]}/node`,
+        ]),
+      );
     await control.sync();
     // Soft stop: the old haproxy stops listening and exits once its requests are done.
-    if (old) old.proc.kill('SIGUSR1');
+    if (old) {
+      old.proc.kill('SIGUSR1');
+      // Until then, a new connection could still reach the old configuration.
+      if (old.proc.pid) await listenersClosed(old.proc.pid);
+    }
     timer ??= setInterval(() => void sync().catch(onError), options.syncIntervalMs ?? 100);
     timer.unref();
   };
@@ -251,7 +321,15 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       });
       return reloading;
     }
-    return current.control.sync();
+    await current.control.sync();
+    // Rules that read a new header or cookie, or answer with a new status: a new rule block.
+    const compiled = current.control.compiled;
+    if (compiled && compiled.shapeKey !== ruleShapeKey && !reloading) {
+      reloading = start().finally(() => {
+        reloading = undefined;
+      });
+      return reloading;
+    }
   };
   const bindAddr = async (port: number, host: string): Promise<AddressInfo> => {
     const p = port === 0 ? await freePort(host) : port;
@@ -281,6 +359,8 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
         await waitExit(proc, graceMs + 2000);
       }
       current = undefined;
+      await inner?.close(graceMs);
+      inner = undefined;
       httpAddr = undefined;
       tlsAddr = undefined;
       await sink?.close();
