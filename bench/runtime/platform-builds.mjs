@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Benchmark: builds through the whole platform (API upload → unpack → build worker in the stack
-// → slug stored, the build output's `Launching...`; the release that follows is not timed), for the Node.js and Python examples: a cold build
-// (new app, empty cache), then warm rebuilds (same source) on a platform with pre-started build
-// workers off (`prestartBuilds: 0`, every build starts its worker) and on (the default), side by
-// side. A rebuild waits a few seconds after the last build, as a next push does.
+// → slug stored, the build output's `Launching...`; the release after it is not timed), for the
+// Node.js and Python examples: a cold build (new app, empty cache), then a warm rebuild (same
+// source) on a platform with pre-started build workers off (`prestartBuilds: 0`, each build
+// starts its worker) and on (the default), side by side. A rebuild comes 5 s after the last
+// build (its release included), as a next push would.
 // Usage: node bench/runtime/platform-builds.mjs [rounds=2] [apps=node,python]   (after `npx tsc -b`)
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { benchPlatform, ROOT } from './bench-lib.mjs';
 const rounds = Number(process.argv[2] ?? 2);
 const apps = (process.argv[3] ?? 'node,python').split(',');
 const BUILDPACK = { node: 'nodejs', python: 'python' };
-const PAUSE_MS = 3000;
+const PAUSE_MS = 5000;
 
 /**
  * Upload `archive` as a build of `app`; seconds until its slug is stored (the build output's

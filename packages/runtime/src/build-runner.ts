@@ -94,6 +94,11 @@ export interface WarmOptions {
    * started ahead of the app's next build binds it, as it cannot know the next build's own dir.
    */
   buildsDir: string;
+  /**
+   * Hands over the start of the next build's worker instead of starting it as the build ends:
+   * the platform calls it once the release is out, so the two do not compete for the CPU.
+   */
+  defer?: (startNext: () => void) => void;
 }
 
 /** Run one build in a worker; `onLine` gets every output line as it happens. */
@@ -128,11 +133,17 @@ export async function runBuildInWorker(
     return await runOnWorker(worker, { ...job, asApp }, onLine, signal, opts.hooks);
   } finally {
     // The app's next build finds a worker up and its kernel composed, unless the platform stops.
-    if (warm && !signal?.aborted && isInside(job.workDir, warm.buildsDir))
-      warm.pool.prestart(job.app, {
+    if (warm && !signal?.aborted && isInside(job.workDir, warm.buildsDir)) {
+      const next = {
         ...spec,
         ...(opts.sandbox ? { mounts: warmMounts(mounts, job.workDir, warm.buildsDir) } : {}),
-      });
+      };
+      const startNext = () => {
+        if (!signal?.aborted) warm.pool.prestart(job.app, next);
+      };
+      if (warm.defer) warm.defer(startNext);
+      else startNext();
+    }
   }
 }
 

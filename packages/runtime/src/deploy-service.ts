@@ -176,6 +176,7 @@ export class DeployService {
       droppedLines = 0;
     };
     const slugFile = join(work, 'slug.tgz');
+    let startNext: (() => void) | undefined;
     let status: 'succeeded' | 'failed' = 'failed';
     let error: string | undefined;
     let slugId: string | undefined;
@@ -211,8 +212,11 @@ export class DeployService {
           cwd: work,
           ...(this.o.kernel ? { hooks: this.o.kernel.hooks } : {}),
           ...(sandbox ? { sandbox } : {}),
-          // The app's builds are its `build` dir's entries (AppDirs): a worker for the next binds it.
-          ...(this.workers ? { warm: { pool: this.workers, buildsDir: dirname(work) } } : {}),
+          // The app's builds are its `build` dir's entries (AppDirs): a worker for the next binds
+          // it. It starts once this build's release is out (below), not competing with it.
+          ...(this.workers
+            ? { warm: { pool: this.workers, buildsDir: dirname(work), defer: (f) => (startNext = f) } }
+            : {}),
         },
       ).finally(reportDropped);
       const ref = await slugs.put(await this.takeSlug(out.slug.path, build.id));
@@ -262,6 +266,7 @@ export class DeployService {
       setTimeout(() => this.sessions.delete(build.id), 60_000).unref();
       await rm(work, { recursive: true, force: true }).catch(() => {});
       releases.event(app.name, `Build ${build.id} ${error ? `failed: ${error}` : 'succeeded'}`);
+      startNext?.();
     }
   }
 
