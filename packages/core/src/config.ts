@@ -1,9 +1,10 @@
 /**
  * Platform configuration: `slipway.config.json` (or `.js`, default-exporting the same shape)
  * lists plugins by package name or path, each with options. They add to the platform's default
- * plugins: `"disable": [specifier]` leaves defaults out, an entry naming a default (with its
- * options) takes its place, and `"defaults": false` keeps none. A specifier resolves from the
- * config file's directory, then from the platform's own install, so a config file anywhere
+ * plugins: `"disable": [specifier or name]` leaves defaults out, an entry naming a default (with
+ * its options), or a plugin of the same name, takes its place, and `"defaults": false` keeps none
+ * of the default packages (the built-in features stay). A specifier resolves from the config
+ * file's directory, then from the platform's own install, so a config file anywhere
  * works. Everything is validated before any plugin runs; errors name the file, the field and
  * the fix.
  */
@@ -28,9 +29,12 @@ export type PluginEntry =
 /** The config file's shape. Unknown top-level keys are kept for the platform (`platform`). */
 export interface SlipwayConfig {
   plugins: PluginEntry[];
-  /** `false`: the platform's default plugins are not loaded, only `plugins`. Default true. */
+  /**
+   * `false`: the platform's default packages (buildpacks, add-ons) are not loaded, only `plugins`;
+   * its built-in features stay (leave one out with `disable`). Default true.
+   */
   defaults?: boolean;
-  /** Default plugins to leave out, by specifier (`@slipway/addon-mail`). */
+  /** Default plugins to leave out, by specifier (`@slipway/addon-mail`) or name (`slipway-drains`). */
   disable?: string[];
   /** Settings for the runtime (ports, data dir, base domain…); the runtime validates them. */
   platform?: Record<string, unknown>;
@@ -188,10 +192,10 @@ export interface CreateKernelOptions {
   /** Leave a loaded plugin out (e.g. add-on providers in a build worker). */
   skip?: (plugin: Plugin<any>) => boolean;
   /**
-   * The platform's default plugins (specifiers, resolved from `resolveFrom`), applied before the
-   * config's, which add to them (see the module comment).
+   * The platform's default plugins (specifiers, resolved from `resolveFrom`, or plugin objects,
+   * known by their name), applied before the config's, which add to them (see the module comment).
    */
-  defaultPlugins?: string[];
+  defaultPlugins?: (string | Plugin<any>)[];
   /** Where specifiers resolve when the config file's directory has no such package: the platform's install. */
   resolveFrom?: string;
   /**
@@ -249,13 +253,25 @@ export async function createKernel(
   type Loaded = [Plugin<any>, Record<string, unknown> | undefined, string | undefined, string?];
   const loaded: Loaded[] = [];
   const listed = new Set(config.plugins.map(specifierOf));
-  const defaults =
-    config.defaults === false
-      ? []
-      : (opts.defaultPlugins ?? []).filter((s) => !listed.has(s) && !config.disable?.includes(s));
-  for (const spec of defaults) {
+  // A default object is named by its plugin name: `"disable": ["slipway-drains"]`.
+  const specOfDefault = (d: string | Plugin<any>) => (typeof d === 'string' ? d : d.name);
+  // `"defaults": false` drops the default packages; default objects (the platform's own
+  // features) stay unless disabled by name.
+  const defaults = (opts.defaultPlugins ?? []).filter(
+    (d) =>
+      !(config.defaults === false && typeof d === 'string') &&
+      !listed.has(specOfDefault(d)) &&
+      !config.disable?.includes(specOfDefault(d)),
+  );
+  for (const d of defaults) {
+    const spec = specOfDefault(d);
     try {
-      loaded.push([await loadPlugin(spec, fallback ?? cwd), undefined, undefined, spec]);
+      loaded.push([
+        typeof d === 'string' ? await loadPlugin(d, fallback ?? cwd) : d,
+        undefined,
+        undefined,
+        spec,
+      ]);
     } catch (e) {
       if (!opts.onDefaultFailed) throw e;
       opts.onDefaultFailed(spec, e);

@@ -90,7 +90,12 @@ export class Kernel {
   /** This kernel's DI container (a child of tsyringe's root, so kernels never share state). */
   readonly container: DependencyContainer;
   /** Buildpacks and add-on services that plugins registered. */
-  readonly catalog: Catalog = { buildpacks: new Map(), addons: new Map() };
+  readonly catalog: Catalog = {
+    buildpacks: new Map(),
+    addons: new Map(),
+    apiRoutes: new Map(),
+    migrations: new Map(),
+  };
   private readonly applied: Applied[] = [];
   private readonly factories: DeclaredFactory[] = [];
   private readonly built: { d: DeclaredFactory; value: unknown }[] = [];
@@ -225,6 +230,26 @@ export class Kernel {
       addon: (a) => {
         this.catalog.addons.set(a.service, { ...a, plugin: name });
       },
+      apiRoutes: (group) => {
+        const prev = this.catalog.apiRoutes.get(group.name);
+        if (prev)
+          throw coreErrors.SLIPWAY_ERR_PLUGIN_INVALID({
+            plugin: name,
+            detail: `its API route group "${group.name}" is already declared by plugin ${prev.plugin}`,
+          });
+        this.catalog.apiRoutes.set(group.name, { ...group, plugin: name });
+      },
+      migrations: (family, steps) => {
+        const prev = this.catalog.migrations.get(family);
+        if (prev || !/^[a-z][a-z0-9_]*$/.test(family))
+          throw coreErrors.SLIPWAY_ERR_PLUGIN_INVALID({
+            plugin: name,
+            detail: prev
+              ? `its table family "${family}" is already declared by plugin ${prev.plugin}`
+              : `its table family "${family}" is not a lower-case SQL name (letters, digits, _)`,
+          });
+        this.catalog.migrations.set(family, { family, steps: [...steps], plugin: name });
+      },
       service: <T>(factory: ServiceFactory<T>) => {
         factories.push({ plugin: name, factory: factory as ServiceFactory<unknown> });
       },
@@ -294,7 +319,10 @@ export class Kernel {
           .then(fn)
           .catch(() => {});
       // Its buildpacks and add-ons are not offered: nothing would answer for them.
-      for (const map of [this.catalog.buildpacks, this.catalog.addons] as Map<string, { plugin: string }>[])
+      for (const map of [this.catalog.buildpacks, this.catalog.addons, this.catalog.apiRoutes] as Map<
+        string,
+        { plugin: string }
+      >[])
         for (const [key, e] of map) if (e.plugin === entry.plugin.name) map.delete(key);
       entry.onStartFailed(error);
     }

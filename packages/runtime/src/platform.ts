@@ -28,11 +28,13 @@ import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
 import type { RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
+import { FEATURE_PLUGINS } from './features.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
 import { AppUsers } from './isolation/app-users.js';
 import {
   logHubRef,
   PLATFORM_SERVICE_PLUGINS,
+  PlatformChanges,
   platformContextRef,
   platformStateRef,
 } from './platform-services.js';
@@ -139,10 +141,18 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
   };
   // Then the plugin objects passed in, and the platform's own services as defaults that any
   // plugin above may replace: one composition, by core's createKernel.
-  const { kernel, skipped, config } = await composeKernel(recipe, loaded, [
-    ...(opts.plugins ?? []),
-    ...PLATFORM_SERVICE_PLUGINS,
-  ]);
+  const { kernel, skipped, config } = await composeKernel(
+    recipe,
+    loaded,
+    [...(opts.plugins ?? []), ...PLATFORM_SERVICE_PLUGINS],
+    FEATURE_PLUGINS,
+  );
+  const changes = new PlatformChanges();
+  const self = {
+    ports: [] as number[],
+    hosts: [host, baseDomain],
+    allowLoopback: opts.allowLoopbackDrains === true,
+  };
   // A start that fails part-way (a missing service, a port in use, a plugin whose start throws)
   // closes the kernel: the add-on servers and the dyno runtime stop, so the error is reported
   // and the process can exit.
@@ -162,6 +172,9 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       ...(stack ? { stack } : {}),
       ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
       warnings,
+      self,
+      baseDomain,
+      changes,
     });
     // Services in dependency order (the runtime before the add-on servers, which listen where
     // its dynos reach the host), then every plugin's start.
@@ -171,14 +184,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     const logs = kernel.resolve(logHubRef);
     const runtime = kernel.resolve(dynoRuntimeRef);
     const interrupted = state.failInterrupted();
-    const workflow = await startWorkflow({
-      kernel,
-      state,
-      log: logs,
-      hosts: [host, baseDomain],
-      baseDomain,
-      ...(opts.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
-    });
+    const workflow = await startWorkflow({ kernel, self, baseDomain });
     const dynos = new DynoManager({
       kernel,
       runtime,
@@ -242,6 +248,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       appNames = new Set(byId.values());
       domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
       workflow.refresh(apps);
+      changes.emit(apps);
       tls.refresh();
       routerSync();
     };
@@ -293,11 +300,13 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       addonCatalog: kernel.catalog.addons,
       providers,
       access,
+      routeGroups: [...kernel.catalog.apiRoutes.values()],
+      kernel,
       ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
     });
     const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
     const apiUrl = `http://${host}:${apiAddr.port}`;
-    workflow.apiOptions.self.ports.push(routerPort, apiAddr.port, ...(tls.port ? [tls.port] : []));
+    self.ports.push(routerPort, apiAddr.port, ...(tls.port ? [tls.port] : []));
     const token = await adminToken(state, credentialsFile);
     const creds = {
       api_url: apiUrl,
@@ -356,7 +365,6 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
         });
         await router.close(1000);
         tls.close();
-        workflow.close();
         await deploys.close();
         await dynos.close();
         await providers.close();

@@ -1,5 +1,5 @@
 /**
- * Routes of the app workflow: custom domains, log drains, maintenance mode and one-off dynos
+ * Routes of the app workflow: custom domains, maintenance mode and one-off dynos
  * (`run` attached over a WebSocket, `run:detached` to the logs, `ps:stop` of a one-off).
  * The attach protocol is described in `../oneoff/attach-hub.ts`.
  */
@@ -7,8 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { checkSchema, type OneOffSession } from '@slipway/core';
-import { checkDrainUrl, type SelfAddress } from '../drains/drain-url.js';
-import { drainErrors } from '../drains/errors.js';
+import { domainSchema } from '../domains/schemas.js';
+import type { SelfAddress } from '../drains/drain-url.js';
 import { DYNO_SIZES } from '../dynos/policy.js';
 import { runtimeErrors } from '../errors.js';
 import { AttachHub } from '../oneoff/attach-hub.js';
@@ -16,9 +16,8 @@ import { DEFAULT_SIZE } from '../release-service.js';
 import type { AppRecord } from '../state/records.js';
 import { assertAppName } from '../state/sqlite-state-store.js';
 import { type RouteRegistrar, sendJson } from './http-util.js';
-import { renderApp, renderDomain, renderDrain } from './render.js';
+import { renderApp, renderDomain } from './render.js';
 import * as answers from './response-schemas.js';
-import { domainSchema, drainSchema } from './schemas.js';
 import type { ApiContext } from './server.js';
 
 /** What the platform tells these routes about itself. */
@@ -32,8 +31,6 @@ export interface WorkflowOptions {
   /** An attached dyno whose client does not connect within this is hung up; default 60 s. */
   attachTimeoutMs?: number;
 }
-
-const MAX_DRAINS = 5;
 
 const dynoCreateSchema = {
   type: 'object',
@@ -152,64 +149,6 @@ export function registerWorkflowRoutes(
       sendJson(res, 200, renderDomain(a, d));
     },
     { summary: 'Stop routing a custom host name', response: { 200: answers.domainSchema } },
-  );
-
-  // --- log drains -----------------------------------------------------------------------------
-  on(
-    'GET',
-    '/apps/:app/log-drains',
-    async (_q, res, p) => {
-      const a = app(p);
-      sendJson(
-        res,
-        200,
-        state.drains(a.id).map((d) => renderDrain(a, d)),
-      );
-    },
-    { summary: "An app's log drains", response: { 200: answers.listOf(answers.drainSchema) } },
-  );
-  on(
-    'POST',
-    '/apps/:app/log-drains',
-    async (_q, res, p, _u, b) => {
-      const a = app(p);
-      const body = b as { url: string };
-      const url = checkDrainUrl(body.url, opts.self ?? { ports: [], hosts: [] });
-      const [problem] = checkSchema(drainSchema, { url: body.url });
-      if (problem) throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_URL({ url: body.url, detail: problem.detail });
-      const existing = state.drains(a.id);
-      if (existing.some((d) => d.url === body.url))
-        throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_URL({
-          url: body.url,
-          detail: `is already a drain of ${a.name}`,
-        });
-      if (existing.length >= MAX_DRAINS)
-        throw drainErrors.SLIPWAY_ERR_RUNTIME_DRAIN_LIMIT({ app: a.name, count: existing.length });
-      const d = state.addDrain(a.id, body.url);
-      ctx.releases.event(a.name, `Added log drain ${url.protocol}//${url.host}`);
-      sendJson(res, 201, renderDrain(a, d));
-    },
-    {
-      summary: "Send the app's logs to a drain",
-      body: { type: 'object', required: ['url'], properties: { url: { type: 'string', maxLength: 2048 } } },
-      response: { 201: answers.drainSchema },
-    },
-  );
-  on(
-    'DELETE',
-    '/apps/:app/log-drains/:id',
-    async (_q, res, p) => {
-      const a = app(p);
-      const id = p.id as string;
-      const d = state.drains(a.id).find((x) => x.id === id || x.url === id);
-      if (!d || !state.removeDrain(a.id, d.id))
-        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
-          what: `drain ${id}`,
-          hint: `See \`slipway drains -a ${a.name}\`.`,
-        });
-      sendJson(res, 200, renderDrain(a, d));
-    },
-    { summary: 'Remove a log drain', response: { 200: answers.drainSchema } },
   );
 
   // --- maintenance and rename (Heroku: PATCH /apps/:app with `maintenance` and/or `name`) -------

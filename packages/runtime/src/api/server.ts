@@ -9,7 +9,13 @@
  */
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { type AddonEntry, type DynoStatus, validateConfigVars } from '@slipway/core';
+import {
+  type AddonEntry,
+  type ApiRouteGroupEntry,
+  type DynoStatus,
+  type Kernel,
+  validateConfigVars,
+} from '@slipway/core';
 import type { AccessGate } from '../accounts/access-gate.js';
 import { registerDashboardRoutes } from '../accounts/dashboard-static.js';
 import { registerAccountRoutes } from '../accounts/routes-accounts.js';
@@ -27,6 +33,7 @@ import { createHttpApp, type RouteEntry } from './http-app.js';
 import { boundedLineWriter, type RouteRegistrar, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderDyno, renderFormation } from './render.js';
 import * as answers from './response-schemas.js';
+import { mountRouteGroups } from './route-groups.js';
 import { registerAddonProviderRoutes } from './routes-addon-providers.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
@@ -75,6 +82,10 @@ export interface ApiContext {
   certs?: CertRoutesOptions;
   /** Users, per-app access, sessions and the audit log; absent = one platform token, no dashboard. */
   access?: AccessGate;
+  /** The route groups plugins declared (`kernel.catalog.apiRoutes`), mounted under their prefixes. */
+  routeGroups?: Iterable<ApiRouteGroupEntry>;
+  /** The platform's kernel, handed to the route groups. */
+  kernel?: Kernel;
 }
 
 type Params = Record<string, string>;
@@ -163,6 +174,7 @@ export function createApiServer(ctx: ApiContext): Server {
         await ctx.deploys.forgetApp(a.name);
         await ctx.slugs?.collect(slugs);
         await git.removeRepo(a);
+        for (const fn of groups.destroyed) await fn(a);
         ctx.logs.forget(a.name);
       });
       sendJson(res, 200, renderApp(a, ctx.webUrl(a.name)));
@@ -362,6 +374,8 @@ export function createApiServer(ctx: ApiContext): Server {
     module('accounts', () => registerAccountRoutes(on, access));
     module('dashboard', () => registerDashboardRoutes(on, access.dashboardDir));
   }
+  // The plugins' groups (drains, domains, one-offs…: see features.ts), each under its prefix.
+  const groups = mountRouteGroups(ctx.routeGroups ?? [], routes, ctx, ctx.kernel);
   const { server } = createHttpApp(routes, apiGate(ctx), {
     title: 'Slipway platform API',
     version: API_VERSION,
@@ -370,6 +384,9 @@ export function createApiServer(ctx: ApiContext): Server {
     server,
     routes.map(({ method, path }) => ({ method, path })),
   );
-  server.on('upgrade', upgrade);
+  server.on('upgrade', (req, socket, head) => {
+    for (const take of groups.upgrades) if (take(req, socket, head)) return;
+    upgrade(req, socket, head);
+  });
   return server;
 }

@@ -70,14 +70,13 @@ describe('SqliteStateStore', () => {
     expect(store.release(a.id, 2)?.config).to.deep.equal({ K: 'v' });
   });
 
-  it('keeps config, formation, domains, drains and add-ons per app, and deletes them with it', () => {
+  it('keeps config, formation, domains and add-ons per app, and deletes them with it', () => {
     const a = store.createApp('keep');
     store.replaceConfig(a.id, { A: '1', B: '2' });
     store.setFormation(a.id, [{ type: 'web', quantity: 2 }], 'standard-1x');
     store.setFormation(a.id, [{ type: 'web', size: 'standard-2x' }], 'standard-1x');
     store.addDomain(a.id, 'www.example.com');
     expect(code(() => store.addDomain(a.id, 'www.example.com'))).to.equal('SLIPWAY_ERR_RUNTIME_DOMAIN');
-    store.addDrain(a.id, 'https://logs.example.com/x');
     store.addAddon({
       id: 'x1',
       appId: a.id,
@@ -93,7 +92,7 @@ describe('SqliteStateStore', () => {
     expect(store.domains().map((d) => d.hostname)).to.deep.equal(['www.example.com']);
     expect(store.addons(a.id)[0]?.configVars).to.deep.equal(['REDIS_URL']);
     store.deleteApp('keep');
-    for (const t of ['config_vars', 'formation', 'domains', 'drains', 'addons', 'releases'])
+    for (const t of ['config_vars', 'formation', 'domains', 'addons', 'releases'])
       expect(store.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get(), t).to.deep.equal({ n: 0 });
   });
 
