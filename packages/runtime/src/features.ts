@@ -4,7 +4,15 @@
  * by name (`{ "disable": ["slipway-drains"] }`) and a config plugin of the same name replaces it.
  */
 import type { Plugin } from '@slipway/core';
+import { domainsPlugin } from './domains/plugin.js';
 import { drainsPlugin } from './drains/plugin.js';
+import { maintenanceFeaturePlugin } from './maintenance/plugin.js';
+import { oneOffsPlugin } from './oneoff/plugin.js';
 
 /** The feature plugins, in the order the platform composes them. */
-export const FEATURE_PLUGINS: readonly Plugin[] = [drainsPlugin];
+export const FEATURE_PLUGINS: readonly Plugin[] = [
+  domainsPlugin,
+  drainsPlugin,
+  maintenanceFeaturePlugin,
+  oneOffsPlugin,
+];

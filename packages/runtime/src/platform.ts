@@ -47,7 +47,7 @@ import { DEFAULT_STACK } from './stack/stack-packages.js';
 import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 import { SlugCollector } from './state/slug-collector.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
-import { startWorkflow } from './workflow/platform-wiring.js';
+import { installMaintenance } from './workflow/platform-wiring.js';
 
 export type { Platform, PlatformOptions } from './platform-types.js';
 
@@ -184,7 +184,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     const logs = kernel.resolve(logHubRef);
     const runtime = kernel.resolve(dynoRuntimeRef);
     const interrupted = state.failInterrupted();
-    const workflow = await startWorkflow({ kernel, self, baseDomain });
+    const maintenance = await installMaintenance(kernel);
     const dynos = new DynoManager({
       kernel,
       runtime,
@@ -247,7 +247,6 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       const byId = new Map(apps.map((a) => [a.id, a.name]));
       appNames = new Set(byId.values());
       domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
-      workflow.refresh(apps);
       changes.emit(apps);
       tls.refresh();
       routerSync();
@@ -270,7 +269,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       baseDomain,
       log: logs,
       certificates: tls.store,
-      maintenance: workflow.maintenance,
+      maintenance,
       dir: join(dataDir, 'router'),
     });
     if (chosen.warning) warnings.push(chosen.warning);
@@ -296,7 +295,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       webUrl: appUrl,
       onChange: refresh,
       certs: { certs: tls.certs, acme: tls.acme },
-      workflow: workflow.apiOptions,
+      workflow: { baseDomain, self },
       addonCatalog: kernel.catalog.addons,
       providers,
       access,

@@ -7,10 +7,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApiRouteGroupEntry, Kernel } from '@slipway/core';
+import type { SelfAddress } from '../drains/drain-url.js';
 import type { AppRecord } from '../state/records.js';
 import type { RouteEntry } from './http-app.js';
 import type { RouteHandler, RouteRegistrar, RouteSpec } from './http-util.js';
 import type { ApiContext } from './server.js';
+
+/** What the platform tells the feature routes about itself (`ApiContext.workflow`). */
+export interface WorkflowOptions {
+  /** Apps answer at `<app>.<baseDomain>`: it and its subdomains cannot be custom domains. */
+  baseDomain?: string;
+  /** The platform's own listeners, refused as drain targets; ports are filled in once bound. */
+  self?: SelfAddress;
+  /** Hang up an attached one-off dyno idle this long; default 1 h (Heroku's). */
+  runIdleTimeoutMs?: number;
+  /** An attached dyno whose client does not connect within this is hung up; default 60 s. */
+  attachTimeoutMs?: number;
+}
 
 /** Take a WebSocket upgrade (true) or leave it to the next group (false). */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;

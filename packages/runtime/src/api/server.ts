@@ -33,9 +33,10 @@ import { createHttpApp, type RouteEntry } from './http-app.js';
 import { boundedLineWriter, type RouteRegistrar, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderDyno, renderFormation } from './render.js';
 import * as answers from './response-schemas.js';
-import { mountRouteGroups } from './route-groups.js';
+import { mountRouteGroups, type WorkflowOptions } from './route-groups.js';
 import { registerAddonProviderRoutes } from './routes-addon-providers.js';
 import { registerAddonRoutes } from './routes-addons.js';
+import { registerAppSettingsRoutes } from './routes-app-settings.js';
 import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
 import { registerBuildRoutes } from './routes-builds.js';
@@ -43,7 +44,6 @@ import { type CertRoutesOptions, registerCertRoutes } from './routes-certs.js';
 import { registerGitRoutes } from './routes-git.js';
 import { registerReleaseRoutes } from './routes-releases.js';
 import { registerSourceRoutes, SourceStore } from './routes-sources.js';
-import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
 import {
   addonSchema,
   configVarsSchema,
@@ -182,6 +182,8 @@ export function createApiServer(ctx: ApiContext): Server {
     { summary: 'Destroy an app, its dynos, add-ons, slugs and repository', response: oneApp },
   );
 
+  registerAppSettingsRoutes(on, ctx);
+
   // --- builds and releases (routes-builds.ts, routes-releases.ts) ------------------------------
   const sources = new SourceStore(join(ctx.dataDir, 'tmp', 'sources'));
   module('sources', () => registerSourceRoutes(on, ctx, sources));
@@ -284,7 +286,7 @@ export function createApiServer(ctx: ApiContext): Server {
     sendJson(res, 202, {});
   });
 
-  // --- add-ons (domains and drains: routes-workflow.ts) -----------------------------------------
+  // --- add-ons (domains, drains, one-offs: plugins, see features.ts) -----------------------------------------
   on(
     'GET',
     '/apps/:app/addons',
@@ -369,7 +371,6 @@ export function createApiServer(ctx: ApiContext): Server {
   module('addon-providers', () => registerAddonProviderRoutes(on, ctx));
   const { certs } = ctx;
   if (certs) module('certs', () => registerCertRoutes(on, ctx, certs));
-  const upgrade = module('workflow', () => registerWorkflowRoutes(on, ctx));
   if (access) {
     module('accounts', () => registerAccountRoutes(on, access));
     module('dashboard', () => registerDashboardRoutes(on, access.dashboardDir));
@@ -386,7 +387,7 @@ export function createApiServer(ctx: ApiContext): Server {
   );
   server.on('upgrade', (req, socket, head) => {
     for (const take of groups.upgrades) if (take(req, socket, head)) return;
-    upgrade(req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   return server;
 }
