@@ -22,7 +22,6 @@ import { AddonService } from './addon-service.js';
 import { ProviderRegistry } from './addons/provider-registry.js';
 import { configBaseDir, mergeProviders, providersOf, useRemoteProviders } from './addons/remote-providers.js';
 import { apiRoutes, createApiServer } from './api/server.js';
-import { AppSetupService } from './app-setup/app-setup-service.js';
 import { httpsOptionsOf, startHttps } from './certs/https-wiring.js';
 import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
@@ -213,7 +212,6 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       releases,
       ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
     });
-    const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs });
     // Providers registered through the API (addons:providers:add) come back after a restart.
     const providers = new ProviderRegistry({ kernel, state });
     skipped.push(...(await providers.restore()));
@@ -289,7 +287,6 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       releases,
       deploys,
       addons,
-      appSetup,
       slugs: new SlugCollector({ state, store: slugs, runtime }),
       dataDir,
       webUrl: appUrl,

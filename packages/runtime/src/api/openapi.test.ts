@@ -62,6 +62,7 @@ describe('API: /openapi.json from the route schemas', function () {
   let dir: string;
   let state: SqliteStateStore;
   let groups: ApiRouteGroupEntry[];
+  let kernel: Kernel;
   const servers: Server[] = [];
   const start = async (extra: Partial<ApiContext> = {}): Promise<string> => {
     // Only the state store is used by these requests; the other services are never reached.
@@ -71,6 +72,7 @@ describe('API: /openapi.json from the route schemas', function () {
       webUrl: (a: string) => `http://${a}.example.test`,
       // The feature plugins' route groups, as their `register` declares them (nothing started).
       routeGroups: groups,
+      kernel,
       ...extra,
     } as ApiContext;
     const s = createApiServer(ctx);
@@ -83,7 +85,7 @@ describe('API: /openapi.json from the route schemas', function () {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'slipway-openapi-'));
     state = new SqliteStateStore(join(dir, 'state.db'));
-    const kernel = new Kernel();
+    kernel = new Kernel();
     for (const p of FEATURE_PLUGINS) await kernel.use(p);
     groups = [...kernel.catalog.apiRoutes.values()];
   });
@@ -120,6 +122,8 @@ describe('API: /openapi.json from the route schemas', function () {
     for (const [path, method, tag] of [
       ['/apps/{app}/log-drains', 'post', 'drains'],
       ['/apps/{app}/log-drains/{id}', 'delete', 'drains'],
+      ['/app-setups', 'post', 'app-setups'],
+      ['/{app}.git/info/refs', 'get', 'git'],
     ] as const)
       expect(
         (doc.paths[path]?.[method] as { tags?: string[] } | undefined)?.tags,

@@ -21,7 +21,6 @@ import { registerDashboardRoutes } from '../accounts/dashboard-static.js';
 import { registerAccountRoutes } from '../accounts/routes-accounts.js';
 import type { AddonService } from '../addon-service.js';
 import type { ProviderRegistry } from '../addons/provider-registry.js';
-import type { AppSetupService } from '../app-setup/app-setup-service.js';
 import type { DeployService } from '../deploy-service.js';
 import { formatLogLine, type LogHub } from '../logs/log-hub.js';
 import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
@@ -37,11 +36,9 @@ import { mountRouteGroups, type WorkflowOptions } from './route-groups.js';
 import { registerAddonProviderRoutes } from './routes-addon-providers.js';
 import { registerAddonRoutes } from './routes-addons.js';
 import { registerAppSettingsRoutes } from './routes-app-settings.js';
-import { registerAppSetupRoutes } from './routes-app-setup.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
 import { registerBuildRoutes } from './routes-builds.js';
 import { type CertRoutesOptions, registerCertRoutes } from './routes-certs.js';
-import { registerGitRoutes } from './routes-git.js';
 import { registerReleaseRoutes } from './routes-releases.js';
 import { registerSourceRoutes, SourceStore } from './routes-sources.js';
 import {
@@ -68,8 +65,6 @@ export interface ApiContext {
   onChange?: () => void;
   /** Largest accepted source upload, bytes (default `DEFAULT_MAX_UPLOAD_BYTES`). */
   maxUploadBytes?: number;
-  /** app.json setups (`POST /app-setups`); absent = the route answers 404. */
-  appSetup?: AppSetupService;
   /** Removes a destroyed app's slugs that no other app uses; absent = they stay. */
   slugs?: SlugCollector;
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
@@ -173,7 +168,6 @@ export function createApiServer(ctx: ApiContext): Server {
         // app's release uses one.
         await ctx.deploys.forgetApp(a.name);
         await ctx.slugs?.collect(slugs);
-        await git.removeRepo(a);
         for (const fn of groups.destroyed) await fn(a);
         ctx.logs.forget(a.name);
       });
@@ -364,9 +358,7 @@ export function createApiServer(ctx: ApiContext): Server {
     });
   });
 
-  const git = module('git', () => registerGitRoutes(on, ctx));
   module('buildpacks', () => registerBuildpackRoutes(on, ctx));
-  module('app-setups', () => registerAppSetupRoutes(on, ctx));
   module('addon-actions', () => registerAddonRoutes(on, ctx));
   module('addon-providers', () => registerAddonProviderRoutes(on, ctx));
   const { certs } = ctx;

@@ -21,9 +21,14 @@ import {
   validateConfigVars,
 } from '@slipway/core';
 import type { AddonService } from '../addon-service.js';
-import type { DynoManager } from '../dynos/dyno-manager.js';
 import type { LogHub } from '../logs/log-hub.js';
-import { DEFAULT_SIZE, DYNO_SIZES, MAX_QUANTITY, type ReleaseService } from '../release-service.js';
+import {
+  DEFAULT_SIZE,
+  DYNO_SIZES,
+  type DynoManagerPort,
+  MAX_QUANTITY,
+  type ReleaseService,
+} from '../release-service.js';
 import type { AppRecord } from '../state/records.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { appSetupErrors } from './errors.js';
@@ -44,7 +49,7 @@ export interface AppSetupOptions {
   state: SqliteStateStore;
   addons: AddonService;
   releases: ReleaseService;
-  dynos: DynoManager;
+  dynos: Pick<DynoManagerPort, 'runOnce'>;
   kernel: Kernel;
   /** Where the detached postdeploy dyno's output lands; its tail is kept in the setup record. */
   logs: LogHub;
@@ -203,6 +208,7 @@ export class AppSetupService {
     let session: OneOffSession;
     try {
       session = await dynos.runOnce(ev.app, {
+        app: ev.app,
         release: rel.version,
         type: 'postdeploy',
         command,
