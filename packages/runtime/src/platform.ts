@@ -13,7 +13,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { dynoRuntimeRef, loadConfig, slugStoreRef } from '@slipway/core';
+import { clockRef, dynoRuntimeRef, loadConfig, slugStoreRef } from '@slipway/core';
 import type { RouteListing, Router, RouteTable } from '@slipway/router';
 import { AccessGate } from './accounts/access-gate.js';
 import { defaultDashboardDir } from './accounts/dashboard-static.js';
@@ -184,10 +184,13 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     const runtime = kernel.resolve(dynoRuntimeRef);
     const interrupted = state.failInterrupted();
     const maintenance = await installMaintenance(kernel);
+    // Every platform timer runs on the kernel's Clock (a plugin may provide a fake one).
+    const clock = kernel.resolve(clockRef);
     const dynos = new DynoManager({
       kernel,
       runtime,
       log: logs,
+      clock,
       ...(opts.bootTimeoutMs !== undefined ? { bootTimeoutMs: opts.bootTimeoutMs } : {}),
       ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),

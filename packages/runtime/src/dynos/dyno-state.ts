@@ -48,7 +48,7 @@ export interface Slot {
   index: number;
   dyno: ManagedDyno | undefined;
   crashes: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: { cancel(): void } | undefined;
 }
 
 /** Everything the manager knows about one app. */
