@@ -4,7 +4,7 @@
  * through the platform's change announcements. Leave it out with
  * `{ "disable": ["slipway-drains"] }`: the routes answer 404 and no line leaves the platform.
  */
-import { definePlugin, type Plugin } from '@slipway/core';
+import { clockRef, definePlugin, type Plugin } from '@slipway/core';
 import { routeGroup } from '../api/route-groups.js';
 import { logHubRef, platformContextRef, platformStateRef } from '../platform-services.js';
 import { DrainService } from './drain-service.js';
@@ -34,6 +34,7 @@ export const drainsPlugin: Plugin = definePlugin({
         kernel,
         log: kernel.resolve(logHubRef),
         allowLoopback: context.self.allowLoopback === true,
+        clock: kernel.resolve(clockRef),
       });
       delivery = service;
       context.changes.subscribe((apps) => {
