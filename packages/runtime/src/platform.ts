@@ -205,6 +205,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       dirs,
       recipe,
       kernel,
+      clock,
       ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
       ...(stack ? { stack } : {}),
       ...(builds.sandbox ? { buildSandbox: builds.sandbox } : {}),

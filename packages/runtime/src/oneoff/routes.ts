@@ -3,7 +3,7 @@
  * on the API port: the protocol is in attach-hub.ts) or detached to the logs; `POST
  * /apps/:app/dynos/:dyno/actions/stop` ends a one-off or restarts a formation dyno.
  */
-import type { OneOffSession } from '@slipway/core';
+import { clockRef, type OneOffSession, systemClock } from '@slipway/core';
 import { sendJson } from '../api/http-util.js';
 import type { RouteGroup } from '../api/route-groups.js';
 import { DYNO_SIZES } from '../dynos/policy.js';
@@ -17,11 +17,11 @@ import { dynoCreateSchema } from './schemas.js';
 export const oneOffRoutes: RouteGroup = {
   name: 'one-off-dynos',
   prefix: '/apps/:app/dynos',
-  routes({ on, ctx, upgrade }) {
+  routes({ on, ctx, kernel, upgrade }) {
     const { state } = ctx;
     const opts = ctx.workflow ?? {};
     const app = (p: Record<string, string>): AppRecord => state.app(p.app as string);
-    const hub = new AttachHub(opts.attachTimeoutMs);
+    const hub = new AttachHub(opts.attachTimeoutMs, kernel?.resolve(clockRef) ?? systemClock);
     const sessions = new Map<string, OneOffSession>();
     upgrade((req, socket, head) => hub.upgrade(req, socket, head));
     on(
