@@ -12,7 +12,8 @@ import semver from 'semver';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { coreErrors, SlipwayError, wrapPluginError } from './errors.js';
 import { createKernelHooks, type KernelHooks } from './hooks.js';
-import type { Catalog, Plugin, PluginContext, PluginRegistrar, ServiceFactory } from './plugin.js';
+import type { Catalog, Plugin, PluginContext, PluginRegistrar } from './plugin.js';
+import { createRegistrar } from './registrar.js';
 import { checkSchema } from './schema.js';
 import { buildOrder, chooseFactories, type DeclaredFactory } from './service-graph.js';
 import { clockRef, type ServiceRef, systemClock } from './services.js';
@@ -220,46 +221,11 @@ export class Kernel {
 
   /** The registrar one plugin's `register` gets; what it declares is kept under its name. */
   private registrar(name: string, entry: Applied, factories: DeclaredFactory[]): PluginRegistrar {
-    return {
-      name,
-      hooks: this.hooks,
-      catalog: this.catalog,
-      buildpack: (bp) => {
-        this.catalog.buildpacks.set(bp.id, { ...bp, plugin: name });
-      },
-      addon: (a) => {
-        this.catalog.addons.set(a.service, { ...a, plugin: name });
-      },
-      apiRoutes: (group) => {
-        const prev = this.catalog.apiRoutes.get(group.name);
-        if (prev)
-          throw coreErrors.SLIPWAY_ERR_PLUGIN_INVALID({
-            plugin: name,
-            detail: `its API route group "${group.name}" is already declared by plugin ${prev.plugin}`,
-          });
-        this.catalog.apiRoutes.set(group.name, { ...group, plugin: name });
-      },
-      migrations: (family, steps) => {
-        const prev = this.catalog.migrations.get(family);
-        if (prev || !/^[a-z][a-z0-9_]*$/.test(family))
-          throw coreErrors.SLIPWAY_ERR_PLUGIN_INVALID({
-            plugin: name,
-            detail: prev
-              ? `its table family "${family}" is already declared by plugin ${prev.plugin}`
-              : `its table family "${family}" is not a lower-case SQL name (letters, digits, _)`,
-          });
-        this.catalog.migrations.set(family, { family, steps: [...steps], plugin: name });
-      },
-      service: <T>(factory: ServiceFactory<T>) => {
-        factories.push({ plugin: name, factory: factory as ServiceFactory<unknown> });
-      },
-      onStart: (fn) => {
-        entry.starts.push(() => fn(this));
-      },
-      onStop: (fn) => {
-        entry.stops.push(fn);
-      },
-    };
+    return createRegistrar(name, this, {
+      factory: (factory) => factories.push({ plugin: name, factory }),
+      onStart: (fn) => entry.starts.push(fn),
+      onStop: (fn) => entry.stops.push(fn),
+    });
   }
 
   /**
