@@ -30,6 +30,7 @@ import { runtimeErrors } from './errors.js';
 import { FEATURE_PLUGINS } from './features.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
 import { AppUsers } from './isolation/app-users.js';
+import { installMaintenance } from './maintenance/router-wiring.js';
 import {
   logHubRef,
   PLATFORM_SERVICE_PLUGINS,
@@ -46,7 +47,6 @@ import { DEFAULT_STACK } from './stack/stack-packages.js';
 import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 import { SlugCollector } from './state/slug-collector.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
-import { installMaintenance } from './workflow/platform-wiring.js';
 
 export type { Platform, PlatformOptions } from './platform-types.js';
 

@@ -2,13 +2,13 @@
  * The default StateStore: one SQLite file in the data dir. The store is a stack of layers, one
  * file per domain, each owning its tables' statements (store-base.ts: the file, pragmas,
  * migrations; apps-state.ts; builds-state.ts: slugs and builds; releases-state.ts: releases,
- * config vars, formation; domains-drains-state.ts); this file adds the add-ons and API tokens
+ * config vars, formation; domains-state.ts); this file adds the add-ons and API tokens
  * and the tables kept as objects of their own (app setups, release outputs, providers).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { StateStore } from '@slipway/core';
 import { AppSetupTable } from './app-setup-table.js';
-import { DomainsDrainsState } from './domains-drains-state.js';
+import { DomainsState } from './domains-state.js';
 import { ProviderTable } from './provider-table.js';
 import type { AddonRecord } from './records.js';
 import { ReleaseOutputTable } from './release-output-table.js';
@@ -29,7 +29,7 @@ const toAddon = (r: Row): AddonRecord => ({
 });
 
 /** SQLite implementation of the platform state. */
-export class SqliteStateStore extends DomainsDrainsState implements StateStore {
+export class SqliteStateStore extends DomainsState implements StateStore {
   /** app.json setup records (pending and finished postdeploy scripts). */
   readonly appSetups: AppSetupTable;
   /** What each release phase printed. */

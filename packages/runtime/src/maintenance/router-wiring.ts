@@ -5,7 +5,7 @@
  */
 import type { Kernel } from '@slipway/core';
 import { type MaintenanceState, maintenancePlugin } from '@slipway/router';
-import { maintenanceStateRef } from '../maintenance/plugin.js';
+import { maintenanceStateRef } from './plugin.js';
 
 /** Install maintenance mode on the started kernel; returns the state the router reads. */
 export async function installMaintenance(kernel: Kernel): Promise<MaintenanceState> {

@@ -9,7 +9,7 @@ import { ReleasesState } from './releases-state.js';
 import { now, type Row } from './store-base.js';
 
 /** SQLite state: the domains layer. */
-export class DomainsDrainsState extends ReleasesState {
+export class DomainsState extends ReleasesState {
   /** Route a custom host name to an app. */
   addDomain(appId: string, hostname: string): DomainRecord {
     const id = randomUUID();
