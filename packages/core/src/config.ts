@@ -23,8 +23,8 @@ export type PluginEntry =
   | string
   | [string, Record<string, unknown>?]
   | { use: string; options?: Record<string, unknown> }
-  | Plugin<any>
-  | [Plugin<any>, Record<string, unknown>?];
+  | Plugin<unknown>
+  | [Plugin<unknown>, Record<string, unknown>?];
 
 /** The config file's shape. Unknown top-level keys are kept for the platform (`platform`). */
 export interface SlipwayConfig {
@@ -126,7 +126,7 @@ export async function loadConfig(file: string): Promise<SlipwayConfig> {
   return raw as SlipwayConfig;
 }
 
-function isPlugin(x: unknown): x is Plugin<any> {
+function isPlugin(x: unknown): x is Plugin<unknown> {
   return (
     !!x &&
     typeof x === 'object' &&
@@ -139,7 +139,7 @@ function isPlugin(x: unknown): x is Plugin<any> {
  * (`./x`, `/abs/x`). Its default export (or `plugin` export) must be a Plugin, or a function
  * returning one.
  */
-export async function loadPlugin(specifier: string, fromDir: string): Promise<Plugin<any>> {
+export async function loadPlugin(specifier: string, fromDir: string): Promise<Plugin<unknown>> {
   const isPath = specifier.startsWith('.') || path.isAbsolute(specifier);
   let resolved: string;
   try {
@@ -188,14 +188,14 @@ export interface CreateKernelOptions {
    * Options a plugin gets unless its entry sets them (e.g. the platform's data dir for add-on
    * providers); merged under the entry's own options.
    */
-  defaults?: (plugin: Plugin<any>) => Record<string, unknown> | undefined;
+  defaults?: (plugin: Plugin<unknown>) => Record<string, unknown> | undefined;
   /** Leave a loaded plugin out (e.g. add-on providers in a build worker). */
-  skip?: (plugin: Plugin<any>) => boolean;
+  skip?: (plugin: Plugin<unknown>) => boolean;
   /**
    * The platform's default plugins (specifiers, resolved from `resolveFrom`, or plugin objects,
    * known by their name), applied before the config's, which add to them (see the module comment).
    */
-  defaultPlugins?: (string | Plugin<any>)[];
+  defaultPlugins?: (string | Plugin<unknown>)[];
   /** Where specifiers resolve when the config file's directory has no such package: the platform's install. */
   resolveFrom?: string;
   /**
@@ -213,7 +213,7 @@ function specifierOf(entry: PluginEntry): string | undefined {
 }
 
 /** `loadPlugin` from `fromDir`, then (a package name, not a path) from `fallback`. */
-async function loadFrom(specifier: string, fromDir: string, fallback?: string): Promise<Plugin<any>> {
+async function loadFrom(specifier: string, fromDir: string, fallback?: string): Promise<Plugin<unknown>> {
   try {
     return await loadPlugin(specifier, fromDir);
   } catch (e) {
@@ -229,7 +229,7 @@ async function normalise(
   entry: PluginEntry,
   fromDir: string,
   fallback?: string,
-): Promise<[Plugin<any>, Record<string, unknown> | undefined]> {
+): Promise<[Plugin<unknown>, Record<string, unknown> | undefined]> {
   const spec = specifierOf(entry);
   const options = Array.isArray(entry)
     ? entry[1]
@@ -237,7 +237,7 @@ async function normalise(
       ? entry.options
       : undefined;
   if (spec) return [await loadFrom(spec, fromDir, fallback), options];
-  return [(Array.isArray(entry) ? entry[0] : entry) as Plugin<any>, options];
+  return [(Array.isArray(entry) ? entry[0] : entry) as Plugin<unknown>, options];
 }
 
 /** Build a Kernel from a config file and extra plugins, validating everything first. */
@@ -250,11 +250,11 @@ export async function createKernel(
   const fromDir = file ? path.dirname(file) : cwd;
   const fallback = opts.resolveFrom;
   // Load every plugin module before applying any: a bad entry late in the list changes nothing.
-  type Loaded = [Plugin<any>, Record<string, unknown> | undefined, string | undefined, string?];
+  type Loaded = [Plugin<unknown>, Record<string, unknown> | undefined, string | undefined, string?];
   const loaded: Loaded[] = [];
   const listed = new Set(config.plugins.map(specifierOf));
   // A default object is named by its plugin name: `"disable": ["slipway-drains"]`.
-  const specOfDefault = (d: string | Plugin<any>) => (typeof d === 'string' ? d : d.name);
+  const specOfDefault = (d: string | Plugin<unknown>) => (typeof d === 'string' ? d : d.name);
   // `"defaults": false` drops the default packages; default objects (the platform's own
   // features) stay unless disabled by name.
   const defaults = (opts.defaultPlugins ?? []).filter(

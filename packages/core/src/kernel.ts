@@ -37,6 +37,7 @@ export interface PluginSource {
 interface TapInfo {
   type: 'sync' | 'async' | 'promise';
   name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tapable's own tap signature, which the interceptors wrap as is
   fn: (...args: any[]) => any;
 }
 

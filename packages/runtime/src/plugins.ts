@@ -38,7 +38,7 @@ export interface KernelRecipe {
 
 /** Options an add-on provider gets unless its entry sets them: the platform's data dir. */
 export function addonDefaults(
-  plugin: Plugin<any>,
+  plugin: Plugin<unknown>,
   o: Pick<KernelRecipe, 'dataDir'>,
 ): Record<string, unknown> | undefined {
   return isAddonPlugin(plugin) && o.dataDir ? { dataDir: o.dataDir } : undefined;

@@ -33,7 +33,6 @@ import {
   newAppState,
   newDyno,
   type Slot,
-  sleep,
   toTarget,
 } from './dyno-state.js';
 import { dynoErrors } from './errors.js';
@@ -92,6 +91,7 @@ export class DynoManager {
   private readonly apps = new Map<string, AppState>();
   private readonly byHandle = new Map<string, ManagedDyno>();
   private closed = false;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's listener signature (on/off take these as they are)
   private readonly listeners: [string, (...a: any[]) => void][];
 
   constructor(opts: DynoManagerOptions) {

@@ -5,9 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { AppSetupRecord } from './records.js';
-
-type Row = Record<string, any>;
-const now = () => new Date().toISOString();
+import { now, type Row } from './store-base.js';
 
 const toSetup = (r: Row): AppSetupRecord => ({
   appId: r.app_id,
