@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import {
+  clockRef,
   createServiceRef,
   definePlugin,
   dynoRuntimeRef,
@@ -143,9 +144,10 @@ export const builtinDynosPlugin: Plugin = definePlugin({
       ref: dynoRuntimeRef,
       deps: [platformContextRef, slugStoreRef],
       default: true,
-      factory: async ({ get }) => {
+      factory: async ({ get, kernel }) => {
         const c = get(platformContextRef);
         const runtime = await createDynoRuntime({
+          clock: kernel.resolve(clockRef),
           name: c.runtime,
           dataDir: c.dataDir,
           slugStore: get(slugStoreRef),
