@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import { AccessGate } from '../accounts/access-gate.js';
 import { FEATURE_PLUGINS } from '../features.js';
 import { SqliteStateStore } from '../state/sqlite-state-store.js';
+import { migrateTables } from '../state/table-migrations.js';
 import { renderApp } from './render.js';
 import { type ApiContext, createApiServer } from './server.js';
 
@@ -88,6 +89,8 @@ describe('API: /openapi.json from the route schemas', function () {
     kernel = new Kernel();
     for (const p of FEATURE_PLUGINS) await kernel.use(p);
     groups = [...kernel.catalog.apiRoutes.values()];
+    // The tables the feature plugins own, as the platform's state factory applies them.
+    for (const m of kernel.catalog.migrations.values()) migrateTables(state.db, m.family, m.steps);
   });
   after(async () => {
     for (const s of servers) s.close();

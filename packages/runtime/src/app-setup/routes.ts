@@ -10,6 +10,7 @@ import { renderApp } from '../api/render.js';
 import type { RouteGroup } from '../api/route-groups.js';
 import { runtimeErrors } from '../errors.js';
 import { AppSetupService } from './app-setup-service.js';
+import { AppSetupTable } from './app-setup-table.js';
 
 const setupSchema = {
   type: 'object',
@@ -31,8 +32,10 @@ export const appSetupRoutes: RouteGroup = {
   prefix: '',
   routes({ on, ctx, kernel }) {
     if (!kernel) return;
+    const setups = new AppSetupTable(ctx.state.db);
     const appSetup = new AppSetupService({
       state: ctx.state,
+      setups,
       addons: ctx.addons,
       releases: ctx.releases,
       dynos: ctx.dynos,
@@ -43,7 +46,7 @@ export const appSetupRoutes: RouteGroup = {
     // "pending" until the postdeploy script (after the first release) has run.
     on('GET', '/apps/:app/app-setup', async (_q, res, p) => {
       const app = ctx.state.app(p.app as string);
-      const setup = ctx.state.appSetups.get(app.id);
+      const setup = setups.get(app.id);
       if (!setup)
         throw runtimeErrors.SLIPWAY_ERR_RUNTIME_NOT_FOUND({
           what: `an app setup of ${app.name}`,

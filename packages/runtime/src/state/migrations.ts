@@ -14,9 +14,10 @@ export interface Migration {
 }
 
 /**
- * All migrations, in order. One edit to a released entry: `drains` left the first one when the
- * drains plugin took the table (drains/drain-table.ts): a data dir made before keeps it, and the
- * plugin's first step (`CREATE TABLE IF NOT EXISTS`, the same columns) adopts it.
+ * All migrations, in order. Two edits to released entries: `drains` left the first one and
+ * `app_setups` the second when the drains and app setup plugins took their tables
+ * (drains/drain-table.ts, app-setup/app-setup-table.ts): a data dir made before keeps them, and
+ * each plugin's first step (`CREATE TABLE IF NOT EXISTS`, the same columns) adopts its table.
  */
 export const migrations: readonly Migration[] = [
   {
@@ -118,20 +119,9 @@ export const migrations: readonly Migration[] = [
   {
     version: 2,
     name: 'app setup postdeploy',
-    // Heroku's app-setup record keeps `postdeploy: { exit_code, output }`; here one row per app
-    // set up from an app.json with `scripts.postdeploy`, so a pending script outlives a restart.
-    sql: `
-      CREATE TABLE app_setups (
-        app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
-        postdeploy TEXT NOT NULL,
-        postdeploy_status TEXT NOT NULL
-          CHECK (postdeploy_status IN ('pending', 'running', 'succeeded', 'failed')),
-        postdeploy_exit_code INTEGER,
-        postdeploy_output TEXT,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-      );
-    `,
+    // The app_setups table this step made is now the app setup plugin's
+    // (app-setup/app-setup-table.ts), which creates it where it is missing and adopts it here.
+    sql: '',
   },
   {
     version: 3,

@@ -130,34 +130,6 @@ describe('SqliteStateStore', () => {
     expect(store.config(other.id)).to.deep.equal({ KEEP: 'me' });
   });
 
-  it('keeps a pending postdeploy across a reopen, hands it out once, and records how it ended', () => {
-    const a = store.createApp('setup');
-    store.appSetups.setPostdeploy(a.id, 'echo hi');
-    store.close();
-    store = new SqliteStateStore(join(dir, 'state.db'));
-    expect(store.appSetups.pending(a.id)).to.equal('echo hi');
-    expect(store.appSetups.claim(a.id)).to.equal('echo hi');
-    expect(store.appSetups.claim(a.id)).to.equal(undefined);
-    expect(store.appSetups.pending(a.id)).to.equal(undefined);
-    store.appSetups.finish(a.id, 3, 'hi');
-    expect(store.appSetups.get(a.id)?.postdeploy).to.deep.equal({
-      command: 'echo hi',
-      status: 'failed',
-      exitCode: 3,
-      output: 'hi',
-    });
-
-    // One left running by a killed platform is failed, not handed out again.
-    const b = store.createApp('setup-two');
-    store.appSetups.setPostdeploy(b.id, 'echo two');
-    store.appSetups.claim(b.id);
-    expect(store.appSetups.failInterrupted()).to.equal(1);
-    expect(store.appSetups.get(b.id)?.postdeploy).to.include({ status: 'failed', exitCode: null });
-    expect(store.appSetups.claim(b.id)).to.equal(undefined);
-    store.deleteApp('setup-two');
-    expect(store.appSetups.get(b.id)).to.equal(undefined);
-  });
-
   it('loses no committed transaction when the writing process is SIGKILLed', async function () {
     this.timeout(30_000);
     store.close();

@@ -3,11 +3,10 @@
  * file per domain, each owning its tables' statements (store-base.ts: the file, pragmas,
  * migrations; apps-state.ts; builds-state.ts: slugs and builds; releases-state.ts: releases,
  * config vars, formation; domains-state.ts); this file adds the add-ons and API tokens
- * and the tables kept as objects of their own (app setups, release outputs, providers).
+ * and the tables kept as objects of their own (release outputs, providers).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { StateStore } from '@slipway/core';
-import { AppSetupTable } from './app-setup-table.js';
 import { DomainsState } from './domains-state.js';
 import { ProviderTable } from './provider-table.js';
 import type { AddonRecord } from './records.js';
@@ -30,8 +29,6 @@ const toAddon = (r: Row): AddonRecord => ({
 
 /** SQLite implementation of the platform state. */
 export class SqliteStateStore extends DomainsState implements StateStore {
-  /** app.json setup records (pending and finished postdeploy scripts). */
-  readonly appSetups: AppSetupTable;
   /** What each release phase printed. */
   readonly releaseOutputs: ReleaseOutputTable;
   /** Remote add-on providers registered through the API. */
@@ -40,7 +37,6 @@ export class SqliteStateStore extends DomainsState implements StateStore {
   /** Open (creating if needed) the database file and apply pending migrations. */
   constructor(file: string) {
     super(file);
-    this.appSetups = new AppSetupTable(this.db);
     this.releaseOutputs = new ReleaseOutputTable(this.db);
     this.providers = new ProviderTable(this.db);
   }
