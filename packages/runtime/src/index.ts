@@ -44,8 +44,6 @@ export type {
   ApiApp,
   ApiBuild,
   ApiConfigVars,
-  ApiDomain,
-  ApiDrain,
   ApiDyno,
   ApiFormation,
   ApiLogSession,
@@ -74,7 +72,9 @@ export { certErrors } from './certs/errors.js';
 export type { PlatformHttpsOptions } from './certs/https-wiring.js';
 export { EXAMPLES_DIR, packDir, runDemo } from './demo.js';
 export { DeployService, receiveUpload } from './deploy-service.js';
+export type { ApiDomain } from './domains/schemas.js';
 export { DRAINS_PLUGIN, drainsPlugin } from './drains/plugin.js';
+export type { ApiDrain } from './drains/schemas.js';
 // Stacks and the Docker dyno runtime (issue 13).
 export { DockerDynoRuntime, type DockerDynoRuntimeOptions, DYNO_NETWORK } from './dynos/docker-runtime.js';
 export {

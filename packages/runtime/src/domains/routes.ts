@@ -5,13 +5,12 @@
  */
 import { checkSchema } from '@slipway/core';
 import { sendJson } from '../api/http-util.js';
-import { renderDomain } from '../api/render.js';
 import * as answers from '../api/response-schemas.js';
 import type { RouteGroup } from '../api/route-groups.js';
 import { runtimeErrors } from '../errors.js';
 import type { AppRecord } from '../state/records.js';
 import { notACustomDomain } from './custom-domain.js';
-import { domainSchema } from './schemas.js';
+import { domainAnswerSchema, domainSchema, renderDomain } from './schemas.js';
 
 /** The custom domains route group. */
 export const domainRoutes: RouteGroup = {
@@ -31,7 +30,7 @@ export const domainRoutes: RouteGroup = {
           state.domains(a.id).map((d) => renderDomain(a, d)),
         );
       },
-      { summary: "An app's custom domains", response: { 200: answers.listOf(answers.domainSchema) } },
+      { summary: "An app's custom domains", response: { 200: answers.listOf(domainAnswerSchema) } },
     );
     on(
       'POST',
@@ -73,7 +72,7 @@ export const domainRoutes: RouteGroup = {
           required: ['hostname'],
           properties: { hostname: { type: 'string', maxLength: 254 } },
         },
-        response: { 201: answers.domainSchema },
+        response: { 201: domainAnswerSchema },
       },
     );
     on(
@@ -91,7 +90,7 @@ export const domainRoutes: RouteGroup = {
         ctx.releases.event(a.name, `Removed domain ${d.hostname}`);
         sendJson(res, 200, renderDomain(a, d));
       },
-      { summary: 'Stop routing a custom host name', response: { 200: answers.domainSchema } },
+      { summary: 'Stop routing a custom host name', response: { 200: domainAnswerSchema } },
     );
   },
 };

@@ -1,14 +1,13 @@
 /** `/apps/:app/log-drains`: list, add (URL checked, at most 5 per app) and remove an app's drains. */
 import { checkSchema } from '@slipway/core';
 import { sendJson } from '../api/http-util.js';
-import { renderDrain } from '../api/render.js';
 import * as answers from '../api/response-schemas.js';
 import type { RouteGroup } from '../api/route-groups.js';
 import { runtimeErrors } from '../errors.js';
 import type { DrainTable } from './drain-table.js';
 import { checkDrainUrl } from './drain-url.js';
 import { drainErrors } from './errors.js';
-import { drainCreateSchema, drainUrlSchema } from './schemas.js';
+import { drainAnswerSchema, drainCreateSchema, drainUrlSchema, renderDrain } from './schemas.js';
 
 const MAX_DRAINS = 5;
 
@@ -33,7 +32,7 @@ export function drainRoutes(table: () => DrainTable): RouteGroup {
               .map((d) => renderDrain(a, d)),
           );
         },
-        { summary: "An app's log drains", response: { 200: answers.listOf(answers.drainSchema) } },
+        { summary: "An app's log drains", response: { 200: answers.listOf(drainAnswerSchema) } },
       );
       on(
         'POST',
@@ -60,7 +59,7 @@ export function drainRoutes(table: () => DrainTable): RouteGroup {
         {
           summary: "Send the app's logs to a drain",
           body: drainCreateSchema,
-          response: { 201: answers.drainSchema },
+          response: { 201: drainAnswerSchema },
         },
       );
       on(
@@ -79,7 +78,7 @@ export function drainRoutes(table: () => DrainTable): RouteGroup {
             });
           sendJson(res, 200, renderDrain(a, d));
         },
-        { summary: 'Remove a log drain', response: { 200: answers.drainSchema } },
+        { summary: 'Remove a log drain', response: { 200: drainAnswerSchema } },
       );
     },
   };
