@@ -77,5 +77,6 @@ export {
   type TableMigrationsEntry,
 } from './plugin.js';
 export { PROCESS_TYPE_PATTERN, parseProcfile } from './procfile.js';
+export * from './route-rules.js';
 export { ajv, checkSchema, type SchemaProblem } from './schema.js';
 export * from './services.js';
