@@ -34,13 +34,20 @@ import { migrateTables } from './state/table-migrations.js';
  */
 export class PlatformChanges {
   private readonly listeners: ((apps: readonly AppRecord[]) => void)[] = [];
+  /** `onError` hears of a subscriber that threw. */
+  constructor(private readonly onError: (e: unknown) => void = () => {}) {}
   /** Call `fn` after every change (and once at start), with every app. */
   subscribe(fn: (apps: readonly AppRecord[]) => void): void {
     this.listeners.push(fn);
   }
-  /** Tell every subscriber. */
+  /** Tell every subscriber; one that throws is reported and does not stop the others. */
   emit(apps: readonly AppRecord[]): void {
-    for (const fn of this.listeners) fn(apps);
+    for (const fn of this.listeners)
+      try {
+        fn(apps);
+      } catch (e) {
+        this.onError(e);
+      }
   }
 }
 

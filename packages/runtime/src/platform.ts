@@ -146,7 +146,10 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     [...(opts.plugins ?? []), ...PLATFORM_SERVICE_PLUGINS],
     FEATURE_PLUGINS,
   );
-  const changes = new PlatformChanges();
+  // A feature that fails to follow a change is told on the platform's stderr; the API answers.
+  const changes = new PlatformChanges((e) =>
+    console.error(`slipway: a feature failed to follow a state change: ${(e as Error).message}`),
+  );
   const self = {
     ports: [] as number[],
     hosts: [host, baseDomain],
