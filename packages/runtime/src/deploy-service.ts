@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { DEFAULT_STACK, extractArchive, isSlipwayError, type Kernel, type SlugStore } from '@slipway/core';
+import {
+  type Clock,
+  DEFAULT_STACK,
+  extractArchive,
+  isSlipwayError,
+  type Kernel,
+  type SlugStore,
+  systemClock,
+} from '@slipway/core';
 import { runBuildInWorker } from './build-runner.js';
 import { runtimeErrors } from './errors.js';
 import type { AppDirs } from './isolation/app-dirs.js';
@@ -50,6 +58,8 @@ export interface DeployServiceOptions {
   recipe: KernelRecipe;
   /** The platform's kernel: its `beforeBuild` / `afterBuild` taps run for every build. */
   kernel?: Pick<Kernel, 'hooks'>;
+  /** The time source of its timers (the kernel's `Clock`); default the system's. */
+  clock?: Clock;
   /** Unpacked source limit (bytes). */
   maxSourceBytes?: number;
   /** Build timeout; default 25 min (Heroku 2026). */
@@ -65,8 +75,11 @@ export class DeployService {
   private readonly sessions = new Map<string, BuildSession>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly cancel = new AbortController();
+  private readonly clock: Clock;
 
-  constructor(private readonly o: DeployServiceOptions) {}
+  constructor(private readonly o: DeployServiceOptions) {
+    this.clock = o.clock ?? systemClock;
+  }
 
   /**
    * Check and unpack `archive` (a tar.gz the caller owns), create the build and start it.
@@ -246,7 +259,7 @@ export class DeployService {
       for (const fn of s.listeners) fn(null);
       s.listeners.clear();
       // Keep the session a little for late followers, then rely on the stored output.
-      setTimeout(() => this.sessions.delete(build.id), 60_000).unref();
+      this.clock.setTimeout(() => this.sessions.delete(build.id), 60_000);
       await rm(work, { recursive: true, force: true }).catch(() => {});
       releases.event(app.name, `Build ${build.id} ${error ? `failed: ${error}` : 'succeeded'}`);
     }

@@ -44,28 +44,6 @@ export const rollbackSchema = {
   properties: { release: { type: ['string', 'integer'] } },
 } as const;
 
-/** POST /apps/:app/domains */
-export const domainSchema = {
-  type: 'object',
-  required: ['hostname'],
-  additionalProperties: false,
-  properties: {
-    hostname: {
-      type: 'string',
-      maxLength: 253,
-      pattern: '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$',
-    },
-  },
-} as const;
-
-/** POST /apps/:app/log-drains */
-export const drainSchema = {
-  type: 'object',
-  required: ['url'],
-  additionalProperties: false,
-  properties: { url: { type: 'string', pattern: '^(https?|syslog(\\+tls)?)://', maxLength: 2048 } },
-} as const;
-
 /** POST /apps/:app/addons */
 export const addonSchema = {
   type: 'object',

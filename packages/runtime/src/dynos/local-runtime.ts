@@ -19,6 +19,7 @@ import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  type Clock,
   type DynoHandle,
   type DynoRuntime,
   type DynoSpec,
@@ -27,6 +28,7 @@ import {
   type OneOffSession,
   type OneOffSpec,
   type SlugStore,
+  systemClock,
 } from '@slipway/core';
 import { AppDirs } from '../isolation/app-dirs.js';
 import { type AppUser, AppUsers } from '../isolation/app-users.js';
@@ -78,6 +80,8 @@ export interface LocalDynoRuntimeOptions {
   memory?: MemoryMechanism | 'auto';
   /** How often memory is sampled (R14 logging, polling limit); default 5000 ms. */
   memoryPollMs?: number;
+  /** The time source of the memory sampler and one-offs' idle hang-up (the kernel's `Clock`); default the system's. */
+  clock?: Clock;
   /** An unpacked slug no dyno has used for this long is deleted; default 10 min. */
   slugIdleMs?: number;
   /** Address dynos are reached at; default 127.0.0.1. */
@@ -139,7 +143,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   private users: AppUsers | undefined;
   private dirs!: AppDirs;
   private dynoPath = '';
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { cancel(): void } | undefined;
   private readonly usedRunNumbers = new Set<string>();
   private readonly stoppingIds = new Set<string>();
   private readonly portsInUse = new Set<number>();
@@ -186,8 +190,15 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     for (const app of await readdir(join(this.dirs.root, 'apps')).catch(() => [] as string[]))
       await this.slugsOf(app).adoptExisting(this.slugIdleMs);
     if (this.mechanism !== 'none') {
-      this.timer = setInterval(() => void this.sampleMemory(), this.opts.memoryPollMs ?? 5000);
-      this.timer.unref();
+      const clock = this.opts.clock ?? systemClock;
+      const every = this.opts.memoryPollMs ?? 5000;
+      const arm = () => {
+        this.timer = clock.setTimeout(() => {
+          void this.sampleMemory();
+          arm();
+        }, every);
+      };
+      arm();
     }
   }
 
@@ -265,6 +276,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const { proc } = d;
     const session = new RuntimeOneOffSession(d.handle, {
       ...(spec.attach ? { streams: proc, idleTimeoutMs: spec.idleTimeoutMs } : {}),
+      ...(this.opts.clock ? { clock: this.opts.clock } : {}),
       exit: proc.exited,
       kill: (signal) => proc.killGroup(signal),
       resize: (columns, rows) => void proc.resize(columns, rows),
@@ -285,7 +297,8 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
 
   /** Stop every dyno (SIGTERM, SIGKILL after `graceMs`) and the memory sampler. */
   async close(graceMs = 10_000): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.cancel();
+    this.timer = undefined;
     for (const c of this.slugCaches.values()) c.close();
     await Promise.all([...this.dynos.values()].map((d) => this.stop(d.handle, graceMs)));
   }
