@@ -266,7 +266,7 @@ export function registerWorkflowRoutes(
           ...body.env,
         },
         size: { name: sizeName, memoryMb },
-        slug: { checksum: slug.checksum, size: slug.size },
+        slug: { checksum: slug.checksum, size: slug.size, stack: slug.stack },
         attach,
         ...(attach && body.tty ? { tty: body.tty } : {}),
         ...(attach ? { idleTimeoutMs: opts.runIdleTimeoutMs ?? 3_600_000 } : {}),

@@ -19,6 +19,8 @@ import type { AppSetupService } from '../app-setup/app-setup-service.js';
 import type { DeployService } from '../deploy-service.js';
 import { formatLogLine, type LogHub } from '../logs/log-hub.js';
 import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
+import { type AppStacks, requireStack } from '../stack/app-stacks.js';
+import { registerStackRoutes } from '../stack/routes-stacks.js';
 import type { AppRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
@@ -75,6 +77,8 @@ export interface ApiContext {
   certs?: CertRoutesOptions;
   /** Users, per-app access, sessions and the audit log; absent = one platform token, no dashboard. */
   access?: AccessGate;
+  /** Each app's stack; absent = `/stacks` answers 404 and apps are created on the default. */
+  stacks?: AppStacks;
 }
 
 type Params = Record<string, string>;
@@ -129,8 +133,11 @@ export function createApiServer(ctx: ApiContext): Server {
     'POST',
     '/apps',
     async (_q, res, _p, _u, b) => {
-      const body = b as { name?: string };
+      const body = b as { name?: string; stack?: string };
+      // Checked first: an unknown or unbuilt stack creates no app.
+      if (body.stack) await requireStack(body.stack);
       const a = state.createApp(body.name);
+      if (body.stack) await ctx.stacks?.set(a.id, body.stack);
       ctx.releases.event(a.name, 'App created');
       sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
     },
@@ -175,6 +182,10 @@ export function createApiServer(ctx: ApiContext): Server {
   module('sources', () => registerSourceRoutes(on, ctx, sources));
   module('builds', () => registerBuildRoutes(on, ctx, sources));
   module('releases', () => registerReleaseRoutes(on, ctx));
+  if (ctx.stacks) {
+    const stacks = ctx.stacks;
+    module('stacks', () => registerStackRoutes(on, state, stacks));
+  }
 
   // --- config vars ----------------------------------------------------------------------------
   const configAnswer = { 200: answers.configVarsAnswerSchema };

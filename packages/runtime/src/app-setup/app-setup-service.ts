@@ -208,7 +208,7 @@ export class AppSetupService {
         command,
         env: rel.config,
         size: { name: DEFAULT_SIZE, memoryMb: DYNO_SIZES[DEFAULT_SIZE] as number },
-        slug: { checksum: slug.checksum, size: slug.size },
+        slug: { checksum: slug.checksum, size: slug.size, stack: slug.stack },
         attach: false,
       });
     } catch (e) {

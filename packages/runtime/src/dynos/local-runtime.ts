@@ -34,6 +34,7 @@ import { reachablePath } from '../isolation/build-env.js';
 import { type AppLayer, appLayer } from '../sandbox/app-layer.js';
 import type { ToolchainPath } from '../sandbox/host-toolchains.js';
 import { SANDBOX_PATH, Sandbox } from '../sandbox/sandbox.js';
+import { stackErrors } from '../stack/errors.js';
 import { stackCacheDir } from '../stack/stack-builder.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { DynoProcess } from './dyno-process.js';
@@ -126,6 +127,8 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   pidsMechanism: PidsMechanism | 'none' | undefined;
   /** The sandbox dynos run in, after `init()` (undefined: plain processes). */
   sandbox: Sandbox | undefined;
+  /** Sandboxes of the other stacks' run roots, by root (slugs built in another stack). */
+  private readonly stackSandboxes = new Map<string, Promise<Sandbox>>();
   /** What the operator must know (e.g. a sandbox that was asked for and is unavailable). */
   readonly warnings: string[] = [];
   private readonly opts: LocalDynoRuntimeOptions;
@@ -208,6 +211,39 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
       this.warnings.push(w);
       console.warn(`WARNING: ${w}`);
     }
+  }
+
+  /**
+   * The sandbox of a slug's stack: the runtime's own, or another built stack's run root (opened
+   * at its first dyno, with the same tools and toolchains). A slug of another stack never runs
+   * on the host: without a sandbox it fails with the reason.
+   */
+  private async sandboxFor(stack: string | undefined): Promise<Sandbox | undefined> {
+    const o = typeof this.opts.sandbox === 'object' ? this.opts.sandbox : {};
+    const own = o.stackRoot ?? join(stackCacheDir(), DEFAULT_STACK, 'run');
+    const root = stack ? join(stackCacheDir(), stack, 'run') : own;
+    if (root === own) return this.sandbox;
+    if (!this.sandbox)
+      throw stackErrors.SLIPWAY_ERR_STACK_NO_SANDBOX({
+        name: stack as string,
+        detail: this.warnings.join(' ') || 'the runtime runs dynos as plain processes',
+      });
+    let opened = this.stackSandboxes.get(root);
+    if (!opened) {
+      opened = Sandbox.open({
+        stackRoot: root,
+        workDir: this.dirs.root,
+        ...(o.toolchains ? { toolchains: o.toolchains } : {}),
+      });
+      this.stackSandboxes.set(root, opened);
+      opened.catch(() => this.stackSandboxes.delete(root));
+    }
+    return opened.catch((e) => {
+      throw stackErrors.SLIPWAY_ERR_STACK_NO_SANDBOX(
+        { name: stack as string, detail: (e as Error).message },
+        { cause: e },
+      );
+    });
   }
 
   /** The unpacked-slug cache of an app (its dir is created with the app's fence on first unpack). */
@@ -329,6 +365,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     port: number | undefined,
     oneOff: { attach: boolean; tty?: { columns: number; rows: number } } | undefined,
   ): Promise<LocalDyno> {
+    const sandbox = await this.sandboxFor(spec.slug.stack);
     const slugs = this.slugsOf(spec.app);
     slugs.acquire(spec.slug);
     const user = await this.userFor(spec.app);
@@ -344,7 +381,6 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const dir = join(this.dirs.root, 'apps', spec.app, 'dynos', id);
     const home = join(dir, 'home');
     const pidsMax = pidsLimitFor(spec.size.memoryMb);
-    const sandbox = this.sandbox;
     const env: Record<string, string> = {
       PATH: sandbox ? SANDBOX_PATH : this.dynoPath,
       HOME: sandbox ? '/app' : home,
