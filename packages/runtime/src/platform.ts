@@ -210,7 +210,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       releases,
       ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
     });
-    const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs });
+    const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs, stacks });
     // Providers registered through the API (addons:providers:add) come back after a restart.
     const providers = new ProviderRegistry({ kernel, state });
     skipped.push(...(await providers.restore()));

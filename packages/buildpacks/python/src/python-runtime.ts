@@ -7,7 +7,12 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { delimiter, dirname } from 'node:path';
-import { type BuildpackCompileContext, buildpackErrors } from '@slipway/buildpack-sdk';
+import {
+  type BuildpackCompileContext,
+  buildpackErrors,
+  glibcAtLeast,
+  runningGlibc,
+} from '@slipway/buildpack-sdk';
 
 /**
  * Python minors that Debian carries only in releases newer than this host's, each with the
@@ -101,7 +106,14 @@ export async function checkPython(
       );
     return;
   }
-  const here = await availableMinors(ctx.env.PATH ?? process.env.PATH ?? '');
+  // On PATH, plus the Debian minors this root's C library runs (installed into the slug on request).
+  const installable = Object.entries(STACK_ONLY_PYTHONS)
+    .filter(([, s]) => glibcAtLeast(runningGlibc(), s.needs.replace(/^glibc /, '')))
+    .map(([m]) => m);
+  // Those on PATH first (newest first), then those Debian's packages bring.
+  const here = [
+    ...new Set([...(await availableMinors(ctx.env.PATH ?? process.env.PATH ?? '')), ...installable]),
+  ];
   const available = here.length ? here.join(', ') : `only ${python.version}`;
   const stack = minor ? STACK_ONLY_PYTHONS[minor] : undefined;
   if (stack)

@@ -9,6 +9,7 @@
  * platform restart between setup and first release does not forget it; its exit status and
  * output are recorded there when it ends, as Heroku's app-setup `postdeploy` field holds them.
  */
+
 import { randomBytes } from 'node:crypto';
 import {
   type AppJson,
@@ -24,6 +25,7 @@ import type { AddonService } from '../addon-service.js';
 import type { DynoManager } from '../dynos/dyno-manager.js';
 import type { LogHub } from '../logs/log-hub.js';
 import { DEFAULT_SIZE, DYNO_SIZES, MAX_QUANTITY, type ReleaseService } from '../release-service.js';
+import { type AppStacks, requireStack } from '../stack/app-stacks.js';
 import type { AppRecord } from '../state/records.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { appSetupErrors } from './errors.js';
@@ -48,7 +50,12 @@ export interface AppSetupOptions {
   kernel: Kernel;
   /** Where the detached postdeploy dyno's output lands; its tail is kept in the setup record. */
   logs: LogHub;
+  /** Each app's stack: app.json `stack` sets it; absent = app.json's `stack` is ignored. */
+  stacks?: AppStacks;
 }
+
+/** Heroku's stack names (`heroku-24`, `cedar-14`), which app.json files from Heroku carry. */
+const HEROKU_STACK = /^(heroku|cedar)-\d+$/;
 
 /** Lines of postdeploy output kept in the setup record. */
 const POSTDEPLOY_OUTPUT_LINES = 200;
@@ -118,6 +125,8 @@ export class AppSetupService {
   ): Promise<SetupResult> {
     const m = readManifest(manifest);
     const { env, generated } = resolveEnv(m, given);
+    // A Slipway stack that is unknown or not built refuses the setup before the app exists.
+    if (m.stack && this.o.stacks && !HEROKU_STACK.test(m.stack)) await requireStack(m.stack);
     const app = this.o.state.createApp(name);
     try {
       const r = await this.apply(app, m, env);
@@ -142,6 +151,12 @@ export class AppSetupService {
     let step = 'env';
     try {
       state.replaceConfig(app.id, env);
+      step = 'stack';
+      const stacks = this.o.stacks;
+      // Heroku's own stack names (heroku-24) mean "the current stack": the platform's default here.
+      if (m.stack && stacks && HEROKU_STACK.test(m.stack))
+        warnings.push(`stack ${m.stack} is Heroku's: using ${stacks.defaultStack}`);
+      else if (m.stack && stacks) await stacks.set(app.id, m.stack);
       step = 'buildpacks';
       if (m.buildpacks.length) state.updateApp(app.name, { buildpacks: m.buildpacks.map((b) => b.url) });
       step = 'formation';

@@ -1,0 +1,108 @@
+import { fileURLToPath } from 'node:url';
+import { findServerBinDir } from '@slipway/addon-postgres';
+import { expect } from 'chai';
+import type { Platform } from '../platform.js';
+import { apiCaller, routerGet } from '../platform-harness.test-helper.js';
+import {
+  pushFixture,
+  routerJson,
+  run,
+  startTutorialPlatform,
+  stopTutorialPlatform,
+} from '../tutorial-apps.test-helper.js';
+import { stackBuilt } from './app-stacks.js';
+
+const DJANGO = fileURLToPath(new URL('../../test/fixtures/heroku-apps/django', import.meta.url));
+
+describe('a stack per app: Python 3.14 on slipway-14 (real git push, stacks, Postgres over TLS)', function () {
+  this.timeout(900_000);
+  let dir: string;
+  let p: Platform;
+
+  before(async function () {
+    const missing = [
+      ...(process.getuid?.() === 0 ? [] : ['root (builds enter a stack by mounts)']),
+      ...((await run('which', ['git', 'bwrap'], '/')).code ? ['git and bubblewrap'] : []),
+      ...((await findServerBinDir()) ? [] : ['PostgreSQL (initdb, postgres)']),
+      ...((await stackBuilt('slipway-13')) ? [] : ['stack slipway-13 (scripts/stack-setup)']),
+      ...((await stackBuilt('slipway-14')) ? [] : ['stack slipway-14 (scripts/stack-setup slipway-14)']),
+    ];
+    if (missing.length) {
+      const why = `needs ${missing.join(', ')}`;
+      if (process.env.CI === 'true') throw new Error(why);
+      console.warn(`      SKIPPED stack per app: ${why}`);
+      this.skip();
+    }
+    ({ dir, p } = await startTutorialPlatform('slipway-app-stacks-'));
+    const host = p.warnings.find((w) => /builds run on the HOST|NOT sandboxed/.test(w));
+    if (host) throw new Error(host);
+  });
+  after(() => stopTutorialPlatform(p, dir));
+
+  const api = apiCaller(() => p);
+  /** The Django tutorial app with `.python-version` 3.14, pushed to `app`. */
+  const push = (app: string) => pushFixture(p, dir, app, DJANGO, { '.python-version': '3.14\n' });
+  const getJson = (app: string, path: string) => routerJson(p.routerPort, app, path);
+  const appOn = async (app: string, stack?: string) => {
+    const c = await api('POST', '/apps', { name: app, ...(stack ? { stack } : {}) });
+    expect(c.status, JSON.stringify(c.json)).to.equal(201);
+    const a = await api('POST', `/apps/${app}/addons`, { plan: 'heroku-postgresql:essential-0' });
+    expect(a.status, JSON.stringify(a.json)).to.equal(201);
+  };
+
+  it('lists the stacks, built here; an unknown stack is a coded error and creates no app', async () => {
+    const stacks = await api('GET', '/stacks');
+    expect(stacks.json.map((s: any) => [s.name, s.suite, s.built, s.default])).to.deep.equal([
+      ['slipway-13', 'trixie', true, true],
+      ['slipway-14', 'testing', true, false],
+    ]);
+    const bad = await api('POST', '/apps', { name: 'on-cedar', stack: 'cedar-10' });
+    expect(bad.status).to.equal(422);
+    expect(bad.json.code).to.equal('SLIPWAY_ERR_STACK_UNKNOWN');
+    expect(bad.json.hint).to.include('slipway-14');
+    expect((await api('GET', '/apps/on-cedar')).status).to.equal(404);
+  });
+
+  it("Django on .python-version 3.14, app created on slipway-14: testing's Python 3.14 in the slug serves / and its DB page", async () => {
+    await appOn('django-314', 'slipway-14');
+    expect((await api('GET', '/apps/django-314/stack')).json).to.deep.equal({
+      build_stack: { name: 'slipway-14' },
+      stack: null,
+    });
+    const r = await push('django-314');
+    expect(r.code, r.out).to.equal(0);
+    expect(r.out).to.match(/remote: -----> Build root: the slipway-14 stack's/);
+    expect(r.out).to.match(/remote: -----> Installing Python 3\.14\.\d+ \(Debian testing/);
+    expect((await getJson('django-314', '/')).python).to.match(/^3\.14\./);
+    expect(await getJson('django-314', '/db/')).to.deep.equal({ greetings: 1, ssl: true });
+    expect((await api('GET', '/apps/django-314')).json.stack).to.deep.equal({ name: 'slipway-14' });
+  });
+
+  it('the same push to a slipway-13 app fails naming the versions available and `slipway stack:set slipway-14`', async () => {
+    expect((await api('POST', '/apps', { name: 'django-13' })).status).to.equal(201);
+    const r = await push('django-13');
+    expect(r.code).to.not.equal(0);
+    expect(r.out, r.out).to.match(/\.python-version asks for Python 3\.14: .*available here: 3\.11, 3\.13/);
+    expect(r.out).to.include('slipway stack:set slipway-14');
+  });
+
+  it('stack:set takes effect at the next build: the live release keeps its stack through a restart, the next build uses the new one', async () => {
+    const set = await api('PATCH', '/apps/django-314/stack', { stack: 'slipway-13' });
+    expect(set.json).to.deep.equal({ build_stack: { name: 'slipway-13' }, stack: { name: 'slipway-14' } });
+    // Restarted dynos run in slipway-14 still: testing's Python 3.14 needs its C library.
+    expect((await api('DELETE', '/apps/django-314/dynos')).status).to.equal(202);
+    let python = '';
+    for (let i = 0; i < 60 && !python.startsWith('3.14.'); i++) {
+      const r = await routerGet(p.routerPort, 'django-314', '/');
+      if (r.status === 200) python = JSON.parse(r.body).python;
+      else await new Promise((s) => setTimeout(s, 500));
+    }
+    expect(python).to.match(/^3\.14\./);
+    const next = await push('django-314');
+    expect(next.code).to.not.equal(0);
+    expect(next.out).to.include('slipway stack:set slipway-14');
+    expect((await getJson('django-314', '/db/')).greetings).to.equal(2);
+    const unbuilt = await api('PATCH', '/apps/django-314/stack', { stack: 'heroku-24' });
+    expect(unbuilt.json.code).to.equal('SLIPWAY_ERR_STACK_UNKNOWN');
+  });
+});
