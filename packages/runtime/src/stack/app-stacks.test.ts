@@ -1,8 +1,17 @@
+/**
+ * A stack per app, through a real platform, the real CLI and the real `git` client: Heroku's
+ * Django tutorial app, unchanged but for `.python-version` 3.14, pushed to an app created with
+ * `apps:create --stack slipway-14` (Debian testing) gets testing's Python 3.14 in its slug and
+ * serves `/` and its database page (Postgres over TLS); the same push to a `slipway-13` app fails
+ * with the versions available and the `stack:set` that fixes it. `stack:set` takes effect at the
+ * next build: the live release keeps running in the stack it was built in (a restart too).
+ */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findServerBinDir } from '@slipway/addon-postgres';
 import { expect } from 'chai';
 import type { Platform } from '../platform.js';
-import { apiCaller, routerGet } from '../platform-harness.test-helper.js';
+import { apiCaller, CLI, routerGet } from '../platform-harness.test-helper.js';
 import {
   pushFixture,
   routerJson,
@@ -43,12 +52,9 @@ describe('a stack per app: Python 3.14 on slipway-14 (real git push, stacks, Pos
   /** The Django tutorial app with `.python-version` 3.14, pushed to `app`. */
   const push = (app: string) => pushFixture(p, dir, app, DJANGO, { '.python-version': '3.14\n' });
   const getJson = (app: string, path: string) => routerJson(p.routerPort, app, path);
-  const appOn = async (app: string, stack?: string) => {
-    const c = await api('POST', '/apps', { name: app, ...(stack ? { stack } : {}) });
-    expect(c.status, JSON.stringify(c.json)).to.equal(201);
-    const a = await api('POST', `/apps/${app}/addons`, { plan: 'heroku-postgresql:essential-0' });
-    expect(a.status, JSON.stringify(a.json)).to.equal(201);
-  };
+  /** The real CLI against this platform (its credentials file); exit code and output. */
+  const cli = (...args: string[]) =>
+    run(process.execPath, [CLI, ...args, '--data-dir', join(dir, 'data')], dir);
 
   it('lists the stacks, built here; an unknown stack is a coded error and creates no app', async () => {
     const stacks = await api('GET', '/stacks');
@@ -64,7 +70,10 @@ describe('a stack per app: Python 3.14 on slipway-14 (real git push, stacks, Pos
   });
 
   it("Django on .python-version 3.14, app created on slipway-14: testing's Python 3.14 in the slug serves / and its DB page", async () => {
-    await appOn('django-314', 'slipway-14');
+    const created = await cli('apps:create', 'django-314', '--stack', 'slipway-14');
+    expect(created.out).to.include('Creating django-314... done, stack is slipway-14');
+    const a = await api('POST', '/apps/django-314/addons', { plan: 'heroku-postgresql:essential-0' });
+    expect(a.status, JSON.stringify(a.json)).to.equal(201);
     expect((await api('GET', '/apps/django-314/stack')).json).to.deep.equal({
       build_stack: { name: 'slipway-14' },
       stack: null,
@@ -87,8 +96,15 @@ describe('a stack per app: Python 3.14 on slipway-14 (real git push, stacks, Pos
   });
 
   it('stack:set takes effect at the next build: the live release keeps its stack through a restart, the next build uses the new one', async () => {
-    const set = await api('PATCH', '/apps/django-314/stack', { stack: 'slipway-13' });
-    expect(set.json).to.deep.equal({ build_stack: { name: 'slipway-13' }, stack: { name: 'slipway-14' } });
+    const set = await cli('stack:set', 'slipway-13', '-a', 'django-314');
+    expect(set.code, set.out).to.equal(0);
+    expect(set.out).to.include('Setting stack to slipway-13... done');
+    const listed = await cli('stacks', '-a', 'django-314');
+    expect(listed.out).to.match(/^\*\s+slipway-13\s+built/m);
+    expect(listed.out).to.match(/^\s+slipway-14\s+built/m);
+    expect(listed.out).to.include('The live release runs on slipway-14; the next build uses slipway-13.');
+    const info = await cli('apps:info', '-a', 'django-314');
+    expect(info.out).to.match(/Stack:\s+slipway-14 \(next build: slipway-13\)/);
     // Restarted dynos run in slipway-14 still: testing's Python 3.14 needs its C library.
     expect((await api('DELETE', '/apps/django-314/dynos')).status).to.equal(202);
     let python = '';
@@ -102,7 +118,8 @@ describe('a stack per app: Python 3.14 on slipway-14 (real git push, stacks, Pos
     expect(next.code).to.not.equal(0);
     expect(next.out).to.include('slipway stack:set slipway-14');
     expect((await getJson('django-314', '/db/')).greetings).to.equal(2);
-    const unbuilt = await api('PATCH', '/apps/django-314/stack', { stack: 'heroku-24' });
-    expect(unbuilt.json.code).to.equal('SLIPWAY_ERR_STACK_UNKNOWN');
+    const unknown = await cli('stack:set', 'heroku-24', '-a', 'django-314');
+    expect(unknown.code).to.not.equal(0);
+    expect(unknown.out).to.match(/unknown stack heroku-24[\s\S]*slipway-13, slipway-14/);
   });
 });
