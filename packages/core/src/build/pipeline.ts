@@ -247,8 +247,11 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
           buildDir,
           opts.output,
           { maxBytes: opts.slugMaxBytes ?? SLUG_MAX_BYTES },
-          // Runtimes packed by an earlier build of this app are reused from its cache.
-          opts.cacheDir ? path.join(opts.cacheDir, '.slug-members') : undefined,
+          // Runtimes packed by an earlier build of this app are reused from its cache
+          // (SLIPWAY_SLUG_MEMBERS=off packs everything every time, as before; benchmarks compare).
+          opts.cacheDir && process.env.SLIPWAY_SLUG_MEMBERS !== 'off'
+            ? path.join(opts.cacheDir, '.slug-members')
+            : undefined,
         ),
         signal,
       );

@@ -16,7 +16,8 @@ import { dynoErrors } from './errors.js';
 /** The image tag of a slug for one uid. */
 export function slugImageTag(slug: SlugRef, uid: number): string {
   const hex = slug.checksum.replace(/^sha256:/, '').slice(0, 24);
-  return `slipway/slug:${hex}-u${uid}`;
+  // Named by the stack too: the image is the slug on top of its stack's.
+  return `slipway/slug:${hex}-u${uid}${slug.stack ? `-${slug.stack}` : ''}`;
 }
 
 /** Makes (once) and finds slug images. */
