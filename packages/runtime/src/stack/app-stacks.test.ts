@@ -56,7 +56,7 @@ describe('a stack per app: Python 3.14 on slipway-14 (real git push, stacks, Pos
   const cli = (...args: string[]) =>
     run(process.execPath, [CLI, ...args, '--data-dir', join(dir, 'data')], dir);
 
-  it('lists the stacks, built here; an unknown stack is a coded error and creates no app', async () => {
+  it('lists the stacks, built here; apps:create and app.json take a stack; an unknown one is a coded error and creates no app', async () => {
     const stacks = await api('GET', '/stacks');
     expect(stacks.json.map((s: any) => [s.name, s.suite, s.built, s.default])).to.deep.equal([
       ['slipway-13', 'trixie', true, true],
@@ -67,6 +67,23 @@ describe('a stack per app: Python 3.14 on slipway-14 (real git push, stacks, Pos
     expect(bad.json.code).to.equal('SLIPWAY_ERR_STACK_UNKNOWN');
     expect(bad.json.hint).to.include('slipway-14');
     expect((await api('GET', '/apps/on-cedar')).status).to.equal(404);
+    // app.json's `stack` at app setup: a Slipway stack is the app's; Heroku's name means the default.
+    const setup = await api('POST', '/app-setups', { name: 'from-json', manifest: { stack: 'slipway-14' } });
+    expect(setup.status, JSON.stringify(setup.json)).to.equal(201);
+    expect((await api('GET', '/apps/from-json/stack')).json.build_stack).to.deep.equal({
+      name: 'slipway-14',
+    });
+    const heroku = await api('POST', '/app-setups', {
+      name: 'from-heroku',
+      manifest: { stack: 'heroku-24' },
+    });
+    expect(heroku.json.warnings).to.deep.equal(["stack heroku-24 is Heroku's: using slipway-13"]);
+    expect((await api('GET', '/apps/from-heroku/stack')).json.build_stack).to.deep.equal({
+      name: 'slipway-13',
+    });
+    const unknown = await api('POST', '/app-setups', { name: 'from-bad', manifest: { stack: 'slipway-99' } });
+    expect(unknown.json.code).to.equal('SLIPWAY_ERR_STACK_UNKNOWN');
+    expect((await api('GET', '/apps/from-bad')).status).to.equal(404);
   });
 
   it("Django on .python-version 3.14, app created on slipway-14: testing's Python 3.14 in the slug serves / and its DB page", async () => {
