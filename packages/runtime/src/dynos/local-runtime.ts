@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   type DynoHandle,
@@ -246,6 +246,12 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     });
   }
 
+  /** The name of the stack whose run root is the runtime's own. */
+  private ownStack(): string {
+    const o = typeof this.opts.sandbox === 'object' ? this.opts.sandbox : {};
+    return o.stackRoot ? basename(dirname(o.stackRoot)) : DEFAULT_STACK;
+  }
+
   /** The unpacked-slug cache of an app (its dir is created with the app's fence on first unpack). */
   private slugsOf(app: string): SlugCache {
     let c = this.slugCaches.get(app);
@@ -386,6 +392,8 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
       HOME: sandbox ? '/app' : home,
       TMPDIR: sandbox ? '/tmp' : join(home, 'tmp'),
       LANG: 'C.UTF-8',
+      // As a Docker stack image's ENV: the stack the dyno runs in, which its slug was built in.
+      ...(sandbox ? { STACK: spec.slug.stack ?? this.ownStack() } : {}),
       ...spec.env,
       DYNO: dyno,
       ...(port !== undefined ? { PORT: String(port) } : {}),

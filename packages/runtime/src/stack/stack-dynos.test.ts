@@ -16,7 +16,7 @@ import { stackBuilt } from './app-stacks.js';
 
 const size = { name: 'standard-1x', memoryMb: 512 };
 /** What a one-off prints: the Debian release and the C library of the root it runs in. */
-const PROBE = '. /etc/os-release; echo "$VERSION_CODENAME"; getconf GNU_LIBC_VERSION';
+const PROBE = '. /etc/os-release; echo "$VERSION_CODENAME"; getconf GNU_LIBC_VERSION; echo "STACK=$STACK"';
 
 type Runtime = Pick<LocalDynoRuntime, 'runOnce'>;
 
@@ -67,10 +67,10 @@ describe("dynos run in their slug's stack (sandboxed local and Docker runtimes)"
   const expectStacks = async (rt: Runtime, app: string) => {
     expect(await probe(rt, undefined, app)).to.deep.include({ code: 0 });
     const thirteen = await probe(rt, 'slipway-13', app);
-    expect(thirteen.out).to.match(/^trixie\nglibc 2\.41$/);
+    expect(thirteen.out).to.match(/^trixie\nglibc 2\.41\nSTACK=slipway-13$/);
     const fourteen = await probe(rt, 'slipway-14', app);
     expect(fourteen.code, fourteen.out).to.equal(0);
-    expect(fourteen.out).to.match(/^forky\nglibc 2\.(4[2-9]|[5-9]\d)$/);
+    expect(fourteen.out).to.match(/^forky\nglibc 2\.(4[2-9]|[5-9]\d)\nSTACK=slipway-14$/);
   };
 
   it('sandboxed local runtime', async function () {
