@@ -114,7 +114,7 @@ try {
   // Rounds interleave the setups so that noise from other load on the machine spreads evenly.
   for (let round = 1; round <= rounds; round++) {
     console.error(`round ${round}/${rounds}`);
-    for (const s of setups) samples.push(...(await measure(s)));
+    for (const s of setups) samples.push(...(await measure(s)).map((x) => ({ ...x, round })));
   }
 } finally {
   for (const p of procs.reverse()) await stop(p);
@@ -167,3 +167,30 @@ for (const r of results) {
 const bad = results.filter((r) => r.errors > 0);
 if (bad.length)
   console.log(`\nerrors seen in: ${bad.map((r) => `${r.label} c=${r.conns} (${r.errors})`).join(', ')}`);
+
+// Added p99, paired by round: each setup's p99 minus direct's p99 of the same round (the
+// machine's load moves both), then the median and range over the rounds.
+const fmt = (v) => (v >= 0 ? '+' : '') + v.toFixed(2);
+for (const c of connections) {
+  console.log(
+    `\nadded p99 at ${c} connections (p99 − direct p99 of the same round), median [min, max] of ${rounds}:`,
+  );
+  for (const r of results.filter((x) => x.conns === c && x.label !== 'direct')) {
+    const diffs = [];
+    for (let round = 1; round <= rounds; round++) {
+      const mine = samples.find((x) => x.label === r.label && x.conns === c && x.round === round);
+      const direct = samples.find((x) => x.label === 'direct' && x.conns === c && x.round === round);
+      if (mine && direct) diffs.push(mine.p99 - direct.p99);
+    }
+    const goal = r.label.startsWith('haproxy') ? '  (goal: ≤ +1 ms)' : '';
+    console.log(
+      `  ${r.label.padEnd(14)} ${fmt(median(diffs))} ms [${fmt(Math.min(...diffs))}, ${fmt(Math.max(...diffs))}]${goal}`,
+    );
+  }
+  for (const w of workerCounts) {
+    const h = find(`haproxy w${w}`, c);
+    const n = find(`nginx w${w}`, c);
+    if (h && n)
+      console.log(`  haproxy w${w} / nginx w${w} req/s: ${(h.rps / n.rps).toFixed(2)} (goal: ≥ 0.8)`);
+  }
+}

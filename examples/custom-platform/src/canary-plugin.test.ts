@@ -1,4 +1,5 @@
 import { type IncomingRequestInfo, Kernel, type RouteDecision } from '@slipway/core';
+import { applyRouteRules } from '@slipway/router';
 import { expect } from 'chai';
 import { canaryPlugin, wantsCanary } from './canary-plugin.js';
 
@@ -11,7 +12,13 @@ const request = (headers: IncomingRequestInfo['headers']): IncomingRequestInfo =
   protocol: 'http',
 });
 
-describe('canary plugin (the route tap on a real kernel)', () => {
+/** The decision the Node router reaches from the kernel's route rules. */
+const decide = (kernel: Kernel, d: RouteDecision, h: IncomingRequestInfo['headers']): RouteDecision =>
+  applyRouteRules(d, request(h), (app) =>
+    kernel.hooks.routeRules.call([], { app, hosts: ['shop.localhost'] }),
+  );
+
+describe("canary plugin (route rules on a real kernel, through the router's evaluator)", () => {
   it('reads the header first, then the cookie; only "1" asks for the canary', () => {
     expect(wantsCanary({ 'x-canary': '1' })).to.equal(true);
     expect(wantsCanary({ 'x-canary': '0', cookie: 'canary=1' })).to.equal(false);
@@ -23,8 +30,7 @@ describe('canary plugin (the route tap on a real kernel)', () => {
   it('sends canary requests of listed apps to <app>-canary and leaves everything else alone', async () => {
     const kernel = new Kernel();
     await kernel.use(canaryPlugin, { apps: ['shop'] });
-    const route = (d: RouteDecision, h: IncomingRequestInfo['headers']) =>
-      kernel.hooks.route.call(d, request(h));
+    const route = (d: RouteDecision, h: IncomingRequestInfo['headers']) => decide(kernel, d, h);
     const shop: RouteDecision = { kind: 'app', app: 'shop' };
     expect(route(shop, { 'x-canary': '1' })).to.deep.equal({ kind: 'app', app: 'shop-canary' });
     expect(route(shop, { cookie: 'canary=1' })).to.deep.equal({ kind: 'app', app: 'shop-canary' });
@@ -42,8 +48,14 @@ describe('canary plugin (the route tap on a real kernel)', () => {
   it('takes its own header, cookie and suffix, and refuses unknown options with a coded error', async () => {
     const kernel = new Kernel();
     await kernel.use(canaryPlugin, { header: 'X-Beta', cookie: 'beta', suffix: '-beta' });
-    const d = kernel.hooks.route.call({ kind: 'app', app: 'any' }, request({ 'x-beta': '1' }));
-    expect(d).to.deep.equal({ kind: 'app', app: 'any-beta' });
+    expect(decide(kernel, { kind: 'app', app: 'any' }, { 'x-beta': '1' })).to.deep.equal({
+      kind: 'app',
+      app: 'any-beta',
+    });
+    expect(decide(kernel, { kind: 'app', app: 'any' }, { 'x-beta': '0', cookie: 'beta=1' })).to.deep.equal({
+      kind: 'app',
+      app: 'any',
+    });
     const err = await new Kernel().use(canaryPlugin, { percent: 5 } as never).catch((e) => e);
     expect(err.code).to.equal('SLIPWAY_ERR_PLUGIN_OPTIONS');
   });

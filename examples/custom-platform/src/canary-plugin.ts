@@ -1,9 +1,9 @@
 /**
- * A custom `route` plugin: a header- or cookie-switched canary. A request for `<app>` that
+ * A custom route plugin: a header- or cookie-switched canary, as declarative route rules. A request for `<app>` that
  * carries `X-Canary: 1` (or the cookie `canary=1`) goes to the app `<app>-canary` instead; every
  * other request is left alone. The canary is an ordinary app, deployed and scaled on its own.
  */
-import { definePlugin, type IncomingRequestInfo, type RouteDecision } from '@slipway/core';
+import { definePlugin, type IncomingRequestInfo, type RouteRule } from '@slipway/core';
 
 /** Options of the canary plugin (all optional; this is also what slipway.config.json takes). */
 export interface CanaryOptions {
@@ -63,17 +63,34 @@ export const canaryPlugin = definePlugin<CanaryOptions>({
       apps: { type: 'array', items: { type: 'string', minLength: 1 } },
     },
   },
-  // Pure registration: a route tap, nothing to start.
+  // Pure registration: route rules, nothing to start and no code per request, so HAProxy
+  // serves the canary as well as the Node router.
   register(reg, options) {
     const suffix = options.suffix ?? '-canary';
     const header = (options.header ?? 'x-canary').toLowerCase();
+    const cookie = options.cookie ?? 'canary';
     const apps = options.apps ? new Set(options.apps) : undefined;
-    // The hot path: a Set lookup and a header read, nothing else.
-    reg.hooks.route.tap({ name: CANARY_PLUGIN, stage: CANARY_STAGE }, (decision, req): RouteDecision => {
-      if (decision.kind !== 'app' || decision.app.endsWith(suffix)) return decision;
-      if (apps && !apps.has(decision.app)) return decision;
-      if (!wantsCanary(req.headers, header, options.cookie)) return decision;
-      return { kind: 'app', app: `${decision.app}${suffix}` };
+    const memo = new Map<string, RouteRule[]>();
+    const rulesOf = (app: string): RouteRule[] => {
+      let r = memo.get(app);
+      if (r) return r;
+      const to = { kind: 'app', app: `${app}${suffix}` } as const;
+      // The header decides when it is sent (`X-Canary: 0` wins over the cookie), as wantsCanary.
+      r = [
+        { name: 'canary-header', match: { header: { name: header, value: '1' } }, action: to },
+        {
+          name: 'canary-cookie',
+          match: { header: { name: header, absent: true }, cookie: { name: cookie, value: '1' } },
+          action: to,
+        },
+      ];
+      memo.set(app, r);
+      return r;
+    };
+    reg.hooks.routeRules.tap({ name: CANARY_PLUGIN, stage: CANARY_STAGE }, (rules, ctx) => {
+      if (ctx.app.endsWith(suffix) || (apps && !apps.has(ctx.app))) return rules;
+      rules.push(...rulesOf(ctx.app));
+      return rules;
     });
   },
 });

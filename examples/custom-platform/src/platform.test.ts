@@ -49,10 +49,10 @@ describe('custom platform composed in TypeScript', function () {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('has exactly the chosen buildpacks, add-on and route tap', () => {
+  it('has exactly the chosen buildpacks, add-on and route rules', () => {
     expect([...platform.kernel.catalog.buildpacks.keys()]).to.deep.equal(['nodejs', 'rust']);
     expect([...platform.kernel.catalog.addons.keys()]).to.deep.equal(['mail']);
-    expect(platform.kernel.hooks.route.taps.map((t) => t.name)).to.include(CANARY_PLUGIN);
+    expect(platform.kernel.hooks.routeRules.taps.map((t) => t.name)).to.include(CANARY_PLUGIN);
     expect(platform.skippedPlugins).to.deep.equal([]);
   });
 
@@ -116,14 +116,14 @@ describe('the same platform from slipway.config.json', function () {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('composes the same buildpacks, add-on and route tap as the TypeScript version', async () => {
+  it('composes the same buildpacks, add-on and route rules as the TypeScript version', async () => {
     // As the runtime composes it: the mail add-on keeps its data under the platform data dir.
     const { kernel, skipped } = await composeKernel({ configFile, dataDir: join(root, 'compose') });
     expect(skipped).to.deep.equal([]);
     try {
       expect([...kernel.catalog.buildpacks.keys()]).to.deep.equal(['nodejs', 'rust']);
       expect([...kernel.catalog.addons.keys()]).to.deep.equal(['mail']);
-      expect(kernel.hooks.route.taps.map((t) => t.name)).to.deep.equal([CANARY_PLUGIN]);
+      expect(kernel.hooks.routeRules.taps.map((t) => t.name)).to.deep.equal([CANARY_PLUGIN]);
     } finally {
       await kernel.close();
     }

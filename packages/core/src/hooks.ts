@@ -14,6 +14,7 @@ import {
 } from 'tapable';
 import type { AppJson } from './app-json.js';
 import type { BuildLog } from './build-log.js';
+import type { RouteRule, RouteRulesContext } from './route-rules.js';
 import type { LogLine } from './services.js';
 
 /** Ordering of `detect` taps (tapable `stage`); lower runs first. */
@@ -329,12 +330,24 @@ export function createKernelHooks() {
     /** `deprovision.for(service)`: destroy a resource and its data. Must be idempotent. */
     deprovision: new HookMap(() => new AsyncSeriesHook<[DeprovisionRequest]>(['req'])),
     /**
-     * On every HTTP request, synchronously (hot path: no I/O, no promises). Receives the
+     * On every HTTP request the Node router serves (on HAProxy, only those a `code` route rule
+     * sends to it), after the route rules, synchronously (hot path: no I/O, no promises). Receives the
      * decision so far (from the host table) and returns it, changed or not: another app, an
      * answer, a redirect, and/or header edits (`requestHeaders` set/remove for the dyno,
      * `responseHeaders` for the client; merge them with `withHeaderEdits`).
      */
     route: new SyncWaterfallHook<[RouteDecision, IncomingRequestInfo]>(['decision', 'req']),
+    /**
+     * The declarative form of `route`: the rules of one app (`ctx.app`), each tap appending
+     * its own (`RouteRule` in route-rules.ts) in stage order, and returning the list. Called
+     * when the data plane compiles the app's routing (HAProxy: on every state change; Node:
+     * per request of the app), never with I/O: read the plugin's in-memory state. The rules
+     * of all taps are evaluated in order: the first `app`, answer or redirect decides (an
+     * `app` action switches to that app's rules, once), every matching edit rule of the serving
+     * app adds its edits. Runs before the `route` taps; a `code` rule sends the request through
+     * the Node router on the HAProxy data plane, where the `route` taps run.
+     */
+    routeRules: new SyncWaterfallHook<[RouteRule[], RouteRulesContext]>(['rules', 'ctx']),
     /**
      * Before detect, with the isolated build dir filled. Throw to refuse the build. In platform
      * builds it runs in the platform process (the build worker relays it), on the app's build

@@ -75,5 +75,6 @@ export {
   type ServiceFactoryContext,
 } from './plugin.js';
 export { PROCESS_TYPE_PATTERN, parseProcfile } from './procfile.js';
+export * from './route-rules.js';
 export { ajv, checkSchema, type SchemaProblem } from './schema.js';
 export * from './services.js';

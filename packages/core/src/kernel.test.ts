@@ -27,6 +27,7 @@ describe('Kernel', () => {
       'planChange',
       'deprovision',
       'route',
+      'routeRules',
       'beforeBuild',
       'afterBuild',
       'beforeRelease',

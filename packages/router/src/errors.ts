@@ -40,6 +40,10 @@ export const routerErrors = defineErrors({
     message: 'the HAProxy data plane needs haproxy, which was not found ({detail})',
     hint: 'Install it (apt-get install haproxy) or choose the Node router (platform.router: "node").',
   },
+  SLIPWAY_ERR_ROUTER_RULE_HAPROXY: {
+    message: 'a route rule cannot be compiled for HAProxy and applies on the Node router only: {detail}',
+    hint: 'Keep hosts, path prefixes and header or cookie names to letters, digits and -._ (or serve the app with the Node router).',
+  },
   SLIPWAY_ERR_ROUTER_SLOTS_FULL: {
     message: 'the HAProxy data plane has no free slot for app {app} ({slots} slots in use)',
     hint: 'Raise the haproxy slots option of the router, or use the Node router.',

@@ -9,7 +9,7 @@
 export const VIA = '1.1 slipway';
 
 /** Headers never forwarded as received. */
-const DROP_REQUEST = new Set([
+export const DROP_REQUEST = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

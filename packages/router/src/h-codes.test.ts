@@ -186,18 +186,15 @@ describePlanes('router: Heroku error codes (real HTTP)', (plane) => {
     expect(lines.every((l) => l.message.includes('dyno=web.2 '))).to.equal(true);
   });
 
-  itOn(
-    plane,
-    ['node'],
-    'no H11 backlog cap in the HAProxy data plane yet',
-  )('H11 when every dyno is at its in-flight cap and the backlog is full; the backlog drains', async () => {
+  it('H11 when every dyno is at its in-flight cap and the backlog is full; the backlog drains', async () => {
     const held: http.ServerResponse[] = [];
     const slow = await backend((_req, res) => held.push(res));
     table.set('busy', [slow.target('web.1')]);
-    const capped = await startRouter(table, {
-      timeouts: { firstByte: 5000 },
-      limits: { inFlightPerDyno: 1, backlogPerDyno: 1 },
-    });
+    const capped = await startRouter(
+      table,
+      { timeouts: { firstByte: 5000 }, limits: { inFlightPerDyno: 1, backlogPerDyno: 1 } },
+      plane,
+    );
     try {
       const first = request(capped.port, { host: 'busy.example.test' });
       await until(() => held.length === 1, 'the first request at the dyno');
@@ -218,6 +215,37 @@ describePlanes('router: Heroku error codes (real HTTP)', (plane) => {
     }
   });
 
+  it('H12 when a request waits in the backlog past the first-byte timeout', async () => {
+    // The dyno starts its answer at once (no H12 for it) and keeps it streaming (no H15): its
+    // slot stays taken.
+    const held: http.ServerResponse[] = [];
+    const slow = await backend((_req, res) => {
+      held.push(res);
+      res.writeHead(200).write('started');
+      const tick = setInterval(() => (res.writableEnded ? clearInterval(tick) : res.write('.')), 100);
+    });
+    table.set('queued', [slow.target('web.1')]);
+    const capped = await startRouter(
+      table,
+      { timeouts: { firstByte: 400 }, limits: { inFlightPerDyno: 1, backlogPerDyno: 5 } },
+      plane,
+    );
+    try {
+      const first = request(capped.port, { host: 'queued.example.test', path: '/first' });
+      await until(() => held.length === 1, 'the first request at the dyno');
+      await sleep(50);
+      const second = await request(capped.port, { host: 'queued.example.test', path: '/second' });
+      expect(second.status).to.equal(503);
+      expect(await capped.line(/path="\/second"/)).to.match(/^at=error code=H12 .*status=503 /);
+      expect(held.length).to.equal(1);
+      held[0]!.end();
+      expect((await first).body).to.match(/^started\.*$/);
+    } finally {
+      for (const res of held) res.end();
+      await capped.router.close();
+    }
+  });
+
   // A client that goes away resets its connection (or its FIN is followed by a reset when the
   // answer reaches it). A bare FIN after a complete request is a half-close and still gets its
   // answer (proxy-behaviour.test.ts), as HAProxy does by default: the router cannot tell the two
@@ -225,7 +253,9 @@ describePlanes('router: Heroku error codes (real HTTP)', (plane) => {
   itOn(
     plane,
     ['node'],
-    'HAProxy 2.6 waits for the dyno (H12) after a client reset, unless abortonclose',
+    'over HTTP/1.1 HAProxy 2.6 cannot tell a reset from a half-close: `option abortonclose` aborts ' +
+      'both (a half-closed client gets a 400, failing the half-close test), without it a reset waits ' +
+      'for the dyno (an HTTP/2 cancel is H27: tls.test.ts)',
   )('H27 in the log when the client goes away before the response', async () => {
     const silent = await backend(() => {});
     table.set('app', [silent.target('web.1')]);
@@ -236,6 +266,36 @@ describePlanes('router: Heroku error codes (real HTTP)', (plane) => {
     await until(() => silent.seen.length === 1, 'the request at the dyno');
     (req.socket as import('node:net').Socket).resetAndDestroy();
     expect(await r.line(/code=H27 desc="Client Request Interrupted"/)).to.match(/dyno=web\.1 .*status=499 /);
+  });
+
+  it('H27 in the log when the client goes away in the middle of a streamed response, with the dyno status', async () => {
+    // A streaming response (a chunk every 50 ms): HAProxy learns of a client's reset when it
+    // next writes to it, the Node router at once.
+    const streaming = await backend((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let n = 0;
+      const tick = setInterval(() => {
+        if (res.destroyed || ++n > 40) {
+          clearInterval(tick);
+          res.end();
+        } else res.write(`part ${n}\n`);
+      }, 50);
+    });
+    table.set('app', [streaming.target('web.1')]);
+    await settle();
+    const req = http.request({
+      host: '127.0.0.1',
+      port: r.port,
+      path: '/leave',
+      headers: { host: HOST },
+      agent: false,
+    });
+    req.on('error', () => {});
+    req.on('response', (res) =>
+      res.once('data', () => (req.socket as import('node:net').Socket).resetAndDestroy()),
+    );
+    req.end();
+    expect(await r.line(/code=H27 .*path="\/leave"/, 4000)).to.match(/dyno=web\.1 .*status=200 /);
   });
 });
 

@@ -7,7 +7,7 @@
 import type { HeaderEdits } from '@slipway/core';
 
 /** Names a tap may not set or remove, in either direction. */
-const FRAMING = new Set([
+export const FRAMING = new Set([
   'content-length',
   'transfer-encoding',
   'connection',

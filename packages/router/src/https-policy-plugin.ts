@@ -1,11 +1,11 @@
 /**
- * First-party plugin: per-app HTTPS policy through the `route` hook. A plain-HTTP request to an
+ * First-party plugin: per-app HTTPS policy as route rules (`routeRules`). A plain-HTTP request to an
  * app that asks for it is redirected (308, method and body kept) to the same URL over HTTPS,
  * but only when the router has a certificate for the host (a redirect to a name it cannot
  * serve would break the app); HTTPS answers of an app with HSTS get `Strict-Transport-Security`
- * through the decision's response-header edits.
+ * through an edit rule.
  */
-import { definePlugin, withHeaderEdits } from '@slipway/core';
+import { definePlugin } from '@slipway/core';
 
 /** One app's HTTPS policy. */
 export interface HttpsPolicy {
@@ -34,32 +34,36 @@ export const HTTPS_POLICY_STAGE = 50;
 /** Per-app redirect to HTTPS and HSTS: `kernel.use(httpsPolicyPlugin, { source })`. */
 export const httpsPolicyPlugin = definePlugin<HttpsPolicyPluginOptions>({
   name: '@slipway/router/https-policy',
-  apply(kernel, options) {
+  register(reg, options) {
     const { source } = options;
     if (!source || typeof source.policy !== 'function')
       throw new TypeError(
         'httpsPolicyPlugin needs options.source with policy(app), covers(host), httpsPort()',
       );
-    kernel.hooks.route.tap(
-      { name: '@slipway/router/https-policy', stage: HTTPS_POLICY_STAGE },
-      (decision, req) => {
-        if (decision.kind !== 'app') return decision;
-        const p = source.policy(decision.app);
-        if (p === undefined) return decision;
-        if (req.protocol === 'https')
-          return p.hsts
-            ? withHeaderEdits(decision, { responseHeaders: { 'Strict-Transport-Security': p.hsts } })
-            : decision;
-        if (!p.redirect || !source.covers(req.host)) return decision;
-        const port = source.httpsPort();
-        if (port === undefined) return decision;
-        return {
-          kind: 'redirect',
-          status: 308,
-          location: `https://${req.host}${port === 443 ? '' : `:${port}`}${req.url.startsWith('/') ? req.url : '/'}`,
-          app: decision.app,
-        };
-      },
-    );
+    reg.hooks.routeRules.tap({ name: reg.name, stage: HTTPS_POLICY_STAGE }, (rules, ctx) => {
+      const p = source.policy(ctx.app);
+      if (p === undefined) return rules;
+      if (p.hsts)
+        rules.push({
+          name: 'hsts',
+          match: { protocol: 'https' },
+          action: { kind: 'edit', responseHeaders: { 'Strict-Transport-Security': p.hsts } },
+        });
+      const port = p.redirect ? source.httpsPort() : undefined;
+      if (port === undefined) return rules;
+      for (const host of ctx.hosts)
+        if (source.covers(host))
+          rules.push({
+            name: 'https-redirect',
+            match: { protocol: 'http', host },
+            action: {
+              kind: 'redirect',
+              status: 308,
+              location: `https://${host}${port === 443 ? '' : `:${port}`}`,
+              keepPath: true,
+            },
+          });
+      return rules;
+    });
   },
 });

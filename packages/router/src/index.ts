@@ -32,6 +32,7 @@ export {
   type MaintenanceState,
   maintenancePlugin,
 } from './maintenance-plugin.js';
+export { applyRouteRules, cookieValue, ruleMatches, usableRules } from './route-rules.js';
 export type { AppRoute, RouteTable, RouteTarget } from './route-table.js';
 export { createRouter, type Router, type RouterOptions } from './router.js';
 export type { BalanceStrategy } from './target-pool.js';

@@ -1,11 +1,10 @@
 /**
- * First-party plugin: maintenance mode through the `route` hook. The runtime passes the
- * maintenance state; while an app is in maintenance its requests get H80 (503) and a page,
- * without reaching a dyno.
+ * First-party plugin: maintenance mode as a route rule (`routeRules`). The runtime passes the
+ * maintenance state; while an app is in maintenance its requests get H80 (503) and the
+ * router's page, without reaching a dyno, on either data plane.
  */
-import { definePlugin, type RouteDecision } from '@slipway/core';
-import { H_CODES, renderError } from './h-codes.js';
-import { requestIdFor } from './request-id.js';
+import { definePlugin, type RouteRule } from '@slipway/core';
+import { H_CODES } from './h-codes.js';
 
 /** Where the plugin reads whether an app is in maintenance (the runtime's state). Must be cheap. */
 export interface MaintenanceState {
@@ -25,35 +24,24 @@ export const MAINTENANCE_STAGE = 100;
 /** Maintenance mode as a kernel plugin: `kernel.use(maintenancePlugin, { state })`. */
 export const maintenancePlugin = definePlugin<MaintenancePluginOptions>({
   name: '@slipway/router/maintenance',
-  apply(kernel, options) {
+  register(reg, options) {
     const { state } = options;
     if (!state || typeof state.isInMaintenance !== 'function')
       throw new TypeError('maintenancePlugin needs options.state with isInMaintenance(app)');
-    kernel.hooks.route.tap(
-      { name: '@slipway/router/maintenance', stage: MAINTENANCE_STAGE },
-      (decision, req) => {
-        if (decision.kind !== 'app' || !state.isInMaintenance(decision.app)) return decision;
-        const info = H_CODES.H80;
-        const accept = typeof req.headers.accept === 'string' ? req.headers.accept : undefined;
-        const { contentType, body } = renderError(
-          { ...info, page: options.message ?? info.page },
-          requestIdFor(req.headers['x-request-id']),
-          accept,
-        );
-        const answer: RouteDecision = {
-          kind: 'respond',
-          status: info.status,
-          code: info.code,
-          headers: {
-            'Content-Type': contentType,
-            'Cache-Control': 'no-cache, no-store',
-            'Retry-After': '60',
-          },
-          body,
-          app: decision.app,
-        };
-        return answer;
-      },
-    );
+    // One rule object for every app: checked once, and the same map entries on HAProxy.
+    const rule: RouteRule = Object.freeze({
+      name: 'maintenance',
+      action: Object.freeze({
+        kind: 'respond',
+        status: H_CODES.H80.status,
+        code: 'H80',
+        ...(options.message ? { page: options.message } : {}),
+        headers: Object.freeze({ 'Retry-After': '60' }),
+      }),
+    });
+    reg.hooks.routeRules.tap({ name: reg.name, stage: MAINTENANCE_STAGE }, (rules, ctx) => {
+      if (state.isInMaintenance(ctx.app)) rules.push(rule);
+      return rules;
+    });
   },
 });

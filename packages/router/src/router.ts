@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Kernel, type LogSink, logSinkRef, SlipwayError } from '@slipway/core';
 import { routerErrors } from './errors.js';
@@ -13,6 +14,7 @@ import { H_CODES, renderError } from './h-codes.js';
 import { normalizeHost } from './host.js';
 import { handleRequest } from './http-proxy.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from './limits.js';
+import { listenProxied } from './proxied-listener.js';
 import type { RouteTable } from './route-table.js';
 import type { RouterContext } from './routing.js';
 import { type BalanceStrategy, TargetPool } from './target-pool.js';
@@ -64,6 +66,12 @@ export interface Router {
   backlog(app: string): number;
 }
 
+/** The Node router, which can also serve behind the HAProxy data plane (`proxied-listener.ts`). */
+export interface NodeRouter extends Router {
+  /** Serve `protocol` requests handed over Unix socket `path` with a PROXY v1 line. */
+  listenProxied(path: string, protocol: 'http' | 'https'): Promise<void>;
+}
+
 /** Idle keep-alive connections to a dyno are closed after this (ms). */
 const UPSTREAM_IDLE_MS = 4_000;
 
@@ -102,7 +110,7 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 }
 
 /** Create a router. Nothing listens until `listen`/`listenTls`. */
-export function createRouter(options: RouterOptions): Router {
+export function createRouter(options: RouterOptions): NodeRouter {
   const baseDomain = normalizeHost(options.baseDomain);
   if (!baseDomain) throw routerErrors.SLIPWAY_ERR_ROUTER_BASE_DOMAIN({ domain: options.baseDomain });
   const limits: RouterLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -128,6 +136,7 @@ export function createRouter(options: RouterOptions): Router {
     limits,
     timeouts,
     routeHook: options.kernel?.hooks.route,
+    rulesHook: options.kernel?.hooks.routeRules,
     log: options.log ?? options.kernel?.tryResolve(logSinkRef),
     onError:
       options.onError ??
@@ -176,7 +185,12 @@ export function createRouter(options: RouterOptions): Router {
 
   let httpServer: http.Server | undefined;
   let httpsServer: https.Server | undefined;
+  const fronts: net.Server[] = [];
   return {
+    async listenProxied(path, protocol) {
+      const server = setup(http.createServer(serverOptions), protocol);
+      fronts.push(await listenProxied(server, path));
+    },
     listen(port = 0, host = '127.0.0.1') {
       httpServer ??= setup(http.createServer(serverOptions), 'http');
       return listenOn(httpServer, port, host);
@@ -190,11 +204,16 @@ export function createRouter(options: RouterOptions): Router {
       return listenOn(httpsServer, port, host);
     },
     async close(graceMs = 0) {
+      for (const f of fronts.splice(0)) f.close();
       await Promise.all(
         servers.map(
           (s) =>
             new Promise<void>((resolve) => {
-              if (!s.listening) return resolve();
+              if (!s.listening) {
+                // Behind HAProxy (listenProxied): its connections were handed over, never accepted.
+                s.closeAllConnections();
+                return resolve();
+              }
               const cut = setTimeout(() => s.closeAllConnections(), graceMs);
               s.close(() => {
                 clearTimeout(cut);

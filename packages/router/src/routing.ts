@@ -8,6 +8,7 @@ import { normalizeHost, resolveApp } from './host.js';
 import type { RouterLimits, RouterTimeouts } from './limits.js';
 import { checkRequestHead } from './request-guard.js';
 import { requestIdFor } from './request-id.js';
+import { applyRouteRules, usableRules } from './route-rules.js';
 import type { RouteTable } from './route-table.js';
 import type { TargetPool } from './target-pool.js';
 
@@ -19,6 +20,8 @@ export interface RouterContext {
   readonly limits: RouterLimits;
   readonly timeouts: RouterTimeouts;
   readonly routeHook: KernelHooks['route'] | undefined;
+  /** The kernel's `routeRules` hook: declarative rules, evaluated before the `route` taps. */
+  readonly rulesHook?: KernelHooks['routeRules'] | undefined;
   readonly log: LogSink | undefined;
   /** Told about every failure answered with H99 (a throwing tap or table). */
   readonly onError: (err: unknown) => void;
@@ -56,7 +59,9 @@ export function routeRequest(ctx: RouterContext, req: IncomingMessage, protocol:
   const restriction = checkRequestHead(req, ctx.limits);
   const app = host ? resolveApp(host, ctx.baseDomain, ctx.table) : undefined;
   let decision: RouteDecision = app === undefined ? { kind: 'none' } : { kind: 'app', app };
-  if (restriction === undefined && ctx.routeHook !== undefined && ctx.routeHook.taps.length > 0) {
+  const rules = ctx.rulesHook !== undefined && ctx.rulesHook.taps.length > 0 ? ctx.rulesHook : undefined;
+  const taps = ctx.routeHook !== undefined && ctx.routeHook.taps.length > 0 ? ctx.routeHook : undefined;
+  if (restriction === undefined && (rules || taps)) {
     const info: IncomingRequestInfo = {
       method: req.method ?? 'GET',
       host,
@@ -66,7 +71,11 @@ export function routeRequest(ctx: RouterContext, req: IncomingMessage, protocol:
       remoteAddress: remote,
       protocol,
     };
-    decision = ctx.routeHook.call(decision, info);
+    if (rules) {
+      const hosts = [host];
+      decision = applyRouteRules(decision, info, (a) => usableRules(rules, a, hosts, ctx.onError));
+    }
+    if (taps) decision = taps.call(decision, info);
   }
   return { host, requestId, fwd, restriction, decision };
 }

@@ -2,6 +2,7 @@
  * Shared helpers of the router tests (no tests here): real backend servers on loopback, a
  * mutable route table, a router with a recording log sink, and HTTP/raw-socket clients.
  */
+import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -143,6 +144,7 @@ export function createTestRouter(plane: Plane, opts: RouterOptions, extra: Hapro
   const h = createHaproxyRouter({
     table: { ...bind(table), apps: () => table.apps.keys(), domains: () => table.domains.entries() },
     baseDomain: opts.baseDomain,
+    ...(opts.kernel ? { kernel: opts.kernel } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
@@ -266,6 +268,18 @@ export async function rawRequest(port: number, raw: string | Buffer, waitMs = 30
     });
     socket.write(raw);
   });
+}
+
+/**
+ * Whether the curl command is there for `what` (CI installs it): without it the check fails
+ * under CI=true and is skipped, loudly, elsewhere.
+ */
+export async function curlInstalled(what: string): Promise<boolean> {
+  const ok = await new Promise<boolean>((r) => execFile('curl', ['--version'], (e) => r(!e)));
+  if (ok) return true;
+  if (process.env.CI === 'true') throw new Error(`curl is not installed (${what} needs it)`);
+  console.warn(`  !!! SKIPPED: ${what} needs curl`);
+  return false;
 }
 
 /** Resolve after `ms`. */

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import type { HaproxyRouter } from './haproxy/haproxy-router.js';
 import { createRouter, type Router } from './router.js';
 import {
   type Backend,
   createTestRouter,
+  curlInstalled,
   describePlanes,
   itOn,
   settle,
@@ -149,15 +151,7 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
       client.close();
     }
     // And curl, as a user would check it (CI installs curl; elsewhere the check is skipped, loudly).
-    const curl = await run('curl', ['--version']).then(
-      () => true,
-      () => false,
-    );
-    if (!curl) {
-      if (process.env.CI === 'true') throw new Error('curl is not installed');
-      console.warn('  !!! SKIPPED: the curl --http2 check needs curl');
-      return;
-    }
+    if (!(await curlInstalled('the curl --http2 check'))) return;
     const { stdout } = await run('curl', [
       '--http2',
       '--silent',
@@ -171,6 +165,43 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     ]);
     expect(stdout.trim().split('\n').at(-1)).to.equal('2 200');
   });
+
+  itOn(
+    plane,
+    ['haproxy'],
+    'the Node router speaks HTTP/1.1 only',
+  )(
+    'H27 when an HTTP/2 client cancels its stream before the response (no half-close in HTTP/2)',
+    async () => {
+      const silent = await startBackend(() => {});
+      const table = new TestTable().set('app', [silent.target('web.1')]);
+      const seen: string[] = [];
+      const h2 = createTestRouter(plane, {
+        table,
+        baseDomain: 'example.test',
+        log: { write: (l) => seen.push(l.message) },
+        tls: { certificates: [{ cert: join(dir, 'platform.crt'), key: join(dir, 'platform.key') }] },
+      });
+      const h2Port = (await h2.listenTls(0)).port;
+      await settle();
+      const client = http2.connect(`https://127.0.0.1:${h2Port}`, { servername: 'app.example.test', ca });
+      try {
+        const req = client.request({ ':path': '/cancelled', ':authority': 'app.example.test' });
+        req.on('error', () => {});
+        req.end();
+        await until(() => silent.seen.length === 1, 'the request at the dyno');
+        req.close(http2.constants.NGHTTP2_CANCEL);
+        await until(() => seen.some((l) => l.includes('path="/cancelled"')), 'the log line');
+        expect(seen.find((l) => l.includes('path="/cancelled"'))).to.match(
+          /^at=error code=H27 desc="Client Request Interrupted" .*dyno=web\.1 .*status=499 /,
+        );
+      } finally {
+        client.close();
+        await h2.close();
+        await silent.close();
+      }
+    },
+  );
 
   it('picks the custom domain certificate by SNI', async () => {
     const reply = await get('www.custom.test');
@@ -226,6 +257,115 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
         .to.throw(/x\.test/)
         .with.property('code', 'SLIPWAY_ERR_ROUTER_TLS_PAIR');
       expect(await hello('www.custom.test')).to.equal('platform');
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('swaps a certificate under continuous HTTPS load: no request fails, new handshakes get the new one', async () => {
+    const pem = (f: string) => readFileSync(join(dir, f));
+    const store = new CertificateStore();
+    store.replace([{ cert: pem('custom.crt'), key: pem('custom.key'), domains: ['www.custom.test'] }]);
+    const table = new TestTable().set('other', [dyno.target('web.1')]);
+    table.domains.set('www.custom.test', 'other');
+    const live = createTestRouter(plane, { table, baseDomain: 'example.test', tls: { store } });
+    const livePort = (await live.listenTls(0)).port;
+    const pidFile = 'dir' in live ? join((live as HaproxyRouter).dir, 'haproxy.pid') : undefined;
+    const pid = pidFile && readFileSync(pidFile, 'utf8');
+    await settle();
+    // Each request is a new connection, so a new handshake: it sees the certificate of its moment.
+    const once = () =>
+      new Promise<string>((resolve, reject) => {
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port: livePort,
+            servername: 'www.custom.test',
+            headers: { host: 'www.custom.test' },
+            ca,
+            agent: false,
+            checkServerIdentity: () => undefined,
+          },
+          (res) => {
+            const cn = String((res.socket as tls.TLSSocket).getPeerCertificate().subject.CN);
+            res.resume();
+            res.on('end', () =>
+              res.statusCode === 200 ? resolve(cn) : reject(new Error(`status ${res.statusCode}`)),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const served: string[] = [];
+    const failures: unknown[] = [];
+    let pidAfter: string | undefined;
+    let stop = false;
+    const client = async () => {
+      while (!stop)
+        await once().then(
+          (cn) => served.push(cn),
+          (e) => failures.push(e),
+        );
+    };
+    const clients = Array.from({ length: 4 }, client);
+    try {
+      await until(() => served.length >= 20, 'requests before the swap', 10_000);
+      store.replace([{ cert: pem('platform.crt'), key: pem('platform.key'), domains: ['www.custom.test'] }]);
+      await settle();
+      const swappedAt = served.length;
+      await until(
+        () => served.slice(swappedAt).filter((cn) => cn === 'platform').length >= 20,
+        'requests served the new certificate',
+        10_000,
+      );
+      pidAfter = pidFile && readFileSync(pidFile, 'utf8');
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+      await live.close();
+    }
+    expect(failures.map(String)).to.deep.equal([]);
+    expect(served[0]).to.equal('custom');
+    expect(served.at(-1)).to.equal('platform');
+    // Live, not a reload: the same haproxy served before and after.
+    if (pidFile) expect(pidAfter).to.equal(pid);
+  });
+
+  it('replaces the default certificate live, and serves a domain added later', async () => {
+    const pem = (f: string) => readFileSync(join(dir, f));
+    const store = new CertificateStore();
+    store.replace([], { cert: pem('platform.crt'), key: pem('platform.key'), domains: [] });
+    const table = new TestTable().set('other', [dyno.target('web.1')]);
+    const live = createTestRouter(plane, { table, baseDomain: 'example.test', tls: { store } });
+    const livePort = (await live.listenTls(0)).port;
+    const hello = async (servername: string) => {
+      await settle();
+      return new Promise<string>((resolve, reject) => {
+        const s = tls.connect(
+          { host: '127.0.0.1', port: livePort, servername, ca, checkServerIdentity: () => undefined },
+          () => {
+            resolve(String(s.getPeerCertificate().subject.CN));
+            s.end();
+          },
+        );
+        s.on('error', reject);
+      });
+    };
+    try {
+      expect(await hello('anything.test')).to.equal('platform');
+      store.replace([], { cert: pem('custom.crt'), key: pem('custom.key'), domains: [] });
+      expect(await hello('anything.test')).to.equal('custom');
+      store.replace(
+        [{ cert: pem('platform.crt'), key: pem('platform.key'), domains: ['new.example.test'] }],
+        {
+          cert: pem('custom.crt'),
+          key: pem('custom.key'),
+          domains: [],
+        },
+      );
+      expect(await hello('new.example.test')).to.equal('platform');
+      expect(await hello('anything.test')).to.equal('custom');
     } finally {
       await live.close();
     }

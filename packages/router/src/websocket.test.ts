@@ -187,4 +187,26 @@ describePlanes('router: WebSockets (real ws client and server)', (plane) => {
       await edited.router.close();
     }
   });
+
+  it('a code rule takes the handshake through the route tap, on this data plane', async () => {
+    const kernel = new Kernel();
+    kernel.hooks.routeRules.tap('ws-code', (rules) => [...rules, { action: { kind: 'code' } }]);
+    kernel.hooks.route.tap('ws-code', (d, req) =>
+      withHeaderEdits(d, { requestHeaders: { set: { 'X-Peer': `${req.remoteAddress} ${req.protocol}` } } }),
+    );
+    const coded = await startRouter(table, { kernel }, plane);
+    try {
+      const ws = await connect(coded.port);
+      const echoed = new Promise((resolve) => ws.once('message', (m) => resolve(String(m))));
+      ws.send('through code');
+      expect(await echoed).to.equal('through code');
+      ws.close();
+      const seen = echo.upgrades.at(-1)!;
+      expect(seen['x-peer']).to.equal('127.0.0.1 http');
+      expect(seen['x-forwarded-for']).to.equal('127.0.0.1');
+      expect(seen.via).to.equal('1.1 slipway');
+    } finally {
+      await coded.router.close();
+    }
+  });
 });

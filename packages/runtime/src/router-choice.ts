@@ -2,8 +2,8 @@
  * Which data plane serves the platform's router: `node` (the Node router, @slipway/router's
  * `createRouter`), `haproxy` (HAProxy driven live over its stats socket, `createHaproxyRouter`;
  * needs Debian's haproxy package), or `auto`: HAProxy when it is installed, else Node with a
- * warning. Both give the same Heroku semantics (router conformance tests); the Node router
- * also runs the kernel's `route` hook, which HAProxy does not (maintenance it gets as state).
+ * warning. Both give the same Heroku semantics (router conformance tests) and both apply the
+ * kernel's route rules (`routeRules`); only the Node router runs JS `route` taps.
  */
 import type { Kernel, LogSink } from '@slipway/core';
 import {
@@ -70,6 +70,8 @@ export async function createPlatformRouter(o: PlatformRouterOptions): Promise<Pl
     );
   }
   const router = createHaproxyRouter({
+    // Its route rules (maintenance, HTTPS redirects and HSTS, plugins') are compiled into maps.
+    kernel: o.kernel,
     table: o.table,
     baseDomain: o.baseDomain,
     log: o.log,

@@ -5,8 +5,12 @@
  * first (no new requests), then deleted once its in-flight requests are done (draining).
  */
 
+import type { KernelHooks } from '@slipway/core';
 import { routerErrors } from '../errors.js';
 import type { MaintenanceState } from '../maintenance-plugin.js';
+import { usableRules } from '../route-rules.js';
+import { type AppRules, type CompiledRules, compileRouteRules } from '../route-rules-compile.js';
+import { RuleMaps } from '../route-rules-haproxy.js';
 import type { AppRoute, RouteTable, RouteTarget } from '../route-table.js';
 import { haproxyFiles, type StateCode, slotName } from './haproxy-config.js';
 import type { StatsSocket } from './stats-socket.js';
@@ -65,6 +69,14 @@ export interface ControlPlaneOptions {
   drainMs: number;
   /** Quarantine of a dyno that refused a connection (ms): its health check interval. */
   quarantineMs: number;
+  /** The kernel's `routeRules` hook, compiled into the rule maps on every sync. */
+  rules?: KernelHooks['routeRules'] | undefined;
+  /** Shape of the running configuration's rule block (a different one needs a reload). */
+  ruleShapeKey?: string | undefined;
+  /** Told about rules that cannot be used. */
+  onError?: (e: unknown) => void;
+  /** Requests sent to one dyno at once (`maxconn`); more wait in the app's backlog. */
+  inFlightPerDyno: number;
 }
 
 /** Applies the route table to one running HAProxy; a new HAProxy (reload) gets a new one. */
@@ -76,6 +88,9 @@ export class ControlPlane {
   private serial = 0;
   private running: Promise<void> | undefined;
   private again = false;
+  private readonly ruleMaps: RuleMaps;
+  /** The rules compiled at the last sync (their shape decides whether a reload is due). */
+  compiled: CompiledRules | undefined;
 
   constructor(
     private readonly socket: StatsSocket,
@@ -88,12 +103,23 @@ export class ControlPlane {
       servers: new Map(),
       draining: [],
     }));
+    this.ruleMaps = new RuleMaps(socket, dir, o.onError ?? (() => undefined));
   }
 
   /** App served by slot backend `name` (for the log sink). */
   appOfSlot(name: string): string | undefined {
     const i = Number(name.slice(4));
     return name.startsWith('slot') ? this.slots[i]?.app : undefined;
+  }
+
+  /** Requests in `app`'s backlog now (HAProxy's queue of its slot backend). */
+  async backlog(app: string): Promise<number> {
+    const slot = this.appSlot.get(app);
+    if (slot === undefined) return 0;
+    // `show stat <proxy> 2 -1`: the backend's own line; its third CSV field is qcur.
+    const csv = await this.socket.run(`show stat ${slotName(slot.index)} 2 -1`);
+    const row = csv.split('\n').find((l) => l.startsWith(`${slotName(slot.index)},BACKEND,`));
+    return Number(row?.split(',')[2]) || 0;
   }
 
   /** Apply the table now; calls made while one runs are folded into one more run. */
@@ -128,9 +154,13 @@ export class ControlPlane {
       if (state !== 'ok') states.push(`${slotName(slot.index)} ${state}`);
       await this.applyServers(slot, route?.targets ?? []);
     }
+    const appHosts = new Map<string, string[]>([...apps].map((a) => [a, [`${a}.${baseDomain}`]]));
     for (const [host, app] of table.domains()) {
       const slot = this.appSlot.get(app);
-      if (slot && /^[a-z0-9.*-]+$/.test(host)) hosts.push(`${host} ${slotName(slot.index)}`);
+      if (slot && /^[a-z0-9.*-]+$/.test(host)) {
+        hosts.push(`${host} ${slotName(slot.index)}`);
+        appHosts.get(app)?.push(host);
+      }
     }
     for (const slot of this.slots)
       if (slot.app !== undefined && !apps.has(slot.app)) {
@@ -147,6 +177,27 @@ export class ControlPlane {
     this.hostsMap = hostText;
     if (stateText !== this.statesMap) await this.replaceMap(files.states, states);
     this.statesMap = stateText;
+    await this.applyRules(appHosts);
+  }
+
+  /** Compile the apps' rules; apply them when the running configuration has their shape. */
+  private async applyRules(appHosts: ReadonlyMap<string, string[]>): Promise<void> {
+    const hook = this.o.rules;
+    if (!hook || hook.taps.length === 0) return;
+    const onError = this.o.onError ?? (() => undefined);
+    const apps: AppRules[] = [];
+    for (const [app, hosts] of appHosts) {
+      const slot = this.appSlot.get(app);
+      if (!slot) continue;
+      const rules = usableRules(hook, app, hosts, onError);
+      apps.push({ app, slot: slotName(slot.index), rules });
+    }
+    const slotOf = (app: string): string | undefined => {
+      const s = this.appSlot.get(app);
+      return s ? slotName(s.index) : undefined;
+    };
+    this.compiled = compileRouteRules(apps, slotOf);
+    if (this.compiled.shapeKey === this.o.ruleShapeKey) await this.ruleMaps.apply(this.compiled);
   }
 
   private slotFor(app: string): Slot {
@@ -185,7 +236,7 @@ export class ControlPlane {
       if (slot.servers.has(k)) continue;
       const name = `${t.dyno.replace(/[^A-Za-z0-9.-]/g, '-')}_${++this.serial}`;
       batch.push(
-        `add server ${be}/${name} ${t.host}:${t.port} pool-purge-delay 5s pool-max-conn -1 ` +
+        `add server ${be}/${name} ${t.host}:${t.port} maxconn ${this.o.inFlightPerDyno} pool-purge-delay 5s pool-max-conn -1 ` +
           `check inter ${q} fastinter ${q} downinter ${q} rise 1 fall 1 observe layer4 error-limit 1 on-error mark-down`,
         `enable health ${be}/${name}`,
         `enable server ${be}/${name}`,

@@ -2,9 +2,10 @@
  * `createHaproxyRouter`: the same `Router` as `createRouter`, served by HAProxy (Debian's
  * package, 2.6 or later) instead of Node. It writes the fixed configuration, runs haproxy in
  * the foreground, and keeps it in step with the route table through the control plane. Changes
- * of apps, dynos, domains and maintenance are applied live; a new listener or a new set of
- * certificates is a reload: a new haproxy takes the ports (SO_REUSEPORT), gets the whole state
- * from the table, then the old one finishes its requests and exits.
+ * of apps, dynos, domains, maintenance and certificates are applied live; a new listener (or a
+ * default certificate coming or going) is a reload: a new haproxy takes the ports
+ * (SO_REUSEPORT), gets the whole state from the table, then the old one finishes its requests
+ * and exits.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,17 +13,26 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kernel, type LogSink, logSinkRef } from '@slipway/core';
+import { acmeChallengePlugin } from '../acme-challenge-plugin.js';
 import { routerErrors } from '../errors.js';
 import { normalizeHost } from '../host.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from '../limits.js';
 import type { MaintenanceState } from '../maintenance-plugin.js';
+import { usableRules } from '../route-rules.js';
+import { compileRouteRules, type RuleShape } from '../route-rules-compile.js';
+import { emptyRuleMaps } from '../route-rules-haproxy.js';
 import type { RouteTable } from '../route-table.js';
-import type { Router } from '../router.js';
+import { createRouter, type NodeRouter, type Router } from '../router.js';
 import { type CertificateStore, type RouterTlsOptions, tlsStore } from '../tls-certificates.js';
+import { HaproxyCertificates } from './certificates.js';
 import { ControlPlane, type RouteListing } from './control-plane.js';
-import { codeMaps, haproxyFiles, renderHaproxyConfig } from './haproxy-config.js';
+import { codeMaps, haproxyFiles, renderHaproxyConfig, slotName } from './haproxy-config.js';
 import { type HaproxyLogSink, startLogSink } from './log-sink.js';
+import { LUA_ACTIONS } from './lua-actions.js';
+import { listenersClosed } from './soft-stop.js';
 import { StatsSocket } from './stats-socket.js';
+
+const ACME_PLUGIN = acmeChallengePlugin.name;
 
 /** Options of `createHaproxyRouter` (the subset of `RouterOptions` HAProxy honours, and its own). */
 export interface HaproxyRouterOptions {
@@ -137,62 +147,88 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   // its child) would keep serving its old state on the same ports: end it first.
   if (options.dir) stopLeftover(pidFile);
   const files = haproxyFiles(dir);
+  const certs = certificates && new HaproxyCertificates(certificates, join(dir, 'certs'), files.crtList);
   const socket = new StatsSocket(files.socket);
   let httpAddr: AddressInfo | undefined;
   let tlsAddr: AddressInfo | undefined;
   let sink: HaproxyLogSink | undefined;
   let current: Instance | undefined;
-  let certVersion = -1;
   let timer: NodeJS.Timeout | undefined;
   let generation = 0;
-
-  const writeCertificates = (): void => {
-    if (!certificates) return;
-    certVersion = certificates.version;
-    const lines: string[] = [];
-    const write = (
-      name: string,
-      pem: { cert: string | Buffer; key: string | Buffer },
-      sni: readonly string[],
-    ) => {
-      const file = join(dir, 'certs', `${name}.pem`);
-      writeFileSync(file, `${String(pem.cert).trim()}\n${String(pem.key).trim()}\n`, { mode: 0o600 });
-      lines.push([file, ...sni].join(' '));
-    };
-    mkdirSync(join(dir, 'certs'), { recursive: true });
-    const def = certificates.defaultCertificate;
-    if (def) write('default', def, []);
-    certificates.entries.forEach((e, i) => {
-      write(
-        `c${i}`,
-        e,
-        e.domains.map((d) => d.toLowerCase()),
-      );
-    });
-    writeFileSync(files.crtList, `${lines.join('\n')}\n`);
+  const rulesHook = options.kernel?.hooks.routeRules;
+  /** Shape of the running configuration's rule block, and its key as compiled (no Node slots). */
+  let ruleShape: RuleShape | undefined;
+  let ruleShapeKey: string | undefined;
+  const slots = options.slots ?? 256;
+  // With a kernel, two more slot backends lead to the Node router (http, https) for `code` rules.
+  const node = options.kernel ? { http: slotName(slots), https: slotName(slots + 1) } : undefined;
+  let inner: NodeRouter | undefined;
+  const innerSockets = { http: join(dir, 'node-http.sock'), https: join(dir, 'node-https.sock') };
+  /** The shape the apps' rules have now (a dry compile: slots do not change the shape). */
+  const currentShape = (): RuleShape | undefined => {
+    if (!rulesHook || rulesHook.taps.length === 0) return undefined;
+    const apps = [...options.table.apps()].map((app) => ({
+      app,
+      slot: 'slot0',
+      rules: usableRules(rulesHook, app, [`${app}.${baseDomain}`], onError),
+    }));
+    return compileRouteRules(apps, () => 'slot0').shape;
   };
+
+  const backlogs = new Map<string, number>();
+  let backlogAsking = false;
 
   /** Start a new haproxy with the current listeners and state; the old one drains and exits. */
   const start = async (): Promise<void> => {
     const any = (httpAddr ?? tlsAddr)!;
     sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
-    writeCertificates();
-    const strict = certificates !== undefined && certificates.defaultCertificate === undefined;
+    certs?.writeFiles();
+    // The last compile's shape (every host of every app) when there is one, so that a reload
+    // for a new shape converges; else a first dry compile.
+    ruleShape = current?.control.compiled?.shape ?? currentShape();
+    ruleShapeKey = ruleShape ? JSON.stringify(ruleShape) : undefined;
+    if (ruleShape && node) ruleShape = { ...ruleShape, node };
+    if (node && !inner) {
+      // JS taps run in the Node router only: say so once, naming them (ACME's covers hosts no app serves).
+      const taps = options.kernel!.hooks.route.taps.map((t) => t.name).filter((n) => n !== ACME_PLUGIN);
+      if (taps.length > 0)
+        onError(
+          new Error(
+            `route taps of ${taps.join(', ')} run on the Node router only: on HAProxy a request reaches them ` +
+              "where a route rule with action { kind: 'code' } sends it",
+          ),
+        );
+      inner = createRouter({
+        table: options.table,
+        baseDomain,
+        kernel: options.kernel!,
+        ...(log ? { log } : {}),
+        timeouts,
+        limits,
+        onError,
+      });
+      await inner.listenProxied(innerSockets.http, 'http');
+      await inner.listenProxied(innerSockets.https, 'https');
+    }
+    const strict = certs !== undefined && !certs.hasDefault;
     let config = renderHaproxyConfig({
       dir,
       ...(httpAddr ? { http: { host: httpAddr.address, port: httpAddr.port } } : {}),
       ...(tlsAddr ? { tls: { host: tlsAddr.address, port: tlsAddr.port, crtList: files.crtList } } : {}),
       logPort: sink.port,
-      slots: options.slots ?? 256,
+      slots: slots + (node ? 2 : 0),
       ...(options.threads ? { threads: options.threads } : {}),
       limits,
       timeouts,
+      ...(ruleShape ? { ruleShape } : {}),
     });
     // Without a default certificate an unknown name gets a handshake failure, as with the Node router.
     if (strict) config = config.replace(' alpn h2,http/1.1', ' alpn h2,http/1.1 strict-sni');
     writeFileSync(files.config, config);
     writeFileSync(files.hosts, '');
     writeFileSync(files.states, '');
+    for (const file of emptyRuleMaps(dir)) writeFileSync(file, '');
+    writeFileSync(files.lua, LUA_ACTIONS);
     const maps = codeMaps();
     writeFileSync(files.descs, maps.descs);
     writeFileSync(files.pages, maps.pages);
@@ -216,10 +252,14 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const control = new ControlPlane(socket, dir, {
       table: options.table,
       baseDomain,
-      slots: options.slots ?? 256,
+      slots,
       maintenance: options.maintenance,
       drainMs: timeouts.firstByte,
       quarantineMs: timeouts.quarantine,
+      rules: rulesHook,
+      ruleShapeKey,
+      onError,
+      inFlightPerDyno: limits.inFlightPerDyno,
     });
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -242,9 +282,20 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       await new Promise((r) => setTimeout(r, 20));
     }
     current = { proc, control, stderr };
+    if (node)
+      await socket.batch(
+        (['http', 'https'] as const).flatMap((p) => [
+          `add server ${node[p]}/node unix@${innerSockets[p]} send-proxy`,
+          `enable server ${node[p]}/node`,
+        ]),
+      );
     await control.sync();
     // Soft stop: the old haproxy stops listening and exits once its requests are done.
-    if (old) old.proc.kill('SIGUSR1');
+    if (old) {
+      old.proc.kill('SIGUSR1');
+      // Until then, a new connection could still reach the old configuration.
+      if (old.proc.pid) await listenersClosed(old.proc.pid);
+    }
     timer ??= setInterval(() => void sync().catch(onError), options.syncIntervalMs ?? 100);
     timer.unref();
   };
@@ -254,17 +305,31 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     if (current && !closing) void sync().catch(onError);
   });
   let reloading: Promise<void> | undefined;
-  /** Apply the table; new certificates are a reload (HAProxy 2.6 cannot add crt-list entries for SNI live). */
+  /**
+   * Apply the table. Certificates are applied live; only a default certificate coming or going
+   * is a reload (it switches strict-sni on the listener).
+   */
   const sync = async (): Promise<void> => {
     if (reloading) return reloading;
     if (!current) return;
-    if (certificates && certificates.version !== certVersion) {
+    if (certs?.stale) {
+      const running = current;
+      reloading = (
+        certs.needsReload ? start() : certs.apply(socket).then(() => running.control.sync())
+      ).finally(() => {
+        reloading = undefined;
+      });
+      return reloading;
+    }
+    await current.control.sync();
+    // Rules that read a new header or cookie, or answer with a new status: a new rule block.
+    const compiled = current.control.compiled;
+    if (compiled && compiled.shapeKey !== ruleShapeKey && !reloading) {
       reloading = start().finally(() => {
         reloading = undefined;
       });
       return reloading;
     }
-    return current.control.sync();
   };
   const bindAddr = async (port: number, host: string): Promise<AddressInfo> => {
     const p = port === 0 ? await freePort(host) : port;
@@ -294,6 +359,8 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
         await waitExit(proc, graceMs + 2000);
       }
       current = undefined;
+      await inner?.close(graceMs);
+      inner = undefined;
       httpAddr = undefined;
       tlsAddr = undefined;
       await sink?.close();
@@ -307,6 +374,20 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     get tlsAddress() {
       return current ? tlsAddr : undefined;
     },
-    backlog: () => 0,
+    backlog(app) {
+      // The Router's backlog is read synchronously: answer the last count HAProxy gave and ask
+      // again in the background (callers poll it).
+      if (current && !backlogAsking) {
+        const control = current.control;
+        backlogAsking = true;
+        void control
+          .backlog(app)
+          .then((n) => backlogs.set(app, n), onError)
+          .finally(() => {
+            backlogAsking = false;
+          });
+      }
+      return backlogs.get(app) ?? 0;
+    },
   };
 }

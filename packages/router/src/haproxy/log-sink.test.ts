@@ -40,6 +40,7 @@ describe('router: HAProxy log sink (unit)', () => {
 
   it('derives H-codes from the termination state, and the client status Heroku gives', () => {
     expect(codeFromTermination('sH--', 504, 'web.1_1')).to.equal('H12');
+    expect(codeFromTermination('sQ--', 503, '<NOSRV>')).to.equal('H12');
     expect(codeFromTermination('sD--', 200, 'web.1_1')).to.equal('H15');
     expect(codeFromTermination('SH--', 502, 'web.1_1')).to.equal('H13');
     expect(codeFromTermination('SD--', 200, 'web.1_1')).to.equal('H18');
@@ -47,6 +48,15 @@ describe('router: HAProxy log sink (unit)', () => {
     expect(codeFromTermination('SC--', 503, '<NOSRV>', 'H21')).to.equal('H21');
     expect(codeFromTermination('SC--', 503, '<NOSRV>', 'H10')).to.equal('H10');
     expect(codeFromTermination('CD--', -1, 'web.1_1')).to.equal('H27');
+    expect(codeFromTermination('CD--', 200, 'web.1_1')).to.equal('H27');
+    expect(codeFromTermination('CH--', -1, 'web.1_1')).to.equal('H27');
+    expect(codeFromTermination('CR--', 400, '<NOSRV>')).to.equal(undefined);
+    expect(formatRequestLine(parseLogMessage(line({ 10: 200, 13: 'CD--' }))!)).to.match(
+      /^at=error code=H27 .* status=200 /,
+    );
+    expect(formatRequestLine(parseLogMessage(line({ 10: -1, 13: 'CH--' }))!)).to.match(
+      /^at=error code=H27 .* status=499 /,
+    );
     expect(codeFromTermination('PR--', 400, '<NOSRV>')).to.equal('H25');
     expect(codeFromTermination('----', 200, 'web.1_1')).to.equal(undefined);
     // A tunnel ended by its idle window, from either side, after a good handshake.

@@ -32,7 +32,7 @@ export function codeFromTermination(
   // A WebSocket's line stands for its handshake, as on the Node router: however the tunnel
   // ends later (the idle window on either side, a close), the upgrade itself succeeded.
   if (status === 101 && when === 'D') return undefined;
-  if (who === 's' && when === 'H') return 'H12';
+  if (who === 's' && (when === 'H' || when === 'Q')) return 'H12';
   if (who === 's' && when === 'D') return 'H15';
   if (who === 's' && when === 'C') return 'H19';
   if (who === 'S' && when === 'H') return 'H13';
@@ -40,7 +40,10 @@ export function codeFromTermination(
   // Refused: H21 when the app had dynos up as the request came in (all refused, or were
   // quarantined by the refusals), H10 when none was up (the slot backend said which).
   if (who === 'S' && when === 'C') return e503 === 'H10' ? 'H10' : 'H21';
-  if (who === 'C' || who === 'c') return status === 0 || status === -1 ? 'H27' : undefined;
+  // The client went away: before the response (no status yet), or during it ('CD': the
+  // response had started, its status stays, as on the Node router).
+  if (who === 'C' && (when === 'D' || when === 'L' || status === 0 || status === -1)) return 'H27';
+  if (who === 'c') return status === 0 || status === -1 ? 'H27' : undefined;
   if (who === 'P' && status === 400) return 'H25';
   if (who === 'R' || (who === 'P' && status >= 500)) return 'H99';
   if (status === 503 && server === '<NOSRV>') return 'H10';
@@ -85,7 +88,7 @@ export function parseLogMessage(message: string): (RequestRecord & { slot: strin
   let status = Number(f.status);
   const given = (f.code in H_CODES ? f.code : '') as HCodeName | '';
   const code = given || codeFromTermination(f.termination, status, f.server, f.e503);
-  if (code === 'H27') status = H_CODES.H27.status;
+  if (code === 'H27') status = status > 0 ? status : H_CODES.H27.status;
   else if (code && code !== 'H25' && status >= 500) status = H_CODES[code].status;
   const connect = Math.max(0, Number(f.connect) || 0);
   const response = Number(f.response);

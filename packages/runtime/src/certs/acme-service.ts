@@ -71,6 +71,9 @@ export interface AcmeServiceOptions extends AcmeOptions {
 
 const DAY = 86_400_000;
 
+/** How long a new http-01 answer is given to reach the router's data plane (ms). */
+const CHALLENGE_SETTLE_MS = 300;
+
 /** Obtains and renews certificates; answers http-01 challenges while an order is pending. */
 export class AcmeService implements AcmeChallenges {
   private readonly pending = new Map<string, string>();
@@ -95,6 +98,11 @@ export class AcmeService implements AcmeChallenges {
   /** The answer to a pending http-01 challenge (for the router's `acmeChallengePlugin`). */
   keyAuthorization(host: string, token: string): string | undefined {
     return this.pending.get(`${host} ${token}`);
+  }
+
+  /** The pending http-01 challenges of `host` as [token, answer] (for the router's route rules). */
+  *challengesFor(host: string): Iterable<readonly [string, string]> {
+    for (const [k, v] of this.pending) if (k.startsWith(`${host} `)) yield [k.slice(host.length + 1), v];
   }
 
   /** Start looking at domains (once the router listens, so that challenges can be answered). */
@@ -243,6 +251,9 @@ export class AcmeService implements AcmeChallenges {
         skipChallengeVerification: true,
         challengeCreateFn: async (authz, challenge, keyAuthorization) => {
           this.pending.set(`${authz.identifier.value} ${challenge.token}`, keyAuthorization);
+          // The HAProxy data plane takes it as a route rule at its next sync (every 100 ms):
+          // let that happen before the CA is told to look.
+          await new Promise((r) => setTimeout(r, CHALLENGE_SETTLE_MS));
         },
         challengeRemoveFn: async (authz, challenge) => {
           this.pending.delete(`${authz.identifier.value} ${challenge.token}`);
