@@ -25,19 +25,16 @@ const appPath = (app: string) => `/apps/${encodeURIComponent(app)}`;
 async function appInfo(o: ClientOptions): Promise<void> {
   const app = requireApp(o);
   const c = clientFor(o);
-  const [a, addons, dynos, stack] = await Promise.all([
+  const [a, addons, dynos] = await Promise.all([
     c.json<ApiApp>('GET', appPath(app)),
     c.json<AddonView[]>('GET', `${appPath(app)}/addons`),
     c.json<ApiDyno[]>('GET', `${appPath(app)}/dynos`),
-    // A platform without stacks answers 404: the live slug's stack is all there is.
-    c.json<{ build_stack: { name: string } }>('GET', `${appPath(app)}/stack`).catch(() => undefined),
   ]);
   const counts = new Map<string, number>();
   for (const d of dynos) counts.set(d.type, (counts.get(d.type) ?? 0) + 1);
-  // As Heroku's: the app carries `build_stack` (its next build's) beside `stack` (its live slug's).
-  if (printJson(o, { app: { ...a, ...(stack ? { build_stack: stack.build_stack } : {}) }, addons, dynos }))
-    return;
-  const next = stack?.build_stack.name;
+  if (printJson(o, { app: a, addons, dynos })) return;
+  // As Heroku's: `build_stack` (the next build's) beside `stack` (the live slug's).
+  const next = a.build_stack?.name;
   out(`=== ${a.name}`);
   table([
     ['Addons:', addons.map((x) => `${x.name} (${x.plan.name})`).join(', ') || '(none)'],

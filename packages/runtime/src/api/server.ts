@@ -139,7 +139,7 @@ export function createApiServer(ctx: ApiContext): Server {
       const a = state.createApp(body.name);
       if (body.stack) await ctx.stacks?.set(a.id, body.stack);
       ctx.releases.event(a.name, 'App created');
-      sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
+      sendJson(res, 201, renderApp(a, ctx.webUrl(a.name), undefined, undefined, ctx.stacks?.of(a.id)));
     },
     { summary: 'Create an app', body: createAppSchema, response: { 201: answers.appSchema } },
   );
@@ -150,7 +150,7 @@ export function createApiServer(ctx: ApiContext): Server {
       const a = app(p);
       const live = current(a);
       const stack = live?.slug ? state.slug(live.slug)?.stack : undefined;
-      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack));
+      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack, ctx.stacks?.of(a.id)));
     },
     { summary: 'Show an app', response: oneApp },
   );

@@ -73,6 +73,10 @@ describe('a stack per app: Python 3.14 on slipway-14 (real git push, stacks, Pos
     expect((await api('GET', '/apps/from-json/stack')).json.build_stack).to.deep.equal({
       name: 'slipway-14',
     });
+    expect((await api('GET', '/apps/from-json')).json).to.deep.include({
+      stack: null,
+      build_stack: { name: 'slipway-14' },
+    });
     const heroku = await api('POST', '/app-setups', {
       name: 'from-heroku',
       manifest: { stack: 'heroku-24' },
