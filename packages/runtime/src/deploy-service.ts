@@ -260,10 +260,6 @@ export class DeployService {
   }
 
   /**
-   * Copy the slug the build wrote (a file the app's uid owns) to a private file: never through
-   * a symlink, only a regular file, and what is stored is what was copied.
-   */
-  /**
    * The build root of `stack`: the platform's own (opened at start; none = on the host), or
    * another stack's, opened at its first build. That one must be built: an app never falls
    * back to the host when its stack is missing, it fails with the command that builds it.
@@ -289,6 +285,10 @@ export class DeployService {
     });
   }
 
+  /**
+   * Copy the slug the build wrote (a file the app's uid owns) to a private file: never through
+   * a symlink, only a regular file, and what is stored is what was copied.
+   */
   private async takeSlug(file: string, buildId: string): Promise<string> {
     const dir = join(this.o.dataDir, 'tmp');
     await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -215,19 +215,16 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
 
   /**
    * The sandbox of a slug's stack: the runtime's own, or another built stack's run root (opened
-   * at its first dyno, with the same tools and toolchains). A slug of another stack never runs
-   * on the host: without a sandbox it fails with the reason.
+   * at its first dyno, with the same tools and toolchains); a stack whose root cannot be opened
+   * fails with the reason. A runtime of plain processes runs every slug on the host, as its
+   * builds then ran (sandboxes and stack builds both need root and bubblewrap).
    */
   private async sandboxFor(stack: string | undefined): Promise<Sandbox | undefined> {
+    if (!this.sandbox) return undefined;
     const o = typeof this.opts.sandbox === 'object' ? this.opts.sandbox : {};
     const own = o.stackRoot ?? join(stackCacheDir(), DEFAULT_STACK, 'run');
     const root = stack ? join(stackCacheDir(), stack, 'run') : own;
     if (root === own) return this.sandbox;
-    if (!this.sandbox)
-      throw stackErrors.SLIPWAY_ERR_STACK_NO_SANDBOX({
-        name: stack as string,
-        detail: this.warnings.join(' ') || 'the runtime runs dynos as plain processes',
-      });
     let opened = this.stackSandboxes.get(root);
     if (!opened) {
       opened = Sandbox.open({
