@@ -120,6 +120,8 @@ export interface OneOffSpec extends Omit<DynoSpec, 'index' | 'type' | 'port'> {
   tty?: { columns: number; rows: number };
   /** Hang up an attached dyno idle this long (Heroku: 1 h). */
   idleTimeoutMs?: number;
+  /** The node to run on (name or id), for runtimes that span several; others ignore it. */
+  node?: string;
 }
 
 /** A running dyno as the runtime knows it. */

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import readline from 'node:readline';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { isSlipwayError } from '@slipway/core';
@@ -215,6 +216,13 @@ describe('progress spinner', () => {
       },
     }) as Writable & { isTTY: boolean };
     stream.isTTY = true;
+    // What a tty.WriteStream adds (yocto-spinner redraws with them outside CI), as escape codes.
+    Object.assign(stream, {
+      cursorTo: (x: number, y?: number) => readline.cursorTo(stream, x, y),
+      clearLine: (dir: -1 | 0 | 1) => readline.clearLine(stream, dir),
+      moveCursor: (dx: number, dy: number) => readline.moveCursor(stream, dx, dy),
+      columns: 80,
+    });
     return { stream, text: () => chunks.join('') };
   };
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -24,6 +24,7 @@ interface RunOptions extends ClientOptions {
   size?: string;
   env?: string;
   tty?: boolean;
+  node?: string;
 }
 
 /** Parse Heroku's `-e "KEY=value;OTHER=value"`. */
@@ -62,6 +63,7 @@ function body(words: string[], o: RunOptions, attach: boolean, tty?: { columns: 
     ...(o.size ? { size: o.size } : {}),
     ...(Object.keys(env).length ? { env } : {}),
     ...(tty ? { tty } : {}),
+    ...(o.node ? { node: o.node } : {}),
   };
 }
 
@@ -161,6 +163,7 @@ export const runCommands: CommandModule = {
       .option('-x, --exit-code', "exit with the dyno's exit code")
       .option('-s, --size <size>', 'dyno size (standard-1x, standard-2x, …)')
       .option('-e, --env <pairs>', 'extra environment, "KEY=value;OTHER=value"')
+      .option('--node <node>', 'the swarm node to run on (name or id, see `slipway nodes`)')
       .option('--no-tty', 'no pseudo-terminal even when stdin is one')
       .action(async (words: string[], o: RunOptions) => {
         const app = requireApp(o);
@@ -182,6 +185,7 @@ export const runCommands: CommandModule = {
     )
       .option('-s, --size <size>', 'dyno size (standard-1x, standard-2x, …)')
       .option('-e, --env <pairs>', 'extra environment, "KEY=value;OTHER=value"')
+      .option('--node <node>', 'the swarm node to run on (name or id, see `slipway nodes`)')
       .action(async (words: string[], o: RunOptions) => {
         const app = requireApp(o);
         const b = body(words, o, false);

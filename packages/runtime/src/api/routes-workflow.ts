@@ -44,6 +44,7 @@ const dynoCreateSchema = {
     attach: { type: 'boolean' },
     size: { type: 'string' },
     type: { type: 'string', pattern: '^run$' },
+    node: { type: 'string', minLength: 1, maxLength: 255 },
     env: {
       type: 'object',
       additionalProperties: { type: 'string', maxLength: 32768 },
@@ -241,6 +242,7 @@ export function registerWorkflowRoutes(
         size?: string;
         env?: Record<string, string>;
         tty?: { columns: number; rows: number };
+        node?: string;
       };
       const rel = state.currentRelease(a.id);
       const slug = rel?.slug ? state.slug(rel.slug) : undefined;
@@ -270,6 +272,7 @@ export function registerWorkflowRoutes(
         attach,
         ...(attach && body.tty ? { tty: body.tty } : {}),
         ...(attach ? { idleTimeoutMs: opts.runIdleTimeoutMs ?? 3_600_000 } : {}),
+        ...(body.node ? { node: body.node } : {}),
       });
       const h = session.handle;
       const name = `${h.type}.${h.index}`;

@@ -38,6 +38,11 @@ export const dynoErrors = defineErrors({
     message: 'cannot unpack slug {checksum}: {detail}',
     hint: 'The slug store lost or corrupted the archive, or it names paths outside the app (`..`, links out); rebuild the app (`slipway deploy`) to make a new slug.',
   },
+  SLIPWAY_ERR_DYNO_RUN_NODE: {
+    message: 'cannot run {dyno} of {app} on node {node}: {detail}',
+    hint: 'Name a node that `slipway nodes` lists as ready and active ({known}), or leave --node out to let the platform choose.',
+    status: 422,
+  },
   SLIPWAY_ERR_DYNO_SPAWN: {
     message: 'cannot start {dyno} of {app}: {detail}',
     hint: 'Check that bash is installed and that the data dir {dataDir} is writable and readable by the dyno user.',

@@ -18,7 +18,10 @@ export interface PlacedDyno {
 
 /** The nodes, read from the manager's engine. */
 export class SwarmNodes {
-  private readonly nodes = new Map<string, { name: string; up: boolean; placeable: boolean }>();
+  private readonly nodes = new Map<
+    string,
+    { name: string; host: string; addr: string; up: boolean; placeable: boolean }
+  >();
 
   constructor(private readonly docker: Docker) {}
 
@@ -42,6 +45,8 @@ export class SwarmNodes {
         n.Spec?.Labels?.['slipway.name'] ?? ((hosts.get(host) ?? 0) > 1 ? `${host}@${n.Status?.Addr}` : host);
       this.nodes.set(n.ID, {
         name,
+        host,
+        addr: n.Status?.Addr ?? '',
         up: n.Status?.State !== 'down',
         placeable: n.Status?.State === 'ready' && (n.Spec?.Availability ?? 'active') === 'active',
       });
@@ -56,6 +61,33 @@ export class SwarmNodes {
   /** Whether Swarm reports the node down (its dynos are lost). */
   isDown(id: string): boolean {
     return this.nodes.get(id)?.up === false;
+  }
+
+  /**
+   * The node `want` names (its id or a unique prefix of it, its `ps` name, hostname or address):
+   * its id, or why none fits (unknown, ambiguous, down or not active).
+   */
+  find(want: string): { id: string } | { why: string } {
+    const hits = [...this.nodes].filter(
+      ([id, n]) =>
+        id === want ||
+        (want.length >= 6 && id.startsWith(want)) ||
+        n.name === want ||
+        n.host === want ||
+        n.addr === want,
+    );
+    if (hits.length === 0) return { why: 'no such node' };
+    if (hits.length > 1) return { why: `${hits.length} nodes answer to that name; use the node's id` };
+    const [id, n] = hits[0]!;
+    return n.placeable ? { id } : { why: n.up ? 'the node is drained or paused' : 'the node is down' };
+  }
+
+  /** The ids and names of the nodes new dynos may go to, for messages. */
+  placeable(): string {
+    return [...this.nodes]
+      .filter(([, n]) => n.placeable)
+      .map(([id, n]) => `${n.name} (${id.slice(0, 12)})`)
+      .join(', ');
   }
 
   /** The node a new dyno of `spec` goes to, given the dynos already placed; none with fewer than two nodes to choose from. */

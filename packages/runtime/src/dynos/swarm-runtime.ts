@@ -3,9 +3,11 @@
  * engine the platform talks to. Each formation dyno is a service of one task from the stack
  * image (why one per dyno: swarm-service.ts), placed by Swarm, booting its slug from the
  * platform (swarm-slug-server.ts: no registry) and reached by the router at its own overlay
- * address through the edge gateway (swarm-edge.ts). One-off dynos (`run`, the release phase)
- * are containers on the manager on the same overlay, attached through the engine as the Docker
- * runtime's are.
+ * address through the edge gateway (swarm-edge.ts). Each app has an overlay of its own
+ * (swarm-app-networks.ts): no dyno reaches another app's. One-off dynos (`run`, the release
+ * phase) go to the node asked for, else the one with the fewest dynos: on the manager a container
+ * attached through the engine as the Docker runtime's; elsewhere a one-task service that, when
+ * attached, calls the platform back for its stdio (swarm-rendezvous.ts).
  *
  * Task changes are watched through the engine's API: a task that ends, or whose node goes
  * down, ends its dyno (an `exit` event), so the dyno manager restarts it and Swarm places the
@@ -15,7 +17,8 @@
  *
  * Longer than 400 lines on purpose: a dyno's life (start, follow its task, logs, poll, end,
  * adoption) is one state machine over `dynos`; the parts without that state live beside it
- * (swarm-edge, swarm-service, swarm-placement, swarm-tasks, swarm-slug-server).
+ * (swarm-edge, swarm-app-networks, swarm-service, swarm-placement, swarm-tasks,
+ * swarm-slug-server, swarm-rendezvous, swarm-remote-one-off).
  */
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -38,11 +41,15 @@ import { demux, lines, splitStatus } from './docker-streams.js';
 import type { DynoExit } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
 import { RuntimeOneOffSession } from './one-off-session.js';
-import { dropSwarmRoute, ensureSwarmEdge, SWARM_NETWORK, type SwarmEdge } from './swarm-edge.js';
+import { SwarmAppNetworks } from './swarm-app-networks.js';
+import { ensureSwarmEdge, type SwarmEdge } from './swarm-edge.js';
+import { killedForMemory, MemoryReports } from './swarm-memory.js';
 import { type PlacedDyno, SwarmNodes } from './swarm-placement.js';
+import { runRemoteOneOff } from './swarm-remote-one-off.js';
+import { Rendezvous } from './swarm-rendezvous.js';
 import { bootEnv, dynoServiceSpec, oneOffContainerOptions } from './swarm-service.js';
 import { SlugServer } from './swarm-slug-server.js';
-import { ENDED, latest, overlayAddress, type Task } from './swarm-tasks.js';
+import { dynoHandle, ENDED, latest, overlayAddress, type Task } from './swarm-tasks.js';
 
 /** Options of the Swarm runtime. */
 export interface SwarmDynoRuntimeOptions {
@@ -63,12 +70,14 @@ export interface SwarmDynoRuntimeOptions {
   placeTimeoutMs?: number;
   /** Services of an earlier platform process nobody claims within this are removed; default 60 s. */
   adoptWindowMs?: number;
+  /** An app's overlay is removed once the app has had no dyno for this long; default 30 s. */
+  networkIdleMs?: number;
 }
 
 /** What the runtime keeps about a dyno. */
-interface SwarmDyno {
+export interface SwarmDyno {
   handle: DynoHandle;
-  /** The service of a formation dyno; none for a one-off (a container on the manager). */
+  /** The service of a formation dyno or of a one-off on another node; none for a one-off container on the manager. */
   service?: Docker.Service;
   container?: Docker.Container;
   stopping: boolean;
@@ -78,6 +87,12 @@ interface SwarmDyno {
   logs?: NodeJS.ReadableStream;
   /** The Swarm node id its task runs on. */
   nodeId?: string;
+  /** A one-off task on another node: its own watcher follows it, not `poll`. */
+  oneOff?: boolean;
+  /** Its last memory report (swarm-memory.ts), its limit, and how to stop reading reports. */
+  lastMemory?: number;
+  quotaBytes?: number;
+  stopMemory?: () => void;
 }
 
 /** The Swarm dyno runtime (core `DynoRuntime`); events as the other runtimes'. */
@@ -87,29 +102,32 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   /** Where dynos reach the platform's services, and where those listen (see swarm-edge.ts). */
   edge: SwarmEdge | undefined;
 
-  /** What the operator must know (the platform prints it at start). */
-  readonly warnings: string[] = [
-    "apps are not isolated from each other on the network with --runtime swarm: every dyno is on the one slipway-swarm overlay, so a dyno can connect to another app's dyno ports (the docker runtime refuses this). Run only apps that trust each other on it.",
-  ];
+  /** What the operator must know (the platform prints it at start): nothing left. */
+  readonly warnings: string[] = [];
 
   /** Core's `DynoRuntime.hostAddress`: add-on servers listen on the edge bridge's host side. */
   get hostAddress(): string | undefined {
     return this.edge?.hostAddress;
   }
 
-  /** Core's `DynoRuntime.dynoHostAddress`: dynos on every node name the edge's overlay address. */
+  /** Core's `DynoRuntime.dynoHostAddress`: dynos on every node name the edge gateway on their app's overlay. */
   get dynoHostAddress(): string | undefined {
-    return this.edge?.overlayAddress;
+    return this.edge?.dynoHost;
   }
   private readonly docker: Docker;
   private readonly opts: SwarmDynoRuntimeOptions;
   private readonly stackImage: string;
   private stackImageId = '';
   private readonly slugs: SlugServer;
+  private readonly rendezvous = new Rendezvous();
+  private readonly memory: MemoryReports;
   private users!: AppUsers;
   private readonly dynos = new Map<string, SwarmDyno>();
   /** Node id → hostname and address, for `ps`. */
   private readonly nodes: SwarmNodes;
+  private networks!: SwarmAppNetworks;
+  /** Per app, dynos being started and not tracked yet: their overlay must stay. */
+  private readonly starting = new Map<string, number>();
   private readonly adoptable = new Map<string, Docker.Service>();
   /** What `list` says of each adoptable service until it is claimed (from its labels). */
   private readonly adoptableHandles = new Map<Docker.Service, DynoHandle>();
@@ -131,6 +149,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     this.platformId = platformIdOf(opts.dataDir);
     this.slugs = new SlugServer(opts.slugStore);
     this.nodes = new SwarmNodes(docker);
+    this.memory = new MemoryReports(this.rendezvous, opts.placeTimeoutMs ?? 120_000);
   }
 
   /** Create the runtime on the local engine (a Swarm manager), with coded errors when it cannot run. */
@@ -172,7 +191,10 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       this.labels,
       `slipway-edge-${this.platformId.slice(0, 12)}`,
     );
-    await this.slugs.listen(this.edge.hostAddress, this.edge.overlayAddress);
+    this.networks = new SwarmAppNetworks(this.docker, this.edge, this.platformId, this.opts.networkIdleMs);
+    await this.networks.adoptLeftovers();
+    await this.slugs.listen(this.edge.hostAddress, this.edge.dynoHost);
+    await this.rendezvous.listen(this.edge.hostAddress, this.edge.dynoHost);
     for (const s of await this.docker.listServices({
       filters: { label: [`slipway.platform=${this.platformId}`] },
     })) {
@@ -214,16 +236,27 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   /** Start a web or worker dyno: a one-task service Swarm places (or adopt an earlier one). */
   async start(spec: DynoSpec): Promise<DynoHandle> {
     await this.init();
+    return this.whileStarting(spec.app, () => this.startOn(spec));
+  }
+
+  private async startOn(spec: DynoSpec): Promise<DynoHandle> {
+    const dyno = `${spec.type}.${spec.index}`;
+    const network = await this.networks.acquire(spec.app).catch((e: Error) => {
+      throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
+        { app: spec.app, dyno, detail: `its overlay network: ${e.message}`, dataDir: this.opts.dataDir },
+        { cause: e },
+      );
+    });
     const key = specKey(spec);
     const old = this.adoptable.get(key);
     if (old) {
       this.adoptable.delete(key);
       this.adoptableHandles.delete(old);
-      const adopted = await this.adopt(old, spec).catch(() => undefined);
+      // A service on another network (an earlier version's shared overlay) is not adopted.
+      const adopted = await this.adopt(old, spec, network).catch(() => undefined);
       if (adopted) return adopted;
       await old.remove().catch(() => {});
     }
-    const dyno = `${spec.type}.${spec.index}`;
     const port = spec.port ?? (spec.type === 'web' ? randomInt(10_000, 60_000) : undefined);
     let placed: PlacedDyno | undefined;
     try {
@@ -236,7 +269,6 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
         this.placing.add(placed);
       }
       const labels = {
-        ...this.labels,
         'slipway.role': 'dyno',
         'slipway.app': spec.app,
         'slipway.release': String(spec.release),
@@ -245,21 +277,15 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
         'slipway.key': key,
         ...(port !== undefined ? { 'slipway.port': String(port) } : {}),
       };
-      const created = await this.docker.createService(
-        dynoServiceSpec({
-          spec,
-          name: `slipway-${spec.app}-${spec.type}-${spec.index}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
-          stackImage: this.stackImageId,
-          env: bootEnv(spec, dyno, port, uid, this.slugs.urlFor(spec.slug)),
-          labels,
-          stopGraceMs: this.opts.stopGraceMs ?? 30_000,
-          constraints: placed ? [`node.id==${placed.nodeId}`] : [],
-        }),
-      );
-      const service = this.docker.getService(
-        (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID,
-      );
-      return await this.follow(service, spec, port, Math.floor(Date.now() / 1000) - 1);
+      const mem = this.memory.ask();
+      const service = await this.createService({
+        spec,
+        env: { ...bootEnv(spec, dyno, port, uid, this.slugs.urlFor(spec.slug)), ...mem.env },
+        labels,
+        network,
+        constraints: placed ? [`node.id==${placed.nodeId}`] : [],
+      });
+      return await this.follow(service, spec, port, network, Math.floor(Date.now() / 1000) - 1, mem);
     } catch (e) {
       if (placed) this.placing.delete(placed);
       throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
@@ -281,16 +307,23 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     await d.exited;
   }
 
-  /** A one-off dyno (`run.N`, release phase): a container on the manager, on the dynos' overlay. */
+  /** A one-off dyno (`run.N`, release phase) on its app's overlay, on the node asked for or chosen. */
   async runOnce(spec: OneOffSpec): Promise<OneOffSession> {
     await this.init();
+    return this.whileStarting(spec.app, () => this.runOn(spec));
+  }
+
+  private async runOn(spec: OneOffSpec): Promise<OneOffSession> {
     const n = randomInt(1000, 10_000);
     const dyno = `${spec.type}.${n}`;
     const attach = spec.attach ? { tty: spec.tty } : undefined;
     const tty = attach?.tty !== undefined;
     const full = { ...spec, index: n };
+    const nodeId = await this.oneOffNode(spec, dyno);
     try {
       const uid = (await this.users.userFor(spec.app)).uid;
+      const network = await this.networks.acquire(spec.app);
+      if (nodeId !== this.managerId) return await this.runOnNode(full, dyno, nodeId, network, uid);
       const container = await this.docker.createContainer(
         oneOffContainerOptions({
           spec: full,
@@ -301,6 +334,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
           name: `slipway-${spec.app}-${dyno}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
           image: this.stackImage,
           slugUrl: this.slugs.urlFor(spec.slug),
+          network,
         }),
       );
       const stream = (await container.attach({
@@ -311,15 +345,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
         hijack: attach !== undefined,
       })) as unknown as NodeJS.ReadWriteStream;
       const { stdout, stderr } = demux(this.docker, stream, tty);
-      const handle: DynoHandle = {
-        id: container.id,
-        app: spec.app,
-        release: spec.release,
-        type: spec.type,
-        index: n,
-        node: this.managerName(),
-        startedAt: Date.now(),
-      };
+      const handle = dynoHandle(container.id, full, { node: this.managerName() });
       const d = this.track(handle, { container });
       if (attach) d.streams = { stdout, stderr, stdin: stream };
       else {
@@ -350,6 +376,116 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     }
   }
 
+  /**
+   * The node a one-off runs on: the one it names (a coded error if that node cannot take it), else
+   * the one with the fewest dynos, the manager included.
+   */
+  private async oneOffNode(spec: OneOffSpec, dyno: string): Promise<string> {
+    await this.nodes.refresh();
+    if (spec.node) {
+      const found = this.nodes.find(spec.node);
+      if ('why' in found)
+        throw dynoErrors.SLIPWAY_ERR_DYNO_RUN_NODE({
+          app: spec.app,
+          dyno,
+          node: spec.node,
+          detail: found.why,
+          known: this.nodes.placeable(),
+        });
+      return found.id;
+    }
+    const running = [...this.dynos.values()].map((d) => ({
+      ...d.handle,
+      nodeId: d.nodeId ?? this.managerId,
+    }));
+    return this.nodes.choose(spec, [...running, ...this.placing]) ?? this.managerId;
+  }
+
+  /** A one-off on another node (swarm-remote-one-off.ts), with what it needs of this runtime. */
+  private runOnNode(
+    spec: DynoSpec & OneOffSpec,
+    dyno: string,
+    nodeId: string,
+    network: string,
+    uid: number,
+  ): Promise<OneOffSession> {
+    return runRemoteOneOff(
+      {
+        docker: this.docker,
+        nodes: this.nodes,
+        rendezvous: this.rendezvous,
+        placeTimeoutMs: this.opts.placeTimeoutMs ?? 120_000,
+        createService: (o) => this.createService(o),
+        track: (handle, service) => {
+          const d = this.track(handle, { service });
+          d.nodeId = nodeId;
+          d.oneOff = true;
+          return d;
+        },
+        tracked: (d) => this.dynos.get(d.handle.id) === d,
+        serviceLogs: (d, service, since) => this.serviceLogs(d, service, since),
+        stop: (handle) => this.stop(handle, 0),
+        end: (d, status) => this.end(d, status),
+        output: (handle, line) => this.emit('output', handle, line, 'stderr'),
+      },
+      {
+        spec,
+        dyno,
+        nodeId,
+        network,
+        env: bootEnv(spec, dyno, undefined, uid, this.slugs.urlFor(spec.slug)),
+      },
+    );
+  }
+
+  /** Create a dyno's one-task service from the stack image (a formation dyno, or a one-off on another node). */
+  private async createService(o: {
+    spec: DynoSpec;
+    env: Record<string, string>;
+    labels: Record<string, string>;
+    network: string;
+    constraints: string[];
+  }): Promise<Docker.Service> {
+    const created = await this.docker.createService(
+      dynoServiceSpec({
+        ...o,
+        labels: { ...this.labels, ...o.labels },
+        name: `slipway-${o.spec.app}-${o.spec.type}-${o.spec.index}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
+        stackImage: this.stackImageId,
+        stopGraceMs: this.opts.stopGraceMs ?? 30_000,
+      }),
+    );
+    return this.docker.getService(
+      (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID,
+    );
+  }
+
+  /** A service's logs as its dyno's output lines while the dyno is tracked; `ended` when they end. */
+  private async serviceLogs(
+    d: SwarmDyno,
+    service: Docker.Service,
+    since: number,
+  ): Promise<{ ended: Promise<unknown> }> {
+    const logs = (await service.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      since,
+    })) as unknown as NodeJS.ReadableStream;
+    d.logs = logs;
+    logs.on('error', () => {});
+    const { stdout, stderr } = demux(this.docker, logs, false);
+    const mine = () => this.dynos.get(d.handle.id) === d;
+    lines(stdout, (l) => mine() && this.emit('output', d.handle, l, 'stdout'));
+    lines(stderr, (l) => mine() && this.emit('output', d.handle, l, 'stderr'));
+    return {
+      ended: new Promise((r) => {
+        logs.once('end', r);
+        logs.once('close', r);
+      }),
+    };
+  }
+
   /** The dynos this runtime runs now (with their node), and services not adopted yet. */
   async list(app?: string): Promise<DynoStatus[]> {
     await this.init();
@@ -371,7 +507,8 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     clearInterval(this.timer);
     clearTimeout(this.adoptTimer);
     await this.slugs.close();
-    if (this.edge) await dropSwarmRoute(this.edge.subnet);
+    await this.rendezvous.close();
+    await this.networks?.close();
   }
 
   /** Nothing to remove: nodes cache slugs in their volume, keyed by checksum. */
@@ -390,7 +527,9 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     service: Docker.Service,
     spec: DynoSpec,
     port: number | undefined,
+    network: string,
     since: number,
+    mem?: ReturnType<MemoryReports['ask']>,
   ): Promise<DynoHandle> {
     const deadline = Date.now() + (this.opts.placeTimeoutMs ?? 120_000);
     for (;;) {
@@ -398,21 +537,21 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       const t = latest(tasks);
       const state = t?.Status?.State;
       if (t && state === 'running') {
-        const address = overlayAddress(t);
-        if (!address) throw new Error(`task ${t.ID} has no address on ${SWARM_NETWORK}`);
+        const address = overlayAddress(t, network);
+        if (!address) throw new Error(`task ${t.ID} has no address on ${network}`);
         await this.nodes.refresh();
-        const handle: DynoHandle = {
-          id: service.id,
-          app: spec.app,
-          release: spec.release,
-          type: spec.type,
-          index: spec.index,
+        const handle = dynoHandle(service.id, spec, {
           ...(port !== undefined ? { host: address, port } : {}),
           ...(t.NodeID ? { node: this.nodes.name(t.NodeID) } : {}),
-          startedAt: Date.now(),
-        };
+        });
         const d = this.track(handle, { service });
         if (t.NodeID) d.nodeId = t.NodeID;
+        const quota = spec.size.memoryMb * 1024 * 1024;
+        d.quotaBytes = quota;
+        d.stopMemory = mem?.follow((bytes) => {
+          d.lastMemory = bytes;
+          if (this.dynos.get(handle.id) === d) this.emit('memory', handle, bytes, quota);
+        });
         for (const p of this.placing)
           if (
             p.nodeId === t.NodeID &&
@@ -423,17 +562,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
             this.placing.delete(p);
             break;
           }
-        const logs = (await service.logs({
-          follow: true,
-          stdout: true,
-          stderr: true,
-          since,
-        })) as unknown as NodeJS.ReadableStream;
-        d.logs = logs;
-        logs.on('error', () => {});
-        const { stdout, stderr } = demux(this.docker, logs, false);
-        lines(stdout, (l) => this.dynos.has(handle.id) && this.emit('output', handle, l, 'stdout'));
-        lines(stderr, (l) => this.dynos.has(handle.id) && this.emit('output', handle, l, 'stderr'));
+        await this.serviceLogs(d, service, since);
         return handle;
       }
       if (t && state && ENDED.has(state)) {
@@ -450,10 +579,40 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     }
   }
 
-  private async adopt(service: Docker.Service, spec: DynoSpec): Promise<DynoHandle | undefined> {
+  private async adopt(
+    service: Docker.Service,
+    spec: DynoSpec,
+    network: string,
+  ): Promise<DynoHandle | undefined> {
     const info = await service.inspect();
     const port = info.Spec?.Labels?.['slipway.port'];
-    return this.follow(service, spec, port ? Number(port) : undefined, Math.floor(Date.now() / 1000));
+    return this.follow(
+      service,
+      spec,
+      port ? Number(port) : undefined,
+      network,
+      Math.floor(Date.now() / 1000),
+    );
+  }
+
+  /** Run `fn` (a dyno of `app` starting) counted in `starting`: the app's overlay stays meanwhile. */
+  private async whileStarting<T>(app: string, fn: () => Promise<T>): Promise<T> {
+    this.starting.set(app, (this.starting.get(app) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const n = (this.starting.get(app) ?? 1) - 1;
+      if (n > 0) this.starting.set(app, n);
+      else this.starting.delete(app);
+    }
+  }
+
+  /** The apps whose overlay must stay: a dyno runs, starts, or waits to be adopted. */
+  private busyApps(): Set<string> {
+    const apps = new Set(this.starting.keys());
+    for (const d of this.dynos.values()) apps.add(d.handle.app);
+    for (const h of this.adoptableHandles.values()) apps.add(h.app);
+    return apps;
   }
 
   private track(
@@ -472,19 +631,27 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     if (this.dynos.get(d.handle.id) !== d) return;
     this.dynos.delete(d.handle.id);
     (d.logs as { destroy?: () => void } | undefined)?.destroy?.();
+    d.stopMemory?.();
     const { code, signal } = splitStatus(status);
-    const exit: DynoExit = { status, code, signal };
+    const memory = killedForMemory(
+      status,
+      d.stopping,
+      d.lastMemory,
+      d.quotaBytes ?? Number.POSITIVE_INFINITY,
+    );
+    const exit: DynoExit = { status, code, signal, ...(memory ? { reason: 'memory' as const } : {}) };
     this.emit('exit', d.handle, exit.code, exit.signal, exit);
     d.finish(exit);
   }
 
-  /** One look at tasks and nodes: end the dynos whose task ended or whose node is down. */
+  /** One look at tasks and nodes: end the dynos whose task ended or whose node is down; remove idle overlays. */
   private async poll(): Promise<void> {
     if (this.polling || this.closed) return;
-    const mine = [...this.dynos.values()].filter((d) => d.service);
-    if (mine.length === 0) return;
     this.polling = true;
     try {
+      await this.networks.reap(this.busyApps());
+      const mine = [...this.dynos.values()].filter((d) => d.service && !d.oneOff);
+      if (mine.length === 0) return;
       await this.nodes.refresh();
       const tasks = (await this.docker.listTasks()) as Task[];
       const byService = new Map<string, Task[]>();

@@ -1,6 +1,6 @@
 /**
  * The service spec of a swarm dyno (pure data, checked without an engine): one replica Swarm
- * never restarts (the dyno manager does), limits by size, the overlay with no VIP, the boot
+ * never restarts (the dyno manager does), limits by size, its app's overlay with no VIP, the boot
  * script as root with only the capabilities it needs, and an environment that carries the
  * slug's token but whose SLIPWAY_ part the boot script removes before the app runs.
  */
@@ -28,15 +28,16 @@ describe('swarm dyno service spec', () => {
     env,
     labels: { 'slipway.platform': 'p' },
     stopGraceMs: 3000,
+    network: 'slipway-abcd1234-shop',
     constraints: ['node.id==n1'],
   });
   const task = s.TaskTemplate as any;
 
-  it('is one replica on the chosen node that Swarm does not restart, with no VIP', () => {
+  it("is one replica on the chosen node that Swarm does not restart, on its app's overlay with no VIP", () => {
     expect(s.Mode).to.deep.equal({ Replicated: { Replicas: 1 } });
     expect(task.RestartPolicy).to.deep.equal({ Condition: 'none' });
     expect(task.Placement.Constraints).to.deep.equal(['node.id==n1']);
-    expect(task.Networks).to.deep.equal([{ Target: 'slipway-swarm' }]);
+    expect(task.Networks).to.deep.equal([{ Target: 'slipway-abcd1234-shop' }]);
     expect(s.EndpointSpec).to.deep.equal({ Mode: 'dnsrr' });
   });
 

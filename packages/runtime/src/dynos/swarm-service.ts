@@ -1,6 +1,7 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the boot is a shell script
 /**
  * What a dyno of the Swarm runtime is: a service of one task from the stack image (a formation
- * dyno), or a container on the manager on the same overlay (a one-off). Both boot the same way:
+ * dyno), or a container on the manager on its app's overlay (a one-off). Both boot the same way:
  * as root, fetch the release's slug (swarm-slug-server.ts) into the node's slug cache volume
  * unless it is there, check its sha256, unpack it at /app as the app's uid, then drop to that
  * uid with no capabilities left (setpriv clears the bounding set) and run Heroku's launcher.
@@ -14,17 +15,32 @@
 import type { DynoSpec } from '@slipway/core';
 import type Docker from 'dockerode';
 import { dynoContainerOptions, LAUNCHER } from './docker-container.js';
-import { SWARM_NETWORK } from './swarm-edge.js';
+import { MEMORY_REPORTER } from './swarm-memory.js';
 
 /** The per-node volume the slugs are cached in (each node's engine makes its own). */
 export const SLUG_CACHE_VOLUME = 'slipway-slugs';
 const CACHE = '/var/cache/slipway-slugs';
 
-/** Root's part of a dyno's boot ($1: the command, $2: the launcher); see the file header. */
+/**
+ * Root's part of a dyno's boot ($1: the command, $2: the launcher); see the file header. An
+ * attached one-off on another node first calls the platform back (swarm-rendezvous.ts,
+ * `SLIPWAY_RENDEZVOUS` = host:port:secret) and makes that connection its stdio, so its boot's
+ * output reaches the user too; with a terminal asked for, `script` gives the command a pty.
+ */
 export const BOOT = [
   'set -e',
-  'u=$SLIPWAY_UID sum=$SLIPWAY_SLUG_SUM url=$SLIPWAY_SLUG_URL',
-  'unset SLIPWAY_UID SLIPWAY_SLUG_SUM SLIPWAY_SLUG_URL',
+  'u=$SLIPWAY_UID sum=$SLIPWAY_SLUG_SUM url=$SLIPWAY_SLUG_URL rv=$SLIPWAY_RENDEZVOUS pty=$SLIPWAY_PTY mem=$SLIPWAY_MEMORY_REPORT',
+  'unset SLIPWAY_UID SLIPWAY_SLUG_SUM SLIPWAY_SLUG_URL SLIPWAY_RENDEZVOUS SLIPWAY_PTY SLIPWAY_MEMORY_REPORT',
+  // The memory reporter (swarm-memory.ts), as nobody: the app cannot signal it or read its environment.
+  'if [ -n "$mem" ]; then',
+  `  SLIPWAY_M=$mem setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all bash -c '${MEMORY_REPORTER}' </dev/null >/dev/null 2>&1 &`,
+  'fi',
+  'if [ -n "$rv" ]; then',
+  '  h=${rv%%:*} r=${rv#*:}',
+  '  exec 3<>"/dev/tcp/$h/${r%%:*}"',
+  '  printf "%s\\n" "${r#*:}" >&3',
+  '  exec 0<&3 1>&3 2>&3 3>&-',
+  'fi',
   `c=${CACHE}/$sum.tgz`,
   'if [ ! -s "$c" ]; then',
   `  t=$(mktemp ${CACHE}/.fetch.XXXXXX)`,
@@ -34,7 +50,12 @@ export const BOOT = [
   'fi',
   'chown "$u:$u" /app',
   'setpriv --reuid="$u" --regid="$u" --clear-groups tar xzf "$c" -C /app',
-  'exec setpriv --reuid="$u" --regid="$u" --clear-groups --inh-caps=-all --bounding-set=-all bash -c "$2" slipway-dyno "$1"',
+  'drop="setpriv --reuid=$u --regid=$u --clear-groups --inh-caps=-all --bounding-set=-all"',
+  'if [ -n "$pty" ]; then',
+  '  export SLIPWAY_L="$2" SLIPWAY_C="$1"',
+  '  exec $drop script -qefc \'L=$SLIPWAY_L C=$SLIPWAY_C; unset SLIPWAY_L SLIPWAY_C; exec bash -c "$L" slipway-dyno "$C"\' /dev/null',
+  'fi',
+  'exec $drop bash -c "$2" slipway-dyno "$1"',
 ].join('\n');
 
 /** What root needs for the boot and nothing else; all of it is dropped before the app runs. */
@@ -74,6 +95,8 @@ export interface DynoServiceInput {
   env: Record<string, string>;
   labels: Record<string, string>;
   stopGraceMs: number;
+  /** The app's overlay network (swarm-app-networks.ts). */
+  network: string;
   /** Placement constraints (`node.id==…`), for one-offs on a chosen node. */
   constraints?: string[];
 }
@@ -110,7 +133,7 @@ export function dynoServiceSpec(o: DynoServiceInput): Docker.CreateServiceOption
       },
       RestartPolicy: { Condition: 'none' },
       Placement: { Constraints: o.constraints ?? [] },
-      Networks: [{ Target: SWARM_NETWORK }],
+      Networks: [{ Target: o.network }],
     },
     Mode: { Replicated: { Replicas: 1 } },
     EndpointSpec: { Mode: 'dnsrr' },
@@ -127,12 +150,14 @@ export interface OneOffContainerInput {
   name: string;
   image: string;
   slugUrl: string;
+  /** The app's overlay network. */
+  network: string;
 }
 
 /**
  * A one-off dyno as a container on the manager: the Docker runtime's container (attach, TTY,
  * limits, labels) with the swarm boot (root, the boot capabilities, the slug cache volume) on
- * the dynos' overlay.
+ * its app's overlay.
  */
 export function oneOffContainerOptions(o: OneOffContainerInput): Docker.ContainerCreateOptions {
   const base = dynoContainerOptions({ ...o, port: undefined, key: undefined });
@@ -146,7 +171,7 @@ export function oneOffContainerOptions(o: OneOffContainerInput): Docker.Containe
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     HostConfig: {
       ...base.HostConfig,
-      NetworkMode: SWARM_NETWORK,
+      NetworkMode: o.network,
       CapAdd: BOOT_CAPS,
       Mounts: [{ Type: 'volume', Source: SLUG_CACHE_VOLUME, Target: CACHE }],
     },

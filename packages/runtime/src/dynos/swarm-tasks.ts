@@ -1,8 +1,19 @@
 /**
  * Swarm tasks as the Swarm runtime reads them from the engine: which states mean a task has
- * ended, a service's newest task, and a task's address on the dynos' overlay.
+ * ended, a service's newest task, and a task's address on its app's overlay.
  */
-import { SWARM_NETWORK } from './swarm-edge.js';
+
+import type { DynoHandle } from '@slipway/core';
+
+/** The handle of a dyno that starts now, as `ps` and the router see it. */
+export function dynoHandle(
+  id: string,
+  spec: Pick<DynoHandle, 'app' | 'release' | 'type' | 'index'>,
+  where: Pick<DynoHandle, 'host' | 'port' | 'node'>,
+): DynoHandle {
+  const { app, release, type, index } = spec;
+  return { id, app, release, type, index, ...where, startedAt: Date.now() };
+}
 
 /** The fields of a task the runtime reads. */
 export type Task = {
@@ -22,9 +33,9 @@ export function latest(tasks: Task[]): Task | undefined {
   return [...tasks].sort((a, b) => String(b.CreatedAt).localeCompare(String(a.CreatedAt)))[0];
 }
 
-/** A task's address on the dynos' overlay. */
-export function overlayAddress(t: Task): string | undefined {
+/** A task's address on the overlay `network` (its app's). */
+export function overlayAddress(t: Task, network: string): string | undefined {
   for (const a of t.NetworksAttachments ?? [])
-    if (a.Network?.Spec?.Name === SWARM_NETWORK) return a.Addresses?.[0]?.replace(/\/\d+$/, '');
+    if (a.Network?.Spec?.Name === network) return a.Addresses?.[0]?.replace(/\/\d+$/, '');
   return undefined;
 }

@@ -95,6 +95,20 @@ export async function startTwoNodeSwarm(): Promise<TwoNodeSwarm> {
       quiet('docker', ['swarm', 'leave', '--force']);
       // The networks Swarm and the runtime's edge left on this engine.
       quiet('docker', ['network', 'rm', 'docker_gwbridge', 'slipway-swarm-edge']);
+      // And the runtime's fence on the host for the edge bridge (swarm-edge.ts).
+      quiet('iptables', [
+        '-w',
+        '-D',
+        'DOCKER-USER',
+        '-o',
+        'slipway-edge0',
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'NEW',
+        '-j',
+        'DROP',
+      ]);
     }
     rmSync(run, { recursive: true, force: true });
   };
@@ -152,7 +166,8 @@ export async function startTwoNodeSwarm(): Promise<TwoNodeSwarm> {
         join(run, 'docker.pid'),
         '--bridge',
         'none',
-        '--iptables=false',
+        // Its own firewall in its namespace, as a real node's (docker_gwbridge without
+        // inter-container traffic: dynos of two apps on one node cannot meet there).
       ],
       { stdio: ['ignore', log, log] },
     );
