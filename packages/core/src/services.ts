@@ -109,6 +109,8 @@ export interface SlugRef {
   /** `sha256:<hex>` of the tar.gz; also its identity. */
   checksum: string;
   size: number;
+  /** The stack it was built in: dynos run there (absent = the runtime's own stack). */
+  stack?: string;
 }
 
 /** Storage of slug archives. */

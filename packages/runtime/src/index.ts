@@ -156,6 +156,7 @@ export {
   openStackBuilds,
   type StackBuilds,
 } from './sandbox/build-sandbox.js';
+export { AppStacks, requireStack, type StackListing, stackBuilt } from './stack/app-stacks.js';
 export { stackErrors } from './stack/errors.js';
 export {
   aptMirror,
@@ -166,7 +167,14 @@ export {
   localEngine,
   stackCacheDir,
 } from './stack/stack-builder.js';
-export { BUILD_PACKAGES, DEFAULT_STACK, RUN_PACKAGES, stackVariants } from './stack/stack-packages.js';
+export {
+  BUILD_PACKAGES,
+  DEFAULT_STACK,
+  RUN_PACKAGES,
+  STACKS,
+  type StackRecipe,
+  stackVariants,
+} from './stack/stack-packages.js';
 export { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 export { FsSlugStore } from './state/fs-slug-store.js';
 export { type Migration, migrations } from './state/migrations.js';

@@ -43,6 +43,7 @@ import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } 
 import { ReleaseService } from './release-service.js';
 import { createPlatformRouter, type RouterName } from './router-choice.js';
 import { openStackBuilds, type StackBuilds } from './sandbox/build-sandbox.js';
+import { AppStacks } from './stack/app-stacks.js';
 import { DEFAULT_STACK } from './stack/stack-packages.js';
 import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 import { SlugCollector } from './state/slug-collector.js';
@@ -199,6 +200,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
     });
     const releases = new ReleaseService({ state, dynos, kernel, log: logs });
+    const stacks = new AppStacks(state.db, stack ?? DEFAULT_STACK);
     const deploys = new DeployService({
       state,
       slugs,
@@ -212,6 +214,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
       ...(stack ? { stack } : {}),
       ...(builds.sandbox ? { buildSandbox: builds.sandbox } : {}),
+      stacks,
     });
     const addons = new AddonService({
       state,
@@ -294,6 +297,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       releases,
       deploys,
       addons,
+      stacks,
       slugs: new SlugCollector({ state, store: slugs, runtime }),
       dataDir,
       webUrl: appUrl,

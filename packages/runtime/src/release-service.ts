@@ -285,7 +285,7 @@ export class ReleaseService {
     )?.web?.find((h) => typeof h.path === 'string');
     return {
       release: rel.version,
-      slug: { checksum: slug.checksum, size: slug.size },
+      slug: { checksum: slug.checksum, size: slug.size, stack: slug.stack },
       env: rel.config,
       processTypes,
       formation,
@@ -353,7 +353,7 @@ export class ReleaseService {
       command: slug.processTypes.release as string,
       env: rel.config,
       size: { name: DEFAULT_SIZE, memoryMb: DYNO_SIZES[DEFAULT_SIZE] as number },
-      slug: { checksum: slug.checksum, size: slug.size },
+      slug: { checksum: slug.checksum, size: slug.size, stack: slug.stack },
       attach: false,
     });
     session.stdout.resume();

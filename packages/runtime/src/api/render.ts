@@ -12,16 +12,21 @@ import type { ApiAddon, ApiApp, ApiBuild, ApiDyno, ApiFormation, ApiRelease } fr
 /** The `{ id, name }` of an app in an answer. */
 export const ref = (a: AppRecord) => ({ id: a.id, name: a.name });
 
-/** An app (`stack`: the live slug's, as Heroku's `stack.name`; null before the first deploy). */
+/**
+ * An app (`stack`: the live slug's, as Heroku's `stack.name`; null before the first deploy;
+ * `build_stack`, when given: the stack of its next build).
+ */
 export const renderApp = (
   a: AppRecord,
   webUrl: string,
   released?: ReleaseRecord,
   stack?: string,
+  buildStack?: string,
 ): ApiApp => ({
   id: a.id,
   name: a.name,
   stack: stack ? { name: stack } : null,
+  ...(buildStack ? { build_stack: { name: buildStack } } : {}),
   web_url: webUrl,
   buildpacks: a.buildpacks,
   maintenance: a.maintenance,

@@ -60,6 +60,13 @@ export const appSchema = {
         { type: 'null' },
       ],
     },
+    /** The stack of the app's next build (`stack:set`); shown by `GET /apps/:app` and `POST /apps`. */
+    build_stack: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: { name: { type: 'string' } },
+    },
     web_url: { type: 'string' },
     buildpacks: { type: 'array', items: { type: 'string' } },
     maintenance: { type: 'boolean' },

@@ -4,7 +4,11 @@
 export const createAppSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { name: { type: 'string', maxLength: 64 } },
+  properties: {
+    name: { type: 'string', maxLength: 64 },
+    /** The stack its builds run in (`apps:create --stack`); default the platform's. */
+    stack: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{0,63}$' },
+  },
 } as const;
 
 /** PATCH /apps/:app/config-vars: strings set, null unsets. */

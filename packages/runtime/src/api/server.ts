@@ -24,6 +24,8 @@ import type { ProviderRegistry } from '../addons/provider-registry.js';
 import type { DeployService } from '../deploy-service.js';
 import { formatLogLine, type LogHub } from '../logs/log-hub.js';
 import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
+import { type AppStacks, requireStack } from '../stack/app-stacks.js';
+import { registerStackRoutes } from '../stack/routes-stacks.js';
 import type { AppRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
@@ -81,6 +83,8 @@ export interface ApiContext {
   routeGroups?: Iterable<ApiRouteGroupEntry>;
   /** The platform's kernel, handed to the route groups. */
   kernel?: Kernel;
+  /** Each app's stack; absent = `/stacks` answers 404 and apps are created on the default. */
+  stacks?: AppStacks;
 }
 
 type Params = Record<string, string>;
@@ -135,10 +139,13 @@ export function createApiServer(ctx: ApiContext): Server {
     'POST',
     '/apps',
     async (_q, res, _p, _u, b) => {
-      const body = b as { name?: string };
+      const body = b as { name?: string; stack?: string };
+      // Checked first: an unknown or unbuilt stack creates no app.
+      if (body.stack) await requireStack(body.stack);
       const a = state.createApp(body.name);
+      if (body.stack) await ctx.stacks?.set(a.id, body.stack);
       ctx.releases.event(a.name, 'App created');
-      sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
+      sendJson(res, 201, renderApp(a, ctx.webUrl(a.name), undefined, undefined, ctx.stacks?.of(a.id)));
     },
     { summary: 'Create an app', body: createAppSchema, response: { 201: answers.appSchema } },
   );
@@ -149,7 +156,7 @@ export function createApiServer(ctx: ApiContext): Server {
       const a = app(p);
       const live = current(a);
       const stack = live?.slug ? state.slug(live.slug)?.stack : undefined;
-      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack));
+      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack, ctx.stacks?.of(a.id)));
     },
     { summary: 'Show an app', response: oneApp },
   );
@@ -183,6 +190,10 @@ export function createApiServer(ctx: ApiContext): Server {
   module('sources', () => registerSourceRoutes(on, ctx, sources));
   module('builds', () => registerBuildRoutes(on, ctx, sources));
   module('releases', () => registerReleaseRoutes(on, ctx));
+  if (ctx.stacks) {
+    const stacks = ctx.stacks;
+    module('stacks', () => registerStackRoutes(on, state, stacks));
+  }
 
   // --- config vars ----------------------------------------------------------------------------
   const configAnswer = { 200: answers.configVarsAnswerSchema };

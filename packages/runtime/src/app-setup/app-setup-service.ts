@@ -9,6 +9,7 @@
  * platform restart between setup and first release does not forget it; its exit status and
  * output are recorded there when it ends, as Heroku's app-setup `postdeploy` field holds them.
  */
+
 import { randomBytes } from 'node:crypto';
 import {
   type AppJson,
@@ -29,6 +30,7 @@ import {
   MAX_QUANTITY,
   type ReleaseService,
 } from '../release-service.js';
+import { type AppStacks, requireStack } from '../stack/app-stacks.js';
 import type { AppRecord } from '../state/records.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import type { AppSetupTable } from './app-setup-table.js';
@@ -56,7 +58,12 @@ export interface AppSetupOptions {
   kernel: Kernel;
   /** Where the detached postdeploy dyno's output lands; its tail is kept in the setup record. */
   logs: LogHub;
+  /** Each app's stack: app.json `stack` sets it; absent = app.json's `stack` is ignored. */
+  stacks?: AppStacks;
 }
+
+/** Heroku's stack names (`heroku-24`, `cedar-14`), which app.json files from Heroku carry. */
+const HEROKU_STACK = /^(heroku|cedar)-\d+$/;
 
 /** Lines of postdeploy output kept in the setup record. */
 const POSTDEPLOY_OUTPUT_LINES = 200;
@@ -126,6 +133,8 @@ export class AppSetupService {
   ): Promise<SetupResult> {
     const m = readManifest(manifest);
     const { env, generated } = resolveEnv(m, given);
+    // A Slipway stack that is unknown or not built refuses the setup before the app exists.
+    if (m.stack && this.o.stacks && !HEROKU_STACK.test(m.stack)) await requireStack(m.stack);
     const app = this.o.state.createApp(name);
     try {
       const r = await this.apply(app, m, env);
@@ -150,6 +159,12 @@ export class AppSetupService {
     let step = 'env';
     try {
       state.replaceConfig(app.id, env);
+      step = 'stack';
+      const stacks = this.o.stacks;
+      // Heroku's own stack names (heroku-24) mean "the current stack": the platform's default here.
+      if (m.stack && stacks && HEROKU_STACK.test(m.stack))
+        warnings.push(`stack ${m.stack} is Heroku's: using ${stacks.defaultStack}`);
+      else if (m.stack && stacks) await stacks.set(app.id, m.stack);
       step = 'buildpacks';
       if (m.buildpacks.length) state.updateApp(app.name, { buildpacks: m.buildpacks.map((b) => b.url) });
       step = 'formation';
@@ -217,7 +232,7 @@ export class AppSetupService {
         command,
         env: rel.config,
         size: { name: DEFAULT_SIZE, memoryMb: DYNO_SIZES[DEFAULT_SIZE] as number },
-        slug: { checksum: slug.checksum, size: slug.size },
+        slug: { checksum: slug.checksum, size: slug.size, stack: slug.stack },
         attach: false,
       });
     } catch (e) {

@@ -41,6 +41,7 @@ export const appSetupRoutes: RouteGroup = {
       dynos: ctx.dynos,
       kernel,
       logs: ctx.logs,
+      ...(ctx.stacks ? { stacks: ctx.stacks } : {}),
     });
     // Heroku's app-setup resource reports `status` and `postdeploy: { exit_code, output }`;
     // "pending" until the postdeploy script (after the first release) has run.

@@ -61,7 +61,7 @@ export const oneOffRoutes: RouteGroup = {
             ...body.env,
           },
           size: { name: sizeName, memoryMb },
-          slug: { checksum: slug.checksum, size: slug.size },
+          slug: { checksum: slug.checksum, size: slug.size, stack: slug.stack },
           attach,
           ...(attach && body.tty ? { tty: body.tty } : {}),
           ...(attach ? { idleTimeoutMs: opts.runIdleTimeoutMs ?? 3_600_000 } : {}),
