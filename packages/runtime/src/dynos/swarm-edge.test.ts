@@ -4,7 +4,8 @@
  * host answers on a socket bound to the edge address (the slug server, the rendezvous, add-on
  * servers) and not on one bound to every address (the API or router started with
  * `--host 0.0.0.0`, sshd, the swarm's ports); setting the edge up again adds no rule twice and
- * restores the order when a rule went missing.
+ * restores the order when a rule went missing; a restarted gateway (as an engine restart
+ * restarts it) is seen to have lost its rules, and setting the edge up again restores them.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +15,7 @@ import { expect } from 'chai';
 import Docker from 'dockerode';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { requireStackImage } from './docker-container.js';
-import { ensureSwarmEdge, type SwarmEdge } from './swarm-edge.js';
+import { edgeIntact, ensureSwarmEdge, type SwarmEdge } from './swarm-edge.js';
 import { requireSwarm } from './swarm-test-kit.test-helper.js';
 
 const run = promisify(execFile);
@@ -89,5 +90,28 @@ describe('swarm edge fence (what of the host dynos reach)', function () {
     expect(await inputRules()).to.deep.equal(rules);
     expect(await reach(bound)).to.equal(true);
     expect(await reach(wildcard)).to.equal(false);
+  });
+
+  it('sees a restarted gateway without its rules, and sets them again', async () => {
+    const forwardPolicy = async () => {
+      const pid = (await docker.getContainer(edge.container).inspect()).State.Pid;
+      const { stdout } = await run('nsenter', [
+        `--net=/proc/${pid}/ns/net`,
+        'iptables',
+        '-w',
+        '-S',
+        'FORWARD',
+      ]);
+      return stdout.split('\n')[0];
+    };
+    expect(await edgeIntact(docker, edge)).to.equal(true);
+    expect(await forwardPolicy()).to.equal('-P FORWARD DROP');
+    await docker.getContainer(edge.container).restart({ t: 0 });
+    expect(await edgeIntact(docker, edge)).to.equal(false);
+    expect(await forwardPolicy()).to.equal('-P FORWARD ACCEPT');
+    edge = await ensureSwarmEdge(docker, image, { 'slipway.test': 'swarm-edge' }, name);
+    expect(await edgeIntact(docker, edge)).to.equal(true);
+    expect(await forwardPolicy()).to.equal('-P FORWARD DROP');
+    expect(await reach(bound)).to.equal(true);
   });
 });

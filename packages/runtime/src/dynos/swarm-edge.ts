@@ -45,6 +45,8 @@ export interface SwarmEdge {
   gatewayAddress: string;
   /** The gateway's container id. */
   container: string;
+  /** Its process when its rules were set: a new one (the gateway or the engine restarted) has none. */
+  pid: number;
 }
 
 /** What joining an app overlay made (undone by `leaveOverlay`). */
@@ -109,7 +111,21 @@ export async function ensureSwarmEdge(
     hostAddress: edge.Gateway,
     gatewayAddress: edge.IPAddress,
     container: info.Id,
+    pid: info.State.Pid,
   };
+}
+
+/**
+ * Whether the gateway still runs in the namespace its rules were set in: restarted (by the
+ * engine's restart, or by hand) it runs in a new one without them, and then dynos reach
+ * nothing of the platform and its FORWARD policy is the kernel's ACCEPT.
+ */
+export async function edgeIntact(docker: Docker, edge: SwarmEdge): Promise<boolean> {
+  const info = await docker
+    .getContainer(edge.container)
+    .inspect()
+    .catch(() => undefined);
+  return Boolean(info?.State.Running) && info?.State.Pid === edge.pid;
 }
 
 /**
