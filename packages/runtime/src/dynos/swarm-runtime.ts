@@ -37,7 +37,7 @@ import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { engineOr, platformIdOf, requireStackImage, specKey } from './docker-container.js';
-import { demux, lines, splitStatus } from './docker-streams.js';
+import { attachStreams, demux, lines, splitStatus } from './docker-streams.js';
 import type { DynoExit } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
 import { RuntimeOneOffSession } from './one-off-session.js';
@@ -334,17 +334,15 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
           network,
         }),
       );
-      const stream = (await container.attach({
-        stream: true,
-        stdout: true,
-        stderr: true,
-        stdin: attach !== undefined,
-        hijack: attach !== undefined,
-      })) as unknown as NodeJS.ReadWriteStream;
-      const { stdout, stderr } = demux(this.docker, stream, tty);
+      const { stdout, stderr, stdin } = await attachStreams(
+        this.docker,
+        container,
+        attach !== undefined,
+        tty,
+      );
       const handle = dynoHandle(container.id, full, { node: this.managerName() });
       const d = this.track(handle, { container });
-      if (attach) d.streams = { stdout, stderr, stdin: stream };
+      if (attach) d.streams = { stdout, stderr, stdin };
       else {
         lines(stdout, (l) => this.emit('output', handle, l, 'stdout'));
         lines(stderr, (l) => this.emit('output', handle, l, 'stderr'));
