@@ -9,7 +9,7 @@
  * on no public address; a one-off of one app, on either node (`run --node`), gets no connection
  * to another app's dynos (overlay and docker_gwbridge addresses), the engine's API, or a host
  * service listening on every address (also after the edge gateway restarted and the runtime
- * set its rules again), while its own app's dyno answers; an attached one-off on the other node has a pty of the asked size,
+ * set its rules again), nor read the node's slug cache, while its own app's dyno answers; an attached one-off on the other node has a pty of the asked size,
  * stdin and its exit code, a detached one's output reaches the logs, and an unknown node is a
  * coded error; dynos over their memory quota on both nodes get R14, and R15 when the kernel
  * kills them at twice it; stopping the second engine leaves the app serving, no request
@@ -240,6 +240,7 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
       expect(probe).to.include(`open ${self.overlay}:${self.port}`);
       for (const t of targets) expect(probe).to.include(`closed ${t}`);
       expect(probe).to.include('no docker socket');
+      expect(probe).to.include('slug cache closed');
     }
     wildcard.close();
     // The router still reaches both apps.
@@ -466,6 +467,8 @@ function probeScript(targets: string[]): string {
     '  if timeout 3 bash -c "exec 3<>/dev/tcp/${t%:*}/${t##*:}" 2>/dev/null; then echo "open $t"; else echo "closed $t"; fi',
     'done',
     'ls -l /var/run/docker.sock /run/docker.sock 2>/dev/null || echo "no docker socket"',
+    // The node's slug cache (every app's slugs that ran there) is mounted in each dyno: root's alone.
+    'ls /var/cache/slipway-slugs >/dev/null 2>&1 && echo "slug cache readable" || echo "slug cache closed"',
   ].join('\n');
 }
 
