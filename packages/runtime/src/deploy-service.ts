@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { DEFAULT_STACK, extractArchive, isSlipwayError, type Kernel, type SlugStore } from '@slipway/core';
+import {
+  type Clock,
+  DEFAULT_STACK,
+  extractArchive,
+  isSlipwayError,
+  type Kernel,
+  type SlugStore,
+  systemClock,
+} from '@slipway/core';
 import { runBuildInWorker } from './build-runner.js';
 import { runtimeErrors } from './errors.js';
 import type { AppDirs } from './isolation/app-dirs.js';
@@ -20,7 +28,10 @@ import type { AppUser, AppUsers } from './isolation/app-users.js';
 import { buildEnvironment } from './isolation/build-env.js';
 import type { KernelRecipe } from './plugins.js';
 import type { ReleaseService } from './release-service.js';
-import type { BuildSandbox } from './sandbox/build-sandbox.js';
+import { BuildSandbox } from './sandbox/build-sandbox.js';
+import { type AppStacks, requireStack } from './stack/app-stacks.js';
+import { stackErrors } from './stack/errors.js';
+import { stackCacheDir } from './stack/stack-builder.js';
 import type { AppRecord, BuildRecord } from './state/records.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
 
@@ -50,6 +61,8 @@ export interface DeployServiceOptions {
   recipe: KernelRecipe;
   /** The platform's kernel: its `beforeBuild` / `afterBuild` taps run for every build. */
   kernel?: Pick<Kernel, 'hooks'>;
+  /** The time source of its timers (the kernel's `Clock`); default the system's. */
+  clock?: Clock;
   /** Unpacked source limit (bytes). */
   maxSourceBytes?: number;
   /** Build timeout; default 25 min (Heroku 2026). */
@@ -58,6 +71,8 @@ export interface DeployServiceOptions {
   stack?: string;
   /** Run builds in the stack's build root; without it, on the host. */
   buildSandbox?: BuildSandbox;
+  /** Each app's stack (stack/app-stacks.ts); an app on another stack builds in that one's root. */
+  stacks?: AppStacks;
 }
 
 /** Runs builds and turns them into releases. */
@@ -65,8 +80,13 @@ export class DeployService {
   private readonly sessions = new Map<string, BuildSession>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly cancel = new AbortController();
+  private readonly clock: Clock;
+  /** Build roots of the stacks other than the platform's, opened at their first build. */
+  private readonly otherRoots = new Map<string, Promise<BuildSandbox>>();
 
-  constructor(private readonly o: DeployServiceOptions) {}
+  constructor(private readonly o: DeployServiceOptions) {
+    this.clock = o.clock ?? systemClock;
+  }
 
   /**
    * Check and unpack `archive` (a tar.gz the caller owns), create the build and start it.
@@ -175,9 +195,9 @@ export class DeployService {
       const env = await buildEnvironment({ home, tmp: join(work, 'tmp'), isolated: user !== undefined });
       if (sourceVersion) env.SOURCE_VERSION = sourceVersion;
       releases.event(app.name, `Build ${build.id} started`);
-      const sandbox = this.o.buildSandbox;
-      if (sandbox)
-        emit(`-----> Build root: the ${this.o.stack ?? DEFAULT_STACK.id} stack's, in its own namespaces`);
+      const stack = this.o.stacks?.of(app.id) ?? this.o.stack ?? DEFAULT_STACK.id;
+      const sandbox = await this.buildRoot(stack);
+      if (sandbox) emit(`-----> Build root: the ${stack} stack's, in its own namespaces`);
       const out = await runBuildInWorker(
         {
           recipe: this.o.recipe,
@@ -190,7 +210,7 @@ export class DeployService {
           buildpacks: app.buildpacks,
           buildpacksDir: await dirs.owned(app.name, user, 'buildpacks'),
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
-          ...(this.o.stack ? { stack: this.o.stack } : {}),
+          stack,
           ...(user ? { user } : {}),
         },
         buildLine,
@@ -246,10 +266,36 @@ export class DeployService {
       for (const fn of s.listeners) fn(null);
       s.listeners.clear();
       // Keep the session a little for late followers, then rely on the stored output.
-      setTimeout(() => this.sessions.delete(build.id), 60_000).unref();
+      this.clock.setTimeout(() => this.sessions.delete(build.id), 60_000);
       await rm(work, { recursive: true, force: true }).catch(() => {});
       releases.event(app.name, `Build ${build.id} ${error ? `failed: ${error}` : 'succeeded'}`);
     }
+  }
+
+  /**
+   * The build root of `stack`: the platform's own (opened at start; none = on the host), or
+   * another stack's, opened at its first build. That one must be built: an app never falls
+   * back to the host when its stack is missing, it fails with the command that builds it.
+   */
+  private async buildRoot(stack: string): Promise<BuildSandbox | undefined> {
+    if (stack === (this.o.stack ?? DEFAULT_STACK.id)) return this.o.buildSandbox;
+    await requireStack(stack);
+    let root = this.otherRoots.get(stack);
+    if (!root) {
+      root = BuildSandbox.open({
+        buildRoot: join(stackCacheDir(), stack, 'build'),
+        workDir: join(this.o.dirs.root, 'build-roots'),
+      });
+      this.otherRoots.set(stack, root);
+      // A failed open is tried again at the next build (the stack may be built meanwhile).
+      root.catch(() => this.otherRoots.delete(stack));
+    }
+    return root.catch((e) => {
+      throw stackErrors.SLIPWAY_ERR_STACK_BUILD_ROOT(
+        { name: stack, detail: (e as Error).message },
+        { cause: e },
+      );
+    });
   }
 
   /**

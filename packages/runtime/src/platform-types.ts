@@ -52,7 +52,7 @@ export interface PlatformOptions {
    * hooks to the platform). An add-on provider gets the platform's `dataDir` unless its options
    * name one.
    */
-  plugins?: (Plugin<any> | [Plugin<any>, Record<string, unknown>?])[];
+  plugins?: (Plugin<unknown> | [Plugin<unknown>, Record<string, unknown>?])[];
   /**
    * Remote add-on providers (partner-API manifests, OSB brokers), added to those of the config
    * file's `platform.addons` section; see addons/remote-providers.ts.
