@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { AppStacks, requireStack } from './app-stacks.js';
+import { buildStack } from './stack-builder.js';
 
 describe('AppStacks (state file, stack cache dir)', () => {
   let dir: string;
@@ -55,5 +56,23 @@ describe('AppStacks (state file, stack cache dir)', () => {
     expect(stacks.of(again.id)).to.equal('slipway-13');
     const count = state.db.prepare('SELECT COUNT(*) AS n FROM app_stacks').get() as { n: number };
     expect(count.n).to.equal(0);
+  });
+
+  it('refuses names an object has of its own (constructor, __proto__, toString), even with a built root of that name', async () => {
+    const stacks = new AppStacks(state.db, 'slipway-13', cache);
+    const a = state.createApp('proto-names');
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      // A root of that name in the cache: a plain lookup took the name as known and built.
+      for (const v of ['run', 'build']) {
+        await mkdir(join(cache, name), { recursive: true });
+        await writeFile(join(cache, name, `${v}.digest`), 'x\n');
+      }
+      const e = await stacks.set(a.id, name).catch((x) => x);
+      expect(e.code, name).to.equal('SLIPWAY_ERR_STACK_UNKNOWN');
+      expect(e.hint).to.include('slipway-13, slipway-14');
+      const built = await buildStack({ name, cacheDir: cache, docker: false }).catch((x) => x);
+      expect(built.code, name).to.equal('SLIPWAY_ERR_STACK_UNKNOWN');
+    }
+    expect(stacks.of(a.id)).to.equal('slipway-13');
   });
 });

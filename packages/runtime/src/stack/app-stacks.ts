@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 import { migrateTables } from '../state/table-migrations.js';
 import { stackErrors } from './errors.js';
 import { stackCacheDir } from './stack-builder.js';
-import { DEFAULT_STACK, STACKS } from './stack-packages.js';
+import { DEFAULT_STACK, STACKS, stackRecipe } from './stack-packages.js';
 
 /** A stack as `slipway stacks` and `GET /stacks` show it. */
 export interface StackListing {
@@ -44,7 +44,7 @@ export async function stackBuilt(name: string, cacheDir = stackCacheDir()): Prom
 
 /** Throw the coded error unless `name` is a stack Slipway knows and its roots are built. */
 export async function requireStack(name: string, cacheDir = stackCacheDir()): Promise<void> {
-  if (!STACKS[name])
+  if (!stackRecipe(name))
     throw stackErrors.SLIPWAY_ERR_STACK_UNKNOWN({
       name: name.slice(0, 60),
       known: Object.keys(STACKS).join(', '),

@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
 import { stackErrors } from './errors.js';
-import { DEFAULT_STACK, STACK_SUITES, type StackVariant, stackVariants } from './stack-packages.js';
+import {
+  DEFAULT_STACK,
+  STACK_SUITES,
+  type StackVariant,
+  stackRecipe,
+  stackVariants,
+} from './stack-packages.js';
 
 /** Where stack roots live unless told otherwise (`SLIPWAY_STACK_CACHE` overrides). */
 export const DEFAULT_STACK_CACHE = '/var/cache/slipway/stacks';
@@ -77,7 +83,7 @@ export async function aptMirror(): Promise<string> {
 /** Build (or find cached) the stack's roots and images. */
 export async function buildStack(opts: BuildStackOptions = {}): Promise<BuiltStack> {
   const name = opts.name ?? DEFAULT_STACK;
-  const suite = STACK_SUITES[name];
+  const suite = stackRecipe(name)?.suite;
   if (!suite)
     throw stackErrors.SLIPWAY_ERR_STACK_UNKNOWN({ name, known: Object.keys(STACK_SUITES).join(', ') });
   if (process.getuid?.() !== 0) throw stackErrors.SLIPWAY_ERR_STACK_ROOT({ name });

@@ -37,6 +37,14 @@ export const STACKS: Readonly<Record<string, StackRecipe>> = Object.freeze({
   },
 });
 
+/**
+ * Stack `name`'s recipe, only for a name Slipway defines: a plain `STACKS[name]` lookup finds
+ * `constructor`, `toString` or `__proto__` too (names the API, app.json and `stack:build` take).
+ */
+export function stackRecipe(name: string): StackRecipe | undefined {
+  return Object.hasOwn(STACKS, name) ? STACKS[name] : undefined;
+}
+
 /** The Debian suite of each stack name. */
 export const STACK_SUITES: Readonly<Record<string, string>> = Object.freeze(
   Object.fromEntries(Object.entries(STACKS).map(([n, r]) => [n, r.suite])),
@@ -144,7 +152,7 @@ export interface StackVariant {
 
 /** The two variants of stack `name` from `mirror`. */
 export function stackVariants(name: string, suite: string, mirror: string): StackVariant[] {
-  const renamed = STACKS[name]?.renamed ?? {};
+  const renamed = stackRecipe(name)?.renamed ?? {};
   const rename = (list: readonly string[]) => list.map((p) => renamed[p] ?? p);
   const run = rename(RUN_PACKAGES);
   const digest = (packages: readonly string[]) =>
