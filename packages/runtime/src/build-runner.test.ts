@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { isSlipwayError } from '@slipway/core';
 import { expect } from 'chai';
 import { MAX_MESSAGE_BYTES, runBuildInWorker } from './build-runner.js';
+import { takeBuiltSlug } from './built-slug.js';
 
 const BAD = fileURLToPath(new URL('../test/fixtures/bad-buildpacks/index.mjs', import.meta.url));
 const SRC = fileURLToPath(new URL('../test/fixtures/bad-src', import.meta.url));
@@ -127,5 +128,20 @@ describe('build worker isolation', function () {
     expect(lines.join('\n')).to.match(/skipped plugin @slipway-test\/planted/);
     const ran = await readFile(marker, 'utf8').catch(() => undefined);
     expect(ran, `the planted plugin ran as uid ${ran}`).to.equal(undefined);
+  });
+
+  it('a buildpack that reports a sparse 2 GiB file as its slug gets no copy of it on the platform', async () => {
+    const src = join(dir, 'huge-src');
+    await cp(SRC, src, { recursive: true });
+    await rm(join(src, 'HANG'));
+    await writeFile(join(src, 'HUGE'), 'x');
+    // The worker's word is taken for the slug at the job's path (it is the app's file)...
+    const out = await runBuildInWorker(job(src, 60_000), () => {}, undefined, { cwd: dir });
+    expect(out.slug.path).to.equal(join(dir, 'slug.tgz'));
+    // ...and the platform's copy of it holds the slug limit: no 2 GiB written to its disk.
+    const dest = join(dir, 'platform-copy.tgz');
+    const err = await takeBuiltSlug(out.slug.path, dest).catch((e) => e);
+    expect(isSlipwayError(err, 'SLIPWAY_ERR_SLUG_TOO_LARGE'), String(err)).to.equal(true);
+    expect(await readFile(dest).catch(() => undefined)).to.equal(undefined);
   });
 });

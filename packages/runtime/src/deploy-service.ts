@@ -5,8 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
-import { chmod, mkdir, open, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -23,6 +23,7 @@ import {
 } from '@slipway/core';
 import { runBuildInWorker } from './build-runner.js';
 import { BuildWorkerPool, type BuildWorkerPoolOptions } from './build-worker-pool.js';
+import { takeBuiltSlug } from './built-slug.js';
 import { runtimeErrors } from './errors.js';
 import type { AppDirs } from './isolation/app-dirs.js';
 import type { AppUser, AppUsers } from './isolation/app-users.js';
@@ -323,16 +324,7 @@ export class DeployService {
     const dir = join(this.o.dataDir, 'tmp');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const copy = join(dir, `slug-${buildId}.tgz`);
-    const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    try {
-      if (!(await fh.stat()).isFile())
-        throw runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({
-          detail: 'the slug it wrote is not a regular file',
-        });
-      await pipeline(fh.createReadStream({ autoClose: false }), createWriteStream(copy, { mode: 0o600 }));
-    } finally {
-      await fh.close();
-    }
+    await takeBuiltSlug(file, copy);
     return copy;
   }
 }
