@@ -144,4 +144,14 @@ describe('build worker isolation', function () {
     expect(isSlipwayError(err, 'SLIPWAY_ERR_SLUG_TOO_LARGE'), String(err)).to.equal(true);
     expect(await readFile(dest).catch(() => undefined)).to.equal(undefined);
   });
+
+  it('refuses a result naming another stack than the build ran in (a name that climbs out of the stack cache)', async () => {
+    const src = join(dir, 'stack-src');
+    await cp(SRC, src, { recursive: true });
+    await rm(join(src, 'HANG'));
+    await writeFile(join(src, 'STACK'), 'x');
+    const err = await runBuildInWorker(job(src, 60_000), () => {}, undefined, { cwd: dir }).catch((e) => e);
+    expect(isSlipwayError(err, 'SLIPWAY_ERR_RUNTIME_BUILD_WORKER'), String(err)).to.equal(true);
+    expect(err.message).to.include('another stack');
+  });
 });

@@ -26,6 +26,7 @@ import {
   type BuildEvent,
   type BuildOutcome,
   createBuildLog,
+  DEFAULT_STACK,
   isSlipwayError,
   type KernelHooks,
   LineSplitter,
@@ -220,6 +221,14 @@ function runOnWorker(
         if (m.result?.slug?.path !== job.output)
           finish(
             runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({ detail: 'it reported a slug at another path' }),
+          );
+        // Nor another stack than the job's: dynos run in the stack the slug names (its run root
+        // is a path made from the name, its image a tag), so a name is the platform's alone.
+        else if (m.result.stack !== (job.stack ?? DEFAULT_STACK.id))
+          finish(
+            runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({
+              detail: 'it reported a slug of another stack than the build ran in',
+            }),
           );
         else finish(undefined, m.result);
       } else if (m.type === 'failed')

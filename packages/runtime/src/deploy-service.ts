@@ -245,7 +245,8 @@ export class DeployService {
         size: ref.size,
         processTypes: out.processTypes,
         buildpacks: out.buildpacks,
-        stack: out.stack,
+        // The stack it was built in, as the platform chose it (the worker runs as the app).
+        stack,
         appJson: out.appJson,
       });
       slugId = slug.checksum;
