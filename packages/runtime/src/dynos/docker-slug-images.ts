@@ -10,6 +10,7 @@
  */
 import type { SlugRef, SlugStore } from '@slipway/core';
 import type Docker from 'dockerode';
+import { knownStack } from '../stack/app-stacks.js';
 import { requireStackImage } from './docker-container.js';
 import { dynoErrors } from './errors.js';
 
@@ -75,6 +76,7 @@ export class SlugImages {
       // not made yet
     }
     // A slug runs in the stack it was built in (a rollback too), the runtime's or another one.
+    if (slug.stack) knownStack(slug.stack);
     const image = slug.stack ? `slipway/stack:${slug.stack}` : this.stackImage;
     if (image !== this.stackImage) await requireStackImage(this.docker, image, slug.stack as string);
     let container: Docker.Container | undefined;

@@ -36,6 +36,7 @@ import { reachablePath } from '../isolation/build-env.js';
 import { type AppLayer, appLayer } from '../sandbox/app-layer.js';
 import type { ToolchainPath } from '../sandbox/host-toolchains.js';
 import { SANDBOX_PATH, Sandbox } from '../sandbox/sandbox.js';
+import { knownStack } from '../stack/app-stacks.js';
 import { stackErrors } from '../stack/errors.js';
 import { stackCacheDir } from '../stack/stack-builder.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
@@ -234,6 +235,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     if (!this.sandbox) return undefined;
     const o = typeof this.opts.sandbox === 'object' ? this.opts.sandbox : {};
     const own = o.stackRoot ?? join(stackCacheDir(), DEFAULT_STACK, 'run');
+    if (stack) knownStack(stack);
     const root = stack ? join(stackCacheDir(), stack, 'run') : own;
     if (root === own) return this.sandbox;
     let opened = this.stackSandboxes.get(root);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { SqliteStateStore } from '../state/sqlite-state-store.js';
-import { AppStacks, requireStack } from './app-stacks.js';
+import { AppStacks, knownStack, requireStack } from './app-stacks.js';
 import { buildStack } from './stack-builder.js';
 
 describe('AppStacks (state file, stack cache dir)', () => {
@@ -74,5 +74,11 @@ describe('AppStacks (state file, stack cache dir)', () => {
       expect(built.code, name).to.equal('SLIPWAY_ERR_STACK_UNKNOWN');
     }
     expect(stacks.of(a.id)).to.equal('slipway-13');
+  });
+
+  it("refuses a slug's stack name that is not one of Slipway's before it becomes a path or a tag", () => {
+    for (const name of ['../../../../tmp', 'slipway-13/../x', 'slipway-13-build', 'constructor'])
+      expect(() => knownStack(name), name).to.throw(/unknown stack/);
+    for (const name of ['slipway-13', 'slipway-14']) knownStack(name);
   });
 });

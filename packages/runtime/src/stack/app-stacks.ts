@@ -42,13 +42,21 @@ export async function stackBuilt(name: string, cacheDir = stackCacheDir()): Prom
   return (await ok('run.digest')) && (await ok('build.digest'));
 }
 
-/** Throw the coded error unless `name` is a stack Slipway knows and its roots are built. */
-export async function requireStack(name: string, cacheDir = stackCacheDir()): Promise<void> {
+/**
+ * Throw the coded error unless `name` is a stack Slipway knows: before a name becomes a path
+ * (its roots in the stack cache) or an image tag, wherever it was read from (a slug's record).
+ */
+export function knownStack(name: string): void {
   if (!stackRecipe(name))
     throw stackErrors.SLIPWAY_ERR_STACK_UNKNOWN({
       name: name.slice(0, 60),
       known: Object.keys(STACKS).join(', '),
     });
+}
+
+/** Throw the coded error unless `name` is a stack Slipway knows and its roots are built. */
+export async function requireStack(name: string, cacheDir = stackCacheDir()): Promise<void> {
+  knownStack(name);
   if (!(await stackBuilt(name, cacheDir)))
     throw stackErrors.SLIPWAY_ERR_STACK_NOT_BUILT({ name, cache: cacheDir });
 }
