@@ -312,9 +312,26 @@ describePlanes('router: declarative route rules', (plane) => {
   it('skips a malformed rule and keeps serving the app', async () => {
     rules.set('app', [
       { match: { pathPrefix: 'no-slash' }, action: { kind: 'respond', status: 200, body: 'x' } },
+      // Ranges Node's BlockList throws on: once they failed the compile (every app's maps) and
+      // the Node router's answer; now the check refuses them.
+      { match: { source: ['10.0.0.0/33'] }, action: { kind: 'respond', status: 403, body: 'x' } },
+      { match: { source: ['999.1.1.1'] }, action: { kind: 'respond', status: 403, body: 'x' } },
       { match: { pathPrefix: '/ok' }, action: { kind: 'respond', status: 202, body: 'fine' } },
     ]);
     expect((await request(r.port, { host: HOST, path: '/ok' })).status).to.equal(202);
     expect((await request(r.port, { host: HOST, path: '/no-slash' })).status).to.equal(200);
+  });
+
+  it('a header rule without a value holds however often the header is sent (no bypass by sending it twice)', async () => {
+    rules.set('app', [
+      {
+        match: { header: { name: 'X-Internal' } },
+        action: { kind: 'respond', status: 403, body: 'internal only' },
+      },
+    ]);
+    expect((await request(r.port, { host: HOST, headers: { 'x-internal': '1' } })).status).to.equal(403);
+    const twice = await request(r.port, { host: HOST, headers: { 'x-internal': ['1', '2'] } });
+    expect(twice.status).to.equal(403);
+    expect((await request(r.port, { host: HOST })).status).to.equal(200);
   });
 });
