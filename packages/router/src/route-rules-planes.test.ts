@@ -215,6 +215,9 @@ describePlanes('router: declarative route rules', (plane) => {
     const seen = JSON.parse(reply.body).headers;
     expect(seen['x-plan']).to.equal('gold plan');
     expect(seen).to.not.have.property('x-secret');
+    // A client naming the rule's header in Connection (hop by hop) drops its own copy, never the rule's.
+    const hop = await request(r.port, { host: HOST, headers: { 'x-plan': 'free', connection: 'x-plan' } });
+    expect(JSON.parse(hop.body).headers['x-plan']).to.equal('gold plan');
     expect(reply.headers['x-frame-options']).to.equal('DENY');
     expect(reply.headers['x-debug-seen']).to.equal('yes; really');
     const plain = await request(r.port, { host: HOST });
