@@ -370,4 +370,73 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
       await live.close();
     }
   });
+
+  it("a tenant's pair HAProxy refuses (1024-bit RSA, which Node takes) is left out, told once; the others and the routes stay live", async () => {
+    const pem = (f: string) => readFileSync(join(dir, f));
+    const weak = { cert: join(dir, 'weak.crt'), key: join(dir, 'weak.key') };
+    await run(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-keyout', weak.key, '-out', weak.cert].concat([
+        '-days',
+        '2',
+        '-subj',
+        '/CN=weak',
+        '-addext',
+        'subjectAltName=DNS:weak.test',
+      ]),
+    );
+    const store = new CertificateStore();
+    const custom = { cert: pem('custom.crt'), key: pem('custom.key'), domains: ['www.custom.test'] };
+    store.replace([custom]);
+    const table = new TestTable().set('other', [dyno.target('web.1')]);
+    table.domains.set('www.custom.test', 'other');
+    const errors: string[] = [];
+    const live = createTestRouter(plane, {
+      table,
+      baseDomain: 'example.test',
+      tls: { store },
+      onError: (e) => errors.push(String(e)),
+    });
+    const livePort = (await live.listenTls(0)).port;
+    const get = async (host: string): Promise<number> => {
+      await settle();
+      return new Promise((resolve, reject) => {
+        const req = https.request(
+          // The name check is off: the served pair covers only www.custom.test.
+          {
+            host: '127.0.0.1',
+            port: livePort,
+            servername: host,
+            headers: { host },
+            ca,
+            agent: false,
+            checkServerIdentity: () => undefined,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    };
+    try {
+      expect(await get('www.custom.test')).to.equal(200);
+      store.replace([custom, { cert: pem('weak.crt'), key: pem('weak.key'), domains: ['weak.test'] }]);
+      expect(await get('www.custom.test')).to.equal(200);
+      // A route added after it still reaches the data plane (the certificate did not hold the sync back).
+      table.set('late', [dyno.target('web.1')]);
+      table.domains.set('late.custom.test', 'late');
+      store.replace([
+        { ...custom, domains: ['www.custom.test', 'late.custom.test'] },
+        { cert: pem('weak.crt'), key: pem('weak.key'), domains: ['weak.test'] },
+      ]);
+      expect(await get('late.custom.test')).to.equal(200);
+      if (plane === 'haproxy')
+        expect(errors.filter((e) => e.includes('weak.test') && e.includes('1024-bit'))).to.have.length(1);
+    } finally {
+      await live.close();
+    }
+  });
 });

@@ -147,7 +147,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   // its child) would keep serving its old state on the same ports: end it first.
   if (options.dir) stopLeftover(pidFile);
   const files = haproxyFiles(dir);
-  const certs = certificates && new HaproxyCertificates(certificates, join(dir, 'certs'), files.crtList);
+  const certs =
+    certificates &&
+    new HaproxyCertificates(certificates, join(dir, 'certs'), files.crtList, (e) => onError(e));
   const socket = new StatsSocket(files.socket);
   let httpAddr: AddressInfo | undefined;
   let tlsAddr: AddressInfo | undefined;
