@@ -173,13 +173,16 @@ export function routeRuleProblems(rule: RouteRule): string[] {
   return bad;
 }
 
-/** Throw SLIPWAY_ERR_ROUTE_RULE for the first malformed rule of `app`. */
-export function checkRouteRules(app: string, rules: readonly RouteRule[]): void {
+/**
+ * Throw SLIPWAY_ERR_ROUTE_RULE for the first malformed rule of `app`. `offset`: how many of
+ * the app's rules come before `rules` (a caller checking one rule at a time names it right).
+ */
+export function checkRouteRules(app: string, rules: readonly RouteRule[], offset = 0): void {
   rules.forEach((rule, i) => {
     const bad = routeRuleProblems(rule);
     if (bad.length > 0)
       throw routeRuleErrors.SLIPWAY_ERR_ROUTE_RULE({
-        rule: rule.name ?? `#${i + 1}`,
+        rule: rule.name ?? `#${offset + i + 1}`,
         app,
         detail: bad.join('; '),
       });

@@ -36,6 +36,8 @@ describePlanes('router: declarative route rules', (plane) => {
   /** The rules a test plugin returns, by app (changed by the tests as the router runs). */
   const rules = new Map<string, RouteRule[]>();
   const table = new TestTable();
+  /** What the router reported (malformed rules, a throwing tap). */
+  const errors: string[] = [];
   /** Apps whose rules tap throws. */
   const explode = new Set<string>();
   before(async () => {
@@ -92,7 +94,7 @@ describePlanes('router: declarative route rules', (plane) => {
       .set('app', [app.target('web.1')])
       .set('app-canary', [canary.target('web.1')])
       .set('other', [app.target('web.1')]);
-    r = await startRouter(table, { kernel }, plane);
+    r = await startRouter(table, { kernel, onError: (e) => errors.push(String(e)) }, plane);
   });
   after(async () => {
     await r.router.close();
@@ -323,6 +325,20 @@ describePlanes('router: declarative route rules', (plane) => {
     ]);
     expect((await request(r.port, { host: HOST, path: '/ok' })).status).to.equal(202);
     expect((await request(r.port, { host: HOST, path: '/no-slash' })).status).to.equal(200);
+    // Each is named by its place among the app's rules.
+    expect(errors.join('\n')).to.contain('rule #2 of app app').and.contain('rule #3 of app app');
+  });
+
+  it("an app's rules never reach another app's requests, even when they name its host", async () => {
+    rules.set('other', [
+      { match: { host: HOST }, action: { kind: 'respond', status: 403, body: 'not yours' } },
+      { match: { host: HOST }, action: { kind: 'edit', responseHeaders: { 'X-Hijacked': 'yes' } } },
+      { match: { host: HOST }, action: { kind: 'redirect', status: 302, location: 'https://evil.test/' } },
+    ]);
+    const reply = await request(r.port, { host: HOST });
+    expect(reply.status).to.equal(200);
+    expect(reply.headers).to.not.have.property('x-hijacked');
+    expect((await request(r.port, { host: 'other.example.test' })).status).to.equal(200);
   });
 
   it('a header rule without a value holds however often the header is sent (no bypass by sending it twice)', async () => {
