@@ -4,6 +4,7 @@
  * come from real plugins on a real kernel, changed while the router runs.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { Kernel, type RouteRule, withHeaderEdits } from '@slipway/core';
 import { expect } from 'chai';
@@ -339,6 +340,40 @@ describePlanes('router: declarative route rules', (plane) => {
     expect(reply.status).to.equal(200);
     expect(reply.headers).to.not.have.property('x-hijacked');
     expect((await request(r.port, { host: 'other.example.test' })).status).to.equal(200);
+  });
+
+  it('a deny rule holds through reloads (a new answer status is one on HAProxy): no request slips past it', async () => {
+    const deny = (status: number): RouteRule[] => [
+      { match: { pathPrefix: '/deny' }, action: { kind: 'respond', status, body: 'no' } },
+    ];
+    rules.set('app', deny(460));
+    await settle();
+    const seen = new Map<string | number, number>();
+    let stop = false;
+    const loop = async (): Promise<void> => {
+      while (!stop) {
+        // A new connection each time (during a reload both haproxys take them), not waiting for
+        // the router to settle as request() does.
+        const status = await new Promise<string | number>((done) => {
+          const req = http.get(
+            { port: r.port, host: '127.0.0.1', path: '/deny', headers: { host: HOST }, agent: false },
+            (res) => done(res.resume().statusCode!),
+          );
+          req.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? 'error'));
+        });
+        seen.set(status, (seen.get(status) ?? 0) + 1);
+      }
+    };
+    const loops = [loop(), loop(), loop()];
+    for (const status of [461, 462, 463, 464]) {
+      rules.set('app', deny(status));
+      table.set('app', [app.target('web.1')]);
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
+    stop = true;
+    await Promise.all(loops);
+    expect(seen.get(200), JSON.stringify([...seen])).to.equal(undefined);
+    expect((await request(r.port, { host: HOST, path: '/deny' })).status).to.equal(464);
   });
 
   it('a header rule without a value holds however often the header is sent (no bypass by sending it twice)', async () => {
