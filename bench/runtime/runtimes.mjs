@@ -67,7 +67,11 @@ async function run(runtime) {
       if (i > 0) out.release.push(ms);
     }
     const idle = await processes();
+    // The platform's own CPU while it scales (it runs in this process): what is not the runtime's.
+    const cpu0 = process.cpuUsage();
     out.scaleMs = await timeScale(bench, 'bench', N, { routed: true, pollMs: 100 });
+    const cpu = process.cpuUsage(cpu0);
+    out.scaleCpuS = (cpu.user + cpu.system) / 1e6;
     await new Promise((r) => setTimeout(r, 3000));
     const full = await processes();
     const apps = full.filter((x) => /^node server\.js/.test(x.args));
@@ -123,11 +127,11 @@ for (const r of RUNTIMES) {
 }
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 console.log(
-  '\nruntime  build→serving median (max)   N web dynos up+routed   overhead/dyno   app RSS/dyno   cgroup/dyno',
+  '\nruntime  build→serving median (max)   N web dynos up+routed (platform CPU)   overhead/dyno   app RSS/dyno   cgroup/dyno',
 );
 for (const r of results)
   console.log(
-    `${r.runtime.padEnd(8)} ${`${med(r.release).toFixed(0)} ms (${Math.max(...r.release).toFixed(0)} ms)`.padEnd(28)} ${`${(r.scaleMs / 1000).toFixed(1)} s`.padEnd(23)} ${`${(r.perDynoKB / 1024).toFixed(1)} MB`.padEnd(15)} ${`${(r.appKB / 1024).toFixed(1)} MB`.padEnd(14)} ${r.cgroupKB ? `${(r.cgroupKB / 1024).toFixed(1)} MB` : '-'}${r.dockerDetail ? `  (${r.dockerDetail})` : ''}`,
+    `${r.runtime.padEnd(8)} ${`${med(r.release).toFixed(0)} ms (${Math.max(...r.release).toFixed(0)} ms)`.padEnd(28)} ${`${(r.scaleMs / 1000).toFixed(1)} s (${r.scaleCpuS.toFixed(1)} s)`.padEnd(38)} ${`${(r.perDynoKB / 1024).toFixed(1)} MB`.padEnd(15)} ${`${(r.appKB / 1024).toFixed(1)} MB`.padEnd(14)} ${r.cgroupKB ? `${(r.cgroupKB / 1024).toFixed(1)} MB` : '-'}${r.dockerDetail ? `  (${r.dockerDetail})` : ''}`,
   );
 const base = results.find((r) => r.runtime === 'local');
 for (const b of results)

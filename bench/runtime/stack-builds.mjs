@@ -1,7 +1,12 @@
 // Builds on the host against builds in the stack's build root (bubblewrap), side by side, for the
 // Node.js and Python examples, through the platform's build worker (runBuildInWorker, as a
-// `git push` runs it): a cold build (empty cache) and a warm rebuild (same cache, nothing
-// changed), rounds interleaved, medians reported with the machine's load.
+// `git push` runs it): a cold build (empty cache, a worker started for it), a warm rebuild
+// (same cache, nothing changed) on a worker started for it as before pre-started workers, and
+// one on the worker the platform pre-started after the previous build (build-worker-pool.ts;
+// started once that worker is up, as the next push comes a while after a build), rounds
+// interleaved, medians reported with the machine's load. Each round also runs the raw package
+// manager commands on the host (bench/buildpacks/steps.mjs `raw`: npm ci/build/prune, pip install,
+// fresh caches, after one uncounted warm-up run) for the build overhead over them.
 //
 //   node bench/runtime/stack-builds.mjs [--rounds 3] [--only node,python]
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,7 +14,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_STACK } from '@slipway/core';
-import { openStackBuilds, runBuildInWorker } from '@slipway/runtime';
+import { BuildWorkerPool, openStackBuilds, runBuildInWorker } from '@slipway/runtime';
+import { measure } from '../buildpacks/measure.mjs';
 import { ROOT } from './bench-lib.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' }, only: { type: 'string' } } });
@@ -19,9 +25,9 @@ const BUILDPACK = { node: 'nodejs', python: 'python' };
 
 const dir = await mkdtemp(join(tmpdir(), 'slipway-bench-stack-builds-'));
 await chmod(dir, 0o755);
-const builds = await openStackBuilds(DEFAULT_STACK.id, join(dir, 'stubs'));
-if (!builds.sandbox) {
-  console.error(`builds in the stack are unavailable: ${builds.warning}`);
+const stackBuilds = await openStackBuilds(DEFAULT_STACK.id, join(dir, 'stubs'));
+if (!stackBuilds.sandbox) {
+  console.error(`builds in the stack are unavailable: ${stackBuilds.warning}`);
   process.exit(1);
 }
 const configFile = join(dir, 'slipway.config.json');
@@ -38,16 +44,22 @@ const median = (xs) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+const pool = new BuildWorkerPool();
 let n = 0;
-/** One build of `app` on `cache` (host or stack); its wall time in seconds. */
-async function build(app, where, cache) {
-  const work = join(dir, `w${n++}`);
-  await mkdir(work);
+/**
+ * One build of `app` on `cache` (host or stack), its wall time in seconds; `warm` 'fresh' starts
+ * a worker for it, 'pre-started' takes the one waiting (and every build but 'fresh' leaves one).
+ */
+async function build(app, where, cache, warm) {
+  const builds = join(cache, 'builds');
+  const work = join(builds, `w${n++}`);
+  await mkdir(work, { recursive: true });
   await cp(join(ROOT, 'examples/apps', app), join(work, 'src'), { recursive: true });
   const env = { PATH: process.env.PATH, HOME: join(cache, 'home'), TMPDIR: work, LANG: 'C.UTF-8' };
   for (const k of ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'PIP_CERT', 'REQUESTS_CA_BUNDLE'])
     if (process.env[k]) env[k] = process.env[k];
   await mkdir(env.HOME, { recursive: true });
+  if (warm === 'pre-started') await pool.ready(app);
   const t0 = performance.now();
   await runBuildInWorker(
     {
@@ -64,49 +76,86 @@ async function build(app, where, cache) {
     },
     () => {},
     undefined,
-    { env, cwd: work, ...(where === 'stack' ? { sandbox: builds.sandbox } : {}) },
+    {
+      env,
+      cwd: work,
+      ...(where === 'stack' ? { sandbox: stackBuilds.sandbox } : {}),
+      ...(warm === 'fresh' ? {} : { warm: { pool, buildsDir: builds } }),
+    },
   );
   const s = (performance.now() - t0) / 1000;
   await rm(work, { recursive: true, force: true });
   return s;
 }
 
+/** The raw package manager commands on a fresh copy of `app` with empty caches: wall seconds. */
+async function raw(app) {
+  const work = await mkdtemp(join(dir, `raw-${app}-`));
+  await cp(join(ROOT, 'examples/apps', app), join(work, 'app'), { recursive: true });
+  await mkdir(join(work, 'cache'));
+  const { wall } = await measure(['raw', app, join(work, 'app'), join(work, 'cache')], work);
+  await rm(work, { recursive: true, force: true });
+  return wall;
+}
+for (const app of apps) await raw(app);
+
 const results = {};
+const raws = {};
 const loads = [];
 for (let r = 0; r < rounds; r++)
-  for (const app of apps)
+  for (const app of apps) {
+    raws[app] ??= [];
+    raws[app].push(await raw(app));
+    console.log(`round ${r + 1} ${app}: raw package manager ${raws[app].at(-1).toFixed(2)} s`);
     for (const where of r % 2 ? ['stack', 'host'] : ['host', 'stack']) {
       const cache = join(dir, `c-${app}-${where}-${r}`);
       await mkdir(join(cache, 'cache'), { recursive: true });
       await mkdir(join(cache, 'buildpacks'), { recursive: true });
-      const cold = await build(app, where, cache);
-      const warm = await build(app, where, cache);
+      const cold = await build(app, where, cache, 'cold');
+      const warm = await build(app, where, cache, 'fresh');
+      const pre = await build(app, where, cache, 'pre-started');
+      await pool.drop(app);
       loads.push(loadavg()[0]);
       const k = `${app} ${where}`;
-      results[k] ??= { cold: [], warm: [] };
+      results[k] ??= { cold: [], warm: [], pre: [] };
       results[k].cold.push(cold);
       results[k].warm.push(warm);
+      results[k].pre.push(pre);
       console.log(
-        `round ${r + 1} ${k}: cold ${cold.toFixed(2)} s, warm ${warm.toFixed(2)} s (load ${loadavg()[0].toFixed(1)})`,
+        `round ${r + 1} ${k}: cold ${cold.toFixed(2)} s, warm ${warm.toFixed(2)} s, warm on a pre-started worker ${pre.toFixed(2)} s (load ${loadavg()[0].toFixed(1)})`,
       );
     }
+  }
 
 console.log(
   `\nmedians of ${rounds} rounds (load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}):`,
 );
-console.log('| app | where | cold build | warm rebuild | cold / warm |');
-console.log('|---|---|---|---|---|');
+console.log(
+  '| app | where | cold build | warm rebuild, fresh worker | cold / warm | warm rebuild, pre-started worker | cold / warm |',
+);
+console.log('|---|---|---|---|---|---|---|');
 for (const app of apps) {
   for (const where of ['host', 'stack']) {
     const m = results[`${app} ${where}`];
-    const c = median(m.cold);
-    const w = median(m.warm);
-    console.log(`| ${app} | ${where} | ${c.toFixed(2)} s | ${w.toFixed(2)} s | ${(c / w).toFixed(1)}× |`);
+    const [c, w, p] = [m.cold, m.warm, m.pre].map(median);
+    console.log(
+      `| ${app} | ${where} | ${c.toFixed(2)} s | ${w.toFixed(2)} s | ${(c / w).toFixed(1)}× | ${p.toFixed(2)} s | ${(c / p).toFixed(1)}× |`,
+    );
   }
   const h = results[`${app} host`];
   const s = results[`${app} stack`];
-  console.log(
-    `| ${app} | stack / host | ${(median(s.cold) / median(h.cold)).toFixed(2)} | ${(median(s.warm) / median(h.warm)).toFixed(2)} | |`,
-  );
+  const ratio = (k) => (median(s[k]) / median(h[k])).toFixed(2);
+  console.log(`| ${app} | stack / host | ${ratio('cold')} | ${ratio('warm')} | | ${ratio('pre')} | |`);
 }
+console.log('\n| app | raw package manager (host) | cold build over it: host | stack |');
+console.log('|---|---|---|---|');
+for (const app of apps) {
+  const rw = median(raws[app]);
+  const over = (where) => {
+    const c = median(results[`${app} ${where}`].cold);
+    return `${(((c - rw) / c) * 100).toFixed(0)} % (${(c - rw).toFixed(2)} s)`;
+  };
+  console.log(`| ${app} | ${rw.toFixed(2)} s | ${over('host')} | ${over('stack')} |`);
+}
+await pool.close();
 await rm(dir, { recursive: true, force: true });

@@ -50,7 +50,7 @@ export const buildpackErrors = defineErrors({
   SLIPWAY_ERR_BUILDPACK_RUNTIME_NEEDS_STACK: {
     message:
       '{file} asks for {tool} {constraint}: {source} has {tool} {version}, but its build needs {needs}, newer than this build machine has; available here: {available}',
-    hint: 'Ask for one of the versions available here; {tool} {version} needs builds and dynos on the Debian trixie stack root, which this platform does not run yet.',
+    hint: 'Ask for one of the versions available here, or run builds and dynos in a stack whose C library runs {tool} {version}: `slipway stack:set {stack}` and push again (its roots are made by `sudo npx slipway stack:build {stack}`).',
     status: 422,
   },
   SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD: {

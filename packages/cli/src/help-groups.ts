@@ -41,6 +41,7 @@ const PLACED: Record<string, string> = {
   builds: 'deploy',
   start: 'platform',
   stack: 'platform',
+  stacks: 'platform',
   nodes: 'platform',
   new: 'platform',
   addon: 'platform',

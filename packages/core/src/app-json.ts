@@ -156,12 +156,15 @@ export function parseAppJson(text: string): AppJson {
     throw coreErrors.SLIPWAY_ERR_APP_JSON_INVALID({ field: '(root)', detail: 'must be a JSON object' });
   const [problem] = checkSchema(appJsonSchema, raw);
   if (problem) throw coreErrors.SLIPWAY_ERR_APP_JSON_INVALID(problem as unknown as Record<string, unknown>);
+  // biome-ignore lint/suspicious/noExplicitAny: checked against appJsonSchema just above: the schema is its type
   const r = raw as Record<string, any>;
   const env: Record<string, AppJsonEnv> = {};
+  // biome-ignore lint/suspicious/noExplicitAny: as r, checked by the schema
   for (const [k, v] of Object.entries<any>(r.env ?? {})) {
     env[k] = typeof v === 'string' ? { value: v, required: true } : { ...v, required: v.required ?? true };
   }
   const formation: AppJson['formation'] = {};
+  // biome-ignore lint/suspicious/noExplicitAny: as r, checked by the schema
   for (const [k, v] of Object.entries<any>(r.formation ?? {}))
     formation[k] = { quantity: v.quantity ?? 1, ...(v.size ? { size: v.size } : {}) };
   const { env: _e, formation: _f, addons, buildpacks, scripts, healthchecks, ...rest } = r;

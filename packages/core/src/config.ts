@@ -1,9 +1,10 @@
 /**
  * Platform configuration: `slipway.config.json` (or `.js`, default-exporting the same shape)
  * lists plugins by package name or path, each with options. They add to the platform's default
- * plugins: `"disable": [specifier]` leaves defaults out, an entry naming a default (with its
- * options) takes its place, and `"defaults": false` keeps none. A specifier resolves from the
- * config file's directory, then from the platform's own install, so a config file anywhere
+ * plugins: `"disable": [specifier or name]` leaves defaults out, an entry naming a default (with
+ * its options), or a plugin of the same name, takes its place, and `"defaults": false` keeps none
+ * of the default packages (the built-in features stay). A specifier resolves from the config
+ * file's directory, then from the platform's own install, so a config file anywhere
  * works. Everything is validated before any plugin runs; errors name the file, the field and
  * the fix.
  */
@@ -22,15 +23,18 @@ export type PluginEntry =
   | string
   | [string, Record<string, unknown>?]
   | { use: string; options?: Record<string, unknown> }
-  | Plugin<any>
-  | [Plugin<any>, Record<string, unknown>?];
+  | Plugin<unknown>
+  | [Plugin<unknown>, Record<string, unknown>?];
 
 /** The config file's shape. Unknown top-level keys are kept for the platform (`platform`). */
 export interface SlipwayConfig {
   plugins: PluginEntry[];
-  /** `false`: the platform's default plugins are not loaded, only `plugins`. Default true. */
+  /**
+   * `false`: the platform's default packages (buildpacks, add-ons) are not loaded, only `plugins`;
+   * its built-in features stay (leave one out with `disable`). Default true.
+   */
   defaults?: boolean;
-  /** Default plugins to leave out, by specifier (`@slipway/addon-mail`). */
+  /** Default plugins to leave out, by specifier (`@slipway/addon-mail`) or name (`slipway-drains`). */
   disable?: string[];
   /** Settings for the runtime (ports, data dir, base domain…); the runtime validates them. */
   platform?: Record<string, unknown>;
@@ -122,7 +126,7 @@ export async function loadConfig(file: string): Promise<SlipwayConfig> {
   return raw as SlipwayConfig;
 }
 
-function isPlugin(x: unknown): x is Plugin<any> {
+function isPlugin(x: unknown): x is Plugin<unknown> {
   return (
     !!x &&
     typeof x === 'object' &&
@@ -135,7 +139,7 @@ function isPlugin(x: unknown): x is Plugin<any> {
  * (`./x`, `/abs/x`). Its default export (or `plugin` export) must be a Plugin, or a function
  * returning one.
  */
-export async function loadPlugin(specifier: string, fromDir: string): Promise<Plugin<any>> {
+export async function loadPlugin(specifier: string, fromDir: string): Promise<Plugin<unknown>> {
   const isPath = specifier.startsWith('.') || path.isAbsolute(specifier);
   let resolved: string;
   try {
@@ -184,14 +188,14 @@ export interface CreateKernelOptions {
    * Options a plugin gets unless its entry sets them (e.g. the platform's data dir for add-on
    * providers); merged under the entry's own options.
    */
-  defaults?: (plugin: Plugin<any>) => Record<string, unknown> | undefined;
+  defaults?: (plugin: Plugin<unknown>) => Record<string, unknown> | undefined;
   /** Leave a loaded plugin out (e.g. add-on providers in a build worker). */
-  skip?: (plugin: Plugin<any>) => boolean;
+  skip?: (plugin: Plugin<unknown>) => boolean;
   /**
-   * The platform's default plugins (specifiers, resolved from `resolveFrom`), applied before the
-   * config's, which add to them (see the module comment).
+   * The platform's default plugins (specifiers, resolved from `resolveFrom`, or plugin objects,
+   * known by their name), applied before the config's, which add to them (see the module comment).
    */
-  defaultPlugins?: string[];
+  defaultPlugins?: (string | Plugin<unknown>)[];
   /** Where specifiers resolve when the config file's directory has no such package: the platform's install. */
   resolveFrom?: string;
   /**
@@ -209,7 +213,7 @@ function specifierOf(entry: PluginEntry): string | undefined {
 }
 
 /** `loadPlugin` from `fromDir`, then (a package name, not a path) from `fallback`. */
-async function loadFrom(specifier: string, fromDir: string, fallback?: string): Promise<Plugin<any>> {
+async function loadFrom(specifier: string, fromDir: string, fallback?: string): Promise<Plugin<unknown>> {
   try {
     return await loadPlugin(specifier, fromDir);
   } catch (e) {
@@ -225,7 +229,7 @@ async function normalise(
   entry: PluginEntry,
   fromDir: string,
   fallback?: string,
-): Promise<[Plugin<any>, Record<string, unknown> | undefined]> {
+): Promise<[Plugin<unknown>, Record<string, unknown> | undefined]> {
   const spec = specifierOf(entry);
   const options = Array.isArray(entry)
     ? entry[1]
@@ -233,7 +237,7 @@ async function normalise(
       ? entry.options
       : undefined;
   if (spec) return [await loadFrom(spec, fromDir, fallback), options];
-  return [(Array.isArray(entry) ? entry[0] : entry) as Plugin<any>, options];
+  return [(Array.isArray(entry) ? entry[0] : entry) as Plugin<unknown>, options];
 }
 
 /** Build a Kernel from a config file and extra plugins, validating everything first. */
@@ -246,16 +250,28 @@ export async function createKernel(
   const fromDir = file ? path.dirname(file) : cwd;
   const fallback = opts.resolveFrom;
   // Load every plugin module before applying any: a bad entry late in the list changes nothing.
-  type Loaded = [Plugin<any>, Record<string, unknown> | undefined, string | undefined, string?];
+  type Loaded = [Plugin<unknown>, Record<string, unknown> | undefined, string | undefined, string?];
   const loaded: Loaded[] = [];
   const listed = new Set(config.plugins.map(specifierOf));
-  const defaults =
-    config.defaults === false
-      ? []
-      : (opts.defaultPlugins ?? []).filter((s) => !listed.has(s) && !config.disable?.includes(s));
-  for (const spec of defaults) {
+  // A default object is named by its plugin name: `"disable": ["slipway-drains"]`.
+  const specOfDefault = (d: string | Plugin<unknown>) => (typeof d === 'string' ? d : d.name);
+  // `"defaults": false` drops the default packages; default objects (the platform's own
+  // features) stay unless disabled by name.
+  const defaults = (opts.defaultPlugins ?? []).filter(
+    (d) =>
+      !(config.defaults === false && typeof d === 'string') &&
+      !listed.has(specOfDefault(d)) &&
+      !config.disable?.includes(specOfDefault(d)),
+  );
+  for (const d of defaults) {
+    const spec = specOfDefault(d);
     try {
-      loaded.push([await loadPlugin(spec, fallback ?? cwd), undefined, undefined, spec]);
+      loaded.push([
+        typeof d === 'string' ? await loadPlugin(d, fallback ?? cwd) : d,
+        undefined,
+        undefined,
+        spec,
+      ]);
     } catch (e) {
       if (!opts.onDefaultFailed) throw e;
       opts.onDefaultFailed(spec, e);

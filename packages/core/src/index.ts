@@ -65,6 +65,7 @@ export { LineSplitter, MAX_LINE_BYTES, splitLines } from './line-splitter.js';
 export {
   type AddonEntry,
   type AddonPlanEntry,
+  type ApiRouteGroupEntry,
   type BuildpackEntry,
   type Catalog,
   definePlugin,
@@ -73,6 +74,7 @@ export {
   type PluginRegistrar,
   type ServiceFactory,
   type ServiceFactoryContext,
+  type TableMigrationsEntry,
 } from './plugin.js';
 export { PROCESS_TYPE_PATTERN, parseProcfile } from './procfile.js';
 export * from './route-rules.js';

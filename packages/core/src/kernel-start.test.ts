@@ -275,4 +275,42 @@ describe('Kernel two-phase plugins', () => {
     expect(k.catalog.addons.has('flaky')).to.equal(false);
     await k.close();
   });
+
+  it('records API route groups and owned tables under the plugin; a second claim on either is refused', async () => {
+    const k = new Kernel();
+    await k.use(
+      definePlugin({
+        name: 'drains',
+        register(reg) {
+          reg.apiRoutes({ name: 'drains', prefix: '/apps/:app/log-drains', routes: () => {} });
+          reg.migrations('drains_migrations', ['CREATE TABLE drains (id TEXT)']);
+        },
+      }),
+    );
+    expect(k.catalog.apiRoutes.get('drains')).to.include({
+      prefix: '/apps/:app/log-drains',
+      plugin: 'drains',
+    });
+    expect(k.catalog.migrations.get('drains_migrations')?.steps).to.deep.equal([
+      'CREATE TABLE drains (id TEXT)',
+    ]);
+    const again = await rejects(
+      k.use(
+        definePlugin({
+          name: 'other',
+          register(reg) {
+            reg.apiRoutes({ name: 'drains', prefix: '/x', routes: () => {} });
+          },
+        }),
+      ),
+    );
+    expect(again.code).to.equal('SLIPWAY_ERR_PLUGIN_INVALID');
+    expect(again.message).to.include('already declared by plugin drains');
+    const badFamily = await rejects(
+      k.use(definePlugin({ name: 'bad', register: (reg) => reg.migrations('Drop table;', []) })),
+    );
+    expect(badFamily.message).to.include('not a lower-case SQL name');
+    // A refused plugin declared nothing.
+    expect([...k.catalog.apiRoutes.keys()]).to.deep.equal(['drains']);
+  });
 });

@@ -12,7 +12,8 @@ import semver from 'semver';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { coreErrors, SlipwayError, wrapPluginError } from './errors.js';
 import { createKernelHooks, type KernelHooks } from './hooks.js';
-import type { Catalog, Plugin, PluginContext, PluginRegistrar, ServiceFactory } from './plugin.js';
+import type { Catalog, Plugin, PluginContext, PluginRegistrar } from './plugin.js';
+import { createRegistrar } from './registrar.js';
 import { checkSchema } from './schema.js';
 import { buildOrder, chooseFactories, type DeclaredFactory } from './service-graph.js';
 import { clockRef, type ServiceRef, systemClock } from './services.js';
@@ -36,6 +37,7 @@ export interface PluginSource {
 interface TapInfo {
   type: 'sync' | 'async' | 'promise';
   name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tapable's own tap signature, which the interceptors wrap as is
   fn: (...args: any[]) => any;
 }
 
@@ -90,7 +92,12 @@ export class Kernel {
   /** This kernel's DI container (a child of tsyringe's root, so kernels never share state). */
   readonly container: DependencyContainer;
   /** Buildpacks and add-on services that plugins registered. */
-  readonly catalog: Catalog = { buildpacks: new Map(), addons: new Map() };
+  readonly catalog: Catalog = {
+    buildpacks: new Map(),
+    addons: new Map(),
+    apiRoutes: new Map(),
+    migrations: new Map(),
+  };
   private readonly applied: Applied[] = [];
   private readonly factories: DeclaredFactory[] = [];
   private readonly built: { d: DeclaredFactory; value: unknown }[] = [];
@@ -215,26 +222,11 @@ export class Kernel {
 
   /** The registrar one plugin's `register` gets; what it declares is kept under its name. */
   private registrar(name: string, entry: Applied, factories: DeclaredFactory[]): PluginRegistrar {
-    return {
-      name,
-      hooks: this.hooks,
-      catalog: this.catalog,
-      buildpack: (bp) => {
-        this.catalog.buildpacks.set(bp.id, { ...bp, plugin: name });
-      },
-      addon: (a) => {
-        this.catalog.addons.set(a.service, { ...a, plugin: name });
-      },
-      service: <T>(factory: ServiceFactory<T>) => {
-        factories.push({ plugin: name, factory: factory as ServiceFactory<unknown> });
-      },
-      onStart: (fn) => {
-        entry.starts.push(() => fn(this));
-      },
-      onStop: (fn) => {
-        entry.stops.push(fn);
-      },
-    };
+    return createRegistrar(name, this, {
+      factory: (factory) => factories.push({ plugin: name, factory }),
+      onStart: (fn) => entry.starts.push(fn),
+      onStop: (fn) => entry.stops.push(fn),
+    });
   }
 
   /**
@@ -294,7 +286,10 @@ export class Kernel {
           .then(fn)
           .catch(() => {});
       // Its buildpacks and add-ons are not offered: nothing would answer for them.
-      for (const map of [this.catalog.buildpacks, this.catalog.addons] as Map<string, { plugin: string }>[])
+      for (const map of [this.catalog.buildpacks, this.catalog.addons, this.catalog.apiRoutes] as Map<
+        string,
+        { plugin: string }
+      >[])
         for (const [key, e] of map) if (e.plugin === entry.plugin.name) map.delete(key);
       entry.onStartFailed(error);
     }

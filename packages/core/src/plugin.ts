@@ -55,6 +55,17 @@ export interface PluginRegistrar {
   /** Declare a service factory; built by `kernel.start()` in dependency order. */
   service<T>(factory: ServiceFactory<T>): void;
   /**
+   * Declare an API route group: routes under `prefix`, mounted by the platform's HTTP layer as
+   * one encapsulated group (an OpenAPI tag). Core does not know the routes' shape: the platform
+   * names what `routes` receives.
+   */
+  apiRoutes(group: Omit<ApiRouteGroupEntry, 'plugin'>): void;
+  /**
+   * Declare the tables the plugin owns: `steps` (SQL) applied once each, in order, by the state
+   * store, recorded under `family`. Append only, as any migration list.
+   */
+  migrations(family: string, steps: readonly string[]): void;
+  /**
    * Side effects to run at `kernel.start()`, after the plugin's own `start`, with the started
    * kernel (services built). What it starts lives in `register`'s closure, one per kernel.
    */
@@ -129,8 +140,31 @@ export interface AddonEntry {
   actions?: ReadonlyMap<string, AddonActionEntry>;
 }
 
+/** An API route group a plugin brings (see `PluginRegistrar.apiRoutes`). */
+export interface ApiRouteGroupEntry {
+  /** The group's name, unique: its OpenAPI tag (`drains`). */
+  name: string;
+  /** Where its routes live, e.g. `/apps/:app/log-drains`; `''` for a group spanning paths. */
+  prefix: string;
+  /** Declare the routes on what the platform hands over (the runtime's route registrar). */
+  routes(api: unknown): void;
+  plugin: string;
+}
+
+/** Tables a plugin owns (see `PluginRegistrar.migrations`). */
+export interface TableMigrationsEntry {
+  /** Where the applied steps are recorded (`drains_migrations`). */
+  family: string;
+  steps: readonly string[];
+  plugin: string;
+}
+
 /** What plugins have added; only ever added to (a catalogue, not a control surface). */
 export interface Catalog {
   readonly buildpacks: Map<string, BuildpackEntry>;
   readonly addons: Map<string, AddonEntry>;
+  /** API route groups, by name. */
+  readonly apiRoutes: Map<string, ApiRouteGroupEntry>;
+  /** Owned tables, by family. */
+  readonly migrations: Map<string, TableMigrationsEntry>;
 }

@@ -40,6 +40,45 @@ export const systemClock: Clock = {
   },
 };
 
+/** A clock that moves only when told: tests drive the platform's timers without waiting. */
+export interface ManualClock extends Clock {
+  /** Move time forward by `ms`, firing each timer that falls due, in time order. */
+  advance(ms: number): void;
+  /** Timers set and not yet fired or cancelled. */
+  readonly pending: number;
+}
+
+/** A `ManualClock` starting at `start` (epoch ms; default now). */
+export function manualClock(start = Date.now()): ManualClock {
+  let now = start;
+  let seq = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const id = seq++;
+      timers.set(id, { at: now + Math.max(0, ms), fn });
+      return { cancel: () => timers.delete(id) };
+    },
+    advance(ms) {
+      const end = now + ms;
+      for (;;) {
+        // The earliest due timer (ties in the order they were set); one it sets may fall due too.
+        let next: [number, { at: number; fn: () => void }] | undefined;
+        for (const e of timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+        if (!next) break;
+        timers.delete(next[0]);
+        now = next[1].at;
+        next[1].fn();
+      }
+      now = end;
+    },
+    get pending() {
+      return timers.size;
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Logs
 
@@ -70,6 +109,8 @@ export interface SlugRef {
   /** `sha256:<hex>` of the tar.gz; also its identity. */
   checksum: string;
   size: number;
+  /** The stack it was built in: dynos run there (absent = the runtime's own stack). */
+  stack?: string;
 }
 
 /** Storage of slug archives. */

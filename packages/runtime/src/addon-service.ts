@@ -8,10 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   attachmentName,
+  clockRef,
   defaultAddonPlan,
   type Kernel,
   matchAddonSpec,
   type ProvisionResult,
+  systemClock,
 } from '@slipway/core';
 import { runtimeErrors } from './errors.js';
 import type { ReleaseService } from './release-service.js';
@@ -67,11 +69,12 @@ export class AddonService {
 
   /** Run a provider call under the timeout; failures become one coded error naming the provider. */
   private async call<T>(service: string, action: string, run: () => Promise<T>, late?: (v: T) => void) {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: { cancel(): void } | undefined;
     let timedOut = false;
     const work = run();
+    const clock = this.o.kernel.tryResolve?.(clockRef) ?? systemClock;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      timer = clock.setTimeout(() => {
         timedOut = true;
         const t = this.timeoutMs;
         reject(new Error(`no answer within ${t >= 1000 ? `${Math.round(t / 1000)} s` : `${t} ms`}`));
@@ -87,7 +90,7 @@ export class AddonService {
         { cause: e },
       );
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
     }
   }
 

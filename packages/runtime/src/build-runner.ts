@@ -17,11 +17,11 @@
  * relays `beforeBuild` and `afterBuild` and waits for the answer. What it sends is checked
  * like the rest (each hook once, in order, with a build dir inside the job's work dir); taps
  * read that dir as the platform, so they must treat its contents as the app's, untrusted.
+ *
+ * Starting the worker is build-worker-process.ts; with `warm`, a build takes the worker started
+ * for it after the app's previous build (build-worker-pool.ts) and leaves one for the next.
  */
-import { spawn } from 'node:child_process';
 import { dirname, resolve as resolvePath, sep } from 'node:path';
-import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import {
   type BuildEvent,
   type BuildOutcome,
@@ -31,13 +31,14 @@ import {
   LineSplitter,
   type SlipwayError,
   SlipwayError as SlipwayErrorClass,
-  splitLines,
 } from '@slipway/core';
 import type { BuildJob, HookReply, WorkerMessage } from './build-worker.js';
-import { BUILD_PIDS_LIMIT, detectPidsMechanism, PidsCgroup } from './dynos/pids.js';
+import type { BuildWorkerPool } from './build-worker-pool.js';
+import { killGroup, type StartedWorker, startWorker } from './build-worker-process.js';
+import { BUILD_PIDS_LIMIT } from './dynos/pids.js';
 import { runtimeErrors } from './errors.js';
 import { buildEnvironment } from './isolation/build-env.js';
-import type { BuildSandbox } from './sandbox/build-sandbox.js';
+import type { BuildMounts, BuildSandbox } from './sandbox/build-sandbox.js';
 
 /**
  * Largest message the worker may send (bytes): output lines come in pieces of 10,000 bytes,
@@ -47,20 +48,6 @@ export const MAX_MESSAGE_BYTES = 4 << 20;
 
 /** What a successful build returns. */
 export type BuildOutput = Extract<WorkerMessage, { type: 'done' }>['result'];
-
-const WORKER = fileURLToPath(new URL('./build-worker.js', import.meta.url));
-
-/** Kill a process group, ignoring "already gone". */
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (!pid) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is already gone.
-  }
-}
-
-let pidsMechanism: ReturnType<typeof detectPidsMechanism> | undefined;
 
 /** Where and how the worker process runs. */
 export interface WorkerOptions {
@@ -99,24 +86,84 @@ function jobMounts(job: BuildJob, env: Record<string, string | undefined>) {
   };
 }
 
+/** Use and refill a pool of pre-started workers (build-worker-pool.ts). */
+export interface WarmOptions {
+  pool: BuildWorkerPool;
+  /**
+   * The dir of this app's builds (job.workDir is in it, nothing of another app is): a worker
+   * started ahead of the app's next build binds it, as it cannot know the next build's own dir.
+   */
+  buildsDir: string;
+  /**
+   * Hands over the start of the next build's worker instead of starting it as the build ends:
+   * the platform calls it once the release is out, so the two do not compete for the CPU.
+   */
+  defer?: (startNext: () => void) => void;
+}
+
 /** Run one build in a worker; `onLine` gets every output line as it happens. */
 export async function runBuildInWorker(
   job: BuildJob,
   onLine: (line: string) => void,
   signal?: AbortSignal,
-  opts: WorkerOptions = {},
+  opts: WorkerOptions & { warm?: WarmOptions } = {},
 ): Promise<BuildOutput> {
-  const { HOME, TMPDIR, ...rootEnv } =
+  // What names this build (its dirs, its commit) is taken with the job, once the worker is the
+  // app's: the rest is the same for every build, so a worker started ahead of the job has it.
+  const { HOME, TMPDIR, SOURCE_VERSION, ...rootEnv } =
     opts.env ??
     (await buildEnvironment({ home: job.workDir, tmp: job.workDir, isolated: job.user !== undefined }));
   const asApp = {
-    env: { ...(HOME ? { HOME } : {}), ...(TMPDIR ? { TMPDIR } : {}) },
+    env: {
+      ...(HOME ? { HOME } : {}),
+      ...(TMPDIR ? { TMPDIR } : {}),
+      ...(SOURCE_VERSION ? { SOURCE_VERSION } : {}),
+    },
     cwd: opts.cwd ?? job.workDir,
   };
-  pidsMechanism ??= detectPidsMechanism();
-  const mechanism = await pidsMechanism;
-  const wrapped = await opts.sandbox?.wrap(jobMounts(job, { ...asApp.env, HOME, TMPDIR }));
-  const [command, ...prefix] = wrapped ? [...wrapped.argv, process.execPath] : [process.execPath];
+  const mounts = jobMounts(job, { ...asApp.env, HOME, TMPDIR });
+  const spec = {
+    env: rootEnv,
+    recipe: job.recipe,
+    ...(opts.sandbox ? { sandbox: opts.sandbox, mounts } : {}),
+  };
+  const { warm } = opts;
+  const worker = (warm && (await warm.pool.take(job.app, spec))) || (await startWorker(spec));
+  try {
+    return await runOnWorker(worker, { ...job, asApp }, onLine, signal, opts.hooks);
+  } finally {
+    // The app's next build finds a worker up and its kernel composed, unless the platform stops.
+    if (warm && !signal?.aborted && isInside(job.workDir, warm.buildsDir)) {
+      const next = {
+        ...spec,
+        ...(opts.sandbox ? { mounts: warmMounts(mounts, job.workDir, warm.buildsDir) } : {}),
+      };
+      const startNext = () => {
+        if (!signal?.aborted) warm.pool.prestart(job.app, next);
+      };
+      if (warm.defer) warm.defer(startNext);
+      else startNext();
+    }
+  }
+}
+
+const isInside = (path: string, dir: string) => resolvePath(path).startsWith(resolvePath(dir) + sep);
+
+/** A build's mounts with its own dirs under `buildsDir` replaced by that dir (any next build's). */
+function warmMounts(m: BuildMounts, workDir: string, buildsDir: string): BuildMounts {
+  const own = m.readWrite.filter((d) => d !== workDir && !isInside(d, workDir));
+  return { readOnly: m.readOnly, readWrite: [buildsDir, ...own] };
+}
+
+/** Send `job` to a started worker and follow it to its result. */
+function runOnWorker(
+  worker: StartedWorker,
+  job: BuildJob,
+  onLine: (line: string) => void,
+  signal: AbortSignal | undefined,
+  hooks: WorkerOptions['hooks'],
+): Promise<BuildOutput> {
+  const { child, channel } = worker;
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       killGroup(child.pid, 'SIGKILL');
@@ -126,15 +173,6 @@ export async function runBuildInWorker(
         }),
       );
     };
-    const child = spawn(command as string, [...prefix, WORKER], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env: rootEnv,
-      cwd: '/',
-    });
-    const channel = child.stdio[3] as Duplex;
-    channel.on('error', () => {});
-    let cgroup: PidsCgroup | undefined;
     let settled = false;
     const finish = (err: SlipwayError | undefined, out?: BuildOutput) => {
       if (settled) return;
@@ -144,14 +182,7 @@ export async function runBuildInWorker(
       if (err) lifecycle.failed();
       // The platform's cancel signal is shared by every build: a finished one lets go of it.
       signal?.removeEventListener('abort', onAbort);
-      // Leftover buildpack processes (a daemon a build started) die with the group, and with
-      // the cgroup those that left it.
-      setTimeout(() => {
-        killGroup(child.pid, 'SIGKILL');
-        channel.destroy();
-        void cgroup?.remove();
-        void wrapped?.cleanup();
-      }, 200).unref();
+      void worker.dispose();
       if (err) reject(err);
       else resolve(out as BuildOutput);
     };
@@ -164,9 +195,8 @@ export async function runBuildInWorker(
         }),
       );
     }, job.timeoutMs + 10_000);
-    for (const stream of [child.stdout, child.stderr])
-      if (stream) splitLines(stream, (l) => onLine(`       ${l}`));
-    const lifecycle = buildLifecycle(job, opts.hooks, onLine, (r) => {
+    worker.output(onLine);
+    const lifecycle = buildLifecycle(job, hooks, onLine, (r) => {
       if (!settled) channel.write(`${JSON.stringify(r)}\n`);
     });
     const splitter = new LineSplitter((text) => {
@@ -208,39 +238,27 @@ export async function runBuildInWorker(
       });
       channel.once('close', () => r());
     });
-    child.on('error', (e) => finish(runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({ detail: e.message })));
-    child.on('exit', async (code, signal) => {
+    const exited = async (code: number | null, sig: NodeJS.Signals | null) => {
       // Its last message may still be in the pipe; a process it left holding the pipe open
       // does not hold the result up for more than a second.
       await Promise.race([channelEnded, new Promise((r) => setTimeout(r, 1000))]);
       finish(
         runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({
-          detail: `exited with ${signal ?? `status ${code}`}`,
+          detail: `exited with ${sig ?? `status ${code}`}`,
         }),
       );
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const go = async () => {
-      // The worker waits for its job: it joins the cgroup before it (or the app) can fork;
-      // without a pids hierarchy it lowers its own RLIMIT_NPROC (job.nproc) before switching uid.
-      if (mechanism === 'nproc') {
-        if (job.user) job = { ...job, nproc: BUILD_PIDS_LIMIT };
-      } else if (child.pid)
-        cgroup = await PidsCgroup.create(mechanism, `build-${child.pid}`, BUILD_PIDS_LIMIT).then(
-          async (c) => {
-            await c.add(child.pid as number);
-            return c;
-          },
-        );
     };
-    go()
-      .catch(() => {})
-      .finally(() => {
-        // Written, never ended: the worker reads the end of the pipe as the platform's death.
-        // A sandboxed worker's wrapper first waits for its own line (it is in the cgroup now).
-        if (!settled)
-          channel.write(`${wrapped ? 'go\n' : ''}${JSON.stringify({ ...job, asApp } satisfies BuildJob)}\n`);
-      });
+    child.on('error', (e) => finish(runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({ detail: e.message })));
+    // A pre-started worker may have died while it waited.
+    if (child.exitCode !== null || child.signalCode !== null) void exited(child.exitCode, child.signalCode);
+    else child.on('exit', exited);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    // Without a pids cgroup the worker lowers its own RLIMIT_NPROC (job.nproc) before switching uid.
+    const sent = worker.mechanism === 'nproc' && job.user ? { ...job, nproc: BUILD_PIDS_LIMIT } : job;
+    void worker.ready.then(() => {
+      if (!settled) channel.write(`${JSON.stringify(sent satisfies BuildJob)}\n`);
+    });
   });
 }
 

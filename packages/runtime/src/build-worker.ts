@@ -13,6 +13,10 @@
  * lifecycle hooks itself: it relays `beforeBuild` and `afterBuild` to the platform, whose
  * kernel also holds the taps of plugin objects passed to `startPlatform`, and waits for the
  * answer (a tap may refuse the build). So every tap fires once, in the platform.
+ *
+ * The first line on fd 3 is `prepare` (the platform's recipe): the worker composes its kernel
+ * at once, as root, before any job, so a worker started ahead of a build (build-worker-pool.ts)
+ * waits with its plugins loaded. The job comes next; one job per worker.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -59,6 +63,12 @@ export interface BuildJob {
   asApp?: { env: Record<string, string>; cwd: string };
 }
 
+/** The first line the platform sends: what to compose the kernel from, ahead of the job. */
+export interface PrepareMessage {
+  type: 'prepare';
+  recipe: KernelRecipe;
+}
+
 /** Become the app's user, irrevocably (setuid from root drops every capability). */
 function switchUser(job: BuildJob): void {
   if (job.nproc) execFileSync('prlimit', ['--pid', String(process.pid), `--nproc=${job.nproc}`]);
@@ -80,6 +90,8 @@ function enterApp(job: BuildJob): void {
 /** Messages the worker sends back. */
 export type WorkerMessage =
   | { type: 'line'; line: string }
+  /** The kernel is composed (or failed to be): the worker waits for its job. */
+  | { type: 'prepared' }
   /** Run a build-lifecycle hook in the platform; answered with a `HookReply`. */
   | {
       type: 'hook';
@@ -140,9 +152,13 @@ async function relay(hook: 'beforeBuild' | 'afterBuild', event: BuildEvent, outc
   if (error) throw new SlipwayError(error.code, error.message, error.hint ? { hint: error.hint } : {});
 }
 
-async function run(job: BuildJob): Promise<void> {
+async function run(job: BuildJob, prepared: Prepared | undefined): Promise<void> {
   try {
-    const { kernel, skipped } = await composeKernel(job.recipe);
+    // The kernel composed on `prepare`, when the job's recipe is the one it was composed from.
+    const { kernel, skipped } =
+      prepared && prepared.recipe === JSON.stringify(job.recipe)
+        ? await prepared.kernel
+        : await composeKernel(job.recipe);
     switchUser(job);
     enterApp(job);
     for (const s of skipped) await send({ type: 'line', line: ` !     skipped plugin ${s}` });
@@ -230,18 +246,29 @@ channel.once('end', () => {
   }
 });
 
-// The job is the first line from the platform; the next ones answer relayed hooks.
+type Prepared = { recipe: string; kernel: ReturnType<typeof composeKernel> };
+
+// `prepare` then the job are the first lines from the platform; the next ones answer relayed hooks.
 let received = '';
 let started = false;
+let prepared: Prepared | undefined;
 channel.on('data', (chunk: Buffer) => {
   received += chunk.toString('utf8');
   for (let nl = received.indexOf('\n'); nl !== -1; nl = received.indexOf('\n')) {
     const text = received.slice(0, nl);
     received = received.slice(nl + 1);
-    if (!started) {
+    const m = JSON.parse(text) as BuildJob | PrepareMessage | HookReply;
+    if ('type' in m && m.type === 'prepare') {
+      if (started || prepared) continue;
+      prepared = { recipe: JSON.stringify(m.recipe), kernel: composeKernel(m.recipe) };
+      // A failure is reported when the job comes (awaited in `run`).
+      prepared.kernel.then(
+        () => post({ type: 'prepared' }),
+        () => post({ type: 'prepared' }),
+      );
+    } else if (!started) {
       started = true;
-      const job = JSON.parse(text) as BuildJob;
-      void run(job).finally(() => setTimeout(() => process.exit(0), 50).unref());
-    } else replies.shift()?.(JSON.parse(text) as HookReply);
+      void run(m as BuildJob, prepared).finally(() => setTimeout(() => process.exit(0), 50).unref());
+    } else replies.shift()?.(m as HookReply);
   }
 });

@@ -8,19 +8,31 @@ import { randomUUID } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { chmod, mkdir, open, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { DEFAULT_STACK, extractArchive, isSlipwayError, type Kernel, type SlugStore } from '@slipway/core';
+import {
+  type Clock,
+  DEFAULT_STACK,
+  extractArchive,
+  isSlipwayError,
+  type Kernel,
+  type SlugStore,
+  systemClock,
+} from '@slipway/core';
 import { runBuildInWorker } from './build-runner.js';
+import { BuildWorkerPool, type BuildWorkerPoolOptions } from './build-worker-pool.js';
 import { runtimeErrors } from './errors.js';
 import type { AppDirs } from './isolation/app-dirs.js';
 import type { AppUser, AppUsers } from './isolation/app-users.js';
 import { buildEnvironment } from './isolation/build-env.js';
 import type { KernelRecipe } from './plugins.js';
 import type { ReleaseService } from './release-service.js';
-import type { BuildSandbox } from './sandbox/build-sandbox.js';
+import { BuildSandbox } from './sandbox/build-sandbox.js';
+import { type AppStacks, requireStack } from './stack/app-stacks.js';
+import { stackErrors } from './stack/errors.js';
+import { stackCacheDir } from './stack/stack-builder.js';
 import type { AppRecord, BuildRecord } from './state/records.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
 
@@ -50,6 +62,8 @@ export interface DeployServiceOptions {
   recipe: KernelRecipe;
   /** The platform's kernel: its `beforeBuild` / `afterBuild` taps run for every build. */
   kernel?: Pick<Kernel, 'hooks'>;
+  /** The time source of its timers (the kernel's `Clock`); default the system's. */
+  clock?: Clock;
   /** Unpacked source limit (bytes). */
   maxSourceBytes?: number;
   /** Build timeout; default 25 min (Heroku 2026). */
@@ -58,6 +72,13 @@ export interface DeployServiceOptions {
   stack?: string;
   /** Run builds in the stack's build root; without it, on the host. */
   buildSandbox?: BuildSandbox;
+  /** Each app's stack (stack/app-stacks.ts); an app on another stack builds in that one's root. */
+  stacks?: AppStacks;
+  /**
+   * Start a worker for each app's next build after a build (build-worker-pool.ts), so a rebuild
+   * does not wait for Node, the platform and its plugins to load; `false` turns it off. Default on.
+   */
+  prestartBuilds?: BuildWorkerPoolOptions | false;
 }
 
 /** Runs builds and turns them into releases. */
@@ -65,8 +86,15 @@ export class DeployService {
   private readonly sessions = new Map<string, BuildSession>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly cancel = new AbortController();
+  private readonly clock: Clock;
+  /** Build roots of the stacks other than the platform's, opened at their first build. */
+  private readonly otherRoots = new Map<string, Promise<BuildSandbox>>();
+  private readonly workers: BuildWorkerPool | undefined;
 
-  constructor(private readonly o: DeployServiceOptions) {}
+  constructor(private readonly o: DeployServiceOptions) {
+    this.clock = o.clock ?? systemClock;
+    if (o.prestartBuilds !== false) this.workers = new BuildWorkerPool(o.prestartBuilds ?? {});
+  }
 
   /**
    * Check and unpack `archive` (a tar.gz the caller owns), create the build and start it.
@@ -120,6 +148,7 @@ export class DeployService {
 
   /** The app is destroyed: remove its build cache, HOME and other dirs, and retire its uid. */
   async forgetApp(app: string): Promise<void> {
+    await this.workers?.drop(app);
     await this.o.dirs.remove(app);
     await this.o.users.retire(app);
   }
@@ -133,6 +162,7 @@ export class DeployService {
   async close(): Promise<void> {
     this.cancel.abort();
     await this.idle();
+    await this.workers?.close();
   }
 
   private async run(
@@ -165,6 +195,7 @@ export class DeployService {
       droppedLines = 0;
     };
     const slugFile = join(work, 'slug.tgz');
+    let startNext: (() => void) | undefined;
     let status: 'succeeded' | 'failed' = 'failed';
     let error: string | undefined;
     let slugId: string | undefined;
@@ -175,9 +206,9 @@ export class DeployService {
       const env = await buildEnvironment({ home, tmp: join(work, 'tmp'), isolated: user !== undefined });
       if (sourceVersion) env.SOURCE_VERSION = sourceVersion;
       releases.event(app.name, `Build ${build.id} started`);
-      const sandbox = this.o.buildSandbox;
-      if (sandbox)
-        emit(`-----> Build root: the ${this.o.stack ?? DEFAULT_STACK.id} stack's, in its own namespaces`);
+      const stack = this.o.stacks?.of(app.id) ?? this.o.stack ?? DEFAULT_STACK.id;
+      const sandbox = await this.buildRoot(stack);
+      if (sandbox) emit(`-----> Build root: the ${stack} stack's, in its own namespaces`);
       const out = await runBuildInWorker(
         {
           recipe: this.o.recipe,
@@ -190,7 +221,7 @@ export class DeployService {
           buildpacks: app.buildpacks,
           buildpacksDir: await dirs.owned(app.name, user, 'buildpacks'),
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
-          ...(this.o.stack ? { stack: this.o.stack } : {}),
+          stack,
           ...(user ? { user } : {}),
         },
         buildLine,
@@ -200,6 +231,11 @@ export class DeployService {
           cwd: work,
           ...(this.o.kernel ? { hooks: this.o.kernel.hooks } : {}),
           ...(sandbox ? { sandbox } : {}),
+          // The app's builds are its `build` dir's entries (AppDirs): a worker for the next binds
+          // it. It starts once this build's release is out (below), not competing with it.
+          ...(this.workers
+            ? { warm: { pool: this.workers, buildsDir: dirname(work), defer: (f) => (startNext = f) } }
+            : {}),
         },
       ).finally(reportDropped);
       const ref = await slugs.put(await this.takeSlug(out.slug.path, build.id));
@@ -246,10 +282,37 @@ export class DeployService {
       for (const fn of s.listeners) fn(null);
       s.listeners.clear();
       // Keep the session a little for late followers, then rely on the stored output.
-      setTimeout(() => this.sessions.delete(build.id), 60_000).unref();
+      this.clock.setTimeout(() => this.sessions.delete(build.id), 60_000);
       await rm(work, { recursive: true, force: true }).catch(() => {});
       releases.event(app.name, `Build ${build.id} ${error ? `failed: ${error}` : 'succeeded'}`);
+      startNext?.();
     }
+  }
+
+  /**
+   * The build root of `stack`: the platform's own (opened at start; none = on the host), or
+   * another stack's, opened at its first build. That one must be built: an app never falls
+   * back to the host when its stack is missing, it fails with the command that builds it.
+   */
+  private async buildRoot(stack: string): Promise<BuildSandbox | undefined> {
+    if (stack === (this.o.stack ?? DEFAULT_STACK.id)) return this.o.buildSandbox;
+    await requireStack(stack);
+    let root = this.otherRoots.get(stack);
+    if (!root) {
+      root = BuildSandbox.open({
+        buildRoot: join(stackCacheDir(), stack, 'build'),
+        workDir: join(this.o.dirs.root, 'build-roots'),
+      });
+      this.otherRoots.set(stack, root);
+      // A failed open is tried again at the next build (the stack may be built meanwhile).
+      root.catch(() => this.otherRoots.delete(stack));
+    }
+    return root.catch((e) => {
+      throw stackErrors.SLIPWAY_ERR_STACK_BUILD_ROOT(
+        { name: stack, detail: (e as Error).message },
+        { cause: e },
+      );
+    });
   }
 
   /**

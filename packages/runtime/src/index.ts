@@ -44,15 +44,21 @@ export type {
   ApiApp,
   ApiBuild,
   ApiConfigVars,
-  ApiDomain,
-  ApiDrain,
   ApiDyno,
   ApiFormation,
   ApiLogSession,
   ApiRelease,
 } from './api/response-schemas.js';
+export {
+  type RouteGroup,
+  type RouteGroupApi,
+  routeGroup,
+  type UpgradeHandler,
+  type WorkflowOptions,
+} from './api/route-groups.js';
 export { type ApiContext, apiRoutes, createApiServer } from './api/server.js';
-export { type BuildOutput, runBuildInWorker } from './build-runner.js';
+export { type BuildOutput, runBuildInWorker, type WarmOptions } from './build-runner.js';
+export { BuildWorkerPool, type BuildWorkerPoolOptions } from './build-worker-pool.js';
 // HTTPS: certificates (uploaded and ACME), per-app redirect and HSTS (issue 16).
 export {
   type AcmeDomainStatus,
@@ -67,6 +73,9 @@ export { certErrors } from './certs/errors.js';
 export type { PlatformHttpsOptions } from './certs/https-wiring.js';
 export { EXAMPLES_DIR, packDir, runDemo } from './demo.js';
 export { DeployService, receiveUpload } from './deploy-service.js';
+export type { ApiDomain } from './domains/schemas.js';
+export { DRAINS_PLUGIN, drainsPlugin } from './drains/plugin.js';
+export type { ApiDrain } from './drains/schemas.js';
 // Stacks and the Docker dyno runtime (issue 13).
 export { DockerDynoRuntime, type DockerDynoRuntimeOptions, DYNO_NETWORK } from './dynos/docker-runtime.js';
 export {
@@ -101,6 +110,7 @@ export {
   setNodeAvailability,
 } from './dynos/swarm-nodes.js';
 export { runtimeErrors } from './errors.js';
+export { FEATURE_PLUGINS } from './features.js';
 // Tenant isolation (issue 11): per-app uids and dirs, the build environment.
 export { AppDirs, defaultRuntimeDir, secureDataDir } from './isolation/app-dirs.js';
 export { type AppUser, AppUsers, defaultUidBase } from './isolation/app-users.js';
@@ -118,6 +128,8 @@ export {
   type RecentOptions,
   splitMessage,
 } from './logs/log-hub.js';
+export { maintenanceErrors } from './maintenance/errors.js';
+export { maintenanceStateRef } from './maintenance/plugin.js';
 export { type Platform, type PlatformOptions, startPlatform } from './platform.js';
 export {
   builtinDynosPlugin,
@@ -125,6 +137,7 @@ export {
   logHubPlugin,
   logHubRef,
   PLATFORM_SERVICE_PLUGINS,
+  PlatformChanges,
   type PlatformContext,
   platformContextRef,
   platformStateRef,
@@ -144,6 +157,7 @@ export {
   openStackBuilds,
   type StackBuilds,
 } from './sandbox/build-sandbox.js';
+export { AppStacks, requireStack, type StackListing, stackBuilt } from './stack/app-stacks.js';
 export { stackErrors } from './stack/errors.js';
 export {
   aptMirror,
@@ -154,7 +168,14 @@ export {
   localEngine,
   stackCacheDir,
 } from './stack/stack-builder.js';
-export { BUILD_PACKAGES, DEFAULT_STACK, RUN_PACKAGES, stackVariants } from './stack/stack-packages.js';
+export {
+  BUILD_PACKAGES,
+  DEFAULT_STACK,
+  RUN_PACKAGES,
+  STACKS,
+  type StackRecipe,
+  stackVariants,
+} from './stack/stack-packages.js';
 export { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 export { FsSlugStore } from './state/fs-slug-store.js';
 export { type Migration, migrations } from './state/migrations.js';

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import {
+  clockRef,
   createServiceRef,
   definePlugin,
   dynoRuntimeRef,
@@ -16,12 +17,39 @@ import {
   slugStoreRef,
   stateStoreRef,
 } from '@slipway/core';
+import type { SelfAddress } from './drains/drain-url.js';
 import { createDynoRuntime, type RuntimeChoice, type RuntimeName } from './dynos/runtime-choice.js';
 import type { AppDirs } from './isolation/app-dirs.js';
 import type { AppUsers } from './isolation/app-users.js';
 import { LogHub } from './logs/log-hub.js';
 import { FsSlugStore } from './state/fs-slug-store.js';
+import type { AppRecord } from './state/records.js';
 import { SqliteStateStore } from './state/sqlite-state-store.js';
+import { migrateTables } from './state/table-migrations.js';
+
+/**
+ * The platform's changes (apps, domains, drains, maintenance flags), announced after every API
+ * change with the apps as they now are: features that keep a view of the state (drain
+ * delivery, maintenance) follow it without a database read per log line or request.
+ */
+export class PlatformChanges {
+  private readonly listeners: ((apps: readonly AppRecord[]) => void)[] = [];
+  /** `onError` hears of a subscriber that threw. */
+  constructor(private readonly onError: (e: unknown) => void = () => {}) {}
+  /** Call `fn` after every change (and once at start), with every app. */
+  subscribe(fn: (apps: readonly AppRecord[]) => void): void {
+    this.listeners.push(fn);
+  }
+  /** Tell every subscriber; one that throws is reported and does not stop the others. */
+  emit(apps: readonly AppRecord[]): void {
+    for (const fn of this.listeners)
+      try {
+        fn(apps);
+      } catch (e) {
+        this.onError(e);
+      }
+  }
+}
 
 /** What the platform knows before any service is built; `startPlatform` provides it. */
 export interface PlatformContext {
@@ -41,6 +69,12 @@ export interface PlatformContext {
   stopGraceMs?: number;
   /** What the operator must know; services add to it. */
   warnings: string[];
+  /** The platform's own listeners and names (ports fill in as they bind). */
+  self: SelfAddress & { ports: number[] };
+  /** The platform's base domain: apps answer at `<app>.<baseDomain>`. */
+  baseDomain: string;
+  /** Announces every change of the state the API made. */
+  changes: PlatformChanges;
 }
 
 /** The platform's context (data dir, users, dirs); a dependency of the default services. */
@@ -61,12 +95,20 @@ export const sqliteStatePlugin: Plugin = definePlugin({
       ref: platformStateRef,
       deps: [platformContextRef],
       default: true,
-      factory: ({ get }) => {
+      factory: ({ get, kernel }) => {
         // SQLite gives the -wal and -shm files the mode of the database file; the constructor is
         // synchronous, so the umask applies to nothing else.
         const umask = process.umask(0o077);
         try {
-          return new SqliteStateStore(join(get(platformContextRef).dataDir, 'state.db'));
+          const store = new SqliteStateStore(join(get(platformContextRef).dataDir, 'state.db'));
+          // The tables the platform's plugins own (drains…), each family with its own list.
+          try {
+            for (const m of kernel.catalog.migrations.values()) migrateTables(store.db, m.family, m.steps);
+          } catch (e) {
+            store.close();
+            throw e;
+          }
+          return store;
         } finally {
           process.umask(umask);
         }
@@ -109,9 +151,10 @@ export const builtinDynosPlugin: Plugin = definePlugin({
       ref: dynoRuntimeRef,
       deps: [platformContextRef, slugStoreRef],
       default: true,
-      factory: async ({ get }) => {
+      factory: async ({ get, kernel }) => {
         const c = get(platformContextRef);
         const runtime = await createDynoRuntime({
+          clock: kernel.resolve(clockRef),
           name: c.runtime,
           dataDir: c.dataDir,
           slugStore: get(slugStoreRef),

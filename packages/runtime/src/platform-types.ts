@@ -52,7 +52,7 @@ export interface PlatformOptions {
    * hooks to the platform). An add-on provider gets the platform's `dataDir` unless its options
    * name one.
    */
-  plugins?: (Plugin<any> | [Plugin<any>, Record<string, unknown>?])[];
+  plugins?: (Plugin<unknown> | [Plugin<unknown>, Record<string, unknown>?])[];
   /**
    * Remote add-on providers (partner-API manifests, OSB brokers), added to those of the config
    * file's `platform.addons` section; see addons/remote-providers.ts.
@@ -110,6 +110,11 @@ export interface PlatformOptions {
    * on the host. Without this, the config file's `platform.builds`.
    */
   builds?: 'auto' | 'host';
+  /**
+   * How many apps may have a build worker started and waiting for their next build (about 85 MB
+   * each; build-worker-pool.ts); 0 = none. Default 4, or the config file's `platform.prestartBuilds`.
+   */
+  prestartBuilds?: number;
   /** Email of the owner created on first start; default `$SLIPWAY_OWNER_EMAIL`, else owner@slipway.local. */
   ownerEmail?: string;
   /** Built dashboard served at /dashboard; default `@slipway/dashboard`'s build, when installed. */

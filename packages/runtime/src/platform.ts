@@ -13,7 +13,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { dynoRuntimeRef, loadConfig, slugStoreRef } from '@slipway/core';
+import { clockRef, dynoRuntimeRef, loadConfig, slugStoreRef } from '@slipway/core';
 import type { RouteListing, Router, RouteTable } from '@slipway/router';
 import { AccessGate } from './accounts/access-gate.js';
 import { defaultDashboardDir } from './accounts/dashboard-static.js';
@@ -22,17 +22,19 @@ import { AddonService } from './addon-service.js';
 import { ProviderRegistry } from './addons/provider-registry.js';
 import { configBaseDir, mergeProviders, providersOf, useRemoteProviders } from './addons/remote-providers.js';
 import { apiRoutes, createApiServer } from './api/server.js';
-import { AppSetupService } from './app-setup/app-setup-service.js';
 import { httpsOptionsOf, startHttps } from './certs/https-wiring.js';
 import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
 import type { RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
+import { FEATURE_PLUGINS } from './features.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
 import { AppUsers } from './isolation/app-users.js';
+import { installMaintenance } from './maintenance/router-wiring.js';
 import {
   logHubRef,
   PLATFORM_SERVICE_PLUGINS,
+  PlatformChanges,
   platformContextRef,
   platformStateRef,
 } from './platform-services.js';
@@ -41,11 +43,11 @@ import { composeKernel, DEFAULT_ADDONS, DEFAULT_BUILDPACKS, type KernelRecipe } 
 import { ReleaseService } from './release-service.js';
 import { createPlatformRouter, type RouterName } from './router-choice.js';
 import { openStackBuilds, type StackBuilds } from './sandbox/build-sandbox.js';
+import { AppStacks } from './stack/app-stacks.js';
 import { DEFAULT_STACK } from './stack/stack-packages.js';
 import { type DataDirLock, lockDataDir } from './state/data-dir-lock.js';
 import { SlugCollector } from './state/slug-collector.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
-import { startWorkflow } from './workflow/platform-wiring.js';
 
 export type { Platform, PlatformOptions } from './platform-types.js';
 
@@ -130,6 +132,9 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       ? {}
       : await openStackBuilds(stack ?? DEFAULT_STACK, join(dirs.root, 'build-roots'));
   if (builds.warning) warnings.push(builds.warning);
+  const prestart = opts.prestartBuilds ?? section?.prestartBuilds;
+  if (prestart !== undefined && !(Number.isInteger(prestart) && (prestart as number) >= 0))
+    warnings.push(`platform.prestartBuilds is ${JSON.stringify(prestart)}, not a whole number ≥ 0: using 4`);
   // One recipe for the platform and its build workers: a config file's plugins add to the
   // defaults (see plugins.ts); the workers replay the same registrations and start nothing.
   const recipe: KernelRecipe = {
@@ -139,10 +144,21 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
   };
   // Then the plugin objects passed in, and the platform's own services as defaults that any
   // plugin above may replace: one composition, by core's createKernel.
-  const { kernel, skipped, config } = await composeKernel(recipe, loaded, [
-    ...(opts.plugins ?? []),
-    ...PLATFORM_SERVICE_PLUGINS,
-  ]);
+  const { kernel, skipped, config } = await composeKernel(
+    recipe,
+    loaded,
+    [...(opts.plugins ?? []), ...PLATFORM_SERVICE_PLUGINS],
+    FEATURE_PLUGINS,
+  );
+  // A feature that fails to follow a change is told on the platform's stderr; the API answers.
+  const changes = new PlatformChanges((e) =>
+    console.error(`slipway: a feature failed to follow a state change: ${(e as Error).message}`),
+  );
+  const self = {
+    ports: [] as number[],
+    hosts: [host, baseDomain],
+    allowLoopback: opts.allowLoopbackDrains === true,
+  };
   // A start that fails part-way (a missing service, a port in use, a plugin whose start throws)
   // closes the kernel: the add-on servers and the dyno runtime stop, so the error is reported
   // and the process can exit.
@@ -162,6 +178,9 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       ...(stack ? { stack } : {}),
       ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
       warnings,
+      self,
+      baseDomain,
+      changes,
     });
     // Services in dependency order (the runtime before the add-on servers, which listen where
     // its dynos reach the host), then every plugin's start.
@@ -171,23 +190,20 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     const logs = kernel.resolve(logHubRef);
     const runtime = kernel.resolve(dynoRuntimeRef);
     const interrupted = state.failInterrupted();
-    const workflow = await startWorkflow({
-      kernel,
-      state,
-      log: logs,
-      hosts: [host, baseDomain],
-      baseDomain,
-      ...(opts.allowLoopbackDrains ? { allowLoopbackDrains: true } : {}),
-    });
+    const maintenance = await installMaintenance(kernel);
+    // Every platform timer runs on the kernel's Clock (a plugin may provide a fake one).
+    const clock = kernel.resolve(clockRef);
     const dynos = new DynoManager({
       kernel,
       runtime,
       log: logs,
+      clock,
       ...(opts.bootTimeoutMs !== undefined ? { bootTimeoutMs: opts.bootTimeoutMs } : {}),
       ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
     });
     const releases = new ReleaseService({ state, dynos, kernel, log: logs });
+    const stacks = new AppStacks(state.db, stack ?? DEFAULT_STACK);
     const deploys = new DeployService({
       state,
       slugs,
@@ -197,9 +213,14 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       dirs,
       recipe,
       kernel,
+      clock,
       ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
       ...(stack ? { stack } : {}),
       ...(builds.sandbox ? { buildSandbox: builds.sandbox } : {}),
+      stacks,
+      ...(Number.isInteger(prestart) && (prestart as number) >= 0
+        ? { prestartBuilds: prestart ? { max: prestart as number } : false }
+        : {}),
     });
     const addons = new AddonService({
       state,
@@ -207,7 +228,6 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       releases,
       ...(opts.addonTimeoutMs ? { providerTimeoutMs: opts.addonTimeoutMs } : {}),
     });
-    const appSetup = new AppSetupService({ state, addons, releases, dynos, kernel, logs });
     // Providers registered through the API (addons:providers:add) come back after a restart.
     const providers = new ProviderRegistry({ kernel, state });
     skipped.push(...(await providers.restore()));
@@ -241,7 +261,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       const byId = new Map(apps.map((a) => [a.id, a.name]));
       appNames = new Set(byId.values());
       domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
-      workflow.refresh(apps);
+      changes.emit(apps);
       tls.refresh();
       routerSync();
     };
@@ -263,7 +283,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       baseDomain,
       log: logs,
       certificates: tls.store,
-      maintenance: workflow.maintenance,
+      maintenance,
       dir: join(dataDir, 'router'),
     });
     if (chosen.warning) warnings.push(chosen.warning);
@@ -283,21 +303,23 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       releases,
       deploys,
       addons,
-      appSetup,
+      stacks,
       slugs: new SlugCollector({ state, store: slugs, runtime }),
       dataDir,
       webUrl: appUrl,
       onChange: refresh,
       certs: { certs: tls.certs, acme: tls.acme },
-      workflow: workflow.apiOptions,
+      workflow: { baseDomain, self },
       addonCatalog: kernel.catalog.addons,
       providers,
       access,
+      routeGroups: [...kernel.catalog.apiRoutes.values()],
+      kernel,
       ...(opts.maxUploadBytes ? { maxUploadBytes: opts.maxUploadBytes } : {}),
     });
     const apiAddr = await listen(api, opts.apiPort ?? 5001, host);
     const apiUrl = `http://${host}:${apiAddr.port}`;
-    workflow.apiOptions.self.ports.push(routerPort, apiAddr.port, ...(tls.port ? [tls.port] : []));
+    self.ports.push(routerPort, apiAddr.port, ...(tls.port ? [tls.port] : []));
     const token = await adminToken(state, credentialsFile);
     const creds = {
       api_url: apiUrl,
@@ -356,7 +378,6 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
         });
         await router.close(1000);
         tls.close();
-        workflow.close();
         await deploys.close();
         await dynos.close();
         await providers.close();

@@ -38,7 +38,7 @@ export interface KernelRecipe {
 
 /** Options an add-on provider gets unless its entry sets them: the platform's data dir. */
 export function addonDefaults(
-  plugin: Plugin<any>,
+  plugin: Plugin<unknown>,
   o: Pick<KernelRecipe, 'dataDir'>,
 ): Record<string, unknown> | undefined {
   return isAddonPlugin(plugin) && o.dataDir ? { dataDir: o.dataDir } : undefined;
@@ -51,18 +51,21 @@ export function addonDefaults(
  * defaults that could not be loaded and why, `config` is the config file as read (for its
  * `platform` section). `loaded` is the recipe's config file when the caller has read it already;
  * `extra` are plugin objects the platform process adds after the config's (not serialisable, so
- * not in the recipe: a build worker relays the build hooks to the platform instead).
+ * not in the recipe: a build worker relays the build hooks to the platform instead); `builtins`
+ * are the platform's own feature plugins, defaults as the recipe's are.
  */
 export async function composeKernel(
   recipe: KernelRecipe,
   loaded?: SlipwayConfig,
   extra: PluginEntry[] = [],
+  builtins: readonly Plugin[] = [],
 ): Promise<{ kernel: Kernel; skipped: string[]; config?: SlipwayConfig }> {
   const skipped: string[] = [];
   const { kernel, config } = await createKernel({
     configFile: recipe.configFile || false,
     ...(loaded ? { config: loaded } : {}),
-    defaultPlugins: recipe.defaults ?? [],
+    // `builtins`: the platform's features (features.ts), defaults the config may disable or replace by name.
+    defaultPlugins: [...(recipe.defaults ?? []), ...builtins],
     plugins: extra,
     resolveFrom: PACKAGE_DIR,
     // Add-on providers keep their data under the platform's data dir, unless the config says.

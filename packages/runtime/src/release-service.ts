@@ -6,7 +6,7 @@
  * deploys never race; different apps never wait for each other.
  */
 import type { Kernel, LogSink, OneOffSession, OneOffSpec, SlugRef } from '@slipway/core';
-import { isSlipwayError } from '@slipway/core';
+import { clockRef, isSlipwayError, systemClock } from '@slipway/core';
 import { DYNO_SIZES } from './dynos/policy.js';
 import { runtimeErrors } from './errors.js';
 import type { AppRecord, ReleaseRecord, SlugRecord } from './state/records.js';
@@ -285,7 +285,7 @@ export class ReleaseService {
     )?.web?.find((h) => typeof h.path === 'string');
     return {
       release: rel.version,
-      slug: { checksum: slug.checksum, size: slug.size },
+      slug: { checksum: slug.checksum, size: slug.size, stack: slug.stack },
       env: rel.config,
       processTypes,
       formation,
@@ -353,7 +353,7 @@ export class ReleaseService {
       command: slug.processTypes.release as string,
       env: rel.config,
       size: { name: DEFAULT_SIZE, memoryMb: DYNO_SIZES[DEFAULT_SIZE] as number },
-      slug: { checksum: slug.checksum, size: slug.size },
+      slug: { checksum: slug.checksum, size: slug.size, stack: slug.stack },
       attach: false,
     });
     session.stdout.resume();
@@ -362,16 +362,17 @@ export class ReleaseService {
     const output: PhaseOutput = { releaseId: rel.id, lines: [], bytes: 0, listeners: new Set() };
     this.phaseOutput.set(key, output);
     const timeout = this.o.releasePhaseTimeoutMs ?? 3_600_000;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: { cancel(): void } | undefined;
+    const clock = this.o.kernel.tryResolve?.(clockRef) ?? systemClock;
     const code = await Promise.race([
       session.exited,
       new Promise<number>((resolve) => {
-        timer = setTimeout(() => {
+        timer = clock.setTimeout(() => {
           session.kill('SIGKILL');
           resolve(124);
         }, timeout);
       }),
-    ]).finally(() => clearTimeout(timer));
+    ]).finally(() => timer?.cancel());
     // The exit can be reported before the last lines are read: give them a moment to arrive.
     await new Promise((r) => setTimeout(r, 50));
     this.o.state.releaseOutputs.set(rel.id, output.lines.join('\n'));

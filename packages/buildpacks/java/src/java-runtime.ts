@@ -153,6 +153,7 @@ export async function chooseJava(
       version: stack,
       needs: 'glibc 2.38',
       available,
+      stack: 'slipway-13',
     });
   throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_UNAVAILABLE({
     file,

@@ -7,17 +7,25 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { delimiter, dirname } from 'node:path';
-import { type BuildpackCompileContext, buildpackErrors } from '@slipway/buildpack-sdk';
+import {
+  type BuildpackCompileContext,
+  buildpackErrors,
+  glibcAtLeast,
+  runningGlibc,
+} from '@slipway/buildpack-sdk';
 
 /**
- * Python minors that Debian carries only in releases newer than this host's (trixie: 3.13,
- * built against glibc 2.38+, which bookworm's 2.36 cannot load): they run in the trixie stack
- * root, not here. Checked with `apt-cache policy python3.13` against trixie and bookworm-backports.
+ * Python minors that Debian carries only in releases newer than this host's, each with the
+ * first stack that runs it: trixie's 3.13 (built against glibc 2.38+, which bookworm's 2.36
+ * cannot load) in slipway-13; testing's 3.14 (libc6 >= 2.42, libexpat1 >= 2.8, newer than
+ * trixie's 2.41) in slipway-14, whose suite also carries 3.13. Checked against each suite's
+ * Packages list.
  */
 export const STACK_ONLY_PYTHONS: Readonly<
-  Record<string, { debian: string; version: string; needs: string }>
+  Record<string, { debian: string; version: string; needs: string; stack: string }>
 > = {
-  '3.13': { debian: 'trixie', version: '3.13.5', needs: 'glibc 2.38' },
+  '3.13': { debian: 'trixie', version: '3.13.5', needs: 'glibc 2.38', stack: 'slipway-13' },
+  '3.14': { debian: 'testing (forky)', version: '3.14.8', needs: 'glibc 2.42', stack: 'slipway-14' },
 };
 
 /** The app's Python request and the file it came from. */
@@ -98,7 +106,14 @@ export async function checkPython(
       );
     return;
   }
-  const here = await availableMinors(ctx.env.PATH ?? process.env.PATH ?? '');
+  // On PATH, plus the Debian minors this root's C library runs (installed into the slug on request).
+  const installable = Object.entries(STACK_ONLY_PYTHONS)
+    .filter(([, s]) => glibcAtLeast(runningGlibc(), s.needs.replace(/^glibc /, '')))
+    .map(([m]) => m);
+  // Those on PATH first (newest first), then those Debian's packages bring.
+  const here = [
+    ...new Set([...(await availableMinors(ctx.env.PATH ?? process.env.PATH ?? '')), ...installable]),
+  ];
   const available = here.length ? here.join(', ') : `only ${python.version}`;
   const stack = minor ? STACK_ONLY_PYTHONS[minor] : undefined;
   if (stack)
@@ -110,13 +125,16 @@ export async function checkPython(
       version: stack.version,
       needs: stack.needs,
       available,
+      stack: stack.stack,
     });
   throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_UNAVAILABLE({
     file: request.file,
     tool: 'Python',
     constraint: request.version,
     source: 'this platform (the build machine and Debian stable)',
-    available: `${available}${Object.keys(STACK_ONLY_PYTHONS).length ? `; on the Debian trixie stack root: ${Object.keys(STACK_ONLY_PYTHONS).join(', ')}` : ''}`,
+    available: `${available}; in stacks: ${Object.entries(STACK_ONLY_PYTHONS)
+      .map(([m, s]) => `${m} (${s.stack})`)
+      .join(', ')}`,
   });
 }
 

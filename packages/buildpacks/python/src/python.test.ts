@@ -256,7 +256,7 @@ describe('buildpack python (real pip, real PyPI)', function () {
       const e = await buildFails(fixture('bad-version'), { cacheDir, output: slug });
       await expectFailure(
         e,
-        /runtime\.txt asks for Python 2\.6\.9, which this platform .* does not have; available: 3\.11.*; on the Debian trixie stack root: 3\.13/,
+        /runtime\.txt asks for Python 2\.6\.9, which this platform .* does not have; available: 3\.11.*; in stacks: 3\.13 \(slipway-13\), 3\.14 \(slipway-14\)/,
         /Ask for one of the available versions in runtime\.txt/,
         slug,
       );
@@ -269,7 +269,19 @@ describe('buildpack python (real pip, real PyPI)', function () {
       await expectFailure(
         e,
         /\.python-version asks for Python 3\.13: Debian trixie has Python 3\.13\.\d+, but its build needs glibc 2\.38.*available here: 3\.11/,
-        /stack root/,
+        /`slipway stack:set slipway-13`/,
+        slug,
+      );
+    });
+
+    it("fails on 3.14 where the C library is older than testing's, naming the slipway-14 stack", async () => {
+      const slug = join(out, 'python-314.tgz');
+      const e = await buildFails(fixture('python-314'), { cacheDir, output: slug });
+      expect(e.code).to.equal('SLIPWAY_ERR_BUILDPACK_RUNTIME_NEEDS_STACK');
+      await expectFailure(
+        e,
+        /\.python-version asks for Python 3\.14: Debian testing \(forky\) has Python 3\.14\.\d+, but its build needs glibc 2\.42.*available here: 3\.11/,
+        /`slipway stack:set slipway-14`/,
         slug,
       );
     });

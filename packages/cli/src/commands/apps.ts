@@ -33,6 +33,8 @@ async function appInfo(o: ClientOptions): Promise<void> {
   const counts = new Map<string, number>();
   for (const d of dynos) counts.set(d.type, (counts.get(d.type) ?? 0) + 1);
   if (printJson(o, { app: a, addons, dynos })) return;
+  // As Heroku's: `build_stack` (the next build's) beside `stack` (the live slug's).
+  const next = a.build_stack?.name;
   out(`=== ${a.name}`);
   table([
     ['Addons:', addons.map((x) => `${x.name} (${x.plan.name})`).join(', ') || '(none)'],
@@ -40,7 +42,12 @@ async function appInfo(o: ClientOptions): Promise<void> {
     ['Git URL:', new URL(`/${a.name}.git`, c.creds.url).toString()],
     ['Maintenance:', a.maintenance ? 'on' : 'off'],
     ['Release:', a.current_release ? `v${a.current_release.version}` : '(none)'],
-    ['Stack:', a.stack?.name ?? '(set by the first build)'],
+    [
+      'Stack:',
+      a.stack && next && next !== a.stack.name
+        ? `${a.stack.name} (next build: ${next})`
+        : (a.stack?.name ?? next ?? '(set by the first build)'),
+    ],
     ['Web URL:', a.web_url],
     ['Created:', a.created_at],
   ]);
@@ -67,6 +74,10 @@ export const appsCommands: CommandModule = {
         .argument('[name]', 'app name: a-z first, then a-z, 0-9, - (2–30 characters); generated when absent')
         .description('create an app (named like "misty-meadow-1234" when no name is given)')
         .option('--manifest <file>', 'create it from an app.json (env, buildpacks, formation, add-ons)')
+        .option(
+          '-s, --stack <stack>',
+          "the stack its builds and dynos run in (`slipway stacks`; default the platform's)",
+        )
         .option('--env <assignments...>', 'with --manifest: KEY=value for app.json env')
         .option(
           '-r, --remote [name]',
@@ -75,19 +86,20 @@ export const appsCommands: CommandModule = {
     ).action(
       async (
         name: string | undefined,
-        opts: Omit<ManifestOptions, 'remote'> & { remote?: string | true },
+        opts: Omit<ManifestOptions, 'remote'> & { remote?: string | true; stack?: string },
       ) => {
         const { remote: wanted, ...o } = opts;
         if (o.manifest) return createFromManifest(name, o);
         const client = clientFor(o);
-        const a = await client.json<ApiApp>('POST', '/apps', name ? { name } : {}, 'Creating app');
+        const body = { ...(name ? { name } : {}), ...(o.stack ? { stack: o.stack } : {}) };
+        const a = await client.json<ApiApp>('POST', '/apps', body, 'Creating app');
         // Heroku's create adds its remote by itself; here it is asked for, so that running the CLI
         // inside some other repository (a checkout of Slipway, a test) never rewrites its remotes.
         const remoteName = wanted === true ? 'slipway' : wanted;
         const remote = remoteName ? await setGitRemote(client, a.name, remoteName) : undefined;
         if (printJson(o, { ...a, ...(remote ? { git_remote: { name: remoteName, url: remote } } : {}) }))
           return;
-        out(`Creating ${a.name}... done`);
+        out(`Creating ${a.name}... done${o.stack ? `, stack is ${o.stack}` : ''}`);
         out(`${a.web_url} | ${new URL(`/${a.name}.git`, client.creds.url)}`);
         if (remote) out(`Git remote ${remoteName} added`);
       },

@@ -243,7 +243,16 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       const t2 = Date.now();
       log.step('Compressing...');
       slug = await abortable(
-        packSlug(buildDir, opts.output, { maxBytes: opts.slugMaxBytes ?? SLUG_MAX_BYTES }),
+        packSlug(
+          buildDir,
+          opts.output,
+          { maxBytes: opts.slugMaxBytes ?? SLUG_MAX_BYTES },
+          // Runtimes packed by an earlier build of this app are reused from its cache
+          // (SLIPWAY_SLUG_MEMBERS=off packs everything every time, as before; benchmarks compare).
+          opts.cacheDir && process.env.SLIPWAY_SLUG_MEMBERS !== 'off'
+            ? path.join(opts.cacheDir, '.slug-members')
+            : undefined,
+        ),
         signal,
       );
       log.info(`Done: ${formatBytes(slug.size)}`);

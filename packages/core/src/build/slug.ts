@@ -10,11 +10,12 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar';
 import { coreErrors } from '../errors.js';
+import { memberedSlug, slugMembers } from './slug-members.js';
 
 let gnuTar: Promise<boolean> | undefined;
 /** Whether `tar` on PATH is GNU tar 1.28 or later, which has `--sort` (asked once per process). */
@@ -80,6 +81,8 @@ export async function packSlug(
   buildDir: string,
   output: string,
   limits: { maxBytes: number },
+  /** Where the compressed runtimes are kept between builds (slug-members.ts); none = pack all. */
+  membersDir?: string,
 ): Promise<{ path: string; checksum: string; size: number }> {
   await mkdir(path.dirname(output), { recursive: true });
   const tmp = `${output}.partial-${process.pid}`;
@@ -100,7 +103,14 @@ export async function packSlug(
     },
   });
   try {
-    if (await hasGnuTar()) {
+    const members = membersDir && (await hasGnuTar()) ? await slugMembers(buildDir) : [];
+    if (membersDir && members.length)
+      await pipeline(
+        Readable.from(memberedSlug(buildDir, members, membersDir)),
+        counter,
+        createWriteStream(tmp),
+      );
+    else if (await hasGnuTar()) {
       const t = tarStream(buildDir);
       // Both must succeed: the stream (a size limit stops it) and tar itself (unreadable files).
       await Promise.all([

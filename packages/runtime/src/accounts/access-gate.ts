@@ -29,6 +29,7 @@ export const USER_ROUTES: ReadonlySet<string> = new Set([
   'POST /sources',
   'GET /addon-services',
   'GET /addon-services/:service/plans',
+  'GET /stacks',
   'GET /account',
   'PATCH /account',
   'GET /oauth/authorizations',

@@ -1,3 +1,4 @@
+// Over 400 lines: every case runs against one platform with its users and apps set up once.
 /**
  * Accounts and per-app access on a real platform over HTTP: every app route is enumerated from
  * the API server itself (so a route added later is covered without touching this file), tokens

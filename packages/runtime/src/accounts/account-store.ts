@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { now, type Row } from '../state/store-base.js';
 import { migrateTables } from '../state/table-migrations.js';
 import {
   type AccessRecord,
@@ -23,8 +24,6 @@ import { currentActor } from './principal.js';
 
 export type { AccessRecord, AuditRecord, TokenRecord, UserRecord } from './account-schema.js';
 
-type Row = Record<string, any>;
-const now = () => new Date().toISOString();
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const toUser = (r: Row): UserRecord => ({
   id: r.id,

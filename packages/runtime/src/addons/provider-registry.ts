@@ -46,7 +46,7 @@ export function providerName(input: ProviderInput): string {
   return input.kind === 'partner' ? input.manifest.id : (input.name ?? new URL(input.url).host);
 }
 
-function pluginFor(input: ProviderInput): Plugin<any> {
+function pluginFor(input: ProviderInput): Plugin<unknown> {
   if (input.kind === 'partner')
     return remoteAddon({
       manifest: input.manifest,

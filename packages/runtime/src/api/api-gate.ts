@@ -7,9 +7,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../accounts/principal.js';
 import { runtimeErrors } from '../errors.js';
+import { GIT_PUSH_CALLBACKS } from '../git/routes.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import type { HttpGate } from './http-app.js';
-import { GIT_PUSH_CALLBACKS } from './routes-git.js';
 import { SourceStore } from './routes-sources.js';
 import type { ApiContext } from './server.js';
 
@@ -21,7 +21,7 @@ export function apiGate(ctx: ApiContext): HttpGate {
       const method = req.method ?? 'GET';
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       // The hook callbacks authenticate with the push's secret alone and act as the pusher
-      // (routes-git.ts); sign-in and the dashboard's files need no credentials.
+      // (git/routes.ts); sign-in and the dashboard's files need no credentials.
       const callback = GIT_PUSH_CALLBACKS.has(path);
       // The source blob URLs carry their own credential: a token in their path (routes-sources.ts).
       const blob = SourceStore.isBlobPath(path);

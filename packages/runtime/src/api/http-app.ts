@@ -48,6 +48,8 @@ export interface RouteEntry {
   method: string;
   path: string;
   group: string;
+  /** The group's prefix (a plugin's route group): Fastify mounts the group there. */
+  prefix?: string;
   h: RouteHandler;
   spec?: RouteSpec;
 }
@@ -176,10 +178,16 @@ export function createHttpApp(
 
   const groups = new Map<string, RouteEntry[]>();
   for (const r of routes) groups.set(r.group, [...(groups.get(r.group) ?? []), r]);
-  for (const [group, list] of groups)
-    app.register(async (scope) => {
-      for (const r of list) scope.route(fastifyRoute(r, group));
-    });
+  // One encapsulated Fastify plugin per group, under its prefix when it has one.
+  for (const [group, list] of groups) {
+    const prefix = list[0]?.prefix ?? '';
+    app.register(
+      async (scope) => {
+        for (const r of list) scope.route(fastifyRoute(r, group, prefix));
+      },
+      prefix ? { prefix } : {},
+    );
+  }
   ready = boot().then(() => {
     booted = true;
   });
@@ -189,12 +197,12 @@ export function createHttpApp(
 }
 
 /** One registered route as a Fastify route: schemas, and the handler in the gate's context. */
-function fastifyRoute(r: RouteEntry, group: string): RouteOptions {
+function fastifyRoute(r: RouteEntry, group: string, prefix: string): RouteOptions {
   const { spec } = r;
   return {
     method: r.method as 'GET',
     // `\\.` (a literal dot in the old regexp templates) is a plain dot for Fastify's router.
-    url: r.path.replace(/\\\./g, '.'),
+    url: r.path.slice(prefix.length).replace(/\\\./g, '.') || '/',
     config: { json: spec?.body !== undefined, template: r.path },
     // No body at all is `{}`, as an empty one is.
     ...(spec?.body

@@ -7,9 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ApiRouteGroupEntry, Kernel } from '@slipway/core';
 import { expect } from 'chai';
 import { AccessGate } from '../accounts/access-gate.js';
+import { FEATURE_PLUGINS } from '../features.js';
 import { SqliteStateStore } from '../state/sqlite-state-store.js';
+import { migrateTables } from '../state/table-migrations.js';
 import { renderApp } from './render.js';
 import { type ApiContext, createApiServer } from './server.js';
 
@@ -59,6 +62,8 @@ describe('API: /openapi.json from the route schemas', function () {
   this.timeout(60_000);
   let dir: string;
   let state: SqliteStateStore;
+  let groups: ApiRouteGroupEntry[];
+  let kernel: Kernel;
   const servers: Server[] = [];
   const start = async (extra: Partial<ApiContext> = {}): Promise<string> => {
     // Only the state store is used by these requests; the other services are never reached.
@@ -66,6 +71,9 @@ describe('API: /openapi.json from the route schemas', function () {
       state,
       dataDir: dir,
       webUrl: (a: string) => `http://${a}.example.test`,
+      // The feature plugins' route groups, as their `register` declares them (nothing started).
+      routeGroups: groups,
+      kernel,
       ...extra,
     } as ApiContext;
     const s = createApiServer(ctx);
@@ -78,6 +86,11 @@ describe('API: /openapi.json from the route schemas', function () {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'slipway-openapi-'));
     state = new SqliteStateStore(join(dir, 'state.db'));
+    kernel = new Kernel();
+    for (const p of FEATURE_PLUGINS) await kernel.use(p);
+    groups = [...kernel.catalog.apiRoutes.values()];
+    // The tables the feature plugins own, as the platform's state factory applies them.
+    for (const m of kernel.catalog.migrations.values()) migrateTables(state.db, m.family, m.steps);
   });
   after(async () => {
     for (const s of servers) s.close();
@@ -108,6 +121,17 @@ describe('API: /openapi.json from the route schemas', function () {
       ['patch', '/apps/{app}/config-vars'],
     ])
       expect(doc.paths[path]?.[method], `${method.toUpperCase()} ${path}`).to.be.an('object');
+    // A plugin's route group is in the document under its prefix, tagged with the group's name.
+    for (const [path, method, tag] of [
+      ['/apps/{app}/log-drains', 'post', 'drains'],
+      ['/apps/{app}/log-drains/{id}', 'delete', 'drains'],
+      ['/app-setups', 'post', 'app-setups'],
+      ['/{app}.git/info/refs', 'get', 'git'],
+    ] as const)
+      expect(
+        (doc.paths[path]?.[method] as { tags?: string[] } | undefined)?.tags,
+        `${path} ${tag}`,
+      ).to.deep.equal([tag]);
     // Body schemas are in the document as the server checks them.
     const create = doc.paths['/apps']?.post?.requestBody as {
       content: Record<string, { schema: { properties: object; additionalProperties: boolean } }>;

@@ -4,34 +4,29 @@ import type {
   AddonRecord,
   AppRecord,
   BuildRecord,
-  DomainRecord,
-  DrainRecord,
   FormationRecord,
   ReleaseRecord,
 } from '../state/records.js';
-import type {
-  ApiAddon,
-  ApiApp,
-  ApiBuild,
-  ApiDomain,
-  ApiDrain,
-  ApiDyno,
-  ApiFormation,
-  ApiRelease,
-} from './response-schemas.js';
+import type { ApiAddon, ApiApp, ApiBuild, ApiDyno, ApiFormation, ApiRelease } from './response-schemas.js';
 
-const ref = (a: AppRecord) => ({ id: a.id, name: a.name });
+/** The `{ id, name }` of an app in an answer. */
+export const ref = (a: AppRecord) => ({ id: a.id, name: a.name });
 
-/** An app (`stack`: the live slug's, as Heroku's `stack.name`; null before the first deploy). */
+/**
+ * An app (`stack`: the live slug's, as Heroku's `stack.name`; null before the first deploy;
+ * `build_stack`, when given: the stack of its next build).
+ */
 export const renderApp = (
   a: AppRecord,
   webUrl: string,
   released?: ReleaseRecord,
   stack?: string,
+  buildStack?: string,
 ): ApiApp => ({
   id: a.id,
   name: a.name,
   stack: stack ? { name: stack } : null,
+  ...(buildStack ? { build_stack: { name: buildStack } } : {}),
   web_url: webUrl,
   buildpacks: a.buildpacks,
   maintenance: a.maintenance,
@@ -95,24 +90,6 @@ export const renderDyno = (a: AppRecord, d: DynoStatus): ApiDyno => ({
   // The machine it runs on, from runtimes that span several (swarm); null on one machine.
   node: d.node ?? null,
   created_at: new Date(d.startedAt).toISOString(),
-});
-
-/** A custom domain. */
-export const renderDomain = (a: AppRecord, d: DomainRecord): ApiDomain => ({
-  id: d.id,
-  app: ref(a),
-  hostname: d.hostname,
-  kind: 'custom',
-  created_at: d.createdAt,
-});
-
-/** A log drain. */
-export const renderDrain = (a: AppRecord, d: DrainRecord): ApiDrain => ({
-  id: d.id,
-  app: ref(a),
-  url: d.url,
-  token: d.token,
-  created_at: d.createdAt,
 });
 
 /** An add-on. */

@@ -7,8 +7,10 @@
 import type { FromSchema } from 'json-schema-to-ts';
 
 const nullable = <T extends string>(type: T) => ({ type: [type, 'null'] }) as const;
-const timestamp = { type: 'string' } as const;
-const appRef = {
+/** A time stamp (ISO 8601). */
+export const timestamp = { type: 'string' } as const;
+/** `{ id, name }` of an app, in every answer about something of an app. */
+export const appRef = {
   type: 'object',
   required: ['id', 'name'],
   additionalProperties: false,
@@ -57,6 +59,13 @@ export const appSchema = {
         },
         { type: 'null' },
       ],
+    },
+    /** The stack of the app's next build (`stack:set`); shown by `GET /apps/:app` and `POST /apps`. */
+    build_stack: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: { name: { type: 'string' } },
     },
     web_url: { type: 'string' },
     buildpacks: { type: 'array', items: { type: 'string' } },
@@ -222,38 +231,6 @@ export const addonSchema = {
 } as const;
 /** An add-on as the API answers it. */
 export type ApiAddon = FromSchema<typeof addonSchema>;
-
-/** A custom domain. */
-export const domainSchema = {
-  type: 'object',
-  required: ['id', 'app', 'hostname', 'kind', 'created_at'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string' },
-    app: appRef,
-    hostname: { type: 'string' },
-    kind: { type: 'string', enum: ['custom'] },
-    created_at: timestamp,
-  },
-} as const;
-/** A domain as the API answers it. */
-export type ApiDomain = FromSchema<typeof domainSchema>;
-
-/** A log drain. */
-export const drainSchema = {
-  type: 'object',
-  required: ['id', 'app', 'url', 'token', 'created_at'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string' },
-    app: appRef,
-    url: { type: 'string' },
-    token: { type: 'string' },
-    created_at: timestamp,
-  },
-} as const;
-/** A log drain as the API answers it. */
-export type ApiDrain = FromSchema<typeof drainSchema>;
 
 /** An app's config vars. */
 export const configVarsAnswerSchema = {

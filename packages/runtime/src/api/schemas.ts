@@ -4,7 +4,11 @@
 export const createAppSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { name: { type: 'string', maxLength: 64 } },
+  properties: {
+    name: { type: 'string', maxLength: 64 },
+    /** The stack its builds run in (`apps:create --stack`); default the platform's. */
+    stack: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{0,63}$' },
+  },
 } as const;
 
 /** PATCH /apps/:app/config-vars: strings set, null unsets. */
@@ -42,28 +46,6 @@ export const rollbackSchema = {
   type: 'object',
   additionalProperties: false,
   properties: { release: { type: ['string', 'integer'] } },
-} as const;
-
-/** POST /apps/:app/domains */
-export const domainSchema = {
-  type: 'object',
-  required: ['hostname'],
-  additionalProperties: false,
-  properties: {
-    hostname: {
-      type: 'string',
-      maxLength: 253,
-      pattern: '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$',
-    },
-  },
-} as const;
-
-/** POST /apps/:app/log-drains */
-export const drainSchema = {
-  type: 'object',
-  required: ['url'],
-  additionalProperties: false,
-  properties: { url: { type: 'string', pattern: '^(https?|syslog(\\+tls)?)://', maxLength: 2048 } },
 } as const;
 
 /** POST /apps/:app/addons */

@@ -9,16 +9,23 @@
  */
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { type AddonEntry, type DynoStatus, validateConfigVars } from '@slipway/core';
+import {
+  type AddonEntry,
+  type ApiRouteGroupEntry,
+  type DynoStatus,
+  type Kernel,
+  validateConfigVars,
+} from '@slipway/core';
 import type { AccessGate } from '../accounts/access-gate.js';
 import { registerDashboardRoutes } from '../accounts/dashboard-static.js';
 import { registerAccountRoutes } from '../accounts/routes-accounts.js';
 import type { AddonService } from '../addon-service.js';
 import type { ProviderRegistry } from '../addons/provider-registry.js';
-import type { AppSetupService } from '../app-setup/app-setup-service.js';
 import type { DeployService } from '../deploy-service.js';
 import { formatLogLine, type LogHub } from '../logs/log-hub.js';
 import type { DynoManagerPort, FormationUpdate, ReleaseService } from '../release-service.js';
+import { type AppStacks, requireStack } from '../stack/app-stacks.js';
+import { registerStackRoutes } from '../stack/routes-stacks.js';
 import type { AppRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
@@ -27,16 +34,15 @@ import { createHttpApp, type RouteEntry } from './http-app.js';
 import { boundedLineWriter, type RouteRegistrar, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderDyno, renderFormation } from './render.js';
 import * as answers from './response-schemas.js';
+import { mountRouteGroups, type WorkflowOptions } from './route-groups.js';
 import { registerAddonProviderRoutes } from './routes-addon-providers.js';
 import { registerAddonRoutes } from './routes-addons.js';
-import { registerAppSetupRoutes } from './routes-app-setup.js';
+import { registerAppSettingsRoutes } from './routes-app-settings.js';
 import { registerBuildpackRoutes } from './routes-buildpacks.js';
 import { registerBuildRoutes } from './routes-builds.js';
 import { type CertRoutesOptions, registerCertRoutes } from './routes-certs.js';
-import { registerGitRoutes } from './routes-git.js';
 import { registerReleaseRoutes } from './routes-releases.js';
 import { registerSourceRoutes, SourceStore } from './routes-sources.js';
-import { registerWorkflowRoutes, type WorkflowOptions } from './routes-workflow.js';
 import {
   addonSchema,
   configVarsSchema,
@@ -61,8 +67,6 @@ export interface ApiContext {
   onChange?: () => void;
   /** Largest accepted source upload, bytes (default `DEFAULT_MAX_UPLOAD_BYTES`). */
   maxUploadBytes?: number;
-  /** app.json setups (`POST /app-setups`); absent = the route answers 404. */
-  appSetup?: AppSetupService;
   /** Removes a destroyed app's slugs that no other app uses; absent = they stay. */
   slugs?: SlugCollector;
   /** Base domain, own listeners and one-off timeouts (domains, drains, run). */
@@ -75,6 +79,12 @@ export interface ApiContext {
   certs?: CertRoutesOptions;
   /** Users, per-app access, sessions and the audit log; absent = one platform token, no dashboard. */
   access?: AccessGate;
+  /** The route groups plugins declared (`kernel.catalog.apiRoutes`), mounted under their prefixes. */
+  routeGroups?: Iterable<ApiRouteGroupEntry>;
+  /** The platform's kernel, handed to the route groups. */
+  kernel?: Kernel;
+  /** Each app's stack; absent = `/stacks` answers 404 and apps are created on the default. */
+  stacks?: AppStacks;
 }
 
 type Params = Record<string, string>;
@@ -129,10 +139,13 @@ export function createApiServer(ctx: ApiContext): Server {
     'POST',
     '/apps',
     async (_q, res, _p, _u, b) => {
-      const body = b as { name?: string };
+      const body = b as { name?: string; stack?: string };
+      // Checked first: an unknown or unbuilt stack creates no app.
+      if (body.stack) await requireStack(body.stack);
       const a = state.createApp(body.name);
+      if (body.stack) await ctx.stacks?.set(a.id, body.stack);
       ctx.releases.event(a.name, 'App created');
-      sendJson(res, 201, renderApp(a, ctx.webUrl(a.name)));
+      sendJson(res, 201, renderApp(a, ctx.webUrl(a.name), undefined, undefined, ctx.stacks?.of(a.id)));
     },
     { summary: 'Create an app', body: createAppSchema, response: { 201: answers.appSchema } },
   );
@@ -143,7 +156,7 @@ export function createApiServer(ctx: ApiContext): Server {
       const a = app(p);
       const live = current(a);
       const stack = live?.slug ? state.slug(live.slug)?.stack : undefined;
-      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack));
+      sendJson(res, 200, renderApp(a, ctx.webUrl(a.name), live, stack, ctx.stacks?.of(a.id)));
     },
     { summary: 'Show an app', response: oneApp },
   );
@@ -162,7 +175,7 @@ export function createApiServer(ctx: ApiContext): Server {
         // app's release uses one.
         await ctx.deploys.forgetApp(a.name);
         await ctx.slugs?.collect(slugs);
-        await git.removeRepo(a);
+        for (const fn of groups.destroyed) await fn(a);
         ctx.logs.forget(a.name);
       });
       sendJson(res, 200, renderApp(a, ctx.webUrl(a.name)));
@@ -170,11 +183,17 @@ export function createApiServer(ctx: ApiContext): Server {
     { summary: 'Destroy an app, its dynos, add-ons, slugs and repository', response: oneApp },
   );
 
+  registerAppSettingsRoutes(on, ctx);
+
   // --- builds and releases (routes-builds.ts, routes-releases.ts) ------------------------------
   const sources = new SourceStore(join(ctx.dataDir, 'tmp', 'sources'));
   module('sources', () => registerSourceRoutes(on, ctx, sources));
   module('builds', () => registerBuildRoutes(on, ctx, sources));
   module('releases', () => registerReleaseRoutes(on, ctx));
+  if (ctx.stacks) {
+    const stacks = ctx.stacks;
+    module('stacks', () => registerStackRoutes(on, state, stacks));
+  }
 
   // --- config vars ----------------------------------------------------------------------------
   const configAnswer = { 200: answers.configVarsAnswerSchema };
@@ -272,7 +291,7 @@ export function createApiServer(ctx: ApiContext): Server {
     sendJson(res, 202, {});
   });
 
-  // --- add-ons (domains and drains: routes-workflow.ts) -----------------------------------------
+  // --- add-ons (domains, drains, one-offs: plugins, see features.ts) -----------------------------------------
   on(
     'GET',
     '/apps/:app/addons',
@@ -350,18 +369,17 @@ export function createApiServer(ctx: ApiContext): Server {
     });
   });
 
-  const git = module('git', () => registerGitRoutes(on, ctx));
   module('buildpacks', () => registerBuildpackRoutes(on, ctx));
-  module('app-setups', () => registerAppSetupRoutes(on, ctx));
   module('addon-actions', () => registerAddonRoutes(on, ctx));
   module('addon-providers', () => registerAddonProviderRoutes(on, ctx));
   const { certs } = ctx;
   if (certs) module('certs', () => registerCertRoutes(on, ctx, certs));
-  const upgrade = module('workflow', () => registerWorkflowRoutes(on, ctx));
   if (access) {
     module('accounts', () => registerAccountRoutes(on, access));
     module('dashboard', () => registerDashboardRoutes(on, access.dashboardDir));
   }
+  // The plugins' groups (drains, domains, one-offs…: see features.ts), each under its prefix.
+  const groups = mountRouteGroups(ctx.routeGroups ?? [], routes, ctx, ctx.kernel);
   const { server } = createHttpApp(routes, apiGate(ctx), {
     title: 'Slipway platform API',
     version: API_VERSION,
@@ -370,6 +388,9 @@ export function createApiServer(ctx: ApiContext): Server {
     server,
     routes.map(({ method, path }) => ({ method, path })),
   );
-  server.on('upgrade', upgrade);
+  server.on('upgrade', (req, socket, head) => {
+    for (const take of groups.upgrades) if (take(req, socket, head)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   return server;
 }

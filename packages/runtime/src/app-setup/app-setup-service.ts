@@ -5,10 +5,11 @@
  * does not have becomes the nearest one it has, with a warning, as Heroku's own names
  * (`heroku-postgresql:essential-0`, `Performance-M`) reach the providers' aliases. As on Heroku,
  * a `git push` never reads app.json. `scripts.postdeploy` then runs once as a one-off dyno after
- * the first release goes live. The pending script is kept in the state store (`app_setups`), so a
+ * the first release goes live. The pending script is kept in the plugin's `app_setups` table, so a
  * platform restart between setup and first release does not forget it; its exit status and
  * output are recorded there when it ends, as Heroku's app-setup `postdeploy` field holds them.
  */
+
 import { randomBytes } from 'node:crypto';
 import {
   type AppJson,
@@ -21,11 +22,18 @@ import {
   validateConfigVars,
 } from '@slipway/core';
 import type { AddonService } from '../addon-service.js';
-import type { DynoManager } from '../dynos/dyno-manager.js';
 import type { LogHub } from '../logs/log-hub.js';
-import { DEFAULT_SIZE, DYNO_SIZES, MAX_QUANTITY, type ReleaseService } from '../release-service.js';
+import {
+  DEFAULT_SIZE,
+  DYNO_SIZES,
+  type DynoManagerPort,
+  MAX_QUANTITY,
+  type ReleaseService,
+} from '../release-service.js';
+import { type AppStacks, requireStack } from '../stack/app-stacks.js';
 import type { AppRecord } from '../state/records.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
+import type { AppSetupTable } from './app-setup-table.js';
 import { appSetupErrors } from './errors.js';
 
 /**
@@ -42,13 +50,20 @@ export function nearestSize(size: string): string {
 /** What app setup drives. */
 export interface AppSetupOptions {
   state: SqliteStateStore;
+  /** The plugin's `app_setups` table. */
+  setups: AppSetupTable;
   addons: AddonService;
   releases: ReleaseService;
-  dynos: DynoManager;
+  dynos: Pick<DynoManagerPort, 'runOnce'>;
   kernel: Kernel;
   /** Where the detached postdeploy dyno's output lands; its tail is kept in the setup record. */
   logs: LogHub;
+  /** Each app's stack: app.json `stack` sets it; absent = app.json's `stack` is ignored. */
+  stacks?: AppStacks;
 }
+
+/** Heroku's stack names (`heroku-24`, `cedar-14`), which app.json files from Heroku carry. */
+const HEROKU_STACK = /^(heroku|cedar)-\d+$/;
 
 /** Lines of postdeploy output kept in the setup record. */
 const POSTDEPLOY_OUTPUT_LINES = 200;
@@ -106,7 +121,7 @@ export function resolveEnv(
 export class AppSetupService {
   constructor(private readonly o: AppSetupOptions) {
     // A script the last platform was running when it died is not run again: it may have acted.
-    o.state.appSetups.failInterrupted();
+    o.setups.failInterrupted();
     o.kernel.hooks.afterRelease.tapPromise('slipway-app-setup', (ev) => this.afterRelease(ev));
   }
 
@@ -118,6 +133,8 @@ export class AppSetupService {
   ): Promise<SetupResult> {
     const m = readManifest(manifest);
     const { env, generated } = resolveEnv(m, given);
+    // A Slipway stack that is unknown or not built refuses the setup before the app exists.
+    if (m.stack && this.o.stacks && !HEROKU_STACK.test(m.stack)) await requireStack(m.stack);
     const app = this.o.state.createApp(name);
     try {
       const r = await this.apply(app, m, env);
@@ -136,12 +153,18 @@ export class AppSetupService {
     env: Record<string, string>,
     restoreConfig?: Record<string, string>,
   ): Promise<Omit<SetupResult, 'generated'>> {
-    const { state, addons } = this.o;
+    const { state, addons, setups } = this.o;
     const created: string[] = [];
     const warnings: string[] = [];
     let step = 'env';
     try {
       state.replaceConfig(app.id, env);
+      step = 'stack';
+      const stacks = this.o.stacks;
+      // Heroku's own stack names (heroku-24) mean "the current stack": the platform's default here.
+      if (m.stack && stacks && HEROKU_STACK.test(m.stack))
+        warnings.push(`stack ${m.stack} is Heroku's: using ${stacks.defaultStack}`);
+      else if (m.stack && stacks) await stacks.set(app.id, m.stack);
       step = 'buildpacks';
       if (m.buildpacks.length) state.updateApp(app.name, { buildpacks: m.buildpacks.map((b) => b.url) });
       step = 'formation';
@@ -172,7 +195,7 @@ export class AppSetupService {
         created.push((await addons.create(state.app(app.id), a.plan, a.as, a.options, resolved)).id);
       }
       for (const w of warnings) this.o.releases.event(app.name, `app.json: ${w}`);
-      if (m.scripts.postdeploy) state.appSetups.setPostdeploy(app.id, m.scripts.postdeploy);
+      if (m.scripts.postdeploy) setups.setPostdeploy(app.id, m.scripts.postdeploy);
       return {
         app: state.app(app.id),
         addons: created,
@@ -190,29 +213,30 @@ export class AppSetupService {
   }
 
   private async afterRelease(ev: ReleaseEvent): Promise<void> {
-    const { state, dynos, releases, logs } = this.o;
+    const { state, dynos, releases, logs, setups } = this.o;
     const app = state.findApp(ev.app);
-    if (!app || !state.appSetups.pending(app.id)) return;
+    if (!app || !setups.pending(app.id)) return;
     const rel = state.release(app.id, ev.version);
     const slug = rel?.slug ? state.slug(rel.slug) : undefined;
     if (!rel || !slug) return; // a config-only release: wait for the one with code
     // Claimed in one UPDATE before it starts: two releases in a row cannot both run it.
-    const command = state.appSetups.claim(app.id);
+    const command = setups.claim(app.id);
     if (!command) return;
     releases.event(ev.app, `Running postdeploy script \`${command}\``);
     let session: OneOffSession;
     try {
       session = await dynos.runOnce(ev.app, {
+        app: ev.app,
         release: rel.version,
         type: 'postdeploy',
         command,
         env: rel.config,
         size: { name: DEFAULT_SIZE, memoryMb: DYNO_SIZES[DEFAULT_SIZE] as number },
-        slug: { checksum: slug.checksum, size: slug.size },
+        slug: { checksum: slug.checksum, size: slug.size, stack: slug.stack },
         attach: false,
       });
     } catch (e) {
-      state.appSetups.finish(app.id, null, `could not start: ${(e as Error).message}`);
+      setups.finish(app.id, null, `could not start: ${(e as Error).message}`);
       throw e;
     }
     session.stdout.resume();
@@ -223,7 +247,7 @@ export class AppSetupService {
       .recent(ev.app, { source: 'app', dyno, n: POSTDEPLOY_OUTPUT_LINES })
       .map((l) => l.message)
       .join('\n');
-    state.appSetups.finish(app.id, code, output);
+    setups.finish(app.id, code, output);
     releases.event(ev.app, `Postdeploy script exited with status ${code}`);
   }
 }

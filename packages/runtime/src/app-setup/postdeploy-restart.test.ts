@@ -16,6 +16,7 @@ import {
   removeFixtureCopies,
 } from '../platform-harness.test-helper.js';
 import { SqliteStateStore } from '../state/sqlite-state-store.js';
+import { AppSetupTable } from './app-setup-table.js';
 
 describe('postdeploy across a platform restart (real slipway start processes)', function () {
   this.timeout(300_000);
@@ -76,7 +77,7 @@ describe('postdeploy across a platform restart (real slipway start processes)', 
 
     const state = new SqliteStateStore(join(dataDir, 'state.db'));
     try {
-      const setup = state.appSetups.get(state.app('later').id);
+      const setup = new AppSetupTable(state.db).get(state.app('later').id);
       expect(setup?.postdeploy).to.deep.include({ status: 'failed', exitCode: 3 });
       expect(setup?.postdeploy.output).to.equal('postdeploy ran for ahoy');
     } finally {

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { now, type Row } from '../state/store-base.js';
 import { migrateTables } from '../state/table-migrations.js';
 import type { CheckedCertificate } from './cert-check.js';
 
@@ -76,9 +77,6 @@ const migrations = [
      created_at TEXT NOT NULL
    );`,
 ];
-
-type Row = Record<string, any>;
-const now = () => new Date().toISOString();
 
 const toCert = (r: Row): CertificateRecord => ({
   id: r.id,

@@ -10,7 +10,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction, connect as netConnect, type Socket } from 'node:net';
 import { rootCertificates, connect as tlsConnect } from 'node:tls';
-import type { Kernel, LogLine, LogSink } from '@slipway/core';
+import { type Clock, type Kernel, type LogLine, type LogSink, systemClock } from '@slipway/core';
 import { formatLogTime } from '../logs/log-hub.js';
 import { logplexBody, syslogFrames } from './drain-format.js';
 import { guardedLookup } from './drain-url.js';
@@ -43,6 +43,8 @@ export interface DrainServiceOptions {
   ca?: string | Buffer;
   /** Deliver to drains on loopback addresses (see `SelfAddress.allowLoopback`); default false. */
   allowLoopback?: boolean;
+  /** The time source of retries and L10 reports (the kernel's `Clock`); default the system's. */
+  clock?: Clock;
 }
 
 /** Counters of one drain, for `drains` and tests. */
@@ -64,8 +66,8 @@ class Drain {
   private batch: LogLine[] | undefined;
   private sending = false;
   private attempts = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private reportTimer: NodeJS.Timeout | undefined;
+  private retryTimer: { cancel(): void } | undefined;
+  private reportTimer: { cancel(): void } | undefined;
   private droppedSince: number | undefined;
   private droppedCount = 0;
   private ownReport: LogLine | undefined;
@@ -100,17 +102,16 @@ class Drain {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.reportTimer);
+    this.retryTimer?.cancel();
+    this.reportTimer?.cancel();
     this.closeSender();
   }
 
   private dropped(): void {
     this.stats.dropped++;
     this.droppedCount++;
-    this.droppedSince ??= Date.now();
-    this.reportTimer ??= setTimeout(() => this.report(), this.o.overflowReportMs);
-    this.reportTimer.unref();
+    this.droppedSince ??= this.o.clock.now();
+    this.reportTimer ??= this.o.clock.setTimeout(() => this.report(), this.o.overflowReportMs);
   }
 
   /** Logplex's L10 line, written to the app's log (and so to every drain of it). */
@@ -121,7 +122,7 @@ class Drain {
     const n = this.droppedCount;
     this.droppedCount = 0;
     this.droppedSince = undefined;
-    const time = Date.now();
+    const time = this.o.clock.now();
     this.ownReport = {
       app: this.spec.app,
       time,
@@ -157,11 +158,10 @@ class Drain {
         this.stats.lastError = e.message;
         const delay = Math.min(this.o.retryMs.initial * 2 ** this.attempts, this.o.retryMs.max);
         this.attempts++;
-        this.retryTimer = setTimeout(() => {
+        this.retryTimer = this.o.clock.setTimeout(() => {
           this.retryTimer = undefined;
           this.pump();
         }, delay);
-        this.retryTimer.unref();
       },
     );
   }
@@ -278,6 +278,7 @@ export class DrainService {
       timeoutMs: opts.timeoutMs ?? 10_000,
       overflowReportMs: opts.overflowReportMs ?? 1000,
       allowLoopback: opts.allowLoopback ?? false,
+      clock: opts.clock ?? systemClock,
       ...(opts.ca ? { ca: opts.ca } : {}),
     };
     opts.kernel.hooks.log.tap('@slipway/runtime/drains', (line) => {

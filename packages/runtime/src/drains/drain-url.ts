@@ -72,6 +72,7 @@ const METADATA_NAMES = new Set([
  * check made when the drain was added.
  */
 export function guardedLookup(allowLoopback = false): LookupFunction {
+  // biome-ignore lint/suspicious/noExplicitAny: node:net's LookupFunction callback, whose overloads this one function serves
   return ((hostname: string, options: LookupOptions, callback: (...args: any[]) => void) => {
     lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err);

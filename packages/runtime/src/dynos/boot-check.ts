@@ -4,6 +4,7 @@
  */
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { type Clock, systemClock } from '@slipway/core';
 
 /** Why a boot check ended. */
 export type BootResult =
@@ -14,8 +15,10 @@ export type BootResult =
 export interface BootCheckOptions {
   host: string;
   port: number;
-  /** Absolute deadline (epoch ms). */
+  /** Absolute deadline (epoch ms, on `clock`). */
   deadline: number;
+  /** The time source of the deadline and the pauses; default the system's. */
+  clock?: Clock;
   /** True once the dyno has exited: the check stops at once. */
   exited: () => boolean;
   healthcheck?: { path: string; timeoutMs?: number };
@@ -68,29 +71,29 @@ export function httpStatus(
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Wait until the dyno binds its port (and passes the healthcheck), it exits, or the deadline passes. */
 export async function bootCheck(o: BootCheckOptions): Promise<BootResult> {
-  const started = Date.now();
-  const interval = () => o.intervalMs ?? (Date.now() - started < 2000 ? 20 : 100);
+  const clock = o.clock ?? systemClock;
+  const sleep = (ms: number) => new Promise<void>((r) => clock.setTimeout(r, ms));
+  const started = clock.now();
+  const interval = () => o.intervalMs ?? (clock.now() - started < 2000 ? 20 : 100);
   for (;;) {
     if (o.exited()) return { ok: false, kind: 'exited', detail: 'exited while booting' };
-    if (await canConnect(o.host, o.port, Math.max(1, Math.min(1000, o.deadline - Date.now())))) break;
-    if (Date.now() >= o.deadline) return { ok: false, kind: 'timeout', detail: 'did not bind $PORT' };
-    await sleep(Math.min(interval(), Math.max(0, o.deadline - Date.now())));
+    if (await canConnect(o.host, o.port, Math.max(1, Math.min(1000, o.deadline - clock.now())))) break;
+    if (clock.now() >= o.deadline) return { ok: false, kind: 'timeout', detail: 'did not bind $PORT' };
+    await sleep(Math.min(interval(), Math.max(0, o.deadline - clock.now())));
   }
   if (!o.healthcheck) return { ok: true };
   const hc = o.healthcheck;
   const hcDeadline =
-    hc.timeoutMs !== undefined ? Math.min(o.deadline, Date.now() + hc.timeoutMs) : o.deadline;
+    hc.timeoutMs !== undefined ? Math.min(o.deadline, clock.now() + hc.timeoutMs) : o.deadline;
   let last: number | string = 'no answer';
   for (;;) {
     if (o.exited()) return { ok: false, kind: 'exited', detail: 'exited during the healthcheck' };
-    last = await httpStatus(o.host, o.port, hc.path, Math.max(1, Math.min(5000, hcDeadline - Date.now())));
+    last = await httpStatus(o.host, o.port, hc.path, Math.max(1, Math.min(5000, hcDeadline - clock.now())));
     if (typeof last === 'number' && last >= 200 && last < 300) return { ok: true };
-    if (Date.now() >= hcDeadline)
+    if (clock.now() >= hcDeadline)
       return { ok: false, kind: 'healthcheck', detail: typeof last === 'number' ? `status ${last}` : last };
-    await sleep(Math.min(interval(), Math.max(0, hcDeadline - Date.now())));
+    await sleep(Math.min(interval(), Math.max(0, hcDeadline - clock.now())));
   }
 }

@@ -1,12 +1,14 @@
 /**
  * The platform on the Docker runtime, end to end through the real CLI, real builds, a real
  * engine and the real router (`slipway start --runtime docker`): an example app and a Node app
- * answer; a one-off dyno of app A cannot read app B's files, environment, processes or dyno
+ * answer, as do the Python and Java examples on the runtimes their slugs carry (Debian trixie's
+ * Python 3.13 and JDK 21, built in the stack) and a classic buildpack's app found on
+ * `$HOME/bin`; a one-off dyno of app A cannot read app B's files, environment, processes or dyno
  * ports, nor the platform's data dir, database or credentials; ten deploys under continuous
  * load fail no request; a SIGKILLed platform adopts its running containers when it comes back
  * (the same containers, no second copy).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +28,8 @@ import {
   requireDocker,
 } from './docker-test-kit.test-helper.js';
 
-const GO_EXAMPLE = fileURLToPath(new URL('../../../../examples/apps/go', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../../../examples/apps', import.meta.url));
+const GO_EXAMPLE = join(EXAMPLES, 'go');
 const buildpack = (name: string) => fileURLToPath(new URL(`../../../buildpacks/${name}`, import.meta.url));
 const addon = (name: string) => fileURLToPath(new URL(`../../../addons/${name}`, import.meta.url));
 
@@ -45,7 +48,16 @@ describe('platform on the docker runtime (CLI → build → containers → route
     const cfg = join(cfgDir, 'slipway.config.json');
     await writeFile(
       cfg,
-      JSON.stringify({ defaults: false, plugins: [buildpack('nodejs'), buildpack('go'), addon('postgres')] }),
+      JSON.stringify({
+        defaults: false,
+        plugins: [
+          buildpack('nodejs'),
+          buildpack('go'),
+          buildpack('python'),
+          buildpack('java'),
+          addon('postgres'),
+        ],
+      }),
     );
     args = ['--config', cfg, '--runtime', 'docker', '--stop-grace', '3'];
     p = await PlatformProcess.start(dataDir, args);
@@ -71,6 +83,72 @@ describe('platform on the docker runtime (CLI → build → containers → route
     const go = await p.get('goex');
     expect(go.status).to.equal(200);
     expect(JSON.parse(go.body)).to.include({ app: 'slipway-example-go', dyno: 'web.1' });
+  });
+
+  it('serves the Python and Java examples on runtimes from their slugs, and a classic `$HOME/bin` app', async () => {
+    // The examples pin the machine's Python 3.11 and JDK 17, which no Docker image carries: the
+    // same apps on the versions Debian trixie has are built in the stack with the runtime in the
+    // slug (.heroku/python-runtime, .jdk), and run from the stack image alone.
+    const pinned = async (name: string, file: string, text: string) => {
+      const dir = join(cfgDir, name);
+      await cp(join(EXAMPLES, name), dir, {
+        recursive: true,
+        filter: (f) => !/\/(node_modules|target|__pycache__)(\/|$)/.test(f.slice(EXAMPLES.length)),
+      });
+      await writeFile(join(dir, file), text);
+      return dir;
+    };
+    // A classic buildpack as Heroku's are written: tools in the slug's bin/, found at run time
+    // through `export PATH="$HOME/bin:$PATH"` in .profile.d (HOME=/app in the container).
+    // Builds read a pinned buildpack as the app's uid: its dirs must be readable by others.
+    await chmod(cfgDir, 0o755);
+    const bp = join(cfgDir, 'classic-bp');
+    await mkdir(join(bp, 'bin'), { recursive: true });
+    const script = (body: string) => `#!/bin/sh\n${body}\n`;
+    await writeFile(join(bp, 'bin', 'detect'), script('echo Classic'), { mode: 0o755 });
+    await writeFile(
+      join(bp, 'bin', 'compile'),
+      script(
+        [
+          'mkdir -p "$1/bin" "$1/.profile.d"',
+          `printf '%s\\n' '#!/bin/sh' 'exec node -e "require(\\"http\\").createServer((q, s) => s.end(\\"classic from \\" + process.env.HOME + \\"/bin\\")).listen(process.env.PORT)"' > "$1/bin/classic-web"`,
+          'chmod +x "$1/bin/classic-web"',
+          `echo 'export PATH="$HOME/bin:$PATH"' > "$1/.profile.d/classic.sh"`,
+          'echo "-----> classic compile done"',
+        ].join('\n'),
+      ),
+      { mode: 0o755 },
+    );
+    await writeFile(
+      join(bp, 'bin', 'release'),
+      script("printf -- '---\\ndefault_process_types:\\n  web: classic-web\\n'"),
+      { mode: 0o755 },
+    );
+    const classic = join(cfgDir, 'classic-src');
+    await mkdir(classic);
+    await writeFile(join(classic, 'README'), 'a classic buildpack app\n');
+    const apps: [string, string, (body: string) => void][] = [
+      [
+        'pyex',
+        await pinned('python', '.python-version', '3.13\n'),
+        (b) => expect(JSON.parse(b)).to.include({ app: 'slipway-example-python', dyno: 'web.1' }),
+      ],
+      [
+        'javaex',
+        await pinned('java', 'system.properties', 'java.runtime.version=21\n'),
+        (b) => expect(JSON.parse(b)).to.include({ app: 'slipway-example-java', dyno: 'web.1' }),
+      ],
+      ['classic', classic, (b) => expect(b).to.equal('classic from /app/bin')],
+    ];
+    for (const [app] of apps) await p.ok(['apps:create', app]);
+    await p.ok(['buildpacks:add', bp, '-a', 'classic']);
+    for (const [app, dir, check] of apps) {
+      expect(await p.ok(['deploy', dir, '-a', app], 400_000)).to.match(new RegExp(`Deployed ${app} v`));
+      const r = await p.get(app);
+      expect(r.status, `${app}: ${r.body}`).to.equal(200);
+      check(r.body);
+      expect(await appContainers(dataDir, app)).to.have.length(1);
+    }
   });
 
   it("keeps app A's one-off dyno out of app B and out of the platform", async () => {

@@ -10,12 +10,14 @@
  */
 import type { SlugRef, SlugStore } from '@slipway/core';
 import type Docker from 'dockerode';
+import { requireStackImage } from './docker-container.js';
 import { dynoErrors } from './errors.js';
 
 /** The image tag of a slug for one uid. */
 export function slugImageTag(slug: SlugRef, uid: number): string {
   const hex = slug.checksum.replace(/^sha256:/, '').slice(0, 24);
-  return `slipway/slug:${hex}-u${uid}`;
+  // Named by the stack too: the image is the slug on top of its stack's.
+  return `slipway/slug:${hex}-u${uid}${slug.stack ? `-${slug.stack}` : ''}`;
 }
 
 /** Makes (once) and finds slug images. */
@@ -72,10 +74,13 @@ export class SlugImages {
     } catch {
       // not made yet
     }
+    // A slug runs in the stack it was built in (a rollback too), the runtime's or another one.
+    const image = slug.stack ? `slipway/stack:${slug.stack}` : this.stackImage;
+    if (image !== this.stackImage) await requireStackImage(this.docker, image, slug.stack as string);
     let container: Docker.Container | undefined;
     try {
       container = await this.docker.createContainer({
-        Image: this.stackImage,
+        Image: image,
         Cmd: ['chown', '-R', `${uid}:${uid}`, '/app'],
         User: '0',
         NetworkDisabled: true,

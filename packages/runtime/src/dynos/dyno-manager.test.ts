@@ -1,3 +1,4 @@
+// Over 400 lines: the cases share one runtime, router and slug, set up once.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSlipwayError, Kernel, type SlugRef } from '@slipway/core';

@@ -7,15 +7,17 @@
  * Crashed dynos restart on a back-off schedule driven by per-dyno timers, so one app's crash
  * loop never waits on, or blocks, anything else. Changes to one app run one at a time.
  */
-import type {
-  DynoHandle,
-  DynoRuntime,
-  DynoSize,
-  DynoStatus,
-  Kernel,
-  LogSink,
-  OneOffSession,
-  OneOffSpec,
+import {
+  type Clock,
+  type DynoHandle,
+  type DynoRuntime,
+  type DynoSize,
+  type DynoStatus,
+  type Kernel,
+  type LogSink,
+  type OneOffSession,
+  type OneOffSpec,
+  systemClock,
 } from '@slipway/core';
 import type { RouteTable, RouteTarget } from '@slipway/router';
 import { LogBudget, type LogBudgetOptions } from '../logs/log-budget.js';
@@ -31,7 +33,6 @@ import {
   newAppState,
   newDyno,
   type Slot,
-  sleep,
   toTarget,
 } from './dyno-state.js';
 import { dynoErrors } from './errors.js';
@@ -69,6 +70,8 @@ export interface DynoManagerOptions {
   source?: string;
   /** How much one dyno may log before lines are dropped with an L10 notice (see log-budget.ts). */
   logBudget?: LogBudgetOptions;
+  /** The time source of the boot timeout and the restart back-off (the kernel's `Clock`); default the system's. */
+  clock?: Clock;
 }
 
 /** Reconciles formations with a DynoRuntime and publishes the router's view of web dynos. */
@@ -84,9 +87,11 @@ export class DynoManager {
   private readonly memoryLogEveryMs: number;
   private readonly source: string;
   private readonly budget: LogBudget;
+  private readonly clock: Clock;
   private readonly apps = new Map<string, AppState>();
   private readonly byHandle = new Map<string, ManagedDyno>();
   private closed = false;
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's listener signature (on/off take these as they are)
   private readonly listeners: [string, (...a: any[]) => void][];
 
   constructor(opts: DynoManagerOptions) {
@@ -101,6 +106,7 @@ export class DynoManager {
     this.memoryLogEveryMs = opts.memoryLogEveryMs ?? 60_000;
     this.source = opts.source ?? 'slipway';
     this.budget = new LogBudget(opts.logBudget);
+    this.clock = opts.clock ?? systemClock;
     this.listeners = [
       ['output', (h: DynoHandle, line: string, stream?: string) => this.onOutput(h, line, stream)],
       [
@@ -153,7 +159,7 @@ export class DynoManager {
       this.setRouted(st, []);
       const all: ManagedDyno[] = [...st.retiring, ...st.oneOffs];
       for (const slot of st.slots.values()) {
-        clearTimeout(slot.timer);
+        slot.timer?.cancel();
         if (slot.dyno) all.push(slot.dyno);
       }
       st.slots.clear();
@@ -173,7 +179,7 @@ export class DynoManager {
       if (!st.target) return;
       const one = type === undefined ? undefined : st.slots.get(type);
       if (!one) return this.rollout(st, st.target, type);
-      clearTimeout(one.timer);
+      one.timer?.cancel();
       if (one.dyno) await this.stopDyno(one.dyno);
       await this.startSlot(st, one.type, one.index, one);
     });
@@ -288,6 +294,11 @@ export class DynoManager {
   /** Told after any app's route may have changed (a data plane that pushes, HAProxy, applies it at once). */
   private readonly routeListeners = new Set<() => void>();
 
+  /** Wait `ms` on the clock. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((r) => this.clock.setTimeout(r, ms));
+  }
+
   /** Start one dyno and, for web, run its boot check. Never throws: failures are in the result. */
   private async boot(st: AppState, d: ManagedDyno, target: DynoTarget): Promise<BootResult> {
     const size: DynoSize = resolveSize(target.formation[d.type]?.size ?? 'standard-1x', this.sizes);
@@ -326,7 +337,9 @@ export class DynoManager {
     const result = await bootCheck({
       host: d.handle.host ?? '127.0.0.1',
       port: d.handle.port,
-      deadline: d.handle.startedAt + this.bootTimeoutMs,
+      // From now, on the clock: the runtime's start time is its own (a container's, a node's).
+      deadline: this.clock.now() + this.bootTimeoutMs,
+      clock: this.clock,
       exited: () => d.exited,
       ...(target.healthcheck ? { healthcheck: target.healthcheck } : {}),
     });
@@ -351,7 +364,7 @@ export class DynoManager {
   private markUp(st: AppState, d: ManagedDyno): BootResult {
     if (d.exited) return { ok: false, kind: 'exited', detail: 'exited while booting' };
     d.state = 'up';
-    d.upAt = Date.now();
+    d.upAt = this.clock.now();
     this.platform(st.name, d.name, 'State changed from starting to up');
     this.touchRoute(st);
     return { ok: true };
@@ -401,7 +414,7 @@ export class DynoManager {
     for (const [key, slot] of [...st.slots]) {
       if (!rollWeb && slot.type === 'web') continue;
       if (onlyType !== undefined && slot.type !== onlyType) continue;
-      clearTimeout(slot.timer);
+      slot.timer?.cancel();
       if (slot.dyno) old.push(slot.dyno);
       st.slots.delete(key);
     }
@@ -422,7 +435,7 @@ export class DynoManager {
       for (let i = 1; i <= f.quantity; i++) this.startSlot(st, type, i);
     }
     const stopOld = async () => {
-      if (old.some((d) => d.type === 'web')) await sleep(this.switchDelayMs);
+      if (old.some((d) => d.type === 'web')) await this.pause(this.switchDelayMs);
       await Promise.all(old.map((d) => this.stopDyno(d)));
     };
     void stopOld();
@@ -443,7 +456,7 @@ export class DynoManager {
     for (const [key, slot] of [...st.slots]) {
       const q = target.processTypes[slot.type] ? (target.formation[slot.type]?.quantity ?? 0) : 0;
       if (slot.index <= q) continue;
-      clearTimeout(slot.timer);
+      slot.timer?.cancel();
       st.slots.delete(key);
       if (slot.dyno) {
         slot.dyno.expected = true;
@@ -457,7 +470,7 @@ export class DynoManager {
       st.routed.filter((t) => st.slots.has(t.dyno)),
     );
     const stops = (async () => {
-      if (st.routed.length < routedBefore) await sleep(this.switchDelayMs);
+      if (st.routed.length < routedBefore) await this.pause(this.switchDelayMs);
       await Promise.all(surplus.map((d) => this.stopDyno(d)));
     })();
     const boots: Promise<unknown>[] = [];
@@ -494,7 +507,7 @@ export class DynoManager {
 
   private scheduleRestart(st: AppState, slot: Slot, d: ManagedDyno, counts = true): void {
     if (this.closed || !st.target || st.slots.get(`${slot.type}.${slot.index}`) !== slot) return;
-    if (d.upAt && Date.now() - d.upAt >= this.backoff.resetAfterMs) slot.crashes = 0;
+    if (d.upAt && this.clock.now() - d.upAt >= this.backoff.resetAfterMs) slot.crashes = 0;
     let delay = this.backoff.outsideKillDelayMs;
     if (counts) {
       slot.crashes++;
@@ -507,13 +520,12 @@ export class DynoManager {
         d.name,
         `Killed by a signal from outside the dyno; not counted as a crash; restarting in ${fmtSeconds(delay)}`,
       );
-    clearTimeout(slot.timer);
-    slot.timer = setTimeout(() => {
+    slot.timer?.cancel();
+    slot.timer = this.clock.setTimeout(() => {
       slot.timer = undefined;
       if (st.slots.get(`${slot.type}.${slot.index}`) === slot && st.target)
         void this.startSlot(st, slot.type, slot.index, slot);
     }, delay);
-    slot.timer.unref?.();
   }
 
   /** SIGTERM a dyno (SIGKILL after the grace) and wait for its exit. */

@@ -48,7 +48,7 @@ export interface Slot {
   index: number;
   dyno: ManagedDyno | undefined;
   crashes: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: { cancel(): void } | undefined;
 }
 
 /** Everything the manager knows about one app. */
@@ -139,9 +139,4 @@ export function toTarget(d: ManagedDyno): RouteTarget {
 export function fmtSeconds(ms: number): string {
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : s.toFixed(1)} second${s === 1 ? '' : 's'}`;
-}
-
-/** Resolve after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -16,9 +16,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  type Clock,
   type DynoHandle,
   type DynoRuntime,
   type DynoSpec,
@@ -27,6 +28,7 @@ import {
   type OneOffSession,
   type OneOffSpec,
   type SlugStore,
+  systemClock,
 } from '@slipway/core';
 import { AppDirs } from '../isolation/app-dirs.js';
 import { type AppUser, AppUsers } from '../isolation/app-users.js';
@@ -34,6 +36,7 @@ import { reachablePath } from '../isolation/build-env.js';
 import { type AppLayer, appLayer } from '../sandbox/app-layer.js';
 import type { ToolchainPath } from '../sandbox/host-toolchains.js';
 import { SANDBOX_PATH, Sandbox } from '../sandbox/sandbox.js';
+import { stackErrors } from '../stack/errors.js';
 import { stackCacheDir } from '../stack/stack-builder.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { DynoProcess } from './dyno-process.js';
@@ -78,6 +81,8 @@ export interface LocalDynoRuntimeOptions {
   memory?: MemoryMechanism | 'auto';
   /** How often memory is sampled (R14 logging, polling limit); default 5000 ms. */
   memoryPollMs?: number;
+  /** The time source of the memory sampler and one-offs' idle hang-up (the kernel's `Clock`); default the system's. */
+  clock?: Clock;
   /** An unpacked slug no dyno has used for this long is deleted; default 10 min. */
   slugIdleMs?: number;
   /** Address dynos are reached at; default 127.0.0.1. */
@@ -126,6 +131,8 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   pidsMechanism: PidsMechanism | 'none' | undefined;
   /** The sandbox dynos run in, after `init()` (undefined: plain processes). */
   sandbox: Sandbox | undefined;
+  /** Sandboxes of the other stacks' run roots, by root (slugs built in another stack). */
+  private readonly stackSandboxes = new Map<string, Promise<Sandbox>>();
   /** What the operator must know (e.g. a sandbox that was asked for and is unavailable). */
   readonly warnings: string[] = [];
   private readonly opts: LocalDynoRuntimeOptions;
@@ -139,7 +146,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
   private users: AppUsers | undefined;
   private dirs!: AppDirs;
   private dynoPath = '';
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { cancel(): void } | undefined;
   private readonly usedRunNumbers = new Set<string>();
   private readonly stoppingIds = new Set<string>();
   private readonly portsInUse = new Set<number>();
@@ -186,8 +193,15 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     for (const app of await readdir(join(this.dirs.root, 'apps')).catch(() => [] as string[]))
       await this.slugsOf(app).adoptExisting(this.slugIdleMs);
     if (this.mechanism !== 'none') {
-      this.timer = setInterval(() => void this.sampleMemory(), this.opts.memoryPollMs ?? 5000);
-      this.timer.unref();
+      const clock = this.opts.clock ?? systemClock;
+      const every = this.opts.memoryPollMs ?? 5000;
+      const arm = () => {
+        this.timer = clock.setTimeout(() => {
+          void this.sampleMemory();
+          arm();
+        }, every);
+      };
+      arm();
     }
   }
 
@@ -208,6 +222,42 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
       this.warnings.push(w);
       console.warn(`WARNING: ${w}`);
     }
+  }
+
+  /**
+   * The sandbox of a slug's stack: the runtime's own, or another built stack's run root (opened
+   * at its first dyno, with the same tools and toolchains); a stack whose root cannot be opened
+   * fails with the reason. A runtime of plain processes runs every slug on the host, as its
+   * builds then ran (sandboxes and stack builds both need root and bubblewrap).
+   */
+  private async sandboxFor(stack: string | undefined): Promise<Sandbox | undefined> {
+    if (!this.sandbox) return undefined;
+    const o = typeof this.opts.sandbox === 'object' ? this.opts.sandbox : {};
+    const own = o.stackRoot ?? join(stackCacheDir(), DEFAULT_STACK, 'run');
+    const root = stack ? join(stackCacheDir(), stack, 'run') : own;
+    if (root === own) return this.sandbox;
+    let opened = this.stackSandboxes.get(root);
+    if (!opened) {
+      opened = Sandbox.open({
+        stackRoot: root,
+        workDir: this.dirs.root,
+        ...(o.toolchains ? { toolchains: o.toolchains } : {}),
+      });
+      this.stackSandboxes.set(root, opened);
+      opened.catch(() => this.stackSandboxes.delete(root));
+    }
+    return opened.catch((e) => {
+      throw stackErrors.SLIPWAY_ERR_STACK_NO_SANDBOX(
+        { name: stack as string, detail: (e as Error).message },
+        { cause: e },
+      );
+    });
+  }
+
+  /** The name of the stack whose run root is the runtime's own. */
+  private ownStack(): string {
+    const o = typeof this.opts.sandbox === 'object' ? this.opts.sandbox : {};
+    return o.stackRoot ? basename(dirname(o.stackRoot)) : DEFAULT_STACK;
   }
 
   /** The unpacked-slug cache of an app (its dir is created with the app's fence on first unpack). */
@@ -265,6 +315,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const { proc } = d;
     const session = new RuntimeOneOffSession(d.handle, {
       ...(spec.attach ? { streams: proc, idleTimeoutMs: spec.idleTimeoutMs } : {}),
+      ...(this.opts.clock ? { clock: this.opts.clock } : {}),
       exit: proc.exited,
       kill: (signal) => proc.killGroup(signal),
       resize: (columns, rows) => void proc.resize(columns, rows),
@@ -285,7 +336,8 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
 
   /** Stop every dyno (SIGTERM, SIGKILL after `graceMs`) and the memory sampler. */
   async close(graceMs = 10_000): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.cancel();
+    this.timer = undefined;
     for (const c of this.slugCaches.values()) c.close();
     await Promise.all([...this.dynos.values()].map((d) => this.stop(d.handle, graceMs)));
   }
@@ -329,6 +381,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     port: number | undefined,
     oneOff: { attach: boolean; tty?: { columns: number; rows: number } } | undefined,
   ): Promise<LocalDyno> {
+    const sandbox = await this.sandboxFor(spec.slug.stack);
     const slugs = this.slugsOf(spec.app);
     slugs.acquire(spec.slug);
     const user = await this.userFor(spec.app);
@@ -344,12 +397,13 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const dir = join(this.dirs.root, 'apps', spec.app, 'dynos', id);
     const home = join(dir, 'home');
     const pidsMax = pidsLimitFor(spec.size.memoryMb);
-    const sandbox = this.sandbox;
     const env: Record<string, string> = {
       PATH: sandbox ? SANDBOX_PATH : this.dynoPath,
       HOME: sandbox ? '/app' : home,
       TMPDIR: sandbox ? '/tmp' : join(home, 'tmp'),
       LANG: 'C.UTF-8',
+      // As a Docker stack image's ENV: the stack the dyno runs in, which its slug was built in.
+      ...(sandbox ? { STACK: spec.slug.stack ?? this.ownStack() } : {}),
       ...spec.env,
       DYNO: dyno,
       ...(port !== undefined ? { PORT: String(port) } : {}),

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
-import type { DynoHandle, OneOffSession } from '@slipway/core';
+import { type Clock, type DynoHandle, type OneOffSession, systemClock } from '@slipway/core';
 
 /** What a runtime gives a one-off session. */
 export interface OneOffParts {
@@ -16,6 +16,8 @@ export interface OneOffParts {
   exit: Promise<{ status: number; signal: NodeJS.Signals | null }>;
   /** Attached only: hang up (SIGHUP) after this long without output or input. */
   idleTimeoutMs?: number | undefined;
+  /** The time source of the idle hang-up; default the system's. */
+  clock?: Clock;
   /** Signal the whole dyno. */
   kill(signal: NodeJS.Signals): void;
   /** Resize the dyno's terminal (a no-op without one). */
@@ -38,7 +40,7 @@ export class RuntimeOneOffSession extends EventEmitter implements OneOffSession 
   readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
   readonly exited: Promise<number>;
-  private idle: NodeJS.Timeout | undefined;
+  private idle: { cancel(): void } | undefined;
 
   constructor(
     readonly handle: DynoHandle,
@@ -57,16 +59,15 @@ export class RuntimeOneOffSession extends EventEmitter implements OneOffSession 
     const idleMs = streams ? parts.idleTimeoutMs : undefined;
     if (idleMs) {
       const touch = () => {
-        clearTimeout(this.idle);
-        this.idle = setTimeout(() => this.kill('SIGHUP'), idleMs);
-        this.idle.unref();
+        this.idle?.cancel();
+        this.idle = (parts.clock ?? systemClock).setTimeout(() => this.kill('SIGHUP'), idleMs);
       };
       touch();
       streams?.stdout.on('data', touch);
       (this.stdin as PassThrough | undefined)?.on('data', touch);
     }
     this.exited = parts.exit.then(async ({ status, signal }) => {
-      clearTimeout(this.idle);
+      this.idle?.cancel();
       if (!streams) {
         this.stdout.end();
         this.stderr.end();

@@ -35,6 +35,8 @@ export interface RuntimeChoice {
   users?: AppUsers;
   /** Local runtime: the per-app dirs shared with builds. */
   dirs?: AppDirs;
+  /** Local runtime: the time source of its timers (the kernel's `Clock`). */
+  clock?: LocalDynoRuntimeOptions['clock'];
   /**
    * The stack dynos run in (default `slipway-13`): the docker runtime's image
    * `slipway/stack:<stack>`, the sandbox's root `<stack cache>/<stack>/run`.
@@ -75,6 +77,7 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
     ...(o.runAsUser !== undefined ? { runAsUser: o.runAsUser } : {}),
     ...(o.users ? { users: o.users } : {}),
     ...(o.dirs ? { dirs: o.dirs } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
     ...(o.name === 'local'
       ? {}
       : {

@@ -7,26 +7,21 @@
  * `// +heroku goVersion go1.25`. Each serves `/` and its database page; a version no source
  * has fails the push and the running release keeps serving.
  */
-import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findServerBinDir } from '@slipway/addon-postgres';
 import { expect } from 'chai';
-import { type Platform, startPlatform } from '../platform.js';
-import { routerGet } from '../platform-harness.test-helper.js';
-import { DEFAULT_BUILDPACKS } from '../plugins.js';
+import type { Platform } from '../platform.js';
+import {
+  pushFixture,
+  routerJson,
+  run,
+  startTutorialPlatform,
+  stopTutorialPlatform,
+} from '../tutorial-apps.test-helper.js';
 
 const APPS = fileURLToPath(new URL('../../test/fixtures/heroku-apps', import.meta.url));
-const pkg = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
-
-const run = (file: string, args: string[], cwd: string, env: Record<string, string> = {}) =>
-  new Promise<{ code: number; out: string }>((resolve) =>
-    execFile(file, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, so, se) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: so + se }),
-    ),
-  );
 
 describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres over TLS)', function () {
   this.timeout(1_200_000);
@@ -47,27 +42,9 @@ describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres 
       console.warn(`      SKIPPED Heroku tutorial apps: ${why}`);
       this.skip();
     }
-    dir = await mkdtemp(join(tmpdir(), 'slipway-heroku-apps-'));
-    await chmod(dir, 0o755);
-    await mkdir(join(dir, 'home'));
-    const plugins = DEFAULT_BUILDPACKS;
-    await writeFile(
-      join(dir, 'slipway.config.json'),
-      JSON.stringify({ defaults: false, plugins: [...plugins, pkg('addons/postgres')] }),
-    );
-    p = await startPlatform({
-      dataDir: join(dir, 'data'),
-      routerPort: 0,
-      apiPort: 0,
-      configFile: join(dir, 'slipway.config.json'),
-      stopGraceMs: 1000,
-    });
+    ({ dir, p } = await startTutorialPlatform('slipway-heroku-apps-'));
   });
-  after(async () => {
-    await p?.stop();
-    // Retries: the Postgres server may still be writing its WAL for a moment after it was stopped.
-    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-  });
+  after(() => stopTutorialPlatform(p, dir));
 
   const api = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(new URL(path, p.apiUrl), {
@@ -79,31 +56,12 @@ describe('Heroku tutorial apps pushed unchanged (real git, buildpacks, Postgres 
   };
   /** Commit the fixture `name` (with `edit` applied) and push it to `app`; the push's output. */
   const push = async (app: string, name: string, edit: Record<string, string> = {}) => {
-    const repo = join(dir, `${app}-repo`);
-    await rm(repo, { recursive: true, force: true });
-    await cp(join(APPS, name), repo, { recursive: true });
-    for (const [file, text] of Object.entries(edit)) await writeFile(join(repo, file), text);
-    const env = { HOME: join(dir, 'home'), GIT_TERMINAL_PROMPT: '0' };
-    const g = (args: string[]) =>
-      run('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], repo, env);
-    await g(['init', '-q', '-b', 'main']);
-    await g(['add', '-A']);
-    await g(['commit', '-q', '-m', name]);
     const t0 = Date.now();
-    const r = await g([
-      'push',
-      '--force',
-      `${p.apiUrl.replace('http://', `http://git:${p.token}@`)}/${app}.git`,
-      'main',
-    ]);
+    const r = await pushFixture(p, dir, app, join(APPS, name), edit);
     console.log(`      git push of ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return r;
   };
-  const getJson = async (app: string, path: string) => {
-    const r = await routerGet(p.routerPort, app, path);
-    expect(r.status, r.body).to.equal(200);
-    return JSON.parse(r.body);
-  };
+  const getJson = (app: string, path: string) => routerJson(p.routerPort, app, path);
   /** An app with Heroku Postgres attached by its Heroku name, as the tutorials do before pushing. */
   const appWithPostgres = async (app: string) => {
     expect((await api('POST', '/apps', { name: app })).status).to.equal(201);

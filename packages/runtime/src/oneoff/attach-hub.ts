@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { OneOffSession } from '@slipway/core';
+import { type Clock, type OneOffSession, systemClock } from '@slipway/core';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 
 /** Channel bytes of binary frames. */
@@ -30,7 +30,7 @@ const SIGNALS = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGKILL']);
 interface Pending {
   session: OneOffSession;
   dyno: string;
-  timer: NodeJS.Timeout;
+  timer: { cancel(): void };
 }
 
 /** Holds started attached dynos until their client connects, then bridges them. */
@@ -38,17 +38,19 @@ export class AttachHub {
   private readonly pending = new Map<string, Pending>();
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 
-  constructor(private readonly connectTimeoutMs = 60_000) {}
+  constructor(
+    private readonly connectTimeoutMs = 60_000,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Keep a started session for its client; returns the secret of its attach URL. */
   hold(session: OneOffSession, dyno: string): string {
     const secret = randomBytes(24).toString('hex');
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       // Nobody came: hang up, as Heroku does with an unclaimed rendezvous.
       this.pending.delete(secret);
       session.kill('SIGHUP');
     }, this.connectTimeoutMs);
-    timer.unref();
     this.pending.set(secret, { session, dyno, timer });
     // Keep the exit observed so a dyno that ends before its client comes is not an unhandled rejection.
     session.exited.catch(() => {});
@@ -70,7 +72,7 @@ export class AttachHub {
       return true;
     }
     this.pending.delete(m[1] as string);
-    clearTimeout(p.timer);
+    p.timer.cancel();
     this.wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, p.session, p.dyno));
     return true;
   }
@@ -78,7 +80,7 @@ export class AttachHub {
   /** Hang up every dyno still waiting for its client. */
   close(): void {
     for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
+      p.timer.cancel();
       p.session.kill('SIGHUP');
     }
     this.pending.clear();

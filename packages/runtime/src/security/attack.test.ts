@@ -1,3 +1,4 @@
+// Over 400 lines: one platform and one attacker app are shared by every attack, which is what makes the suite affordable.
 /**
  * The attack suite: a real platform (a `slipway start` process) serves two apps. B (`victim`)
  * is deployed by git push, has a Redis add-on and a secret config var, and answers a bounded

@@ -10,6 +10,20 @@ export const stackErrors = defineErrors({
     hint: 'Use one of: {known}.',
     status: 422,
   },
+  SLIPWAY_ERR_STACK_NOT_BUILT: {
+    message: 'stack {name} is not built on this machine (no roots in {cache})',
+    hint: 'Build it from Debian packages with `sudo npx slipway stack:build {name}` (or `scripts/stack-setup {name}`), then try again.',
+    status: 422,
+  },
+  SLIPWAY_ERR_STACK_BUILD_ROOT: {
+    message: "builds cannot run in stack {name}'s build root: {detail}",
+    hint: 'Builds in a stack need the platform to run as root with bubblewrap (`scripts/stack-setup` installs it); or `slipway stack:set` the platform default stack.',
+    status: 422,
+  },
+  SLIPWAY_ERR_STACK_NO_SANDBOX: {
+    message: 'a dyno of a slug built in stack {name} cannot run here: {detail}',
+    hint: 'Run the platform as root with bubblewrap (`scripts/stack-setup` installs it) and build the stack (`sudo npx slipway stack:build {name}`), or use `--runtime docker`.',
+  },
   SLIPWAY_ERR_STACK_ROOT: {
     message: 'building stack {name} needs root (debootstrap makes device nodes and chroots)',
     hint: 'Run `sudo npx slipway stack:build {name}` (or `.ci/run`, which does it once per machine).',

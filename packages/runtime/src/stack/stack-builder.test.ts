@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { requireDocker } from '../dynos/docker-test-kit.test-helper.js';
 import { aptMirror, buildStack } from './stack-builder.js';
-import { DEFAULT_STACK, RUN_PACKAGES, stackVariants } from './stack-packages.js';
+import { DEFAULT_STACK, RUN_PACKAGES, STACKS, stackVariants } from './stack-packages.js';
 
 describe('stack recipe and cache', function () {
   this.timeout(120_000);
@@ -24,6 +24,18 @@ describe('stack recipe and cache', function () {
     expect(stackVariants(DEFAULT_STACK, 'trixie', 'http://mirror.example/debian')[0]!.digest).to.not.equal(
       run!.digest,
     );
+  });
+
+  it('makes slipway-14 from Debian testing with the same recipe, its renamed libraries swapped in', () => {
+    expect(STACKS['slipway-14']?.suite).to.equal('testing');
+    const [run13] = stackVariants(DEFAULT_STACK, 'trixie', 'http://deb.debian.org/debian');
+    const [run14, build14] = stackVariants('slipway-14', 'testing', 'http://deb.debian.org/debian');
+    expect(run13!.packages).to.deep.equal(RUN_PACKAGES);
+    expect(run14!.image).to.equal('slipway/stack:slipway-14');
+    expect(run14!.packages).to.include.members(['libicu78', 'libxml2-16', 'libsodium26', 'libpq5', 'tini']);
+    expect(run14!.packages).to.not.include.members(['libicu76', 'libxml2', 'libsodium23']);
+    expect(build14!.packages).to.include.members(['libicu-dev', 'build-essential']);
+    expect(run14!.packages).to.have.length(RUN_PACKAGES.length);
   });
 
   it("reads the Debian mirror from the machine's apt sources", async () => {

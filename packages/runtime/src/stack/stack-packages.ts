@@ -13,8 +13,34 @@ export const STACK_RECIPE_VERSION = 1;
 /** The stack built when no name is given; `STACK` in dynos and builds. */
 export const DEFAULT_STACK = CORE_DEFAULT_STACK.id;
 
-/** The Debian suite of each stack name (Debian 13, "trixie", is stable). */
-export const STACK_SUITES: Readonly<Record<string, string>> = { [DEFAULT_STACK]: 'trixie' };
+/** What names a stack: its Debian suite, and the packages renamed there (sonames move on). */
+export interface StackRecipe {
+  /** Debian suite debootstrap installs (its apt sources name it, so buildpacks read it too). */
+  suite: string;
+  /** What `slipway stacks` and `apps:info` say of it. */
+  description: string;
+  /** Packages of the lists below under another name in this suite (`libicu76` → `libicu78`). */
+  renamed?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The stacks Slipway knows. `slipway-13` is Debian 13 (trixie, stable); `slipway-14` is Debian
+ * testing (forky, to be Debian 14), for runtimes whose Debian builds need its newer C library
+ * (Python 3.14, JDK 25). Testing moves: its root is as of the day it was built.
+ */
+export const STACKS: Readonly<Record<string, StackRecipe>> = Object.freeze({
+  [DEFAULT_STACK]: { suite: 'trixie', description: CORE_DEFAULT_STACK.description },
+  'slipway-14': {
+    suite: 'testing',
+    description: 'Slipway-14 (Debian testing, forky)',
+    renamed: { libicu76: 'libicu78', libsodium23: 'libsodium26', libxml2: 'libxml2-16' },
+  },
+});
+
+/** The Debian suite of each stack name. */
+export const STACK_SUITES: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(STACKS).map(([n, r]) => [n, r.suite])),
+);
 
 /**
  * Run image packages on top of debootstrap's minbase. Tools a dyno's shell and buildpacks'
@@ -118,13 +144,16 @@ export interface StackVariant {
 
 /** The two variants of stack `name` from `mirror`. */
 export function stackVariants(name: string, suite: string, mirror: string): StackVariant[] {
+  const renamed = STACKS[name]?.renamed ?? {};
+  const rename = (list: readonly string[]) => list.map((p) => renamed[p] ?? p);
+  const run = rename(RUN_PACKAGES);
   const digest = (packages: readonly string[]) =>
     createHash('sha256')
       .update(JSON.stringify({ v: STACK_RECIPE_VERSION, suite, mirror, packages: [...packages].sort() }))
       .digest('hex');
-  const build = [...RUN_PACKAGES, ...BUILD_PACKAGES];
+  const build = [...run, ...rename(BUILD_PACKAGES)];
   return [
-    { kind: 'run', image: `slipway/stack:${name}`, packages: RUN_PACKAGES, digest: digest(RUN_PACKAGES) },
+    { kind: 'run', image: `slipway/stack:${name}`, packages: run, digest: digest(run) },
     { kind: 'build', image: `slipway/stack:${name}-build`, packages: build, digest: digest(build) },
   ];
 }

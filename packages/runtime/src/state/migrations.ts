@@ -13,7 +13,12 @@ export interface Migration {
   sql: string;
 }
 
-/** All migrations, in order. */
+/**
+ * All migrations, in order. Two edits to released entries: `drains` left the first one and
+ * `app_setups` the second when the drains and app setup plugins took their tables
+ * (drains/drain-table.ts, app-setup/app-setup-table.ts): a data dir made before keeps them, and
+ * each plugin's first step (`CREATE TABLE IF NOT EXISTS`, the same columns) adopts its table.
+ */
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -92,14 +97,6 @@ export const migrations: readonly Migration[] = [
         hostname TEXT NOT NULL UNIQUE,
         created_at TEXT NOT NULL
       );
-      CREATE TABLE drains (
-        id TEXT PRIMARY KEY,
-        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
-        url TEXT NOT NULL,
-        token TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        UNIQUE (app_id, url)
-      );
       CREATE TABLE addons (
         id TEXT PRIMARY KEY,
         app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
@@ -122,20 +119,9 @@ export const migrations: readonly Migration[] = [
   {
     version: 2,
     name: 'app setup postdeploy',
-    // Heroku's app-setup record keeps `postdeploy: { exit_code, output }`; here one row per app
-    // set up from an app.json with `scripts.postdeploy`, so a pending script outlives a restart.
-    sql: `
-      CREATE TABLE app_setups (
-        app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
-        postdeploy TEXT NOT NULL,
-        postdeploy_status TEXT NOT NULL
-          CHECK (postdeploy_status IN ('pending', 'running', 'succeeded', 'failed')),
-        postdeploy_exit_code INTEGER,
-        postdeploy_output TEXT,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-      );
-    `,
+    // The app_setups table this step made is now the app setup plugin's
+    // (app-setup/app-setup-table.ts), which creates it where it is missing and adopts it here.
+    sql: '',
   },
   {
     version: 3,

@@ -70,14 +70,13 @@ describe('SqliteStateStore', () => {
     expect(store.release(a.id, 2)?.config).to.deep.equal({ K: 'v' });
   });
 
-  it('keeps config, formation, domains, drains and add-ons per app, and deletes them with it', () => {
+  it('keeps config, formation, domains and add-ons per app, and deletes them with it', () => {
     const a = store.createApp('keep');
     store.replaceConfig(a.id, { A: '1', B: '2' });
     store.setFormation(a.id, [{ type: 'web', quantity: 2 }], 'standard-1x');
     store.setFormation(a.id, [{ type: 'web', size: 'standard-2x' }], 'standard-1x');
     store.addDomain(a.id, 'www.example.com');
     expect(code(() => store.addDomain(a.id, 'www.example.com'))).to.equal('SLIPWAY_ERR_RUNTIME_DOMAIN');
-    store.addDrain(a.id, 'https://logs.example.com/x');
     store.addAddon({
       id: 'x1',
       appId: a.id,
@@ -93,7 +92,7 @@ describe('SqliteStateStore', () => {
     expect(store.domains().map((d) => d.hostname)).to.deep.equal(['www.example.com']);
     expect(store.addons(a.id)[0]?.configVars).to.deep.equal(['REDIS_URL']);
     store.deleteApp('keep');
-    for (const t of ['config_vars', 'formation', 'domains', 'drains', 'addons', 'releases'])
+    for (const t of ['config_vars', 'formation', 'domains', 'addons', 'releases'])
       expect(store.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get(), t).to.deep.equal({ n: 0 });
   });
 
@@ -129,34 +128,6 @@ describe('SqliteStateStore', () => {
     expect(store.config(a.id)).to.deep.equal({ A: '1' });
     expect(store.currentRelease(a.id)?.config).to.deep.equal({ A: '1' });
     expect(store.config(other.id)).to.deep.equal({ KEEP: 'me' });
-  });
-
-  it('keeps a pending postdeploy across a reopen, hands it out once, and records how it ended', () => {
-    const a = store.createApp('setup');
-    store.appSetups.setPostdeploy(a.id, 'echo hi');
-    store.close();
-    store = new SqliteStateStore(join(dir, 'state.db'));
-    expect(store.appSetups.pending(a.id)).to.equal('echo hi');
-    expect(store.appSetups.claim(a.id)).to.equal('echo hi');
-    expect(store.appSetups.claim(a.id)).to.equal(undefined);
-    expect(store.appSetups.pending(a.id)).to.equal(undefined);
-    store.appSetups.finish(a.id, 3, 'hi');
-    expect(store.appSetups.get(a.id)?.postdeploy).to.deep.equal({
-      command: 'echo hi',
-      status: 'failed',
-      exitCode: 3,
-      output: 'hi',
-    });
-
-    // One left running by a killed platform is failed, not handed out again.
-    const b = store.createApp('setup-two');
-    store.appSetups.setPostdeploy(b.id, 'echo two');
-    store.appSetups.claim(b.id);
-    expect(store.appSetups.failInterrupted()).to.equal(1);
-    expect(store.appSetups.get(b.id)?.postdeploy).to.include({ status: 'failed', exitCode: null });
-    expect(store.appSetups.claim(b.id)).to.equal(undefined);
-    store.deleteApp('setup-two');
-    expect(store.appSetups.get(b.id)).to.equal(undefined);
   });
 
   it('loses no committed transaction when the writing process is SIGKILLed', async function () {

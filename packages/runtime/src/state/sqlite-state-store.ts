@@ -2,13 +2,12 @@
  * The default StateStore: one SQLite file in the data dir. The store is a stack of layers, one
  * file per domain, each owning its tables' statements (store-base.ts: the file, pragmas,
  * migrations; apps-state.ts; builds-state.ts: slugs and builds; releases-state.ts: releases,
- * config vars, formation; domains-drains-state.ts); this file adds the add-ons and API tokens
- * and the tables kept as objects of their own (app setups, release outputs, providers).
+ * config vars, formation; domains-state.ts); this file adds the add-ons and API tokens
+ * and the tables kept as objects of their own (release outputs, providers).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { StateStore } from '@slipway/core';
-import { AppSetupTable } from './app-setup-table.js';
-import { DomainsDrainsState } from './domains-drains-state.js';
+import { DomainsState } from './domains-state.js';
 import { ProviderTable } from './provider-table.js';
 import type { AddonRecord } from './records.js';
 import { ReleaseOutputTable } from './release-output-table.js';
@@ -29,9 +28,7 @@ const toAddon = (r: Row): AddonRecord => ({
 });
 
 /** SQLite implementation of the platform state. */
-export class SqliteStateStore extends DomainsDrainsState implements StateStore {
-  /** app.json setup records (pending and finished postdeploy scripts). */
-  readonly appSetups: AppSetupTable;
+export class SqliteStateStore extends DomainsState implements StateStore {
   /** What each release phase printed. */
   readonly releaseOutputs: ReleaseOutputTable;
   /** Remote add-on providers registered through the API. */
@@ -40,7 +37,6 @@ export class SqliteStateStore extends DomainsDrainsState implements StateStore {
   /** Open (creating if needed) the database file and apply pending migrations. */
   constructor(file: string) {
     super(file);
-    this.appSetups = new AppSetupTable(this.db);
     this.releaseOutputs = new ReleaseOutputTable(this.db);
     this.providers = new ProviderTable(this.db);
   }

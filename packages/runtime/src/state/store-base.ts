@@ -7,7 +7,8 @@
 import Database from 'better-sqlite3';
 import { migrations } from './migrations.js';
 
-/** A row as better-sqlite3 returns it. */
+/** A row as better-sqlite3 returns it: its columns are the SQL's, typed where the row is read. */
+// biome-ignore lint/suspicious/noExplicitAny: the database boundary, one declaration for every table's rows
 export type Row = Record<string, any>;
 /** The time stamp stored in every `*_at` column. */
 export const now = (): string => new Date().toISOString();

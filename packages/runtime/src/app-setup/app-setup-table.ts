@@ -1,13 +1,29 @@
 /**
- * The `app_setups` table: an app's pending `scripts.postdeploy` and, once run, its exit status
- * and output. Kept in SQLite (not memory) so a platform restart between app setup and the
- * first release does not forget the script; claiming it is one UPDATE, so it runs at most once.
+ * The `app_setups` table, owned by the app setup plugin (its migrations, `app_setup_migrations`):
+ * an app's pending `scripts.postdeploy` and, once run, its exit status and output. Kept in SQLite
+ * (not memory) so a platform restart between app setup and the first release does not forget
+ * the script; claiming it is one UPDATE, so it runs at most once. A data dir from before the
+ * table moved here has it from the state store's second migration; the first step adopts it.
  */
 import type Database from 'better-sqlite3';
-import type { AppSetupRecord } from './records.js';
+import type { AppSetupRecord } from '../state/records.js';
+import { now, type Row } from '../state/store-base.js';
 
-type Row = Record<string, any>;
-const now = () => new Date().toISOString();
+/** The app setup plugin's migrations, append only. */
+export const appSetupMigrations: readonly string[] = [
+  // Heroku's app-setup record keeps `postdeploy: { exit_code, output }`; here one row per app
+  // set up from an app.json with `scripts.postdeploy`.
+  `CREATE TABLE IF NOT EXISTS app_setups (
+     app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+     postdeploy TEXT NOT NULL,
+     postdeploy_status TEXT NOT NULL
+       CHECK (postdeploy_status IN ('pending', 'running', 'succeeded', 'failed')),
+     postdeploy_exit_code INTEGER,
+     postdeploy_output TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   )`,
+];
 
 const toSetup = (r: Row): AppSetupRecord => ({
   appId: r.app_id,

@@ -7,10 +7,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSlipwayError } from '@slipway/core';
 import { currentPrincipal } from '../accounts/principal.js';
-import { runHttpBackend } from '../git/http-backend.js';
-import { GitPushService } from '../git/push-service.js';
-import { DEFAULT_MAX_UPLOAD_BYTES, type RouteHandler, type RouteRegistrar, readJson } from './http-util.js';
-import type { ApiContext } from './server.js';
+import {
+  DEFAULT_MAX_UPLOAD_BYTES,
+  type RouteHandler,
+  type RouteRegistrar,
+  readJson,
+} from '../api/http-util.js';
+import type { RouteGroup } from '../api/route-groups.js';
+import type { ApiContext } from '../api/server.js';
+import { runHttpBackend } from './http-backend.js';
+import { GitPushService } from './push-service.js';
 
 const checkSchema = {
   type: 'object',
@@ -45,8 +51,19 @@ function callbackBase(req: IncomingMessage): string {
   return `http://${host.startsWith('::ffff:') ? host.slice(7) : h}:${req.socket.localPort}`;
 }
 
+/** The git push route group: the smart-HTTP endpoint and the hook callbacks (their paths span the API's root). */
+export const gitRoutes: RouteGroup = {
+  name: 'git',
+  prefix: '',
+  routes({ on, ctx, onAppDestroyed }) {
+    const git = registerGitRoutes(on, ctx);
+    // An app's repository goes with the app.
+    onAppDestroyed((app) => git.removeRepo(app));
+  },
+};
+
 /** Register the git endpoint and the hook callbacks; returns the push service. */
-export function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushService {
+function registerGitRoutes(on: RouteRegistrar, ctx: ApiContext): GitPushService {
   const git = new GitPushService({
     state: ctx.state,
     deploys: ctx.deploys,
