@@ -94,6 +94,22 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The CN of the certificate served for `servername`, once the router applied the store. */
+  const certificateFor = async (port: number, servername: string): Promise<string> => {
+    await settle();
+    return new Promise<string>((resolve, reject) => {
+      // The name check is off: the test looks at which certificate came, not whether it fits.
+      const s = tls.connect(
+        { host: '127.0.0.1', port, servername, ca, checkServerIdentity: () => undefined },
+        () => {
+          resolve(String(s.getPeerCertificate().subject.CN));
+          s.end();
+        },
+      );
+      s.on('error', reject);
+    });
+  };
+
   const get = async (host: string): Promise<{ status: number; cn: string; body: string }> => {
     await settle();
     return new Promise((resolve, reject) => {
@@ -228,18 +244,7 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     table.domains.set('www.custom.test', 'other');
     const live = createTestRouter(plane, { table, baseDomain: 'example.test', tls: { store } });
     const livePort = (await live.listenTls(0)).port;
-    const hello = (servername: string) =>
-      new Promise<string>((resolve, reject) => {
-        // The name check is off: the test looks at which certificate came, not whether it fits.
-        const s = tls.connect(
-          { host: '127.0.0.1', port: livePort, servername, ca, checkServerIdentity: () => undefined },
-          () => {
-            resolve(String(s.getPeerCertificate().subject.CN));
-            s.end();
-          },
-        );
-        s.on('error', reject);
-      });
+    const hello = (servername: string) => certificateFor(livePort, servername);
     await settle();
     try {
       expect(await hello('www.custom.test')).to.equal('custom');
@@ -339,19 +344,7 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     const table = new TestTable().set('other', [dyno.target('web.1')]);
     const live = createTestRouter(plane, { table, baseDomain: 'example.test', tls: { store } });
     const livePort = (await live.listenTls(0)).port;
-    const hello = async (servername: string) => {
-      await settle();
-      return new Promise<string>((resolve, reject) => {
-        const s = tls.connect(
-          { host: '127.0.0.1', port: livePort, servername, ca, checkServerIdentity: () => undefined },
-          () => {
-            resolve(String(s.getPeerCertificate().subject.CN));
-            s.end();
-          },
-        );
-        s.on('error', reject);
-      });
-    };
+    const hello = (servername: string) => certificateFor(livePort, servername);
     try {
       expect(await hello('anything.test')).to.equal('platform');
       store.replace([], { cert: pem('custom.crt'), key: pem('custom.key'), domains: [] });
