@@ -313,7 +313,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
    */
   const sync = async (): Promise<void> => {
     if (reloading) return reloading;
-    if (!current) return;
+    if (!current || closing) return;
     if (certs?.stale) {
       const running = current;
       reloading = (
@@ -326,7 +326,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     await current.control.sync();
     // Rules that read a new header or cookie, or answer with a new status: a new rule block.
     const compiled = current.control.compiled;
-    if (compiled && compiled.shapeKey !== ruleShapeKey && !reloading) {
+    if (compiled && compiled.shapeKey !== ruleShapeKey && !reloading && !closing) {
       reloading = start().finally(() => {
         reloading = undefined;
       });
@@ -355,6 +355,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     async close(graceMs = 0) {
       closing = true;
       if (timer) clearInterval(timer);
+      // A reload under way has spawned a haproxy that is not `current` yet: once it is, it is
+      // the one to stop (else it outlived the router, holding the ports).
+      await reloading?.catch(() => undefined);
       const proc = current?.proc;
       if (proc) {
         proc.kill(graceMs > 0 ? 'SIGUSR1' : 'SIGTERM');
