@@ -118,6 +118,18 @@ function isRange(s: unknown): boolean {
   return family !== 0 && (m![2] === undefined || Number(m![2]) <= (family === 6 ? 128 : 32));
 }
 
+/**
+ * A path with the escapes of unreserved characters decoded (`/%61dmin` is `/admin`, RFC 3986
+ * 6.2.2.2): the form both data planes compare a rule's `pathPrefix` in, since a dyno's framework
+ * decodes them too and a rule on `/admin` must not be passed by spelling it another way.
+ */
+export function normalizePath(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (esc, hex: string) => {
+    const c = String.fromCharCode(Number.parseInt(hex, 16));
+    return /[A-Za-z0-9._~-]/.test(c) ? c : esc;
+  });
+}
+
 /** The problems of one rule (empty when it is well formed). */
 export function routeRuleProblems(rule: RouteRule): string[] {
   const bad: string[] = [];

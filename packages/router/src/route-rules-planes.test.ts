@@ -376,6 +376,17 @@ describePlanes('router: declarative route rules', (plane) => {
     expect((await request(r.port, { host: HOST, path: '/deny' })).status).to.equal(464);
   });
 
+  it('a path prefix holds however the path spells its unreserved characters (no bypass by /%61dmin)', async () => {
+    rules.set('app', [
+      { match: { pathPrefix: '/admin' }, action: { kind: 'respond', status: 403, body: 'no' } },
+    ]);
+    for (const path of ['/admin', '/%61dmin/x', '/%61%64%6D%69%6e?q=1', '/adm%69n'])
+      expect((await request(r.port, { host: HOST, path })).status, path).to.equal(403);
+    // Reserved characters keep their escapes: a slash spelled %2F is another path.
+    for (const path of ['/%2Fadmin', '/admi', '/'])
+      expect((await request(r.port, { host: HOST, path })).status, path).to.equal(200);
+  });
+
   it('a header rule without a value holds however often the header is sent (no bypass by sending it twice)', async () => {
     rules.set('app', [
       {

@@ -177,7 +177,7 @@ describe('route rules: the HAProxy compiler (pure)', () => {
     });
     expect(c.slots).to.deep.equal(['slot1 1', 'slot2 1']);
     expect(c.first[0]).to.match(
-      /^\^slot1\[\|\]https\?\[\|\]\[\^\|\]\*\[\|\]\[\^\|\]\*\[\|\]1:a%20b\[\|\]\[\^\|\]\*\[\|\]\[\/\]p\[\.\]q a\w+$/,
+      /^\^slot1\[\|\]https\?\[\|\]\[\^\|\]\*\[\|\]\[\^\|\]\*\[\|\]1:a%20b\[\|\]\[\^\|\]\*\[\|\]\[\/\]\(\?:p\|%70\)\(\?:\[\.\]\|%2\[Ee\]\)\(\?:q\|%71\) a\w+$/,
     );
     expect(c.first[1]).to.contain('[|][^|]*,(?:t0),[^|]*[|]').and.contain('[1-9][0-9]*:1[|]');
     // App switches are in the first lookup only; one maintenance action for both apps.

@@ -10,6 +10,7 @@ import {
   checkRouteRules,
   type IncomingRequestInfo,
   type KernelHooks,
+  normalizePath,
   type RouteDecision,
   type RouteRule,
   type RouteRuleMatch,
@@ -103,7 +104,8 @@ export function ruleMatches(m: RouteRuleMatch | undefined, req: IncomingRequestI
   if (m.host !== undefined && m.host !== req.host) return false;
   if (m.pathPrefix !== undefined) {
     const q = req.url.indexOf('?');
-    if (!(q < 0 ? req.url : req.url.slice(0, q)).startsWith(m.pathPrefix)) return false;
+    const path = normalizePath(q < 0 ? req.url : req.url.slice(0, q));
+    if (!path.startsWith(normalizePath(m.pathPrefix))) return false;
   }
   if (m.header) {
     const v = req.headers[m.header.name.toLowerCase()];
