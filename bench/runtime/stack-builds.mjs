@@ -14,7 +14,7 @@
 // a cold build (empty cache: download + unpack) and a warm rebuild on a fresh worker, in the stack.
 //
 //   node bench/runtime/stack-builds.mjs [--rounds 3] [--only node,python]
-//   node bench/runtime/stack-builds.mjs --runtimes [--rounds 2] [--only python,java]
+//   node bench/runtime/stack-builds.mjs --runtimes [--rounds 2] [--only python,java] [--log]
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,12 @@ import { measure } from '../buildpacks/measure.mjs';
 import { ROOT } from './bench-lib.mjs';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string' }, only: { type: 'string' }, runtimes: { type: 'boolean' } },
+  options: {
+    rounds: { type: 'string' },
+    only: { type: 'string' },
+    runtimes: { type: 'boolean' },
+    log: { type: 'boolean' },
+  },
 });
 const rounds = Number(values.rounds ?? 3);
 const apps = (values.only ?? (values.runtimes ? 'python,java' : 'node,python')).split(',');
@@ -88,7 +93,10 @@ async function build(app, where, cache, warm, pin = false) {
       buildpacksDir: join(cache, 'buildpacks'),
       timeoutMs: 600_000,
     },
-    () => {},
+    // --log: the build's output with seconds since its start, to see where a build's time goes.
+    values.log
+      ? (line) => console.log(`  ${((performance.now() - t0) / 1000).toFixed(2)} ${line}`)
+      : () => {},
     undefined,
     {
       env,
