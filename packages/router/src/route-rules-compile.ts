@@ -157,7 +157,9 @@ class Compiler {
       const want = m.header?.name.toLowerCase() === h ? m.header : undefined;
       if (!want) fields.push(ANY);
       else if (want.absent) fields.push('0:');
-      else if (want.value === undefined) fields.push(`1:${ANY}`);
+      // Present: sent any number of times, as Node joins repeats into one value (`1:` alone
+      // let a client slip past a deny-by-presence rule by sending the header twice).
+      else if (want.value === undefined) fields.push(`[1-9][0-9]*:${ANY}`);
       else fields.push(`1:${encoded(want.value)}`);
     }
     for (const c of this.shape.cookies)

@@ -47,13 +47,13 @@ export function usableRules(
     return lastGood.get(hook)?.get(app) ?? [];
   }
   const out: RouteRule[] = [];
-  for (const r of rules) {
+  for (const [i, r] of rules.entries()) {
     if (checked.has(r)) {
       out.push(r);
       continue;
     }
     try {
-      checkRouteRules(app, [r]);
+      checkRouteRules(app, [r], i);
       checked.add(r);
       out.push(r);
     } catch (e) {

@@ -40,7 +40,7 @@ import {
   specKey,
 } from './docker-container.js';
 import { SlugImages } from './docker-slug-images.js';
-import { demux, lines, splitStatus } from './docker-streams.js';
+import { attachStreams, demux, lines, splitStatus } from './docker-streams.js';
 
 export { DYNO_NETWORK } from './docker-container.js';
 
@@ -325,14 +325,12 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
           ...(this.opts.pidsLimit ? { pidsLimit: this.opts.pidsLimit } : {}),
         }),
       );
-      const stream = (await container.attach({
-        stream: true,
-        stdout: true,
-        stderr: true,
-        stdin: attach !== undefined,
-        hijack: attach !== undefined,
-      })) as unknown as NodeJS.ReadWriteStream;
-      const { stdout, stderr } = demux(this.docker, stream, tty);
+      const { stdout, stderr, stdin } = await attachStreams(
+        this.docker,
+        container,
+        attach !== undefined,
+        tty,
+      );
       await container.start();
       const id = container.id;
       if (attach) {
@@ -360,7 +358,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         startedAt: Date.now(),
       };
       const d = this.track(handle, container, quotaBytes, !key);
-      if (attach) d.streams = { stdout, stderr, stdin: stream };
+      if (attach) d.streams = { stdout, stderr, stdin };
       flushEarly();
       return d;
     } catch (e) {

@@ -27,6 +27,26 @@ export function demux(docker: Docker, stream: NodeJS.ReadableStream, tty: boolea
   return { stdout, stderr };
 }
 
+/**
+ * Attach to a created container before it starts (so no output is missed): its stdout and
+ * stderr, split unless `tty`, and with `interactive` the connection itself as its stdin.
+ */
+export async function attachStreams(
+  docker: Docker,
+  container: Docker.Container,
+  interactive: boolean,
+  tty: boolean,
+) {
+  const stream = (await container.attach({
+    stream: true,
+    stdout: true,
+    stderr: true,
+    stdin: interactive,
+    hijack: interactive,
+  })) as unknown as NodeJS.ReadWriteStream;
+  return { ...demux(docker, stream, tty), stdin: stream };
+}
+
 /** Emit every line of `s` (long ones in pieces of at most `max` bytes) to `onLine`. */
 export function lines(s: NodeJS.ReadableStream, onLine: (line: string) => void, max = MAX_LINE_BYTES): void {
   splitLines(s as Readable, onLine, max);

@@ -49,6 +49,15 @@ export class SwarmAppNetworks {
     });
   }
 
+  /** The gateway was set up again (it restarted without its rules): join every overlay again. */
+  async rejoin(): Promise<void> {
+    for (const app of [...this.joined.keys()])
+      await this.serial(app, async () => {
+        if (this.joined.has(app))
+          this.joined.set(app, await joinOverlay(this.docker, this.edge, this.nameOf(app)));
+      });
+  }
+
   /** Overlays of this platform left by an earlier process: removed by `reap` unless an app claims them. */
   async adoptLeftovers(): Promise<void> {
     for (const n of await this.docker.listNetworks({

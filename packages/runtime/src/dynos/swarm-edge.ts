@@ -14,7 +14,13 @@
  *   - nothing else: the gateway forwards nothing from one overlay to another (its FORWARD policy
  *     is DROP), and the host forwards no new connection into the edge bridge (only its own
  *     traffic, which is not forwarded, goes there), so a dyno cannot use the host's routes to
- *     the overlays to reach another app's dynos.
+ *     the overlays to reach another app's dynos;
+ *   - of the host, only what listens on the edge address itself: the gateway forwards every port
+ *     of its overlay address to the host, so the host accepts a new connection from the edge
+ *     bridge only for a socket bound to that address (the slug server, the rendezvous, add-on
+ *     servers), never one bound to every address (the API or router started with
+ *     `--host 0.0.0.0`, sshd, the swarm's own ports): iptables' `socket` match, which ignores
+ *     such wildcard listeners.
  * The rules are set from the host (`nsenter` into the gateway's network namespace, `iptables`),
  * so the gateway's image needs no tools and the gateway runs with no capabilities.
  */
@@ -39,6 +45,8 @@ export interface SwarmEdge {
   gatewayAddress: string;
   /** The gateway's container id. */
   container: string;
+  /** Its process when its rules were set: a new one (the gateway or the engine restarted) has none. */
+  pid: number;
 }
 
 /** What joining an app overlay made (undone by `leaveOverlay`). */
@@ -103,7 +111,21 @@ export async function ensureSwarmEdge(
     hostAddress: edge.Gateway,
     gatewayAddress: edge.IPAddress,
     container: info.Id,
+    pid: info.State.Pid,
   };
+}
+
+/**
+ * Whether the gateway still runs in the namespace its rules were set in: restarted (by the
+ * engine's restart, or by hand) it runs in a new one without them, and then dynos reach
+ * nothing of the platform and its FORWARD policy is the kernel's ACCEPT.
+ */
+export async function edgeIntact(docker: Docker, edge: SwarmEdge): Promise<boolean> {
+  const info = await docker
+    .getContainer(edge.container)
+    .inspect()
+    .catch(() => undefined);
+  return Boolean(info?.State.Running) && info?.State.Pid === edge.pid;
 }
 
 /**
@@ -184,25 +206,50 @@ export async function ensureNetwork(docker: Docker, name: string, o: Record<stri
 }
 
 /**
- * The host forwards no new connection into the edge bridge: the router's connections to dynos
- * start on the host (not forwarded), so anything else (a dyno's packet sent to another app's
- * overlay address through its node's default route, or another machine's) is dropped there.
+ * The host's rules for the edge bridge `dev`: it forwards no new connection into the bridge (the
+ * router's connections to dynos start on the host, not forwarded, so anything else, a dyno's
+ * packet sent to another app's overlay address through its node's default route or another
+ * machine's, is dropped there), and takes a new connection from it only for a socket bound to
+ * the edge address itself (`-m socket` ignores wildcard listeners). The forward rule goes in
  * Docker's own chain for such rules (DOCKER-USER) when it has one, else FORWARD.
  */
-async function fenceBridge(docker: Docker): Promise<void> {
+async function fenceRules(dev: string): Promise<{ chain: string; spec: string[] }[]> {
+  const forward = await run('iptables', ['-w', '-n', '-L', 'DOCKER-USER'])
+    .then(() => 'DOCKER-USER')
+    .catch(() => 'FORWARD');
+  const fresh = ['-m', 'conntrack', '--ctstate', 'NEW'];
+  // In the order they are inserted at the top: the input ACCEPT ends above the input DROP.
+  return [
+    { chain: forward, spec: ['-o', dev, ...fresh, '-j', 'DROP'] },
+    { chain: 'INPUT', spec: ['-i', dev, ...fresh, '-j', 'DROP'] },
+    { chain: 'INPUT', spec: ['-i', dev, '-p', 'tcp', ...fresh, '-m', 'socket', '-j', 'ACCEPT'] },
+  ];
+}
+
+/** The edge bridge's device on the host. */
+async function bridgeDevice(docker: Docker): Promise<string> {
   const net = (await docker.getNetwork(EDGE_NETWORK).inspect()) as {
     Id: string;
     Options?: Record<string, string>;
   };
-  const dev = net.Options?.['com.docker.network.bridge.name'] ?? `br-${net.Id.slice(0, 12)}`;
-  const spec = ['-o', dev, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP'];
-  const chain = await run('iptables', ['-w', '-n', '-L', 'DOCKER-USER'])
-    .then(() => 'DOCKER-USER')
-    .catch(() => 'FORWARD');
-  const has = await run('iptables', ['-w', '-C', chain, ...spec])
-    .then(() => true)
-    .catch(() => false);
-  if (!has) await run('iptables', ['-w', '-I', chain, ...spec]);
+  return net.Options?.['com.docker.network.bridge.name'] ?? `br-${net.Id.slice(0, 12)}`;
+}
+
+/** Set the host's rules for the edge bridge (see `fenceRules`), each once and in their order. */
+async function fenceBridge(docker: Docker): Promise<void> {
+  const rules = await fenceRules(await bridgeDevice(docker));
+  const ipt = (...args: string[]) =>
+    run('iptables', ['-w', ...args]).then(
+      () => true,
+      () => false,
+    );
+  let all = true;
+  for (const { chain, spec } of rules) all = (await ipt('-C', chain, ...spec)) && all;
+  if (all) return;
+  // One missing: all again, so no DROP is ever left above the ACCEPT it must follow.
+  for (const { chain, spec } of rules) while (await ipt('-D', chain, ...spec));
+  for (const { chain, spec } of rules)
+    if (!(await ipt('-I', chain, ...spec))) throw new Error(`iptables -I ${chain} ${spec.join(' ')} failed`);
 }
 
 const nsOf = (pid: number) => `--net=/proc/${pid}/ns/net`;

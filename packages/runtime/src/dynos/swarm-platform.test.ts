@@ -7,8 +7,9 @@
  * logs; a deploy under continuous load fails no request; dynos on both nodes reach a Postgres
  * add-on through the edge gateway (`slipway-edge` on the app's overlay), the server listening
  * on no public address; a one-off of one app, on either node (`run --node`), gets no connection
- * to another app's dynos (overlay and docker_gwbridge addresses) nor to the engine's API, while
- * its own app's dyno answers; an attached one-off on the other node has a pty of the asked size,
+ * to another app's dynos (overlay and docker_gwbridge addresses), the engine's API, or a host
+ * service listening on every address (also after the edge gateway restarted and the runtime
+ * set its rules again), nor read the node's slug cache, while its own app's dyno answers; an attached one-off on the other node has a pty of the asked size,
  * stdin and its exit code, a detached one's output reaches the logs, and an unknown node is a
  * coded error; dynos over their memory quota on both nodes get R14, and R15 when the kernel
  * kills them at twice it; stopping the second engine leaves the app serving, no request
@@ -17,7 +18,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,6 +177,17 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
   });
 
   it("cannot reach another app's dynos nor the engine from a one-off on either node (run --node)", async () => {
+    // The edge gateway restarted (as an engine restart restarts it) has lost its rules: the
+    // runtime sets them again, and both apps serve (through it) and reach Postgres (through it).
+    const gw = new Docker().getContainer(`slipway-edge-${platformIdOf(dataDir).slice(0, 12)}`);
+    await gw.restart({ t: 0 });
+    expect(
+      await eventually(async () => (await p!.get('notes', '/write?v=gw')).status === 200, 90_000),
+    ).to.equal(true);
+    // A service of the host's listening on every address (as the API or router with
+    // `--host 0.0.0.0`, or the swarm's own port 2377) is not the dynos' to reach.
+    const wildcard = createServer((c) => c.end()).listen(0, '0.0.0.0');
+    await new Promise((r) => wildcard.once('listening', r));
     // notes (the Postgres test's app) has a web dyno on each node; web4's one-offs attack them.
     const notes = await dynoAddresses(swarm!, 'notes');
     const own = await dynoAddresses(swarm!, 'web4');
@@ -199,6 +211,8 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
           `${h}:2375`,
           `${h}:2376`,
         ]),
+        `slipway-edge:${(wildcard.address() as { port: number }).port}`,
+        'slipway-edge:2377',
       ];
       const self = own.find((d) => d.node === node) ?? own[0]!;
       const r = await p!.cli([
@@ -226,7 +240,9 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
       expect(probe).to.include(`open ${self.overlay}:${self.port}`);
       for (const t of targets) expect(probe).to.include(`closed ${t}`);
       expect(probe).to.include('no docker socket');
+      expect(probe).to.include('slug cache closed');
     }
+    wildcard.close();
     // The router still reaches both apps.
     expect((await p!.hello('web4')).version).to.equal('two');
     expect((await p!.get('notes', '/')).status).to.equal(200);
@@ -451,6 +467,8 @@ function probeScript(targets: string[]): string {
     '  if timeout 3 bash -c "exec 3<>/dev/tcp/${t%:*}/${t##*:}" 2>/dev/null; then echo "open $t"; else echo "closed $t"; fi',
     'done',
     'ls -l /var/run/docker.sock /run/docker.sock 2>/dev/null || echo "no docker socket"',
+    // The node's slug cache (every app's slugs that ran there) is mounted in each dyno: root's alone.
+    'ls /var/cache/slipway-slugs >/dev/null 2>&1 && echo "slug cache readable" || echo "slug cache closed"',
   ].join('\n');
 }
 

@@ -37,12 +37,12 @@ import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { engineOr, platformIdOf, requireStackImage, specKey } from './docker-container.js';
-import { demux, lines, splitStatus } from './docker-streams.js';
+import { attachStreams, demux, lines, splitStatus } from './docker-streams.js';
 import type { DynoExit } from './dyno-process.js';
 import { dynoErrors } from './errors.js';
 import { RuntimeOneOffSession } from './one-off-session.js';
 import { SwarmAppNetworks } from './swarm-app-networks.js';
-import { ensureSwarmEdge, type SwarmEdge } from './swarm-edge.js';
+import { edgeIntact, ensureSwarmEdge, type SwarmEdge } from './swarm-edge.js';
 import { killedForMemory, MemoryReports } from './swarm-memory.js';
 import { type PlacedDyno, SwarmNodes } from './swarm-placement.js';
 import { runRemoteOneOff } from './swarm-remote-one-off.js';
@@ -137,6 +137,8 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   private timer: NodeJS.Timeout | undefined;
   private adoptTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** When the edge gateway was last checked for a restart (checkEdge). */
+  private edgeCheckedAt = 0;
   /** The manager's node id: one-offs run there. */
   private managerId = '';
   private closed = false;
@@ -185,12 +187,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     // would make every node try a registry first (and wait for it) on each task.
     this.stackImageId = ((await this.docker.getImage(this.stackImage).inspect()) as { Id: string }).Id;
     this.users = this.opts.users ?? (await AppUsers.open(this.opts.dataDir));
-    this.edge = await ensureSwarmEdge(
-      this.docker,
-      this.stackImage,
-      this.labels,
-      `slipway-edge-${this.platformId.slice(0, 12)}`,
-    );
+    this.edge = await ensureSwarmEdge(this.docker, this.stackImage, this.labels, this.edgeName);
     this.networks = new SwarmAppNetworks(this.docker, this.edge, this.platformId, this.opts.networkIdleMs);
     await this.networks.adoptLeftovers();
     await this.slugs.listen(this.edge.hostAddress, this.edge.dynoHost);
@@ -337,17 +334,15 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
           network,
         }),
       );
-      const stream = (await container.attach({
-        stream: true,
-        stdout: true,
-        stderr: true,
-        stdin: attach !== undefined,
-        hijack: attach !== undefined,
-      })) as unknown as NodeJS.ReadWriteStream;
-      const { stdout, stderr } = demux(this.docker, stream, tty);
+      const { stdout, stderr, stdin } = await attachStreams(
+        this.docker,
+        container,
+        attach !== undefined,
+        tty,
+      );
       const handle = dynoHandle(container.id, full, { node: this.managerName() });
       const d = this.track(handle, { container });
-      if (attach) d.streams = { stdout, stderr, stdin: stream };
+      if (attach) d.streams = { stdout, stderr, stdin };
       else {
         lines(stdout, (l) => this.emit('output', handle, l, 'stdout'));
         lines(stderr, (l) => this.emit('output', handle, l, 'stderr'));
@@ -650,6 +645,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     this.polling = true;
     try {
       await this.networks.reap(this.busyApps());
+      await this.checkEdge();
       const mine = [...this.dynos.values()].filter((d) => d.service && !d.oneOff);
       if (mine.length === 0) return;
       await this.nodes.refresh();
@@ -675,6 +671,23 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * Every 5 s: the gateway restarted (an engine restart restarts it) runs without its rules, so
+   * its base rules, the host's fence and each overlay's rules are set again (`edgeIntact`).
+   */
+  private async checkEdge(): Promise<void> {
+    if (!this.edge || Date.now() - this.edgeCheckedAt < 5000) return;
+    this.edgeCheckedAt = Date.now();
+    if (await edgeIntact(this.docker, this.edge)) return;
+    // The same object: the app networks hold it, and a re-made gateway may have a new address.
+    Object.assign(this.edge, await ensureSwarmEdge(this.docker, this.stackImage, this.labels, this.edgeName));
+    await this.networks.rejoin();
+  }
+
+  private get edgeName(): string {
+    return `slipway-edge-${this.platformId.slice(0, 12)}`;
   }
 
   private managerName(): string {

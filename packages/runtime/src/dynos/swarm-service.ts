@@ -3,7 +3,9 @@
  * What a dyno of the Swarm runtime is: a service of one task from the stack image (a formation
  * dyno), or a container on the manager on its app's overlay (a one-off). Both boot the same way:
  * as root, fetch the release's slug (swarm-slug-server.ts) into the node's slug cache volume
- * unless it is there, check its sha256, unpack it at /app as the app's uid, then drop to that
+ * unless it is there (the volume is shared by every app's dynos on the node and mounted in each,
+ * so it is root's alone: mode 0700, archives 0600; an app reads no other app's slug there),
+ * check its sha256, unpack it at /app as the app's uid, then drop to that
  * uid with no capabilities left (setpriv clears the bounding set) and run Heroku's launcher.
  *
  * Why one service per dyno and not one per process type scaled to the formation: the dyno
@@ -41,15 +43,18 @@ export const BOOT = [
   '  printf "%s\\n" "${r#*:}" >&3',
   '  exec 0<&3 1>&3 2>&3 3>&-',
   'fi',
+  // The cache holds every app's slugs that ran on this node: root's alone, never the app's to read.
+  `chmod 700 ${CACHE}`,
   `c=${CACHE}/$sum.tgz`,
   'if [ ! -s "$c" ]; then',
   `  t=$(mktemp ${CACHE}/.fetch.XXXXXX)`,
   '  curl -fsS --retry 5 --retry-connrefused --retry-delay 1 -o "$t" "$url"',
   '  echo "$sum  $t" | sha256sum -c --status || { echo "slug $sum: checksum mismatch" >&2; rm -f "$t"; exit 1; }',
-  '  chmod 644 "$t"; mv -f "$t" "$c"',
+  '  mv -f "$t" "$c"',
   'fi',
   'chown "$u:$u" /app',
-  'setpriv --reuid="$u" --regid="$u" --clear-groups tar xzf "$c" -C /app',
+  // Root opens the archive (mode 0600), the app's uid unpacks it.
+  'setpriv --reuid="$u" --regid="$u" --clear-groups tar xzf - -C /app < "$c"',
   'drop="setpriv --reuid=$u --regid=$u --clear-groups --inh-caps=-all --bounding-set=-all"',
   'if [ -n "$pty" ]; then',
   '  export SLIPWAY_L="$2" SLIPWAY_C="$1"',
