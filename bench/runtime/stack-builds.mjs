@@ -8,7 +8,13 @@
 // manager commands on the host (bench/buildpacks/steps.mjs `raw`: npm ci/build/prune, pip install,
 // fresh caches, after one uncounted warm-up run) for the build overhead over them.
 //
+// With --runtimes, instead: what a runtime version pinned by the app costs in the stack (Python
+// 3.13 by .python-version, JDK 21 by system.properties, both unpacked from the build root's
+// Debian packages into the slug) against the example as it is (Python 3.11, JDK 17): per round,
+// a cold build (empty cache: download + unpack) and a warm rebuild on a fresh worker, in the stack.
+//
 //   node bench/runtime/stack-builds.mjs [--rounds 3] [--only node,python]
+//   node bench/runtime/stack-builds.mjs --runtimes [--rounds 2] [--only python,java] [--log]
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +24,22 @@ import { BuildWorkerPool, openStackBuilds, runBuildInWorker } from '@slipway/run
 import { measure } from '../buildpacks/measure.mjs';
 import { ROOT } from './bench-lib.mjs';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string' },
+    only: { type: 'string' },
+    runtimes: { type: 'boolean' },
+    log: { type: 'boolean' },
+  },
+});
 const rounds = Number(values.rounds ?? 3);
-const apps = (values.only ?? 'node,python').split(',');
-const BUILDPACK = { node: 'nodejs', python: 'python' };
+const apps = (values.only ?? (values.runtimes ? 'python,java' : 'node,python')).split(',');
+const BUILDPACK = { node: 'nodejs', python: 'python', java: 'java' };
+/** The pin file written over the example's for --runtimes (the example pins Python 3.11, JDK 17). */
+const PIN = {
+  python: ['.python-version', '3.13\n'],
+  java: ['system.properties', 'java.runtime.version=21\n'],
+};
 
 const dir = await mkdtemp(join(tmpdir(), 'slipway-bench-stack-builds-'));
 await chmod(dir, 0o755);
@@ -50,11 +68,12 @@ let n = 0;
  * One build of `app` on `cache` (host or stack), its wall time in seconds; `warm` 'fresh' starts
  * a worker for it, 'pre-started' takes the one waiting (and every build but 'fresh' leaves one).
  */
-async function build(app, where, cache, warm) {
+async function build(app, where, cache, warm, pin = false) {
   const builds = join(cache, 'builds');
   const work = join(builds, `w${n++}`);
   await mkdir(work, { recursive: true });
   await cp(join(ROOT, 'examples/apps', app), join(work, 'src'), { recursive: true });
+  if (pin) await writeFile(join(work, 'src', PIN[app][0]), PIN[app][1]);
   const env = { PATH: process.env.PATH, HOME: join(cache, 'home'), TMPDIR: work, LANG: 'C.UTF-8' };
   for (const k of ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'PIP_CERT', 'REQUESTS_CA_BUNDLE'])
     if (process.env[k]) env[k] = process.env[k];
@@ -74,7 +93,10 @@ async function build(app, where, cache, warm) {
       buildpacksDir: join(cache, 'buildpacks'),
       timeoutMs: 600_000,
     },
-    () => {},
+    // --log: the build's output with seconds since its start, to see where a build's time goes.
+    values.log
+      ? (line) => console.log(`  ${((performance.now() - t0) / 1000).toFixed(2)} ${line}`)
+      : () => {},
     undefined,
     {
       env,
@@ -96,6 +118,10 @@ async function raw(app) {
   const { wall } = await measure(['raw', app, join(work, 'app'), join(work, 'cache')], work);
   await rm(work, { recursive: true, force: true });
   return wall;
+}
+if (values.runtimes) {
+  await runtimes();
+  process.exit(0);
 }
 for (const app of apps) await raw(app);
 
@@ -159,3 +185,39 @@ for (const app of apps) {
 }
 await pool.close();
 await rm(dir, { recursive: true, force: true });
+
+/** --runtimes: pinned against as-is builds in the stack, cold and warm, interleaved per round. */
+async function runtimes() {
+  const times = {};
+  for (let r = 0; r < rounds; r++)
+    for (const app of apps)
+      for (const pin of r % 2 ? [false, true] : [true, false]) {
+        const cache = join(dir, `r-${app}-${pin}-${r}`);
+        await mkdir(join(cache, 'cache'), { recursive: true });
+        await mkdir(join(cache, 'buildpacks'), { recursive: true });
+        const cold = await build(app, 'stack', cache, 'cold', pin);
+        const warm = await build(app, 'stack', cache, 'fresh', pin);
+        const k = `${app} ${pin ? 'pinned' : 'as is'}`;
+        times[k] ??= { cold: [], warm: [] };
+        times[k].cold.push(cold);
+        times[k].warm.push(warm);
+        console.log(
+          `round ${r + 1} ${k}: cold ${cold.toFixed(2)} s, warm ${warm.toFixed(2)} s (load ${loadavg()[0].toFixed(1)})`,
+        );
+      }
+  console.log(`\nmedians of ${rounds} rounds, in the stack (load ${loadavg()[0].toFixed(1)} at the end):`);
+  console.log(
+    '| app | first build, pinned | first build, as is | warm, pinned | warm, as is | a cached runtime adds |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  for (const app of apps) {
+    const p = times[`${app} pinned`];
+    const a = times[`${app} as is`];
+    const [pc, ac, pw, aw] = [p.cold, a.cold, p.warm, a.warm].map(median);
+    console.log(
+      `| ${app} ${PIN[app][1].trim()} | ${pc.toFixed(2)} s | ${ac.toFixed(2)} s | ${pw.toFixed(2)} s | ${aw.toFixed(2)} s | ${(pw - aw).toFixed(2)} s |`,
+    );
+  }
+  await pool.close();
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,3 +1,4 @@
+// Over 400 lines: one H-code per case, each run against both data planes from the same vectors.
 import http from 'node:http';
 import { Kernel } from '@slipway/core';
 import { expect } from 'chai';

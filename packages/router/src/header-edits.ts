@@ -27,11 +27,20 @@ export function editRequestHeaders(
   const drop = new Set<string>();
   for (const n of edits.remove ?? []) drop.add(n.toLowerCase());
   const set = Object.entries(edits.set ?? {}).filter(([n]) => !FRAMING.has(n.toLowerCase()));
-  for (const [n] of set) drop.add(n.toLowerCase());
+  const setNames = new Set(set.map(([n]) => n.toLowerCase()));
+  for (const n of setNames) drop.add(n);
   for (const n of FRAMING) drop.delete(n);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    if (!drop.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (drop.has(lower)) continue;
+    // A set header named in `Connection` would be dropped as hop by hop with the client's copy:
+    // the client could undo an edit. Only the client's copy goes (above); the token goes too.
+    if (set.length > 0 && lower === 'connection') {
+      const tokens = raw[i + 1]!.split(',').filter((t) => !setNames.has(t.trim().toLowerCase()));
+      out.push(name, tokens.join(','));
+    } else out.push(name, raw[i + 1]!);
   }
   for (const [n, v] of set) out.push(n, v);
   return out;

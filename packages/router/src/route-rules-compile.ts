@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BlockList, isIPv6 } from 'node:net';
-import type { RouteRule, RouteRuleEdits, RouteRuleMatch } from '@slipway/core';
+import { normalizePath, type RouteRule, type RouteRuleEdits, type RouteRuleMatch } from '@slipway/core';
 import { DROP_REQUEST } from './forwarded-headers.js';
 import { FRAMING } from './header-edits.js';
 
@@ -70,6 +70,27 @@ function literal(s: string): string | undefined {
     if (/[A-Za-z0-9]/.test(c)) out += c;
     else if (/[!"$%&'()*+,./:<=>?@_`{|}~-]/.test(c)) out += `[${c}]`;
     else return undefined;
+  }
+  return out;
+}
+
+/**
+ * A path prefix's regex matching every spelling of it a dyno reads as the same path: each
+ * unreserved character also as its escape, in either case of hex (`a` is `(?:a|%61)`), as the
+ * Node router compares with `normalizePath`.
+ */
+function pathLiteral(prefix: string): string | undefined {
+  let out = '';
+  for (const c of normalizePath(prefix)) {
+    const lit = literal(c);
+    if (lit === undefined) return undefined;
+    if (!/[A-Za-z0-9._~-]/.test(c)) {
+      out += lit;
+      continue;
+    }
+    const hex = c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
+    const esc = [...hex].map((h) => (/[A-F]/.test(h) ? `[${h}${h.toLowerCase()}]` : h)).join('');
+    out += `(?:${lit}|%${esc})`;
   }
   return out;
 }
@@ -143,7 +164,7 @@ class Compiler {
   regex(slot: string, m: RouteRuleMatch = {}): string | { problem: string } {
     const host = m.host === undefined ? ANY : literal(m.host);
     if (host === undefined) return { problem: `host ${m.host} has characters HAProxy maps cannot hold` };
-    const path = m.pathPrefix === undefined ? '' : literal(m.pathPrefix);
+    const path = m.pathPrefix === undefined ? '' : pathLiteral(m.pathPrefix);
     if (path === undefined)
       return { problem: `path prefix ${m.pathPrefix} has characters HAProxy maps cannot hold` };
     if (m.header && !this.shape.headers.includes(m.header.name.toLowerCase()))
@@ -157,7 +178,9 @@ class Compiler {
       const want = m.header?.name.toLowerCase() === h ? m.header : undefined;
       if (!want) fields.push(ANY);
       else if (want.absent) fields.push('0:');
-      else if (want.value === undefined) fields.push(`1:${ANY}`);
+      // Present: sent any number of times, as Node joins repeats into one value (`1:` alone
+      // let a client slip past a deny-by-presence rule by sending the header twice).
+      else if (want.value === undefined) fields.push(`[1-9][0-9]*:${ANY}`);
       else fields.push(`1:${encoded(want.value)}`);
     }
     for (const c of this.shape.cookies)

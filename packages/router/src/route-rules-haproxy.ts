@@ -94,18 +94,29 @@ export function ruleBlock(
     out.push(
       `  http-request redirect location "%[var(txn.rloc)]" code ${s} if { ${val('txn.rule', 'redirect', v)} -m str ${s} }`,
     );
-  for (const n of shape.requestRemove)
-    out.push(`  http-request del-header ${n} if { ${val('txn.redit', `del.${n}`, v)} -m found }`);
-  for (const n of shape.requestSet)
-    out.push(
-      `  http-request set-header ${n} "%[${val('txn.redit', `req.${n}`, v)},b64dec]" if { ${val('txn.redit', `req.${n}`, v)} -m found }`,
-    );
   // The rule's own answer headers, then the edits (which win, as on the Node router).
   for (const n of shape.responseHeaders)
     for (const from of ['txn.rule', 'txn.redit'])
       out.push(
         `  http-after-response set-header ${n} "%[${val(from, `res.${n}`, v)},b64dec]" if { ${val(from, `res.${n}`, v)} -m found }`,
       );
+  return out.join('\n');
+}
+
+/**
+ * The rules' request header edits, placed after the hop-by-hop action: a client naming an
+ * edited header in `Connection` drops its own copy, never the one the rule set (as on the
+ * Node router, where the edits are applied after the hop-by-hop names are dropped).
+ */
+export function ruleRequestEdits(dir: string, shape: RuleShape): string {
+  const v = ruleFiles(dir).values;
+  const out = ["  # Route rules' request header edits (route-rules-haproxy.ts)."];
+  for (const n of shape.requestRemove)
+    out.push(`  http-request del-header ${n} if { ${val('txn.redit', `del.${n}`, v)} -m found }`);
+  for (const n of shape.requestSet)
+    out.push(
+      `  http-request set-header ${n} "%[${val('txn.redit', `req.${n}`, v)},b64dec]" if { ${val('txn.redit', `req.${n}`, v)} -m found }`,
+    );
   return out.join('\n');
 }
 

@@ -4,6 +4,7 @@
  * come from real plugins on a real kernel, changed while the router runs.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { Kernel, type RouteRule, withHeaderEdits } from '@slipway/core';
 import { expect } from 'chai';
@@ -36,6 +37,8 @@ describePlanes('router: declarative route rules', (plane) => {
   /** The rules a test plugin returns, by app (changed by the tests as the router runs). */
   const rules = new Map<string, RouteRule[]>();
   const table = new TestTable();
+  /** What the router reported (malformed rules, a throwing tap). */
+  const errors: string[] = [];
   /** Apps whose rules tap throws. */
   const explode = new Set<string>();
   before(async () => {
@@ -92,7 +95,7 @@ describePlanes('router: declarative route rules', (plane) => {
       .set('app', [app.target('web.1')])
       .set('app-canary', [canary.target('web.1')])
       .set('other', [app.target('web.1')]);
-    r = await startRouter(table, { kernel }, plane);
+    r = await startRouter(table, { kernel, onError: (e) => errors.push(String(e)) }, plane);
   });
   after(async () => {
     await r.router.close();
@@ -215,6 +218,9 @@ describePlanes('router: declarative route rules', (plane) => {
     const seen = JSON.parse(reply.body).headers;
     expect(seen['x-plan']).to.equal('gold plan');
     expect(seen).to.not.have.property('x-secret');
+    // A client naming the rule's header in Connection (hop by hop) drops its own copy, never the rule's.
+    const hop = await request(r.port, { host: HOST, headers: { 'x-plan': 'free', connection: 'x-plan' } });
+    expect(JSON.parse(hop.body).headers['x-plan']).to.equal('gold plan');
     expect(reply.headers['x-frame-options']).to.equal('DENY');
     expect(reply.headers['x-debug-seen']).to.equal('yes; really');
     const plain = await request(r.port, { host: HOST });
@@ -312,9 +318,85 @@ describePlanes('router: declarative route rules', (plane) => {
   it('skips a malformed rule and keeps serving the app', async () => {
     rules.set('app', [
       { match: { pathPrefix: 'no-slash' }, action: { kind: 'respond', status: 200, body: 'x' } },
+      // Ranges Node's BlockList throws on: once they failed the compile (every app's maps) and
+      // the Node router's answer; now the check refuses them.
+      { match: { source: ['10.0.0.0/33'] }, action: { kind: 'respond', status: 403, body: 'x' } },
+      { match: { source: ['999.1.1.1'] }, action: { kind: 'respond', status: 403, body: 'x' } },
       { match: { pathPrefix: '/ok' }, action: { kind: 'respond', status: 202, body: 'fine' } },
     ]);
     expect((await request(r.port, { host: HOST, path: '/ok' })).status).to.equal(202);
     expect((await request(r.port, { host: HOST, path: '/no-slash' })).status).to.equal(200);
+    // Each is named by its place among the app's rules.
+    expect(errors.join('\n')).to.contain('rule #2 of app app').and.contain('rule #3 of app app');
+  });
+
+  it("an app's rules never reach another app's requests, even when they name its host", async () => {
+    rules.set('other', [
+      { match: { host: HOST }, action: { kind: 'respond', status: 403, body: 'not yours' } },
+      { match: { host: HOST }, action: { kind: 'edit', responseHeaders: { 'X-Hijacked': 'yes' } } },
+      { match: { host: HOST }, action: { kind: 'redirect', status: 302, location: 'https://evil.test/' } },
+    ]);
+    const reply = await request(r.port, { host: HOST });
+    expect(reply.status).to.equal(200);
+    expect(reply.headers).to.not.have.property('x-hijacked');
+    expect((await request(r.port, { host: 'other.example.test' })).status).to.equal(200);
+  });
+
+  it('a deny rule holds through reloads (a new answer status is one on HAProxy): no request slips past it', async () => {
+    const deny = (status: number): RouteRule[] => [
+      { match: { pathPrefix: '/deny' }, action: { kind: 'respond', status, body: 'no' } },
+    ];
+    rules.set('app', deny(460));
+    await settle();
+    const seen = new Map<string | number, number>();
+    let stop = false;
+    const loop = async (): Promise<void> => {
+      while (!stop) {
+        // A new connection each time (during a reload both haproxys take them), not waiting for
+        // the router to settle as request() does.
+        const status = await new Promise<string | number>((done) => {
+          const req = http.get(
+            { port: r.port, host: '127.0.0.1', path: '/deny', headers: { host: HOST }, agent: false },
+            (res) => done(res.resume().statusCode!),
+          );
+          req.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? 'error'));
+        });
+        seen.set(status, (seen.get(status) ?? 0) + 1);
+      }
+    };
+    const loops = [loop(), loop(), loop()];
+    for (const status of [461, 462, 463, 464]) {
+      rules.set('app', deny(status));
+      table.set('app', [app.target('web.1')]);
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
+    stop = true;
+    await Promise.all(loops);
+    expect(seen.get(200), JSON.stringify([...seen])).to.equal(undefined);
+    expect((await request(r.port, { host: HOST, path: '/deny' })).status).to.equal(464);
+  });
+
+  it('a path prefix holds however the path spells its unreserved characters (no bypass by /%61dmin)', async () => {
+    rules.set('app', [
+      { match: { pathPrefix: '/admin' }, action: { kind: 'respond', status: 403, body: 'no' } },
+    ]);
+    for (const path of ['/admin', '/%61dmin/x', '/%61%64%6D%69%6e?q=1', '/adm%69n'])
+      expect((await request(r.port, { host: HOST, path })).status, path).to.equal(403);
+    // Reserved characters keep their escapes: a slash spelled %2F is another path.
+    for (const path of ['/%2Fadmin', '/admi', '/'])
+      expect((await request(r.port, { host: HOST, path })).status, path).to.equal(200);
+  });
+
+  it('a header rule without a value holds however often the header is sent (no bypass by sending it twice)', async () => {
+    rules.set('app', [
+      {
+        match: { header: { name: 'X-Internal' } },
+        action: { kind: 'respond', status: 403, body: 'internal only' },
+      },
+    ]);
+    expect((await request(r.port, { host: HOST, headers: { 'x-internal': '1' } })).status).to.equal(403);
+    const twice = await request(r.port, { host: HOST, headers: { 'x-internal': ['1', '2'] } });
+    expect(twice.status).to.equal(403);
+    expect((await request(r.port, { host: HOST })).status).to.equal(200);
   });
 });

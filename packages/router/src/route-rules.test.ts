@@ -107,6 +107,24 @@ describe('route rules: the evaluator (pure)', () => {
       .to.contain('match.pathPrefix')
       .and.contain('301, 302, 307 or 308')
       .and.contain('absolute');
+    // What a plugin reading its settings may pass: ranges Node's BlockList throws on, numbers
+    // where text goes (the HAProxy compiler's Buffer.from would throw on them).
+    const odd = [
+      { match: { source: ['10.0.0.0/33'] }, action: { kind: 'code' } },
+      { match: { source: ['999.1.1.1'] }, action: { kind: 'code' } },
+      { match: { source: ['::1/129'] }, action: { kind: 'code' } },
+      { match: { host: 5 }, action: { kind: 'code' } },
+      { match: { pathPrefix: 5 }, action: { kind: 'code' } },
+      { match: { header: { name: 'x', value: 5 } }, action: { kind: 'code' } },
+      { match: { cookie: { name: 'c', value: 5 } }, action: { kind: 'code' } },
+      { action: { kind: 'respond', status: 200, body: 5 } },
+      { action: { kind: 'redirect', status: 302, location: 5 } },
+    ] as unknown as RouteRule[];
+    for (const r of odd)
+      expect(() => checkRouteRules('shop', [r]), JSON.stringify(r)).to.throw(/route rule #1 of app shop/);
+    checkRouteRules('shop', [
+      { match: { source: ['10.0.0.0/8', '192.0.2.7', '::1/128', '::'] }, action: { kind: 'code' } },
+    ]);
     const good: RouteRule = { action: { kind: 'respond', status: 200, body: 'ok' } };
     const kernel = new Kernel();
     await kernel.use({
@@ -159,7 +177,7 @@ describe('route rules: the HAProxy compiler (pure)', () => {
     });
     expect(c.slots).to.deep.equal(['slot1 1', 'slot2 1']);
     expect(c.first[0]).to.match(
-      /^\^slot1\[\|\]https\?\[\|\]\[\^\|\]\*\[\|\]\[\^\|\]\*\[\|\]1:a%20b\[\|\]\[\^\|\]\*\[\|\]\[\/\]p\[\.\]q a\w+$/,
+      /^\^slot1\[\|\]https\?\[\|\]\[\^\|\]\*\[\|\]\[\^\|\]\*\[\|\]1:a%20b\[\|\]\[\^\|\]\*\[\|\]\[\/\]\(\?:p\|%70\)\(\?:\[\.\]\|%2\[Ee\]\)\(\?:q\|%71\) a\w+$/,
     );
     expect(c.first[1]).to.contain('[|][^|]*,(?:t0),[^|]*[|]').and.contain('[1-9][0-9]*:1[|]');
     // App switches are in the first lookup only; one maintenance action for both apps.

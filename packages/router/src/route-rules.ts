@@ -10,6 +10,7 @@ import {
   checkRouteRules,
   type IncomingRequestInfo,
   type KernelHooks,
+  normalizePath,
   type RouteDecision,
   type RouteRule,
   type RouteRuleMatch,
@@ -47,13 +48,13 @@ export function usableRules(
     return lastGood.get(hook)?.get(app) ?? [];
   }
   const out: RouteRule[] = [];
-  for (const r of rules) {
+  for (const [i, r] of rules.entries()) {
     if (checked.has(r)) {
       out.push(r);
       continue;
     }
     try {
-      checkRouteRules(app, [r]);
+      checkRouteRules(app, [r], i);
       checked.add(r);
       out.push(r);
     } catch (e) {
@@ -103,7 +104,8 @@ export function ruleMatches(m: RouteRuleMatch | undefined, req: IncomingRequestI
   if (m.host !== undefined && m.host !== req.host) return false;
   if (m.pathPrefix !== undefined) {
     const q = req.url.indexOf('?');
-    if (!(q < 0 ? req.url : req.url.slice(0, q)).startsWith(m.pathPrefix)) return false;
+    const path = normalizePath(q < 0 ? req.url : req.url.slice(0, q));
+    if (!path.startsWith(normalizePath(m.pathPrefix))) return false;
   }
   if (m.header) {
     const v = req.headers[m.header.name.toLowerCase()];

@@ -149,6 +149,7 @@ export function createTestRouter(plane: Plane, opts: RouterOptions, extra: Hapro
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.tls ? { tls: opts.tls } : {}),
+    ...(opts.onError ? { onError: opts.onError } : {}),
     ...(extra.maintenance ? { maintenance: extra.maintenance } : {}),
   });
   liveHaproxy.add(h);

@@ -94,6 +94,22 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The CN of the certificate served for `servername`, once the router applied the store. */
+  const certificateFor = async (port: number, servername: string): Promise<string> => {
+    await settle();
+    return new Promise<string>((resolve, reject) => {
+      // The name check is off: the test looks at which certificate came, not whether it fits.
+      const s = tls.connect(
+        { host: '127.0.0.1', port, servername, ca, checkServerIdentity: () => undefined },
+        () => {
+          resolve(String(s.getPeerCertificate().subject.CN));
+          s.end();
+        },
+      );
+      s.on('error', reject);
+    });
+  };
+
   const get = async (host: string): Promise<{ status: number; cn: string; body: string }> => {
     await settle();
     return new Promise((resolve, reject) => {
@@ -228,18 +244,7 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     table.domains.set('www.custom.test', 'other');
     const live = createTestRouter(plane, { table, baseDomain: 'example.test', tls: { store } });
     const livePort = (await live.listenTls(0)).port;
-    const hello = (servername: string) =>
-      new Promise<string>((resolve, reject) => {
-        // The name check is off: the test looks at which certificate came, not whether it fits.
-        const s = tls.connect(
-          { host: '127.0.0.1', port: livePort, servername, ca, checkServerIdentity: () => undefined },
-          () => {
-            resolve(String(s.getPeerCertificate().subject.CN));
-            s.end();
-          },
-        );
-        s.on('error', reject);
-      });
+    const hello = (servername: string) => certificateFor(livePort, servername);
     await settle();
     try {
       expect(await hello('www.custom.test')).to.equal('custom');
@@ -339,19 +344,7 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     const table = new TestTable().set('other', [dyno.target('web.1')]);
     const live = createTestRouter(plane, { table, baseDomain: 'example.test', tls: { store } });
     const livePort = (await live.listenTls(0)).port;
-    const hello = async (servername: string) => {
-      await settle();
-      return new Promise<string>((resolve, reject) => {
-        const s = tls.connect(
-          { host: '127.0.0.1', port: livePort, servername, ca, checkServerIdentity: () => undefined },
-          () => {
-            resolve(String(s.getPeerCertificate().subject.CN));
-            s.end();
-          },
-        );
-        s.on('error', reject);
-      });
-    };
+    const hello = (servername: string) => certificateFor(livePort, servername);
     try {
       expect(await hello('anything.test')).to.equal('platform');
       store.replace([], { cert: pem('custom.crt'), key: pem('custom.key'), domains: [] });
@@ -366,6 +359,75 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
       );
       expect(await hello('new.example.test')).to.equal('platform');
       expect(await hello('anything.test')).to.equal('custom');
+    } finally {
+      await live.close();
+    }
+  });
+
+  it("a tenant's pair HAProxy refuses (1024-bit RSA, which Node takes) is left out, told once; the others and the routes stay live", async () => {
+    const pem = (f: string) => readFileSync(join(dir, f));
+    const weak = { cert: join(dir, 'weak.crt'), key: join(dir, 'weak.key') };
+    await run(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-keyout', weak.key, '-out', weak.cert].concat([
+        '-days',
+        '2',
+        '-subj',
+        '/CN=weak',
+        '-addext',
+        'subjectAltName=DNS:weak.test',
+      ]),
+    );
+    const store = new CertificateStore();
+    const custom = { cert: pem('custom.crt'), key: pem('custom.key'), domains: ['www.custom.test'] };
+    store.replace([custom]);
+    const table = new TestTable().set('other', [dyno.target('web.1')]);
+    table.domains.set('www.custom.test', 'other');
+    const errors: string[] = [];
+    const live = createTestRouter(plane, {
+      table,
+      baseDomain: 'example.test',
+      tls: { store },
+      onError: (e) => errors.push(String(e)),
+    });
+    const livePort = (await live.listenTls(0)).port;
+    const get = async (host: string): Promise<number> => {
+      await settle();
+      return new Promise((resolve, reject) => {
+        const req = https.request(
+          // The name check is off: the served pair covers only www.custom.test.
+          {
+            host: '127.0.0.1',
+            port: livePort,
+            servername: host,
+            headers: { host },
+            ca,
+            agent: false,
+            checkServerIdentity: () => undefined,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    };
+    try {
+      expect(await get('www.custom.test')).to.equal(200);
+      store.replace([custom, { cert: pem('weak.crt'), key: pem('weak.key'), domains: ['weak.test'] }]);
+      expect(await get('www.custom.test')).to.equal(200);
+      // A route added after it still reaches the data plane (the certificate did not hold the sync back).
+      table.set('late', [dyno.target('web.1')]);
+      table.domains.set('late.custom.test', 'late');
+      store.replace([
+        { ...custom, domains: ['www.custom.test', 'late.custom.test'] },
+        { cert: pem('weak.crt'), key: pem('weak.key'), domains: ['weak.test'] },
+      ]);
+      expect(await get('late.custom.test')).to.equal(200);
+      if (plane === 'haproxy')
+        expect(errors.filter((e) => e.includes('weak.test') && e.includes('1024-bit'))).to.have.length(1);
     } finally {
       await live.close();
     }

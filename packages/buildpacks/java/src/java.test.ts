@@ -179,7 +179,7 @@ describe('buildpack java (real JDK, Maven and Maven Central)', function () {
     await expectFailure(
       e,
       /asks for Java 21: Debian trixie \(openjdk-21\) has Java 21\.0\.\d+, but its build needs glibc 2\.38.*available here: 17/,
-      /stack root/,
+      /slipway stack:set slipway-13/,
       slug,
     );
   });

@@ -7,7 +7,7 @@
  * already open keep theirs. Only a default certificate appearing or going away is a reload
  * (it switches `strict-sni` on the listener).
  */
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { routerErrors } from '../errors.js';
@@ -34,12 +34,31 @@ export class HaproxyCertificates {
   private held = new Map<string, Entry>();
   private heldVersion = -1;
   private heldDefault = false;
+  /** Files HAProxy refused (told once): left out until the store's pair for them changes. */
+  private readonly refused = new Map<string, string>();
 
   constructor(
     private readonly store: CertificateStore,
     private readonly dir: string,
     private readonly crtList: string,
+    private readonly onProblem: (e: unknown) => void = () => undefined,
   ) {}
+
+  /**
+   * Leave out a pair HAProxy cannot serve, told once. Node accepts what the system's OpenSSL
+   * (Debian: security level 2) refuses, e.g. a 1024-bit RSA key: in the crt-list a starting
+   * haproxy would exit, and live it failed every sync, so no app's dynos reached HAProxy.
+   */
+  private refuse(e: Entry, detail: string): void {
+    if (this.refused.get(e.file) === e.pem) return;
+    this.refused.set(e.file, e.pem);
+    this.onProblem(
+      routerErrors.SLIPWAY_ERR_ROUTER_TLS_PAIR({
+        domains: e.sni.join(', ') || 'the default certificate',
+        detail: `HAProxy refuses it (${detail}); the Node router would serve it, HAProxy serves these names without it`,
+      }),
+    );
+  }
 
   /** Whether HAProxy is behind the store. */
   get stale(): boolean {
@@ -67,7 +86,11 @@ export class HaproxyCertificates {
       const digest = createHash('sha256').update(pem).update('\0').update(sni.join(' ')).digest('hex');
       out.push({ file: join(this.dir, `${digest.slice(0, 24)}.pem`), pem, sni });
     }
-    return out;
+    return out.filter((e) => {
+      const weak = weakKey(e.pem);
+      if (weak) this.refuse(e, weak);
+      return !weak && this.refused.get(e.file) !== e.pem;
+    });
   }
 
   /** Write the files and the crt-list a starting HAProxy reads. */
@@ -101,12 +124,19 @@ export class HaproxyCertificates {
     for (const e of entries) {
       const held = this.held.get(e.file);
       if (held?.pem === e.pem) continue;
-      if (held) {
-        await load(e); // the default, replaced in place
-      } else {
-        await expect(`new ssl cert ${e.file}`, /New empty certificate store/);
-        await load(e);
-        await expect(`add ssl crt-list ${this.crtList} <<\n${[e.file, ...e.sni].join(' ')}\n`, /Success!/);
+      try {
+        if (held) {
+          await load(e); // the default, replaced in place
+        } else {
+          await expect(`new ssl cert ${e.file}`, /New empty certificate store/);
+          await load(e);
+          await expect(`add ssl crt-list ${this.crtList} <<\n${[e.file, ...e.sni].join(' ')}\n`, /Success!/);
+        }
+      } catch (err) {
+        // One pair HAProxy will not take must not hold back the others, nor the routes.
+        if (!held) await socket.run(`del ssl cert ${e.file}`).catch(() => undefined);
+        this.refuse(e, String((err as Error).message ?? err));
+        continue;
       }
       this.held.set(e.file, e);
     }
@@ -119,4 +149,22 @@ export class HaproxyCertificates {
     }
     this.heldVersion = version;
   }
+}
+
+/** Why the system's OpenSSL (security level 2) refuses the pair's key, if it does. */
+function weakKey(pem: string): string | undefined {
+  try {
+    const cert = new X509Certificate(pem);
+    const key = cert.publicKey;
+    const bits = key.asymmetricKeyDetails?.modulusLength;
+    if (
+      (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'dsa') &&
+      bits !== undefined &&
+      bits < 2048
+    )
+      return `a ${bits}-bit ${key.asymmetricKeyType.toUpperCase()} key; use 2048 bits or more`;
+  } catch {
+    // Node's store has parsed it already; HAProxy's own answer decides.
+  }
+  return undefined;
 }

@@ -91,6 +91,8 @@ export class ControlPlane {
   private readonly ruleMaps: RuleMaps;
   /** The rules compiled at the last sync (their shape decides whether a reload is due). */
   compiled: CompiledRules | undefined;
+  /** Rules were applied to this haproxy's maps (a new one has none until then). */
+  private rulesHeld = false;
 
   constructor(
     private readonly socket: StatsSocket,
@@ -173,17 +175,25 @@ export class ControlPlane {
     const hostText = hosts.sort().join('\n');
     const stateText = states.sort().join('\n');
     const files = haproxyFiles(this.dir);
-    if (hostText !== this.hostsMap) await this.replaceMap(files.hosts, hosts);
-    this.hostsMap = hostText;
+    // States and rules before hosts: a host must never lead to its app without them. A new
+    // haproxy (a reload) starts with empty maps and takes connections at once; hosts first
+    // let requests past a deny or maintenance rule until the rules came.
     if (stateText !== this.statesMap) await this.replaceMap(files.states, states);
     this.statesMap = stateText;
-    await this.applyRules(appHosts);
+    // A new haproxy whose rule block has another shape than the rules (a reload for that is
+    // due) holds no rules: its hosts wait for the next one (404), rather than skip the rules.
+    if (!(await this.applyRules(appHosts))) return;
+    if (hostText !== this.hostsMap) await this.replaceMap(files.hosts, hosts);
+    this.hostsMap = hostText;
   }
 
-  /** Compile the apps' rules; apply them when the running configuration has their shape. */
-  private async applyRules(appHosts: ReadonlyMap<string, string[]>): Promise<void> {
+  /**
+   * Compile the apps' rules; apply them when the running configuration has their shape.
+   * Whether this haproxy holds rules for its hosts (now or from an earlier sync).
+   */
+  private async applyRules(appHosts: ReadonlyMap<string, string[]>): Promise<boolean> {
     const hook = this.o.rules;
-    if (!hook || hook.taps.length === 0) return;
+    if (!hook || hook.taps.length === 0) return true;
     const onError = this.o.onError ?? (() => undefined);
     const apps: AppRules[] = [];
     for (const [app, hosts] of appHosts) {
@@ -197,7 +207,10 @@ export class ControlPlane {
       return s ? slotName(s.index) : undefined;
     };
     this.compiled = compileRouteRules(apps, slotOf);
-    if (this.compiled.shapeKey === this.o.ruleShapeKey) await this.ruleMaps.apply(this.compiled);
+    if (this.compiled.shapeKey !== this.o.ruleShapeKey) return this.rulesHeld;
+    await this.ruleMaps.apply(this.compiled);
+    this.rulesHeld = true;
+    return true;
   }
 
   private slotFor(app: string): Slot {

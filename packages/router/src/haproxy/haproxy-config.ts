@@ -9,7 +9,7 @@
 import { H_CODES, type HCode } from '../h-codes.js';
 import type { RouterLimits, RouterTimeouts } from '../limits.js';
 import type { RuleShape } from '../route-rules-compile.js';
-import { ruleBlock } from '../route-rules-haproxy.js';
+import { ruleBlock, ruleRequestEdits } from '../route-rules-haproxy.js';
 import { HOP_BY_HOP_ACTION } from './lua-actions.js';
 
 /** Files and ports one generated configuration refers to. */
@@ -330,6 +330,7 @@ ${noSuchApp()}
 ${answer(503, '{ var(txn.code) -m found }').join('\n')}
 ${expectContinue(t)}
   http-request lua.${HOP_BY_HOP_ACTION} if { req.hdr(connection) -m reg -i ^(?!(keep-alive|close|upgrade)$) }
+${c.ruleShape ? ruleRequestEdits(c.dir, c.ruleShape) : '  # no route rule edits'}
   http-request del-header x-request-id
   http-request del-header keep-alive
   http-request del-header proxy-connection

@@ -147,7 +147,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   // its child) would keep serving its old state on the same ports: end it first.
   if (options.dir) stopLeftover(pidFile);
   const files = haproxyFiles(dir);
-  const certs = certificates && new HaproxyCertificates(certificates, join(dir, 'certs'), files.crtList);
+  const certs =
+    certificates &&
+    new HaproxyCertificates(certificates, join(dir, 'certs'), files.crtList, (e) => onError(e));
   const socket = new StatsSocket(files.socket);
   let httpAddr: AddressInfo | undefined;
   let tlsAddr: AddressInfo | undefined;
@@ -311,7 +313,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
    */
   const sync = async (): Promise<void> => {
     if (reloading) return reloading;
-    if (!current) return;
+    if (!current || closing) return;
     if (certs?.stale) {
       const running = current;
       reloading = (
@@ -324,7 +326,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     await current.control.sync();
     // Rules that read a new header or cookie, or answer with a new status: a new rule block.
     const compiled = current.control.compiled;
-    if (compiled && compiled.shapeKey !== ruleShapeKey && !reloading) {
+    if (compiled && compiled.shapeKey !== ruleShapeKey && !reloading && !closing) {
       reloading = start().finally(() => {
         reloading = undefined;
       });
@@ -353,6 +355,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     async close(graceMs = 0) {
       closing = true;
       if (timer) clearInterval(timer);
+      // A reload under way has spawned a haproxy that is not `current` yet: once it is, it is
+      // the one to stop (else it outlived the router, holding the ports).
+      await reloading?.catch(() => undefined);
       const proc = current?.proc;
       if (proc) {
         proc.kill(graceMs > 0 ? 'SIGUSR1' : 'SIGTERM');
