@@ -48,7 +48,13 @@ export async function installDebianJdk(
   }
   const target = join(ctx.buildDir, JDK_DIR);
   await rm(target, { recursive: true, force: true });
-  await ctx.run('cp', ['-a', layer.dir, target], { stream: false });
+  // Hard links, as the Node.js and Python runtimes: the slug's packing then finds the JDK it
+  // packed last time (same files) and reuses that member instead of compressing 200 MB again.
+  const linked = await ctx.run('cp', ['-al', layer.dir, target], { stream: false, allowFailure: true });
+  if (linked.code !== 0) {
+    await rm(target, { recursive: true, force: true });
+    await ctx.run('cp', ['-a', layer.dir, target], { stream: false });
+  }
   try {
     return await identify(join(target, `usr/lib/jvm/java-${major}-openjdk-amd64`));
   } catch {

@@ -35,10 +35,20 @@ export function dependencySource(present: ReadonlySet<string>): DependencySource
   return undefined;
 }
 
-/** The cache digest: interpreter identity plus every dependency file's contents. */
-export function dependencyDigest(python: PythonInterpreter, files: Readonly<Record<string, string>>): string {
+/**
+ * The cache digest: interpreter identity plus every dependency file's contents. An interpreter
+ * inside the build dir (one from Debian's packages, in the slug) is named relative to it: each
+ * build has its own build dir, and its absolute path made every warm build reinstall.
+ */
+export function dependencyDigest(
+  python: PythonInterpreter,
+  files: Readonly<Record<string, string>>,
+  buildDir?: string,
+): string {
   const h = createHash('sha256');
-  h.update(`python ${python.version} ${python.executable} ${process.platform}-${process.arch}\n`);
+  const inBuild = buildDir !== undefined && python.executable.startsWith(`${buildDir}/`);
+  const executable = inBuild ? `$BUILD_DIR${python.executable.slice(buildDir.length)}` : python.executable;
+  h.update(`python ${python.version} ${executable} ${process.platform}-${process.arch}\n`);
   for (const name of Object.keys(files).sort()) h.update(`${name}\0${files[name]}\0`);
   return h.digest('hex');
 }
@@ -102,7 +112,7 @@ export async function installDependencies(
   files: Readonly<Record<string, string>>,
 ): Promise<{ cached: boolean }> {
   const pipCache = await ctx.cacheLayer('pip-cache', 'pip-v1');
-  const layer = await ctx.cacheLayer('site-packages', dependencyDigest(python, files));
+  const layer = await ctx.cacheLayer('site-packages', dependencyDigest(python, files, ctx.buildDir));
   const target = join(ctx.buildDir, SITE_DIR);
   await rm(target, { recursive: true, force: true });
   await mkdir(join(ctx.buildDir, '.heroku'), { recursive: true });
