@@ -91,6 +91,8 @@ async function build(app, where, cache, warm, pin = false) {
       output: join(work, 'slug.tgz'),
       buildpacks: [],
       buildpacksDir: join(cache, 'buildpacks'),
+      // As the platform's AppDirs fence: the build's dirs bound through it as one mount.
+      appDir: cache,
       timeoutMs: 600_000,
     },
     // --log: the build's output with seconds since its start, to see where a build's time goes.

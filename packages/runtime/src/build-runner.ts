@@ -84,6 +84,7 @@ function jobMounts(job: BuildJob, env: Record<string, string | undefined>) {
   return {
     readOnly: [...config, ...pinned],
     readWrite: own.filter((d): d is string => typeof d === 'string'),
+    ...(job.appDir ? { through: job.appDir } : {}),
   };
 }
 
@@ -153,7 +154,7 @@ const isInside = (path: string, dir: string) => resolvePath(path).startsWith(res
 /** A build's mounts with its own dirs under `buildsDir` replaced by that dir (any next build's). */
 function warmMounts(m: BuildMounts, workDir: string, buildsDir: string): BuildMounts {
   const own = m.readWrite.filter((d) => d !== workDir && !isInside(d, workDir));
-  return { readOnly: m.readOnly, readWrite: [buildsDir, ...own] };
+  return { ...m, readWrite: [buildsDir, ...own] };
 }
 
 /** Send `job` to a started worker and follow it to its result. */

@@ -49,6 +49,11 @@ export interface BuildJob {
    * npm installs, kept between builds).
    */
   buildpacksDir: string;
+  /**
+   * The app's fence (AppDirs), holding the dirs above: a sandboxed build binds it as one mount
+   * (hard links between cache and build dir work), its other entries hidden.
+   */
+  appDir?: string;
   timeoutMs: number;
   /** The stack's name (`STACK`); default core's `DEFAULT_STACK`. */
   stack?: string;

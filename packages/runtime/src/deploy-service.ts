@@ -221,6 +221,8 @@ export class DeployService {
           output: slugFile,
           buildpacks: app.buildpacks,
           buildpacksDir: await dirs.owned(app.name, user, 'buildpacks'),
+          // The fence: the build's dirs bound through it, its dynos' and slugs' dirs hidden.
+          appDir: await dirs.app(app.name, user),
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
           stack,
           ...(user ? { user } : {}),

@@ -5,10 +5,13 @@
  * leaves no process behind in its sandbox. Needs root, bwrap and `slipway stack:build`:
  * required in CI, a loud skip elsewhere.
  */
+
+import { execFile } from 'node:child_process';
 import { chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { DEFAULT_STACK, isSlipwayError } from '@slipway/core';
 import { expect } from 'chai';
 import { runBuildInWorker } from '../build-runner.js';
@@ -18,6 +21,7 @@ import { openStackBuilds } from './build-sandbox.js';
 
 const fixture = (p: string) => fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url));
 const APP = { uid: 65534, gid: 65534 };
+const execFileP = promisify(execFile);
 
 /**
  * Host pids of a build's processes: bwrap (its argv names the sandbox's dir `stubs`) and what
@@ -126,6 +130,30 @@ describe('builds in the stack build root (bubblewrap)', function () {
     expect(out.stack).to.equal(DEFAULT_STACK.id);
     expect((await stat(out.slug.path)).size).to.be.above(0);
     await rm(other, { recursive: true, force: true });
+  });
+
+  it("binds the build's dirs through the app's fence: hard links cross them, its other entries are hidden", async () => {
+    const fence = join(dir, 'fence', 'through');
+    for (const d of ['cache', 'build', 'dynos']) await mkdir(join(fence, d), { recursive: true });
+    await writeFile(join(fence, 'cache', 'runtime'), 'cached');
+    await writeFile(join(fence, 'dynos', 'other-dyno-file'), 'not for builds');
+    const w = await sandbox.wrap(
+      { readOnly: [], readWrite: [join(fence, 'cache'), join(fence, 'build')], through: fence },
+      false,
+    );
+    try {
+      const script = `ln ${fence}/cache/runtime ${fence}/build/linked && echo linked; ls -A ${fence}/dynos | wc -l`;
+      const [cmd, ...args] = [...w.argv, '/bin/sh', '-c', script];
+      const out = (await execFileP(cmd as string, args)).stdout;
+      expect(out).to.match(/^linked\n0\n$/);
+      // One file, two names: the build dir's copy is the cache's (no link() crosses two mounts).
+      expect((await stat(join(fence, 'build', 'linked'))).ino).to.equal(
+        (await stat(join(fence, 'cache', 'runtime'))).ino,
+      );
+      expect(await readFile(join(fence, 'dynos', 'other-dyno-file'), 'utf8')).to.equal('not for builds');
+    } finally {
+      await w.cleanup();
+    }
   });
 
   it('reads a buildpack pinned by absolute path (buildpacks:add /path), with what npm put beside it', async () => {

@@ -17,8 +17,8 @@
  * worker's process group kills bwrap, whose PID namespace takes everything started in it along.
  */
 import { constants } from 'node:fs';
-import { access, chmod, mkdir, mkdtemp, realpath, rm, stat } from 'node:fs/promises';
-import { dirname, join, parse } from 'node:path';
+import { access, chmod, lstat, mkdir, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { dirname, join, parse, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stackCacheDir } from '../stack/stack-builder.js';
 import { overlayOptions } from './app-layer.js';
@@ -100,6 +100,12 @@ export interface BuildMounts {
   readOnly: string[];
   /** Read-write at the same path (source, work dir, cache, HOME, buildpacks dir). */
   readWrite: string[];
+  /**
+   * A read-write dir bound for the build's dirs inside it (the app's fence): bound as one mount,
+   * so hard links work between them (cache layers linked into the build dir, not copied: no
+   * link() crosses mount points), with each of its entries that holds none of them hidden.
+   */
+  through?: string;
 }
 
 /**
@@ -193,8 +199,9 @@ export class BuildSandbox {
     const readOnly = [
       ...new Set([inStack ? join(install, 'node_modules') : install, process.execPath, ...m.readOnly]),
     ];
+    const { readWrite, hide } = await throughOne(m);
     const binds: ToolchainPath[] = [];
-    for (const path of [...readOnly, ...m.readWrite]) {
+    for (const path of [...readOnly, ...readWrite]) {
       const st = await stat(path).catch(() => undefined);
       if (st) binds.push({ path, kind: st.isDirectory() ? 'dir' : 'file' });
     }
@@ -231,13 +238,34 @@ export class BuildSandbox {
       ...lend,
       ...dirs,
       ...bind('--ro-bind', readOnly),
-      ...bind('--bind', m.readWrite),
+      ...bind('--bind', readWrite),
+      ...hide.flatMap((p) => ['--tmpfs', p]),
       '--chdir',
       '/',
       '--',
     ];
     return { argv, cleanup: () => rm(base, { recursive: true, force: true }) };
   }
+}
+
+const inside = (path: string, dir: string) => resolve(path).startsWith(resolve(dir) + sep);
+
+/**
+ * `m`'s read-write dirs with those inside `m.through` bound through it, and the entries of it
+ * that hold none of them (another app's-worth of nothing: its dynos' dirs, its unpacked slugs).
+ */
+async function throughOne(m: BuildMounts): Promise<{ readWrite: string[]; hide: string[] }> {
+  const dir = m.through;
+  if (!dir || !m.readWrite.some((d) => inside(d, dir))) return { readWrite: m.readWrite, hide: [] };
+  const wanted = m.readWrite.filter((d) => inside(d, dir));
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const hide: string[] = [];
+  for (const p of entries.map((e) => join(dir, e))) {
+    if (wanted.some((d) => d === p || inside(d, p))) continue;
+    // A tmpfs hides a dir; the fence holds nothing else (AppDirs), and what is not a dir is left out.
+    if ((await lstat(p).catch(() => undefined))?.isDirectory()) hide.push(p);
+  }
+  return { readWrite: [dir, ...m.readWrite.filter((d) => !inside(d, dir) && d !== dir)], hide };
 }
 
 /** Where builds run: in stack `stack`'s build root, or on the host with the reason why. */
