@@ -24,6 +24,33 @@ describe('swarm rendezvous (one-off stdio from another node)', () => {
   const closed = (s: Socket) =>
     new Promise<boolean>((r) => (s.destroyed ? r(true) : s.once('close', () => r(true))));
 
+  it('closes connections past its cap of ones still to send a secret, and counts a settled one out', async () => {
+    const small = new Rendezvous(2);
+    await small.listen('127.0.0.1', 'slipway-edge');
+    const at = Number(small.address.split(':')[1]);
+    const open = () =>
+      new Promise<Socket>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port: at }, () => resolve(s));
+        s.on('error', () => {});
+      });
+    try {
+      const idle = [await open(), await open()];
+      const third = await open();
+      expect(await closed(third)).to.equal(true);
+      // One of the idle ones leaves: a dyno's call is taken again.
+      idle[0]!.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      const call = small.expect(5000);
+      const dyno = await open();
+      dyno.write(`${call.secret}\n`);
+      await call.socket;
+      dyno.destroy();
+      idle[1]!.destroy();
+    } finally {
+      await small.close();
+    }
+  });
+
   it('says where dynos call (the edge name) and hands the connection to its session', async () => {
     expect(rv.address).to.match(/^slipway-edge:\d+$/);
     const call = rv.expect(5000);

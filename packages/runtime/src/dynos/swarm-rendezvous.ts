@@ -16,6 +16,15 @@ export class Rendezvous {
   private readonly waiting = new Map<string, { take(s: Socket): void; fail(why: Error): void }>();
   /** Where dynos connect: `host:port`, the host being the edge gateway's name on their overlay. */
   address = '';
+  /** Connections that have not sent a secret yet. */
+  private pending = 0;
+
+  /**
+   * `maxPending` caps the connections still to send their secret: any dyno can connect, and
+   * without a cap one could hold enough to run the platform out of file descriptors (its API
+   * and router with it). Past it a new connection is closed at once: that one-off fails, not the platform.
+   */
+  constructor(private readonly maxPending = 256) {}
 
   /** Listen on `host` (the host's side of the edge bridge); dynos reach it at `publicHost`. */
   async listen(host: string, publicHost: string): Promise<void> {
@@ -63,10 +72,24 @@ export class Rendezvous {
 
   /** Read the secret line (at most 64 bytes, within 10 s), then hand the rest of the connection over. */
   private accept(s: Socket): void {
+    if (this.pending >= this.maxPending) return void s.destroy();
+    this.pending++;
+    let counted = true;
+    const settle = () => {
+      if (counted) this.pending--;
+      counted = false;
+    };
     let head = Buffer.alloc(0);
-    const drop = () => s.destroy();
+    const drop = () => {
+      settle();
+      s.destroy();
+    };
     const timer = setTimeout(drop, 10_000);
     s.on('error', drop);
+    // Half-open connections are allowed (a session's stdin ends apart from its output), so a
+    // caller that leaves before its secret is dropped here, not left counted.
+    s.on('end', drop);
+    s.once('close', settle);
     const onData = (c: Buffer) => {
       head = Buffer.concat([head, c]);
       const nl = head.indexOf(10);
@@ -76,10 +99,12 @@ export class Rendezvous {
       }
       s.off('data', onData);
       clearTimeout(timer);
+      settle();
       s.pause();
       const w = this.waiting.get(head.subarray(0, nl).toString('latin1'));
       if (!w) return drop();
       s.off('error', drop);
+      s.off('end', drop);
       if (head.length > nl + 1) s.unshift(head.subarray(nl + 1));
       w.take(s);
     };
