@@ -317,6 +317,8 @@ describe('dashboard in Chromium (real platform, real browser)', function () {
   it('goes back to the sign-in page when the session ends elsewhere', async () => {
     await page.goto(`${p.apiUrl}/dashboard#/`);
     await page.getByTestId('whoami').filter({ hasText: 'owner@example.test' }).waitFor();
+    // The apps list is loaded before the session ends (else its own request would meet the 401).
+    await page.locator('[data-app=web-e2e] a').first().waitFor();
     // The browser's session is ended from outside the page (as a sign-out elsewhere would).
     const cookie = (await ctx.cookies(p.apiUrl))[0]?.value;
     const s = await fetch(new URL('/auth/session', p.apiUrl), {

@@ -182,7 +182,11 @@ describe('platform on the swarm runtime (two nodes, CLI → build → services �
     const gw = new Docker().getContainer(`slipway-edge-${platformIdOf(dataDir).slice(0, 12)}`);
     await gw.restart({ t: 0 });
     expect(
-      await eventually(async () => (await p!.get('notes', '/write?v=gw')).status === 200, 90_000),
+      // A request in flight while the gateway was down may hang until its timeout: try again.
+      await eventually(
+        async () => (await p!.get('notes', '/write?v=gw').catch(() => ({ status: 0 }))).status === 200,
+        120_000,
+      ),
     ).to.equal(true);
     // A service of the host's listening on every address (as the API or router with
     // `--host 0.0.0.0`, or the swarm's own port 2377) is not the dynos' to reach.

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SlugRef } from '@slipway/core';
@@ -64,6 +65,31 @@ describe('swarm slug server (tokens bound to one slug)', () => {
     const unknown = new URL(urlA);
     unknown.pathname = `/slugs/${'f'.repeat(64)}`;
     expect((await fetch(unknown)).status).to.equal(404);
+  });
+
+  it('closes connections past its cap and those that send no request in time', async () => {
+    const small = new SlugServer(new FsSlugStore(join(dir, 'store')), 60_000, 2);
+    await small.listen('127.0.0.1', '127.0.0.1');
+    const url = new URL(small.urlFor(a));
+    const open = () =>
+      new Promise<Socket>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port: Number(url.port) }, () => resolve(s));
+        s.on('error', () => {});
+        s.resume();
+      });
+    const closed = (s: Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
+    try {
+      const idle = [await open(), await open()];
+      const third = await open();
+      await closed(third);
+      // Idle ones (no request line) are cut after the headers timeout, and a fetch gets in again.
+      const t0 = Date.now();
+      await Promise.all(idle.map(closed));
+      expect(Date.now() - t0).to.be.below(20_000);
+      expect((await fetch(url)).status).to.equal(200);
+    } finally {
+      await small.close();
+    }
   });
 
   it('refuses a token once it has expired', async () => {

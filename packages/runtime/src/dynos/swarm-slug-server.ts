@@ -22,25 +22,34 @@ export class SlugServer {
     private readonly store: SlugStore,
     /** How long a token is good for; a dyno uses it once, while it boots. */
     private readonly ttlMs = 10 * 60_000,
+    /** Connections open at once; past it a new one is closed (that dyno's boot retries). */
+    private readonly maxConnections = 256,
   ) {}
 
   /** Listen on `host` (the host's side of the edge bridge); dynos reach it at `publicHost`. */
   async listen(host: string, publicHost: string): Promise<void> {
-    const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://slug');
-      const m = /^\/slugs\/([0-9a-f]{64})$/.exec(url.pathname);
-      const ref = m ? this.refs.get(m[1]!) : undefined;
-      const exp = Number(url.searchParams.get('exp'));
-      const sig = url.searchParams.get('sig') ?? '';
-      if (req.method !== 'GET' || !m || !ref || !(exp > Date.now()) || !this.valid(m[1]!, exp, sig)) {
-        res.writeHead(m && ref ? 403 : 404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': String(ref.size) });
-      const body = this.store.open(ref);
-      body.on('error', () => res.destroy());
-      body.pipe(res);
-    });
+    const server = createServer(
+      { connectionsCheckingInterval: 2_000, headersTimeout: 10_000, requestTimeout: 10_000 },
+      (req, res) => {
+        const url = new URL(req.url ?? '/', 'http://slug');
+        const m = /^\/slugs\/([0-9a-f]{64})$/.exec(url.pathname);
+        const ref = m ? this.refs.get(m[1]!) : undefined;
+        const exp = Number(url.searchParams.get('exp'));
+        const sig = url.searchParams.get('sig') ?? '';
+        if (req.method !== 'GET' || !m || !ref || !(exp > Date.now()) || !this.valid(m[1]!, exp, sig)) {
+          res.writeHead(m && ref ? 403 : 404).end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': String(ref.size) });
+        const body = this.store.open(ref);
+        body.on('error', () => res.destroy());
+        body.pipe(res);
+      },
+    );
+    // Any dyno can connect: bound what idle or stalled ones can hold (file descriptors, streams
+    // open in the store) so they cost a boot's fetch at worst, never the platform.
+    server.maxConnections = this.maxConnections;
+    server.setTimeout(60_000, (s) => s.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, host, () => resolve());
