@@ -17,6 +17,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { benchPlatform, ROOT, timeDeployToServing, timeScale } from './bench-lib.mjs';
+import { formatPhases, watchScale } from './scale-phases.mjs';
 
 const execFileP = promisify(execFile);
 const N = Number(process.argv[2] ?? 100);
@@ -69,8 +70,14 @@ async function run(runtime) {
     const idle = await processes();
     // The platform's own CPU while it scales (it runs in this process): what is not the runtime's.
     const cpu0 = process.cpuUsage();
+    const docker = runtime === 'docker' ? new (await import('dockerode')).default() : undefined;
+    const watch = await watchScale(bench, 'bench', performance.now(), {
+      docker,
+      platformId: createHash('sha256').update(join(dir, 'data')).digest('hex').slice(0, 16),
+    });
     out.scaleMs = await timeScale(bench, 'bench', N, { routed: true, pollMs: 100 });
     const cpu = process.cpuUsage(cpu0);
+    out.phases = watch.stop();
     out.scaleCpuS = (cpu.user + cpu.system) / 1e6;
     await new Promise((r) => setTimeout(r, 3000));
     const full = await processes();
@@ -106,6 +113,16 @@ async function run(runtime) {
       const daemons = (ps) => rssOf(ps, /^(\/usr\/s?bin\/)?(dockerd|containerd)( |$)/);
       const count = full.filter((x) => /tini -g -s --/.test(x.args)).length;
       out.perDynoKB = (shims + tinis + (daemons(full) - daemons(idle))) / count;
+      // Each container's memory cgroup: the app, tini and the launcher, their page cache and the
+      // kernel's memory of the container (its namespaces, its overlay mount's inodes).
+      const { cgroupMemory } = await import('../../packages/runtime/dist/dynos/docker-container.js');
+      const usages = [];
+      for (const d of bench.p.dynos.status('bench'))
+        if (d.id) {
+          const u = await cgroupMemory(d.id);
+          if (u !== undefined) usages.push(u);
+        }
+      if (usages.length) out.cgroupKB = usages.reduce((a, b) => a + b, 0) / usages.length / 1024;
       out.dockerDetail = `shim ${(shims / count / 1024).toFixed(1)} MB + tini ${(tinis / count / 1024).toFixed(1)} MB + daemons ${((daemons(full) - daemons(idle)) / count / 1024).toFixed(1)} MB`;
     }
   } finally {
@@ -126,6 +143,10 @@ for (const r of RUNTIMES) {
   console.log(`  ${r}: measured in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+for (const r of results)
+  console.log(
+    `\n${r.runtime}: where the scale to ${N} went (ms since the request)\n${formatPhases(r.phases)}`,
+  );
 console.log(
   '\nruntime  build→serving median (max)   N web dynos up+routed (platform CPU)   overhead/dyno   app RSS/dyno   cgroup/dyno',
 );

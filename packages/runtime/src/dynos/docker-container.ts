@@ -31,6 +31,10 @@ export interface DynoContainerInput {
   labels: Record<string, string>;
   name: string;
   pidsLimit?: number;
+  /** The app's network namespace (docker-app-netns.ts) to join; none: an endpoint of its own. */
+  netns?: { id: string; host: string };
+  /** The OCI runtime (`crun`); none: the engine's default. */
+  ociRuntime?: string;
 }
 
 /**
@@ -70,9 +74,12 @@ export function dynoContainerOptions(o: DynoContainerInput): Docker.ContainerCre
       'slipway.index': String(spec.index),
       ...(port !== undefined ? { 'slipway.port': String(port) } : {}),
       ...(key ? { 'slipway.key': key } : {}),
+      // Where the router reaches it: a dyno in its app's namespace has no address of its own.
+      ...(o.netns ? { 'slipway.host': o.netns.host } : {}),
     },
     HostConfig: {
-      NetworkMode: DYNO_NETWORK,
+      NetworkMode: o.netns ? `container:${o.netns.id}` : DYNO_NETWORK,
+      ...(o.ociRuntime ? { Runtime: o.ociRuntime } : {}),
       Memory: 2 * quotaBytes,
       MemorySwap: 2 * quotaBytes,
       CpuShares: Math.max(2, Math.round((1024 * spec.size.memoryMb) / 512)),
@@ -81,6 +88,9 @@ export function dynoContainerOptions(o: DynoContainerInput): Docker.ContainerCre
       SecurityOpt: ['no-new-privileges'],
       Init: false,
       ShmSize: 64 * 1024 * 1024,
+      // The platform reads the output through its attachment (its log hub); a log driver would
+      // keep a second copy on the engine's disk, unbounded, and write every line twice.
+      LogConfig: { Type: 'none', Config: {} },
     },
   };
 }
@@ -107,7 +117,7 @@ export function specKey(spec: DynoSpec): string {
 /** The handle of a listed container, from its labels and its address on `network`. */
 export function handleOf(c: Docker.ContainerInfo, network: string): DynoHandle {
   const l = c.Labels;
-  const host = c.NetworkSettings?.Networks?.[network]?.IPAddress;
+  const host = c.NetworkSettings?.Networks?.[network]?.IPAddress || l['slipway.host'];
   const port = l['slipway.port'] ? Number(l['slipway.port']) : undefined;
   return {
     id: c.Id,

@@ -10,22 +10,13 @@ import type { DynoHandle, DynoSpec, LogLine, SlugRef } from '@slipway/core';
 import { expect } from 'chai';
 import type { FsSlugStore } from '../state/fs-slug-store.js';
 import { DockerDynoRuntime } from './docker-runtime.js';
-import { removePlatformContainers, requireDocker } from './docker-test-kit.test-helper.js';
+import { dynoGet, removePlatformContainers, requireDocker } from './docker-test-kit.test-helper.js';
 import { DynoManager } from './dyno-manager.js';
 import type { DynoExit } from './dyno-process.js';
 import { FIXTURE_TYPES, MemoryLog, packSlug, tempDataDir, waitFor } from './dyno-test-kit.test-helper.js';
 import { createDynoRuntime } from './runtime-choice.js';
 
 const size = { name: 'standard-1x', memoryMb: 512 };
-
-async function httpGet(h: DynoHandle, path = '/'): Promise<string | undefined> {
-  try {
-    const r = await fetch(`http://${h.host}:${h.port}${path}`, { signal: AbortSignal.timeout(3000) });
-    return await r.text();
-  } catch {
-    return undefined;
-  }
-}
 
 describe('docker dyno runtime (real engine, stack image)', function () {
   this.timeout(180_000);
@@ -77,7 +68,7 @@ describe('docker dyno runtime (real engine, stack image)', function () {
   it('runs a web dyno with Heroku filesystem: /app writable, HOME=/app, cwd /app, the app uid', async () => {
     const h = await rt.start(spec('web'));
     expect(h.host).to.match(/^\d+\.\d+\.\d+\.\d+$/);
-    const body = await waitFor('the web dyno to answer', () => httpGet(h, '/env'), 30_000, 100);
+    const body = await waitFor('the web dyno to answer', () => dynoGet(h, '/env'), 30_000, 100);
     const env = JSON.parse(body);
     expect(env).to.include({
       DYNO: 'web.1',
@@ -121,7 +112,7 @@ describe('docker dyno runtime (real engine, stack image)', function () {
 
   it('kills a dyno that ignores SIGTERM after the grace (R12)', async () => {
     const h = await rt.start({ ...spec('stubborn'), port: 8080 });
-    await waitFor('the stubborn dyno to answer', () => httpGet(h), 30_000, 100);
+    await waitFor('the stubborn dyno to answer', () => dynoGet(h), 30_000, 100);
     const t0 = Date.now();
     await rt.stop(h, 1500);
     expect(Date.now() - t0).to.be.at.least(1400);
@@ -183,7 +174,7 @@ describe('docker dyno runtime (real engine, stack image)', function () {
 
   it('stops a fork bomb at the pids limit while another dyno keeps serving', async () => {
     const web = await rt.start({ ...spec('web'), index: 2 });
-    await waitFor('the web dyno to answer', () => httpGet(web), 30_000, 100);
+    await waitFor('the web dyno to answer', () => dynoGet(web), 30_000, 100);
     const s = await rt.runOnce({
       ...spec('web'),
       type: 'run',
@@ -198,7 +189,7 @@ describe('docker dyno runtime (real engine, stack image)', function () {
     let most = 0;
     const poll = (async () => {
       while (!/bomb-over/.test(out) && served.length < 200) {
-        served.push(await httpGet(web));
+        served.push(await dynoGet(web));
         const n = await readFile(`/sys/fs/cgroup/pids/docker/${s.handle.id}/pids.current`, 'utf8').catch(
           () => '0',
         );

@@ -7,7 +7,9 @@
  * `/app`, a writable ephemeral container layer, a memory limit of twice the size's quota (an
  * OOM kill is R15), CPU shares by size, a pids limit, no capabilities and no Docker socket.
  * Dynos sit on one bridge network with inter-container traffic off: the router (on the host)
- * reaches every dyno at its container address, dynos cannot reach each other.
+ * reaches every dyno at its app's address, apps cannot reach each other. An app's dynos share
+ * one network namespace (docker-app-netns.ts: the engine connects one container per app, not
+ * one per dyno), each on its own port; containers run with crun where it works (docker-oci-runtime.ts).
  *
  * Containers carry labels (platform, app, release, type, index, slug, spec digest): a platform
  * that restarts after a SIGKILL adopts the running dynos its formation asks for (the same
@@ -29,6 +31,7 @@ import type Docker from 'dockerode';
 import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
+import { AppNetworks, NETNS_ROLE } from './docker-app-netns.js';
 import {
   cgroupMemory,
   DYNO_NETWORK,
@@ -39,8 +42,9 @@ import {
   requireStackImage,
   specKey,
 } from './docker-container.js';
+import { chooseOciRuntime } from './docker-oci-runtime.js';
 import { SlugImages } from './docker-slug-images.js';
-import { attachStreams, demux, lines, splitStatus } from './docker-streams.js';
+import { attachStreams, lines, splitStatus } from './docker-streams.js';
 
 export { DYNO_NETWORK } from './docker-container.js';
 
@@ -68,6 +72,20 @@ export interface DockerDynoRuntimeOptions {
   memoryPollMs?: number;
   /** Running containers of an earlier platform process nobody claims within this are removed; default 60 s. */
   adoptWindowMs?: number;
+  /**
+   * OCI runtime of the containers: `auto` (default: crun when the engine lists it and it runs
+   * here, else the engine's default, runc) or a runtime name the engine lists. Default from
+   * `SLIPWAY_DOCKER_OCI_RUNTIME`.
+   */
+  ociRuntime?: string;
+  /**
+   * `app` (default): an app's dynos share one network namespace, one address (they start ~3×
+   * faster; two dynos of an app cannot bind the same fixed port); `dyno`: one each. Default
+   * from `SLIPWAY_DOCKER_NETWORK`.
+   */
+  network?: 'app' | 'dyno';
+  /** An app's network namespace is removed once it has had no container this long; default 30 s. */
+  networkIdleMs?: number;
 }
 
 /** What the runtime keeps about a container dyno. */
@@ -90,6 +108,8 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   readonly platformId: string;
   /** The bridge gateway: where dynos reach services of the host (add-on servers). */
   gateway = '';
+  /** The OCI runtime of its containers (undefined: the engine's default), and why not crun if listed. */
+  ociRuntime: { name: string | undefined; note?: string } = { name: undefined };
 
   /** Core's `DynoRuntime.hostAddress`: add-on servers listen on the gateway. */
   get hostAddress(): string | undefined {
@@ -101,6 +121,9 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   private images!: SlugImages;
   private users!: AppUsers;
   private readonly dynos = new Map<string, ContainerDyno>();
+  /** The apps' network namespaces (network `app`), and the containers holding one. */
+  private nets: AppNetworks | undefined;
+  private readonly inNetns = new Set<string>();
   /** Running dynos of an earlier platform process, by spec key, until claimed or removed. */
   private readonly adoptable = new Map<string, Docker.ContainerInfo>();
   private initP: Promise<void> | undefined;
@@ -144,6 +167,31 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     this.users = this.opts.users ?? (await AppUsers.open(this.opts.dataDir));
     this.images = new SlugImages(this.docker, this.opts.slugStore, this.stackImage, this.labels);
     this.gateway = await this.ensureNetwork();
+    const env = process.env;
+    this.ociRuntime = await chooseOciRuntime(
+      this.docker,
+      this.stackImage,
+      this.opts.ociRuntime ?? (env.SLIPWAY_DOCKER_OCI_RUNTIME || undefined),
+    );
+    const network = this.opts.network ?? (env.SLIPWAY_DOCKER_NETWORK || 'app');
+    if (network !== 'app' && network !== 'dyno')
+      throw stackErrors.SLIPWAY_ERR_STACK_DOCKER_NETWORK({ network });
+    if (network === 'app') {
+      this.nets = new AppNetworks(this.docker, {
+        image: this.stackImage,
+        network: DYNO_NETWORK,
+        labels: this.labels,
+        nameTag: this.platformId.slice(0, 6),
+        ...(this.opts.networkIdleMs !== undefined ? { idleMs: this.opts.networkIdleMs } : {}),
+        ...(this.ociRuntime.name ? { ociRuntime: this.ociRuntime.name } : {}),
+      });
+      // A holder gone (removed by hand): its app's dynos have no network; they end and restart.
+      await this.nets.watch((app) => {
+        for (const d of this.dynos.values())
+          if (d.handle.app === app && !d.stopping)
+            void d.container.kill({ signal: 'SIGKILL' }).catch(() => {});
+      });
+    }
     const mine = await this.docker.listContainers({
       all: true,
       filters: { label: [`slipway.platform=${this.platformId}`] },
@@ -152,6 +200,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       const l = c.Labels;
       if (c.State === 'running' && l['slipway.role'] === 'dyno')
         this.adoptable.set(l['slipway.key'] ?? '', c);
+      else if (c.State === 'running' && l['slipway.role'] === NETNS_ROLE && this.nets) this.nets.adopt(c);
       else
         await this.docker
           .getContainer(c.Id)
@@ -220,7 +269,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       const adopted = await this.adopt(old, spec).catch(() => undefined);
       if (adopted) return adopted;
     }
-    const port = spec.port ?? (spec.type === 'web' ? randomInt(10_000, 60_000) : undefined);
+    const port = spec.port ?? (spec.type === 'web' ? await this.freePort(spec.app) : undefined);
     const d = await this.launch(spec, `${spec.type}.${spec.index}`, port, key, undefined);
     return d.handle;
   }
@@ -280,6 +329,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     clearTimeout(this.adoptTimer);
     (this.events as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     await Promise.all([...this.dynos.values()].map((d) => this.stop(d.handle, graceMs)));
+    await this.nets?.close();
   }
 
   /** Remove a slug's images (no release runs it any more). */
@@ -306,9 +356,11 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     const image = await this.images.ensure(spec.slug, uid);
     const quotaBytes = spec.size.memoryMb * 1024 * 1024;
     const tty = attach?.tty !== undefined;
-    let container: Docker.Container;
+    let container: Docker.Container | undefined;
     let flushEarly = () => {};
+    let netns: { id: string; host: string } | undefined;
     try {
+      netns = await this.nets?.acquire(spec.app);
       container = await this.create(
         spec,
         uid,
@@ -321,6 +373,8 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
           attach,
           uid,
           labels: this.labels,
+          ...(netns ? { netns } : {}),
+          ...(this.ociRuntime.name ? { ociRuntime: this.ociRuntime.name } : {}),
           name: `slipway-${spec.app}-${dyno}-${this.platformId.slice(0, 6)}-${randomInt(1e6, 1e7)}`,
           ...(this.opts.pidsLimit ? { pidsLimit: this.opts.pidsLimit } : {}),
         }),
@@ -346,8 +400,8 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
           for (const [l, stream] of early.splice(0)) this.emitOutput(id, l, stream);
         };
       }
-      const info = await container.inspect();
-      const host = info.NetworkSettings.Networks[DYNO_NETWORK]?.IPAddress;
+      const host =
+        netns?.host ?? (await container.inspect()).NetworkSettings.Networks[DYNO_NETWORK]?.IPAddress;
       const handle: DynoHandle = {
         id,
         app: spec.app,
@@ -357,11 +411,14 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         ...(port !== undefined && host ? { host, port } : {}),
         startedAt: Date.now(),
       };
+      if (netns) this.inNetns.add(id);
       const d = this.track(handle, container, quotaBytes, !key);
       if (attach) d.streams = { stdout, stderr, stdin };
       flushEarly();
       return d;
     } catch (e) {
+      if (container) await container.remove({ force: true }).catch(() => {});
+      if (netns) this.nets?.release(spec.app);
       throw dynoErrors.SLIPWAY_ERR_DYNO_SPAWN(
         { app: spec.app, dyno, detail: (e as Error).message, dataDir: this.opts.dataDir },
         { cause: e },
@@ -391,18 +448,29 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     const container = this.docker.getContainer(c.Id);
     const info = await container.inspect();
     if (!info.State.Running) return undefined;
+    const inNetns = c.Labels['slipway.host'];
+    if (inNetns && !this.nets?.joinAdopted(spec.app, inNetns)) {
+      // Its app's namespace is gone with its holder: the dyno is cut off, a new one replaces it.
+      await container.remove({ force: true }).catch(() => {});
+      return undefined;
+    }
+    if (inNetns) this.inNetns.add(c.Id);
     const handle: DynoHandle = { ...handleOf(c, DYNO_NETWORK), release: spec.release, startedAt: Date.now() };
-    const logs = (await container.logs({
-      follow: true,
-      stdout: true,
-      stderr: true,
-      since: Math.floor(Date.now() / 1000),
-    })) as unknown as NodeJS.ReadableStream;
-    const { stdout, stderr } = demux(this.docker, logs, false);
+    // Its output from now on (attached: no log driver keeps a copy, see docker-container.ts).
+    const { stdout, stderr } = await attachStreams(this.docker, container, false, false);
     lines(stdout, (l) => this.emitOutput(c.Id, l, 'stdout'));
     lines(stderr, (l) => this.emitOutput(c.Id, l, 'stderr'));
     this.track(handle, container, spec.size.memoryMb * 1024 * 1024, false);
     return handle;
+  }
+
+  /** A port for a new web dyno of `app`: in its app's shared namespace, one no dyno of the app has. */
+  private async freePort(app: string): Promise<number> {
+    const taken = new Set((await this.list(app)).map((d) => d.port));
+    for (;;) {
+      const port = randomInt(10_000, 60_000);
+      if (!taken.has(port)) return port;
+    }
   }
 
   private emitOutput(id: string, line: string, stream: string): void {
@@ -438,6 +506,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       }
       await container.remove({ force: true }).catch(() => {});
       this.dynos.delete(handle.id);
+      if (this.inNetns.delete(handle.id)) this.nets?.release(handle.app);
       const forced = d.reason !== undefined;
       const { code, signal } = forced ? { code: null, signal: 'SIGKILL' as const } : splitStatus(status);
       const exit: DynoExit = {

@@ -4,6 +4,7 @@
  * containers and slug images a test platform leaves behind.
  */
 import { createHash } from 'node:crypto';
+import type { DynoHandle } from '@slipway/core';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
 import { DYNO_NETWORK } from './docker-runtime.js';
 
@@ -60,7 +61,7 @@ export async function appContainers(dataDir: string, app: string): Promise<strin
   return cs.map((c) => c.Id).sort();
 }
 
-/** Where the router reaches `app`'s running web dynos (container address and port). */
+/** Where the router reaches `app`'s running web dynos (their app's address, their port). */
 export async function appDynoAddresses(
   dataDir: string,
   app: string,
@@ -72,7 +73,8 @@ export async function appDynoAddresses(
     filters: { label: [`slipway.platform=${id}`, `slipway.app=${app}`, 'slipway.type=web'] },
   });
   return cs.map((c) => ({
-    host: Object.values(c.NetworkSettings.Networks)[0]?.IPAddress ?? '',
+    // A dyno in its app's network namespace has no address of its own: its app's is on a label.
+    host: Object.values(c.NetworkSettings.Networks)[0]?.IPAddress || (c.Labels['slipway.host'] ?? ''),
     port: Number(c.Labels['slipway.port']),
   }));
 }
@@ -82,4 +84,14 @@ export async function dynoGateways(): Promise<string[]> {
   const { default: Docker } = await import('dockerode');
   const info = await new Docker().getNetwork(DYNO_NETWORK).inspect();
   return (info.IPAM?.Config ?? []).map((c: { Gateway?: string }) => c.Gateway ?? '');
+}
+
+/** GET a dyno's path at its address: the body, or undefined when it does not answer in 3 s. */
+export async function dynoGet(h: DynoHandle, path = '/'): Promise<string | undefined> {
+  try {
+    const r = await fetch(`http://${h.host}:${h.port}${path}`, { signal: AbortSignal.timeout(3000) });
+    return await r.text();
+  } catch {
+    return undefined;
+  }
 }

@@ -48,6 +48,14 @@ export const stackErrors = defineErrors({
     message: 'stack image {image} is not in the Docker engine',
     hint: 'Build it from Debian packages with `sudo npx slipway stack:build {stack}` (no registry is used).',
   },
+  SLIPWAY_ERR_STACK_OCI_RUNTIME: {
+    message: 'the Docker engine has no OCI runtime named "{name}" (it lists: {listed})',
+    hint: 'Register it in /etc/docker/daemon.json under "runtimes" and reload the engine (`scripts/stack-setup` does this for crun), or leave the choice to the platform (`auto`: crun when it works here, else runc).',
+  },
+  SLIPWAY_ERR_STACK_DOCKER_NETWORK: {
+    message: 'unknown Docker dyno network mode "{network}"',
+    hint: 'Use `app` (the default: the dynos of an app share one network namespace) or `dyno` (each dyno its own; SLIPWAY_DOCKER_NETWORK=dyno).',
+  },
   SLIPWAY_ERR_STACK_RUNTIME: {
     message: 'unknown dyno runtime "{name}"',
     hint: 'Use `auto` (the default: `sandbox` where the stack is built, else `local`), `local` (processes on this machine), `sandbox` (local processes in bubblewrap namespaces in the stack root) `docker` (one container per dyno) or `swarm` (dynos as services across the nodes of a Docker Swarm).',
