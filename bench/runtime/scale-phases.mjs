@@ -26,7 +26,7 @@ export async function watchScale({ p }, app, t0, { docker, platformId } = {}) {
       const d = byAddr.get(`${t.host}:${t.port}`);
       if (d) d.routed ??= now;
     }
-    timer = setTimeout(poll, 10);
+    timer = setTimeout(poll, 25);
   };
   poll();
 
