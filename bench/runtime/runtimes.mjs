@@ -17,6 +17,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { benchPlatform, ROOT, timeDeployToServing, timeScale } from './bench-lib.mjs';
+import { cpuSplit, formatCpu } from './cpu-split.mjs';
+import { dynoMemory, meanMemory } from './dyno-memory.mjs';
 import { formatPhases, watchScale } from './scale-phases.mjs';
 
 const execFileP = promisify(execFile);
@@ -71,13 +73,13 @@ async function run(runtime) {
     // The platform's own CPU while it scales (it runs in this process): what is not the runtime's.
     const cpu0 = process.cpuUsage();
     const docker = runtime === 'docker' ? new (await import('dockerode')).default() : undefined;
-    const watch = await watchScale(bench, 'bench', performance.now(), {
-      docker,
-      platformId: createHash('sha256').update(join(dir, 'data')).digest('hex').slice(0, 16),
-    });
+    const platformId = createHash('sha256').update(join(dir, 'data')).digest('hex').slice(0, 16);
+    const split = await cpuSplit({ docker, label: `slipway.platform=${platformId}` });
+    const watch = await watchScale(bench, 'bench', performance.now(), { docker, platformId });
     out.scaleMs = await timeScale(bench, 'bench', N, { routed: true, pollMs: 100 });
     const cpu = process.cpuUsage(cpu0);
     out.phases = watch.stop();
+    out.cpu = await split.end();
     out.scaleCpuS = (cpu.user + cpu.system) / 1e6;
     await new Promise((r) => setTimeout(r, 3000));
     const full = await processes();
@@ -103,6 +105,15 @@ async function run(runtime) {
       if (cgroupBytes.length)
         out.cgroupKB = cgroupBytes.reduce((a, b) => a + b, 0) / cgroupBytes.length / 1024;
       const groups = new Set(leaders);
+      const mem = [];
+      for (const d of dynoDirs) {
+        const rec = JSON.parse(await readFile(join(dynosDir, d, 'dyno.json'), 'utf8').catch(() => '{}'));
+        if (!rec.cgroup || !rec.pid) continue;
+        const own = full.filter((x) => x.pgid === rec.pid).map((x) => x.pid);
+        mem.push(await dynoMemory(rec.cgroup, /^node server\.js/, own));
+      }
+      out.mem = meanMemory(mem);
+      out.mem.totalKB = out.mem.insideKB + out.mem.outsideKB;
       const extra = full.filter((x) => groups.has(x.pgid) && !/^node server\.js/.test(x.args));
       out.perDynoKB = extra.reduce((s, x) => s + x.rss, 0) / groups.size;
       if (process.env.BENCH_VERBOSE)
@@ -123,6 +134,26 @@ async function run(runtime) {
           if (u !== undefined) usages.push(u);
         }
       if (usages.length) out.cgroupKB = usages.reduce((a, b) => a + b, 0) / usages.length / 1024;
+      // The same split as the other runtimes': in the container's cgroup beyond the app, its shim
+      // outside it (PSS), and the app's network holder (docker-app-netns.ts) shared by its dynos.
+      const shimOf = (id) => full.filter((x) => x.args.includes(`-id ${id} `)).map((x) => x.pid);
+      const mem = [];
+      for (const d of bench.p.dynos.status('bench'))
+        if (d.id)
+          mem.push(
+            await dynoMemory(`/sys/fs/cgroup/memory/docker/${d.id}`, /^node server\.js/, shimOf(d.id)),
+          );
+      out.mem = meanMemory(mem);
+      const holders = await docker.listContainers({
+        filters: { label: [`slipway.platform=${platformId}`, 'slipway.role=netns'] },
+      });
+      let holderKB = 0;
+      for (const h of holders) {
+        const m = await dynoMemory(`/sys/fs/cgroup/memory/docker/${h.Id}`, /^$/, shimOf(h.Id));
+        holderKB += m.insideKB + m.outsideKB;
+      }
+      out.mem.sharedKB = holderKB / mem.length + (daemons(full) - daemons(idle)) / mem.length;
+      out.mem.totalKB = out.mem.insideKB + out.mem.outsideKB + out.mem.sharedKB;
       out.dockerDetail = `shim ${(shims / count / 1024).toFixed(1)} MB + tini ${(tinis / count / 1024).toFixed(1)} MB + daemons ${((daemons(full) - daemons(idle)) / count / 1024).toFixed(1)} MB`;
     }
   } finally {
@@ -145,8 +176,17 @@ for (const r of RUNTIMES) {
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 for (const r of results)
   console.log(
-    `\n${r.runtime}: where the scale to ${N} went (ms since the request)\n${formatPhases(r.phases)}`,
+    `\n${r.runtime}: where the scale to ${N} went (ms since the request)\n${formatPhases(r.phases)}\n    CPU during it: ${formatCpu(r.cpu)}`,
   );
+const mb = (kb) => `${((kb ?? 0) / 1024).toFixed(1)} MB`.padEnd(10);
+console.log(
+  '\nmemory per dyno   app RSS   app anon  inside    outside   shared    = beyond the app (inside: its cgroup anon+kernel minus the app anon; outside: its shim/bwrap PSS; shared: network holder + engine growth per dyno)',
+);
+for (const r of results)
+  if (r.mem)
+    console.log(
+      `${r.runtime.padEnd(17)} ${mb(r.mem.appRssKB)}${mb(r.mem.appAnonKB)}${mb(r.mem.insideKB)}${mb(r.mem.outsideKB)}${mb(r.mem.sharedKB)}${mb(r.mem.totalKB)} (n=${r.mem.n})`,
+    );
 console.log(
   '\nruntime  build→serving median (max)   N web dynos up+routed (platform CPU)   overhead/dyno   app RSS/dyno   cgroup/dyno',
 );
