@@ -18,8 +18,7 @@ import { routerErrors } from '../errors.js';
 import { normalizeHost } from '../host.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from '../limits.js';
 import type { MaintenanceState } from '../maintenance-plugin.js';
-import { usableRules } from '../route-rules.js';
-import { compileRouteRules, type RuleShape } from '../route-rules-compile.js';
+import type { RuleShape } from '../route-rules-compile.js';
 import { emptyRuleMaps } from '../route-rules-haproxy.js';
 import type { RouteTable } from '../route-table.js';
 import { createRouter, type NodeRouter, type Router } from '../router.js';
@@ -110,6 +109,9 @@ function stopLeftover(file: string): void {
   }
 }
 
+/** A map file's text. */
+const lines = (entries: readonly string[]): string => (entries.length ? `${entries.join('\n')}\n` : '');
+
 function waitExit(p: ChildProcess, ms: number): Promise<void> {
   return new Promise((r) => {
     if (p.exitCode !== null || p.signalCode !== null) return r();
@@ -158,7 +160,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   let timer: NodeJS.Timeout | undefined;
   let generation = 0;
   const rulesHook = options.kernel?.hooks.routeRules;
-  /** Shape of the running configuration's rule block, and its key as compiled (no Node slots). */
+  /** Shape of the running configuration's rule block, and its key as compiled (without the Node slots). */
   let ruleShape: RuleShape | undefined;
   let ruleShapeKey: string | undefined;
   const slots = options.slots ?? 256;
@@ -166,17 +168,6 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   const node = options.kernel ? { http: slotName(slots), https: slotName(slots + 1) } : undefined;
   let inner: NodeRouter | undefined;
   const innerSockets = { http: join(dir, 'node-http.sock'), https: join(dir, 'node-https.sock') };
-  /** The shape the apps' rules have now (a dry compile: slots do not change the shape). */
-  const currentShape = (): RuleShape | undefined => {
-    if (!rulesHook || rulesHook.taps.length === 0) return undefined;
-    const apps = [...options.table.apps()].map((app) => ({
-      app,
-      slot: 'slot0',
-      rules: usableRules(rulesHook, app, [`${app}.${baseDomain}`], onError),
-    }));
-    return compileRouteRules(apps, () => 'slot0').shape;
-  };
-
   const backlogs = new Map<string, number>();
   let backlogAsking = false;
 
@@ -185,10 +176,21 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const any = (httpAddr ?? tlsAddr)!;
     sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
     certs?.writeFiles();
-    // The last compile's shape (every host of every app) when there is one, so that a reload
-    // for a new shape converges; else a first dry compile.
-    ruleShape = current?.control.compiled?.shape ?? currentShape();
-    ruleShapeKey = ruleShape ? JSON.stringify(ruleShape) : undefined;
+    // The new haproxy's whole state, written where its configuration reads it at start.
+    const control = new ControlPlane(socket, dir, {
+      table: options.table,
+      baseDomain,
+      slots,
+      maintenance: options.maintenance,
+      drainMs: timeouts.firstByte,
+      quarantineMs: timeouts.quarantine,
+      rules: rulesHook,
+      onError,
+      inFlightPerDyno: limits.inFlightPerDyno,
+    });
+    const state = control.prime(current?.control);
+    ruleShape = state.shape;
+    ruleShapeKey = control.ruleShapeKey;
     if (ruleShape && node) ruleShape = { ...ruleShape, node };
     if (node && !inner) {
       // JS taps run in the Node router only: say so once, naming them (ACME's covers hosts no app serves).
@@ -223,13 +225,19 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       limits,
       timeouts,
       ...(ruleShape ? { ruleShape } : {}),
+      servers: node
+        ? new Map([
+            ...state.servers,
+            [slots, [`server node unix@${innerSockets.http} send-proxy`]],
+            [slots + 1, [`server node unix@${innerSockets.https} send-proxy`]],
+          ])
+        : state.servers,
     });
     // Without a default certificate an unknown name gets a handshake failure, as with the Node router.
     if (strict) config = config.replace(' alpn h2,http/1.1', ' alpn h2,http/1.1 strict-sni');
     writeFileSync(files.config, config);
-    writeFileSync(files.hosts, '');
-    writeFileSync(files.states, '');
-    for (const file of emptyRuleMaps(dir)) writeFileSync(file, '');
+    for (const file of [files.hosts, files.states, ...emptyRuleMaps(dir)])
+      writeFileSync(file, lines(state.maps.get(file) ?? []));
     writeFileSync(files.lua, LUA_ACTIONS);
     const maps = codeMaps();
     writeFileSync(files.descs, maps.descs);
@@ -238,8 +246,13 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     if (!bin)
       throw routerErrors.SLIPWAY_ERR_ROUTER_HAPROXY_MISSING({ detail: options.haproxy ?? 'haproxy on PATH' });
     const old = current;
-    rmSync(files.socket, { force: true });
-    const proc = spawn(bin, ['-db', '-f', files.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A reload takes the old haproxy's listening sockets over its stats socket (-x): one
+    // socket per port throughout, where two (SO_REUSEPORT) reset what queued on the old one.
+    // (Only from a live one: haproxy exits when -x finds no process to ask.)
+    const handOver = old !== undefined && old.proc.exitCode === null && old.proc.signalCode === null;
+    const args = ['-db', '-f', files.config, ...(handOver ? ['-x', files.socket] : [])];
+    if (!handOver) rmSync(files.socket, { force: true });
+    const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     if (proc.pid) writeFileSync(pidFile, String(proc.pid));
     const stderr: string[] = [];
     proc.stderr!.on('data', (d: Buffer) => {
@@ -250,18 +263,6 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     proc.on('exit', (code, signal) => {
       if (current?.proc === proc && mine === generation && !closing)
         onError(new Error(`haproxy exited (${code ?? signal}): ${stderr.slice(-5).join(' | ')}`));
-    });
-    const control = new ControlPlane(socket, dir, {
-      table: options.table,
-      baseDomain,
-      slots,
-      maintenance: options.maintenance,
-      drainMs: timeouts.firstByte,
-      quarantineMs: timeouts.quarantine,
-      rules: rulesHook,
-      ruleShapeKey,
-      onError,
-      inFlightPerDyno: limits.inFlightPerDyno,
     });
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -284,13 +285,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       await new Promise((r) => setTimeout(r, 20));
     }
     current = { proc, control, stderr };
-    if (node)
-      await socket.batch(
-        (['http', 'https'] as const).flatMap((p) => [
-          `add server ${node[p]}/node unix@${innerSockets[p]} send-proxy`,
-          `enable server ${node[p]}/node`,
-        ]),
-      );
+    // What changed since the files were written.
     await control.sync();
     // Soft stop: the old haproxy stops listening and exits once its requests are done.
     if (old) {
