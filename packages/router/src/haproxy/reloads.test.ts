@@ -127,5 +127,11 @@ describe('router: HAProxy reloads under continuous load', function () {
       headers: { [`x-reload-${RELOADS}`]: 'yes' },
     });
     expect(last.status).to.equal(409);
+    // The old haproxys are gone; the stats socket is the new one's: changes still apply live.
+    await new Promise((ok) => setTimeout(ok, 500));
+    table.set('fresh', [web2.target('web.1')]);
+    await router.sync();
+    expect((await request(r.port, { host: 'fresh.example.test' })).status).to.equal(200);
+    expect(pid(), 'applied live, not by a reload').to.equal(pids.at(-1));
   });
 });
