@@ -134,8 +134,7 @@ function nodeHandOver(shape: RuleShape, node: string): string[] {
     `  http-request unset-var(txn.redit) if ${is}`,
     `  http-request set-var(txn.node) str(1) if ${is}`,
     `  http-request unset-var(txn.rule) if ${is}`,
-    // The Node router added the platform's hop to the answer already.
-    '  http-after-response replace-header Via ^(.*),\\ 1\\.1\\ slipway$ \\1 if { var(txn.node) -m found }',
+    // (The answer's Via: haproxy-config.ts, for every request the Node router took.)
   ];
 }
 

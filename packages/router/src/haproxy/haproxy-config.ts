@@ -30,6 +30,8 @@ export interface HaproxyConfigInput {
   timeouts: RouterTimeouts;
   /** Shape of the route rules' block (none: no block, no rules). */
   ruleShape?: RuleShape;
+  /** Slot backends of the Node router behind HAProxy, by client protocol (HTTP/1.0, `code` rules). */
+  node?: { http: string; https: string };
   /** `server` lines by slot index: the dynos a starting haproxy serves from its first request. */
   servers?: ReadonlyMap<number, readonly string[]>;
 }
@@ -243,6 +245,26 @@ function expectContinue(t: RouterTimeouts): string {
   ].join('\n');
 }
 
+/**
+ * An HTTP/1.0 request of an app that takes requests goes to the Node router behind HAProxy:
+ * HAProxy 2.6 forwards a request in the version it came in (no action, option or Lua call
+ * rewrites it), and a dyno gets HTTP/1.1 from the router, as on the Node router. The Node
+ * router runs the app's rules and taps and writes the log line (the slot names no app, the
+ * sink drops HAProxy's); states are answered here first, as for any request.
+ */
+function http10(node: { http: string; https: string }): string {
+  const is = '{ var(txn.node) -m found }';
+  return [
+    '  http-request set-var(txn.node) str(1) if { req.ver 1.0 } { var(txn.be) -m found } { var(txn.state) -m str ok }',
+    `  http-request set-var(txn.be) str(${node.http}) if ${is} !{ ssl_fc }`,
+    `  http-request set-var(txn.be) str(${node.https}) if ${is} { ssl_fc }`,
+  ].join('\n');
+}
+
+/** The Node router added the platform's hop to the answer already. */
+const NODE_VIA =
+  '  http-after-response replace-header Via ^(.*),\\ 1\\.1\\ slipway$ \\1 if { var(txn.node) -m found }\n';
+
 /** Render the whole configuration. */
 export function renderHaproxyConfig(c: HaproxyConfigInput): string {
   const f = haproxyFiles(c.dir);
@@ -332,6 +354,7 @@ ${forwardedFor()}
 ${headerSizes(l)}
 ${answer(400, '{ var(txn.code) -m found }', ' hdr Connection close').join('\n')}
 ${expectationFailed()}
+${c.node ? http10(c.node) : '  # no Node router'}
 ${c.ruleShape ? ruleBlock(c.dir, c.ruleShape, { pages: pages('txn.code'), states: f.states }) : '  # no route rules'}
 ${noSuchApp()}
   http-request set-var(txn.code) var(txn.state) unless { var(txn.state) -m str ok }
@@ -362,7 +385,7 @@ ${c.ruleShape ? ruleRequestEdits(c.dir, c.ruleShape) : '  # no route rule edits'
   http-after-response set-status 503 if { status 502 } || { status 504 }
   http-after-response set-header Retry-After 60 if { var(txn.code) -m str H80 }
   http-after-response set-header Via "1.1 slipway" unless { res.fhdr(via) -m found }
-${errorPages().join('\n')}
+${c.node ? NODE_VIA : ''}${errorPages().join('\n')}
   use_backend %[var(txn.be)]
 
 ${slots.join('\n')}`;

@@ -164,8 +164,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   let ruleShape: RuleShape | undefined;
   let ruleShapeKey: string | undefined;
   const slots = options.slots ?? 256;
-  // With a kernel, two more slot backends lead to the Node router (http, https) for `code` rules.
-  const node = options.kernel ? { http: slotName(slots), https: slotName(slots + 1) } : undefined;
+  // Two more slot backends lead to the Node router (http, https): for `code` rules, and for
+  // HTTP/1.0 requests (HAProxy 2.6 forwards a request in its client's version; a dyno gets 1.1).
+  const node = { http: slotName(slots), https: slotName(slots + 1) };
   let inner: NodeRouter | undefined;
   const innerSockets = { http: join(dir, 'node-http.sock'), https: join(dir, 'node-https.sock') };
   const backlogs = new Map<string, number>();
@@ -191,10 +192,12 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const state = control.prime(current?.control);
     ruleShape = state.shape;
     ruleShapeKey = control.ruleShapeKey;
-    if (ruleShape && node) ruleShape = { ...ruleShape, node };
-    if (node && !inner) {
+    if (ruleShape) ruleShape = { ...ruleShape, node };
+    if (!inner) {
       // JS taps run in the Node router only: say so once, naming them (ACME's covers hosts no app serves).
-      const taps = options.kernel!.hooks.route.taps.map((t) => t.name).filter((n) => n !== ACME_PLUGIN);
+      const taps = (options.kernel?.hooks.route.taps ?? [])
+        .map((t) => t.name)
+        .filter((n) => n !== ACME_PLUGIN);
       if (taps.length > 0)
         onError(
           new Error(
@@ -205,7 +208,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       inner = createRouter({
         table: options.table,
         baseDomain,
-        kernel: options.kernel!,
+        ...(options.kernel ? { kernel: options.kernel } : {}),
         ...(log ? { log } : {}),
         timeouts,
         limits,
@@ -220,18 +223,17 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       ...(httpAddr ? { http: { host: httpAddr.address, port: httpAddr.port } } : {}),
       ...(tlsAddr ? { tls: { host: tlsAddr.address, port: tlsAddr.port, crtList: files.crtList } } : {}),
       logPort: sink.port,
-      slots: slots + (node ? 2 : 0),
+      slots: slots + 2,
+      node,
       ...(options.threads ? { threads: options.threads } : {}),
       limits,
       timeouts,
       ...(ruleShape ? { ruleShape } : {}),
-      servers: node
-        ? new Map([
-            ...state.servers,
-            [slots, [`server node unix@${innerSockets.http} send-proxy`]],
-            [slots + 1, [`server node unix@${innerSockets.https} send-proxy`]],
-          ])
-        : state.servers,
+      servers: new Map([
+        ...state.servers,
+        [slots, [`server node unix@${innerSockets.http} send-proxy`]],
+        [slots + 1, [`server node unix@${innerSockets.https} send-proxy`]],
+      ]),
     });
     // Without a default certificate an unknown name gets a handshake failure, as with the Node router.
     if (strict) config = config.replace(' alpn h2,http/1.1', ' alpn h2,http/1.1 strict-sni');
