@@ -169,6 +169,8 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   const node = { http: slotName(slots), https: slotName(slots + 1) };
   let inner: NodeRouter | undefined;
   const innerSockets = { http: join(dir, 'node-http.sock'), https: join(dir, 'node-https.sock') };
+  /** Old haproxys soft-stopped by a reload, finishing their requests. */
+  const stopping = new Set<ChildProcess>();
   const backlogs = new Map<string, number>();
   let backlogAsking = false;
 
@@ -291,6 +293,10 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     await control.sync();
     // Soft stop: the old haproxy stops listening and exits once its requests are done.
     if (old) {
+      // It keeps an idle kept-alive connection until its client's next request (or the
+      // keep-alive timeout): `close` ends it if it is still there.
+      stopping.add(old.proc);
+      old.proc.once('exit', () => stopping.delete(old.proc));
       old.proc.kill('SIGUSR1');
       // Until then, a new connection could still reach the old configuration.
       if (old.proc.pid) await listenersClosed(old.proc.pid);
@@ -361,6 +367,12 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
         await waitExit(proc, graceMs + 2000);
       }
       current = undefined;
+      await Promise.all(
+        [...stopping].map((p) => {
+          if (graceMs === 0) p.kill('SIGTERM');
+          return waitExit(p, graceMs + 2000);
+        }),
+      );
       await inner?.close(graceMs);
       inner = undefined;
       httpAddr = undefined;

@@ -69,6 +69,7 @@ describe('router: HAProxy reloads under continuous load', function () {
     });
   });
   after(async () => {
+    // (The test closes it; close again is harmless.)
     await r?.router.close();
     await web1?.close();
     await web2?.close();
@@ -133,5 +134,25 @@ describe('router: HAProxy reloads under continuous load', function () {
     await router.sync();
     expect((await request(r.port, { host: 'fresh.example.test' })).status).to.equal(200);
     expect(pid(), 'applied live, not by a reload').to.equal(pids.at(-1));
+    // An old haproxy keeping an idle kept-alive connection open is ended by close too.
+    const idle = new http.Agent({ keepAlive: true });
+    expect(await get(r.port, 'app.example.test', '/', idle)).to.equal(200);
+    rules.push({
+      match: { header: { name: 'X-Reload-Last', value: 'yes' } },
+      action: { kind: 'respond', status: 409, body: 'reloaded' },
+    });
+    await router.sync();
+    expect(pid()).to.not.equal(pids.at(-1));
+    pids.push(pid());
+    await r.router.close();
+    const alive = pids.filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'haproxy';
+      } catch {
+        return false;
+      }
+    });
+    idle.destroy();
+    expect(alive, 'haproxys left after close').to.deep.equal([]);
   });
 });
