@@ -218,7 +218,8 @@ export class ControlPlane {
         targets.map((t) => {
           const name = this.serverName(t);
           slot.servers.set(key(t), { name, target: t });
-          return `server ${name} ${t.host}:${t.port} ${this.serverOptions()}`;
+          // A name that does not resolve disables its server, rather than stop haproxy starting.
+          return `server ${name} ${t.host}:${t.port} init-addr libc,none ${this.serverOptions()}`;
         }),
       );
     const files = haproxyFiles(this.dir);
