@@ -14,8 +14,10 @@ import { HOP_BY_HOP_ACTION } from './lua-actions.js';
 
 /** Files and ports one generated configuration refers to. */
 export interface HaproxyConfigInput {
-  /** Directory of the socket, maps and certificates. */
+  /** Directory of the maps and certificates. */
   dir: string;
+  /** This haproxy's stats socket (one per process: see `statsSocketPath`). */
+  socket: string;
   /** HTTP listener, when HTTP is served. */
   http?: { host: string; port: number };
   /** TLS listener (HTTP/2 and HTTP/1.1 by ALPN) with a crt-list, when HTTPS is served. */
@@ -39,7 +41,6 @@ export interface HaproxyConfigInput {
 /** Paths inside the data plane's directory. */
 export const haproxyFiles = (dir: string) => ({
   config: `${dir}/haproxy.cfg`,
-  socket: `${dir}/admin.sock`,
   hosts: `${dir}/hosts.map`,
   states: `${dir}/states.map`,
   crtList: `${dir}/certs.list`,
@@ -49,6 +50,13 @@ export const haproxyFiles = (dir: string) => ({
   descs: `${dir}/descs.map`,
   pages: `${dir}/pages.map`,
 });
+
+/**
+ * The stats socket of the `n`th haproxy started in `dir`. Each process has its own: a reload's
+ * new haproxy takes the old one's listeners (-x), and a stats socket at the same path would be
+ * one of them, so commands meant for one process would reach either.
+ */
+export const statsSocketPath = (dir: string, n: number): string => `${dir}/admin.${n}.sock`;
 
 /** Name of slot backend `i`. */
 export const slotName = (i: number): string => `slot${i}`;
@@ -292,7 +300,7 @@ export function renderHaproxyConfig(c: HaproxyConfigInput): string {
 global
   # expose-fd: a reload's new haproxy takes these very listening sockets (-x), so no
   # connection waiting in an old socket's queue is reset when the old process lets go.
-  stats socket ${f.socket} mode 600 level admin expose-fd listeners
+  stats socket ${c.socket} mode 600 level admin expose-fd listeners
   stats timeout 30s
 ${c.threads ? `  nbthread ${c.threads}\n` : ''}  # Heroku's limit is 1000 headers; the check below answers H25 beyond it.
   tune.http.maxhdr ${l.headers + 1}

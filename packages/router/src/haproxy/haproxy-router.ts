@@ -8,7 +8,7 @@
  * and exits.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { createRouter, type NodeRouter, type Router } from '../router.js';
 import { type CertificateStore, type RouterTlsOptions, tlsStore } from '../tls-certificates.js';
 import { HaproxyCertificates } from './certificates.js';
 import { ControlPlane, type RouteListing } from './control-plane.js';
-import { codeMaps, haproxyFiles, renderHaproxyConfig, slotName } from './haproxy-config.js';
+import { codeMaps, haproxyFiles, renderHaproxyConfig, slotName, statsSocketPath } from './haproxy-config.js';
 import { type HaproxyLogSink, startLogSink } from './log-sink.js';
 import { LUA_ACTIONS } from './lua-actions.js';
 import { listenersClosed } from './soft-stop.js';
@@ -65,8 +65,10 @@ export interface HaproxyRouterOptions {
 /** A Router served by HAProxy; `sync()` applies the route table now. */
 export interface HaproxyRouter extends Router {
   sync(): Promise<void>;
-  /** The running configuration's directory (socket, maps, certificates). */
+  /** The running configuration's directory (maps, certificates). */
   readonly dir: string;
+  /** The running haproxy's stats socket (each process has its own), while one runs. */
+  readonly statsSocket: string | undefined;
 }
 
 /** The haproxy binary to run, or undefined when none is installed. */
@@ -130,6 +132,9 @@ interface Instance {
   proc: ChildProcess;
   control: ControlPlane;
   stderr: string[];
+  /** Its own stats socket (statsSocketPath). */
+  socket: StatsSocket;
+  socketPath: string;
 }
 
 /** Create a router served by HAProxy. Nothing runs until `listen`. */
@@ -152,7 +157,6 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   const certs =
     certificates &&
     new HaproxyCertificates(certificates, join(dir, 'certs'), files.crtList, (e) => onError(e));
-  const socket = new StatsSocket(files.socket);
   let httpAddr: AddressInfo | undefined;
   let tlsAddr: AddressInfo | undefined;
   let sink: HaproxyLogSink | undefined;
@@ -179,6 +183,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const any = (httpAddr ?? tlsAddr)!;
     sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
     certs?.writeFiles();
+    const mine = ++generation;
+    const socketPath = statsSocketPath(dir, mine);
+    const socket = new StatsSocket(socketPath);
     // The new haproxy's whole state, written where its configuration reads it at start.
     const control = new ControlPlane(socket, dir, {
       table: options.table,
@@ -222,6 +229,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const strict = certs !== undefined && !certs.hasDefault;
     let config = renderHaproxyConfig({
       dir,
+      socket: socketPath,
       ...(httpAddr ? { http: { host: httpAddr.address, port: httpAddr.port } } : {}),
       ...(tlsAddr ? { tls: { host: tlsAddr.address, port: tlsAddr.port, crtList: files.crtList } } : {}),
       logPort: sink.port,
@@ -254,8 +262,11 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     // socket per port throughout, where two (SO_REUSEPORT) reset what queued on the old one.
     // (Only from a live one: haproxy exits when -x finds no process to ask.)
     const handOver = old !== undefined && old.proc.exitCode === null && old.proc.signalCode === null;
-    const args = ['-db', '-f', files.config, ...(handOver ? ['-x', files.socket] : [])];
-    if (!handOver) rmSync(files.socket, { force: true });
+    const args = ['-db', '-f', files.config, ...(handOver ? ['-x', old.socketPath] : [])];
+    // Sockets of haproxys gone (a killed platform's among them) are only files now.
+    for (const f of readdirSync(dir))
+      if (/^admin\.\d+\.sock$/.test(f) && (!handOver || join(dir, f) !== old.socketPath))
+        rmSync(join(dir, f), { force: true });
     const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     if (proc.pid) writeFileSync(pidFile, String(proc.pid));
     const stderr: string[] = [];
@@ -263,7 +274,6 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       stderr.push(...d.toString().split('\n').filter(Boolean));
       if (stderr.length > 50) stderr.splice(0, stderr.length - 50);
     });
-    const mine = ++generation;
     proc.on('exit', (code, signal) => {
       if (current?.proc === proc && mine === generation && !closing)
         onError(new Error(`haproxy exited (${code ?? signal}): ${stderr.slice(-5).join(' | ')}`));
@@ -288,7 +298,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    current = { proc, control, stderr };
+    current = { proc, control, stderr, socket, socketPath };
     // What changed since the files were written.
     await control.sync();
     // Soft stop: the old haproxy stops listening and exits once its requests are done.
@@ -320,7 +330,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     if (certs?.stale) {
       const running = current;
       reloading = (
-        certs.needsReload ? start() : certs.apply(socket).then(() => running.control.sync())
+        certs.needsReload ? start() : certs.apply(running.socket).then(() => running.control.sync())
       ).finally(() => {
         reloading = undefined;
       });
@@ -362,6 +372,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       // the one to stop (else it outlived the router, holding the ports).
       await reloading?.catch(() => undefined);
       const proc = current?.proc;
+      const socketPath = current?.socketPath;
       if (proc) {
         proc.kill(graceMs > 0 ? 'SIGUSR1' : 'SIGTERM');
         await waitExit(proc, graceMs + 2000);
@@ -373,6 +384,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
           return waitExit(p, graceMs + 2000);
         }),
       );
+      if (socketPath) rmSync(socketPath, { force: true });
       await inner?.close(graceMs);
       inner = undefined;
       httpAddr = undefined;
@@ -384,6 +396,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     },
     get address() {
       return current ? httpAddr : undefined;
+    },
+    get statsSocket() {
+      return current?.socketPath;
     },
     get tlsAddress() {
       return current ? tlsAddr : undefined;

@@ -161,7 +161,7 @@ describe('HAProxy data plane: deploys under continuous load (real dynos)', funct
     expect(ok).to.be.greaterThan(100);
     // The refusing dyno was tried, refused, and is down (quarantined): its requests, retried
     // elsewhere, are among the ones above, none failed.
-    const stat = (await stats(`${router.dir}/admin.sock`)).find((s) => s.svname.startsWith('web.9_'));
+    const stat = (await stats(router.statsSocket!)).find((s) => s.svname.startsWith('web.9_'));
     expect(stat, 'the refusing dyno is a server of the app').to.not.equal(undefined);
     expect(Number(stat!.wredis), 'its requests redispatched to another dyno').to.be.greaterThan(0);
     expect(stat!.status).to.equal('DOWN');
