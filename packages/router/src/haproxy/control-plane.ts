@@ -104,6 +104,8 @@ export class ControlPlane {
   compiled: CompiledRules | undefined;
   /** Key of the running configuration's rule block shape, set by `prime` (another one needs a reload). */
   ruleShapeKey: string | undefined;
+  /** Slots the previous haproxy served apps from (new apps get other ones first). */
+  private readonly previousSlots = new Set<number>();
   /** Rules were applied to this haproxy's maps (a new one has none until then). */
   private rulesHeld = false;
 
@@ -194,6 +196,8 @@ export class ControlPlane {
    */
   prime(previous?: ControlPlane): StartState {
     const apps = new Set(this.o.table.apps());
+    for (const slot of previous?.slots ?? [])
+      if (slot.app !== undefined || slot.draining.length > 0) this.previousSlots.add(slot.index);
     for (const [app, old] of previous?.appSlot ?? [])
       if (apps.has(app)) {
         const slot = this.slots[old.index];
@@ -315,7 +319,9 @@ export class ControlPlane {
   private slotFor(app: string): Slot {
     let slot = this.appSlot.get(app);
     if (slot) return slot;
-    slot = this.slots.find((s) => s.app === undefined && s.servers.size === 0 && s.draining.length === 0);
+    const free = (s: Slot): boolean => s.app === undefined && s.servers.size === 0 && s.draining.length === 0;
+    // A slot the previous haproxy still used goes last: its last log lines name that slot.
+    slot = this.slots.find((s) => free(s) && !this.previousSlots.has(s.index)) ?? this.slots.find(free);
     if (!slot) throw routerErrors.SLIPWAY_ERR_ROUTER_SLOTS_FULL({ app, slots: this.slots.length });
     slot.app = app;
     this.appSlot.set(app, slot);
