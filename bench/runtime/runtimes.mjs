@@ -4,11 +4,14 @@
 //  1. build finished → new release serving: from the `Release vN created` log line until the
 //     router sends requests only to vN's web dynos and one answers (every deploy ships a new
 //     slug, so the Docker runtime makes a new slug image each time; target ≤ 2 s on Docker);
-//  2. `ps:scale web=N` → N web dynos up and routed (target 100 in ≤ 30 s on Docker);
-//  3. memory per dyno beyond the app's own process: local = the dyno's launcher shell and
-//     watcher; sandbox = those plus setpriv/bwrap's outer process and bwrap's init in the
-//     dyno's PID namespace (RSS only: the kernel's namespaces and the overlay mount are not in
-//     it); docker = its containerd shim and tini, plus dockerd/containerd growth per dyno.
+//  2. `ps:scale web=N` → N web dynos up and routed (target 100 in ≤ 30 s on Docker), with where
+//     the time went per phase (scale-phases.mjs) and the CPU by part (cpu-split.mjs);
+//  3. memory per dyno beyond the app's own process, the same way on each runtime
+//     (dyno-memory.mjs: its cgroup's anonymous and kernel memory minus the app's, its processes
+//     outside the cgroup by PSS, Docker's network holder and engine growth shared per dyno);
+//     and by plain RSS as before: local = the dyno's launcher shell and watcher; sandbox =
+//     those plus setpriv/bwrap's outer process and bwrap's init; docker = its containerd shim
+//     and tini, plus dockerd/containerd growth per dyno.
 // Usage: npx tsc -b && node bench/runtime/runtimes.mjs [dynos=100] [deploys=3] [runtimes=local,sandbox,docker]
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
