@@ -8,7 +8,8 @@ import { normalizeHost, resolveApp } from './host.js';
 import type { RouterLimits, RouterTimeouts } from './limits.js';
 import { checkRequestHead } from './request-guard.js';
 import { requestIdFor } from './request-id.js';
-import { applyRouteRules, usableRules } from './route-rules.js';
+import { applyRouteRules } from './route-rules.js';
+import type { RuleCache } from './route-rules-cache.js';
 import type { RouteTable } from './route-table.js';
 import type { TargetPool } from './target-pool.js';
 
@@ -22,6 +23,8 @@ export interface RouterContext {
   readonly routeHook: KernelHooks['route'] | undefined;
   /** The kernel's `routeRules` hook: declarative rules, evaluated before the `route` taps. */
   readonly rulesHook?: KernelHooks['routeRules'] | undefined;
+  /** The hook's rules per app and host, kept between requests (`route-rules-cache.ts`). */
+  readonly rules?: RuleCache | undefined;
   readonly log: LogSink | undefined;
   /** Told about every failure answered with H99 (a throwing tap or table). */
   readonly onError: (err: unknown) => void;
@@ -71,9 +74,9 @@ export function routeRequest(ctx: RouterContext, req: IncomingMessage, protocol:
       remoteAddress: remote,
       protocol,
     };
-    if (rules) {
-      const hosts = [host];
-      decision = applyRouteRules(decision, info, (a) => usableRules(rules, a, hosts, ctx.onError));
+    if (rules && ctx.rules) {
+      const cache = ctx.rules;
+      decision = applyRouteRules(decision, info, (a) => cache.rules(a, host));
     }
     if (taps) decision = taps.call(decision, info);
   }
