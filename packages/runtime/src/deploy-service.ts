@@ -232,6 +232,7 @@ export class DeployService {
         {
           env,
           cwd: work,
+          clock: this.clock,
           ...(this.o.kernel ? { hooks: this.o.kernel.hooks } : {}),
           ...(sandbox ? { sandbox } : {}),
           // The app's builds are its `build` dir's entries (AppDirs): a worker for the next binds
