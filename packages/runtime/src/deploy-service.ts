@@ -94,7 +94,8 @@ export class DeployService {
 
   constructor(private readonly o: DeployServiceOptions) {
     this.clock = o.clock ?? systemClock;
-    if (o.prestartBuilds !== false) this.workers = new BuildWorkerPool(o.prestartBuilds ?? {});
+    if (o.prestartBuilds !== false)
+      this.workers = new BuildWorkerPool({ clock: this.clock, ...o.prestartBuilds });
   }
 
   /**
