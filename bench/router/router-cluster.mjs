@@ -2,6 +2,8 @@
 // app.example.test to one backend.
 // With a certificate, each worker also listens for HTTPS (the pair is the default certificate).
 // With SLIPWAY_BENCH_LOG=<file>, every worker appends its per-request log lines there.
+// With SLIPWAY_BENCH_RULES=1, the router gets a kernel with the platform's route-rule plugins
+// (maintenance, HTTPS policy, ACME challenges; none active), as `slipway start` runs it.
 // Usage: node router-cluster.mjs <port> <backendPort> <workers> [keepalive|close] [cert key httpsPort]
 import cluster from 'node:cluster';
 import { createRouter } from '../../packages/router/dist/index.js';
@@ -28,6 +30,7 @@ if (cluster.isPrimary) {
     targets: [{ dyno: 'web.1', host: '127.0.0.1', port: backendPort }],
   };
   const table = { appForHost: () => undefined, route: (app) => (app === 'app' ? route : undefined) };
+  const kernel = process.env.SLIPWAY_BENCH_RULES === '1' ? await platformKernel() : undefined;
   // Heroku's per-dyno caps would turn 200 connections to one dyno into H11s; nginx has none.
   const router = createRouter({
     table,
@@ -36,6 +39,7 @@ if (cluster.isPrimary) {
     maxIdleSocketsPerDyno: 512,
     ...(process.env.SLIPWAY_BENCH_LOG ? { log: bufferedLog(process.env.SLIPWAY_BENCH_LOG) } : {}),
     upstreamKeepAlive: keepAlive,
+    ...(kernel ? { kernel } : {}),
     ...(certFile
       ? { tls: { certificates: [{ cert: certFile, key: keyFile, domains: ['app.example.test'] }] } }
       : {}),
@@ -43,4 +47,19 @@ if (cluster.isPrimary) {
   await router.listen(port, '127.0.0.1');
   if (certFile) await router.listenTls(Number(httpsPort), '127.0.0.1');
   process.send('ready');
+}
+
+/** A kernel with the route-rule plugins `slipway start` installs, with nothing to say. */
+async function platformKernel() {
+  const { Kernel } = await import('../../packages/core/dist/index.js');
+  const router = await import('../../packages/router/dist/index.js');
+  const kernel = new Kernel();
+  await kernel.use(router.maintenancePlugin, { state: { isInMaintenance: () => false } });
+  await kernel.use(router.acmeChallengePlugin, {
+    challenges: { keyAuthorization: () => undefined, challengesFor: () => [] },
+  });
+  await kernel.use(router.httpsPolicyPlugin, {
+    source: { policy: () => undefined, covers: () => false, httpsPort: () => undefined },
+  });
+  return kernel;
 }
