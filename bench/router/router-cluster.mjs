@@ -6,8 +6,9 @@
 // (maintenance, HTTPS policy, ACME challenges; none active), as `slipway start` runs it.
 // Usage: node router-cluster.mjs <port> <backendPort> <workers> [keepalive|close] [cert key httpsPort]
 import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { createRouter } from '../../packages/router/dist/index.js';
-import { bufferedLog } from './bench-lib.mjs';
+import { bufferedLog, platformRulesKernel } from './bench-lib.mjs';
 
 const [port, backendPort, workers] = process.argv.slice(2, 5).map(Number);
 const keepAlive = process.argv[5] !== 'close';
@@ -30,7 +31,10 @@ if (cluster.isPrimary) {
     targets: [{ dyno: 'web.1', host: '127.0.0.1', port: backendPort }],
   };
   const table = { appForHost: () => undefined, route: (app) => (app === 'app' ? route : undefined) };
-  const kernel = process.env.SLIPWAY_BENCH_RULES === '1' ? await platformKernel() : undefined;
+  const kernel =
+    process.env.SLIPWAY_BENCH_RULES === '1'
+      ? await platformRulesKernel(fileURLToPath(new URL('../..', import.meta.url)))
+      : undefined;
   // Heroku's per-dyno caps would turn 200 connections to one dyno into H11s; nginx has none.
   const router = createRouter({
     table,
@@ -47,19 +51,4 @@ if (cluster.isPrimary) {
   await router.listen(port, '127.0.0.1');
   if (certFile) await router.listenTls(Number(httpsPort), '127.0.0.1');
   process.send('ready');
-}
-
-/** A kernel with the route-rule plugins `slipway start` installs, with nothing to say. */
-async function platformKernel() {
-  const { Kernel } = await import('../../packages/core/dist/index.js');
-  const router = await import('../../packages/router/dist/index.js');
-  const kernel = new Kernel();
-  await kernel.use(router.maintenancePlugin, { state: { isInMaintenance: () => false } });
-  await kernel.use(router.acmeChallengePlugin, {
-    challenges: { keyAuthorization: () => undefined, challengesFor: () => [] },
-  });
-  await kernel.use(router.httpsPolicyPlugin, {
-    source: { policy: () => undefined, covers: () => false, httpsPort: () => undefined },
-  });
-  return kernel;
 }

@@ -11,6 +11,7 @@
 // earlier commit) with the same requests, to compare.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { platformRulesKernel } from './bench-lib.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,16 +22,8 @@ const n = Number(arg('requests', '300000'));
 const dist = (pkg, file) => import(join(root, 'packages', pkg, 'dist', file));
 const { routeRequest } = await dist('router', 'routing.js');
 const router = await dist('router', 'index.js');
-const { Kernel } = await dist('core', 'index.js');
 
-const kernel = new Kernel();
-await kernel.use(router.maintenancePlugin, { state: { isInMaintenance: () => false } });
-await kernel.use(router.acmeChallengePlugin, {
-  challenges: { keyAuthorization: () => undefined, challengesFor: () => [] },
-});
-await kernel.use(router.httpsPolicyPlugin, {
-  source: { policy: () => undefined, covers: () => false, httpsPort: () => undefined },
-});
+const kernel = await platformRulesKernel(root);
 // The kept rules (route-rules-cache.ts), in checkouts that have them.
 const cacheModule = await dist('router', 'route-rules-cache.js').catch(() => undefined);
 const rules = cacheModule
