@@ -135,6 +135,8 @@ export async function startHttps(o: HttpsWiringOptions): Promise<HttpsWiring> {
     },
     set port(p) {
       port = p;
+      // Redirects name the port.
+      rulesChanged();
     },
     refresh() {
       certs.refresh();
