@@ -257,8 +257,10 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       );
       slug = packed;
       log.info(`Done: ${formatBytes(slug.size)}`);
-      const reused = packing?.members.filter((m) => m.reused).map((m) => m.name.replace(/^\.\//, ''));
-      if (reused?.length) log.info(`Reused the packed ${reused.join(', ')} of an earlier build`);
+      const names = (reused: boolean) =>
+        (packing?.members ?? []).filter((m) => m.reused === reused).map((m) => m.name.replace(/^\.\//, ''));
+      if (names(true).length) log.info(`Reused the packed ${names(true).join(', ')} of an earlier build`);
+      if (names(false).length) log.info(`Packed ${names(false).join(', ')} for the next builds to reuse`);
       if (packing)
         timings.slugParts = { scan: packing.scanMs, rest: packing.restMs, members: packing.membersMs };
       if (slug.size > (opts.slugWarnBytes ?? SLUG_WARN_BYTES)) {
