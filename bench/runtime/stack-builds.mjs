@@ -8,10 +8,12 @@
 // manager commands on the host (bench/buildpacks/steps.mjs `raw`: npm ci/build/prune, pip install,
 // fresh caches, after one uncounted warm-up run) for the build overhead over them.
 //
-// With --runtimes, instead: what a runtime version pinned by the app costs in the stack (Python
-// 3.13 by .python-version, JDK 21 by system.properties, both unpacked from the build root's
-// Debian packages into the slug) against the example as it is (Python 3.11, JDK 17): per round,
-// a cold build (empty cache: download + unpack) and a warm rebuild on a fresh worker, in the stack.
+// With --runtimes, instead: what a runtime version pinned by the app costs in the stack (Node.js
+// 22 by engines.node, from the npm registry; Python 3.13 by .python-version and JDK 21 by
+// system.properties, unpacked from the build root's Debian packages into the slug; Go 1.25 by
+// `// +heroku goVersion`, from the Go module proxy) against the example as it is (the platform's
+// Node.js, also in the slug; Python 3.11, JDK 17 and Go from the root): per round, a cold build
+// (empty cache: download + unpack) and a warm rebuild on a fresh worker, in the stack.
 //
 //   node bench/runtime/stack-builds.mjs [--rounds 3] [--only node,python]
 //   node bench/runtime/stack-builds.mjs --runtimes [--rounds 2] [--only node,python,java,go] [--log]
