@@ -222,7 +222,8 @@ export async function* memberedSlug(
     const { file, reused } = await cachedMember(buildDir, cacheDir, m);
     used.add(path.basename(file));
     stats?.members.push({ name: m.name, bytes: m.bytes, reused });
-    for await (const chunk of createReadStream(file)) yield chunk as Buffer;
+    // 1 MiB reads: a JDK's 150 MB member in 150 chunks through the hash and the writer, not 2,400.
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
   }
   if (stats) {
     stats.restMs = Math.round(t1 - t0);
