@@ -12,6 +12,7 @@ import {
   rawRequest,
   request,
   settle,
+  sleep,
   startBackend,
   startRouter,
   type TestRouter,
@@ -148,15 +149,22 @@ describePlanes('router: HTTP semantics through the proxy (real HTTP)', (plane) =
     expect(dyno.seen.at(-1)!.headers.host).to.equal(HOST);
   });
 
-  itOn(
-    plane,
-    ['node'],
-    'HAProxy 2.6 forwards the version of the request line as it came (no action or Lua call rewrites it)',
-  )('serves HTTP/1.0 clients and closes after the response', async () => {
+  // On HAProxy, through the Node router behind it (HAProxy 2.6 forwards the client's version).
+  it('serves HTTP/1.0 clients and closes after the response', async () => {
     const reply = await rawRequest(r.port, `GET /old HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`, 1000);
     expect(reply.text).to.match(/^HTTP\/1\.1 200 OK/);
     expect(reply.text).to.contain('GET /old http/1.1');
     expect(reply.closedByServer).to.equal(true);
+    // The platform's headers once, as for any request; one log line.
+    expect(reply.text.match(/\r\nvia: [^\r]*/gi)).to.have.length(1);
+    expect(reply.text).to.match(/\r\nvia: 1\.1 slipway\r\n/i);
+    const seen = dyno.seen.at(-1)!.headers;
+    expect(seen['x-forwarded-for']).to.equal('127.0.0.1');
+    expect(seen.via).to.equal('1.1 slipway');
+    expect(seen['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
+    await r.line(/path="\/old"/);
+    await sleep(300);
+    expect(r.lines.filter((l) => /path="\/old"/.test(l.message))).to.have.length(1);
   });
 
   it('keeps a client connection alive across requests to the same app', async () => {

@@ -134,8 +134,7 @@ function nodeHandOver(shape: RuleShape, node: string): string[] {
     `  http-request unset-var(txn.redit) if ${is}`,
     `  http-request set-var(txn.node) str(1) if ${is}`,
     `  http-request unset-var(txn.rule) if ${is}`,
-    // The Node router added the platform's hop to the answer already.
-    '  http-after-response replace-header Via ^(.*),\\ 1\\.1\\ slipway$ \\1 if { var(txn.node) -m found }',
+    // (The answer's Via: haproxy-config.ts, for every request the Node router took.)
   ];
 }
 
@@ -155,13 +154,29 @@ export class RuleMaps {
     private readonly onProblem: (e: unknown) => void,
   ) {}
 
-  /** Make the maps hold `c`: values first (old and new), then the rules, then only the new values. */
-  async apply(c: CompiledRules): Promise<void> {
+  /**
+   * The maps' contents for `c`, for a haproxy about to start (it reads them from the files),
+   * taken as applied.
+   */
+  prime(c: CompiledRules): [string, readonly string[]][] {
+    this.report(c);
+    const f = ruleFiles(this.dir);
+    for (const m of MAPS) this.applied[m] = c[m].join('\n');
+    this.applied.values = c.values.join('\n');
+    return [...MAPS.map((m): [string, readonly string[]] => [f[m], c[m]]), [f.values, c.values]];
+  }
+
+  private report(c: CompiledRules): void {
     for (const p of c.problems)
       if (!this.reported.has(p)) {
         this.reported.add(p);
         this.onProblem(routerErrors.SLIPWAY_ERR_ROUTER_RULE_HAPROXY({ detail: p }));
       }
+  }
+
+  /** Make the maps hold `c`: values first (old and new), then the rules, then only the new values. */
+  async apply(c: CompiledRules): Promise<void> {
+    this.report(c);
     const f = ruleFiles(this.dir);
     const values = c.values.join('\n');
     const changed = MAPS.filter((m) => c[m].join('\n') !== this.applied[m]);

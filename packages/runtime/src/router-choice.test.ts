@@ -1,8 +1,8 @@
 /**
  * The platform on the HAProxy data plane (`router: 'haproxy'`): apps, custom domains and
  * maintenance set through the API reach HAProxy live, with the same answers and log lines as
- * the Node router. Deploys through it are in dynos/haproxy-deploys.test.ts; the semantics of
- * each answer in the router's conformance tests.
+ * the Node router. Deploys through it are in platform-haproxy.test.ts and
+ * dynos/haproxy-deploys.test.ts; the semantics of each answer in the router's conformance tests.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';

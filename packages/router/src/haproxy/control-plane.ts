@@ -9,7 +9,12 @@ import type { KernelHooks } from '@slipway/core';
 import { routerErrors } from '../errors.js';
 import type { MaintenanceState } from '../maintenance-plugin.js';
 import { usableRules } from '../route-rules.js';
-import { type AppRules, type CompiledRules, compileRouteRules } from '../route-rules-compile.js';
+import {
+  type AppRules,
+  type CompiledRules,
+  compileRouteRules,
+  type RuleShape,
+} from '../route-rules-compile.js';
 import { RuleMaps } from '../route-rules-haproxy.js';
 import type { AppRoute, RouteTable, RouteTarget } from '../route-table.js';
 import { haproxyFiles, type StateCode, slotName } from './haproxy-config.js';
@@ -59,6 +64,14 @@ export function stateCode(route: AppRoute | undefined, maintenance: boolean): St
   }
 }
 
+/** What a starting haproxy reads from files: map contents by file, `server` lines by slot. */
+export interface StartState {
+  maps: ReadonlyMap<string, readonly string[]>;
+  servers: ReadonlyMap<number, readonly string[]>;
+  /** Shape of the rule block the maps are for (none: no rules). */
+  shape?: RuleShape;
+}
+
 /** Options of the control plane. */
 export interface ControlPlaneOptions {
   table: RouteTable & RouteListing;
@@ -71,8 +84,6 @@ export interface ControlPlaneOptions {
   quarantineMs: number;
   /** The kernel's `routeRules` hook, compiled into the rule maps on every sync. */
   rules?: KernelHooks['routeRules'] | undefined;
-  /** Shape of the running configuration's rule block (a different one needs a reload). */
-  ruleShapeKey?: string | undefined;
   /** Told about rules that cannot be used. */
   onError?: (e: unknown) => void;
   /** Requests sent to one dyno at once (`maxconn`); more wait in the app's backlog. */
@@ -91,6 +102,10 @@ export class ControlPlane {
   private readonly ruleMaps: RuleMaps;
   /** The rules compiled at the last sync (their shape decides whether a reload is due). */
   compiled: CompiledRules | undefined;
+  /** Key of the running configuration's rule block shape, set by `prime` (another one needs a reload). */
+  ruleShapeKey: string | undefined;
+  /** Slots the previous haproxy served apps from (new apps get other ones first). */
+  private readonly previousSlots = new Set<number>();
   /** Rules were applied to this haproxy's maps (a new one has none until then). */
   private rulesHeld = false;
 
@@ -143,20 +158,25 @@ export class ControlPlane {
     return this.running;
   }
 
-  private async apply(): Promise<void> {
+  /** What HAProxy should hold: each app's slot and dynos, the host and state maps, the rules' hosts. */
+  private plan(assign: (app: string) => Slot | undefined = (a) => this.slotFor(a)) {
     const { table, baseDomain, maintenance } = this.o;
     const apps = new Set(table.apps());
     const hosts: string[] = [];
     const states: string[] = [];
+    const targets = new Map<Slot, readonly RouteTarget[]>();
     for (const app of apps) {
-      const slot = this.slotFor(app);
+      const slot = assign(app);
+      if (!slot) continue;
       const route = table.route(app);
       const state = stateCode(route, maintenance?.isInMaintenance(app) ?? false);
       hosts.push(`${app}.${baseDomain} ${slotName(slot.index)}`);
       if (state !== 'ok') states.push(`${slotName(slot.index)} ${state}`);
-      await this.applyServers(slot, route?.targets ?? []);
+      targets.set(slot, route?.targets ?? []);
     }
-    const appHosts = new Map<string, string[]>([...apps].map((a) => [a, [`${a}.${baseDomain}`]]));
+    const appHosts = new Map<string, string[]>(
+      [...apps].filter((a) => this.appSlot.has(a)).map((a) => [a, [`${a}.${baseDomain}`]]),
+    );
     for (const [host, app] of table.domains()) {
       const slot = this.appSlot.get(app);
       if (slot && /^[a-z0-9.*-]+$/.test(host)) {
@@ -164,6 +184,65 @@ export class ControlPlane {
         appHosts.get(app)?.push(host);
       }
     }
+    return { apps, hosts: hosts.sort(), states: states.sort(), targets, appHosts };
+  }
+
+  /**
+   * Take the whole state for a haproxy about to start, as files it reads at start: the maps'
+   * contents and each slot's dynos as `server` lines. From its first request it serves what
+   * the old one served (a reload used to start with empty maps and no dynos, 404 until the
+   * first sync ended). Apps keep the slots `previous` gave them: the old haproxy's last log
+   * lines name its slots. Everything returned counts as applied.
+   */
+  prime(previous?: ControlPlane): StartState {
+    const apps = new Set(this.o.table.apps());
+    for (const slot of previous?.slots ?? [])
+      if (slot.app !== undefined || slot.draining.length > 0) this.previousSlots.add(slot.index);
+    for (const [app, old] of previous?.appSlot ?? [])
+      if (apps.has(app)) {
+        const slot = this.slots[old.index];
+        if (slot && slot.app === undefined) {
+          slot.app = app;
+          this.appSlot.set(app, slot);
+        }
+      }
+    const plan = this.plan((app) => {
+      try {
+        return this.slotFor(app);
+      } catch (e) {
+        // The other apps still start; the next syncs report it again.
+        this.o.onError?.(e);
+        return undefined;
+      }
+    });
+    const servers = new Map<number, string[]>();
+    for (const [slot, targets] of plan.targets)
+      servers.set(
+        slot.index,
+        targets.map((t) => {
+          const name = this.serverName(t);
+          slot.servers.set(key(t), { name, target: t });
+          // A name that does not resolve disables its server, rather than stop haproxy starting.
+          return `server ${name} ${t.host}:${t.port} init-addr libc,none ${this.serverOptions()}`;
+        }),
+      );
+    const files = haproxyFiles(this.dir);
+    const maps = new Map<string, readonly string[]>([[files.states, plan.states]]);
+    this.statesMap = plan.states.join('\n');
+    this.compiled = this.compileRules(plan.appHosts);
+    if (this.compiled) {
+      this.ruleShapeKey = this.compiled.shapeKey;
+      for (const [file, lines] of this.ruleMaps.prime(this.compiled)) maps.set(file, lines);
+      this.rulesHeld = true;
+    }
+    maps.set(files.hosts, plan.hosts);
+    this.hostsMap = plan.hosts.join('\n');
+    return { maps, servers, ...(this.compiled ? { shape: this.compiled.shape } : {}) };
+  }
+
+  private async apply(): Promise<void> {
+    const { apps, hosts, states, targets, appHosts } = this.plan();
+    for (const [slot, list] of targets) await this.applyServers(slot, list);
     for (const slot of this.slots)
       if (slot.app !== undefined && !apps.has(slot.app)) {
         await this.applyServers(slot, []);
@@ -172,28 +251,24 @@ export class ControlPlane {
           slot.app = undefined;
         }
       }
-    const hostText = hosts.sort().join('\n');
-    const stateText = states.sort().join('\n');
+    const hostText = hosts.join('\n');
+    const stateText = states.join('\n');
     const files = haproxyFiles(this.dir);
-    // States and rules before hosts: a host must never lead to its app without them. A new
-    // haproxy (a reload) starts with empty maps and takes connections at once; hosts first
-    // let requests past a deny or maintenance rule until the rules came.
+    // States and rules before hosts: a host must never lead to its app without them (a new
+    // host, or an app coming back, reaches its rules' maps first).
     if (stateText !== this.statesMap) await this.replaceMap(files.states, states);
     this.statesMap = stateText;
-    // A new haproxy whose rule block has another shape than the rules (a reload for that is
-    // due) holds no rules: its hosts wait for the next one (404), rather than skip the rules.
+    // Rules whose shape the running rule block does not have (a reload for them is due) are
+    // not applied: the hosts wait for the new haproxy, rather than skip the rules.
     if (!(await this.applyRules(appHosts))) return;
     if (hostText !== this.hostsMap) await this.replaceMap(files.hosts, hosts);
     this.hostsMap = hostText;
   }
 
-  /**
-   * Compile the apps' rules; apply them when the running configuration has their shape.
-   * Whether this haproxy holds rules for its hosts (now or from an earlier sync).
-   */
-  private async applyRules(appHosts: ReadonlyMap<string, string[]>): Promise<boolean> {
+  /** The apps' rules compiled for the maps (undefined: no plugin gives rules). */
+  private compileRules(appHosts: ReadonlyMap<string, string[]>): CompiledRules | undefined {
     const hook = this.o.rules;
-    if (!hook || hook.taps.length === 0) return true;
+    if (!hook || hook.taps.length === 0) return undefined;
     const onError = this.o.onError ?? (() => undefined);
     const apps: AppRules[] = [];
     for (const [app, hosts] of appHosts) {
@@ -206,17 +281,47 @@ export class ControlPlane {
       const s = this.appSlot.get(app);
       return s ? slotName(s.index) : undefined;
     };
-    this.compiled = compileRouteRules(apps, slotOf);
-    if (this.compiled.shapeKey !== this.o.ruleShapeKey) return this.rulesHeld;
-    await this.ruleMaps.apply(this.compiled);
+    return compileRouteRules(apps, slotOf);
+  }
+
+  /**
+   * Compile the apps' rules; apply them when the running configuration has their shape.
+   * Whether this haproxy holds rules for its hosts (now or from an earlier sync).
+   */
+  private async applyRules(appHosts: ReadonlyMap<string, string[]>): Promise<boolean> {
+    const compiled = this.compileRules(appHosts);
+    if (!compiled) return true;
+    this.compiled = compiled;
+    if (compiled.shapeKey !== this.ruleShapeKey) return this.rulesHeld;
+    await this.ruleMaps.apply(compiled);
     this.rulesHeld = true;
     return true;
+  }
+
+  /** A new server name for a dyno (unique in this haproxy). */
+  private serverName(t: RouteTarget): string {
+    return `${t.dyno.replace(/[^A-Za-z0-9.-]/g, '-')}_${++this.serial}`;
+  }
+
+  /**
+   * A dyno server's options, alike in a `server` line and in `add server`. Quarantine: marked
+   * down on its first refused connection, checked again after `quarantineMs`. A dynamic server
+   * reuses upstream connections only with the pool options given.
+   */
+  private serverOptions(): string {
+    const q = this.o.quarantineMs;
+    return (
+      `maxconn ${this.o.inFlightPerDyno} pool-purge-delay 5s pool-max-conn -1 ` +
+      `check inter ${q} fastinter ${q} downinter ${q} rise 1 fall 1 observe layer4 error-limit 1 on-error mark-down`
+    );
   }
 
   private slotFor(app: string): Slot {
     let slot = this.appSlot.get(app);
     if (slot) return slot;
-    slot = this.slots.find((s) => s.app === undefined && s.servers.size === 0 && s.draining.length === 0);
+    const free = (s: Slot): boolean => s.app === undefined && s.servers.size === 0 && s.draining.length === 0;
+    // A slot the previous haproxy still used goes last: its last log lines name that slot.
+    slot = this.slots.find((s) => free(s) && !this.previousSlots.has(s.index)) ?? this.slots.find(free);
     if (!slot) throw routerErrors.SLIPWAY_ERR_ROUTER_SLOTS_FULL({ app, slots: this.slots.length });
     slot.app = app;
     this.appSlot.set(app, slot);
@@ -244,13 +349,11 @@ export class ControlPlane {
     const be = slotName(slot.index);
     const want = new Map(targets.map((t) => [key(t), t]));
     const batch: string[] = [];
-    const q = this.o.quarantineMs;
     for (const [k, t] of want) {
       if (slot.servers.has(k)) continue;
-      const name = `${t.dyno.replace(/[^A-Za-z0-9.-]/g, '-')}_${++this.serial}`;
+      const name = this.serverName(t);
       batch.push(
-        `add server ${be}/${name} ${t.host}:${t.port} maxconn ${this.o.inFlightPerDyno} pool-purge-delay 5s pool-max-conn -1 ` +
-          `check inter ${q} fastinter ${q} downinter ${q} rise 1 fall 1 observe layer4 error-limit 1 on-error mark-down`,
+        `add server ${be}/${name} ${t.host}:${t.port} ${this.serverOptions()}`,
         `enable health ${be}/${name}`,
         `enable server ${be}/${name}`,
       );

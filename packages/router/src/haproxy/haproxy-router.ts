@@ -8,7 +8,7 @@
  * and exits.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,15 +18,14 @@ import { routerErrors } from '../errors.js';
 import { normalizeHost } from '../host.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from '../limits.js';
 import type { MaintenanceState } from '../maintenance-plugin.js';
-import { usableRules } from '../route-rules.js';
-import { compileRouteRules, type RuleShape } from '../route-rules-compile.js';
+import type { RuleShape } from '../route-rules-compile.js';
 import { emptyRuleMaps } from '../route-rules-haproxy.js';
 import type { RouteTable } from '../route-table.js';
 import { createRouter, type NodeRouter, type Router } from '../router.js';
 import { type CertificateStore, type RouterTlsOptions, tlsStore } from '../tls-certificates.js';
 import { HaproxyCertificates } from './certificates.js';
 import { ControlPlane, type RouteListing } from './control-plane.js';
-import { codeMaps, haproxyFiles, renderHaproxyConfig, slotName } from './haproxy-config.js';
+import { codeMaps, haproxyFiles, renderHaproxyConfig, slotName, statsSocketPath } from './haproxy-config.js';
 import { type HaproxyLogSink, startLogSink } from './log-sink.js';
 import { LUA_ACTIONS } from './lua-actions.js';
 import { listenersClosed } from './soft-stop.js';
@@ -66,8 +65,10 @@ export interface HaproxyRouterOptions {
 /** A Router served by HAProxy; `sync()` applies the route table now. */
 export interface HaproxyRouter extends Router {
   sync(): Promise<void>;
-  /** The running configuration's directory (socket, maps, certificates). */
+  /** The running configuration's directory (maps, certificates). */
   readonly dir: string;
+  /** The running haproxy's stats socket (each process has its own), while one runs. */
+  readonly statsSocket: string | undefined;
 }
 
 /** The haproxy binary to run, or undefined when none is installed. */
@@ -110,6 +111,9 @@ function stopLeftover(file: string): void {
   }
 }
 
+/** A map file's text. */
+const lines = (entries: readonly string[]): string => (entries.length ? `${entries.join('\n')}\n` : '');
+
 function waitExit(p: ChildProcess, ms: number): Promise<void> {
   return new Promise((r) => {
     if (p.exitCode !== null || p.signalCode !== null) return r();
@@ -128,6 +132,9 @@ interface Instance {
   proc: ChildProcess;
   control: ControlPlane;
   stderr: string[];
+  /** Its own stats socket (statsSocketPath). */
+  socket: StatsSocket;
+  socketPath: string;
 }
 
 /** Create a router served by HAProxy. Nothing runs until `listen`. */
@@ -150,7 +157,6 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   const certs =
     certificates &&
     new HaproxyCertificates(certificates, join(dir, 'certs'), files.crtList, (e) => onError(e));
-  const socket = new StatsSocket(files.socket);
   let httpAddr: AddressInfo | undefined;
   let tlsAddr: AddressInfo | undefined;
   let sink: HaproxyLogSink | undefined;
@@ -158,25 +164,17 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   let timer: NodeJS.Timeout | undefined;
   let generation = 0;
   const rulesHook = options.kernel?.hooks.routeRules;
-  /** Shape of the running configuration's rule block, and its key as compiled (no Node slots). */
+  /** Shape of the running configuration's rule block, and its key as compiled (without the Node slots). */
   let ruleShape: RuleShape | undefined;
   let ruleShapeKey: string | undefined;
   const slots = options.slots ?? 256;
-  // With a kernel, two more slot backends lead to the Node router (http, https) for `code` rules.
-  const node = options.kernel ? { http: slotName(slots), https: slotName(slots + 1) } : undefined;
+  // Two more slot backends lead to the Node router (http, https): for `code` rules, and for
+  // HTTP/1.0 requests (HAProxy 2.6 forwards a request in its client's version; a dyno gets 1.1).
+  const node = { http: slotName(slots), https: slotName(slots + 1) };
   let inner: NodeRouter | undefined;
   const innerSockets = { http: join(dir, 'node-http.sock'), https: join(dir, 'node-https.sock') };
-  /** The shape the apps' rules have now (a dry compile: slots do not change the shape). */
-  const currentShape = (): RuleShape | undefined => {
-    if (!rulesHook || rulesHook.taps.length === 0) return undefined;
-    const apps = [...options.table.apps()].map((app) => ({
-      app,
-      slot: 'slot0',
-      rules: usableRules(rulesHook, app, [`${app}.${baseDomain}`], onError),
-    }));
-    return compileRouteRules(apps, () => 'slot0').shape;
-  };
-
+  /** Old haproxys soft-stopped by a reload, finishing their requests. */
+  const stopping = new Set<ChildProcess>();
   const backlogs = new Map<string, number>();
   let backlogAsking = false;
 
@@ -185,14 +183,30 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const any = (httpAddr ?? tlsAddr)!;
     sink ??= await startLogSink(log, (slot) => current?.control.appOfSlot(slot));
     certs?.writeFiles();
-    // The last compile's shape (every host of every app) when there is one, so that a reload
-    // for a new shape converges; else a first dry compile.
-    ruleShape = current?.control.compiled?.shape ?? currentShape();
-    ruleShapeKey = ruleShape ? JSON.stringify(ruleShape) : undefined;
-    if (ruleShape && node) ruleShape = { ...ruleShape, node };
-    if (node && !inner) {
+    const mine = ++generation;
+    const socketPath = statsSocketPath(dir, mine);
+    const socket = new StatsSocket(socketPath);
+    // The new haproxy's whole state, written where its configuration reads it at start.
+    const control = new ControlPlane(socket, dir, {
+      table: options.table,
+      baseDomain,
+      slots,
+      maintenance: options.maintenance,
+      drainMs: timeouts.firstByte,
+      quarantineMs: timeouts.quarantine,
+      rules: rulesHook,
+      onError,
+      inFlightPerDyno: limits.inFlightPerDyno,
+    });
+    const state = control.prime(current?.control);
+    ruleShape = state.shape;
+    ruleShapeKey = control.ruleShapeKey;
+    if (ruleShape) ruleShape = { ...ruleShape, node };
+    if (!inner) {
       // JS taps run in the Node router only: say so once, naming them (ACME's covers hosts no app serves).
-      const taps = options.kernel!.hooks.route.taps.map((t) => t.name).filter((n) => n !== ACME_PLUGIN);
+      const taps = (options.kernel?.hooks.route.taps ?? [])
+        .map((t) => t.name)
+        .filter((n) => n !== ACME_PLUGIN);
       if (taps.length > 0)
         onError(
           new Error(
@@ -203,7 +217,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       inner = createRouter({
         table: options.table,
         baseDomain,
-        kernel: options.kernel!,
+        ...(options.kernel ? { kernel: options.kernel } : {}),
         ...(log ? { log } : {}),
         timeouts,
         limits,
@@ -215,21 +229,27 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     const strict = certs !== undefined && !certs.hasDefault;
     let config = renderHaproxyConfig({
       dir,
+      socket: socketPath,
       ...(httpAddr ? { http: { host: httpAddr.address, port: httpAddr.port } } : {}),
       ...(tlsAddr ? { tls: { host: tlsAddr.address, port: tlsAddr.port, crtList: files.crtList } } : {}),
       logPort: sink.port,
-      slots: slots + (node ? 2 : 0),
+      slots: slots + 2,
+      node,
       ...(options.threads ? { threads: options.threads } : {}),
       limits,
       timeouts,
       ...(ruleShape ? { ruleShape } : {}),
+      servers: new Map([
+        ...state.servers,
+        [slots, [`server node unix@${innerSockets.http} send-proxy`]],
+        [slots + 1, [`server node unix@${innerSockets.https} send-proxy`]],
+      ]),
     });
     // Without a default certificate an unknown name gets a handshake failure, as with the Node router.
     if (strict) config = config.replace(' alpn h2,http/1.1', ' alpn h2,http/1.1 strict-sni');
     writeFileSync(files.config, config);
-    writeFileSync(files.hosts, '');
-    writeFileSync(files.states, '');
-    for (const file of emptyRuleMaps(dir)) writeFileSync(file, '');
+    for (const file of [files.hosts, files.states, ...emptyRuleMaps(dir)])
+      writeFileSync(file, lines(state.maps.get(file) ?? []));
     writeFileSync(files.lua, LUA_ACTIONS);
     const maps = codeMaps();
     writeFileSync(files.descs, maps.descs);
@@ -238,30 +258,25 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     if (!bin)
       throw routerErrors.SLIPWAY_ERR_ROUTER_HAPROXY_MISSING({ detail: options.haproxy ?? 'haproxy on PATH' });
     const old = current;
-    rmSync(files.socket, { force: true });
-    const proc = spawn(bin, ['-db', '-f', files.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A reload takes the old haproxy's listening sockets over its stats socket (-x): one
+    // socket per port throughout, where two (SO_REUSEPORT) reset what queued on the old one.
+    // (Only from a live one: haproxy exits when -x finds no process to ask.)
+    const handOver = old !== undefined && old.proc.exitCode === null && old.proc.signalCode === null;
+    const args = ['-db', '-f', files.config, ...(handOver ? ['-x', old.socketPath] : [])];
+    // Sockets of haproxys gone (a killed platform's among them) are only files now.
+    for (const f of readdirSync(dir))
+      if (/^admin\.\d+\.sock$/.test(f) && (!handOver || join(dir, f) !== old.socketPath))
+        rmSync(join(dir, f), { force: true });
+    const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     if (proc.pid) writeFileSync(pidFile, String(proc.pid));
     const stderr: string[] = [];
     proc.stderr!.on('data', (d: Buffer) => {
       stderr.push(...d.toString().split('\n').filter(Boolean));
       if (stderr.length > 50) stderr.splice(0, stderr.length - 50);
     });
-    const mine = ++generation;
     proc.on('exit', (code, signal) => {
       if (current?.proc === proc && mine === generation && !closing)
         onError(new Error(`haproxy exited (${code ?? signal}): ${stderr.slice(-5).join(' | ')}`));
-    });
-    const control = new ControlPlane(socket, dir, {
-      table: options.table,
-      baseDomain,
-      slots,
-      maintenance: options.maintenance,
-      drainMs: timeouts.firstByte,
-      quarantineMs: timeouts.quarantine,
-      rules: rulesHook,
-      ruleShapeKey,
-      onError,
-      inFlightPerDyno: limits.inFlightPerDyno,
     });
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -283,17 +298,15 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    current = { proc, control, stderr };
-    if (node)
-      await socket.batch(
-        (['http', 'https'] as const).flatMap((p) => [
-          `add server ${node[p]}/node unix@${innerSockets[p]} send-proxy`,
-          `enable server ${node[p]}/node`,
-        ]),
-      );
+    current = { proc, control, stderr, socket, socketPath };
+    // What changed since the files were written.
     await control.sync();
     // Soft stop: the old haproxy stops listening and exits once its requests are done.
     if (old) {
+      // It keeps an idle kept-alive connection until its client's next request (or the
+      // keep-alive timeout): `close` ends it if it is still there.
+      stopping.add(old.proc);
+      old.proc.once('exit', () => stopping.delete(old.proc));
       old.proc.kill('SIGUSR1');
       // Until then, a new connection could still reach the old configuration.
       if (old.proc.pid) await listenersClosed(old.proc.pid);
@@ -317,7 +330,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     if (certs?.stale) {
       const running = current;
       reloading = (
-        certs.needsReload ? start() : certs.apply(socket).then(() => running.control.sync())
+        certs.needsReload ? start() : certs.apply(running.socket).then(() => running.control.sync())
       ).finally(() => {
         reloading = undefined;
       });
@@ -359,11 +372,19 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       // the one to stop (else it outlived the router, holding the ports).
       await reloading?.catch(() => undefined);
       const proc = current?.proc;
+      const socketPath = current?.socketPath;
       if (proc) {
         proc.kill(graceMs > 0 ? 'SIGUSR1' : 'SIGTERM');
         await waitExit(proc, graceMs + 2000);
       }
       current = undefined;
+      await Promise.all(
+        [...stopping].map((p) => {
+          if (graceMs === 0) p.kill('SIGTERM');
+          return waitExit(p, graceMs + 2000);
+        }),
+      );
+      if (socketPath) rmSync(socketPath, { force: true });
       await inner?.close(graceMs);
       inner = undefined;
       httpAddr = undefined;
@@ -375,6 +396,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     },
     get address() {
       return current ? httpAddr : undefined;
+    },
+    get statsSocket() {
+      return current?.socketPath;
     },
     get tlsAddress() {
       return current ? tlsAddr : undefined;

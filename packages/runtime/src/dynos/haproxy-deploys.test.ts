@@ -3,10 +3,12 @@
  * local runtime) behind `createHaproxyRouter`, ten release switches under continuous load,
  * not one failed request. The same drive as dyno-manager.test.ts's switch under load, with
  * more switches: every one adds servers over the stats socket, disables the old ones and
- * deletes them once drained.
+ * deletes them once drained. Halfway, a dyno that refuses connections joins the route: HAProxy
+ * quarantines it on its first refusal and retries those requests on the others.
  */
+import net from 'node:net';
 import { Kernel, type SlugRef } from '@slipway/core';
-import { createHaproxyRouter, findHaproxy, type HaproxyRouter } from '@slipway/router';
+import { createHaproxyRouter, findHaproxy, type HaproxyRouter, type RouteTarget } from '@slipway/router';
 import { expect } from 'chai';
 import type { FsSlugStore } from '../state/fs-slug-store.js';
 import { DynoManager, type DynoTarget } from './dyno-manager.js';
@@ -21,6 +23,36 @@ import {
 import { LocalDynoRuntime } from './local-runtime.js';
 
 const BASE = 'slipway.test';
+
+/** A loopback port nothing listens on. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * HAProxy's `show stat`, one record per proxy or server, by the CSV's own column names (the
+ * columns from `last_chk` on may be shifted: it is quoted and can hold commas).
+ */
+function stats(socket: string): Promise<Record<string, string>[]> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const c = net.connect(socket, () => c.end('show stat\n'));
+    c.on('data', (d) => {
+      text += d;
+    });
+    c.on('error', reject);
+    c.on('close', () => {
+      const [head, ...rows] = text.trim().split('\n');
+      const names = head!.replace(/^# /, '').split(',');
+      resolve(rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [names[i], v]))));
+    });
+  });
+}
 const DEPLOYS = 10;
 
 describe('HAProxy data plane: deploys under continuous load (real dynos)', function () {
@@ -33,6 +65,8 @@ describe('HAProxy data plane: deploys under continuous load (real dynos)', funct
   let router: HaproxyRouter;
   let port: number;
   const log = new MemoryLog();
+  /** A dyno that refuses connections (its port closed), once the test adds it to the route. */
+  let refusing: RouteTarget | undefined;
 
   before(async function () {
     if (!(await findHaproxy())) {
@@ -55,9 +89,19 @@ describe('HAProxy data plane: deploys under continuous load (real dynos)', funct
     });
     const table = manager.routeTable();
     router = createHaproxyRouter({
-      table: { ...table, apps: () => ['busy'], domains: () => [] },
+      table: {
+        ...table,
+        route: (app) => {
+          const r = table.route(app);
+          return r && refusing ? { ...r, targets: [...r.targets, refusing] } : r;
+        },
+        apps: () => ['busy'],
+        domains: () => [],
+      },
       baseDomain: BASE,
       log,
+      // Checked again only after a minute: what marks the refusing dyno down is its traffic.
+      timeouts: { quarantine: 60_000 },
     });
     port = (await router.listen(0, '127.0.0.1')).port;
   });
@@ -76,7 +120,7 @@ describe('HAProxy data plane: deploys under continuous load (real dynos)', funct
     formation: { web: { quantity: 2, size: 'standard-1x' } },
   });
 
-  it(`switches ${DEPLOYS} releases under continuous load without a failed request`, async () => {
+  it(`switches ${DEPLOYS} releases under continuous load without a failed request; a refusing dyno is quarantined, its requests retried`, async () => {
     await manager.apply('busy', target(1));
     await router.sync();
     let stop = false;
@@ -97,7 +141,13 @@ describe('HAProxy data plane: deploys under continuous load (real dynos)', funct
       }
     };
     const load = Array.from({ length: 8 }, worker);
-    for (let release = 2; release <= DEPLOYS + 1; release++) await manager.apply('busy', target(release));
+    for (let release = 2; release <= DEPLOYS + 1; release++) {
+      if (release === 2 + DEPLOYS / 2) {
+        refusing = { dyno: 'web.9', host: '127.0.0.1', port: await closedPort() };
+        await router.sync();
+      }
+      await manager.apply('busy', target(release));
+    }
     const last = `v${DEPLOYS + 1}`;
     await waitFor(
       'old dynos to exit',
@@ -109,12 +159,21 @@ describe('HAProxy data plane: deploys under continuous load (real dynos)', funct
     await Promise.all(load);
     expect(failures, failures.slice(0, 5).join('; ')).to.deep.equal([]);
     expect(ok).to.be.greaterThan(100);
+    // The refusing dyno was tried, refused, and is down (quarantined): its requests, retried
+    // elsewhere, are among the ones above, none failed.
+    const stat = (await stats(router.statsSocket!)).find((s) => s.svname.startsWith('web.9_'));
+    expect(stat, 'the refusing dyno is a server of the app').to.not.equal(undefined);
+    expect(Number(stat!.wredis), 'its requests redispatched to another dyno').to.be.greaterThan(0);
+    expect(stat!.status).to.equal('DOWN');
+    // Down by what its traffic met (observe layer4, HANA), not by a health check.
+    expect(stat!.check_status).to.equal('HANA');
     expect(seen.has(last)).to.equal(true);
     expect((await get(port, '/', `busy.${BASE}`)).body).to.match(new RegExp(`^${last} web\\.[12]$`));
     // One Heroku-style line per request came through the log ring.
     await waitFor('router lines', () => log.messages('busy', 'slipway', 'router').length > ok / 2, 5000);
     console.log(
-      `      ${ok} requests through ${DEPLOYS} release switches on HAProxy, ${failures.length} failed`,
+      `      ${ok} requests through ${DEPLOYS} release switches on HAProxy, ${failures.length} failed; ` +
+        `the refusing dyno got ${stat!.stot}, redispatched ${stat!.wredis}`,
     );
   });
 });
