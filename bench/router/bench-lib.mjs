@@ -159,3 +159,21 @@ export function bufferedLog(file) {
     },
   };
 }
+
+/**
+ * A kernel with the route-rule plugins `slipway start` installs (maintenance, HTTPS policy, ACME
+ * challenges), none with anything to say, from the built checkout at `root`.
+ */
+export async function platformRulesKernel(root) {
+  const { Kernel } = await import(`${root}/packages/core/dist/index.js`);
+  const router = await import(`${root}/packages/router/dist/index.js`);
+  const kernel = new Kernel();
+  await kernel.use(router.maintenancePlugin, { state: { isInMaintenance: () => false } });
+  await kernel.use(router.acmeChallengePlugin, {
+    challenges: { keyAuthorization: () => undefined, challengesFor: () => [] },
+  });
+  await kernel.use(router.httpsPolicyPlugin, {
+    source: { policy: () => undefined, covers: () => false, httpsPort: () => undefined },
+  });
+  return kernel;
+}

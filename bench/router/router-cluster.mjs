@@ -2,10 +2,13 @@
 // app.example.test to one backend.
 // With a certificate, each worker also listens for HTTPS (the pair is the default certificate).
 // With SLIPWAY_BENCH_LOG=<file>, every worker appends its per-request log lines there.
+// With SLIPWAY_BENCH_RULES=1, the router gets a kernel with the platform's route-rule plugins
+// (maintenance, HTTPS policy, ACME challenges; none active), as `slipway start` runs it.
 // Usage: node router-cluster.mjs <port> <backendPort> <workers> [keepalive|close] [cert key httpsPort]
 import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { createRouter } from '../../packages/router/dist/index.js';
-import { bufferedLog } from './bench-lib.mjs';
+import { bufferedLog, platformRulesKernel } from './bench-lib.mjs';
 
 const [port, backendPort, workers] = process.argv.slice(2, 5).map(Number);
 const keepAlive = process.argv[5] !== 'close';
@@ -28,6 +31,10 @@ if (cluster.isPrimary) {
     targets: [{ dyno: 'web.1', host: '127.0.0.1', port: backendPort }],
   };
   const table = { appForHost: () => undefined, route: (app) => (app === 'app' ? route : undefined) };
+  const kernel =
+    process.env.SLIPWAY_BENCH_RULES === '1'
+      ? await platformRulesKernel(fileURLToPath(new URL('../..', import.meta.url)))
+      : undefined;
   // Heroku's per-dyno caps would turn 200 connections to one dyno into H11s; nginx has none.
   const router = createRouter({
     table,
@@ -36,6 +43,7 @@ if (cluster.isPrimary) {
     maxIdleSocketsPerDyno: 512,
     ...(process.env.SLIPWAY_BENCH_LOG ? { log: bufferedLog(process.env.SLIPWAY_BENCH_LOG) } : {}),
     upstreamKeepAlive: keepAlive,
+    ...(kernel ? { kernel } : {}),
     ...(certFile
       ? { tls: { certificates: [{ cert: certFile, key: keyFile, domains: ['app.example.test'] }] } }
       : {}),

@@ -8,14 +8,16 @@
 // manager commands on the host (bench/buildpacks/steps.mjs `raw`: npm ci/build/prune, pip install,
 // fresh caches, after one uncounted warm-up run) for the build overhead over them.
 //
-// With --runtimes, instead: what a runtime version pinned by the app costs in the stack (Python
-// 3.13 by .python-version, JDK 21 by system.properties, both unpacked from the build root's
-// Debian packages into the slug) against the example as it is (Python 3.11, JDK 17): per round,
-// a cold build (empty cache: download + unpack) and a warm rebuild on a fresh worker, in the stack.
+// With --runtimes, instead: what a runtime version pinned by the app costs in the stack (Node.js
+// 22 by engines.node, from the npm registry; Python 3.13 by .python-version and JDK 21 by
+// system.properties, unpacked from the build root's Debian packages into the slug; Go 1.25 by
+// `// +heroku goVersion`, from the Go module proxy) against the example as it is (the platform's
+// Node.js, also in the slug; Python 3.11, JDK 17 and Go from the root): per round, a cold build
+// (empty cache: download + unpack) and a warm rebuild on a fresh worker, in the stack.
 //
 //   node bench/runtime/stack-builds.mjs [--rounds 3] [--only node,python]
-//   node bench/runtime/stack-builds.mjs --runtimes [--rounds 2] [--only python,java] [--log]
-import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+//   node bench/runtime/stack-builds.mjs --runtimes [--rounds 2] [--only node,python,java,go] [--log]
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,13 +35,21 @@ const { values } = parseArgs({
   },
 });
 const rounds = Number(values.rounds ?? 3);
-const apps = (values.only ?? (values.runtimes ? 'python,java' : 'node,python')).split(',');
-const BUILDPACK = { node: 'nodejs', python: 'python', java: 'java' };
-/** The pin file written over the example's for --runtimes (the example pins Python 3.11, JDK 17). */
+const apps = (values.only ?? (values.runtimes ? 'node,python,java,go' : 'node,python')).split(',');
+const BUILDPACK = { node: 'nodejs', python: 'python', java: 'java', go: 'go' };
+/**
+ * What --runtimes pins over the example (which takes the platform's Node.js 20 and Go, Python
+ * 3.11, JDK 17): a version that is downloaded, and what the table calls it.
+ */
 const PIN = {
-  python: ['.python-version', '3.13\n'],
-  java: ['system.properties', 'java.runtime.version=21\n'],
+  node: ['engines.node 22.x', (d) => editFile(join(d, 'package.json'), (t) => t.replace('">=20"', '"22.x"'))],
+  python: ['Python 3.13', (d) => writeFile(join(d, '.python-version'), '3.13\n')],
+  java: ['JDK 21', (d) => writeFile(join(d, 'system.properties'), 'java.runtime.version=21\n')],
+  go: ['Go 1.25', (d) => editFile(join(d, 'go.mod'), (t) => `// +heroku goVersion go1.25\n${t}`)],
 };
+async function editFile(file, edit) {
+  await writeFile(file, edit(await readFile(file, 'utf8')));
+}
 
 const dir = await mkdtemp(join(tmpdir(), 'slipway-bench-stack-builds-'));
 await chmod(dir, 0o755);
@@ -73,7 +83,7 @@ async function build(app, where, cache, warm, pin = false) {
   const work = join(builds, `w${n++}`);
   await mkdir(work, { recursive: true });
   await cp(join(ROOT, 'examples/apps', app), join(work, 'src'), { recursive: true });
-  if (pin) await writeFile(join(work, 'src', PIN[app][0]), PIN[app][1]);
+  if (pin) await PIN[app][1](join(work, 'src'));
   const env = { PATH: process.env.PATH, HOME: join(cache, 'home'), TMPDIR: work, LANG: 'C.UTF-8' };
   for (const k of ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'PIP_CERT', 'REQUESTS_CA_BUNDLE'])
     if (process.env[k]) env[k] = process.env[k];
@@ -217,7 +227,7 @@ async function runtimes() {
     const a = times[`${app} as is`];
     const [pc, ac, pw, aw] = [p.cold, a.cold, p.warm, a.warm].map(median);
     console.log(
-      `| ${app} ${PIN[app][1].trim()} | ${pc.toFixed(2)} s | ${ac.toFixed(2)} s | ${pw.toFixed(2)} s | ${aw.toFixed(2)} s | ${(pw - aw).toFixed(2)} s |`,
+      `| ${app}: ${PIN[app][0]} | ${pc.toFixed(2)} s | ${ac.toFixed(2)} s | ${pw.toFixed(2)} s | ${aw.toFixed(2)} s | ${(pw - aw).toFixed(2)} s |`,
     );
   }
   await pool.close();

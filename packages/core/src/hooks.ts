@@ -340,14 +340,21 @@ export function createKernelHooks() {
     /**
      * The declarative form of `route`: the rules of one app (`ctx.app`), each tap appending
      * its own (`RouteRule` in route-rules.ts) in stage order, and returning the list. Called
-     * when the data plane compiles the app's routing (HAProxy: on every state change; Node:
-     * per request of the app), never with I/O: read the plugin's in-memory state. The rules
+     * when the data plane compiles the app's routing (HAProxy: on every state change and poll;
+     * Node: on an app's first request after `routeRulesChanged`, or after 100 ms), never with
+     * I/O: read the plugin's in-memory state. The rules
      * of all taps are evaluated in order: the first `app`, answer or redirect decides (an
      * `app` action switches to that app's rules, once), every matching edit rule of the serving
      * app adds its edits. Runs before the `route` taps; a `code` rule sends the request through
      * the Node router on the HAProxy data plane, where the `route` taps run.
      */
     routeRules: new SyncWaterfallHook<[RouteRule[], RouteRulesContext]>(['rules', 'ctx']),
+    /**
+     * Call it when what a `routeRules` tap returns may have changed (a flag, a policy, a pending
+     * challenge): the Node router drops the rules it keeps, so the next request sees the change.
+     * Unannounced changes reach it within 100 ms (it reads the taps again then).
+     */
+    routeRulesChanged: new SyncHook<[]>([]),
     /**
      * Before detect, with the isolated build dir filled. Throw to refuse the build. In platform
      * builds it runs in the platform process (the build worker relays it), on the app's build

@@ -40,6 +40,29 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * Call `fn` every `ms` on `clock` until cancelled (a poller or a sampler): each run is set when
+ * the last one is called, so a manual clock moved by `n * ms` runs it `n` times.
+ */
+export function every(clock: Clock, ms: number, fn: () => void): { cancel(): void } {
+  let timer: { cancel(): void };
+  let cancelled = false;
+  const arm = (): void => {
+    timer = clock.setTimeout(() => {
+      if (cancelled) return;
+      arm();
+      fn();
+    }, ms);
+  };
+  arm();
+  return {
+    cancel() {
+      cancelled = true;
+      timer.cancel();
+    },
+  };
+}
+
 /** A clock that moves only when told: tests drive the platform's timers without waiting. */
 export interface ManualClock extends Clock {
   /** Move time forward by `ms`, firing each timer that falls due, in time order. */

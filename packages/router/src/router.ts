@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
-import { type Kernel, type LogSink, logSinkRef, SlipwayError } from '@slipway/core';
+import { clockRef, type Kernel, type LogSink, logSinkRef, SlipwayError, systemClock } from '@slipway/core';
 import { routerErrors } from './errors.js';
 import { VIA } from './forwarded-headers.js';
 import { H_CODES, renderError } from './h-codes.js';
@@ -15,6 +15,7 @@ import { normalizeHost } from './host.js';
 import { handleRequest } from './http-proxy.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from './limits.js';
 import { listenProxied } from './proxied-listener.js';
+import { RuleCache } from './route-rules-cache.js';
 import type { RouteTable } from './route-table.js';
 import type { RouterContext } from './routing.js';
 import { type BalanceStrategy, TargetPool } from './target-pool.js';
@@ -129,6 +130,21 @@ export function createRouter(options: RouterOptions): NodeRouter {
     idleTimeout: UPSTREAM_IDLE_MS,
     maxFreeSockets: options.maxIdleSocketsPerDyno ?? 64,
   });
+  const onError =
+    options.onError ??
+    ((e: unknown) =>
+      console.error(`slipway router: H99: ${e instanceof SlipwayError ? e.describe() : String(e)}`));
+  const kernel = options.kernel;
+  const rulesCache = kernel
+    ? new RuleCache({
+        rules: kernel.hooks.routeRules,
+        changed: kernel.hooks.routeRulesChanged,
+        onError,
+        clock: kernel.tryResolve(clockRef) ?? systemClock,
+      })
+    : undefined;
+  // A tap may read what the table knows (an app's dynos, its domains).
+  options.table.onChange?.(() => rulesCache?.clear());
   const ctx: RouterContext = {
     table: options.table,
     baseDomain,
@@ -137,10 +153,9 @@ export function createRouter(options: RouterOptions): NodeRouter {
     timeouts,
     routeHook: options.kernel?.hooks.route,
     rulesHook: options.kernel?.hooks.routeRules,
+    rules: rulesCache,
     log: options.log ?? options.kernel?.tryResolve(logSinkRef),
-    onError:
-      options.onError ??
-      ((e) => console.error(`slipway router: H99: ${e instanceof SlipwayError ? e.describe() : String(e)}`)),
+    onError,
   };
   const certificates = options.tls ? tlsStore(options.tls) : undefined;
   const serverOptions: http.ServerOptions = {

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
-import type { LogLine } from '@slipway/core';
+import type { Kernel, LogLine } from '@slipway/core';
 import { createHaproxyRouter, findHaproxy, type HaproxyRouter } from './haproxy/haproxy-router.js';
 import type { MaintenanceState } from './maintenance-plugin.js';
 import type { AppRoute, RouteTable, RouteTarget } from './route-table.js';
@@ -58,8 +58,15 @@ export interface HaproxyExtras {
 /** HAProxy routers of the running tests: a request first waits until they apply the table. */
 const liveHaproxy = new Set<HaproxyRouter>();
 
-/** Apply every test table change to the HAProxy data planes (a no-op for the Node router). */
+/** Kernels of the routers running now (their plugins' state is changed by the tests). */
+const liveKernels = new Set<Kernel>();
+
+/**
+ * Apply every test table change to the HAProxy data planes, and announce the tests' changes of
+ * their plugins' state (`routeRulesChanged`), as the platform does after each of its changes.
+ */
 export async function settle(): Promise<void> {
+  for (const k of liveKernels) k.hooks.routeRulesChanged.call();
   await Promise.all([...liveHaproxy].map((r) => r.sync()));
 }
 
@@ -137,7 +144,17 @@ export interface TestRouter {
  * HAProxy one is synced by `settle()` until it closes.
  */
 export function createTestRouter(plane: Plane, opts: RouterOptions, extra: HaproxyExtras = {}): Router {
-  if (plane === 'node') return createRouter(opts);
+  const kernel = opts.kernel;
+  if (kernel) liveKernels.add(kernel);
+  if (plane === 'node') {
+    const n = createRouter(opts);
+    const closeNode = n.close.bind(n);
+    n.close = (grace) => {
+      if (kernel) liveKernels.delete(kernel);
+      return closeNode(grace);
+    };
+    return n;
+  }
   const table = opts.table;
   if (!(table instanceof TestTable))
     throw new Error('the HAProxy data plane needs a TestTable (it lists apps)');
@@ -156,6 +173,7 @@ export function createTestRouter(plane: Plane, opts: RouterOptions, extra: Hapro
   const close = h.close.bind(h);
   h.close = (grace) => {
     liveHaproxy.delete(h);
+    if (kernel) liveKernels.delete(kernel);
     return close(grace);
   };
   return h;

@@ -4,7 +4,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isSlipwayError } from '@slipway/core';
+import { isSlipwayError, manualClock } from '@slipway/core';
 import { expect } from 'chai';
 import { MAX_MESSAGE_BYTES, runBuildInWorker } from './build-runner.js';
 import { takeBuiltSlug } from './built-slug.js';
@@ -56,6 +56,29 @@ describe('build worker isolation', function () {
     ).to.equal(true, String(err));
     expect(Date.now() - t0).to.be.below(15_000);
     expect(lines.join('\n')).to.include('hanging');
+    const pid = Number(await readFile(join(dir, 'sleep.pid'), 'utf8'));
+    const deadline = Date.now() + 3000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid), `sleep ${pid} survived`).to.equal(false);
+  });
+
+  it("fails a build past its timeout on the platform's clock, with its coded error, without waiting", async () => {
+    // A day-long timeout: only the manual clock can make it pass during the test.
+    const clock = manualClock();
+    const t0 = Date.now();
+    let err: unknown;
+    await runBuildInWorker(
+      job(SRC, 24 * 3_600_000),
+      (l) => {
+        if (l.includes('hanging')) clock.advance(24 * 3_600_000 + 10_000);
+      },
+      undefined,
+      { clock },
+    ).catch((e) => (err = e));
+    expect(isSlipwayError(err, 'SLIPWAY_ERR_RUNTIME_BUILD_WORKER'), String(err)).to.equal(true);
+    expect((err as Error).message).to.match(/no result within 86410 s; the build was killed/);
+    expect(Date.now() - t0).to.be.below(30_000);
+    expect(clock.pending).to.equal(0);
     const pid = Number(await readFile(join(dir, 'sleep.pid'), 'utf8'));
     const deadline = Date.now() + 3000;
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

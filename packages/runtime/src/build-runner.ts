@@ -25,6 +25,7 @@ import { dirname, resolve as resolvePath, sep } from 'node:path';
 import {
   type BuildEvent,
   type BuildOutcome,
+  type Clock,
   createBuildLog,
   DEFAULT_STACK,
   isSlipwayError,
@@ -32,6 +33,7 @@ import {
   LineSplitter,
   type SlipwayError,
   SlipwayError as SlipwayErrorClass,
+  systemClock,
 } from '@slipway/core';
 import type { BuildJob, HookReply, WorkerMessage } from './build-worker.js';
 import type { BuildWorkerPool } from './build-worker-pool.js';
@@ -60,6 +62,8 @@ export interface WorkerOptions {
   hooks?: Pick<KernelHooks, 'beforeBuild' | 'afterBuild'>;
   /** Run it in the stack's build root (sandbox/build-sandbox.ts); default on the host. */
   sandbox?: BuildSandbox;
+  /** The platform's clock (the kernel's `Clock`), which times the build out; default the real one. */
+  clock?: Clock;
 }
 
 /**
@@ -132,7 +136,7 @@ export async function runBuildInWorker(
   const { warm } = opts;
   const worker = (warm && (await warm.pool.take(job.app, spec))) || (await startWorker(spec));
   try {
-    return await runOnWorker(worker, { ...job, asApp }, onLine, signal, opts.hooks);
+    return await runOnWorker(worker, { ...job, asApp }, onLine, signal, opts);
   } finally {
     // The app's next build finds a worker up and its kernel composed, unless the platform stops.
     if (warm && !signal?.aborted && isInside(job.workDir, warm.buildsDir)) {
@@ -163,7 +167,7 @@ function runOnWorker(
   job: BuildJob,
   onLine: (line: string) => void,
   signal: AbortSignal | undefined,
-  hooks: WorkerOptions['hooks'],
+  { hooks, clock = systemClock }: Pick<WorkerOptions, 'hooks' | 'clock'>,
 ): Promise<BuildOutput> {
   const { child, channel } = worker;
   return new Promise((resolve, reject) => {
@@ -179,7 +183,7 @@ function runOnWorker(
     const finish = (err: SlipwayError | undefined, out?: BuildOutput) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.cancel();
       // A worker that died or was killed after beforeBuild: the taps still hear the build ended.
       if (err) lifecycle.failed();
       // The platform's cancel signal is shared by every build: a finished one lets go of it.
@@ -189,7 +193,7 @@ function runOnWorker(
       else resolve(out as BuildOutput);
     };
     // A grace period beyond the pipeline's own timeout, for a worker that stopped responding.
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       killGroup(child.pid, 'SIGKILL');
       finish(
         runtimeErrors.SLIPWAY_ERR_RUNTIME_BUILD_WORKER({

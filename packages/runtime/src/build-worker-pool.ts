@@ -18,6 +18,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
+import { type Clock, systemClock } from '@slipway/core';
 import { type StartedWorker, startWorker, type WorkerSpec } from './build-worker-process.js';
 
 /** Options of a `BuildWorkerPool`. */
@@ -26,6 +27,8 @@ export interface BuildWorkerPoolOptions {
   max?: number;
   /** How long a worker waits for its app's next build before it is stopped. Default 15 min. */
   idleMs?: number;
+  /** The platform's clock (the kernel's `Clock`), which times the wait. */
+  clock?: Clock;
 }
 
 interface Waiting {
@@ -33,12 +36,12 @@ interface Waiting {
   spec: WorkerSpec;
   /** The dirs it binds, each with the inode it bound. */
   bound: { path: string; rw: boolean; id: string }[];
-  timer: NodeJS.Timeout;
+  timer: { cancel(): void };
 }
 
 interface Starting {
   pending: Promise<{ worker: StartedWorker; bound: Waiting['bound'] }>;
-  timer: NodeJS.Timeout;
+  timer: { cancel(): void };
 }
 
 const inode = (path: string) =>
@@ -85,8 +88,10 @@ export class BuildWorkerPool {
       return { worker: await startWorker(spec), bound };
     })();
     // A placeholder holds the app's place while the worker starts; `take` waits for it.
-    const timer = setTimeout(() => void this.drop(app), this.o.idleMs ?? 15 * 60_000);
-    timer.unref();
+    const timer = (this.o.clock ?? systemClock).setTimeout(
+      () => void this.drop(app),
+      this.o.idleMs ?? 15 * 60_000,
+    );
     const slot: Starting = { pending: entry, timer };
     this.starting.set(app, slot);
     entry.then(
@@ -120,7 +125,7 @@ export class BuildWorkerPool {
     const w = this.waiting.get(app);
     if (!w) return undefined;
     this.waiting.delete(app);
-    clearTimeout(w.timer);
+    w.timer.cancel();
     const { child } = w.worker;
     if (child.exitCode === null && child.signalCode === null && (await fits(w, spec))) return w.worker;
     void w.worker.dispose();
@@ -133,8 +138,8 @@ export class BuildWorkerPool {
     const w = this.waiting.get(app);
     this.starting.delete(app);
     this.waiting.delete(app);
-    if (s) clearTimeout(s.timer);
-    if (w) clearTimeout(w.timer);
+    s?.timer.cancel();
+    w?.timer.cancel();
     await Promise.allSettled([s?.pending.then(({ worker }) => worker.dispose()), w?.worker.dispose()]);
   }
 

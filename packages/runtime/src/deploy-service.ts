@@ -94,7 +94,8 @@ export class DeployService {
 
   constructor(private readonly o: DeployServiceOptions) {
     this.clock = o.clock ?? systemClock;
-    if (o.prestartBuilds !== false) this.workers = new BuildWorkerPool(o.prestartBuilds ?? {});
+    if (o.prestartBuilds !== false)
+      this.workers = new BuildWorkerPool({ clock: this.clock, ...o.prestartBuilds });
   }
 
   /**
@@ -232,6 +233,7 @@ export class DeployService {
         {
           env,
           cwd: work,
+          clock: this.clock,
           ...(this.o.kernel ? { hooks: this.o.kernel.hooks } : {}),
           ...(sandbox ? { sandbox } : {}),
           // The app's builds are its `build` dir's entries (AppDirs): a worker for the next binds

@@ -263,6 +263,8 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
       changes.emit(apps);
       tls.refresh();
+      // Maintenance flags, apps and domains are what route rules are made of.
+      kernel.hooks.routeRulesChanged.call();
       routerSync();
     };
     refresh();

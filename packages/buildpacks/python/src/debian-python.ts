@@ -78,7 +78,9 @@ export async function installDebianPython(
   await mkdir(dirname(target), { recursive: true });
   await linkOrCopyTree(ctx, layer.dir, target);
   const executable = join(target, 'usr/bin', `python${minor}`);
-  const probe = await ctx.run(executable, ['-c', 'import platform; print(platform.python_version())'], {
+  // -B: bytecode written into the linked runtime would be new files each build, and the slug's
+  // packed runtime member could never be reused (slug-members.ts fingerprints the tree).
+  const probe = await ctx.run(executable, ['-B', '-c', 'import platform; print(platform.python_version())'], {
     stream: false,
     allowFailure: true,
   });

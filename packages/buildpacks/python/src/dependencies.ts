@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildpackCompileContext } from '@slipway/buildpack-sdk';
+import { linkInterpreter } from './profile.js';
 import type { PythonInterpreter } from './python-runtime.js';
 
 /** Where dependencies live inside the slug, relative to its root. */
@@ -59,6 +60,8 @@ function pipEnv(ctx: BuildpackCompileContext, pipCache: string): Record<string, 
     PIP_DISABLE_PIP_VERSION_CHECK: '1',
     PIP_ROOT_USER_ACTION: 'ignore',
     PIP_NO_INPUT: '1',
+    // No bytecode of pip's own imports in the slug's runtime: it would be packed anew each build.
+    PYTHONDONTWRITEBYTECODE: '1',
     // Heroku-style: the app's own PYTHONPATH must not leak into the install.
     PYTHONPATH: undefined,
     ...(ctx.env.PIP_EXTRA_INDEX_URL ? { PIP_EXTRA_INDEX_URL: ctx.env.PIP_EXTRA_INDEX_URL } : {}),
@@ -143,6 +146,8 @@ export async function installDependencies(
     }
     await pipCache.save();
     await portableScripts(join(layer.dir, 'bin'), python.executable);
+    // The interpreter's launchers live in the layer too: linked, not written anew, by warm builds.
+    await linkInterpreter(ctx.buildDir, python.executable, python.version, join(layer.dir, 'bin'));
     await layer.save({ python: python.version, source });
   }
   await linkOrCopyTree(ctx, layer.dir, target);

@@ -15,7 +15,8 @@ export async function collectStatic(
   }
   ctx.log.step('$ python manage.py collectstatic --noinput');
   const r = await ctx.run(python, ['manage.py', 'collectstatic', '--noinput'], {
-    env: { PYTHONPATH: `${ctx.buildDir}/${SITE_DIR}` },
+    // No bytecode in the runtime and site-packages: they are packed once and reused (slug-members.ts).
+    env: { PYTHONPATH: `${ctx.buildDir}/${SITE_DIR}`, PYTHONDONTWRITEBYTECODE: '1' },
     allowFailure: true,
   });
   if (r.code !== 0)

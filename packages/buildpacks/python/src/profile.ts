@@ -4,7 +4,7 @@
  * the slug, computed from where the slug was unpacked (never the build dir's path), and
  * `python`/`python3` launchers for the interpreter the dependencies were built for.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { SITE_DIR } from './dependencies.js';
 
@@ -28,16 +28,24 @@ export function profileScript(): string {
 /**
  * Put `python`, `python3` and `python3.X` launchers in the slug's bin dir that exec the build's
  * interpreter. Small scripts rather than symlinks: a slug carries no link pointing outside itself
- * (the platform unpacks slugs refusing those, as it does any archive).
+ * (the platform unpacks slugs refusing those, as it does any archive). `into` (default that bin
+ * dir) may be the dependency layer's, so warm builds link them; one already there with the same
+ * text is kept, so the packed site-packages member of the slug is reused (slug-members.ts).
  */
-export async function linkInterpreter(buildDir: string, executable: string, version: string): Promise<void> {
-  const bin = join(buildDir, SITE_DIR, 'bin');
-  await mkdir(bin, { recursive: true });
+export async function linkInterpreter(
+  buildDir: string,
+  executable: string,
+  version: string,
+  into = join(buildDir, SITE_DIR, 'bin'),
+): Promise<void> {
+  await mkdir(into, { recursive: true });
   const minor = version.split('.').slice(0, 2).join('.');
-  const quoted = launcherTarget(buildDir, bin, executable);
+  const quoted = launcherTarget(buildDir, join(buildDir, SITE_DIR, 'bin'), executable);
+  const text = `#!/bin/sh\nexec ${quoted} "$@"\n`;
   for (const name of ['python', 'python3', `python${minor}`]) {
-    await rm(join(bin, name), { force: true });
-    await writeFile(join(bin, name), `#!/bin/sh\nexec ${quoted} "$@"\n`, { mode: 0o755 });
+    if ((await readFile(join(into, name), 'utf8').catch(() => undefined)) === text) continue;
+    await rm(join(into, name), { force: true });
+    await writeFile(join(into, name), text, { mode: 0o755 });
   }
 }
 

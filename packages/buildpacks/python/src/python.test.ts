@@ -125,12 +125,15 @@ describe('buildpack python (real pip, real PyPI)', function () {
     expect(release.code).to.equal(0);
   });
 
-  it('reuses the installed dependencies when nothing changed', async () => {
-    const warm = await testBuildpack(python, exampleApp('python'), { cacheDir });
+  it('reuses the installed dependencies, and their packed slug member, when nothing changed', async () => {
+    const warm = await testBuildpack(python, exampleApp('python'), { cacheDir, output: true });
     try {
       expect(warm.log.some((l) => l.startsWith('-----> Using cached dependencies (Python 3.'))).to.equal(
         true,
       );
+      // The site-packages are linked from the layer with their launchers: nothing is new under
+      // them, so the slug takes the member the first build packed instead of compressing again.
+      expect(warm.log.join('\n')).to.match(/Reused the packed \.heroku\/python\b/);
       expect(warm.log.some((l) => l.includes('Installing dependencies'))).to.equal(false);
       expect(await exists(join(warm.buildDir as string, '.heroku/python/flask/__init__.py'))).to.equal(true);
     } finally {

@@ -242,7 +242,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       phase = 'slug';
       const t2 = Date.now();
       log.step('Compressing...');
-      slug = await abortable(
+      const { packing, ...packed } = await abortable(
         packSlug(
           buildDir,
           opts.output,
@@ -255,7 +255,14 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
         ),
         signal,
       );
+      slug = packed;
       log.info(`Done: ${formatBytes(slug.size)}`);
+      const names = (reused: boolean) =>
+        (packing?.members ?? []).filter((m) => m.reused === reused).map((m) => m.name.replace(/^\.\//, ''));
+      if (names(true).length) log.info(`Reused the packed ${names(true).join(', ')} of an earlier build`);
+      if (names(false).length) log.info(`Packed ${names(false).join(', ')} for the next builds to reuse`);
+      if (packing)
+        timings.slugParts = { scan: packing.scanMs, rest: packing.restMs, members: packing.membersMs };
       if (slug.size > (opts.slugWarnBytes ?? SLUG_WARN_BYTES)) {
         const w = `Your slug size (${formatBytes(slug.size)}) exceeds the soft limit (${formatBytes(opts.slugWarnBytes ?? SLUG_WARN_BYTES)}), which may slow deploys and dyno starts.`;
         warnings.push(w);

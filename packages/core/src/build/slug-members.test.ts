@@ -2,7 +2,8 @@
  * Slugs that reuse a runtime's packed member: the archive unpacks to the same tree with node-tar
  * (the platform's extractArchive), GNU tar and gunzip; a second pack of an unchanged runtime
  * (hard-linked anew, as the Node.js buildpack places it) reuses the member without packing it
- * again; a changed runtime file makes a new member, and the old one is removed.
+ * again (and says so, for the build log); a changed runtime file makes a new member, and the old
+ * one is removed.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -53,6 +54,8 @@ describe('packSlug with reused runtime members', () => {
     const first = await packSlug(await app('one'), path.join(tmp, 'one.tgz'), limits, members);
     const cached = await readdir(members);
     expect(cached).to.have.length(1);
+    // What the build log reports: packed now the first time, reused after.
+    expect(first.packing?.members.map((m) => [m.name, m.reused])).to.deep.equal([['./.heroku/node', false]]);
     const before = await stat(path.join(members, cached[0] as string));
     for (const how of ['node', 'gnu']) {
       const out = await unpack(first.path, how);
@@ -69,6 +72,7 @@ describe('packSlug with reused runtime members', () => {
     expect(await readdir(members)).to.deep.equal(cached);
     expect((await stat(path.join(members, cached[0] as string))).mtimeMs).to.equal(before.mtimeMs);
     expect(second.checksum).to.not.equal(first.checksum);
+    expect(second.packing?.members.map((m) => [m.name, m.reused])).to.deep.equal([['./.heroku/node', true]]);
     const out = await unpack(second.path, 'node');
     expect(await readFile(path.join(out, 'index.js'), 'utf8')).to.include('"two"');
     expect((await stat(path.join(out, '.heroku/node/bin/node'))).size).to.equal(MEMBER_MIN_BYTES + 1024);

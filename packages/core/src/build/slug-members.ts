@@ -164,8 +164,20 @@ function tarPart(
   return { stream: gz, done };
 }
 
+/** How a membered slug was made: per member whether its packed form was reused, and phase times. */
+export interface MemberedSlugStats {
+  members: { name: string; bytes: number; reused: boolean }[];
+  /** Milliseconds: packing the rest of the build dir, and writing the members. */
+  restMs: number;
+  membersMs: number;
+}
+
 /** The cached member of `m` in `dir`, packed now when missing (written aside, then renamed). */
-async function cachedMember(buildDir: string, dir: string, m: SlugMember): Promise<string> {
+async function cachedMember(
+  buildDir: string,
+  dir: string,
+  m: SlugMember,
+): Promise<{ file: string; reused: boolean }> {
   const file = path.join(dir, `${m.fingerprint}.gz`);
   if (
     await lstat(file).then(
@@ -173,7 +185,7 @@ async function cachedMember(buildDir: string, dir: string, m: SlugMember): Promi
       () => false,
     )
   )
-    return file;
+    return { file, reused: true };
   const tmp = `${file}.partial-${process.pid}`;
   const part = tarPart(buildDir, [m.name], []);
   try {
@@ -182,7 +194,7 @@ async function cachedMember(buildDir: string, dir: string, m: SlugMember): Promi
   } finally {
     await rm(tmp, { force: true });
   }
-  return file;
+  return { file, reused: false };
 }
 
 /**
@@ -193,8 +205,10 @@ export async function* memberedSlug(
   buildDir: string,
   members: SlugMember[],
   cacheDir: string,
+  stats?: MemberedSlugStats,
 ): AsyncGenerator<Buffer> {
   await mkdir(cacheDir, { recursive: true });
+  const t0 = performance.now();
   const rest = tarPart(
     buildDir,
     ['.'],
@@ -202,11 +216,18 @@ export async function* memberedSlug(
   );
   for await (const chunk of rest.stream) yield chunk as Buffer;
   await rest.done;
+  const t1 = performance.now();
   const used = new Set<string>();
   for (const m of members) {
-    const file = await cachedMember(buildDir, cacheDir, m);
+    const { file, reused } = await cachedMember(buildDir, cacheDir, m);
     used.add(path.basename(file));
-    for await (const chunk of createReadStream(file)) yield chunk as Buffer;
+    stats?.members.push({ name: m.name, bytes: m.bytes, reused });
+    // 1 MiB reads: a JDK's 150 MB member in 150 chunks through the hash and the writer, not 2,400.
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+  }
+  if (stats) {
+    stats.restMs = Math.round(t1 - t0);
+    stats.membersMs = Math.round(performance.now() - t1);
   }
   yield gzipSync(Buffer.alloc(1024), { level: 1 });
   for (const f of await readdir(cacheDir))

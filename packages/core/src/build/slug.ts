@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar';
 import { coreErrors } from '../errors.js';
-import { memberedSlug, slugMembers } from './slug-members.js';
+import { type MemberedSlugStats, memberedSlug, slugMembers } from './slug-members.js';
 
 let gnuTar: Promise<boolean> | undefined;
 /** Whether `tar` on PATH is GNU tar 1.28 or later, which has `--sort` (asked once per process). */
@@ -76,6 +76,12 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[u]}`;
 }
 
+/** How a slug with runtime members was packed (slug-members.ts), for the build log and timings. */
+export interface SlugPacking extends MemberedSlugStats {
+  /** Milliseconds spent finding and fingerprinting the members' subtrees. */
+  scanMs: number;
+}
+
 /** Pack `buildDir` into `output`. Written to a temp name first so a failure leaves no slug. */
 export async function packSlug(
   buildDir: string,
@@ -83,7 +89,7 @@ export async function packSlug(
   limits: { maxBytes: number },
   /** Where the compressed runtimes are kept between builds (slug-members.ts); none = pack all. */
   membersDir?: string,
-): Promise<{ path: string; checksum: string; size: number }> {
+): Promise<{ path: string; checksum: string; size: number; packing?: SlugPacking }> {
   await mkdir(path.dirname(output), { recursive: true });
   const tmp = `${output}.partial-${process.pid}`;
   const hash = createHash('sha256');
@@ -102,15 +108,18 @@ export async function packSlug(
       else cb(null, chunk);
     },
   });
+  let packing: SlugPacking | undefined;
   try {
+    const t0 = performance.now();
     const members = membersDir && (await hasGnuTar()) ? await slugMembers(buildDir) : [];
-    if (membersDir && members.length)
+    if (membersDir && members.length) {
+      packing = { scanMs: Math.round(performance.now() - t0), members: [], restMs: 0, membersMs: 0 };
       await pipeline(
-        Readable.from(memberedSlug(buildDir, members, membersDir)),
+        Readable.from(memberedSlug(buildDir, members, membersDir, packing)),
         counter,
         createWriteStream(tmp),
       );
-    else if (await hasGnuTar()) {
+    } else if (await hasGnuTar()) {
       const t = tarStream(buildDir);
       // Both must succeed: the stream (a size limit stops it) and tar itself (unreadable files).
       await Promise.all([
@@ -132,5 +141,10 @@ export async function packSlug(
     await rm(tmp, { force: true });
     throw e;
   }
-  return { path: output, checksum: `sha256:${hash.digest('hex')}`, size: (await stat(output)).size };
+  return {
+    path: output,
+    checksum: `sha256:${hash.digest('hex')}`,
+    size: (await stat(output)).size,
+    ...(packing ? { packing } : {}),
+  };
 }

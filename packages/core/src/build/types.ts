@@ -57,6 +57,8 @@ export interface BuildTimings {
   compile: Record<string, number>;
   release: number;
   slug: number;
+  /** Of `slug`, with runtime members: finding them, packing the rest, writing the members. */
+  slugParts?: { scan: number; rest: number; members: number };
   total: number;
 }
 

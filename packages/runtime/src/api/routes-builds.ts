@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { receiveUpload } from '../deploy-service.js';
 import { runtimeErrors } from '../errors.js';
 import type { AppRecord } from '../state/records.js';
+import { onAppList } from './app-list-route.js';
 import {
   boundedLineWriter,
   DEFAULT_MAX_UPLOAD_BYTES,
@@ -52,19 +53,12 @@ export function registerBuildRoutes(on: RouteRegistrar, ctx: ApiContext, sources
       response: { 201: answers.buildSchema },
     },
   );
-  on(
-    'GET',
-    '/apps/:app/builds',
-    async (_q, res, p) => {
-      const a = app(p);
-      sendJson(
-        res,
-        200,
-        state.listBuilds(a.id).map((b) => renderBuild(a, b)),
-      );
-    },
-    { summary: "List an app's builds", response: { 200: answers.listOf(answers.buildSchema) } },
-  );
+  onAppList(on, state, '/apps/:app/builds', {
+    summary: "List an app's builds",
+    item: answers.buildSchema,
+    rows: (a) => state.listBuilds(a.id),
+    render: renderBuild,
+  });
   const build = (a: AppRecord, id: string) => {
     const b = state.build(id);
     if (!b || b.appId !== a.id)

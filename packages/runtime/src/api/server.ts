@@ -30,6 +30,7 @@ import type { AppRecord } from '../state/records.js';
 import type { SlugCollector } from '../state/slug-collector.js';
 import type { SqliteStateStore } from '../state/sqlite-state-store.js';
 import { apiGate } from './api-gate.js';
+import { onAppList } from './app-list-route.js';
 import { createHttpApp, type RouteEntry } from './http-app.js';
 import { boundedLineWriter, type RouteRegistrar, sendJson } from './http-util.js';
 import { renderAddon, renderApp, renderDyno, renderFormation } from './render.js';
@@ -265,19 +266,12 @@ export function createApiServer(ctx: ApiContext): Server {
       response: { 200: answers.formationSchema },
     },
   );
-  on(
-    'GET',
-    '/apps/:app/dynos',
-    async (_q, res, p) => {
-      const a = app(p);
-      sendJson(
-        res,
-        200,
-        ctx.dynos.status(a.name).map((d) => renderDyno(a, d)),
-      );
-    },
-    { summary: "An app's dynos", response: { 200: answers.listOf(answers.dynoSchema) } },
-  );
+  onAppList(on, state, '/apps/:app/dynos', {
+    summary: "An app's dynos",
+    item: answers.dynoSchema,
+    rows: (a) => ctx.dynos.status(a.name),
+    render: renderDyno,
+  });
   on('DELETE', '/apps/:app/dynos', async (_q, res, p) => {
     const a = app(p);
     await ctx.releases.serial(a.name, () => ctx.dynos.restart(a.name));
@@ -292,19 +286,12 @@ export function createApiServer(ctx: ApiContext): Server {
   });
 
   // --- add-ons (domains, drains, one-offs: plugins, see features.ts) -----------------------------------------
-  on(
-    'GET',
-    '/apps/:app/addons',
-    async (_q, res, p) => {
-      const a = app(p);
-      sendJson(
-        res,
-        200,
-        state.addons(a.id).map((x) => renderAddon(a, x)),
-      );
-    },
-    { summary: "An app's add-ons and attachments", response: { 200: answers.listOf(answers.addonSchema) } },
-  );
+  onAppList(on, state, '/apps/:app/addons', {
+    summary: "An app's add-ons and attachments",
+    item: answers.addonSchema,
+    rows: (a) => state.addons(a.id),
+    render: renderAddon,
+  });
   on(
     'POST',
     '/apps/:app/addons',

@@ -65,6 +65,8 @@ export interface AcmeServiceOptions extends AcmeOptions {
   state: SqliteStateStore;
   certs: CertService;
   clock?: Clock;
+  /** Told when a challenge answer comes or goes (they are route rules of the app's host). */
+  rulesChanged?: () => void;
   /** Platform events of an app (`slipway logs`). */
   event(app: string, message: string): void;
 }
@@ -251,12 +253,14 @@ export class AcmeService implements AcmeChallenges {
         skipChallengeVerification: true,
         challengeCreateFn: async (authz, challenge, keyAuthorization) => {
           this.pending.set(`${authz.identifier.value} ${challenge.token}`, keyAuthorization);
+          this.o.rulesChanged?.();
           // The HAProxy data plane takes it as a route rule at its next sync (every 100 ms):
           // let that happen before the CA is told to look.
-          await new Promise((r) => setTimeout(r, CHALLENGE_SETTLE_MS));
+          await new Promise<void>((r) => this.clock.setTimeout(r, CHALLENGE_SETTLE_MS));
         },
         challengeRemoveFn: async (authz, challenge) => {
           this.pending.delete(`${authz.identifier.value} ${challenge.token}`);
+          this.o.rulesChanged?.();
         },
       });
     } catch (e) {

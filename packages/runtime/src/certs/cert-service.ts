@@ -21,6 +21,8 @@ export interface CertServiceOptions {
   defaultCertificate?: CheckedCertificate;
   /** The HTTPS listener's port once bound (redirect URLs). */
   httpsPort(): number | undefined;
+  /** Told after each refresh: the router's HTTPS route rules may have changed. */
+  rulesChanged?: () => void;
 }
 
 /** Uploaded and issued certificates, HTTPS settings, and the router's view of them. */
@@ -109,6 +111,12 @@ export class CertService implements HttpsPolicySource {
 
   /** Recompute the served certificates and the policies from the state. */
   refresh(): void {
+    this.recompute();
+    // A policy or a certificate (`covers`) is what the HTTPS rules are made of.
+    this.o.rulesChanged?.();
+  }
+
+  private recompute(): void {
     const apps = this.o.state.listApps();
     const names = new Map(apps.map((a) => [a.id, a.name]));
     const policies = new Map<string, HttpsPolicy>();

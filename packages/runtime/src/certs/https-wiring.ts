@@ -102,12 +102,14 @@ export async function startHttps(o: HttpsWiringOptions): Promise<HttpsWiring> {
   }
   const { caFile, ...acmeOptions } = options.acme ?? {};
   const store = new CertificateStore();
+  const rulesChanged = (): void => o.kernel.hooks.routeRulesChanged.call();
   let port: number | undefined;
   const certs = new CertService({
     state: o.state,
     store,
     ...(defaultCertificate ? { defaultCertificate } : {}),
     httpsPort: () => options.publicPort ?? port,
+    rulesChanged,
   });
   const clock = o.kernel.tryResolve(clockRef);
   const acme = new AcmeService({
@@ -116,6 +118,7 @@ export async function startHttps(o: HttpsWiringOptions): Promise<HttpsWiring> {
     state: o.state,
     certs,
     event: o.event,
+    rulesChanged,
     ...(clock ? { clock } : {}),
   });
   certs.refresh();
@@ -132,6 +135,8 @@ export async function startHttps(o: HttpsWiringOptions): Promise<HttpsWiring> {
     },
     set port(p) {
       port = p;
+      // Redirects name the port.
+      rulesChanged();
     },
     refresh() {
       certs.refresh();

@@ -4,8 +4,8 @@
  * read them from the state's domains table.
  */
 import { checkSchema } from '@slipway/core';
+import { onAppList } from '../api/app-list-route.js';
 import { sendJson } from '../api/http-util.js';
-import * as answers from '../api/response-schemas.js';
 import type { RouteGroup } from '../api/route-groups.js';
 import { runtimeErrors } from '../errors.js';
 import type { AppRecord } from '../state/records.js';
@@ -19,19 +19,12 @@ export const domainRoutes: RouteGroup = {
   routes({ on, ctx }) {
     const { state } = ctx;
     const app = (p: Record<string, string>): AppRecord => state.app(p.app as string);
-    on(
-      'GET',
-      '',
-      async (_q, res, p) => {
-        const a = app(p);
-        sendJson(
-          res,
-          200,
-          state.domains(a.id).map((d) => renderDomain(a, d)),
-        );
-      },
-      { summary: "An app's custom domains", response: { 200: answers.listOf(domainAnswerSchema) } },
-    );
+    onAppList(on, state, '', {
+      summary: "An app's custom domains",
+      item: domainAnswerSchema,
+      rows: (a) => state.domains(a.id),
+      render: renderDomain,
+    });
     on(
       'POST',
       '',

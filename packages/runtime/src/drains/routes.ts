@@ -1,7 +1,7 @@
 /** `/apps/:app/log-drains`: list, add (URL checked, at most 5 per app) and remove an app's drains. */
 import { checkSchema } from '@slipway/core';
+import { onAppList } from '../api/app-list-route.js';
 import { sendJson } from '../api/http-util.js';
-import * as answers from '../api/response-schemas.js';
 import type { RouteGroup } from '../api/route-groups.js';
 import { runtimeErrors } from '../errors.js';
 import type { DrainTable } from './drain-table.js';
@@ -19,21 +19,12 @@ export function drainRoutes(table: () => DrainTable): RouteGroup {
     routes({ on, ctx }) {
       const { state } = ctx;
       const app = (p: Record<string, string>) => state.app(p.app as string);
-      on(
-        'GET',
-        '',
-        async (_q, res, p) => {
-          const a = app(p);
-          sendJson(
-            res,
-            200,
-            table()
-              .list(a.id)
-              .map((d) => renderDrain(a, d)),
-          );
-        },
-        { summary: "An app's log drains", response: { 200: answers.listOf(drainAnswerSchema) } },
-      );
+      onAppList(on, state, '', {
+        summary: "An app's log drains",
+        item: drainAnswerSchema,
+        rows: (a) => table().list(a.id),
+        render: renderDrain,
+      });
       on(
         'POST',
         '',

@@ -14,6 +14,7 @@
  * A holder outlives a platform SIGKILL with its dynos (both are adopted by label); it is
  * removed once its app has had no container for `idleMs`, and when the runtime closes.
  */
+import { type Clock, systemClock } from '@slipway/core';
 import type Docker from 'dockerode';
 import { lines } from './docker-streams.js';
 
@@ -32,7 +33,7 @@ interface Entry {
   adopted?: AppNetns;
   /** Containers of the app using it (starting or running). */
   users: number;
-  timer?: NodeJS.Timeout;
+  timer?: { cancel(): void };
 }
 
 /** The per-app namespaces of one platform on one engine. */
@@ -53,6 +54,8 @@ export class AppNetworks {
       nameTag: string;
       ociRuntime?: string;
       idleMs?: number;
+      /** The platform's clock, which times the idle removal. */
+      clock?: Clock;
     },
   ) {}
 
@@ -75,7 +78,7 @@ export class AppNetworks {
     const e = this.apps.get(app);
     if (e?.adopted?.host !== host) return false;
     e.users++;
-    clearTimeout(e.timer);
+    e.timer?.cancel();
     return true;
   }
 
@@ -90,7 +93,7 @@ export class AppNetworks {
       made.holder.catch(() => this.apps.get(app) === made && this.apps.delete(app));
     }
     e.users++;
-    clearTimeout(e.timer);
+    e.timer?.cancel();
     try {
       return await e.holder;
     } catch (err) {
@@ -132,7 +135,7 @@ export class AppNetworks {
             (h) => {
               if (h.id !== ev.id || this.apps.get(app) !== e) return;
               this.apps.delete(app);
-              clearTimeout(e.timer);
+              e.timer?.cancel();
               onLost(app);
             },
             () => {},
@@ -152,22 +155,21 @@ export class AppNetworks {
     this.apps.clear();
     await Promise.all(
       all.map(([, e]) => {
-        clearTimeout(e.timer);
+        e.timer?.cancel();
         return e.holder.then((h) => this.remove(h.id)).catch(() => {});
       }),
     );
   }
 
   private idle(app: string, e: Entry): void {
-    clearTimeout(e.timer);
-    e.timer = setTimeout(() => {
+    e.timer?.cancel();
+    e.timer = (this.o.clock ?? systemClock).setTimeout(() => {
       if (this.apps.get(app) !== e || e.users > 0) return;
       this.apps.delete(app);
       const gone = e.holder.then((h) => this.remove(h.id)).catch(() => {});
       this.removing.set(app, gone);
       void gone.finally(() => this.removing.get(app) === gone && this.removing.delete(app));
     }, this.o.idleMs ?? 30_000);
-    e.timer.unref();
   }
 
   private async make(app: string): Promise<AppNetns> {

@@ -27,10 +27,12 @@ import type {
   OneOffSpec,
   SlugStore,
 } from '@slipway/core';
+import { type Clock, every, systemClock } from '@slipway/core';
 import type Docker from 'dockerode';
 import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
+import { AdoptableDynos } from './adoptable-dynos.js';
 import { AppNetworks, NETNS_ROLE } from './docker-app-netns.js';
 import {
   cgroupMemory,
@@ -72,6 +74,8 @@ export interface DockerDynoRuntimeOptions {
   memoryPollMs?: number;
   /** Running containers of an earlier platform process nobody claims within this are removed; default 60 s. */
   adoptWindowMs?: number;
+  /** The platform's clock (the kernel's `Clock`), which times the adoption window and the sampler. */
+  clock?: Clock;
   /**
    * OCI runtime of the containers: `auto` (default: crun when the engine lists it and it runs
    * here, else the engine's default, runc) or a runtime name the engine lists. Default from
@@ -125,12 +129,15 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   private nets: AppNetworks | undefined;
   private readonly inNetns = new Set<string>();
   /** Running dynos of an earlier platform process, by spec key, until claimed or removed. */
-  private readonly adoptable = new Map<string, Docker.ContainerInfo>();
+  private readonly adoptable = new AdoptableDynos<Docker.ContainerInfo>((c) =>
+    this.docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => {}),
+  );
   private initP: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private adoptTimer: NodeJS.Timeout | undefined;
+  private timer: { cancel(): void } | undefined;
   private events: NodeJS.ReadableStream | undefined;
-  private closed = false;
 
   constructor(opts: DockerDynoRuntimeOptions, docker: Docker) {
     super();
@@ -183,6 +190,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
         labels: this.labels,
         nameTag: this.platformId.slice(0, 6),
         ...(this.opts.networkIdleMs !== undefined ? { idleMs: this.opts.networkIdleMs } : {}),
+        ...(this.opts.clock ? { clock: this.opts.clock } : {}),
         ...(this.ociRuntime.name ? { ociRuntime: this.ociRuntime.name } : {}),
       });
       // A holder gone (removed by hand): its app's dynos have no network; they end and restart.
@@ -199,7 +207,7 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
     for (const c of mine) {
       const l = c.Labels;
       if (c.State === 'running' && l['slipway.role'] === 'dyno')
-        this.adoptable.set(l['slipway.key'] ?? '', c);
+        this.adoptable.add(l['slipway.key'] ?? '', c, handleOf(c, DYNO_NETWORK));
       else if (c.State === 'running' && l['slipway.role'] === NETNS_ROLE && this.nets) this.nets.adopt(c);
       else
         await this.docker
@@ -207,12 +215,9 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
           .remove({ force: true })
           .catch(() => {});
     }
-    if (this.adoptable.size > 0) {
-      this.adoptTimer = setTimeout(() => void this.dropUnclaimed(), this.opts.adoptWindowMs ?? 60_000);
-      this.adoptTimer.unref();
-    }
-    this.timer = setInterval(() => void this.sampleMemory(), this.opts.memoryPollMs ?? 5000);
-    this.timer.unref();
+    const clock = this.opts.clock ?? systemClock;
+    this.adoptable.open(clock, this.opts.adoptWindowMs ?? 60_000);
+    this.timer = every(clock, this.opts.memoryPollMs ?? 5000, () => void this.sampleMemory());
     // OOM in a process that is not the container's main one: Heroku's R15 ends the whole dyno.
     const events = await this.docker.getEvents({
       filters: { type: ['container'], event: ['oom'], label: [`slipway.platform=${this.platformId}`] },
@@ -263,9 +268,8 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   async start(spec: DynoSpec): Promise<DynoHandle> {
     await this.init();
     const key = specKey(spec);
-    const old = this.adoptable.get(key);
+    const old = this.adoptable.claim(key);
     if (old) {
-      this.adoptable.delete(key);
       const adopted = await this.adopt(old, spec).catch(() => undefined);
       if (adopted) return adopted;
     }
@@ -311,22 +315,13 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   /** The dynos this runtime runs now, and those of an earlier platform process not adopted yet. */
   async list(app?: string): Promise<DynoStatus[]> {
     await this.init();
-    const out: DynoStatus[] = [];
-    for (const d of this.dynos.values())
-      if (app === undefined || d.handle.app === app)
-        out.push({ ...d.handle, state: d.stopping ? 'stopping' : 'up' });
-    for (const c of this.adoptable.values()) {
-      const h = handleOf(c, DYNO_NETWORK);
-      if (app === undefined || h.app === app) out.push({ ...h, state: 'up' });
-    }
-    return out;
+    return this.adoptable.statuses(this.dynos.values(), app);
   }
 
   /** Stop every dyno (SIGTERM, SIGKILL after `graceMs`) and the samplers. */
   async close(graceMs = 10_000): Promise<void> {
-    this.closed = true;
-    clearInterval(this.timer);
-    clearTimeout(this.adoptTimer);
+    this.timer?.cancel();
+    this.adoptable.close();
     (this.events as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     await Promise.all([...this.dynos.values()].map((d) => this.stop(d.handle, graceMs)));
     await this.nets?.close();
@@ -528,19 +523,5 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       if (used !== undefined && this.dynos.has(d.handle.id))
         this.emit('memory', d.handle, used, d.quotaBytes);
     }
-  }
-
-  private async dropUnclaimed(): Promise<void> {
-    if (this.closed) return;
-    const left = [...this.adoptable.values()];
-    this.adoptable.clear();
-    await Promise.all(
-      left.map((c) =>
-        this.docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => {}),
-      ),
-    );
   }
 }

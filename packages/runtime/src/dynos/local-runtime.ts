@@ -268,10 +268,18 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     if (!c) {
       // Sandboxed: the app owns its slug's files as on Heroku (dynos write through an overlay).
       c = this.sandbox
-        ? new SlugCache(join(this.dirs.root, 'apps', app, 'sandbox-slugs'), this.opts.slugStore, () =>
-            this.userFor(app),
+        ? new SlugCache(
+            join(this.dirs.root, 'apps', app, 'sandbox-slugs'),
+            this.opts.slugStore,
+            () => this.userFor(app),
+            this.opts.clock,
           )
-        : new SlugCache(join(this.dirs.root, 'apps', app, 'slugs'), this.opts.slugStore);
+        : new SlugCache(
+            join(this.dirs.root, 'apps', app, 'slugs'),
+            this.opts.slugStore,
+            undefined,
+            this.opts.clock,
+          );
       this.slugCaches.set(app, c);
     }
     return c;

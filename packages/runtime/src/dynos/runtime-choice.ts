@@ -35,7 +35,7 @@ export interface RuntimeChoice {
   users?: AppUsers;
   /** Local runtime: the per-app dirs shared with builds. */
   dirs?: AppDirs;
-  /** Local runtime: the time source of its timers (the kernel's `Clock`). */
+  /** The time source of the runtime's timers (the kernel's `Clock`). */
   clock?: LocalDynoRuntimeOptions['clock'];
   /**
    * The stack dynos run in (default `slipway-13`): the docker runtime's image
@@ -60,6 +60,7 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
       slugStore: o.slugStore,
       ...(o.users ? { users: o.users } : {}),
       ...(o.stack ? { stack: o.stack } : {}),
+      ...(o.clock ? { clock: o.clock } : {}),
     });
   if (o.name === 'swarm')
     return SwarmDynoRuntime.create({
@@ -68,6 +69,7 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
       ...(o.users ? { users: o.users } : {}),
       ...(o.stack ? { stack: o.stack } : {}),
       ...(o.stopGraceMs !== undefined ? { stopGraceMs: o.stopGraceMs } : {}),
+      ...(o.clock ? { clock: o.clock } : {}),
     });
   if (o.name !== 'local' && o.name !== 'sandbox' && o.name !== 'auto')
     throw stackErrors.SLIPWAY_ERR_STACK_RUNTIME({ name: String(o.name) });

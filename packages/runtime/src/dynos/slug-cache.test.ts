@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { manualClock } from '@slipway/core';
 import { expect } from 'chai';
 import { FsSlugStore } from '../state/fs-slug-store.js';
 import { SlugCache } from './slug-cache.js';
@@ -70,6 +71,30 @@ describe('SlugCache unpacking (GNU tar)', function () {
     expect(statSync(join(at, 'bin/run')).mode & 0o777).to.equal(0o755);
     expect(statSync(join(at, 'lib/a.txt')).mode & 0o777).to.equal(0o644);
     expect(await cache.ensure(ref)).to.equal(at);
+  });
+
+  it("deletes an unused copy once it has been idle for idleMs on the platform's clock, not before", async () => {
+    const clock = manualClock();
+    const timed = new SlugCache(join(dir, 'timed'), store, undefined, clock);
+    const ref = await slugOf('idle', [{ name: './Procfile' }]);
+    const at = await timed.ensure(ref);
+    timed.acquire(ref);
+    timed.acquire(ref);
+    timed.release(ref, 3_600_000);
+    // One dyno still uses it: no timer.
+    expect(clock.pending).to.equal(0);
+    timed.release(ref, 3_600_000);
+    clock.advance(3_600_000 - 1);
+    expect(existsSync(at)).to.equal(true);
+    // Taken again before the hour is out: the timer is cancelled.
+    timed.acquire(ref);
+    expect(clock.pending).to.equal(0);
+    timed.release(ref, 3_600_000);
+    clock.advance(3_600_000);
+    const deadline = Date.now() + 5000;
+    while (existsSync(at) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(at)).to.equal(false);
+    timed.close();
   });
 
   type Members = Parameters<typeof craftSlug>[1];

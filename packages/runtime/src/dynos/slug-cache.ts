@@ -14,7 +14,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import type { SlugRef, SlugStore } from '@slipway/core';
+import { type Clock, type SlugRef, type SlugStore, systemClock } from '@slipway/core';
 import { dynoErrors } from './errors.js';
 
 const execFileP = promisify(execFile);
@@ -29,7 +29,7 @@ export class SlugCache {
   private readonly inflight = new Map<string, Promise<string>>();
   private readonly removals = new Map<string, Promise<void>>();
   private readonly users = new Map<string, number>();
-  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
+  private readonly idleTimers = new Map<string, { cancel(): void }>();
 
   constructor(
     /** Where unpacked slugs live, e.g. `<dataDir>/slugs`. */
@@ -40,6 +40,8 @@ export class SlugCache {
      * (a sandboxed dyno's overlay layer, which dynos write through to their own upper dir).
      */
     private readonly owner?: () => Promise<{ uid: number; gid: number } | undefined>,
+    /** The platform's clock (the kernel's `Clock`), which times the idle copies. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** The path of the unpacked slug, unpacking it first when needed (once, even if asked concurrently). */
@@ -58,7 +60,7 @@ export class SlugCache {
   /** A dyno starts using the slug: it must not be removed until `release`. */
   acquire(ref: SlugRef): void {
     const name = slugDirName(ref);
-    clearTimeout(this.idleTimers.get(name));
+    this.idleTimers.get(name)?.cancel();
     this.idleTimers.delete(name);
     this.users.set(name, (this.users.get(name) ?? 0) + 1);
   }
@@ -75,12 +77,11 @@ export class SlugCache {
       return;
     }
     this.users.delete(name);
-    clearTimeout(this.idleTimers.get(name));
-    const t = setTimeout(() => {
+    this.idleTimers.get(name)?.cancel();
+    const t = this.clock.setTimeout(() => {
       this.idleTimers.delete(name);
       if (!this.users.has(name)) void this.remove(ref);
     }, idleMs);
-    t.unref();
     this.idleTimers.set(name, t);
   }
 
@@ -116,7 +117,7 @@ export class SlugCache {
 
   /** Stop the idle timers (the runtime is closing). */
   close(): void {
-    for (const t of this.idleTimers.values()) clearTimeout(t);
+    for (const t of this.idleTimers.values()) t.cancel();
     this.idleTimers.clear();
   }
 

@@ -32,10 +32,12 @@ import type {
   OneOffSpec,
   SlugStore,
 } from '@slipway/core';
+import { type Clock, every, systemClock } from '@slipway/core';
 import type Docker from 'dockerode';
 import { AppUsers } from '../isolation/app-users.js';
 import { stackErrors } from '../stack/errors.js';
 import { DEFAULT_STACK } from '../stack/stack-packages.js';
+import { AdoptableDynos } from './adoptable-dynos.js';
 import { engineOr, platformIdOf, requireStackImage, specKey } from './docker-container.js';
 import { attachStreams, demux, lines, splitStatus } from './docker-streams.js';
 import type { DynoExit } from './dyno-process.js';
@@ -72,6 +74,8 @@ export interface SwarmDynoRuntimeOptions {
   adoptWindowMs?: number;
   /** An app's overlay is removed once the app has had no dyno for this long; default 30 s. */
   networkIdleMs?: number;
+  /** The platform's clock (the kernel's `Clock`), which times the adoption window and the poller. */
+  clock?: Clock;
 }
 
 /** What the runtime keeps about a dyno. */
@@ -128,14 +132,12 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   private networks!: SwarmAppNetworks;
   /** Per app, dynos being started and not tracked yet: their overlay must stay. */
   private readonly starting = new Map<string, number>();
-  private readonly adoptable = new Map<string, Docker.Service>();
-  /** What `list` says of each adoptable service until it is claimed (from its labels). */
-  private readonly adoptableHandles = new Map<Docker.Service, DynoHandle>();
+  /** Services of an earlier platform process, by spec key, until claimed or removed. */
+  private readonly adoptable = new AdoptableDynos<Docker.Service>((s) => s.remove().catch(() => {}));
   /** Dynos placed on a node but not running yet: counted by the next placements (a scale-up starts several at once). */
   private readonly placing = new Set<PlacedDyno>();
   private initP: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private adoptTimer: NodeJS.Timeout | undefined;
+  private timer: { cancel(): void } | undefined;
   private polling = false;
   /** When the edge gateway was last checked for a restart (checkEdge). */
   private edgeCheckedAt = 0;
@@ -199,8 +201,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       const l = s.Spec?.Labels ?? {};
       if (key) {
         const service = this.docker.getService(s.ID);
-        this.adoptable.set(key, service);
-        this.adoptableHandles.set(service, {
+        this.adoptable.add(key, service, {
           id: s.ID,
           app: l['slipway.app'] ?? '',
           release: Number(l['slipway.release']),
@@ -222,12 +223,9 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
         .getContainer(c.Id)
         .remove({ force: true })
         .catch(() => {});
-    if (this.adoptable.size > 0) {
-      this.adoptTimer = setTimeout(() => void this.dropUnclaimed(), this.opts.adoptWindowMs ?? 60_000);
-      this.adoptTimer.unref();
-    }
-    this.timer = setInterval(() => void this.poll(), this.opts.pollMs ?? 1000);
-    this.timer.unref();
+    const clock = this.opts.clock ?? systemClock;
+    this.adoptable.open(clock, this.opts.adoptWindowMs ?? 60_000);
+    this.timer = every(clock, this.opts.pollMs ?? 1000, () => void this.poll());
   }
 
   /** Start a web or worker dyno: a one-task service Swarm places (or adopt an earlier one). */
@@ -245,10 +243,8 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
       );
     });
     const key = specKey(spec);
-    const old = this.adoptable.get(key);
+    const old = this.adoptable.claim(key);
     if (old) {
-      this.adoptable.delete(key);
-      this.adoptableHandles.delete(old);
       // A service on another network (an earlier version's shared overlay) is not adopted.
       const adopted = await this.adopt(old, spec, network).catch(() => undefined);
       if (adopted) return adopted;
@@ -484,23 +480,15 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   /** The dynos this runtime runs now (with their node), and services not adopted yet. */
   async list(app?: string): Promise<DynoStatus[]> {
     await this.init();
-    const out: DynoStatus[] = [];
-    for (const d of this.dynos.values())
-      if (app === undefined || d.handle.app === app)
-        out.push({ ...d.handle, state: d.stopping ? 'stopping' : 'up' });
-    for (const s of this.adoptable.values()) {
-      const h = this.adoptableHandles.get(s);
-      if (h && (app === undefined || h.app === app)) out.push({ ...h, state: 'up' });
-    }
-    return out;
+    return this.adoptable.statuses(this.dynos.values(), app);
   }
 
   /** Stop every dyno (Swarm's SIGTERM, SIGKILL after the grace), the watcher and the slug server. */
   async close(): Promise<void> {
     await Promise.all([...this.dynos.values()].map((d) => this.stop(d.handle, 0)));
     this.closed = true;
-    clearInterval(this.timer);
-    clearTimeout(this.adoptTimer);
+    this.timer?.cancel();
+    this.adoptable.close();
     await this.slugs.close();
     await this.rendezvous.close();
     await this.networks?.close();
@@ -606,7 +594,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   private busyApps(): Set<string> {
     const apps = new Set(this.starting.keys());
     for (const d of this.dynos.values()) apps.add(d.handle.app);
-    for (const h of this.adoptableHandles.values()) apps.add(h.app);
+    for (const a of this.adoptable.apps()) apps.add(a);
     return apps;
   }
 
@@ -692,13 +680,5 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
 
   private managerName(): string {
     return this.nodes.name(this.managerId);
-  }
-
-  private async dropUnclaimed(): Promise<void> {
-    if (this.closed) return;
-    const left = [...this.adoptable.values()];
-    this.adoptable.clear();
-    this.adoptableHandles.clear();
-    await Promise.all(left.map((s) => s.remove().catch(() => {})));
   }
 }
