@@ -230,6 +230,10 @@ describe('platform on the docker runtime (CLI → build → containers → route
 
   it('adopts its running containers after a SIGKILL and restart, with no second copy', async () => {
     await p.ok(['ps:scale', 'web=2', '-a', 'app-a']);
+    // The last deploy's old dyno may still be draining (SIGTERM, then its grace): the formation's two first.
+    expect(
+      await eventually(async () => (await appContainers(dataDir, 'app-a')).length === 2, 30_000),
+    ).to.equal(true);
     const before = await appContainers(dataDir, 'app-a');
     expect(before).to.have.length(2);
     await p.kill('SIGKILL');
