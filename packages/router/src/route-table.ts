@@ -34,7 +34,8 @@ export interface RouteTable {
   /**
    * Call `listener` whenever a route may have changed. Optional: the Node router reads the
    * table per request; the HAProxy data plane pushes, and applies at once what it hears here
-   * (else on its next poll).
+   * (else on its next poll). A listener may return a promise settled once its data plane
+   * serves the change: the platform waits for it before it stops the dynos it took out.
    */
-  onChange?(listener: () => void): void;
+  onChange?(listener: () => unknown): void;
 }

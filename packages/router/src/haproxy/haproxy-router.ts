@@ -316,9 +316,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   };
 
   let closing = false;
-  options.table.onChange?.(() => {
-    if (current && !closing) void sync().catch(onError);
-  });
+  // The promise tells the table's owner when HAProxy serves the change (a release switch stops
+  // the old dynos only then: one still routed there would refuse requests).
+  options.table.onChange?.(() => (current && !closing ? sync().catch(onError) : undefined));
   let reloading: Promise<void> | undefined;
   /**
    * Apply the table. Certificates are applied live; only a default certificate coming or going

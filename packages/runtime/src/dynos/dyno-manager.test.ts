@@ -203,6 +203,29 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
     console.log(`      ${ok} requests through two release switches, ${failures.length} failed`);
   });
 
+  it('stops the old web dynos only once every data plane that pushes serves the switch', async () => {
+    // A data plane that pushes (HAProxy) answers the change with a promise of applying it.
+    let gate: Promise<void> | undefined;
+    let open = () => {};
+    manager.routeTable().onChange?.(() => gate);
+    await manager.apply('gated', target(1));
+    gate = new Promise<void>((r) => {
+      open = r;
+    });
+    await manager.apply('gated', target(2));
+    // Well past the switch delay (300 ms): the old dyno is still up while a data plane may send to it.
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(manager.status('gated').map((d) => `v${d.release} ${d.state}`)).to.include('v1 up');
+    gate = undefined;
+    open();
+    await waitFor(
+      'the old dyno stopped',
+      () => manager.status('gated').every((d) => d.release === 2),
+      10_000,
+    );
+    await manager.stopApp('gated');
+  });
+
   it('keeps the old release serving when new web dynos never bind $PORT (R10)', async () => {
     await manager.apply('stay', target(1));
     const failures: string[] = [];

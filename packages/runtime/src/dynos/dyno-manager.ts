@@ -288,11 +288,26 @@ export class DynoManager {
 
   private touchRoute(st: AppState): void {
     st.routeCache = undefined;
-    for (const fn of this.routeListeners) fn();
+    st.routeApplied = Promise.allSettled([...this.routeListeners].map((fn) => fn()));
   }
 
   /** Told after any app's route may have changed (a data plane that pushes, HAProxy, applies it at once). */
-  private readonly routeListeners = new Set<() => void>();
+  private readonly routeListeners = new Set<() => unknown>();
+
+  /**
+   * Before dynos taken out of the route are stopped: the switch delay (requests already sent to
+   * them get there), and every data plane serving the new route (a pushed one, HAProxy, takes a
+   * moment under load: an old dyno it still sends to would refuse). A data plane that does not
+   * answer in 10 s is not waited for longer.
+   */
+  private async unrouted(st: AppState): Promise<void> {
+    let timer: { cancel(): void } | undefined;
+    const capped = new Promise<void>((r) => {
+      timer = this.clock.setTimeout(r, 10_000);
+    });
+    await Promise.all([this.pause(this.switchDelayMs), Promise.race([st.routeApplied, capped])]);
+    timer?.cancel();
+  }
 
   /** Wait `ms` on the clock. */
   private pause(ms: number): Promise<void> {
@@ -435,7 +450,7 @@ export class DynoManager {
       for (let i = 1; i <= f.quantity; i++) this.startSlot(st, type, i);
     }
     const stopOld = async () => {
-      if (old.some((d) => d.type === 'web')) await this.pause(this.switchDelayMs);
+      if (old.some((d) => d.type === 'web')) await this.unrouted(st);
       await Promise.all(old.map((d) => this.stopDyno(d)));
     };
     void stopOld();
@@ -470,7 +485,7 @@ export class DynoManager {
       st.routed.filter((t) => st.slots.has(t.dyno)),
     );
     const stops = (async () => {
-      if (st.routed.length < routedBefore) await this.pause(this.switchDelayMs);
+      if (st.routed.length < routedBefore) await this.unrouted(st);
       await Promise.all(surplus.map((d) => this.stopDyno(d)));
     })();
     const boots: Promise<unknown>[] = [];

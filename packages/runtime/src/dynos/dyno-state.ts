@@ -61,6 +61,8 @@ export interface AppState {
   /** Web targets the router uses: replaced as a whole, never mutated. */
   routed: readonly RouteTarget[];
   routeCache: AppRoute | undefined;
+  /** Settled once every data plane serves the app's latest route (see `RouteTable.onChange`). */
+  routeApplied: Promise<unknown>;
   chain: Promise<unknown>;
   /** Web dynos of a rollout being booted (not in a slot yet): the route says `booting`, not `no-release`. */
   bootingWeb: number;
@@ -76,6 +78,7 @@ export function newAppState(name: string): AppState {
     oneOffs: new Set(),
     routed: [],
     routeCache: undefined,
+    routeApplied: Promise.resolve(),
     chain: Promise.resolve(),
     bootingWeb: 0,
   };
