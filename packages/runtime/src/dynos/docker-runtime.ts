@@ -286,8 +286,14 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
       d.stopping = true;
       await d.container.kill({ signal: graceMs > 0 ? 'SIGTERM' : 'SIGKILL' }).catch(() => {});
       if (graceMs > 0) {
-        const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-        if ((await Promise.race([d.exited.then(() => 'gone' as const), timer])) === 'timeout') {
+        // On the platform's clock (R12 is Heroku's 30 s; a test's manual clock moves it at once).
+        let cancel = () => {};
+        const timer = new Promise<'timeout'>((r) => {
+          cancel = (this.opts.clock ?? systemClock).setTimeout(() => r('timeout'), graceMs).cancel;
+        });
+        const ended = await Promise.race([d.exited.then(() => 'gone' as const), timer]);
+        cancel();
+        if (ended === 'timeout') {
           d.reason = 'stop-timeout';
           await d.container.kill({ signal: 'SIGKILL' }).catch(() => {});
         }

@@ -96,3 +96,58 @@ describe('DynoManager timers on a manual clock (real dynos)', function () {
     await manager.stopApp('slow');
   });
 });
+
+describe('R12 on a manual clock (a real dyno that ignores SIGTERM)', function () {
+  this.timeout(60_000);
+  let data: Awaited<ReturnType<typeof tempDataDir>>;
+  let runtime: LocalDynoRuntime;
+  let manager: DynoManager;
+  const log = new MemoryLog();
+  const clock = manualClock();
+
+  after(async () => {
+    await manager?.close();
+    await runtime?.close(0);
+    await data?.cleanup();
+  });
+
+  it("SIGKILLs it once Heroku's 30 s grace has passed on the clock, not before", async () => {
+    data = await tempDataDir();
+    const { store, slug } = await packSlug(data.dir);
+    runtime = new LocalDynoRuntime({ dataDir: data.dir, slugStore: store, clock });
+    manager = new DynoManager({ runtime, log, clock, stopGraceMs: 30_000 });
+    const ready = manager.apply('stubborn', {
+      release: 1,
+      slug,
+      env: {},
+      processTypes: { ...FIXTURE_TYPES, web: FIXTURE_TYPES.stubborn },
+      formation: { web: { quantity: 1, size: 'standard-1x' } },
+    });
+    // The boot check sleeps on the clock between attempts: move it until the dyno is up.
+    for (let i = 0; i < 400 && manager.status('stubborn')[0]?.state !== 'up'; i++) {
+      clock.advance(100);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await ready;
+    const stopped = manager.stopApp('stubborn');
+    await waitFor('SIGTERM ignored', () =>
+      log.messages('stubborn', 'app', 'web.1').includes('ignoring SIGTERM') ? true : undefined,
+    );
+    // Real time passes, the clock does not: the dyno lives on.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(manager.status('stubborn').map((d) => d.state)).to.not.include('down');
+    expect(log.messages('stubborn', 'slipway', 'web.1').some((m) => m.includes('R12'))).to.equal(false);
+    clock.advance(29_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(log.messages('stubborn', 'slipway', 'web.1').some((m) => m.includes('R12'))).to.equal(false);
+    clock.advance(1_000);
+    await stopped;
+    const msgs = log.messages('stubborn', 'slipway', 'web.1');
+    expect(msgs.slice(msgs.indexOf('Stopping all processes with SIGTERM'))).to.include.ordered.members([
+      'Stopping all processes with SIGTERM',
+      'Error R12 (Exit timeout) -> At least one process failed to exit within 30 seconds of SIGTERM',
+      'Stopping remaining processes with SIGKILL',
+      'Process exited with status 137',
+    ]);
+  });
+});

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { dynoLauncher, MAX_LINE_BYTES, splitLines } from '@slipway/core';
+import { type Clock, dynoLauncher, MAX_LINE_BYTES, splitLines, systemClock } from '@slipway/core';
 import { LogBudget, type LogBudgetOptions } from '../logs/log-budget.js';
 import { liveProcessGroups } from './memory.js';
 
@@ -258,23 +258,30 @@ export class DynoProcess extends EventEmitter {
     this.killGroup('SIGKILL');
   }
 
-  /** SIGTERM to the group, SIGKILL after `graceMs` (R12). Resolves with how it ended. */
-  async stop(graceMs: number): Promise<DynoExit> {
+  /**
+   * SIGTERM to the group, SIGKILL after `graceMs` on `clock` (R12). Resolves with how it ended.
+   * The group is watched every 25 ms of real time (it is gone when its last process is).
+   */
+  async stop(graceMs: number, clock: Clock = systemClock): Promise<DynoExit> {
     if (!this.stopping) {
       this.stopping = true;
       this.killGroup('SIGTERM');
-      const deadline = Date.now() + graceMs;
+      let due = graceMs <= 0;
+      const timer = clock.setTimeout(() => {
+        due = true;
+      }, graceMs);
       void (async () => {
         while ((await this.groupAlive()) || !this.leaderExit) {
-          if (Date.now() >= deadline) {
+          if (due) {
             if (await this.groupAlive()) {
               this.reason ??= 'stop-timeout';
               this.killGroup('SIGKILL');
             }
             return;
           }
-          await sleep(Math.min(25, Math.max(1, deadline - Date.now())));
+          await sleep(due ? 1 : 25);
         }
+        timer.cancel();
       })();
     }
     return this.exited;

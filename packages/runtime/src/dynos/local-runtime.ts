@@ -303,7 +303,7 @@ export class LocalDynoRuntime extends EventEmitter implements DynoRuntime {
     const d = this.dynos.get(handle.id);
     if (!d) return;
     this.stoppingIds.add(d.handle.id);
-    await d.proc.stop(graceMs);
+    await d.proc.stop(graceMs, this.opts.clock);
     await this.settled(handle.id);
   }
 
