@@ -28,6 +28,7 @@ describe('Kernel', () => {
       'deprovision',
       'route',
       'routeRules',
+      'routeRulesChanged',
       'beforeBuild',
       'afterBuild',
       'beforeRelease',
