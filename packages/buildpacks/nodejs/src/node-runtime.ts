@@ -9,7 +9,7 @@
  * vendors them: the dyno runs the very binaries the build resolved, on any runtime (a Docker
  * stack image carries no npm, so `web: npm start` needs the slug's).
  */
-import { copyFile, cp, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import {
   type BuildpackCompileContext,
@@ -109,26 +109,13 @@ export async function resolveNode(
     if (own) return own;
     // The platform's node needs libraries no stack has (Debian's libnode): the same release
     // from the registry instead, so the build and the dyno still run one version.
-    try {
-      return await registryNode(ctx, host.replace(/^v/, ''));
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'SLIPWAY_ERR_BUILDPACK_RUNTIME_UNAVAILABLE') throw e;
-      ctx.log.warn(
-        `Using Node.js ${host} (installed), not in the slug: it is not a portable build and the npm registry has no ${host}. Dynos run the stack's Node.js; set engines.node to put one in the slug.`,
-      );
-      return { version: host, source: 'platform' };
-    }
+    wanted = host.replace(/^v/, '');
   }
   if (!wanted)
     return ctx.fail(
       'Node.js was not found on the build machine and package.json has no engines.node to download one by',
       'Set "engines": { "node": "22.x" } in package.json, or install Node.js on the build machine.',
     );
-  return registryNode(ctx, wanted);
-}
-
-/** The newest Node.js in `wanted` from the npm registry, downloaded once into its cache layer. */
-async function registryNode(ctx: BuildpackCompileContext, wanted: string): Promise<NodeRuntime> {
   const pkg = binaryPackage();
   ctx.log.step(`Resolving Node.js version ${wanted}`);
   const dists = await nodeReleases(ctx, pkg, wanted);
@@ -333,15 +320,13 @@ async function vendorPlatformNode(
     layer.hit && npm && (await untouchedSince(join(layer.dir, 'bin'), Number(layer.metadata.savedAt) || 0));
   if (intact) ctx.log.info(`Using cached Node.js ${version} and npm ${npm}`);
   else {
-    // Without ldd (a build PATH with node alone), the binary is taken as the official build it
-    // most likely is.
     const ldd = await probe(ctx, 'ldd', [bin]);
     const libs = (ldd?.stdout ?? '')
       .split('\n')
       .map((l) => l.trim().split(/\s/)[0] ?? '')
       .filter(Boolean)
       .map((l) => l.split('/').pop() as string);
-    if (ldd && (ldd.code !== 0 || !libs.length || !libs.every((l) => PORTABLE_LIBS.test(l)))) {
+    if (ldd?.code !== 0 || !libs.length || !libs.every((l) => PORTABLE_LIBS.test(l))) {
       ctx.log.info(
         `The build machine's Node.js ${host} is not a portable build; taking it from the registry`,
       );
@@ -350,18 +335,13 @@ async function vendorPlatformNode(
     for (const name of await readdir(layer.dir))
       await rm(join(layer.dir, name), { recursive: true, force: true });
     await mkdir(join(layer.dir, 'bin'), { recursive: true });
-    await copyFile(bin, join(layer.dir, 'bin', 'node'));
+    await ctx.run('cp', ['-a', bin, join(layer.dir, 'bin', 'node')], { stream: false });
     if (localNpm && npmDir) {
-      await cp(npmDir, join(layer.dir, 'lib', 'node_modules', 'npm'), {
-        recursive: true,
-        verbatimSymlinks: true,
-      });
+      await mkdir(join(layer.dir, 'lib', 'node_modules'), { recursive: true });
+      await ctx.run('cp', ['-a', npmDir, join(layer.dir, 'lib', 'node_modules', 'npm')], { stream: false });
       await writeNpmLaunchers(layer.dir, localNpm);
       npm = localNpm;
-    } else {
-      ctx.log.warn(`No npm beside the build machine's Node.js ${host}: the slug carries node alone.`);
-      npm = 'none';
-    }
+    } else npm = await installNpm(ctx, layer.dir, version);
     await layer.save({ version, npm, savedAt: savedNow() });
   }
   ctx.log.info(`Using Node.js ${host} and npm ${npm} (in the slug at ${SLUG_NODE_DIR})`);
