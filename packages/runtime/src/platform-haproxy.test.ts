@@ -1,6 +1,7 @@
 /**
- * The whole platform on the HAProxy data plane (`slipway start --router haproxy`): ten deploys
- * of a small app through the CLI while clients keep requesting it, not one failed request.
+ * The whole platform on the HAProxy data plane (`slipway start --router haproxy`): three deploys
+ * of a small app through the CLI while clients keep requesting it, not one failed request (ten
+ * release switches under load, with a refusing dyno, are haproxy-deploys.test.ts's, in seconds).
  * Each deploy is a build, a release and a switch of the web dynos: new servers added over the
  * stats socket, the old ones disabled and deleted once drained.
  */
@@ -17,7 +18,7 @@ import {
   removeFixtureCopies,
 } from './platform-harness.test-helper.js';
 
-const DEPLOYS = 10;
+const DEPLOYS = 3;
 
 describe('platform end to end on the HAProxy data plane', function () {
   this.timeout(300_000);

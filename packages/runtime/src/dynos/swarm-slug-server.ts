@@ -24,12 +24,18 @@ export class SlugServer {
     private readonly ttlMs = 10 * 60_000,
     /** Connections open at once; past it a new one is closed (that dyno's boot retries). */
     private readonly maxConnections = 256,
+    /** A connection that has not sent its request within this is closed. */
+    private readonly requestTimeoutMs = 10_000,
   ) {}
 
   /** Listen on `host` (the host's side of the edge bridge); dynos reach it at `publicHost`. */
   async listen(host: string, publicHost: string): Promise<void> {
     const server = createServer(
-      { connectionsCheckingInterval: 2_000, headersTimeout: 10_000, requestTimeout: 10_000 },
+      {
+        connectionsCheckingInterval: Math.min(2_000, this.requestTimeoutMs),
+        headersTimeout: this.requestTimeoutMs,
+        requestTimeout: this.requestTimeoutMs,
+      },
       (req, res) => {
         const url = new URL(req.url ?? '/', 'http://slug');
         const m = /^\/slugs\/([0-9a-f]{64})$/.exec(url.pathname);
