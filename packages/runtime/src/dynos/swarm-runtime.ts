@@ -30,6 +30,7 @@ import type {
   DynoStatus,
   OneOffSession,
   OneOffSpec,
+  SlugRef,
   SlugStore,
 } from '@slipway/core';
 import { type Clock, every, systemClock } from '@slipway/core';
@@ -156,6 +157,17 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     this.memory = new MemoryReports(this.rendezvous, opts.placeTimeoutMs ?? 120_000);
   }
 
+  /**
+   * Every service runs the one stack image every node holds: a slug built on another stack (an
+   * app's `stack:set`) is refused with a coded error rather than run on a C library and
+   * packages it was not built for.
+   */
+  private requireStack(app: string, slug: SlugRef): void {
+    const stack = this.opts.stack ?? DEFAULT_STACK;
+    if (slug.stack && slug.stack !== stack)
+      throw stackErrors.SLIPWAY_ERR_STACK_SWARM_ONE_STACK({ app, built: slug.stack, stack });
+  }
+
   /** Create the runtime on the local engine (a Swarm manager), with coded errors when it cannot run. */
   static async create(opts: SwarmDynoRuntimeOptions): Promise<SwarmDynoRuntime> {
     const rt = new SwarmDynoRuntime(opts, await engineOr(opts.docker));
@@ -230,6 +242,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
 
   /** Start a web or worker dyno: a one-task service Swarm places (or adopt an earlier one). */
   async start(spec: DynoSpec): Promise<DynoHandle> {
+    this.requireStack(spec.app, spec.slug);
     await this.init();
     return this.whileStarting(spec.app, () => this.startOn(spec));
   }
@@ -302,6 +315,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
 
   /** A one-off dyno (`run.N`, release phase) on its app's overlay, on the node asked for or chosen. */
   async runOnce(spec: OneOffSpec): Promise<OneOffSession> {
+    this.requireStack(spec.app, spec.slug);
     await this.init();
     return this.whileStarting(spec.app, () => this.runOn(spec));
   }

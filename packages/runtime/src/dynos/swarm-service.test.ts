@@ -2,10 +2,17 @@
  * The service spec of a swarm dyno (pure data, checked without an engine): one replica Swarm
  * never restarts (the dyno manager does), limits by size, its app's overlay with no VIP, the boot
  * script as root with only the capabilities it needs, and an environment that carries the
- * slug's token but whose SLIPWAY_ part the boot script removes before the app runs.
+ * slug's token but whose SLIPWAY_ part the boot script removes before the app runs. And the
+ * runtime's one stack: a slug built on another is refused before anything starts.
  */
-import type { DynoSpec } from '@slipway/core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DynoSpec, isSlipwayError } from '@slipway/core';
 import { expect } from 'chai';
+import Docker from 'dockerode';
+import { FsSlugStore } from '../state/fs-slug-store.js';
+import { SwarmDynoRuntime } from './swarm-runtime.js';
 import { BOOT, BOOT_CAPS, bootEnv, dynoServiceSpec, SLUG_CACHE_VOLUME } from './swarm-service.js';
 
 const spec: DynoSpec = {
@@ -71,5 +78,33 @@ describe('swarm dyno service spec', () => {
     expect(BOOT)
       .to.match(/sha256sum -c/)
       .and.match(/--bounding-set=-all/);
+  });
+});
+
+describe('swarm runtime and stacks', () => {
+  it("refuses a slug built on another stack than its image's, with a coded error naming the fix", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-swarm-stack-'));
+    try {
+      // No engine is asked: the slug's stack is checked before the runtime starts anything.
+      const rt = new SwarmDynoRuntime(
+        { dataDir: dir, slugStore: new FsSlugStore(join(dir, 'slugs')) },
+        new Docker({ socketPath: join(dir, 'no-engine.sock') }),
+      );
+      const other = { ...spec, slug: { ...spec.slug, stack: 'slipway-14' } };
+      for (const start of [
+        () => rt.start(other),
+        () => rt.runOnce({ ...other, type: 'run', attach: false }),
+      ]) {
+        const e = await start().then(
+          () => undefined,
+          (x: unknown) => x,
+        );
+        expect(isSlipwayError(e, 'SLIPWAY_ERR_STACK_SWARM_ONE_STACK'), String(e)).to.equal(true);
+        expect(String((e as Error).message)).to.include('built on stack slipway-14');
+        expect(String((e as { hint?: string }).hint)).to.include('slipway stack:set slipway-13 -a shop');
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -48,6 +48,11 @@ export const stackErrors = defineErrors({
     message: 'stack image {image} is not in the Docker engine',
     hint: 'Build it from Debian packages with `sudo npx slipway stack:build {stack}` (no registry is used).',
   },
+  SLIPWAY_ERR_STACK_SWARM_ONE_STACK: {
+    message: "{app}'s release was built on stack {built}; the swarm runtime runs dynos on {stack} only",
+    hint: 'Run `slipway stack:set {stack} -a {app}` and deploy again (the release now serving keeps serving), or run the platform with `--runtime docker` or the sandboxed local runtime, which run each slug in its own stack.',
+    status: 422,
+  },
   SLIPWAY_ERR_STACK_OCI_RUNTIME: {
     message: 'the Docker engine has no OCI runtime named "{name}" (it lists: {listed})',
     hint: 'Register it in /etc/docker/daemon.json under "runtimes" and reload the engine (`scripts/stack-setup` does this for crun), or leave the choice to the platform (`auto`: crun when it works here, else runc).',
