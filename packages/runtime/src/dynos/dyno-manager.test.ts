@@ -203,7 +203,7 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
     console.log(`      ${ok} requests through two release switches, ${failures.length} failed`);
   });
 
-  it('stops the old web dynos only once every data plane that pushes serves the switch', async () => {
+  it('stops the old web dynos, and says the release is applied, only once every data plane that pushes serves the switch', async () => {
     // A data plane that pushes (HAProxy) answers the change with a promise of applying it.
     let gate: Promise<void> | undefined;
     let open = () => {};
@@ -212,12 +212,21 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
     gate = new Promise<void>((r) => {
       open = r;
     });
-    await manager.apply('gated', target(2));
-    // Well past the switch delay (300 ms): the old dyno is still up while a data plane may send to it.
+    let applied = false;
+    const switched = manager.apply('gated', target(2)).then(() => {
+      applied = true;
+    });
+    await waitFor('the new dyno up', () =>
+      manager.status('gated').some((d) => d.release === 2 && d.state === 'up'),
+    );
+    // Well past the switch delay (300 ms): the old dyno is still up while a data plane may send
+    // to it, and the release is not reported applied.
     await new Promise((r) => setTimeout(r, 1200));
     expect(manager.status('gated').map((d) => `v${d.release} ${d.state}`)).to.include('v1 up');
+    expect(applied).to.equal(false);
     gate = undefined;
     open();
+    await switched;
     await waitFor(
       'the old dyno stopped',
       () => manager.status('gated').every((d) => d.release === 2),

@@ -145,8 +145,11 @@ export class DynoManager {
     }
     return this.serial(app, async (st) => {
       const cur = st.target;
-      if (!cur || cur.release !== target.release) return this.rollout(st, target);
-      await this.scale(st, target);
+      if (!cur || cur.release !== target.release) await this.rollout(st, target);
+      else await this.scale(st, target);
+      // Applied once every data plane serves it: right after a deploy, a pushed one (HAProxy)
+      // must not still answer H81 or send to the old dynos.
+      await this.routeServed(st);
     });
   }
 
@@ -301,11 +304,16 @@ export class DynoManager {
    * answer in 10 s is not waited for longer.
    */
   private async unrouted(st: AppState): Promise<void> {
+    await Promise.all([this.pause(this.switchDelayMs), this.routeServed(st)]);
+  }
+
+  /** Every data plane serving the app's latest route, or 10 s passed. */
+  private async routeServed(st: AppState): Promise<void> {
     let timer: { cancel(): void } | undefined;
     const capped = new Promise<void>((r) => {
       timer = this.clock.setTimeout(r, 10_000);
     });
-    await Promise.all([this.pause(this.switchDelayMs), Promise.race([st.routeApplied, capped])]);
+    await Promise.race([st.routeApplied, capped]);
     timer?.cancel();
   }
 
