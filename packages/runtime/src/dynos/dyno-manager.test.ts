@@ -9,8 +9,10 @@ import { DynoManager, type DynoTarget } from './dyno-manager.js';
 import {
   FIXTURE_TYPES,
   get,
+  linesFromSigterm,
   MemoryLog,
   packSlug,
+  r12Lines,
   tempDataDir,
   waitFor,
 } from './dyno-test-kit.test-helper.js';
@@ -290,13 +292,7 @@ describe('DynoManager (real dynos, real HTTP through @slipway/router)', function
     const t0 = Date.now();
     await manager.stopApp('stubborn');
     expect(Date.now() - t0).to.be.within(700, 5000);
-    const msgs = log.messages('stubborn', 'slipway', 'web.1');
-    expect(msgs.slice(msgs.indexOf('Stopping all processes with SIGTERM'))).to.include.ordered.members([
-      'Stopping all processes with SIGTERM',
-      'Error R12 (Exit timeout) -> At least one process failed to exit within 0.8 seconds of SIGTERM',
-      'Stopping remaining processes with SIGKILL',
-      'Process exited with status 137',
-    ]);
+    expect(linesFromSigterm(log, 'stubborn', 'web.1')).to.include.ordered.members(r12Lines('0.8'));
     expect(log.messages('stubborn', 'app', 'web.1')).to.include('ignoring SIGTERM');
   });
 

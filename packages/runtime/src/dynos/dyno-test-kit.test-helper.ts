@@ -110,3 +110,19 @@ export class MemoryLog {
 
 /** True when the platform runs as root (dynos then run as their app's own uid). */
 export const isRoot = process.getuid?.() === 0;
+
+/** What the platform logged for `dyno` of `app` from its SIGTERM on. */
+export function linesFromSigterm(log: MemoryLog, app: string, dyno: string): string[] {
+  const msgs = log.messages(app, 'slipway', dyno);
+  return msgs.slice(msgs.indexOf('Stopping all processes with SIGTERM'));
+}
+
+/** Heroku's lines for a dyno SIGKILLed once its SIGTERM grace of `seconds` passed (R12). */
+export function r12Lines(seconds: string): string[] {
+  return [
+    'Stopping all processes with SIGTERM',
+    `Error R12 (Exit timeout) -> At least one process failed to exit within ${seconds} seconds of SIGTERM`,
+    'Stopping remaining processes with SIGKILL',
+    'Process exited with status 137',
+  ];
+}
