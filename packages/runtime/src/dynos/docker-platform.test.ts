@@ -1,8 +1,9 @@
 /**
  * The platform on the Docker runtime, end to end through the real CLI, real builds, a real
  * engine and the real router (`slipway start --runtime docker`): an example app and a Node app
- * answer, as do the Python and Java examples on the runtimes their slugs carry (Debian trixie's
- * Python 3.13 and JDK 21, built in the stack) and a classic buildpack's app found on
+ * answer, as do the Node example (`web: npm start`) on the Node.js and npm its slug carries, the
+ * Python and Java examples on the runtimes their slugs carry (Debian trixie's Python 3.13 and
+ * JDK 21, built in the stack) and a classic buildpack's app found on
  * `$HOME/bin`; a one-off dyno of app A cannot read app B's files, environment, processes or dyno
  * ports, nor the platform's data dir, database or credentials; ten deploys under continuous
  * load fail no request; a SIGKILLed platform adopts its running containers when it comes back
@@ -85,17 +86,19 @@ describe('platform on the docker runtime (CLI → build → containers → route
     expect(JSON.parse(go.body)).to.include({ app: 'slipway-example-go', dyno: 'web.1' });
   });
 
-  it('serves the Python and Java examples on runtimes from their slugs, and a classic `$HOME/bin` app', async () => {
+  it('serves the Node, Python and Java examples on runtimes from their slugs, and a classic `$HOME/bin` app', async () => {
     // The examples pin the machine's Python 3.11 and JDK 17, which no Docker image carries: the
     // same apps on the versions Debian trixie has are built in the stack with the runtime in the
     // slug (.heroku/python-runtime, .jdk), and run from the stack image alone.
-    const pinned = async (name: string, file: string, text: string) => {
+    // The Node example (`web: npm start`) runs on the Node.js and npm its slug carries
+    // (.heroku/node, the build's own): the stack image has Debian's node and no npm.
+    const pinned = async (name: string, file?: string, text?: string) => {
       const dir = join(cfgDir, name);
       await cp(join(EXAMPLES, name), dir, {
         recursive: true,
         filter: (f) => !/\/(node_modules|target|__pycache__)(\/|$)/.test(f.slice(EXAMPLES.length)),
       });
-      await writeFile(join(dir, file), text);
+      if (file) await writeFile(join(dir, file), text ?? '');
       return dir;
     };
     // A classic buildpack as Heroku's are written: tools in the slug's bin/, found at run time
@@ -128,6 +131,16 @@ describe('platform on the docker runtime (CLI → build → containers → route
     await mkdir(classic);
     await writeFile(join(classic, 'README'), 'a classic buildpack app\n');
     const apps: [string, string, (body: string) => void][] = [
+      [
+        'nodeex',
+        await pinned('node'),
+        (b) =>
+          expect(JSON.parse(b)).to.include({
+            app: 'slipway-example-node',
+            node: process.version,
+            dyno: 'web.1',
+          }),
+      ],
       [
         'pyex',
         await pinned('python', '.python-version', '3.13\n'),
