@@ -26,6 +26,15 @@ export {
   slugMetadataPath,
   stackInfo,
 } from './build/pipeline.js';
+export {
+  ARCHIVE_END,
+  memberFile,
+  packSharedMember,
+  publishSharedMember,
+  type SharedMember,
+  sharedMembers,
+  splitSharedMember,
+} from './build/shared-members.js';
 export { formatBytes, packSlug } from './build/slug.js';
 export { applySlugignore, slugignoreMatcher } from './build/source.js';
 export type * from './build/types.js';

@@ -85,8 +85,10 @@ function jobMounts(job: BuildJob, env: Record<string, string | undefined>) {
   const config = typeof job.recipe.configFile === 'string' ? [dirname(job.recipe.configFile)] : [];
   const pinned = (job.buildpacks ?? []).filter((b) => b.startsWith('/')).map(pinnedMount);
   const own = [job.source, job.workDir, job.cacheDir, job.buildpacksDir, env.HOME, env.TMPDIR];
+  // The platform's shared runtimes: linked from, never written (shared-runtimes.ts).
+  const shared = job.sharedMembers ? [job.sharedMembers] : [];
   return {
-    readOnly: [...config, ...pinned],
+    readOnly: [...config, ...pinned, ...shared],
     readWrite: own.filter((d): d is string => typeof d === 'string'),
     ...(job.appDir ? { through: job.appDir } : {}),
   };

@@ -55,6 +55,8 @@ export interface BuildJob {
    */
   appDir?: string;
   timeoutMs: number;
+  /** The platform's store of shared runtime members (shared-runtimes.ts), bound read-only. */
+  sharedMembers?: string;
   /** The stack's name (`STACK`); default core's `DEFAULT_STACK`. */
   stack?: string;
   /** The app's uid/gid to switch to before anything of the app's runs (the parent is root). */
@@ -176,6 +178,7 @@ async function run(job: BuildJob, prepared: Prepared | undefined): Promise<void>
       env: job.env,
       output: job.output,
       buildpacks: job.buildpacks,
+      ...(job.sharedMembers ? { sharedMembers: job.sharedMembers } : {}),
       ...(job.stack ? { stack: stackInfo(job.stack) } : {}),
       // A pinned git URL, path or npm package the config does not list (`buildpacks:add URL`,
       // app.json `buildpacks`) is fetched and loaded for this build only.

@@ -31,6 +31,7 @@ import { buildEnvironment } from './isolation/build-env.js';
 import type { KernelRecipe } from './plugins.js';
 import type { ReleaseService } from './release-service.js';
 import { BuildSandbox } from './sandbox/build-sandbox.js';
+import { platformNodeMember, sharedNodeDir } from './shared-runtimes.js';
 import { type AppStacks, requireStack } from './stack/app-stacks.js';
 import { stackErrors } from './stack/errors.js';
 import { stackCacheDir } from './stack/stack-builder.js';
@@ -207,6 +208,9 @@ export class DeployService {
       const home = await dirs.owned(app.name, user, 'home');
       const env = await buildEnvironment({ home, tmp: join(work, 'tmp'), isolated: user !== undefined });
       if (sourceVersion) env.SOURCE_VERSION = sourceVersion;
+      // The platform's Node.js, shared by every app's slug (made once per machine and version).
+      const node = await platformNodeMember();
+      if (node) env.SLIPWAY_PLATFORM_NODE = sharedNodeDir(node);
       releases.event(app.name, `Build ${build.id} started`);
       const stack = this.o.stacks?.of(app.id) ?? this.o.stack ?? DEFAULT_STACK.id;
       const sandbox = await this.buildRoot(stack);
@@ -225,6 +229,7 @@ export class DeployService {
           // The fence: the build's dirs bound through it, its dynos' and slugs' dirs hidden.
           appDir: await dirs.app(app.name, user),
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
+          ...(node ? { sharedMembers: dirname(node.dir) } : {}),
           stack,
           ...(user ? { user } : {}),
         },

@@ -9,7 +9,18 @@
  * vendors them: the dyno runs the very binaries the build resolved, on any runtime (a Docker
  * stack image carries no npm, so `web: npm start` needs the slug's).
  */
-import { copyFile, cp, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  cp,
+  mkdir,
+  readdir,
+  readFile,
+  realpath,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import {
   type BuildpackCompileContext,
@@ -324,6 +335,8 @@ async function vendorPlatformNode(
   const localNpm = npmPkg?.name === 'npm' && typeof npmPkg.version === 'string' ? npmPkg.version : undefined;
   const version = host.replace(/^v/, '');
   ctx.log.step(`Installing Node.js ${version}`);
+  const shared = await platformShared(ctx, host);
+  if (shared) return shared;
   const layer = await ctx.cacheLayer(
     'node-runtime',
     `platform@${host}|${st.size}|${st.mtimeMs}|npm@${localNpm ?? 'registry'}`,
@@ -372,6 +385,32 @@ async function vendorPlatformNode(
     layerDir: layer.dir,
     npm,
   };
+}
+
+/**
+ * The platform's Node.js as the platform shares it with every app (`SLIPWAY_PLATFORM_NODE`, the
+ * platform's read-only store: core's shared-members.ts), when it is the build's own `host`:
+ * `.heroku/node` becomes a link to it, and the slug gets the store's packed member in its place.
+ * Nothing is copied or compressed per app, and no app can change it.
+ */
+async function platformShared(ctx: BuildpackCompileContext, host: string): Promise<NodeRuntime | undefined> {
+  const dir = process.env.SLIPWAY_PLATFORM_NODE;
+  if (!dir) return undefined;
+  // <store>/<entry>/tree/.heroku/node → <store>/<entry>/member.json
+  const meta = (await readFile(join(dir, '..', '..', '..', 'member.json'), 'utf8').then(
+    JSON.parse,
+    () => undefined,
+  )) as { about?: { node?: string; npm?: string } } | undefined;
+  if (meta?.about?.node !== host) return undefined;
+  const home = join(ctx.buildDir, SLUG_NODE_DIR);
+  await rm(home, { recursive: true, force: true });
+  await mkdir(dirname(home), { recursive: true });
+  await symlink(dir, home);
+  const npm = meta.about.npm ?? 'none';
+  ctx.log.info(
+    `Using Node.js ${host} and npm ${npm} (in the slug at ${SLUG_NODE_DIR}, the platform's shared copy)`,
+  );
+  return { version: host, source: 'platform', binDir: join(home, 'bin'), npm };
 }
 
 /** The real path of `name` on PATH, if any. */

@@ -252,13 +252,17 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
           opts.cacheDir && process.env.SLIPWAY_SLUG_MEMBERS !== 'off'
             ? path.join(opts.cacheDir, '.slug-members')
             : undefined,
+          opts.sharedMembers,
         ),
         signal,
       );
       slug = packed;
       log.info(`Done: ${formatBytes(slug.size)}`);
-      const names = (reused: boolean) =>
-        (packing?.members ?? []).filter((m) => m.reused === reused).map((m) => m.name.replace(/^\.\//, ''));
+      const names = (reused: boolean, shared = false) =>
+        (packing?.members ?? [])
+          .filter((m) => m.reused === reused && !!m.shared === shared)
+          .map((m) => m.name.replace(/^\.\//, ''));
+      if (names(true, true).length) log.info(`Used the platform's packed ${names(true, true).join(', ')}`);
       if (names(true).length) log.info(`Reused the packed ${names(true).join(', ')} of an earlier build`);
       if (names(false).length) log.info(`Packed ${names(false).join(', ')} for the next builds to reuse`);
       if (packing)

@@ -17,8 +17,9 @@ import { lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, gzipSync } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import { coreErrors } from '../errors.js';
+import { ARCHIVE_END, memberFile, type SharedMember, sharedMemberAt } from './shared-members.js';
 
 /** A subtree smaller than this is packed with the rest: its own member would save nothing. */
 export const MEMBER_MIN_BYTES = 4 << 20;
@@ -32,6 +33,8 @@ export interface SlugMember {
   name: string;
   fingerprint: string;
   bytes: number;
+  /** The platform's shared member this subtree links to (shared-members.ts): appended as is. */
+  shared?: SharedMember;
 }
 
 /** One entry of a subtree: type (`d`, `f`, `l`, …), mode, size, mtime, inode, path, link target. */
@@ -101,19 +104,27 @@ async function fingerprintTree(dir: string): Promise<{ fingerprint: string; byte
   return { fingerprint: hash.digest('hex').slice(0, 32), bytes };
 }
 
-/** The subtrees of `buildDir` worth a member of their own: big dirs inside top-level dot-dirs. */
-export async function slugMembers(buildDir: string): Promise<SlugMember[]> {
+/**
+ * The subtrees of `buildDir` worth a member of their own: big dirs inside top-level dot-dirs, and
+ * symlinks there into the platform's shared `store` (packed after the others, so a slug ends
+ * with them: the Docker runtime takes a shared member off the end as its own image layer).
+ */
+export async function slugMembers(buildDir: string, store?: string): Promise<SlugMember[]> {
   const out: SlugMember[] = [];
+  const shared: SlugMember[] = [];
   for (const top of await readdir(buildDir, { withFileTypes: true })) {
     if (!top.isDirectory() || !top.name.startsWith('.') || top.name === '.git') continue;
     for (const sub of await readdir(path.join(buildDir, top.name), { withFileTypes: true })) {
-      if (!sub.isDirectory()) continue;
       const rel = `${top.name}/${sub.name}`;
+      const m = sub.isSymbolicLink() && store ? await sharedMemberAt(store, buildDir, rel) : undefined;
+      if (m) shared.push({ name: m.name, fingerprint: m.checksum, bytes: m.size, shared: m });
+      if (!sub.isDirectory()) continue;
       const { fingerprint, bytes } = await fingerprintTree(path.join(buildDir, rel));
       if (bytes >= MEMBER_MIN_BYTES) out.push({ name: `./${rel}`, fingerprint, bytes });
     }
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  const byName = (a: SlugMember, b: SlugMember) => a.name.localeCompare(b.name);
+  return [...out.sort(byName), ...shared.sort(byName)];
 }
 
 /** Drops the last 1024 bytes of a tar stream (its end-of-archive blocks), checking they are zeros. */
@@ -134,7 +145,7 @@ function withoutEnd(): Transform {
 }
 
 /** GNU tar over `names` in `buildDir` (excluding `exclude`), as gzip without the archive's end. */
-function tarPart(
+export function tarPart(
   buildDir: string,
   names: string[],
   exclude: string[],
@@ -166,7 +177,8 @@ function tarPart(
 
 /** How a membered slug was made: per member whether its packed form was reused, and phase times. */
 export interface MemberedSlugStats {
-  members: { name: string; bytes: number; reused: boolean }[];
+  /** `shared`: the platform's member (shared-members.ts), read from its store. */
+  members: { name: string; bytes: number; reused: boolean; shared?: boolean }[];
   /** Milliseconds: packing the rest of the build dir, and writing the members. */
   restMs: number;
   membersMs: number;
@@ -219,9 +231,11 @@ export async function* memberedSlug(
   const t1 = performance.now();
   const used = new Set<string>();
   for (const m of members) {
-    const { file, reused } = await cachedMember(buildDir, cacheDir, m);
-    used.add(path.basename(file));
-    stats?.members.push({ name: m.name, bytes: m.bytes, reused });
+    const { file, reused } = m.shared
+      ? { file: memberFile(m.shared), reused: true }
+      : await cachedMember(buildDir, cacheDir, m);
+    if (!m.shared) used.add(path.basename(file));
+    stats?.members.push({ name: m.name, bytes: m.bytes, reused, ...(m.shared ? { shared: true } : {}) });
     // 1 MiB reads: a JDK's 150 MB member in 150 chunks through the hash and the writer, not 2,400.
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
   }
@@ -229,7 +243,7 @@ export async function* memberedSlug(
     stats.restMs = Math.round(t1 - t0);
     stats.membersMs = Math.round(performance.now() - t1);
   }
-  yield gzipSync(Buffer.alloc(1024), { level: 1 });
+  yield ARCHIVE_END;
   for (const f of await readdir(cacheDir))
     if (!used.has(f)) await rm(path.join(cacheDir, f), { force: true });
 }

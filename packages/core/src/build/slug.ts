@@ -6,15 +6,15 @@
  * Where `tar` is not GNU tar (macOS), node-tar does the same job.
  */
 import { execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar';
 import { coreErrors } from '../errors.js';
+import { hashingCounter } from './shared-members.js';
 import { type MemberedSlugStats, memberedSlug, slugMembers } from './slug-members.js';
 
 let gnuTar: Promise<boolean> | undefined;
@@ -89,29 +89,24 @@ export async function packSlug(
   limits: { maxBytes: number },
   /** Where the compressed runtimes are kept between builds (slug-members.ts); none = pack all. */
   membersDir?: string,
+  /** The platform's store of shared runtime members (shared-members.ts), read-only here. */
+  sharedStore?: string,
 ): Promise<{ path: string; checksum: string; size: number; packing?: SlugPacking }> {
   await mkdir(path.dirname(output), { recursive: true });
   const tmp = `${output}.partial-${process.pid}`;
-  const hash = createHash('sha256');
-  let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      if (size > limits.maxBytes)
-        cb(
-          coreErrors.SLIPWAY_ERR_SLUG_TOO_LARGE({
-            size: `over ${formatBytes(size)}`,
-            limit: formatBytes(limits.maxBytes),
-          }),
-        );
-      else cb(null, chunk);
-    },
-  });
+  const counted = hashingCounter((size) =>
+    size > limits.maxBytes
+      ? coreErrors.SLIPWAY_ERR_SLUG_TOO_LARGE({
+          size: `over ${formatBytes(size)}`,
+          limit: formatBytes(limits.maxBytes),
+        })
+      : undefined,
+  );
+  const counter = counted.stream;
   let packing: SlugPacking | undefined;
   try {
     const t0 = performance.now();
-    const members = membersDir && (await hasGnuTar()) ? await slugMembers(buildDir) : [];
+    const members = membersDir && (await hasGnuTar()) ? await slugMembers(buildDir, sharedStore) : [];
     if (membersDir && members.length) {
       packing = { scanMs: Math.round(performance.now() - t0), members: [], restMs: 0, membersMs: 0 };
       await pipeline(
@@ -143,7 +138,7 @@ export async function packSlug(
   }
   return {
     path: output,
-    checksum: `sha256:${hash.digest('hex')}`,
+    checksum: counted.checksum(),
     size: (await stat(output)).size,
     ...(packing ? { packing } : {}),
   };

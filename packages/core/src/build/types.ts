@@ -28,6 +28,11 @@ export interface BuildOptions {
   fetchBuildpack?: (name: string) => Promise<Plugin>;
   /** The app's cache root; each buildpack gets `<cacheDir>/<buildpack id>`. Default: none kept. */
   cacheDir?: string;
+  /**
+   * The platform's store of runtime members shared by all apps (shared-members.ts): a runtime a
+   * buildpack links from there is appended to the slug from the store. Default: none.
+   */
+  sharedMembers?: string;
   /** Where isolated build dirs are made; default the OS temp dir. */
   workDir?: string;
   /** Config vars given to buildpacks (ENV_DIR). */

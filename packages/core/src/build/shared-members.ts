@@ -1,0 +1,162 @@
+/**
+ * Runtime members shared by every app of a machine: a store dir, written by the platform only
+ * (root-owned and not writable by apps; a sandboxed build sees it read-only), each entry holding
+ * a runtime tree (`tree/.heroku/node/…`), its packed gzip member (`member.gz`, the same bytes
+ * slug-members.ts would pack from that tree) and `member.json`. A build links such a runtime into
+ * its build dir as a symlink into the store (`.heroku/node → <store>/<id>/tree/.heroku/node`),
+ * and packing the slug appends the store's member in its place: an app's first build costs
+ * reading a file, not copying and compressing 117 MB, and no app can change what another's slug
+ * carries. The Docker runtime finds the same member at the end of a slug (`splitSharedMember`)
+ * and unpacks it once per machine as an image layer of its own.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { gzipSync } from 'node:zlib';
+import { tarPart } from './slug-members.js';
+
+/** The gzip member that ends every membered slug: tar's two zero blocks. */
+export const ARCHIVE_END: Buffer = gzipSync(Buffer.alloc(1024), { level: 1 });
+
+/** An entry of the store, as its `member.json` describes it. */
+export interface SharedMember {
+  /** `./.heroku/node`, as tar names it in the slug. */
+  name: string;
+  /** `sha256:<hex>` of `member.gz`: its identity (an image layer is named by it). */
+  checksum: string;
+  /** Bytes of `member.gz`. */
+  size: number;
+  /** The store entry's dir (`member.gz` and `tree/` are in it). */
+  dir: string;
+  /** Free-form facts the maker recorded (`{ node: 'v20.20.2', npm: '10.8.2' }`). */
+  about?: Record<string, string>;
+}
+
+const META = 'member.json';
+
+/** The packed member file of an entry. */
+export const memberFile = (m: SharedMember): string => path.join(m.dir, 'member.gz');
+
+/**
+ * A pass-through that hashes (sha256) and counts what flows through it; `check` may refuse a
+ * chunk by the size reached (a slug's limit).
+ */
+export function hashingCounter(check?: (size: number) => Error | undefined) {
+  const hash = createHash('sha256');
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(check?.(size) ?? null, chunk);
+    },
+  });
+  return { stream, size: () => size, checksum: () => `sha256:${hash.digest('hex')}` };
+}
+
+/** Read an entry's description; undefined when it is not a complete entry. */
+async function readEntry(dir: string): Promise<SharedMember | undefined> {
+  const meta = await readFile(path.join(dir, META), 'utf8').then(
+    (t) => JSON.parse(t) as Omit<SharedMember, 'dir'>,
+    () => undefined,
+  );
+  if (!meta || typeof meta.name !== 'string' || typeof meta.checksum !== 'string') return undefined;
+  return { ...meta, dir };
+}
+
+/**
+ * The shared member that `rel` (e.g. `.heroku/node`) of `buildDir` stands for: a symlink whose
+ * target is exactly `<store>/<entry>/tree/<rel>` of a complete entry. Anything else is not one.
+ */
+export async function sharedMemberAt(
+  store: string,
+  buildDir: string,
+  rel: string,
+): Promise<SharedMember | undefined> {
+  const st = await lstat(path.join(buildDir, rel)).catch(() => undefined);
+  if (!st?.isSymbolicLink()) return undefined;
+  const target = await realpath(path.join(buildDir, rel)).catch(() => undefined);
+  const root = await realpath(store).catch(() => undefined);
+  if (!target || !root) return undefined;
+  const inStore = path.relative(root, target).split(path.sep);
+  // <entry>/tree/<rel…>
+  if (inStore.length < 3 || inStore[1] !== 'tree' || inStore.slice(2).join('/') !== rel) return undefined;
+  const entry = await readEntry(path.join(root, inStore[0] as string));
+  return entry?.name === `./${rel}` ? entry : undefined;
+}
+
+/** The complete entries of `store`. */
+export async function sharedMembers(store: string): Promise<SharedMember[]> {
+  const names = await readdir(store).catch(() => [] as string[]);
+  const out: SharedMember[] = [];
+  for (const n of names.filter((x) => !x.startsWith('.'))) {
+    const e = await readEntry(path.join(store, n));
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/**
+ * Pack `<dir>/tree/<rel>` into `<dir>/member.gz` and describe it in `member.json` (written last:
+ * an entry without it is incomplete). The platform calls this on an entry it made, before the
+ * entry is renamed into the store.
+ */
+export async function packSharedMember(
+  dir: string,
+  rel: string,
+  about?: Record<string, string>,
+): Promise<SharedMember> {
+  const name = `./${rel}`;
+  const counter = hashingCounter();
+  const part = tarPart(path.join(dir, 'tree'), [name], []);
+  await Promise.all([
+    pipeline(part.stream, counter.stream, createWriteStream(path.join(dir, 'member.gz'))),
+    part.done,
+  ]);
+  const meta = { name, checksum: counter.checksum(), size: counter.size(), ...(about ? { about } : {}) };
+  await writeFile(path.join(dir, META), `${JSON.stringify(meta, null, 2)}\n`);
+  return { ...meta, dir };
+}
+
+/** Move a finished entry dir into `store` as `id` (a concurrent maker's copy wins, ours goes). */
+export async function publishSharedMember(tmpDir: string, store: string, id: string): Promise<string> {
+  await mkdir(store, { recursive: true });
+  const dest = path.join(store, id);
+  await rename(tmpDir, dest).catch(async () => {
+    await rm(tmpDir, { recursive: true, force: true });
+  });
+  return dest;
+}
+
+/**
+ * Whether the slug at `file` ends with `m`'s member then the archive's end, as a slug packed with
+ * it does; then the slug's first bytes (`restBytes`) are the rest of the app, a complete archive
+ * once `ARCHIVE_END` follows. Reads only the tail: the member's bytes are hashed and compared.
+ */
+export async function splitSharedMember(
+  file: string,
+  slugSize: number,
+  m: SharedMember,
+): Promise<{ restBytes: number } | undefined> {
+  const restBytes = slugSize - m.size - ARCHIVE_END.length;
+  if (restBytes <= 0) return undefined;
+  const fh = await open(file, 'r');
+  try {
+    const end = Buffer.alloc(ARCHIVE_END.length);
+    await fh.read(end, 0, end.length, slugSize - end.length);
+    if (!end.equals(ARCHIVE_END)) return undefined;
+  } finally {
+    await fh.close();
+  }
+  const hash = createHash('sha256');
+  for await (const c of createReadStream(file, {
+    start: restBytes,
+    end: restBytes + m.size - 1,
+    highWaterMark: 1 << 20,
+  }))
+    hash.update(c as Buffer);
+  return `sha256:${hash.digest('hex')}` === m.checksum ? { restBytes } : undefined;
+}
