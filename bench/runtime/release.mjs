@@ -2,14 +2,17 @@
 // Benchmark: time from a finished build to the new release serving, for the Node example.
 // "Finished build" = the slug is stored and release vN is created (its `Release vN created`
 // log line); "serving" = the router sends requests only to web dynos of vN and one answers 200.
-// Runs the real platform in-process with the Node.js buildpack only.
-// Usage: node bench/runtime/release.mjs [deploys=5]     (after `npx tsc -b packages/runtime`)
+// Runs the real platform in-process with the Node.js buildpack only, on the default dyno runtime
+// or the one named (`docker`: each deploy makes a slug image; the Node.js the slug carries is a
+// shared image layer made once, unless SLIPWAY_SHARED_RUNTIMES=off, the baseline).
+// Usage: node bench/runtime/release.mjs [deploys=5] [runtime]   (after `npx tsc -b packages/runtime`)
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchPlatform, ROOT, timeDeployToServing } from './bench-lib.mjs';
 
 const deploys = Number(process.argv[2] ?? 5);
-const bench = await benchPlatform('release');
+const runtime = process.argv[3];
+const bench = await benchPlatform('release', runtime ? { runtime } : {});
 
 try {
   await bench.api('POST', '/apps', { name: 'bench' });
@@ -33,7 +36,7 @@ try {
   }
   figures.sort((a, b) => a - b);
   console.log(
-    `build finished → new release serving (Node example, ${figures.length} deploys): median ${figures[Math.floor(figures.length / 2)].toFixed(0)} ms, max ${figures.at(-1).toFixed(0)} ms (target ≤ 2000 ms)`,
+    `build finished → new release serving (Node example, ${runtime ?? 'default'} runtime, ${figures.length} deploys): median ${figures[Math.floor(figures.length / 2)].toFixed(0)} ms, max ${figures.at(-1).toFixed(0)} ms (target ≤ 2000 ms)`,
   );
 } finally {
   await bench.stop();

@@ -42,6 +42,8 @@ const made = new Map<string, Promise<SharedMember | undefined>>();
  * that Node.js is not portable or the store is not the platform's alone.
  */
 export function platformNodeMember(store = sharedRuntimeStore()): Promise<SharedMember | undefined> {
+  // Off: each app's build copies and packs its own (what benchmarks compare against).
+  if (process.env.SLIPWAY_SHARED_RUNTIMES === 'off') return Promise.resolve(undefined);
   let p = made.get(store);
   if (!p) {
     p = makePlatformNode(store).catch(() => undefined);

@@ -7,9 +7,26 @@
  * image: `/app` comes from a shared read-only image layer and each dyno writes into its own
  * container layer (overlay2 copies a file up on its first write), so Heroku's writable,
  * ephemeral `/app` costs nothing per dyno. No image registry is involved.
+ *
+ * A slug that ends with a member of the platform's shared store (the platform's Node.js at
+ * `.heroku/node`: core's shared-members.ts) is two layers: the member unpacked once per machine
+ * and stack as `slipway/member:<checksum>-<stack>` (root's, read-only to the app, as the store
+ * is), and the slug image made FROM it with only the rest of the slug unpacked and chowned. A
+ * release of a Node app then unpacks a few hundred KB, not the 117 MB of its runtime.
  */
-import type { SlugRef, SlugStore } from '@slipway/core';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import {
+  ARCHIVE_END,
+  memberFile,
+  type SharedMember,
+  type SlugRef,
+  type SlugStore,
+  sharedMembers,
+  splitSharedMember,
+} from '@slipway/core';
 import type Docker from 'dockerode';
+import { sharedRuntimeStore } from '../shared-runtimes.js';
 import { knownStack } from '../stack/app-stacks.js';
 import { requireStackImage } from './docker-container.js';
 import { dynoErrors } from './errors.js';
@@ -32,6 +49,8 @@ export class SlugImages {
     private readonly slugStore: SlugStore,
     private readonly stackImage: string,
     private readonly labels: Record<string, string>,
+    /** The platform's shared member store (shared-runtimes.ts). */
+    private readonly memberStore = sharedRuntimeStore(),
   ) {}
 
   /** The image of `slug` for `uid`, made now when the engine lacks it; resolves with its tag. */
@@ -81,14 +100,30 @@ export class SlugImages {
     if (image !== this.stackImage) await requireStackImage(this.docker, image, slug.stack as string);
     let container: Docker.Container | undefined;
     try {
+      const split = await this.sharedTail(slug);
+      const owner = `${uid}:${uid}`;
+      // The member's files stay root's: only what the slug adds becomes the app's.
+      const cmd = split
+        ? ['find', '/app', '-path', `/app/${split.member.name.slice(2)}`, '-prune', '-o'].concat([
+            '-exec',
+            'chown',
+            '-h',
+            owner,
+            '{}',
+            '+',
+          ])
+        : ['chown', '-R', owner, '/app'];
       container = await this.docker.createContainer({
-        Image: image,
-        Cmd: ['chown', '-R', `${uid}:${uid}`, '/app'],
+        Image: split ? await this.memberImage(split.member, image) : image,
+        Cmd: cmd,
         User: '0',
         NetworkDisabled: true,
         Labels: { ...this.labels, 'slipway.role': 'slug-prep' },
       });
-      await container.putArchive(this.slugStore.open(slug), { path: '/app' });
+      const archive = split
+        ? Readable.from(restOf(this.slugStore.path?.(slug) as string, split.restBytes))
+        : this.slugStore.open(slug);
+      await container.putArchive(archive, { path: '/app' });
       await container.start();
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       if (StatusCode !== 0) throw new Error(`chown of /app exited ${StatusCode}`);
@@ -104,4 +139,69 @@ export class SlugImages {
       await container?.remove({ force: true }).catch(() => {});
     }
   }
+
+  /** The store member `slug` ends with, and where the rest of it ends; none for a slug without. */
+  private async sharedTail(slug: SlugRef): Promise<{ member: SharedMember; restBytes: number } | undefined> {
+    const file = this.slugStore.path?.(slug);
+    if (!file) return undefined;
+    for (const member of await sharedMembers(this.memberStore)) {
+      const split = await splitSharedMember(file, slug.size, member).catch(() => undefined);
+      if (split) return { member, restBytes: split.restBytes };
+    }
+    return undefined;
+  }
+
+  /** The image of `base` with `m` unpacked into `/app`, made once per machine (root's files). */
+  private memberImage(m: SharedMember, base: string): Promise<string> {
+    const key = `${m.checksum}|${base}`;
+    let p = this.pendingMembers.get(key);
+    if (!p) {
+      p = this.makeMemberImage(m, base).finally(() => this.pendingMembers.delete(key));
+      this.pendingMembers.set(key, p);
+    }
+    return p;
+  }
+
+  private readonly pendingMembers = new Map<string, Promise<string>>();
+
+  private async makeMemberImage(m: SharedMember, base: string): Promise<string> {
+    // Named by the stack image's id too: a rebuilt stack gets its own member layer.
+    const { Id } = await this.docker.getImage(base).inspect();
+    const tag = `slipway/member:${m.checksum.replace(/^sha256:/, '').slice(0, 24)}-${Id.replace(/^sha256:/, '').slice(0, 12)}`;
+    if (
+      await this.docker
+        .getImage(tag)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        )
+    )
+      return tag;
+    const container = await this.docker.createContainer({
+      Image: base,
+      Cmd: ['true'],
+      User: '0',
+      NetworkDisabled: true,
+      Labels: { ...this.labels, 'slipway.role': 'member-prep' },
+    });
+    try {
+      async function* member() {
+        yield* createReadStream(memberFile(m), { highWaterMark: 1 << 20 });
+        yield ARCHIVE_END;
+      }
+      await container.putArchive(Readable.from(member()), { path: '/app' });
+      const [repo, t] = tag.split(':') as [string, string];
+      await container.commit({ repo, tag: t, comment: `shared member ${m.name} ${m.checksum}` });
+      return tag;
+    } finally {
+      await container.remove({ force: true }).catch(() => {});
+    }
+  }
+}
+
+/** The first `restBytes` of the slug at `file` (the app without its shared member), then the end. */
+async function* restOf(file: string, restBytes: number): AsyncGenerator<Buffer> {
+  yield* createReadStream(file, { start: 0, end: restBytes - 1, highWaterMark: 1 << 20 });
+  yield ARCHIVE_END;
 }
