@@ -162,6 +162,21 @@ describe('platform on the docker runtime (CLI → build → containers → route
       check(r.body);
       expect(await appContainers(dataDir, app)).to.have.length(1);
     }
+    // The Node.js both Node apps carry is one image layer, unpacked once: each slug image is the
+    // shared member's image with the app's own part on top.
+    const { default: Docker } = await import('dockerode');
+    const docker = new Docker();
+    const layers = async (app: string) => {
+      const [id] = await appContainers(dataDir, app);
+      const image = (await docker.getContainer(id as string).inspect()).Image;
+      return (await docker.getImage(image).inspect()).RootFS.Layers ?? [];
+    };
+    const members = new Set<string | undefined>();
+    for (const m of await docker.listImages({ filters: { reference: ['slipway/member'] } }))
+      members.add((await docker.getImage(m.Id).inspect()).RootFS.Layers?.at(-1));
+    const [a, ex] = [await layers('app-a'), await layers('nodeex')];
+    expect(members.has(a.at(-2)), 'app-a on a slipway/member image').to.equal(true);
+    expect(ex.at(-2)).to.equal(a.at(-2));
   });
 
   it("keeps app A's one-off dyno out of app B and out of the platform", async () => {
