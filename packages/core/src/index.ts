@@ -33,6 +33,8 @@ export {
   publishSharedMember,
   type SharedMember,
   sharedMembers,
+  sharedTail,
+  slugRest,
   splitSharedMember,
 } from './build/shared-members.js';
 export { formatBytes, packSlug } from './build/slug.js';

@@ -2,12 +2,14 @@
  * The platform's Node.js shared by every app's slug (shared-runtimes.ts), through a real
  * platform, real builds as each app's uid and real dynos: two apps' builds use the one packed
  * member of the machine's store (the second packs nothing: the store's file is the same file,
- * untouched), each dyno runs the Node.js and npm its slug carries at `.heroku/node`, and an app
+ * untouched), each dyno runs the Node.js and npm its slug carries at `.heroku/node` (unpacked as
+ * hard links to the store's, root's files), and an app
  * whose build script tries to change the shared runtime or the store is refused, the other
  * app's slug unaffected.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { memberFile, sharedMembers } from '@slipway/core';
@@ -137,6 +139,16 @@ describe('the platform Node.js shared by all apps (one member per machine)', fun
     const victim = await served('victim');
     expect(victim).to.include({ version: process.version, npm: hostNpm });
     expect(victim.node).to.match(/\/\.heroku\/node\/bin\/node$/);
+
+    // Each app's unpacked slug links the store's runtime (its files stay root's), not a copy.
+    const storeNode = await stat(join(sharedNodeDir(member), 'bin/node'));
+    for (const app of ['attacker', 'victim']) {
+      const root = join((await readFile(join(dir, 'data', 'runtime-dir'), 'utf8')).trim(), 'apps', app);
+      const slugs = join(root, existsSync(join(root, 'sandbox-slugs')) ? 'sandbox-slugs' : 'slugs');
+      const [unpacked] = (await readdir(slugs)).filter((n) => !n.startsWith('.'));
+      const st = await stat(join(slugs, unpacked as string, '.heroku/node/bin/node'));
+      expect([st.ino, st.uid], app).to.deep.equal([storeNode.ino, 0]);
+    }
 
     // One entry for this Node.js, its member the same file as before both builds, unchanged.
     const after = await stat(file);

@@ -10,7 +10,7 @@
  * and unpacks it once per machine as an image layer of its own.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -164,4 +164,23 @@ export async function splitSharedMember(
   } finally {
     await Promise.all([slug.close(), member.close()]);
   }
+}
+
+/** The member of `store` that the slug at `file` ends with, and where the rest of it ends. */
+export async function sharedTail(
+  store: string,
+  file: string,
+  slugSize: number,
+): Promise<{ member: SharedMember; restBytes: number } | undefined> {
+  for (const member of await sharedMembers(store)) {
+    const split = await splitSharedMember(file, slugSize, member).catch(() => undefined);
+    if (split) return { member, restBytes: split.restBytes };
+  }
+  return undefined;
+}
+
+/** The slug at `file` without its shared member: its first `restBytes`, then the archive's end. */
+export async function* slugRest(file: string, restBytes: number): AsyncGenerator<Buffer> {
+  yield* createReadStream(file, { start: 0, end: restBytes - 1, highWaterMark: 1 << 20 });
+  yield ARCHIVE_END;
 }

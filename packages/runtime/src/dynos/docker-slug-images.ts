@@ -22,8 +22,8 @@ import {
   type SharedMember,
   type SlugRef,
   type SlugStore,
-  sharedMembers,
-  splitSharedMember,
+  sharedTail,
+  slugRest,
 } from '@slipway/core';
 import type Docker from 'dockerode';
 import { sharedRuntimeStore } from '../shared-runtimes.js';
@@ -100,7 +100,8 @@ export class SlugImages {
     if (image !== this.stackImage) await requireStackImage(this.docker, image, slug.stack as string);
     let container: Docker.Container | undefined;
     try {
-      const split = await this.sharedTail(slug);
+      const file = this.slugStore.path?.(slug);
+      const split = file ? await sharedTail(this.memberStore, file, slug.size) : undefined;
       const owner = `${uid}:${uid}`;
       // The member's files stay root's: only what the slug adds becomes the app's.
       const cmd = split
@@ -121,7 +122,7 @@ export class SlugImages {
         Labels: { ...this.labels, 'slipway.role': 'slug-prep' },
       });
       const archive = split
-        ? Readable.from(restOf(this.slugStore.path?.(slug) as string, split.restBytes))
+        ? Readable.from(slugRest(file as string, split.restBytes))
         : this.slugStore.open(slug);
       await container.putArchive(archive, { path: '/app' });
       await container.start();
@@ -138,17 +139,6 @@ export class SlugImages {
     } finally {
       await container?.remove({ force: true }).catch(() => {});
     }
-  }
-
-  /** The store member `slug` ends with, and where the rest of it ends; none for a slug without. */
-  private async sharedTail(slug: SlugRef): Promise<{ member: SharedMember; restBytes: number } | undefined> {
-    const file = this.slugStore.path?.(slug);
-    if (!file) return undefined;
-    for (const member of await sharedMembers(this.memberStore)) {
-      const split = await splitSharedMember(file, slug.size, member).catch(() => undefined);
-      if (split) return { member, restBytes: split.restBytes };
-    }
-    return undefined;
   }
 
   /** The image of `base` with `m` unpacked into `/app`, made once per machine (root's files). */
@@ -198,10 +188,4 @@ export class SlugImages {
       await container.remove({ force: true }).catch(() => {});
     }
   }
-}
-
-/** The first `restBytes` of the slug at `file` (the app without its shared member), then the end. */
-async function* restOf(file: string, restBytes: number): AsyncGenerator<Buffer> {
-  yield* createReadStream(file, { start: 0, end: restBytes - 1, highWaterMark: 1 << 20 });
-  yield ARCHIVE_END;
 }

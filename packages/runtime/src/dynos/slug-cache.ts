@@ -12,9 +12,19 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { type Clock, type SlugRef, type SlugStore, systemClock } from '@slipway/core';
+import {
+  type Clock,
+  type SharedMember,
+  type SlugRef,
+  type SlugStore,
+  sharedTail,
+  slugRest,
+  systemClock,
+} from '@slipway/core';
+import { sharedRuntimeStore } from '../shared-runtimes.js';
 import { dynoErrors } from './errors.js';
 
 const execFileP = promisify(execFile);
@@ -42,6 +52,8 @@ export class SlugCache {
     private readonly owner?: () => Promise<{ uid: number; gid: number } | undefined>,
     /** The platform's clock (the kernel's `Clock`), which times the idle copies. */
     private readonly clock: Clock = systemClock,
+    /** The platform's shared member store (shared-runtimes.ts). */
+    private readonly memberStore = sharedRuntimeStore(),
   ) {}
 
   /** The path of the unpacked slug, unpacking it first when needed (once, even if asked concurrently). */
@@ -121,6 +133,39 @@ export class SlugCache {
     this.idleTimers.clear();
   }
 
+  /** World-readable, never world-writable: the dyno user runs it, cannot change it; the owner's. */
+  private async settle(dir: string): Promise<void> {
+    await execFileP('chmod', ['-R', 'a+rX,go-w', dir]);
+    const owner = await this.owner?.();
+    if (owner) await execFileP('chown', ['-R', `${owner.uid}:${owner.gid}`, dir]);
+  }
+
+  /**
+   * A slug ending with the platform's shared runtime (the Node.js of every Node app): only the
+   * rest is unpacked, and the runtime hard-linked from the store after the chown (its files stay
+   * root's, read-only to every app; a dyno's overlay copies a file up before writing it). False
+   * when the store is on another filesystem: the caller unpacks the whole slug.
+   */
+  private async unpackWithShared(
+    file: string,
+    tail: { member: SharedMember; restBytes: number },
+    into: string,
+  ): Promise<boolean> {
+    const rest = `${into}.rest.tgz`;
+    try {
+      await pipeline(Readable.from(slugRest(file, tail.restBytes)), createWriteStream(rest));
+      await extractSlug(rest, into);
+    } finally {
+      await rm(rest, { force: true });
+    }
+    await this.settle(into);
+    const rel = tail.member.name.slice(2);
+    return execFileP('cp', ['-al', join(tail.member.dir, 'tree', rel), join(into, rel)]).then(
+      () => true,
+      () => false,
+    );
+  }
+
   private async unpack(ref: SlugRef, name: string): Promise<string> {
     const target = join(this.dir, name);
     if (await exists(target)) return target;
@@ -135,14 +180,16 @@ export class SlugCache {
         await pipeline(this.store.open(ref), createWriteStream(file));
       }
       try {
-        await extractSlug(file, tmp);
+        const tail = local ? await sharedTail(this.memberStore, local, ref.size) : undefined;
+        if (!(tail && (await this.unpackWithShared(local as string, tail, tmp)))) {
+          await rm(tmp, { recursive: true, force: true });
+          await mkdir(tmp, { mode: 0o755 });
+          await extractSlug(file, tmp);
+          await this.settle(tmp);
+        }
       } finally {
         if (!local) await rm(file, { force: true });
       }
-      // World-readable, never world-writable: the dyno user runs it, cannot change it.
-      await execFileP('chmod', ['-R', 'a+rX,go-w', tmp]);
-      const owner = await this.owner?.();
-      if (owner) await execFileP('chown', ['-R', `${owner.uid}:${owner.gid}`, tmp]);
       await rename(tmp, target).catch(async (e) => {
         // Another process unpacked the same slug first: theirs is as good as ours.
         if (!(await exists(target))) throw e;
