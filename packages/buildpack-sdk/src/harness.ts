@@ -8,15 +8,17 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type BuildResult,
   isSlipwayError,
   Kernel,
   type Plugin,
   packSlug,
+  platformNodeMember,
   runBuild,
   type SlipwayError,
+  sharedNodeDir,
 } from '@slipway/core';
 import { defineBuildpack } from './define-buildpack.js';
 import { buildpackErrors } from './errors.js';
@@ -43,6 +45,11 @@ export interface TestBuildpackOptions {
   onLine?: (line: string) => void;
   /** Show the build output on stderr while it runs (handy when a test fails). */
   verbose?: boolean;
+  /**
+   * Offer the platform's shared Node.js (core's platform-node.ts) as a platform build does
+   * (`SLIPWAY_PLATFORM_NODE`, made once per machine); default true. False: no shared runtime.
+   */
+  sharedRuntimes?: boolean;
 }
 
 /** What `testBuildpack` found. */
@@ -125,9 +132,13 @@ export async function testBuildpack(
   let packed: Promise<string> | undefined;
   const slugFor = (result: BuildResult): Promise<string> => {
     if (result.slug) return Promise.resolve(result.slug.path);
-    packed ??= packSlug(result.buildDir as string, join(work, 'start.tgz'), {
-      maxBytes: Number.MAX_SAFE_INTEGER,
-    }).then((s) => s.path);
+    packed ??= packSlug(
+      result.buildDir as string,
+      join(work, 'start.tgz'),
+      { maxBytes: Number.MAX_SAFE_INTEGER },
+      join(work, 'members'),
+      sharedMembers,
+    ).then((s) => s.path);
     return packed;
   };
   const commandOf = (result: BuildResult, type: string): string => {
@@ -145,9 +156,17 @@ export async function testBuildpack(
       types: 'none: the buildpack did not claim the app, so nothing was built',
     });
   };
+  // What the platform gives its builds: its shared Node.js, through the variable the Node.js
+  // buildpack reads (the build runs in this process), and the store its member is read from.
+  const node = opts.sharedRuntimes === false ? undefined : await platformNodeMember();
+  const previous = process.env.SLIPWAY_PLATFORM_NODE;
+  if (node) process.env.SLIPWAY_PLATFORM_NODE = sharedNodeDir(node);
+  else delete process.env.SLIPWAY_PLATFORM_NODE;
+  const sharedMembers = node ? dirname(node.dir) : undefined;
   try {
     const result = await runBuild({
       kernel,
+      ...(sharedMembers ? { sharedMembers } : {}),
       source: fixtureDir,
       app: 'test',
       cacheDir: opts.cacheDir ?? join(work, 'cache'),
@@ -207,5 +226,8 @@ export async function testBuildpack(
     }
     await cleanup();
     throw e;
+  } finally {
+    if (previous === undefined) delete process.env.SLIPWAY_PLATFORM_NODE;
+    else process.env.SLIPWAY_PLATFORM_NODE = previous;
   }
 }

@@ -6,12 +6,19 @@
  * reaches everything it forked.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { dynoLauncher, freePort, lookupUser, type OsUser } from '@slipway/core';
+import {
+  dynoLauncher,
+  freePort,
+  lookupUser,
+  type OsUser,
+  sharedRuntimeStore,
+  unpackWithSharedTail,
+} from '@slipway/core';
 import { buildpackErrors } from './errors.js';
 
 const execFileP = promisify(execFile);
@@ -96,11 +103,21 @@ async function makeReachable(dir: string): Promise<void> {
  */
 export async function unpackSlug(slug: string, owner?: { uid: number; gid: number }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-slug-run-'));
+  const extract = async (archive: string, into: string) => {
+    await execFileP('tar', ['-xzf', archive, '-C', into]);
+  };
+  const settle = async (into: string) => {
+    if (!owner) return;
+    await execFileP('chown', ['-R', `${owner.uid}:${owner.gid}`, into]);
+    await makeReachable(into);
+  };
   try {
-    await execFileP('tar', ['-xzf', slug, '-C', dir]);
-    if (owner) {
-      await execFileP('chown', ['-R', `${owner.uid}:${owner.gid}`, dir]);
-      await makeReachable(dir);
+    // The platform's shared runtime at the slug's end is linked from its store, as dynos get it.
+    if (!(await unpackWithSharedTail(sharedRuntimeStore(), slug, dir, extract, settle))) {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { mode: 0o700 });
+      await extract(slug, dir);
+      await settle(dir);
     }
   } catch (e) {
     await rm(dir, { recursive: true, force: true });

@@ -26,6 +26,7 @@ export {
   slugMetadataPath,
   stackInfo,
 } from './build/pipeline.js';
+export { platformNodeMember, sharedNodeDir, sharedRuntimeStore } from './build/platform-node.js';
 export {
   ARCHIVE_END,
   memberFile,
@@ -36,6 +37,7 @@ export {
   sharedTail,
   slugRest,
   splitSharedMember,
+  unpackWithSharedTail,
 } from './build/shared-members.js';
 export { formatBytes, packSlug } from './build/slug.js';
 export { applySlugignore, slugignoreMatcher } from './build/source.js';

@@ -18,7 +18,9 @@ import {
   extractArchive,
   isSlipwayError,
   type Kernel,
+  platformNodeMember,
   type SlugStore,
+  sharedNodeDir,
   systemClock,
 } from '@slipway/core';
 import { runBuildInWorker } from './build-runner.js';
@@ -31,7 +33,6 @@ import { buildEnvironment } from './isolation/build-env.js';
 import type { KernelRecipe } from './plugins.js';
 import type { ReleaseService } from './release-service.js';
 import { BuildSandbox } from './sandbox/build-sandbox.js';
-import { platformNodeMember, sharedNodeDir } from './shared-runtimes.js';
 import { type AppStacks, requireStack } from './stack/app-stacks.js';
 import { stackErrors } from './stack/errors.js';
 import { stackCacheDir } from './stack/stack-builder.js';

@@ -12,12 +12,17 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { memberFile, sharedMembers } from '@slipway/core';
+import {
+  memberFile,
+  platformNodeMember,
+  sharedMembers,
+  sharedNodeDir,
+  sharedRuntimeStore,
+} from '@slipway/core';
 import { expect } from 'chai';
 import { packDir } from './demo.js';
 import { type Platform, startPlatform } from './platform.js';
 import { apiCaller, eventually, nodeOnlyConfig, routerGet } from './platform-harness.test-helper.js';
-import { platformNodeMember, sharedNodeDir, sharedRuntimeStore } from './shared-runtimes.js';
 
 const SERVER = `require('node:http').createServer((q, s) => {
   const fs = require('node:fs');

@@ -1,7 +1,8 @@
 /**
  * An app with no start script, no dependencies and no engines.node: web defaults to
  * `node server.js`, and the slug carries the Node.js and npm it was built with at `.heroku/node`
- * (as Heroku always vendors them), first on PATH at dyno start even where no npm is installed.
+ * (as Heroku always vendors them), first on PATH at dyno start even where no npm is installed:
+ * the platform's shared copy, or, where the platform shares none, one kept in the app's cache.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
@@ -59,8 +60,17 @@ describe('nodejs buildpack: default web process', function () {
         `/\\.heroku/node/bin/node ${hostNode.replace(/\./g, '\\.')} \\S+/\\.heroku/node/bin/npm ${hostNpm}$`,
       ),
     );
-    // The rebuild takes Node.js and npm from the cache layer.
-    const warm = await testBuildpack(nodejs, fixture, { cacheDir });
+    // The platform shares its Node.js (made once per machine). Where it shares none, the
+    // buildpack copies it into the app's cache layer, and a rebuild takes it from there.
+    const shared = "The platform's shared copy: packed once for every app";
+    expect(log).to.include(shared);
+    const own = join(work, 'own-cache');
+    const cold = await testBuildpack(nodejs, fixture, { cacheDir: own, sharedRuntimes: false });
+    await cold.cleanup();
+    expect(cold.log.join('\n'))
+      .to.include(`Using Node.js ${hostNode} and npm ${hostNpm} (in the slug at .heroku/node)`)
+      .and.not.include(shared);
+    const warm = await testBuildpack(nodejs, fixture, { cacheDir: own, sharedRuntimes: false });
     await warm.cleanup();
     expect(warm.log.join('\n')).to.include(`Using cached Node.js ${hostNode.slice(1)} and npm ${hostNpm}`);
     await rm(work, { recursive: true, force: true });

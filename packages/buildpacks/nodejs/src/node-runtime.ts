@@ -407,9 +407,8 @@ async function platformShared(ctx: BuildpackCompileContext, host: string): Promi
   await mkdir(dirname(home), { recursive: true });
   await symlink(dir, home);
   const npm = meta.about.npm ?? 'none';
-  ctx.log.info(
-    `Using Node.js ${host} and npm ${npm} (in the slug at ${SLUG_NODE_DIR}, the platform's shared copy)`,
-  );
+  ctx.log.info(`Using Node.js ${host} and npm ${npm} (in the slug at ${SLUG_NODE_DIR})`);
+  ctx.log.info("The platform's shared copy: packed once for every app");
   return { version: host, source: 'platform', binDir: join(home, 'bin'), npm };
 }
 

@@ -9,11 +9,23 @@
  * carries. The Docker runtime finds the same member at the end of a slug (`splitSharedMember`)
  * and unpacks it once per machine as an image layer of its own.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { tarPart } from './slug-members.js';
@@ -183,4 +195,36 @@ export async function sharedTail(
 export async function* slugRest(file: string, restBytes: number): AsyncGenerator<Buffer> {
   yield* createReadStream(file, { start: 0, end: restBytes - 1, highWaterMark: 1 << 20 });
   yield ARCHIVE_END;
+}
+
+/**
+ * Unpack the slug at `file` into `into` when it ends with a member of `store`: `extract` unpacks
+ * the rest (an archive file), `settle` runs on it (chmod, chown), and only then is the member's
+ * tree hard-linked in from the store, so its files stay the platform's. False when the slug has
+ * no such member, or the link failed (another filesystem): the caller unpacks the whole slug
+ * into a fresh dir.
+ */
+export async function unpackWithSharedTail(
+  store: string,
+  file: string,
+  into: string,
+  extract: (archive: string, into: string) => Promise<void>,
+  settle: (dir: string) => Promise<void> = async () => {},
+): Promise<boolean> {
+  const tail = await sharedTail(store, file, (await stat(file)).size);
+  if (!tail) return false;
+  const rest = `${into}.rest.tgz`;
+  try {
+    await pipeline(Readable.from(slugRest(file, tail.restBytes)), createWriteStream(rest));
+    await extract(rest, into);
+  } finally {
+    await rm(rest, { force: true });
+  }
+  await settle(into);
+  const rel = tail.member.name.slice(2);
+  return new Promise((resolve) =>
+    execFile('cp', ['-al', path.join(tail.member.dir, 'tree', rel), path.join(into, rel)], (e) =>
+      resolve(!e),
+    ),
+  );
 }

@@ -22,11 +22,11 @@ import {
   type SharedMember,
   type SlugRef,
   type SlugStore,
+  sharedRuntimeStore,
   sharedTail,
   slugRest,
 } from '@slipway/core';
 import type Docker from 'dockerode';
-import { sharedRuntimeStore } from '../shared-runtimes.js';
 import { knownStack } from '../stack/app-stacks.js';
 import { requireStackImage } from './docker-container.js';
 import { dynoErrors } from './errors.js';

@@ -12,19 +12,16 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import {
   type Clock,
-  type SharedMember,
   type SlugRef,
   type SlugStore,
-  sharedTail,
-  slugRest,
+  sharedRuntimeStore,
   systemClock,
+  unpackWithSharedTail,
 } from '@slipway/core';
-import { sharedRuntimeStore } from '../shared-runtimes.js';
 import { dynoErrors } from './errors.js';
 
 const execFileP = promisify(execFile);
@@ -140,32 +137,6 @@ export class SlugCache {
     if (owner) await execFileP('chown', ['-R', `${owner.uid}:${owner.gid}`, dir]);
   }
 
-  /**
-   * A slug ending with the platform's shared runtime (the Node.js of every Node app): only the
-   * rest is unpacked, and the runtime hard-linked from the store after the chown (its files stay
-   * root's, read-only to every app; a dyno's overlay copies a file up before writing it). False
-   * when the store is on another filesystem: the caller unpacks the whole slug.
-   */
-  private async unpackWithShared(
-    file: string,
-    tail: { member: SharedMember; restBytes: number },
-    into: string,
-  ): Promise<boolean> {
-    const rest = `${into}.rest.tgz`;
-    try {
-      await pipeline(Readable.from(slugRest(file, tail.restBytes)), createWriteStream(rest));
-      await extractSlug(rest, into);
-    } finally {
-      await rm(rest, { force: true });
-    }
-    await this.settle(into);
-    const rel = tail.member.name.slice(2);
-    return execFileP('cp', ['-al', join(tail.member.dir, 'tree', rel), join(into, rel)]).then(
-      () => true,
-      () => false,
-    );
-  }
-
   private async unpack(ref: SlugRef, name: string): Promise<string> {
     const target = join(this.dir, name);
     if (await exists(target)) return target;
@@ -180,8 +151,13 @@ export class SlugCache {
         await pipeline(this.store.open(ref), createWriteStream(file));
       }
       try {
-        const tail = local ? await sharedTail(this.memberStore, local, ref.size) : undefined;
-        if (!(tail && (await this.unpackWithShared(local as string, tail, tmp)))) {
+        // A slug ending with the platform's shared runtime (the Node.js of every Node app): only
+        // the rest is unpacked, the runtime hard-linked from the store after the chown (its files
+        // stay root's, read-only to every app; a dyno's overlay copies a file up to write it).
+        const linked =
+          local &&
+          (await unpackWithSharedTail(this.memberStore, local, tmp, extractSlug, (d) => this.settle(d)));
+        if (!linked) {
           await rm(tmp, { recursive: true, force: true });
           await mkdir(tmp, { mode: 0o755 });
           await extractSlug(file, tmp);

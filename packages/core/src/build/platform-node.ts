@@ -1,5 +1,6 @@
 /**
- * The platform's own Node.js and npm as a runtime shared by every app's slug: copied once per
+ * The platform's own Node.js and npm as a runtime shared by every app's slug (the platform's
+ * builds, and the buildpack SDK's testBuildpack as they run): copied once per
  * machine and version into the shared member store (core's shared-members.ts) and packed there
  * once, by the platform, before any build runs. The store is root's (0755, files 0644/0755) and
  * a sandboxed build sees it read-only, so an app's build can link it but never change it. The
@@ -13,7 +14,7 @@ import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, realpath, stat, symlink 
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { packSharedMember, publishSharedMember, type SharedMember, sharedMembers } from '@slipway/core';
+import { packSharedMember, publishSharedMember, type SharedMember, sharedMembers } from './shared-members.js';
 
 const execFileP = promisify(execFile);
 
