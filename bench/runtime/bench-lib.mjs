@@ -1,6 +1,7 @@
 // Helpers shared by the runtime benchmarks: an in-process platform composed from the Node.js
 // buildpack only, its API, and the two measurements they repeat (a deploy until the new
 // release serves, a scale until every dyno is up).
+import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -125,4 +126,16 @@ export async function timeScale({ p, api }, app, n, { routed = false, pollMs = 5
     if (up >= n && inTable >= n) return performance.now() - t0;
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/** The slug images a benchmark platform made (they carry its label). */
+export async function removeSlugImages(dataDir) {
+  const { default: Docker } = await import('dockerode');
+  const docker = new Docker();
+  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
+  for (const img of await docker.listImages({ filters: { label: [`slipway.platform=${id}`] } }))
+    await docker
+      .getImage(img.Id)
+      .remove({ force: true })
+      .catch(() => {});
 }

@@ -8,7 +8,7 @@
 // Usage: node bench/runtime/release.mjs [deploys=5] [runtime]   (after `npx tsc -b packages/runtime`)
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { benchPlatform, ROOT, timeDeployToServing } from './bench-lib.mjs';
+import { benchPlatform, ROOT, removeSlugImages, timeDeployToServing } from './bench-lib.mjs';
 
 const deploys = Number(process.argv[2] ?? 5);
 const runtime = process.argv[3];
@@ -40,4 +40,5 @@ try {
   );
 } finally {
   await bench.stop();
+  if (runtime === 'docker') await removeSlugImages(join(bench.dir, 'data'));
 }

@@ -19,7 +19,7 @@ import { cp, readdir, readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { benchPlatform, ROOT, timeDeployToServing, timeScale } from './bench-lib.mjs';
+import { benchPlatform, ROOT, removeSlugImages, timeDeployToServing, timeScale } from './bench-lib.mjs';
 import { cpuSplit, formatCpu } from './cpu-split.mjs';
 import { dynoMemory, meanMemory } from './dyno-memory.mjs';
 import { formatPhases, watchScale } from './scale-phases.mjs';
@@ -39,18 +39,6 @@ async function processes() {
       const [pid, ppid, pgid, rss, ...args] = l.trim().split(/\s+/);
       return { pid: +pid, ppid: +ppid, pgid: +pgid, rss: +rss, args: args.join(' ') };
     });
-}
-
-/** The slug images a benchmark platform made (they carry its label). */
-async function removeSlugImages(dataDir) {
-  const { default: Docker } = await import('dockerode');
-  const docker = new Docker();
-  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
-  for (const img of await docker.listImages({ filters: { label: [`slipway.platform=${id}`] } }))
-    await docker
-      .getImage(img.Id)
-      .remove({ force: true })
-      .catch(() => {});
 }
 
 const rssOf = (ps, re) => ps.filter((p) => re.test(p.args)).reduce((s, p) => s + p.rss, 0);

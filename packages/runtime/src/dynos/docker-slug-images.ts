@@ -173,7 +173,8 @@ export class SlugImages {
       Cmd: ['true'],
       User: '0',
       NetworkDisabled: true,
-      Labels: { ...this.labels, 'slipway.role': 'member-prep' },
+      // Not the platform's label: the layer is the machine's, shared by every platform on it.
+      Labels: { 'slipway.role': 'member-prep' },
     });
     try {
       async function* member() {
