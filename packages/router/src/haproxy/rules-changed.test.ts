@@ -7,8 +7,15 @@
 import { Kernel } from '@slipway/core';
 import { expect } from 'chai';
 import { maintenancePlugin } from '../maintenance-plugin.js';
-import { type Backend, request, sleep, startBackend, TestTable } from '../test-harness.test.js';
-import { createHaproxyRouter, findHaproxy, type HaproxyRouter } from './haproxy-router.js';
+import {
+  type Backend,
+  request,
+  requireHaproxy,
+  sleep,
+  startBackend,
+  TestTable,
+} from '../test-harness.test.js';
+import { createHaproxyRouter, type HaproxyRouter } from './haproxy-router.js';
 
 describe('router: HAProxy applies announced route rule changes at once', function () {
   this.timeout(60_000);
@@ -19,11 +26,7 @@ describe('router: HAProxy applies announced route rule changes at once', functio
   const parked = new Set<string>();
 
   before(async function () {
-    if (!(await findHaproxy())) {
-      if (process.env.CI === 'true') throw new Error('haproxy is not installed (apt-get install haproxy)');
-      console.warn('  !!! SKIPPED: needs haproxy (apt-get install haproxy)');
-      this.skip();
-    }
+    await requireHaproxy(this);
     await kernel.use(maintenancePlugin, { state: { isInMaintenance: (a: string) => parked.has(a) } });
     dyno = await startBackend();
     const table = new TestTable().set('app', [dyno.target('web.1')]);
