@@ -256,15 +256,22 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     let domainMap = new Map<string, string>();
     let routerSync = (): void => undefined;
     let appNames = new Set<string>();
+    let routedSignature = '';
     const refresh = () => {
       const apps = state.listApps();
       const byId = new Map(apps.map((a) => [a.id, a.name]));
       appNames = new Set(byId.values());
       domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
+      // Apps and their hosts are what route rules are made for: announce only a change of them
+      // (a config var or a scale keeps the routers' rules). Maintenance flags and HTTPS
+      // policies are announced where they change (the maintenance state, CertService).
+      const signature = [...appNames, ...[...domainMap].map(([h, a]) => `${h}=${a}`)].sort().join(' ');
+      if (signature !== routedSignature) {
+        routedSignature = signature;
+        kernel.hooks.routeRulesChanged.call();
+      }
       changes.emit(apps);
       tls.refresh();
-      // Maintenance flags, apps and domains are what route rules are made of.
-      kernel.hooks.routeRulesChanged.call();
       routerSync();
     };
     refresh();

@@ -56,7 +56,10 @@ export interface HaproxyRouterOptions {
   dir?: string;
   /** HAProxy threads (default: one per CPU). */
   threads?: number;
-  /** How often the table is read again (ms, default 100); `sync()` applies at once. */
+  /**
+   * How often the table and rules are read again (ms, default 100); `sync()`, a change of the
+   * table and the kernel's `routeRulesChanged` apply at once.
+   */
   syncIntervalMs?: number;
   /** Told about data plane failures (default: a line on stderr). */
   onError?: (err: unknown) => void;
@@ -322,6 +325,17 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
   // The promise tells the table's owner when HAProxy serves the change (a release switch stops
   // the old dynos only then: one still routed there would refuse requests).
   options.table.onChange?.(() => (current && !closing ? sync().catch(onError) : undefined));
+  // A route plugin's state changed (a maintenance flag, an HTTPS policy, an ACME challenge):
+  // apply its rules now rather than at the next poll. Announcements of one tick are one sync.
+  let announced = false;
+  options.kernel?.hooks.routeRulesChanged.tap('@slipway/router/haproxy', () => {
+    if (announced || !current || closing) return;
+    announced = true;
+    setImmediate(() => {
+      announced = false;
+      void sync().catch(onError);
+    });
+  });
   let reloading: Promise<void> | undefined;
   /**
    * Apply the table. Certificates are applied live; only a default certificate coming or going
@@ -340,6 +354,9 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
       return reloading;
     }
     await current.control.sync();
+    // A sync running meanwhile (another caller's, an announcement's) may have started the
+    // reload these rules need: this one is applied only once that haproxy serves.
+    if (reloading) return reloading;
     // Rules that read a new header or cookie, or answer with a new status: a new rule block.
     const compiled = current.control.compiled;
     if (compiled && compiled.shapeKey !== ruleShapeKey && !reloading && !closing) {
