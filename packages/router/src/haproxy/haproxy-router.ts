@@ -1,3 +1,4 @@
+// Over 400 lines: one haproxy's life (write, spawn, reload, sync, stop) shares its state.
 /**
  * `createHaproxyRouter`: the same `Router` as `createRouter`, served by HAProxy (Debian's
  * package, 2.6 or later) instead of Node. It writes the fixed configuration, runs haproxy in
