@@ -351,8 +351,9 @@ export function createKernelHooks() {
     routeRules: new SyncWaterfallHook<[RouteRule[], RouteRulesContext]>(['rules', 'ctx']),
     /**
      * Call it when what a `routeRules` tap returns may have changed (a flag, a policy, a pending
-     * challenge): the Node router drops the rules it keeps, so the next request sees the change.
-     * Unannounced changes reach it within 100 ms (it reads the taps again then).
+     * challenge): the Node router drops the rules it keeps, so the next request sees the change,
+     * and the HAProxy data plane compiles and applies them at once. Unannounced changes reach
+     * either within 100 ms (they read the taps again then).
      */
     routeRulesChanged: new SyncHook<[]>([]),
     /**

@@ -1,3 +1,4 @@
+// Over 400 lines: the same vectors on both data planes, each plane set up once.
 /**
  * Route rules on both data planes, from the same vectors: the Node router evaluates them, the
  * HAProxy data plane runs them compiled into its maps. Real HTTP to real backends; the rules

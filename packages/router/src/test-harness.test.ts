@@ -7,10 +7,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import type { Kernel, LogLine } from '@slipway/core';
-import { createHaproxyRouter, findHaproxy, type HaproxyRouter } from './haproxy/haproxy-router.js';
+import { createHaproxyRouter, type HaproxyRouter } from './haproxy/haproxy-router.js';
 import type { MaintenanceState } from './maintenance-plugin.js';
 import type { AppRoute, RouteTable, RouteTarget } from './route-table.js';
 import { createRouter, type Router, type RouterOptions } from './router.js';
+import { requireHaproxy } from './test-kit.test-helper.js';
+
+/** The HAProxy suites' guard (other packages import it from `@slipway/router/test-kit`). */
+export { requireHaproxy };
 
 /** The data planes the conformance vectors run against. */
 export const PLANES = ['node', 'haproxy'] as const;
@@ -26,11 +30,7 @@ export function describePlanes(title: string, body: (plane: Plane) => void): voi
     describe(`${title} [${plane}]`, () => {
       if (plane === 'haproxy')
         before(async function () {
-          if (await findHaproxy()) return;
-          if (process.env.CI === 'true')
-            throw new Error('haproxy is not installed (apt-get install haproxy)');
-          console.warn(`SKIPPED: "${title}" on HAProxy: haproxy is not installed (apt-get install haproxy)`);
-          this.skip();
+          await requireHaproxy(this);
         });
       body(plane);
     });

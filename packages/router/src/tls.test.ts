@@ -1,3 +1,4 @@
+// Over 400 lines: the cases share one router, its certificates and dyno, set up once.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';

@@ -8,7 +8,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findHaproxy } from '@slipway/router';
+import { requireHaproxy } from '@slipway/router/test-kit';
 import { expect } from 'chai';
 import {
   fixtureCopy,
@@ -26,11 +26,7 @@ describe('platform end to end on the HAProxy data plane', function () {
   let p: PlatformProcess;
 
   before(async function () {
-    if (!(await findHaproxy())) {
-      if (process.env.CI === 'true') throw new Error('haproxy is not installed (apt-get install haproxy)');
-      console.warn('\n  !!! SKIPPED: the HAProxy platform e2e needs haproxy (apt-get install haproxy)\n');
-      this.skip();
-    }
+    await requireHaproxy(this);
     dataDir = await mkdtemp(join(tmpdir(), 'slipway-haproxy-e2e-'));
     const config = await nodeOnlyConfig(await mkdtemp(join(tmpdir(), 'slipway-cfg-')));
     p = await PlatformProcess.start(dataDir, ['--config', config, '--router', 'haproxy']);

@@ -67,6 +67,8 @@ export interface PlatformContext {
   stack?: string;
   /** SIGTERM → SIGKILL grace of stopping dynos (the swarm runtime sets it on each service). */
   stopGraceMs?: number;
+  /** The docker runtime's switches (`platform.docker` of the config file). */
+  docker?: RuntimeChoice['docker'];
   /** What the operator must know; services add to it. */
   warnings: string[];
   /** The platform's own listeners and names (ports fill in as they bind). */
@@ -163,6 +165,7 @@ export const builtinDynosPlugin: Plugin = definePlugin({
           dirs: c.dirs,
           ...(c.stack ? { stack: c.stack } : {}),
           ...(c.stopGraceMs !== undefined ? { stopGraceMs: c.stopGraceMs } : {}),
+          ...(c.docker ? { docker: c.docker } : {}),
         });
         c.warnings.push(...((runtime as { warnings?: string[] }).warnings ?? []));
         return runtime;

@@ -8,7 +8,7 @@ import type { ProviderView } from './addons/provider-registry.js';
 import type { AddonProvidersConfig } from './addons/remote-providers.js';
 import type { PlatformHttpsOptions } from './certs/https-wiring.js';
 import type { DynoManager } from './dynos/dyno-manager.js';
-import type { RuntimeName } from './dynos/runtime-choice.js';
+import type { DockerSwitches, RuntimeName } from './dynos/runtime-choice.js';
 import type { LogHub } from './logs/log-hub.js';
 import type { RouterName } from './router-choice.js';
 import type { SqliteStateStore } from './state/sqlite-state-store.js';
@@ -99,6 +99,13 @@ export interface PlatformOptions {
    * the config file's `platform.router`, else `node`.
    */
   router?: RouterName;
+  /**
+   * The docker runtime's switches: `network` (`app`, default: an app's dynos share one network
+   * namespace; `dyno`: one each) and `ociRuntime` (`auto`, default: crun where it runs, else
+   * runc; or a runtime name the engine lists). Without this, the config file's
+   * `platform.docker`, then `SLIPWAY_DOCKER_NETWORK` / `SLIPWAY_DOCKER_OCI_RUNTIME`.
+   */
+  docker?: DockerSwitches;
   /**
    * Stack dynos run in (the docker runtime's image `slipway/stack:<stack>`, the sandbox's root in
    * the stack cache); default `slipway-13`, or the config file's `platform.stack`.

@@ -1,3 +1,4 @@
+// Over 400 lines: the one composition of the platform, in the order it starts and stops.
 /**
  * The reference platform in one process tree: one kernel composes the plugins (the config
  * file's, the defaults, the objects passed in, and the first-party services of
@@ -25,7 +26,7 @@ import { apiRoutes, createApiServer } from './api/server.js';
 import { httpsOptionsOf, startHttps } from './certs/https-wiring.js';
 import { DeployService } from './deploy-service.js';
 import { DynoManager } from './dynos/dyno-manager.js';
-import type { RuntimeName } from './dynos/runtime-choice.js';
+import { dockerSwitches, type RuntimeName } from './dynos/runtime-choice.js';
 import { runtimeErrors } from './errors.js';
 import { FEATURE_PLUGINS } from './features.js';
 import { AppDirs, secureDataDir } from './isolation/app-dirs.js';
@@ -132,6 +133,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       ? {}
       : await openStackBuilds(stack ?? DEFAULT_STACK, join(dirs.root, 'build-roots'));
   if (builds.warning) warnings.push(builds.warning);
+  const docker = dockerSwitches(opts.docker ?? section?.docker, warnings);
   const prestart = opts.prestartBuilds ?? section?.prestartBuilds;
   if (prestart !== undefined && !(Number.isInteger(prestart) && (prestart as number) >= 0))
     warnings.push(`platform.prestartBuilds is ${JSON.stringify(prestart)}, not a whole number ≥ 0: using 4`);
@@ -177,6 +179,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       runtime: opts.runtime ?? (section?.runtime as RuntimeName | undefined) ?? 'auto',
       ...(stack ? { stack } : {}),
       ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
+      ...(docker ? { docker } : {}),
       warnings,
       self,
       baseDomain,
@@ -256,15 +259,22 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
     let domainMap = new Map<string, string>();
     let routerSync = (): void => undefined;
     let appNames = new Set<string>();
+    let routedSignature = '';
     const refresh = () => {
       const apps = state.listApps();
       const byId = new Map(apps.map((a) => [a.id, a.name]));
       appNames = new Set(byId.values());
       domainMap = new Map(state.domains().map((d) => [d.hostname, byId.get(d.appId) as string]));
+      // Apps and their hosts are what route rules are made for: announce only a change of them
+      // (a config var or a scale keeps the routers' rules). Maintenance flags and HTTPS
+      // policies are announced where they change (the maintenance state, CertService).
+      const signature = [...appNames, ...[...domainMap].map(([h, a]) => `${h}=${a}`)].sort().join(' ');
+      if (signature !== routedSignature) {
+        routedSignature = signature;
+        kernel.hooks.routeRulesChanged.call();
+      }
       changes.emit(apps);
       tls.refresh();
-      // Maintenance flags, apps and domains are what route rules are made of.
-      kernel.hooks.routeRulesChanged.call();
       routerSync();
     };
     refresh();

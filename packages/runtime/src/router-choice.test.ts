@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findHaproxy } from '@slipway/router';
+import { requireHaproxy } from '@slipway/router/test-kit';
 import { expect } from 'chai';
 import { type Platform, startPlatform } from './platform.js';
 import { createPlatformRouter } from './router-choice.js';
@@ -47,11 +47,7 @@ describe('platform on the HAProxy data plane', function () {
     return r.status;
   };
   before(async function () {
-    if (!(await findHaproxy())) {
-      if (process.env.CI === 'true') throw new Error('haproxy is not installed (apt-get install haproxy)');
-      console.warn('\n  !!! SKIPPED: the HAProxy platform test needs haproxy (apt-get install haproxy)\n');
-      this.skip();
-    }
+    await requireHaproxy(this);
     dir = await mkdtemp(join(tmpdir(), 'slipway-haproxy-platform-'));
     await chmod(dir, 0o755);
     await writeFile(join(dir, 'slipway.config.json'), JSON.stringify({ defaults: false, plugins: [] }));

@@ -1,3 +1,4 @@
+// Over 400 lines: one generated configuration, its sections in the order haproxy reads them.
 /**
  * The fixed HAProxy configuration of the HAProxy data plane. Nothing in it names an app or a
  * dyno: apps live in pre-declared slot backends (HAProxy 2.6 has no `add backend`), hosts and

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { request, startBackend, TestTable, until } from '../test-harness.test.js';
-import { createHaproxyRouter, findHaproxy } from './haproxy-router.js';
+import { request, requireHaproxy, startBackend, TestTable, until } from '../test-harness.test.js';
+import { createHaproxyRouter } from './haproxy-router.js';
 
 const alive = (pid: number): boolean => {
   try {
@@ -15,10 +15,7 @@ const alive = (pid: number): boolean => {
 
 describe('router: the HAProxy process across platform restarts', () => {
   before(async function () {
-    if (await findHaproxy()) return;
-    if (process.env.CI === 'true') throw new Error('haproxy is not installed (apt-get install haproxy)');
-    console.warn('  !!! SKIPPED: needs haproxy (apt-get install haproxy)');
-    this.skip();
+    await requireHaproxy(this);
   });
 
   it('stops a haproxy left behind in its directory (a killed platform) before serving again', async () => {

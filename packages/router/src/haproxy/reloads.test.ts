@@ -13,12 +13,13 @@ import { maintenancePlugin } from '../maintenance-plugin.js';
 import {
   type Backend,
   request,
+  requireHaproxy,
   startBackend,
   startRouter,
   type TestRouter,
   TestTable,
 } from '../test-harness.test.js';
-import { findHaproxy, type HaproxyRouter } from './haproxy-router.js';
+import type { HaproxyRouter } from './haproxy-router.js';
 
 const RELOADS = 5;
 
@@ -44,11 +45,7 @@ describe('router: HAProxy reloads under continuous load', function () {
   const table = new TestTable();
 
   before(async function () {
-    if (!(await findHaproxy())) {
-      if (process.env.CI === 'true') throw new Error('haproxy is not installed (apt-get install haproxy)');
-      console.warn('  !!! SKIPPED: the HAProxy reload test needs haproxy (apt-get install haproxy)');
-      this.skip();
-    }
+    await requireHaproxy(this);
     web1 = await startBackend();
     web2 = await startBackend();
     const kernel = new Kernel();

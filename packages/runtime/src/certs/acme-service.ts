@@ -254,8 +254,8 @@ export class AcmeService implements AcmeChallenges {
         challengeCreateFn: async (authz, challenge, keyAuthorization) => {
           this.pending.set(`${authz.identifier.value} ${challenge.token}`, keyAuthorization);
           this.o.rulesChanged?.();
-          // The HAProxy data plane takes it as a route rule at its next sync (every 100 ms):
-          // let that happen before the CA is told to look.
+          // The HAProxy data plane applies it as a route rule on that announcement, over its
+          // stats socket: let that happen before the CA is told to look.
           await new Promise<void>((r) => this.clock.setTimeout(r, CHALLENGE_SETTLE_MS));
         },
         challengeRemoveFn: async (authz, challenge) => {

@@ -21,7 +21,7 @@ export interface CertServiceOptions {
   defaultCertificate?: CheckedCertificate;
   /** The HTTPS listener's port once bound (redirect URLs). */
   httpsPort(): number | undefined;
-  /** Told after each refresh: the router's HTTPS route rules may have changed. */
+  /** Told when a refresh changed a policy or a served certificate: the HTTPS route rules read them. */
   rulesChanged?: () => void;
 }
 
@@ -32,6 +32,8 @@ export class CertService implements HttpsPolicySource {
   private served = new Map<string, string>();
   /** What the store serves now; undefined until the first refresh. */
   private signature: string | undefined;
+  /** The policies as last announced (undefined until the first refresh). */
+  private policySignature: string | undefined;
 
   constructor(private readonly o: CertServiceOptions) {
     this.table = new CertTable(o.state.db);
@@ -111,12 +113,13 @@ export class CertService implements HttpsPolicySource {
 
   /** Recompute the served certificates and the policies from the state. */
   refresh(): void {
-    this.recompute();
-    // A policy or a certificate (`covers`) is what the HTTPS rules are made of.
-    this.o.rulesChanged?.();
+    // A policy or a certificate (`covers`) is what the HTTPS rules are made of; most API
+    // changes (config vars, scale) change neither, and keep the routers' rules.
+    if (this.recompute()) this.o.rulesChanged?.();
   }
 
-  private recompute(): void {
+  /** Whether a policy or the served certificates changed. */
+  private recompute(): boolean {
     const apps = this.o.state.listApps();
     const names = new Map(apps.map((a) => [a.id, a.name]));
     const policies = new Map<string, HttpsPolicy>();
@@ -129,6 +132,9 @@ export class CertService implements HttpsPolicySource {
         });
     }
     this.policies = policies;
+    const policySignature = JSON.stringify([...policies]);
+    const policiesChanged = policySignature !== this.policySignature;
+    this.policySignature = policySignature;
 
     const now = Date.now();
     const certs = this.table.certificates().filter((c) => Date.parse(c.notAfter) > now);
@@ -153,7 +159,7 @@ export class CertService implements HttpsPolicySource {
       .sort()
       .join(';');
     this.served = new Map([...served].map(([h, c]) => [h, c.id]));
-    if (signature === this.signature) return;
+    if (signature === this.signature) return policiesChanged;
     const entries: CertificatePem[] = [...byCert.values()].map((e) => ({
       cert: e.c.certPem,
       key: e.c.keyPem,
@@ -162,5 +168,6 @@ export class CertService implements HttpsPolicySource {
     const dflt = this.o.defaultCertificate;
     this.o.store.replace(entries, dflt && { cert: dflt.certPem, key: dflt.keyPem, domains: dflt.names });
     this.signature = signature;
+    return true;
   }
 }

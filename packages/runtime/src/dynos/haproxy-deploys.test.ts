@@ -8,7 +8,8 @@
  */
 import net from 'node:net';
 import { Kernel, type SlugRef } from '@slipway/core';
-import { createHaproxyRouter, findHaproxy, type HaproxyRouter, type RouteTarget } from '@slipway/router';
+import { createHaproxyRouter, type HaproxyRouter, type RouteTarget } from '@slipway/router';
+import { requireHaproxy } from '@slipway/router/test-kit';
 import { expect } from 'chai';
 import type { FsSlugStore } from '../state/fs-slug-store.js';
 import { DynoManager, type DynoTarget } from './dyno-manager.js';
@@ -69,11 +70,7 @@ describe('HAProxy data plane: deploys under continuous load (real dynos)', funct
   let refusing: RouteTarget | undefined;
 
   before(async function () {
-    if (!(await findHaproxy())) {
-      if (process.env.CI === 'true') throw new Error('haproxy is not installed (apt-get install haproxy)');
-      console.warn('\n  !!! SKIPPED: the HAProxy deploy test needs haproxy (apt-get install haproxy)\n');
-      this.skip();
-    }
+    await requireHaproxy(this);
     data = await tempDataDir();
     ({ store, slug } = await packSlug(data.dir));
     runtime = new LocalDynoRuntime({ dataDir: data.dir, slugStore: store, memoryPollMs: 1000 });

@@ -24,6 +24,33 @@ export type RuntimeName = 'auto' | 'local' | 'sandbox' | 'docker' | 'swarm';
 /** The runtimes by name (for help texts and errors). */
 export const RUNTIME_NAMES: readonly RuntimeName[] = ['auto', 'local', 'sandbox', 'docker', 'swarm'];
 
+/** The docker runtime's switches a config file may set (see DockerRuntimeOptions). */
+export interface DockerSwitches {
+  network?: 'app' | 'dyno';
+  ociRuntime?: string;
+}
+
+/**
+ * The docker runtime's switches from `platform.docker`. A value of the wrong shape is a warning
+ * and ignored; a wrong network or OCI runtime name is the runtime's coded error at start.
+ */
+export function dockerSwitches(v: unknown, warnings: string[]): DockerSwitches | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    warnings.push(
+      `platform.docker is ${JSON.stringify(v)}, not an object such as { "network": "dyno" }: ignored`,
+    );
+    return undefined;
+  }
+  const { network, ociRuntime, ...rest } = v as Record<string, unknown>;
+  for (const k of Object.keys(rest))
+    warnings.push(`platform.docker.${k} is not a setting (they are network and ociRuntime): ignored`);
+  return {
+    ...(network !== undefined ? { network: network as DockerSwitches['network'] } : {}),
+    ...(ociRuntime !== undefined ? { ociRuntime: String(ociRuntime) } : {}),
+  };
+}
+
 /** Options of `createDynoRuntime`. */
 export interface RuntimeChoice {
   name: RuntimeName;
@@ -42,6 +69,8 @@ export interface RuntimeChoice {
    * `slipway/stack:<stack>`, the sandbox's root `<stack cache>/<stack>/run`.
    */
   stack?: string;
+  /** Docker runtime: its network and OCI runtime switches. */
+  docker?: DockerSwitches;
   /** Swarm runtime: the SIGTERM → SIGKILL grace its services are made with (the manager's). */
   stopGraceMs?: number;
 }
@@ -61,6 +90,8 @@ export async function createDynoRuntime(o: RuntimeChoice): Promise<PlatformRunti
       ...(o.users ? { users: o.users } : {}),
       ...(o.stack ? { stack: o.stack } : {}),
       ...(o.clock ? { clock: o.clock } : {}),
+      ...(o.docker?.network !== undefined ? { network: o.docker.network } : {}),
+      ...(o.docker?.ociRuntime !== undefined ? { ociRuntime: o.docker.ociRuntime } : {}),
     });
   if (o.name === 'swarm')
     return SwarmDynoRuntime.create({

@@ -1,3 +1,4 @@
+// Over 400 lines: the cases share one two-node swarm and platform, set up once (minutes).
 /**
  * The platform on the swarm runtime, end to end on a real two-node Docker Swarm (the local
  * engine as manager, a second engine in its own network namespace; swarm-test-kit), through the

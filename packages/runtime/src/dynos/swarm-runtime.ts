@@ -75,7 +75,7 @@ export interface SwarmDynoRuntimeOptions {
   adoptWindowMs?: number;
   /** An app's overlay is removed once the app has had no dyno for this long; default 30 s. */
   networkIdleMs?: number;
-  /** The platform's clock (the kernel's `Clock`), which times the adoption window and the poller. */
+  /** The platform's clock (the kernel's `Clock`): the adoption window, the poller, slug tokens. */
   clock?: Clock;
 }
 
@@ -152,7 +152,7 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
     this.docker = docker;
     this.stackImage = `slipway/stack:${opts.stack ?? DEFAULT_STACK}`;
     this.platformId = platformIdOf(opts.dataDir);
-    this.slugs = new SlugServer(opts.slugStore);
+    this.slugs = new SlugServer(opts.slugStore, { clock: opts.clock });
     this.nodes = new SwarmNodes(docker);
     this.memory = new MemoryReports(this.rendezvous, opts.placeTimeoutMs ?? 120_000);
   }

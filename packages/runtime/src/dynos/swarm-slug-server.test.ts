@@ -1,14 +1,14 @@
 /**
  * The slug server of the swarm runtime over real HTTP with a real slug store: a token fetches
  * exactly its own slug until it expires; another slug's token, a forged or expired one, and
- * unknown slugs get nothing.
+ * unknown slugs get nothing; a slug is forgotten once its last token expired.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SlugRef } from '@slipway/core';
+import { manualClock, type SlugRef } from '@slipway/core';
 import { expect } from 'chai';
 import { FsSlugStore } from '../state/fs-slug-store.js';
 import { SlugServer } from './swarm-slug-server.js';
@@ -34,7 +34,7 @@ describe('swarm slug server (tokens bound to one slug)', () => {
     const store = new FsSlugStore(join(dir, 'store'));
     a = await put(store, 'a');
     b = await put(store, 'b');
-    server = new SlugServer(store, 1500);
+    server = new SlugServer(store, { ttlMs: 1500 });
     await server.listen('127.0.0.1', '127.0.0.1');
   });
   after(async () => {
@@ -68,7 +68,10 @@ describe('swarm slug server (tokens bound to one slug)', () => {
   });
 
   it('closes connections past its cap and those that send no request in time', async () => {
-    const small = new SlugServer(new FsSlugStore(join(dir, 'store')), 60_000, 2, 1_000);
+    const small = new SlugServer(new FsSlugStore(join(dir, 'store')), {
+      maxConnections: 2,
+      requestTimeoutMs: 1_000,
+    });
     await small.listen('127.0.0.1', '127.0.0.1');
     const url = new URL(small.urlFor(a));
     const open = () =>
@@ -92,9 +95,41 @@ describe('swarm slug server (tokens bound to one slug)', () => {
     }
   });
 
-  it('refuses a token once it has expired', async () => {
+  it('forgets a slug once all its tokens expired (manual clock): no entry kept per slug ever issued', async () => {
+    const clock = manualClock();
+    const timed = new SlugServer(new FsSlugStore(join(dir, 'store')), { ttlMs: 60_000, clock });
+    await timed.listen('127.0.0.1', '127.0.0.1');
+    try {
+      const first = timed.urlFor(a);
+      timed.urlFor(b);
+      clock.advance(30_000);
+      const second = timed.urlFor(a);
+      expect(timed.slugs).to.equal(2);
+      // b's only token and a's first have expired; a's second still fetches it.
+      clock.advance(30_000);
+      expect(timed.slugs).to.equal(1);
+      expect((await fetch(first)).status).to.equal(403);
+      expect((await fetch(second)).status).to.equal(200);
+      clock.advance(29_999);
+      expect((await fetch(second)).status).to.equal(200);
+      clock.advance(1);
+      expect(timed.slugs).to.equal(0);
+      expect(clock.pending, 'timers left').to.equal(0);
+      // Unknown now, as a slug never issued.
+      expect((await fetch(second)).status).to.equal(404);
+      expect((await fetch(timed.urlFor(a))).status).to.equal(200);
+    } finally {
+      await timed.close();
+    }
+    expect(clock.pending, 'timers left after close').to.equal(0);
+  });
+
+  it('refuses a token once it has expired, on the system clock', async () => {
     const url = server.urlFor(a);
     await new Promise((r) => setTimeout(r, 1600));
-    expect((await fetch(url)).status).to.equal(403);
+    // Its slug had no later token: forgotten with this one, so unknown (the 403 of an expired
+    // token whose slug is still known is the manual-clock test's).
+    expect((await fetch(url)).status).to.equal(404);
+    expect(server.slugs).to.equal(0);
   });
 });

@@ -5,28 +5,59 @@
  * archive's sha256, caches it in a per-node volume and unpacks it at /app. A token is an HMAC of
  * the slug's checksum and its expiry under a key that lives only in this process: it cannot be
  * turned into another slug's token, and it is worthless after expiry or a platform restart.
+ * The server knows a slug only while one of its tokens is valid (on the platform's Clock).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SlugRef, SlugStore } from '@slipway/core';
+import { type Clock, type SlugRef, type SlugStore, systemClock } from '@slipway/core';
+
+/** Options of a `SlugServer`. */
+export interface SlugServerOptions {
+  /** How long a token is good for (ms, default 10 min); a dyno uses it once, while it boots. */
+  ttlMs?: number;
+  /** Connections open at once (default 256); past it a new one is closed (that dyno's boot retries). */
+  maxConnections?: number;
+  /** A connection that has not sent its request within this is closed (ms, default 10 s). */
+  requestTimeoutMs?: number;
+  /** The platform's clock (tokens' expiry, forgetting slugs); default the system's. */
+  clock?: Clock;
+}
+
+/** A slug URLs were issued for, until the last of its tokens expires. */
+interface Issued {
+  ref: SlugRef;
+  /** Expiry of its latest token (epoch ms on the clock). */
+  until: number;
+  timer: { cancel(): void };
+}
 
 /** Serves slug archives to holders of a valid token. */
 export class SlugServer {
   private readonly key = randomBytes(32);
-  private readonly refs = new Map<string, SlugRef>();
+  /** Slugs with a valid token, by checksum: a platform that deploys for months keeps only those. */
+  private readonly refs = new Map<string, Issued>();
   private server: Server | undefined;
   private base = '';
+  private readonly ttlMs: number;
+  private readonly maxConnections: number;
+  private readonly requestTimeoutMs: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly store: SlugStore,
-    /** How long a token is good for; a dyno uses it once, while it boots. */
-    private readonly ttlMs = 10 * 60_000,
-    /** Connections open at once; past it a new one is closed (that dyno's boot retries). */
-    private readonly maxConnections = 256,
-    /** A connection that has not sent its request within this is closed. */
-    private readonly requestTimeoutMs = 10_000,
-  ) {}
+    o: SlugServerOptions = {},
+  ) {
+    this.ttlMs = o.ttlMs ?? 10 * 60_000;
+    this.maxConnections = o.maxConnections ?? 256;
+    this.requestTimeoutMs = o.requestTimeoutMs ?? 10_000;
+    this.clock = o.clock ?? systemClock;
+  }
+
+  /** Slugs the server would serve to a valid token now. */
+  get slugs(): number {
+    return this.refs.size;
+  }
 
   /** Listen on `host` (the host's side of the edge bridge); dynos reach it at `publicHost`. */
   async listen(host: string, publicHost: string): Promise<void> {
@@ -39,10 +70,10 @@ export class SlugServer {
       (req, res) => {
         const url = new URL(req.url ?? '/', 'http://slug');
         const m = /^\/slugs\/([0-9a-f]{64})$/.exec(url.pathname);
-        const ref = m ? this.refs.get(m[1]!) : undefined;
+        const ref = m ? this.refs.get(m[1]!)?.ref : undefined;
         const exp = Number(url.searchParams.get('exp'));
         const sig = url.searchParams.get('sig') ?? '';
-        if (req.method !== 'GET' || !m || !ref || !(exp > Date.now()) || !this.valid(m[1]!, exp, sig)) {
+        if (req.method !== 'GET' || !m || !ref || !(exp > this.clock.now()) || !this.valid(m[1]!, exp, sig)) {
           res.writeHead(m && ref ? 403 : 404).end();
           return;
         }
@@ -67,17 +98,31 @@ export class SlugServer {
   /** A URL that fetches `ref` until the token expires. */
   urlFor(ref: SlugRef): string {
     const hex = ref.checksum.replace(/^sha256:/, '');
-    this.refs.set(hex, ref);
-    const exp = Date.now() + this.ttlMs;
+    const exp = this.clock.now() + this.ttlMs;
+    const known = this.refs.get(hex);
+    if (known) known.until = exp;
+    else this.refs.set(hex, { ref, until: exp, timer: this.forgetAt(hex, exp) });
     return `${this.base}/slugs/${hex}?exp=${exp}&sig=${this.sign(hex, exp)}`;
   }
 
   /** Stop serving (fetches in flight are cut). */
   async close(): Promise<void> {
+    for (const e of this.refs.values()) e.timer.cancel();
+    this.refs.clear();
     const s = this.server;
     if (!s) return;
     s.closeAllConnections();
     await new Promise((r) => s.close(r));
+  }
+
+  /** Forget slug `hex` at `at`, or later if a token issued meanwhile expires later. */
+  private forgetAt(hex: string, at: number): { cancel(): void } {
+    return this.clock.setTimeout(() => {
+      const e = this.refs.get(hex);
+      if (!e) return;
+      if (this.clock.now() >= e.until) this.refs.delete(hex);
+      else e.timer = this.forgetAt(hex, e.until);
+    }, at - this.clock.now());
   }
 
   private sign(hex: string, exp: number): string {

@@ -20,10 +20,14 @@ export const maintenanceFeaturePlugin: Plugin = definePlugin({
       ref: maintenanceStateRef,
       deps: [platformContextRef],
       default: true,
-      factory: ({ get }) => {
+      factory: ({ get, kernel }) => {
         let inMaintenance = new Set<string>();
         get(platformContextRef).changes.subscribe((apps) => {
-          inMaintenance = new Set(apps.filter((a) => a.maintenance).map((a) => a.name));
+          const now = new Set(apps.filter((a) => a.maintenance).map((a) => a.name));
+          const changed = now.size !== inMaintenance.size || [...now].some((a) => !inMaintenance.has(a));
+          inMaintenance = now;
+          // The maintenance rule reads this set: the routers apply a flag turned on or off at once.
+          if (changed) kernel.hooks.routeRulesChanged.call();
         });
         return { isInMaintenance: (app: string) => inMaintenance.has(app) };
       },

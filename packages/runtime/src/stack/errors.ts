@@ -55,11 +55,11 @@ export const stackErrors = defineErrors({
   },
   SLIPWAY_ERR_STACK_OCI_RUNTIME: {
     message: 'the Docker engine has no OCI runtime named "{name}" (it lists: {listed})',
-    hint: 'Register it in /etc/docker/daemon.json under "runtimes" and reload the engine (`scripts/stack-setup` does this for crun), or leave the choice to the platform (`auto`: crun when it works here, else runc).',
+    hint: 'Register it in /etc/docker/daemon.json under "runtimes" and reload the engine (`scripts/stack-setup` does this for crun), or leave the choice to the platform (`auto`: crun when it works here, else runc), in the config file\'s `"platform": { "docker": { "ociRuntime": … } }` or SLIPWAY_DOCKER_OCI_RUNTIME.',
   },
   SLIPWAY_ERR_STACK_DOCKER_NETWORK: {
     message: 'unknown Docker dyno network mode "{network}"',
-    hint: 'Use `app` (the default: the dynos of an app share one network namespace) or `dyno` (each dyno its own; SLIPWAY_DOCKER_NETWORK=dyno).',
+    hint: 'Use `app` (the default: the dynos of an app share one network namespace) or `dyno` (each dyno its own), in the config file\'s `"platform": { "docker": { "network": … } }` or SLIPWAY_DOCKER_NETWORK.',
   },
   SLIPWAY_ERR_STACK_RUNTIME: {
     message: 'unknown dyno runtime "{name}"',
