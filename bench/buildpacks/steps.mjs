@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kernel, runBuild } from '@slipway/core';
+import { Kernel, offerPlatformNode, runBuild } from '@slipway/core';
 
 /**
  * The interpreter the buildpack picks for the app: `python3.X` when `.python-version` or
@@ -86,8 +86,11 @@ if (mode === 'build') {
   const [buildpack, source, cacheDir, workDir] = rest;
   const kernel = new Kernel();
   await kernel.use((await import(`@slipway/buildpack-${buildpack}`)).default);
+  // What `slipway build` and the platform offer: the platform's shared Node.js (made once).
+  const { sharedMembers } = await offerPlatformNode();
   const r = await runBuild({
     kernel,
+    ...(sharedMembers ? { sharedMembers } : {}),
     source,
     app: 'bench',
     buildpacks: [buildpack],

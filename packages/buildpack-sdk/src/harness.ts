@@ -8,17 +8,16 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   type BuildResult,
   isSlipwayError,
   Kernel,
+  offerPlatformNode,
   type Plugin,
   packSlug,
-  platformNodeMember,
   runBuild,
   type SlipwayError,
-  sharedNodeDir,
 } from '@slipway/core';
 import { defineBuildpack } from './define-buildpack.js';
 import { buildpackErrors } from './errors.js';
@@ -158,11 +157,8 @@ export async function testBuildpack(
   };
   // What the platform gives its builds: its shared Node.js, through the variable the Node.js
   // buildpack reads (the build runs in this process), and the store its member is read from.
-  const node = opts.sharedRuntimes === false ? undefined : await platformNodeMember();
-  const previous = process.env.SLIPWAY_PLATFORM_NODE;
-  if (node) process.env.SLIPWAY_PLATFORM_NODE = sharedNodeDir(node);
-  else delete process.env.SLIPWAY_PLATFORM_NODE;
-  const sharedMembers = node ? dirname(node.dir) : undefined;
+  const offered = await offerPlatformNode(opts.sharedRuntimes !== false);
+  const sharedMembers = offered.sharedMembers;
   try {
     const result = await runBuild({
       kernel,
@@ -227,7 +223,6 @@ export async function testBuildpack(
     await cleanup();
     throw e;
   } finally {
-    if (previous === undefined) delete process.env.SLIPWAY_PLATFORM_NODE;
-    else process.env.SLIPWAY_PLATFORM_NODE = previous;
+    offered.restore();
   }
 }

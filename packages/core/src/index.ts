@@ -26,7 +26,13 @@ export {
   slugMetadataPath,
   stackInfo,
 } from './build/pipeline.js';
-export { platformNodeMember, sharedNodeDir, sharedRuntimeStore } from './build/platform-node.js';
+export {
+  type OfferedPlatformNode,
+  offerPlatformNode,
+  platformNodeMember,
+  sharedNodeDir,
+  sharedRuntimeStore,
+} from './build/platform-node.js';
 export {
   ARCHIVE_END,
   memberFile,

@@ -149,6 +149,35 @@ describe('slipway build (real CLI, classic buildpack outside the repo)', functio
     expect(hello).to.equal('hi there from build 1\n');
   });
 
+  it("gives a Node.js app the platform's shared Node.js, packed once for every build", async () => {
+    const node = join(root, 'node-app');
+    await mkdir(node);
+    await writeFile(join(node, 'package.json'), JSON.stringify({ name: 'n', version: '1.0.0' }));
+    await writeFile(join(node, 'server.js'), 'console.log(process.version)\n');
+    for (const n of [1, 2]) {
+      const slug = join(root, `node-${n}.tgz`);
+      const r = await slipway(
+        ['build', node, '-o', slug, '--cache-dir', join(root, `node-cache-${n}`)],
+        root,
+      );
+      expect(r.code, r.stderr + r.stdout).to.equal(0);
+      // A fresh cache each time, and still nothing copied or compressed for the runtime.
+      expect(r.stdout).to.include("The platform's shared copy: packed once for every app");
+      expect(r.stdout).to.include("Used the platform's packed .heroku/node");
+      const unpacked = join(root, `node-unpacked-${n}`);
+      await mkdir(unpacked);
+      await new Promise<void>((resolve, reject) =>
+        execFile('tar', ['-xzf', slug, '-C', unpacked], (e) => (e ? reject(e) : resolve())),
+      );
+      const version = await new Promise<string>((resolve, reject) =>
+        execFile(join(unpacked, '.heroku/node/bin/node'), ['server.js'], { cwd: unpacked }, (e, out) =>
+          e ? reject(e) : resolve(out.trim()),
+        ),
+      );
+      expect(version).to.equal(process.version);
+    }
+  });
+
   it('reuses the cache dir on the next build', async () => {
     const r = await slipway(['build', app, '-b', bp, '--cache-dir', cache], root);
     expect(r.code, r.stderr).to.equal(0);

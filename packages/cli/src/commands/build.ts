@@ -11,6 +11,7 @@ import {
   createKernel,
   formatBytes,
   type Kernel,
+  offerPlatformNode,
   type Plugin,
   parseConfigAssignments,
   runBuild,
@@ -96,8 +97,11 @@ export const buildCommands: CommandModule = {
         const onSignal = () => cancel.abort();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
+        // The platform's shared Node.js, as a platform build gets it (made once per machine).
+        const offered = await offerPlatformNode();
         const result = await runBuild({
           signal: cancel.signal,
+          ...(offered.sharedMembers ? { sharedMembers: offered.sharedMembers } : {}),
           kernel,
           source,
           app: 'local',
@@ -113,6 +117,7 @@ export const buildCommands: CommandModule = {
         }).finally(() => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          offered.restore();
         });
         if (o.json) {
           const { buildpacks, processTypes, slug, timings } = result;

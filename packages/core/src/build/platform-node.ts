@@ -56,6 +56,34 @@ export function platformNodeMember(store = sharedRuntimeStore()): Promise<Shared
 /** The dir a build links `.heroku/node` to, for the member `m`. */
 export const sharedNodeDir = (m: SharedMember): string => join(m.dir, 'tree', NODE_REL);
 
+/** The platform's shared Node.js offered to a build running in this process. */
+export interface OfferedPlatformNode {
+  /** The store, for runBuild's `sharedMembers` (undefined: none offered). */
+  sharedMembers?: string;
+  /** Put `SLIPWAY_PLATFORM_NODE` back as it was. */
+  restore(): void;
+}
+
+/**
+ * Offer the platform's shared Node.js to a build run in this process (the CLI's `slipway build`,
+ * the buildpack SDK's testBuildpack) as the platform offers it to its build workers: where the
+ * Node.js buildpack looks (`SLIPWAY_PLATFORM_NODE`), with the store to give runBuild. `use`
+ * false offers none (the buildpack then copies its own into the app's cache).
+ */
+export async function offerPlatformNode(use = true): Promise<OfferedPlatformNode> {
+  const node = use ? await platformNodeMember() : undefined;
+  const previous = process.env.SLIPWAY_PLATFORM_NODE;
+  if (node) process.env.SLIPWAY_PLATFORM_NODE = sharedNodeDir(node);
+  else delete process.env.SLIPWAY_PLATFORM_NODE;
+  return {
+    ...(node ? { sharedMembers: dirname(node.dir) } : {}),
+    restore() {
+      if (previous === undefined) delete process.env.SLIPWAY_PLATFORM_NODE;
+      else process.env.SLIPWAY_PLATFORM_NODE = previous;
+    },
+  };
+}
+
 async function makePlatformNode(store: string): Promise<SharedMember | undefined> {
   const bin = await realpath(process.execPath);
   const st = await stat(bin);
