@@ -7,9 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { extractArchive } from '../archive.js';
 import {
@@ -19,6 +20,7 @@ import {
   sharedMemberAt,
   sharedMembers,
   splitSharedMember,
+  unpackWithSharedTail,
 } from './shared-members.js';
 import { packSlug } from './slug.js';
 import { MEMBER_MIN_BYTES } from './slug-members.js';
@@ -92,5 +94,34 @@ describe('shared runtime members', () => {
     expect(await splitSharedMember(plain.path, plain.size, member as NonNullable<typeof member>)).to.equal(
       undefined,
     );
+  });
+
+  it("links the runtime only into the slug's own dirs: a `.heroku` link the app brought is not followed", async () => {
+    // A build can report a slug it wrote itself: the app's part, then the store's member as is.
+    const victim = path.join(tmp, 'victim');
+    await mkdir(victim);
+    const crafted = path.join(tmp, 'crafted');
+    await mkdir(crafted);
+    await writeFile(path.join(crafted, 'index.js'), 'x\n');
+    await symlink(victim, path.join(crafted, '.heroku'));
+    // The app's entries without tar's end blocks (with -b 1 they are the last 1024 bytes).
+    const entries = execFileSync('tar', ['-c', '-f', '-', '-b', '1', '--format=gnu', '-C', crafted, '.']);
+    const [member] = await sharedMembers(store);
+    const slug = path.join(tmp, 'crafted.tgz');
+    await writeFile(
+      slug,
+      Buffer.concat([
+        gzipSync(entries.subarray(0, entries.length - 1024)),
+        readFileSync(path.join(member?.dir as string, 'member.gz')),
+        ARCHIVE_END,
+      ]),
+    );
+    const into = path.join(tmp, 'crafted-out');
+    await mkdir(into);
+    const extract = async (archive: string, dir: string) => {
+      execFileSync('tar', ['-xzf', archive, '-C', dir]);
+    };
+    expect(await unpackWithSharedTail(store, slug, into, extract)).to.equal(false);
+    expect(await readdir(victim)).to.deep.equal([]);
   });
 });

@@ -222,9 +222,24 @@ export async function unpackWithSharedTail(
   }
   await settle(into);
   const rel = tail.member.name.slice(2);
+  // The rest is the app's, and a build can report a slug it wrote itself: a `.heroku` or
+  // `.heroku/node` it brings (a link to another app's dir, or the platform's) would have the
+  // links below made there, by root. Only into real dirs, where the member's path is free.
+  if (!(await freeRealPath(into, rel))) return false;
   return new Promise((resolve) =>
     execFile('cp', ['-al', path.join(tail.member.dir, 'tree', rel), path.join(into, rel)], (e) =>
       resolve(!e),
     ),
   );
+}
+
+/** Whether every parent of `rel` under `dir` is a real directory (not a link) and `rel` is free. */
+async function freeRealPath(dir: string, rel: string): Promise<boolean> {
+  const parts = rel.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const st = await lstat(path.join(dir, ...parts.slice(0, i))).catch(() => undefined);
+    if (i === parts.length) return st === undefined;
+    if (!st?.isDirectory()) return false;
+  }
+  return false;
 }
