@@ -243,6 +243,11 @@ export interface DynoRuntime extends EventEmitter {
    * runtime's edge gateway on the overlay, which forwards to `hostAddress`); else `hostAddress`.
    */
   readonly dynoHostAddress?: string;
+  /**
+   * Its dynos see only the stack and the slug, never the host's language runtimes: builds for
+   * it tell buildpacks so (`StackInfo.runtimeInSlug`). The container runtimes set it.
+   */
+  readonly runtimeInSlug?: boolean;
   /** Release what the runtime holds (watchers, unpacked slugs) when the platform stops. */
   close?(): Promise<void>;
   start(spec: DynoSpec): Promise<DynoHandle>;

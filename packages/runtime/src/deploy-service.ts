@@ -75,6 +75,8 @@ export interface DeployServiceOptions {
   stack?: string;
   /** Run builds in the stack's build root; without it, on the host. */
   buildSandbox?: BuildSandbox;
+  /** The dyno runtime lends no host runtimes: slugs must carry theirs (`DynoRuntime.runtimeInSlug`). */
+  runtimeInSlug?: boolean;
   /** Each app's stack (stack/app-stacks.ts); an app on another stack builds in that one's root. */
   stacks?: AppStacks;
   /**
@@ -232,6 +234,7 @@ export class DeployService {
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
           ...(node ? { sharedMembers: dirname(node.dir) } : {}),
           stack,
+          ...(this.o.runtimeInSlug ? { runtimeInSlug: true } : {}),
           ...(user ? { user } : {}),
         },
         buildLine,

@@ -163,3 +163,20 @@ export async function chooseJava(
     available: `${available}; on the Debian trixie stack root: ${Object.keys(STACK_ONLY_JDKS).join(', ')}`,
   });
 }
+
+/**
+ * The JDK, in the slug when the dynos see only the stack and the slug (a container runtime):
+ * Debian's build of the same major, from the root's release or an earlier one.
+ */
+export async function slugJava(ctx: BuildpackCompileContext, runtime: JavaRuntime): Promise<JavaRuntime> {
+  if (!ctx.stack.runtimeInSlug || runtime.home.startsWith(`${ctx.buildDir}/`)) return runtime;
+  const major = /^(\d+)/.exec(runtime.version)?.[1] ?? runtime.version;
+  const installed = await installDebianJdk(ctx, major, (home) =>
+    findJava({ ...ctx, env: { ...ctx.env, JAVA_HOME: home } } as BuildpackCompileContext),
+  );
+  if (installed) return installed;
+  return ctx.fail(
+    `Java ${major} must be in the slug (this platform's dynos see only the ${ctx.stack.id} stack and the slug), and no Debian release this stack's mirror carries has openjdk-${major} that runs here`,
+    'Pin a JDK major Debian ships with java.runtime.version in system.properties (bookworm: 17, trixie: 21 or 25) and push again.',
+  );
+}

@@ -62,14 +62,33 @@ async function stackPython(
   return installDebianPython(ctx, minor);
 }
 
+/**
+ * The interpreter, in the slug when the dynos see only the stack and the slug (a container
+ * runtime): Debian's build of the same minor, from the root's release or an earlier one.
+ */
+async function slugPython(
+  ctx: BuildpackCompileContext,
+  found: PythonInterpreter,
+): Promise<PythonInterpreter> {
+  if (!ctx.stack.runtimeInSlug || found.executable.startsWith(`${ctx.buildDir}/`)) return found;
+  const minor = /^(\d+\.\d+)/.exec(found.version)?.[1] ?? found.version;
+  const installed = await installDebianPython(ctx, minor);
+  if (installed) return installed;
+  return ctx.fail(
+    `Python ${minor} must be in the slug (this platform's dynos see only the ${ctx.stack.id} stack and the slug), and no Debian release this stack's mirror carries has python${minor} that runs here`,
+    'Pin a Python minor Debian ships in .python-version (bookworm: 3.11, trixie: 3.13) and push again.',
+  );
+}
+
 async function resolvePython(ctx: BuildpackCompileContext): Promise<PythonInterpreter> {
   const request = parsePythonRequest(
     await ctx.readText('.python-version'),
     await ctx.readText('runtime.txt'),
     await ctx.readText('pyproject.toml'),
   );
-  const python = (await stackPython(ctx, request)) ?? (await findPython(ctx, request));
-  if (request) await checkPython(ctx, request, python);
+  const found = (await stackPython(ctx, request)) ?? (await findPython(ctx, request));
+  if (request) await checkPython(ctx, request, found);
+  const python = await slugPython(ctx, found);
   ctx.log.step(
     `Using Python ${python.version}${request ? ` (${request.file} asks for ${request.version})` : ' (the installed default; pin it in .python-version)'}`,
   );
