@@ -250,13 +250,15 @@ describePlanes('router: Heroku error codes (real HTTP)', (plane) => {
   // A client that goes away resets its connection (or its FIN is followed by a reset when the
   // answer reaches it). A bare FIN after a complete request is a half-close and still gets its
   // answer (proxy-behaviour.test.ts), as HAProxy does by default: the router cannot tell the two
-  // apart at the FIN, and a dyno that never answers is ended by H12 either way.
+  // apart at the FIN, and a dyno that never answers is ended by H12 either way. HAProxy 3.0,
+  // 3.2 and 3.4 (Debian trixie, forky, experimental) behave as 2.6 here.
   itOn(
     plane,
     ['node'],
-    'over HTTP/1.1 HAProxy 2.6 cannot tell a reset from a half-close: `option abortonclose` aborts ' +
-      'both (a half-closed client gets a 400, failing the half-close test), without it a reset waits ' +
-      'for the dyno (an HTTP/2 cancel is H27: tls.test.ts)',
+    'over HTTP/1.1 HAProxy (2.6 to 3.4) cannot tell a reset from a half-close: `option abortonclose` ' +
+      'aborts both (a half-closed client gets a 400, failing the half-close test), without it a reset ' +
+      "is noticed when the dyno's answer is written (H27 then) and a silent dyno gives H12 (an HTTP/2 " +
+      'cancel is H27: tls.test.ts)',
   )('H27 in the log when the client goes away before the response', async () => {
     const silent = await backend(() => {});
     table.set('app', [silent.target('web.1')]);

@@ -124,7 +124,8 @@ describePlanes('router: HTTP semantics through the proxy (real HTTP)', (plane) =
   itOn(
     plane,
     ['node'],
-    'HAProxy 2.6 forwards a 1xx interim answer before any http-response rule runs (RFC 9110 allows relaying it)',
+    'HAProxy (2.6 to 3.4) forwards a 1xx interim answer before any http-response rule or filter runs ' +
+      '(RFC 9110 allows relaying it)',
   )('skips a 103 Early Hints of the dyno and relays its final response', async () => {
     const reply = await rawRequest(
       r.port,

@@ -327,6 +327,10 @@ defaults
   # On a soft stop (a reload), an idle kept-alive connection is not closed under a client
   # that may be sending on it: its next response says Connection: close.
   option idle-close-on-response
+  # A client that half-closes after its request still gets the answer (as on the Node router).
+  # HAProxy 2.6 does so by default; from 3.3 on option abortonclose is on in HTTP backends and
+  # answers such a client 400, even once its request is at the dyno (seen with 3.4.7).
+  no option abortonclose
   timeout connect ${t.connect}ms
   timeout client ${t.keepAlive}ms
   timeout http-request ${t.headers}ms

@@ -57,6 +57,10 @@ describe('router: HAProxy log sink (unit)', () => {
     expect(formatRequestLine(parseLogMessage(line({ 10: -1, 13: 'CH--' }))!)).to.match(
       /^at=error code=H27 .* status=499 /,
     );
+    // HAProxy 3.x logs its own 400 for a client gone before the response (no response time).
+    expect(formatRequestLine(parseLogMessage(line({ 8: -1, 10: 400, 13: 'CD--' }))!)).to.match(
+      /^at=error code=H27 .* status=499 /,
+    );
     expect(codeFromTermination('PR--', 400, '<NOSRV>')).to.equal('H25');
     expect(codeFromTermination('----', 200, 'web.1_1')).to.equal(undefined);
     // A tunnel ended by its idle window, from either side, after a good handshake.

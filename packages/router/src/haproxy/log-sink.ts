@@ -86,12 +86,14 @@ export function parseLogMessage(message: string): (RequestRecord & { slot: strin
     e503: at('e503'),
   };
   let status = Number(f.status);
+  const response = Number(f.response);
   const given = (f.code in H_CODES ? f.code : '') as HCodeName | '';
   const code = given || codeFromTermination(f.termination, status, f.server, f.e503);
-  if (code === 'H27') status = status > 0 ? status : H_CODES.H27.status;
+  // The dyno's status stays once its response had started; before it, Heroku's 499 (HAProxy
+  // 2.6 logs no status there, 3.x its own 400).
+  if (code === 'H27') status = status > 0 && response >= 0 ? status : H_CODES.H27.status;
   else if (code && code !== 'H25' && status >= 500) status = H_CODES[code].status;
   const connect = Math.max(0, Number(f.connect) || 0);
-  const response = Number(f.response);
   const total = Math.max(0, Number(f.total) || 0);
   return {
     code,
