@@ -262,8 +262,13 @@ describe('buildpack java (real JDK, Maven and Maven Central)', function () {
   it("puts Debian's JDK in the slug when dynos see only the stack and the slug (a container runtime)", async () => {
     // This machine's release (Debian bookworm) carries openjdk-17: unpacked into .jdk, with a
     // copy of the build's Java CA store (a stack without a JDK has none); the slug's web process
-    // runs on it from another directory. Last: its JDK's banner starts the Maven cache over.
-    const r = await testBuildpack(java, exampleApp('java'), { cacheDir, runtimeInSlug: true });
+    // runs on it from another directory. No JDK of the machine is looked for: a JAVA_HOME that
+    // leads nowhere is never run. Last: its JDK's banner starts the Maven cache over.
+    const r = await testBuildpack(java, exampleApp('java'), {
+      cacheDir,
+      runtimeInSlug: true,
+      env: { JAVA_HOME: '/nonexistent/jdk' },
+    });
     try {
       expect(r.log.some((l) => /^-----> (Installing|Using cached) OpenJDK 17 \(Debian /.test(l))).to.equal(
         true,
@@ -271,6 +276,9 @@ describe('buildpack java (real JDK, Maven and Maven Central)', function () {
       const home = join(r.buildDir as string, '.jdk/usr/lib/jvm/java-17-openjdk-amd64');
       expect(await exists(join(home, 'bin/java'))).to.equal(true);
       expect((await lstat(join(home, 'lib/security/cacerts'))).isFile()).to.equal(true);
+      expect(
+        r.log.some((l) => /^-----> Using Java 17\.\S+ \(system\.properties asks for 17\)$/.test(l)),
+      ).to.equal(true);
       await answersHealth(r);
     } finally {
       await r.cleanup();

@@ -49,16 +49,20 @@ export async function defaultWeb(ctx: Helpers): Promise<ReturnType<typeof inferW
 }
 
 /**
- * A minor only newer Debian releases carry, installed from the Debian suite of the root the
- * build runs in when its C library can run it (the stack's build root); else undefined.
+ * The pinned minor from Debian's packages, into the slug: always when the dynos see only the
+ * stack and the slug (then the build machine's Python is not needed at all), else for a minor
+ * only newer Debian releases carry, when the root's C library runs it (the stack's build root);
+ * undefined when it does not apply or Debian has no such minor (the caller then reports).
  */
 async function stackPython(
   ctx: BuildpackCompileContext,
   request: PythonRequest | undefined,
 ): Promise<PythonInterpreter | undefined> {
   const minor = /^(\d+\.\d+)(?:\.\d+)?$/.exec(request?.version ?? '')?.[1];
-  const needs = minor ? STACK_ONLY_PYTHONS[minor]?.needs.replace(/^glibc /, '') : undefined;
-  if (!minor || !needs || !glibcAtLeast(runningGlibc(), needs)) return undefined;
+  if (!minor) return undefined;
+  if (ctx.stack.runtimeInSlug) return installDebianPython(ctx, minor);
+  const needs = STACK_ONLY_PYTHONS[minor]?.needs.replace(/^glibc /, '');
+  if (!needs || !glibcAtLeast(runningGlibc(), needs)) return undefined;
   return installDebianPython(ctx, minor);
 }
 
