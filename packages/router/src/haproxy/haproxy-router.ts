@@ -338,12 +338,24 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     });
   });
   let reloading: Promise<void> | undefined;
+  let followUp: Promise<void> | undefined;
+  /**
+   * A change made while a reload runs may postdate the state the new haproxy started with: it
+   * is applied once that haproxy serves (one follow-up for all the calls made meanwhile).
+   */
+  const afterReload = (r: Promise<void>): Promise<void> =>
+    (followUp ??= r
+      .catch(() => undefined)
+      .then(() => {
+        followUp = undefined;
+        return sync();
+      }));
   /**
    * Apply the table. Certificates are applied live; only a default certificate coming or going
    * is a reload (it switches strict-sni on the listener).
    */
   const sync = async (): Promise<void> => {
-    if (reloading) return reloading;
+    if (reloading) return afterReload(reloading);
     if (!current || closing) return;
     if (certs?.stale) {
       const running = current;
@@ -357,7 +369,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     await current.control.sync();
     // A sync running meanwhile (another caller's, an announcement's) may have started the
     // reload these rules need: this one is applied only once that haproxy serves.
-    if (reloading) return reloading;
+    if (reloading) return afterReload(reloading);
     // Rules that read a new header or cookie, or answer with a new status: a new rule block.
     const compiled = current.control.compiled;
     if (compiled && compiled.shapeKey !== ruleShapeKey && !reloading && !closing) {
