@@ -15,6 +15,7 @@ import {
   createTestRouter,
   curlInstalled,
   describePlanes,
+  selfSigned,
   settle,
   startBackend,
   TestTable,
@@ -23,32 +24,6 @@ import {
 import { CertificateStore } from './tls-certificates.js';
 
 const run = promisify(execFile);
-
-/** A self-signed certificate for `names`, made by the openssl command line. */
-async function selfSigned(dir: string, id: string, names: string[]): Promise<{ cert: string; key: string }> {
-  const cert = join(dir, `${id}.crt`);
-  const key = join(dir, `${id}.key`);
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${id}`,
-    '-addext',
-    `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-  ]);
-  return { cert, key };
-}
 
 describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
   let dir: string;
