@@ -300,6 +300,26 @@ describePlanes('router: HTTP/2 and HTTP/1.1 on the TLS listener (real clients)',
     }
   });
 
+  it('closes an idle h2 session after the keep-alive timeout', async () => {
+    const idle = createTestRouter(plane, {
+      table,
+      baseDomain: 'example.test',
+      tls: tlsOptions,
+      timeouts: { keepAlive: 300 },
+    });
+    try {
+      const s = await connect((await idle.listenTls(0)).port);
+      let closed = false;
+      s.once('close', () => {
+        closed = true;
+      });
+      expect((await h2Request(s, { ':path': '/idle', ':authority': HOST })).status).to.equal(200);
+      await until(() => closed, 'the idle session closed by the router', 5000);
+    } finally {
+      await idle.close();
+    }
+  });
+
   it('close(grace): an h2 client gets GOAWAY and its request under way still gets its answer', async () => {
     let release: () => void = () => {};
     const held = new Promise<void>((r) => {
