@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
+import { Kernel } from '@slipway/core';
 import { expect } from 'chai';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Router, RouterOptions } from './router.js';
@@ -181,7 +182,7 @@ describePlanes('router: HTTP/2 and HTTP/1.1 on the TLS listener (real clients)',
     expect(reply.headers.via).to.equal('1.1 slipway');
   });
 
-  it('answers h2 clients with the H-code pages and log lines (no such app, H18, H25 header limit)', async () => {
+  it('answers h2 clients with the H-code pages and log lines (no such app, H18, H25 header limit, Host beside :authority)', async () => {
     const breaks = await startBackend((req, res) => {
       res.writeHead(200, { 'content-length': '100' });
       res.write('partial', () => setTimeout(() => req.socket.destroy(), 20));
@@ -201,6 +202,21 @@ describePlanes('router: HTTP/2 and HTTP/1.1 on the TLS listener (real clients)',
       );
       expect(cut, 'a reset stream').to.be.instanceOf(Error);
       expect(await line(/path="\/h18"/)).to.match(/^at=error code=H18 .*status=200 /);
+      // A Host beside `:authority` naming another host (RFC 9113 §8.3.1: malformed) never reaches
+      // a dyno: the Node router refuses it (two Hosts, H25), HAProxy routes by `:authority` and
+      // sends that as Host. The same Host twice is one.
+      const spoof = await h2Request(await connect(), {
+        ':path': '/spoof',
+        ':authority': HOST,
+        host: 'other.example.test',
+      });
+      if (plane === 'node') expect(spoof.status).to.equal(400);
+      expect(dyno.seen.filter((x) => x.url === '/spoof').map((x) => x.headers.host)).to.deep.equal(
+        plane === 'node' ? [] : [HOST],
+      );
+      const same = await h2Request(await connect(), { ':path': '/same', ':authority': HOST, host: HOST });
+      expect(same.status).to.equal(200);
+      expect(dyno.seen.filter((x) => x.url === '/same').map((x) => x.headers.host)).to.deep.equal([HOST]);
       // HAProxy says GOAWAY after an error it answers: a session each.
       // The limit counts Host, which `:authority` stands for: 999 more headers pass, 1000 do not.
       const limit = Array.from({ length: 1000 }, (_, i) => [`x-h${i}`, 'v']);
@@ -240,6 +256,57 @@ describePlanes('router: HTTP/2 and HTTP/1.1 on the TLS listener (real clients)',
     } finally {
       table.apps.delete('hangup');
       await hangsUp.close();
+    }
+  });
+
+  it('applies route rules to h2 requests: a cookie canary (split Cookie fields), header edits both ways', async () => {
+    const canary = await startBackend();
+    const kernel = new Kernel();
+    await kernel.use({
+      name: 'test-rules',
+      register(reg) {
+        reg.hooks.routeRules.tap('test-rules', (list, ctx) => {
+          if (ctx.app === 'app')
+            list.push(
+              { match: { cookie: { name: 'canary', value: '1' } }, action: { kind: 'app', app: 'canary' } },
+              {
+                action: {
+                  kind: 'edit',
+                  requestHeaders: { set: { 'X-Plan': 'gold' } },
+                  responseHeaders: { 'X-Frame-Options': 'DENY' },
+                },
+              },
+            );
+          return list;
+        });
+      },
+    });
+    const ruled = createTestRouter(plane, {
+      table: new TestTable().set('app', [dyno.target('web.1')]).set('canary', [canary.target('web.1')]),
+      baseDomain: 'example.test',
+      kernel,
+      tls: tlsOptions,
+    });
+    try {
+      const s = await connect((await ruled.listenTls(0)).port);
+      const plain = await h2Request(s, {
+        ':path': '/ruled',
+        ':authority': HOST,
+        cookie: ['a=b', 'canary=2'],
+      });
+      expect(plain.headers['x-frame-options']).to.equal('DENY');
+      expect(JSON.parse(plain.body).headers['x-plan']).to.equal('gold');
+      expect(canary.seen).to.have.length(0);
+      const toCanary = await h2Request(s, {
+        ':path': '/ruled',
+        ':authority': HOST,
+        cookie: ['a=b', 'canary=1'],
+      });
+      expect(toCanary.status).to.equal(200);
+      expect(canary.seen.map((r) => r.url)).to.deep.equal(['/ruled']);
+    } finally {
+      await ruled.close();
+      await canary.close();
     }
   });
 
