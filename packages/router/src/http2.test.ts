@@ -1,3 +1,9 @@
+// Over 400 lines: the cases share one router, its certificate and dynos, set up once per plane.
+/**
+ * HTTP/2 and HTTP/1.1 clients on the TLS listener of both data planes, with real clients (Node's
+ * http2 and https, ws) and real dynos: what the dyno receives, what the client gets back, the
+ * H-codes and log lines, route rules, ALPN on one port, idle sessions and draining.
+ */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -364,6 +370,40 @@ describePlanes('router: HTTP/2 and HTTP/1.1 on the TLS listener (real clients)',
       expect(await echoed).to.equal('over tls');
     } finally {
       ws.terminate();
+    }
+  });
+
+  it("HTTP/1.1 on the TLS port keeps the plain listener's limits: a 35 KB head passes (Node's default is 16 KB), 1001 headers do not", async () => {
+    // A dyno that takes large heads too.
+    const roomy = http.createServer({ maxHeaderSize: 65_536 }, echo);
+    await new Promise<void>((r) => roomy.listen(0, '127.0.0.1', r));
+    table.set('roomy', [{ dyno: 'web.1', host: '127.0.0.1', port: (roomy.address() as AddressInfo).port }]);
+    const get = async (headers: Record<string, string>): Promise<number> => {
+      await settle();
+      return new Promise((resolve, reject) => {
+        const host = 'roomy.example.test';
+        const req = https.request(
+          { host: '127.0.0.1', port, servername: host, headers: { ...headers, host }, ca, agent: false },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    };
+    try {
+      const large = Object.fromEntries(
+        Array.from({ length: 5 }, (_, i) => [`x-large-${i}`, 'v'.repeat(7000)]),
+      );
+      expect(await get(large)).to.equal(200);
+      const many = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`x-h${i}`, 'v']));
+      expect(await get(many)).to.equal(400);
+    } finally {
+      table.apps.delete('roomy');
+      roomy.closeAllConnections();
+      await new Promise((r) => roomy.close(r));
     }
   });
 
