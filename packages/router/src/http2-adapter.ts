@@ -7,8 +7,8 @@
  * log line are then those of HTTP/1.1. The response drops the headers that only mean something
  * on an HTTP/1.1 connection (RFC 9113 §8.2.2), which HTTP/2 must not carry.
  */
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { constants, Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { ClientRequest, ClientResponse } from './client-message.js';
 import { handleRequest } from './http-proxy.js';
 import type { RouterContext } from './routing.js';
@@ -149,11 +149,16 @@ class Http2Reply implements ClientResponse {
   }
 }
 
-/** Handle one HTTP/2 request of the HTTPS listener. */
-export function handleHttp2Request(
+/**
+ * Handle one request of the HTTPS listener, whose `request` event brings either protocol:
+ * Node's HTTP/1.1 request as it is, an HTTP/2 stream's through the adapters.
+ */
+export function handleTlsRequest(
   ctx: RouterContext,
-  req: Http2ServerRequest,
-  res: Http2ServerResponse,
+  req: Http2ServerRequest | IncomingMessage,
+  res: Http2ServerResponse | ServerResponse,
 ): void {
-  handleRequest(ctx, new Http2Request(req), new Http2Reply(res), 'https');
+  if (req instanceof Http2ServerRequest)
+    handleRequest(ctx, new Http2Request(req), new Http2Reply(res as Http2ServerResponse), 'https');
+  else handleRequest(ctx, req, res as ServerResponse, 'https');
 }

@@ -4,7 +4,6 @@
  * hook decide where each request goes.
  */
 import http from 'node:http';
-import { Http2ServerRequest } from 'node:http2';
 import type net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { clockRef, type Kernel, type LogSink, logSinkRef, SlipwayError, systemClock } from '@slipway/core';
@@ -13,7 +12,7 @@ import { VIA } from './forwarded-headers.js';
 import { H_CODES, renderError } from './h-codes.js';
 import { normalizeHost } from './host.js';
 import { handleRequest } from './http-proxy.js';
-import { handleHttp2Request } from './http2-adapter.js';
+import { handleTlsRequest } from './http2-adapter.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from './limits.js';
 import { listenProxied } from './proxied-listener.js';
 import { RuleCache } from './route-rules-cache.js';
@@ -231,12 +230,7 @@ export function createRouter(options: RouterOptions): NodeRouter {
           timeouts.keepAlive,
         );
         serveHttp1(l.server, 'https');
-        // One event for both protocols: Node's HTTP/1.1 request, or an HTTP/2 stream's.
-        l.server.on('request', (req, res) => {
-          if (req instanceof Http2ServerRequest) handleHttp2Request(ctx, req, res);
-          else
-            handleRequest(ctx, req as http.IncomingMessage, res as unknown as http.ServerResponse, 'https');
-        });
+        l.server.on('request', (req, res) => handleTlsRequest(ctx, req, res));
         listeners.push(l);
         tlsListener = l;
       }
