@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import {
   debianSource,
+  debianSuitesFrom,
   glibcAtLeast,
   parsePackages,
   runningGlibc,
@@ -68,6 +69,19 @@ describe('Debian packages', () => {
       suite: 'bookworm',
     });
     expect(await debianSource(join(dir, 'none'))).to.equal(undefined);
+  });
+
+  it('looks in the releases before a suite, newest first, on the same mirror', () => {
+    const mirror = 'http://deb.debian.org/debian';
+    const suites = (suite: string) => debianSuitesFrom({ mirror, suite }).map((s) => s.suite);
+    expect(suites('trixie')).to.deep.equal(['trixie', 'bookworm']);
+    expect(suites('stable')).to.deep.equal(['stable', 'bookworm']);
+    expect(suites('testing')).to.deep.equal(['testing', 'trixie', 'bookworm']);
+    expect(suites('sid')).to.deep.equal(['sid', 'forky', 'trixie', 'bookworm']);
+    // The oldest the mirror carries, and a suite whose place is unknown, look nowhere else.
+    expect(suites('bookworm')).to.deep.equal(['bookworm']);
+    expect(suites('noble')).to.deep.equal(['noble']);
+    expect(debianSuitesFrom({ mirror, suite: 'trixie' })[1]).to.deep.equal({ mirror, suite: 'bookworm' });
   });
 
   it('compares glibc versions and reads the running one', () => {

@@ -49,6 +49,54 @@ export async function debianSource(root = '/'): Promise<DebianSource | undefined
   return uri && suite ? { mirror: uri.replace(/\/$/, ''), suite } : undefined;
 }
 
+/**
+ * Debian releases the mirror still carries, oldest first (older ones move to archive.debian.org).
+ * A package built for one runs on the releases after it (glibc and the sonames it links keep
+ * their ABI), so a runtime the root's release no longer carries comes from an earlier release:
+ * trixie has no python3.11 or openjdk-17, and bookworm's run there.
+ */
+export const DEBIAN_RELEASES: readonly string[] = ['bookworm', 'trixie', 'forky'];
+
+/** Suite names apt sources use for a release (as of trixie's release). */
+const SUITE_ALIASES: Readonly<Record<string, string>> = {
+  oldstable: 'bookworm',
+  stable: 'trixie',
+  testing: 'forky',
+};
+
+/**
+ * `source`, then the releases before its suite on the same mirror, newest first (all of them
+ * for unstable); only `source` when its suite is none Slipway knows the order of.
+ */
+export function debianSuitesFrom(source: DebianSource): DebianSource[] {
+  const suite = SUITE_ALIASES[source.suite] ?? source.suite;
+  const at = /^(sid|unstable)$/.test(suite) ? DEBIAN_RELEASES.length : DEBIAN_RELEASES.indexOf(suite);
+  const earlier = at > 0 ? DEBIAN_RELEASES.slice(0, at).reverse() : [];
+  return [source, ...earlier.map((s) => ({ mirror: source.mirror, suite: s }))];
+}
+
+/**
+ * The first of `source` and the releases before it (`debianSuitesFrom`) that carries every one
+ * of `names`, with those packages; undefined when none does. An earlier release the mirror no
+ * longer answers for is passed over; the root's own suite failing is an error, as before.
+ */
+export async function debianPackagesFrom(
+  source: DebianSource,
+  names: readonly string[],
+  cacheDir: string,
+  tool: string,
+): Promise<{ source: DebianSource; packages: DebianPackage[] } | undefined> {
+  for (const s of debianSuitesFrom(source)) {
+    const found = await debianPackages(s, names, cacheDir, tool).catch((e: unknown) => {
+      if (s === source) throw e;
+      return new Map<string, DebianPackage>();
+    });
+    const packages = names.map((n) => found.get(n));
+    if (packages.every((p) => p)) return { source: s, packages: packages as DebianPackage[] };
+  }
+  return undefined;
+}
+
 /** glibc of the running root (`2.41`), or undefined when not glibc. */
 export function runningGlibc(): string | undefined {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type BuildResult,
+  DEFAULT_STACK,
   isSlipwayError,
   Kernel,
   offerPlatformNode,
@@ -18,6 +19,7 @@ import {
   packSlug,
   runBuild,
   type SlipwayError,
+  stackInfo,
 } from '@slipway/core';
 import { defineBuildpack } from './define-buildpack.js';
 import { buildpackErrors } from './errors.js';
@@ -49,6 +51,11 @@ export interface TestBuildpackOptions {
    * (`SLIPWAY_PLATFORM_NODE`, made once per machine); default true. False: no shared runtime.
    */
   sharedRuntimes?: boolean;
+  /**
+   * Build as for a container runtime, whose dynos see only the stack and the slug
+   * (`StackInfo.runtimeInSlug`): the buildpack must put its language runtime into the slug.
+   */
+  runtimeInSlug?: boolean;
 }
 
 /** What `testBuildpack` found. */
@@ -173,6 +180,7 @@ export async function testBuildpack(
       ...(output ? { output } : {}),
       ...(pinned ? { buildpacks: pinned } : {}),
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.runtimeInSlug ? { stack: stackInfo(DEFAULT_STACK.id, true) } : {}),
     });
     return {
       detected: result.buildpacks.some((d) => d.buildpack === id),

@@ -34,10 +34,13 @@ export {
 } from './classic.js';
 export { buildEnv, createCompileContext, createDetectContext, createReleaseContext } from './contexts.js';
 export {
+  DEBIAN_RELEASES,
   type DebianPackage,
   type DebianSource,
   debianPackages,
+  debianPackagesFrom,
   debianSource,
+  debianSuitesFrom,
   glibcAtLeast,
   parsePackages,
   runningGlibc,

@@ -33,6 +33,12 @@ export interface StackInfo {
   id: string;
   /** Human description, e.g. `Debian 12 (bookworm)`. */
   description: string;
+  /**
+   * Dynos see only the stack and the slug (a container runtime): a buildpack puts the language
+   * runtime into the slug instead of pointing at the build machine's. Unset: the machine's own
+   * runtimes are where the dynos run too (the local runtime lends them at the same paths).
+   */
+  runtimeInSlug?: boolean;
 }
 
 /** Passed to `detect`: the app source, after `.slugignore`, in its isolated build dir. */

@@ -138,8 +138,12 @@ export interface SlugRef {
 
 /** Storage of slug archives. */
 export interface SlugStore {
-  /** Store the tar.gz at `file` (the store may move or copy it). */
-  put(file: string): Promise<SlugRef>;
+  /**
+   * Store the tar.gz at `file` (the store may move or copy it). `checksum`, when given, is the
+   * caller's `sha256:` of the file, hashed as it wrote it where only it can write: a store may
+   * take it instead of reading the file again.
+   */
+  put(file: string, checksum?: string): Promise<SlugRef>;
   open(ref: SlugRef): Readable;
   /** A local path to the archive, when the store has one (the filesystem store does). */
   path?(ref: SlugRef): string | undefined;
@@ -243,6 +247,11 @@ export interface DynoRuntime extends EventEmitter {
    * runtime's edge gateway on the overlay, which forwards to `hostAddress`); else `hostAddress`.
    */
   readonly dynoHostAddress?: string;
+  /**
+   * Its dynos see only the stack and the slug, never the host's language runtimes: builds for
+   * it tell buildpacks so (`StackInfo.runtimeInSlug`). The container runtimes set it.
+   */
+  readonly runtimeInSlug?: boolean;
   /** Release what the runtime holds (watchers, unpacked slugs) when the platform stops. */
   close?(): Promise<void>;
   start(spec: DynoSpec): Promise<DynoHandle>;

@@ -26,6 +26,7 @@ import { buildpackErrors, resolveBuildpack } from '@slipway/buildpack-sdk';
 import {
   type BuildEvent,
   type BuildOutcome,
+  DEFAULT_STACK,
   isSlipwayError,
   runBuild,
   SlipwayError,
@@ -59,6 +60,8 @@ export interface BuildJob {
   sharedMembers?: string;
   /** The stack's name (`STACK`); default core's `DEFAULT_STACK`. */
   stack?: string;
+  /** The dynos see only the stack and the slug: buildpacks put the runtime in it (`StackInfo`). */
+  runtimeInSlug?: boolean;
   /** The app's uid/gid to switch to before anything of the app's runs (the parent is root). */
   user?: { uid: number; gid: number };
   /** RLIMIT_NPROC to set before switching (hosts without a pids cgroup). */
@@ -179,7 +182,9 @@ async function run(job: BuildJob, prepared: Prepared | undefined): Promise<void>
       output: job.output,
       buildpacks: job.buildpacks,
       ...(job.sharedMembers ? { sharedMembers: job.sharedMembers } : {}),
-      ...(job.stack ? { stack: stackInfo(job.stack) } : {}),
+      ...(job.stack || job.runtimeInSlug
+        ? { stack: stackInfo(job.stack ?? DEFAULT_STACK.id, job.runtimeInSlug) }
+        : {}),
       // A pinned git URL, path or npm package the config does not list (`buildpacks:add URL`,
       // app.json `buildpacks`) is fetched and loaded for this build only.
       fetchBuildpack: async (name) => {

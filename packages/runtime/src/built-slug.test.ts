@@ -1,9 +1,11 @@
 /**
- * Taking a built slug from the app's work dir, over real files: a slug is copied as it is; a
+ * Taking a built slug from the app's work dir, over real files: a slug is copied as it is (and
+ * hashed on the way); a
  * symlink to another file, a fifo and a sparse file over the limit are refused with no copy
  * left (the fifo without hanging).
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +22,11 @@ describe('takeBuiltSlug (a slug in a dir the app owns)', () => {
   after(() => rm(dir, { recursive: true, force: true }));
   const absent = async (f: string) => expect(await readFile(f).catch(() => undefined)).to.equal(undefined);
 
-  it('copies a slug as it is', async () => {
+  it('copies a slug as it is, with the checksum of what it wrote', async () => {
     await writeFile(join(dir, 'ok.tgz'), 'slug bytes');
-    await takeBuiltSlug(join(dir, 'ok.tgz'), join(dir, 'ok-copy.tgz'));
+    const checksum = await takeBuiltSlug(join(dir, 'ok.tgz'), join(dir, 'ok-copy.tgz'));
     expect(await readFile(join(dir, 'ok-copy.tgz'), 'utf8')).to.equal('slug bytes');
+    expect(checksum).to.equal(`sha256:${createHash('sha256').update('slug bytes').digest('hex')}`);
   });
 
   it('refuses a symlink (to a file the platform can read) and a fifo, leaving no copy', async () => {

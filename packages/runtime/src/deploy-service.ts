@@ -75,6 +75,8 @@ export interface DeployServiceOptions {
   stack?: string;
   /** Run builds in the stack's build root; without it, on the host. */
   buildSandbox?: BuildSandbox;
+  /** The dyno runtime lends no host runtimes: slugs must carry theirs (`DynoRuntime.runtimeInSlug`). */
+  runtimeInSlug?: boolean;
   /** Each app's stack (stack/app-stacks.ts); an app on another stack builds in that one's root. */
   stacks?: AppStacks;
   /**
@@ -232,6 +234,7 @@ export class DeployService {
           timeoutMs: this.o.buildTimeoutMs ?? 25 * 60_000,
           ...(node ? { sharedMembers: dirname(node.dir) } : {}),
           stack,
+          ...(this.o.runtimeInSlug ? { runtimeInSlug: true } : {}),
           ...(user ? { user } : {}),
         },
         buildLine,
@@ -249,7 +252,8 @@ export class DeployService {
             : {}),
         },
       ).finally(reportDropped);
-      const ref = await slugs.put(await this.takeSlug(out.slug.path, build.id));
+      const taken = await this.takeSlug(out.slug.path, build.id);
+      const ref = await slugs.put(taken.file, taken.checksum);
       const slug = state.putSlug({
         checksum: ref.checksum,
         size: ref.size,
@@ -331,12 +335,11 @@ export class DeployService {
    * Copy the slug the build wrote (a file the app's uid owns) to a private file: never through
    * a symlink, only a regular file, and what is stored is what was copied.
    */
-  private async takeSlug(file: string, buildId: string): Promise<string> {
+  private async takeSlug(file: string, buildId: string): Promise<{ file: string; checksum: string }> {
     const dir = join(this.o.dataDir, 'tmp');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const copy = join(dir, `slug-${buildId}.tgz`);
-    await takeBuiltSlug(file, copy);
-    return copy;
+    return { file: copy, checksum: await takeBuiltSlug(file, copy) };
   }
 }
 

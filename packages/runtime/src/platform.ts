@@ -220,6 +220,7 @@ async function startLocked(opts: PlatformOptions, dataDir: string, lock: DataDir
       ...(opts.buildTimeoutMs ? { buildTimeoutMs: opts.buildTimeoutMs } : {}),
       ...(stack ? { stack } : {}),
       ...(builds.sandbox ? { buildSandbox: builds.sandbox } : {}),
+      ...(runtime.runtimeInSlug ? { runtimeInSlug: true } : {}),
       stacks,
       ...(Number.isInteger(prestart) && (prestart as number) >= 0
         ? { prestartBuilds: prestart ? { max: prestart as number } : false }

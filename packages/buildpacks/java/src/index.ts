@@ -24,7 +24,15 @@ import {
   toolVersion,
 } from './build-tool.js';
 import { findRunnableJar } from './jar-manifest.js';
-import { chooseJava, findJava, type JavaRuntime, parseProperties } from './java-runtime.js';
+import {
+  chooseJava,
+  findJava,
+  type JavaRuntime,
+  javaConstraint,
+  parseProperties,
+  pinnedSlugJava,
+  slugJava,
+} from './java-runtime.js';
 import { JDBC_PROFILE } from './jdbc.js';
 import { profileScript, webCommand } from './profile.js';
 import { sourceDigest } from './source-digest.js';
@@ -90,7 +98,12 @@ export const javaBuildpack: BuildpackDefinition = {
 
   async compile(ctx) {
     const properties = parseProperties((await ctx.readText('system.properties')) ?? '');
-    const { constraint, runtime } = await chooseJava(ctx, await findJava(ctx), properties);
+    const pinned = await pinnedSlugJava(ctx, properties);
+    const chosen = pinned
+      ? { constraint: javaConstraint(properties['java.runtime.version'] as string), runtime: pinned }
+      : await chooseJava(ctx, await findJava(ctx), properties);
+    const { constraint } = chosen;
+    const runtime = await slugJava(ctx, chosen.runtime);
     ctx.log.step(
       `Using Java ${runtime.version}${constraint ? ` (system.properties asks for ${properties['java.runtime.version']})` : ' (the installed default; pin it with java.runtime.version in system.properties)'}`,
     );

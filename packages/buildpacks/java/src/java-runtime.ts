@@ -139,9 +139,7 @@ export async function chooseJava(
   const stack = STACK_ONLY_JDKS[major];
   // In a root whose C library runs it (the stack's build root): Debian's JDK, into the slug.
   if (stack && glibcAtLeast(runningGlibc(), '2.38')) {
-    const installed = await installDebianJdk(ctx, major, (home) =>
-      findJava({ ...ctx, env: { ...ctx.env, JAVA_HOME: home } } as BuildpackCompileContext),
-    );
+    const installed = await slugJdk(ctx, major);
     if (installed && fits(installed.version)) return { constraint, runtime: installed };
   }
   if (stack)
@@ -162,4 +160,49 @@ export async function chooseJava(
     source: "this platform (the build machine's Debian JDKs)",
     available: `${available}; on the Debian trixie stack root: ${Object.keys(STACK_ONLY_JDKS).join(', ')}`,
   });
+}
+
+/**
+ * The JDK, in the slug when the dynos see only the stack and the slug (a container runtime):
+ * Debian's build of the same major, from the root's release or an earlier one.
+ */
+export async function slugJava(ctx: BuildpackCompileContext, runtime: JavaRuntime): Promise<JavaRuntime> {
+  if (!ctx.stack.runtimeInSlug || runtime.home.startsWith(`${ctx.buildDir}/`)) return runtime;
+  const major = /^(\d+)/.exec(runtime.version)?.[1] ?? runtime.version;
+  const installed = await slugJdk(ctx, major);
+  if (installed) return installed;
+  return ctx.fail(
+    `Java ${major} must be in the slug (this platform's dynos see only the ${ctx.stack.id} stack and the slug), and no Debian release this stack's mirror carries has openjdk-${major} that runs here`,
+    'Pin a JDK major Debian ships with java.runtime.version in system.properties (bookworm: 17, trixie: 21 or 25) and push again.',
+  );
+}
+
+/**
+ * With the dynos seeing only the stack and the slug, the major `system.properties` pins, from
+ * Debian into the slug, before any JDK of the build machine is looked for (none is needed
+ * then); undefined when nothing is pinned, Debian has no such major or it does not fit.
+ */
+export async function pinnedSlugJava(
+  ctx: BuildpackCompileContext,
+  properties: Record<string, string>,
+): Promise<JavaRuntime | undefined> {
+  const requested = properties['java.runtime.version'];
+  if (!ctx.stack.runtimeInSlug || !requested) return undefined;
+  const constraint = javaConstraint(requested);
+  const major = /^(\d+)/.exec(constraint)?.[1];
+  const installed = major ? await slugJdk(ctx, major) : undefined;
+  if (!installed) return undefined;
+  try {
+    ctx.requireVersion('java', constraint, installed.version);
+    return installed;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Debian's JDK `major` installed into the slug and identified; undefined when none runs here. */
+function slugJdk(ctx: BuildpackCompileContext, major: string): Promise<JavaRuntime | undefined> {
+  return installDebianJdk(ctx, major, (home) =>
+    findJava({ ...ctx, env: { ...ctx.env, JAVA_HOME: home } } as BuildpackCompileContext),
+  );
 }

@@ -4,7 +4,7 @@
  * invalidate correctly, and bad input fails with the buildpack's name, the cause and the fix.
  */
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -18,6 +18,16 @@ import java from './index.js';
 import { copyApp, exampleApp, fixture, removeAll, tempDir } from './test-helpers.test.js';
 
 const execFileP = promisify(execFile);
+
+/** Start the slug's web process like a dyno and check that /health answers 200. */
+async function answersHealth(r: TestBuildpackResult): Promise<void> {
+  const web = await r.start('web');
+  try {
+    expect((await web.fetch('/health')).status).to.equal(200);
+  } finally {
+    await web.stop();
+  }
+}
 
 async function exists(p: string): Promise<boolean> {
   return access(p).then(
@@ -135,12 +145,7 @@ describe('buildpack java (real JDK, Maven and Maven Central)', function () {
         ),
       ).to.equal(true);
       expect(r.processTypes.web).to.equal('java -Dserver.port=$PORT $JAVA_OPTS -jar target/app.jar');
-      const web = await r.start('web');
-      try {
-        expect((await web.fetch('/health')).status).to.equal(200);
-      } finally {
-        await web.stop();
-      }
+      await answersHealth(r);
     } finally {
       await r.cleanup();
     }
@@ -249,6 +254,32 @@ describe('buildpack java (real JDK, Maven and Maven Central)', function () {
       expect(r.log).to.include('-----> Using Java 17.0.99 (system.properties asks for 17)');
       expect(r.log).to.include('-----> Installing dependencies into a fresh Maven repository (Java 17.0.99)');
       expect(r.log.some((l) => l.startsWith('-----> Building with'))).to.equal(true);
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  it("puts Debian's JDK in the slug when dynos see only the stack and the slug (a container runtime)", async () => {
+    // This machine's release (Debian bookworm) carries openjdk-17: unpacked into .jdk, with a
+    // copy of the build's Java CA store (a stack without a JDK has none); the slug's web process
+    // runs on it from another directory. No JDK of the machine is looked for: a JAVA_HOME that
+    // leads nowhere is never run. Last: its JDK's banner starts the Maven cache over.
+    const r = await testBuildpack(java, exampleApp('java'), {
+      cacheDir,
+      runtimeInSlug: true,
+      env: { JAVA_HOME: '/nonexistent/jdk' },
+    });
+    try {
+      expect(r.log.some((l) => /^-----> (Installing|Using cached) OpenJDK 17 \(Debian /.test(l))).to.equal(
+        true,
+      );
+      const home = join(r.buildDir as string, '.jdk/usr/lib/jvm/java-17-openjdk-amd64');
+      expect(await exists(join(home, 'bin/java'))).to.equal(true);
+      expect((await lstat(join(home, 'lib/security/cacerts'))).isFile()).to.equal(true);
+      expect(
+        r.log.some((l) => /^-----> Using Java 17\.\S+ \(system\.properties asks for 17\)$/.test(l)),
+      ).to.equal(true);
+      await answersHealth(r);
     } finally {
       await r.cleanup();
     }

@@ -1,6 +1,7 @@
 /**
  * Python minors the build machine lacks, from Debian's packages of the root the build runs in
- * (in the slipway-13 stack's build root, Debian trixie's python3.13): unpacked with pip's wheel
+ * (in the slipway-13 stack's build root, Debian trixie's python3.13) or of an earlier release
+ * when the root's has none (bookworm's python3.11 runs on trixie): unpacked with pip's wheel
  * into `.heroku/python-runtime` in the slug, so every dyno runs that interpreter from its own
  * `/app`, on any runtime whose root has the C library it needs. Kept in a cache layer named by
  * the packages' versions: a rebuild copies it, downloads nothing.
@@ -9,7 +10,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type BuildpackCompileContext,
-  debianPackages,
+  debianPackagesFrom,
   debianSource,
   unpackDebianPackages,
 } from '@slipway/buildpack-sdk';
@@ -20,30 +21,28 @@ import type { PythonInterpreter } from './python-runtime.js';
 export const RUNTIME_DIR = '.heroku/python-runtime';
 
 /**
- * Install Python `minor` from the root's Debian suite into the slug; undefined when the suite has
- * no such packages or the interpreter does not run here (the caller reports what is available).
+ * Install Python `minor` from the root's Debian release (or an earlier one) into the slug;
+ * undefined when none has such packages or the interpreter does not run here (the caller
+ * reports what is available).
  */
 export async function installDebianPython(
   ctx: BuildpackCompileContext,
   minor: string,
 ): Promise<PythonInterpreter | undefined> {
-  const source = await debianSource();
-  if (!source) return undefined;
+  const root = await debianSource();
+  if (!root) return undefined;
   const names = [
     `python${minor}`,
     `python${minor}-minimal`,
     `libpython${minor}-minimal`,
     `libpython${minor}-stdlib`,
+    'python3-pip-whl',
   ];
-  const found = await debianPackages(
-    source,
-    [...names, 'python3-pip-whl'],
-    join(ctx.cacheDir, 'debian'),
-    'Python',
-  );
-  const packages = [...names, 'python3-pip-whl'].map((n) => found.get(n));
-  if (packages.some((p) => !p)) return undefined;
-  const main = found.get(`python${minor}`);
+  // The root's release, else an earlier one whose build runs here (trixie: bookworm's 3.11).
+  const from = await debianPackagesFrom(root, names, join(ctx.cacheDir, 'debian'), 'Python');
+  if (!from) return undefined;
+  const { source, packages } = from;
+  const main = packages[0];
   const version = /^(\d+\.\d+\.\d+)/.exec(main?.version ?? '')?.[1] ?? minor;
   const digest = packages.map((p) => `${p?.name}=${p?.version}`).join(' ');
   const layer = await ctx.cacheLayer(`python-runtime-${minor}`, digest);
@@ -51,13 +50,7 @@ export async function installDebianPython(
   else {
     ctx.log.step(`Installing Python ${version} (Debian ${source.suite}: python${minor} ${main?.version})`);
     await rm(layer.dir, { recursive: true, force: true });
-    await unpackDebianPackages(
-      source,
-      packages as NonNullable<(typeof packages)[number]>[],
-      layer.dir,
-      join(ctx.cacheDir, 'debian'),
-      'Python',
-    );
+    await unpackDebianPackages(source, packages, layer.dir, join(ctx.cacheDir, 'debian'), 'Python');
     // pip from Debian's wheel, unzipped where the interpreter looks for dist-packages.
     const wheels = join(layer.dir, 'usr/share/python-wheels');
     const pip = (await readdir(wheels)).find((f) => f.startsWith('pip-') && f.endsWith('.whl'));

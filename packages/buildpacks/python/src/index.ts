@@ -49,17 +49,39 @@ export async function defaultWeb(ctx: Helpers): Promise<ReturnType<typeof inferW
 }
 
 /**
- * A minor only newer Debian releases carry, installed from the Debian suite of the root the
- * build runs in when its C library can run it (the stack's build root); else undefined.
+ * The pinned minor from Debian's packages, into the slug: always when the dynos see only the
+ * stack and the slug (then the build machine's Python is not needed at all), else for a minor
+ * only newer Debian releases carry, when the root's C library runs it (the stack's build root);
+ * undefined when it does not apply or Debian has no such minor (the caller then reports).
  */
 async function stackPython(
   ctx: BuildpackCompileContext,
   request: PythonRequest | undefined,
 ): Promise<PythonInterpreter | undefined> {
   const minor = /^(\d+\.\d+)(?:\.\d+)?$/.exec(request?.version ?? '')?.[1];
-  const needs = minor ? STACK_ONLY_PYTHONS[minor]?.needs.replace(/^glibc /, '') : undefined;
-  if (!minor || !needs || !glibcAtLeast(runningGlibc(), needs)) return undefined;
+  if (!minor) return undefined;
+  if (ctx.stack.runtimeInSlug) return installDebianPython(ctx, minor);
+  const needs = STACK_ONLY_PYTHONS[minor]?.needs.replace(/^glibc /, '');
+  if (!needs || !glibcAtLeast(runningGlibc(), needs)) return undefined;
   return installDebianPython(ctx, minor);
+}
+
+/**
+ * The interpreter, in the slug when the dynos see only the stack and the slug (a container
+ * runtime): Debian's build of the same minor, from the root's release or an earlier one.
+ */
+async function slugPython(
+  ctx: BuildpackCompileContext,
+  found: PythonInterpreter,
+): Promise<PythonInterpreter> {
+  if (!ctx.stack.runtimeInSlug || found.executable.startsWith(`${ctx.buildDir}/`)) return found;
+  const minor = /^(\d+\.\d+)/.exec(found.version)?.[1] ?? found.version;
+  const installed = await installDebianPython(ctx, minor);
+  if (installed) return installed;
+  return ctx.fail(
+    `Python ${minor} must be in the slug (this platform's dynos see only the ${ctx.stack.id} stack and the slug), and no Debian release this stack's mirror carries has python${minor} that runs here`,
+    'Pin a Python minor Debian ships in .python-version (bookworm: 3.11, trixie: 3.13) and push again.',
+  );
 }
 
 async function resolvePython(ctx: BuildpackCompileContext): Promise<PythonInterpreter> {
@@ -68,8 +90,9 @@ async function resolvePython(ctx: BuildpackCompileContext): Promise<PythonInterp
     await ctx.readText('runtime.txt'),
     await ctx.readText('pyproject.toml'),
   );
-  const python = (await stackPython(ctx, request)) ?? (await findPython(ctx, request));
-  if (request) await checkPython(ctx, request, python);
+  const found = (await stackPython(ctx, request)) ?? (await findPython(ctx, request));
+  if (request) await checkPython(ctx, request, found);
+  const python = await slugPython(ctx, found);
   ctx.log.step(
     `Using Python ${python.version}${request ? ` (${request.file} asks for ${request.version})` : ' (the installed default; pin it in .python-version)'}`,
   );

@@ -141,6 +141,31 @@ describe('buildpack python (real pip, real PyPI)', function () {
     }
   });
 
+  it("puts Debian's Python in the slug when dynos see only the stack and the slug (a container runtime)", async () => {
+    // This machine's release (Debian bookworm) carries python3.11: unpacked into the slug with
+    // pip, the app's packages installed with it, and the web process runs on it elsewhere.
+    const cache = await tempDir('python-in-slug-cache');
+    cleanups.push(cache);
+    const r = await testBuildpack(python, exampleApp('python'), { cacheDir: cache, runtimeInSlug: true });
+    try {
+      expect(
+        r.log.some((l) => /^-----> Installing Python 3\.11\.\d+ \(Debian \w+: python3\.11 /.test(l)),
+      ).to.equal(true);
+      const runtime = join(r.buildDir as string, '.heroku/python-runtime/usr/bin/python3.11');
+      expect(await exists(runtime)).to.equal(true);
+      const web = await r.start('web');
+      try {
+        expect((await web.fetch('/health')).status).to.equal(200);
+        const { stdout } = await execFileP('sh', ['-c', `readlink -f /proc/${web.pid}/exe`]);
+        expect(stdout.trim()).to.match(/\/\.heroku\/python-runtime\/usr\/bin\/python3\.11$/);
+      } finally {
+        await web.stop();
+      }
+    } finally {
+      await r.cleanup();
+    }
+  });
+
   it('reinstalls when requirements.txt changes', async () => {
     const app = await copyApp(exampleApp('python'), 'python-lock-change');
     cleanups.push(app);

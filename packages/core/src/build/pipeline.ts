@@ -27,9 +27,10 @@ export const DEFAULT_STACK: StackInfo = Object.freeze({
   description: 'Slipway-13 (Debian 13 trixie)',
 });
 
-/** The StackInfo of stack `id` (`DEFAULT_STACK` for its name). */
-export function stackInfo(id: string): StackInfo {
-  return id === DEFAULT_STACK.id ? DEFAULT_STACK : { id, description: id };
+/** The StackInfo of stack `id` (`DEFAULT_STACK` for its name); `runtimeInSlug` as the runtime says. */
+export function stackInfo(id: string, runtimeInSlug?: boolean): StackInfo {
+  const info = id === DEFAULT_STACK.id ? DEFAULT_STACK : { id, description: id };
+  return runtimeInSlug ? { ...info, runtimeInSlug } : info;
 }
 /** Heroku's 2026 compile limit. */
 export const DEFAULT_BUILD_TIMEOUT_MS = 25 * 60_000;

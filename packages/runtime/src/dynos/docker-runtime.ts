@@ -115,6 +115,8 @@ export class DockerDynoRuntime extends EventEmitter implements DynoRuntime {
   /** The OCI runtime of its containers (undefined: the engine's default), and why not crun if listed. */
   ociRuntime: { name: string | undefined; note?: string } = { name: undefined };
 
+  /** Core's `DynoRuntime.runtimeInSlug`: a container has the stack image and the slug only. */
+  readonly runtimeInSlug = true;
   /** Core's `DynoRuntime.hostAddress`: add-on servers listen on the gateway. */
   get hostAddress(): string | undefined {
     return this.gateway || undefined;

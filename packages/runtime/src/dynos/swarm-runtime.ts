@@ -110,6 +110,8 @@ export class SwarmDynoRuntime extends EventEmitter implements DynoRuntime {
   /** What the operator must know (the platform prints it at start): nothing left. */
   readonly warnings: string[] = [];
 
+  /** Core's `DynoRuntime.runtimeInSlug`: a container has the stack image and the slug only. */
+  readonly runtimeInSlug = true;
   /** Core's `DynoRuntime.hostAddress`: add-on servers listen on the edge bridge's host side. */
   get hostAddress(): string | undefined {
     return this.edge?.hostAddress;

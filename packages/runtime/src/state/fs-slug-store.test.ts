@@ -31,6 +31,19 @@ describe('FsSlugStore', () => {
     expect(existsSync(store.path(ref))).to.equal(false);
   });
 
+  it("takes the caller's checksum of a file it alone wrote, and hashes the file when none is given", async () => {
+    const store = new FsSlugStore(join(dir, 'store'));
+    const src = join(dir, 'b.tgz');
+    await writeFile(src, 'more slug bytes');
+    const hex = createHash('sha256').update('more slug bytes').digest('hex');
+    const ref = await store.put(src, `sha256:${hex}`);
+    expect(ref).to.deep.equal({ checksum: `sha256:${hex}`, size: 15 });
+    expect(await readFile(store.path(ref), 'utf8')).to.equal('more slug bytes');
+    // Not a checksum: hashed as without one (never a path made of what was passed).
+    await writeFile(src, 'more slug bytes');
+    expect(await store.put(src, 'sha256:../../x')).to.deep.equal(ref);
+  });
+
   it('refuses references that are not checksums (no path tricks)', () => {
     const store = new FsSlugStore(join(dir, 'store'));
     for (const checksum of ['sha256:../../etc/passwd', 'sha256:abc', '../x'])

@@ -15,12 +15,11 @@ export class FsSlugStore implements SlugStore {
   /** Store slugs under `dir` (created on first put). */
   constructor(readonly dir: string) {}
 
-  async put(file: string): Promise<SlugRef> {
+  async put(file: string, checksum?: string): Promise<SlugRef> {
     // The platform's alone: a slug holds an app's code and whatever secrets it built in.
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const hash = createHash('sha256');
-    await pipeline(createReadStream(file), hash);
-    const hex = hash.digest('hex');
+    const known = /^sha256:([0-9a-f]{64})$/.exec(checksum ?? '')?.[1];
+    const hex = known ?? (await sha256Of(file));
     const dest = join(this.dir, `${hex}.tgz`);
     const { size } = await stat(file);
     try {
@@ -46,4 +45,11 @@ export class FsSlugStore implements SlugStore {
   async remove(ref: SlugRef): Promise<void> {
     await rm(this.path(ref), { force: true });
   }
+}
+
+/** The hex sha256 of the file at `file`. */
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
 }
