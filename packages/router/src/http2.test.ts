@@ -199,7 +199,7 @@ describePlanes('router: HTTP/2 and HTTP/1.1 on the TLS listener (real clients)',
       const none = await h2Request(s, { ':path': '/', ':authority': 'nope.example.test' });
       expect(none.status).to.equal(404);
       // Cut in the middle of the response: the stream is reset, never ended as if complete.
-      const cut = await h2Request(await connect(), {
+      const cut = await h2Request(s, {
         ':path': '/h18',
         ':authority': 'breaks.example.test',
       }).then(
@@ -211,7 +211,7 @@ describePlanes('router: HTTP/2 and HTTP/1.1 on the TLS listener (real clients)',
       // A Host beside `:authority` naming another host (RFC 9113 §8.3.1: malformed) never reaches
       // a dyno: the Node router refuses it (two Hosts, H25), HAProxy routes by `:authority` and
       // sends that as Host. The same Host twice is one.
-      const spoof = await h2Request(await connect(), {
+      const spoof = await h2Request(s, {
         ':path': '/spoof',
         ':authority': HOST,
         host: 'other.example.test',
@@ -220,19 +220,18 @@ describePlanes('router: HTTP/2 and HTTP/1.1 on the TLS listener (real clients)',
       expect(dyno.seen.filter((x) => x.url === '/spoof').map((x) => x.headers.host)).to.deep.equal(
         plane === 'node' ? [] : [HOST],
       );
-      const same = await h2Request(await connect(), { ':path': '/same', ':authority': HOST, host: HOST });
+      const same = await h2Request(s, { ':path': '/same', ':authority': HOST, host: HOST });
       expect(same.status).to.equal(200);
       expect(dyno.seen.filter((x) => x.url === '/same').map((x) => x.headers.host)).to.deep.equal([HOST]);
-      // HAProxy says GOAWAY after an error it answers: a session each.
       // The limit counts Host, which `:authority` stands for: 999 more headers pass, 1000 do not.
       const limit = Array.from({ length: 1000 }, (_, i) => [`x-h${i}`, 'v']);
-      const fine = await h2Request(await connect(), {
+      const fine = await h2Request(s, {
         ':path': '/fine',
         ':authority': HOST,
         ...Object.fromEntries(limit.slice(0, 999)),
       });
       expect(fine.status).to.equal(200);
-      const many = await h2Request(await connect(), {
+      const many = await h2Request(s, {
         ':path': '/many',
         ':authority': HOST,
         ...Object.fromEntries(limit),
