@@ -4,10 +4,10 @@
  * response without buffering, enforce the timeouts, retry on another dyno when a connection
  * is refused before anything was sent, and write one log line when the client side closes.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { HeaderEdits, LogSink, RouteDecision } from '@slipway/core';
 import type { Client, Dispatcher } from 'undici';
+import type { ClientRequest, ClientResponse } from './client-message.js';
 import { downstreamResponseHeadersFromBuffers, upstreamRequestHeaders, VIA } from './forwarded-headers.js';
 import { H_CODES, type HCodeName, NO_SUCH_APP, renderError } from './h-codes.js';
 import { editRequestHeaders, editResponseHeaders } from './header-edits.js';
@@ -31,11 +31,11 @@ const STATE_CODES: Record<Exclude<AppRoute['state'], 'ok'>, HCodeName> = {
   booting: 'H20',
 };
 
-/** Handle one request of an HTTP or HTTPS listener. */
+/** Handle one request of an HTTP or HTTPS listener (HTTP/2 through `http2-adapter.ts`). */
 export function handleRequest(
   ctx: RouterContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ClientRequest,
+  res: ClientResponse,
   protocol: 'http' | 'https',
 ): void {
   new Exchange(ctx, req, res, protocol).run();
@@ -77,8 +77,8 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
 
   constructor(
     private readonly ctx: RouterContext,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: ClientRequest,
+    private readonly res: ClientResponse,
     private readonly protocol: 'http' | 'https',
   ) {
     const h = req.headers;
@@ -264,10 +264,7 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
     try {
       const added = this.edits?.responseHeaders;
       const flat = downstreamResponseHeadersFromBuffers(rawHeaders);
-      this.res.writeHead(
-        statusCode,
-        (added ? editResponseHeaders(flat, added) : flat) as unknown as OutgoingHttpHeaders,
-      );
+      this.res.writeHead(statusCode, added ? editResponseHeaders(flat, added) : flat);
     } catch {
       // A response head Node refuses to relay (invalid header): the app broke HTTP.
       this.fail('H99');
@@ -408,12 +405,7 @@ class Exchange implements BacklogWaiter, Dispatcher.DispatchHandlers {
     this.bytes = buf.length;
     const all = { ...headers, 'Content-Length': String(buf.length), Via: VIA };
     const added = this.edits?.responseHeaders;
-    this.res.writeHead(
-      status,
-      added
-        ? (editResponseHeaders(Object.entries(all).flat(), added) as unknown as OutgoingHttpHeaders)
-        : all,
-    );
+    this.res.writeHead(status, added ? editResponseHeaders(Object.entries(all).flat(), added) : all);
     this.res.end(buf);
   }
 

@@ -4,7 +4,6 @@
  * hook decide where each request goes.
  */
 import http from 'node:http';
-import https from 'node:https';
 import type net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { clockRef, type Kernel, type LogSink, logSinkRef, SlipwayError, systemClock } from '@slipway/core';
@@ -13,6 +12,7 @@ import { VIA } from './forwarded-headers.js';
 import { H_CODES, renderError } from './h-codes.js';
 import { normalizeHost } from './host.js';
 import { handleRequest } from './http-proxy.js';
+import { handleTlsRequest } from './http2-adapter.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type RouterLimits, type RouterTimeouts } from './limits.js';
 import { listenProxied } from './proxied-listener.js';
 import { RuleCache } from './route-rules-cache.js';
@@ -20,6 +20,7 @@ import type { RouteTable } from './route-table.js';
 import type { RouterContext } from './routing.js';
 import { type BalanceStrategy, TargetPool } from './target-pool.js';
 import { type RouterTlsOptions, tlsServerOptions, tlsStore } from './tls-certificates.js';
+import { createTlsListener, type Listener } from './tls-listener.js';
 import { handleUpgrade } from './websocket-proxy.js';
 
 /** Options of `createRouter`. */
@@ -55,7 +56,7 @@ export interface RouterOptions {
 export interface Router {
   /** Listen for HTTP; resolves with the bound address (port 0 picks a free port). */
   listen(port?: number, host?: string): Promise<AddressInfo>;
-  /** Listen for HTTPS with the configured certificates. */
+  /** Listen for HTTPS (HTTP/2 and HTTP/1.1, by ALPN) with the configured certificates. */
   listenTls(port?: number, host?: string): Promise<AddressInfo>;
   /** Stop listening; in-flight requests get `graceMs` to finish, then connections are cut. */
   close(graceMs?: number): Promise<void>;
@@ -167,15 +168,16 @@ export function createRouter(options: RouterOptions): NodeRouter {
     keepAliveTimeout: timeouts.keepAlive,
   };
 
-  const servers: (http.Server | https.Server)[] = [];
-  const setup = <S extends http.Server | https.Server>(server: S, protocol: 'http' | 'https'): S => {
+  const listeners: Listener[] = [];
+  /** Serve the router's HTTP/1.1 requests (and WebSocket upgrades) from `server`. */
+  const serveHttp1 = (server: http.Server | net.Server, protocol: 'http' | 'https'): void => {
+    const s = server as http.Server;
     // One more than the limit, so that "too many headers" is seen rather than silently cut.
-    server.maxHeadersCount = limits.headers + 1;
+    s.maxHeadersCount = limits.headers + 1;
     // A client may half-close after sending its request (`nc -N`, some proxies and scripts):
     // it still gets its answer. Node's default aborts the request on the client's FIN (H27).
-    (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
-    server.on('request', (req, res) => handleRequest(ctx, req, res, protocol));
-    server.on('upgrade', (req, socket, head) => {
+    (s as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
+    s.on('upgrade', (req, socket, head) => {
       try {
         handleUpgrade(ctx, req, socket, head, protocol);
       } catch (e) {
@@ -183,11 +185,19 @@ export function createRouter(options: RouterOptions): NodeRouter {
         socket.destroy();
       }
     });
-    server.on('clientError', onClientError);
-    servers.push(server);
+    s.on('clientError', onClientError);
+  };
+  const setup = (server: http.Server, protocol: 'http' | 'https'): http.Server => {
+    serveHttp1(server, protocol);
+    server.on('request', (req, res) => handleRequest(ctx, req, res, protocol));
+    listeners.push({
+      server,
+      closeIdle: () => server.closeIdleConnections(),
+      closeAll: () => server.closeAllConnections(),
+    });
     return server;
   };
-  const listenOn = (server: http.Server, port: number, host: string): Promise<AddressInfo> =>
+  const listenOn = (server: net.Server, port: number, host: string): Promise<AddressInfo> =>
     new Promise((resolve, reject) => {
       const onError = (e: Error): void =>
         reject(routerErrors.SLIPWAY_ERR_ROUTER_LISTEN({ host, port, detail: e.message }, { cause: e }));
@@ -199,7 +209,7 @@ export function createRouter(options: RouterOptions): NodeRouter {
     });
 
   let httpServer: http.Server | undefined;
-  let httpsServer: https.Server | undefined;
+  let tlsListener: Listener | undefined;
   const fronts: net.Server[] = [];
   return {
     async listenProxied(path, protocol) {
@@ -212,30 +222,39 @@ export function createRouter(options: RouterOptions): NodeRouter {
     },
     listenTls(port = 0, host = '127.0.0.1') {
       if (certificates === undefined) return Promise.reject(routerErrors.SLIPWAY_ERR_ROUTER_TLS_MISSING());
-      httpsServer ??= setup(
-        https.createServer({ ...serverOptions, ...tlsServerOptions(certificates) }),
-        'https',
-      );
-      return listenOn(httpsServer, port, host);
+      if (tlsListener === undefined) {
+        const l = createTlsListener(
+          tlsServerOptions(certificates),
+          serverOptions,
+          limits,
+          timeouts.keepAlive,
+        );
+        serveHttp1(l.server, 'https');
+        l.server.on('request', (req, res) => handleTlsRequest(ctx, req, res));
+        listeners.push(l);
+        tlsListener = l;
+      }
+      return listenOn(tlsListener.server, port, host);
     },
     async close(graceMs = 0) {
       for (const f of fronts.splice(0)) f.close();
       await Promise.all(
-        servers.map(
-          (s) =>
+        listeners.map(
+          (l) =>
             new Promise<void>((resolve) => {
+              const s = l.server;
               if (!s.listening) {
                 // Behind HAProxy (listenProxied): its connections were handed over, never accepted.
-                s.closeAllConnections();
+                l.closeAll();
                 return resolve();
               }
-              const cut = setTimeout(() => s.closeAllConnections(), graceMs);
+              const cut = setTimeout(() => l.closeAll(), graceMs);
               s.close(() => {
                 clearTimeout(cut);
                 resolve();
               });
-              s.closeIdleConnections();
-              if (graceMs === 0) s.closeAllConnections();
+              l.closeIdle();
+              if (graceMs === 0) l.closeAll();
             }),
         ),
       );
@@ -245,7 +264,7 @@ export function createRouter(options: RouterOptions): NodeRouter {
       return httpServer?.listening ? (httpServer.address() as AddressInfo) : undefined;
     },
     get tlsAddress() {
-      return httpsServer?.listening ? (httpsServer.address() as AddressInfo) : undefined;
+      return tlsListener?.server.listening ? (tlsListener.server.address() as AddressInfo) : undefined;
     },
     backlog: (app) => pool.backlog(app),
   };

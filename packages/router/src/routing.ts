@@ -2,8 +2,8 @@
  * From a parsed request to a decision: guard, Host match, request id, then the kernel's
  * `route` hook. Shared by plain requests and WebSocket upgrades.
  */
-import type { IncomingMessage } from 'node:http';
 import type { IncomingRequestInfo, KernelHooks, LogSink, RouteDecision } from '@slipway/core';
+import type { ClientRequest } from './client-message.js';
 import { normalizeHost, resolveApp } from './host.js';
 import type { RouterLimits, RouterTimeouts } from './limits.js';
 import { checkRequestHead } from './request-guard.js';
@@ -43,7 +43,7 @@ export interface Routed {
 }
 
 /** The client address, without the IPv4-mapped IPv6 prefix. */
-export function clientAddress(req: IncomingMessage): string {
+export function clientAddress(req: ClientRequest): string {
   const a = req.socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
@@ -52,7 +52,7 @@ export function clientAddress(req: IncomingMessage): string {
  * Route one request. Throws only when a `route` tap throws (the caller answers H99); a
  * request that breaks a restriction still gets a host and app (for the log) and `restriction`.
  */
-export function routeRequest(ctx: RouterContext, req: IncomingMessage, protocol: 'http' | 'https'): Routed {
+export function routeRequest(ctx: RouterContext, req: ClientRequest, protocol: 'http' | 'https'): Routed {
   const h = req.headers;
   const host = normalizeHost(h.host) ?? '';
   const requestId = requestIdFor(h['x-request-id']);

@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Kernel, LogLine } from '@slipway/core';
 import { createHaproxyRouter, type HaproxyRouter } from './haproxy/haproxy-router.js';
 import type { MaintenanceState } from './maintenance-plugin.js';
@@ -299,6 +301,36 @@ export async function curlInstalled(what: string): Promise<boolean> {
   if (process.env.CI === 'true') throw new Error(`curl is not installed (${what} needs it)`);
   console.warn(`  !!! SKIPPED: ${what} needs curl`);
   return false;
+}
+
+/** A self-signed certificate for `names`, made by the openssl command line. */
+export async function selfSigned(
+  dir: string,
+  id: string,
+  names: string[],
+): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, `${id}.crt`);
+  const key = join(dir, `${id}.key`);
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${id}`,
+    '-addext',
+    `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+  ]);
+  return { cert, key };
 }
 
 /** Resolve after `ms`. */

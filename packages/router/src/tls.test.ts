@@ -15,7 +15,7 @@ import {
   createTestRouter,
   curlInstalled,
   describePlanes,
-  itOn,
+  selfSigned,
   settle,
   startBackend,
   TestTable,
@@ -24,32 +24,6 @@ import {
 import { CertificateStore } from './tls-certificates.js';
 
 const run = promisify(execFile);
-
-/** A self-signed certificate for `names`, made by the openssl command line. */
-async function selfSigned(dir: string, id: string, names: string[]): Promise<{ cert: string; key: string }> {
-  const cert = join(dir, `${id}.crt`);
-  const key = join(dir, `${id}.key`);
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${id}`,
-    '-addext',
-    `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-  ]);
-  return { cert, key };
-}
 
 describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
   let dir: string;
@@ -139,11 +113,7 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     await until(() => lines.some((l) => / protocol=https$/.test(l)), 'the https log line');
   });
 
-  itOn(
-    plane,
-    ['haproxy'],
-    'the Node router speaks HTTP/1.1 only',
-  )('serves HTTP/2 clients (ALPN h2) with the same headers and log line', async () => {
+  it('serves HTTP/2 clients (ALPN h2) with the same headers and log line', async () => {
     await settle();
     const client = http2.connect(`https://127.0.0.1:${port}`, { servername: 'app.example.test', ca });
     try {
@@ -183,42 +153,35 @@ describePlanes('router: HTTPS listener with SNI (real TLS)', (plane) => {
     expect(stdout.trim().split('\n').at(-1)).to.equal('2 200');
   });
 
-  itOn(
-    plane,
-    ['haproxy'],
-    'the Node router speaks HTTP/1.1 only',
-  )(
-    'H27 when an HTTP/2 client cancels its stream before the response (no half-close in HTTP/2)',
-    async () => {
-      const silent = await startBackend(() => {});
-      const table = new TestTable().set('app', [silent.target('web.1')]);
-      const seen: string[] = [];
-      const h2 = createTestRouter(plane, {
-        table,
-        baseDomain: 'example.test',
-        log: { write: (l) => seen.push(l.message) },
-        tls: { certificates: [{ cert: join(dir, 'platform.crt'), key: join(dir, 'platform.key') }] },
-      });
-      const h2Port = (await h2.listenTls(0)).port;
-      await settle();
-      const client = http2.connect(`https://127.0.0.1:${h2Port}`, { servername: 'app.example.test', ca });
-      try {
-        const req = client.request({ ':path': '/cancelled', ':authority': 'app.example.test' });
-        req.on('error', () => {});
-        req.end();
-        await until(() => silent.seen.length === 1, 'the request at the dyno');
-        req.close(http2.constants.NGHTTP2_CANCEL);
-        await until(() => seen.some((l) => l.includes('path="/cancelled"')), 'the log line');
-        expect(seen.find((l) => l.includes('path="/cancelled"'))).to.match(
-          /^at=error code=H27 desc="Client Request Interrupted" .*dyno=web\.1 .*status=499 /,
-        );
-      } finally {
-        client.close();
-        await h2.close();
-        await silent.close();
-      }
-    },
-  );
+  it('H27 when an HTTP/2 client cancels its stream before the response (no half-close in HTTP/2)', async () => {
+    const silent = await startBackend(() => {});
+    const table = new TestTable().set('app', [silent.target('web.1')]);
+    const seen: string[] = [];
+    const h2 = createTestRouter(plane, {
+      table,
+      baseDomain: 'example.test',
+      log: { write: (l) => seen.push(l.message) },
+      tls: { certificates: [{ cert: join(dir, 'platform.crt'), key: join(dir, 'platform.key') }] },
+    });
+    const h2Port = (await h2.listenTls(0)).port;
+    await settle();
+    const client = http2.connect(`https://127.0.0.1:${h2Port}`, { servername: 'app.example.test', ca });
+    try {
+      const req = client.request({ ':path': '/cancelled', ':authority': 'app.example.test' });
+      req.on('error', () => {});
+      req.end();
+      await until(() => silent.seen.length === 1, 'the request at the dyno');
+      req.close(http2.constants.NGHTTP2_CANCEL);
+      await until(() => seen.some((l) => l.includes('path="/cancelled"')), 'the log line');
+      expect(seen.find((l) => l.includes('path="/cancelled"'))).to.match(
+        /^at=error code=H27 desc="Client Request Interrupted" .*dyno=web\.1 .*status=499 /,
+      );
+    } finally {
+      client.close();
+      await h2.close();
+      await silent.close();
+    }
+  });
 
   it('picks the custom domain certificate by SNI', async () => {
     const reply = await get('www.custom.test');
