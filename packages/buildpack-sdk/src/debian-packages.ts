@@ -1,15 +1,19 @@
 /**
  * Language runtimes from Debian's packages, for the root the build runs in: the suite and mirror
  * come from that root's apt sources (in a stack's build root, the stack's Debian release), the
- * package list from the mirror's `Packages.xz` (kept a day in the cache), each `.deb` is checked
+ * package list from the mirror's `Packages.xz` once it matches the suite's signed `InRelease`
+ * (debian-release.ts; the list is kept a day in the cache), each `.deb` is checked
  * against the list's SHA-256 and unpacked with `dpkg-deb -x` into a prefix the buildpack chooses
  * (in the slug, so dynos run the very same files on any runtime). Absolute symlinks inside the
  * unpacked tree are made relative, so the prefix works wherever the slug is unpacked.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { releaseHashes, verifiedRelease } from './debian-release.js';
+import { buildpackErrors } from './errors.js';
 import { cachedList, downloadVerified, fetchChecked } from './runtime-install.js';
 
 const execFileP = promisify(execFile);
@@ -143,9 +147,21 @@ export async function debianPackages(
     key.slice(0, 200),
     24 * 3600_000,
     async () => {
+      // The list is the one the suite's signed InRelease names (debian-release.ts), or none.
+      const signed = releaseHashes(await verifiedRelease(source, tool)).get('main/binary-amd64/Packages.xz');
       const xz = await fetchChecked({ tool, version: 'list' }, url, {}, async (r) =>
         Buffer.from(await r.arrayBuffer()),
       );
+      const sha256 = createHash('sha256').update(xz).digest('hex');
+      if (!signed || signed.sha256 !== sha256)
+        throw buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD({
+          tool,
+          version: 'list',
+          url,
+          detail: signed
+            ? `its SHA-256 ${sha256} is not the ${signed.sha256} the suite's signed InRelease gives; nothing from it is used`
+            : "the suite's signed InRelease names no main/binary-amd64/Packages.xz",
+        });
       const text = await new Promise<string>((resolve, reject) => {
         const child = execFile('xz', ['-dc'], { maxBuffer: 512 << 20, encoding: 'utf8' }, (e, out) =>
           e ? reject(e) : resolve(out),
