@@ -59,7 +59,7 @@ export async function debianSource(root = '/'): Promise<DebianSource | undefined
  * their ABI), so a runtime the root's release no longer carries comes from an earlier release:
  * trixie has no python3.11 or openjdk-17, and bookworm's run there.
  */
-export const DEBIAN_RELEASES: readonly string[] = ['bookworm', 'trixie', 'forky'];
+const DEBIAN_RELEASES: readonly string[] = ['bookworm', 'trixie', 'forky'];
 
 /** Suite names apt sources use for a release (as of trixie's release). */
 const SUITE_ALIASES: Readonly<Record<string, string>> = {

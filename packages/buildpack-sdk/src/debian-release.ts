@@ -19,7 +19,7 @@ import { fetchChecked } from './runtime-install.js';
 const execFileP = promisify(execFile);
 
 /** Debian's archive keyring (`debian-archive-keyring`, which apt depends on). */
-export const DEBIAN_ARCHIVE_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+const DEBIAN_ARCHIVE_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
 /** One file an `InRelease` names: its SHA-256 and size. */
 export interface ReleaseEntry {
@@ -39,14 +39,12 @@ export function releaseHashes(text: string): Map<string, ReleaseEntry> {
 }
 
 /**
- * The verified `InRelease` of `source`'s suite: fetched, its signature checked against
- * `keyring`, and its signed text returned. Any failure is a coded error naming what failed.
+ * The verified `InRelease` of `source`'s suite: fetched, its signature checked against the
+ * root's Debian archive keyring, and its signed text returned. Any failure is a coded error
+ * naming what failed.
  */
-export async function verifiedRelease(
-  source: DebianSource,
-  tool: string,
-  keyring = DEBIAN_ARCHIVE_KEYRING,
-): Promise<string> {
+export async function verifiedRelease(source: DebianSource, tool: string): Promise<string> {
+  const keyring = DEBIAN_ARCHIVE_KEYRING;
   const url = `${source.mirror}/dists/${source.suite}/InRelease`;
   const fail = (detail: string, cause?: unknown) =>
     buildpackErrors.SLIPWAY_ERR_BUILDPACK_RUNTIME_DOWNLOAD({ tool, version: 'list', url, detail }, { cause });

@@ -34,7 +34,6 @@ export {
 } from './classic.js';
 export { buildEnv, createCompileContext, createDetectContext, createReleaseContext } from './contexts.js';
 export {
-  DEBIAN_RELEASES,
   type DebianPackage,
   type DebianSource,
   debianPackages,

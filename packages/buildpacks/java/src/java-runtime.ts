@@ -118,14 +118,7 @@ export async function chooseJava(
   const requested = properties['java.runtime.version'];
   if (!requested) return { constraint: undefined, runtime };
   const constraint = javaConstraint(requested);
-  const fits = (v: string) => {
-    try {
-      ctx.requireVersion('java', constraint, v);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const fits = (v: string) => satisfies(ctx, constraint, v);
   if (fits(runtime.version)) return { constraint, runtime };
   const major = /^(\d+)/.exec(constraint)?.[1] ?? constraint;
   const jdks = await debianJdks();
@@ -191,12 +184,16 @@ export async function pinnedSlugJava(
   const constraint = javaConstraint(requested);
   const major = /^(\d+)/.exec(constraint)?.[1];
   const installed = major ? await slugJdk(ctx, major) : undefined;
-  if (!installed) return undefined;
+  return installed && satisfies(ctx, constraint, installed.version) ? installed : undefined;
+}
+
+/** Whether Java `version` meets `constraint` (the SDK's version check, as a yes or no). */
+function satisfies(ctx: BuildpackCompileContext, constraint: string, version: string): boolean {
   try {
-    ctx.requireVersion('java', constraint, installed.version);
-    return installed;
+    ctx.requireVersion('java', constraint, version);
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }
 

@@ -60,9 +60,8 @@ async function stackPython(
 ): Promise<PythonInterpreter | undefined> {
   const minor = /^(\d+\.\d+)(?:\.\d+)?$/.exec(request?.version ?? '')?.[1];
   if (!minor) return undefined;
-  if (ctx.stack.runtimeInSlug) return installDebianPython(ctx, minor);
   const needs = STACK_ONLY_PYTHONS[minor]?.needs.replace(/^glibc /, '');
-  if (!needs || !glibcAtLeast(runningGlibc(), needs)) return undefined;
+  if (!ctx.stack.runtimeInSlug && !(needs && glibcAtLeast(runningGlibc(), needs))) return undefined;
   return installDebianPython(ctx, minor);
 }
 
