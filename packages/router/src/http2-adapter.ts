@@ -21,6 +21,7 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'te',
+  'http2-settings',
 ]);
 
 /** An HTTP/2 request in its HTTP/1.1 form. */
@@ -42,8 +43,15 @@ class Http2Request implements ClientRequest {
     const raw = req.rawHeaders;
     const authority = req.headers[':authority'];
     const out: string[] = [];
+    const headers: Record<string, string> = Object.create(null);
+    // Both forms in one pass: the raw list the guard reads, the object routing reads.
+    const put = (name: string, value: string): void => {
+      out.push(name, value);
+      const seen = headers[name];
+      headers[name] = seen === undefined ? value : `${seen}, ${value}`;
+    };
     // A Host that names another authority stays beside it: the guard refuses two Hosts (H25).
-    if (authority !== undefined) out.push('host', authority);
+    if (authority !== undefined) put('host', authority);
     let cookie: string | undefined;
     let length = false;
     for (let i = 0; i < raw.length; i += 2) {
@@ -55,20 +63,14 @@ class Http2Request implements ClientRequest {
         continue;
       else {
         if (name === 'content-length') length = true;
-        out.push(name, value);
+        put(name, value);
       }
     }
-    if (cookie !== undefined) out.push('cookie', cookie);
+    if (cookie !== undefined) put('cookie', cookie);
     // HEADERS without END_STREAM: a body follows. nghttp2 refuses a client's Transfer-Encoding,
     // so this one is only ever the router's.
-    if (!length && !req.stream.endAfterHeaders) out.push('transfer-encoding', 'chunked');
+    if (!length && !req.stream.endAfterHeaders) put('transfer-encoding', 'chunked');
     this.rawHeaders = out;
-    const headers: Record<string, string> = Object.create(null);
-    for (let i = 0; i < out.length; i += 2) {
-      const name = out[i]!;
-      const seen = headers[name];
-      headers[name] = seen === undefined ? out[i + 1]! : `${seen}, ${out[i + 1]}`;
-    }
     this.headers = headers;
   }
 
@@ -129,8 +131,16 @@ class Http2Reply implements ClientResponse {
   }
 
   end(chunk?: Buffer): void {
-    if (chunk === undefined) this.res.end();
-    else this.res.end(chunk);
+    // Answered before the client finished its request (an H12 page while the body is still
+    // coming, a dyno that answers without reading it): the stream would stay half-open for as
+    // long as the client liked, with no 'close', so no log line and no idle close of the
+    // session. End it once the answer is out, with NO_ERROR (RFC 9113 §8.1).
+    const stream = this.res.stream;
+    const done = () => {
+      if (!stream.closed && !stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
+    };
+    if (chunk === undefined) this.res.end(done);
+    else this.res.end(chunk, done);
   }
 
   /** RST_STREAM: the client sees the response cut short, not a complete one. */

@@ -77,6 +77,9 @@ const hopByHop: http.RequestListener = (_req, res) => {
     'timeout=5',
     'Proxy-Connection',
     'keep-alive',
+    // Node's HTTP/2 refuses to send this one (it would be H99): the answer must still arrive.
+    'HTTP2-Settings',
+    'AAMAAABkAAQAAP__',
   ]);
   // No length: the body goes chunked (Transfer-Encoding) to the router.
   res.write('one,');
@@ -423,6 +426,43 @@ describePlanes('router: HTTP/2 and HTTP/1.1 on the TLS listener (real clients)',
       await until(() => closed, 'the idle session closed by the router', 5000);
     } finally {
       await idle.close();
+    }
+  });
+
+  it('ends an h2 stream answered before its request finished: the H12 line is written and the idle session closes', async () => {
+    // A POST whose body never ends: the dyno waits for it, the router answers H12. The stream
+    // must not stay half-open for the client to keep (no log line, no idle close of the session).
+    const seen: string[] = [];
+    const stalled = createTestRouter(plane, {
+      table,
+      baseDomain: 'example.test',
+      tls: tlsOptions,
+      log: { write: (l) => seen.push(l.message) },
+      timeouts: { keepAlive: 300, firstByte: 300 },
+    });
+    try {
+      const s = await connect((await stalled.listenTls(0)).port);
+      let closed = false;
+      s.once('close', () => {
+        closed = true;
+      });
+      const req = s.request(
+        { ':method': 'POST', ':path': '/stalled', ':authority': HOST },
+        { endStream: false },
+      );
+      req.on('error', () => {});
+      let status = 0;
+      req.on('response', (h) => {
+        status = Number(h[':status']);
+      });
+      req.resume();
+      await until(() => seen.some((l) => l.includes('path="/stalled"')), 'the H12 log line', 5000);
+      await until(() => status !== 0, 'the answer at the client', 5000);
+      expect(status).to.equal(503);
+      expect(seen.find((l) => l.includes('path="/stalled"'))).to.match(/^at=error code=H12 /);
+      await until(() => closed, 'the idle session closed by the router', 5000);
+    } finally {
+      await stalled.close();
     }
   });
 

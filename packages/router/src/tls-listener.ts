@@ -68,13 +68,18 @@ export function createTlsListener(
   server.on('session', (session) => {
     sessions.add(session);
     let open = 0;
+    const idle = () => {
+      if (open === 0) session.close();
+    };
     session.on('stream', (stream) => {
       open++;
-      stream.once('close', () => open--);
+      // The idle timer may have run out while this stream was open (a slow answer, a stalled
+      // upload): counted again from its end, or the session would never be closed.
+      stream.once('close', () => {
+        if (--open === 0) session.setTimeout(idleMs, idle);
+      });
     });
-    session.setTimeout(idleMs, () => {
-      if (open === 0) session.close();
-    });
+    session.setTimeout(idleMs, idle);
     session.once('close', () => sessions.delete(session));
   });
   return {

@@ -372,7 +372,7 @@ export function createHaproxyRouter(options: HaproxyRouterOptions): HaproxyRoute
     if (reloading) return afterReload(reloading);
     // Rules that read a new header or cookie, or answer with a new status: a new rule block.
     const compiled = current.control.compiled;
-    if (compiled && compiled.shapeKey !== ruleShapeKey && !reloading && !closing) {
+    if (compiled && compiled.shapeKey !== ruleShapeKey && !closing) {
       reloading = start().finally(() => {
         reloading = undefined;
       });
